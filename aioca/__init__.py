@@ -1,0 +1,55 @@
+"""aioca: an asyncio framework for exchange REST APIs, built on aiohttp.
+
+A *task* is one request; *composites* (``GatherTask``, ``SerialTask``) nest tasks; *queues*
+(``TaskQueue``, ``TaskStack``, ``TaskRing``) order them; an *operator* runs a queue.
+Exchanges come from plugins: ``aioca.exchanges()`` lists them, ``aioca.exchange(name, ...)``
+builds an API object and ``aioca.catalog(name)`` lists its tasks.
+"""
+
+from . import errors
+from ._version import __version__
+from .composite import CompositeTask, GatherTask, SerialTask
+from .container import BaseMultiTaskOperate, TaskContainer
+from .errors import AiocaError
+from .hookspecs import hookimpl
+from .i18n import get_language, localize, set_language
+from .plugins import ExchangeInfo, PluginHost, PluginWarning, catalog, exchange, exchanges
+from .queues import GenericTaskQueue, TaskQueue, TaskRing, TaskStack
+from .rest import PreparedRequest, Response, RestApi
+from .task import BaseTask, FunctionTask, GenericTask, Task, current_task
+from .taskoperator import TaskOperater, TaskOperator
+
+__all__ = [
+    "AiocaError",
+    "BaseMultiTaskOperate",
+    "BaseTask",
+    "CompositeTask",
+    "ExchangeInfo",
+    "FunctionTask",
+    "GatherTask",
+    "GenericTask",
+    "GenericTaskQueue",
+    "PluginHost",
+    "PluginWarning",
+    "PreparedRequest",
+    "Response",
+    "RestApi",
+    "SerialTask",
+    "Task",
+    "TaskContainer",
+    "TaskOperater",
+    "TaskOperator",
+    "TaskQueue",
+    "TaskRing",
+    "TaskStack",
+    "__version__",
+    "catalog",
+    "current_task",
+    "errors",
+    "exchange",
+    "exchanges",
+    "get_language",
+    "hookimpl",
+    "localize",
+    "set_language",
+]

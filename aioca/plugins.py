@@ -1,0 +1,291 @@
+"""The plugin host: finds exchange plugins and answers "which exchanges are there?".
+
+Plugins are found through the package entry-point group ``aioca``. A plugin is a module
+(or any object) with a ``register_exchanges(register)`` hook implementation marked with
+:data:`aioca.hookimpl`. Discovery is lazy: nothing is imported until the first call to
+:func:`exchanges`, :func:`exchange` or :func:`catalog`, so ``import aioca`` stays cheap.
+
+``AIOCA_PLUGINS=a,b`` limits which installed plugin packages are loaded (by distribution
+or entry-point name; empty loads none), the escape hatch when one breaks start-up.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import re
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import DuplicateExchangeError, PluginError, UnknownExchangeError
+from .rest import RestApi
+from .task import Task
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ExchangeInfo",
+    "PluginHost",
+    "PluginWarning",
+    "catalog",
+    "default_host",
+    "exchange",
+    "exchanges",
+]
+
+ENTRY_POINT_GROUP = "aioca"
+_NAME = re.compile(r"^[a-z][a-z0-9_.-]*$")
+
+
+class PluginWarning(UserWarning):
+    """A plugin could not be loaded; the others still are."""
+
+
+@dataclass(frozen=True)
+class ExchangeInfo:
+    """An installed exchange: its ``name``, the ``package`` (distribution) that provides
+    it and that package's ``version``, its ``api_class`` and its task catalog ``tasks``."""
+
+    name: str
+    package: str
+    version: str | None
+    api_class: type[RestApi] = field(repr=False)
+    tasks: Mapping[str, type[Task]] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class _PluginSource:
+    plugin: object
+    name: str
+    package: str
+    version: str | None
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _allowed_packages() -> set[str] | None:
+    raw = os.environ.get("AIOCA_PLUGINS")
+    if raw is None:
+        return None
+    return {_normalize(part.strip()) for part in raw.split(",") if part.strip()}
+
+
+class PluginHost:
+    """Loads exchange plugins and keeps what they register.
+
+    The module-level functions use one shared host (:func:`default_host`). Tests and tools
+    can make their own, with another entry-point ``group`` or with plugins added by hand
+    through :meth:`add_plugin`.
+    """
+
+    def __init__(self, group: str = ENTRY_POINT_GROUP, *, entry_points: bool = True) -> None:
+        self.group = group
+        self.use_entry_points = entry_points
+        self._added: list[_PluginSource] = []
+        self._exchanges: dict[str, ExchangeInfo] | None = None
+
+    def add_plugin(
+        self,
+        plugin: object,
+        *,
+        name: str | None = None,
+        package: str | None = None,
+        version: str | None = None,
+    ) -> None:
+        """Register a plugin object directly, without an entry point."""
+        plugin_name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        self._added.append(_PluginSource(plugin, plugin_name, package or plugin_name, version))
+        self._exchanges = None
+
+    def reload(self) -> None:
+        """Forget what was loaded; the next query discovers the plugins again."""
+        self._exchanges = None
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def exchanges(self) -> list[ExchangeInfo]:
+        """The installed exchanges, sorted by name."""
+        loaded = self._loaded()
+        return [loaded[name] for name in sorted(loaded)]
+
+    def info(self, name: str) -> ExchangeInfo:
+        """The exchange called ``name``; :class:`UnknownExchangeError` when none is."""
+        loaded = self._loaded()
+        try:
+            return loaded[name]
+        except KeyError:
+            installed = ", ".join(sorted(loaded)) or "none"
+            hint = (
+                ""
+                if loaded
+                else f" (plugins register through the {self.group!r} entry-point group)"
+            )
+            raise UnknownExchangeError(
+                f"unknown exchange {name!r}; installed exchanges: {installed}{hint}"
+            ) from None
+
+    def exchange(self, name: str, **options: Any) -> RestApi:
+        """An API object of exchange ``name``, built with ``options`` (credentials, urls...)."""
+        return self.info(name).api_class(**options)
+
+    def catalog(self, name: str) -> Mapping[str, type[Task]]:
+        """The task classes of exchange ``name``, by task name (read-only)."""
+        return self.info(name).tasks
+
+    # --- loading ---------------------------------------------------------------------------
+
+    def _loaded(self) -> dict[str, ExchangeInfo]:
+        if self._exchanges is None:
+            self._exchanges = self._load()
+        return self._exchanges
+
+    def _entry_point_sources(self) -> Iterator[_PluginSource]:
+        allowed = _allowed_packages()
+        for entry_point in importlib.metadata.entry_points(group=self.group):
+            dist = entry_point.dist
+            package = dist.name if dist is not None else entry_point.name
+            version = dist.version if dist is not None else None
+            if allowed is not None and not (
+                {_normalize(package), _normalize(entry_point.name)} & allowed
+            ):
+                continue
+            try:
+                plugin = entry_point.load()
+            except Exception as exc:
+                warnings.warn(
+                    f"aioca plugin {package!r} (entry point {entry_point.name!r}) failed to "
+                    f"load and was skipped: {type(exc).__name__}: {exc}",
+                    PluginWarning,
+                    stacklevel=4,
+                )
+                continue
+            yield _PluginSource(plugin, entry_point.name, package, version)
+
+    def _load(self) -> dict[str, ExchangeInfo]:
+        manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
+        manager.add_hookspecs(hookspecs)
+        sources = list(self._added)
+        if self.use_entry_points:
+            sources += self._entry_point_sources()
+        registered: list[_PluginSource] = []
+        for source in sources:
+            try:
+                manager.register(source.plugin, name=source.name)
+            except ValueError as exc:  # pluggy's validation errors are ValueErrors too
+                warnings.warn(
+                    f"aioca plugin {source.package!r} was skipped: {exc}",
+                    PluginWarning,
+                    stacklevel=4,
+                )
+                continue
+            registered.append(source)
+        try:
+            manager.check_pending()
+        except pluggy.PluginValidationError as exc:
+            warnings.warn(f"aioca plugin {exc.plugin!r}: {exc}", PluginWarning, stacklevel=4)
+
+        found: dict[str, ExchangeInfo] = {}
+        for source in registered:
+            others = [other.plugin for other in registered if other is not source]
+            call = manager.subset_hook_caller("register_exchanges", remove_plugins=others)
+            registrar = _Registrar(source)
+            try:
+                call(register=registrar)
+            except PluginError:
+                raise
+            except Exception as exc:
+                warnings.warn(
+                    f"aioca plugin {source.package!r} failed while registering its exchanges "
+                    f"and was skipped: {type(exc).__name__}: {exc}",
+                    PluginWarning,
+                    stacklevel=4,
+                )
+                continue
+            for info in registrar.found.values():
+                if info.name in found:
+                    raise DuplicateExchangeError(
+                        f"exchange {info.name!r} is registered by both "
+                        f"{found[info.name].package!r} and {info.package!r}; uninstall one, "
+                        "or choose with AIOCA_PLUGINS"
+                    )
+                found[info.name] = info
+        return found
+
+
+class _Registrar:
+    """The ``register`` callback handed to one plugin: validates and records its exchanges."""
+
+    def __init__(self, source: _PluginSource) -> None:
+        self.source = source
+        self.found: dict[str, ExchangeInfo] = {}
+
+    def __call__(
+        self, name: str, api_class: type[RestApi], tasks: Mapping[str, type[Task]]
+    ) -> None:
+        package = self.source.package
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise PluginError(
+                f"plugin {package!r} registered an invalid exchange name {name!r} "
+                "(lowercase letters, digits, '-', '_' or '.', starting with a letter)"
+            )
+        if not (isinstance(api_class, type) and issubclass(api_class, RestApi)):
+            raise PluginError(
+                f"plugin {package!r}: exchange {name!r} needs a RestApi subclass, got {api_class!r}"
+            )
+        if api_class.exchange != name:
+            raise PluginError(
+                f"plugin {package!r}: {api_class.__name__}.exchange is "
+                f"{api_class.exchange!r}, but it is registered as {name!r}"
+            )
+        if not isinstance(tasks, Mapping):
+            raise PluginError(f"plugin {package!r}: the tasks of {name!r} must be a mapping")
+        for task_name, task_class in tasks.items():
+            if not (isinstance(task_class, type) and issubclass(task_class, Task)):
+                raise PluginError(
+                    f"plugin {package!r}: task {task_name!r} of {name!r} is not a Task subclass"
+                )
+            if task_class.exchange != name:
+                raise PluginError(
+                    f"plugin {package!r}: task {task_name!r} has exchange "
+                    f"{task_class.exchange!r}, but belongs to {name!r}"
+                )
+        if name in self.found:
+            raise DuplicateExchangeError(f"plugin {package!r} registers exchange {name!r} twice")
+        self.found[name] = ExchangeInfo(
+            name=name,
+            package=package,
+            version=self.source.version,
+            api_class=api_class,
+            tasks=MappingProxyType(dict(tasks)),
+        )
+
+
+_default_host = PluginHost()
+
+
+def default_host() -> PluginHost:
+    """The host behind :func:`exchanges`, :func:`exchange` and :func:`catalog`."""
+    return _default_host
+
+
+def exchanges() -> list[ExchangeInfo]:
+    """The installed exchanges (``name``, ``package``, ``version``), sorted by name."""
+    return _default_host.exchanges()
+
+
+def exchange(name: str, **options: Any) -> RestApi:
+    """An API object for the installed exchange ``name``, e.g.
+    ``aioca.exchange("binance", api_key=..., api_secret=...)``."""
+    return _default_host.exchange(name, **options)
+
+
+def catalog(name: str) -> Mapping[str, type[Task]]:
+    """The task classes of the installed exchange ``name``, by task name."""
+    return _default_host.catalog(name)

@@ -1,0 +1,370 @@
+"""``RestApi``: the HTTP side every exchange plugin builds on.
+
+A ``RestApi`` owns one ``aiohttp.ClientSession``, opened lazily on the first request and
+closed by ``await api.close()``, by ``async with api:``, or by the synchronous operator at
+the end of its run. A closed API opens a fresh session on its next request, which is what
+lets the seed's synchronous ``op.run()`` be called again and again with the same API.
+
+Plugins override three hooks:
+
+* :meth:`RestApi.sign_request` adds credentials to a :class:`PreparedRequest`, working on
+  exactly the query string and body that will be sent;
+* :meth:`RestApi.prepare_request` runs for every request (signed or not), e.g. to add an
+  API-key header to market-data requests; by default it signs the requests marked signed;
+* :meth:`RestApi.map_error` turns an error response into an exception of
+  :mod:`aioca.errors`; :meth:`RestApi.handle_response` decides what counts as an error
+  (an exchange that answers HTTP 200 with an error envelope overrides it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import weakref
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar, Self
+from urllib.parse import urlencode
+
+import aiohttp
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from . import errors
+from ._version import __version__
+from .task import current_task
+
+__all__ = ["Params", "PreparedRequest", "Response", "RestApi"]
+
+Params = Mapping[str, Any] | Iterable[tuple[str, Any]]
+"""Request parameters: a mapping, or ``(name, value)`` pairs when order or repeats matter."""
+
+USER_AGENT = f"aioca/{__version__} (+https://github.com/aioca/aioca) aiohttp/{aiohttp.__version__}"
+
+_BODY_EXCERPT = 200
+
+
+def encode_value(value: Any) -> str:
+    """How a parameter value is written on the wire: booleans as ``true``/``false``,
+    floats and decimals in plain notation (``0.0000001``, never ``1e-07``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def encode_params(params: Params | None) -> list[tuple[str, str]]:
+    """Parameters as ``(name, text)`` pairs in their given order; ``None`` values are left out."""
+    if params is None:
+        return []
+    pairs = params.items() if isinstance(params, Mapping) else params
+    return [(str(name), encode_value(value)) for name, value in pairs if value is not None]
+
+
+@dataclass(slots=True)
+class PreparedRequest:
+    """A request about to be sent, as the signing hooks see and change it.
+
+    ``query`` and ``form`` are ordered ``(name, value)`` text pairs; what is signed is
+    exactly what is sent, because :meth:`query_string` and :meth:`body` are also what the
+    transport uses. ``content`` is a raw body (e.g. JSON) for exchanges that want one.
+    """
+
+    method: str
+    url: str
+    query: list[tuple[str, str]] = field(default_factory=list)
+    form: list[tuple[str, str]] | None = None
+    content: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    signed: bool = False
+    task_name: str | None = None
+
+    def query_string(self) -> str:
+        """The query string sent, without ``?``."""
+        return urlencode(self.query)
+
+    def body(self) -> str | None:
+        """The body sent: the form fields URL-encoded, else ``content``, else ``None``."""
+        if self.form is not None:
+            return urlencode(self.form)
+        return self.content
+
+    def full_url(self) -> str:
+        """The URL with its query string, as sent."""
+        query = self.query_string()
+        return f"{self.url}?{query}" if query else self.url
+
+
+@dataclass(slots=True, frozen=True)
+class Response:
+    """A response as the error hooks see it: the request it answers, the HTTP status, the
+    headers and the raw body."""
+
+    request: PreparedRequest
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def excerpt(self) -> str:
+        """The first characters of the body, for error messages."""
+        text = " ".join(self.text().split())
+        return text if len(text) <= _BODY_EXCERPT else text[:_BODY_EXCERPT] + "..."
+
+
+_STATUS_ERRORS: dict[int, type[errors.ExchangeError]] = {
+    400: errors.BadRequestError,
+    401: errors.AuthenticationError,
+    403: errors.AuthenticationError,
+    404: errors.BadRequestError,
+    422: errors.BadRequestError,
+    429: errors.RateLimitError,
+}
+
+# Sessions are tracked so that the synchronous operator can close every session opened on
+# its event loop, including those of APIs it never saw (an API used inside a FunctionTask).
+_open_apis: weakref.WeakSet[RestApi] = weakref.WeakSet()
+
+
+async def close_apis_on_running_loop() -> None:
+    """Close the sessions of every API opened on the running event loop."""
+    loop = asyncio.get_running_loop()
+    for api in list(_open_apis):
+        if api._session_loop is loop:
+            await api.close()
+
+
+class RestApi(ABC):
+    """Base class of an exchange's REST API object.
+
+    ``timeout`` is seconds (a float) or an ``aiohttp.ClientTimeout``; ``proxy`` an HTTP
+    proxy URL; ``connection_limit`` the size of the connection pool; ``json_loads`` the JSON
+    decoder (``orjson.loads`` is faster). Subclasses set the class attribute ``exchange``
+    and implement :meth:`sign_request`.
+    """
+
+    exchange: ClassVar[str] = ""
+    """The exchange's name, as registered by its plugin (``"binance"``)."""
+
+    _session: aiohttp.ClientSession | None
+    _session_loop: asyncio.AbstractEventLoop | None
+
+    def __init__(
+        self,
+        *,
+        timeout: float | aiohttp.ClientTimeout = 10.0,
+        proxy: str | None = None,
+        connection_limit: int = 100,
+        json_loads: Callable[[bytes], Any] = json.loads,
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        self.timeout = to_client_timeout(timeout)
+        self.proxy = proxy
+        self.connection_limit = connection_limit
+        self.json_loads = json_loads
+        self.user_agent = user_agent
+        self._session = None
+        self._session_loop = None
+
+    # --- session lifecycle -------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """Whether no session is open (a request opens one)."""
+        return self._session is None or self._session.closed
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is not None and not session.closed and self._session_loop is loop:
+            return session
+        session = aiohttp.ClientSession(
+            timeout=self.timeout,
+            headers={"User-Agent": self.user_agent},
+            connector=aiohttp.TCPConnector(limit=self.connection_limit),
+        )
+        self._session = session
+        self._session_loop = loop
+        _open_apis.add(self)
+        return session
+
+    async def close(self) -> None:
+        """Close the HTTP session. The API stays usable: the next request opens a new one."""
+        session, self._session, self._session_loop = self._session, None, None
+        _open_apis.discard(self)
+        if session is not None and not session.closed:
+            await session.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # --- hooks for plugins ---------------------------------------------------------------
+
+    @abstractmethod
+    def sign_request(self, request: PreparedRequest) -> None:
+        """Add credentials to ``request`` in place (parameters, signature, headers).
+
+        Sign what :meth:`PreparedRequest.query_string` and :meth:`PreparedRequest.body`
+        return: that is exactly what will be sent.
+        """
+
+    def prepare_request(self, request: PreparedRequest) -> None:
+        """Called for every request before it is sent; signs those marked ``signed``."""
+        if request.signed:
+            self.sign_request(request)
+
+    def handle_response(self, response: Response) -> Any:
+        """Turn a response into the task's result, or raise. By default an HTTP status of
+        400 or more is an error (see :meth:`map_error`) and the body is decoded as JSON."""
+        if response.status >= 400:
+            raise self.map_error(response, self._try_decode(response))
+        return self.decode(response)
+
+    def map_error(self, response: Response, payload: Any) -> errors.AiocaError:
+        """The exception for an error response. ``payload`` is the decoded JSON body, or
+        ``None`` when the body is not JSON. The default maps the HTTP status only."""
+        code = msg = None
+        if isinstance(payload, Mapping):
+            code = payload.get("code")
+            msg = payload.get("msg") or payload.get("message")
+        if not isinstance(code, int | str):
+            code = None
+        message = str(msg) if msg else response.excerpt() or "(empty body)"
+        status = response.status
+        error_class = _STATUS_ERRORS.get(status)
+        if error_class is None:
+            error_class = errors.ExchangeServerError if status >= 500 else errors.ExchangeError
+        return error_class(
+            message, code=code, status=status, **self.error_context(response.request)
+        )
+
+    def error_context(self, request: PreparedRequest) -> dict[str, str | None]:
+        """What every exception of a request carries: never the query, which holds the
+        signature."""
+        return {
+            "exchange": self.exchange or None,
+            "task_name": request.task_name,
+            "method": request.method,
+            "url": request.url,
+        }
+
+    def decode(self, response: Response) -> Any:
+        """Decode the body as JSON, or raise :class:`~aioca.errors.InvalidResponseError`."""
+        try:
+            return self.json_loads(response.body)
+        except ValueError:
+            what = "an empty body" if not response.body else "a body that is not JSON"
+            raise errors.InvalidResponseError(
+                f"HTTP {response.status} with {what}: {response.excerpt()!r}",
+                status=response.status,
+                body=response.excerpt(),
+                **self.error_context(response.request),
+            ) from None
+
+    def _try_decode(self, response: Response) -> Any:
+        try:
+            return self.json_loads(response.body)
+        except ValueError:
+            return None
+
+    # --- the request -----------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: Params | None = None,
+        *,
+        data: Params | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        signed: bool = False,
+        timeout: float | aiohttp.ClientTimeout | None = None,
+        task_name: str | None = None,
+    ) -> Any:
+        """Send one request and return its decoded JSON body.
+
+        ``params`` go into the query string and ``data`` into a form body, both in the
+        order given, ``None`` values left out; ``json_body`` is sent as a JSON body.
+        ``signed=True`` has the plugin sign the request. Errors are raised as
+        :mod:`aioca.errors` exceptions naming the task (by default the running one).
+        """
+        if task_name is None:
+            running = current_task()
+            task_name = str(running) if running is not None else None
+        request = PreparedRequest(
+            method=method.upper(),
+            url=url,
+            query=encode_params(params),
+            form=encode_params(data) if data is not None else None,
+            headers=dict(headers) if headers else {},
+            signed=signed,
+            task_name=task_name,
+        )
+        if json_body is not None:
+            request.content = json.dumps(json_body, separators=(",", ":"))
+            request.headers.setdefault("Content-Type", "application/json")
+        elif request.form is not None:
+            request.headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        self.prepare_request(request)
+        response = await self.send(request, timeout=timeout)
+        return self.handle_response(response)
+
+    async def send(
+        self, request: PreparedRequest, *, timeout: float | aiohttp.ClientTimeout | None = None
+    ) -> Response:
+        """Send a prepared request as is and read the whole response; transport failures
+        become :class:`~aioca.errors.NetworkError` / :class:`~aioca.errors.RequestTimeoutError`."""
+        session = self._get_session()
+        body = request.body()
+        try:
+            async with session.request(
+                request.method,
+                URL(request.full_url(), encoded=True),
+                data=body.encode() if body is not None else None,
+                headers=request.headers,
+                proxy=self.proxy,
+                timeout=to_client_timeout(timeout) if timeout is not None else self.timeout,
+            ) as raw:
+                content = await raw.read()
+                return Response(request, raw.status, raw.headers, content)
+        except TimeoutError:
+            raise errors.RequestTimeoutError(
+                "the request timed out", **self.error_context(request)
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise errors.NetworkError(
+                f"{type(exc).__name__}: {_without_query(str(exc), request)}",
+                **self.error_context(request),
+            ) from None
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<{type(self).__name__} exchange={self.exchange!r} session={state}>"
+
+
+def to_client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
+    """Seconds or a ``ClientTimeout`` as a ``ClientTimeout``."""
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    return aiohttp.ClientTimeout(total=float(timeout))
+
+
+def _without_query(text: str, request: PreparedRequest) -> str:
+    """Strip the signed URL out of a transport error's text."""
+    full = request.full_url()
+    return text.replace(full, request.url) if full != request.url else text
