@@ -24,6 +24,7 @@ __all__ = ["ErrorPolicy", "TaskOperater", "TaskOperator"]
 ErrorPolicy = Literal["raise", "continue"]
 _POLICIES = ("raise", "continue")
 _T = TypeVar("_T")
+_sleep = asyncio.sleep  # one name for the operator's pauses, so tests can record them
 
 
 def _check_policy(on_error: str) -> ErrorPolicy:
@@ -106,7 +107,7 @@ class TaskOperator:
             delay = pause if first else pause + exec_interval
             first = False
             if delay > 0:
-                await asyncio.sleep(delay)
+                await _sleep(delay)
             try:
                 await task.run()
             except Exception:
