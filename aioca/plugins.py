@@ -11,7 +11,6 @@ or entry-point name; empty loads none), the escape hatch when one breaks start-u
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import re
 import warnings
@@ -147,6 +146,8 @@ class PluginHost:
         return self._exchanges
 
     def _entry_point_sources(self) -> Iterator[_PluginSource]:
+        import importlib.metadata  # here, not at the top: it costs ~4 ms of every import
+
         allowed = _allowed_packages()
         for entry_point in importlib.metadata.entry_points(group=self.group):
             dist = entry_point.dist

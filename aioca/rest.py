@@ -34,7 +34,7 @@ from yarl import URL
 
 from . import errors
 from ._version import __version__
-from .task import current_task
+from .task import BaseTask, current_task
 
 __all__ = ["Params", "PreparedRequest", "Response", "RestApi"]
 
@@ -85,6 +85,14 @@ class PreparedRequest:
     headers: dict[str, str] = field(default_factory=dict)
     signed: bool = False
     task_name: str | None = None
+    task: BaseTask | None = field(default=None, repr=False)
+    """The task sending the request; its name is only computed if an error needs it."""
+
+    def name(self) -> str | None:
+        """The name of the task that sent the request, for error messages."""
+        if self.task_name is None and self.task is not None:
+            self.task_name = str(self.task)
+        return self.task_name
 
     def query_string(self) -> str:
         """The query string sent, without ``?``."""
@@ -255,7 +263,7 @@ class RestApi(ABC):
         signature."""
         return {
             "exchange": self.exchange or None,
-            "task_name": request.task_name,
+            "task_name": request.name(),
             "method": request.method,
             "url": request.url,
         }
@@ -301,9 +309,6 @@ class RestApi(ABC):
         ``signed=True`` has the plugin sign the request. Errors are raised as
         :mod:`aioca.errors` exceptions naming the task (by default the running one).
         """
-        if task_name is None:
-            running = current_task()
-            task_name = str(running) if running is not None else None
         request = PreparedRequest(
             method=method.upper(),
             url=url,
@@ -312,6 +317,7 @@ class RestApi(ABC):
             headers=dict(headers) if headers else {},
             signed=signed,
             task_name=task_name,
+            task=current_task() if task_name is None else None,
         )
         if json_body is not None:
             request.content = json.dumps(json_body, separators=(",", ":"))
