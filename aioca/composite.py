@@ -35,6 +35,11 @@ class CompositeTask(TaskContainer, BaseTask):
     def _label(self) -> str:
         raise NotImplementedError
 
+    def _forget_outcome(self) -> None:
+        super()._forget_outcome()
+        for task in self._tasks:
+            task._forget_outcome()
+
     def __str__(self) -> str:
         return f"{self._label()}({len(self._tasks)})"
 

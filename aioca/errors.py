@@ -1,8 +1,11 @@
 """The exceptions aioca raises, in one tree.
 
-Every exception aioca raises derives from :class:`AiocaError`, so one ``except AiocaError``
-catches them all, and each also inherits the builtin it resembles (``TimeoutError``,
-``LookupError``, ``ValueError``, ``RuntimeError``) so generic handlers keep working::
+Every error aioca reports about a request, an exchange, a plugin or the framework's state
+derives from :class:`AiocaError`, so one ``except AiocaError`` catches them all, and each also
+inherits the builtin it resembles (``TimeoutError``, ``LookupError``, ``ValueError``,
+``RuntimeError``) so generic handlers keep working. Misuse of an API in code (an argument of
+the wrong type or an out-of-range setting) raises ``TypeError``/``ValueError`` as Python
+does::
 
     AiocaError
     ├── InvalidParameterError (ValueError)    bad input, caught before anything is sent

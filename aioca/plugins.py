@@ -176,10 +176,12 @@ class PluginHost:
         if self.use_entry_points:
             sources += self._entry_point_sources()
         registered: list[_PluginSource] = []
-        for source in sources:
+        for number, source in enumerate(sources):
             try:
-                manager.register(source.plugin, name=source.name)
-            except ValueError as exc:  # pluggy's validation errors are ValueErrors too
+                # A unique name: two distributions may both call their entry point after
+                # the exchange, and that must surface as a duplicate exchange, not a clash.
+                manager.register(source.plugin, name=f"{number}:{source.package}:{source.name}")
+            except (ValueError, pluggy.PluginValidationError) as exc:
                 warnings.warn(
                     f"aioca plugin {source.package!r} was skipped: {exc}",
                     PluginWarning,
@@ -200,8 +202,9 @@ class PluginHost:
             try:
                 call(register=registrar)
             except PluginError:
-                raise
+                raise  # an inconsistent registration is the plugin author's bug: say so loudly
             except Exception as exc:
+                # A plugin whose hook crashed must not take the other exchanges down with it.
                 warnings.warn(
                     f"aioca plugin {source.package!r} failed while registering its exchanges "
                     f"and was skipped: {type(exc).__name__}: {exc}",

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import time
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
@@ -123,6 +125,15 @@ class Response:
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
 
+    def retry_after(self) -> float | None:
+        """The ``Retry-After`` header in seconds, when it is given as a number of seconds."""
+        value = self.headers.get("Retry-After")
+        try:
+            seconds = float(value) if value is not None else None
+        except ValueError:
+            return None
+        return seconds if seconds is not None and seconds >= 0 else None
+
     def excerpt(self) -> str:
         """The first characters of the body, for error messages."""
         text = " ".join(self.text().split())
@@ -135,7 +146,6 @@ _STATUS_ERRORS: dict[int, type[errors.ExchangeError]] = {
     403: errors.AuthenticationError,
     404: errors.BadRequestError,
     422: errors.BadRequestError,
-    429: errors.RateLimitError,
 }
 
 # Sessions are tracked so that the synchronous operator can close every session opened on
@@ -242,7 +252,10 @@ class RestApi(ABC):
 
     def map_error(self, response: Response, payload: Any) -> errors.AiocaError:
         """The exception for an error response. ``payload`` is the decoded JSON body, or
-        ``None`` when the body is not JSON. The default maps the HTTP status only."""
+        ``None`` when the body is not JSON. The default maps the HTTP status only: 400, 404
+        and 422 to ``BadRequestError``, 401 and 403 to ``AuthenticationError``, 429 to
+        ``RateLimitError`` and 418 to ``IPBannedError`` (both with ``Retry-After``), 5xx to
+        ``ExchangeServerError``, anything else to ``ExchangeError``."""
         code = msg = None
         if isinstance(payload, Mapping):
             code = payload.get("code")
@@ -251,12 +264,21 @@ class RestApi(ABC):
             code = None
         message = str(msg) if msg else response.excerpt() or "(empty body)"
         status = response.status
+        context = self.error_context(response.request)
+        if status in (418, 429):
+            retry_after = response.retry_after()
+            if status == 429:
+                return errors.RateLimitError(
+                    message, retry_after=retry_after, code=code, status=status, **context
+                )
+            until = time.time() + retry_after if retry_after is not None else None
+            return errors.IPBannedError(
+                message, until=until, retry_after=retry_after, code=code, status=status, **context
+            )
         error_class = _STATUS_ERRORS.get(status)
         if error_class is None:
             error_class = errors.ExchangeServerError if status >= 500 else errors.ExchangeError
-        return error_class(
-            message, code=code, status=status, **self.error_context(response.request)
-        )
+        return error_class(message, code=code, status=status, **context)
 
     def error_context(self, request: PreparedRequest) -> dict[str, str | None]:
         """What every exception of a request carries: never the query, which holds the
@@ -352,7 +374,7 @@ class RestApi(ABC):
             ) from None
         except aiohttp.ClientError as exc:
             raise errors.NetworkError(
-                f"{type(exc).__name__}: {_without_query(str(exc), request)}",
+                f"{type(exc).__name__}: {_without_query(str(exc))}",
                 **self.error_context(request),
             ) from None
 
@@ -370,7 +392,11 @@ def to_client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientT
     return aiohttp.ClientTimeout(total=float(timeout))
 
 
-def _without_query(text: str, request: PreparedRequest) -> str:
-    """Strip the signed URL out of a transport error's text."""
-    full = request.full_url()
-    return text.replace(full, request.url) if full != request.url else text
+_QUERY_IN_TEXT = re.compile(r"\?[^\s'\"<>)]*")
+
+
+def _without_query(text: str) -> str:
+    """Blank out every query string in a transport error's text: a signed query holds the
+    signature (and on some exchanges the key), and aiohttp quotes URLs in its own spelling,
+    so matching our URL verbatim is not enough."""
+    return _QUERY_IN_TEXT.sub("?<query hidden>", text)

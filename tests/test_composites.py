@@ -190,3 +190,22 @@ def test_only_tasks_can_be_added() -> None:
 
 def test_len_counts_direct_children() -> None:
     assert len(GatherTask(Value(1), SerialTask(Value(2), Value(3)))) == 2
+
+
+async def test_serial_clears_stale_results_inside_skipped_composites() -> None:
+    flag = {"fail": False}
+
+    class Gate(Task):
+        async def __call__(self) -> str:
+            if flag["fail"]:
+                raise ConnectionError("down")
+            return "up"
+
+    inner = GatherTask(Value(1), Value(2))
+    serial = SerialTask(Gate(), inner)
+    await serial.run()
+    assert serial.result == ["up", [1, 2]]
+    flag["fail"] = True
+    with pytest.raises(ConnectionError):
+        await serial.run()
+    assert serial.result == [None, [None, None]]
