@@ -12,6 +12,17 @@ from aioca import GatherTask, SerialTask, Task
 from .helpers import Fail, Value
 
 
+class Gate(Task):
+    """Succeeds until ``fail`` is set."""
+
+    fail = False
+
+    async def __call__(self) -> str:
+        if self.fail:
+            raise ConnectionError("down")
+        return "up"
+
+
 def test_composite_result_is_none_before_the_first_run() -> None:
     assert GatherTask(Value(1)).result is None
     assert SerialTask(Value(1)).result is None
@@ -79,19 +90,12 @@ async def test_serial_stops_at_the_first_failure_and_raises_it() -> None:
 
 
 async def test_serial_clears_stale_results_of_children_skipped_after_a_failure() -> None:
-    flag = {"fail": False}
-
-    class Gate(Task):
-        async def __call__(self) -> str:
-            if flag["fail"]:
-                raise ConnectionError("down")
-            return "up"
-
     after = Value("fresh")
-    serial = SerialTask(Gate(), after)
+    gate = Gate()
+    serial = SerialTask(gate, after)
     await serial.run()
     assert serial.result == ["up", "fresh"]
-    flag["fail"] = True
+    gate.fail = True
     with pytest.raises(ConnectionError):
         await serial.run()
     assert after.result is None, "a skipped child must not show last pass's value as current"
@@ -193,19 +197,12 @@ def test_len_counts_direct_children() -> None:
 
 
 async def test_serial_clears_stale_results_inside_skipped_composites() -> None:
-    flag = {"fail": False}
-
-    class Gate(Task):
-        async def __call__(self) -> str:
-            if flag["fail"]:
-                raise ConnectionError("down")
-            return "up"
-
     inner = GatherTask(Value(1), Value(2))
-    serial = SerialTask(Gate(), inner)
+    gate = Gate()
+    serial = SerialTask(gate, inner)
     await serial.run()
     assert serial.result == ["up", [1, 2]]
-    flag["fail"] = True
+    gate.fail = True
     with pytest.raises(ConnectionError):
         await serial.run()
     assert serial.result == [None, [None, None]]

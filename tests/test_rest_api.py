@@ -807,27 +807,15 @@ async def _garbage_http(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
     await writer.wait_closed()
 
 
-async def test_malformed_response_is_network_error_without_secrets() -> None:
+@pytest.mark.parametrize("path", ["/x", ""], ids=["with-path", "pathless"])
+async def test_malformed_response_is_network_error_without_secrets(path: str) -> None:
+    # aiohttp spells a pathless URL with a "/" in its error text: the query must go anyway.
     garbage = await asyncio.start_server(_garbage_http, "127.0.0.1", 0)
     port = garbage.sockets[0].getsockname()[1]
     try:
         async with FakeExchangeApi() as api:
             with pytest.raises(errors.NetworkError) as exc_info:
-                await api.request("GET", f"http://127.0.0.1:{port}/x", {"a": 1}, signed=True)
-    finally:
-        garbage.close()
-        await garbage.wait_closed()
-
-    assert_no_secrets(str(exc_info.value), api)
-
-
-async def test_malformed_response_for_pathless_url_does_not_leak_signature() -> None:
-    garbage = await asyncio.start_server(_garbage_http, "127.0.0.1", 0)
-    port = garbage.sockets[0].getsockname()[1]
-    try:
-        async with FakeExchangeApi() as api:
-            with pytest.raises(errors.NetworkError) as exc_info:
-                await api.request("GET", f"http://127.0.0.1:{port}", {"a": 1}, signed=True)
+                await api.request("GET", f"http://127.0.0.1:{port}{path}", {"a": 1}, signed=True)
     finally:
         garbage.close()
         await garbage.wait_closed()
