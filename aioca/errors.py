@@ -37,6 +37,8 @@ holds a signature and sometimes an API key, and exception text ends up in logs.
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 __all__ = [
     "AiocaError",
     "AuthenticationError",
@@ -57,6 +59,7 @@ __all__ = [
     "OrderNotFoundError",
     "PluginError",
     "RateLimitError",
+    "RequestContext",
     "RequestError",
     "RequestTimeoutError",
     "UnknownExchangeError",
@@ -107,6 +110,15 @@ class UnknownExchangeError(AiocaError, LookupError):
     """No installed plugin provides the exchange asked for; the message lists those that do."""
 
 
+class RequestContext(TypedDict, total=False):
+    """The context every :class:`RequestError` carries (see ``RestApi.error_context``)."""
+
+    exchange: str | None
+    task_name: str | None
+    method: str | None
+    url: str | None
+
+
 class RequestError(AiocaError):
     """A request failed; carries enough context to find it, never its credentials.
 
@@ -154,7 +166,7 @@ class InvalidResponseError(RequestError):
     an empty or truncated body). ``status`` is the HTTP status and ``body`` the first
     characters of what came back."""
 
-    def __init__(self, message: str, *, status: int, body: str = "", **context: str | None):
+    def __init__(self, message: str, *, status: int, body: str = "", **context: Unpack[RequestContext]):
         self.status = status
         self.body = body
         super().__init__(message, **context)
@@ -173,7 +185,7 @@ class ExchangeError(RequestError):
         *,
         code: int | str | None = None,
         status: int | None = None,
-        **context: str | None,
+        **context: Unpack[RequestContext],
     ) -> None:
         self.code = code
         self.msg = msg
@@ -223,7 +235,7 @@ class RateLimitError(ExchangeError):
         retry_after: float | None = None,
         code: int | str | None = None,
         status: int | None = None,
-        **context: str | None,
+        **context: Unpack[RequestContext],
     ) -> None:
         self.retry_after = retry_after
         super().__init__(msg, code=code, status=status, **context)
@@ -241,7 +253,7 @@ class IPBannedError(RateLimitError):
         retry_after: float | None = None,
         code: int | str | None = None,
         status: int | None = None,
-        **context: str | None,
+        **context: Unpack[RequestContext],
     ) -> None:
         self.until = until
         super().__init__(msg, retry_after=retry_after, code=code, status=status, **context)

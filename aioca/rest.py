@@ -280,7 +280,7 @@ class RestApi(ABC):
             error_class = errors.ExchangeServerError if status >= 500 else errors.ExchangeError
         return error_class(message, code=code, status=status, **context)
 
-    def error_context(self, request: PreparedRequest) -> dict[str, str | None]:
+    def error_context(self, request: PreparedRequest) -> errors.RequestContext:
         """What every exception of a request carries: never the query, which holds the
         signature."""
         return {

@@ -41,11 +41,11 @@ def test_every_exception_in_errors_is_exported() -> None:
         for name, value in vars(errors).items()
         if isinstance(value, type) and issubclass(value, BaseException)
     }
-    assert classes == set(errors.__all__)
+    assert classes == set(errors.__all__) - {"RequestContext"}
 
 
 def test_every_exception_derives_from_aioca_error() -> None:
-    for name in errors.__all__:
+    for name in set(errors.__all__) - {"RequestContext"}:
         assert issubclass(getattr(errors, name), errors.AiocaError), name
 
 

@@ -1,0 +1,1 @@
+"""aioca's Binance plugin (work in progress)."""

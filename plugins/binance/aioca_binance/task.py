@@ -1,0 +1,120 @@
+"""``BinanceTask``: the base of every catalog task, driven by its declaration.
+
+A catalog task declares an :class:`~aioca_binance.endpoint.Endpoint`, a pydantic ``Params``
+model and its ``texts``; this base class does the rest. Parameters are validated once, when
+the task is created, so bad input fails before anything is sent and a task repeated in a
+ring pays for validation only once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+import pydantic
+
+from aioca import Task, localize
+from aioca.errors import InvalidParameterError
+
+from .endpoint import Endpoint
+
+if TYPE_CHECKING:
+    from .api import BinanceRestApi
+
+__all__ = ["BinanceParams", "BinanceTask", "Texts"]
+
+
+class BinanceParams(pydantic.BaseModel):
+    """Base of the parameter models: unknown parameters are refused, values are frozen."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Texts(NamedTuple):
+    """A task's name in English and Chinese. ``{name}`` placeholders are filled from the
+    task's parameters (``None`` for one not given)."""
+
+    en: str
+    zh: str
+
+
+class _ParamsForText(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "None"
+
+
+def _wire_value(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return json.dumps(value, separators=(",", ":"))
+    return value
+
+
+class BinanceTask(Task):
+    """A Binance request declared by ``endpoint``, ``Params`` and ``texts``.
+
+    Parameters are keyword arguments named as Binance names them on the wire (camelCase),
+    plus ``api=``. List-valued parameters (``batchOrders``, ``orderIdList``) take Python
+    lists and are sent as compact JSON.
+    """
+
+    exchange: ClassVar[str | None] = "binance"
+    endpoint: ClassVar[Endpoint]
+    Params: ClassVar[type[BinanceParams]] = BinanceParams
+    texts: ClassVar[Texts]
+
+    params: BinanceParams
+    _wire: list[tuple[str, Any]]
+
+    def __init__(self, *, api: BinanceRestApi | None = None, **params: Any) -> None:
+        super().__init__(api=api)
+        try:
+            self.params = self.Params(**params)
+        except pydantic.ValidationError as exc:
+            error = exc.errors()[0]
+            location = error.get("loc") or ()
+            parameter = str(location[0]) if location else None
+            raise InvalidParameterError(
+                parameter, error.get("msg", "invalid value"), task_name=type(self).__name__
+            ) from None
+        self._wire = [
+            (name, _wire_value(value)) for name, value in self.params if value is not None
+        ]
+        self._parsed: tuple[int, Any] | None = None
+
+    @property
+    def weight(self) -> int:
+        """The IP weight this request costs with its parameters."""
+        return self.endpoint.weight_for(dict(self._wire))
+
+    def wire_params(self) -> list[tuple[str, Any]]:
+        """The parameters as sent, in declaration order, without those left out."""
+        return list(self._wire)
+
+    async def __call__(self) -> Any:
+        api: BinanceRestApi = self.api  # type: ignore[assignment]
+        return await api.call_endpoint(self.endpoint, self._wire)
+
+    @property
+    def parsed(self) -> Any:
+        """``result`` as typed models (decimals as ``Decimal``), for the endpoints that have
+        one; built on first access and kept until the next result."""
+        from .coinm.models import parse_response
+
+        result = self.result
+        if result is None:
+            return None
+        if self._parsed is None or self._parsed[0] != id(result):
+            self._parsed = (
+                id(result),
+                parse_response(self.endpoint.method, self.endpoint.path, result),
+            )
+        return self._parsed[1]
+
+    def __str__(self) -> str:
+        values = _ParamsForText(
+            (name, getattr(value, "value", value))
+            for name, value in self.params
+            if value is not None
+        )
+        template = localize(self.texts.en, self.texts.zh)
+        return template.format_map(values)
