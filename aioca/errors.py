@@ -166,7 +166,9 @@ class InvalidResponseError(RequestError):
     an empty or truncated body). ``status`` is the HTTP status and ``body`` the first
     characters of what came back."""
 
-    def __init__(self, message: str, *, status: int, body: str = "", **context: Unpack[RequestContext]):
+    def __init__(
+        self, message: str, *, status: int, body: str = "", **context: Unpack[RequestContext]
+    ):
         self.status = status
         self.body = body
         super().__init__(message, **context)
