@@ -9,11 +9,11 @@ import hmac
 from urllib.parse import parse_qsl, unquote
 
 import pytest
-from aioca import PreparedRequest
-from aioca.errors import AuthenticationError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
+from aioca import PreparedRequest
+from aioca.errors import AuthenticationError
 from aioca_binance import BinanceRestApi
 from aioca_binance.signing import (
     Ed25519Signer,
@@ -180,7 +180,8 @@ def _signed_query(api: BinanceRestApi) -> tuple[str, str]:
     api.sign_request(request)
     wire = request.query_string()
     payload, encoded_signature = wire.rsplit("&signature=", 1)
-    assert "+" not in encoded_signature and "/" not in encoded_signature
+    assert "+" not in encoded_signature
+    assert "/" not in encoded_signature
     assert "=" not in encoded_signature, "base64 padding must be percent-encoded on the wire"
     signature = unquote(encoded_signature)
     assert dict(parse_qsl(wire))["signature"] == signature

@@ -1,0 +1,348 @@
+"""BinanceRestApi: base URLs, security types on the wire, seed-style request(), error mapping
+and credential secrecy."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from aioresponses import aioresponses
+from yarl import URL
+
+import aioca
+from aioca import errors
+from aioca_binance import MAINNET_URLS, TESTNET_URLS, BinanceRestApi, Security
+from aioca_binance.errors import ERROR_CLASSES, error_class_for
+
+KEY = "test-key-aaaaaaaaaaaaaaaa"
+SECRET = "test-secret-bbbbbbbbbbbbbbbb"
+LOCAL = "http://127.0.0.1:9"
+SPEC = Path(__file__).resolve().parents[3].parent / "shared" / "spec"
+ANY = re.compile(r"^http://127\.0\.0\.1:9/.*$")
+
+
+@pytest.fixture
+async def recorder() -> AsyncIterator[tuple[list[web.Request], str]]:
+    """A server on 127.0.0.1 that records each request as received (raw query included)."""
+    seen: list[web.Request] = []
+
+    async def record(request: web.Request) -> web.Response:
+        await request.read()
+        seen.append(request)
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    async with TestServer(app, host="127.0.0.1") as server:
+        yield seen, str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BinanceRestApi]:
+    api = BinanceRestApi(KEY, SECRET, urls={"coinm": LOCAL})
+    yield api
+    await api.close()
+
+
+def sent(mock: aioresponses) -> tuple[str, URL, dict[str, Any]]:
+    """The one request the mock saw: method, URL (query included) and call kwargs."""
+    assert len(mock.requests) == 1
+    (method, url), calls = next(iter(mock.requests.items()))
+    return method, url, calls[0].kwargs
+
+
+# --- construction ---------------------------------------------------------------------------
+
+
+def test_default_urls_are_binance_mainnet() -> None:
+    api = BinanceRestApi()
+    assert (api.spot_url, api.usdm_url, api.coinm_url) == (
+        "https://api.binance.com",
+        "https://fapi.binance.com",
+        "https://dapi.binance.com",
+    )
+    assert api.urls == MAINNET_URLS
+
+
+def test_testnet_switches_every_base_url() -> None:
+    assert BinanceRestApi(testnet=True).urls == TESTNET_URLS
+
+
+def test_urls_override_one_market_per_instance() -> None:
+    api = BinanceRestApi(urls={"coinm": "http://127.0.0.1:8080/"})
+    assert api.coinm_url == "http://127.0.0.1:8080"
+    assert api.usdm_url == MAINNET_URLS["usdm"]
+    assert BinanceRestApi().coinm_url == MAINNET_URLS["coinm"]
+
+
+def test_seed_class_constant_is_kept() -> None:
+    assert BinanceRestApi.CoinM_BASE_URL == "https://dapi.binance.com"
+    assert BinanceRestApi(urls={"coinm": LOCAL}).CoinM_BASE_URL == "https://dapi.binance.com"
+
+
+def test_unknown_market_in_urls_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown market 'options'"):
+        BinanceRestApi(urls={"options": LOCAL})
+
+
+@pytest.mark.parametrize("window", [0, 60_001, -5])
+def test_recv_window_outside_binance_bounds_is_refused(window: int) -> None:
+    with pytest.raises(ValueError, match="recv_window"):
+        BinanceRestApi(recv_window=window)
+
+
+def test_timeout_accepts_seconds() -> None:
+    assert BinanceRestApi(timeout=2.5).timeout.total == 2.5
+
+
+def test_exchange_factory_builds_a_binance_api() -> None:
+    api = aioca.exchange("binance", api_key=KEY, api_secret=SECRET, urls={"coinm": LOCAL})
+    assert isinstance(api, BinanceRestApi)
+    assert api.coinm_url == LOCAL
+    assert "binance" in [info.name for info in aioca.exchanges()]
+
+
+def test_repr_hides_key_and_secret() -> None:
+    text = repr(BinanceRestApi(KEY, SECRET))
+    assert KEY not in text
+    assert SECRET not in text
+    assert "key=set" in text
+
+
+# --- security types on the wire ----------------------------------------------------------------
+
+
+async def test_none_sends_no_key(api: BinanceRestApi, mocked: aioresponses) -> None:
+    mocked.get(ANY, payload={})
+    await api.request("GET", f"{LOCAL}/dapi/v1/ping", security=Security.NONE)
+    _, url, kwargs = sent(mocked)
+    assert "X-MBX-APIKEY" not in kwargs["headers"]
+    assert "signature" not in url.query
+
+
+async def test_market_data_sends_the_key_header_but_no_signature(
+    api: BinanceRestApi, mocked: aioresponses
+) -> None:
+    mocked.get(ANY, payload=[])
+    await api.request(
+        "GET",
+        f"{LOCAL}/dapi/v1/historicalTrades",
+        {"symbol": "BTCUSD_PERP"},
+        security="MARKET_DATA",
+    )
+    _, url, kwargs = sent(mocked)
+    assert kwargs["headers"]["X-MBX-APIKEY"] == KEY
+    assert set(url.query) == {"symbol"}
+
+
+@pytest.mark.parametrize("security", [Security.USER_DATA, Security.TRADE])
+async def test_signed_types_send_key_timestamp_recv_window_and_signature(
+    recorder: tuple[list[web.Request], str], security: Security
+) -> None:
+    seen, url = recorder
+    before = int(time.time() * 1000)
+    async with BinanceRestApi(KEY, SECRET, urls={"coinm": url}) as api:
+        await api.request("GET", f"{url}/dapi/v1/account", {"symbol": "X"}, security=security)
+    request = seen[0]
+    assert request.headers["X-MBX-APIKEY"] == KEY
+    raw = request.query_string
+    assert [name for name, _ in parse_qsl(raw)] == [
+        "symbol",
+        "recvWindow",
+        "timestamp",
+        "signature",
+    ]
+    query = dict(parse_qsl(raw))
+    assert query["recvWindow"] == "5000"
+    assert before <= int(query["timestamp"]) <= int(time.time() * 1000)
+    payload = raw.rsplit("&signature=", 1)[0]
+    expected = hmac.new(SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    assert query["signature"] == expected
+
+
+async def test_post_parameters_go_into_a_signed_form_body(
+    api: BinanceRestApi, mocked: aioresponses
+) -> None:
+    mocked.post(ANY, payload={"orderId": 1})
+    await api.request(
+        "POST",
+        f"{LOCAL}/dapi/v1/order",
+        {"symbol": "BTCUSD_PERP", "side": "BUY", "type": "MARKET", "quantity": 1},
+        security=Security.TRADE,
+    )
+    method, url, kwargs = sent(mocked)
+    assert method == "POST"
+    assert not url.query
+    body = kwargs["data"].decode()
+    assert kwargs["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
+    names = [name for name, _ in parse_qsl(body)]
+    assert names == ["symbol", "side", "type", "quantity", "recvWindow", "timestamp", "signature"]
+    payload, signature = body.rsplit("&signature=", 1)
+    assert signature == hmac.new(SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+async def test_seed_style_request_with_keywords(mocked: aioresponses) -> None:
+    mocked.get(f"{BinanceRestApi.CoinM_BASE_URL}/dapi/v1/ping", payload={})
+    async with BinanceRestApi(api_key="key_1", api_secret="screte_1") as api:
+        assert (
+            await api.request(method="GET", url=BinanceRestApi.CoinM_BASE_URL + "/dapi/v1/ping")
+            == {}
+        )
+
+
+async def test_signed_request_without_key_fails_before_sending(mocked: aioresponses) -> None:
+    async with BinanceRestApi(api_secret=SECRET, urls={"coinm": LOCAL}) as api:
+        with pytest.raises(errors.AuthenticationError, match="API key"):
+            await api.request("GET", f"{LOCAL}/dapi/v1/account", signed=True)
+    assert not mocked.requests
+
+
+async def test_signed_request_without_secret_fails_before_sending(mocked: aioresponses) -> None:
+    async with BinanceRestApi(KEY, urls={"coinm": LOCAL}) as api:
+        with pytest.raises(errors.AuthenticationError, match="api_secret"):
+            await api.request("GET", f"{LOCAL}/dapi/v1/account", signed=True)
+    assert not mocked.requests
+
+
+# --- error mapping -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (400, -1021, errors.InvalidTimestampError),
+        (400, -4188, errors.InvalidTimestampError),
+        (400, -1022, errors.AuthenticationError),
+        (401, -2014, errors.AuthenticationError),
+        (401, -2015, errors.AuthenticationError),
+        (400, -1121, errors.BadSymbolError),
+        (400, -1102, errors.BadRequestError),
+        (400, -1130, errors.BadRequestError),
+        (400, -2019, errors.InsufficientFundsError),
+        (400, -2018, errors.InsufficientFundsError),
+        (400, -2010, errors.OrderError),
+        (400, -2011, errors.OrderError),
+        (400, -2013, errors.OrderNotFoundError),
+        (400, -4014, errors.OrderError),
+        (400, -4046, errors.BadRequestError),
+        (429, -1003, errors.RateLimitError),
+        (418, -1003, errors.IPBannedError),
+        (503, -1008, errors.ExchangeServerError),
+        (500, -1000, errors.ExchangeServerError),
+        (503, None, errors.ExchangeServerError),
+        (403, None, errors.ExchangeError),
+    ],
+)
+async def test_binance_errors_map_onto_the_core_tree(
+    api: BinanceRestApi,
+    mocked: aioresponses,
+    status: int,
+    code: int | None,
+    expected: type[errors.ExchangeError],
+) -> None:
+    body = {"code": code, "msg": "from binance"} if code is not None else {}
+    mocked.get(ANY, status=status, payload=body)
+    with pytest.raises(errors.ExchangeError) as caught:
+        await api.request("GET", f"{LOCAL}/dapi/v1/account", {"symbol": "X"}, signed=True)
+    error = caught.value
+    assert type(error) is expected
+    assert (error.status, error.code, error.exchange) == (status, code, "binance")
+
+
+async def test_error_carries_task_name_and_never_credentials(
+    api: BinanceRestApi, mocked: aioresponses, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    class Account(aioca.Task):
+        exchange = "binance"
+
+        async def __call__(self) -> Any:
+            return await self.api.request("GET", f"{LOCAL}/dapi/v1/account", signed=True)
+
+        def __str__(self) -> str:
+            return "my account task"
+
+    mocked.get(ANY, status=401, payload={"code": -2015, "msg": "Invalid API-key."})
+    task = Account(api=api)
+    with pytest.raises(errors.AuthenticationError) as caught:
+        await task.run()
+    error = caught.value
+    assert error.task_name == "my account task"
+    assert error.msg == "Invalid API-key."
+    text = f"{error} {error!r} {caplog.text}"
+    (_, url), _ = next(iter(mocked.requests.items()))
+    for secret in (KEY, SECRET, url.query["signature"]):
+        assert secret not in text
+    assert "?" not in (error.url or "")
+
+
+async def test_html_502_is_a_server_error_not_a_json_error(
+    api: BinanceRestApi, mocked: aioresponses
+) -> None:
+    mocked.get(ANY, status=502, body="<html><h1>502 Bad Gateway</h1></html>")
+    with pytest.raises(errors.ExchangeServerError) as caught:
+        await api.request("GET", f"{LOCAL}/dapi/v1/time")
+    assert "502 Bad Gateway" in str(caught.value)
+    assert caught.value.code is None
+
+
+async def test_429_carries_retry_after(api: BinanceRestApi, mocked: aioresponses) -> None:
+    mocked.get(
+        ANY, status=429, payload={"code": -1003, "msg": "Too many"}, headers={"Retry-After": "3"}
+    )
+    with pytest.raises(errors.RateLimitError) as caught:
+        await api.request("GET", f"{LOCAL}/dapi/v1/time")
+    assert caught.value.retry_after == 3.0
+
+
+async def test_418_ban_end_comes_from_the_message_without_retry_after(
+    api: BinanceRestApi, mocked: aioresponses
+) -> None:
+    msg = "Way too many requests; IP banned until 1618898400000. Please use the websocket."
+    mocked.get(ANY, status=418, payload={"code": -1003, "msg": msg})
+    with pytest.raises(errors.IPBannedError) as caught:
+        await api.request("GET", f"{LOCAL}/dapi/v1/time")
+    assert caught.value.until == 1618898400.0
+
+
+def _spec_error_codes() -> list[int]:
+    text = (SPEC / "binance-signing-and-errors.md").read_text(encoding="utf-8")
+    section = text.split("## 6. Error codes", 1)[1]
+    return sorted({int(code) for code in re.findall(r"^\| (-\d{4}) \|", section, re.MULTILINE)})
+
+
+def test_the_spec_lists_the_codes_this_test_walks() -> None:
+    codes = _spec_error_codes()
+    assert len(codes) > 150
+    assert -1121 in codes
+    assert -5028 in codes
+
+
+@pytest.mark.parametrize("code", _spec_error_codes())
+def test_every_documented_code_maps_to_a_specific_class(code: int) -> None:
+    mapped = error_class_for(400, code)
+    assert issubclass(mapped, errors.ExchangeError)
+    # Every documented code lands on a subclass more specific than the generic fallback,
+    # except the 10xx codes that carry no category of their own.
+    if code not in {-1004, -1005, -1010, -1013, -1016, -1020}:
+        assert mapped is not errors.ExchangeError, code
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 408, 418, 429, 500, 502, 503, 504])
+def test_every_documented_http_status_maps(status: int) -> None:
+    assert issubclass(error_class_for(status, None), errors.ExchangeError)
+
+
+def test_error_table_only_names_documented_codes() -> None:
+    assert set(ERROR_CLASSES) <= set(_spec_error_codes())
