@@ -117,7 +117,7 @@ class BinanceRestApi(RestApi):
 
     # --- sending -------------------------------------------------------------------------
 
-    async def request(  # type: ignore[override]
+    async def request(
         self,
         method: str,
         url: str,
