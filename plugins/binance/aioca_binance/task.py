@@ -79,7 +79,7 @@ class BinanceTask(Task):
         self._wire = [
             (name, _wire_value(value)) for name, value in self.params if value is not None
         ]
-        self._parsed: tuple[int, Any] | None = None
+        self._parsed: tuple[Any, Any] | None = None
 
     @property
     def weight(self) -> int:
@@ -103,11 +103,9 @@ class BinanceTask(Task):
         result = self.result
         if result is None:
             return None
-        if self._parsed is None or self._parsed[0] != id(result):
-            self._parsed = (
-                id(result),
-                parse_response(self.endpoint.method, self.endpoint.path, result),
-            )
+        if self._parsed is None or self._parsed[0] is not result:
+            parsed = parse_response(self.endpoint.method, self.endpoint.path, result)
+            self._parsed = (result, parsed)
         return self._parsed[1]
 
     def __str__(self) -> str:

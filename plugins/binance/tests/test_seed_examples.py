@@ -149,3 +149,15 @@ def test_english_names_are_the_default() -> None:
         str(CoinMFetchTicker(symbol="BTCUSD_PERP"))
         == "Fetch COIN-M contract BTCUSD_PERP latest price"
     )
+
+
+def test_parsed_follows_the_latest_result(mocked: aioresponses) -> None:
+    mocked.get(KLINES, payload=BTC_KLINE)
+    mocked.get(KLINES, payload=ETH_KLINE)
+    task = CoinMFetchKline(symbol="BTCUSD_PERP", interval="1m", limit=1)
+    operator = TaskOperater().run_single_task(task)
+    operator.run()
+    assert task.parsed is task.parsed, "built once per result"
+    assert str(task.parsed[0].close) == "54975.8"
+    operator.run()
+    assert str(task.parsed[0].close) == "2119.90"
