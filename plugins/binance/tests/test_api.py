@@ -9,7 +9,6 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -17,6 +16,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aioresponses import aioresponses
+from spec_files import SPEC_DIR
 from yarl import URL
 
 import aioca
@@ -27,7 +27,7 @@ from aioca_binance.errors import ERROR_CLASSES, error_class_for
 KEY = "test-key-aaaaaaaaaaaaaaaa"
 SECRET = "test-secret-bbbbbbbbbbbbbbbb"
 LOCAL = "http://127.0.0.1:9"
-SPEC = Path(__file__).resolve().parents[3].parent / "shared" / "spec"
+SPEC = SPEC_DIR
 ANY = re.compile(r"^http://127\.0\.0\.1:9/.*$")
 
 

@@ -2,9 +2,10 @@
 
 Walks both spec files (``binance-coinm-rest.json``, the SDK's 64 endpoints, and
 ``binance-coinm-rest-extra.json``, the 5 that Binance documents beyond the SDK) in the
-repository's sibling ``shared/spec``: every endpoint has exactly one task, declared with the
-spec's method, path, security type and weight, taking the spec's parameters in the spec's
-(wire) order; and the committed catalog is what ``tools/generate_coinm.py`` writes today.
+plugin's copy of the spec (``plugins/binance/spec``): every endpoint has exactly one task,
+declared with the spec's method, path, security type and weight, taking the spec's
+parameters in the spec's (wire) order; and the committed catalog is what
+``tools/generate_coinm.py`` writes today.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import pydantic
 import pytest
+from spec_files import SPEC_DIR
 
 import aioca
 import aioca_binance.coinm as coinm
@@ -34,7 +36,6 @@ from aioca_binance.coinm import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-SPEC_DIR = REPO.parent / "shared" / "spec"
 SPEC_FILES = ("binance-coinm-rest.json", "binance-coinm-rest-extra.json")
 GENERATOR = REPO / "plugins" / "binance" / "tools" / "generate_coinm.py"
 PACKAGE = Path(coinm.__file__).parent
@@ -135,8 +136,8 @@ def test_spec_files_are_present() -> None:
         path = SPEC_DIR / name
         if not path.is_file():
             pytest.fail(
-                f"{path} is missing: the catalog is checked against shared/spec/, the "
-                "repository's sibling directory"
+                f"{path} is missing: the catalog is checked against the spec files kept "
+                "in plugins/binance/spec/"
             )
     assert ENDPOINTS
 

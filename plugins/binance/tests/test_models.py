@@ -7,12 +7,12 @@ import importlib.util
 import json
 import sys
 from decimal import Decimal
-from pathlib import Path
 from types import ModuleType
 from typing import Any, get_origin
 
 import pydantic
 import pytest
+from spec_files import SPEC_DIR
 
 from aioca_binance.coinm import models
 from aioca_binance.coinm.models import (
@@ -55,29 +55,17 @@ ORDER_ENDPOINTS = [
 ALL_ENDPOINTS = sorted(RESPONSE_MODELS)
 
 
-def _spec_dir() -> Path:
-    """shared/spec sits beside the repo checkout: X/../shared when the repo is at X."""
-    here = Path(__file__).resolve()
-    repo = here.parents[3]
-    candidates = [repo.parent / "shared" / "spec"]
-    candidates += [p / "shared" / "spec" for p in here.parents if p != repo.parent]
-    for candidate in candidates:
-        if (candidate / "binance-coinm-responses.json").is_file():
-            return candidate
-    pytest.fail(f"binance-coinm-responses.json not found; looked in {candidates[0]} and above")
-
-
 @pytest.fixture(scope="module")
 def responses() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(
-        (_spec_dir() / "binance-coinm-responses.json").read_text(encoding="utf-8")
+        (SPEC_DIR / "binance-coinm-responses.json").read_text(encoding="utf-8")
     )
     return data
 
 
 @pytest.fixture(scope="module")
 def rest_endpoints() -> dict[tuple[str, str], dict[str, Any]]:
-    entries = json.loads((_spec_dir() / "binance-coinm-rest.json").read_text(encoding="utf-8"))
+    entries = json.loads((SPEC_DIR / "binance-coinm-rest.json").read_text(encoding="utf-8"))
     return {(e["method"], e["path"]): e for e in entries}
 
 
