@@ -1,5 +1,8 @@
 """Test helpers for aioca users and plugin authors (needs the ``test`` extra).
 
+``isolated_state()`` gives a test the global state of a fresh interpreter: no default API
+objects, English texts, ``AIOCA_LANG`` unset; what was there before comes back afterwards.
+
 ``mocked_responses()`` is ``aioresponses()`` made to work with every aiohttp release we
 support: aioresponses 0.7.9 builds ``ClientResponse`` without the ``stream_writer``
 argument that aiohttp 3.14 requires (upstream issue pnuckowski/aioresponses#289), so the
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +23,10 @@ from yarl import URL
 if TYPE_CHECKING:
     from aioresponses import aioresponses
 
-__all__ = ["mocked_responses"]
+from . import i18n
+from .task import _defaults
+
+__all__ = ["isolated_state", "mocked_responses"]
 
 
 class _StreamWriterStub:
@@ -46,3 +53,23 @@ def mocked_responses(**options: Any) -> Iterator[aioresponses]:
             yield mock
     finally:
         core.ClientResponse = original  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def isolated_state() -> Iterator[None]:
+    """No default APIs, English texts and no ``AIOCA_LANG`` inside; restored on exit."""
+    saved_env = os.environ.pop("AIOCA_LANG", None)
+    saved_language = i18n._current
+    saved_defaults = (dict(_defaults.by_exchange), _defaults.latest)
+    i18n._current = None
+    _defaults.clear()
+    try:
+        yield
+    finally:
+        _defaults.clear()
+        _defaults.by_exchange.update(saved_defaults[0])
+        _defaults.latest = saved_defaults[1]
+        i18n._current = saved_language
+        os.environ.pop("AIOCA_LANG", None)
+        if saved_env is not None:
+            os.environ["AIOCA_LANG"] = saved_env

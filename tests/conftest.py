@@ -7,18 +7,13 @@ from collections.abc import Iterator
 import pytest
 from aioresponses import aioresponses
 
-import aioca
-from aioca import i18n
-from aioca.testing import mocked_responses
+from aioca.testing import isolated_state, mocked_responses
 
 
 @pytest.fixture(autouse=True)
-def _clean_global_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("AIOCA_LANG", raising=False)
-    monkeypatch.setattr(i18n, "_current", None)
-    aioca.Task.clear_default_apis()
-    yield
-    aioca.Task.clear_default_apis()
+def _clean_global_state() -> Iterator[None]:
+    with isolated_state():
+        yield
 
 
 @pytest.fixture
