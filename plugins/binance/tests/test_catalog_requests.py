@@ -1,0 +1,596 @@
+"""Every COIN-M catalog task on the wire: the request it sends, and the input it refuses.
+
+For each task of ``CATALOG`` (test ids are the task names) and two valid parameter sets
+built from its ``Params`` model (``required``: the required fields only; ``full``: every
+field), the tests check:
+
+* through aioresponses (``mocked``): method, path, host, query or form body, headers, the
+  signature recomputed here, and that ``result`` is the mocked payload;
+* on a real aiohttp server on 127.0.0.1 (aioresponses sorts the query, so it cannot show
+  the order): the raw query string / body, parameters in ``Params`` field order, then
+  ``recvWindow``, ``timestamp`` and ``signature`` last, signed over exactly the bytes sent;
+* validation: a missing required field, a value of the wrong type or out of range, and an
+  unknown parameter each raise ``InvalidParameterError`` naming it, before any request;
+* the weight is the endpoint's rule applied to the parameters sent, and ``str(task)`` is a
+  fully filled name in English and in Chinese.
+
+The parameter sets come from walking the annotations; an annotation the walker does not
+know fails loudly, so a new shape in the catalog is noticed here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import string
+import time
+import types
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from urllib.parse import parse_qsl, urlencode
+
+import annotated_types
+import pydantic
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from aioresponses import aioresponses
+from pydantic.fields import FieldInfo
+from yarl import URL
+
+import aioca
+from aioca.errors import InvalidParameterError
+from aioca_binance import BinanceRestApi, BinanceTask
+from aioca_binance.coinm import CATALOG
+from aioca_binance.task import BinanceParams
+
+KEY = "test-key-aaaaaaaaaaaaaaaa"
+SECRET = "test-secret-bbbbbbbbbbbbbbbb"
+LOCAL = "http://127.0.0.1:9"
+DEFAULT_RECV_WINDOW = 5000
+SIGNING_NAMES = ("recvWindow", "timestamp", "signature")
+
+TASKS = list(CATALOG.values())
+NAMES = list(CATALOG)
+
+
+def is_signed(task_cls: type[BinanceTask]) -> bool:
+    """Binance's rule, written out here rather than read from ``Security.signed``."""
+    return task_cls.endpoint.security.value in ("USER_DATA", "TRADE")
+
+
+def needs_key(task_cls: type[BinanceTask]) -> bool:
+    """Every security type but ``NONE`` sends the key header (``Security.needs_key``)."""
+    return task_cls.endpoint.security.value != "NONE"
+
+
+SIGNED_TASKS = [task for task in TASKS if is_signed(task)]
+UNSIGNED_TASKS = [task for task in TASKS if not is_signed(task)]
+VARIANTS = ("required", "full")
+
+by_task = pytest.mark.parametrize("task_cls", TASKS, ids=NAMES)
+by_variant = pytest.mark.parametrize("variant", VARIANTS)
+
+
+# --- valid parameter sets, from the annotations ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What one ``Params`` field takes: ``kind`` is ``str``, ``int``, ``decimal``,
+    ``literal``, ``list_int``, ``list_str`` or ``list_dict``."""
+
+    kind: str
+    optional: bool
+    choices: tuple[Any, ...] = ()
+    lo: int | None = None
+    hi: int | None = None
+
+
+def _constraints(metadata: list[Any]) -> Iterator[Any]:
+    for item in metadata:
+        if isinstance(item, FieldInfo):
+            yield from _constraints(item.metadata)
+        else:
+            yield item
+
+
+def shape_of(name: str, info: FieldInfo) -> Shape:
+    """The shape of field ``name``; ``TypeError`` for an annotation not handled here."""
+    annotation: Any = info.annotation
+    metadata: list[Any] = list(info.metadata)
+    optional = False
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation, *extra = get_args(annotation)
+            metadata.extend(extra)
+        elif origin is Union or origin is types.UnionType:
+            members = [arg for arg in get_args(annotation) if arg is not type(None)]
+            if len(members) != 1:
+                raise TypeError(f"{name}: union {info.annotation!r} is not handled")
+            optional = True
+            annotation = members[0]
+        else:
+            break
+    lo = hi = None
+    for item in _constraints(metadata):
+        if isinstance(item, annotated_types.Ge):
+            lo = int(item.ge)
+        elif isinstance(item, annotated_types.Gt):
+            lo = int(item.gt) + 1
+        elif isinstance(item, annotated_types.Le):
+            hi = int(item.le)
+        elif isinstance(item, annotated_types.Lt):
+            hi = int(item.lt) - 1
+    origin = get_origin(annotation)
+    if annotation is str:
+        return Shape("str", optional)
+    if annotation is int:
+        return Shape("int", optional, lo=lo, hi=hi)
+    if annotation is Decimal:
+        return Shape("decimal", optional)
+    if origin is Literal:
+        return Shape("literal", optional, choices=get_args(annotation))
+    if origin is list:
+        (item_type,) = get_args(annotation)
+        if item_type is int:
+            return Shape("list_int", optional)
+        if item_type is str:
+            return Shape("list_str", optional)
+        if get_origin(item_type) is dict and get_args(item_type) == (str, Any):
+            return Shape("list_dict", optional)
+    raise TypeError(f"{name}: annotation {info.annotation!r} is not handled by this test")
+
+
+STR_VALUES = {
+    "symbol": "BTCUSD_PERP",
+    "pair": "BTCUSD",
+    "asset": "BTC",
+    "marginAsset": "BTC",
+    "dualSidePosition": "true",
+    "closePosition": "true",
+    "priceProtect": "true",
+    "reduceOnly": "true",
+    "algoType": "CONDITIONAL",
+}
+INT_VALUES = {
+    "startTime": 1_700_000_000_000,
+    "endTime": 1_700_000_600_000,
+    "goodTillDate": 1_700_000_900_000,
+    "recvWindow": 7_000,  # not the API's default, so a given one is told apart
+    "countdownTime": 120_000,
+    "leverage": 20,
+    "type": 1,
+}
+ORDER = {
+    "symbol": "BTCUSD_PERP",
+    "side": "BUY",
+    "type": "LIMIT",
+    "quantity": "1",
+    "price": "9000",
+    "timeInForce": "GTC",
+}
+
+
+def value_for(name: str, shape: Shape) -> Any:
+    if shape.kind == "str":
+        return STR_VALUES.get(name, "id.1:a/b_c-d")
+    if shape.kind == "int":
+        value = INT_VALUES.get(name, 5)
+        if shape.lo is not None:
+            value = max(value, shape.lo)
+        if shape.hi is not None:
+            value = min(value, shape.hi)
+        return value
+    if shape.kind == "decimal":
+        return Decimal("1.5")
+    if shape.kind == "literal":
+        return shape.choices[0]
+    if shape.kind == "list_int":
+        return [1, 2]
+    if shape.kind == "list_str":
+        return ["a1", "b2"]
+    assert shape.kind == "list_dict"
+    return [dict(ORDER)]
+
+
+def shapes(model: type[pydantic.BaseModel]) -> dict[str, Shape]:
+    return {name: shape_of(name, info) for name, info in model.model_fields.items()}
+
+
+def valid_params(model: type[pydantic.BaseModel], *, full: bool) -> dict[str, Any]:
+    """A valid parameter set, in field order: the required fields, or every field."""
+    return {
+        name: value_for(name, shape)
+        for name, shape in shapes(model).items()
+        if full or model.model_fields[name].is_required()
+    }
+
+
+def params_for(task_cls: type[BinanceTask], variant: str) -> dict[str, Any]:
+    return valid_params(task_cls.Params, full=variant == "full")
+
+
+def wire_text(value: Any) -> str:
+    """A parameter value as it must appear on the wire (decoded)."""
+    if isinstance(value, list | dict):
+        return json.dumps(value, separators=(",", ":"))
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def expected_pairs(task_cls: type[BinanceTask], params: dict[str, Any]) -> list[tuple[str, str]]:
+    """The parameters as they must be sent: in ``Params`` field order, as text."""
+    return [
+        (name, wire_text(params[name])) for name in task_cls.Params.model_fields if name in params
+    ]
+
+
+def hmac_hex(payload: str) -> str:
+    return hmac.new(SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+# --- the helper itself -------------------------------------------------------------------------
+
+
+def test_the_catalog_is_complete_and_walkable() -> None:
+    assert len(CATALOG) == 69
+    assert SIGNED_TASKS
+    assert UNSIGNED_TASKS
+    for task_cls in TASKS:
+        for variant in VARIANTS:
+            task_cls(**params_for(task_cls, variant))  # valid: no exception
+
+
+def test_the_walker_fails_loudly_on_an_unknown_annotation() -> None:
+    class Odd(BinanceParams):
+        ratio: float
+
+    with pytest.raises(TypeError, match="ratio"):
+        valid_params(Odd, full=False)
+
+
+def test_the_walker_honours_field_constraints() -> None:
+    class Bounded(BinanceParams):
+        small: Annotated[int, pydantic.Field(ge=10, le=20)]
+        tiny: Annotated[int, pydantic.Field(gt=0, lt=3)] | None = None
+        recvWindow: Annotated[int, pydantic.Field(ge=1, le=60000)] | None = None  # noqa: N815
+
+    assert valid_params(Bounded, full=True) == {"small": 10, "tiny": 2, "recvWindow": 7000}
+
+
+# --- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BinanceRestApi]:
+    api = BinanceRestApi(KEY, SECRET, urls={"coinm": LOCAL})
+    yield api
+    await api.close()
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request as the server received it: the raw query string and the raw body."""
+
+    method: str
+    path: str
+    query: str
+    body: str
+    headers: dict[str, str]
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[tuple[list[Received], str]]:
+    """A server on 127.0.0.1 recording each request's raw bytes; answers ``{"ok": true}``."""
+    seen: list[Received] = []
+
+    async def record(request: web.Request) -> web.Response:
+        body = await request.text()
+        path, _, query = request.raw_path.partition("?")
+        seen.append(Received(request.method, path, query, body, dict(request.headers)))
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    async with TestServer(app, host="127.0.0.1") as test_server:
+        yield seen, str(test_server.make_url("")).rstrip("/")
+
+
+def sent(mock: aioresponses) -> tuple[str, URL, dict[str, Any]]:
+    """The one request the mock saw: method, URL (query included) and call kwargs."""
+    assert len(mock.requests) == 1
+    (method, url), calls = next(iter(mock.requests.items()))
+    assert len(calls) == 1
+    return method, url, calls[0].kwargs
+
+
+# --- 2. the request, through aioresponses ------------------------------------------------------
+
+
+@by_variant
+@by_task
+async def test_request_on_the_wire(
+    task_cls: type[BinanceTask], variant: str, api: BinanceRestApi, mocked: aioresponses
+) -> None:
+    endpoint = task_cls.endpoint
+    signed = is_signed(task_cls)
+    params = params_for(task_cls, variant)
+    expected = expected_pairs(task_cls, params)
+    payload = {"task": task_cls.__name__, "variant": variant, "values": [1, 2]}
+    mocked.add(
+        re.compile(rf"^{re.escape(LOCAL + endpoint.path)}(\?.*)?$"),
+        method=endpoint.method,
+        payload=payload,
+    )
+    task = task_cls(api=api, **params)
+    assert [(name, wire_text(value)) for name, value in task.wire_params()] == expected
+
+    before = now_ms()
+    assert await task.run() == payload
+    after = now_ms()
+    assert task.result == payload
+    assert task.exception is None
+
+    method, url, kwargs = sent(mocked)
+    assert method == endpoint.method
+    assert (url.scheme, url.host, url.port) == ("http", "127.0.0.1", 9)
+    assert url.path == endpoint.path
+    headers = kwargs["headers"]
+    if needs_key(task_cls):
+        assert headers["X-MBX-APIKEY"] == KEY
+    else:
+        assert "X-MBX-APIKEY" not in headers
+
+    if endpoint.method in ("POST", "PUT"):
+        assert not url.query
+        assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+        body = kwargs["data"].decode()
+        pairs = parse_qsl(body, keep_blank_values=True)
+        if signed:  # the body is sent as built: its order is visible here
+            payload_text, signature = body.rsplit("&signature=", 1)
+            assert signature == hmac_hex(payload_text)
+    else:
+        assert kwargs.get("data") is None
+        assert "Content-Type" not in headers
+        pairs = list(url.query.items())  # sorted by aioresponses: compared as a mapping
+
+    names = [name for name, _ in pairs]
+    assert len(names) == len(set(names)), names
+    received = dict(pairs)
+    if not signed:
+        assert received == dict(expected)
+        assert not set(SIGNING_NAMES) & set(received)
+        return
+
+    signature = received.pop("signature")
+    timestamp = received.pop("timestamp")
+    assert before <= int(timestamp) <= after
+    recv_window = str(params.get("recvWindow", DEFAULT_RECV_WINDOW))
+    assert received.pop("recvWindow") == recv_window
+    assert received == {name: value for name, value in expected if name != "recvWindow"}
+    # Recomputed independently, in the order Binance's rules give: parameters as declared,
+    # recvWindow (unless given among them), timestamp; signature over exactly those bytes.
+    signed_pairs = list(expected)
+    if "recvWindow" not in params:
+        signed_pairs.append(("recvWindow", recv_window))
+    signed_pairs.append(("timestamp", timestamp))
+    assert signature == hmac_hex(urlencode(signed_pairs))
+
+
+# --- 3. wire order and signature on the raw bytes, on a real server ----------------------------
+
+
+async def _run_on_server(task_cls: type[BinanceTask], params: dict[str, Any], base_url: str) -> Any:
+    async with BinanceRestApi(KEY, SECRET, urls={"coinm": base_url}) as api:
+        return await task_cls(api=api, **params).run()
+
+
+def _raw_parameters(task_cls: type[BinanceTask], request: Received) -> str:
+    endpoint = task_cls.endpoint
+    assert request.method == endpoint.method
+    assert request.path == endpoint.path
+    assert (request.headers.get("X-MBX-APIKEY") == KEY) is needs_key(task_cls)
+    if endpoint.method in ("POST", "PUT"):
+        assert request.query == ""
+        assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+        return request.body
+    assert request.body == ""
+    return request.query
+
+
+@by_variant
+@pytest.mark.parametrize("task_cls", SIGNED_TASKS, ids=[t.__name__ for t in SIGNED_TASKS])
+async def test_signed_wire_order_and_signature(
+    task_cls: type[BinanceTask], variant: str, server: tuple[list[Received], str]
+) -> None:
+    seen, base_url = server
+    params = params_for(task_cls, variant)
+    before = now_ms()
+    assert await _run_on_server(task_cls, params, base_url) == {"ok": True}
+    after = now_ms()
+    assert len(seen) == 1
+    request = seen[0]
+    raw = _raw_parameters(task_cls, request)
+    pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=bool(raw))
+
+    expected = expected_pairs(task_cls, params)
+    trailer = [] if "recvWindow" in params else ["recvWindow"]
+    assert [name for name, _ in pairs] == [name for name, _ in expected] + [
+        *trailer,
+        "timestamp",
+        "signature",
+    ]
+    assert pairs[: len(expected)] == expected
+    values = dict(pairs)
+    assert values["recvWindow"] == str(params.get("recvWindow", DEFAULT_RECV_WINDOW))
+    assert before <= int(values["timestamp"]) <= after
+    assert abs(int(values["timestamp"]) - now_ms()) < 5_000
+
+    payload, signature = (request.query + request.body).rsplit("&signature=", 1)
+    assert "&" not in signature  # the signature is the last parameter
+    assert signature == values["signature"]
+    assert re.fullmatch(r"[0-9a-f]{64}", signature)
+    assert signature == hmac_hex(payload)
+    # What was signed is exactly the parameters as declared, then the signing fields.
+    assert payload == urlencode(
+        [*expected, *[(name, values[name]) for name in trailer], ("timestamp", values["timestamp"])]
+    )
+
+
+@by_variant
+@pytest.mark.parametrize("task_cls", UNSIGNED_TASKS, ids=[t.__name__ for t in UNSIGNED_TASKS])
+async def test_unsigned_wire_order(
+    task_cls: type[BinanceTask], variant: str, server: tuple[list[Received], str]
+) -> None:
+    seen, base_url = server
+    params = params_for(task_cls, variant)
+    assert await _run_on_server(task_cls, params, base_url) == {"ok": True}
+    assert len(seen) == 1
+    raw = _raw_parameters(task_cls, seen[0])
+    expected = expected_pairs(task_cls, params)
+    assert parse_qsl(raw, keep_blank_values=True) == expected
+    assert raw == urlencode(expected)
+    assert "signature=" not in raw
+    assert "timestamp=" not in raw
+
+
+# --- 4. validation: refused before anything is sent ----------------------------------------
+
+
+def _refused(
+    task_cls: type[BinanceTask], params: dict[str, Any], parameter: str, mock: aioresponses
+) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        task_cls(**params)
+    error = caught.value
+    assert error.parameter == parameter, (params, error)
+    assert error.task_name == task_cls.__name__
+    assert parameter in str(error)
+    assert not mock.requests
+
+
+WITH_REQUIRED = [
+    task for task in TASKS if any(info.is_required() for info in task.Params.model_fields.values())
+]
+
+
+@pytest.mark.parametrize("task_cls", WITH_REQUIRED, ids=[t.__name__ for t in WITH_REQUIRED])
+def test_missing_required_parameter_is_refused(
+    task_cls: type[BinanceTask], mocked: aioresponses
+) -> None:
+    params = params_for(task_cls, "full")
+    required = [name for name, info in task_cls.Params.model_fields.items() if info.is_required()]
+    for name in required:
+        _refused(task_cls, {k: v for k, v in params.items() if k != name}, name, mocked)
+
+
+def bad_values(shape: Shape) -> list[Any]:
+    """Values a field of ``shape`` must refuse: a wrong type, and out of its bounds."""
+    wrong: dict[str, list[Any]] = {
+        "str": [["not", "a", "string"], {"a": 1}],
+        "int": ["not-a-number", Decimal("1.5"), [1]],
+        "decimal": ["not-a-number", "NaN", [1]],
+        "literal": [
+            "NOT_A_CHOICE",
+            # Binance's values are case-sensitive: "buy" is not "BUY"
+            *[c.swapcase() for c in shape.choices if c.swapcase() not in shape.choices][:1],
+        ],
+        "list_int": ["not-a-list", ["a", "b"]],
+        "list_str": ["not-a-list", [{"a": 1}]],
+        "list_dict": ["not-a-list", ["not-an-order"], []],
+    }
+    values = list(wrong[shape.kind])
+    if shape.lo is not None:
+        values.append(shape.lo - 1)
+    if shape.hi is not None:
+        values.append(shape.hi + 1)
+    return values
+
+
+@by_task
+def test_wrong_value_is_refused(task_cls: type[BinanceTask], mocked: aioresponses) -> None:
+    params = params_for(task_cls, "full")
+    fields = shapes(task_cls.Params)
+    if not fields:  # nothing to get wrong but the name
+        _refused(task_cls, {"bogus": 1}, "bogus", mocked)
+        return
+    for name, shape in fields.items():
+        for bad in bad_values(shape):
+            _refused(task_cls, {**params, name: bad}, name, mocked)
+
+
+@by_variant
+@by_task
+def test_unknown_parameter_is_refused(
+    task_cls: type[BinanceTask], variant: str, mocked: aioresponses
+) -> None:
+    params = params_for(task_cls, variant)
+    _refused(task_cls, {**params, "bogus": 1}, "bogus", mocked)
+    # The API adds timestamp and signature itself: they are never task parameters.
+    _refused(task_cls, {**params, "timestamp": now_ms()}, "timestamp", mocked)
+    _refused(task_cls, {**params, "signature": "0" * 64}, "signature", mocked)
+    # Parameters are Binance's camelCase names; the snake_case spelling is unknown.
+    snake = {name: re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower() for name in params}
+    renamed = [(name, alias) for name, alias in snake.items() if alias != name]
+    for name, alias in renamed[:1]:
+        rest = {k: v for k, v in params.items() if k != name}
+        with pytest.raises(InvalidParameterError) as caught:
+            task_cls(**rest, **{alias: params[name]})
+        assert caught.value.parameter in (name, alias)
+    assert not mocked.requests
+
+
+# --- 5. weight -------------------------------------------------------------------------------
+
+
+@by_variant
+@by_task
+def test_weight_follows_the_endpoint_rule(task_cls: type[BinanceTask], variant: str) -> None:
+    task = task_cls(**params_for(task_cls, variant))
+    weight = task.weight
+    assert weight == task.endpoint.weight_for(dict(task.wire_params()))
+    assert type(weight) is int
+    assert 0 <= weight <= task.endpoint.max_weight
+
+
+# --- 6. names in both languages ------------------------------------------------------------
+
+
+def _placeholders(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+
+
+@by_variant
+@by_task
+def test_name_is_filled_in_english_and_chinese(task_cls: type[BinanceTask], variant: str) -> None:
+    params = params_for(task_cls, variant)
+    fields = set(task_cls.Params.model_fields)
+    assert _placeholders(task_cls.texts.en) <= fields
+    assert _placeholders(task_cls.texts.zh) <= fields
+    task = task_cls(**params)
+
+    names: dict[str, str] = {}
+    for language in ("en", "zh"):
+        aioca.set_language(language)
+        names[language] = str(task)
+    for language, name in names.items():
+        assert name.strip(), language
+        assert "{" not in name, (language, name)
+        assert "}" not in name, (language, name)
+        template = getattr(task_cls.texts, language)
+        for field in _placeholders(template):
+            if field in params:
+                assert str(params[field]) in name, (language, field, name)
+    assert names["en"] != names["zh"]
+    assert re.search(r"[\u4e00-\u9fff]", names["zh"]), names["zh"]
