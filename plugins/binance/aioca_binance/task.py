@@ -25,9 +25,50 @@ __all__ = ["BinanceParams", "BinanceTask", "Texts"]
 
 
 class BinanceParams(pydantic.BaseModel):
-    """Base of the parameter models: unknown parameters are refused, values are frozen."""
+    """Base of the parameter models: unknown parameters are refused, values are frozen.
+
+    Two kinds of rules span several parameters, as Binance documents them per endpoint:
+    ``one_of`` groups of which at least one must be sent ("either ``orderId`` or
+    ``origClientOrderId`` must be sent"), and ``exclusive`` pairs that cannot be sent
+    together. ``symbol`` and ``pair`` are a special case: a symbol belongs to its pair, so
+    when both are given and agree (``BTCUSD_PERP`` and ``BTCUSD``, as the seed README's
+    ticker example does) the redundant ``pair`` is simply not sent; when they disagree
+    the task is refused.
+    """
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True, strict=False)
+
+    one_of: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    exclusive: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    @pydantic.model_validator(mode="after")
+    def _check_combinations(self) -> BinanceParams:
+        for group in self.one_of:
+            if all(getattr(self, name) is None for name in group):
+                names = " or ".join(repr(name) for name in group)
+                raise ValueError(f"{names} must be sent")
+        for first, second in self.exclusive:
+            if getattr(self, first) is None or getattr(self, second) is None:
+                continue
+            symbol, pair = getattr(self, "symbol", None), getattr(self, "pair", None)
+            if (first, second) == ("symbol", "pair") and _symbol_of_pair(symbol, pair):
+                continue
+            raise ValueError(f"{first!r} and {second!r} cannot be sent together")
+        return self
+
+    def wire_items(self) -> list[tuple[str, Any]]:
+        """The parameters to send, in declaration order, without those left out (and without
+        a ``pair`` made redundant by its ``symbol``)."""
+        drop_pair = ("symbol", "pair") in self.exclusive and getattr(self, "symbol", None)
+        return [
+            (name, value)
+            for name, value in self
+            if value is not None and not (drop_pair and name == "pair")
+        ]
+
+
+def _symbol_of_pair(symbol: Any, pair: Any) -> bool:
+    return isinstance(symbol, str) and isinstance(pair, str) and symbol.startswith(pair + "_")
 
 
 class Texts(NamedTuple):
@@ -73,12 +114,9 @@ class BinanceTask(Task):
             error = exc.errors()[0]
             location = error.get("loc") or ()
             parameter = str(location[0]) if location else None
-            raise InvalidParameterError(
-                parameter, error.get("msg", "invalid value"), task_name=type(self).__name__
-            ) from None
-        self._wire = [
-            (name, _wire_value(value)) for name, value in self.params if value is not None
-        ]
+            reason = error.get("msg", "invalid value").removeprefix("Value error, ")
+            raise InvalidParameterError(parameter, reason, task_name=type(self).__name__) from None
+        self._wire = [(name, _wire_value(value)) for name, value in self.params.wire_items()]
         self._parsed: tuple[Any, Any] | None = None
 
     @property

@@ -203,13 +203,17 @@ def shapes(model: type[pydantic.BaseModel]) -> dict[str, Shape]:
     return {name: shape_of(name, info) for name, info in model.model_fields.items()}
 
 
-def valid_params(model: type[pydantic.BaseModel], *, full: bool) -> dict[str, Any]:
-    """A valid parameter set, in field order: the required fields, or every field."""
-    return {
-        name: value_for(name, shape)
-        for name, shape in shapes(model).items()
-        if full or model.model_fields[name].is_required()
-    }
+def valid_params(model: type[BinanceParams], *, full: bool) -> dict[str, Any]:
+    """A valid parameter set, in field order: the required fields (and the first of each
+    "either ... or" group), or every field but the second of each pair that cannot be sent
+    together (``symbol`` and its own ``pair`` may: the redundant pair is not sent)."""
+    wanted = {name for name, info in model.model_fields.items() if full or info.is_required()}
+    if not full:
+        wanted |= {group[0] for group in model.one_of}
+    for first, second in model.exclusive:
+        if full and (first, second) != ("symbol", "pair"):
+            wanted.discard(second)
+    return {name: value_for(name, shape) for name, shape in shapes(model).items() if name in wanted}
 
 
 def params_for(task_cls: type[BinanceTask], variant: str) -> dict[str, Any]:
@@ -226,9 +230,15 @@ def wire_text(value: Any) -> str:
 
 
 def expected_pairs(task_cls: type[BinanceTask], params: dict[str, Any]) -> list[tuple[str, str]]:
-    """The parameters as they must be sent: in ``Params`` field order, as text."""
+    """The parameters as they must be sent: in ``Params`` field order, as text, without a
+    ``pair`` that its ``symbol`` already names."""
+    redundant = {"pair"} if ("symbol", "pair") in task_cls.Params.exclusive else set()
+    if "symbol" not in params:
+        redundant = set()
     return [
-        (name, wire_text(params[name])) for name in task_cls.Params.model_fields if name in params
+        (name, wire_text(params[name]))
+        for name in task_cls.Params.model_fields
+        if name in params and name not in redundant
     ]
 
 

@@ -161,3 +161,29 @@ def test_parsed_follows_the_latest_result(mocked: aioresponses) -> None:
     assert str(task.parsed[0].close) == "54975.8"
     operator.run()
     assert str(task.parsed[0].close) == "2119.90"
+
+
+def test_seed_ticker_sends_only_the_symbol_binance_refuses_both() -> None:
+    # Binance: "Symbol and pair cannot be sent together"; the seed passes both, and a symbol
+    # belongs to its pair, so the redundant pair is left out instead of failing.
+    task = CoinMFetchTicker(symbol="BTCUSD_PERP", pair="BTCUSD")
+    assert task.wire_params() == [("symbol", "BTCUSD_PERP")]
+    assert CoinMFetchTicker(pair="BTCUSD").wire_params() == [("pair", "BTCUSD")]
+
+
+def test_a_symbol_of_another_pair_is_refused_before_sending() -> None:
+    with pytest.raises(aioca.errors.InvalidParameterError, match="cannot be sent together"):
+        CoinMFetchTicker(symbol="BTCUSD_PERP", pair="ETHUSD")
+
+
+def test_either_or_parameters_need_one_of_them() -> None:
+    from aioca_binance.coinm import CoinMQueryOrder
+
+    with pytest.raises(
+        aioca.errors.InvalidParameterError, match="'orderId' or 'origClientOrderId'"
+    ):
+        CoinMQueryOrder(symbol="BTCUSD_PERP")
+    assert CoinMQueryOrder(symbol="BTCUSD_PERP", origClientOrderId="abc").wire_params()[1] == (
+        "origClientOrderId",
+        "abc",
+    )

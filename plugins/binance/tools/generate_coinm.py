@@ -460,6 +460,29 @@ LIMIT_DOCS: Mapping[str, tuple[int, int | None]] = {
     "/futures/data/topLongShortPositionRatio": (30, 500),
 }
 
+ONE_OF: Mapping[str, tuple[tuple[str, ...], ...]] = {
+    # "Either X or Y must be sent", from each endpoint's notes in the spec.
+    "GET /dapi/v1/allOrders": (("symbol", "pair"),),
+    "DELETE /dapi/v1/batchOrders": (("orderIdList", "origClientOrderIdList"),),
+    "GET /dapi/v1/openOrder": (("orderId", "origClientOrderId"),),
+    "DELETE /dapi/v1/order": (("orderId", "origClientOrderId"),),
+    "GET /dapi/v1/order": (("orderId", "origClientOrderId"),),
+    "PUT /dapi/v1/order": (("orderId", "origClientOrderId"),),
+    "GET /dapi/v1/orderAmendment": (("orderId", "origClientOrderId"),),
+    "GET /dapi/v1/userTrades": (("symbol", "pair"),),
+}
+"""Groups of parameters of which at least one must be sent."""
+
+EXCLUSIVE: Mapping[str, tuple[tuple[str, str], ...]] = {
+    # "X and Y cannot be sent together", from each endpoint's notes in the spec.
+    "GET /dapi/v1/ticker/24hr": (("symbol", "pair"),),
+    "GET /dapi/v1/ticker/bookTicker": (("symbol", "pair"),),
+    "GET /dapi/v1/ticker/price": (("symbol", "pair"),),
+    "GET /dapi/v1/userTrades": (("symbol", "pair"), ("pair", "fromId")),
+}
+"""Pairs of parameters that cannot be sent together (a ``pair`` its ``symbol`` belongs to is
+dropped instead: see ``BinanceParams``)."""
+
 RECV_WINDOW_MAX = 60_000
 """Binance refuses a ``recvWindow`` above 60 000 ms."""
 
@@ -858,6 +881,16 @@ def task_class(task: Task, aliases: Mapping[frozenset[str], str], imports: Impor
         lines += ["", f"{INDENT}class Params(BinanceParams):"]
         for param in task.params:
             lines.append(f"{INDENT * 2}{param.name}: {annotation(task, param, aliases, imports)}")
+        names = {param.name for param in task.params}
+        for attribute, table in (("one_of", ONE_OF), ("exclusive", EXCLUSIVE)):
+            groups = table.get(task.key, ())
+            for group in groups:
+                if not set(group) <= names:
+                    raise SpecError(f"{task.key}: {attribute} names {group}, not all parameters")
+            if groups:
+                value = ", ".join("(" + ", ".join(map(quote, g)) + ")" for g in groups)
+                value += "," if len(groups) == 1 else ""  # ruff format's tuple spelling
+                lines.append(f"{INDENT * 2}{attribute} = ({value})")
     return lines
 
 

@@ -212,6 +212,7 @@ class CoinMAllOrders(BinanceTask):
         endTime: int | None = None
         limit: Annotated[int, Field(ge=1, le=100)] | None = None
         recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        one_of = (("symbol", "pair"),)
 
 
 class CoinMFuturesAccountBalance(BinanceTask):
@@ -279,6 +280,7 @@ class CoinMCancelMultipleOrders(BinanceTask):
         orderIdList: list[int] | None = None
         origClientOrderIdList: list[str] | None = None
         recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        one_of = (("orderIdList", "origClientOrderIdList"),)
 
 
 class CoinMUserCommissionRate(BinanceTask):
@@ -501,6 +503,7 @@ class CoinMQueryCurrentOpenOrder(BinanceTask):
         orderId: int | None = None
         origClientOrderId: str | None = None
         recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        one_of = (("orderId", "origClientOrderId"),)
 
 
 class CoinMCurrentAllOpenOrders(BinanceTask):
@@ -545,6 +548,7 @@ class CoinMQueryOrder(BinanceTask):
         orderId: int | None = None
         origClientOrderId: str | None = None
         recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        one_of = (("orderId", "origClientOrderId"),)
 
 
 class CoinMNewOrder(BinanceTask):
@@ -612,6 +616,7 @@ class CoinMModifyOrder(BinanceTask):
         priceMatch: PriceMatch | None = None
         modifyId: int | None = None
         recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        one_of = (("orderId", "origClientOrderId"),)
 
 
 class CoinMCancelOrder(BinanceTask):
@@ -632,6 +637,7 @@ class CoinMCancelOrder(BinanceTask):
         orderId: int | None = None
         origClientOrderId: str | None = None
         recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        one_of = (("orderId", "origClientOrderId"),)
 
 
 class CoinMGetDownloadIdForFuturesOrderHistory(BinanceTask):
@@ -700,6 +706,7 @@ class CoinMGetOrderModifyHistory(BinanceTask):
         endTime: int | None = None
         limit: Annotated[int, Field(ge=1, le=100)] | None = None
         recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        one_of = (("orderId", "origClientOrderId"),)
 
 
 class CoinMClassicPortfolioMarginAccountInformation(BinanceTask):
@@ -889,6 +896,8 @@ class CoinMAccountTradeList(BinanceTask):
         fromId: int | None = None
         limit: Annotated[int, Field(ge=1, le=1000)] | None = None
         recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        one_of = (("symbol", "pair"),)
+        exclusive = (("symbol", "pair"), ("pair", "fromId"))
 
 
 class CoinMNotionalBracketForSymbol(BinanceTask):

@@ -381,6 +381,7 @@ class CoinMTicker24hrPriceChangeStatistics(BinanceTask):
     class Params(BinanceParams):
         symbol: str | None = None
         pair: str | None = None
+        exclusive = (("symbol", "pair"),)
 
 
 class CoinMSymbolOrderBookTicker(BinanceTask):
@@ -404,6 +405,7 @@ class CoinMSymbolOrderBookTicker(BinanceTask):
     class Params(BinanceParams):
         symbol: str | None = None
         pair: str | None = None
+        exclusive = (("symbol", "pair"),)
 
 
 class CoinMFetchTicker(BinanceTask):
@@ -426,6 +428,7 @@ class CoinMFetchTicker(BinanceTask):
     class Params(BinanceParams):
         symbol: str | None = None
         pair: str | None = None
+        exclusive = (("symbol", "pair"),)
 
 
 class CoinMServerTime(BinanceTask):
