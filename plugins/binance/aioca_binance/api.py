@@ -1,6 +1,6 @@
 """``BinanceRestApi``: base URLs, security types, signing and error mapping for Binance.
 
-Signed requests follow Binance's rules (``shared/spec/binance-signing-and-errors.md``): GET
+Signed requests follow Binance's rules (``plugins/binance/spec/binance-signing-and-errors.md``): GET
 and DELETE send their parameters in the query string, POST and PUT in a form body, in the
 order given; ``recvWindow`` and ``timestamp`` come last, then ``signature``, computed over
 exactly the bytes sent (the query string followed by the body).

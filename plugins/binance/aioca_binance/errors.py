@@ -5,7 +5,7 @@ The HTTP status decides first where it carries the meaning a caller acts on: 429
 are rate limits whatever the code, and 5xx means the outcome is unknown (an order may or may
 not have been placed). Otherwise the code picks the class from :data:`ERROR_CLASSES`, and
 codes not listed fall back on their family (the thousands block) and then on the status.
-The table follows Binance's COIN-M error-code page (see ``shared/spec``).
+The table follows Binance's COIN-M error-code page (see ``plugins/binance/spec``).
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 __all__ = ["Ed25519Signer", "HmacSigner", "RsaSigner", "Signer", "load_private_key_signer"]
 
 _CRYPTO_HINT = (
-    "Ed25519 and RSA keys need the 'cryptography' package: "
-    "pip install 'aioca-binance[crypto]' (or pip install cryptography)"
+    "Ed25519 and RSA keys need the 'cryptography' package: pip install cryptography "
+    "(it is the plugin's 'crypto' extra: pip install './plugins/binance[crypto]' from a clone)"
 )
 
 
