@@ -15,7 +15,9 @@ from .hookspecs import hookimpl
 from .i18n import get_language, localize, set_language
 from .plugins import ExchangeInfo, PluginHost, PluginWarning, catalog, exchange, exchanges
 from .queues import GenericTaskQueue, TaskQueue, TaskRing, TaskStack
+from .ratelimit import RateLimiter, Window, WindowStatus
 from .rest import PreparedRequest, Response, RestApi
+from .retry import RetryPolicy
 from .task import BaseTask, FunctionTask, GenericTask, Task, current_task
 from .taskoperator import TaskOperater, TaskOperator
 
@@ -32,8 +34,10 @@ __all__ = [
     "PluginHost",
     "PluginWarning",
     "PreparedRequest",
+    "RateLimiter",
     "Response",
     "RestApi",
+    "RetryPolicy",
     "SerialTask",
     "Task",
     "TaskContainer",
@@ -42,6 +46,8 @@ __all__ = [
     "TaskQueue",
     "TaskRing",
     "TaskStack",
+    "Window",
+    "WindowStatus",
     "__version__",
     "catalog",
     "current_task",

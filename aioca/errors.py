@@ -16,7 +16,9 @@ does::
     ├── UnknownExchangeError (LookupError)    no installed plugin provides that exchange
     └── RequestError                          something went wrong with one request
         ├── NetworkError                      the request did not get a response
+        │   ├── ConnectError                  could not connect: nothing was sent
         │   └── RequestTimeoutError (TimeoutError)
+        ├── OrderStateUnknownError            an order was sent, its outcome is unknown
         ├── InvalidResponseError              a response that cannot be decoded (HTML, empty...)
         └── ExchangeError                     the exchange answered with an error
             ├── AuthenticationError           bad key, signature or permissions
@@ -44,6 +46,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BadSymbolError",
+    "ConnectError",
     "DuplicateExchangeError",
     "EventLoopRunningError",
     "ExchangeError",
@@ -57,6 +60,7 @@ __all__ = [
     "NetworkError",
     "OrderError",
     "OrderNotFoundError",
+    "OrderStateUnknownError",
     "PluginError",
     "RateLimitError",
     "RequestContext",
@@ -157,8 +161,25 @@ class NetworkError(RequestError):
     """The request got no usable response: connection refused or reset, DNS, TLS, proxy."""
 
 
+class ConnectError(NetworkError):
+    """The connection could not be made (refused, DNS, TLS): the request was not sent."""
+
+
 class RequestTimeoutError(NetworkError, TimeoutError):
     """The request did not complete within its timeout. For an order, its outcome is unknown."""
+
+
+class OrderStateUnknownError(RequestError):
+    """An order-creating request was sent but no answer says whether it was accepted (a
+    timeout, a dropped connection, an HTTP 5xx). It is never re-sent automatically: query
+    the order by ``client_order_id`` before placing it again. ``__cause__`` is the failure.
+    """
+
+    def __init__(
+        self, message: str, *, client_order_id: str | None, **context: Unpack[RequestContext]
+    ) -> None:
+        self.client_order_id = client_order_id
+        super().__init__(message, **context)
 
 
 class InvalidResponseError(RequestError):

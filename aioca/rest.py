@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
 import weakref
@@ -28,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar, Self
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -36,6 +37,8 @@ from yarl import URL
 
 from . import errors
 from ._version import __version__
+from .ratelimit import RateLimiter, Window, WindowStatus
+from .retry import RetryPolicy
 from .task import BaseTask, current_task
 
 __all__ = ["Params", "PreparedRequest", "Response", "RestApi"]
@@ -46,6 +49,10 @@ Params = Mapping[str, Any] | Iterable[tuple[str, Any]]
 USER_AGENT = f"aioca/{__version__} (+https://github.com/aioca/aioca) aiohttp/{aiohttp.__version__}"
 
 _BODY_EXCERPT = 200
+_DEFAULT_PAUSE = 1.0  # seconds to hold a host after a 429 that gave no Retry-After
+_DEFAULT_BAN = 120.0  # Binance's shortest ban, when a 418 does not say how long
+
+logger = logging.getLogger("aioca")
 
 
 def encode_value(value: Any) -> str:
@@ -89,6 +96,8 @@ class PreparedRequest:
     task_name: str | None = None
     task: BaseTask | None = field(default=None, repr=False)
     """The task sending the request; its name is only computed if an error needs it."""
+    costs: dict[str, int] = field(default_factory=dict)
+    """Units this request charges to each rate-limit window, by window name."""
 
     def name(self) -> str | None:
         """The name of the task that sent the request, for error messages."""
@@ -166,8 +175,10 @@ class RestApi(ABC):
 
     ``timeout`` is seconds (a float) or an ``aiohttp.ClientTimeout``; ``proxy`` an HTTP
     proxy URL; ``connection_limit`` the size of the connection pool; ``json_loads`` the JSON
-    decoder (``orjson.loads`` is faster). Subclasses set the class attribute ``exchange``
-    and implement :meth:`sign_request`.
+    decoder (``orjson.loads`` is faster); ``retry`` the :class:`~aioca.RetryPolicy`;
+    ``rate_limiter`` a :class:`~aioca.RateLimiter` to share with other API objects (by
+    default each host gets its own, with the windows of :meth:`rate_limits`). Subclasses
+    set the class attribute ``exchange`` and implement :meth:`sign_request`.
     """
 
     exchange: ClassVar[str] = ""
@@ -184,12 +195,18 @@ class RestApi(ABC):
         connection_limit: int = 100,
         json_loads: Callable[[bytes], Any] = json.loads,
         user_agent: str = USER_AGENT,
+        retry: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.timeout = to_client_timeout(timeout)
         self.proxy = proxy
         self.connection_limit = connection_limit
         self.json_loads = json_loads
         self.user_agent = user_agent
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.rate_limiter = rate_limiter
+        """A limiter shared with other API objects (several keys on one IP), if given."""
+        self._limiters: dict[str, RateLimiter | None] = {}
         self._session = None
         self._session_loop = None
 
@@ -323,38 +340,121 @@ class RestApi(ABC):
         signed: bool = False,
         timeout: float | aiohttp.ClientTimeout | None = None,
         task_name: str | None = None,
+        costs: Mapping[str, int] | None = None,
+        idempotent: bool | None = None,
     ) -> Any:
         """Send one request and return its decoded JSON body.
 
         ``params`` go into the query string and ``data`` into a form body, both in the
         order given, ``None`` values left out; ``json_body`` is sent as a JSON body.
-        ``signed=True`` has the plugin sign the request. Errors are raised as
-        :mod:`aioca.errors` exceptions naming the task (by default the running one).
+        ``signed=True`` has the plugin sign the request. ``costs`` is what the request
+        charges to the rate limiter's windows (e.g. ``{"REQUEST_WEIGHT": 5}``).
+        ``idempotent`` says whether the request may be repeated after a transient failure
+        (default: the retry policy's methods, i.e. GET). Every attempt is prepared and
+        signed afresh. Errors are raised as :mod:`aioca.errors` exceptions naming the
+        task (by default the running one).
         """
-        request = PreparedRequest(
-            method=method.upper(),
-            url=url,
-            query=encode_params(params),
-            form=encode_params(data) if data is not None else None,
-            headers=dict(headers) if headers else {},
-            signed=signed,
-            task_name=task_name,
-            task=current_task() if task_name is None else None,
-        )
-        if json_body is not None:
-            request.content = json.dumps(json_body, separators=(",", ":"))
-            request.headers.setdefault("Content-Type", "application/json")
-        elif request.form is not None:
-            request.headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        self.prepare_request(request)
-        response = await self.send(request, timeout=timeout)
-        return self.handle_response(response)
+        may_retry = self.retry.allows(method) if idempotent is None else idempotent
+        running = current_task() if task_name is None else None
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            request = PreparedRequest(
+                method=method.upper(),
+                url=url,
+                query=encode_params(params),
+                form=encode_params(data) if data is not None else None,
+                headers=dict(headers) if headers else {},
+                signed=signed,
+                task_name=task_name,
+                task=running,
+                costs=dict(costs) if costs else {},
+            )
+            if json_body is not None:
+                request.content = json.dumps(json_body, separators=(",", ":"))
+                request.headers.setdefault("Content-Type", "application/json")
+            elif request.form is not None:
+                request.headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+            try:
+                self.prepare_request(request)
+                response = await self.send(request, timeout=timeout)
+                return self.handle_response(response)
+            except errors.RateLimitError as exc:
+                self._note_rate_limit(request, exc)
+                error: errors.AiocaError = exc
+            except errors.AiocaError as exc:
+                error = exc
+            elapsed = time.monotonic() - started
+            if not (may_retry and self.retry.is_retryable(error)) or attempt >= self.retry.attempts:
+                raise error
+            delay = self.retry.delay(attempt, error)
+            if elapsed + delay > self.retry.total_time:
+                raise error
+            logger.info(
+                "retrying %s %s in %.2f s (attempt %d of %d) after %s",
+                request.method,
+                request.url,
+                delay,
+                attempt + 1,
+                self.retry.attempts,
+                type(error).__name__,
+            )
+            await asyncio.sleep(delay)
+
+    def _note_rate_limit(self, request: PreparedRequest, error: errors.RateLimitError) -> None:
+        """Make every request behind the same limiter wait out a 429 or a 418."""
+        limiter = self.rate_limiter_for(request)
+        if limiter is None:
+            return
+        if isinstance(error, errors.IPBannedError):
+            limiter.ban(error.until or time.time() + _DEFAULT_BAN, error.msg)
+        else:
+            limiter.pause(error.retry_after if error.retry_after is not None else _DEFAULT_PAUSE)
+
+    # --- rate limits -----------------------------------------------------------------------
+
+    def rate_limits(self) -> list[Window]:
+        """The budgets a new per-host limiter gets (plugins supply their exchange's)."""
+        return []
+
+    def clock(self) -> float:
+        """The exchange's current time in seconds, as well as known (for the limiter)."""
+        return time.time()
+
+    def rate_limiter_for(self, request: PreparedRequest) -> RateLimiter | None:
+        """The limiter a request goes through: the one given to the API, else one per host
+        made from :meth:`rate_limits`; ``None`` when the exchange declares no limits."""
+        if self.rate_limiter is not None:
+            return self.rate_limiter
+        host = urlsplit(request.url).netloc
+        if host not in self._limiters:
+            windows = self.rate_limits()
+            self._limiters[host] = RateLimiter(windows, clock=self.clock) if windows else None
+        return self._limiters[host]
+
+    def rate_limit_status(self) -> dict[str, list[WindowStatus]]:
+        """Used and limit of every window, per host (``"shared"`` for a given limiter)."""
+        if self.rate_limiter is not None:
+            return {"shared": self.rate_limiter.status()}
+        return {host: limiter.status() for host, limiter in self._limiters.items() if limiter}
 
     async def send(
         self, request: PreparedRequest, *, timeout: float | aiohttp.ClientTimeout | None = None
     ) -> Response:
         """Send a prepared request as is and read the whole response; transport failures
         become :class:`~aioca.errors.NetworkError` / :class:`~aioca.errors.RequestTimeoutError`."""
+        limiter = self.rate_limiter_for(request)
+        if limiter is not None:
+            try:
+                await limiter.acquire(request.costs)
+            except errors.IPBannedError as exc:
+                raise errors.IPBannedError(
+                    exc.msg,
+                    until=exc.until,
+                    retry_after=exc.retry_after,
+                    **self.error_context(request),
+                ) from None
         session = self._get_session()
         body = request.body()
         try:
@@ -367,10 +467,27 @@ class RestApi(ABC):
                 timeout=to_client_timeout(timeout) if timeout is not None else self.timeout,
             ) as raw:
                 content = await raw.read()
+                if limiter is not None:
+                    limiter.observe(raw.headers)
+                if logger.isEnabledFor(logging.DEBUG):
+                    # Never the query or the body: they hold signatures and keys.
+                    logger.debug(
+                        "%s %s -> HTTP %d, %d bytes (%s)",
+                        request.method,
+                        request.url,
+                        raw.status,
+                        len(content),
+                        request.name(),
+                    )
                 return Response(request, raw.status, raw.headers, content)
         except TimeoutError:
             raise errors.RequestTimeoutError(
                 "the request timed out", **self.error_context(request)
+            ) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise errors.ConnectError(
+                f"{type(exc).__name__}: {_without_query(str(exc))}",
+                **self.error_context(request),
             ) from None
         except aiohttp.ClientError as exc:
             raise errors.NetworkError(

@@ -54,6 +54,8 @@ class FakeExchangeApi(RestApi):
     exchange = "testex"
 
     def __init__(self, *, api_key: str = API_KEY, api_secret: str = SECRET, **options: Any) -> None:
+        # One attempt: these tests map single responses; retries are tested on their own.
+        options.setdefault("retry", aioca.RetryPolicy(attempts=1))
         super().__init__(**options)
         self.api_key = api_key
         self._api_secret = api_secret

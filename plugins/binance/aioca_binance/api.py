@@ -8,6 +8,8 @@ exactly the bytes sent (the query string followed by the body).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -15,14 +17,20 @@ from typing import Any, ClassVar
 
 import aiohttp
 
-from aioca import PreparedRequest, Response, RestApi, errors
+from aioca import PreparedRequest, Response, RestApi, Window, errors
 from aioca.rest import Params
 
 from .endpoint import Endpoint, Security
 from .errors import error_class_for
 from .signing import HmacSigner, Signer, load_private_key_signer
 
-__all__ = ["MAINNET_URLS", "TESTNET_URLS", "BinanceRestApi"]
+__all__ = [
+    "DEFAULT_WINDOWS",
+    "MAINNET_URLS",
+    "TESTNET_URLS",
+    "BinanceRestApi",
+    "windows_from_rate_limits",
+]
 
 MAINNET_URLS: Mapping[str, str] = {
     "spot": "https://api.binance.com",
@@ -39,6 +47,47 @@ TESTNET_URLS: Mapping[str, str] = {
 """Base URLs of the same APIs on Binance's testnets."""
 
 _MAX_RECV_WINDOW = 60_000
+_TIME_PATHS = {"spot": "/api/v3/time", "usdm": "/fapi/v1/time", "coinm": "/dapi/v1/time"}
+_INTERVAL_SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
+_HEADER_PREFIX = {"REQUEST_WEIGHT": "X-MBX-USED-WEIGHT-", "ORDERS": "X-MBX-ORDER-COUNT-"}
+
+DEFAULT_WINDOWS: tuple[Window, ...] = (
+    Window("REQUEST_WEIGHT", 2400, 60, header="X-MBX-USED-WEIGHT-1M"),
+    Window("ORDERS", 1200, 60, header="X-MBX-ORDER-COUNT-1M"),
+    Window("ORDERS_10S", 300, 10, header="X-MBX-ORDER-COUNT-10S"),
+)
+"""Binance futures' published defaults (IP weight per minute, orders per minute and per
+10 s) until ``exchangeInfo`` gives the account's live limits."""
+
+logger = logging.getLogger("aioca.binance")
+
+
+def windows_from_rate_limits(rate_limits: Iterable[Mapping[str, Any]]) -> list[Window]:
+    """Limiter windows from exchangeInfo's ``rateLimits`` entries, with the header in which
+    Binance reports each one's usage."""
+    windows = []
+    for entry in rate_limits:
+        kind = str(entry.get("rateLimitType", ""))
+        interval = str(entry.get("interval", ""))
+        number = int(entry.get("intervalNum", 1))
+        if kind not in ("REQUEST_WEIGHT", "ORDERS", "RAW_REQUEST") or interval not in (
+            _INTERVAL_SECONDS
+        ):
+            continue
+        suffix = f"{number}{interval[0]}"
+        name = kind if (interval, number) == ("MINUTE", 1) else f"{kind}_{suffix}"
+        prefix = _HEADER_PREFIX.get(kind)
+        windows.append(
+            Window(
+                name,
+                int(entry["limit"]),
+                number * _INTERVAL_SECONDS[interval],
+                header=prefix + suffix if prefix else None,
+            )
+        )
+    return windows
+
+
 _BANNED_UNTIL = re.compile(r"banned until (\d{12,})")
 
 
@@ -73,6 +122,7 @@ class BinanceRestApi(RestApi):
         recv_window: int = 5000,
         timeout: float | aiohttp.ClientTimeout = 10.0,
         proxy: str | None = None,
+        time_sync_interval: float | None = 600.0,
         **options: Any,
     ) -> None:
         super().__init__(timeout=timeout, proxy=proxy, **options)
@@ -91,6 +141,11 @@ class BinanceRestApi(RestApi):
         self.api_key = api_key
         self.time_offset_ms = 0
         """Server time minus local time, added to every ``timestamp``."""
+        self.time_sync_interval = time_sync_interval
+        """Seconds between clock syncs before signed requests; ``None`` never syncs."""
+        self._time_synced_at: float | None = None
+        self._sync_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._windows: list[Window] = list(DEFAULT_WINDOWS)
         self._signer: Signer | None
         if private_key is not None:
             self._signer = load_private_key_signer(private_key, private_key_passphrase)
@@ -145,18 +200,121 @@ class BinanceRestApi(RestApi):
         if method.upper() in ("POST", "PUT"):
             options["data"] = _pairs(params)
             params = None
-        return await super().request(
-            method, url, params, signed=kind.signed, headers=sent_headers, **options
-        )
+        options.setdefault("costs", self.costs(weight=1))
+        if kind.signed:
+            self._require_signer()  # before the clock sync: fail without sending anything
+            await self._sync_time_if_due(url)
+        try:
+            return await super().request(
+                method, url, params, signed=kind.signed, headers=sent_headers, **options
+            )
+        except errors.InvalidTimestampError:
+            if not kind.signed or self.time_sync_interval is None:
+                raise
+            # Our clock drifted from Binance's (-1021): the request was refused before it
+            # did anything, so resync and send it once more with a fresh timestamp.
+            await self.sync_time(url)
+            return await super().request(
+                method, url, params, signed=kind.signed, headers=sent_headers, **options
+            )
 
-    async def call_endpoint(self, endpoint: Endpoint, params: Params | None = None) -> Any:
-        """Send a request to a declared endpoint (what catalog tasks do)."""
-        return await self.request(
+    async def call_endpoint(
+        self, endpoint: Endpoint, params: Params | None = None, *, weight: int | None = None
+    ) -> Any:
+        """Send a request to a declared endpoint (what catalog tasks do), charging its
+        weight (``weight``, else the endpoint's for ``params``) and order count."""
+        if weight is None:
+            weight = endpoint.weight_for(dict(_pairs(params)))
+        result = await self.request(
             endpoint.method,
             self.urls[endpoint.market] + endpoint.path,
             params,
             security=endpoint.security,
+            costs=self.costs(weight=weight, orders=endpoint.orders),
         )
+        if endpoint.path.endswith("/exchangeInfo") and isinstance(result, Mapping):
+            self.apply_exchange_info(result)
+        return result
+
+    # --- rate limits -----------------------------------------------------------------------
+
+    def rate_limits(self) -> list[Window]:
+        return list(self._windows)
+
+    def costs(self, *, weight: int, orders: int = 0) -> dict[str, int]:
+        """What a request charges each window: ``weight`` to the REQUEST_WEIGHT windows,
+        ``orders`` to the ORDERS windows, 1 to RAW_REQUEST windows."""
+        charges: dict[str, int] = {}
+        for window in self._windows:
+            if window.name.startswith("REQUEST_WEIGHT"):
+                charges[window.name] = weight
+            elif window.name.startswith("ORDERS"):
+                charges[window.name] = orders
+            elif window.name.startswith("RAW_REQUEST"):
+                charges[window.name] = 1
+        return charges
+
+    def apply_exchange_info(self, info: Mapping[str, Any]) -> None:
+        """Use the live limits of an ``exchangeInfo`` answer (``rateLimits``) from now on.
+
+        Catalog tasks call it for you when they fetch exchangeInfo; the defaults until then
+        are Binance's published 2400 weight/min per IP and 1200 orders/min, 300 per 10 s.
+        """
+        windows = windows_from_rate_limits(info.get("rateLimits") or [])
+        if not windows:
+            return
+        self._windows = windows
+        limiters = [self.rate_limiter, *self._limiters.values()]
+        for limiter in limiters:
+            if limiter is not None:
+                limiter.set_windows(windows)
+
+    def clock(self) -> float:
+        return time.time() + self.time_offset_ms / 1000
+
+    # --- time sync -------------------------------------------------------------------------
+
+    async def sync_time(self, url: str | None = None) -> int:
+        """Measure the offset of Binance's clock from ours (``time_offset_ms``) with the
+        server-time endpoint of the market ``url`` belongs to; returns the offset in ms."""
+        base, time_path = self._time_endpoint(url)
+        sent = time.time()
+        answer = await super().request("GET", base + time_path, costs=self.costs(weight=1))
+        received = time.time()
+        server_ms = answer.get("serverTime") if isinstance(answer, Mapping) else None
+        if not isinstance(server_ms, int):
+            raise errors.InvalidResponseError(
+                f"the server time answer has no integer serverTime: {str(answer)[:100]!r}",
+                status=200,
+                body=str(answer)[:200],
+                exchange=self.exchange,
+                method="GET",
+                url=base + time_path,
+            )
+        self.time_offset_ms = server_ms - int((sent + received) / 2 * 1000)
+        self._time_synced_at = time.monotonic()
+        logger.debug("clock offset from %s: %d ms", base, self.time_offset_ms)
+        return self.time_offset_ms
+
+    async def _sync_time_if_due(self, url: str) -> None:
+        if self.time_sync_interval is None:
+            return
+        synced = self._time_synced_at
+        if synced is not None and time.monotonic() - synced < self.time_sync_interval:
+            return
+        loop = asyncio.get_running_loop()
+        if self._sync_lock is None or self._sync_lock[0] is not loop:
+            self._sync_lock = (loop, asyncio.Lock())
+        async with self._sync_lock[1]:
+            synced = self._time_synced_at  # another request may have synced meanwhile
+            if synced is None or time.monotonic() - synced >= self.time_sync_interval:
+                await self.sync_time(url)
+
+    def _time_endpoint(self, url: str | None) -> tuple[str, str]:
+        for market, base in self.urls.items():
+            if url is not None and url.startswith(base):
+                return base, _TIME_PATHS[market]
+        return self.urls["coinm"], _TIME_PATHS["coinm"]
 
     def _require_key(self, kind: Security) -> str:
         if not self.api_key:
@@ -166,18 +324,22 @@ class BinanceRestApi(RestApi):
             )
         return self.api_key
 
-    def sign_request(self, request: PreparedRequest) -> None:
+    def _require_signer(self, request: PreparedRequest | None = None) -> Signer:
         if self._signer is None:
-            raise errors.AuthenticationError(
-                "a signed request needs api_secret (HMAC) or private_key (Ed25519/RSA)",
-                **self.error_context(request),
-            )
+            message = "a signed request needs api_secret (HMAC) or private_key (Ed25519/RSA)"
+            if request is not None:
+                raise errors.AuthenticationError(message, **self.error_context(request))
+            raise errors.AuthenticationError(message, exchange=self.exchange)
+        return self._signer
+
+    def sign_request(self, request: PreparedRequest) -> None:
+        signer = self._require_signer(request)
         target = request.form if request.form is not None else request.query
         if not any(name == "recvWindow" for name, _ in (*request.query, *target)):
             target.append(("recvWindow", str(self.recv_window)))
         target.append(("timestamp", str(self.timestamp_ms())))
         payload = request.query_string() + (request.body() or "")
-        target.append(("signature", self._signer.sign(payload)))
+        target.append(("signature", signer.sign(payload)))
 
     # --- errors --------------------------------------------------------------------------
 

@@ -9,11 +9,12 @@ ring pays for validation only once.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import pydantic
 
-from aioca import Task, localize
+from aioca import Task, errors, localize
 from aioca.errors import InvalidParameterError
 
 from .endpoint import Endpoint
@@ -84,6 +85,36 @@ class _ParamsForText(dict[str, Any]):
         return "None"
 
 
+_CLIENT_ID_FIELDS = {
+    ("POST", "/dapi/v1/order"): "newClientOrderId",
+    ("POST", "/dapi/v1/batchOrders"): "newClientOrderId",
+    ("POST", "/dapi/v1/algoOrder"): "clientAlgoId",
+}
+"""Order-creating endpoints and the parameter that names an order for a later query."""
+
+
+def new_client_order_id() -> str:
+    """A fresh client order id (Binance allows up to 36 of ``[.A-Z:/a-z0-9_-]``)."""
+    return "aioca-" + uuid.uuid4().hex[:24]
+
+
+def _with_client_ids(params: BinanceParams, field: str) -> tuple[BinanceParams, tuple[str, ...]]:
+    """``params`` with a client order id on every order that has none, so that an order
+    whose outcome is unknown can be looked up (a fresh id for every run)."""
+    batch = getattr(params, "batchOrders", None)
+    if batch is not None:
+        orders = [{**order} for order in batch]
+        for order in orders:
+            order.setdefault(field, new_client_order_id())
+        ids = tuple(str(order[field]) for order in orders)
+        return params.model_copy(update={"batchOrders": orders}), ids
+    given = getattr(params, field, None)
+    if given is not None:
+        return params, (str(given),)
+    client_id = new_client_order_id()
+    return params.model_copy(update={field: client_id}), (client_id,)
+
+
 def _wire_value(value: Any) -> Any:
     if isinstance(value, list | dict):
         return json.dumps(value, separators=(",", ":"))
@@ -118,6 +149,8 @@ class BinanceTask(Task):
             raise InvalidParameterError(parameter, reason, task_name=type(self).__name__) from None
         self._wire = [(name, _wire_value(value)) for name, value in self.params.wire_items()]
         self._parsed: tuple[Any, Any] | None = None
+        self.client_order_ids: tuple[str, ...] = ()
+        """The client order ids sent by the last run of an order-creating task."""
 
     @property
     def weight(self) -> int:
@@ -130,7 +163,26 @@ class BinanceTask(Task):
 
     async def __call__(self) -> Any:
         api: BinanceRestApi = self.api  # type: ignore[assignment]
-        return await api.call_endpoint(self.endpoint, self._wire)
+        id_field = _CLIENT_ID_FIELDS.get((self.endpoint.method, self.endpoint.path))
+        if id_field is None:
+            return await api.call_endpoint(self.endpoint, self._wire, weight=self.weight)
+        params, self.client_order_ids = _with_client_ids(self.params, id_field)
+        wire = [(name, _wire_value(value)) for name, value in params.wire_items()]
+        try:
+            return await api.call_endpoint(self.endpoint, wire, weight=self.weight)
+        except (errors.NetworkError, errors.ExchangeServerError) as exc:
+            if isinstance(exc, errors.ConnectError):
+                raise  # never connected: nothing was sent, nothing was placed
+            ids = ", ".join(self.client_order_ids)
+            raise errors.OrderStateUnknownError(
+                f"the order may or may not have been placed ({type(exc).__name__}): query it "
+                f"by {id_field} {ids} before placing it again",
+                client_order_id=self.client_order_ids[0] if self.client_order_ids else None,
+                exchange=exc.exchange,
+                task_name=exc.task_name,
+                method=exc.method,
+                url=exc.url,
+            ) from exc
 
     @property
     def parsed(self) -> Any:

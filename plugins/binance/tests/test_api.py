@@ -49,7 +49,14 @@ async def recorder() -> AsyncIterator[tuple[list[web.Request], str]]:
 
 @pytest.fixture
 async def api() -> AsyncIterator[BinanceRestApi]:
-    api = BinanceRestApi(KEY, SECRET, urls={"coinm": LOCAL})
+    # One attempt: these tests map single responses; retries are tested on their own.
+    api = BinanceRestApi(
+        KEY,
+        SECRET,
+        urls={"coinm": LOCAL},
+        retry=aioca.RetryPolicy(attempts=1),
+        time_sync_interval=None,
+    )
     yield api
     await api.close()
 
@@ -151,7 +158,7 @@ async def test_signed_types_send_key_timestamp_recv_window_and_signature(
 ) -> None:
     seen, url = recorder
     before = int(time.time() * 1000)
-    async with BinanceRestApi(KEY, SECRET, urls={"coinm": url}) as api:
+    async with BinanceRestApi(KEY, SECRET, urls={"coinm": url}, time_sync_interval=None) as api:
         await api.request("GET", f"{url}/dapi/v1/account", {"symbol": "X"}, security=security)
     request = seen[0]
     assert request.headers["X-MBX-APIKEY"] == KEY

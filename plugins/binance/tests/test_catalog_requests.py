@@ -46,7 +46,7 @@ import aioca
 from aioca.errors import InvalidParameterError
 from aioca_binance import BinanceRestApi, BinanceTask
 from aioca_binance.coinm import CATALOG
-from aioca_binance.task import BinanceParams
+from aioca_binance.task import _CLIENT_ID_FIELDS, BinanceParams
 
 KEY = "test-key-aaaaaaaaaaaaaaaa"
 SECRET = "test-secret-bbbbbbbbbbbbbbbb"
@@ -242,6 +242,18 @@ def expected_pairs(task_cls: type[BinanceTask], params: dict[str, Any]) -> list[
     ]
 
 
+def as_sent(task: BinanceTask, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the client order ids an order-creating task generated for its run."""
+    ids = task.client_order_ids
+    if not ids:
+        return params
+    field = _CLIENT_ID_FIELDS[(task.endpoint.method, task.endpoint.path)]
+    if "batchOrders" in params:
+        orders = zip(params["batchOrders"], ids, strict=True)
+        return {**params, "batchOrders": [{**order, field: cid} for order, cid in orders]}
+    return {**params, field: ids[0]}
+
+
 def hmac_hex(payload: str) -> str:
     return hmac.new(SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
 
@@ -284,7 +296,8 @@ def test_the_walker_honours_field_constraints() -> None:
 
 @pytest.fixture
 async def api() -> AsyncIterator[BinanceRestApi]:
-    api = BinanceRestApi(KEY, SECRET, urls={"coinm": LOCAL})
+    # No clock sync: these tests look at the one request each task sends.
+    api = BinanceRestApi(KEY, SECRET, urls={"coinm": LOCAL}, time_sync_interval=None)
     yield api
     await api.close()
 
@@ -351,6 +364,7 @@ async def test_request_on_the_wire(
     after = now_ms()
     assert task.result == payload
     assert task.exception is None
+    expected = expected_pairs(task_cls, as_sent(task, params))
 
     method, url, kwargs = sent(mocked)
     assert method == endpoint.method
@@ -401,9 +415,15 @@ async def test_request_on_the_wire(
 # --- 3. wire order and signature on the raw bytes, on a real server ----------------------------
 
 
-async def _run_on_server(task_cls: type[BinanceTask], params: dict[str, Any], base_url: str) -> Any:
-    async with BinanceRestApi(KEY, SECRET, urls={"coinm": base_url}) as api:
-        return await task_cls(api=api, **params).run()
+async def _run_on_server(
+    task_cls: type[BinanceTask], params: dict[str, Any], base_url: str
+) -> BinanceTask:
+    async with BinanceRestApi(
+        KEY, SECRET, urls={"coinm": base_url}, time_sync_interval=None
+    ) as api:
+        task = task_cls(api=api, **params)
+        await task.run()
+        return task
 
 
 def _raw_parameters(task_cls: type[BinanceTask], request: Received) -> str:
@@ -427,14 +447,15 @@ async def test_signed_wire_order_and_signature(
     seen, base_url = server
     params = params_for(task_cls, variant)
     before = now_ms()
-    assert await _run_on_server(task_cls, params, base_url) == {"ok": True}
+    task = await _run_on_server(task_cls, params, base_url)
+    assert task.result == {"ok": True}
     after = now_ms()
     assert len(seen) == 1
     request = seen[0]
     raw = _raw_parameters(task_cls, request)
     pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=bool(raw))
 
-    expected = expected_pairs(task_cls, params)
+    expected = expected_pairs(task_cls, as_sent(task, params))
     trailer = [] if "recvWindow" in params else ["recvWindow"]
     assert [name for name, _ in pairs] == [name for name, _ in expected] + [
         *trailer,
@@ -465,7 +486,7 @@ async def test_unsigned_wire_order(
 ) -> None:
     seen, base_url = server
     params = params_for(task_cls, variant)
-    assert await _run_on_server(task_cls, params, base_url) == {"ok": True}
+    assert (await _run_on_server(task_cls, params, base_url)).result == {"ok": True}
     assert len(seen) == 1
     raw = _raw_parameters(task_cls, seen[0])
     expected = expected_pairs(task_cls, params)

@@ -1,0 +1,242 @@
+"""Staying inside an exchange's request limits: weight-aware, fair, shared, self-correcting.
+
+A :class:`RateLimiter` holds one or more :class:`Window` budgets ("2400 weight per minute",
+"20 requests per 2 seconds"). Every request acquires its cost in each window before it is
+sent; when a budget is spent the request waits, first come first served, for the window to
+roll over. Windows are fixed and aligned to the clock, which is how exchanges such as
+Binance count (a minute window resets on the minute), so the full budget is usable without
+ever crossing the exchange's own count.
+
+The exchange's own figures win: after every response the limiter reads the usage headers
+its windows name (``X-MBX-USED-WEIGHT-1M``...), so weight spent by other processes on the
+same IP is respected. A 429 pauses everyone behind the limiter until ``Retry-After``; a 418
+(IP ban) makes every request fail at once with :class:`~aioca.errors.IPBannedError` until
+the ban ends, rather than hammer the exchange.
+
+One limiter serves every request that shares the budget: the API object makes one per host
+by default, and several API objects (several keys on one IP) can be given the same one.
+Plugins supply the windows; the core knows no exchange's numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import IPBannedError
+
+__all__ = ["RateLimiter", "Window", "WindowStatus"]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A budget of ``limit`` units per ``seconds``, counted in clock-aligned windows.
+
+    ``name`` is what requests charge (``"REQUEST_WEIGHT"``, ``"ORDERS"``, or an endpoint's
+    own name for per-endpoint limits); ``header``, when set, is the response header in
+    which the exchange reports this window's usage.
+    """
+
+    name: str
+    limit: int
+    seconds: float
+    header: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.limit <= 0 or self.seconds <= 0:
+            raise ValueError(f"window {self.name!r} needs a positive limit and length")
+
+
+@dataclass(frozen=True, slots=True)
+class WindowStatus:
+    """A window as dashboards see it: units ``used`` of ``limit``, and seconds until reset."""
+
+    name: str
+    used: int
+    limit: int
+    resets_in: float
+
+
+class _Counter:
+    __slots__ = ("index", "used", "window")
+
+    def __init__(self, window: Window) -> None:
+        self.window = window
+        self.index = -1
+        self.used = 0
+
+    def roll(self, now: float) -> None:
+        index = math.floor(now / self.window.seconds)
+        if index != self.index:
+            self.index = index
+            self.used = 0
+
+    def next_start(self) -> float:
+        return (self.index + 1) * self.window.seconds
+
+
+class RateLimiter:
+    """Fair, async, weight-aware admission for the requests that share a set of budgets.
+
+    ``clock`` returns the current time in seconds on the exchange's clock (defaults to
+    ``time.time``; an API that knows its offset from the server passes its own).
+    ``safety`` is a margin in seconds after each window boundary during which the old
+    window is still assumed in force, covering clock skew between us and the exchange.
+    """
+
+    def __init__(
+        self,
+        windows: Iterable[Window],
+        *,
+        clock: Callable[[], float] = time.time,
+        safety: float = 0.25,
+    ) -> None:
+        self.clock = clock
+        self.safety = safety
+        self._counters: dict[str, _Counter] = {}
+        self.set_windows(windows)
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._paused_until = 0.0
+        self._banned_until = 0.0
+        self._ban_message = ""
+
+    # --- configuration -------------------------------------------------------------------
+
+    def set_windows(self, windows: Iterable[Window]) -> None:
+        """Replace the budgets (e.g. with the live limits an exchange reports), keeping the
+        usage already counted in windows of the same name and length."""
+        counters: dict[str, _Counter] = {}
+        for window in windows:
+            old = self._counters.get(window.name)
+            counter = _Counter(window)
+            if old is not None and old.window.seconds == window.seconds:
+                counter.index, counter.used = old.index, old.used
+            counters[window.name] = counter
+        self._counters = counters
+
+    @property
+    def windows(self) -> tuple[Window, ...]:
+        return tuple(counter.window for counter in self._counters.values())
+
+    # --- admission -----------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return self.clock() - self.safety
+
+    def _delay(self, costs: Mapping[str, int]) -> float:
+        """Seconds to wait before ``costs`` fit (0 when they fit now); raises when banned."""
+        now = self._now()
+        if now + self.safety < self._banned_until:
+            raise IPBannedError(
+                self._ban_message or "this IP is banned by the exchange",
+                until=self._banned_until,
+                retry_after=self._banned_until - now - self.safety,
+            )
+        wait = max(0.0, self._paused_until - (now + self.safety))
+        for name, cost in costs.items():
+            counter = self._counters.get(name)
+            if counter is None or cost <= 0:
+                continue
+            counter.roll(now)
+            if cost > counter.window.limit:
+                raise ValueError(
+                    f"a request costing {cost} can never fit window {name!r} "
+                    f"of {counter.window.limit}"
+                )
+            if counter.used + cost > counter.window.limit:
+                wait = max(wait, counter.next_start() - now)
+        return wait
+
+    def _charge(self, costs: Mapping[str, int]) -> None:
+        now = self._now()
+        for name, cost in costs.items():
+            counter = self._counters.get(name)
+            if counter is not None and cost > 0:
+                counter.roll(now)
+                counter.used += cost
+
+    async def acquire(self, costs: Mapping[str, int]) -> None:
+        """Wait until ``costs`` (units per window name) fit, then charge them.
+
+        Requests are admitted in the order they asked; a cancelled waiter leaves the queue
+        without being charged. Names of windows this limiter does not have are ignored.
+        """
+        if not self._waiters and self._delay(costs) == 0:
+            self._charge(costs)
+            return
+        turn = asyncio.get_running_loop().create_future()
+        self._waiters.append(turn)
+        try:
+            if self._waiters[0] is not turn:
+                await turn  # woken when every request ahead has been admitted
+            # A time-based wait: the budget frees itself when the window rolls over.
+            while (delay := self._delay(costs)) > 0:  # noqa: ASYNC110
+                await asyncio.sleep(delay)
+            self._charge(costs)
+        finally:
+            self._waiters.remove(turn)
+            if self._waiters and not self._waiters[0].done():
+                self._waiters[0].set_result(None)
+
+    # --- what the exchange says ------------------------------------------------------------
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Reconcile with the usage the exchange reports in a response's headers: the
+        exchange's count wins when it is higher (other processes share the budget)."""
+        now = self._now()
+        for counter in self._counters.values():
+            header = counter.window.header
+            if header is None:
+                continue
+            value = headers.get(header)
+            if value is None:
+                continue
+            try:
+                used = int(value)
+            except ValueError:
+                continue
+            counter.roll(now)
+            counter.used = max(counter.used, used)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request for ``seconds`` (after an HTTP 429 with ``Retry-After``)."""
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+    def ban(self, until: float, message: str = "") -> None:
+        """Refuse every request until Unix time ``until`` (after an HTTP 418)."""
+        self._banned_until = max(self._banned_until, until)
+        self._ban_message = message
+
+    @property
+    def banned_until(self) -> float | None:
+        return self._banned_until if self._banned_until > self.clock() else None
+
+    @property
+    def waiting(self) -> int:
+        """How many requests are queued for admission."""
+        return len(self._waiters)
+
+    def status(self) -> list[WindowStatus]:
+        """Usage of each window now, for dashboards and the CLI."""
+        now = self._now()
+        result = []
+        for counter in self._counters.values():
+            counter.roll(now)
+            result.append(
+                WindowStatus(
+                    counter.window.name,
+                    counter.used,
+                    counter.window.limit,
+                    max(0.0, counter.next_start() - now),
+                )
+            )
+        return result
+
+    def __repr__(self) -> str:
+        parts: list[Any] = [f"{s.name}={s.used}/{s.limit}" for s in self.status()]
+        return f"<RateLimiter {' '.join(parts)} waiting={self.waiting}>"
