@@ -32,6 +32,8 @@ from .errors import IPBannedError
 
 __all__ = ["RateLimiter", "Window", "WindowStatus"]
 
+_sleep = asyncio.sleep  # one name for the limiter's waits, so tests can drive a fake clock
+
 
 @dataclass(frozen=True, slots=True)
 class Window:
@@ -176,7 +178,7 @@ class RateLimiter:
                 await turn  # woken when every request ahead has been admitted
             # A time-based wait: the budget frees itself when the window rolls over.
             while (delay := self._delay(costs)) > 0:  # noqa: ASYNC110
-                await asyncio.sleep(delay)
+                await _sleep(delay)
             self._charge(costs)
         finally:
             self._waiters.remove(turn)

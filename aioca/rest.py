@@ -53,6 +53,7 @@ _DEFAULT_PAUSE = 1.0  # seconds to hold a host after a 429 that gave no Retry-Af
 _DEFAULT_BAN = 120.0  # Binance's shortest ban, when a 418 does not say how long
 
 logger = logging.getLogger("aioca")
+_sleep = asyncio.sleep  # one name for the pauses between retries, so tests can record them
 
 
 def encode_value(value: Any) -> str:
@@ -400,7 +401,7 @@ class RestApi(ABC):
                 self.retry.attempts,
                 type(error).__name__,
             )
-            await asyncio.sleep(delay)
+            await _sleep(delay)
 
     def _note_rate_limit(self, request: PreparedRequest, error: errors.RateLimitError) -> None:
         """Make every request behind the same limiter wait out a 429 or a 418."""
