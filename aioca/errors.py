@@ -20,6 +20,7 @@ does::
         │   └── RequestTimeoutError (TimeoutError)
         ├── OrderStateUnknownError            an order was sent, its outcome is unknown
         ├── InvalidResponseError              a response that cannot be decoded (HTML, empty...)
+        │   └── IncompleteResponseError       the body was cut short (also a NetworkError)
         └── ExchangeError                     the exchange answered with an error
             ├── AuthenticationError           bad key, signature or permissions
             ├── InvalidTimestampError         the request's timestamp is outside recvWindow
@@ -52,6 +53,7 @@ __all__ = [
     "ExchangeError",
     "ExchangeServerError",
     "IPBannedError",
+    "IncompleteResponseError",
     "InsufficientFundsError",
     "InvalidParameterError",
     "InvalidResponseError",
@@ -193,6 +195,11 @@ class InvalidResponseError(RequestError):
         self.status = status
         self.body = body
         super().__init__(message, **context)
+
+
+class IncompleteResponseError(InvalidResponseError, NetworkError):
+    """The connection failed while the body was arriving: the status is known, the body
+    is not. A transport failure, so safe requests are retried."""
 
 
 class ExchangeError(RequestError):

@@ -39,15 +39,23 @@ _sleep = asyncio.sleep  # one name for the limiter's waits, so tests can drive a
 class Window:
     """A budget of ``limit`` units per ``seconds``, counted in clock-aligned windows.
 
-    ``name`` is what requests charge (``"REQUEST_WEIGHT"``, ``"ORDERS"``, or an endpoint's
-    own name for per-endpoint limits); ``header``, when set, is the response header in
-    which the exchange reports this window's usage.
+    ``name`` identifies the window; ``unit`` is what requests charge to it
+    (``"REQUEST_WEIGHT"``, ``"ORDERS"``, or an endpoint's own name for per-endpoint limits;
+    the name when not given), so several windows can count one unit over different
+    periods (orders per 10 s and per minute). ``header``, when set, is the response header
+    in which the exchange reports this window's usage.
     """
 
     name: str
     limit: int
     seconds: float
     header: str | None = None
+    unit: str | None = None
+
+    @property
+    def charges(self) -> str:
+        """The unit requests charge to this window."""
+        return self.unit or self.name
 
     def __post_init__(self) -> None:
         if self.limit <= 0 or self.seconds <= 0:
@@ -65,18 +73,28 @@ class WindowStatus:
 
 
 class _Counter:
-    __slots__ = ("index", "used", "window")
+    """One window's usage: the current clock-aligned window and the one before it."""
+
+    __slots__ = ("index", "previous", "used", "window")
 
     def __init__(self, window: Window) -> None:
         self.window = window
         self.index = -1
         self.used = 0
+        self.previous = 0
 
     def roll(self, now: float) -> None:
-        index = math.floor(now / self.window.seconds)
+        seconds = self.window.seconds
+        index = math.floor(now / seconds)
+        if (index + 1) * seconds <= now:  # 4.3 / 0.1 is 42.999...: it is window 43
+            index += 1
         if index != self.index:
+            self.previous = self.used if index == self.index + 1 else 0
             self.index = index
             self.used = 0
+
+    def start(self) -> float:
+        return self.index * self.window.seconds
 
     def next_start(self) -> float:
         return (self.index + 1) * self.window.seconds
@@ -87,8 +105,9 @@ class RateLimiter:
 
     ``clock`` returns the current time in seconds on the exchange's clock (defaults to
     ``time.time``; an API that knows its offset from the server passes its own).
-    ``safety`` is a margin in seconds after each window boundary during which the old
-    window is still assumed in force, covering clock skew between us and the exchange.
+    ``safety`` is a margin in seconds after each window boundary during which the exchange,
+    whose clock may lag ours, may still count the old window: a request sent then must fit
+    both windows and is charged to both.
     """
 
     def __init__(
@@ -103,6 +122,7 @@ class RateLimiter:
         self._counters: dict[str, _Counter] = {}
         self.set_windows(windows)
         self._waiters: deque[asyncio.Future[None]] = deque()
+        self._sleeper: asyncio.Future[None] | None = None
         self._paused_until = 0.0
         self._banned_until = 0.0
         self._ban_message = ""
@@ -127,46 +147,55 @@ class RateLimiter:
 
     # --- admission -----------------------------------------------------------------------
 
-    def _now(self) -> float:
-        return self.clock() - self.safety
+    def _in_margin(self, counter: _Counter, now: float) -> bool:
+        """Whether ``now`` is so close after a window boundary that the exchange, whose
+        clock may lag ours by up to ``safety``, may still be counting the previous window."""
+        return now - counter.start() < self.safety
 
     def _delay(self, costs: Mapping[str, int]) -> float:
         """Seconds to wait before ``costs`` fit (0 when they fit now); raises when banned."""
-        now = self._now()
-        if now + self.safety < self._banned_until:
+        now = self.clock()
+        if now < self._banned_until:
             raise IPBannedError(
                 self._ban_message or "this IP is banned by the exchange",
                 until=self._banned_until,
-                retry_after=self._banned_until - now - self.safety,
+                retry_after=self._banned_until - now,
             )
-        wait = max(0.0, self._paused_until - (now + self.safety))
-        for name, cost in costs.items():
-            counter = self._counters.get(name)
-            if counter is None or cost <= 0:
+        wait = max(0.0, self._paused_until - now)
+        for name, counter in self._counters.items():
+            cost = costs.get(counter.window.charges, 0)
+            if cost <= 0:
                 continue
             counter.roll(now)
-            if cost > counter.window.limit:
+            limit = counter.window.limit
+            if cost > limit:
                 raise ValueError(
-                    f"a request costing {cost} can never fit window {name!r} "
-                    f"of {counter.window.limit}"
+                    f"a request costing {cost} can never fit window {name!r} of {limit}"
                 )
-            if counter.used + cost > counter.window.limit:
+            if counter.used + cost > limit:
                 wait = max(wait, counter.next_start() - now)
+            elif self._in_margin(counter, now) and counter.previous + cost > limit:
+                # It fits the new window but maybe not the old one the exchange may still
+                # be in: wait out the margin rather than risk a 429.
+                wait = max(wait, counter.start() + self.safety - now)
         return wait
 
     def _charge(self, costs: Mapping[str, int]) -> None:
-        now = self._now()
-        for name, cost in costs.items():
-            counter = self._counters.get(name)
-            if counter is not None and cost > 0:
+        now = self.clock()
+        for counter in self._counters.values():
+            cost = costs.get(counter.window.charges, 0)
+            if cost > 0:
                 counter.roll(now)
                 counter.used += cost
+                if self._in_margin(counter, now):
+                    counter.previous += cost  # the exchange may count it in either window
 
     async def acquire(self, costs: Mapping[str, int]) -> None:
-        """Wait until ``costs`` (units per window name) fit, then charge them.
+        """Wait until ``costs`` (amounts per unit, see :attr:`Window.charges`) fit in every
+        window, then charge them.
 
         Requests are admitted in the order they asked; a cancelled waiter leaves the queue
-        without being charged. Names of windows this limiter does not have are ignored.
+        without being charged. Units no window of this limiter counts are ignored.
         """
         if not self._waiters and self._delay(costs) == 0:
             self._charge(costs)
@@ -176,9 +205,16 @@ class RateLimiter:
         try:
             if self._waiters[0] is not turn:
                 await turn  # woken when every request ahead has been admitted
-            # A time-based wait: the budget frees itself when the window rolls over.
-            while (delay := self._delay(costs)) > 0:  # noqa: ASYNC110
-                await _sleep(delay)
+            # A time-based wait: the budget frees itself when the window rolls over. The
+            # sleep runs as its own task so that a ban (418) can cut it short.
+            while (delay := self._delay(costs)) > 0:
+                sleeper = asyncio.ensure_future(_sleep(delay))
+                self._sleeper = sleeper
+                try:
+                    await asyncio.wait((sleeper,))
+                finally:
+                    self._sleeper = None
+                    sleeper.cancel()
             self._charge(costs)
         finally:
             self._waiters.remove(turn)
@@ -187,10 +223,14 @@ class RateLimiter:
 
     # --- what the exchange says ------------------------------------------------------------
 
-    def observe(self, headers: Mapping[str, str]) -> None:
+    def observe(self, headers: Mapping[str, str], sent_at: float | None = None) -> None:
         """Reconcile with the usage the exchange reports in a response's headers: the
-        exchange's count wins when it is higher (other processes share the budget)."""
-        now = self._now()
+        exchange's count wins when it is higher (other processes share the budget).
+
+        ``sent_at`` is the limiter-clock time the request was sent; a count is only
+        applied when the request was sent in the current window, clear of its margin, since
+        otherwise it may describe the previous window."""
+        now = self.clock()
         for counter in self._counters.values():
             header = counter.window.header
             if header is None:
@@ -203,6 +243,10 @@ class RateLimiter:
             except ValueError:
                 continue
             counter.roll(now)
+            if sent_at is not None and (
+                sent_at < counter.start() + self.safety or sent_at >= counter.next_start()
+            ):
+                continue
             counter.used = max(counter.used, used)
 
     def pause(self, seconds: float) -> None:
@@ -213,6 +257,8 @@ class RateLimiter:
         """Refuse every request until Unix time ``until`` (after an HTTP 418)."""
         self._banned_until = max(self._banned_until, until)
         self._ban_message = message
+        if self._sleeper is not None:
+            self._sleeper.cancel()  # the request waiting for its window fails now
 
     @property
     def banned_until(self) -> float | None:
@@ -225,7 +271,7 @@ class RateLimiter:
 
     def status(self) -> list[WindowStatus]:
         """Usage of each window now, for dashboards and the CLI."""
-        now = self._now()
+        now = self.clock()
         result = []
         for counter in self._counters.values():
             counter.roll(now)

@@ -40,6 +40,7 @@ class RetryPolicy:
             raise ValueError("attempts must be at least 1")
         if self.backoff < 0 or self.max_backoff < 0 or self.total_time < 0:
             raise ValueError("backoff, max_backoff and total_time must be >= 0")
+        object.__setattr__(self, "methods", frozenset(m.upper() for m in self.methods))
 
     def allows(self, method: str) -> bool:
         """Whether a request with this HTTP method may be repeated."""

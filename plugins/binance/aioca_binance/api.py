@@ -54,7 +54,7 @@ _HEADER_PREFIX = {"REQUEST_WEIGHT": "X-MBX-USED-WEIGHT-", "ORDERS": "X-MBX-ORDER
 DEFAULT_WINDOWS: tuple[Window, ...] = (
     Window("REQUEST_WEIGHT", 2400, 60, header="X-MBX-USED-WEIGHT-1M"),
     Window("ORDERS", 1200, 60, header="X-MBX-ORDER-COUNT-1M"),
-    Window("ORDERS_10S", 300, 10, header="X-MBX-ORDER-COUNT-10S"),
+    Window("ORDERS_10S", 300, 10, header="X-MBX-ORDER-COUNT-10S", unit="ORDERS"),
 )
 """Binance futures' published defaults (IP weight per minute, orders per minute and per
 10 s) until ``exchangeInfo`` gives the account's live limits."""
@@ -83,6 +83,7 @@ def windows_from_rate_limits(rate_limits: Iterable[Mapping[str, Any]]) -> list[W
                 int(entry["limit"]),
                 number * _INTERVAL_SECONDS[interval],
                 header=prefix + suffix if prefix else None,
+                unit=kind,
             )
         )
     return windows
@@ -242,20 +243,13 @@ class BinanceRestApi(RestApi):
         return list(self._windows)
 
     def costs(self, *, weight: int, orders: int = 0) -> dict[str, int]:
-        """What a request charges each window: ``weight`` to the REQUEST_WEIGHT windows,
-        ``orders`` to the ORDERS windows, 1 to RAW_REQUEST windows."""
-        charges: dict[str, int] = {}
-        for window in self._windows:
-            if window.name.startswith("REQUEST_WEIGHT"):
-                charges[window.name] = weight
-            elif window.name.startswith("ORDERS"):
-                charges[window.name] = orders
-            elif window.name.startswith("RAW_REQUEST"):
-                charges[window.name] = 1
-        return charges
+        """What a request charges: ``weight`` to the REQUEST_WEIGHT windows, ``orders`` to
+        the ORDERS windows and 1 to RAW_REQUEST windows, whatever their periods."""
+        return {"REQUEST_WEIGHT": weight, "ORDERS": orders, "RAW_REQUEST": 1}
 
     def apply_exchange_info(self, info: Mapping[str, Any]) -> None:
-        """Use the live limits of an ``exchangeInfo`` answer (``rateLimits``) from now on.
+        """Use the live limits of an ``exchangeInfo`` answer (``rateLimits``) from now on,
+        in the limiters this API made (a limiter passed as ``rate_limiter=`` is left as is).
 
         Catalog tasks call it for you when they fetch exchangeInfo; the defaults until then
         are Binance's published 2400 weight/min per IP and 1200 orders/min, 300 per 10 s.
@@ -264,10 +258,9 @@ class BinanceRestApi(RestApi):
         if not windows:
             return
         self._windows = windows
-        limiters = [self.rate_limiter, *self._limiters.values()]
-        for limiter in limiters:
-            if limiter is not None:
-                limiter.set_windows(windows)
+        # The limiters this API made itself; one given as rate_limiter= is the caller's.
+        for limiter in self._limiters.values():
+            limiter.set_windows(windows)
 
     def clock(self) -> float:
         return time.time() + self.time_offset_ms / 1000

@@ -170,9 +170,15 @@ class BinanceTask(Task):
         wire = [(name, _wire_value(value)) for name, value in params.wire_items()]
         try:
             return await api.call_endpoint(self.endpoint, wire, weight=self.weight)
-        except (errors.NetworkError, errors.ExchangeServerError) as exc:
+        except (
+            errors.NetworkError,
+            errors.ExchangeServerError,
+            errors.InvalidResponseError,
+        ) as exc:
+            # Sent, and no readable answer: a timeout, a dropped connection, a 5xx, a body
+            # cut short. Only a failed connection proves nothing was placed.
             if isinstance(exc, errors.ConnectError):
-                raise  # never connected: nothing was sent, nothing was placed
+                raise
             ids = ", ".join(self.client_order_ids)
             raise errors.OrderStateUnknownError(
                 f"the order may or may not have been placed ({type(exc).__name__}): query it "
