@@ -11,6 +11,7 @@ early.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Literal, Self, TypeVar
 
@@ -162,6 +163,15 @@ TaskOperater = TaskOperator
 
 
 def _new_runner() -> asyncio.Runner:
+    """The event loop of a synchronous run: uvloop's when installed (the `fast` extra) and
+    not turned off with ``AIOCA_UVLOOP=0``, else asyncio's own."""
+    if os.environ.get("AIOCA_UVLOOP", "1") != "0":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return asyncio.Runner(loop_factory=uvloop.new_event_loop)
     return asyncio.Runner()
 
 

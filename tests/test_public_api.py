@@ -81,7 +81,15 @@ def test_core_imports_no_exchange_package() -> None:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 imported.add(node.module.split(".")[0])
     assert not {name for name in imported if name.startswith("aioca_")}
-    allowed_third_party = {"aiohttp", "aioresponses", "multidict", "pluggy", "yarl"}
+    allowed_third_party = {
+        "aiohttp",
+        "aioresponses",
+        "multidict",
+        "orjson",
+        "pluggy",
+        "uvloop",
+        "yarl",
+    }
     third_party = imported - set(sys.stdlib_module_names) - {"aioca"}
     assert third_party <= allowed_third_party
 
