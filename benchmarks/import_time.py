@@ -1,10 +1,17 @@
 """How much ``import aioca`` adds to importing its dependencies (aiohttp, pydantic, pluggy).
 
 Each measurement runs in a fresh interpreter; the median of ``--runs`` is reported. The
-second table sums ``python -X importtime`` self times of aioca's own modules, which is the
-cost aioca itself adds whatever its dependencies cost.
+first table also sums ``python -X importtime`` self times of aioca's own modules, which is
+the cost aioca itself adds whatever its dependencies cost.
 
-    python benchmarks/import_time.py [--runs 5]
+The second table times what a program that uses an exchange pays before its first
+request, ``import aioca; aioca.exchange("binance")``: finding the plugins (entry points),
+importing the Binance plugin and building its task catalog. Goal: under 1.3x the time of
+``import aiohttp, pydantic, pluggy`` alone. ``import pydantic`` alone loads little of
+pydantic (its top level is lazy) while the plugin's models need all of it, so the same
+baseline with ``pydantic.BaseModel`` loaded is shown too, for scale (no goal).
+
+    python benchmarks/import_time.py [--runs 5] [--check]
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ import sys
 
 BASELINE = "import aiohttp, pydantic, pluggy"
 WITH_AIOCA = "import aiohttp, pydantic, pluggy, aioca"
+EXCHANGE = 'import aioca; aioca.exchange("binance")'
+BASELINE_MODELS = "import aiohttp, pydantic, pluggy; pydantic.BaseModel"
+GOAL_EXCHANGE = 1.3
 
 
 def wall_ms(statement: str) -> float:
@@ -27,10 +37,11 @@ def wall_ms(statement: str) -> float:
     return float(out.stdout.strip())
 
 
-def aioca_self_ms() -> float:
-    """Sum of the self times python -X importtime reports for aioca's modules."""
+def self_ms(statement: str, package: str) -> float:
+    """Sum of the self times python -X importtime reports for ``package``'s modules while
+    running ``statement``."""
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", WITH_AIOCA],
+        [sys.executable, "-X", "importtime", "-c", statement],
         capture_output=True,
         text=True,
         check=True,
@@ -39,21 +50,32 @@ def aioca_self_ms() -> float:
     for line in result.stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
-        self_us, _cumulative, name = (part.strip() for part in line[12:].split("|"))
-        if name.lstrip() == "aioca" or name.lstrip().startswith("aioca."):
-            total_us += int(self_us)
+        own_us, _cumulative, name = (part.strip() for part in line[12:].split("|"))
+        if name.lstrip() == package or name.lstrip().startswith(package + "."):
+            total_us += int(own_us)
     return total_us / 1000
+
+
+def aioca_self_ms() -> float:
+    """Sum of the self times python -X importtime reports for aioca's modules."""
+    return self_ms(WITH_AIOCA, "aioca")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    runs = parser.parse_args().runs
+    parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
+    args = parser.parse_args()
+    runs = args.runs
     baseline, with_aioca, own = [], [], []
-    for _ in range(runs):  # interleaved, so drift hits both alike
+    exchange, models, plugin_own = [], [], []
+    for _ in range(runs):  # interleaved, so drift hits all alike
         baseline.append(wall_ms(BASELINE))
         with_aioca.append(wall_ms(WITH_AIOCA))
         own.append(aioca_self_ms())
+        exchange.append(wall_ms(EXCHANGE))
+        models.append(wall_ms(BASELINE_MODELS))
+        plugin_own.append(self_ms(EXCHANGE, "aioca_binance"))
     base, full = statistics.median(baseline), statistics.median(with_aioca)
     print(f"{'measurement':<48}{'median ms':>10}")
     print(f"{BASELINE:<48}{base:>10.1f}")
@@ -61,6 +83,25 @@ def main() -> None:
     print(f"{'added by aioca (difference)':<48}{full - base:>10.1f}")
     print(f"{'aioca modules self time (-X importtime)':<48}{statistics.median(own):>10.1f}")
     print(f"ratio with/without aioca: {full / base:.3f}x over {runs} runs")
+    print()
+    ready, loaded = statistics.median(exchange), statistics.median(models)
+    print(f"{'measurement':<56}{'median ms':>10}")
+    print(f"{BASELINE:<56}{base:>10.1f}")
+    print(f"{BASELINE_MODELS:<56}{loaded:>10.1f}")
+    print(f"{EXCHANGE:<56}{ready:>10.1f}")
+    print(f"{'added over the baseline (difference)':<56}{ready - base:>10.1f}")
+    plugin = statistics.median(plugin_own)
+    print(f"{'aioca_binance modules self time (-X importtime)':<56}{plugin:>10.1f}")
+    print(f'ratio exchange("binance")/baseline: {ready / base:.3f}x over {runs} runs')
+    print(f'ratio exchange("binance")/baseline with pydantic.BaseModel: {ready / loaded:.3f}x')
+    print()
+    passed = ready / base < GOAL_EXCHANGE
+    print(
+        f'{"PASS" if passed else "FAIL"} import aioca; aioca.exchange("binance") < '
+        f"{GOAL_EXCHANGE}x import aiohttp, pydantic, pluggy: {ready / base:.3f}x"
+    )
+    if args.check and not passed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

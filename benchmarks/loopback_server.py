@@ -1,38 +1,58 @@
-"""A lean Binance-like loopback server for the rate-limit benchmark (``rate_limit.py``).
+"""A lean Binance-like loopback server for the benchmarks (``rate_limit.py``, ``throughput.py``).
 
-It serves three COIN-M market-data endpoints with small canned bodies (``GET
-/dapi/v1/ticker/price``, ``/dapi/v1/depth`` and ``/dapi/v1/klines``) and counts request
-weight the way Binance does: per clock-aligned window of ``--window`` seconds (a window
-starts whenever ``time.time()`` is a multiple of its length), each request's weight worked
-out here from its path and parameters, written independently of aioca's catalog. A request
-that would take its window over ``--limit`` is refused with HTTP 429, ``Retry-After`` and
-Binance's ``-1003`` body, and is not counted; every answer reports the window's usage in
-``X-MBX-USED-WEIGHT-<n><unit>`` (``X-MBX-USED-WEIGHT-10S`` for a 10 s window).
+Weight mode (the default, for ``rate_limit.py``): it serves three COIN-M market-data
+endpoints with small canned bodies (``GET /dapi/v1/ticker/price``, ``/dapi/v1/depth`` and
+``/dapi/v1/klines``) and counts request weight the way Binance does: per clock-aligned
+window of ``--window`` seconds (a window starts whenever ``time.time()`` is a multiple of
+its length), each request's weight worked out here from its path and parameters, written
+independently of aioca's catalog. A request that would take its window over ``--limit`` is
+refused with HTTP 429, ``Retry-After`` and Binance's ``-1003`` body, and is not counted;
+every answer reports the window's usage in ``X-MBX-USED-WEIGHT-<n><unit>``
+(``X-MBX-USED-WEIGHT-10S`` for a 10 s window).
 
 ``GET /_stats`` (not counted) returns what the server saw, as JSON: every request's arrival
-time, weight and status. The server listens on 127.0.0.1 on a free port, prints
+time, weight and status.
+
+Canned mode (``--canned``, for ``throughput.py``): no weight counting and no limit, just
+Binance-shaped answers encoded once and sent as bytes, so the server costs as little as
+possible per request: ``GET /dapi/v1/ticker/price`` (a one-entry list), ``/dapi/v1/klines``
+(``limit`` candles, 500 by default: about 58 KB), ``/dapi/v1/account`` (a signed endpoint:
+the signature is not checked; a realistic account of about 7 KB) and ``/dapi/v1/time``.
+``GET /_stats`` returns ``{"requests": n, "cpu": s}``: the requests answered so far and the
+server process's CPU time, so a client can tell whether the server was the bottleneck. By
+default a minimal HTTP/1.1 server on ``asyncio.Protocol`` answers (GET with keep-alive,
+whole responses cached as bytes: several times cheaper per request than ``aiohttp.web``,
+so the client, not the server, limits throughput); ``--http aiohttp`` serves the same
+bodies through ``aiohttp.web``.
+
+Either way the server listens on 127.0.0.1 on a free port, prints
 ``listening on 127.0.0.1:<port>`` as its first line of output, and stops when its standard
 input is closed.
 
     python benchmarks/loopback_server.py [--window 10] [--limit 600]
+    python benchmarks/loopback_server.py --canned [--http asyncio|aiohttp]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import sys
 import time
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 TICKER = "/dapi/v1/ticker/price"
 DEPTH = "/dapi/v1/depth"
 KLINES = "/dapi/v1/klines"
+ACCOUNT = "/dapi/v1/account"
+TIME = "/dapi/v1/time"
 STATS = "/_stats"
 
 _UNITS = ((86400, "D"), (3600, "H"), (60, "M"), (1, "S"))
@@ -132,9 +152,243 @@ def _error(status: int, code: int, msg: str) -> web.Response:
     return web.json_response({"code": code, "msg": msg}, status=status)
 
 
-async def serve(limit: int, seconds: int) -> None:
-    counter = WeightCounter(limit, seconds)
-    server = web.Server(counter.handle, access_log=None)
+_JSON = {"Content-Type": "application/json"}
+_CANNED_TIME_MS = 1_718_000_000_000  # where the canned candles end (June 2024)
+
+
+def _encode(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def canned_klines(limit: int, end_ms: int = _CANNED_TIME_MS) -> list[list[Any]]:
+    """``limit`` one-minute candles as Binance sends them (12-slot arrays), the last one
+    opening at ``end_ms`` rounded down to the minute; 500 of them encode to about 58 KB."""
+    last = end_ms // 60_000 * 60_000
+    candles = []
+    for index in range(limit):
+        opened = last - (limit - 1 - index) * 60_000
+        base = 64_000 + (index * 37) % 500
+        candles.append(
+            [
+                opened,
+                f"{base:.1f}",
+                f"{base + 12.5:.1f}",
+                f"{base - 9.3:.1f}",
+                f"{base + 3.1:.1f}",
+                str(200 + index * 7 % 2000),
+                opened + 59_999,
+                f"{15.5 + index % 97 / 7:.8f}",
+                48 + index % 400,
+                str(100 + index * 3 % 900),
+                f"{7.7 + index % 89 / 11:.8f}",
+                "0",
+            ]
+        )
+    return candles
+
+
+def canned_account(now_ms: int = _CANNED_TIME_MS) -> dict[str, Any]:
+    """A COIN-M account (``GET /dapi/v1/account``): 5 assets and 12 positions, about 7 KB."""
+    assets = [
+        {
+            "asset": asset,
+            "walletBalance": f"{balance:.8f}",
+            "unrealizedProfit": "0.00012345",
+            "marginBalance": f"{balance + 0.00012345:.8f}",
+            "maintMargin": "0.00041230",
+            "initialMargin": "0.00823410",
+            "positionInitialMargin": "0.00723410",
+            "openOrderInitialMargin": "0.00100000",
+            "maxWithdrawAmount": f"{balance * 0.8:.8f}",
+            "crossWalletBalance": f"{balance:.8f}",
+            "crossUnPnl": "0.00012345",
+            "availableBalance": f"{balance * 0.8:.8f}",
+            "updateTime": now_ms,
+        }
+        for asset, balance in (
+            ("BTC", 1.2345),
+            ("ETH", 20.5),
+            ("BNB", 42.0),
+            ("XRP", 9000.0),
+            ("ADA", 12000.0),
+        )
+    ]
+    positions = [
+        {
+            "symbol": symbol,
+            "positionAmt": amount,
+            "initialMargin": "0.00723410",
+            "maintMargin": "0.00041230",
+            "unrealizedProfit": "0.00012345",
+            "positionInitialMargin": "0.00723410",
+            "openOrderInitialMargin": "0",
+            "leverage": "20",
+            "isolated": False,
+            "positionSide": side,
+            "entryPrice": "64211.4",
+            "breakEvenPrice": "64243.5",
+            "maxQty": "250",
+            "notionalValue": "-0.14470211",
+            "isolatedWallet": "0",
+            "updateTime": now_ms,
+        }
+        for symbol in ("BTCUSD_PERP", "ETHUSD_PERP", "BNBUSD_PERP", "BTCUSD_240927")
+        for side, amount in (("BOTH", "93"), ("LONG", "0"), ("SHORT", "0"))
+    ]
+    return {
+        "assets": assets,
+        "positions": positions,
+        "canDeposit": True,
+        "canTrade": True,
+        "canWithdraw": True,
+        "feeTier": 2,
+        "updateTime": 0,
+    }
+
+
+class CannedServer:
+    """Answers with bodies encoded once (per distinct query for tickers and klines).
+
+    :meth:`handle` serves them through ``aiohttp.web``; :meth:`response` gives a whole
+    HTTP/1.1 response as bytes, for :class:`CannedProtocol`, the cheaper server.
+    """
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.account = _encode(canned_account())
+        self._cache: dict[tuple[str, str], bytes] = {}
+        self._responses: dict[str, bytes] = {}
+
+    def body(self, path: str, query_string: str) -> tuple[int, bytes]:
+        """HTTP status and body for a request (``/_stats`` is not counted)."""
+        if path == STATS:
+            return 200, _encode({"requests": self.requests, "cpu": time.process_time()})
+        self.requests += 1
+        if path == ACCOUNT:  # the signed query (timestamp, signature) is not looked at
+            return 200, self.account
+        if path == TIME:
+            return 200, _encode({"serverTime": int(time.time() * 1000)})
+        if path not in (TICKER, KLINES):
+            return 404, _encode({"code": -1100, "msg": f"unknown path {path}"})
+        key = (path, query_string)
+        body = self._cache.get(key)
+        if body is None:
+            query = dict(parse_qsl(query_string))
+            if path == TICKER:
+                symbol = query.get("symbol") or "BTCUSD_PERP"
+                pair = query.get("pair") or symbol.split("_")[0]
+                payload: Any = [
+                    {"symbol": symbol, "ps": pair, "price": "64250.1", "time": _CANNED_TIME_MS}
+                ]
+            else:
+                try:
+                    limit = _limit(query)
+                except ValueError:
+                    return 400, _encode(
+                        {"code": -1130, "msg": "Data sent for parameter 'limit' is not valid."}
+                    )
+                payload = canned_klines(min(max(limit, 1), 1500))
+            body = _encode(payload)
+            if len(self._cache) < 256:
+                self._cache[key] = body
+        return 200, body
+
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        status, body = self.body(request.path, request.query_string)
+        return web.Response(status=status, body=body, headers=_JSON)
+
+    def response(self, target: str) -> bytes:
+        """The whole HTTP/1.1 response to ``GET target``, cached as bytes for tickers,
+        klines and the account (whose signed query the caller strips)."""
+        cached = self._responses.get(target)
+        if cached is not None:
+            self.requests += 1
+            return cached
+        path, _, query_string = target.partition("?")
+        status, body = self.body(path, query_string)
+        head = (
+            f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        response = head.encode() + body
+        if status == 200 and path in (TICKER, KLINES, ACCOUNT) and len(self._responses) < 256:
+            self._responses[target] = response
+        return response
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found"}
+
+
+class CannedProtocol(asyncio.Protocol):
+    """A minimal HTTP/1.1 server for GET requests with keep-alive: much cheaper per
+    request than ``aiohttp.web``, so that the client, not the server, limits throughput."""
+
+    def __init__(self, canned: CannedServer, live: set[CannedProtocol]) -> None:
+        self.canned = canned
+        self.live = live
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.live.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while self.transport is not None:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end].decode("latin-1")
+            lower = head.lower()
+            length = 0  # a body is read and ignored
+            at = lower.find("\r\ncontent-length:")
+            if at >= 0:
+                line_end = lower.find("\r\n", at + 2)
+                length = int(lower[at + 17 : line_end if line_end >= 0 else len(lower)])
+            if len(self.buffer) < end + 4 + length:
+                return
+            self.buffer = self.buffer[end + 4 + length :]
+            target = head[: head.find("\r\n") if "\r\n" in head else len(head)].split(" ")[1]
+            if target.startswith(ACCOUNT + "?"):  # every signed query differs: one answer
+                target = ACCOUNT
+            self.transport.write(self.canned.response(target))
+            if "\r\nconnection: close" in lower:
+                self.transport.close()
+                self.transport = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self.live.discard(self)
+
+
+async def _until_stdin_closes() -> None:
+    await asyncio.to_thread(sys.stdin.buffer.read)
+
+
+async def serve(limit: int, seconds: int, *, canned: bool = False, fast: bool = False) -> None:
+    if canned and fast:
+        canned_server, live = CannedServer(), set[CannedProtocol]()
+        loop = asyncio.get_running_loop()
+        listener = await loop.create_server(
+            lambda: CannedProtocol(canned_server, live), "127.0.0.1", 0
+        )
+        host, port = listener.sockets[0].getsockname()[:2]
+        print(f"listening on {host}:{port}", flush=True)
+        try:
+            await _until_stdin_closes()
+        finally:
+            listener.close()
+            for protocol in list(live):  # connections the clients left open
+                if protocol.transport is not None:
+                    protocol.transport.close()
+            await listener.wait_closed()
+        return
+    if canned:
+        server = web.Server(CannedServer().handle, access_log=None)
+    else:
+        server = web.Server(WeightCounter(limit, seconds).handle, access_log=None)
     runner = web.ServerRunner(server, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -142,7 +396,7 @@ async def serve(limit: int, seconds: int) -> None:
     host, port = runner.addresses[0][:2]
     print(f"listening on {host}:{port}", flush=True)
     try:
-        await asyncio.to_thread(sys.stdin.buffer.read)  # until stdin is closed
+        await _until_stdin_closes()
     finally:
         await runner.cleanup()
 
@@ -151,9 +405,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--window", type=int, default=10, help="window length, seconds")
     parser.add_argument("--limit", type=int, default=600, help="weight per window")
+    parser.add_argument(
+        "--canned", action="store_true", help="canned answers, no weight counting (throughput)"
+    )
+    parser.add_argument(
+        "--http",
+        choices=("asyncio", "aiohttp"),
+        default="asyncio",
+        help="with --canned: a minimal asyncio HTTP/1.1 server (cheapest), or aiohttp.web",
+    )
     args = parser.parse_args()
     usage_header(args.window)  # refuse a window Binance's header cannot name
-    asyncio.run(serve(args.limit, args.window))
+    asyncio.run(serve(args.limit, args.window, canned=args.canned, fast=args.http == "asyncio"))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,11 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
+# throughput.py's table: req/s, cpu us, gc us, p50 ms, p99 ms, server %; then x req/s and
+# +cpu us against the row's raw aiohttp baseline
+_FIGURES = r"\s+\d+\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+%"
+_VERSUS = r"\s+\d+\.\d\d\s+[+-]\d+\.\d$"
+
 # script -> (tiny arguments, patterns of lines its output must have)
 RUNS: dict[str, tuple[list[str], list[str]]] = {
     "import_time.py": (
@@ -28,6 +33,36 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
             r"^measurement\s+median ms$",
             r"^added by aioca \(difference\)\s+-?\d+\.\d$",
             r"^ratio with/without aioca: \d+\.\d+x over 1 runs$",
+            r'^import aioca; aioca\.exchange\("binance"\)\s+\d+\.\d$',
+            r'^ratio exchange\("binance"\)/baseline: \d+\.\d+x over 1 runs$',
+            r'^(PASS|FAIL) import aioca; aioca\.exchange\("binance"\) < 1\.3x '
+            r"import aiohttp, pydantic, pluggy: \d+\.\d{3}x$",
+        ],
+    ),
+    "latency.py": (
+        ["--runs", "3", "--warmup", "1"],
+        [
+            r"^measurement\s+ms\s+x ideal$",
+            r"^cold run \(opens \d+ connections\)\s+\d+\.\d\s+\d+\.\d{3}$",
+            r"^aioca GatherTask, warm: median\s+\d+\.\d\s+\d+\.\d{3}$",
+            r"^plain aiohttp gather, warm: median\s+\d+\.\d\s+\d+\.\d{3}$",
+            r"^connections opened during the timed runs\s+\d+$",
+            r"^(PASS|FAIL) GatherTask of 100 median wall time < 1\.25x ideal: "
+            r"\d+\.\d{3}x \(\d+\.\d ms\)$",
+        ],
+    ),
+    "ring_memory.py": (
+        ["--passes", "300"],
+        [
+            r"^passes: 300 of the issue's 100,000 ",
+            r"^\s+pass\s+elapsed s\s+RSS MB\s+objects\s+pooled\s+sockets\s+server open\s+"
+            r"errors\s+note$",
+            r"^\s+300\s+\d+\.\d\s+\d+\.\d\s+\d+\s+\d+\s+\d+\s+\d+\s+30\s+end$",
+            r"^RSS growth after warm-up \(MB\)\s+[+-]\d+\.\d\d$",
+            r"^(PASS|FAIL) RSS growth after warm-up < 5 MB: [+-]\d+\.\d\d MB$",
+            r"^(PASS|FAIL) open connections <= pool size \(100\): at most \d+, \d+ at the end$",
+            # 30 failures injected in 3,000 requests, each on its task: not machine-dependent
+            r"^PASS every injected failure is on its task: 30 of 30$",
         ],
     ),
     "rate_limit.py": (
@@ -42,6 +77,30 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
             r"^extra queueing delay p99 \(s\)\s+\d+\.\d{3}$",
             r"^(PASS|FAIL) weight used in full windows >= 95%: \d+\.\d %$",
             r"^(PASS|FAIL) no HTTP 429: \d+$",
+        ],
+    ),
+    "throughput.py": (
+        ["--requests", "60", "--requests-c1", "10", "--rounds", "1"],
+        [
+            r"^scenario\s+c\s+client\s+req/s\s+cpu us\s+gc us\s+p50 ms\s+p99 ms\s+server\s+vs\s+"
+            r"x req/s\s+\+cpu us$",
+            r"^ticker\s+1\s+raw aiohttp" + _FIGURES + "$",
+            r"^ticker\s+50\s+aioca operator" + _FIGURES + r"\s+batches" + _VERSUS,
+            r"^klines\s+50\s+raw aiohttp batches" + _FIGURES + r"\s+raw" + _VERSUS,
+            r"^account\s+1\s+aioca GatherTask" + _FIGURES + r"\s+gather" + _VERSUS,
+            r"^building one aioca task \(pydantic validation, not counted above\): "
+            r"ticker \d+\.\d us, klines \d+\.\d us, account \d+\.\d us$",
+            # the peers are optional: a row when installed, else a note
+            r"^(python-binance: binance not installed \(pip install aioca\[bench\]\)$|"
+            r"python-binance skipped: |ticker\s+50\s+python-binance\s)",
+            r"^(ccxt implicit: ccxt not installed \(pip install aioca\[bench\]\)$|"
+            r"ccxt implicit skipped: |ticker\s+50\s+ccxt implicit\s)",
+            r"^(PASS|FAIL) aioca operator CPU/request at c=50, ticker: <= \+15 us over "
+            r"raw aiohttp batches: [+-]\d+\.\d us \(",
+            r"^(PASS|FAIL) aioca operator req/s at c=50, klines: >= 0\.9x raw aiohttp batches: "
+            r"\d+\.\d\dx \(",
+            r"^(PASS|FAIL) aioca GatherTask CPU/request at c=50, account: <= \+15 us over "
+            r"raw aiohttp gather: [+-]\d+\.\d us \(",
         ],
     ),
 }
@@ -134,3 +193,61 @@ def test_loopback_server_counts_weight_like_binance(server_url: str) -> None:
     assert status == 200
     weights = [weight for _time, weight, _status in stats["requests"]]
     assert weights == [1, 2, 2, 20, 20]
+
+
+@pytest.fixture(params=["asyncio", "aiohttp"])
+def canned_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """``loopback_server.py --canned`` (throughput.py's server) with either HTTP server."""
+    server = str(BENCHMARKS / "loopback_server.py")
+    process = subprocess.Popen(
+        [sys.executable, "-W", "error", server, "--canned", "--http", request.param],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("listening on 127.0.0.1:"), line
+        yield "http://" + line.split()[-1]
+    finally:
+        process.stdin.close()
+        process.wait(timeout=10)
+        process.stdout.close()
+    stderr = process.stderr.read()
+    process.stderr.close()
+    assert process.returncode == 0, stderr
+    assert not stderr
+
+
+def test_loopback_server_canned_answers(canned_url: str) -> None:
+    """Binance-shaped answers: a ticker list, 500 twelve-slot candles (about 58 KB), an
+    account whatever the signed query, the server time, 404 elsewhere; ``/_stats`` counts."""
+    status, _headers, ticker = _get(canned_url + "/dapi/v1/ticker/price?symbol=BTCUSD_PERP")
+    assert status == 200
+    assert ticker[0]["symbol"] == "BTCUSD_PERP"
+    assert ticker[0]["ps"] == "BTCUSD"
+    klines_url = canned_url + "/dapi/v1/klines?symbol=BTCUSD_PERP&interval=1m&limit=500"
+    with urllib.request.urlopen(klines_url, timeout=10) as response:
+        body = response.read()
+    assert 50_000 < len(body) < 65_000
+    candles = json.loads(body)
+    assert len(candles) == 500
+    assert all(len(candle) == 12 for candle in candles)
+    assert candles[1][0] - candles[0][0] == 60_000
+    query = "recvWindow=5000&timestamp=1718000000000&signature=" + "0" * 64
+    status, _headers, account = _get(canned_url + "/dapi/v1/account?" + query)
+    assert status == 200
+    assert {"assets", "positions", "canTrade"} <= set(account)
+    status, _headers, server_time = _get(canned_url + "/dapi/v1/time")
+    assert status == 200
+    assert isinstance(server_time["serverTime"], int)
+    status, _headers, error = _get(canned_url + "/dapi/v1/nothing")
+    assert (status, error["code"]) == (404, -1100)
+    status, _headers, stats = _get(canned_url + "/_stats")
+    assert status == 200
+    assert stats["requests"] == 5
+    assert stats["cpu"] > 0
