@@ -190,6 +190,20 @@ class RateLimiter:
                 if self._in_margin(counter, now):
                     counter.previous += cost  # the exchange may count it in either window
 
+    def try_acquire(self, costs: Mapping[str, int]) -> bool:
+        """Charge ``costs`` and return ``True`` if they fit right now with nobody queued;
+        else change nothing and return ``False`` (then :meth:`acquire` waits its turn).
+        The fast path of every request that needs no waiting: no coroutine, no future."""
+        if not self._waiters and self._delay(costs) == 0:
+            self._charge(costs)
+            return True
+        return False
+
+    @property
+    def reads_headers(self) -> bool:
+        """Whether any window reconciles with a response header (see :meth:`observe`)."""
+        return any(counter.window.header for counter in self._counters.values())
+
     async def acquire(self, costs: Mapping[str, int]) -> None:
         """Wait until ``costs`` (amounts per unit, see :attr:`Window.charges`) fit in every
         window, then charge them.
@@ -197,8 +211,7 @@ class RateLimiter:
         Requests are admitted in the order they asked; a cancelled waiter leaves the queue
         without being charged. Units no window of this limiter counts are ignored.
         """
-        if not self._waiters and self._delay(costs) == 0:
-            self._charge(costs)
+        if self.try_acquire(costs):
             return
         turn = asyncio.get_running_loop().create_future()
         self._waiters.append(turn)

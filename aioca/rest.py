@@ -471,7 +471,8 @@ class RestApi(ABC):
         become :class:`~aioca.errors.NetworkError` / :class:`~aioca.errors.RequestTimeoutError`."""
         limiter = self.rate_limiter_for(request)
         try:
-            await limiter.acquire(request.costs)
+            if not limiter.try_acquire(request.costs):
+                await limiter.acquire(request.costs)
         except errors.IPBannedError as exc:
             raise errors.IPBannedError(
                 exc.msg, until=exc.until, retry_after=exc.retry_after, **self.error_context(request)
@@ -496,7 +497,8 @@ class RestApi(ABC):
                         status=raw.status,
                         **self.error_context(request),
                     ) from None
-                limiter.observe(raw.headers, sent_at=sent_at)
+                if limiter.reads_headers:
+                    limiter.observe(raw.headers, sent_at=sent_at)
                 if logger.isEnabledFor(logging.DEBUG):
                     # Never the query or the body: they hold signatures and keys.
                     logger.debug(

@@ -792,3 +792,17 @@ async def test_real_clock_third_request_waits_for_the_next_window() -> None:
     assert math.floor(admitted_at / seconds) > first_window
     assert admitted_at - started < 0.3
     assert lim.status()[0].used == 1
+
+
+def test_try_acquire_charges_only_what_fits_now() -> None:
+    limiter = RateLimiter([Window("W", 10, 60)], clock=lambda: 1_000.0, safety=0)
+    assert limiter.try_acquire({"W": 6}) is True
+    assert limiter.try_acquire({"W": 6}) is False, "4 left: it must wait, uncharged"
+    assert [status.used for status in limiter.status()] == [6]
+    assert limiter.try_acquire({"W": 4}) is True
+    assert [status.used for status in limiter.status()] == [10]
+
+
+def test_reads_headers_only_when_a_window_names_one() -> None:
+    assert not RateLimiter([Window("W", 10, 60)]).reads_headers
+    assert RateLimiter([Window("W", 10, 60, header="X-Used")]).reads_headers

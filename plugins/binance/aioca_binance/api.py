@@ -201,7 +201,8 @@ class BinanceRestApi(RestApi):
         if method.upper() in ("POST", "PUT"):
             options["data"] = _pairs(params)
             params = None
-        options.setdefault("costs", self.costs(weight=1))
+        if "costs" not in options:
+            options["costs"] = self.costs(weight=1)
         if kind.signed:
             self._require_signer()  # before the clock sync: fail without sending anything
             await self._sync_time_if_due(url)

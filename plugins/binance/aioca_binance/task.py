@@ -150,6 +150,8 @@ class BinanceTask(Task):
             reason = error.get("msg", "invalid value").removeprefix("Value error, ")
             raise InvalidParameterError(parameter, reason, task_name=type(self).__name__) from None
         self._wire = [(name, _wire_value(value)) for name, value in self.params.wire_items()]
+        # Parameters are frozen: what a run costs is known once and for all.
+        self._weight = self.endpoint.weight_for(dict(self._wire))
         self._parsed: tuple[Any, Any] | None = None
         self.client_order_ids: tuple[str, ...] = ()
         """The client order ids sent by the last run of an order-creating task."""
@@ -157,7 +159,7 @@ class BinanceTask(Task):
     @property
     def weight(self) -> int:
         """The IP weight this request costs with its parameters."""
-        return self.endpoint.weight_for(dict(self._wire))
+        return self._weight
 
     def wire_params(self) -> list[tuple[str, Any]]:
         """The parameters as sent, in declaration order, without those left out."""
