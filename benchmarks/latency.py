@@ -34,7 +34,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from loopback_server import server_process  # benchmarks/ is on sys.path when run as a script
 
 from aioca import GatherTask, RateLimiter, RetryPolicy, TaskOperator
 from aioca_binance import BinanceRestApi
@@ -185,22 +185,8 @@ def delay_server(delay_ms: float, fail_every: int = 0) -> Iterator[str]:
     """Run this script's server in a child process; yields its base URL."""
     command = [sys.executable, str(Path(__file__).resolve()), "--serve"]
     command += ["--delay-ms", str(delay_ms), "--fail-every", str(fail_every)]
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert process.stdin is not None
-    assert process.stdout is not None
-    try:
-        line = process.stdout.readline()
-        if not line.startswith("listening on "):
-            raise RuntimeError(f"the loopback server did not start: {line!r}")
-        yield "http://" + line.split()[-1]
-    finally:
-        process.stdin.close()  # the server stops when its input ends
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+    with server_process(command) as url:
+        yield url
 
 
 async def server_stats(session: aiohttp.ClientSession, url: str) -> dict[str, Any]:

@@ -39,10 +39,12 @@ import argparse
 import asyncio
 import json
 import math
+import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -361,6 +363,33 @@ class CannedProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
         self.live.discard(self)
+
+
+@contextmanager
+def server_process(command: Sequence[str]) -> Iterator[str]:
+    """Run a loopback server command in a child process; yields its base URL.
+
+    The server prints ``listening on HOST:PORT`` as its first line and stops when its
+    standard input closes, which this does on exit (killing it if it lingers).
+    """
+    process = subprocess.Popen(
+        list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    try:
+        line = process.stdout.readline()
+        if not line.startswith("listening on "):
+            raise RuntimeError(f"the loopback server did not start: {line!r}")
+        yield "http://" + line.split()[-1]
+    finally:
+        process.stdin.close()  # the server stops when its input ends
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
 
 
 async def _until_stdin_closes() -> None:

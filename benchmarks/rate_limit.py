@@ -33,7 +33,6 @@ import inspect
 import itertools
 import math
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -43,7 +42,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from loopback_server import usage_header  # benchmarks/ is on sys.path when run as a script
+from loopback_server import (  # benchmarks/ is on sys.path when run as a script
+    server_process,
+    usage_header,
+)
 
 from aioca import GatherTask, RateLimiter, RetryPolicy, TaskOperator, Window, errors
 from aioca_binance import BinanceRestApi
@@ -105,22 +107,8 @@ class Outcome:
 def loopback_server(window: int, limit: int) -> Iterator[str]:
     """Run ``loopback_server.py`` in a child process; yields its base URL."""
     command = [sys.executable, str(SERVER), "--window", str(window), "--limit", str(limit)]
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert process.stdin is not None
-    assert process.stdout is not None
-    try:
-        line = process.stdout.readline()
-        if not line.startswith("listening on "):
-            raise RuntimeError(f"the loopback server did not start: {line!r}")
-        yield "http://" + line.split()[-1]
-    finally:
-        process.stdin.close()  # the server stops when its input ends
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+    with server_process(command) as url:
+        yield url
 
 
 def make_burst(

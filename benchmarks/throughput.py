@@ -82,7 +82,6 @@ import os
 import platform
 import pstats
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -94,6 +93,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import aiohttp
+from loopback_server import server_process  # benchmarks/ is on sys.path when run as a script
 from yarl import URL
 
 import aioca
@@ -145,22 +145,8 @@ class Options:
 def canned_server(http: str = "asyncio") -> Iterator[str]:
     """Run ``loopback_server.py --canned`` in a child process; yields its base URL."""
     command = [sys.executable, str(SERVER), "--canned", "--http", http]
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert process.stdin is not None
-    assert process.stdout is not None
-    try:
-        line = process.stdout.readline()
-        if not line.startswith("listening on "):
-            raise RuntimeError(f"the loopback server did not start: {line!r}")
-        yield "http://" + line.split()[-1]
-    finally:
-        process.stdin.close()  # the server stops when its input ends
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+    with server_process(command) as url:
+        yield url
 
 
 def server_stats(url: str) -> tuple[int, float]:
