@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import time
 from collections import deque
@@ -48,6 +49,7 @@ __all__ = [
     "ECHO",
     "Fault",
     "FaultServer",
+    "LeakGuard",
     "Recorded",
     "WeightLimit",
     "exception_texts",
@@ -526,3 +528,44 @@ class FaultServer:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+class LeakGuard:
+    """What a test exposed: its API objects, its servers (whose requests carry the
+    signatures) and the exceptions it caught; :meth:`check_logs` asserts that none of the
+    credentials, and no signature the servers received, shows anywhere."""
+
+    def __init__(self, *credentials: str) -> None:
+        self.credentials = credentials
+        self.apis: list[Any] = []
+        self.servers: list[FaultServer] = []
+        self.errors: list[BaseException] = []
+
+    def caught(self, error: BaseException) -> BaseException:
+        self.errors.append(error)
+        return error
+
+    def secrets(self) -> set[str]:
+        found = set(self.credentials)
+        for server in self.servers:
+            for request in server.requests:
+                signature = request.param("signature")
+                if signature:
+                    found.add(signature)
+        return found
+
+    def check(self, log_text: str) -> None:
+        texts = [log_text, *(repr(api) for api in self.apis)]
+        for error in self.errors:
+            texts += exception_texts(error)
+        # Also a signature of a request no longer kept by a server (FaultServer(keep=...)).
+        assert not [text for text in texts if "signature=" in text]
+        for secret in self.secrets():
+            for text in texts:
+                at = text.find(secret)
+                assert at < 0, f"a secret shows in: {text[max(0, at - 200) : at + 60]!r}"
+
+    def check_logs(self, records: Iterable[logging.LogRecord]) -> None:
+        """:meth:`check` over every log record of a test (all its phases)."""
+        formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+        self.check("\n".join(formatter.format(record) for record in records))

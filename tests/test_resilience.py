@@ -39,7 +39,13 @@ from aioca import (
 )
 from aioca.rest import PreparedRequest
 
-from .faultserver import Fault, FaultServer, WeightLimit, exception_texts, weight_from_query
+from .faultserver import (
+    Fault,
+    FaultServer,
+    LeakGuard,
+    WeightLimit,
+    weight_from_query,
+)
 
 KEY = "loopback-key-5d1c0e7a33f2"
 SECRET = "loopback-secret-93b4f2c8e611"
@@ -115,49 +121,13 @@ class Call(aioca.Task):
 # --- fixtures: servers, APIs, and the check that no secret leaks ------------------------------
 
 
-class LeakGuard:
-    """What a test exposed: its APIs, its servers (whose requests carry the signatures) and
-    the exceptions it caught. Checked against the secrets when the test ends."""
-
-    def __init__(self) -> None:
-        self.apis: list[RestApi] = []
-        self.servers: list[FaultServer] = []
-        self.errors: list[BaseException] = []
-
-    def caught(self, error: BaseException) -> BaseException:
-        self.errors.append(error)
-        return error
-
-    def secrets(self) -> set[str]:
-        found = {KEY, SECRET}
-        for server in self.servers:
-            for request in server.requests:
-                signature = request.param("signature")
-                if signature:
-                    found.add(signature)
-        return found
-
-    def check(self, log_text: str) -> None:
-        texts = [log_text, *(repr(api) for api in self.apis)]
-        for error in self.errors:
-            texts += exception_texts(error)
-        # Also a signature of a request no longer kept by a server (FaultServer(keep=...)).
-        assert not [text for text in texts if "signature=" in text]
-        for secret in self.secrets():
-            for text in texts:
-                at = text.find(secret)
-                assert at < 0, f"a secret shows in: {text[max(0, at - 200) : at + 60]!r}"
-
-
 @pytest.fixture(autouse=True)
 def guard(caplog: pytest.LogCaptureFixture) -> Iterator[LeakGuard]:
     caplog.set_level(logging.DEBUG)
-    watcher = LeakGuard()
+    watcher = LeakGuard(KEY, SECRET)
     yield watcher
     # caplog.text holds the current phase only: check the records of every phase.
-    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
-    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
-    watcher.check("\n".join(formatter.format(record) for record in records))
+    watcher.check_logs([*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records])
 
 
 @pytest.fixture

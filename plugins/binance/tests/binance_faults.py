@@ -34,6 +34,7 @@ __all__ = [
     "TIMESTAMP_ERROR",
     "Fault",
     "FaultServer",
+    "LeakGuard",
     "Recorded",
     "WeightLimit",
     "binance_error",
@@ -66,6 +67,7 @@ FaultServer = _core.FaultServer
 Recorded = _core.Recorded
 WeightLimit = _core.WeightLimit
 exception_texts = _core.exception_texts
+LeakGuard = _core.LeakGuard
 
 TIME = "/dapi/v1/time"
 EXCHANGE_INFO = "/dapi/v1/exchangeInfo"

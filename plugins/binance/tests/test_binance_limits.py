@@ -27,11 +27,11 @@ from binance_faults import (
     TIMESTAMP_ERROR,
     Fault,
     FaultServer,
+    LeakGuard,
     WeightLimit,
     binance_error,
     binance_server,
     binance_weight,
-    exception_texts,
     server_time,
     signature_is_valid,
 )
@@ -71,46 +71,13 @@ def new_order(**params: Any) -> CoinMNewOrder:
 # --- fixtures: the server, API objects, and the check that no secret leaks ----------------------
 
 
-class LeakGuard:
-    """What a test exposed: its APIs, its servers (whose requests carry the signatures) and
-    the exceptions it caught; checked against the credentials when the test ends."""
-
-    def __init__(self) -> None:
-        self.apis: list[BinanceRestApi] = []
-        self.servers: list[Any] = []
-        self.errors: list[BaseException] = []
-
-    def caught(self, error: BaseException) -> BaseException:
-        self.errors.append(error)
-        return error
-
-    def check(self, log_text: str) -> None:
-        secrets = {KEY, SECRET}
-        for server in self.servers:
-            for request in server.requests:
-                signature = request.param("signature")
-                if signature:
-                    secrets.add(signature)
-        texts = [log_text, *(repr(api) for api in self.apis)]
-        for error in self.errors:
-            texts += exception_texts(error)
-        # Also a signature of a request no longer kept by a server (FaultServer(keep=...)).
-        assert not [text for text in texts if "signature=" in text]
-        for secret in secrets:
-            for text in texts:
-                at = text.find(secret)
-                assert at < 0, f"a secret shows in: {text[max(0, at - 200) : at + 60]!r}"
-
-
 @pytest.fixture(autouse=True)
 def guard(caplog: pytest.LogCaptureFixture) -> Iterator[LeakGuard]:
     caplog.set_level(logging.DEBUG)
-    watcher = LeakGuard()
+    watcher = LeakGuard(KEY, SECRET)
     yield watcher
     # caplog.text holds the current phase only: check the records of every phase.
-    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
-    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
-    watcher.check("\n".join(formatter.format(record) for record in records))
+    watcher.check_logs([*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records])
 
 
 @pytest.fixture
