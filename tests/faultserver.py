@@ -37,11 +37,12 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
+import pytest
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -564,6 +565,17 @@ class LeakGuard:
             for text in texts:
                 at = text.find(secret)
                 assert at < 0, f"a secret shows in: {text[max(0, at - 200) : at + 60]!r}"
+
+    @classmethod
+    def watch(cls, caplog: pytest.LogCaptureFixture, *credentials: str) -> Iterator[LeakGuard]:
+        """The body of an autouse fixture: logs captured at DEBUG during the test, and every
+        phase's records checked when it ends (``caplog.text`` holds only the current one)."""
+        caplog.set_level(logging.DEBUG)
+        guard = cls(*credentials)
+        yield guard
+        guard.check_logs(
+            [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
+        )
 
     def check_logs(self, records: Iterable[logging.LogRecord]) -> None:
         """:meth:`check` over every log record of a test (all its phases)."""

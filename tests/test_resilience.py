@@ -123,11 +123,7 @@ class Call(aioca.Task):
 
 @pytest.fixture(autouse=True)
 def guard(caplog: pytest.LogCaptureFixture) -> Iterator[LeakGuard]:
-    caplog.set_level(logging.DEBUG)
-    watcher = LeakGuard(KEY, SECRET)
-    yield watcher
-    # caplog.text holds the current phase only: check the records of every phase.
-    watcher.check_logs([*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records])
+    yield from LeakGuard.watch(caplog, KEY, SECRET)
 
 
 @pytest.fixture

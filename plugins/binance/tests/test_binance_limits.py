@@ -10,7 +10,6 @@ in every test), exception or ``repr``.
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 import socket
 import time
@@ -73,11 +72,7 @@ def new_order(**params: Any) -> CoinMNewOrder:
 
 @pytest.fixture(autouse=True)
 def guard(caplog: pytest.LogCaptureFixture) -> Iterator[LeakGuard]:
-    caplog.set_level(logging.DEBUG)
-    watcher = LeakGuard(KEY, SECRET)
-    yield watcher
-    # caplog.text holds the current phase only: check the records of every phase.
-    watcher.check_logs([*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records])
+    yield from LeakGuard.watch(caplog, KEY, SECRET)
 
 
 @pytest.fixture
