@@ -174,6 +174,16 @@ class Task(BaseTask):
             self._api = api
 
     @classmethod
+    def describe(cls) -> dict[str, str]:
+        """What a task of this class sends, for catalogs and ``aioca tasks``: the keys
+        ``method``, ``path``, ``security``, ``cost`` (its rate-limit charge, in the
+        exchange's own terms) and ``summary`` (one line of English), each one a plugin
+        knows. A plugin's task base class overrides it; a task that declares no endpoint
+        describes itself by its docstring's first line only."""
+        doc = (cls.__doc__ or "").strip()
+        return {"summary": doc.splitlines()[0]} if doc else {}
+
+    @classmethod
     def set_default_api(cls, api: RestApi) -> None:
         """Make ``api`` the default for tasks created from now on: for tasks of
         ``api.exchange`` and for tasks that name no exchange."""

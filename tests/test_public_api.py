@@ -84,9 +84,11 @@ def test_core_imports_no_exchange_package() -> None:
     allowed_third_party = {
         "aiohttp",
         "aioresponses",
+        "click",
         "multidict",
         "orjson",
         "pluggy",
+        "pytest",
         "uvloop",
         "yarl",
     }

@@ -211,75 +211,75 @@ class ThreadedServer:
 # --- GET, parameters and their encoding ------------------------------------------------------
 
 
-async def test_get_returns_decoded_json(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, payload={"symbol": "BTCUSDT", "price": "42000.00"})
+async def test_get_returns_decoded_json(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, payload={"symbol": "BTCUSDT", "price": "42000.00"})
 
     result = await api.request("GET", f"{BASE}/api/v3/ticker/price", {"symbol": "BTCUSDT"})
 
     assert result == {"symbol": "BTCUSDT", "price": "42000.00"}
 
 
-async def test_get_sends_params_in_query_string(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, payload={})
+async def test_get_sends_params_in_query_string(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, payload={})
 
     await api.request("GET", f"{BASE}/api/v3/depth", {"symbol": "BTCUSDT", "limit": 5})
 
-    method, url, _ = only_request(mocked)
+    method, url, _ = only_request(aioca_mock)
     assert method == "GET"
     assert url.path == "/api/v3/depth"
     assert dict(url.query) == {"symbol": "BTCUSDT", "limit": "5"}
 
 
-async def test_method_is_sent_upper_case(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.delete(ANY_URL, payload={})
+async def test_method_is_sent_upper_case(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.delete(ANY_URL, payload={})
 
     await api.request("delete", ORDER_URL, {"orderId": 1})
 
-    method, _, _ = only_request(mocked)
+    method, _, _ = only_request(aioca_mock)
     assert method == "DELETE"
 
 
-async def test_none_params_are_dropped(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, payload={})
+async def test_none_params_are_dropped(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, payload={})
 
     await api.request("GET", ORDER_URL, {"symbol": "BTCUSDT", "orderId": None})
 
-    _, url, _ = only_request(mocked)
+    _, url, _ = only_request(aioca_mock)
     assert "orderId" not in url.query
     assert url.query["symbol"] == "BTCUSDT"
 
 
 @pytest.mark.parametrize(("value", "text"), [(True, "true"), (False, "false")])
 async def test_bool_params_are_encoded_lowercase(
-    api: FakeExchangeApi, mocked: aioresponses, value: bool, text: str
+    api: FakeExchangeApi, aioca_mock: aioresponses, value: bool, text: str
 ) -> None:
-    mocked.get(ANY_URL, payload={})
+    aioca_mock.get(ANY_URL, payload={})
 
     await api.request("GET", ORDER_URL, {"isIsolated": value})
 
-    _, url, _ = only_request(mocked)
+    _, url, _ = only_request(aioca_mock)
     assert url.query["isIsolated"] == text
 
 
 async def test_small_float_is_encoded_without_exponent(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, payload={})
+    aioca_mock.get(ANY_URL, payload={})
 
     await api.request("GET", ORDER_URL, {"price": 1e-07})
 
-    _, url, _ = only_request(mocked)
+    _, url, _ = only_request(aioca_mock)
     assert url.query["price"] == "0.0000001"
 
 
 async def test_decimal_is_encoded_in_plain_notation(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, payload={})
+    aioca_mock.get(ANY_URL, payload={})
 
     await api.request("GET", ORDER_URL, {"quantity": Decimal("1E-8"), "total": Decimal("1E+3")})
 
-    _, url, _ = only_request(mocked)
+    _, url, _ = only_request(aioca_mock)
     assert url.query["quantity"] == "0.00000001"
     assert url.query["total"] == "1000"
 
@@ -334,25 +334,25 @@ async def test_request_without_params_has_no_query(
 # --- signing -------------------------------------------------------------------------------
 
 
-async def test_unsigned_request_is_not_signed(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, payload={})
+async def test_unsigned_request_is_not_signed(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, payload={})
 
     await api.request("GET", ORDER_URL, {"symbol": "BTCUSDT"})
 
-    _, url, kwargs = only_request(mocked)
+    _, url, kwargs = only_request(aioca_mock)
     assert api.sign_calls == 0
     assert "signature" not in url.query
     assert SIGNATURE_HEADER not in kwargs["headers"]
 
 
 async def test_signed_request_calls_sign_request_once(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, payload={})
+    aioca_mock.get(ANY_URL, payload={})
 
     await api.request("GET", ORDER_URL, {"symbol": "BTCUSDT"}, signed=True)
 
-    _, url, kwargs = only_request(mocked)
+    _, url, kwargs = only_request(aioca_mock)
     assert api.sign_calls == 1
     assert url.query["signature"] == api.signatures[0]
     assert kwargs["headers"][SIGNATURE_HEADER] == API_KEY
@@ -377,8 +377,8 @@ async def test_signature_covers_exactly_the_query_sent(
 # --- bodies ----------------------------------------------------------------------------------
 
 
-async def test_data_is_sent_as_form_body(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.post(ANY_URL, payload={"orderId": 7})
+async def test_data_is_sent_as_form_body(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.post(ANY_URL, payload={"orderId": 7})
 
     result = await api.request(
         "POST",
@@ -386,31 +386,31 @@ async def test_data_is_sent_as_form_body(api: FakeExchangeApi, mocked: aiorespon
         data={"symbol": "BTCUSDT", "quantity": Decimal("0.5"), "note": None, "test": True},
     )
 
-    _, url, kwargs = only_request(mocked)
+    _, url, kwargs = only_request(aioca_mock)
     assert result == {"orderId": 7}
     assert not url.query
     assert kwargs["data"] == b"symbol=BTCUSDT&quantity=0.5&test=true"
     assert kwargs["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
 
 
-async def test_json_body_is_sent_as_json(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.post(ANY_URL, payload={"ok": True})
+async def test_json_body_is_sent_as_json(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.post(ANY_URL, payload={"ok": True})
 
     await api.request("POST", ORDER_URL, json_body={"symbol": "BTCUSDT", "qty": [1, 2]})
 
-    _, _, kwargs = only_request(mocked)
+    _, _, kwargs = only_request(aioca_mock)
     assert json.loads(kwargs["data"]) == {"symbol": "BTCUSDT", "qty": [1, 2]}
     assert kwargs["headers"]["Content-Type"] == "application/json"
 
 
 async def test_request_without_body_sends_no_data(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, payload={})
+    aioca_mock.get(ANY_URL, payload={})
 
     await api.request("GET", ORDER_URL)
 
-    _, _, kwargs = only_request(mocked)
+    _, _, kwargs = only_request(aioca_mock)
     assert kwargs["data"] is None
     assert "Content-Type" not in kwargs["headers"]
 
@@ -427,12 +427,12 @@ async def test_form_body_arrives_at_server(server: tuple[RecordingServer, TestSe
     assert seen.headers["Content-Type"] == "application/x-www-form-urlencoded"
 
 
-async def test_caller_headers_are_sent(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, payload={})
+async def test_caller_headers_are_sent(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, payload={})
 
     await api.request("GET", ORDER_URL, headers={"X-Extra": "yes"})
 
-    _, _, kwargs = only_request(mocked)
+    _, _, kwargs = only_request(aioca_mock)
     assert kwargs["headers"]["X-Extra"] == "yes"
 
 
@@ -440,13 +440,13 @@ async def test_caller_headers_are_sent(api: FakeExchangeApi, mocked: aioresponse
 
 
 async def test_user_agent_names_aioca_and_its_version(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, payload={})
+    aioca_mock.get(ANY_URL, payload={})
 
     await api.request("GET", ORDER_URL)
 
-    _, _, kwargs = only_request(mocked)
+    _, _, kwargs = only_request(aioca_mock)
     assert f"aioca/{aioca.__version__}" in kwargs["headers"]["User-Agent"]
 
 
@@ -459,13 +459,13 @@ async def test_user_agent_reaches_the_server(server: tuple[RecordingServer, Test
     assert recorder.seen[0].headers["User-Agent"].startswith(f"aioca/{aioca.__version__} ")
 
 
-async def test_user_agent_can_be_replaced(mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, payload={})
+async def test_user_agent_can_be_replaced(aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, payload={})
 
     async with FakeExchangeApi(user_agent="my-bot/2.0") as api:
         await api.request("GET", ORDER_URL)
 
-    _, _, kwargs = only_request(mocked)
+    _, _, kwargs = only_request(aioca_mock)
     assert kwargs["headers"]["User-Agent"] == "my-bot/2.0"
 
 
@@ -487,11 +487,11 @@ async def test_user_agent_can_be_replaced(mocked: aioresponses) -> None:
 )
 async def test_error_status_maps_to_exception_class(
     api: FakeExchangeApi,
-    mocked: aioresponses,
+    aioca_mock: aioresponses,
     status: int,
     error_class: type[errors.ExchangeError],
 ) -> None:
-    mocked.get(ANY_URL, status=status, payload=BINANCE_ERROR)
+    aioca_mock.get(ANY_URL, status=status, payload=BINANCE_ERROR)
 
     with pytest.raises(errors.ExchangeError) as exc_info:
         await api.request("GET", ORDER_URL, {"symbol": "NOPE"})
@@ -500,8 +500,8 @@ async def test_error_status_maps_to_exception_class(
     assert exc_info.value.status == status
 
 
-async def test_429_carries_retry_after_seconds(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.get(
+async def test_429_carries_retry_after_seconds(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(
         ANY_URL,
         status=429,
         payload={"code": -1003, "msg": "Too many requests"},
@@ -517,9 +517,9 @@ async def test_429_carries_retry_after_seconds(api: FakeExchangeApi, mocked: aio
 
 
 async def test_418_is_an_ip_ban_with_the_time_it_lifts(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(
+    aioca_mock.get(
         ANY_URL,
         status=418,
         payload={"code": -1003, "msg": "IP banned"},
@@ -539,10 +539,10 @@ async def test_418_is_an_ip_ban_with_the_time_it_lifts(
 
 @pytest.mark.parametrize("header", [None, "soon", "-5"])
 async def test_unusable_retry_after_is_left_unknown(
-    api: FakeExchangeApi, mocked: aioresponses, header: str | None
+    api: FakeExchangeApi, aioca_mock: aioresponses, header: str | None
 ) -> None:
     headers = {"Retry-After": header} if header is not None else {}
-    mocked.get(ANY_URL, status=429, payload={}, headers=headers)
+    aioca_mock.get(ANY_URL, status=429, payload={}, headers=headers)
 
     with pytest.raises(errors.RateLimitError) as exc_info:
         await api.request("GET", ORDER_URL)
@@ -551,9 +551,9 @@ async def test_unusable_retry_after_is_left_unknown(
 
 
 async def test_unmapped_4xx_status_is_plain_exchange_error(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, status=409, payload=BINANCE_ERROR)
+    aioca_mock.get(ANY_URL, status=409, payload=BINANCE_ERROR)
 
     with pytest.raises(errors.ExchangeError) as exc_info:
         await api.request("GET", ORDER_URL)
@@ -563,9 +563,9 @@ async def test_unmapped_4xx_status_is_plain_exchange_error(
 
 
 async def test_bad_request_carries_code_msg_and_status(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, status=400, payload=BINANCE_ERROR)
+    aioca_mock.get(ANY_URL, status=400, payload=BINANCE_ERROR)
 
     with pytest.raises(errors.BadRequestError) as exc_info:
         await api.request("GET", ORDER_URL, {"symbol": "NOPE"})
@@ -578,9 +578,9 @@ async def test_bad_request_carries_code_msg_and_status(
 
 
 async def test_error_carries_exchange_task_name_method_and_url(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.post(ANY_URL, status=400, payload=BINANCE_ERROR)
+    aioca_mock.post(ANY_URL, status=400, payload=BINANCE_ERROR)
 
     with pytest.raises(errors.BadRequestError) as exc_info:
         await api.request("POST", ORDER_URL, {"symbol": "NOPE"}, task_name="PlaceOrder(NOPE)")
@@ -594,8 +594,8 @@ async def test_error_carries_exchange_task_name_method_and_url(
     assert "task=PlaceOrder(NOPE)" in str(error)
 
 
-async def test_error_url_has_no_query_string(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, status=400, payload=BINANCE_ERROR)
+async def test_error_url_has_no_query_string(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, status=400, payload=BINANCE_ERROR)
 
     with pytest.raises(errors.BadRequestError) as exc_info:
         await api.request("GET", ORDER_URL, {"symbol": "NOPE"}, signed=True)
@@ -606,9 +606,9 @@ async def test_error_url_has_no_query_string(api: FakeExchangeApi, mocked: aiore
 
 
 async def test_error_message_falls_back_to_message_key(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, status=401, payload={"code": "50111", "message": "Invalid OK-ACCESS-KEY"})
+    aioca_mock.get(ANY_URL, status=401, payload={"code": "50111", "message": "Invalid OK-ACCESS-KEY"})
 
     with pytest.raises(errors.AuthenticationError) as exc_info:
         await api.request("GET", ORDER_URL)
@@ -618,10 +618,10 @@ async def test_error_message_falls_back_to_message_key(
 
 
 async def test_html_error_page_is_server_error_not_decode_error(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
     page = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
-    mocked.get(ANY_URL, status=502, body=page, content_type="text/html")
+    aioca_mock.get(ANY_URL, status=502, body=page, content_type="text/html")
 
     with pytest.raises(errors.AiocaError) as exc_info:
         await api.request("GET", ORDER_URL)
@@ -635,9 +635,9 @@ async def test_html_error_page_is_server_error_not_decode_error(
 
 
 async def test_empty_error_body_still_gives_a_message(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, status=503, body="")
+    aioca_mock.get(ANY_URL, status=503, body="")
 
     with pytest.raises(errors.ExchangeServerError) as exc_info:
         await api.request("GET", ORDER_URL)
@@ -648,9 +648,9 @@ async def test_empty_error_body_still_gives_a_message(
 
 @pytest.mark.parametrize("body", ["<html>maintenance</html>", "not json at all"])
 async def test_ok_status_with_non_json_body_is_invalid_response(
-    api: FakeExchangeApi, mocked: aioresponses, body: str
+    api: FakeExchangeApi, aioca_mock: aioresponses, body: str
 ) -> None:
-    mocked.get(ANY_URL, status=200, body=body, content_type="text/html")
+    aioca_mock.get(ANY_URL, status=200, body=body, content_type="text/html")
 
     with pytest.raises(errors.InvalidResponseError) as exc_info:
         await api.request("GET", ORDER_URL)
@@ -663,9 +663,9 @@ async def test_ok_status_with_non_json_body_is_invalid_response(
 
 
 async def test_ok_status_with_empty_body_is_invalid_response(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, status=200, body="")
+    aioca_mock.get(ANY_URL, status=200, body="")
 
     with pytest.raises(errors.InvalidResponseError) as exc_info:
         await api.request("GET", ORDER_URL)
@@ -676,9 +676,9 @@ async def test_ok_status_with_empty_body_is_invalid_response(
 
 
 async def test_invalid_response_body_excerpt_is_bounded(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, status=200, body="x" * 5000, content_type="text/plain")
+    aioca_mock.get(ANY_URL, status=200, body="x" * 5000, content_type="text/plain")
 
     with pytest.raises(errors.InvalidResponseError) as exc_info:
         await api.request("GET", ORDER_URL)
@@ -692,9 +692,9 @@ async def test_invalid_response_body_excerpt_is_bounded(
 
 
 async def test_connection_error_is_network_error(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, exception=aiohttp.ClientConnectionError("connection reset by peer"))
+    aioca_mock.get(ANY_URL, exception=aiohttp.ClientConnectionError("connection reset by peer"))
 
     with pytest.raises(errors.NetworkError) as exc_info:
         await api.request("GET", ORDER_URL, {"symbol": "BTCUSDT"})
@@ -715,8 +715,8 @@ async def test_refused_connection_is_network_error() -> None:
     assert exc_info.value.url == "http://127.0.0.1:1/api/v3/ping"
 
 
-async def test_timeout_is_request_timeout_error(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, exception=TimeoutError())
+async def test_timeout_is_request_timeout_error(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, exception=TimeoutError())
 
     with pytest.raises(errors.RequestTimeoutError) as exc_info:
         await api.request("GET", ORDER_URL, task_name="Slow()")
@@ -761,9 +761,9 @@ def assert_no_secrets(text: str, api: FakeExchangeApi) -> None:
 
 @pytest.mark.parametrize("failure", sorted(FAILURES))
 async def test_exceptions_never_show_secret_or_signature(
-    api: FakeExchangeApi, mocked: aioresponses, failure: str
+    api: FakeExchangeApi, aioca_mock: aioresponses, failure: str
 ) -> None:
-    mocked.post(ANY_URL, **FAILURES[failure])
+    aioca_mock.post(ANY_URL, **FAILURES[failure])
 
     with pytest.raises(errors.RequestError) as exc_info:
         await api.request("POST", ORDER_URL, {"symbol": "BTCUSDT"}, signed=True)
@@ -773,13 +773,13 @@ async def test_exceptions_never_show_secret_or_signature(
 
 
 async def test_transport_error_quoting_the_signed_url_is_scrubbed(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
     def refuse(url: URL, **kwargs: Any) -> None:
         # aiohttp's own errors quote the URL they were given, query and all.
         raise aiohttp.ClientConnectionError(f"Cannot connect to {api.sent_urls[-1]}")
 
-    mocked.get(ANY_URL, callback=refuse)
+    aioca_mock.get(ANY_URL, callback=refuse)
 
     with pytest.raises(errors.NetworkError) as exc_info:
         await api.request("GET", ORDER_URL, {"symbol": "BTCUSDT"}, signed=True)
@@ -789,8 +789,8 @@ async def test_transport_error_quoting_the_signed_url_is_scrubbed(
     assert f"Cannot connect to {ORDER_URL}" in str(exc_info.value)
 
 
-async def test_repr_never_shows_credentials(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, payload={})
+async def test_repr_never_shows_credentials(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, payload={})
     before = repr(api)
 
     await api.request("GET", ORDER_URL, {"symbol": "BTCUSDT"}, signed=True)
@@ -829,9 +829,9 @@ async def test_malformed_response_is_network_error_without_secrets(path: str) ->
 
 
 async def test_task_name_defaults_to_running_task(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, status=400, payload=BINANCE_ERROR)
+    aioca_mock.get(ANY_URL, status=400, payload=BINANCE_ERROR)
     task = GetTask(ORDER_URL, {"symbol": "NOPE"}, api=api)
 
     with pytest.raises(errors.BadRequestError) as exc_info:
@@ -842,9 +842,9 @@ async def test_task_name_defaults_to_running_task(
 
 
 async def test_explicit_task_name_wins_over_running_task(
-    mocked: aioresponses, api: FakeExchangeApi
+    aioca_mock: aioresponses, api: FakeExchangeApi
 ) -> None:
-    mocked.get(ANY_URL, status=400, payload=BINANCE_ERROR)
+    aioca_mock.get(ANY_URL, status=400, payload=BINANCE_ERROR)
 
     async def call() -> Any:
         return await api.request("GET", ORDER_URL, task_name="explicit")
@@ -855,8 +855,8 @@ async def test_explicit_task_name_wins_over_running_task(
     assert exc_info.value.task_name == "explicit"
 
 
-async def test_task_name_is_none_outside_a_task(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, status=400, payload=BINANCE_ERROR)
+async def test_task_name_is_none_outside_a_task(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, status=400, payload=BINANCE_ERROR)
 
     with pytest.raises(errors.BadRequestError) as exc_info:
         await api.request("GET", ORDER_URL)
@@ -865,8 +865,8 @@ async def test_task_name_is_none_outside_a_task(api: FakeExchangeApi, mocked: ai
     assert "task=" not in str(exc_info.value)
 
 
-async def test_task_result_is_the_decoded_json(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, payload={"price": "1.5"})
+async def test_task_result_is_the_decoded_json(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, payload={"price": "1.5"})
     task = GetTask(ORDER_URL, {"symbol": "BTCUSDT"}, api=api)
 
     assert await task.run() == {"price": "1.5"}
@@ -885,9 +885,9 @@ async def test_task_without_api_raises_missing_api_error() -> None:
 
 
 async def test_task_takes_default_api_set_before_creation(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, payload={"ok": 1})
+    aioca_mock.get(ANY_URL, payload={"ok": 1})
     aioca.Task.set_default_api(api)
 
     task = GetTask(ORDER_URL)
@@ -906,8 +906,8 @@ async def test_session_is_not_opened_before_first_request() -> None:
     assert "session=closed" in repr(api)
 
 
-async def test_first_request_opens_session(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, payload={})
+async def test_first_request_opens_session(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, payload={})
 
     await api.request("GET", ORDER_URL)
 
@@ -915,8 +915,8 @@ async def test_first_request_opens_session(api: FakeExchangeApi, mocked: aioresp
     assert "session=open" in repr(api)
 
 
-async def test_close_closes_session(api: FakeExchangeApi, mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, payload={})
+async def test_close_closes_session(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, payload={})
     await api.request("GET", ORDER_URL)
 
     await api.close()
@@ -934,10 +934,10 @@ async def test_close_without_session_is_harmless() -> None:
 
 
 async def test_request_after_close_reopens_session(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, payload={"n": 1})
-    mocked.get(ANY_URL, payload={"n": 2})
+    aioca_mock.get(ANY_URL, payload={"n": 1})
+    aioca_mock.get(ANY_URL, payload={"n": 2})
     await api.request("GET", ORDER_URL)
     await api.close()
 
@@ -947,8 +947,8 @@ async def test_request_after_close_reopens_session(
     assert not api.closed
 
 
-async def test_async_with_returns_the_api_and_closes_on_exit(mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, payload={})
+async def test_async_with_returns_the_api_and_closes_on_exit(aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, payload={})
 
     async with FakeExchangeApi() as api:
         assert isinstance(api, FakeExchangeApi)
@@ -958,8 +958,8 @@ async def test_async_with_returns_the_api_and_closes_on_exit(mocked: aioresponse
     assert api.closed
 
 
-async def test_async_with_closes_when_request_fails(mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, status=500, payload={})
+async def test_async_with_closes_when_request_fails(aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, status=500, payload={})
 
     with pytest.raises(errors.ExchangeServerError):
         async with FakeExchangeApi() as api:
@@ -968,8 +968,8 @@ async def test_async_with_closes_when_request_fails(mocked: aioresponses) -> Non
     assert api.closed
 
 
-async def test_closed_api_leaves_no_unclosed_session_warning(mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, payload={})
+async def test_closed_api_leaves_no_unclosed_session_warning(aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, payload={})
     api = FakeExchangeApi()
     await api.request("GET", ORDER_URL)
     await api.close()
@@ -1085,31 +1085,31 @@ def test_invalid_timeout_is_rejected(timeout: Any) -> None:
 
 
 async def test_per_request_timeout_is_passed_to_aiohttp(
-    api: FakeExchangeApi, mocked: aioresponses
+    api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY_URL, payload={})
+    aioca_mock.get(ANY_URL, payload={})
 
     await api.request("GET", ORDER_URL, timeout=1.5)
 
-    _, _, kwargs = only_request(mocked)
+    _, _, kwargs = only_request(aioca_mock)
     assert kwargs["timeout"].total == 1.5
 
 
-async def test_default_timeout_is_used_without_per_request_timeout(mocked: aioresponses) -> None:
-    mocked.get(ANY_URL, payload={})
+async def test_default_timeout_is_used_without_per_request_timeout(aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY_URL, payload={})
 
     async with FakeExchangeApi(timeout=7) as api:
         await api.request("GET", ORDER_URL)
 
-    _, _, kwargs = only_request(mocked)
+    _, _, kwargs = only_request(aioca_mock)
     assert kwargs["timeout"].total == 7.0
 
 
 @pytest.mark.parametrize("timeout", [0, -3, True])
 async def test_invalid_per_request_timeout_is_rejected(
-    api: FakeExchangeApi, mocked: aioresponses, timeout: Any
+    api: FakeExchangeApi, aioca_mock: aioresponses, timeout: Any
 ) -> None:
-    mocked.get(ANY_URL, payload={})
+    aioca_mock.get(ANY_URL, payload={})
 
     with pytest.raises(ValueError, match="timeout must be a positive number"):
         await api.request("GET", ORDER_URL, timeout=timeout)

@@ -2,7 +2,7 @@
 pauses between tries (Retry-After, backoff, the total-time bound), re-signing, and how a
 429 or 418 and the exchange's usage headers reach the rate limiter.
 
-HTTP is mocked with aioresponses (the ``mocked`` fixture). The pauses between tries go
+HTTP is mocked with aioresponses (the ``aioca_mock`` fixture). The pauses between tries go
 through ``aioca.rest._sleep``, patched to record them instead of sleeping; where a rate
 limiter is involved its waits go through ``aioca.ratelimit._sleep``, patched to move a fake
 clock that the API's limiter reads.
@@ -36,9 +36,9 @@ ANY_URL = re.compile(r"^https://api\.retryex\.invalid/.*$")
 WEIGHT = Window("WEIGHT", 100, 60, header="X-Used-Weight")
 
 
-def sent(mocked: aioresponses) -> int:
-    """How many requests reached the (mocked) network."""
-    return sum(len(calls) for calls in mocked.requests.values())
+def sent(aioca_mock: aioresponses) -> int:
+    """How many requests reached the (aioca_mock) network."""
+    return sum(len(calls) for calls in aioca_mock.requests.values())
 
 
 def request_for(url: str = URL) -> PreparedRequest:
@@ -261,50 +261,50 @@ def test_zero_backoff_retries_at_once() -> None:
 
 
 async def test_get_that_gets_503_then_200_returns_the_200_body(
-    mocked: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float]
 ) -> None:
-    mocked.get(ANY_URL, status=503, payload={"msg": "busy"})
-    mocked.get(ANY_URL, payload={"price": "42"})
+    aioca_mock.get(ANY_URL, status=503, payload={"msg": "busy"})
+    aioca_mock.get(ANY_URL, payload={"price": "42"})
 
     async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
         assert await api.request("GET", URL) == {"price": "42"}
 
-    assert sent(mocked) == 2
+    assert sent(aioca_mock) == 2
     assert len(pauses) == 1
     assert 0.0 <= pauses[0] <= 0.25
 
 
 async def test_connection_errors_are_retried_until_success(
-    mocked: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float]
 ) -> None:
-    mocked.get(ANY_URL, exception=aiohttp.ClientConnectionError())
-    mocked.get(ANY_URL, exception=aiohttp.ClientConnectionError())
-    mocked.get(ANY_URL, payload={"ok": True})
+    aioca_mock.get(ANY_URL, exception=aiohttp.ClientConnectionError())
+    aioca_mock.get(ANY_URL, exception=aiohttp.ClientConnectionError())
+    aioca_mock.get(ANY_URL, payload={"ok": True})
 
     async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
         assert await api.request("GET", URL) == {"ok": True}
 
-    assert sent(mocked) == 3
+    assert sent(aioca_mock) == 3
     assert len(pauses) == 2
 
 
-async def test_timeouts_are_retried(mocked: aioresponses, pauses: list[float]) -> None:
-    mocked.get(ANY_URL, exception=TimeoutError())
-    mocked.get(ANY_URL, payload={"ok": True})
+async def test_timeouts_are_retried(aioca_mock: aioresponses, pauses: list[float]) -> None:
+    aioca_mock.get(ANY_URL, exception=TimeoutError())
+    aioca_mock.get(ANY_URL, payload={"ok": True})
 
     async with FakeApi(retry=RetryPolicy(attempts=2)) as api:
         assert await api.request("GET", URL) == {"ok": True}
 
-    assert sent(mocked) == 2
+    assert sent(aioca_mock) == 2
 
 
 async def test_exhausted_attempts_raise_the_last_error(
-    mocked: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float]
 ) -> None:
-    mocked.get(ANY_URL, status=502, payload={"msg": "first"})
-    mocked.get(ANY_URL, status=503, payload={"msg": "second"})
-    mocked.get(ANY_URL, status=504, payload={"msg": "last"})
-    mocked.get(ANY_URL, payload={"ok": True})  # never reached
+    aioca_mock.get(ANY_URL, status=502, payload={"msg": "first"})
+    aioca_mock.get(ANY_URL, status=503, payload={"msg": "second"})
+    aioca_mock.get(ANY_URL, status=504, payload={"msg": "last"})
+    aioca_mock.get(ANY_URL, payload={"ok": True})  # never reached
 
     async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
         with pytest.raises(errors.ExchangeServerError) as exc_info:
@@ -312,76 +312,76 @@ async def test_exhausted_attempts_raise_the_last_error(
 
     assert exc_info.value.status == 504
     assert exc_info.value.msg == "last"
-    assert sent(mocked) == 3
+    assert sent(aioca_mock) == 3
     assert len(pauses) == 2
 
 
-async def test_one_attempt_means_no_retry(mocked: aioresponses, pauses: list[float]) -> None:
-    mocked.get(ANY_URL, status=503, payload={}, repeat=True)
+async def test_one_attempt_means_no_retry(aioca_mock: aioresponses, pauses: list[float]) -> None:
+    aioca_mock.get(ANY_URL, status=503, payload={}, repeat=True)
 
     async with FakeApi(retry=NO_RETRY) as api:
         with pytest.raises(errors.ExchangeServerError):
             await api.request("GET", URL)
 
-    assert sent(mocked) == 1
+    assert sent(aioca_mock) == 1
     assert pauses == []
 
 
-async def test_post_that_gets_503_is_not_retried(mocked: aioresponses, pauses: list[float]) -> None:
-    mocked.post(ANY_URL, status=503, payload={}, repeat=True)
+async def test_post_that_gets_503_is_not_retried(aioca_mock: aioresponses, pauses: list[float]) -> None:
+    aioca_mock.post(ANY_URL, status=503, payload={}, repeat=True)
 
     async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
         with pytest.raises(errors.ExchangeServerError):
             await api.request("POST", URL, {"symbol": "BTCUSDT"})
 
-    assert sent(mocked) == 1
+    assert sent(aioca_mock) == 1
     assert pauses == []
 
 
-async def test_post_marked_idempotent_is_retried(mocked: aioresponses, pauses: list[float]) -> None:
-    mocked.post(ANY_URL, status=503, payload={})
-    mocked.post(ANY_URL, payload={"ok": True})
+async def test_post_marked_idempotent_is_retried(aioca_mock: aioresponses, pauses: list[float]) -> None:
+    aioca_mock.post(ANY_URL, status=503, payload={})
+    aioca_mock.post(ANY_URL, payload={"ok": True})
 
     async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
         assert await api.request("POST", URL, idempotent=True) == {"ok": True}
 
-    assert sent(mocked) == 2
+    assert sent(aioca_mock) == 2
     assert len(pauses) == 1
 
 
 async def test_get_marked_not_idempotent_is_not_retried(
-    mocked: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float]
 ) -> None:
-    mocked.get(ANY_URL, status=503, payload={}, repeat=True)
+    aioca_mock.get(ANY_URL, status=503, payload={}, repeat=True)
 
     async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
         with pytest.raises(errors.ExchangeServerError):
             await api.request("GET", URL, idempotent=False)
 
-    assert sent(mocked) == 1
+    assert sent(aioca_mock) == 1
 
 
 async def test_delete_is_retried_when_the_policy_lists_it(
-    mocked: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float]
 ) -> None:
-    mocked.delete(ANY_URL, status=503, payload={})
-    mocked.delete(ANY_URL, payload={"ok": True})
+    aioca_mock.delete(ANY_URL, status=503, payload={})
+    aioca_mock.delete(ANY_URL, payload={"ok": True})
     policy = RetryPolicy(attempts=3, methods=frozenset({"GET", "DELETE"}))
 
     async with FakeApi(retry=policy) as api:
         assert await api.request("DELETE", URL) == {"ok": True}
 
-    assert sent(mocked) == 2
+    assert sent(aioca_mock) == 2
 
 
-async def test_delete_is_not_retried_by_default(mocked: aioresponses, pauses: list[float]) -> None:
-    mocked.delete(ANY_URL, status=503, payload={}, repeat=True)
+async def test_delete_is_not_retried_by_default(aioca_mock: aioresponses, pauses: list[float]) -> None:
+    aioca_mock.delete(ANY_URL, status=503, payload={}, repeat=True)
 
     async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
         with pytest.raises(errors.ExchangeServerError):
             await api.request("DELETE", URL)
 
-    assert sent(mocked) == 1
+    assert sent(aioca_mock) == 1
 
 
 @pytest.mark.parametrize(
@@ -389,53 +389,53 @@ async def test_delete_is_not_retried_by_default(mocked: aioresponses, pauses: li
     [(400, errors.BadRequestError), (401, errors.AuthenticationError)],
 )
 async def test_client_errors_are_never_retried(
-    mocked: aioresponses,
+    aioca_mock: aioresponses,
     pauses: list[float],
     status: int,
     error_class: type[errors.ExchangeError],
 ) -> None:
-    mocked.get(ANY_URL, status=status, payload={"code": -1121, "msg": "no"}, repeat=True)
+    aioca_mock.get(ANY_URL, status=status, payload={"code": -1121, "msg": "no"}, repeat=True)
 
     async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
         with pytest.raises(error_class):
             await api.request("GET", URL)
 
-    assert sent(mocked) == 1
+    assert sent(aioca_mock) == 1
     assert pauses == []
 
 
 async def test_a_body_that_is_not_json_is_not_retried(
-    mocked: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float]
 ) -> None:
-    mocked.get(ANY_URL, status=200, body="<html>oops</html>", repeat=True)
+    aioca_mock.get(ANY_URL, status=200, body="<html>oops</html>", repeat=True)
 
     async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
         with pytest.raises(errors.InvalidResponseError):
             await api.request("GET", URL)
 
-    assert sent(mocked) == 1
+    assert sent(aioca_mock) == 1
 
 
 # --- RestApi: time between and across tries ---------------------------------------------------
 
 
 async def test_429_waits_the_retry_after_before_the_retry(
-    mocked: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float]
 ) -> None:
-    mocked.get(ANY_URL, status=429, payload={}, headers={"Retry-After": "2"})
-    mocked.get(ANY_URL, payload={"ok": True})
+    aioca_mock.get(ANY_URL, status=429, payload={}, headers={"Retry-After": "2"})
+    aioca_mock.get(ANY_URL, payload={"ok": True})
 
     async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
         assert await api.request("GET", URL) == {"ok": True}
 
     assert pauses == [2.0]
-    assert sent(mocked) == 2
+    assert sent(aioca_mock) == 2
 
 
 async def test_retry_after_beyond_the_total_time_raises_without_waiting(
-    mocked: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float]
 ) -> None:
-    mocked.get(ANY_URL, status=429, payload={}, headers={"Retry-After": "10"}, repeat=True)
+    aioca_mock.get(ANY_URL, status=429, payload={}, headers={"Retry-After": "10"}, repeat=True)
 
     async with FakeApi(retry=RetryPolicy(attempts=3, total_time=0.5)) as api:
         with pytest.raises(errors.RateLimitError) as exc_info:
@@ -443,26 +443,26 @@ async def test_retry_after_beyond_the_total_time_raises_without_waiting(
 
     assert exc_info.value.retry_after == 10.0
     assert pauses == []
-    assert sent(mocked) == 1
+    assert sent(aioca_mock) == 1
 
 
-async def test_every_retry_is_signed_afresh(mocked: aioresponses, pauses: list[float]) -> None:
-    mocked.get(ANY_URL, status=503, payload={})
-    mocked.get(ANY_URL, exception=aiohttp.ClientConnectionError())
-    mocked.get(ANY_URL, payload={"ok": True})
+async def test_every_retry_is_signed_afresh(aioca_mock: aioresponses, pauses: list[float]) -> None:
+    aioca_mock.get(ANY_URL, status=503, payload={})
+    aioca_mock.get(ANY_URL, exception=aiohttp.ClientConnectionError())
+    aioca_mock.get(ANY_URL, payload={"ok": True})
 
     async with SigningApi(retry=RetryPolicy(attempts=3)) as api:
         assert await api.request("GET", URL, {"symbol": "BTCUSDT"}, signed=True) == {"ok": True}
 
     assert len(api.signatures) == 3
     assert len(set(api.signatures)) == 3  # a new timestamp, so a new signature, each time
-    sent_signatures = {url.query["signature"] for _, url in mocked.requests}
+    sent_signatures = {url.query["signature"] for _, url in aioca_mock.requests}
     assert sent_signatures == set(api.signatures)
 
 
-async def test_unsigned_retries_are_never_signed(mocked: aioresponses, pauses: list[float]) -> None:
-    mocked.get(ANY_URL, status=503, payload={})
-    mocked.get(ANY_URL, payload={"ok": True})
+async def test_unsigned_retries_are_never_signed(aioca_mock: aioresponses, pauses: list[float]) -> None:
+    aioca_mock.get(ANY_URL, status=503, payload={})
+    aioca_mock.get(ANY_URL, payload={"ok": True})
 
     async with SigningApi(retry=RetryPolicy(attempts=3)) as api:
         await api.request("GET", URL)
@@ -474,9 +474,9 @@ async def test_unsigned_retries_are_never_signed(mocked: aioresponses, pauses: l
 
 
 async def test_api_without_windows_still_holds_a_host_after_an_ip_ban(
-    mocked: aioresponses,
+    aioca_mock: aioresponses,
 ) -> None:
-    mocked.get(ANY_URL, status=418, payload={"msg": "banned"}, headers={"Retry-After": "60"})
+    aioca_mock.get(ANY_URL, status=418, payload={"msg": "banned"}, headers={"Retry-After": "60"})
     async with FakeApi(retry=RetryPolicy(attempts=1)) as api:
         limiter = api.rate_limiter_for(request_for())
         assert limiter.windows == ()
@@ -485,14 +485,14 @@ async def test_api_without_windows_still_holds_a_host_after_an_ip_ban(
             await api.request("GET", URL)
         with pytest.raises(errors.IPBannedError):
             await api.request("GET", URL)
-    assert sum(len(calls) for calls in mocked.requests.values()) == 1, "nothing sent when banned"
+    assert sum(len(calls) for calls in aioca_mock.requests.values()) == 1, "nothing sent when banned"
 
 
 async def test_429_pauses_the_hosts_limiter_for_the_retry_after(
-    mocked: aioresponses, pauses: list[float], clock: FakeClock
+    aioca_mock: aioresponses, pauses: list[float], clock: FakeClock
 ) -> None:
-    mocked.get(ANY_URL, status=429, payload={}, headers={"Retry-After": "2"})
-    mocked.get(ANY_URL, payload={"ok": True})
+    aioca_mock.get(ANY_URL, status=429, payload={}, headers={"Retry-After": "2"})
+    aioca_mock.get(ANY_URL, payload={"ok": True})
 
     async with LimitedApi(clock=clock, retry=RetryPolicy(attempts=3)) as api:
         assert await api.request("GET", URL) == {"ok": True}
@@ -501,15 +501,15 @@ async def test_429_pauses_the_hosts_limiter_for_the_retry_after(
     # The recorded pause did not move the limiter's clock, so the retry found the host
     # paused and waited out the 2 s in the limiter.
     assert clock.sleeps == [2.0]
-    assert sent(mocked) == 2
+    assert sent(aioca_mock) == 2
 
 
 async def test_after_a_429_the_next_request_to_the_host_waits(
-    mocked: aioresponses, pauses: list[float], clock: FakeClock
+    aioca_mock: aioresponses, pauses: list[float], clock: FakeClock
 ) -> None:
-    mocked.get(ANY_URL, status=429, payload={}, headers={"Retry-After": "2"})
-    mocked.get(ANY_URL, payload={"ok": True})
-    mocked.get(re.compile(r"^https://other\."), payload={"ok": True})
+    aioca_mock.get(ANY_URL, status=429, payload={}, headers={"Retry-After": "2"})
+    aioca_mock.get(ANY_URL, payload={"ok": True})
+    aioca_mock.get(re.compile(r"^https://other\."), payload={"ok": True})
 
     async with LimitedApi(clock=clock, retry=NO_RETRY) as api:
         with pytest.raises(errors.RateLimitError):
@@ -524,10 +524,10 @@ async def test_after_a_429_the_next_request_to_the_host_waits(
 
 
 async def test_429_without_retry_after_pauses_the_host_for_a_second(
-    mocked: aioresponses, pauses: list[float], clock: FakeClock
+    aioca_mock: aioresponses, pauses: list[float], clock: FakeClock
 ) -> None:
-    mocked.get(ANY_URL, status=429, payload={})
-    mocked.get(ANY_URL, payload={"ok": True})
+    aioca_mock.get(ANY_URL, status=429, payload={})
+    aioca_mock.get(ANY_URL, payload={"ok": True})
 
     async with LimitedApi(clock=clock, retry=NO_RETRY) as api:
         with pytest.raises(errors.RateLimitError):
@@ -538,15 +538,15 @@ async def test_429_without_retry_after_pauses_the_host_for_a_second(
 
 
 async def test_418_raises_at_once_and_bans_the_host(
-    mocked: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float]
 ) -> None:
-    mocked.get(ANY_URL, status=418, payload={"msg": "banned"}, headers={"Retry-After": "120"})
-    mocked.get(ANY_URL, payload={"ok": True}, repeat=True)
+    aioca_mock.get(ANY_URL, status=418, payload={"msg": "banned"}, headers={"Retry-After": "120"})
+    aioca_mock.get(ANY_URL, payload={"ok": True}, repeat=True)
 
     async with LimitedApi(retry=RetryPolicy(attempts=3)) as api:
         with pytest.raises(errors.IPBannedError):
             await api.request("GET", URL)
-        assert sent(mocked) == 1
+        assert sent(aioca_mock) == 1
         assert pauses == []
 
         with pytest.raises(errors.IPBannedError) as exc_info:
@@ -554,7 +554,7 @@ async def test_418_raises_at_once_and_bans_the_host(
 
         limiter = api.rate_limiter_for(request_for())
 
-    assert sent(mocked) == 1  # refused without sending anything
+    assert sent(aioca_mock) == 1  # refused without sending anything
     assert pauses == []
     error = exc_info.value
     assert error.until is not None
@@ -565,9 +565,9 @@ async def test_418_raises_at_once_and_bans_the_host(
 
 
 async def test_418_without_retry_after_bans_for_two_minutes(
-    mocked: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float]
 ) -> None:
-    mocked.get(ANY_URL, status=418, payload={"msg": "banned"})
+    aioca_mock.get(ANY_URL, status=418, payload={"msg": "banned"})
 
     async with LimitedApi() as api:
         with pytest.raises(errors.IPBannedError):
@@ -580,10 +580,10 @@ async def test_418_without_retry_after_bans_for_two_minutes(
 
 
 async def test_a_ban_holds_only_for_the_host_that_was_banned(
-    mocked: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float]
 ) -> None:
-    mocked.get(ANY_URL, status=418, payload={}, headers={"Retry-After": "120"})
-    mocked.get(OTHER_HOST_URL, payload={"ok": True})
+    aioca_mock.get(ANY_URL, status=418, payload={}, headers={"Retry-After": "120"})
+    aioca_mock.get(OTHER_HOST_URL, payload={"ok": True})
 
     async with LimitedApi() as api:
         with pytest.raises(errors.IPBannedError):
@@ -593,13 +593,13 @@ async def test_a_ban_holds_only_for_the_host_that_was_banned(
 
 
 async def test_418_ban_holds_on_an_api_whose_clock_is_offset(
-    mocked: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float]
 ) -> None:
     # Regression: the ban's end was taken from time.time() but compared with the API's
     # clock (the exchange's, e.g. Binance's time_offset_ms): with the exchange 300 s ahead
     # a 120 s ban was over before it began.
-    mocked.get(ANY_URL, status=418, payload={}, headers={"Retry-After": "120"})
-    mocked.get(ANY_URL, payload={"ok": True})
+    aioca_mock.get(ANY_URL, status=418, payload={}, headers={"Retry-After": "120"})
+    aioca_mock.get(ANY_URL, payload={"ok": True})
 
     async with LimitedApi(clock=lambda: time.time() + 300) as api:
         with pytest.raises(errors.IPBannedError):
@@ -608,13 +608,13 @@ async def test_418_ban_holds_on_an_api_whose_clock_is_offset(
         with pytest.raises(errors.IPBannedError):
             await api.request("GET", URL)
 
-    assert sent(mocked) == 1
+    assert sent(aioca_mock) == 1
 
 
 async def test_requests_charge_their_costs_to_the_hosts_limiter(
-    mocked: aioresponses, clock: FakeClock
+    aioca_mock: aioresponses, clock: FakeClock
 ) -> None:
-    mocked.get(ANY_URL, payload={}, repeat=True)
+    aioca_mock.get(ANY_URL, payload={}, repeat=True)
 
     async with LimitedApi(clock=clock) as api:
         await api.request("GET", URL, costs={"WEIGHT": 5})
@@ -624,9 +624,9 @@ async def test_requests_charge_their_costs_to_the_hosts_limiter(
 
 
 async def test_usage_headers_raise_the_limiters_count(
-    mocked: aioresponses, clock: FakeClock
+    aioca_mock: aioresponses, clock: FakeClock
 ) -> None:
-    mocked.get(ANY_URL, payload={}, headers={"X-Used-Weight": "37"})
+    aioca_mock.get(ANY_URL, payload={}, headers={"X-Used-Weight": "37"})
 
     async with LimitedApi(clock=clock) as api:
         await api.request("GET", URL, costs={"WEIGHT": 2})
@@ -636,10 +636,10 @@ async def test_usage_headers_raise_the_limiters_count(
 
 
 async def test_usage_headers_make_later_requests_wait(
-    mocked: aioresponses, clock: FakeClock
+    aioca_mock: aioresponses, clock: FakeClock
 ) -> None:
-    mocked.get(ANY_URL, payload={}, headers={"X-Used-Weight": "99"})
-    mocked.get(ANY_URL, payload={})
+    aioca_mock.get(ANY_URL, payload={}, headers={"X-Used-Weight": "99"})
+    aioca_mock.get(ANY_URL, payload={})
 
     async with LimitedApi(clock=clock) as api:
         await api.request("GET", URL, costs={"WEIGHT": 1})
@@ -652,9 +652,9 @@ async def test_usage_headers_make_later_requests_wait(
 
 
 async def test_a_shared_limiter_serves_every_api_given_it(
-    mocked: aioresponses, clock: FakeClock
+    aioca_mock: aioresponses, clock: FakeClock
 ) -> None:
-    mocked.get(ANY_URL, payload={}, repeat=True)
+    aioca_mock.get(ANY_URL, payload={}, repeat=True)
     shared = RateLimiter([Window("WEIGHT", 100, 60)], clock=clock, safety=0)
 
     async with (
@@ -673,9 +673,9 @@ async def test_a_shared_limiter_serves_every_api_given_it(
 
 
 async def test_a_shared_budget_spent_by_one_api_makes_the_other_wait(
-    mocked: aioresponses, clock: FakeClock
+    aioca_mock: aioresponses, clock: FakeClock
 ) -> None:
-    mocked.get(ANY_URL, payload={}, repeat=True)
+    aioca_mock.get(ANY_URL, payload={}, repeat=True)
     shared = RateLimiter([Window("WEIGHT", 100, 60)], clock=clock, safety=0)
 
     async with (
@@ -692,11 +692,11 @@ async def test_a_shared_budget_spent_by_one_api_makes_the_other_wait(
 
 
 async def test_retry_is_logged_without_credentials(
-    mocked: aioresponses, pauses: list[float], caplog: pytest.LogCaptureFixture
+    aioca_mock: aioresponses, pauses: list[float], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    mocked.get(ANY_URL, status=503, payload={})
-    mocked.get(ANY_URL, payload={"ok": True})
+    aioca_mock.get(ANY_URL, status=503, payload={})
+    aioca_mock.get(ANY_URL, payload={"ok": True})
 
     async with SigningApi(retry=RetryPolicy(attempts=2)) as api:
         await api.request("GET", URL, {"symbol": "BTCUSDT"}, signed=True)

@@ -59,6 +59,10 @@ class ByLimit:
     def max(self) -> int:
         return max([weight for _, weight in self.steps] + [self.above or 0])
 
+    @property
+    def min(self) -> int:
+        return min([weight for _, weight in self.steps] + [self.above or self.steps[0][1]])
+
 
 @dataclass(frozen=True, slots=True)
 class BySymbol:
@@ -74,6 +78,10 @@ class BySymbol:
     def max(self) -> int:
         return max(self.with_symbol, self.without_symbol)
 
+    @property
+    def min(self) -> int:
+        return min(self.with_symbol, self.without_symbol)
+
 
 @dataclass(frozen=True, slots=True)
 class BySymbolOrPair:
@@ -88,6 +96,10 @@ class BySymbolOrPair:
     @property
     def max(self) -> int:
         return max(self.with_symbol, self.with_pair)
+
+    @property
+    def min(self) -> int:
+        return min(self.with_symbol, self.with_pair)
 
 
 Weight = int | ByLimit | BySymbol | BySymbolOrPair
@@ -115,6 +127,10 @@ class Endpoint:
     @property
     def max_weight(self) -> int:
         return self.weight if isinstance(self.weight, int) else self.weight.max
+
+    @property
+    def min_weight(self) -> int:
+        return self.weight if isinstance(self.weight, int) else self.weight.min
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"

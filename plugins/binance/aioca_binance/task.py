@@ -156,6 +156,24 @@ class BinanceTask(Task):
         self.client_order_ids: tuple[str, ...] = ()
         """The client order ids sent by the last run of an order-creating task."""
 
+    @classmethod
+    def describe(cls) -> dict[str, str]:
+        """The catalog line of this task: method, path, security, weight (``"1-10"`` when it
+        depends on the parameters; ``+N orders`` for order-counting endpoints) and the
+        summary (the docstring's first line, Binance's own wording)."""
+        endpoint = cls.endpoint
+        low, high = endpoint.min_weight, endpoint.max_weight
+        cost = f"{low}" if low == high else f"{low}-{high}"
+        if endpoint.orders:
+            cost += f" +{endpoint.orders} order" + ("s" if endpoint.orders > 1 else "")
+        return {
+            "method": endpoint.method,
+            "path": endpoint.path,
+            "security": endpoint.security.value,
+            "cost": cost,
+            **super().describe(),
+        }
+
     @property
     def weight(self) -> int:
         """The IP weight this request costs with its parameters."""

@@ -129,25 +129,25 @@ def test_repr_hides_key_and_secret() -> None:
 # --- security types on the wire ----------------------------------------------------------------
 
 
-async def test_none_sends_no_key(api: BinanceRestApi, mocked: aioresponses) -> None:
-    mocked.get(ANY, payload={})
+async def test_none_sends_no_key(api: BinanceRestApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(ANY, payload={})
     await api.request("GET", f"{LOCAL}/dapi/v1/ping", security=Security.NONE)
-    _, url, kwargs = sent(mocked)
+    _, url, kwargs = sent(aioca_mock)
     assert "X-MBX-APIKEY" not in kwargs["headers"]
     assert "signature" not in url.query
 
 
 async def test_market_data_sends_the_key_header_but_no_signature(
-    api: BinanceRestApi, mocked: aioresponses
+    api: BinanceRestApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY, payload=[])
+    aioca_mock.get(ANY, payload=[])
     await api.request(
         "GET",
         f"{LOCAL}/dapi/v1/historicalTrades",
         {"symbol": "BTCUSD_PERP"},
         security="MARKET_DATA",
     )
-    _, url, kwargs = sent(mocked)
+    _, url, kwargs = sent(aioca_mock)
     assert kwargs["headers"]["X-MBX-APIKEY"] == KEY
     assert set(url.query) == {"symbol"}
 
@@ -178,16 +178,16 @@ async def test_signed_types_send_key_timestamp_recv_window_and_signature(
 
 
 async def test_post_parameters_go_into_a_signed_form_body(
-    api: BinanceRestApi, mocked: aioresponses
+    api: BinanceRestApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.post(ANY, payload={"orderId": 1})
+    aioca_mock.post(ANY, payload={"orderId": 1})
     await api.request(
         "POST",
         f"{LOCAL}/dapi/v1/order",
         {"symbol": "BTCUSD_PERP", "side": "BUY", "type": "MARKET", "quantity": 1},
         security=Security.TRADE,
     )
-    method, url, kwargs = sent(mocked)
+    method, url, kwargs = sent(aioca_mock)
     assert method == "POST"
     assert not url.query
     body = kwargs["data"].decode()
@@ -198,8 +198,8 @@ async def test_post_parameters_go_into_a_signed_form_body(
     assert signature == hmac.new(SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
 
 
-async def test_seed_style_request_with_keywords(mocked: aioresponses) -> None:
-    mocked.get(f"{BinanceRestApi.CoinM_BASE_URL}/dapi/v1/ping", payload={})
+async def test_seed_style_request_with_keywords(aioca_mock: aioresponses) -> None:
+    aioca_mock.get(f"{BinanceRestApi.CoinM_BASE_URL}/dapi/v1/ping", payload={})
     async with BinanceRestApi(api_key="key_1", api_secret="screte_1") as api:
         assert (
             await api.request(method="GET", url=BinanceRestApi.CoinM_BASE_URL + "/dapi/v1/ping")
@@ -207,18 +207,18 @@ async def test_seed_style_request_with_keywords(mocked: aioresponses) -> None:
         )
 
 
-async def test_signed_request_without_key_fails_before_sending(mocked: aioresponses) -> None:
+async def test_signed_request_without_key_fails_before_sending(aioca_mock: aioresponses) -> None:
     async with BinanceRestApi(api_secret=SECRET, urls={"coinm": LOCAL}) as api:
         with pytest.raises(errors.AuthenticationError, match="API key"):
             await api.request("GET", f"{LOCAL}/dapi/v1/account", signed=True)
-    assert not mocked.requests
+    assert not aioca_mock.requests
 
 
-async def test_signed_request_without_secret_fails_before_sending(mocked: aioresponses) -> None:
+async def test_signed_request_without_secret_fails_before_sending(aioca_mock: aioresponses) -> None:
     async with BinanceRestApi(KEY, urls={"coinm": LOCAL}) as api:
         with pytest.raises(errors.AuthenticationError, match="api_secret"):
             await api.request("GET", f"{LOCAL}/dapi/v1/account", signed=True)
-    assert not mocked.requests
+    assert not aioca_mock.requests
 
 
 # --- error mapping -----------------------------------------------------------------------------
@@ -252,13 +252,13 @@ async def test_signed_request_without_secret_fails_before_sending(mocked: aiores
 )
 async def test_binance_errors_map_onto_the_core_tree(
     api: BinanceRestApi,
-    mocked: aioresponses,
+    aioca_mock: aioresponses,
     status: int,
     code: int | None,
     expected: type[errors.ExchangeError],
 ) -> None:
     body = {"code": code, "msg": "from binance"} if code is not None else {}
-    mocked.get(ANY, status=status, payload=body)
+    aioca_mock.get(ANY, status=status, payload=body)
     with pytest.raises(errors.ExchangeError) as caught:
         await api.request("GET", f"{LOCAL}/dapi/v1/account", {"symbol": "X"}, signed=True)
     error = caught.value
@@ -267,7 +267,7 @@ async def test_binance_errors_map_onto_the_core_tree(
 
 
 async def test_error_carries_task_name_and_never_credentials(
-    api: BinanceRestApi, mocked: aioresponses, caplog: pytest.LogCaptureFixture
+    api: BinanceRestApi, aioca_mock: aioresponses, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
 
@@ -280,7 +280,7 @@ async def test_error_carries_task_name_and_never_credentials(
         def __str__(self) -> str:
             return "my account task"
 
-    mocked.get(ANY, status=401, payload={"code": -2015, "msg": "Invalid API-key."})
+    aioca_mock.get(ANY, status=401, payload={"code": -2015, "msg": "Invalid API-key."})
     task = Account(api=api)
     with pytest.raises(errors.AuthenticationError) as caught:
         await task.run()
@@ -288,24 +288,24 @@ async def test_error_carries_task_name_and_never_credentials(
     assert error.task_name == "my account task"
     assert error.msg == "Invalid API-key."
     text = f"{error} {error!r} {caplog.text}"
-    (_, url), _ = next(iter(mocked.requests.items()))
+    (_, url), _ = next(iter(aioca_mock.requests.items()))
     for secret in (KEY, SECRET, url.query["signature"]):
         assert secret not in text
     assert "?" not in (error.url or "")
 
 
 async def test_html_502_is_a_server_error_not_a_json_error(
-    api: BinanceRestApi, mocked: aioresponses
+    api: BinanceRestApi, aioca_mock: aioresponses
 ) -> None:
-    mocked.get(ANY, status=502, body="<html><h1>502 Bad Gateway</h1></html>")
+    aioca_mock.get(ANY, status=502, body="<html><h1>502 Bad Gateway</h1></html>")
     with pytest.raises(errors.ExchangeServerError) as caught:
         await api.request("GET", f"{LOCAL}/dapi/v1/time")
     assert "502 Bad Gateway" in str(caught.value)
     assert caught.value.code is None
 
 
-async def test_429_carries_retry_after(api: BinanceRestApi, mocked: aioresponses) -> None:
-    mocked.get(
+async def test_429_carries_retry_after(api: BinanceRestApi, aioca_mock: aioresponses) -> None:
+    aioca_mock.get(
         ANY, status=429, payload={"code": -1003, "msg": "Too many"}, headers={"Retry-After": "3"}
     )
     with pytest.raises(errors.RateLimitError) as caught:
@@ -314,10 +314,10 @@ async def test_429_carries_retry_after(api: BinanceRestApi, mocked: aioresponses
 
 
 async def test_418_ban_end_comes_from_the_message_without_retry_after(
-    api: BinanceRestApi, mocked: aioresponses
+    api: BinanceRestApi, aioca_mock: aioresponses
 ) -> None:
     msg = "Way too many requests; IP banned until 1618898400000. Please use the websocket."
-    mocked.get(ANY, status=418, payload={"code": -1003, "msg": msg})
+    aioca_mock.get(ANY, status=418, payload={"code": -1003, "msg": msg})
     with pytest.raises(errors.IPBannedError) as caught:
         await api.request("GET", f"{LOCAL}/dapi/v1/time")
     assert caught.value.until == 1618898400.0

@@ -4,7 +4,7 @@ For each task of ``CATALOG`` (test ids are the task names) and two valid paramet
 built from its ``Params`` model (``required``: the required fields only; ``full``: every
 field), the tests check:
 
-* through aioresponses (``mocked``): method, path, host, query or form body, headers, the
+* through aioresponses (``aioca_mock``): method, path, host, query or form body, headers, the
   signature recomputed here, and that ``result`` is the mocked payload;
 * on a real aiohttp server on 127.0.0.1 (aioresponses sorts the query, so it cannot show
   the order): the raw query string / body, parameters in ``Params`` field order, then
@@ -344,14 +344,14 @@ def sent(mock: aioresponses) -> tuple[str, URL, dict[str, Any]]:
 @by_variant
 @by_task
 async def test_request_on_the_wire(
-    task_cls: type[BinanceTask], variant: str, api: BinanceRestApi, mocked: aioresponses
+    task_cls: type[BinanceTask], variant: str, api: BinanceRestApi, aioca_mock: aioresponses
 ) -> None:
     endpoint = task_cls.endpoint
     signed = is_signed(task_cls)
     params = params_for(task_cls, variant)
     expected = expected_pairs(task_cls, params)
     payload = {"task": task_cls.__name__, "variant": variant, "values": [1, 2]}
-    mocked.add(
+    aioca_mock.add(
         re.compile(rf"^{re.escape(LOCAL + endpoint.path)}(\?.*)?$"),
         method=endpoint.method,
         payload=payload,
@@ -366,7 +366,7 @@ async def test_request_on_the_wire(
     assert task.exception is None
     expected = expected_pairs(task_cls, as_sent(task, params))
 
-    method, url, kwargs = sent(mocked)
+    method, url, kwargs = sent(aioca_mock)
     assert method == endpoint.method
     assert (url.scheme, url.host, url.port) == ("http", "127.0.0.1", 9)
     assert url.path == endpoint.path
@@ -518,12 +518,12 @@ WITH_REQUIRED = [
 
 @pytest.mark.parametrize("task_cls", WITH_REQUIRED, ids=[t.__name__ for t in WITH_REQUIRED])
 def test_missing_required_parameter_is_refused(
-    task_cls: type[BinanceTask], mocked: aioresponses
+    task_cls: type[BinanceTask], aioca_mock: aioresponses
 ) -> None:
     params = params_for(task_cls, "full")
     required = [name for name, info in task_cls.Params.model_fields.items() if info.is_required()]
     for name in required:
-        _refused(task_cls, {k: v for k, v in params.items() if k != name}, name, mocked)
+        _refused(task_cls, {k: v for k, v in params.items() if k != name}, name, aioca_mock)
 
 
 def bad_values(shape: Shape) -> list[Any]:
@@ -550,27 +550,27 @@ def bad_values(shape: Shape) -> list[Any]:
 
 
 @by_task
-def test_wrong_value_is_refused(task_cls: type[BinanceTask], mocked: aioresponses) -> None:
+def test_wrong_value_is_refused(task_cls: type[BinanceTask], aioca_mock: aioresponses) -> None:
     params = params_for(task_cls, "full")
     fields = shapes(task_cls.Params)
     if not fields:  # nothing to get wrong but the name
-        _refused(task_cls, {"bogus": 1}, "bogus", mocked)
+        _refused(task_cls, {"bogus": 1}, "bogus", aioca_mock)
         return
     for name, shape in fields.items():
         for bad in bad_values(shape):
-            _refused(task_cls, {**params, name: bad}, name, mocked)
+            _refused(task_cls, {**params, name: bad}, name, aioca_mock)
 
 
 @by_variant
 @by_task
 def test_unknown_parameter_is_refused(
-    task_cls: type[BinanceTask], variant: str, mocked: aioresponses
+    task_cls: type[BinanceTask], variant: str, aioca_mock: aioresponses
 ) -> None:
     params = params_for(task_cls, variant)
-    _refused(task_cls, {**params, "bogus": 1}, "bogus", mocked)
+    _refused(task_cls, {**params, "bogus": 1}, "bogus", aioca_mock)
     # The API adds timestamp and signature itself: they are never task parameters.
-    _refused(task_cls, {**params, "timestamp": now_ms()}, "timestamp", mocked)
-    _refused(task_cls, {**params, "signature": "0" * 64}, "signature", mocked)
+    _refused(task_cls, {**params, "timestamp": now_ms()}, "timestamp", aioca_mock)
+    _refused(task_cls, {**params, "signature": "0" * 64}, "signature", aioca_mock)
     # Parameters are Binance's camelCase names; the snake_case spelling is unknown.
     snake = {name: re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower() for name in params}
     renamed = [(name, alias) for name, alias in snake.items() if alias != name]
@@ -579,7 +579,7 @@ def test_unknown_parameter_is_refused(
         with pytest.raises(InvalidParameterError) as caught:
             task_cls(**rest, **{alias: params[name]})
         assert caught.value.parameter in (name, alias)
-    assert not mocked.requests
+    assert not aioca_mock.requests
 
 
 # --- 5. weight -------------------------------------------------------------------------------

@@ -49,8 +49,8 @@ def test_seed_default_api_example() -> None:
     assert task2.binance_API.api_key == "key_2"  # type: ignore[attr-defined]
 
 
-def test_example_1_server_time(mocked: aioresponses) -> None:
-    mocked.get(TIME, payload={"serverTime": 1618897355627})
+def test_example_1_server_time(aioca_mock: aioresponses) -> None:
+    aioca_mock.get(TIME, payload={"serverTime": 1618897355627})
     task = CoinMServerTime()
     q = TaskQueue()
     q += task
@@ -60,9 +60,9 @@ def test_example_1_server_time(mocked: aioresponses) -> None:
 
 
 def test_example_2_ticker_every_second(
-    mocked: aioresponses, capsys: pytest.CaptureFixture[str]
+    aioca_mock: aioresponses, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    mocked.get(TICKER, payload=BTC_TICKER, repeat=True)
+    aioca_mock.get(TICKER, payload=BTC_TICKER, repeat=True)
     aioca.set_language("zh")
     task = CoinMFetchTicker(symbol="BTCUSD_PERP", pair="BTCUSD")
     q = TaskRing(iter_interval=0.01)
@@ -77,22 +77,22 @@ def test_example_2_ticker_every_second(
     op = TaskOperater().add_queue(q)
     results = [t.result for t in islice(op.fishih_task_generator(), 3)]
     assert results == [BTC_TICKER] * 3
-    (_, url), calls = next(iter(mocked.requests.items()))
+    (_, url), calls = next(iter(aioca_mock.requests.items()))
     assert url.query["symbol"] == "BTCUSD_PERP"
     assert len(calls) == 3
 
 
-def test_example_3_time_and_ticker_concurrently_every_second(mocked: aioresponses) -> None:
-    mocked.get(TIME, payload={"serverTime": 1618897355627}, repeat=True)
-    mocked.get(TICKER, payload=BTC_TICKER, repeat=True)
+def test_example_3_time_and_ticker_concurrently_every_second(aioca_mock: aioresponses) -> None:
+    aioca_mock.get(TIME, payload={"serverTime": 1618897355627}, repeat=True)
+    aioca_mock.get(TICKER, payload=BTC_TICKER, repeat=True)
     q = TaskRing(iter_interval=0.01)
     q += GatherTask(CoinMServerTime(), CoinMFetchTicker(symbol="BTCUSD_PERP", pair="BTCUSD"))
     results = [t.result for t in islice(TaskOperater().add_queue(q).fishih_task_generator(), 2)]
     assert results == [[{"serverTime": 1618897355627}, BTC_TICKER]] * 2
 
 
-def test_example_4_klines_in_series(mocked: aioresponses) -> None:
-    mocked.get(KLINES, payload=BTC_KLINE, repeat=True)
+def test_example_4_klines_in_series(aioca_mock: aioresponses) -> None:
+    aioca_mock.get(KLINES, payload=BTC_KLINE, repeat=True)
     aioca.set_language("zh")
     q = TaskQueue()
     q += CoinMFetchKline(symbol="BTCUSD_PERP", interval="1m", limit=1, endTime=1618898005000)
@@ -107,13 +107,13 @@ def test_example_4_klines_in_series(mocked: aioresponses) -> None:
         ("获取币本位合约:BTCUSD_PERP 1m周期 K线<None to 1618898005000>(limit 1)", BTC_KLINE),
         ("获取币本位合约:BTCUSD_PERP 1m周期 K线<None to 1618897945000>(limit 1)", BTC_KLINE),
     ]
-    sent_end_times = sorted(url.query["endTime"] for (_, url) in mocked.requests)
+    sent_end_times = sorted(url.query["endTime"] for (_, url) in aioca_mock.requests)
     assert sent_end_times == ["1618897945000", "1618898005000"]
 
 
-def test_example_5_two_symbols_concurrently_each_in_series(mocked: aioresponses) -> None:
-    mocked.get(re.compile(r".*/klines\?.*symbol=BTCUSD_PERP.*"), payload=BTC_KLINE, repeat=True)
-    mocked.get(re.compile(r".*/klines\?.*symbol=ETHUSD_PERP.*"), payload=ETH_KLINE, repeat=True)
+def test_example_5_two_symbols_concurrently_each_in_series(aioca_mock: aioresponses) -> None:
+    aioca_mock.get(re.compile(r".*/klines\?.*symbol=BTCUSD_PERP.*"), payload=BTC_KLINE, repeat=True)
+    aioca_mock.get(re.compile(r".*/klines\?.*symbol=ETHUSD_PERP.*"), payload=ETH_KLINE, repeat=True)
     end = 1618898371000
     q = TaskQueue()
     q += GatherTask(
@@ -133,8 +133,8 @@ def test_example_5_two_symbols_concurrently_each_in_series(mocked: aioresponses)
         assert task.result[1][1] == ETH_KLINE
 
 
-def test_kline_parsed_gives_decimals(mocked: aioresponses) -> None:
-    mocked.get(KLINES, payload=BTC_KLINE)
+def test_kline_parsed_gives_decimals(aioca_mock: aioresponses) -> None:
+    aioca_mock.get(KLINES, payload=BTC_KLINE)
     task = CoinMFetchKline(symbol="BTCUSD_PERP", interval="1m", limit=1)
     TaskOperater().run_single_task(task).run()
     candle = task.parsed[0]
@@ -151,9 +151,9 @@ def test_english_names_are_the_default() -> None:
     )
 
 
-def test_parsed_follows_the_latest_result(mocked: aioresponses) -> None:
-    mocked.get(KLINES, payload=BTC_KLINE)
-    mocked.get(KLINES, payload=ETH_KLINE)
+def test_parsed_follows_the_latest_result(aioca_mock: aioresponses) -> None:
+    aioca_mock.get(KLINES, payload=BTC_KLINE)
+    aioca_mock.get(KLINES, payload=ETH_KLINE)
     task = CoinMFetchKline(symbol="BTCUSD_PERP", interval="1m", limit=1)
     operator = TaskOperater().run_single_task(task)
     operator.run()
