@@ -219,7 +219,9 @@ async def test_get_returns_decoded_json(api: FakeExchangeApi, aioca_mock: aiores
     assert result == {"symbol": "BTCUSDT", "price": "42000.00"}
 
 
-async def test_get_sends_params_in_query_string(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+async def test_get_sends_params_in_query_string(
+    api: FakeExchangeApi, aioca_mock: aioresponses
+) -> None:
     aioca_mock.get(ANY_URL, payload={})
 
     await api.request("GET", f"{BASE}/api/v3/depth", {"symbol": "BTCUSDT", "limit": 5})
@@ -334,7 +336,9 @@ async def test_request_without_params_has_no_query(
 # --- signing -------------------------------------------------------------------------------
 
 
-async def test_unsigned_request_is_not_signed(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+async def test_unsigned_request_is_not_signed(
+    api: FakeExchangeApi, aioca_mock: aioresponses
+) -> None:
     aioca_mock.get(ANY_URL, payload={})
 
     await api.request("GET", ORDER_URL, {"symbol": "BTCUSDT"})
@@ -500,7 +504,9 @@ async def test_error_status_maps_to_exception_class(
     assert exc_info.value.status == status
 
 
-async def test_429_carries_retry_after_seconds(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+async def test_429_carries_retry_after_seconds(
+    api: FakeExchangeApi, aioca_mock: aioresponses
+) -> None:
     aioca_mock.get(
         ANY_URL,
         status=429,
@@ -594,7 +600,9 @@ async def test_error_carries_exchange_task_name_method_and_url(
     assert "task=PlaceOrder(NOPE)" in str(error)
 
 
-async def test_error_url_has_no_query_string(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+async def test_error_url_has_no_query_string(
+    api: FakeExchangeApi, aioca_mock: aioresponses
+) -> None:
     aioca_mock.get(ANY_URL, status=400, payload=BINANCE_ERROR)
 
     with pytest.raises(errors.BadRequestError) as exc_info:
@@ -608,7 +616,9 @@ async def test_error_url_has_no_query_string(api: FakeExchangeApi, aioca_mock: a
 async def test_error_message_falls_back_to_message_key(
     api: FakeExchangeApi, aioca_mock: aioresponses
 ) -> None:
-    aioca_mock.get(ANY_URL, status=401, payload={"code": "50111", "message": "Invalid OK-ACCESS-KEY"})
+    aioca_mock.get(
+        ANY_URL, status=401, payload={"code": "50111", "message": "Invalid OK-ACCESS-KEY"}
+    )
 
     with pytest.raises(errors.AuthenticationError) as exc_info:
         await api.request("GET", ORDER_URL)
@@ -715,7 +725,9 @@ async def test_refused_connection_is_network_error() -> None:
     assert exc_info.value.url == "http://127.0.0.1:1/api/v3/ping"
 
 
-async def test_timeout_is_request_timeout_error(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+async def test_timeout_is_request_timeout_error(
+    api: FakeExchangeApi, aioca_mock: aioresponses
+) -> None:
     aioca_mock.get(ANY_URL, exception=TimeoutError())
 
     with pytest.raises(errors.RequestTimeoutError) as exc_info:
@@ -855,7 +867,9 @@ async def test_explicit_task_name_wins_over_running_task(
     assert exc_info.value.task_name == "explicit"
 
 
-async def test_task_name_is_none_outside_a_task(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+async def test_task_name_is_none_outside_a_task(
+    api: FakeExchangeApi, aioca_mock: aioresponses
+) -> None:
     aioca_mock.get(ANY_URL, status=400, payload=BINANCE_ERROR)
 
     with pytest.raises(errors.BadRequestError) as exc_info:
@@ -865,7 +879,9 @@ async def test_task_name_is_none_outside_a_task(api: FakeExchangeApi, aioca_mock
     assert "task=" not in str(exc_info.value)
 
 
-async def test_task_result_is_the_decoded_json(api: FakeExchangeApi, aioca_mock: aioresponses) -> None:
+async def test_task_result_is_the_decoded_json(
+    api: FakeExchangeApi, aioca_mock: aioresponses
+) -> None:
     aioca_mock.get(ANY_URL, payload={"price": "1.5"})
     task = GetTask(ORDER_URL, {"symbol": "BTCUSDT"}, api=api)
 
@@ -1095,7 +1111,9 @@ async def test_per_request_timeout_is_passed_to_aiohttp(
     assert kwargs["timeout"].total == 1.5
 
 
-async def test_default_timeout_is_used_without_per_request_timeout(aioca_mock: aioresponses) -> None:
+async def test_default_timeout_is_used_without_per_request_timeout(
+    aioca_mock: aioresponses,
+) -> None:
     aioca_mock.get(ANY_URL, payload={})
 
     async with FakeExchangeApi(timeout=7) as api:

@@ -327,7 +327,9 @@ async def test_one_attempt_means_no_retry(aioca_mock: aioresponses, pauses: list
     assert pauses == []
 
 
-async def test_post_that_gets_503_is_not_retried(aioca_mock: aioresponses, pauses: list[float]) -> None:
+async def test_post_that_gets_503_is_not_retried(
+    aioca_mock: aioresponses, pauses: list[float]
+) -> None:
     aioca_mock.post(ANY_URL, status=503, payload={}, repeat=True)
 
     async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
@@ -338,7 +340,9 @@ async def test_post_that_gets_503_is_not_retried(aioca_mock: aioresponses, pause
     assert pauses == []
 
 
-async def test_post_marked_idempotent_is_retried(aioca_mock: aioresponses, pauses: list[float]) -> None:
+async def test_post_marked_idempotent_is_retried(
+    aioca_mock: aioresponses, pauses: list[float]
+) -> None:
     aioca_mock.post(ANY_URL, status=503, payload={})
     aioca_mock.post(ANY_URL, payload={"ok": True})
 
@@ -374,7 +378,9 @@ async def test_delete_is_retried_when_the_policy_lists_it(
     assert sent(aioca_mock) == 2
 
 
-async def test_delete_is_not_retried_by_default(aioca_mock: aioresponses, pauses: list[float]) -> None:
+async def test_delete_is_not_retried_by_default(
+    aioca_mock: aioresponses, pauses: list[float]
+) -> None:
     aioca_mock.delete(ANY_URL, status=503, payload={}, repeat=True)
 
     async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
@@ -460,7 +466,9 @@ async def test_every_retry_is_signed_afresh(aioca_mock: aioresponses, pauses: li
     assert sent_signatures == set(api.signatures)
 
 
-async def test_unsigned_retries_are_never_signed(aioca_mock: aioresponses, pauses: list[float]) -> None:
+async def test_unsigned_retries_are_never_signed(
+    aioca_mock: aioresponses, pauses: list[float]
+) -> None:
     aioca_mock.get(ANY_URL, status=503, payload={})
     aioca_mock.get(ANY_URL, payload={"ok": True})
 
@@ -485,7 +493,9 @@ async def test_api_without_windows_still_holds_a_host_after_an_ip_ban(
             await api.request("GET", URL)
         with pytest.raises(errors.IPBannedError):
             await api.request("GET", URL)
-    assert sum(len(calls) for calls in aioca_mock.requests.values()) == 1, "nothing sent when banned"
+    assert sum(len(calls) for calls in aioca_mock.requests.values()) == 1, (
+        "nothing sent when banned"
+    )
 
 
 async def test_429_pauses_the_hosts_limiter_for_the_retry_after(
