@@ -89,6 +89,8 @@ class PluginHost:
         self.use_entry_points = entry_points
         self._added: list[_PluginSource] = []
         self._exchanges: dict[str, ExchangeInfo] | None = None
+        self._manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
+        self._registered: list[_PluginSource] = []
 
     def add_plugin(
         self,
@@ -169,6 +171,24 @@ class PluginHost:
                 continue
             yield _PluginSource(plugin, entry_point.name, package, version)
 
+    def register_commands(self, register: hookspecs.RegisterCommand) -> None:
+        """Let every loaded plugin add its command-line commands through ``register``
+        (see :func:`aioca.hookspecs.register_commands`). A plugin whose hook fails is
+        reported with a :class:`PluginWarning`; the others still add theirs."""
+        self._loaded()
+        for source in self._registered:
+            others = [other.plugin for other in self._registered if other is not source]
+            call = self._manager.subset_hook_caller("register_commands", remove_plugins=others)
+            try:
+                call(register=register)
+            except Exception as exc:
+                warnings.warn(
+                    f"aioca plugin {source.package!r} failed while adding its commands: "
+                    f"{type(exc).__name__}: {exc}",
+                    PluginWarning,
+                    stacklevel=2,
+                )
+
     def _load(self) -> dict[str, ExchangeInfo]:
         manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
         manager.add_hookspecs(hookspecs)
@@ -194,6 +214,7 @@ class PluginHost:
         except pluggy.PluginValidationError as exc:
             warnings.warn(f"aioca plugin {exc.plugin!r}: {exc}", PluginWarning, stacklevel=4)
 
+        self._manager, self._registered = manager, registered
         found: dict[str, ExchangeInfo] = {}
         for source in registered:
             others = [other.plugin for other in registered if other is not source]
@@ -250,16 +271,15 @@ class _Registrar:
             )
         if not isinstance(tasks, Mapping):
             raise PluginError(f"plugin {package!r}: the tasks of {name!r} must be a mapping")
-        for task_name, task_class in tasks.items():
-            if not (isinstance(task_class, type) and issubclass(task_class, Task)):
-                raise PluginError(
-                    f"plugin {package!r}: task {task_name!r} of {name!r} is not a Task subclass"
-                )
-            if task_class.exchange != name:
-                raise PluginError(
-                    f"plugin {package!r}: task {task_name!r} has exchange "
-                    f"{task_class.exchange!r}, but belongs to {name!r}"
-                )
+        catalog: Mapping[str, type[Task]]
+        if isinstance(tasks, dict | MappingProxyType):
+            for task_name, task_class in tasks.items():
+                _check_task(package, name, task_name, task_class)
+            catalog = MappingProxyType(dict(tasks))
+        else:
+            # Any other mapping may be lazy (a catalog that imports its classes on first
+            # use, to keep start-up fast): check each class when it is first looked up.
+            catalog = _CheckedCatalog(package, name, tasks)
         if name in self.found:
             raise DuplicateExchangeError(f"plugin {package!r} registers exchange {name!r} twice")
         self.found[name] = ExchangeInfo(
@@ -267,8 +287,49 @@ class _Registrar:
             package=package,
             version=self.source.version,
             api_class=api_class,
-            tasks=MappingProxyType(dict(tasks)),
+            tasks=catalog,
         )
+
+
+def _check_task(package: str, exchange: str, task_name: str, task_class: object) -> None:
+    if not (isinstance(task_class, type) and issubclass(task_class, Task)):
+        raise PluginError(
+            f"plugin {package!r}: task {task_name!r} of {exchange!r} is not a Task subclass"
+        )
+    if task_class.exchange != exchange:
+        raise PluginError(
+            f"plugin {package!r}: task {task_name!r} has exchange "
+            f"{task_class.exchange!r}, but belongs to {exchange!r}"
+        )
+
+
+class _CheckedCatalog(Mapping[str, "type[Task]"]):
+    """A plugin's own (possibly lazy) catalog, read-only, each class checked on first use."""
+
+    def __init__(self, package: str, exchange: str, tasks: Mapping[str, type[Task]]) -> None:
+        self._package = package
+        self._exchange = exchange
+        self._tasks = tasks
+        self._checked: dict[str, type[Task]] = {}
+
+    def __getitem__(self, task_name: str) -> type[Task]:
+        try:
+            return self._checked[task_name]
+        except KeyError:
+            pass
+        task_class = self._tasks[task_name]
+        _check_task(self._package, self._exchange, task_name, task_class)
+        self._checked[task_name] = task_class
+        return task_class
+
+    def __contains__(self, task_name: object) -> bool:
+        return task_name in self._tasks
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tasks)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
 
 
 _default_host = PluginHost()

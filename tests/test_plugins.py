@@ -785,3 +785,59 @@ def test_task_of_exchange_without_default_has_no_api() -> None:
 
     with pytest.raises(errors.MissingApiError, match="'b'"):
         _ = task_b.api
+
+
+# --- lazy catalogs -----------------------------------------------------------------------------
+
+
+class _LazyCatalog(Mapping[str, type[Task]]):
+    """A catalog that makes its classes on first lookup, counting the lookups."""
+
+    def __init__(self, classes: dict[str, Callable[[], Any]]) -> None:
+        self.classes = classes
+        self.made: list[str] = []
+
+    def __getitem__(self, name: str) -> Any:
+        self.made.append(name)
+        return self.classes[name]()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.classes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.classes)
+
+    def __len__(self) -> int:
+        return len(self.classes)
+
+
+def test_a_lazy_catalog_is_not_touched_at_registration() -> None:
+    lazy = _LazyCatalog({"ping": lambda: make_task_class("fake"), "pong": lambda: 42})
+    host = registering("fake", make_api_class("fake"), lazy)
+
+    assert [info.name for info in host.exchanges()] == ["fake"]
+    assert lazy.made == []
+    tasks = host.catalog("fake")
+    assert sorted(tasks) == ["ping", "pong"]
+    assert len(tasks) == 2
+    assert "ping" in tasks
+    assert lazy.made == []
+
+
+def test_a_lazy_catalog_checks_each_class_once_on_first_lookup() -> None:
+    lazy = _LazyCatalog({"ping": lambda: make_task_class("fake"), "pong": lambda: 42})
+    tasks = registering("fake", make_api_class("fake"), lazy).catalog("fake")
+
+    first = tasks["ping"]
+    assert tasks["ping"] is first
+    assert lazy.made == ["ping"]
+    with pytest.raises(errors.PluginError, match=r"'pong'.*not a Task subclass"):
+        tasks["pong"]
+
+
+def test_a_lazy_catalog_refuses_a_class_of_another_exchange_on_lookup() -> None:
+    lazy = _LazyCatalog({"ping": lambda: make_task_class("other")})
+    tasks = registering("fake", make_api_class("fake"), lazy).catalog("fake")
+
+    with pytest.raises(errors.PluginError, match="'other'"):
+        tasks["ping"]

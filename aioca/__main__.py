@@ -1,0 +1,5 @@
+"""``python -m aioca``: the same as the ``aioca`` command."""
+
+from .cli import main
+
+main()
