@@ -17,6 +17,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -264,6 +265,31 @@ def demo(ctx: click.Context, live: bool) -> None:
         _fail("no installed plugin provides a demo")
     for name in sorted(group.commands):
         ctx.invoke(group.commands[name], live=live)
+
+
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option(
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where to create the aioca-NAME folder.",
+)
+def new_plugin(name: str, directory: Path) -> None:
+    """Write a ready-to-publish plugin package for exchange NAME (aioca-NAME/).
+
+    It has the entry point, an API class with its signer hook, one example task and tests
+    that use aioca's pytest plugin: pip install -e "aioca-NAME[test]" and run pytest.
+    """
+    from .scaffold import PluginNameError, write_plugin
+
+    try:
+        root = write_plugin(name, directory)
+    except (PluginNameError, FileExistsError) as exc:
+        _fail(str(exc))
+    click.echo(f"created {root}")
+    click.echo(f'next: pip install -e "{root}[test]" && pytest {root}')
 
 
 def _add_plugin_command(group: str | None, command: Any) -> None:
