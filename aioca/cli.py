@@ -220,7 +220,7 @@ def call(
 ) -> None:
     """Run one TASK of EXCHANGE with NAME=VALUE parameters and print its result.
 
-    Example: aioca call binance CoinMFetchKline symbol=BTCUSD_PERP interval=1m limit=5
+    Example: aioca call EXCHANGE SomeKlineTask symbol=BTC interval=1m limit=5
     """
     info = _info(exchange)
     if task_name not in info.tasks:

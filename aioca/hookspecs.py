@@ -44,7 +44,7 @@ def register_exchanges(register: RegisterExchange) -> Any:
     """Register the exchanges this plugin provides.
 
     Call ``register(name, api_class, tasks)`` once per exchange, where ``name`` is the
-    exchange's name (``"binance"``), ``api_class`` its :class:`~aioca.RestApi` subclass
+    exchange's name (``"example"``), ``api_class`` its :class:`~aioca.RestApi` subclass
     (whose ``exchange`` attribute equals ``name``), and ``tasks`` maps task names to task
     classes (the exchange's catalog).
 

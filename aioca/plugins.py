@@ -347,7 +347,7 @@ def exchanges() -> list[ExchangeInfo]:
 
 def exchange(name: str, **options: Any) -> RestApi:
     """An API object for the installed exchange ``name``, e.g.
-    ``aioca.exchange("binance", api_key=..., api_secret=...)``."""
+    ``aioca.exchange(name, api_key=..., api_secret=...)``."""
     return _default_host.exchange(name, **options)
 
 

@@ -10,7 +10,7 @@ changes nothing by itself:
 - ``aioca_mock``: :func:`aioca.testing.mocked_responses`, i.e. aioresponses working with
   the installed aiohttp; every request that no registered response matches fails.
 
-Exchange plugins add their own fixtures the same way (e.g. ``binance_sim``).
+Exchange plugins add their own fixtures the same way (a simulator, an API bound to it).
 """
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ class Task(BaseTask):
     """
 
     exchange: ClassVar[str | None] = None
-    """The exchange this task class talks to (``"binance"``, ...); ``None`` for a task that
+    """The exchange this task class talks to (its plugin's exchange name); ``None`` for a task that
     is not tied to one exchange."""
 
     _api: RestApi | None
