@@ -1,0 +1,197 @@
+"""``OkxTask``: the base of every catalog task, driven by its declaration.
+
+A catalog task declares an :class:`~aioca_okx.endpoint.Endpoint`, a pydantic ``Params``
+model and its ``texts``; this base class does the rest. Parameters are validated once, when
+the task is created, so bad input fails with :class:`~aioca.errors.InvalidParameterError`
+before anything is sent, and a task repeated in a ring pays for validation only once.
+
+``task.result`` is the envelope's ``data`` list, what a caller almost always wants;
+``task.envelope`` keeps the whole answer of the last successful run (``code``, ``msg``,
+and the ``inTime``/``outTime`` stamps of trading endpoints).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+import pydantic
+
+from aioca import Task, errors, localize
+from aioca.errors import InvalidParameterError
+
+from .endpoint import Endpoint
+from .errors import OkxBatchError
+
+if TYPE_CHECKING:
+    from .api import OkxRestApi
+
+__all__ = ["BATCH_FIELD", "OkxParams", "OkxTask", "Texts", "new_client_order_id"]
+
+BATCH_FIELD = "orders"
+"""The parameter holding a batch task's items; OKX's body is the bare JSON array."""
+
+
+class OkxParams(pydantic.BaseModel):
+    """Base of the parameter models: unknown parameters are refused, values are frozen.
+
+    ``one_of`` lists groups of which at least one must be sent (OKX's "either ``ordId`` or
+    ``clOrdId`` is required").
+    """
+
+    # defer_build: a model builds its validator when its first task is created, not when
+    # the catalog is imported.
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    one_of: ClassVar[tuple[tuple[str, ...], ...]] = ()
+
+    @pydantic.model_validator(mode="after")
+    def _check_one_of(self) -> OkxParams:
+        for group in self.one_of:
+            if all(getattr(self, name) is None for name in group):
+                raise ValueError(f"{' or '.join(repr(name) for name in group)} must be sent")
+        return self
+
+    def wire(self) -> dict[str, Any]:
+        """The parameters to send, in declaration order, without those left out; numbers
+        as the strings OKX documents (``"sz": "1"``), booleans as JSON booleans."""
+        return {name: _wire_value(value) for name, value in self if value is not None}
+
+
+def _wire_value(value: Any) -> Any:
+    if isinstance(value, OkxParams):
+        return value.wire()
+    if isinstance(value, list):
+        return [_wire_value(item) for item in value]
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+class Texts(NamedTuple):
+    """A task's name in English and Chinese. ``{name}`` placeholders are filled from the
+    task's parameters (``None`` for one not given), ``{count}`` with the number of items
+    of a batch and ``{id}`` with the order's ``ordId``, else its ``clOrdId``."""
+
+    en: str
+    zh: str
+
+
+class _TextValues(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "None"
+
+
+def new_client_order_id() -> str:
+    """A fresh ``clOrdId``: OKX allows up to 32 letters and digits, nothing else."""
+    return "aioca" + uuid.uuid4().hex[:27]
+
+
+class OkxTask(Task):
+    """An OKX request declared by ``endpoint``, ``Params`` and ``texts``.
+
+    Parameters are keyword arguments named as OKX names them on the wire (``instId``,
+    ``tdMode``, ``clOrdId``), plus ``api=``. A batch task takes its items as ``orders=[...]``
+    (each a mapping, validated by the model of the single-order task). Tasks that place orders give
+    every order a ``clOrdId`` when it has none, so an order whose outcome is unknown can be
+    looked up: see :attr:`client_order_ids`.
+    """
+
+    exchange: ClassVar[str | None] = "okx"
+    endpoint: ClassVar[Endpoint]
+    Params: ClassVar[type[OkxParams]] = OkxParams
+    texts: ClassVar[Texts]
+
+    params: OkxParams
+
+    def __init__(self, *, api: OkxRestApi | None = None, **params: Any) -> None:
+        super().__init__(api=api)
+        try:
+            self.params = self.Params(**params)
+        except pydantic.ValidationError as exc:
+            error = exc.errors()[0]
+            location = tuple(error.get("loc") or ())
+            parameter = str(location[0]) if location else None
+            reason = error.get("msg", "invalid value").removeprefix("Value error, ")
+            if len(location) > 1:
+                reason = f"{'.'.join(str(part) for part in location[1:])}: {reason}"
+            raise InvalidParameterError(parameter, reason, task_name=type(self).__name__) from None
+        self._wire = self.params.wire()
+        self.envelope: dict[str, Any] | None = None
+        """The whole answer of the last successful run (``code``, ``msg``, ``data``...)."""
+        self.client_order_ids: tuple[str, ...] = ()
+        """The ``clOrdId`` of every order sent by the last run of an order-placing task."""
+
+    @classmethod
+    def describe(cls) -> dict[str, str]:
+        """The catalog line of this task: method, path, security (``PUBLIC`` or
+        ``PRIVATE``), cost (OKX's per-endpoint budget, e.g. ``"20 requests/2s per IP"``) and
+        the summary (the docstring's first line)."""
+        endpoint = cls.endpoint
+        return {
+            "method": endpoint.method,
+            "path": endpoint.path,
+            "security": endpoint.auth.value,
+            "cost": str(endpoint.rate_limit),
+            **super().describe(),
+        }
+
+    def wire_params(self) -> Any:
+        """The parameters as sent: a mapping, or a batch's list of mappings."""
+        if self.endpoint.batch:
+            return list(self._wire[BATCH_FIELD])
+        return dict(self._wire)
+
+    async def __call__(self) -> Any:
+        api: OkxRestApi = self.api  # type: ignore[assignment]
+        wire = self.wire_params()
+        if self.endpoint.creates_orders:
+            wire, self.client_order_ids = _with_client_ids(wire)
+        try:
+            envelope = await api.call_endpoint(self.endpoint, wire)
+        except (
+            errors.NetworkError,
+            errors.ExchangeServerError,
+            errors.InvalidResponseError,
+        ) as exc:
+            # An answer that lists items says what happened to each order: not unknown.
+            if not self.endpoint.creates_orders or isinstance(
+                exc, errors.ConnectError | OkxBatchError
+            ):
+                raise
+            ids = ", ".join(self.client_order_ids)
+            raise errors.OrderStateUnknownError(
+                f"the order may or may not have been placed ({type(exc).__name__}): query "
+                f"it by clOrdId {ids} before placing it again",
+                client_order_id=self.client_order_ids[0] if self.client_order_ids else None,
+                exchange=exc.exchange,
+                task_name=exc.task_name,
+                method=exc.method,
+                url=exc.url,
+            ) from exc
+        self.envelope = envelope
+        return envelope.get("data")
+
+    def __str__(self) -> str:
+        values = _TextValues((name, value) for name, value in self.params if value is not None)
+        if self.endpoint.batch:
+            values["count"] = len(self._wire[BATCH_FIELD])
+        # An order is named by whichever id was given.
+        values.setdefault("id", values.get("ordId") or values.get("clOrdId") or "None")
+        return localize(self.texts.en, self.texts.zh).format_map(values)
+
+
+def _with_client_ids(wire: Any) -> tuple[Any, tuple[str, ...]]:
+    """``wire`` with a fresh ``clOrdId`` on every order that has none (a fresh one for
+    every run, as OKX refuses a duplicated client id)."""
+    orders = [dict(wire)] if isinstance(wire, Mapping) else [dict(order) for order in wire]
+    for order in orders:
+        order.setdefault("clOrdId", new_client_order_id())
+    ids = tuple(str(order["clOrdId"]) for order in orders)
+    return (orders[0] if isinstance(wire, Mapping) else orders), ids
