@@ -1,0 +1,27 @@
+"""An embedded Binance COIN-M futures exchange for tests, demos and offline development.
+
+``BinanceSimulator`` serves every endpoint of the COIN-M catalog on 127.0.0.1 with
+Binance's paths, parameters, response shapes, headers and error bodies: synthetic but
+consistent market data (a seeded random walk per pair, the same seed giving the same
+data), a paper-trading account (LIMIT and MARKET orders, positions, balances in coin),
+Binance's security (API key, HMAC-SHA256 / Ed25519 / RSA signatures, ``recvWindow``) and
+rate limits (IP weight, order counts, 429 then 418), and fault injection
+(:class:`Faults`: latency, 5xx errors, dropped connections, clock skew)::
+
+    from aioca_binance.sim import BinanceSimulator
+
+    async with BinanceSimulator(seed=7) as sim:
+        async with sim.api() as api:
+            task = CoinMFetchTicker(symbol="BTCUSD_PERP", api=api)
+            print(await task.run())
+
+``serve()`` runs one until SIGINT or SIGTERM (the ``aioca sim binance`` command).
+"""
+
+from __future__ import annotations
+
+from .cli import serve
+from .faults import Faults
+from .server import BinanceSimulator
+
+__all__ = ["BinanceSimulator", "Faults", "serve"]

@@ -1,0 +1,67 @@
+"""``serve()``: run a simulator in the foreground until SIGINT or SIGTERM.
+
+It prints where it listens and the credentials to use (printing the secret is the point
+here: they are demo credentials the user asked for), flushes so a parent process reading
+the pipe sees them at once, and exits cleanly on a signal, without a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from .faults import Faults
+
+__all__ = ["serve"]
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    api_key: str | None = None,
+    api_secret: str | None = None,
+    seed: int = 0,
+    weight_limit: int = 2400,
+    order_limit_10s: int = 300,
+    order_limit_1m: int = 1200,
+    faults: Faults | None = None,
+    print_fn: Callable[[str], Any] = print,
+) -> None:
+    """Start a :class:`BinanceSimulator`, print ``url:``, ``api_key:`` and ``api_secret:``
+    lines, and serve until SIGINT or SIGTERM."""
+    from .server import BinanceSimulator
+
+    simulator = BinanceSimulator(
+        host=host,
+        port=port,
+        api_key=api_key,
+        api_secret=api_secret,
+        seed=seed,
+        weight_limit=weight_limit,
+        order_limit_10s=order_limit_10s,
+        order_limit_1m=order_limit_1m,
+        faults=faults,
+    )
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, stop.set)
+            except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
+                signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stop.set))
+        async with simulator:
+            print_fn(f"url: {simulator.url}")
+            print_fn(f"api_key: {simulator.api_key}")
+            print_fn(f"api_secret: {simulator.api_secret}")
+            sys.stdout.flush()
+            await stop.wait()
+
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while stopping
+        asyncio.run(run())
