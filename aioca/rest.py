@@ -63,6 +63,7 @@ def default_json_loads() -> Callable[[bytes], Any]:
 _BODY_EXCERPT = 200
 _DEFAULT_PAUSE = 1.0  # seconds to hold a host after a 429 that gave no Retry-After
 _DEFAULT_BAN = 120.0  # Binance's shortest ban, when a 418 does not say how long
+_RESPONSE_HOOKS = frozenset({"handle_response", "decode"})
 
 logger = logging.getLogger("aioca")
 _sleep = asyncio.sleep  # one name for the pauses between retries, so tests can record them
@@ -90,6 +91,26 @@ def encode_params(params: Params | None) -> list[tuple[str, str]]:
     return [(str(name), encode_value(value)) for name, value in pairs if value is not None]
 
 
+_Encoded = tuple[tuple[tuple[str, str], ...], str]
+"""Pairs already URL-encoded, and their encoding."""
+
+
+def _encode_pairs(pairs: list[tuple[str, str]], memo: _Encoded | None) -> _Encoded:
+    """``urlencode(pairs)``, reusing ``memo`` (the pairs encoded last time) when ``pairs``
+    still starts with them: a signed request is encoded to be signed, gets its signature
+    appended, then is encoded again to be sent; the second time only the signature is new.
+    Pairs are immutable tuples, so comparing them (by identity first) is exact."""
+    if memo is not None:
+        done, text = memo
+        count = len(done)
+        if len(pairs) >= count and tuple(pairs[:count]) == done:
+            if len(pairs) == count:
+                return memo
+            extra = urlencode(pairs[count:])
+            return tuple(pairs), f"{text}&{extra}" if text else extra
+    return tuple(pairs), urlencode(pairs)
+
+
 @dataclass(slots=True)
 class PreparedRequest:
     """A request about to be sent, as the signing hooks see and change it.
@@ -111,6 +132,8 @@ class PreparedRequest:
     """The task sending the request; its name is only computed if an error needs it."""
     costs: dict[str, int] = field(default_factory=dict)
     """Units this request charges to each rate-limit window, by window name."""
+    _query_memo: _Encoded | None = field(default=None, init=False, repr=False, compare=False)
+    _form_memo: _Encoded | None = field(default=None, init=False, repr=False, compare=False)
 
     def name(self) -> str | None:
         """The name of the task that sent the request, for error messages."""
@@ -120,12 +143,14 @@ class PreparedRequest:
 
     def query_string(self) -> str:
         """The query string sent, without ``?``."""
-        return urlencode(self.query)
+        self._query_memo = memo = _encode_pairs(self.query, self._query_memo)
+        return memo[1]
 
     def body(self) -> str | None:
         """The body sent: the form fields URL-encoded, else ``content``, else ``None``."""
         if self.form is not None:
-            return urlencode(self.form)
+            self._form_memo = memo = _encode_pairs(self.form, self._form_memo)
+            return memo[1]
         return self.content
 
     def full_url(self) -> str:
@@ -405,26 +430,46 @@ class RestApi(ABC):
                 error: errors.AiocaError = exc
             except errors.AiocaError as exc:
                 error = exc
-            elapsed = time.monotonic() - started
-            if not (may_retry and self.retry.is_retryable(error)) or attempt >= self.retry.attempts:
+            delay = self._retry_delay(error, attempt, started, may_retry, request.method, url)
+            if delay is None:
                 raise error
-            delay = self.retry.delay(attempt, error)
-            if elapsed + delay > self.retry.total_time:
-                raise error
-            logger.info(
-                "retrying %s %s in %.2f s (attempt %d of %d) after %s",
-                request.method,
-                request.url,
-                delay,
-                attempt + 1,
-                self.retry.attempts,
-                type(error).__name__,
-            )
             await _sleep(delay)
+
+    def _retry_delay(
+        self,
+        error: errors.AiocaError,
+        attempt: int,
+        started: float,
+        may_retry: bool,
+        method: str,
+        url: str,
+    ) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1`` after ``error``, or ``None`` when
+        the error is final (not retryable, attempts or total time used up). One decision
+        for every way a request is sent (:meth:`request` and the plugins' lean paths)."""
+        elapsed = time.monotonic() - started
+        if not (may_retry and self.retry.is_retryable(error)) or attempt >= self.retry.attempts:
+            return None
+        delay = self.retry.delay(attempt, error)
+        if elapsed + delay > self.retry.total_time:
+            return None
+        logger.info(
+            "retrying %s %s in %.2f s (attempt %d of %d) after %s",
+            method,
+            url,
+            delay,
+            attempt + 1,
+            self.retry.attempts,
+            type(error).__name__,
+        )
+        return delay
 
     def _note_rate_limit(self, request: PreparedRequest, error: errors.RateLimitError) -> None:
         """Make every request behind the same limiter wait out a 429 or a 418."""
-        limiter = self.rate_limiter_for(request)
+        self._hold_limiter(self.rate_limiter_for(request), error)
+
+    @staticmethod
+    def _hold_limiter(limiter: RateLimiter, error: errors.RateLimitError) -> None:
         if isinstance(error, errors.IPBannedError):
             # On the limiter's clock (the exchange's): Retry-After is relative, and a ban end
             # quoted by the exchange is already in its time.
@@ -464,28 +509,60 @@ class RestApi(ABC):
             return {"shared": self.rate_limiter.status()}
         return {host: limiter.status() for host, limiter in self._limiters.items()}
 
+    # --- sending -----------------------------------------------------------------------------
+
     async def send(
         self, request: PreparedRequest, *, timeout: float | aiohttp.ClientTimeout | None = None
     ) -> Response:
         """Send a prepared request as is and read the whole response; transport failures
         become :class:`~aioca.errors.NetworkError` / :class:`~aioca.errors.RequestTimeoutError`."""
         limiter = self.rate_limiter_for(request)
+        body = request.body()
+        status, headers, content = await self._transport(
+            limiter,
+            request.costs,
+            request.method,
+            URL(request.full_url(), encoded=True),
+            body.encode() if body is not None else None,
+            request.headers,
+            timeout,
+            lambda: request,
+        )
+        return Response(request, status, headers, content)
+
+    async def _transport(
+        self,
+        limiter: RateLimiter,
+        costs: Mapping[str, int],
+        method: str,
+        target: URL,
+        data: bytes | None,
+        headers: Mapping[str, str],
+        timeout: float | aiohttp.ClientTimeout | None,
+        describe: Callable[[], PreparedRequest],
+    ) -> tuple[int, CIMultiDictProxy[str], bytes]:
+        """Admission by ``limiter``, then the exchange on the wire: ``(status, headers,
+        body)``. What :meth:`send` and the plugins' lean paths share, so both charge,
+        reconcile, log and map transport failures alike. ``describe`` gives the request as
+        a :class:`PreparedRequest`, built only when an error or a debug log names it."""
         try:
-            if not limiter.try_acquire(request.costs):
-                await limiter.acquire(request.costs)
+            if not limiter.try_acquire(costs):
+                await limiter.acquire(costs)
         except errors.IPBannedError as exc:
             raise errors.IPBannedError(
-                exc.msg, until=exc.until, retry_after=exc.retry_after, **self.error_context(request)
+                exc.msg,
+                until=exc.until,
+                retry_after=exc.retry_after,
+                **self.error_context(describe()),
             ) from None
         sent_at = limiter.clock()
         session = self._get_session()
-        body = request.body()
         try:
             async with session.request(
-                request.method,
-                URL(request.full_url(), encoded=True),
-                data=body.encode() if body is not None else None,
-                headers=request.headers,
+                method,
+                target,
+                data=data,
+                headers=headers,
                 proxy=self.proxy,
                 timeout=to_client_timeout(timeout) if timeout is not None else self.timeout,
             ) as raw:
@@ -495,11 +572,12 @@ class RestApi(ABC):
                     raise errors.IncompleteResponseError(
                         f"HTTP {raw.status} with a body cut short ({type(exc).__name__})",
                         status=raw.status,
-                        **self.error_context(request),
+                        **self.error_context(describe()),
                     ) from None
                 if limiter.reads_headers:
                     limiter.observe(raw.headers, sent_at=sent_at)
                 if logger.isEnabledFor(logging.DEBUG):
+                    request = describe()
                     # Never the query or the body: they hold signatures and keys.
                     logger.debug(
                         "%s %s -> HTTP %d, %d bytes (%s)",
@@ -509,21 +587,48 @@ class RestApi(ABC):
                         len(content),
                         request.name(),
                     )
-                return Response(request, raw.status, raw.headers, content)
+                return raw.status, raw.headers, content
         except TimeoutError:
             raise errors.RequestTimeoutError(
-                "the request timed out", **self.error_context(request)
+                "the request timed out", **self.error_context(describe())
             ) from None
         except aiohttp.ClientConnectorError as exc:
             raise errors.ConnectError(
                 f"{type(exc).__name__}: {_without_query(str(exc))}",
-                **self.error_context(request),
+                **self.error_context(describe()),
             ) from None
         except aiohttp.ClientError as exc:
             raise errors.NetworkError(
                 f"{type(exc).__name__}: {_without_query(str(exc))}",
-                **self.error_context(request),
+                **self.error_context(describe()),
             ) from None
+
+    def _lean_result(
+        self,
+        status: int,
+        headers: CIMultiDictProxy[str],
+        content: bytes,
+        describe: Callable[[], PreparedRequest],
+    ) -> Any:
+        """What :meth:`handle_response` makes of a response, for the lean paths: a 2xx
+        answer is decoded at once when neither :meth:`handle_response` nor :meth:`decode`
+        is overridden (the default handling, byte for byte); anything else, and every
+        response of an API that overrides either hook (an exchange that reports errors in
+        HTTP 200 bodies), goes through the hooks with a full :class:`Response`."""
+        if status < 400 and self._default_handling():
+            try:
+                return self.json_loads(content)
+            except ValueError:
+                pass  # decode() below raises the InvalidResponseError, worded as always
+        return self.handle_response(Response(describe(), status, headers, content))
+
+    def _default_handling(self) -> bool:
+        cls = type(self)
+        return (
+            cls.handle_response is RestApi.handle_response
+            and cls.decode is RestApi.decode
+            and self.__dict__.keys().isdisjoint(_RESPONSE_HOOKS)
+        )
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"

@@ -14,11 +14,15 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 import aiohttp
+from yarl import URL
 
-from aioca import PreparedRequest, Response, RestApi, Window, errors
-from aioca.rest import Params
+from aioca import PreparedRequest, RateLimiter, Response, RestApi, RetryPolicy, Window, errors
+from aioca import rest as _rest
+from aioca.rest import Params, encode_params
+from aioca.task import BaseTask, current_task
 
 from .endpoint import Endpoint, Security
 from .errors import error_class_for
@@ -29,6 +33,7 @@ __all__ = [
     "MAINNET_URLS",
     "TESTNET_URLS",
     "BinanceRestApi",
+    "EndpointCall",
     "windows_from_rate_limits",
 ]
 
@@ -90,6 +95,121 @@ def windows_from_rate_limits(rate_limits: Iterable[Mapping[str, Any]]) -> list[W
 
 
 _BANNED_UNTIL = re.compile(r"banned until (\d{12,})")
+_FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+_LEAN_HOOKS = (
+    "request",
+    "call_endpoint",
+    "prepare_request",
+    "sign_request",
+    "send",
+    "rate_limiter_for",
+)
+"""The hooks the lean path of :meth:`BinanceRestApi.send_call` stands in for: a subclass
+(or an instance) that overrides any of them gets the general path, which calls them."""
+_lean_classes: dict[type[Any], bool] = {}
+
+
+class EndpointCall:
+    """A request to a declared endpoint with its parameters, encoded once.
+
+    A catalog task's parameters are frozen, so its query string (or form body), its
+    security flags and its weight are worked out once, on its first run, and a task run
+    again and again (a ring) only adds ``recvWindow``, ``timestamp`` and ``signature`` to
+    that exact text when it is signed. What is sent is byte for byte what the general path
+    (:meth:`BinanceRestApi.request`) sends for the same parameters.
+    """
+
+    __slots__ = (
+        "_costs",
+        "_retry",
+        "_target",
+        "endpoint",
+        "exchange_info",
+        "in_body",
+        "kind",
+        "method",
+        "needs_key",
+        "pairs",
+        "params",
+        "recv_window_given",
+        "signed",
+        "text",
+        "weight",
+    )
+
+    def __init__(
+        self, endpoint: Endpoint, params: Params | None = None, *, weight: int | None = None
+    ) -> None:
+        raw = _pairs(params)
+        self.endpoint = endpoint
+        self.params = raw
+        """The parameters as given (what the general path is handed)."""
+        self.weight = endpoint.weight_for(dict(raw)) if weight is None else weight
+        self.method = endpoint.method.upper()
+        security = endpoint.security
+        self.kind = security if isinstance(security, Security) else Security(security)
+        self.signed = self.kind.signed
+        self.needs_key = self.kind.needs_key
+        self.in_body = self.method in ("POST", "PUT")
+        self.exchange_info = endpoint.path.endswith("/exchangeInfo")
+        """Whether the answer carries the live rate limits (applied when it comes)."""
+        self.pairs = encode_params(raw)
+        """The parameters as wire text, in order, ``None`` values left out."""
+        self.text = urlencode(self.pairs)
+        """``pairs`` URL-encoded: the query string, or the form body of a POST or PUT."""
+        self.recv_window_given = any(name == "recvWindow" for name, _ in self.pairs)
+        self._costs: tuple[BinanceRestApi, dict[str, int]] | None = None
+        self._target: tuple[str, URL, bytes | None] | None = None
+        self._retry: tuple[RetryPolicy, bool] | None = None
+
+    def may_retry(self, policy: RetryPolicy) -> bool:
+        """Whether ``policy`` lets the call be repeated (worked out once per policy)."""
+        cached = self._retry
+        if cached is None or cached[0] is not policy:
+            cached = self._retry = (policy, policy.allows(self.method))
+        return cached[1]
+
+    def costs_for(self, api: BinanceRestApi) -> dict[str, int]:
+        """What the call charges on ``api``'s limiter (worked out once per API)."""
+        cached = self._costs
+        if cached is None or cached[0] is not api:
+            cached = self._costs = (api, api.costs(weight=self.weight, orders=self.endpoint.orders))
+        return cached[1]
+
+    def unsigned_target(self, url: str) -> tuple[URL, bytes | None]:
+        """The URL and body of the call when unsigned: the same on every run."""
+        cached = self._target
+        if cached is None or cached[0] != url:
+            if self.in_body:
+                cached = (url, URL(url, encoded=True), self.text.encode())
+            else:
+                full = f"{url}?{self.text}" if self.text else url
+                cached = (url, URL(full, encoded=True), None)
+            self._target = cached
+        return cached[1], cached[2]
+
+    def prepared(
+        self,
+        url: str,
+        extra: list[tuple[str, str]],
+        headers: Mapping[str, str],
+        task: BaseTask | None,
+        costs: Mapping[str, int],
+    ) -> PreparedRequest:
+        """The call as the general path's :class:`PreparedRequest` (with the signing
+        parameters ``extra``), for the error hooks and messages; built only when needed."""
+        pairs = [*self.pairs, *extra]
+        return PreparedRequest(
+            method=self.method,
+            url=url,
+            query=[] if self.in_body else pairs,
+            form=pairs if self.in_body else None,
+            headers=dict(headers),
+            signed=self.signed,
+            task=task,
+            costs=dict(costs),
+        )
 
 
 class BinanceRestApi(RestApi):
@@ -147,6 +267,8 @@ class BinanceRestApi(RestApi):
         self._time_synced_at: float | None = None
         self._sync_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._windows: list[Window] = list(DEFAULT_WINDOWS)
+        self._lean_headers: dict[tuple[str | None, bool], dict[str, str]] = {}
+        self._hosts: dict[str, str] = {}
         self._signer: Signer | None
         if private_key is not None:
             self._signer = load_private_key_signer(private_key, private_key_passphrase)
@@ -190,11 +312,12 @@ class BinanceRestApi(RestApi):
         means ``USER_DATA`` and ``signed=False`` means ``NONE``. POST and PUT parameters
         go into a form body, GET and DELETE parameters into the query string.
         """
-        kind = (
-            Security(security)
-            if security is not None
-            else (Security.USER_DATA if signed else Security.NONE)
-        )
+        if isinstance(security, Security):
+            kind = security  # Security(member) is the slow path of the enum metaclass
+        elif security is not None:
+            kind = Security(security)
+        else:
+            kind = Security.USER_DATA if signed else Security.NONE
         sent_headers = dict(headers or {})
         if kind.needs_key:
             sent_headers["X-MBX-APIKEY"] = self._require_key(kind)
@@ -225,18 +348,160 @@ class BinanceRestApi(RestApi):
     ) -> Any:
         """Send a request to a declared endpoint (what catalog tasks do), charging its
         weight (``weight``, else the endpoint's for ``params``) and order count."""
-        if weight is None:
-            weight = endpoint.weight_for(dict(_pairs(params)))
+        return await self._send_call(EndpointCall(endpoint, params, weight=weight))
+
+    async def send_call(self, call: EndpointCall) -> Any:
+        """Send an :class:`EndpointCall` (what a catalog task does on every run): as
+        :meth:`call_endpoint` would, with the encoding done once per call rather than
+        once per request.
+
+        When no hook it stands in for is overridden (see :meth:`_lean`), this is the lean
+        path: :meth:`request`'s steps in the same order (the key header, the signer check
+        and the clock sync first, one resync and resend after -1021) on the call's encoded
+        text, without rebuilding the request for every send; else the general path."""
+        if not self._lean():
+            cls = type(self)
+            if cls.call_endpoint is not BinanceRestApi.call_endpoint or "call_endpoint" in vars(
+                self
+            ):
+                return await self.call_endpoint(call.endpoint, call.params, weight=call.weight)
+            return await self._send_call(call)
+        endpoint = call.endpoint
+        url = self.urls[endpoint.market] + endpoint.path
+        headers = self._headers_for(call)
+        if call.signed:
+            self._require_signer()  # before the clock sync: fail without sending anything
+            interval, synced = self.time_sync_interval, self._time_synced_at
+            if interval is not None and (synced is None or time.monotonic() - synced >= interval):
+                await self._sync_time_if_due(url)
+        costs = call.costs_for(self)
+        try:
+            result = await self._lean_send(call, url, headers, costs)
+        except errors.InvalidTimestampError:
+            if not call.signed or self.time_sync_interval is None:
+                raise
+            # Our clock drifted from Binance's (-1021): the request was refused before it
+            # did anything, so resync and send it once more with a fresh timestamp.
+            await self.sync_time(url)
+            result = await self._lean_send(call, url, headers, costs)
+        if call.exchange_info and isinstance(result, Mapping):
+            self.apply_exchange_info(result)
+        return result
+
+    async def _send_call(self, call: EndpointCall) -> Any:
+        """The general path: :meth:`request` with the call's parameters, then what an
+        exchangeInfo answer says about the limits."""
+        if self._lean():
+            return await self.send_call(call)
+        endpoint = call.endpoint
         result = await self.request(
             endpoint.method,
             self.urls[endpoint.market] + endpoint.path,
-            params,
-            security=endpoint.security,
-            costs=self.costs(weight=weight, orders=endpoint.orders),
+            call.params,
+            security=call.kind,
+            costs=call.costs_for(self),
         )
-        if endpoint.path.endswith("/exchangeInfo") and isinstance(result, Mapping):
+        if call.exchange_info and isinstance(result, Mapping):
             self.apply_exchange_info(result)
         return result
+
+    # --- the lean path -------------------------------------------------------------------
+
+    def _lean(self) -> bool:
+        """Whether no hook the lean path stands in for is overridden, by the class or on
+        the instance: then it sends exactly what the general path would."""
+        cls = type(self)
+        lean = _lean_classes.get(cls)
+        if lean is None:
+            lean = _lean_classes[cls] = all(
+                getattr(cls, name) is getattr(BinanceRestApi, name) for name in _LEAN_HOOKS
+            )
+        return lean and vars(self).keys().isdisjoint(_LEAN_HOOKS)
+
+    async def _lean_send(
+        self, call: EndpointCall, url: str, headers: Mapping[str, str], costs: dict[str, int]
+    ) -> Any:
+        """:meth:`RestApi.request`'s loop for an :class:`EndpointCall`: the same limiter,
+        transport, retry decisions and error hooks; every attempt signed afresh."""
+        method = call.method
+        may_retry = call.may_retry(self.retry)
+        task = current_task()
+        limiter = self._limiter_for_url(url)
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            extra: list[tuple[str, str]] = []
+            if call.signed:
+                target, data = self._signed_target(call, url, extra)
+            else:
+                target, data = call.unsigned_target(url)
+
+            def describe(extra: list[tuple[str, str]] = extra) -> PreparedRequest:
+                return call.prepared(url, extra, headers, task, costs)
+
+            try:
+                status, raw_headers, content = await self._transport(
+                    limiter, costs, method, target, data, headers, None, describe
+                )
+                return self._lean_result(status, raw_headers, content, describe)
+            except errors.RateLimitError as exc:
+                self._hold_limiter(limiter, exc)
+                error: errors.AiocaError = exc
+            except errors.AiocaError as exc:
+                error = exc
+            delay = self._retry_delay(error, attempt, started, may_retry, method, url)
+            if delay is None:
+                raise error
+            await _rest._sleep(delay)  # looked up now: tests replace it
+
+    def _signed_target(
+        self, call: EndpointCall, url: str, extra: list[tuple[str, str]]
+    ) -> tuple[URL, bytes | None]:
+        """Append ``recvWindow`` (unless given), ``timestamp`` and ``signature`` to the
+        call's encoded parameters, as :meth:`sign_request` does; ``extra`` receives them."""
+        signer = self._require_signer()
+        timestamp = str(self.timestamp_ms())
+        added = f"timestamp={_quote(timestamp)}"
+        if not call.recv_window_given:
+            recv_window = str(self.recv_window)
+            extra.append(("recvWindow", recv_window))
+            added = f"recvWindow={_quote(recv_window)}&{added}"
+        extra.append(("timestamp", timestamp))
+        signed = f"{call.text}&{added}" if call.text else added
+        signature = signer.sign(signed)
+        extra.append(("signature", signature))
+        # HMAC signatures are hex; Ed25519 and RSA ones are base64, whose +/= are escaped.
+        wire = f"{signed}&signature={_quote(signature)}"
+        if call.in_body:
+            return URL(url, encoded=True), wire.encode()
+        return URL(f"{url}?{wire}", encoded=True), None
+
+    def _headers_for(self, call: EndpointCall) -> dict[str, str]:
+        """The headers of a call, shared by every request with the same key and body kind
+        (aiohttp copies them, nothing changes them)."""
+        key = self._require_key(call.kind) if call.needs_key else None
+        cache_key = (key, call.in_body)
+        headers = self._lean_headers.get(cache_key)
+        if headers is None:
+            headers = {"X-MBX-APIKEY": key} if key is not None else {}
+            if call.in_body:
+                headers.update(_FORM_HEADERS)
+            self._lean_headers[cache_key] = headers
+        return headers
+
+    def _limiter_for_url(self, url: str) -> RateLimiter:
+        """:meth:`rate_limiter_for` of a request to ``url``, without parsing the URL again
+        for every request."""
+        if self.rate_limiter is not None:
+            return self.rate_limiter
+        host = self._hosts.get(url)
+        if host is None:
+            host = self._hosts[url] = urlsplit(url).netloc
+        limiter = self._limiters.get(host)
+        if limiter is None:
+            limiter = self.rate_limiter_for(PreparedRequest("GET", url))
+        return limiter
 
     # --- rate limits -----------------------------------------------------------------------
 
@@ -373,6 +638,12 @@ class BinanceRestApi(RestApi):
             f"<BinanceRestApi key={key} signer={signer} coinm={self.coinm_url!r} "
             f"session={'closed' if self.closed else 'open'}>"
         )
+
+
+def _quote(text: str) -> str:
+    """``quote_plus(text)``, without the call when there is nothing to escape (digits,
+    hex): the encoding of the values a signed request adds is what ``urlencode`` makes."""
+    return text if text.isascii() and text.isalnum() else quote_plus(text)
 
 
 def _pairs(params: Params | None) -> list[tuple[str, Any]]:
