@@ -213,7 +213,7 @@ class BinanceSimulator:
         ip = request.remote or "127.0.0.1"
         limits = self.limits
         limits.check_ban(ip, seconds)
-        query = request.query_string
+        query = request.raw_path.partition("?")[2]  # as sent: yarl's query_string is decoded
         received = merge(parse_pairs(query), parse_pairs(body))
         used = limits.charge_weight(ip, route.weight(received), seconds)
         headers["X-MBX-USED-WEIGHT-1M"] = str(used)

@@ -1,0 +1,88 @@
+"""Helpers of the simulator's tests: a controllable clock, a simulator on its own thread
+(for the synchronous operator, which runs its own event loop), Binance's documented
+response examples, and order prices that rest or cross the simulated book."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from spec_files import SPEC_DIR
+
+from aioca_binance.sim import BinanceSimulator
+
+__all__ = [
+    "FakeClock",
+    "documented_example",
+    "limit_price",
+    "simulator_in_thread",
+]
+
+
+class FakeClock:
+    """A clock the test moves: ``clock()`` is the time in seconds, ``advance()`` moves it."""
+
+    def __init__(self, start: float = 1_795_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@cache
+def _responses() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((SPEC_DIR / "binance-coinm-responses.json").read_text())
+    return data
+
+
+def documented_example(method: str, path: str) -> Any:
+    """Binance's documented example response of ``METHOD path`` (the USD-M reference
+    example where COIN-M documents none)."""
+    entry = _responses()[f"{method} {path}"]
+    for key in ("example", "examples", "reference_example_usdm"):
+        value = entry.get(key)
+        if value is not None:
+            return value[0] if key == "examples" else value
+    raise LookupError(f"no example for {method} {path}")
+
+
+def limit_price(sim: BinanceSimulator, symbol: str, factor: float) -> Decimal:
+    """A price ``factor`` times the last simulated trade, on the symbol's tick."""
+    instrument = sim.market.instruments[symbol]
+    ticks = sim.market.last_trade(instrument, sim.now_ms()).ticks
+    decimals = instrument.pair.tick_decimals
+    return Decimal(round(ticks * factor)).scaleb(-decimals)
+
+
+@contextmanager
+def simulator_in_thread(**options: Any) -> Iterator[BinanceSimulator]:
+    """A running simulator served from a thread of its own, for synchronous code."""
+    loop = asyncio.new_event_loop()
+    sim = BinanceSimulator(**options)
+    started = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(sim.start())
+        started.set()
+        loop.run_forever()
+        loop.run_until_complete(sim.stop())
+        loop.close()
+
+    thread = threading.Thread(target=run, name="binance-sim", daemon=True)
+    thread.start()
+    started.wait(10)
+    try:
+        yield sim
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
