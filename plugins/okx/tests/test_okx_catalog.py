@@ -259,9 +259,18 @@ async def test_task_signature_over_the_bytes_received(name: str) -> None:
     )
 
 
-def test_place_order_generates_a_fresh_client_id_per_run() -> None:
-    task = CATALOG["OkxPlaceOrder"](**ORDER)
-    assert "clOrdId" not in task.wire_params()  # the id is made when the task runs
+async def test_place_order_generates_a_fresh_client_id_per_run(aioca_mock: aioresponses) -> None:
+    api = OkxRestApi(KEY, SECRET, PASSPHRASE, urls={"rest": LOCAL})
+    aioca_mock.post(f"{LOCAL}/api/v5/trade/order", payload=envelope([{"sCode": "0"}]), repeat=True)
+    task = CATALOG["OkxPlaceOrder"](api=api, **ORDER)
+    async with api:
+        await task.run()
+        first = task.client_order_ids
+        await task.run()
+    assert first != task.client_order_ids  # OKX refuses a clOrdId it has seen
+    (calls,) = aioca_mock.requests.values()
+    sent = [json.loads(call.kwargs["data"])["clOrdId"] for call in calls]
+    assert sent == [first[0], task.client_order_ids[0]]
 
 
 @by_task
@@ -291,7 +300,7 @@ def test_describe_gives_the_catalog_line(name: str) -> None:
 
 # --- validation: nothing is sent --------------------------------------------------------------
 
-INVALID: list[tuple[str, dict[str, Any], str]] = [
+INVALID: list[tuple[str, dict[str, Any], str | None]] = [
     ("OkxFetchTicker", {}, "instId"),
     ("OkxFetchTicker", {"instId": "btc-usdt"}, "instId"),
     ("OkxFetchTicker", {"instId": "BTC-USDT", "symbol": "BTCUSDT"}, "symbol"),

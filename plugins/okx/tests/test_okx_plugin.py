@@ -139,6 +139,8 @@ async def test_one_gather_fetches_binance_and_okx_prices_at_once(
 ) -> None:
     gather, arrived = two_exchange_gather(aioca_mock)
     binance_task, okx_task = gather.tasks
+    assert isinstance(binance_task, CoinMFetchTicker)
+    assert isinstance(okx_task, OkxFetchTicker)
     assert isinstance(binance_task.api, BinanceRestApi)
     assert isinstance(okx_task.api, OkxRestApi)
     try:
