@@ -27,7 +27,7 @@ import logging
 import time
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import aiohttp
 
@@ -186,8 +186,7 @@ class OkxRestApi(RestApi):
             result = await self.request(
                 endpoint.method, url, signed=signed, envelope=True, json_body=body, costs=costs
             )
-        assert isinstance(result, dict)  # handle_response returns the envelope
-        return result
+        return cast("dict[str, Any]", result)  # handle_response returns only envelopes
 
     def _require_credentials(self) -> None:
         missing = [
