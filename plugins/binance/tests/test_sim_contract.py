@@ -20,9 +20,9 @@ from aioca_binance import BinanceRestApi, BinanceTask
 from aioca_binance.coinm import (
     CATALOG,
     CoinMChangeMarginType,
+    CoinMGetDownloadIdForFuturesOrderHistory,
     CoinMModifyIsolatedPositionMargin,
     CoinMModifyOrder,
-    CoinMGetDownloadIdForFuturesOrderHistory,
     CoinMNewAlgoOrder,
     CoinMNewOrder,
     CoinMStartUserDataStream,
@@ -102,14 +102,24 @@ async def _setup_and_params(
         return {"symbol": SYMBOL, "origClientOrderIdList": [CLIENT_ID]}
     if name == "CoinMModifyMultipleOrders":
         await _resting_order(sim, api)
-        item = {**order_ref, "side": "BUY", "quantity": "2", "price": str(limit_price(sim, SYMBOL, 0.96))}
+        item = {
+            **order_ref,
+            "side": "BUY",
+            "quantity": "2",
+            "price": str(limit_price(sim, SYMBOL, 0.96)),
+        }
         return {"batchOrders": [item]}
     if name == "CoinMPlaceMultipleOrders":
         item = {
             "symbol": SYMBOL, "side": "BUY", "type": "LIMIT", "quantity": "1",
             "price": str(limit_price(sim, SYMBOL, 0.97)), "timeInForce": "GTC",
         }  # fmt: skip
-        return {"batchOrders": [item, {**item, "side": "SELL", "price": str(limit_price(sim, SYMBOL, 1.03))}]}
+        return {
+            "batchOrders": [
+                item,
+                {**item, "side": "SELL", "price": str(limit_price(sim, SYMBOL, 1.03))},
+            ]
+        }
     if name == "CoinMNewOrder":
         return {"symbol": SYMBOL, "side": "BUY", "type": "MARKET", "quantity": 1}
     if name == "CoinMModifyIsolatedPositionMargin":
@@ -195,5 +205,13 @@ async def test_every_endpoint_answers_in_binance_shape(
     # Documented keys the simulator leaves out on purpose: the USD-M reference's TP/SL
     # and actual-order fields of algo orders (COIN-M documents no example).
     if endpoint.path.endswith("AlgoOrders"):
-        missing -= {"actualOrderId", "actualPrice", "tpTriggerPrice", "tpPrice", "slTriggerPrice", "slPrice", "tpOrderType"}
+        missing -= {
+            "actualOrderId",
+            "actualPrice",
+            "tpTriggerPrice",
+            "tpPrice",
+            "slTriggerPrice",
+            "slPrice",
+            "tpOrderType",
+        }
     assert not missing, f"{name}: keys missing from the answer: {sorted(missing)}"
