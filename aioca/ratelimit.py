@@ -140,6 +140,7 @@ class RateLimiter:
                 counter.index, counter.used = old.index, old.used
             counters[window.name] = counter
         self._counters = counters
+        self._reads_headers = any(window.header for window in self.windows)
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -152,9 +153,10 @@ class RateLimiter:
         clock may lag ours by up to ``safety``, may still be counting the previous window."""
         return now - counter.start() < self.safety
 
-    def _delay(self, costs: Mapping[str, int]) -> float:
+    def _delay(self, costs: Mapping[str, int], now: float | None = None) -> float:
         """Seconds to wait before ``costs`` fit (0 when they fit now); raises when banned."""
-        now = self.clock()
+        if now is None:
+            now = self.clock()
         if now < self._banned_until:
             raise IPBannedError(
                 self._ban_message or "this IP is banned by the exchange",
@@ -180,8 +182,9 @@ class RateLimiter:
                 wait = max(wait, counter.start() + self.safety - now)
         return wait
 
-    def _charge(self, costs: Mapping[str, int]) -> None:
-        now = self.clock()
+    def _charge(self, costs: Mapping[str, int], now: float | None = None) -> None:
+        if now is None:
+            now = self.clock()
         for counter in self._counters.values():
             cost = costs.get(counter.window.charges, 0)
             if cost > 0:
@@ -194,15 +197,18 @@ class RateLimiter:
         """Charge ``costs`` and return ``True`` if they fit right now with nobody queued;
         else change nothing and return ``False`` (then :meth:`acquire` waits its turn).
         The fast path of every request that needs no waiting: no coroutine, no future."""
-        if not self._waiters and self._delay(costs) == 0:
-            self._charge(costs)
+        if self._waiters:
+            return False
+        now = self.clock()  # one reading for the check and the charge
+        if self._delay(costs, now) == 0:
+            self._charge(costs, now)
             return True
         return False
 
     @property
     def reads_headers(self) -> bool:
         """Whether any window reconciles with a response header (see :meth:`observe`)."""
-        return any(counter.window.header for counter in self._counters.values())
+        return self._reads_headers
 
     async def acquire(self, costs: Mapping[str, int]) -> None:
         """Wait until ``costs`` (amounts per unit, see :attr:`Window.charges`) fit in every

@@ -96,6 +96,7 @@ def windows_from_rate_limits(rate_limits: Iterable[Mapping[str, Any]]) -> list[W
 
 _BANNED_UNTIL = re.compile(r"banned until (\d{12,})")
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+_MAX_TARGETS = 1024
 
 _LEAN_HOOKS = (
     "request",
@@ -117,13 +118,13 @@ class EndpointCall:
     security flags and its weight are worked out once, on its first run, and a task run
     again and again (a ring) only adds ``recvWindow``, ``timestamp`` and ``signature`` to
     that exact text when it is signed. What is sent is byte for byte what the general path
-    (:meth:`BinanceRestApi.request`) sends for the same parameters.
+    (:meth:`BinanceRestApi.request`) sends for the same parameters. What depends on the API
+    (costs, retry verdict, the URL object) is cached on the API and shared by every call
+    that sends the same, so that running a task leaves no new objects behind on it.
     """
 
     __slots__ = (
-        "_costs",
-        "_retry",
-        "_target",
+        "body",
         "endpoint",
         "exchange_info",
         "in_body",
@@ -159,35 +160,8 @@ class EndpointCall:
         self.text = urlencode(self.pairs)
         """``pairs`` URL-encoded: the query string, or the form body of a POST or PUT."""
         self.recv_window_given = any(name == "recvWindow" for name, _ in self.pairs)
-        self._costs: tuple[BinanceRestApi, dict[str, int]] | None = None
-        self._target: tuple[str, URL, bytes | None] | None = None
-        self._retry: tuple[RetryPolicy, bool] | None = None
-
-    def may_retry(self, policy: RetryPolicy) -> bool:
-        """Whether ``policy`` lets the call be repeated (worked out once per policy)."""
-        cached = self._retry
-        if cached is None or cached[0] is not policy:
-            cached = self._retry = (policy, policy.allows(self.method))
-        return cached[1]
-
-    def costs_for(self, api: BinanceRestApi) -> dict[str, int]:
-        """What the call charges on ``api``'s limiter (worked out once per API)."""
-        cached = self._costs
-        if cached is None or cached[0] is not api:
-            cached = self._costs = (api, api.costs(weight=self.weight, orders=self.endpoint.orders))
-        return cached[1]
-
-    def unsigned_target(self, url: str) -> tuple[URL, bytes | None]:
-        """The URL and body of the call when unsigned: the same on every run."""
-        cached = self._target
-        if cached is None or cached[0] != url:
-            if self.in_body:
-                cached = (url, URL(url, encoded=True), self.text.encode())
-            else:
-                full = f"{url}?{self.text}" if self.text else url
-                cached = (url, URL(full, encoded=True), None)
-            self._target = cached
-        return cached[1], cached[2]
+        self.body = self.text.encode() if self.in_body else None
+        """The body sent when unsigned (a POST or PUT), else ``None``."""
 
     def prepared(
         self,
@@ -269,6 +243,9 @@ class BinanceRestApi(RestApi):
         self._windows: list[Window] = list(DEFAULT_WINDOWS)
         self._lean_headers: dict[tuple[str | None, bool], dict[str, str]] = {}
         self._hosts: dict[str, str] = {}
+        self._costs_cache: dict[tuple[int, int], dict[str, int]] = {}
+        self._retry_cache: tuple[RetryPolicy | None, dict[str, bool]] = (None, {})
+        self._targets: dict[str, URL] = {}
         self._signer: Signer | None
         if private_key is not None:
             self._signer = load_private_key_signer(private_key, private_key_passphrase)
@@ -374,16 +351,56 @@ class BinanceRestApi(RestApi):
             interval, synced = self.time_sync_interval, self._time_synced_at
             if interval is not None and (synced is None or time.monotonic() - synced >= interval):
                 await self._sync_time_if_due(url)
-        costs = call.costs_for(self)
-        try:
-            result = await self._lean_send(call, url, headers, costs)
-        except errors.InvalidTimestampError:
-            if not call.signed or self.time_sync_interval is None:
-                raise
-            # Our clock drifted from Binance's (-1021): the request was refused before it
-            # did anything, so resync and send it once more with a fresh timestamp.
-            await self.sync_time(url)
-            result = await self._lean_send(call, url, headers, costs)
+        costs = self._costs_of(call)
+        # RestApi.request's loop, in this coroutine rather than one more: the same limiter,
+        # transport, retry decisions and error hooks; every attempt signed afresh.
+        method = call.method
+        may_retry = self._may_retry(method)
+        task = current_task()
+        limiter = self._limiter_for_url(url)
+        resent = False
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            extra: list[tuple[str, str]] = []
+            if call.signed:
+                target, data = self._signed_target(call, url, extra)
+            else:
+                target, data = self._target(url, call.text if not call.in_body else ""), call.body
+
+            def describe(extra: list[tuple[str, str]] = extra) -> PreparedRequest:
+                return call.prepared(url, extra, headers, task, costs)
+
+            try:
+                status, raw_headers, content = await self._transport(
+                    limiter, costs, method, target, data, headers, None, describe
+                )
+                result = self._lean_result(status, raw_headers, content, describe)
+                break
+            except errors.RateLimitError as exc:
+                self._hold_limiter(limiter, exc)
+                error: errors.AiocaError = exc
+            except errors.AiocaError as exc:
+                error = exc
+            delay = self._retry_delay(error, attempt, started, may_retry, method, url)
+            if delay is not None:
+                await _rest._sleep(delay)  # looked up now: tests replace it
+                continue
+            if (
+                isinstance(error, errors.InvalidTimestampError)
+                and call.signed
+                and self.time_sync_interval is not None
+                and not resent
+            ):
+                # Our clock drifted from Binance's (-1021): the request was refused before
+                # it did anything, so resync and send it once more with a fresh timestamp
+                # (and the retry budget of a new request, as request() does).
+                resent = True
+                await self.sync_time(url)
+                started, attempt = time.monotonic(), 0
+                continue
+            raise error
         if call.exchange_info and isinstance(result, Mapping):
             self.apply_exchange_info(result)
         return result
@@ -399,7 +416,7 @@ class BinanceRestApi(RestApi):
             self.urls[endpoint.market] + endpoint.path,
             call.params,
             security=call.kind,
-            costs=call.costs_for(self),
+            costs=self._costs_of(call),
         )
         if call.exchange_info and isinstance(result, Mapping):
             self.apply_exchange_info(result)
@@ -417,43 +434,6 @@ class BinanceRestApi(RestApi):
                 getattr(cls, name) is getattr(BinanceRestApi, name) for name in _LEAN_HOOKS
             )
         return lean and vars(self).keys().isdisjoint(_LEAN_HOOKS)
-
-    async def _lean_send(
-        self, call: EndpointCall, url: str, headers: Mapping[str, str], costs: dict[str, int]
-    ) -> Any:
-        """:meth:`RestApi.request`'s loop for an :class:`EndpointCall`: the same limiter,
-        transport, retry decisions and error hooks; every attempt signed afresh."""
-        method = call.method
-        may_retry = call.may_retry(self.retry)
-        task = current_task()
-        limiter = self._limiter_for_url(url)
-        started = time.monotonic()
-        attempt = 0
-        while True:
-            attempt += 1
-            extra: list[tuple[str, str]] = []
-            if call.signed:
-                target, data = self._signed_target(call, url, extra)
-            else:
-                target, data = call.unsigned_target(url)
-
-            def describe(extra: list[tuple[str, str]] = extra) -> PreparedRequest:
-                return call.prepared(url, extra, headers, task, costs)
-
-            try:
-                status, raw_headers, content = await self._transport(
-                    limiter, costs, method, target, data, headers, None, describe
-                )
-                return self._lean_result(status, raw_headers, content, describe)
-            except errors.RateLimitError as exc:
-                self._hold_limiter(limiter, exc)
-                error: errors.AiocaError = exc
-            except errors.AiocaError as exc:
-                error = exc
-            delay = self._retry_delay(error, attempt, started, may_retry, method, url)
-            if delay is None:
-                raise error
-            await _rest._sleep(delay)  # looked up now: tests replace it
 
     def _signed_target(
         self, call: EndpointCall, url: str, extra: list[tuple[str, str]]
@@ -474,8 +454,37 @@ class BinanceRestApi(RestApi):
         # HMAC signatures are hex; Ed25519 and RSA ones are base64, whose +/= are escaped.
         wire = f"{signed}&signature={_quote(signature)}"
         if call.in_body:
-            return URL(url, encoded=True), wire.encode()
+            return self._target(url, ""), wire.encode()
         return URL(f"{url}?{wire}", encoded=True), None
+
+    def _costs_of(self, call: EndpointCall) -> dict[str, int]:
+        """:meth:`costs` of a call, one dict per distinct charge (the limiter only reads it)."""
+        charge = (call.weight, call.endpoint.orders)
+        costs = self._costs_cache.get(charge)
+        if costs is None:
+            costs = self._costs_cache[charge] = self.costs(weight=charge[0], orders=charge[1])
+        return costs
+
+    def _may_retry(self, method: str) -> bool:
+        """``self.retry.allows(method)``, worked out once per policy and method."""
+        policy, verdicts = self._retry_cache
+        if policy is not self.retry:
+            policy, verdicts = self._retry_cache = (self.retry, {})
+        verdict = verdicts.get(method)
+        if verdict is None:
+            verdict = verdicts[method] = policy.allows(method)
+        return verdict
+
+    def _target(self, url: str, query: str) -> URL:
+        """The URL object of ``url`` with the encoded ``query``: built once and shared by
+        every unsigned request that sends the same (a ring polling one ticker)."""
+        key = f"{url}?{query}" if query else url
+        target = self._targets.get(key)
+        if target is None:
+            if len(self._targets) >= _MAX_TARGETS:
+                self._targets.clear()  # many distinct queries: start over, never grow
+            target = self._targets[key] = URL(key, encoded=True)
+        return target
 
     def _headers_for(self, call: EndpointCall) -> dict[str, str]:
         """The headers of a call, shared by every request with the same key and body kind
