@@ -206,7 +206,8 @@ class ExchangeError(RequestError):
     """The exchange answered with an error.
 
     ``code`` is the exchange's own error code (a number such as ``-1121`` or a string
-    such as ``"51000"``, as the exchange sends it; ``None`` when the body had none), ``msg`` its message and ``status`` the HTTP status.
+    such as ``"51000"``, as the exchange sends it; ``None`` when the body had none),
+    ``msg`` its message and ``status`` the HTTP status.
     """
 
     def __init__(

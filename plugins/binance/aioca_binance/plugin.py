@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from aioca import hookimpl
-from aioca.hookspecs import RegisterExchange
+from aioca.hookspecs import RegisterCommand, RegisterExchange
 
-__all__ = ["register_exchanges"]
+__all__ = ["register_commands", "register_exchanges"]
 
 
 @hookimpl
@@ -15,3 +15,12 @@ def register_exchanges(register: RegisterExchange) -> None:
     from .coinm import CATALOG
 
     register("binance", BinanceRestApi, CATALOG)
+
+
+@hookimpl
+def register_commands(register: RegisterCommand) -> None:
+    """Add ``aioca sim binance`` and ``aioca demo binance`` (imported only by the CLI)."""
+    from .cli import demo_command, sim_command
+
+    register("sim", sim_command)
+    register("demo", demo_command)

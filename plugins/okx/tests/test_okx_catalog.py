@@ -16,14 +16,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from aioca_okx import OkxRestApi, OkxTask
-from aioca_okx.v5 import CATALOG
 from aioresponses import aioresponses
 from okx_helpers import KEY, LOCAL, PASSPHRASE, SECRET, envelope, expected_signature, okx_stand_in
 from yarl import URL
 
 import aioca
 from aioca.errors import InvalidParameterError
+from aioca_okx import OkxRestApi, OkxTask
+from aioca_okx.v5 import CATALOG
 
 ORDER = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "market", "sz": "2"}
 FULL_ORDER = {

@@ -9,6 +9,11 @@ import time
 from typing import Any
 
 import pytest
+from aioresponses import aioresponses
+from okx_helpers import KEY, LOCAL, PASSPHRASE, SECRET, envelope
+from yarl import URL
+
+from aioca import RetryPolicy, errors
 from aioca_okx import OkxBatchError, OkxRestApi
 from aioca_okx.errors import error_class_for
 from aioca_okx.v5 import (
@@ -18,11 +23,6 @@ from aioca_okx.v5 import (
     OkxPlaceBatchOrders,
     OkxPlaceOrder,
 )
-from aioresponses import aioresponses
-from okx_helpers import KEY, LOCAL, PASSPHRASE, SECRET, envelope
-from yarl import URL
-
-from aioca import RetryPolicy, errors
 
 TICKER_URL = f"{LOCAL}/api/v5/market/ticker?instId=BTC-USDT"
 BALANCE_URL = f"{LOCAL}/api/v5/account/balance"

@@ -14,6 +14,10 @@ import re
 from typing import Any
 
 import pytest
+from aioresponses import aioresponses
+from okx_helpers import KEY, LOCAL, PASSPHRASE, SECRET, envelope
+
+from aioca import PreparedRequest, RateLimiter, RetryPolicy, ratelimit
 from aioca_okx import ORDER_RATE_WINDOW, OkxRestApi
 from aioca_okx.endpoint import ORDER_RATE_UNIT
 from aioca_okx.v5 import (
@@ -24,10 +28,6 @@ from aioca_okx.v5 import (
     OkxPlaceBatchOrders,
     OkxPlaceOrder,
 )
-from aioresponses import aioresponses
-from okx_helpers import KEY, LOCAL, PASSPHRASE, SECRET, envelope
-
-from aioca import PreparedRequest, RateLimiter, RetryPolicy, ratelimit
 
 START = 1000.5
 TICKER = "GET /api/v5/market/ticker"

@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aioca_okx import OkxRestApi, OkxTask
-from aioca_okx import plugin as okx_plugin
-from aioca_okx.v5 import CATALOG, OkxFetchTicker
 from aioresponses import aioresponses
 from aioresponses.core import CallbackResult
 from okx_helpers import KEY, PASSPHRASE, SECRET, envelope
@@ -24,6 +21,9 @@ import aioca
 from aioca import GatherTask, PluginHost, Task, TaskOperator
 from aioca_binance import BinanceRestApi
 from aioca_binance.coinm import CoinMFetchTicker
+from aioca_okx import OkxRestApi, OkxTask
+from aioca_okx import plugin as okx_plugin
+from aioca_okx.v5 import CATALOG, OkxFetchTicker
 
 BINANCE_LOCAL = "http://127.0.0.1:7"
 OKX_LOCAL = "http://127.0.0.1:8"

@@ -12,15 +12,15 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from aioca_okx import OkxRestApi
-from aioca_okx.signing import OkxSigner, iso_timestamp, prehash
-from aioca_okx.v5 import OkxFetchBalance, OkxFetchTicker, OkxPlaceOrder
 from aioresponses import aioresponses
 from okx_helpers import KEY, LOCAL, PASSPHRASE, SECRET, envelope, expected_signature, okx_stand_in
 
 import aioca
 from aioca import PreparedRequest
 from aioca.errors import AuthenticationError
+from aioca_okx import OkxRestApi
+from aioca_okx.signing import OkxSigner, iso_timestamp, prehash
+from aioca_okx.v5 import OkxFetchBalance, OkxFetchTicker, OkxPlaceOrder
 
 # OKX's documented example timestamp, 2020-12-08T09:08:57.715Z, in Unix milliseconds.
 DOC_TIMESTAMP_MS = 1607418537715

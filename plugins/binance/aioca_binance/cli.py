@@ -1,0 +1,97 @@
+"""The Binance plugin's commands: ``aioca sim binance`` and ``aioca demo binance``.
+
+Imported only by the ``aioca`` command line (through the ``register_commands`` hook), so
+neither click nor the simulator is loaded when a program merely uses the exchange.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+__all__ = ["demo_command", "sim_command"]
+
+
+@click.command("binance")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, help="Port (0 picks a free one).")
+@click.option(
+    "--api-key",
+    envvar="AIOCA_BINANCE_API_KEY",
+    default=None,
+    help="Accepted API key (default: AIOCA_BINANCE_API_KEY, else a random demo key).",
+)
+@click.option(
+    "--api-secret",
+    envvar="AIOCA_BINANCE_API_SECRET",
+    default=None,
+    help="Its HMAC secret (default: AIOCA_BINANCE_API_SECRET, else a random demo secret).",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the market data.")
+@click.option("--weight-limit", default=2400, show_default=True, help="REQUEST_WEIGHT per minute.")
+@click.option("--order-limit-10s", default=300, show_default=True, help="Orders per 10 s.")
+@click.option("--order-limit-1m", default=1200, show_default=True, help="Orders per minute.")
+@click.option("--latency", default=0.0, show_default=True, help="Seconds added to each answer.")
+@click.option("--error-rate", default=0.0, show_default=True, help="Share of 5xx answers.")
+@click.option("--drop-rate", default=0.0, show_default=True, help="Share of dropped connections.")
+@click.option("--clock-skew-ms", default=0, show_default=True, help="Server clock offset (ms).")
+def sim_command(
+    host: str,
+    port: int,
+    api_key: str | None,
+    api_secret: str | None,
+    seed: int,
+    weight_limit: int,
+    order_limit_10s: int,
+    order_limit_1m: int,
+    latency: float,
+    error_rate: float,
+    drop_rate: float,
+    clock_skew_ms: int,
+) -> None:
+    """A local Binance COIN-M exchange: market data, paper trading, signatures and limits.
+
+    Prints "url: ...", "api_key: ..." and "api_secret: ..." lines, then serves until
+    interrupted (Ctrl-C). A secret you supplied is not echoed back.
+    """
+    from .sim import Faults, serve
+
+    printed_secret = api_secret
+
+    def show(line: str) -> None:
+        if printed_secret and line.startswith("api_secret:"):
+            line = "api_secret: (as given)"
+        click.echo(line)
+
+    serve(
+        host=host,
+        port=port,
+        api_key=api_key,
+        api_secret=api_secret,
+        seed=seed,
+        weight_limit=weight_limit,
+        order_limit_10s=order_limit_10s,
+        order_limit_1m=order_limit_1m,
+        faults=Faults(
+            latency=latency,
+            error_rate=error_rate,
+            drop_rate=drop_rate,
+            clock_skew_ms=clock_skew_ms,
+        ),
+        print_fn=show,
+    )
+
+
+@click.command("binance")
+@click.option("--live", is_flag=True, help="Run the read-only part against the real Binance.")
+@click.option("--passes", default=3, show_default=True, help="Passes of the ticker ring.")
+@click.pass_context
+def demo_command(ctx: click.Context, live: bool, passes: int) -> None:
+    """The seed README's examples against an embedded simulator (no network)."""
+    from .demo import run_demo
+
+    live = live or bool((ctx.obj or {}).get("live"))
+    status = run_demo(live=live, out=click.echo, ring_passes=passes)
+    if status:
+        sys.exit(status)

@@ -1,0 +1,168 @@
+"""``aioca demo binance``: the seed README's examples, end to end, with no network.
+
+An embedded :class:`~aioca_binance.sim.BinanceSimulator` serves COIN-M on 127.0.0.1 and
+the real catalog tasks run against it through the synchronous operator, as the seed shows:
+ping and server time in one ``GatherTask``, a ``TaskRing`` of tickers for a few passes,
+klines of two symbols concurrently, then a signed account query and a paper order placed
+and cancelled. ``live=True`` runs the read-only part against the real Binance instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from aioca import GatherTask, SerialTask, Task, TaskOperator, TaskQueue, TaskRing
+from aioca.errors import AiocaError
+
+from .api import BinanceRestApi
+from .coinm import (
+    CoinMAccountInformation,
+    CoinMCancelOrder,
+    CoinMFetchKline,
+    CoinMFetchTicker,
+    CoinMNewOrder,
+    CoinMPing,
+    CoinMServerTime,
+)
+
+__all__ = ["run_demo"]
+
+Print = Callable[[str], None]
+
+
+def _echo(text: str) -> None:
+    print(text, flush=True)
+
+
+class _Progress:
+    """Numbered sections and one line per finished task, with its time since the start."""
+
+    def __init__(self, steps: int, out: Print) -> None:
+        self.steps = steps
+        self.step = 0
+        self.out = out
+        self.started = time.perf_counter()
+
+    def section(self, title: str) -> None:
+        self.step += 1
+        self.out(f"\n[{self.step}/{self.steps}] {title}")
+
+    def tree(self, tasks: Any) -> None:
+        for line in tasks.format_tasks().splitlines():
+            self.out(f"    {line}")
+
+    def done(self, task: Any, shown: Any) -> None:
+        elapsed = (time.perf_counter() - self.started) * 1000
+        self.out(f"  ✓ {task}  ({elapsed:,.0f} ms)")
+        if shown is not None:
+            self.out(f"      {shown}")
+
+
+def _short(value: Any, limit: int = 110) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@contextmanager
+def _target(live: bool, out: Print) -> Iterator[BinanceRestApi]:
+    with ExitStack() as stack:
+        if live:
+            out("aioca demo: Binance COIN-M, live (read-only, public endpoints)")
+            yield BinanceRestApi()
+            return
+        from .background import background_simulator
+
+        sim = stack.enter_context(background_simulator(seed=7))
+        out(f"aioca demo: Binance COIN-M against the embedded simulator at {sim.url}")
+        yield sim.api()
+
+
+def run_demo(*, live: bool = False, out: Print = _echo, ring_passes: int = 3) -> int:
+    """Run the demo; return the exit status (0 when every step worked)."""
+    with _target(live, out) as api:
+        Task.set_default_binance_API(api)
+        progress = _Progress(steps=4 if live else 5, out=out)
+        try:
+            _public_part(progress, ring_passes)
+            if not live:
+                _signed_part(progress)
+        except AiocaError as exc:
+            out(f"  ✗ {type(exc).__name__}: {exc}")
+            return 1
+        finally:
+            Task.clear_default_apis()
+    elapsed = time.perf_counter() - progress.started
+    out(f"\ndone in {elapsed:.2f} s")
+    return 0
+
+
+def _public_part(progress: _Progress, ring_passes: int) -> None:
+    progress.section("ping and server time, concurrently (GatherTask)")
+    both = GatherTask(CoinMPing(), CoinMServerTime())
+    progress.tree(both)
+    TaskOperator().run_single_task(both).run()
+    progress.done(both, both.result)
+
+    progress.section(f"a ticker ring: {ring_passes} passes, 0.2 s apart (TaskRing)")
+    ring = TaskRing(iter_num=ring_passes, iter_interval=0.2)
+    ring += CoinMFetchTicker(symbol="BTCUSD_PERP", pair="BTCUSD")
+    ring += CoinMFetchTicker(symbol="ETHUSD_PERP", pair="ETHUSD")
+    progress.tree(ring)
+    for task in TaskOperator().add_queue(ring).finish_task_generator():
+        ticker = task.result[0]
+        progress.done(task, f"{ticker['symbol']} {ticker['price']}")
+
+    progress.section("klines of two symbols concurrently, two candles each in series")
+    end = int(time.time()) * 1000
+    queue = TaskQueue()
+    queue += GatherTask(
+        *(
+            SerialTask(
+                CoinMFetchKline(symbol=symbol, interval="1m", limit=1, endTime=end),
+                CoinMFetchKline(symbol=symbol, interval="1m", limit=1, endTime=end - 60_000),
+            )
+            for symbol in ("BTCUSD_PERP", "ETHUSD_PERP")
+        )
+    )
+    progress.tree(queue)
+    for gather in TaskOperator().add_queue(queue).finish_task_generator():
+        progress.done(gather, None)
+        for serial in gather.tasks:  # type: ignore[attr-defined]
+            for kline in serial.tasks:
+                candle = kline.result[0]
+                progress.out(f"      {kline}: open {candle[1]} close {candle[4]}")
+
+    progress.section("typed results: the same klines as models (task.parsed)")
+    kline = CoinMFetchKline(symbol="BTCUSD_PERP", interval="1m", limit=3)
+    TaskOperator().run_single_task(kline).run()
+    progress.done(kline, None)
+    for candle in kline.parsed:
+        progress.out(f"      open_time={candle.open_time} close={candle.close!r}")
+
+
+def _signed_part(progress: _Progress) -> None:
+    progress.section("signed: account, then a paper LIMIT order placed and cancelled")
+    account = CoinMAccountInformation()
+    TaskOperator().run_single_task(account).run()
+    assets = {row["asset"]: row["walletBalance"] for row in account.result["assets"]}
+    progress.done(account, _short(assets))
+
+    ticker = CoinMFetchTicker(symbol="BTCUSD_PERP")
+    TaskOperator().run_single_task(ticker).run()
+    below = round(float(ticker.result[0]["price"]) * 0.9, 1)
+    order = CoinMNewOrder(
+        symbol="BTCUSD_PERP", side="BUY", type="LIMIT", timeInForce="GTC", quantity=1, price=below
+    )
+    TaskOperator().run_single_task(order).run()
+    progress.done(order, f"orderId {order.result['orderId']} status {order.result['status']}")
+    cancel = CoinMCancelOrder(symbol="BTCUSD_PERP", orderId=order.result["orderId"])
+    TaskOperator().run_single_task(cancel).run()
+    progress.done(cancel, f"status {cancel.result['status']}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run_demo(live="--live" in sys.argv[1:]))

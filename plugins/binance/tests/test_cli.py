@@ -1,0 +1,160 @@
+"""The ``aioca`` console script with the Binance plugin, in subprocesses: ``--help``,
+``exchanges``, ``tasks``, ``call`` (validation and against a running ``aioca sim
+binance``), ``sim`` and ``demo`` end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(sys.executable).with_name("aioca")
+
+
+def aioca(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.fixture(scope="module")
+def sim_process() -> Iterator[dict[str, str]]:
+    """``aioca sim binance --port 0`` running; the url/api_key/api_secret lines it printed."""
+    process = subprocess.Popen(
+        [str(SCRIPT), "sim", "binance", "--port", "0", "--seed", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    printed: dict[str, str] = {}
+    while len(printed) < 3:
+        line = process.stdout.readline()
+        assert line, f"the simulator exited: {process.stderr.read() if process.stderr else ''}"
+        name, _, value = line.strip().partition(": ")
+        printed[name] = value
+    try:
+        yield printed
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=30)  # also closes the pipes
+        assert process.returncode == 0, errors
+        assert "Traceback" not in errors
+
+
+def test_the_console_script_is_installed() -> None:
+    assert SCRIPT.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["exchanges"],
+        ["tasks"],
+        ["call"],
+        ["sim"],
+        ["sim", "binance"],
+        ["demo"],
+        ["demo", "binance"],
+        ["new-plugin"],
+    ],
+)
+def test_help_on_everything(args: list[str]) -> None:
+    out = aioca(*args, "--help")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Usage: aioca")
+
+
+def test_exchanges_lists_binance_with_its_package() -> None:
+    out = aioca("exchanges")
+    assert re.search(r"^binance\s+aioca-binance\s+\S+\s+69$", out.stdout, re.M), out.stdout
+
+
+def test_tasks_filter_kline() -> None:
+    out = aioca("tasks", "binance", "--filter", "kline")
+    names = [line.split()[0] for line in out.stdout.splitlines()[1:]]
+    assert "CoinMFetchKline" in names
+    assert all("kline" in line.lower() for line in out.stdout.splitlines()[1:])
+    assert re.search(r"^CoinMFetchKline\s+GET\s+/dapi/v1/klines\s+NONE\s+1-10$", out.stdout, re.M)
+
+
+def test_call_validation_error_prints_parameter_and_reason_and_exits_2() -> None:
+    out = aioca("call", "binance", "CoinMFetchKline", "symbol=BTCUSD_PERP", "interval=7x")
+    assert out.returncode == 2
+    assert "'interval'" in out.stderr
+
+
+def test_call_against_the_simulator_prints_a_table(sim_process: dict[str, str]) -> None:
+    out = aioca(
+        "call", "binance", "CoinMFetchKline", "symbol=BTCUSD_PERP", "interval=1m", "limit=5",
+        "--url", f"coinm={sim_process['url']}",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    rows = out.stdout.splitlines()
+    assert len(rows) == 6  # a header and five candles
+    assert rows[0].split()[:2] == ["0", "1"]
+
+
+def test_call_json_and_credentials_from_the_environment(sim_process: dict[str, str]) -> None:
+    env = {
+        "AIOCA_BINANCE_API_KEY": sim_process["api_key"],
+        "AIOCA_BINANCE_API_SECRET": sim_process["api_secret"],
+    }
+    out = aioca(
+        "call", "binance", "CoinMAccountInformation", "--json",
+        "--url", f"coinm={sim_process['url']}", env=env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "assets" in json.loads(out.stdout)
+    assert sim_process["api_secret"] not in out.stdout + out.stderr
+
+
+def test_call_with_a_wrong_secret_exits_1_with_binances_error(
+    sim_process: dict[str, str],
+) -> None:
+    out = aioca(
+        "call", "binance", "CoinMAccountInformation", "--url", f"coinm={sim_process['url']}",
+        "--api-key", sim_process["api_key"], "--api-secret", "wrongSecret0123456789",
+    )  # fmt: skip
+    assert out.returncode == 1
+    assert "-1022" in out.stderr
+    assert "wrongSecret0123456789" not in out.stdout + out.stderr
+
+
+def test_sim_prints_demo_credentials(sim_process: dict[str, str]) -> None:
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", sim_process["url"])
+    assert re.fullmatch(r"[A-Za-z0-9]{16,}", sim_process["api_key"])
+    assert re.fullmatch(r"[A-Za-z0-9]{16,}", sim_process["api_secret"])
+
+
+def test_demo_runs_end_to_end_offline() -> None:
+    out = aioca("demo")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "embedded simulator at http://127.0.0.1:" in out.stdout
+    for step in ("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]"):
+        assert step in out.stdout
+    assert "GatherTask(2):" in out.stdout  # the task tree
+    ring = out.stdout.split("[2/5]")[1].split("[3/5]")[0]
+    assert len(re.findall(r"^ {6}(BTC|ETH)USD_PERP \d+\.\d+$", ring, re.M)) == 6  # 3 passes
+    assert "status CANCELED" in out.stdout
+    assert "Traceback" not in out.stderr
+
+
+def test_demo_in_chinese() -> None:
+    out = aioca("--lang", "zh", "demo", "binance", "--passes", "1")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "并发任务(2):" in out.stdout
+    assert "ping币安币本位服务器" in out.stdout
