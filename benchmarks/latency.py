@@ -20,7 +20,7 @@ aiohttp (one session, ``asyncio.gather``), interleaved with aioca's runs: the di
 what aioca adds over its transport.
 
     python benchmarks/latency.py [--requests 100] [--delay-ms 50] [--runs 20] [--warmup 2]
-                                 [--check]
+                                 [--loop asyncio|uvloop] [--check]
 
 The server alone, which ``ring_memory.py`` also uses (``--fail-every N`` makes every N-th
 request fail, in turn as HTTP 500, HTTP 400 and a connection closed without an answer)::
@@ -280,7 +280,7 @@ def report(args: argparse.Namespace, url: str, outcome: Outcome) -> bool:
     print(
         f"GatherTask of {n} CoinMFetchTicker requests, connection pool "
         f"{outcome.pool_size}; {args.runs} timed runs after one cold "
-        f"run and {args.warmup} warm-up runs"
+        f"run and {args.warmup} warm-up runs; {args.loop} event loop"
     )
     print()
     median = statistics.median(outcome.aioca_ms)
@@ -325,6 +325,12 @@ def main() -> None:
     parser.add_argument("--runs", type=positive_int, default=20, help="timed runs")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs after the cold one")
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
+    parser.add_argument(
+        "--loop",
+        choices=("asyncio", "uvloop"),
+        default="asyncio",
+        help="the client's event loop (the server's is always asyncio's)",
+    )
     parser.add_argument("--serve", action="store_true", help="run the server only")
     parser.add_argument(
         "--fail-every", type=int, default=0, help="with --serve: fail every N-th request"
@@ -337,8 +343,15 @@ def main() -> None:
         return
     if args.delay_ms == 0:
         parser.error("--delay-ms must be positive: it is the ideal the runs are measured by")
-    with delay_server(args.delay_ms) as url:
-        outcome = asyncio.run(measure(args, url))
+    loop_factory = None
+    if args.loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            parser.error("uvloop is not installed (pip install aioca[fast])")
+        loop_factory = uvloop.new_event_loop
+    with delay_server(args.delay_ms) as url, asyncio.Runner(loop_factory=loop_factory) as runner:
+        outcome = runner.run(measure(args, url))
     passed = report(args, url, outcome)
     if outcome.errors:
         print(f"INVALID: {len(outcome.errors)} requests failed, e.g.")
