@@ -186,7 +186,7 @@ def _api_options(
         for pair in urls:
             market, sep, url = pair.partition("=")
             if not sep:
-                _fail(f"--url takes NAME=URL (e.g. coinm=http://127.0.0.1:8080), got {pair!r}")
+                _fail(f"--url takes NAME=URL (e.g. rest=http://127.0.0.1:8080), got {pair!r}")
             options["urls"][market] = url
     return options
 
