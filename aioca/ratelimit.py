@@ -3,12 +3,12 @@
 A :class:`RateLimiter` holds one or more :class:`Window` budgets ("2400 weight per minute",
 "20 requests per 2 seconds"). Every request acquires its cost in each window before it is
 sent; when a budget is spent the request waits, first come first served, for the window to
-roll over. Windows are fixed and aligned to the clock, which is how exchanges such as
-Binance count (a minute window resets on the minute), so the full budget is usable without
-ever crossing the exchange's own count.
+roll over. Windows are fixed and aligned to the clock, which is how weight-counting
+exchanges count (a minute window resets on the minute), so the full budget is usable
+without ever crossing the exchange's own count.
 
 The exchange's own figures win: after every response the limiter reads the usage headers
-its windows name (``X-MBX-USED-WEIGHT-1M``...), so weight spent by other processes on the
+its windows name (a used-weight-per-minute header...), so weight spent by other processes on the
 same IP is respected. A 429 pauses everyone behind the limiter until ``Retry-After``; a 418
 (IP ban) makes every request fail at once with :class:`~aioca.errors.IPBannedError` until
 the ban ends, rather than hammer the exchange.
@@ -200,6 +200,8 @@ class RateLimiter:
         if self._waiters:
             return False
         now = self.clock()  # one reading for the check and the charge
+        if not self._counters and now >= self._paused_until and now >= self._banned_until:
+            return True  # no budget to count (a limiter that only holds 429s and 418s)
         if self._delay(costs, now) == 0:
             self._charge(costs, now)
             return True

@@ -62,7 +62,7 @@ def default_json_loads() -> Callable[[bytes], Any]:
 
 _BODY_EXCERPT = 200
 _DEFAULT_PAUSE = 1.0  # seconds to hold a host after a 429 that gave no Retry-After
-_DEFAULT_BAN = 120.0  # Binance's shortest ban, when a 418 does not say how long
+_DEFAULT_BAN = 120.0  # a 418 that does not say how long: the shortest ban exchanges give
 _RESPONSE_HOOKS = frozenset({"handle_response", "decode"})
 
 logger = logging.getLogger("aioca")
@@ -221,7 +221,7 @@ class RestApi(ABC):
     """
 
     exchange: ClassVar[str] = ""
-    """The exchange's name, as registered by its plugin (``"binance"``)."""
+    """The exchange's name, as registered by its plugin (``"example"``)."""
 
     _session: aiohttp.ClientSession | None
     _session_loop: asyncio.AbstractEventLoop | None
@@ -526,7 +526,8 @@ class RestApi(ABC):
             body.encode() if body is not None else None,
             request.headers,
             timeout,
-            lambda: request,
+            _itself,
+            (request,),
         )
         return Response(request, status, headers, content)
 
@@ -539,12 +540,15 @@ class RestApi(ABC):
         data: bytes | None,
         headers: Mapping[str, str],
         timeout: float | aiohttp.ClientTimeout | None,
-        describe: Callable[[], PreparedRequest],
+        describe: Callable[..., PreparedRequest],
+        describe_args: tuple[Any, ...],
     ) -> tuple[int, CIMultiDictProxy[str], bytes]:
         """Admission by ``limiter``, then the exchange on the wire: ``(status, headers,
         body)``. What :meth:`send` and the plugins' lean paths share, so both charge,
-        reconcile, log and map transport failures alike. ``describe`` gives the request as
-        a :class:`PreparedRequest`, built only when an error or a debug log names it."""
+        reconcile, log and map transport failures alike. ``describe(*describe_args)``
+        gives the request as a :class:`PreparedRequest`, built only when an error or a
+        debug log names it (a function and its arguments rather than a closure: nothing
+        is allocated for it on the way of a request that succeeds)."""
         try:
             if not limiter.try_acquire(costs):
                 await limiter.acquire(costs)
@@ -553,7 +557,7 @@ class RestApi(ABC):
                 exc.msg,
                 until=exc.until,
                 retry_after=exc.retry_after,
-                **self.error_context(describe()),
+                **self.error_context(describe(*describe_args)),
             ) from None
         reads_headers = limiter.reads_headers
         sent_at = limiter.clock() if reads_headers else 0.0
@@ -579,14 +583,14 @@ class RestApi(ABC):
                     raise errors.IncompleteResponseError(
                         f"HTTP {raw.status} with a body cut short ({type(exc).__name__})",
                         status=raw.status,
-                        **self.error_context(describe()),
+                        **self.error_context(describe(*describe_args)),
                     ) from None
                 raise
             raw.release()
             if reads_headers:
                 limiter.observe(raw.headers, sent_at=sent_at)
             if logger.isEnabledFor(logging.DEBUG):
-                request = describe()
+                request = describe(*describe_args)
                 # Never the query or the body: they hold signatures and keys.
                 logger.debug(
                     "%s %s -> HTTP %d, %d bytes (%s)",
@@ -599,17 +603,17 @@ class RestApi(ABC):
             return raw.status, raw.headers, content
         except TimeoutError:
             raise errors.RequestTimeoutError(
-                "the request timed out", **self.error_context(describe())
+                "the request timed out", **self.error_context(describe(*describe_args))
             ) from None
         except aiohttp.ClientConnectorError as exc:
             raise errors.ConnectError(
                 f"{type(exc).__name__}: {_without_query(str(exc))}",
-                **self.error_context(describe()),
+                **self.error_context(describe(*describe_args)),
             ) from None
         except aiohttp.ClientError as exc:
             raise errors.NetworkError(
                 f"{type(exc).__name__}: {_without_query(str(exc))}",
-                **self.error_context(describe()),
+                **self.error_context(describe(*describe_args)),
             ) from None
 
     def _lean_result(
@@ -617,19 +621,24 @@ class RestApi(ABC):
         status: int,
         headers: CIMultiDictProxy[str],
         content: bytes,
-        describe: Callable[[], PreparedRequest],
+        describe: Callable[..., PreparedRequest],
+        describe_args: tuple[Any, ...],
+        default_handling: bool | None = None,
     ) -> Any:
         """What :meth:`handle_response` makes of a response, for the lean paths: a 2xx
         answer is decoded at once when neither :meth:`handle_response` nor :meth:`decode`
         is overridden (the default handling, byte for byte); anything else, and every
         response of an API that overrides either hook (an exchange that reports errors in
-        HTTP 200 bodies), goes through the hooks with a full :class:`Response`."""
-        if status < 400 and self._default_handling():
+        HTTP 200 bodies), goes through the hooks with a full :class:`Response`.
+        ``default_handling`` is :meth:`_default_handling`, when the caller knows it."""
+        if default_handling is None:
+            default_handling = self._default_handling()
+        if status < 400 and default_handling:
             try:
                 return self.json_loads(content)
             except ValueError:
                 pass  # decode() below raises the InvalidResponseError, worded as always
-        return self.handle_response(Response(describe(), status, headers, content))
+        return self.handle_response(Response(describe(*describe_args), status, headers, content))
 
     def _default_handling(self) -> bool:
         cls = type(self)
@@ -642,6 +651,10 @@ class RestApi(ABC):
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<{type(self).__name__} exchange={self.exchange!r} session={state}>"
+
+
+def _itself(request: PreparedRequest) -> PreparedRequest:
+    return request
 
 
 def to_client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:

@@ -12,7 +12,8 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, ClassVar
 from urllib.parse import quote_plus, urlencode, urlsplit
 
@@ -108,7 +109,22 @@ _LEAN_HOOKS = (
 )
 """The hooks the lean path of :meth:`BinanceRestApi.send_call` stands in for: a subclass
 (or an instance) that overrides any of them gets the general path, which calls them."""
-_lean_classes: dict[type[Any], bool] = {}
+_INSTANCE_HOOKS = frozenset({*_LEAN_HOOKS, "handle_response", "decode"})
+_lean_classes: dict[type[Any], tuple[bool, bool]] = {}
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+
+def _describe(
+    api: BinanceRestApi,
+    call: EndpointCall,
+    base: str,
+    extra: Sequence[tuple[str, str]],
+    headers: Mapping[str, str],
+    costs: Mapping[str, int],
+) -> PreparedRequest:
+    """The request of a lean send, for the hooks and messages of an error (see
+    :meth:`RestApi._transport`): only built when one needs it."""
+    return call.prepared(base + call.endpoint.path, extra, headers, current_task(), costs)
 
 
 class EndpointCall:
@@ -166,7 +182,7 @@ class EndpointCall:
     def prepared(
         self,
         url: str,
-        extra: list[tuple[str, str]],
+        extra: Sequence[tuple[str, str]],
         headers: Mapping[str, str],
         task: BaseTask | None,
         costs: Mapping[str, int],
@@ -245,7 +261,7 @@ class BinanceRestApi(RestApi):
         self._hosts: dict[str, str] = {}
         self._costs_cache: dict[tuple[int, int], dict[str, int]] = {}
         self._retry_cache: tuple[RetryPolicy | None, dict[str, bool]] = (None, {})
-        self._targets: dict[str, URL] = {}
+        self._targets: dict[tuple[str, str, str], URL] = {}
         self._signer: Signer | None
         if private_key is not None:
             self._signer = load_private_key_signer(private_key, private_key_passphrase)
@@ -336,7 +352,8 @@ class BinanceRestApi(RestApi):
         path: :meth:`request`'s steps in the same order (the key header, the signer check
         and the clock sync first, one resync and resend after -1021) on the call's encoded
         text, without rebuilding the request for every send; else the general path."""
-        if not self._lean():
+        default_handling = self._lean()
+        if default_handling is None:
             cls = type(self)
             if cls.call_endpoint is not BinanceRestApi.call_endpoint or "call_endpoint" in vars(
                 self
@@ -344,45 +361,46 @@ class BinanceRestApi(RestApi):
                 return await self.call_endpoint(call.endpoint, call.params, weight=call.weight)
             return await self._send_call(call)
         endpoint = call.endpoint
-        url = self.urls[endpoint.market] + endpoint.path
+        base = self.urls[endpoint.market]
         headers = self._headers_for(call)
         if call.signed:
             self._require_signer()  # before the clock sync: fail without sending anything
             interval, synced = self.time_sync_interval, self._time_synced_at
             if interval is not None and (synced is None or time.monotonic() - synced >= interval):
-                await self._sync_time_if_due(url)
+                await self._sync_time_if_due(base + endpoint.path)
         costs = self._costs_of(call)
         # RestApi.request's loop, in this coroutine rather than one more: the same limiter,
         # transport, retry decisions and error hooks; every attempt signed afresh.
         method = call.method
-        may_retry = self._may_retry(method)
-        task = current_task()
-        limiter = self._limiter_for_url(url)
+        limiter = self._limiter_for_base(base)
         resent = False
         started = time.monotonic()
         attempt = 0
+        describe_args: tuple[Any, ...]
         while True:
             attempt += 1
-            extra: list[tuple[str, str]] = []
             if call.signed:
-                target, data = self._signed_target(call, url, extra)
+                extra: list[tuple[str, str]] = []
+                target, data = self._signed_target(call, base, extra)
+                describe_args = (self, call, base, extra, headers, costs)
             else:
-                target, data = self._target(url, call.text if not call.in_body else ""), call.body
-
-            def describe(extra: list[tuple[str, str]] = extra) -> PreparedRequest:
-                return call.prepared(url, extra, headers, task, costs)
-
+                target, data = self._target(base, call), call.body
+                describe_args = (self, call, base, (), headers, costs)
             try:
                 status, raw_headers, content = await self._transport(
-                    limiter, costs, method, target, data, headers, None, describe
+                    limiter, costs, method, target, data, headers, None, _describe, describe_args
                 )
-                result = self._lean_result(status, raw_headers, content, describe)
+                result = self._lean_result(
+                    status, raw_headers, content, _describe, describe_args, default_handling
+                )
                 break
             except errors.RateLimitError as exc:
                 self._hold_limiter(limiter, exc)
                 error: errors.AiocaError = exc
             except errors.AiocaError as exc:
                 error = exc
+            url = base + endpoint.path
+            may_retry = self._may_retry(method)
             delay = self._retry_delay(error, attempt, started, may_retry, method, url)
             if delay is not None:
                 await _rest._sleep(delay)  # looked up now: tests replace it
@@ -424,19 +442,26 @@ class BinanceRestApi(RestApi):
 
     # --- the lean path -------------------------------------------------------------------
 
-    def _lean(self) -> bool:
-        """Whether no hook the lean path stands in for is overridden, by the class or on
-        the instance: then it sends exactly what the general path would."""
+    def _lean(self) -> bool | None:
+        """``None`` when a hook the lean path stands in for is overridden, by the class or
+        on the instance (then the general path runs, calling it); else whether responses
+        get the default handling (see :meth:`RestApi._lean_result`)."""
         cls = type(self)
-        lean = _lean_classes.get(cls)
-        if lean is None:
-            lean = _lean_classes[cls] = all(
-                getattr(cls, name) is getattr(BinanceRestApi, name) for name in _LEAN_HOOKS
+        verdict = _lean_classes.get(cls)
+        if verdict is None:
+            lean = all(getattr(cls, name) is getattr(BinanceRestApi, name) for name in _LEAN_HOOKS)
+            default = (
+                cls.handle_response is RestApi.handle_response and cls.decode is RestApi.decode
             )
-        return lean and vars(self).keys().isdisjoint(_LEAN_HOOKS)
+            verdict = _lean_classes[cls] = (lean, default)
+        if not verdict[0]:
+            return None
+        if not vars(self).keys().isdisjoint(_INSTANCE_HOOKS):
+            return self._default_handling() if vars(self).keys().isdisjoint(_LEAN_HOOKS) else None
+        return verdict[1]
 
     def _signed_target(
-        self, call: EndpointCall, url: str, extra: list[tuple[str, str]]
+        self, call: EndpointCall, base: str, extra: list[tuple[str, str]]
     ) -> tuple[URL, bytes | None]:
         """Append ``recvWindow`` (unless given), ``timestamp`` and ``signature`` to the
         call's encoded parameters, as :meth:`sign_request` does; ``extra`` receives them."""
@@ -454,8 +479,8 @@ class BinanceRestApi(RestApi):
         # HMAC signatures are hex; Ed25519 and RSA ones are base64, whose +/= are escaped.
         wire = f"{signed}&signature={_quote(signature)}"
         if call.in_body:
-            return self._target(url, ""), wire.encode()
-        return URL(f"{url}?{wire}", encoded=True), None
+            return self._target(base, call), wire.encode()
+        return URL(f"{base}{call.endpoint.path}?{wire}", encoded=True), None
 
     def _costs_of(self, call: EndpointCall) -> dict[str, int]:
         """:meth:`costs` of a call, one dict per distinct charge (the limiter only reads it)."""
@@ -475,20 +500,25 @@ class BinanceRestApi(RestApi):
             verdict = verdicts[method] = policy.allows(method)
         return verdict
 
-    def _target(self, url: str, query: str) -> URL:
-        """The URL object of ``url`` with the encoded ``query``: built once and shared by
-        every unsigned request that sends the same (a ring polling one ticker)."""
-        key = f"{url}?{query}" if query else url
+    def _target(self, base: str, call: EndpointCall) -> URL:
+        """The URL object of an unsigned call (its query string included, unless it is a
+        POST or PUT): built once and shared by every call that sends the same (a ring
+        polling one ticker), keyed by strings whose hashes Python already keeps."""
+        key = (base, call.endpoint.path, call.text)
         target = self._targets.get(key)
         if target is None:
             if len(self._targets) >= _MAX_TARGETS:
                 self._targets.clear()  # many distinct queries: start over, never grow
-            target = self._targets[key] = URL(key, encoded=True)
+            url = base + call.endpoint.path
+            text = "" if call.in_body else call.text
+            target = self._targets[key] = URL(f"{url}?{text}" if text else url, encoded=True)
         return target
 
     def _headers_for(self, call: EndpointCall) -> dict[str, str]:
         """The headers of a call, shared by every request with the same key and body kind
         (aiohttp copies them, nothing changes them)."""
+        if not call.needs_key and not call.in_body:
+            return _NO_HEADERS  # type: ignore[return-value]  # read-only, never written
         key = self._require_key(call.kind) if call.needs_key else None
         cache_key = (key, call.in_body)
         headers = self._lean_headers.get(cache_key)
@@ -499,17 +529,17 @@ class BinanceRestApi(RestApi):
             self._lean_headers[cache_key] = headers
         return headers
 
-    def _limiter_for_url(self, url: str) -> RateLimiter:
-        """:meth:`rate_limiter_for` of a request to ``url``, without parsing the URL again
-        for every request."""
+    def _limiter_for_base(self, base: str) -> RateLimiter:
+        """:meth:`rate_limiter_for` of a request to the base URL ``base`` (the limiter is
+        per host), without parsing the URL again for every request."""
         if self.rate_limiter is not None:
             return self.rate_limiter
-        host = self._hosts.get(url)
+        host = self._hosts.get(base)
         if host is None:
-            host = self._hosts[url] = urlsplit(url).netloc
+            host = self._hosts[base] = urlsplit(base).netloc
         limiter = self._limiters.get(host)
         if limiter is None:
-            limiter = self.rate_limiter_for(PreparedRequest("GET", url))
+            limiter = self.rate_limiter_for(PreparedRequest("GET", base + "/"))
         return limiter
 
     # --- rate limits -----------------------------------------------------------------------
