@@ -806,3 +806,48 @@ def test_try_acquire_charges_only_what_fits_now() -> None:
 def test_reads_headers_only_when_a_window_names_one() -> None:
     assert not RateLimiter([Window("W", 10, 60)]).reads_headers
     assert RateLimiter([Window("W", 10, 60, header="X-Used")]).reads_headers
+
+
+# --- the admission fast path -----------------------------------------------------------------
+
+
+async def test_a_limiter_without_windows_admits_at_once_but_honours_a_pause(
+    clock: FakeClock,
+) -> None:
+    lim = RateLimiter([], clock=clock, safety=0)
+    assert lim.try_acquire({"W": 1_000_000})  # nothing counts this unit
+    lim.pause(3.0)
+    assert not lim.try_acquire({"W": 1})
+    await clock.advance(3.0)
+    assert lim.try_acquire({"W": 1})
+
+
+async def test_a_limiter_without_windows_still_refuses_during_a_ban(clock: FakeClock) -> None:
+    lim = RateLimiter([], clock=clock, safety=0)
+    lim.ban(clock() + 60, "banned until later")
+    with pytest.raises(IPBannedError, match="banned until later"):
+        lim.try_acquire({})
+    await clock.advance(60.0)
+    assert lim.try_acquire({})
+
+
+async def test_try_acquire_reads_the_clock_once(clock: FakeClock) -> None:
+    readings: list[float] = []
+
+    def counting_clock() -> float:
+        readings.append(clock())
+        return readings[-1]
+
+    lim = RateLimiter([W], clock=counting_clock, safety=0)
+    assert lim.try_acquire({"W": 3})
+    assert len(readings) == 1
+    assert used(lim) == {"W": 3}
+
+
+def test_reads_headers_follows_the_windows() -> None:
+    lim = RateLimiter([Window("A", 5, 1)])
+    assert not lim.reads_headers
+    lim.set_windows([Window("A", 5, 1), Window("B", 5, 1, header="X-USED-B")])
+    assert lim.reads_headers
+    lim.set_windows([])
+    assert not lim.reads_headers

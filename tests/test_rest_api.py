@@ -29,6 +29,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aioresponses import aioresponses
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 import aioca
@@ -1131,3 +1132,97 @@ async def test_invalid_per_request_timeout_is_rejected(
 
     with pytest.raises(ValueError, match="timeout must be a positive number"):
         await api.request("GET", ORDER_URL, timeout=timeout)
+
+
+# --- encoding once: PreparedRequest's memo -------------------------------------------------
+
+
+def test_query_string_after_an_appended_signature_is_the_full_encoding() -> None:
+    request = PreparedRequest("GET", ORDER_URL, query=[("symbol", "BTC USDT"), ("q", "a&b")])
+    assert request.query_string() == "symbol=BTC+USDT&q=a%26b"
+    request.query.append(("signature", "x/y+z"))
+    assert request.query_string() == "symbol=BTC+USDT&q=a%26b&signature=x%2Fy%2Bz"
+    assert request.full_url() == f"{ORDER_URL}?symbol=BTC+USDT&q=a%26b&signature=x%2Fy%2Bz"
+
+
+def test_query_string_notices_a_pair_replaced_or_removed() -> None:
+    request = PreparedRequest("GET", ORDER_URL, query=[("a", "1"), ("b", "2")])
+    assert request.query_string() == "a=1&b=2"
+    request.query[0] = ("a", "9")
+    assert request.query_string() == "a=9&b=2"
+    request.query.pop()
+    assert request.query_string() == "a=9"
+    request.query.clear()
+    assert request.query_string() == ""
+    assert request.full_url() == ORDER_URL
+
+
+def test_body_memo_follows_the_form() -> None:
+    request = PreparedRequest("POST", ORDER_URL, form=[("side", "BUY")])
+    assert request.body() == "side=BUY"
+    request.form = [("side", "SELL"), ("x", "é")]
+    assert request.body() == "side=SELL&x=%C3%A9"
+    assert request.form is not None
+    request.form.append(("signature", "ab"))
+    assert request.body() == "side=SELL&x=%C3%A9&signature=ab"
+
+
+def test_memo_is_invisible_in_repr_and_equality() -> None:
+    one = PreparedRequest("GET", ORDER_URL, query=[("a", "1")])
+    two = PreparedRequest("GET", ORDER_URL, query=[("a", "1")])
+    one.query_string()
+    assert one == two
+    assert "memo" not in repr(one)
+
+
+# --- the lean result path honours the response hooks ------------------------------------------
+
+
+class EnvelopeApi(FakeExchangeApi):
+    """An exchange that reports errors inside HTTP 200 bodies, as OKX does."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.handled: list[int] = []
+
+    def handle_response(self, response: aioca.Response) -> Any:
+        self.handled.append(response.status)
+        payload = self.decode(response)
+        if payload.get("code") != "0":
+            raise errors.ExchangeError(str(payload.get("msg")), code=payload.get("code"))
+        return payload["data"]
+
+
+async def test_an_overridden_handle_response_sees_every_2xx_answer(
+    aioca_mock: aioresponses,
+) -> None:
+    async with EnvelopeApi() as api:
+        aioca_mock.get(ORDER_URL, payload={"code": "0", "data": [1]})
+        aioca_mock.get(ORDER_URL, payload={"code": "51000", "msg": "bad", "data": []})
+        assert await api.request("GET", ORDER_URL) == [1]
+        with pytest.raises(errors.ExchangeError, match="bad"):
+            await api.request("GET", ORDER_URL)
+        assert api.handled == [200, 200]
+
+
+def test_default_handling_is_only_assumed_without_overrides() -> None:
+    plain, envelope = FakeExchangeApi(), EnvelopeApi()
+    assert plain._default_handling() is True
+    assert envelope._default_handling() is False
+    plain.decode = lambda response: None  # type: ignore[method-assign]
+    assert plain._default_handling() is False
+
+
+async def test_lean_result_decodes_a_2xx_body_and_raises_on_junk() -> None:
+    api = FakeExchangeApi()
+    request = PreparedRequest("GET", ORDER_URL)
+    headers = CIMultiDictProxy(CIMultiDict[str]())
+
+    def describe(req: PreparedRequest) -> PreparedRequest:
+        return req
+
+    assert api._lean_result(200, headers, b'{"a": 1}', describe, (request,)) == {"a": 1}
+    with pytest.raises(errors.InvalidResponseError, match="not JSON"):
+        api._lean_result(200, headers, b"<html>", describe, (request,))
+    with pytest.raises(errors.BadRequestError):
+        api._lean_result(400, headers, b'{"msg": "no"}', describe, (request,))

@@ -625,3 +625,177 @@ def test_name_is_filled_in_english_and_chinese(task_cls: type[BinanceTask], vari
                 assert str(params[field]) in name, (language, field, name)
     assert names["en"] != names["zh"]
     assert re.search(r"[\u4e00-\u9fff]", names["zh"]), names["zh"]
+
+
+# --- 7. the lean path sends what the general path sends ------------------------------------
+
+FIXED_MS = 1_700_000_123_456
+
+
+class FixedClockApi(BinanceRestApi):
+    """A fixed timestamp, so that two requests of the same task are byte for byte equal.
+    Overriding timestamp_ms leaves the lean path on: it calls it like sign_request does."""
+
+    def timestamp_ms(self) -> int:
+        return FIXED_MS
+
+
+class GeneralPathApi(FixedClockApi):
+    """Overrides a hook the lean path stands in for: every request takes request()."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.signed_requests = 0
+
+    def sign_request(self, request: aioca.PreparedRequest) -> None:
+        self.signed_requests += 1
+        super().sign_request(request)
+
+
+async def _send_with(
+    api_class: type[BinanceRestApi], task_cls: type[BinanceTask], params: dict[str, Any], url: str
+) -> BinanceRestApi:
+    async with api_class(KEY, SECRET, urls={"coinm": url}, time_sync_interval=None) as api:
+        task = task_cls(api=api, **params)
+        await task.run()
+        assert task.result == {"ok": True}
+        return api
+
+
+@by_variant
+@by_task
+async def test_lean_and_general_paths_send_the_same_bytes(
+    task_cls: type[BinanceTask],
+    variant: str,
+    server: tuple[list[Received], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen, base_url = server
+    # Order-creating tasks add a fresh client order id per run: the same one both times.
+    monkeypatch.setattr("aioca_binance.task.new_client_order_id", lambda: "aioca-fixed-id")
+    params = params_for(task_cls, variant)
+    lean = await _send_with(FixedClockApi, task_cls, params, base_url)
+    general = await _send_with(GeneralPathApi, task_cls, params, base_url)
+    assert lean._lean() is not None
+    assert general._lean() is None
+    assert isinstance(general, GeneralPathApi)
+    assert general.signed_requests == (1 if is_signed(task_cls) else 0)
+    assert len(seen) == 2
+    first, second = seen
+    assert (first.method, first.path, first.query, first.body) == (
+        second.method,
+        second.path,
+        second.query,
+        second.body,
+    )
+    for name in ("X-MBX-APIKEY", "Content-Type"):
+        assert first.headers.get(name) == second.headers.get(name), name
+
+
+async def test_a_hook_patched_on_the_instance_turns_the_lean_path_off(
+    server: tuple[list[Received], str],
+) -> None:
+    seen, base_url = server
+    signed: list[str] = []
+    async with FixedClockApi(KEY, SECRET, urls={"coinm": base_url}) as api:
+        api._time_synced_at = time.monotonic()  # no clock sync request in this test
+        original = api.sign_request
+
+        def recording(request: aioca.PreparedRequest) -> None:
+            original(request)
+            signed.append(request.query_string())
+
+        api.sign_request = recording  # type: ignore[method-assign]
+        task = CATALOG["CoinMAccountInformation"](api=api)
+        await task.run()
+    assert len(seen) == 1
+    assert signed == [seen[0].query]
+
+
+async def test_an_overridden_handle_response_sees_every_answer_of_the_lean_path(
+    server: tuple[list[Received], str],
+) -> None:
+    seen, base_url = server
+
+    class EnvelopeApi(BinanceRestApi):
+        def handle_response(self, response: aioca.Response) -> Any:
+            return {"status": response.status, "body": self.decode(response)}
+
+    async with EnvelopeApi(KEY, SECRET, urls={"coinm": base_url}) as api:
+        task = CATALOG["CoinMFetchTicker"](api=api, symbol="BTCUSD_PERP")
+        assert await task.run() == {"status": 200, "body": {"ok": True}}
+        assert api._lean() is False  # lean, without the default handling
+    assert len(seen) == 1
+
+
+async def test_a_task_run_again_sends_the_same_encoded_request(
+    server: tuple[list[Received], str],
+) -> None:
+    seen, base_url = server
+    async with BinanceRestApi(KEY, SECRET, urls={"coinm": base_url}) as api:
+        task = CATALOG["CoinMFetchKline"](api=api, symbol="BTCUSD_PERP", interval="1m", limit=5)
+        for _ in range(3):
+            await task.run()
+    assert [request.query for request in seen] == ["symbol=BTCUSD_PERP&interval=1m&limit=5"] * 3
+
+
+# --- 8. the catalog is lazy ---------------------------------------------------------------
+
+TASK_MODULES = [f"aioca_binance.coinm.{name}" for name in ("account", "market", "statistics")]
+
+
+def _in_fresh_interpreter(code: str) -> dict[str, Any]:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def test_finding_the_exchange_imports_no_task_module() -> None:
+    found = _in_fresh_interpreter(
+        "import json, sys, aioca\n"
+        "api = aioca.exchange('binance')\n"
+        "names = list(aioca.catalog('binance'))\n"
+        f"print(json.dumps({{'loaded': [m for m in {TASK_MODULES!r} if m in sys.modules],"
+        " 'names': len(names), 'api': type(api).__name__}))"
+    )
+    assert found == {"loaded": [], "names": 69, "api": "BinanceRestApi"}
+
+
+def test_a_class_is_imported_with_its_module_on_first_access() -> None:
+    found = _in_fresh_interpreter(
+        "import json, sys\n"
+        "from aioca_binance.coinm import CATALOG\n"
+        "before = [m for m in sys.modules if m.startswith('aioca_binance.coinm.')]\n"
+        "ping = CATALOG['CoinMPing']\n"
+        "from aioca_binance.coinm import CoinMPing\n"
+        "after = sorted(m for m in sys.modules if m.startswith('aioca_binance.coinm.'))\n"
+        "print(json.dumps({'before': before, 'after': after, 'same': ping is CoinMPing,"
+        " 'where': ping.__module__}))"
+    )
+    assert found["before"] == []
+    assert found["same"] is True
+    assert found["where"] == "aioca_binance.coinm.market"
+    assert "aioca_binance.coinm.market" in found["after"]
+    assert "aioca_binance.coinm.account" not in found["after"]
+
+
+def test_the_lazy_catalog_behaves_like_a_read_only_mapping() -> None:
+    import aioca_binance.coinm as coinm
+
+    assert len(CATALOG) == 69
+    assert "CoinMPing" in CATALOG
+    assert "CoinMEvil" not in CATALOG
+    assert 42 not in CATALOG
+    with pytest.raises(KeyError):
+        CATALOG["CoinMEvil"]
+    with pytest.raises(AttributeError, match="CoinMEvil"):
+        coinm.CoinMEvil  # noqa: B018
+    assert CATALOG.get("CoinMEvil") is None
+    assert dict(CATALOG.items())["CoinMPing"] is coinm.CoinMPing
+    assert set(CATALOG) <= set(dir(coinm))
+    assert "69" in repr(CATALOG)
