@@ -146,10 +146,16 @@ class _Account:
 class Engine:
     """The account, its orders, positions, fills and history."""
 
-    def __init__(self, market: Market, instruments: dict[str, Instrument]) -> None:
+    def __init__(
+        self, market: Market, instruments: dict[str, Instrument], funded_ms: int = 0
+    ) -> None:
         self.market = market
         self.instruments = instruments
         self.account = _Account()
+        # The demo wallet was funded when the venue opened: Binance reports a held asset
+        # with the time its balance last changed, and updateTime 0 only for assets never
+        # funded (clients such as ccxt skip those rows as placeholders).
+        self.account.update_time = dict.fromkeys(self.account.balances, funded_ms)
         self.orders: dict[int, Order] = {}
         self.positions: dict[tuple[str, str], Position] = {}
         self.user_trades: list[dict[str, Any]] = []

@@ -127,7 +127,10 @@ class Instrument:
                     "multiplierDecimal": "4",
                 },
             ],
-            "OrderType": [
+            # The live API's key: the documentation's example writes "OrderType" (a typo
+            # the official Java connector once copied and had to fix), and ccxt reads
+            # "orderTypes" to decide which order types a market accepts.
+            "orderTypes": [
                 "LIMIT",
                 "MARKET",
                 "STOP",

@@ -97,10 +97,11 @@ class BinanceSimulator:
             ban_after=ban_after,
             ban_seconds=ban_seconds,
         )
-        instruments = build_instruments(seed, self.now_ms())
+        opened = self.now_ms()
+        instruments = build_instruments(seed, opened)
         self.market = Market(seed, instruments)
         """The market data (read-only use: tests compare it with the answers)."""
-        self.engine = Engine(self.market, instruments)
+        self.engine = Engine(self.market, instruments, funded_ms=opened)
         """The paper account (inspect it in tests; change it through requests)."""
         self._venue = Venue(self.market, self.engine, instruments, self.limits)
         self._routes = build_routes()
