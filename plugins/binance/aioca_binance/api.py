@@ -115,15 +115,22 @@ _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 def _describe(
-    api: BinanceRestApi,
     call: EndpointCall,
     base: str,
-    extra: Sequence[tuple[str, str]],
+    signing: tuple[str | None, str, str] | None,
     headers: Mapping[str, str],
     costs: Mapping[str, int],
 ) -> PreparedRequest:
     """The request of a lean send, for the hooks and messages of an error (see
-    :meth:`RestApi._transport`): only built when one needs it."""
+    :meth:`RestApi._transport`): only built when one needs it. ``signing`` is what a
+    signed request added: ``recvWindow`` (``None`` when given), ``timestamp``,
+    ``signature``."""
+    extra: list[tuple[str, str]] = []
+    if signing is not None:
+        recv_window, timestamp, signature = signing
+        if recv_window is not None:
+            extra.append(("recvWindow", recv_window))
+        extra += [("timestamp", timestamp), ("signature", signature)]
     return call.prepared(base + call.endpoint.path, extra, headers, current_task(), costs)
 
 
@@ -141,9 +148,12 @@ class EndpointCall:
 
     __slots__ = (
         "body",
+        "charge",
         "endpoint",
         "exchange_info",
+        "header_kind",
         "in_body",
+        "key",
         "kind",
         "method",
         "needs_key",
@@ -178,6 +188,10 @@ class EndpointCall:
         self.recv_window_given = any(name == "recvWindow" for name, _ in self.pairs)
         self.body = self.text.encode() if self.in_body else None
         """The body sent when unsigned (a POST or PUT), else ``None``."""
+        # Keys of the API's shared caches, built once so that a request builds none.
+        self.charge = (self.weight, endpoint.orders)
+        self.key = (endpoint.path, self.text)
+        self.header_kind = 2 * self.needs_key + self.in_body
 
     def prepared(
         self,
@@ -257,11 +271,11 @@ class BinanceRestApi(RestApi):
         self._time_synced_at: float | None = None
         self._sync_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._windows: list[Window] = list(DEFAULT_WINDOWS)
-        self._lean_headers: dict[tuple[str | None, bool], dict[str, str]] = {}
+        self._lean_headers: tuple[str | None, dict[int, dict[str, str]]] = (api_key, {})
         self._hosts: dict[str, str] = {}
         self._costs_cache: dict[tuple[int, int], dict[str, int]] = {}
         self._retry_cache: tuple[RetryPolicy | None, dict[str, bool]] = (None, {})
-        self._targets: dict[tuple[str, str, str], URL] = {}
+        self._targets: dict[str, dict[tuple[str, str], URL]] = {}
         self._signer: Signer | None
         if private_key is not None:
             self._signer = load_private_key_signer(private_key, private_key_passphrase)
@@ -380,12 +394,11 @@ class BinanceRestApi(RestApi):
         while True:
             attempt += 1
             if call.signed:
-                extra: list[tuple[str, str]] = []
-                target, data = self._signed_target(call, base, extra)
-                describe_args = (self, call, base, extra, headers, costs)
+                target, data, signing = self._signed_target(call, base)
+                describe_args = (call, base, signing, headers, costs)
             else:
                 target, data = self._target(base, call), call.body
-                describe_args = (self, call, base, (), headers, costs)
+                describe_args = (call, base, None, headers, costs)
             try:
                 status, raw_headers, content = await self._transport(
                     limiter, costs, method, target, data, headers, None, _describe, describe_args
@@ -461,33 +474,33 @@ class BinanceRestApi(RestApi):
         return verdict[1]
 
     def _signed_target(
-        self, call: EndpointCall, base: str, extra: list[tuple[str, str]]
-    ) -> tuple[URL, bytes | None]:
+        self, call: EndpointCall, base: str
+    ) -> tuple[URL, bytes | None, tuple[str | None, str, str]]:
         """Append ``recvWindow`` (unless given), ``timestamp`` and ``signature`` to the
-        call's encoded parameters, as :meth:`sign_request` does; ``extra`` receives them."""
+        call's encoded parameters, as :meth:`sign_request` does: the URL and body to send,
+        and the values added (for :func:`_describe`)."""
         signer = self._require_signer()
         timestamp = str(self.timestamp_ms())
         added = f"timestamp={_quote(timestamp)}"
+        recv_window = None
         if not call.recv_window_given:
             recv_window = str(self.recv_window)
-            extra.append(("recvWindow", recv_window))
             added = f"recvWindow={_quote(recv_window)}&{added}"
-        extra.append(("timestamp", timestamp))
         signed = f"{call.text}&{added}" if call.text else added
         signature = signer.sign(signed)
-        extra.append(("signature", signature))
         # HMAC signatures are hex; Ed25519 and RSA ones are base64, whose +/= are escaped.
         wire = f"{signed}&signature={_quote(signature)}"
+        signing = (recv_window, timestamp, signature)
         if call.in_body:
-            return self._target(base, call), wire.encode()
-        return URL(f"{base}{call.endpoint.path}?{wire}", encoded=True), None
+            return self._target(base, call), wire.encode(), signing
+        return URL(f"{base}{call.endpoint.path}?{wire}", encoded=True), None, signing
 
     def _costs_of(self, call: EndpointCall) -> dict[str, int]:
         """:meth:`costs` of a call, one dict per distinct charge (the limiter only reads it)."""
-        charge = (call.weight, call.endpoint.orders)
-        costs = self._costs_cache.get(charge)
+        costs = self._costs_cache.get(call.charge)
         if costs is None:
-            costs = self._costs_cache[charge] = self.costs(weight=charge[0], orders=charge[1])
+            weight, orders = call.charge
+            costs = self._costs_cache[call.charge] = self.costs(weight=weight, orders=orders)
         return costs
 
     def _may_retry(self, method: str) -> bool:
@@ -504,14 +517,16 @@ class BinanceRestApi(RestApi):
         """The URL object of an unsigned call (its query string included, unless it is a
         POST or PUT): built once and shared by every call that sends the same (a ring
         polling one ticker), keyed by strings whose hashes Python already keeps."""
-        key = (base, call.endpoint.path, call.text)
-        target = self._targets.get(key)
+        targets = self._targets.get(base)
+        if targets is None:
+            targets = self._targets[base] = {}
+        target = targets.get(call.key)
         if target is None:
-            if len(self._targets) >= _MAX_TARGETS:
-                self._targets.clear()  # many distinct queries: start over, never grow
+            if len(targets) >= _MAX_TARGETS:
+                targets.clear()  # many distinct queries: start over, never grow
             url = base + call.endpoint.path
             text = "" if call.in_body else call.text
-            target = self._targets[key] = URL(f"{url}?{text}" if text else url, encoded=True)
+            target = targets[call.key] = URL(f"{url}?{text}" if text else url, encoded=True)
         return target
 
     def _headers_for(self, call: EndpointCall) -> dict[str, str]:
@@ -520,13 +535,15 @@ class BinanceRestApi(RestApi):
         if not call.needs_key and not call.in_body:
             return _NO_HEADERS  # type: ignore[return-value]  # read-only, never written
         key = self._require_key(call.kind) if call.needs_key else None
-        cache_key = (key, call.in_body)
-        headers = self._lean_headers.get(cache_key)
+        cached_key, by_kind = self._lean_headers
+        if cached_key != self.api_key:  # a new key: start over
+            cached_key, by_kind = self._lean_headers = (self.api_key, {})
+        headers = by_kind.get(call.header_kind)
         if headers is None:
             headers = {"X-MBX-APIKEY": key} if key is not None else {}
             if call.in_body:
                 headers.update(_FORM_HEADERS)
-            self._lean_headers[cache_key] = headers
+            by_kind[call.header_kind] = headers
         return headers
 
     def _limiter_for_base(self, base: str) -> RateLimiter:
