@@ -33,6 +33,9 @@ The rows, each sending the same N requests with C of them in flight:
   ``asyncio.gather`` of all N on a pool of C). The shape alone changes the CPU per request
   (a batch's sends and answers share event-loop iterations), so each aioca row is compared
   with raw aiohttp in its own shape: that difference is aioca's overhead.
+* ``raw aiohttp json`` (with ``--decoder orjson`` only): raw aiohttp decoding with
+  ``json.loads`` while the other rows use orjson, interleaved with them: the parsing goal
+  is aioca with orjson above it for klines.
 * ``python-binance`` (``AsyncClient``, ``futures_coin_*``) and ``ccxt implicit``
   (``binancecoinm``, ``dapiPublicGet...`` / ``dapiPrivateGetAccount``, rate limiting off),
   driven like raw aiohttp, when installed (``pip install aioca[bench]``).
@@ -120,6 +123,7 @@ PATHS = {
 RAW = "raw aiohttp"
 RAW_BATCHES = "raw aiohttp batches"
 RAW_GATHER = "raw aiohttp gather"
+RAW_JSON = "raw aiohttp json"
 OPERATOR = "aioca operator"
 GATHER = "aioca GatherTask"
 AIOCA_ROWS = (OPERATOR, GATHER)
@@ -319,6 +323,17 @@ class RawBatches(RawAiohttp):
 
     def measures(self, c: int) -> bool:
         return c > 1  # batches of one are raw aiohttp's own sequential run
+
+
+class RawStdlibJson(RawAiohttp):
+    """Raw aiohttp decoding with the standard library's ``json.loads``, run beside the other
+    rows when they decode with orjson: the parsing goal compares aioca with orjson to it."""
+
+    name = RAW_JSON
+    baseline: ClassVar[str | None] = None
+
+    def __init__(self, options: Options) -> None:
+        super().__init__(Options(keep_results=options.keep_results, loads=json.loads))
 
 
 class RawGather(RawAiohttp):
@@ -667,7 +682,8 @@ async def open_clients(
 async def benchmark(
     args: argparse.Namespace, url: str, options: Options
 ) -> tuple[list[Row], list[str], dict[str, float]]:
-    clients, notes = await open_clients(url, options, ROWS, peers=args.peers)
+    kinds = ROWS + ((RawStdlibJson,) if args.decoder == "orjson" else ())
+    clients, notes = await open_clients(url, options, kinds, peers=args.peers)
     try:
         # Warm-up: connections, code paths, aioca's clock sync; a peer failing here is dropped.
         for scenario in args.scenarios:
@@ -775,10 +791,22 @@ def goals(rows: list[Row], scenarios: Sequence[str]) -> list[Goal]:
                     text += f"; {row.rate / workers.rate:.2f}x {RAW} workers"
                 text += ")"
                 result.append(Goal(text, client, scenario, ratio, ratio >= GOAL_RATE))
+    if "klines" in scenarios and any(r.client == RAW_JSON for r in rows):
+        for c in sorted({r.concurrency for r in rows}):
+            base = find(rows, "klines", c, RAW_JSON)
+            row = find(rows, "klines", c, OPERATOR)
+            if base is None or row is None:
+                continue
+            ratio = row.rate / base.rate
+            text = (
+                f"{OPERATOR} req/s at c={c}, klines, orjson: above {RAW_JSON} (json.loads): "
+                f"{ratio:.2f}x ({row.rate:.0f} vs {base.rate:.0f})"
+            )
+            result.append(Goal(text, OPERATOR, "klines", ratio, ratio > 1.0))
     return result
 
 
-SHORT = {RAW: "raw", RAW_BATCHES: "batches", RAW_GATHER: "gather"}
+SHORT = {RAW: "raw", RAW_BATCHES: "batches", RAW_GATHER: "gather", RAW_JSON: "raw json"}
 HEADER = (
     f"{'scenario':<9}{'c':>4}  {'client':<21}{'req/s':>7}{'cpu us':>8}{'gc us':>7}"
     f"{'p50 ms':>8}{'p99 ms':>8}{'server':>7}  {'vs':<8}{'x req/s':>7}{'+cpu us':>8}"
