@@ -79,6 +79,16 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
             r"^(PASS|FAIL) no HTTP 429: \d+$",
         ],
     ),
+    "sync_uvloop.py": (
+        ["--rounds", "1", "--batches", "2", "--concurrency", "5"],
+        [
+            r"^op\.run\(\) of 2 GatherTasks of 5 tasks \(10 requests\) per run; ",
+            r"^scenario\s+loop\s+req/s\s+cpu us\s+gain$",
+            r"^ticker\s+asyncio\s+\d+\s+\d+\.\d$",
+            r"^ticker\s+uvloop\s+\d+\s+\d+\.\d\s+\d+\.\d\dx$",
+            r"^account\s+uvloop\s+\d+\s+\d+\.\d\s+\d+\.\d\dx$",
+        ],
+    ),
     "throughput.py": (
         ["--requests", "60", "--requests-c1", "10", "--rounds", "1"],
         [
