@@ -48,6 +48,13 @@ def _info(name: str) -> ExchangeInfo:
         _fail(str(exc))
 
 
+def _task_class(info: ExchangeInfo, name: str) -> type[Task]:
+    try:
+        return info.tasks[name]
+    except errors.PluginError as exc:  # a lazy catalog's class failed its check
+        _fail(str(exc), _FAILURE)
+
+
 # --- tables ---------------------------------------------------------------------------------
 
 
@@ -128,10 +135,10 @@ def exchanges() -> None:
 )
 def tasks(exchange: str, pattern: str | None) -> None:
     """List EXCHANGE's task catalog: name, method, path, security and weight."""
-    catalog = _info(exchange).tasks
+    info = _info(exchange)
     rows = []
-    for name in sorted(catalog):
-        about = catalog[name].describe()
+    for name in sorted(info.tasks):
+        about = _task_class(info, name).describe()
         row = [name, about.get("method", ""), about.get("path", ""), about.get("security", "")]
         row.append(about.get("cost", ""))
         if pattern is None or any(pattern.lower() in text.lower() for text in row[:3]):
@@ -147,7 +154,7 @@ def _parse_params(pairs: Sequence[str]) -> dict[str, Any]:
         name, sep, value = pair.partition("=")
         if not sep or not name:
             _fail(f"parameters are NAME=VALUE, got {pair!r}")
-        if value[:1] in "[{":
+        if value and value[0] in "[{":
             try:
                 params[name] = json.loads(value)
                 continue
@@ -173,13 +180,14 @@ def _parse_options(pairs: Sequence[str]) -> dict[str, Any]:
 def _api_options(
     info: ExchangeInfo, given: Mapping[str, str | None], urls: Sequence[str], extra: dict[str, Any]
 ) -> dict[str, Any]:
+    # Only credentials the constructor names: a class taking **options would pass an
+    # unknown one on to RestApi, which refuses it.
     accepted = inspect.signature(info.api_class).parameters
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
     options = dict(extra)
     prefix = f"AIOCA_{info.name.upper().replace('-', '_').replace('.', '_')}_"
     for name in _CREDENTIALS:
         value = given.get(name) or os.environ.get(prefix + name.upper())
-        if value and (name in accepted or takes_any):
+        if value and name in accepted:
             options[name] = value
     if urls:
         options["urls"] = {}
@@ -233,7 +241,7 @@ def call(
     except (TypeError, ValueError) as exc:
         _fail(f"cannot build the {exchange} API: {exc}")
     try:
-        task = info.tasks[task_name](api=api, **_parse_params(params))
+        task = _task_class(info, task_name)(api=api, **_parse_params(params))
     except errors.InvalidParameterError as exc:
         _fail(str(exc))
     try:

@@ -177,7 +177,9 @@ class PluginHost:
         reported with a :class:`PluginWarning`; the others still add theirs."""
         self._loaded()
         for source in self._registered:
-            others = [other.plugin for other in self._registered if other is not source]
+            others = [
+                plugin for plugin in self._manager.get_plugins() if plugin is not source.plugin
+            ]
             call = self._manager.subset_hook_caller("register_commands", remove_plugins=others)
             try:
                 call(register=register)
@@ -214,7 +216,7 @@ class PluginHost:
         except pluggy.PluginValidationError as exc:
             warnings.warn(f"aioca plugin {exc.plugin!r}: {exc}", PluginWarning, stacklevel=4)
 
-        self._manager, self._registered = manager, registered
+        self._manager, self._registered = manager, list(registered)
         found: dict[str, ExchangeInfo] = {}
         for source in registered:
             others = [other.plugin for other in registered if other is not source]
@@ -232,6 +234,7 @@ class PluginHost:
                     PluginWarning,
                     stacklevel=4,
                 )
+                self._registered.remove(source)  # skipped: its commands too
                 continue
             for info in registrar.found.values():
                 if info.name in found:

@@ -167,6 +167,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from aioca import PreparedRequest, RestApi, Window
+from aioca.errors import AuthenticationError
 
 __all__ = ["BASE_URL", "${Title}RestApi"]
 
@@ -197,7 +198,9 @@ class ${Title}RestApi(RestApi):
         """Sign exactly what is sent: here a hex HMAC-SHA256 of the query string and the
         body, in a header (replace with the exchange's rule)."""
         if self.api_key is None or self._secret is None:
-            raise ValueError("signed requests need api_key and api_secret")
+            raise AuthenticationError(
+                "signed requests need api_key and api_secret", **self.error_context(request)
+            )
         payload = request.query_string() + (request.body() or "")
         signature = hmac.new(self._secret, payload.encode(), hashlib.sha256).hexdigest()
         request.headers["X-API-KEY"] = self.api_key
@@ -310,7 +313,7 @@ import pytest
 from aioresponses import aioresponses
 
 import aioca
-from aioca.errors import InvalidParameterError
+from aioca.errors import AuthenticationError, InvalidParameterError
 from $module import ${Title}RestApi, ${Title}ServerTime
 
 URL = "http://127.0.0.1:8080"
@@ -345,6 +348,15 @@ async def test_signed_requests_carry_the_hmac_of_what_is_sent(aioca_mock: aiores
 def test_unknown_parameter_is_refused_before_sending() -> None:
     with pytest.raises(InvalidParameterError, match="bogus"):
         ${Title}ServerTime(bogus=1)
+
+
+async def test_a_signed_request_without_keys_fails_before_sending(
+    aioca_mock: aioresponses,
+) -> None:
+    async with ${Title}RestApi(urls={"rest": URL}) as api:
+        with pytest.raises(AuthenticationError):
+            await api.request("GET", f"{URL}/api/v1/private", signed=True)
+    assert not aioca_mock.requests
 
 
 def test_the_secret_is_not_in_the_repr() -> None:

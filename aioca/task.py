@@ -9,10 +9,11 @@ task back to the caller with its latest outcome attached.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from .errors import MissingApiError
 
@@ -139,8 +140,25 @@ class _DefaultApis:
         self.by_exchange.clear()
         self.latest = None
 
+    def snapshot(self) -> tuple[dict[str, RestApi], RestApi | None]:
+        return dict(self.by_exchange), self.latest
+
+    def restore(self, saved: tuple[dict[str, RestApi], RestApi | None]) -> None:
+        self.by_exchange = dict(saved[0])
+        self.latest = saved[1]
+
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[None]:
+        """Whatever is set inside, every default is as it was afterwards."""
+        saved = self.snapshot()
+        try:
+            yield
+        finally:
+            self.restore(saved)
+
 
 _defaults = _DefaultApis()
+_ApiT = TypeVar("_ApiT", bound="RestApi")
 
 
 class Task(BaseTask):
@@ -191,6 +209,16 @@ class Task(BaseTask):
 
     set_default_binance_API = set_default_api  # noqa: N815 - the seed README's name
     """The seed README's name for :meth:`set_default_api`."""
+
+    @classmethod
+    @contextlib.contextmanager
+    def using_default_api(cls, api: _ApiT) -> Iterator[_ApiT]:
+        """``with Task.using_default_api(api):`` makes ``api`` the default inside the block
+        and puts every default back afterwards, those of other exchanges included (test
+        fixtures and demos borrow the default without clobbering the caller's)."""
+        with _defaults.scope():
+            _defaults.set(api)
+            yield api
 
     @classmethod
     def get_default_api(cls, exchange: str | None = None) -> RestApi | None:

@@ -60,15 +60,12 @@ def isolated_state() -> Iterator[None]:
     """No default APIs, English texts and no ``AIOCA_LANG`` inside; restored on exit."""
     saved_env = os.environ.pop("AIOCA_LANG", None)
     saved_language = i18n._current
-    saved_defaults = (dict(_defaults.by_exchange), _defaults.latest)
     i18n._current = None
-    _defaults.clear()
     try:
-        yield
+        with _defaults.scope():
+            _defaults.clear()
+            yield
     finally:
-        _defaults.clear()
-        _defaults.by_exchange.update(saved_defaults[0])
-        _defaults.latest = saved_defaults[1]
         i18n._current = saved_language
         os.environ.pop("AIOCA_LANG", None)
         if saved_env is not None:

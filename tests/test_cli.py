@@ -45,6 +45,7 @@ class FakeApi(RestApi):
 
     def sign_request(self, request: PreparedRequest) -> None:
         request.headers["X-KEY"] = self.api_key or ""
+        request.headers["X-SIG"] = f"sig({self._secret})"
 
 
 class FakeTicker(Task):
@@ -101,7 +102,7 @@ class _Plugin:
         @click.command("fake")
         @click.option("--live", is_flag=True)
         def fake_demo(live: bool) -> None:
-            click.echo(f"fake demo live={live}")
+            click.echo(f"fake demo live={live}" + aioca.localize("", " 中文"))
 
         @click.command("fake")
         def fake_sim() -> None:
@@ -221,9 +222,24 @@ def test_call_takes_credentials_from_the_environment_and_never_prints_the_secret
         runner, "call", "fake", "FakeTicker", "symbol=BTC", "--url", "rest=http://other.test",
         env=env,
     )  # fmt: skip
+    assert out.exit_code == 1
     (request,) = [calls[0] for calls in aioca_mock.requests.values()]
     assert request.kwargs["headers"]["X-KEY"] == "envKey"
+    assert request.kwargs["headers"]["X-SIG"] == "sig(envSecretValue123)"
     assert "envSecretValue123" not in out.output
+
+
+def test_call_never_prints_a_secret_given_as_an_option(
+    runner: CliRunner, aioca_mock: aioresponses
+) -> None:
+    aioca_mock.get(re.compile(r"^http://fake\.test/ticker"), status=401, payload={"msg": "no"})
+    out = invoke(
+        runner, "call", "fake", "FakeTicker", "symbol=BTC", "--api-key", "k",
+        "--api-secret", "argvSecretValue456",
+    )  # fmt: skip
+    assert out.exit_code == 1
+    assert "AuthenticationError" in out.output
+    assert "argvSecretValue456" not in out.output
 
 
 def test_call_option_reaches_the_api_constructor(
@@ -267,9 +283,8 @@ def test_every_command_has_help(runner: CliRunner, args: list[str]) -> None:
     assert "Usage:" in out.output
 
 
-def test_lang_option_switches_task_names(runner: CliRunner) -> None:
-    invoke(runner, "--lang", "zh", "exchanges")
-    assert aioca.get_language() == "zh"
+def test_lang_option_switches_what_commands_print(runner: CliRunner) -> None:
+    assert invoke(runner, "--lang", "zh", "demo").output == "fake demo live=False 中文\n"
 
 
 def test_a_failing_command_hook_warns_and_keeps_the_others() -> None:
@@ -314,3 +329,37 @@ def test_console_script_module_runs() -> None:
         [sys.executable, "-m", "aioca", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.startswith("aioca, version ")
+
+
+def test_a_plugin_skipped_for_its_exchanges_adds_no_command() -> None:
+    class HalfBroken(_Plugin):
+        @aioca.hookimpl
+        def register_exchanges(self, register: Any) -> None:
+            raise RuntimeError("no exchanges today")
+
+    host = PluginHost(entry_points=False)
+    host.add_plugin(HalfBroken(), package="aioca-halfbroken")
+    added: list[str] = []
+    with pytest.warns(aioca.PluginWarning, match="no exchanges today"):
+        host.register_commands(lambda group, command: added.append(command.name))
+    assert added == []
+
+
+def test_an_empty_parameter_value_is_text_not_json(
+    runner: CliRunner, aioca_mock: aioresponses
+) -> None:
+    aioca_mock.get(re.compile(r"^http://fake\.test/ticker"), payload={})
+    out = invoke(runner, "call", "fake", "FakeTicker", "symbol=")
+    assert out.exit_code == 0, out.output
+    ((_, url),) = aioca_mock.requests
+    assert url.query["symbol"] == ""
+
+
+def test_a_passphrase_is_not_passed_to_an_api_that_does_not_name_it(
+    runner: CliRunner, aioca_mock: aioresponses
+) -> None:
+    aioca_mock.get(re.compile(r"^http://fake\.test/ticker"), payload={})
+    out = invoke(
+        runner, "call", "fake", "FakeTicker", "symbol=BTC", env={"AIOCA_FAKE_PASSPHRASE": "p"}
+    )
+    assert out.exit_code == 0, out.output

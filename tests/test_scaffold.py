@@ -102,7 +102,7 @@ def test_the_skeleton_passes_its_own_tests(installed: tuple[Path, dict[str, str]
     root, env = installed
     out = run(env, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=root)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert re.search(r"\b6 passed\b", out.stdout)
+    assert re.search(r"\b7 passed\b", out.stdout)
 
 
 def test_an_existing_folder_is_never_overwritten(tmp_path: Path) -> None:

@@ -27,10 +27,10 @@ def background_simulator(**options: Any) -> Iterator[BinanceSimulator]:
     ``sim.url``, ``sim.api_key`` and ``sim.api_secret`` are usable from any thread and
     any event loop; change runtime knobs (``sim.faults``) freely, they are plain values.
     """
+    simulator = BinanceSimulator(**options)  # bad options fail here, before any thread
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="aioca-binance-sim", daemon=True)
     thread.start()
-    simulator = BinanceSimulator(**options)
     try:
         asyncio.run_coroutine_threadsafe(simulator.start(), loop).result(_START_TIMEOUT)
         try:

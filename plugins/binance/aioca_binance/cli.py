@@ -12,10 +12,19 @@ import click
 
 __all__ = ["demo_command", "sim_command"]
 
+_POSITIVE = click.IntRange(1)
+_SHARE = click.FloatRange(0, 1)
+
 
 @click.command("binance")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, help="Port (0 picks a free one).")
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0 picks a free one).",
+)
 @click.option(
     "--api-key",
     envvar="AIOCA_BINANCE_API_KEY",
@@ -29,12 +38,28 @@ __all__ = ["demo_command", "sim_command"]
     help="Its HMAC secret (default: AIOCA_BINANCE_API_SECRET, else a random demo secret).",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the market data.")
-@click.option("--weight-limit", default=2400, show_default=True, help="REQUEST_WEIGHT per minute.")
-@click.option("--order-limit-10s", default=300, show_default=True, help="Orders per 10 s.")
-@click.option("--order-limit-1m", default=1200, show_default=True, help="Orders per minute.")
-@click.option("--latency", default=0.0, show_default=True, help="Seconds added to each answer.")
-@click.option("--error-rate", default=0.0, show_default=True, help="Share of 5xx answers.")
-@click.option("--drop-rate", default=0.0, show_default=True, help="Share of dropped connections.")
+@click.option(
+    "--weight-limit", default=2400, show_default=True, type=_POSITIVE, help="Weight per minute."
+)
+@click.option(
+    "--order-limit-10s", default=300, show_default=True, type=_POSITIVE, help="Orders per 10 s."
+)
+@click.option(
+    "--order-limit-1m", default=1200, show_default=True, type=_POSITIVE, help="Orders per minute."
+)
+@click.option(
+    "--latency",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds added to each answer.",
+)
+@click.option(
+    "--error-rate", default=0.0, show_default=True, type=_SHARE, help="Share of 5xx answers."
+)
+@click.option(
+    "--drop-rate", default=0.0, show_default=True, type=_SHARE, help="Share of dropped connections."
+)
 @click.option("--clock-skew-ms", default=0, show_default=True, help="Server clock offset (ms).")
 def sim_command(
     host: str,
@@ -55,7 +80,8 @@ def sim_command(
     Prints "url: ...", "api_key: ..." and "api_secret: ..." lines, then serves until
     interrupted (Ctrl-C). A secret you supplied is not echoed back.
     """
-    from .sim import Faults, serve
+    from .sim import Faults
+    from .sim import serve as _serve
 
     printed_secret = api_secret
 
@@ -64,23 +90,32 @@ def sim_command(
             line = "api_secret: (as given)"
         click.echo(line)
 
-    serve(
-        host=host,
-        port=port,
-        api_key=api_key,
-        api_secret=api_secret,
-        seed=seed,
-        weight_limit=weight_limit,
-        order_limit_10s=order_limit_10s,
-        order_limit_1m=order_limit_1m,
-        faults=Faults(
-            latency=latency,
-            error_rate=error_rate,
-            drop_rate=drop_rate,
-            clock_skew_ms=clock_skew_ms,
-        ),
-        print_fn=show,
-    )
+    if api_secret is not None and not api_secret:
+        raise click.BadParameter("must not be empty", param_hint="--api-secret")
+    try:
+        _serve(
+            host=host,
+            port=port,
+            api_key=api_key,
+            api_secret=api_secret,
+            seed=seed,
+            weight_limit=weight_limit,
+            order_limit_10s=order_limit_10s,
+            order_limit_1m=order_limit_1m,
+            faults=Faults(
+                latency=latency,
+                error_rate=error_rate,
+                drop_rate=drop_rate,
+                clock_skew_ms=clock_skew_ms,
+            ),
+            print_fn=show,
+        )
+    except OSError as exc:  # the port is taken, the address is not this machine's...
+        raise click.ClickException(
+            f"cannot serve on {host}:{port}: {exc.strerror or exc}"
+        ) from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.command("binance")

@@ -83,8 +83,7 @@ def _target(live: bool, out: Print) -> Iterator[BinanceRestApi]:
 
 def run_demo(*, live: bool = False, out: Print = _echo, ring_passes: int = 3) -> int:
     """Run the demo; return the exit status (0 when every step worked)."""
-    with _target(live, out) as api:
-        Task.set_default_binance_API(api)
+    with _target(live, out) as api, Task.using_default_api(api):
         progress = _Progress(steps=4 if live else 5, out=out)
         try:
             _public_part(progress, ring_passes)
@@ -93,8 +92,6 @@ def run_demo(*, live: bool = False, out: Print = _echo, ring_passes: int = 3) ->
         except AiocaError as exc:
             out(f"  ✗ {type(exc).__name__}: {exc}")
             return 1
-        finally:
-            Task.clear_default_apis()
     elapsed = time.perf_counter() - progress.started
     out(f"\ndone in {elapsed:.2f} s")
     return 0

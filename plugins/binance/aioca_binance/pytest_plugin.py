@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -114,26 +113,14 @@ def binance_sim() -> Iterator[BinanceSimulator]:
         yield simulator
 
 
-@contextmanager
-def _as_default(api: BinanceRestApi) -> Iterator[BinanceRestApi]:
-    previous = Task.get_default_api("binance")
-    Task.set_default_api(api)
-    try:
-        yield api
-    finally:
-        Task.clear_default_apis()
-        if previous is not None:
-            Task.set_default_api(previous)
-
-
 def _sync_binance_api(binance_sim: BinanceSimulator) -> Iterator[BinanceRestApi]:
-    with _as_default(binance_sim.api()) as api:
+    with Task.using_default_api(binance_sim.api()) as api:
         yield api
 
 
 async def _async_binance_api(binance_sim: BinanceSimulator) -> AsyncIterator[BinanceRestApi]:
     async with binance_sim.api() as api:
-        with _as_default(api):
+        with Task.using_default_api(api):
             yield api
 
 

@@ -4,11 +4,7 @@ response examples, and order prices that rest or cross the simulated book."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -21,7 +17,6 @@ __all__ = [
     "FakeClock",
     "documented_example",
     "limit_price",
-    "simulator_in_thread",
 ]
 
 
@@ -61,28 +56,3 @@ def limit_price(sim: BinanceSimulator, symbol: str, factor: float) -> Decimal:
     ticks = sim.market.last_trade(instrument, sim.now_ms()).ticks
     decimals = instrument.pair.tick_decimals
     return Decimal(round(ticks * factor)).scaleb(-decimals)
-
-
-@contextmanager
-def simulator_in_thread(**options: Any) -> Iterator[BinanceSimulator]:
-    """A running simulator served from a thread of its own, for synchronous code."""
-    loop = asyncio.new_event_loop()
-    sim = BinanceSimulator(**options)
-    started = threading.Event()
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(sim.start())
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(sim.stop())
-        loop.close()
-
-    thread = threading.Thread(target=run, name="binance-sim", daemon=True)
-    thread.start()
-    started.wait(10)
-    try:
-        yield sim
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)

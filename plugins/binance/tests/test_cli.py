@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,20 +41,38 @@ def sim_process() -> Iterator[dict[str, str]]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout is not None
-    printed: dict[str, str] = {}
-    while len(printed) < 3:
-        line = process.stdout.readline()
-        assert line, f"the simulator exited: {process.stderr.read() if process.stderr else ''}"
-        name, _, value = line.strip().partition(": ")
-        printed[name] = value
+    stdout, stderr = process.stdout, process.stderr
+    assert stdout is not None
+    assert stderr is not None
+    # A reader thread, so that a simulator that hangs fails the test instead of hanging it;
+    # it ends by itself at the end of the output, when the simulator exits.
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read_lines() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    reader = threading.Thread(target=read_lines, daemon=True)
+    reader.start()
     try:
+        printed: dict[str, str] = {}
+        while len(printed) < 3:
+            name, _, value = lines.get(timeout=30).strip().partition(": ")
+            printed[name] = value
         yield printed
     finally:
         process.send_signal(signal.SIGINT)
-        _, errors = process.communicate(timeout=30)  # also closes the pipes
-        assert process.returncode == 0, errors
-        assert "Traceback" not in errors
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        reader.join(10)
+        errors = stderr.read()
+        stdout.close()
+        stderr.close()
+    assert process.returncode == 0, errors
+    assert "Traceback" not in errors
 
 
 def test_the_console_script_is_installed() -> None:
@@ -158,3 +179,19 @@ def test_demo_in_chinese() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     assert "并发任务(2):" in out.stdout
     assert "ping币安币本位服务器" in out.stdout
+
+
+def test_sim_refuses_a_bad_option_with_exit_code_2() -> None:
+    out = aioca("sim", "binance", "--error-rate", "2")
+    assert out.returncode == 2
+    assert "--error-rate" in out.stderr
+
+
+def test_sim_on_a_taken_port_exits_1_without_a_traceback() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        out = aioca("sim", "binance", "--port", str(taken.getsockname()[1]))
+    assert out.returncode == 1
+    assert "cannot serve on 127.0.0.1" in out.stderr
+    assert "Traceback" not in out.stderr

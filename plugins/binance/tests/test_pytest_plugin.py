@@ -50,13 +50,18 @@ async def test_an_async_test_awaits_tasks_against_the_sim(binance_api: BinanceRe
     assert query.result["status"] == "FILLED"
 
 
-async def test_each_test_gets_a_fresh_simulator(binance_api: BinanceRestApi) -> None:
-    # A MARKET order of the test above must not be visible here.
+def test_each_simulator_has_its_own_orders() -> None:
+    from aioca_binance.background import background_simulator
     from aioca_binance.coinm import CoinMAllOrders
 
-    orders = CoinMAllOrders(symbol="BTCUSD_PERP")
-    await orders.run()
-    assert orders.result == []
+    with background_simulator() as first, background_simulator() as second:
+        order = CoinMNewOrder(symbol="BTCUSD_PERP", side="BUY", type="MARKET", quantity=1)
+        seen = [CoinMAllOrders(symbol="BTCUSD_PERP") for _ in range(2)]
+        for task, sim in ((order, first), (seen[0], first), (seen[1], second)):
+            task.api = sim.api()
+            TaskOperator().run_single_task(task).run()
+    assert [row["orderId"] for row in seen[0].result] == [order.result["orderId"]]
+    assert seen[1].result == []
 
 
 async def test_binance_mock_replies_by_task_class(binance_mock: BinanceMock) -> None:
@@ -111,5 +116,16 @@ def test_error_table_matches_the_spec() -> None:
     assert {code: tuple(error) for code, error in ERROR_CODES.items()} == documented
 
 
-def test_the_default_api_is_restored_after_the_test() -> None:
-    assert Task.get_default_api("binance") is None
+def test_borrowing_the_default_keeps_every_other_default() -> None:
+    class OtherApi(BinanceRestApi):
+        exchange = "other"
+
+    other, outer, inner = OtherApi(), BinanceRestApi(), BinanceRestApi()
+    Task.set_default_api(other)
+    Task.set_default_api(outer)
+    with Task.using_default_api(inner):
+        assert Task.get_default_api("binance") is inner
+        assert CoinMPing().api is inner
+    assert Task.get_default_api("binance") is outer
+    assert Task.get_default_api("other") is other
+    assert Task.get_default_api() is outer

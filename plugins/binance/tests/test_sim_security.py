@@ -238,3 +238,13 @@ def test_the_secret_never_shows_in_reprs() -> None:
     assert len(sim.api_secret) >= 16
     assert sim.api_secret.isalnum()
     assert BinanceSimulator().api_key != sim.api_key  # random demo credentials
+
+
+async def test_a_non_ascii_digit_timestamp_is_refused_as_binance_would() -> None:
+    async with BinanceSimulator() as sim, aiohttp.ClientSession() as session:
+        url = f"{sim.url}/dapi/v1/account?timestamp=%C2%B2&signature=00"
+        headers = {"X-MBX-APIKEY": sim.api_key}
+        async with session.get(url, headers=headers) as response:
+            body = await response.json()
+    assert response.status == 400
+    assert body["code"] == -1102  # "was not sent, was empty/null, or malformed"

@@ -7,17 +7,17 @@ from collections.abc import Iterator
 from itertools import islice
 
 import pytest
-from sim_helpers import simulator_in_thread
 
 from aioca import GatherTask, SerialTask, Task, TaskOperater, TaskQueue, TaskRing
 from aioca_binance import BinanceRestApi
+from aioca_binance.background import background_simulator
 from aioca_binance.coinm import CoinMFetchKline, CoinMFetchTicker, CoinMServerTime
 from aioca_binance.sim import BinanceSimulator
 
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[BinanceSimulator]:
-    with simulator_in_thread(seed=1) as simulator:
+    with background_simulator(seed=1) as simulator:
         yield simulator
 
 

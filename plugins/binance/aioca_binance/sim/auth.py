@@ -91,14 +91,16 @@ class Credentials:
     def check_timestamp(timestamp: str | None, recv_window: str | None, server_ms: int) -> None:
         """Binance's rule: ``timestamp < serverTime + 1000`` and
         ``serverTime - timestamp <= recvWindow`` (default 5000, at most 60000)."""
-        if not timestamp or not timestamp.isdigit():
+        if not timestamp or not (timestamp.isascii() and timestamp.isdigit()):
             raise SimError(
                 -1102,
                 "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.",
             )
         window = 5000
         if recv_window is not None:
-            if not recv_window.isdigit() or not 0 < int(recv_window) <= _MAX_RECV_WINDOW:
+            if not (recv_window.isascii() and recv_window.isdigit()) or not (
+                0 < int(recv_window) <= _MAX_RECV_WINDOW
+            ):
                 raise SimError(-1130, "Data sent for parameter 'recvWindow' is not valid.")
             window = int(recv_window)
         sent = int(timestamp)

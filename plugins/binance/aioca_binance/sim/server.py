@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import secrets
 import string
@@ -40,6 +41,8 @@ _INTERNAL = SimError(
     -1001, "Internal error; unable to process your request. Please try again.", status=503
 )
 _ALPHABET = string.ascii_letters + string.digits
+_UNKNOWN_MSG = "An unknown error occured while processing the request."  # Binance's spelling
+logger = logging.getLogger(__name__)
 
 
 def _demo_credential(length: int) -> str:
@@ -138,7 +141,7 @@ class BinanceSimulator:
             raise
         host, port = runner.addresses[0][:2]
         self.port = port
-        self._url = f"http://{host}:{port}"
+        self._url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
         self._runner = runner
 
     async def stop(self) -> None:
@@ -196,6 +199,14 @@ class BinanceSimulator:
                 status=error.status,
                 body=_json({"code": error.code, "msg": error.msg}),
                 headers=headers,
+                content_type="application/json",
+            )
+        except Exception:
+            # A simulator bug must still answer as Binance would, not with a text 500.
+            logger.exception("simulator failed on %s %s", request.method, request.path)
+            return web.Response(
+                status=500,
+                body=_json({"code": -1000, "msg": _UNKNOWN_MSG}),
                 content_type="application/json",
             )
 
