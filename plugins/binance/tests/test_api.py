@@ -353,3 +353,22 @@ def test_every_documented_http_status_maps(status: int) -> None:
 
 def test_error_table_only_names_documented_codes() -> None:
     assert set(ERROR_CLASSES) <= set(_spec_error_codes())
+
+
+# --- the lean path's encoding ---------------------------------------------------------------
+
+
+def test_the_lean_encoding_is_urlencode_byte_for_byte() -> None:
+    from urllib.parse import urlencode
+
+    from aioca_binance.api import _urlencode
+
+    samples = [
+        [],
+        [("symbol", "BTCUSD_PERP"), ("limit", "500")],
+        [("a b", "c+d"), ("é", "中"), ("x", ""), ("", "y"), ("k", "a/b?c=d&e~f.g-h_i")],
+        [("batchOrders", '[{"symbol":"BTCUSD_PERP","price":"1.5"}]')],
+        [("signature", "q83vEjRWeJA+/=")],
+    ]
+    for pairs in samples:
+        assert _urlencode(pairs) == urlencode(pairs), pairs
