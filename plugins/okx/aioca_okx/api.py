@@ -23,6 +23,7 @@ share one key's budget between API objects).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import weakref
@@ -105,6 +106,8 @@ class OkxRestApi(RestApi):
         self._signer = OkxSigner(api_secret) if api_secret else None
         self._passphrase = passphrase
         self.time_offset_ms = 0
+        self._time_synced_at: float | None = None
+        self._sync_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         """Server time minus local time, added to every ``OK-ACCESS-TIMESTAMP``; set by
         :meth:`sync_time` (OKX refuses a timestamp 30 s away from its clock)."""
         self._user_limiter = user_rate_limiter
@@ -152,6 +155,7 @@ class OkxRestApi(RestApi):
             params = None
         if signed:
             self._require_credentials()
+        started = time.monotonic()
         try:
             body = await super().request(
                 method, url, params, signed=signed, json_body=json_body, **options
@@ -159,7 +163,7 @@ class OkxRestApi(RestApi):
         except errors.InvalidTimestampError:
             if not signed:
                 raise
-            await self.sync_time()
+            await self._resync_since(started)
             body = await super().request(
                 method, url, params, signed=signed, json_body=json_body, **options
             )
@@ -401,8 +405,19 @@ class OkxRestApi(RestApi):
                 url=self.rest_url + SERVER_TIME.path,
             )
         self.time_offset_ms = server_ms - int((sent + received) / 2 * 1000)
+        self._time_synced_at = time.monotonic()
         logger.debug("clock offset from OKX: %d ms", self.time_offset_ms)
         return self.time_offset_ms
+
+    async def _resync_since(self, started: float) -> None:
+        """Sync the clock after a 50102, once for all the requests refused together: a
+        request that started before the latest sync just tries again."""
+        loop = asyncio.get_running_loop()
+        if self._sync_lock is None or self._sync_lock[0] is not loop:
+            self._sync_lock = (loop, asyncio.Lock())
+        async with self._sync_lock[1]:
+            if self._time_synced_at is None or self._time_synced_at < started:
+                await self.sync_time()
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "none"

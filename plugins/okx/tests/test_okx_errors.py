@@ -4,12 +4,15 @@ outcome is unknown."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import socket
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
-from aioresponses import aioresponses
+from aioresponses import CallbackResult, aioresponses
 from okx_helpers import KEY, LOCAL, PASSPHRASE, SECRET, envelope
 from yarl import URL
 
@@ -307,7 +310,10 @@ async def test_order_without_a_readable_outcome_is_state_unknown(
 
 
 async def test_order_that_could_not_connect_is_not_unknown() -> None:
-    okx = OkxRestApi(KEY, SECRET, PASSPHRASE, urls={"rest": "http://127.0.0.1:9"})
+    with socket.socket() as probe:  # a port nothing listens on: bound, then released
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    okx = OkxRestApi(KEY, SECRET, PASSPHRASE, urls={"rest": f"http://127.0.0.1:{closed_port}"})
     async with okx:
         with pytest.raises(errors.ConnectError):
             await OkxPlaceOrder(sz="1", api=okx, **ORDER).run()
@@ -328,3 +334,29 @@ async def test_expired_timestamp_resyncs_the_clock_and_resends_once(
     stamps = [call.kwargs["headers"]["OK-ACCESS-TIMESTAMP"] for call in calls]
     assert len(stamps) == 2
     assert stamps[0] != stamps[1]
+
+
+async def test_requests_refused_together_resync_the_clock_once(
+    aioca_mock: aioresponses,
+) -> None:
+    okx = api()
+    server_ms = int(time.time() * 1000) + 45_000
+
+    async def answer(url: URL, **kwargs: Any) -> CallbackResult:
+        await asyncio.sleep(0.02)  # all three requests are in flight together
+        # OKX's rule: refuse a timestamp more than 30 s off its clock.
+        stamp = kwargs["headers"]["OK-ACCESS-TIMESTAMP"]
+        sent_ms = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000
+        if abs(sent_ms - server_ms) > 30_000:
+            return CallbackResult(status=401, payload={"code": "50102", "msg": "Timestamp expired"})
+        return CallbackResult(payload=envelope([{"totalEq": "5"}]))
+
+    aioca_mock.get(BALANCE_URL, callback=answer, repeat=True)
+    aioca_mock.get(
+        f"{LOCAL}/api/v5/public/time", payload=envelope([{"ts": str(server_ms)}]), repeat=True
+    )
+    async with okx:
+        results = await asyncio.gather(*(OkxFetchBalance(api=okx).run() for _ in range(3)))
+    assert results == [[{"totalEq": "5"}]] * 3
+    assert len(aioca_mock.requests[("GET", URL(BALANCE_URL))]) == 6  # each refused once
+    assert len(aioca_mock.requests[("GET", URL(f"{LOCAL}/api/v5/public/time"))]) == 1

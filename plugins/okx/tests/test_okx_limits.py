@@ -17,7 +17,7 @@ import pytest
 from aioresponses import aioresponses
 from okx_helpers import KEY, LOCAL, PASSPHRASE, SECRET, envelope
 
-from aioca import PreparedRequest, RateLimiter, RetryPolicy, ratelimit
+from aioca import PreparedRequest, RateLimiter, RetryPolicy, errors, ratelimit
 from aioca_okx import ORDER_RATE_WINDOW, OkxRestApi
 from aioca_okx.endpoint import ORDER_RATE_UNIT
 from aioca_okx.v5 import (
@@ -224,7 +224,7 @@ async def test_a_429_on_a_private_endpoint_holds_the_user_not_the_ip(
     aioca_mock.get(f"{LOCAL}/api/v5/account/balance", payload=envelope([{}]))
     aioca_mock.get(f"{LOCAL}/api/v5/market/ticker?instId=BTC-USDT", payload=envelope([{}]))
     async with api:
-        with pytest.raises(Exception, match="Too Many Requests"):
+        with pytest.raises(errors.RateLimitError, match="Too Many Requests"):
             await OkxFetchBalance(api=api).run()
         await OkxFetchTicker(instId="BTC-USDT", api=api).run()
         assert clock.sleeps == []
