@@ -15,14 +15,14 @@ NO_RETRY = RetryPolicy(attempts=1)
 
 
 async def test_latency_delays_every_answer() -> None:
-    async with BinanceSimulator(faults=Faults(latency=0.15)) as sim, sim.api(retry=NO_RETRY) as api:
+    async with BinanceSimulator(faults=Faults(latency=0.5)) as sim, sim.api(retry=NO_RETRY) as api:
         started = time.perf_counter()
         await CoinMPing(api=api).run()
-        assert time.perf_counter() - started >= 0.15
+        assert time.perf_counter() - started >= 0.5
         sim.faults.latency = 0.0
         started = time.perf_counter()
         await CoinMPing(api=api).run()
-        assert time.perf_counter() - started < 0.15
+        assert time.perf_counter() - started < 0.25  # a loaded CI machine has room to spare
 
 
 async def test_dropped_connections_are_network_errors() -> None:
