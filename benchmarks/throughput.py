@@ -38,7 +38,10 @@ The rows, each sending the same N requests with C of them in flight:
   is aioca with orjson above it for klines.
 * ``python-binance`` (``AsyncClient``, ``futures_coin_*``) and ``ccxt implicit``
   (``binancecoinm``, ``dapiPublicGet...`` / ``dapiPrivateGetAccount``, rate limiting off),
-  driven like raw aiohttp, when installed (``pip install aioca[bench]``).
+  driven like raw aiohttp, when installed (``pip install aioca[bench]``). They decode
+  with their own choice, whatever ``--decoder`` says: ccxt uses orjson whenever it is
+  importable, so with the ``fast`` extra installed its klines row is on orjson while the
+  raw and aioca rows follow ``--decoder`` (json by default; aioca's own default is orjson).
 
 Every row drops each result as soon as it is decoded (aioca: the timing subclass below
 clears it from its task), so what is measured is a request, not keeping N results alive
