@@ -190,7 +190,7 @@ class EndpointCall:
         """The body sent when unsigned (a POST or PUT), else ``None``."""
         # Keys of the API's shared caches, built once so that a request builds none.
         self.charge = (self.weight, endpoint.orders)
-        self.key = (endpoint.path, self.text)
+        self.key = (endpoint.path, "" if self.in_body else self.text)
         self.header_kind = 2 * self.needs_key + self.in_body
 
     def prepared(
@@ -439,7 +439,7 @@ class BinanceRestApi(RestApi):
     async def _send_call(self, call: EndpointCall) -> Any:
         """The general path: :meth:`request` with the call's parameters, then what an
         exchangeInfo answer says about the limits."""
-        if self._lean():
+        if self._lean() is not None:
             return await self.send_call(call)
         endpoint = call.endpoint
         result = await self.request(

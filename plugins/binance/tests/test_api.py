@@ -372,3 +372,31 @@ def test_the_lean_encoding_is_urlencode_byte_for_byte() -> None:
     ]
     for pairs in samples:
         assert _urlencode(pairs) == urlencode(pairs), pairs
+
+
+async def test_call_endpoint_stays_lean_when_only_handle_response_is_overridden(
+    monkeypatch: pytest.MonkeyPatch, aioca_mock: aioresponses
+) -> None:
+    from aioca_binance.coinm import CoinMPing
+
+    prepared: list[str] = []
+    original = aioca.RestApi.prepare_request
+
+    def counting(self: aioca.RestApi, request: aioca.PreparedRequest) -> None:
+        prepared.append(request.url)
+        original(self, request)
+
+    # Patched on the base class: BinanceRestApi still inherits it, so the lean path stays on
+    # and never calls it, while request() (the general path) does.
+    monkeypatch.setattr(aioca.RestApi, "prepare_request", counting)
+
+    class EnvelopeApi(BinanceRestApi):
+        def handle_response(self, response: aioca.Response) -> Any:
+            return ("handled", self.decode(response))
+
+    aioca_mock.get(ANY, payload={}, repeat=True)
+    async with EnvelopeApi(KEY, SECRET, urls={"coinm": LOCAL}, time_sync_interval=None) as api:
+        assert await api.call_endpoint(CoinMPing.endpoint) == ("handled", {})
+        assert prepared == []
+        assert await api.request("GET", LOCAL + "/dapi/v1/ping") == ("handled", {})
+        assert prepared == [LOCAL + "/dapi/v1/ping"]
