@@ -13,6 +13,7 @@ from .container import BaseMultiTaskOperate, TaskContainer
 from .errors import AiocaError
 from .hookspecs import hookimpl
 from .i18n import get_language, localize, set_language
+from .lazy import LazyCatalog, lazy_exports
 from .plugins import ExchangeInfo, PluginHost, PluginWarning, catalog, exchange, exchanges
 from .queues import GenericTaskQueue, TaskQueue, TaskRing, TaskStack
 from .ratelimit import RateLimiter, Window, WindowStatus
@@ -31,6 +32,7 @@ __all__ = [
     "GatherTask",
     "GenericTask",
     "GenericTaskQueue",
+    "LazyCatalog",
     "PluginHost",
     "PluginWarning",
     "PreparedRequest",
@@ -56,6 +58,7 @@ __all__ = [
     "exchanges",
     "get_language",
     "hookimpl",
+    "lazy_exports",
     "localize",
     "set_language",
 ]

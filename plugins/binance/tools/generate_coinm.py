@@ -1009,51 +1009,10 @@ def enums_module(tasks: Sequence[Task], aliases: Mapping[frozenset[str], str]) -
 
 
 INIT_TAIL = '''
-
-def _load(name: str) -> type[BinanceTask]:
-    module = importlib.import_module(f"{__name__}.{_INDEX[name]}")
-    task_class: type[BinanceTask] = getattr(module, name)
-    globals()[name] = task_class  # the next lookup of the attribute finds it at once
-    return task_class
-
-
-class _Catalog(Mapping[str, "type[BinanceTask]"]):
-    """The task classes by name, read-only. The names are known without importing
-    anything; a class is imported with its module on first access, so that finding the
-    exchange (``aioca.exchange("binance")``) never builds the 69 parameter models."""
-
-    __slots__ = ()
-
-    def __getitem__(self, name: str) -> type[BinanceTask]:
-        if name not in _INDEX:
-            raise KeyError(name)
-        return _load(name)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_INDEX)
-
-    def __len__(self) -> int:
-        return len(_INDEX)
-
-    def __contains__(self, name: object) -> bool:
-        return name in _INDEX
-
-    def __repr__(self) -> str:
-        return f"<COIN-M catalog of {len(_INDEX)} tasks>"
-
-
-CATALOG: Mapping[str, type[BinanceTask]] = _Catalog()
+CATALOG: Mapping[str, type[BinanceTask]] = LazyCatalog(__name__, _INDEX)
 """Every COIN-M task class by name (read-only, sorted): what the plugin registers."""
 
-
-def __getattr__(name: str) -> type[BinanceTask]:
-    if name in _INDEX:
-        return _load(name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_INDEX})
+__getattr__, __dir__ = lazy_exports(__name__, _INDEX, globals())
 '''
 
 
@@ -1070,9 +1029,10 @@ def init_module(tasks: Sequence[Task]) -> str:
         "",
         "from __future__ import annotations",
         "",
-        "import importlib",
-        "from collections.abc import Iterator, Mapping",
+        "from collections.abc import Mapping",
         "from typing import TYPE_CHECKING",
+        "",
+        "from aioca.lazy import LazyCatalog, lazy_exports",
         "",
         "if TYPE_CHECKING:",
         INDENT + "from ..task import BinanceTask",

@@ -3,14 +3,23 @@ v5 REST API (market data, account, trading).
 
 Installed, it registers the exchange ``okx`` with aioca (entry-point group ``aioca``), so
 ``aioca.exchange("okx", api_key=..., api_secret=..., passphrase=...)`` returns an
-``OkxRestApi``.
+``OkxRestApi``. The names below are imported on first use, so that finding the exchange
+does not load the task models.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aioca.lazy import lazy_exports
+
 from ._version import __version__
-from .api import DEFAULT_URLS, ORDER_RATE_WINDOW, OkxRestApi
-from .endpoint import Auth, Endpoint, RateLimit, Scope
-from .errors import OkxBatchError
-from .task import OkxParams, OkxTask, Texts
+
+if TYPE_CHECKING:
+    from .api import DEFAULT_URLS, ORDER_RATE_WINDOW, OkxRestApi
+    from .endpoint import Auth, Endpoint, RateLimit, Scope
+    from .errors import OkxBatchError
+    from .task import OkxParams, OkxTask, Texts
 
 __all__ = [
     "DEFAULT_URLS",
@@ -26,3 +35,19 @@ __all__ = [
     "Texts",
     "__version__",
 ]
+
+_EXPORTS = {
+    "DEFAULT_URLS": "api",
+    "ORDER_RATE_WINDOW": "api",
+    "OkxRestApi": "api",
+    "Auth": "endpoint",
+    "Endpoint": "endpoint",
+    "RateLimit": "endpoint",
+    "Scope": "endpoint",
+    "OkxBatchError": "errors",
+    "OkxParams": "task",
+    "OkxTask": "task",
+    "Texts": "task",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
