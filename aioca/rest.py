@@ -122,10 +122,12 @@ class PreparedRequest:
 
     method: str
     url: str
-    query: list[tuple[str, str]] = field(default_factory=list)
-    form: list[tuple[str, str]] | None = None
-    content: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    # Not in the repr: once signed they hold signatures, keys and passphrases, and a repr
+    # ends up in logs, tracebacks and test output.
+    query: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    form: list[tuple[str, str]] | None = field(default=None, repr=False)
+    content: str | None = field(default=None, repr=False)
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
     signed: bool = False
     task_name: str | None = None
     task: BaseTask | None = field(default=None, repr=False)

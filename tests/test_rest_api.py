@@ -34,7 +34,7 @@ from yarl import URL
 
 import aioca
 from aioca import errors
-from aioca.rest import PreparedRequest, RestApi
+from aioca.rest import PreparedRequest, Response, RestApi
 
 BASE = "https://api.testex.invalid"
 ORDER_URL = f"{BASE}/api/v3/order"
@@ -1226,3 +1226,20 @@ async def test_lean_result_decodes_a_2xx_body_and_raises_on_junk() -> None:
         api._lean_result(200, headers, b"<html>", describe, (request,))
     with pytest.raises(errors.BadRequestError):
         api._lean_result(400, headers, b'{"msg": "no"}', describe, (request,))
+
+
+def test_a_signed_request_and_its_response_keep_credentials_out_of_their_repr() -> None:
+    request = PreparedRequest(
+        "POST",
+        "https://api.example.com/v1/order",
+        query=[("symbol", "BTC"), ("signature", "f00dfeed")],
+        form=[("passphrase", "open-sesame")],
+        headers={"X-KEY": "key_1"},
+        signed=True,
+    )
+    response = Response(request, 400, CIMultiDictProxy(CIMultiDict()), b"{}")
+    for text in (repr(request), repr(response)):
+        assert "f00dfeed" not in text
+        assert "open-sesame" not in text
+        assert "key_1" not in text
+        assert "https://api.example.com/v1/order" in text
