@@ -137,7 +137,7 @@ class RateLimiter:
             old = self._counters.get(window.name)
             counter = _Counter(window)
             if old is not None and old.window.seconds == window.seconds:
-                counter.index, counter.used = old.index, old.used
+                counter.index, counter.used, counter.previous = old.index, old.used, old.previous
             counters[window.name] = counter
         self._counters = counters
         self._reads_headers = any(window.header for window in self.windows)

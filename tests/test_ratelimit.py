@@ -851,3 +851,16 @@ def test_reads_headers_follows_the_windows() -> None:
     assert lim.reads_headers
     lim.set_windows([])
     assert not lim.reads_headers
+
+
+async def test_set_windows_keeps_the_safety_margin_of_the_window_before(clock: FakeClock) -> None:
+    clock.now = 125.0
+    lim = RateLimiter([W], clock=clock, safety=0.25)
+    await lim.acquire({"W": 10})
+    clock.now = 180.1  # a new window, but the exchange may still be counting the full one
+    assert lim.status()[0].used == 0  # the counter has moved to the new window
+
+    lim.set_windows([W])
+    await lim.acquire({"W": 1})
+
+    assert clock.now == pytest.approx(180.25)
