@@ -472,7 +472,7 @@ class PythonBinance(CallClient):
     module = "binance"
 
     async def open(self, url: str) -> None:
-        from binance import AsyncClient
+        from binance.async_client import AsyncClient
 
         self.client = AsyncClient(API_KEY, API_SECRET)
         self.client.FUTURES_COIN_URL = url + "/dapi"
