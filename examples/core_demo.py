@@ -1,9 +1,11 @@
 """aioca's core, end to end, against a tiny exchange served on 127.0.0.1.
 
-This is the "main job" until the Binance plugin (``aioca_binance``) arrives: it needs no
-network beyond 127.0.0.1 and no real keys. It follows the seed README step by step, with the
-synchronous API exactly as the seed spells it (``TaskOperater``, ``fishih_task_generator``,
-``set_default_binance_API``), and names the corrected spellings next to them.
+The core alone, with user-defined tasks and a hand-written ``RestApi``; the README's main
+job, with the Binance plugin, is ``aioca demo``. It needs no network beyond 127.0.0.1 and no
+real keys. It follows the seed README step by step, with the synchronous API as the seed
+spells it (``TaskOperater``, ``fishih_task_generator``), and names the corrected spellings
+next to them. (The seed's ``set_default_binance_API`` and ``binance_API`` come with the
+Binance plugin, since the core names no exchange.)
 
 Run it with ``python examples/core_demo.py``; it takes a few seconds and exits 0.
 """
@@ -209,7 +211,7 @@ def section(title: str) -> None:
 
 
 def key_of(task: Task) -> str:
-    api = task.binance_API  # the seed's name for task.api
+    api = task.api
     return api.api_key if isinstance(api, DemoApi) else "?"
 
 
@@ -223,7 +225,7 @@ def walkthrough(base_url: str) -> None:
     section("1. API objects and the default API")
     api1 = DemoApi(api_key="key_1", api_secret="secret_1", base_url=base_url)
     api2 = DemoApi(api_key="key_2", api_secret="secret_2", base_url=base_url)
-    Task.set_default_binance_API(api1)  # the seed's name for Task.set_default_api
+    Task.set_default_api(api1)
     task1 = ServerTime()
     print("task1:", key_of(task1))
     Task.set_default_api(api2)
