@@ -566,8 +566,9 @@ class RestApi(ABC):
         session = self._get_session()
         try:
             # Awaited rather than entered with `async with`: the same request and release,
-            # without the four coroutines of aiohttp's two context managers per request.
-            raw = await session.request(
+            # without the four coroutines of aiohttp's two context managers per request
+            # (and without the wrapper session.request() puts around this coroutine).
+            raw = await session._request(
                 method,
                 target,
                 data=data,

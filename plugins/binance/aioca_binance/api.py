@@ -13,11 +13,11 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from types import MappingProxyType
 from typing import Any, ClassVar
 from urllib.parse import quote_plus, urlsplit
 
 import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from aioca import PreparedRequest, RateLimiter, Response, RestApi, RetryPolicy, Window, errors
@@ -111,7 +111,22 @@ _LEAN_HOOKS = (
 (or an instance) that overrides any of them gets the general path, which calls them."""
 _INSTANCE_HOOKS = frozenset({*_LEAN_HOOKS, "handle_response", "decode"})
 _lean_classes: dict[type[Any], tuple[bool, bool]] = {}
-_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+# Headers as aiohttp keeps them: a request handed a CIMultiDict skips its conversion.
+_NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
+
+_Plan = tuple[
+    str,
+    str | None,
+    RateLimiter | None,
+    CIMultiDictProxy[str],
+    dict[str, int],
+    RateLimiter,
+    URL | None,
+]
+"""What the lean path needs to send a call, the same for every call with the same
+:attr:`EndpointCall.plan_key` on one API: the base URL, ``api_key`` and ``rate_limiter``
+it was worked out for (checked by identity on every send), then the headers, the costs,
+the limiter and the URL object (``None`` for a signed GET, whose query changes)."""
 
 
 def _describe(
@@ -151,7 +166,6 @@ class EndpointCall:
         "charge",
         "endpoint",
         "exchange_info",
-        "header_kind",
         "in_body",
         "key",
         "kind",
@@ -159,6 +173,7 @@ class EndpointCall:
         "needs_key",
         "pairs",
         "params",
+        "plan_key",
         "recv_window_given",
         "signed",
         "text",
@@ -191,7 +206,9 @@ class EndpointCall:
         # Keys of the API's shared caches, built once so that a request builds none.
         self.charge = (self.weight, endpoint.orders)
         self.key = (endpoint.path, "" if self.in_body else self.text)
-        self.header_kind = 2 * self.needs_key + self.in_body
+        self.plan_key = (endpoint.market, self.method, endpoint.path, self.key[1], self.weight)
+        """What the API's send plan of this call depends on (see :data:`_Plan`): calls
+        with the same key (a ring's tasks, N tasks fetching one ticker) share one."""
 
     def prepared(
         self,
@@ -271,11 +288,11 @@ class BinanceRestApi(RestApi):
         self._time_synced_at: float | None = None
         self._sync_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._windows: list[Window] = list(DEFAULT_WINDOWS)
-        self._lean_headers: tuple[str | None, dict[int, dict[str, str]]] = (api_key, {})
         self._hosts: dict[str, str] = {}
         self._costs_cache: dict[tuple[int, int], dict[str, int]] = {}
         self._retry_cache: tuple[RetryPolicy | None, dict[str, bool]] = (None, {})
         self._targets: dict[str, dict[tuple[str, str], URL]] = {}
+        self._plans: dict[tuple[str, str, str, str, int], _Plan] = {}
         self._signer: Signer | None
         if private_key is not None:
             self._signer = load_private_key_signer(private_key, private_key_passphrase)
@@ -376,17 +393,23 @@ class BinanceRestApi(RestApi):
             return await self._send_call(call)
         endpoint = call.endpoint
         base = self.urls[endpoint.market]
-        headers = self._headers_for(call)
+        plan = self._plans.get(call.plan_key)
+        if (
+            plan is None
+            or plan[0] is not base
+            or plan[1] is not self.api_key
+            or plan[2] is not self.rate_limiter
+        ):
+            plan = self._plan(call, base)  # raises (no key) before anything is sent
+        headers, costs, limiter, fixed_target = plan[3], plan[4], plan[5], plan[6]
         if call.signed:
             self._require_signer()  # before the clock sync: fail without sending anything
             interval, synced = self.time_sync_interval, self._time_synced_at
             if interval is not None and (synced is None or time.monotonic() - synced >= interval):
                 await self._sync_time_if_due(base + endpoint.path)
-        costs = self._costs_of(call)
         # RestApi.request's loop, in this coroutine rather than one more: the same limiter,
         # transport, retry decisions and error hooks; every attempt signed afresh.
         method = call.method
-        limiter = self._limiter_for_base(base)
         resent = False
         started = time.monotonic()
         attempt = 0
@@ -394,15 +417,21 @@ class BinanceRestApi(RestApi):
         while True:
             attempt += 1
             if call.signed:
-                target, data, signing = self._signed_target(call, base)
+                target, data, signing = self._signed_target(call, base, fixed_target)
                 describe_args = (call, base, signing, headers, costs)
             else:
-                target, data = self._target(base, call), call.body
+                target, data = fixed_target, call.body  # type: ignore[assignment]
                 describe_args = (call, base, None, headers, costs)
             try:
                 status, raw_headers, content = await self._transport(
                     limiter, costs, method, target, data, headers, None, _describe, describe_args
                 )
+                if status < 400 and default_handling:
+                    try:  # the default handling of a 2xx answer, as _lean_result does it
+                        result = self.json_loads(content)
+                        break
+                    except ValueError:
+                        pass  # _lean_result's decode() raises, worded as always
                 result = self._lean_result(
                     status, raw_headers, content, _describe, describe_args, default_handling
                 )
@@ -473,8 +502,20 @@ class BinanceRestApi(RestApi):
             return self._default_handling() if vars(self).keys().isdisjoint(_LEAN_HOOKS) else None
         return verdict[1]
 
+    def _plan(self, call: EndpointCall, base: str) -> _Plan:
+        """Work out (and keep) the send plan of ``call`` on this API: see :data:`_Plan`."""
+        headers = self._headers_for(call)
+        costs = self._costs_of(call)
+        limiter = self._limiter_for_base(base)
+        target = None if call.signed and not call.in_body else self._target(base, call)
+        plan: _Plan = (base, self.api_key, self.rate_limiter, headers, costs, limiter, target)
+        if len(self._plans) >= _MAX_TARGETS:
+            self._plans.clear()  # many distinct queries: start over, never grow
+        self._plans[call.plan_key] = plan
+        return plan
+
     def _signed_target(
-        self, call: EndpointCall, base: str
+        self, call: EndpointCall, base: str, body_target: URL | None = None
     ) -> tuple[URL, bytes | None, tuple[str | None, str, str]]:
         """Append ``recvWindow`` (unless given), ``timestamp`` and ``signature`` to the
         call's encoded parameters, as :meth:`sign_request` does: the URL and body to send,
@@ -492,7 +533,8 @@ class BinanceRestApi(RestApi):
         wire = f"{signed}&signature={_quote(signature)}"
         signing = (recv_window, timestamp, signature)
         if call.in_body:
-            return self._target(base, call), wire.encode(), signing
+            target = body_target if body_target is not None else self._target(base, call)
+            return target, wire.encode(), signing
         return URL(f"{base}{call.endpoint.path}?{wire}", encoded=True), None, signing
 
     def _costs_of(self, call: EndpointCall) -> dict[str, int]:
@@ -529,22 +571,17 @@ class BinanceRestApi(RestApi):
             target = targets[call.key] = URL(f"{url}?{text}" if text else url, encoded=True)
         return target
 
-    def _headers_for(self, call: EndpointCall) -> dict[str, str]:
+    def _headers_for(self, call: EndpointCall) -> CIMultiDictProxy[str]:
         """The headers of a call, shared by every request with the same key and body kind
-        (aiohttp copies them, nothing changes them)."""
+        (read-only; aiohttp copies them, and takes a ``CIMultiDict`` without converting)."""
         if not call.needs_key and not call.in_body:
-            return _NO_HEADERS  # type: ignore[return-value]  # read-only, never written
-        key = self._require_key(call.kind) if call.needs_key else None
-        cached_key, by_kind = self._lean_headers
-        if cached_key != self.api_key:  # a new key: start over
-            cached_key, by_kind = self._lean_headers = (self.api_key, {})
-        headers = by_kind.get(call.header_kind)
-        if headers is None:
-            headers = {"X-MBX-APIKEY": key} if key is not None else {}
-            if call.in_body:
-                headers.update(_FORM_HEADERS)
-            by_kind[call.header_kind] = headers
-        return headers
+            return _NO_HEADERS
+        headers: CIMultiDict[str] = CIMultiDict()
+        if call.needs_key:
+            headers["X-MBX-APIKEY"] = self._require_key(call.kind)
+        if call.in_body:
+            headers.update(_FORM_HEADERS)
+        return CIMultiDictProxy(headers)
 
     def _limiter_for_base(self, base: str) -> RateLimiter:
         """:meth:`rate_limiter_for` of a request to the base URL ``base`` (the limiter is
