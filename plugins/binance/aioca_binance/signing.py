@@ -30,15 +30,21 @@ class Signer(Protocol):
 class HmacSigner:
     """HMAC-SHA256 with the API secret, hex encoded (Binance's default key type)."""
 
-    __slots__ = ("_secret",)
+    __slots__ = ("_keyed",)
 
     def __init__(self, secret: str) -> None:
         if not secret:
             raise ValueError("the API secret is empty")
-        self._secret = secret.encode()
+        keyed = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+        # The HMAC keyed once, copied for every signature: the key's padding and the first
+        # hash blocks are not worked out again per request. OpenSSL's own HMAC object (when
+        # the hmac module has one) copies without the Python wrapper's extra object.
+        self._keyed: Any = getattr(keyed, "_hmac", None) or keyed
 
     def sign(self, payload: str) -> str:
-        return hmac.new(self._secret, payload.encode(), hashlib.sha256).hexdigest()
+        mac = self._keyed.copy()
+        mac.update(payload.encode())
+        return str(mac.hexdigest())
 
     def __repr__(self) -> str:
         return "<HmacSigner secret=***>"
