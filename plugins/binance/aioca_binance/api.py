@@ -9,10 +9,11 @@ exactly the bytes sent (the query string followed by the body).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote_plus, urlsplit
 
@@ -23,7 +24,7 @@ from yarl import URL
 from aioca import PreparedRequest, RateLimiter, Response, RestApi, RetryPolicy, Window, errors
 from aioca import rest as _rest
 from aioca.rest import Params, encode_params
-from aioca.task import BaseTask, current_task
+from aioca.task import BaseTask, _running_task, current_task
 
 from .endpoint import Endpoint, Security
 from .errors import error_class_for
@@ -135,18 +136,20 @@ def _describe(
     signing: tuple[str | None, str, str] | None,
     headers: Mapping[str, str],
     costs: Mapping[str, int],
+    task: BaseTask | None,
 ) -> PreparedRequest:
     """The request of a lean send, for the hooks and messages of an error (see
     :meth:`RestApi._transport`): only built when one needs it. ``signing`` is what a
     signed request added: ``recvWindow`` (``None`` when given), ``timestamp``,
-    ``signature``."""
+    ``signature``; ``task`` the task sending it (``None``: the running one)."""
     extra: list[tuple[str, str]] = []
     if signing is not None:
         recv_window, timestamp, signature = signing
         if recv_window is not None:
             extra.append(("recvWindow", recv_window))
         extra += [("timestamp", timestamp), ("signature", signature)]
-    return call.prepared(base + call.endpoint.path, extra, headers, current_task(), costs)
+    sender = task if task is not None else current_task()
+    return call.prepared(base + call.endpoint.path, extra, headers, sender, costs)
 
 
 class EndpointCall:
@@ -374,10 +377,10 @@ class BinanceRestApi(RestApi):
         weight (``weight``, else the endpoint's for ``params``) and order count."""
         return await self._send_call(EndpointCall(endpoint, params, weight=weight))
 
-    async def send_call(self, call: EndpointCall) -> Any:
+    def send_call(self, call: EndpointCall) -> Coroutine[Any, Any, Any]:
         """Send an :class:`EndpointCall` (what a catalog task does on every run): as
         :meth:`call_endpoint` would, with the encoding done once per call rather than
-        once per request.
+        once per request. Returns the coroutine to await.
 
         When no hook it stands in for is overridden (see :meth:`_lean`), this is the lean
         path: :meth:`request`'s steps in the same order (the key header, the signer check
@@ -385,85 +388,126 @@ class BinanceRestApi(RestApi):
         text, without rebuilding the request for every send; else the general path."""
         default_handling = self._lean()
         if default_handling is None:
-            cls = type(self)
-            if cls.call_endpoint is not BinanceRestApi.call_endpoint or "call_endpoint" in vars(
-                self
-            ):
-                return await self.call_endpoint(call.endpoint, call.params, weight=call.weight)
-            return await self._send_call(call)
-        endpoint = call.endpoint
-        base = self.urls[endpoint.market]
-        plan = self._plans.get(call.plan_key)
-        if (
-            plan is None
-            or plan[0] is not base
-            or plan[1] is not self.api_key
-            or plan[2] is not self.rate_limiter
-        ):
-            plan = self._plan(call, base)  # raises (no key) before anything is sent
-        headers, costs, limiter, fixed_target = plan[3], plan[4], plan[5], plan[6]
-        if call.signed:
-            self._require_signer()  # before the clock sync: fail without sending anything
-            interval, synced = self.time_sync_interval, self._time_synced_at
-            if interval is not None and (synced is None or time.monotonic() - synced >= interval):
-                await self._sync_time_if_due(base + endpoint.path)
-        # RestApi.request's loop, in this coroutine rather than one more: the same limiter,
-        # transport, retry decisions and error hooks; every attempt signed afresh.
-        method = call.method
-        resent = False
-        started = time.monotonic()
-        attempt = 0
-        describe_args: tuple[Any, ...]
-        while True:
-            attempt += 1
-            if call.signed:
-                target, data, signing = self._signed_target(call, base, fixed_target)
-                describe_args = (call, base, signing, headers, costs)
-            else:
-                target, data = fixed_target, call.body  # type: ignore[assignment]
-                describe_args = (call, base, None, headers, costs)
-            try:
-                status, raw_headers, content = await self._transport(
-                    limiter, costs, method, target, data, headers, None, _describe, describe_args
-                )
-                if status < 400 and default_handling:
-                    try:  # the default handling of a 2xx answer, as _lean_result does it
-                        result = self.json_loads(content)
-                        break
-                    except ValueError:
-                        pass  # _lean_result's decode() raises, worded as always
-                result = self._lean_result(
-                    status, raw_headers, content, _describe, describe_args, default_handling
-                )
-                break
-            except errors.RateLimitError as exc:
-                self._hold_limiter(limiter, exc)
-                error: errors.AiocaError = exc
-            except errors.AiocaError as exc:
-                error = exc
-            url = base + endpoint.path
-            may_retry = self._may_retry(method)
-            delay = self._retry_delay(error, attempt, started, may_retry, method, url)
-            if delay is not None:
-                await _rest._sleep(delay)  # looked up now: tests replace it
-                continue
+            return self._send_general(call)
+        return self.send_lean(call, default_handling, None)
+
+    async def _send_general(self, call: EndpointCall) -> Any:
+        """:meth:`send_call` when a hook the lean path stands in for is overridden."""
+        cls = type(self)
+        if cls.call_endpoint is not BinanceRestApi.call_endpoint or "call_endpoint" in vars(self):
+            return await self.call_endpoint(call.endpoint, call.params, weight=call.weight)
+        return await self._send_call(call)
+
+    async def send_lean(
+        self, call: EndpointCall, default_handling: bool, task: BaseTask | None
+    ) -> Any:
+        """The lean path of :meth:`send_call` (``default_handling`` is what :meth:`_lean`
+        said, not ``None``).
+
+        ``task`` is the task sending the call when the caller did not make it the running
+        task (:func:`aioca.task.current_task`), as :meth:`BinanceTask.run
+        <aioca_binance.task.BinanceTask.run>` does not for a request that goes well:
+        setting that context variable is one of the costliest steps of a request. It is
+        then set here, before any hook or request that could read it runs (the clock sync,
+        an error response, a retry, an exchangeInfo answer), and reset at the end, so
+        everything that runs sees what it would have seen; errors name ``task`` either way.
+        ``None``: the caller has set it."""
+        token: contextvars.Token[BaseTask | None] | None = None
+        try:
+            endpoint = call.endpoint
+            base = self.urls[endpoint.market]
+            plan = self._plans.get(call.plan_key)
             if (
-                isinstance(error, errors.InvalidTimestampError)
-                and call.signed
-                and self.time_sync_interval is not None
-                and not resent
+                plan is None
+                or plan[0] is not base
+                or plan[1] is not self.api_key
+                or plan[2] is not self.rate_limiter
             ):
-                # Our clock drifted from Binance's (-1021): the request was refused before
-                # it did anything, so resync and send it once more with a fresh timestamp
-                # (and the retry budget of a new request, as request() does).
-                resent = True
-                await self.sync_time(url)
-                started, attempt = time.monotonic(), 0
-                continue
-            raise error
-        if call.exchange_info and isinstance(result, Mapping):
-            self.apply_exchange_info(result)
-        return result
+                plan = self._plan(call, base)  # raises (no key) before anything is sent
+            headers, costs, limiter, fixed_target = plan[3], plan[4], plan[5], plan[6]
+            if call.signed:
+                self._require_signer()  # before the clock sync: fail without sending anything
+                interval, synced = self.time_sync_interval, self._time_synced_at
+                if interval is not None and (
+                    synced is None or time.monotonic() - synced >= interval
+                ):
+                    if task is not None and token is None:
+                        token = _running_task.set(task)
+                    await self._sync_time_if_due(base + endpoint.path)
+            # RestApi.request's loop, in this coroutine rather than one more: the same limiter,
+            # transport, retry decisions and error hooks; every attempt signed afresh.
+            method = call.method
+            resent = False
+            started = time.monotonic()
+            attempt = 0
+            describe_args: tuple[Any, ...]
+            while True:
+                attempt += 1
+                if call.signed:
+                    target, data, signing = self._signed_target(call, base, fixed_target)
+                    describe_args = (call, base, signing, headers, costs, task)
+                else:
+                    target, data = fixed_target, call.body  # type: ignore[assignment]
+                    describe_args = (call, base, None, headers, costs, task)
+                try:
+                    status, raw_headers, content = await self._transport(
+                        limiter,
+                        costs,
+                        method,
+                        target,
+                        data,
+                        headers,
+                        None,
+                        _describe,
+                        describe_args,
+                    )
+                    if status < 400 and default_handling:
+                        try:  # the default handling of a 2xx answer, as _lean_result does it
+                            result = self.json_loads(content)
+                            break
+                        except ValueError:
+                            pass  # _lean_result's decode() raises, worded as always
+                    if task is not None and token is None:  # the hooks may read it
+                        token = _running_task.set(task)
+                    result = self._lean_result(
+                        status, raw_headers, content, _describe, describe_args, default_handling
+                    )
+                    break
+                except errors.RateLimitError as exc:
+                    self._hold_limiter(limiter, exc)
+                    error: errors.AiocaError = exc
+                except errors.AiocaError as exc:
+                    error = exc
+                if task is not None and token is None:  # the retry policy and hooks may read it
+                    token = _running_task.set(task)
+                url = base + endpoint.path
+                may_retry = self._may_retry(method)
+                delay = self._retry_delay(error, attempt, started, may_retry, method, url)
+                if delay is not None:
+                    await _rest._sleep(delay)  # looked up now: tests replace it
+                    continue
+                if (
+                    isinstance(error, errors.InvalidTimestampError)
+                    and call.signed
+                    and self.time_sync_interval is not None
+                    and not resent
+                ):
+                    # Our clock drifted from Binance's (-1021): the request was refused before
+                    # it did anything, so resync and send it once more with a fresh timestamp
+                    # (and the retry budget of a new request, as request() does).
+                    resent = True
+                    await self.sync_time(url)
+                    started, attempt = time.monotonic(), 0
+                    continue
+                raise error
+            if call.exchange_info and isinstance(result, Mapping):
+                if task is not None and token is None:
+                    token = _running_task.set(task)
+                self.apply_exchange_info(result)
+            return result
+        finally:
+            if token is not None:
+                _running_task.reset(token)
 
     async def _send_call(self, call: EndpointCall) -> Any:
         """The general path: :meth:`request` with the call's parameters, then what an

@@ -400,3 +400,87 @@ async def test_call_endpoint_stays_lean_when_only_handle_response_is_overridden(
         assert prepared == []
         assert await api.request("GET", LOCAL + "/dapi/v1/ping") == ("handled", {})
         assert prepared == [LOCAL + "/dapi/v1/ping"]
+
+
+# --- catalog tasks on the lean path: what BaseTask.run does, without the context variable ---
+
+
+async def test_lean_run_records_result_and_failure_as_base_run_does(
+    api: BinanceRestApi, aioca_mock: aioresponses
+) -> None:
+    from aioca_binance.coinm import CoinMFetchTicker
+
+    task = CoinMFetchTicker(api=api, symbol="BTCUSD_PERP")
+    aioca_mock.get(ANY, payload=[{"symbol": "BTCUSD_PERP", "price": "1"}])
+    assert await task.run() == [{"symbol": "BTCUSD_PERP", "price": "1"}]
+    assert (task.result, task.exception, aioca.current_task()) == (task.result, None, None)
+    assert repr(task).endswith("done>")
+
+    aioca_mock.get(ANY, status=400, payload={"code": -1121, "msg": "Invalid symbol."})
+    with pytest.raises(errors.BadRequestError) as caught:
+        await task.run()
+    assert task.result is None
+    assert task.exception is caught.value
+    assert caught.value.task_name == str(task)  # named without being the running task
+    assert aioca.current_task() is None
+
+
+async def test_lean_run_makes_the_task_current_for_hooks_that_may_read_it(
+    api: BinanceRestApi, aioca_mock: aioresponses
+) -> None:
+    from aioca_binance.coinm import CoinMFetchTicker
+
+    seen: list[aioca.BaseTask | None] = []
+    handle = api.handle_response
+
+    def handle_response(response: aioca.Response) -> Any:
+        seen.append(aioca.current_task())
+        return handle(response)
+
+    api.handle_response = handle_response  # type: ignore[method-assign]
+    task = CoinMFetchTicker(api=api, symbol="BTCUSD_PERP")
+    aioca_mock.get(ANY, payload=[])
+    assert await task.run() == []
+    assert seen == [task]
+    assert aioca.current_task() is None  # reset afterwards
+
+
+async def test_lean_run_names_the_task_in_the_clock_sync_and_resets_it(
+    aioca_mock: aioresponses,
+) -> None:
+    from aioca_binance.coinm import CoinMAccountInformation
+
+    async with BinanceRestApi(
+        KEY, SECRET, urls={"coinm": LOCAL}, retry=aioca.RetryPolicy(attempts=1)
+    ) as api:
+        task = CoinMAccountInformation(api=api)
+        aioca_mock.get(ANY, status=500, body="down")
+        with pytest.raises(errors.ExchangeServerError) as caught:
+            await task.run()  # the clock sync before the signed request fails
+        assert caught.value.url == f"{LOCAL}/dapi/v1/time"
+        assert caught.value.task_name == str(task)
+        assert aioca.current_task() is None
+        assert task.exception is caught.value
+
+
+async def test_lean_run_leaves_the_previous_record_alone_when_cancelled(
+    api: BinanceRestApi, aioca_mock: aioresponses
+) -> None:
+    import asyncio
+
+    from aioca_binance.coinm import CoinMFetchTicker
+
+    task = CoinMFetchTicker(api=api, symbol="BTCUSD_PERP")
+    aioca_mock.get(ANY, payload=[1])
+    await task.run()
+
+    async def slow(*args: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(10)
+
+    aioca_mock.get(ANY, callback=slow)
+    running = asyncio.ensure_future(task.run())
+    await asyncio.sleep(0.01)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert (task.result, task.exception) == ([1], None)
