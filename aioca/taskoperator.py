@@ -117,9 +117,19 @@ class TaskOperator:
             yield task
 
     async def arun(self, *, on_error: ErrorPolicy | None = None) -> Self:
-        """Run every task of the queue; returns self. Results are on the tasks."""
-        async for _ in self.finished(on_error=on_error):
-            pass
+        """Run every task of the queue; returns self. Results are on the tasks.
+
+        What iterating :meth:`finished` does, without the async generator: a queue of
+        single requests pays for one less step of the event loop's machinery per task."""
+        policy = _check_policy(on_error or self.on_error)
+        for pause, task in self._queue().schedule():
+            if pause > 0:
+                await _sleep(pause)
+            try:
+                await task.run()
+            except Exception:
+                if policy == "raise":
+                    raise
         return self
 
     # --- sync API --------------------------------------------------------------------------

@@ -52,6 +52,22 @@ async def test_arun_runs_every_task_and_returns_the_operator() -> None:
     assert (a.result, b.result) == (1, 2)
 
 
+async def test_arun_pauses_and_handles_errors_as_iterating_finished_does(
+    sleeps: list[float],
+) -> None:
+    flaky = Flaky({2})
+    ring = TaskRing(flaky, Value("v"), iter_num=3, iter_interval=0.25)
+    assert await TaskOperator(ring, on_error="continue").arun() is not None
+    assert (flaky.calls, flaky.result) == (3, 3)
+    assert sleeps == [0.25, 0.25]  # between passes, not before the first or after the last
+
+    failing, never = Flaky({1}), Value("never")
+    with pytest.raises(ConnectionError):
+        await TaskOperator(TaskQueue(failing, never)).arun()
+    assert isinstance(failing.exception, ConnectionError)
+    assert never.calls == 0  # "raise" stops at the first failure
+
+
 async def test_finished_yields_each_task_after_it_ran_in_queue_order() -> None:
     a, b, c = Value("a"), Value("b"), Value("c")
     seen = [(task, task.result) async for task in TaskOperator(TaskStack(a, b, c)).finished()]
