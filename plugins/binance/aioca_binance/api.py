@@ -236,6 +236,31 @@ class EndpointCall:
         )
 
 
+_shared_calls: dict[
+    tuple[int, int, tuple[tuple[str, str], ...], tuple[type, ...]], EndpointCall
+] = {}
+
+
+def shared_call(endpoint: Endpoint, params: Sequence[tuple[str, Any]], weight: int) -> EndpointCall:
+    """``EndpointCall(endpoint, params, weight=weight)``, one object for every task that sends
+    the same: N tasks polling one ticker hold one call (its text, pairs and keys) rather than
+    N copies, which the garbage collector would walk in every full collection. Calls are
+    immutable; they are shared when their wire text and the types of their values match
+    (``1`` and ``True`` are equal in Python, not on the wire)."""
+    key = (
+        id(endpoint),  # the call keeps the endpoint alive: its id is not reused meanwhile
+        weight,
+        tuple(encode_params(params)),
+        tuple(type(value) for _, value in params),
+    )
+    call = _shared_calls.get(key)
+    if call is None:
+        if len(_shared_calls) >= _MAX_TARGETS:
+            _shared_calls.clear()  # many distinct calls: start over, never grow
+        call = _shared_calls[key] = EndpointCall(endpoint, params, weight=weight)
+    return call
+
+
 class BinanceRestApi(RestApi):
     """Binance REST API: credentials, base URLs, signing and Binance's error codes.
 

@@ -18,7 +18,7 @@ import pydantic
 from aioca import Task, errors, localize
 from aioca.errors import InvalidParameterError
 
-from .api import BinanceRestApi, EndpointCall
+from .api import BinanceRestApi, shared_call
 from .endpoint import Endpoint
 
 __all__ = ["BinanceParams", "BinanceTask", "Texts"]
@@ -154,9 +154,7 @@ class BinanceTask(Task):
         self._id_field = _CLIENT_ID_FIELDS.get((self.endpoint.method, self.endpoint.path))
         # Encoded now, with the parameters: every run sends this text (plus the signature).
         self._call = (
-            EndpointCall(self.endpoint, self._wire, weight=self._weight)
-            if self._id_field is None
-            else None
+            shared_call(self.endpoint, self._wire, self._weight) if self._id_field is None else None
         )
         self._parsed: tuple[Any, Any] | None = None
         self.client_order_ids: tuple[str, ...] = ()

@@ -484,3 +484,28 @@ async def test_lean_run_leaves_the_previous_record_alone_when_cancelled(
     with pytest.raises(asyncio.CancelledError):
         await running
     assert (task.result, task.exception) == ([1], None)
+
+
+def test_tasks_sending_the_same_share_one_endpoint_call() -> None:
+    from decimal import Decimal
+
+    from aioca_binance.api import shared_call
+    from aioca_binance.coinm import CoinMFetchKline, CoinMFetchTicker
+
+    api = BinanceRestApi()
+    first, second = (CoinMFetchTicker(api=api, symbol="BTCUSD_PERP") for _ in range(2))
+    assert first._call is second._call
+    assert CoinMFetchTicker(api=api, symbol="ETHUSD_PERP")._call is not first._call
+    kline = CoinMFetchKline(api=api, symbol="BTCUSD_PERP", interval="1m", limit=5)
+    assert kline._call is not None
+    assert kline._call.text == "symbol=BTCUSD_PERP&interval=1m&limit=5"
+
+    endpoint = CoinMFetchTicker.endpoint
+    # Equal in Python, not on the wire: never one call for both.
+    as_int = shared_call(endpoint, [("limit", 1)], 1)
+    as_bool = shared_call(endpoint, [("limit", True)], 1)
+    assert (as_int.text, as_bool.text) == ("limit=1", "limit=true")
+    one, one_again = (shared_call(endpoint, [("p", Decimal(s))], 1) for s in ("1.0", "1.00"))
+    assert (one.text, one_again.text) == ("p=1.0", "p=1.00")
+    assert shared_call(endpoint, [("limit", 1)], 2) is not as_int  # another weight
+    assert shared_call(endpoint, [("limit", 1)], 1) is as_int
