@@ -40,7 +40,7 @@ holds a signature and sometimes an API key, and exception text ends up in logs.
 
 from __future__ import annotations
 
-from typing import TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
 __all__ = [
     "AiocaError",
@@ -90,6 +90,24 @@ class InvalidParameterError(AiocaError, ValueError):
         where = f" in {task_name}" if task_name else ""
         subject = f"parameter {parameter!r}" if parameter else "parameters"
         super().__init__(f"invalid {subject}{where}: {reason}")
+
+    @classmethod
+    def from_validation_error(
+        cls, error: Any, *, task_name: str | None = None
+    ) -> InvalidParameterError:
+        """The first problem of a pydantic ``ValidationError`` (anything with ``errors()``)
+        as this error: the top-level parameter, and the reason, prefixed with the path
+        inside the parameter when the problem is nested (``0.px: Field required``).
+
+        Task base classes validate with a pydantic model and raise this, so that a user
+        sees one error type whatever the plugin."""
+        details = error.errors()[0]
+        location = tuple(details.get("loc") or ())
+        parameter = str(location[0]) if location else None
+        reason = str(details.get("msg", "invalid value")).removeprefix("Value error, ")
+        if len(location) > 1:
+            reason = f"{'.'.join(str(part) for part in location[1:])}: {reason}"
+        return cls(parameter, reason, task_name=task_name)
 
 
 class MissingApiError(AiocaError):

@@ -257,12 +257,8 @@ class ${Title}Task(Task):
         try:
             self.params = self.Params(**params)
         except pydantic.ValidationError as exc:
-            error = exc.errors()[0]
-            where = error.get("loc") or ()
-            name = str(where[0]) if where else None
-            raise InvalidParameterError(
-                name, error.get("msg", "invalid value"), task_name=type(self).__name__
-            ) from None
+            name = type(self).__name__
+            raise InvalidParameterError.from_validation_error(exc, task_name=name) from None
 
     @classmethod
     def describe(cls) -> dict[str, str]:

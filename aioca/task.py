@@ -207,9 +207,6 @@ class Task(BaseTask):
         ``api.exchange`` and for tasks that name no exchange."""
         _defaults.set(api)
 
-    set_default_binance_API = set_default_api  # noqa: N815 - the seed README's name
-    """The seed README's name for :meth:`set_default_api`."""
-
     @classmethod
     @contextlib.contextmanager
     def using_default_api(cls, api: _ApiT) -> Iterator[_ApiT]:
@@ -247,15 +244,6 @@ class Task(BaseTask):
 
     @api.setter
     def api(self, api: RestApi) -> None:
-        self._api = api
-
-    @property
-    def binance_API(self) -> RestApi:  # noqa: N802 - the seed README's name
-        """The seed README's name for :attr:`api` (works for any exchange)."""
-        return self.api
-
-    @binance_API.setter
-    def binance_API(self, api: RestApi) -> None:  # noqa: N802
         self._api = api
 
     def __str__(self) -> str:

@@ -62,9 +62,8 @@ class FakeTicker(Task):
         try:
             self.params = self.Params(**params)
         except pydantic.ValidationError as exc:
-            error = exc.errors()[0]
-            raise errors.InvalidParameterError(
-                str(error["loc"][0]), error["msg"], task_name="FakeTicker"
+            raise errors.InvalidParameterError.from_validation_error(
+                exc, task_name="FakeTicker"
             ) from None
 
     @classmethod

@@ -121,18 +121,11 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert test_command in ci
 
 
-SEED_ALIASES = ("set_default_binance_API", "binance_API")
-"""The seed README's names, kept as working aliases by the product's contract; the only
-place an exchange's name may appear in the core."""
-
-
 def test_no_line_of_the_core_names_an_exchange() -> None:
     names = re.compile(r"binance|okx|coin-?m\b|dapi|x-mbx|mbx-", re.IGNORECASE)
     offending = []
     for path in sorted((ROOT / "aioca").rglob("*.py")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            for alias in SEED_ALIASES:
-                line = line.replace(alias, "")
             if names.search(line):
                 offending.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offending == []

@@ -127,13 +127,12 @@ async def test_user_init_without_super_still_gets_state_and_default_api() -> Non
 def test_seed_example_default_api_is_taken_at_creation() -> None:
     api1 = FakeApi(api_key="key_1")
     api2 = FakeApi(api_key="key_2")
-    Task.set_default_binance_API(api1)
+    Task.set_default_api(api1)
     task1 = FakeExchangeTask()
-    Task.set_default_binance_API(api2)
+    Task.set_default_api(api2)
     task2 = FakeExchangeTask()
-    assert task1.binance_API.api_key == "key_1"  # type: ignore[attr-defined]
-    assert task2.binance_API.api_key == "key_2"  # type: ignore[attr-defined]
-    assert task1.api is api1
+    assert task1.api.api_key == "key_1"  # type: ignore[attr-defined]
+    assert task2.api.api_key == "key_2"  # type: ignore[attr-defined]
 
 
 def test_explicit_api_wins_over_the_default() -> None:
@@ -142,12 +141,12 @@ def test_explicit_api_wins_over_the_default() -> None:
     assert FakeExchangeTask(api=mine).api is mine
 
 
-def test_api_can_be_changed_per_instance_under_both_names() -> None:
+def test_api_can_be_changed_per_instance() -> None:
     task = Ping()
     api1, api2 = FakeApi(), FakeApi()
     task.api = api1
-    assert task.binance_API is api1
-    task.binance_API = api2
+    assert task.api is api1
+    task.api = api2
     assert task.api is api2
 
 

@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING
 from aioca.lazy import lazy_exports
 
 from ._version import __version__
+from .seed import install_seed_aliases
+
+install_seed_aliases()  # the seed's Task.set_default_binance_API and task.binance_API
 
 if TYPE_CHECKING:
     from .api import MAINNET_URLS, TESTNET_URLS, BinanceRestApi

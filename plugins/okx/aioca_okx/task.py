@@ -115,13 +115,8 @@ class OkxTask(Task):
         try:
             self.params = self.Params(**params)
         except pydantic.ValidationError as exc:
-            error = exc.errors()[0]
-            location = tuple(error.get("loc") or ())
-            parameter = str(location[0]) if location else None
-            reason = error.get("msg", "invalid value").removeprefix("Value error, ")
-            if len(location) > 1:
-                reason = f"{'.'.join(str(part) for part in location[1:])}: {reason}"
-            raise InvalidParameterError(parameter, reason, task_name=type(self).__name__) from None
+            name = type(self).__name__
+            raise InvalidParameterError.from_validation_error(exc, task_name=name) from None
         self._wire = self.params.wire()
         self.envelope: dict[str, Any] | None = None
         """The whole answer of the last successful run (``code``, ``msg``, ``data``...)."""
