@@ -143,11 +143,8 @@ class BinanceTask(Task):
         try:
             self.params = self.Params(**params)
         except pydantic.ValidationError as exc:
-            error = exc.errors()[0]
-            location = error.get("loc") or ()
-            parameter = str(location[0]) if location else None
-            reason = error.get("msg", "invalid value").removeprefix("Value error, ")
-            raise InvalidParameterError(parameter, reason, task_name=type(self).__name__) from None
+            name = type(self).__name__
+            raise InvalidParameterError.from_validation_error(exc, task_name=name) from None
         self._wire = [(name, _wire_value(value)) for name, value in self.params.wire_items()]
         # Parameters are frozen: what a run costs is known once and for all.
         self._weight = self.endpoint.weight_for(dict(self._wire))
