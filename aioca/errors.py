@@ -40,6 +40,7 @@ holds a signature and sometimes an API key, and exception text ends up in logs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypedDict, Unpack
 
 __all__ = [
@@ -200,6 +201,24 @@ class OrderStateUnknownError(RequestError):
     ) -> None:
         self.client_order_id = client_order_id
         super().__init__(message, **context)
+
+    @classmethod
+    def after(
+        cls, failure: RequestError, client_order_ids: Sequence[str], id_name: str
+    ) -> OrderStateUnknownError:
+        """The error for an order sent with ``client_order_ids`` (named ``id_name`` on the
+        exchange, e.g. ``newClientOrderId``) whose outcome ``failure`` leaves unknown; raise
+        it ``from failure``. It carries the failure's request context."""
+        ids = ", ".join(client_order_ids)
+        return cls(
+            f"the order may or may not have been placed ({type(failure).__name__}): query "
+            f"it by {id_name} {ids} before placing it again",
+            client_order_id=client_order_ids[0] if client_order_ids else None,
+            exchange=failure.exchange,
+            task_name=failure.task_name,
+            method=failure.method,
+            url=failure.url,
+        )
 
 
 class InvalidResponseError(RequestError):

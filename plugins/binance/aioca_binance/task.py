@@ -239,16 +239,8 @@ class BinanceTask(Task):
             # cut short. Only a failed connection proves nothing was placed.
             if isinstance(exc, errors.ConnectError):
                 raise
-            ids = ", ".join(self.client_order_ids)
-            raise errors.OrderStateUnknownError(
-                f"the order may or may not have been placed ({type(exc).__name__}): query it "
-                f"by {id_field} {ids} before placing it again",
-                client_order_id=self.client_order_ids[0] if self.client_order_ids else None,
-                exchange=exc.exchange,
-                task_name=exc.task_name,
-                method=exc.method,
-                url=exc.url,
-            ) from exc
+            unknown = errors.OrderStateUnknownError.after(exc, self.client_order_ids, id_field)
+            raise unknown from exc
 
     @property
     def parsed(self) -> Any:

@@ -160,16 +160,8 @@ class OkxTask(Task):
                 exc, errors.ConnectError | OkxBatchError
             ):
                 raise
-            ids = ", ".join(self.client_order_ids)
-            raise errors.OrderStateUnknownError(
-                f"the order may or may not have been placed ({type(exc).__name__}): query "
-                f"it by clOrdId {ids} before placing it again",
-                client_order_id=self.client_order_ids[0] if self.client_order_ids else None,
-                exchange=exc.exchange,
-                task_name=exc.task_name,
-                method=exc.method,
-                url=exc.url,
-            ) from exc
+            unknown = errors.OrderStateUnknownError.after(exc, self.client_order_ids, "clOrdId")
+            raise unknown from exc
         self.envelope = envelope
         return envelope.get("data")
 
