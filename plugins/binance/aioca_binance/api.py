@@ -111,7 +111,6 @@ _LEAN_HOOKS = (
 """The hooks the lean path of :meth:`BinanceRestApi.send_call` stands in for: a subclass
 (or an instance) that overrides any of them gets the general path, which calls them."""
 _INSTANCE_HOOKS = frozenset({*_LEAN_HOOKS, "handle_response", "decode"})
-_lean_classes: dict[type[Any], tuple[bool, bool]] = {}
 # Headers as aiohttp keeps them: a request handed a CIMultiDict skips its conversion.
 _NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 
@@ -209,7 +208,9 @@ class EndpointCall:
         # Keys of the API's shared caches, built once so that a request builds none.
         self.charge = (self.weight, endpoint.orders)
         self.key = (endpoint.path, "" if self.in_body else self.text)
-        self.plan_key = (endpoint.market, self.method, endpoint.path, self.key[1], self.weight)
+        self.plan_key = (
+            endpoint.market, self.method, endpoint.path, self.key[1], self.kind, self.charge
+        )  # fmt: skip
         """What the API's send plan of this call depends on (see :data:`_Plan`): calls
         with the same key (a ring's tasks, N tasks fetching one ticker) share one."""
 
@@ -320,7 +321,7 @@ class BinanceRestApi(RestApi):
         self._costs_cache: dict[tuple[int, int], dict[str, int]] = {}
         self._retry_cache: tuple[RetryPolicy | None, dict[str, bool]] = (None, {})
         self._targets: dict[str, dict[tuple[str, str], URL]] = {}
-        self._plans: dict[tuple[str, str, str, str, int], _Plan] = {}
+        self._plans: dict[tuple[str, str, str, str, Security, tuple[int, int]], _Plan] = {}
         self._signer: Signer | None
         if private_key is not None:
             self._signer = load_private_key_signer(private_key, private_key_passphrase)
@@ -557,19 +558,15 @@ class BinanceRestApi(RestApi):
         """``None`` when a hook the lean path stands in for is overridden, by the class or
         on the instance (then the general path runs, calling it); else whether responses
         get the default handling (see :meth:`RestApi._lean_result`)."""
+        # Checked on every call against the functions as defined, not cached per class: a
+        # hook patched on the class later (monkeypatch, mock.patch.object) must be called.
         cls = type(self)
-        verdict = _lean_classes.get(cls)
-        if verdict is None:
-            lean = all(getattr(cls, name) is getattr(BinanceRestApi, name) for name in _LEAN_HOOKS)
-            default = (
-                cls.handle_response is RestApi.handle_response and cls.decode is RestApi.decode
-            )
-            verdict = _lean_classes[cls] = (lean, default)
-        if not verdict[0]:
-            return None
+        for name, original in _ORIGINAL_HOOKS:
+            if getattr(cls, name) is not original:
+                return None
         if not vars(self).keys().isdisjoint(_INSTANCE_HOOKS):
             return self._default_handling() if vars(self).keys().isdisjoint(_LEAN_HOOKS) else None
-        return verdict[1]
+        return cls.handle_response is _DEFAULT_HANDLE and cls.decode is _DEFAULT_DECODE
 
     def _plan(self, call: EndpointCall, base: str) -> _Plan:
         """Work out (and keep) the send plan of ``call`` on this API: see :data:`_Plan`."""
@@ -828,3 +825,10 @@ def _ban_end(message: str, retry_after: float | None) -> float | None:
         return time.time() + retry_after
     match = _BANNED_UNTIL.search(message)
     return int(match.group(1)) / 1000 if match else None
+
+
+_ORIGINAL_HOOKS = tuple((name, getattr(BinanceRestApi, name)) for name in _LEAN_HOOKS)
+"""The hooks the lean path stands in for, as defined here: a class whose hook is another
+function (a subclass's, or a patch) takes the general path."""
+_DEFAULT_HANDLE = RestApi.handle_response
+_DEFAULT_DECODE = RestApi.decode

@@ -30,11 +30,12 @@ class Signer(Protocol):
 class HmacSigner:
     """HMAC-SHA256 with the API secret, hex encoded (Binance's default key type)."""
 
-    __slots__ = ("_keyed",)
+    __slots__ = ("_keyed", "_secret")
 
     def __init__(self, secret: str) -> None:
         if not secret:
             raise ValueError("the API secret is empty")
+        self._secret = secret
         keyed = hmac.new(secret.encode(), digestmod=hashlib.sha256)
         # The HMAC keyed once, copied for every signature: the key's padding and the first
         # hash blocks are not worked out again per request. OpenSSL's own HMAC object (when
@@ -45,6 +46,10 @@ class HmacSigner:
         mac = self._keyed.copy()
         mac.update(payload.encode())
         return str(mac.hexdigest())
+
+    def __reduce__(self) -> tuple[type[HmacSigner], tuple[str]]:
+        # The keyed OpenSSL object cannot be pickled or deep-copied: rebuild from the secret.
+        return (HmacSigner, (self._secret,))
 
     def __repr__(self) -> str:
         return "<HmacSigner secret=***>"

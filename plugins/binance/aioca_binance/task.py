@@ -189,12 +189,17 @@ class BinanceTask(Task):
         for a catalog call on the lean path (see :meth:`BinanceRestApi.send_lean`), without
         making this task the running one (:func:`aioca.task.current_task`) unless a hook or
         a request that could read it runs: a context variable set and reset for every
-        request costs more than the rest of the task's bookkeeping."""
+        request costs more than the rest of the task's bookkeeping. An overridden request
+        hook takes the general path; code that still runs on the lean path without the
+        variable set (``timestamp_ms``, ``clock``, the JSON decoder, a custom signer,
+        logging filters) sees the caller's running task, if any."""
         call, api = self._call, self._api
+        cls = type(self)
         if (
             call is None
             or not isinstance(api, BinanceRestApi)
-            or type(self).__call__ is not BinanceTask.__call__
+            or cls.__call__ is not BinanceTask.__call__
+            or cls.api is not _TASK_API  # an overridden ``api`` property decides the API
         ):
             return await super().run()
         default_handling = api._lean()
@@ -264,3 +269,6 @@ class BinanceTask(Task):
         )
         template = localize(self.texts.en, self.texts.zh)
         return template.format_map(values)
+
+
+_TASK_API = Task.__dict__["api"]

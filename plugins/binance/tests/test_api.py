@@ -375,6 +375,22 @@ def test_the_lean_encoding_is_urlencode_byte_for_byte() -> None:
 
 
 async def test_call_endpoint_stays_lean_when_only_handle_response_is_overridden(
+    aioca_mock: aioresponses,
+) -> None:
+    from aioca_binance.coinm import CoinMPing
+
+    class EnvelopeApi(BinanceRestApi):
+        def handle_response(self, response: aioca.Response) -> Any:
+            return ("handled", self.decode(response))
+
+    aioca_mock.get(ANY, payload={}, repeat=True)
+    async with EnvelopeApi(KEY, SECRET, urls={"coinm": LOCAL}, time_sync_interval=None) as api:
+        assert api._lean() is False  # the lean path, with the class's own response handling
+        assert await api.call_endpoint(CoinMPing.endpoint) == ("handled", {})
+        assert await api.request("GET", LOCAL + "/dapi/v1/ping") == ("handled", {})
+
+
+async def test_a_hook_patched_on_the_class_after_a_request_is_called(
     monkeypatch: pytest.MonkeyPatch, aioca_mock: aioresponses
 ) -> None:
     from aioca_binance.coinm import CoinMPing
@@ -386,20 +402,13 @@ async def test_call_endpoint_stays_lean_when_only_handle_response_is_overridden(
         prepared.append(request.url)
         original(self, request)
 
-    # Patched on the base class: BinanceRestApi still inherits it, so the lean path stays on
-    # and never calls it, while request() (the general path) does.
-    monkeypatch.setattr(aioca.RestApi, "prepare_request", counting)
-
-    class EnvelopeApi(BinanceRestApi):
-        def handle_response(self, response: aioca.Response) -> Any:
-            return ("handled", self.decode(response))
-
     aioca_mock.get(ANY, payload={}, repeat=True)
-    async with EnvelopeApi(KEY, SECRET, urls={"coinm": LOCAL}, time_sync_interval=None) as api:
-        assert await api.call_endpoint(CoinMPing.endpoint) == ("handled", {})
+    async with BinanceRestApi(KEY, SECRET, urls={"coinm": LOCAL}) as api:
+        await CoinMPing(api=api).run()  # the lean path, which never calls prepare_request
         assert prepared == []
-        assert await api.request("GET", LOCAL + "/dapi/v1/ping") == ("handled", {})
-        assert prepared == [LOCAL + "/dapi/v1/ping"]
+        monkeypatch.setattr(aioca.RestApi, "prepare_request", counting)
+        await CoinMPing(api=api).run()
+    assert prepared == [LOCAL + "/dapi/v1/ping"]
 
 
 # --- catalog tasks on the lean path: what BaseTask.run does, without the context variable ---
@@ -509,3 +518,50 @@ def test_tasks_sending_the_same_share_one_endpoint_call() -> None:
     assert (one.text, one_again.text) == ("p=1.0", "p=1.00")
     assert shared_call(endpoint, [("limit", 1)], 2) is not as_int  # another weight
     assert shared_call(endpoint, [("limit", 1)], 1) is as_int
+
+
+def test_an_hmac_api_can_be_pickled_and_deep_copied() -> None:
+    import copy
+    import pickle
+
+    api = BinanceRestApi(KEY, SECRET)
+    for twin in (pickle.loads(pickle.dumps(api)), copy.deepcopy(api)):
+        assert twin._signer is not None
+        assert twin._signer.sign("a=1") == api._signer.sign("a=1")  # type: ignore[union-attr]
+
+
+async def test_two_endpoints_on_one_path_keep_their_own_security_and_orders(
+    aioca_mock: aioresponses,
+) -> None:
+    from aioca_binance.endpoint import Endpoint
+
+    signed = Endpoint("GET", "/dapi/v1/custom", Security.USER_DATA, 1, orders=1)
+    public = Endpoint("GET", "/dapi/v1/custom", Security.NONE, 1)
+    aioca_mock.get(ANY, payload={}, repeat=True)
+    async with BinanceRestApi(KEY, SECRET, urls={"coinm": LOCAL}, time_sync_interval=None) as api:
+        await api.call_endpoint(signed)
+        await api.call_endpoint(public)
+        await api.call_endpoint(signed)
+    calls = [call for (_, url), calls in aioca_mock.requests.items() for call in calls]
+    signed_urls = [url for (_, url) in aioca_mock.requests if "signature" in url.query]
+    assert len(calls) == 3
+    assert len(signed_urls) == 2  # two signed requests, each with its own timestamp
+    status = {window.name: window.used for window in api.rate_limit_status()["127.0.0.1:9"]}
+    assert status["ORDERS"] == 2  # the public call charged no order
+
+
+async def test_a_task_whose_api_property_is_overridden_sends_through_it(
+    aioca_mock: aioresponses,
+) -> None:
+    from aioca_binance.coinm import CoinMPing
+
+    routed = BinanceRestApi(KEY, SECRET, urls={"coinm": "http://127.0.0.2:9"})
+
+    class RoutedPing(CoinMPing):
+        @property
+        def api(self) -> aioca.RestApi:
+            return routed
+
+    aioca_mock.get(re.compile(r"^http://127\.0\.0\.2:9/"), payload={"routed": True})
+    async with routed, BinanceRestApi(KEY, SECRET, urls={"coinm": LOCAL}) as stored:
+        assert await RoutedPing(api=stored).run() == {"routed": True}
