@@ -9,6 +9,8 @@ changes nothing by itself:
   ``usefixtures = ["aioca_isolated"]`` in the pytest configuration.
 - ``aioca_mock``: :func:`aioca.testing.mocked_responses`, i.e. aioresponses working with
   the installed aiohttp; every request that no registered response matches fails.
+- ``aioca_clock``: a :class:`aioca.testing.FakeClock` standing in for the rate limiter's
+  sleep; give it to limiters (or an API's ``clock``) as their clock.
 
 Exchange plugins add their own fixtures the same way (a simulator, an API bound to it).
 """
@@ -20,12 +22,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .testing import isolated_state, mocked_responses
+from . import ratelimit
+from .testing import FakeClock, isolated_state, mocked_responses
 
 if TYPE_CHECKING:
     from aioresponses import aioresponses
 
-__all__ = ["aioca_isolated", "aioca_mock"]
+__all__ = ["aioca_clock", "aioca_isolated", "aioca_mock"]
 
 
 @pytest.fixture
@@ -40,3 +43,12 @@ def aioca_mock() -> Iterator[aioresponses]:
     """aioresponses, working with the installed aiohttp (see :mod:`aioca.testing`)."""
     with mocked_responses() as mock:
         yield mock
+
+
+@pytest.fixture
+def aioca_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """A fake clock (starting at 0) whose sleep replaces the rate limiter's: limits over
+    minutes take no time; ``aioca_clock.sleeps`` lists the waits."""
+    fake = FakeClock()
+    monkeypatch.setattr(ratelimit, "_sleep", fake.sleep)
+    return fake

@@ -3,6 +3,10 @@
 ``isolated_state()`` gives a test the global state of a fresh interpreter: no default API
 objects, English texts, ``AIOCA_LANG`` unset; what was there before comes back afterwards.
 
+``FakeClock`` is a rate limiter's clock that moves only when the limiter sleeps (or, held,
+when the test says so), so limits over minutes are tested in milliseconds; the pytest
+fixture ``aioca_clock`` installs one.
+
 ``mocked_responses()`` is ``aioresponses()`` made to work with every aiohttp release we
 support: aioresponses 0.7.9 builds ``ClientResponse`` without the ``stream_writer``
 argument that aiohttp 3.14 requires (upstream issue pnuckowski/aioresponses#289), so the
@@ -11,6 +15,7 @@ shim supplies a stub while it is missing.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import os
@@ -26,7 +31,7 @@ if TYPE_CHECKING:
 from . import i18n
 from .task import _defaults
 
-__all__ = ["isolated_state", "mocked_responses"]
+__all__ = ["FakeClock", "isolated_state", "mocked_responses", "settle"]
 
 
 class _StreamWriterStub:
@@ -70,3 +75,50 @@ def isolated_state() -> Iterator[None]:
         os.environ.pop("AIOCA_LANG", None)
         if saved_env is not None:
             os.environ["AIOCA_LANG"] = saved_env
+
+
+class FakeClock:
+    """A clock whose time moves only when a limiter sleeps, or when the test advances it.
+
+    Pass it as a limiter's ``clock`` (``RateLimiter(windows, clock=fake)``, or from an
+    API's ``clock()``) and put :meth:`sleep` in place of ``aioca.ratelimit._sleep`` (the
+    ``aioca_clock`` fixture does both halves of that patching). By default a sleep moves the
+    clock at once and is recorded in ``sleeps``; with ``held = True`` sleepers wait until
+    :meth:`advance` moves the clock past their deadline, to test what happens meanwhile.
+    """
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+        self.held = False
+        self.sleeps: list[float] = []
+        self._tick: asyncio.Future[None] | None = None
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        """Stands in for ``aioca.ratelimit._sleep``."""
+        self.sleeps.append(delay)
+        if not self.held:
+            self.now += delay
+            await asyncio.sleep(0)
+            return
+        deadline = self.now + delay
+        while self.now < deadline:
+            if self._tick is None:
+                self._tick = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._tick)
+
+    async def advance(self, seconds: float) -> None:
+        """Held mode: move the clock, wake the sleepers whose time has come, let them run."""
+        self.now += seconds
+        tick, self._tick = self._tick, None
+        if tick is not None:
+            tick.set_result(None)
+        await settle()
+
+
+async def settle() -> None:
+    """Let every task that can make progress run until it blocks again."""
+    for _ in range(50):
+        await asyncio.sleep(0)

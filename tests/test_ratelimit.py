@@ -22,56 +22,14 @@ from collections.abc import Mapping
 import pytest
 from multidict import CIMultiDict
 
-from aioca import ratelimit
 from aioca.errors import IPBannedError
 from aioca.ratelimit import RateLimiter, Window, WindowStatus
-
-
-class FakeClock:
-    """A clock whose time moves only when a limiter sleeps (auto) or the test advances it."""
-
-    def __init__(self, now: float = 0.0) -> None:
-        self.now = now
-        self.held = False
-        self.sleeps: list[float] = []
-        self._tick: asyncio.Future[None] | None = None
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, delay: float) -> None:
-        """Stands in for ``aioca.ratelimit._sleep``."""
-        self.sleeps.append(delay)
-        if not self.held:
-            self.now += delay
-            await asyncio.sleep(0)
-            return
-        deadline = self.now + delay
-        while self.now < deadline:
-            if self._tick is None:
-                self._tick = asyncio.get_running_loop().create_future()
-            await asyncio.shield(self._tick)
-
-    async def advance(self, seconds: float) -> None:
-        """Held mode: move the clock, wake the sleepers whose time has come, let them run."""
-        self.now += seconds
-        tick, self._tick = self._tick, None
-        if tick is not None:
-            tick.set_result(None)
-        await settle()
-
-
-async def settle() -> None:
-    """Let every task that can make progress run until it blocks again."""
-    for _ in range(50):
-        await asyncio.sleep(0)
+from aioca.testing import FakeClock, settle
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(ratelimit, "_sleep", fake.sleep)
-    return fake
+def clock(aioca_clock: FakeClock) -> FakeClock:
+    return aioca_clock
 
 
 @pytest.fixture

@@ -23,9 +23,10 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
-from aioca import PreparedRequest, RetryPolicy, errors, ratelimit, rest
+from aioca import PreparedRequest, RetryPolicy, errors, rest
 from aioca.ratelimit import RateLimiter, Window, WindowStatus
 from aioca.retry import NO_RETRY
+from aioca.testing import FakeClock
 
 from .helpers import FakeApi
 
@@ -57,26 +58,10 @@ def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return recorded
 
 
-class FakeClock:
-    """The limiter's clock: moves only when the limiter sleeps."""
-
-    def __init__(self, now: float = 1_000.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, delay: float) -> None:
-        self.sleeps.append(delay)
-        self.now += delay
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(ratelimit, "_sleep", fake.sleep)
-    return fake
+def clock(aioca_clock: FakeClock) -> FakeClock:
+    aioca_clock.now = 1_000.0
+    return aioca_clock
 
 
 class LimitedApi(FakeApi):

@@ -17,7 +17,8 @@ import pytest
 from aioresponses import aioresponses
 from okx_helpers import KEY, LOCAL, PASSPHRASE, SECRET, envelope
 
-from aioca import PreparedRequest, RateLimiter, RetryPolicy, errors, ratelimit
+from aioca import PreparedRequest, RateLimiter, RetryPolicy, errors
+from aioca.testing import FakeClock
 from aioca_okx import ORDER_RATE_WINDOW, OkxRestApi
 from aioca_okx.endpoint import ORDER_RATE_UNIT
 from aioca_okx.v5 import (
@@ -39,24 +40,10 @@ NEXT_WINDOW = [1.5, 0.25]
 0.25 s safety margin (the exchange may still count the old window that long)."""
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = START
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, delay: float) -> None:
-        self.sleeps.append(round(delay, 6))
-        self.now += delay
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(ratelimit, "_sleep", fake.sleep)
-    return fake
+def clock(aioca_clock: FakeClock) -> FakeClock:
+    aioca_clock.now = START
+    return aioca_clock
 
 
 @pytest.fixture
