@@ -16,7 +16,7 @@ from .i18n import get_language, localize, set_language
 from .lazy import LazyCatalog, lazy_exports
 from .plugins import ExchangeInfo, PluginHost, PluginWarning, catalog, exchange, exchanges
 from .queues import GenericTaskQueue, TaskQueue, TaskRing, TaskStack
-from .ratelimit import RateLimiter, Window, WindowStatus
+from .ratelimit import LimiterStatus, RateLimiter, Window, WindowStatus
 from .rest import PreparedRequest, Response, RestApi
 from .retry import RetryPolicy
 from .task import BaseTask, FunctionTask, GenericTask, Task, current_task
@@ -33,6 +33,7 @@ __all__ = [
     "GenericTask",
     "GenericTaskQueue",
     "LazyCatalog",
+    "LimiterStatus",
     "PluginHost",
     "PluginWarning",
     "PreparedRequest",

@@ -154,16 +154,32 @@ class OkxTask(Task):
             errors.NetworkError,
             errors.ExchangeServerError,
             errors.InvalidResponseError,
+            errors.UnexpectedRedirectError,
         ) as exc:
             # An answer that lists items says what happened to each order: not unknown.
             if not self.endpoint.creates_orders or isinstance(
                 exc, errors.ConnectError | OkxBatchError
             ):
+                self._name_the_order(exc)
                 raise
             unknown = errors.OrderStateUnknownError.after(exc, self.client_order_ids, "clOrdId")
             raise unknown from exc
+        except errors.ExchangeError as exc:
+            self._name_the_order(exc)
+            raise
         self.envelope = envelope
         return envelope.get("data")
+
+    def _name_the_order(self, error: errors.RequestError) -> None:
+        """Put the order this request was about on its error (``order_id``,
+        ``client_order_id``): a cancel or an amend refused says which order."""
+        if self.endpoint.batch:
+            return
+        order_id, client_id = self._wire.get("ordId"), self._wire.get("clOrdId")
+        if order_id is not None and error.order_id is None:
+            error.order_id = str(order_id)
+        if client_id is not None and error.client_order_id is None:
+            error.client_order_id = str(client_id)
 
     def __str__(self) -> str:
         values = _TextValues((name, value) for name, value in self.params if value is not None)

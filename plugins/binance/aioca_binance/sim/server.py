@@ -158,7 +158,9 @@ class BinanceSimulator:
 
     def api(self, **overrides: Any) -> BinanceRestApi:
         """A ``BinanceRestApi`` with this simulator's credentials and URL; the caller
-        closes it (``async with sim.api() as api:``)."""
+        closes it (``async with sim.api() as api:``). It believes the simulator's clock
+        however far it is from the machine's (a simulation may run at another date)."""
+        overrides.setdefault("max_clock_offset", None)
         return BinanceRestApi(self.api_key, self.api_secret, urls={"coinm": self.url}, **overrides)
 
     def reset_limits(self) -> None:

@@ -129,6 +129,7 @@ class OkxPlaceOrder(OkxTask):
         Auth.PRIVATE,
         _per_instrument(60),
         creates_orders=True,
+        changes_orders=True,
         counts_orders=True,
     )
     texts = Texts(
@@ -152,6 +153,7 @@ class OkxPlaceBatchOrders(OkxTask):
         _per_instrument(300, per_order=True),
         batch=True,
         creates_orders=True,
+        changes_orders=True,
         counts_orders=True,
     )
     texts = Texts(en="OKX batch of {count} new orders", zh="OKX 批量下单({count}笔)")
@@ -165,7 +167,13 @@ class OkxCancelOrder(OkxTask):
     API doc: https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-cancel-order
     """
 
-    endpoint = Endpoint("POST", "/api/v5/trade/cancel-order", Auth.PRIVATE, _per_instrument(60))
+    endpoint = Endpoint(
+        "POST",
+        "/api/v5/trade/cancel-order",
+        Auth.PRIVATE,
+        _per_instrument(60),
+        changes_orders=True,
+    )
     texts = Texts(
         en="Cancel OKX order {id} on {instId}",
         zh="OKX {instId} 撤单 {id}",
@@ -186,6 +194,7 @@ class OkxCancelBatchOrders(OkxTask):
         Auth.PRIVATE,
         _per_instrument(300, per_order=True),
         batch=True,
+        changes_orders=True,
     )
     texts = Texts(en="Cancel a batch of {count} OKX orders", zh="OKX 批量撤单({count}笔)")
     Params = _batch_of(CancelOrderParams)
@@ -199,7 +208,12 @@ class OkxAmendOrder(OkxTask):
     """
 
     endpoint = Endpoint(
-        "POST", "/api/v5/trade/amend-order", Auth.PRIVATE, _per_instrument(60), counts_orders=True
+        "POST",
+        "/api/v5/trade/amend-order",
+        Auth.PRIVATE,
+        _per_instrument(60),
+        changes_orders=True,
+        counts_orders=True,
     )
     texts = Texts(
         en="Amend OKX order {id} on {instId}: size {newSz}, price {newPx}",
@@ -221,6 +235,7 @@ class OkxAmendBatchOrders(OkxTask):
         Auth.PRIVATE,
         _per_instrument(300, per_order=True),
         batch=True,
+        changes_orders=True,
         counts_orders=True,
     )
     texts = Texts(en="Amend a batch of {count} OKX orders", zh="OKX 批量改单({count}笔)")
