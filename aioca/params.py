@@ -30,6 +30,7 @@ from typing import Annotated, Any, ClassVar, Self, get_args, get_origin
 
 import pydantic
 from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from .errors import InvalidParameterError
 
@@ -49,6 +50,8 @@ INT64_MAX = 2**63 - 1
 """The largest integer exchanges store (ids, times in milliseconds)."""
 MAX_TEXT_LENGTH = 1024
 """The longest text parameter sent when an endpoint documents no bound of its own."""
+
+_RULES = "parameter_rules"  # the pydantic error type of TaskParams' declared rules
 
 Problem = tuple[str | None, str]
 """One problem with a parameter set: the parameter (``None`` for a rule over several, or
@@ -93,7 +96,8 @@ class TaskParams(pydantic.BaseModel):
     def _check_rules(self) -> Self:
         problems = type(self).rule_problems(dict(self))
         if problems:
-            raise ValueError("; ".join(reason for _, reason in problems))
+            reasons = "; ".join(reason for _, reason in problems)
+            raise PydanticCustomError(_RULES, "{reasons}", {"reasons": reasons})
         return self
 
     @classmethod
@@ -178,16 +182,10 @@ class TaskParams(pydantic.BaseModel):
 
 
 def _is_rule_failure(details: Any, model: type[TaskParams]) -> bool:
-    """Whether a pydantic error is a model's own rule check (a ``ValueError`` of the model
-    itself, or of an item of one of its lists of models)."""
-    if details.get("type") != "value_error":
-        return False
-    location = tuple(details.get("loc") or ())
-    if not location:
-        return True
-    return (
-        len(location) == 2 and location[0] in model.nested_models() and isinstance(location[1], int)
-    )
+    """Whether a pydantic error is the declared rules' check (of the model itself, or of an
+    item of one of its lists of models): found again, with the rest, from the raw input.
+    Other checks of a model (its own validators) are kept as pydantic reports them."""
+    return bool(details.get("type") == _RULES)
 
 
 @functools.cache

@@ -89,6 +89,7 @@ def test_core_imports_no_exchange_package() -> None:
         "orjson",
         "pluggy",
         "pydantic",
+        "pydantic_core",
         "pytest",
         "uvloop",
         "yarl",

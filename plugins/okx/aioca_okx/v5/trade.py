@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from aioca.params import Count, Text
+
 from ..endpoint import Auth, Endpoint, RateLimit, Scope
 from ..task import OkxParams, OkxTask, Texts
 from .enums import (
@@ -64,7 +66,7 @@ class PlaceOrderParams(OkxParams):
     ordType: OrdType
     sz: Positive
     px: Positive | None = None
-    ccy: str | None = None
+    ccy: Text | None = None
     clOrdId: ClOrdId | None = None
     tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,16}$")] | None = None
     posSide: PosSide | None = None
@@ -270,14 +272,14 @@ class OkxFetchOpenOrders(OkxTask):
 
     class Params(OkxParams):
         instType: InstType | None = None
-        uly: str | None = None
-        instFamily: str | None = None
+        uly: Text | None = None
+        instFamily: Text | None = None
         instId: InstId | None = None
         ordType: OrdType | None = None
         state: PendingState | None = None
-        after: str | None = None
-        before: str | None = None
-        limit: Annotated[int, Field(ge=1, le=100)] | None = None
+        after: Text | None = None
+        before: Text | None = None
+        limit: Annotated[Count, Field(ge=1, le=100)] | None = None
 
 
 class OkxFetchOrderHistory(OkxTask):
@@ -294,16 +296,16 @@ class OkxFetchOrderHistory(OkxTask):
 
     class Params(OkxParams):
         instType: InstType
-        uly: str | None = None
-        instFamily: str | None = None
+        uly: Text | None = None
+        instFamily: Text | None = None
         instId: InstId | None = None
         ordType: OrdType | None = None
         state: HistoryState | None = None
-        after: str | None = None
-        before: str | None = None
-        begin: int | None = None
-        end: int | None = None
-        limit: Annotated[int, Field(ge=1, le=100)] | None = None
+        after: Text | None = None
+        before: Text | None = None
+        begin: Count | None = None
+        end: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=100)] | None = None
 
 
 class OkxFetchFills(OkxTask):
@@ -318,13 +320,13 @@ class OkxFetchFills(OkxTask):
 
     class Params(OkxParams):
         instType: InstType | None = None
-        uly: str | None = None
-        instFamily: str | None = None
+        uly: Text | None = None
+        instFamily: Text | None = None
         instId: InstId | None = None
-        ordId: str | None = None
-        subType: str | None = None
-        after: str | None = None
-        before: str | None = None
-        begin: int | None = None
-        end: int | None = None
-        limit: Annotated[int, Field(ge=1, le=100)] | None = None
+        ordId: Text | None = None
+        subType: Text | None = None
+        after: Text | None = None
+        before: Text | None = None
+        begin: Count | None = None
+        end: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=100)] | None = None
