@@ -68,7 +68,7 @@ def _default_loads() -> Callable[[str | bytes], Any]:
         import orjson
     except ImportError:
         return json.loads
-    return orjson.loads  # type: ignore[no-any-return]
+    return orjson.loads
 
 
 class BinanceMarketProtocol(StreamProtocol[Message]):
