@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from aioca.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from .book import BookSnapshot, BookUpdate, LocalOrderBook, Resynced
     from .factory import market_stream
     from .markets import MAINNET_STREAM_URLS, TESTNET_STREAM_URLS, market_settings
     from .protocol import BinanceMarketProtocol, Message, combined_url, raw_url
@@ -32,7 +33,11 @@ __all__ = [
     "MAINNET_STREAM_URLS",
     "TESTNET_STREAM_URLS",
     "BinanceMarketProtocol",
+    "BookSnapshot",
+    "BookUpdate",
+    "LocalOrderBook",
     "Message",
+    "Resynced",
     "StreamModel",
     "StreamSpec",
     "combined_url",
@@ -52,6 +57,10 @@ _EXPORTS = {
     "StreamModel": "spec",
     "StreamSpec": "spec",
     "market_stream": "factory",
+    "LocalOrderBook": "book",
+    "BookSnapshot": "book",
+    "BookUpdate": "book",
+    "Resynced": "book",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
