@@ -27,8 +27,8 @@ import aiohttp
 
 from .buffer import MessageBuffer
 from .errors import StreamClosedError, StreamError
-from .events import Gap, StreamEvent, StreamStats
-from .protocol import StreamProtocol
+from .events import Gap, GapReason, StreamEvent, StreamStats
+from .protocol import Restart, StreamProtocol
 from .settings import StreamSettings
 from .shard import Shard
 
@@ -96,6 +96,7 @@ class Stream(Generic[MessageT]):
         self._lock = asyncio.Lock()
         self._session = self._given_session or aiohttp.ClientSession()
         self._keeper = asyncio.get_running_loop().create_task(self._keep_until_closed())
+        self.protocol.attach(self)
         await self.subscribe(*self._initial)
         return self
 
@@ -120,6 +121,7 @@ class Stream(Generic[MessageT]):
         shards, self._shards = self._shards, []
         try:
             await asyncio.gather(*(shard.close() for shard in shards), return_exceptions=True)
+            await self.protocol.close()
         finally:
             self._buffer.close()
             session, self._session = self._session, None
@@ -198,6 +200,12 @@ class Stream(Generic[MessageT]):
                     await shard.close()
                 else:
                     await shard.remove(gone)
+
+    def restart(self, reason: GapReason, detail: str) -> None:
+        """End every connection now and connect again (``prepare`` runs first), with a gap
+        of ``reason``: what a protocol does when the session behind it is gone."""
+        for shard in self._shards:
+            shard.restart(Restart(reason, detail))
 
     # --- events --------------------------------------------------------------------------
 

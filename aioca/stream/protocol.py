@@ -77,6 +77,14 @@ class StreamProtocol(ABC, Generic[MessageT]):
         kinds of streams at different URLs). One group by default."""
         return ""
 
+    def attach(self, stream: Any) -> None:
+        """Called once when a :class:`~aioca.stream.Stream` opens with this protocol (a
+        protocol with background work, a token to keep alive, starts it here and may
+        call ``stream.restart()`` when the token is lost)."""
+
+    async def close(self) -> None:
+        """Called when the stream closes: stop any background work."""
+
     async def prepare(self, session: aiohttp.ClientSession, group: str) -> None:
         """Called before every connection attempt of ``group``: get or refresh a token.
         An exception here counts as a failed attempt (retried with backoff)."""

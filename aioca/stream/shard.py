@@ -67,6 +67,7 @@ class Shard:
         self.closing = False
         self._random = random.Random()
         self._wake: asyncio.Future[None] | None = None
+        self._closing: set[asyncio.Task[Any]] = set()
 
     # --- life cycle --------------------------------------------------------------------
 
@@ -320,11 +321,18 @@ class Shard:
         rotation.pending.setdefault(topic, []).append((text, message))
         return None
 
+    def restart(self, restart: Restart) -> None:
+        """End the current connections as if the exchange had asked (see :class:`Restart`)."""
+        for link in self._links():
+            self._control(link, restart)
+
     def _control(self, link: Link, parsed: Any) -> None:
         if isinstance(parsed, Reply):
             link.answer(parsed.request_id, parsed.error)
         elif isinstance(parsed, Restart):
             link.restart = parsed
             link.error = None
-            asyncio.get_running_loop().create_task(link.ws.close())
+            closing = asyncio.get_running_loop().create_task(link.ws.close())
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
         return None

@@ -315,7 +315,9 @@ class StreamHub:
 
     def _order_update(self, order: Order, execution: str, fill: Any, now: int) -> dict[str, Any]:
         data = order.to_json()
-        qty, price, maker, fee = fill if fill is not None else (0, Decimal(0), False, Decimal(0))
+        qty, price, maker, fee, trade_id = (
+            fill if fill is not None else (0, Decimal(0), False, Decimal(0), 0)
+        )
         decimals = order.instrument.pair.tick_decimals
         return {
             "e": "ORDER_TRADE_UPDATE",
@@ -342,7 +344,7 @@ class StreamHub:
                 "N": order.instrument.pair.base,
                 "n": format(fee, "f"),
                 "T": now,
-                "t": fill[4] if fill is not None and len(fill) > 4 else 0,
+                "t": trade_id,
                 "rp": "0",
                 "b": "0",
                 "a": "0",

@@ -24,10 +24,11 @@ from aioca.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .book import BookSnapshot, BookUpdate, LocalOrderBook, Resynced
-    from .factory import market_stream
+    from .factory import futures_user_stream, market_stream, spot_user_stream
     from .markets import MAINNET_STREAM_URLS, TESTNET_STREAM_URLS, market_settings
     from .protocol import BinanceMarketProtocol, Message, combined_url, raw_url
     from .spec import StreamModel, StreamSpec
+    from .user import FuturesUserDataProtocol, SpotUserDataProtocol
 
 __all__ = [
     "MAINNET_STREAM_URLS",
@@ -35,15 +36,19 @@ __all__ = [
     "BinanceMarketProtocol",
     "BookSnapshot",
     "BookUpdate",
+    "FuturesUserDataProtocol",
     "LocalOrderBook",
     "Message",
     "Resynced",
+    "SpotUserDataProtocol",
     "StreamModel",
     "StreamSpec",
     "combined_url",
+    "futures_user_stream",
     "market_settings",
     "market_stream",
     "raw_url",
+    "spot_user_stream",
 ]
 
 _EXPORTS = {
@@ -57,6 +62,10 @@ _EXPORTS = {
     "StreamModel": "spec",
     "StreamSpec": "spec",
     "market_stream": "factory",
+    "futures_user_stream": "factory",
+    "spot_user_stream": "factory",
+    "FuturesUserDataProtocol": "user",
+    "SpotUserDataProtocol": "user",
     "LocalOrderBook": "book",
     "BookSnapshot": "book",
     "BookUpdate": "book",
