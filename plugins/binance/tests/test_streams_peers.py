@@ -1,0 +1,113 @@
+"""Faithfulness: peer libraries consume the simulator's streams unchanged, only their
+stream base URL pointed at it: python-binance's ``BinanceSocketManager`` (market and
+COIN-M user data, its listenKey made over the simulator's REST API) and Binance's
+official SDK stream client (``binance-sdk-derivatives-trading-coin-futures``).
+
+The simulator runs on a clock 20 times faster than the wall's, so a trade (one per
+simulated 10 s) comes every half second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+# python-binance imports websockets APIs that websockets 14+ deprecates (not ours to fix)
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+from aioca_binance.coinm import CoinMNewOrder
+from aioca_binance.sim import BinanceSimulator
+
+
+class Fast:
+    def __init__(self, factor: float = 20.0) -> None:
+        self.start = time.time()
+        self.factor = factor
+
+    def __call__(self) -> float:
+        return self.start + (time.time() - self.start) * self.factor
+
+
+async def test_python_binance_socket_manager_reads_market_streams() -> None:
+    from binance.async_client import AsyncClient  # type: ignore[import-untyped]
+    from binance.enums import FuturesType  # type: ignore[import-untyped]
+    from binance.ws.streams import BinanceSocketManager  # type: ignore[import-untyped]
+
+    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+        client = AsyncClient()
+        try:
+            manager = BinanceSocketManager(client)
+            manager.DSTREAM_URL = sim.ws_url + "/"
+            socket = manager.aggtrade_futures_socket("BTCUSD_PERP", FuturesType.COIN_M)
+            async with socket as reader:
+                message = await asyncio.wait_for(reader.recv(), 5)
+            depth = manager.futures_depth_socket("BTCUSD_PERP", "5", FuturesType.COIN_M)
+            depth._url = depth._url.replace("/public/", "/")  # COIN-M has no route paths
+            async with depth as reader:
+                book = await asyncio.wait_for(reader.recv(), 5)
+        finally:
+            await client.close_connection()
+    assert message["stream"] == "btcusd_perp@aggTrade"
+    trade = message["data"]
+    instrument = sim.market.instruments["BTCUSD_PERP"]
+    assert trade["p"] == instrument.price_text(sim.market.trade(instrument, trade["a"]).ticks)
+    assert len(book["data"]["b"]) == 5
+
+
+async def test_python_binance_user_socket_gets_order_updates() -> None:
+    from binance.async_client import AsyncClient
+    from binance.ws.streams import BinanceSocketManager
+
+    async with BinanceSimulator(seed=3) as sim, sim.api() as api:
+        client = AsyncClient(sim.api_key, sim.api_secret)
+        client.FUTURES_COIN_URL = sim.url + "/dapi"
+        try:
+            manager = BinanceSocketManager(client)
+            manager.DSTREAM_URL = sim.ws_url + "/"
+            async with manager.coin_futures_user_socket() as reader:
+                for _ in range(100):
+                    if any(c.listen_key for c in sim.streams.connections):
+                        break
+                    await asyncio.sleep(0.02)
+                order = CoinMNewOrder(
+                    api=api, symbol="BTCUSD_PERP", side="BUY", type="MARKET", quantity=1
+                )
+                await order.run()
+                event = await asyncio.wait_for(reader.recv(), 5)
+        finally:
+            await client.close_connection()
+    assert event["e"] == "ORDER_TRADE_UPDATE"
+    assert event["o"]["i"] == order.result["orderId"]
+
+
+async def test_binance_official_sdk_stream_client_reads_typed_streams() -> None:
+    import binance_sdk_derivatives_trading_coin_futures as sdk  # the test extra has it
+    from binance_common.configuration import ConfigurationWebSocketStreams
+
+    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+        client = sdk.DerivativesTradingCoinFutures(
+            config_ws_streams=ConfigurationWebSocketStreams(stream_url=sim.ws_url)
+        )
+        connection = await client.websocket_streams.create_connection()
+        received: list[Any] = []
+        try:
+            stream = await connection.aggregate_trade_streams(symbol="btcusd_perp")
+            stream.on("message", received.append)
+            depth = await connection.diff_book_depth_streams(
+                symbol="btcusd_perp", update_speed="100ms"
+            )
+            depth.on("message", received.append)
+            for _ in range(250):
+                kinds = {type(item).__name__ for item in received}
+                if len(kinds) == 2:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await connection.close_connection(close_session=True)
+    kinds = {type(item).__name__: item for item in received}
+    assert set(kinds) == {"AggregateTradeStreamsResponse", "DiffBookDepthStreamsResponse"}
+    diff = kinds["DiffBookDepthStreamsResponse"]
+    assert diff.u - diff.pu == 1000
