@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
-# python-binance imports websockets APIs that websockets 14+ deprecates (not ours to fix)
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 from aioca_binance.coinm import CoinMNewOrder
 from aioca_binance.sim import BinanceSimulator
+
+# python-binance imports websockets APIs that websockets 14+ deprecates (not ours to fix)
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 class Fast:
