@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-
 from aioca_binance.coinm import CoinMNewOrder
 from aioca_binance.sim import BinanceSimulator
 
