@@ -375,12 +375,9 @@ async def test_every_connection_attempt_is_charged_to_the_connection_limiter() -
         protocol = Plain(server.url)
         protocol.connection_limiter = limiter
         async with Stream(protocol, ["t1"]) as stream:
-            await server.wait_for_subscribers("t1")
-            await server.drop()
-            await server.wait_for_connections(2)
-            await server.drop()
-            await server.wait_for_connections(3)
-            await server.drop()
+            for count in (1, 2, 3):
+                await until(lambda count=count: stream.stats.connects == count)  # type: ignore[misc]
+                await server.drop()
             await asyncio.sleep(0.3)
             assert len(server.history) == 3  # the fourth waits for the window
             assert limiter.waiting == 1

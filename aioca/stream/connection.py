@@ -89,16 +89,43 @@ class Link:
             reply.set_result(error)
 
     def start_reading(
-        self, on_text: Callable[[Link, str], Any], idle_timeout: float | None
+        self,
+        on_text: Callable[[Link, str], Any],
+        idle_timeout: float | None,
+        ping: tuple[str, float] | None = None,
     ) -> None:
-        self.reader = asyncio.get_running_loop().create_task(self._read(on_text, idle_timeout))
+        self.reader = asyncio.get_running_loop().create_task(
+            self._read(on_text, idle_timeout, ping)
+        )
 
-    async def _read(self, on_text: Callable[[Link, str], Any], idle_timeout: float | None) -> None:
+    async def _receive(
+        self, idle_timeout: float | None, ping: tuple[str, float] | None
+    ) -> aiohttp.WSMessage:
+        """The next frame; with ``ping``, its text is sent after its interval of silence,
+        and a second interval of silence is a dead connection."""
+        if ping is None:
+            return await self.ws.receive(timeout=idle_timeout)
+        text, interval = ping
+        try:
+            return await self.ws.receive(timeout=interval)
+        except TimeoutError:
+            await self.send(text)
+        try:
+            return await self.ws.receive(timeout=interval)
+        except TimeoutError:
+            raise TimeoutError(f"no answer to {text!r} within {interval} s") from None
+
+    async def _read(
+        self,
+        on_text: Callable[[Link, str], Any],
+        idle_timeout: float | None,
+        ping: tuple[str, float] | None,
+    ) -> None:
         ws = self.ws
         text_type, binary_type = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
         try:
             while True:
-                message = await ws.receive(timeout=idle_timeout)
+                message = await self._receive(idle_timeout, ping)
                 kind = message.type
                 if kind is text_type:
                     data = message.data
@@ -116,8 +143,8 @@ class Link:
                     await waiting  # the buffer is full and the policy is to block
         except asyncio.CancelledError:
             raise
-        except TimeoutError:
-            self.error = TimeoutError(f"no frame for {idle_timeout} s")
+        except TimeoutError as exc:
+            self.error = exc if ping else TimeoutError(f"no frame for {idle_timeout} s")
         except Exception as exc:  # a protocol error from parse(), a socket error
             self.error = exc
         finally:

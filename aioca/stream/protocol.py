@@ -67,6 +67,11 @@ class StreamProtocol(ABC, Generic[MessageT]):
 
     settings: StreamSettings = StreamSettings()
     connection_limiter: RateLimiter | None = None
+    ping_text: str | None = None
+    """A text the exchange answers to prove the connection alive (``"ping"``), for
+    exchanges that want one besides WebSocket pings: sent after
+    ``settings.ping_interval`` seconds without a frame; no frame for as long again
+    ends the connection."""
 
     def check_topics(self, topics: Sequence[str]) -> None:
         """Raise :class:`~aioca.stream.SubscriptionError` naming every topic the

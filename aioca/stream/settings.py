@@ -59,7 +59,9 @@ class StreamSettings:
 
     Liveness: ``heartbeat`` seconds between the client's pings; a connection whose peer
     does not answer within half of it is dead, so a stalled connection is detected within
-    ``1.5 * heartbeat`` seconds (``None`` relies on ``idle_timeout`` alone).
+    ``1.5 * heartbeat`` seconds (``None`` relies on ``idle_timeout`` alone). For a
+    protocol with a ``ping_text``, ``ping_interval`` seconds without a frame send it,
+    and as long again without an answer ends the connection.
     ``idle_timeout`` reconnects when no frame at all arrived for that long (``None``: quiet
     streams are fine). ``connect_timeout`` bounds the handshake and each subscription.
 
@@ -81,6 +83,7 @@ class StreamSettings:
 
     heartbeat: float | None = 10.0
     idle_timeout: float | None = None
+    ping_interval: float = 20.0
     connect_timeout: float = 10.0
     max_lifetime: float | None = None
     rotation_margin: float = 600.0
@@ -97,6 +100,7 @@ class StreamSettings:
         _positive("heartbeat", self.heartbeat, allow_none=True)
         _positive("idle_timeout", self.idle_timeout, allow_none=True)
         _positive("connect_timeout", self.connect_timeout)
+        _positive("ping_interval", self.ping_interval)
         _positive("max_lifetime", self.max_lifetime, allow_none=True)
         _positive("overlap_timeout", self.overlap_timeout)
         _positive("messages_per_second", self.messages_per_second, allow_none=True)

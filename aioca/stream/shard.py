@@ -176,7 +176,10 @@ class Shard:
         else:
             self.link = link
         try:
-            link.start_reading(self._on_text, stream.settings.idle_timeout)
+            ping = (
+                (protocol.ping_text, stream.settings.ping_interval) if protocol.ping_text else None
+            )
+            link.start_reading(self._on_text, stream.settings.idle_timeout, ping)
             in_url = set(protocol.topics_in_url(self.group, topics))
             rest = [topic for topic in topics if topic not in in_url]
             if rest:
