@@ -88,6 +88,8 @@ def test_core_imports_no_exchange_package() -> None:
         "multidict",
         "orjson",
         "pluggy",
+        "pydantic",
+        "pydantic_core",
         "pytest",
         "uvloop",
         "yarl",
