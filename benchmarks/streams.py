@@ -108,7 +108,9 @@ async def _serve(messages: int, latency_messages: int) -> None:
             for start in range(0, len(view), 1 << 20):
                 transport.write(view[start : start + (1 << 20)])
                 await asyncio.sleep(0)
-                while transport.get_write_buffer_size() > 8 << 20:
+                for _ in range(100_000):  # let the client drain what is queued
+                    if transport.get_write_buffer_size() <= 8 << 20:
+                        break
                     await asyncio.sleep(0.001)
         async for _ in ws:  # until the client leaves
             pass
