@@ -23,7 +23,7 @@ __all__ = ["MessageBuffer"]
 class MessageBuffer:
     """A FIFO of messages and events with one consumer."""
 
-    __slots__ = ("_failure", "_getter", "_items", "_on_gap", "_room", "closed", "policy", "size")
+    __slots__ = ("_failure", "_on_gap", "closed", "getter", "items", "policy", "room", "size")
 
     def __init__(
         self,
@@ -34,33 +34,33 @@ class MessageBuffer:
         self.size = size
         self.policy = policy
         self._on_gap = on_gap
-        self._items: deque[Any] = deque()
-        self._getter: asyncio.Future[None] | None = None
-        self._room: asyncio.Future[None] | None = None
+        self.items: deque[Any] = deque()
+        self.getter: asyncio.Future[None] | None = None
+        self.room: asyncio.Future[None] | None = None
         self._failure: BaseException | None = None
         self.closed = False
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self.items)
 
     @property
     def full(self) -> bool:
-        return len(self._items) >= self.size
+        return len(self.items) >= self.size
 
     def put(self, item: Any, stats: StreamStats) -> None:
         """Add a message or an event; with ``drop_oldest``, make room first."""
-        items = self._items
+        items = self.items
         if len(items) >= self.size and self.policy == "drop_oldest":
             self._drop_oldest(stats)
         items.append(item)
-        getter = self._getter
+        getter = self.getter
         if getter is not None:
-            self._getter = None
+            self.getter = None
             if not getter.done():
                 getter.set_result(None)
 
     def _drop_oldest(self, stats: StreamStats) -> None:
-        items = self._items
+        items = self.items
         index = next((i for i, item in enumerate(items) if not isinstance(item, StreamEvent)), None)
         if index is None:
             return  # only events: they are never dropped (the buffer grows by one)
@@ -89,17 +89,17 @@ class MessageBuffer:
         self._wake()
 
     def _wake(self) -> None:
-        for waiter in (self._getter, self._room):
+        for waiter in (self.getter, self.room):
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
-        self._getter = self._room = None
+        self.getter = self.room = None
 
     def get_nowait(self) -> Any:
         """The next item; raises ``IndexError`` when there is none."""
-        item = self._items.popleft()
-        room = self._room
+        item = self.items.popleft()
+        room = self.room
         if room is not None:
-            self._room = None
+            self.room = None
             if not room.done():
                 room.set_result(None)
         return item
@@ -107,7 +107,7 @@ class MessageBuffer:
     async def get(self) -> Any:
         """The next item, waiting for one; ``StopAsyncIteration`` once closed and empty."""
         while True:
-            if self._items:
+            if self.items:
                 return self.get_nowait()
             if self._failure is not None:
                 failure, self._failure = self._failure, None
@@ -115,15 +115,15 @@ class MessageBuffer:
                 raise failure
             if self.closed:
                 raise StopAsyncIteration
-            getter = self._getter
+            getter = self.getter
             if getter is None or getter.done():
-                getter = self._getter = asyncio.get_running_loop().create_future()
+                getter = self.getter = asyncio.get_running_loop().create_future()
             await getter
 
     async def wait_for_room(self) -> None:
         """With ``block``: wait until the consumer took something (or the buffer closed)."""
-        while len(self._items) >= self.size and not self.closed:
-            room = self._room
+        while len(self.items) >= self.size and not self.closed:
+            room = self.room
             if room is None or room.done():
-                room = self._room = asyncio.get_running_loop().create_future()
+                room = self.room = asyncio.get_running_loop().create_future()
             await room

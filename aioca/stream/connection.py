@@ -122,10 +122,14 @@ class Link:
         ping: tuple[str, float] | None,
     ) -> None:
         ws = self.ws
+        receive = ws.receive
         text_type, binary_type = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
         try:
             while True:
-                message = await self._receive(idle_timeout, ping)
+                if ping is None:  # the common case, without a coroutine more per frame
+                    message = await receive(idle_timeout)
+                else:
+                    message = await self._receive(idle_timeout, ping)
                 kind = message.type
                 if kind is text_type:
                     data = message.data

@@ -238,6 +238,17 @@ class Stream(Generic[MessageT]):
         """Put a message in the buffer; returns an awaitable when the reader must wait for
         room (policy ``block``)."""
         buffer = self._buffer
+        items = buffer.items
+        if len(items) < buffer.size:  # the common case, inline
+            items.append(message)
+            getter = buffer.getter
+            if getter is not None:
+                buffer.getter = None
+                if not getter.done():
+                    getter.set_result(None)
+            if len(items) < buffer.size or buffer.policy != "block":
+                return None
+            return buffer.wait_for_room()
         buffer.put(message, self.stats)
         if buffer.policy == "block" and buffer.full:
             return buffer.wait_for_room()
@@ -254,7 +265,9 @@ class Stream(Generic[MessageT]):
 
     async def __anext__(self) -> MessageT | Gap:
         buffer = self._buffer
-        if len(buffer):
+        if buffer.items and buffer.room is None:  # the common case, inline
+            item = buffer.items.popleft()
+        elif buffer.items:
             item = buffer.get_nowait()
         else:
             if not self._started:

@@ -113,6 +113,7 @@ class StreamProtocol(ABC, Generic[MessageT]):
 
     @abstractmethod
     def parse(self, text: str) -> Frame[MessageT] | Reply | Restart | None:
-        """What a text frame is: data (:class:`Frame`), a :class:`Reply`, a
-        :class:`Restart`, or ``None`` for a frame to ignore. An exception is a protocol
-        error: the connection is dropped and reopened (with a gap)."""
+        """What a text frame is: data (:class:`Frame`, or a plain ``(topic, message)``
+        tuple, which is cheaper to make), a :class:`Reply`, a :class:`Restart`, or
+        ``None`` for a frame to ignore. An exception is a protocol error: the connection
+        is dropped and reopened (with a gap)."""

@@ -295,7 +295,8 @@ class Shard:
         parsed = stream.protocol.parse(text)
         if parsed is None:
             return None
-        if type(parsed) is not Frame:
+        kind = type(parsed)
+        if kind is not Frame and kind is not tuple:
             return self._control(link, parsed)
         topic, message = parsed
         if topic not in self.topics:

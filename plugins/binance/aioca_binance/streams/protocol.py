@@ -42,6 +42,7 @@ __all__ = ["BinanceMarketProtocol", "Message", "combined_url", "raw_url"]
 _MAX_URL_STREAMS = 2000
 """Characters of stream names put in a URL; the rest is subscribed after connecting."""
 _ids = itertools.count(1)
+_new_tuple = tuple.__new__
 
 
 class Message(NamedTuple):
@@ -176,7 +177,8 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
                     spec = self._by_topic.get(stream) or self.spec_of(stream)
                     if spec is not None:
                         payload = spec.parse(payload)
-                return Frame(stream, Message(stream, payload))
+                # tuple.__new__ skips the named tuple's Python-level __new__ (per message)
+                return (stream, _new_tuple(Message, (stream, payload)))  # type: ignore[return-value]
             if "id" in data and ("result" in data or "error" in data):
                 error = data.get("error")
                 if error is not None:
