@@ -68,6 +68,9 @@ class Shard:
         self._random = random.Random()
         self._wake: asyncio.Future[None] | None = None
         self._closing: set[asyncio.Task[Any]] = set()
+        self._parse = stream.protocol.parse
+        self._stats = stream.stats
+        self._deliver = stream.deliver
 
     # --- life cycle --------------------------------------------------------------------
 
@@ -291,20 +294,25 @@ class Shard:
     # --- frames ------------------------------------------------------------------------
 
     def _on_text(self, link: Link, text: str) -> Any:
-        stream = self.stream
-        parsed = stream.protocol.parse(text)
+        """Every frame of every connection: kept short, it runs once per message."""
+        parsed = self._parse(text)
         if parsed is None:
             return None
         kind = type(parsed)
-        if kind is not Frame and kind is not tuple:
+        if kind is not tuple and kind is not Frame:
             return self._control(link, parsed)
         topic, message = parsed
         if topic not in self.topics:
             return None  # unsubscribed meanwhile
-        stream.stats.received += 1
+        self._stats.received += 1
+        if self.rotation is None:
+            return self._deliver(message) if link is self.link else None
+        return self._on_rotating(link, text, topic, message)
+
+    def _on_rotating(self, link: Link, text: str, topic: str, message: Any) -> Any:
+        stream = self.stream
         rotation = self.rotation
-        if rotation is None:
-            return stream.deliver(message) if link is self.link else None
+        assert rotation is not None
         if link is rotation.old:
             if topic in rotation.switched:
                 return None  # the successor delivers this topic now
