@@ -149,6 +149,8 @@ class Shard:
             await self._serve(link)
             if self.closing:
                 return
+            link = self.link or link  # a rotation may have replaced it
+            await link.close()  # release the socket whatever ended it
             error = link.error
             stream.emit(Disconnected(link.url, tuple(sorted(self.topics)), error))
             if link.restart is not None:
