@@ -287,6 +287,8 @@ def main() -> None:
         if server.stdin is not None:
             server.stdin.close()
         server.wait(10)
+        if server.stdout is not None:
+            server.stdout.close()
     _report(clients, results, args)
 
 
@@ -308,6 +310,15 @@ def _report(
         ratio = f"{raw_rate / rate:.2f}" if raw_rate else "-"
         added = f"{p50 - raw_latency:+.0f} us" if raw_latency is not None else "-"
         print(f"{name:<16}{rate:>12,.0f}{ratio:>8}{p50:>11,.0f} us{p99:>7,.0f} us{added:>10}")
+    rates = {name: median(name, "throughput", "messages_per_s") for name in clients}
+    peers = [rates[name] for name in ("python-binance", "sdk") if name in rates]
+    for name in ("aioca", "aioca-untyped"):
+        if name in rates and raw_rate:
+            verdict = "PASS" if raw_rate / rates[name] <= 1.2 else "FAIL"
+            print(f"{verdict} {name} within 1.2x of raw aiohttp: {raw_rate / rates[name]:.2f}x")
+        if name in rates and peers:
+            verdict = "PASS" if rates[name] > max(peers) else "FAIL"
+            print(f"{verdict} {name} ahead of the peers: {rates[name] / max(peers):.2f}x the best")
 
 
 if __name__ == "__main__":
