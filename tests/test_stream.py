@@ -467,3 +467,26 @@ def test_backoff_grows_with_jitter_up_to_its_maximum() -> None:
 
 def test_connected_is_a_stream_event() -> None:
     assert isinstance(Connected("ws://x", ("t",)), StreamEvent)
+
+
+async def test_subscribing_while_reconnecting_waits_for_the_new_connection() -> None:
+    slow = replace(FAST, backoff=Backoff(initial=0.3, maximum=0.3, minimum=0.3))
+    async with WsFaultServer() as server, Stream(Plain(server.url, slow), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        await server.drop()
+        await until(lambda: stream.stats.gaps == 1)
+        await stream.subscribe("t2")  # no connection now: nothing raised
+        await server.wait_for_subscribers("t2")
+        assert server.subscribed("t1")
+        await publish(server, "t2", range(1, 2))
+        items = [await stream.next(5) for _ in range(2)]
+        assert items[1] == 1
+
+
+async def test_a_refused_topic_is_not_kept() -> None:
+    async with WsFaultServer() as server, Stream(Plain(server.url), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        server.refuse.add("t9")
+        with pytest.raises(SubscriptionError):
+            await stream.subscribe("t9")
+        assert stream.topics == {"t1"}

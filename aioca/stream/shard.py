@@ -97,14 +97,26 @@ class Shard:
     # --- subscriptions while open --------------------------------------------------------
 
     async def add(self, topics: list[str]) -> None:
+        """Subscribe ``topics`` on the live connections; a connection that is down gets
+        them when it reconnects (it subscribes every topic of the shard)."""
         self.topics.update(topics)
         for link in self._links():
-            await self._subscribe(link, topics)
+            if link.ended.done():
+                continue
+            try:
+                await self._subscribe(link, topics)
+            except SubscriptionError:
+                self.topics.difference_update(topics)
+                raise
+            except _RETRYABLE as exc:  # it just failed: the reconnection subscribes them
+                logger.debug("subscribe on a failing connection %s: %r", link.url, exc)
 
     async def remove(self, topics: list[str]) -> None:
         self.topics.difference_update(topics)
         protocol = self.stream.protocol
         for link in self._links():
+            if link.ended.done():
+                continue  # a reconnection subscribes only what is left
             for request in protocol.unsubscribe(topics):
                 try:
                     await link.request(
