@@ -50,6 +50,7 @@ __all__ = [
     "OkxTicker",
     "OkxTrade",
     "book_checksum",
+    "okx_settings",
     "public_stream",
 ]
 
@@ -185,15 +186,12 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
             OkxBookMessage if channel.startswith("books") else _MODELS.get(channel, _Model)
         )
         items = [model.model_validate(item) for item in data["data"]]
-        if data.get("action") is not None:
-            items = [replace_action(item, data["action"]) for item in items]
+        action = data.get("action")
+        if action is not None:  # books: the action is on the push, not on its items
+            for item in items:
+                if isinstance(item, OkxBookMessage):
+                    item.action = action
         return Frame(topic, OkxMessage(topic, items))
-
-
-def replace_action(item: Any, action: str) -> Any:
-    if isinstance(item, OkxBookMessage):
-        item.action = action
-    return item
 
 
 def public_stream(*topics: str, url: str = PUBLIC_URL, **options: Any) -> Stream[OkxMessage]:
@@ -328,5 +326,6 @@ class OkxOrderBook:
         await self.stream.subscribe(self.topic)
 
 
-def _settings(**changes: Any) -> StreamSettings:  # used by tests and the CLI
+def okx_settings(**changes: Any) -> StreamSettings:
+    """OKX's stream settings (:data:`SETTINGS`) with ``changes``."""
     return replace(SETTINGS, **changes)

@@ -21,8 +21,8 @@ from aioca_okx.streams import (
     OkxPublicProtocol,
     OkxTicker,
     OkxTrade,
-    _settings,
     book_checksum,
+    okx_settings,
     public_stream,
 )
 
@@ -42,7 +42,7 @@ def _load() -> Any:
 
 
 ws = _load()
-FAST = _settings(backoff=Backoff(0.01, 0.02, minimum=0.005), messages_per_second=None)
+FAST = okx_settings(backoff=Backoff(0.01, 0.02, minimum=0.005), messages_per_second=None)
 
 
 class OkxDialect:
@@ -122,7 +122,7 @@ async def test_tickers_and_trades_arrive_typed() -> None:
 async def test_a_silent_connection_gets_a_text_ping_and_dies_without_a_pong() -> None:
     dialect = OkxDialect(answer_pings=False)
     async with ws.WsFaultServer(dialect) as server:
-        settings = _settings(ping_interval=0.1, backoff=FAST.backoff, messages_per_second=None)
+        settings = okx_settings(ping_interval=0.1, backoff=FAST.backoff, messages_per_second=None)
         async with public_stream("tickers:BTC-USDT", url=server.url, settings=settings) as s:
             gap = await s.next(3)
             assert gap.reason is GapReason.DISCONNECTED
