@@ -176,3 +176,40 @@ async def test_a_bad_signature_is_refused_with_binance_s_words() -> None:
 def test_spot_user_data_needs_credentials() -> None:
     with pytest.raises(ValueError, match="api_key"):
         spot_user_stream(BinanceRestApi())
+
+
+class Ed25519WsApiDialect(WsApiDialect):
+    def __init__(self, api_key: str, public_key: Any) -> None:
+        super().__init__(api_key, "")
+        self.public_key = public_key
+
+    def handle(self, server: Any, connection: Any, text: str) -> list[str]:
+        import base64
+
+        request = json.loads(text)
+        self.requests.append(request)
+        params = dict(request["params"])
+        signature = base64.b64decode(params.pop("signature"))
+        payload = "&".join(f"{key}={params[key]}" for key in sorted(params))
+        self.public_key.verify(signature, payload.encode())  # raises when it is wrong
+        connection.topics.add("user")
+        return [json.dumps({"id": request["id"], "status": 200, "result": {"subscriptionId": 3}})]
+
+
+async def test_spot_user_data_signs_with_an_ed25519_key_too() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    dialect = Ed25519WsApiDialect("ed-key", key.public_key())
+    async with WsFaultServer(dialect) as server:
+        api = BinanceRestApi("ed-key", private_key=pem)
+        async with spot_user_stream(api, url=server.url, settings=settings("spot")) as stream:
+            await server.wait_for_subscribers("user")
+            assert stream.protocol.subscription == 3  # type: ignore[attr-defined]
+            assert "ed-key" not in repr(stream.protocol)
