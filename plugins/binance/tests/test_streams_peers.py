@@ -1,7 +1,9 @@
 """Faithfulness: peer libraries consume the simulator's streams unchanged, only their
 stream base URL pointed at it: python-binance's ``BinanceSocketManager`` (market and
-COIN-M user data, its listenKey made over the simulator's REST API) and Binance's
-official SDK stream client (``binance-sdk-derivatives-trading-coin-futures``).
+COIN-M user data, its listenKey made over the simulator's REST API), Binance's official
+SDK stream client (``binance-sdk-derivatives-trading-coin-futures``) and ccxt Pro (free
+in ccxt 4: its trades, and its own local order book, equal to the simulator's at every
+update id it reports).
 
 The simulator runs on a clock 20 times faster than the wall's, so a trade (one per
 simulated 10 s) comes every half second.
@@ -111,3 +113,53 @@ async def test_binance_official_sdk_stream_client_reads_typed_streams() -> None:
     assert set(kinds) == {"AggregateTradeStreamsResponse", "DiffBookDepthStreamsResponse"}
     diff = kinds["DiffBookDepthStreamsResponse"]
     assert diff.u - diff.pu == 1000
+
+
+async def test_ccxt_pro_watches_trades_and_keeps_a_book_on_the_simulator() -> None:
+    import ccxt.pro as ccxt_pro  # type: ignore[import-untyped]  # free in ccxt 4
+
+    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+        sim.market.book_depth = 100
+        exchange = ccxt_pro.binance(
+            {
+                "options": {
+                    "fetchMarkets": ["inverse"],
+                    "fetchCurrencies": False,
+                    "defaultSubType": "inverse",
+                }
+            }
+        )
+        urls = exchange.urls["api"]
+        urls["dapiPublic"] = urls["dapiPrivate"] = sim.url + "/dapi/v1"
+        urls["dapiData"] = sim.url + "/futures/data"
+        urls["ws"]["inverse"] = sim.ws_url + "/ws"
+        try:
+            await exchange.load_markets()
+            # COIN-M documents <symbol>@aggTrade only (no @trade stream)
+            trades = await asyncio.wait_for(
+                exchange.watch_trades("BTC/USD:BTC", params={"name": "aggTrade"}), 10
+            )
+            books = []
+            for _ in range(10):  # ccxt's own local book: snapshot + diffs, pu checked
+                book = await asyncio.wait_for(exchange.watch_order_book("BTC/USD:BTC"), 10)
+                # copies: ccxt updates its levels (the inner lists) in place
+                bids = [list(level) for level in book["bids"][:10]]
+                asks = [list(level) for level in book["asks"][:10]]
+                books.append((book["nonce"], bids, asks))
+        finally:
+            await exchange.close()
+    instrument = sim.market.instruments["BTCUSD_PERP"]
+    trade = trades[-1]
+    assert trade["price"] == float(
+        instrument.price_text(sim.market.trade(instrument, int(trade["id"])).ticks)
+    )
+
+    def levels(side: dict[int, int]) -> list[list[float]]:
+        return [[float(instrument.price_text(tick)), float(qty)] for tick, qty in side.items()]
+
+    matches = []
+    for nonce, bids, asks in books:
+        expected_bids, expected_asks = sim.market.book_levels(instrument, nonce // 1000, 10)
+        matches.append((levels(expected_bids) == bids, levels(expected_asks) == asks))
+    # ccxt's own book equals the simulator's at every nonce it reports
+    assert matches == [(True, True)] * len(books)

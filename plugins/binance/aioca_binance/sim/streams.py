@@ -142,6 +142,8 @@ class StreamHub:
         engine = self.engine
         if name == engine.listen_key and self.now_ms() < engine.listen_key_expires:
             return await self._serve(request, [], combined=False, listen_key=name)
+        if find_feed(name) is None:  # not a stream (ccxt opens /ws/0): subscribe later
+            return await self._serve(request, [], combined=False)
         return await self._serve(request, [name], combined=False)
 
     async def _bare(self, request: web.Request) -> web.StreamResponse:
