@@ -228,3 +228,22 @@ def test_settings_follow_the_documented_connection_rules() -> None:
     assert futures.messages_per_second is not None
     assert futures.messages_per_second < 10
     assert replace(spot, buffer_size=5).buffer_size == 5
+
+
+async def test_a_payload_its_model_cannot_read_is_delivered_as_json(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with WsFaultServer(BinanceDialect()) as server:
+        stream = market_stream(
+            "spot", "btcusdt@aggTrade", base_url=server.url, settings=fast("spot")
+        )
+        async with stream:
+            await server.wait_for_subscribers("btcusdt@aggTrade")
+            odd = {"e": "aggTrade", "a": "not a number", "p": "1"}
+            await server.publish("btcusdt@aggTrade", combined("btcusdt@aggTrade", odd))
+            await server.publish("btcusdt@aggTrade", combined("btcusdt@aggTrade", {"a": 2}))
+            first, second = await stream.next(5), await stream.next(5)
+    assert first.data == odd  # not dropped, not a reason to reconnect
+    assert second.data.aggregate_trade_id == 2
+    assert stream.stats.gaps == 0
+    assert "do not fit their model" in caplog.text

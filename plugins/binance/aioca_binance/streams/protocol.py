@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
+
+from pydantic import ValidationError
 
 from aioca.stream import (
     Frame,
@@ -42,6 +45,7 @@ __all__ = ["BinanceMarketProtocol", "Message", "combined_url", "raw_url"]
 _MAX_URL_STREAMS = 2000
 """Characters of stream names put in a URL; the rest is subscribed after connecting."""
 _ids = itertools.count(1)
+logger = logging.getLogger("aioca.binance.stream")
 _new_tuple = tuple.__new__
 
 
@@ -101,6 +105,7 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         self.specs: tuple[StreamSpec, ...] = catalog(market).STREAMS
         self._by_topic: dict[str, StreamSpec] = {}
         self._loads = _default_loads()
+        self._warned: set[str] = set()
 
     # --- topics -------------------------------------------------------------------------
 
@@ -176,7 +181,12 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
                 if self.typed:
                     spec = self._by_topic.get(stream) or self.spec_of(stream)
                     if spec is not None:
-                        payload = spec.parse(payload)
+                        try:
+                            payload = spec.parse(payload)
+                        except ValidationError as exc:
+                            # A payload the model cannot read (Binance changed a field):
+                            # deliver the JSON rather than drop it or the connection.
+                            self._untyped(stream, exc)
                 # tuple.__new__ skips the named tuple's Python-level __new__ (per message)
                 return (stream, _new_tuple(Message, (stream, payload)))  # type: ignore[return-value]
             if "id" in data and ("result" in data or "error" in data):
@@ -185,6 +195,13 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
                     error = f"Binance refused the request: {error.get('msg', error)}"
                 return Reply(data["id"], error)
         return None
+
+    def _untyped(self, stream: str, error: ValidationError) -> None:
+        if stream not in self._warned:
+            self._warned.add(stream)
+            logger.warning(
+                "%s payloads do not fit their model, delivered as JSON: %s", stream, error
+            )
 
     def __repr__(self) -> str:
         return f"<BinanceMarketProtocol {self.market} {self.base_url}>"
