@@ -71,6 +71,7 @@ class Shard:
         self._parse = stream.protocol.parse
         self._stats = stream.stats
         self._deliver = stream.deliver
+        self._buffer = stream._buffer
 
     # --- life cycle --------------------------------------------------------------------
 
@@ -319,9 +320,21 @@ class Shard:
         if topic not in self.topics:
             return None  # unsubscribed meanwhile
         self._stats.received += 1
-        if self.rotation is None:
-            return self._deliver(message) if link is self.link else None
-        return self._on_rotating(link, text, topic, message)
+        if self.rotation is not None:
+            return self._on_rotating(link, text, topic, message)
+        if link is not self.link:
+            return None
+        buffer = self._buffer
+        items = buffer.items
+        if len(items) < buffer.size - 1:  # room to spare: the buffer's fast path, inline
+            items.append(message)
+            getter = buffer.getter
+            if getter is not None:
+                buffer.getter = None
+                if not getter.done():
+                    getter.set_result(None)
+            return None
+        return self._deliver(message)
 
     def _on_rotating(self, link: Link, text: str, topic: str, message: Any) -> Any:
         stream = self.stream
