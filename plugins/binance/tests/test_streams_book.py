@@ -172,3 +172,39 @@ def test_a_book_needs_a_snapshot_source() -> None:
     with pytest.raises(ValueError, match="api="):
         LocalOrderBook("usdm", "BTCUSDT")
     assert json.dumps(str(LocalOrderBook("usdm", "BTCUSDT", snapshot=lambda s, n: None)))  # type: ignore[arg-type, return-value]
+
+
+async def test_usdm_books_use_the_public_route_and_the_futures_rules() -> None:
+    async def snapshot(symbol: str, limit: int) -> dict[str, Any]:
+        return {"lastUpdateId": 100, "bids": [["10", "1"]], "asks": [["11", "1"]]}
+
+    async with WsFaultServer(BinanceDialect()) as server:
+        settings = market_settings(
+            "usdm",
+            heartbeat=None,
+            messages_per_second=None,
+            backoff=Backoff(0.01, 0.02, minimum=0.005),
+        )
+        book = LocalOrderBook(
+            "usdm", "BTCUSDT", snapshot=snapshot, base_url=server.url, settings=settings
+        )
+        topic = "btcusdt@depth@100ms"
+        async with book:
+            await server.wait_for_subscribers(topic)
+            assert server.connections[0].path == "/public/stream"
+            event = {"e": "depthUpdate", "U": 95, "u": 102, "pu": 94, "b": [["10", "3"]], "a": []}
+            await server.publish(topic, combined(topic, event))
+            assert isinstance(await book.next(5), Resynced)
+            following = {
+                "e": "depthUpdate",
+                "U": 103,
+                "u": 104,
+                "pu": 102,
+                "b": [],
+                "a": [["11", "0"]],
+            }
+            await server.publish(topic, combined(topic, following))
+            assert isinstance(await book.next(5), BookUpdate)
+            assert book.bids == {Decimal("10"): Decimal("3")}
+            assert book.asks == {}
+            assert book.best_ask() is None
