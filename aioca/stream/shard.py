@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from .. import errors
 from .connection import HandshakeRefusedError, Link, open_link
 from .errors import StreamError, SubscriptionError
 from .events import Connected, Disconnected, Gap, GapReason, Rotated
@@ -37,7 +38,17 @@ __all__ = ["Shard"]
 
 logger = logging.getLogger("aioca.stream")
 _sleep = asyncio.sleep
-_RETRYABLE = (aiohttp.ClientError, OSError, TimeoutError, ConnectionError, StreamError)
+_RETRYABLE = (
+    aiohttp.ClientError,
+    OSError,
+    TimeoutError,
+    ConnectionError,
+    StreamError,
+    # a token fetched over REST in prepare(): transient failures of the exchange
+    errors.NetworkError,
+    errors.ExchangeServerError,
+    errors.RateLimitError,
+)
 
 
 class _Rotation:
@@ -134,6 +145,15 @@ class Shard:
     # --- the worker ----------------------------------------------------------------------
 
     async def _run(self) -> None:
+        """The worker; whatever it fails with ends the stream with that error (raised to
+        the consumer), never a silent death of the connection."""
+        try:
+            await self._connect_forever()
+        except Exception as exc:  # cancellation (a BaseException) passes through
+            logger.warning("a stream connection ended the stream: %r", exc)
+            self.stream.fail(exc)
+
+    async def _connect_forever(self) -> None:
         stream = self.stream
         settings = stream.settings
         attempt = 0

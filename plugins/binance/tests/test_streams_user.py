@@ -213,3 +213,14 @@ async def test_spot_user_data_signs_with_an_ed25519_key_too() -> None:
             await server.wait_for_subscribers("user")
             assert stream.protocol.subscription == 3  # type: ignore[attr-defined]
             assert "ed-key" not in repr(stream.protocol)
+
+
+async def test_a_refused_api_key_ends_the_stream_with_binance_s_error() -> None:
+    from aioca.errors import AuthenticationError
+
+    async with BinanceSimulator(seed=5) as sim:
+        api = BinanceRestApi("not-the-key", sim.api_secret, urls={"coinm": sim.url})
+        stream = futures_user_stream(api, "coinm", base_url=sim.ws_url, settings=settings("coinm"))
+        async with api, stream:
+            with pytest.raises(AuthenticationError):
+                await stream.next(5)
