@@ -21,11 +21,19 @@ class PluginNameError(ValueError):
     """The exchange name cannot name a plugin package."""
 
 
+_RESERVED = frozenset({"core"})
+"""Names whose ``aioca-NAME`` distribution is taken: ``aioca-core`` is the core itself."""
+
+
 def _names(name: str) -> dict[str, str]:
     if not _NAME.match(name):
         raise PluginNameError(
             f"invalid exchange name {name!r}: use lowercase letters, digits and '_', "
             "starting with a letter (it becomes the package aioca_<name>)"
+        )
+    if name in _RESERVED:
+        raise PluginNameError(
+            f"invalid exchange name {name!r}: aioca-{name} is the core's own distribution"
         )
     title = "".join(part.title() for part in name.split("_"))
     return {
@@ -70,7 +78,7 @@ version = "0.1.0"
 description = "$Title exchange plugin for aioca."
 readme = "README.md"
 requires-python = ">=3.11"
-dependencies = ["aioca>=0.1", "pydantic>=2.5"]
+dependencies = ["aioca-core>=0.1", "pydantic>=2.5"]
 
 [project.optional-dependencies]
 test = ["pytest>=8", "pytest-asyncio>=0.23", "aioresponses>=0.7.6"]

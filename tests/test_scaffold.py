@@ -77,6 +77,9 @@ def test_the_skeleton_has_every_part_of_a_plugin() -> None:
     }
     project = tomllib.loads(files["pyproject.toml"])["project"]
     assert project["entry-points"]["aioca"] == {"krakenish": "aioca_krakenish.plugin"}
+    # The core's distribution is aioca-core ("aioca" on PyPI is an unrelated package).
+    assert "aioca-core>=0.1" in project["dependencies"]
+    assert not any(dep.startswith("aioca>") for dep in project["dependencies"])
     assert "def sign_request" in files["aioca_krakenish/api.py"]
     assert "class KrakenishServerTime(KrakenishTask)" in files["aioca_krakenish/tasks.py"]
     for path, text in files.items():
@@ -111,7 +114,7 @@ def test_an_existing_folder_is_never_overwritten(tmp_path: Path) -> None:
         write_plugin("twice", tmp_path)
 
 
-@pytest.mark.parametrize("name", ["", "Kraken", "1x", "kra-ken", "kra ken"])
+@pytest.mark.parametrize("name", ["", "Kraken", "1x", "kra-ken", "kra ken", "core"])
 def test_a_name_that_cannot_be_a_package_is_refused(name: str, tmp_path: Path) -> None:
     with pytest.raises(PluginNameError):
         write_plugin(name, tmp_path)
