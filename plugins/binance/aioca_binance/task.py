@@ -15,7 +15,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import pydantic
 
-from aioca import Task, errors, localize
+from aioca import Task, errors, fill_name, localize
 from aioca.errors import InvalidParameterError
 
 from .api import BinanceRestApi, shared_call
@@ -75,15 +75,10 @@ def _symbol_of_pair(symbol: Any, pair: Any) -> bool:
 
 class Texts(NamedTuple):
     """A task's name in English and Chinese. ``{name}`` placeholders are filled from the
-    task's parameters (``None`` for one not given)."""
+    task's parameters; the words of one not given are left out (:func:`aioca.fill_name`)."""
 
     en: str
     zh: str
-
-
-class _ParamsForText(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "None"
 
 
 _CLIENT_ID_FIELDS = {
@@ -262,13 +257,10 @@ class BinanceTask(Task):
         return self._parsed[1]
 
     def __str__(self) -> str:
-        values = _ParamsForText(
-            (name, getattr(value, "value", value))
-            for name, value in self.params
-            if value is not None
-        )
-        template = localize(self.texts.en, self.texts.zh)
-        return template.format_map(values)
+        values = {
+            name: getattr(value, "value", value) for name, value in self.params if value is not None
+        }
+        return fill_name(localize(self.texts.en, self.texts.zh), values)
 
 
 _TASK_API = Task.__dict__["api"]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import pydantic
 
-from aioca import Task, errors, localize
+from aioca import Task, errors, fill_name, localize
 from aioca.errors import InvalidParameterError
 
 from .endpoint import Endpoint
@@ -76,16 +76,12 @@ def _wire_value(value: Any) -> Any:
 
 class Texts(NamedTuple):
     """A task's name in English and Chinese. ``{name}`` placeholders are filled from the
-    task's parameters (``None`` for one not given), ``{count}`` with the number of items
+    task's parameters (the words of one not given are left out: :func:`aioca.fill_name`),
+    ``{count}`` with the number of items
     of a batch and ``{id}`` with the order's ``ordId``, else its ``clOrdId``."""
 
     en: str
     zh: str
-
-
-class _TextValues(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "None"
 
 
 def new_client_order_id() -> str:
@@ -166,12 +162,12 @@ class OkxTask(Task):
         return envelope.get("data")
 
     def __str__(self) -> str:
-        values = _TextValues((name, value) for name, value in self.params if value is not None)
+        values = {name: value for name, value in self.params if value is not None}
         if self.endpoint.batch:
             values["count"] = len(self._wire[BATCH_FIELD])
         # An order is named by whichever id was given.
-        values.setdefault("id", values.get("ordId") or values.get("clOrdId") or "None")
-        return localize(self.texts.en, self.texts.zh).format_map(values)
+        values.setdefault("id", values.get("ordId") or values.get("clOrdId"))
+        return fill_name(localize(self.texts.en, self.texts.zh), values)
 
 
 def _with_client_ids(wire: Any) -> tuple[Any, tuple[str, ...]]:
