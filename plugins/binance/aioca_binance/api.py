@@ -296,6 +296,8 @@ class BinanceRestApi(RestApi):
         time_sync_interval: float | None = 600.0,
         **options: Any,
     ) -> None:
+        if not isinstance(testnet, bool):  # "false" is truthy: it would select the testnets
+            raise TypeError(f"testnet must be True or False, not {testnet!r}")
         super().__init__(timeout=timeout, proxy=proxy, **options)
         if isinstance(recv_window, bool) or not isinstance(recv_window, int):
             raise TypeError(f"recv_window must be whole milliseconds, not {recv_window!r}")
