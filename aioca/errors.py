@@ -81,14 +81,27 @@ class InvalidParameterError(AiocaError, ValueError):
     """A task was given a parameter it cannot send; raised before any request.
 
     ``parameter`` names the offending parameter (``None`` when the problem spans several)
-    and ``reason`` says what is wrong with it.
+    and ``reason`` says what is wrong with it. ``problems`` lists every problem found at
+    once as ``(parameter, reason)`` pairs, the first one being ``parameter`` and ``reason``.
     """
 
-    def __init__(self, parameter: str | None, reason: str, *, task_name: str | None = None):
+    def __init__(
+        self,
+        parameter: str | None,
+        reason: str,
+        *,
+        task_name: str | None = None,
+        problems: tuple[tuple[str | None, str], ...] = (),
+    ):
         self.parameter = parameter
         self.reason = reason
         self.task_name = task_name
+        self.problems = problems or ((parameter, reason),)
         where = f" in {task_name}" if task_name else ""
+        if len(self.problems) > 1:
+            listed = "; ".join(f"{name!r}: {why}" if name else why for name, why in self.problems)
+            super().__init__(f"invalid parameters{where}: {listed}")
+            return
         subject = f"parameter {parameter!r}" if parameter else "parameters"
         super().__init__(f"invalid {subject}{where}: {reason}")
 
@@ -96,19 +109,24 @@ class InvalidParameterError(AiocaError, ValueError):
     def from_validation_error(
         cls, error: Any, *, task_name: str | None = None
     ) -> InvalidParameterError:
-        """The first problem of a pydantic ``ValidationError`` (anything with ``errors()``)
-        as this error: the top-level parameter, and the reason, prefixed with the path
-        inside the parameter when the problem is nested (``0.px: Field required``).
+        """Every problem of a pydantic ``ValidationError`` (anything with ``errors()``) in
+        one error: each names the top-level parameter and the reason, prefixed with the
+        path inside the parameter when the problem is nested (``0.px: Field required``).
 
         Task base classes validate with a pydantic model and raise this, so that a user
-        sees one error type whatever the plugin."""
-        details = error.errors()[0]
-        location = tuple(details.get("loc") or ())
-        parameter = str(location[0]) if location else None
-        reason = str(details.get("msg", "invalid value")).removeprefix("Value error, ")
-        if len(location) > 1:
-            reason = f"{'.'.join(str(part) for part in location[1:])}: {reason}"
-        return cls(parameter, reason, task_name=task_name)
+        sees one error type whatever the plugin, and every mistake at once."""
+        problems = []
+        for details in error.errors():
+            location = tuple(details.get("loc") or ())
+            parameter = str(location[0]) if location else None
+            reason = str(details.get("msg", "invalid value")).removeprefix("Value error, ")
+            if len(location) > 1:
+                reason = f"{'.'.join(str(part) for part in location[1:])}: {reason}"
+            problems.append((parameter, reason))
+        if not problems:
+            problems.append((None, "invalid value"))
+        first, why = problems[0]
+        return cls(first, why, task_name=task_name, problems=tuple(problems))
 
 
 class MissingApiError(AiocaError):

@@ -88,6 +88,7 @@ def test_core_imports_no_exchange_package() -> None:
         "multidict",
         "orjson",
         "pluggy",
+        "pydantic",  # a dependency: task parameter models (aioca.describe reads them)
         "pytest",
         "uvloop",
         "yarl",

@@ -13,10 +13,11 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import IO, Any
 
 from aioca import GatherTask, SerialTask, Task, TaskOperator, TaskQueue, TaskRing
 from aioca.errors import AiocaError
+from aioca.progress import ProgressLine
 
 from .api import BinanceRestApi
 from .coinm import (
@@ -39,12 +40,13 @@ def _echo(text: str) -> None:
 
 
 class _Progress:
-    """Numbered sections and one line per finished task, with its time since the start."""
+    """Numbered sections and one line per finished task, with the time the task took."""
 
-    def __init__(self, steps: int, out: Print) -> None:
+    def __init__(self, steps: int, out: Print, live_stream: IO[str] | None = None) -> None:
         self.steps = steps
         self.step = 0
         self.out = out
+        self.live_stream = live_stream
         self.started = time.perf_counter()
 
     def section(self, title: str) -> None:
@@ -56,8 +58,8 @@ class _Progress:
             self.out(f"    {line}")
 
     def done(self, task: Any, shown: Any) -> None:
-        elapsed = (time.perf_counter() - self.started) * 1000
-        self.out(f"  ✓ {task}  ({elapsed:,.0f} ms)")
+        took = f"  ({task.duration * 1000:,.0f} ms)" if task.duration is not None else ""
+        self.out(f"  ✓ {task}{took}")
         if shown is not None:
             self.out(f"      {shown}")
 
@@ -81,12 +83,19 @@ def _target(live: bool, out: Print) -> Iterator[BinanceRestApi]:
         yield sim.api()
 
 
-def run_demo(*, live: bool = False, out: Print = _echo, ring_passes: int = 3) -> int:
-    """Run the demo; return the exit status (0 when every step worked)."""
+def run_demo(
+    *,
+    live: bool = False,
+    out: Print = _echo,
+    ring_passes: int = 3,
+    live_stream: IO[str] | None = None,
+) -> int:
+    """Run the demo; return the exit status (0 when every step worked). On a terminal
+    (``live_stream``, default stderr) the ticker ring keeps a live progress line."""
     with _target(live, out) as api, Task.using_default_api(api):
-        progress = _Progress(steps=4 if live else 5, out=out)
+        progress = _Progress(steps=4 if live else 5, out=out, live_stream=live_stream)
         try:
-            _public_part(progress, ring_passes)
+            _public_part(progress, api, ring_passes)
             if not live:
                 _signed_part(progress)
         except AiocaError as exc:
@@ -97,7 +106,7 @@ def run_demo(*, live: bool = False, out: Print = _echo, ring_passes: int = 3) ->
     return 0
 
 
-def _public_part(progress: _Progress, ring_passes: int) -> None:
+def _public_part(progress: _Progress, api: BinanceRestApi, ring_passes: int) -> None:
     progress.section("ping and server time, concurrently (GatherTask)")
     both = GatherTask(CoinMPing(), CoinMServerTime())
     progress.tree(both)
@@ -109,9 +118,12 @@ def _public_part(progress: _Progress, ring_passes: int) -> None:
     ring += CoinMFetchTicker(symbol="BTCUSD_PERP", pair="BTCUSD")
     ring += CoinMFetchTicker(symbol="ETHUSD_PERP", pair="ETHUSD")
     progress.tree(ring)
-    for task in TaskOperator().add_queue(ring).finish_task_generator():
-        ticker = task.result[0]
-        progress.done(task, f"{ticker['symbol']} {ticker['price']}")
+    with ProgressLine("ticker ring", apis=[api], stream=progress.live_stream) as line:
+        for task in TaskOperator().add_queue(ring).finish_task_generator():
+            ticker = task.result[0]
+            line.clear()  # the task's line goes above the live line
+            progress.done(task, f"{ticker['symbol']} {ticker['price']}")
+            line.update(task)
 
     progress.section("klines of two symbols concurrently, two candles each in series")
     end = int(time.time()) * 1000

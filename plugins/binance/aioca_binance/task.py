@@ -9,6 +9,7 @@ ring pays for validation only once.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Coroutine
 from typing import Any, ClassVar, NamedTuple
@@ -58,6 +59,18 @@ class BinanceParams(pydantic.BaseModel):
             raise ValueError(f"{first!r} and {second!r} cannot be sent together")
         return self
 
+    @classmethod
+    def describe_rules(cls) -> list[str]:
+        """The rules across parameters, in words (``aioca describe`` prints them)."""
+        rules = [
+            f"{' or '.join(repr(name) for name in group)} must be sent" for group in cls.one_of
+        ]
+        for first, second in cls.exclusive:
+            pair = (first, second) == _SYMBOL_PAIR
+            unless = " (unless the symbol is of the pair)" if pair else ""
+            rules.append(f"{first!r} and {second!r} cannot be sent together{unless}")
+        return rules
+
     def wire_items(self) -> list[tuple[str, Any]]:
         """The parameters to send, in declaration order, without those left out (and without
         a ``pair`` made redundant by its ``symbol``)."""
@@ -67,6 +80,9 @@ class BinanceParams(pydantic.BaseModel):
             for name, value in self
             if value is not None and not (drop_pair and name == "pair")
         ]
+
+
+_SYMBOL_PAIR = ("symbol", "pair")
 
 
 def _symbol_of_pair(symbol: Any, pair: Any) -> bool:
@@ -200,16 +216,19 @@ class BinanceTask(Task):
         default_handling = api._lean()
         if default_handling is None:
             return await super().run()
+        started = time.perf_counter()  # the task's own duration (BaseTask.duration)
         try:
             value = await api.send_lean(call, default_handling, self)
         except Exception as exc:
             self._result = None
             self._exception = exc
             self._has_run = True
+            self._duration = time.perf_counter() - started
             raise
         self._result = value
         self._exception = None
         self._has_run = True
+        self._duration = time.perf_counter() - started
         return value
 
     def __call__(self) -> Coroutine[Any, Any, Any]:

@@ -54,6 +54,11 @@ class OkxParams(pydantic.BaseModel):
                 raise ValueError(f"{' or '.join(repr(name) for name in group)} must be sent")
         return self
 
+    @classmethod
+    def describe_rules(cls) -> list[str]:
+        """The rules across parameters, in words (``aioca describe`` prints them)."""
+        return [f"{' or '.join(repr(name) for name in group)} must be sent" for group in cls.one_of]
+
     def wire(self) -> dict[str, Any]:
         """The parameters to send, in declaration order, without those left out; numbers
         as the strings OKX documents (``"sz": "1"``), booleans as JSON booleans."""
