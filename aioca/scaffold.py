@@ -174,8 +174,8 @@ import hmac
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from aioca import PreparedRequest, RestApi, Window
-from aioca.errors import AuthenticationError
+from aioca import PreparedRequest, Response, RestApi, Window
+from aioca.errors import AiocaError, AuthenticationError
 
 __all__ = ["BASE_URL", "${Title}RestApi"]
 
@@ -217,6 +217,20 @@ class ${Title}RestApi(RestApi):
     def rate_limits(self) -> list[Window]:
         """The exchange's budgets: here 20 requests per second per IP (replace)."""
         return [Window("REQUESTS", limit=20, seconds=1.0)]
+
+    def map_error(self, response: Response, payload: Any) -> AiocaError:
+        """The exception for an error response. The default maps the HTTP status (and reads
+        ``code`` and ``msg`` from a JSON body); map the exchange's own error codes here.
+        Here a ``{"code": "INVALID_SIGNATURE"}`` body, whatever its status, is an
+        :class:`~aioca.errors.AuthenticationError` (replace with the exchange's codes)."""
+        if isinstance(payload, Mapping) and payload.get("code") == "INVALID_SIGNATURE":
+            return AuthenticationError(
+                str(payload.get("msg") or "invalid signature"),
+                code="INVALID_SIGNATURE",
+                status=response.status,
+                **self.error_context(response.request),
+            )
+        return super().map_error(response, payload)
 '''
 
 _TASKS = '''\
@@ -280,7 +294,9 @@ class ${Title}Task(Task):
         }
 
     async def __call__(self) -> Any:
-        api: ${Title}RestApi = self.api  # type: ignore[assignment]
+        api = self.api
+        if not isinstance(api, ${Title}RestApi):
+            raise TypeError(f"{self} needs a ${Title}RestApi, not {type(api).__name__}")
         return await api.request(
             self.method,
             api.base_url + self.path,
@@ -369,6 +385,16 @@ def test_the_secret_is_not_in_the_repr() -> None:
 
 def test_the_catalog_describes_each_task() -> None:
     assert ${Title}ServerTime.describe()["path"] == "/api/v1/time"
+
+
+async def test_map_error_maps_the_exchanges_codes(aioca_mock: aioresponses) -> None:
+    body = {"code": "INVALID_SIGNATURE", "msg": "bad signature"}
+    aioca_mock.get(f"{URL}/api/v1/time", status=400, payload=body)
+    async with ${Title}RestApi(urls={"rest": URL}) as api:
+        with pytest.raises(AuthenticationError, match="bad signature") as caught:
+            await ${Title}ServerTime(api=api).run()
+    assert caught.value.code == "INVALID_SIGNATURE"
+    assert caught.value.status == 400
 '''
 
 _FILES = {
