@@ -17,7 +17,7 @@ from .lazy import LazyCatalog, lazy_exports
 from .names import fill_name
 from .plugins import ExchangeInfo, PluginHost, PluginWarning, catalog, exchange, exchanges
 from .queues import GenericTaskQueue, TaskQueue, TaskRing, TaskStack
-from .ratelimit import RateLimiter, Window, WindowStatus
+from .ratelimit import LimiterStatus, RateLimiter, Window, WindowStatus
 from .rest import PreparedRequest, Response, RestApi
 from .retry import RetryPolicy
 from .task import BaseTask, FunctionTask, GenericTask, Task, current_task
@@ -34,6 +34,7 @@ __all__ = [
     "GenericTask",
     "GenericTaskQueue",
     "LazyCatalog",
+    "LimiterStatus",
     "PluginHost",
     "PluginWarning",
     "PreparedRequest",

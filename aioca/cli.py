@@ -549,6 +549,10 @@ def call(
         if not any(given.values()) and hint and not getattr(exc, "status", None):
             _fail(f"{task_name} needs API credentials: {hint}")
         _fail(f"{type(exc).__name__}: {exc}", _FAILURE)
+    except errors.BatchError as exc:
+        # The items that went through took effect: show them, then fail for the others.
+        click.echo(json.dumps(exc.succeeded, indent=2, default=str))
+        _fail(f"{type(exc).__name__}: {exc}", _FAILURE)
     except errors.AiocaError as exc:
         _fail(f"{type(exc).__name__}: {exc}", _FAILURE)
     if as_json:

@@ -27,6 +27,7 @@ from typing import Any
 
 import pydantic
 
+from .params import TaskParams
 from .task import Task
 
 __all__ = [
@@ -124,9 +125,7 @@ def describe_task(task_class: type[Task]) -> TaskDescription:
     rules: tuple[str, ...] = ()
     if isinstance(model, type) and issubclass(model, pydantic.BaseModel):
         parameters = tuple(_parameter(name, info) for name, info in model.model_fields.items())
-        describe_rules = getattr(model, "describe_rules", None)
-        if callable(describe_rules):
-            rules = tuple(str(rule) for rule in describe_rules())
+        rules = tuple(_model_rules(model))
     return TaskDescription(
         name=task_class.__name__,
         summary=summary,
@@ -136,6 +135,30 @@ def describe_task(task_class: type[Task]) -> TaskDescription:
         doc_url=doc_url,
         doc=doc,
     )
+
+
+def _model_rules(model: type[pydantic.BaseModel]) -> list[str]:
+    """The rules across parameters: those a :class:`~aioca.params.TaskParams` declares,
+    then any a model adds in words through an optional ``describe_rules()`` classmethod."""
+    rules: list[str] = []
+    if issubclass(model, TaskParams):
+        for group in model.one_of:
+            rules.append(f"{' or '.join(repr(name) for name in group)} must be sent")
+        for first, second in model.exclusive:
+            rules.append(f"{first!r} and {second!r} cannot be sent together")
+        for name, values, required in model.required_when:
+            needed = [_alternatives(item) for item in required]
+            listed = ", ".join(needed[:-1]) + " and " + needed[-1] if len(needed) > 1 else needed[0]
+            rules.append(f"when {name} is {' or '.join(values)}: send {listed}")
+    describe_rules = getattr(model, "describe_rules", None)
+    if callable(describe_rules):
+        rules += [str(rule) for rule in describe_rules()]
+    return rules
+
+
+def _alternatives(item: str) -> str:
+    first, *others = item.split("|")
+    return repr(first) + "".join(f" (or {other!r})" for other in others)
 
 
 # --- types ------------------------------------------------------------------------------
@@ -155,7 +178,7 @@ def _parameter(name: str, info: Any) -> ParameterDescription:
         required=required,
         default=default.value if isinstance(default, enum.Enum) else default,
         choices=choices,
-        rules=tuple(rule for item in metadata for rule in _rules(item)),
+        rules=tuple(_rules(metadata)),
         description=info.description,
     )
 
@@ -198,29 +221,41 @@ def _kind(annotation: Any) -> tuple[str, tuple[str, ...]]:
     return getattr(annotation, "__name__", str(annotation)), ()
 
 
-_RULE_WORDS = {
-    "gt": "> {}",
-    "ge": ">= {}",
-    "lt": "< {}",
-    "le": "<= {}",
-    "multiple_of": "a multiple of {}",
-    "min_length": "at least {} long",
-    "max_length": "at most {} long",
-    "pattern": "matches {}",
-    "max_digits": "at most {} digits",
-    "decimal_places": "at most {} decimal places",
-}
+_INT64_MAX = 2**63 - 1  # the generic bound of every integer (aioca.params.Count): not news
 
 
-def _rules(item: Any) -> list[str]:
-    if isinstance(item, pydantic.fields.FieldInfo):
-        return [rule for inner in item.metadata for rule in _rules(inner)]
-    found = []
-    for attribute, words in _RULE_WORDS.items():
-        value = getattr(item, attribute, None)
-        if value is not None and not callable(value):
-            found.append(words.format(value))
-    return found
+def _rules(metadata: list[Any]) -> list[str]:
+    """The constraints in ``metadata`` in words, the tightest bound of each side only."""
+    items: list[Any] = []
+    for item in metadata:
+        items += list(item.metadata) if isinstance(item, pydantic.fields.FieldInfo) else [item]
+    lower: tuple[Any, str] | None = None
+    upper: tuple[Any, str] | None = None
+    words: list[str] = []
+    for item in items:
+        for attribute, sign in (("ge", ">="), ("gt", ">")):
+            value = getattr(item, attribute, None)
+            if value is not None and (lower is None or value > lower[0]):
+                lower = (value, sign)
+        for attribute, sign in (("le", "<="), ("lt", "<")):
+            value = getattr(item, attribute, None)
+            if value is not None and value < _INT64_MAX and (upper is None or value < upper[0]):
+                upper = (value, sign)
+        for attribute, text in (
+            ("multiple_of", "a multiple of {}"),
+            ("min_length", "at least {} characters"),
+            ("max_length", "at most {} characters"),
+            ("pattern", "matches {}"),
+        ):
+            value = getattr(item, attribute, None)
+            if value is not None and not callable(value):
+                words.append(text.format(value))
+    bounds: list[str] = []
+    if lower is not None:
+        bounds.append(f"{lower[1]} {lower[0]}")
+    if upper is not None:
+        bounds.append(f"{upper[1]} {upper[0]}")
+    return bounds + list(dict.fromkeys(words))
 
 
 # --- values typed by a user -------------------------------------------------------------

@@ -88,7 +88,8 @@ def test_core_imports_no_exchange_package() -> None:
         "multidict",
         "orjson",
         "pluggy",
-        "pydantic",  # a dependency: task parameter models (aioca.describe reads them)
+        "pydantic",
+        "pydantic_core",
         "pytest",
         "uvloop",
         "yarl",

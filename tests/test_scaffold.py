@@ -94,7 +94,7 @@ def test_the_readme_names_only_what_the_skeleton_has() -> None:
     readme = files["README.md"]
     code = "\n".join(text for path, text in files.items() if path.endswith(".py"))
     for name in re.findall(r"`(\w+)`", readme):
-        if name.islower() and "_" in name or name.startswith("Krakenish"):
+        if (name.islower() and "_" in name) or name.startswith("Krakenish"):
             assert re.search(rf"\b{name}\b", code), f"the README names {name}, the code has none"
     assert "def map_error" in files["aioca_krakenish/api.py"]
 

@@ -55,19 +55,3 @@ def test_a_nested_problem_keeps_its_path_in_the_reason() -> None:
 def test_an_unknown_parameter_is_named() -> None:
     error = error_of(Order, symbol="BTC", quantity=1, colour="red")
     assert error.parameter == "colour"
-
-
-def test_every_problem_is_named_at_once() -> None:
-    error = error_of(Order, quantity="many", colour="red")
-    assert [name for name, _ in error.problems] == ["symbol", "quantity", "colour"]
-    assert (error.parameter, error.reason) == error.problems[0]
-    message = str(error)
-    assert message.startswith("invalid parameters in PlaceOrder: 'symbol': Field required; ")
-    assert "'quantity': " in message
-    assert "'colour': " in message
-
-
-def test_a_single_problem_reads_as_before() -> None:
-    error = error_of(Order, symbol="BTC")
-    assert error.problems == (("quantity", "Field required"),)
-    assert str(error) == "invalid parameter 'quantity' in PlaceOrder: Field required"

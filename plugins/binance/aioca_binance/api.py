@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 import re
 import time
@@ -23,7 +24,7 @@ from yarl import URL
 
 from aioca import PreparedRequest, RateLimiter, Response, RestApi, RetryPolicy, Window, errors
 from aioca import rest as _rest
-from aioca.rest import Params, encode_params
+from aioca.rest import Params, RedactedHeaders, encode_params
 from aioca.task import BaseTask, _running_task, current_task
 
 from .endpoint import Endpoint, Security
@@ -230,7 +231,7 @@ class EndpointCall:
             url=url,
             query=[] if self.in_body else pairs,
             form=pairs if self.in_body else None,
-            headers=dict(headers),
+            headers=RedactedHeaders(headers),
             signed=self.signed,
             task=task,
             costs=dict(costs),
@@ -270,7 +271,10 @@ class BinanceRestApi(RestApi):
     ``testnet=True`` selects the testnets; ``urls={"coinm": "http://127.0.0.1:8080"}``
     overrides any base URL (a local simulator, a test server). ``recv_window`` is the
     default ``recvWindow`` in milliseconds; ``timeout`` is seconds or an
-    ``aiohttp.ClientTimeout``. Other keyword arguments go to :class:`aioca.RestApi`.
+    ``aiohttp.ClientTimeout``. ``time_sync_interval`` is how often the clock offset is
+    measured before signed requests (``None``: never); ``max_clock_offset`` the largest
+    offset believed, in seconds (``None``: any, for a simulator running at another date).
+    Other keyword arguments go to :class:`aioca.RestApi`.
 
     User tasks should build URLs from the instance attributes (``api.coinm_url``), which
     honour overrides; the class constant ``CoinM_BASE_URL`` is kept for seed-style code.
@@ -294,6 +298,7 @@ class BinanceRestApi(RestApi):
         timeout: float | aiohttp.ClientTimeout = 10.0,
         proxy: str | None = None,
         time_sync_interval: float | None = 600.0,
+        max_clock_offset: float | None = 86_400.0,
         **options: Any,
     ) -> None:
         if not isinstance(testnet, bool):  # "false" is truthy: it would select the testnets
@@ -316,12 +321,15 @@ class BinanceRestApi(RestApi):
         """Server time minus local time, added to every ``timestamp``."""
         self.time_sync_interval = time_sync_interval
         """Seconds between clock syncs before signed requests; ``None`` never syncs."""
+        self.max_clock_offset = max_clock_offset
+        """The largest offset of the server's clock from ours believed, in seconds (a day:
+        no real clock is further off); ``None`` believes any (a simulator at another date)."""
         self._time_synced_at: float | None = None
         self._sync_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._windows: list[Window] = list(DEFAULT_WINDOWS)
         self._hosts: dict[str, str] = {}
         self._costs_cache: dict[tuple[int, int], dict[str, int]] = {}
-        self._retry_cache: tuple[RetryPolicy | None, dict[str, bool]] = (None, {})
+        self._retry_cache: tuple[RetryPolicy | None, dict[tuple[str, bool], bool]] = (None, {})
         self._targets: dict[str, dict[tuple[str, str], URL]] = {}
         self._plans: dict[tuple[str, str, str, str, Security, tuple[int, int]], _Plan] = {}
         self._signer: Signer | None
@@ -373,7 +381,7 @@ class BinanceRestApi(RestApi):
             kind = Security(security)
         else:
             kind = Security.USER_DATA if signed else Security.NONE
-        sent_headers = dict(headers or {})
+        sent_headers = RedactedHeaders(headers or ())  # holds the key: no repr of it
         if kind.needs_key:
             sent_headers["X-MBX-APIKEY"] = self._require_key(kind)
         if method.upper() in ("POST", "PUT"):
@@ -492,9 +500,12 @@ class BinanceRestApi(RestApi):
                     if status < 400 and default_handling:
                         try:  # the default handling of a 2xx answer, as _lean_result does it
                             result = self.json_loads(content)
-                            break
-                        except ValueError:
+                        except (ValueError, RecursionError):
                             pass  # _lean_result's decode() raises, worded as always
+                        else:
+                            if type(result) is not dict or _error_code(result) is None:
+                                break
+                            # An error body with HTTP 200: _lean_result raises it.
                     if task is not None and token is None:  # the hooks may read it
                         token = _running_task.set(task)
                     result = self._lean_result(
@@ -509,7 +520,7 @@ class BinanceRestApi(RestApi):
                 if task is not None and token is None:  # the retry policy and hooks may read it
                     token = _running_task.set(task)
                 url = base + endpoint.path
-                may_retry = self._may_retry(method)
+                may_retry = self._may_retry(method, endpoint.changes_orders)
                 delay = self._retry_delay(error, attempt, started, may_retry, method, url)
                 if delay is not None:
                     await _rest._sleep(delay)  # looked up now: tests replace it
@@ -528,11 +539,20 @@ class BinanceRestApi(RestApi):
                     started, attempt = time.monotonic(), 0
                     continue
                 raise error
+            # Nothing below holds a signature: a traceback through this frame would show it.
+            target = data = signing = describe_args = plan = headers = None  # type: ignore[assignment]
             if call.exchange_info and isinstance(result, Mapping):
                 if task is not None and token is None:
                     token = _running_task.set(task)
                 self.apply_exchange_info(result)
+            if endpoint.batch:
+                self.batch_error(call, result, task)
             return result
+        except BaseException:
+            # A traceback keeps this frame's locals, and error trackers show them: not the
+            # signed URL, body, signature and key header of the last attempt.
+            target = data = signing = describe_args = plan = headers = None  # type: ignore[assignment]
+            raise
         finally:
             if token is not None:
                 _running_task.reset(token)
@@ -549,9 +569,12 @@ class BinanceRestApi(RestApi):
             call.params,
             security=call.kind,
             costs=self._costs_of(call),
+            changes_orders=endpoint.changes_orders,
         )
         if call.exchange_info and isinstance(result, Mapping):
             self.apply_exchange_info(result)
+        if endpoint.batch:
+            self.batch_error(call, result)
         return result
 
     # --- the lean path -------------------------------------------------------------------
@@ -613,14 +636,15 @@ class BinanceRestApi(RestApi):
             costs = self._costs_cache[call.charge] = self.costs(weight=weight, orders=orders)
         return costs
 
-    def _may_retry(self, method: str) -> bool:
-        """``self.retry.allows(method)``, worked out once per policy and method."""
+    def _may_retry(self, method: str, changes_orders: bool) -> bool:
+        """``self.retry.may_retry(...)``, worked out once per policy, method and kind."""
         policy, verdicts = self._retry_cache
         if policy is not self.retry:
             policy, verdicts = self._retry_cache = (self.retry, {})
-        verdict = verdicts.get(method)
+        key = (method, changes_orders)
+        verdict = verdicts.get(key)
         if verdict is None:
-            verdict = verdicts[method] = policy.allows(method)
+            verdict = verdicts[key] = policy.may_retry(method, changes_orders=changes_orders)
         return verdict
 
     def _target(self, base: str, call: EndpointCall) -> URL:
@@ -696,25 +720,65 @@ class BinanceRestApi(RestApi):
 
     async def sync_time(self, url: str | None = None) -> int:
         """Measure the offset of Binance's clock from ours (``time_offset_ms``) with the
-        server-time endpoint of the market ``url`` belongs to; returns the offset in ms."""
+        server-time endpoint of the market ``url`` belongs to; returns the offset in ms.
+
+        Bounded by the API's timeout (retries included). A failure raises
+        :class:`~aioca.errors.ClockSyncError`, with the failure as its cause: the endpoint
+        failing or hanging, or an answer that cannot be the time (not a positive integer,
+        or further from ours than ``max_clock_offset``), which is never used: the offset is
+        left as it was. A rate limit (429, 418) and a failed connection are raised as they
+        are: they also mean nothing was sent, and say more."""
         base, time_path = self._time_endpoint(url)
+        time_url = base + time_path
+        total = self.timeout.total
         sent = time.time()
-        answer = await super().request("GET", base + time_path, costs=self.costs(weight=1))
+        failure: errors.RequestError | None = None
+        try:
+            async with asyncio.timeout(total):
+                answer = await super().request("GET", time_url, costs=self.costs(weight=1))
+        except TimeoutError:
+            failure = errors.RequestTimeoutError(
+                f"no server time within {total} s", exchange=self.exchange, method="GET",
+                url=time_url,
+            )  # fmt: skip
+        except (errors.RateLimitError, errors.ConnectError):
+            raise  # a ban, a pause, no connection: nothing sent, and they say why more exactly
+        except errors.RequestError as exc:
+            failure = exc
+        if failure is not None:
+            reason = (
+                f"the server time could not be read ({type(failure).__name__}: {failure.message})"
+            )
+            raise self._clock_error(reason, time_url) from failure
         received = time.time()
         server_ms = answer.get("serverTime") if isinstance(answer, Mapping) else None
-        if not isinstance(server_ms, int):
-            raise errors.InvalidResponseError(
-                f"the server time answer has no integer serverTime: {str(answer)[:100]!r}",
-                status=200,
-                body=str(answer)[:200],
-                exchange=self.exchange,
-                method="GET",
-                url=base + time_path,
+        local_ms = int((sent + received) / 2 * 1000)
+        if type(server_ms) is not int or server_ms <= 0:
+            raise self._clock_error(
+                f"the server time answer has no positive integer serverTime: {str(answer)[:100]!r}",
+                time_url,
             )
-        self.time_offset_ms = server_ms - int((sent + received) / 2 * 1000)
+        bound = self.max_clock_offset
+        if bound is not None and abs(server_ms - local_ms) > bound * 1000:
+            raise self._clock_error(
+                f"the server time {server_ms} is {abs(server_ms - local_ms) / 3_600_000:.0f} h "
+                "from this machine's clock: refused as implausible (check the URL, or the "
+                "machine's clock)",
+                time_url,
+            )
+        self.time_offset_ms = server_ms - local_ms
         self._time_synced_at = time.monotonic()
         logger.debug("clock offset from %s: %d ms", base, self.time_offset_ms)
         return self.time_offset_ms
+
+    def _clock_error(self, reason: str, url: str) -> errors.ClockSyncError:
+        return errors.ClockSyncError(
+            f"{reason}; a signed request needs it, so nothing was sent",
+            exchange=self.exchange,
+            task_name=_running_name(),
+            method="GET",
+            url=url,
+        )
 
     async def _sync_time_if_due(self, url: str) -> None:
         if self.time_sync_interval is None:
@@ -762,6 +826,54 @@ class BinanceRestApi(RestApi):
         target.append(("signature", signer.sign(payload)))
 
     # --- errors --------------------------------------------------------------------------
+
+    def is_error_answer(self, payload: Any) -> bool:
+        """Binance sometimes answers an error with HTTP 200 and its error body
+        (``{"code": -2019, "msg": ...}``): an error as with a 4xx. Success bodies that
+        carry a ``code`` carry 200 (``{"code": 200, "msg": "success"}``), never a negative
+        one."""
+        return type(payload) is dict and _error_code(payload) is not None
+
+    def batch_error(self, call: EndpointCall, answer: Any, task: BaseTask | None = None) -> None:
+        """Raise :class:`~aioca.errors.BatchError` when a batch endpoint's answer (one item
+        per order, in request order) refused any item: its code and message per refused
+        item, and the orders that went through, which are not lost with the error."""
+        if not isinstance(answer, list):
+            return
+        refused = [
+            (index, code)
+            for index, item in enumerate(answer)
+            if isinstance(item, Mapping) and (code := _error_code(item)) is not None
+        ]
+        if not refused:
+            return
+        base = self.urls[call.endpoint.market]
+        context: errors.RequestContext = {
+            "exchange": self.exchange,
+            "task_name": str(task) if task is not None else _running_name(),
+            "method": call.method,
+            "url": base + call.endpoint.path,
+        }
+        order_ids, client_ids = _batch_ids(call)
+        item_errors: list[tuple[int, errors.ExchangeError]] = []
+        for index, code in refused:
+            item = answer[index]
+            error = error_class_for(200, code)(str(item.get("msg") or ""), code=code, **context)
+            if index < len(order_ids):
+                error.order_id = order_ids[index]
+            if index < len(client_ids):
+                error.client_order_id = client_ids[index]
+            item_errors.append((index, error))
+        details = "; ".join(f"#{index} [{error.code}] {error.msg}" for index, error in item_errors)
+        ok = len(answer) - len(item_errors)
+        error_class = errors.BatchError.combined([type(error) for _, error in item_errors])
+        raise error_class(
+            f"{len(item_errors)} of {len(answer)} items refused, {ok} went through: {details}",
+            items=answer,
+            item_errors=item_errors,
+            status=200,
+            **context,
+        )
 
     def map_error(self, response: Response, payload: Any) -> errors.AiocaError:
         code: int | None = None
@@ -818,6 +930,40 @@ def _pairs(params: Params | None) -> list[tuple[str, Any]]:
         return []
     items: Iterable[tuple[str, Any]] = params.items() if isinstance(params, Mapping) else params
     return list(items)
+
+
+def _error_code(payload: Mapping[str, Any]) -> int | None:
+    """The code of a Binance error body (a negative integer beside a ``msg``), else ``None``."""
+    code = payload.get("code")
+    if type(code) is int and code < 0 and "msg" in payload:
+        return code
+    return None
+
+
+def _running_name() -> str | None:
+    task = current_task()
+    return str(task) if task is not None else None
+
+
+def _batch_ids(call: EndpointCall) -> tuple[list[str | int | None], list[str | None]]:
+    """The order ids and client order ids of each item of a batch call, in item order
+    (what a refused item's error names)."""
+    sent = dict(call.params)
+    order_ids: list[str | int | None] = []
+    client_ids: list[str | None] = []
+    try:
+        if "batchOrders" in sent:
+            items = json.loads(sent["batchOrders"])
+            order_ids = [item.get("orderId") for item in items]
+            client_ids = [
+                item.get("newClientOrderId") or item.get("origClientOrderId") for item in items
+            ]
+        else:
+            order_ids = list(json.loads(sent.get("orderIdList") or "[]"))
+            client_ids = list(json.loads(sent.get("origClientOrderIdList") or "[]"))
+    except (TypeError, ValueError, AttributeError):
+        return [], []  # not JSON lists: the refused items are named by index only
+    return order_ids, client_ids
 
 
 def _ban_end(message: str, retry_after: float | None) -> float | None:

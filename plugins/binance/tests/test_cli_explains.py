@@ -59,7 +59,7 @@ def test_describe_shows_endpoint_security_weight_docs_and_every_parameter(
     assert re.search(r"^\s+security\s+TRADE$", text, re.M)
     assert re.search(r"^\s+weight\s+0 \+1 order$", text, re.M)
     assert re.search(r"^\s+docs\s+https://developers\.binance\.com/\S+new-order$", text, re.M)
-    assert re.search(r"^symbol\s+str\s+yes\s*$", text, re.M)
+    assert re.search(r"^symbol\s+str\s+yes\s+at most 1024 characters$", text, re.M)
     assert re.search(r"^side\s+str\s+yes\s+BUY, SELL$", text, re.M)
     assert re.search(r"^reduceOnly\s+bool\s+no\s+true/false", text, re.M)
     assert re.search(r"^price\s+decimal\s+no\s+decimal, as text", text, re.M)
@@ -72,6 +72,10 @@ def test_describe_lists_rules_across_parameters_and_time_parameters() -> None:
     assert "rules:\n  'orderId' or 'origClientOrderId' must be sent" in text
     klines = run("describe", "binance", "CoinMFetchKline").output
     assert re.search(r"^startTime\s+time \(ms\)\s+no\s+ms, ISO date-time", klines, re.M)
+    order = run("describe", "binance", "CoinMNewOrder").output
+    assert "  when type is LIMIT: send 'timeInForce', 'quantity' and 'price' (or 'priceMatch')" in (
+        order
+    )
     assert re.search(r"^limit\s+int\s+no\s+>= 1; <= 1500$", klines, re.M)
 
 
@@ -109,7 +113,10 @@ def test_every_missing_and_invalid_parameter_is_named_at_once(sim: BinanceSimula
     )  # fmt: skip
     assert out.exit_code == 2
     problems = re.findall(r"^  (\w+): ", out.output, re.M)
-    assert problems == ["side", "quantity", "reduceOnly", "recvWindow"], out.output
+    assert problems == [
+        "side", "quantity", "reduceOnly", "recvWindow", "timeInForce", "price"
+    ], out.output  # fmt: skip
+    assert "  price: required when type is LIMIT (or 'priceMatch')" in out.output
     assert "see: aioca describe binance CoinMNewOrder" in out.output
 
 

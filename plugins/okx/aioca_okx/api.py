@@ -32,8 +32,8 @@ from typing import Any, ClassVar, cast
 
 import aiohttp
 
-from aioca import PreparedRequest, RateLimiter, Response, RestApi, Window, WindowStatus, errors
-from aioca.rest import Params
+from aioca import LimiterStatus, PreparedRequest, RateLimiter, Response, RestApi, Window, errors
+from aioca.rest import Params, try_decode
 
 from .endpoint import ORDER_RATE_UNIT, Auth, Endpoint, RateLimit, Scope
 from .errors import OkxBatchError, batch_error_class, error_class_for
@@ -186,11 +186,25 @@ class OkxRestApi(RestApi):
         if endpoint.method == "GET":
             if not isinstance(wire, Mapping):
                 raise TypeError(f"{endpoint} takes a mapping of parameters, not a list")
-            result = await self.request("GET", url, wire, signed=signed, envelope=True, costs=costs)
+            result = await self.request(
+                "GET",
+                url,
+                wire,
+                signed=signed,
+                envelope=True,
+                costs=costs,
+                changes_orders=endpoint.changes_orders,
+            )
         else:
             body = dict(wire) if isinstance(wire, Mapping) else [dict(item) for item in wire]
             result = await self.request(
-                endpoint.method, url, signed=signed, envelope=True, json_body=body, costs=costs
+                endpoint.method,
+                url,
+                signed=signed,
+                envelope=True,
+                json_body=body,
+                costs=costs,
+                changes_orders=endpoint.changes_orders,
             )
         return cast("dict[str, Any]", result)  # handle_response returns only envelopes
 
@@ -320,10 +334,7 @@ class OkxRestApi(RestApi):
         )
 
     def _decode_or_none(self, response: Response) -> Any:
-        try:
-            return self.json_loads(response.body)
-        except ValueError:
-            return None
+        return try_decode(self.json_loads, response.body)
 
     # --- rate limits -----------------------------------------------------------------------
 
@@ -372,7 +383,7 @@ class OkxRestApi(RestApi):
             known.update(missing)
         return limiter
 
-    def rate_limit_status(self) -> dict[str, list[WindowStatus]]:
+    def rate_limit_status(self) -> dict[str, LimiterStatus]:
         """Usage of every window: the IP limiters by host (``"shared"`` for a given one)
         and the per-user limiter under ``"user"``."""
         status = super().rate_limit_status()
