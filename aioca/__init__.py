@@ -8,6 +8,7 @@ builds an API object and ``aioca.catalog(name)`` lists its tasks.
 
 from . import errors
 from ._version import __version__
+from .clock import ServerClock
 from .composite import CompositeTask, GatherTask, SerialTask
 from .container import BaseMultiTaskOperate, TaskContainer
 from .errors import AiocaError
@@ -43,6 +44,7 @@ __all__ = [
     "RestApi",
     "RetryPolicy",
     "SerialTask",
+    "ServerClock",
     "Task",
     "TaskContainer",
     "TaskOperater",

@@ -8,8 +8,8 @@ exactly the bytes sent (the query string followed by the body).
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
+import functools
 import json
 import logging
 import re
@@ -22,7 +22,16 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from aioca import PreparedRequest, RateLimiter, Response, RestApi, RetryPolicy, Window, errors
+from aioca import (
+    PreparedRequest,
+    RateLimiter,
+    Response,
+    RestApi,
+    RetryPolicy,
+    ServerClock,
+    Window,
+    errors,
+)
 from aioca import rest as _rest
 from aioca.rest import Params, RedactedHeaders, encode_params
 from aioca.task import BaseTask, _running_task, current_task
@@ -317,15 +326,17 @@ class BinanceRestApi(RestApi):
         self.testnet = testnet
         self.recv_window = recv_window
         self.api_key = api_key
-        self.time_offset_ms = 0
-        """Server time minus local time, added to every ``timestamp``."""
-        self.time_sync_interval = time_sync_interval
-        """Seconds between clock syncs before signed requests; ``None`` never syncs."""
-        self.max_clock_offset = max_clock_offset
-        """The largest offset of the server's clock from ours believed, in seconds (a day:
-        no real clock is further off); ``None`` believes any (a simulator at another date)."""
-        self._time_synced_at: float | None = None
-        self._sync_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        time_url = self.urls["coinm"] + _TIME_PATHS["coinm"]
+        self.server_clock = ServerClock(
+            functools.partial(self._read_server_time, time_url),  # picklable, unlike a lambda
+            url=time_url,
+            exchange=self.exchange,
+            interval=time_sync_interval,
+            max_offset=max_clock_offset,
+            timeout=self.timeout.total,
+        )
+        """Binance's clock: the offset every ``timestamp`` adds, measured before signed
+        requests every ``time_sync_interval`` seconds (see :class:`aioca.ServerClock`)."""
         self._windows: list[Window] = list(DEFAULT_WINDOWS)
         self._hosts: dict[str, str] = {}
         self._costs_cache: dict[tuple[int, int], dict[str, int]] = {}
@@ -354,7 +365,31 @@ class BinanceRestApi(RestApi):
 
     def timestamp_ms(self) -> int:
         """The ``timestamp`` of a request sent now, on the server's clock as far as known."""
-        return int(time.time() * 1000) + self.time_offset_ms
+        return self.server_clock.time_ms()
+
+    @property
+    def time_offset_ms(self) -> int:
+        """Server time minus local time, added to every ``timestamp``."""
+        return self.server_clock.offset_ms
+
+    @time_offset_ms.setter
+    def time_offset_ms(self, offset: int) -> None:
+        self.server_clock.offset_ms = offset
+
+    @property
+    def time_sync_interval(self) -> float | None:
+        """Seconds between clock syncs before signed requests; ``None`` never syncs."""
+        return self.server_clock.interval
+
+    @time_sync_interval.setter
+    def time_sync_interval(self, interval: float | None) -> None:
+        self.server_clock.interval = interval
+
+    @property
+    def max_clock_offset(self) -> float | None:
+        """The largest offset of the server's clock from ours believed, in seconds (a day:
+        no real clock is further off); ``None`` believes any (a simulator at another date)."""
+        return self.server_clock.max_offset
 
     # --- sending -------------------------------------------------------------------------
 
@@ -463,10 +498,7 @@ class BinanceRestApi(RestApi):
             headers, costs, limiter, fixed_target = plan[3], plan[4], plan[5], plan[6]
             if call.signed:
                 self._require_signer()  # before the clock sync: fail without sending anything
-                interval, synced = self.time_sync_interval, self._time_synced_at
-                if interval is not None and (
-                    synced is None or time.monotonic() - synced >= interval
-                ):
+                if self.server_clock.due:
                     if task is not None and token is None:
                         token = _running_task.set(task)
                     await self._sync_time_if_due(base + endpoint.path)
@@ -714,85 +746,30 @@ class BinanceRestApi(RestApi):
             limiter.set_windows(windows)
 
     def clock(self) -> float:
-        return time.time() + self.time_offset_ms / 1000
+        return self.server_clock.time()
 
     # --- time sync -------------------------------------------------------------------------
 
     async def sync_time(self, url: str | None = None) -> int:
         """Measure the offset of Binance's clock from ours (``time_offset_ms``) with the
         server-time endpoint of the market ``url`` belongs to; returns the offset in ms.
-
-        Bounded by the API's timeout (retries included). A failure raises
-        :class:`~aioca.errors.ClockSyncError`, with the failure as its cause: the endpoint
-        failing or hanging, or an answer that cannot be the time (not a positive integer,
-        or further from ours than ``max_clock_offset``), which is never used: the offset is
-        left as it was. A rate limit (429, 418) and a failed connection are raised as they
-        are: they also mean nothing was sent, and say more."""
-        base, time_path = self._time_endpoint(url)
-        time_url = base + time_path
-        total = self.timeout.total
-        sent = time.time()
-        failure: errors.RequestError | None = None
-        try:
-            async with asyncio.timeout(total):
-                answer = await super().request("GET", time_url, costs=self.costs(weight=1))
-        except TimeoutError:
-            failure = errors.RequestTimeoutError(
-                f"no server time within {total} s", exchange=self.exchange, method="GET",
-                url=time_url,
-            )  # fmt: skip
-        except (errors.RateLimitError, errors.ConnectError):
-            raise  # a ban, a pause, no connection: nothing sent, and they say why more exactly
-        except errors.RequestError as exc:
-            failure = exc
-        if failure is not None:
-            reason = (
-                f"the server time could not be read ({type(failure).__name__}: {failure.message})"
-            )
-            raise self._clock_error(reason, time_url) from failure
-        received = time.time()
-        server_ms = answer.get("serverTime") if isinstance(answer, Mapping) else None
-        local_ms = int((sent + received) / 2 * 1000)
-        if type(server_ms) is not int or server_ms <= 0:
-            raise self._clock_error(
-                f"the server time answer has no positive integer serverTime: {str(answer)[:100]!r}",
-                time_url,
-            )
-        bound = self.max_clock_offset
-        if bound is not None and abs(server_ms - local_ms) > bound * 1000:
-            raise self._clock_error(
-                f"the server time {server_ms} is {abs(server_ms - local_ms) / 3_600_000:.0f} h "
-                "from this machine's clock: refused as implausible (check the URL, or the "
-                "machine's clock)",
-                time_url,
-            )
-        self.time_offset_ms = server_ms - local_ms
-        self._time_synced_at = time.monotonic()
-        logger.debug("clock offset from %s: %d ms", base, self.time_offset_ms)
-        return self.time_offset_ms
-
-    def _clock_error(self, reason: str, url: str) -> errors.ClockSyncError:
-        return errors.ClockSyncError(
-            f"{reason}; a signed request needs it, so nothing was sent",
-            exchange=self.exchange,
-            task_name=_running_name(),
-            method="GET",
-            url=url,
-        )
+        Failures raise :class:`~aioca.errors.ClockSyncError` (see :class:`aioca.ServerClock`)."""
+        time_url = self._time_url(url)
+        read = functools.partial(self._read_server_time, time_url)
+        return await self.server_clock.sync(read, time_url)
 
     async def _sync_time_if_due(self, url: str) -> None:
-        if self.time_sync_interval is None:
-            return
-        synced = self._time_synced_at
-        if synced is not None and time.monotonic() - synced < self.time_sync_interval:
-            return
-        loop = asyncio.get_running_loop()
-        if self._sync_lock is None or self._sync_lock[0] is not loop:
-            self._sync_lock = (loop, asyncio.Lock())
-        async with self._sync_lock[1]:
-            synced = self._time_synced_at  # another request may have synced meanwhile
-            if synced is None or time.monotonic() - synced >= self.time_sync_interval:
-                await self.sync_time(url)
+        time_url = self._time_url(url)
+        read = functools.partial(self._read_server_time, time_url)
+        await self.server_clock.sync_if_due(read, time_url)
+
+    async def _read_server_time(self, time_url: str) -> Any:
+        answer = await RestApi.request(self, "GET", time_url, costs=self.costs(weight=1))
+        return answer.get("serverTime") if isinstance(answer, Mapping) else answer
+
+    def _time_url(self, url: str | None) -> str:
+        base, time_path = self._time_endpoint(url)
+        return base + time_path
 
     def _time_endpoint(self, url: str | None) -> tuple[str, str]:
         for market, base in self.urls.items():

@@ -730,7 +730,7 @@ async def test_a_hook_patched_on_the_instance_turns_the_lean_path_off(
     seen, base_url = server
     signed: list[str] = []
     async with FixedClockApi(KEY, SECRET, urls={"coinm": base_url}) as api:
-        api._time_synced_at = time.monotonic()  # no clock sync request in this test
+        api.server_clock.synced_at = time.monotonic()  # no clock sync request in this test
         original = api.sign_request
 
         def recording(request: aioca.PreparedRequest) -> None:

@@ -91,3 +91,20 @@ async def test_a_refused_cancel_or_amend_names_its_order(
         await task(okx).run()
     await okx.close()
     assert (caught.value.order_id, caught.value.client_order_id) == ids
+
+
+async def test_an_order_refused_for_its_timestamp_then_no_clock_is_a_clock_error(
+    aioca_mock: aioresponses,
+) -> None:
+    expired = envelope(code="50102", msg="Timestamp request expired")
+    aioca_mock.post(ORDER_URL, status=401, payload=expired)
+    aioca_mock.get(f"{LOCAL}/api/v5/public/time", status=503, body="down", repeat=True)
+    okx = api(retry=RetryPolicy(attempts=1))
+    with pytest.raises(errors.ClockSyncError) as caught:
+        await OkxPlaceOrder(**ORDER, sz="1", api=okx).run()
+    await okx.close()
+
+    # OKX refused the order before doing anything: not an unknown outcome.
+    assert not isinstance(caught.value, errors.OrderStateUnknownError)
+    assert isinstance(caught.value.__cause__, errors.ExchangeServerError)
+    assert len([url for _, url in aioca_mock.requests if url.path.endswith("/order")]) == 1
