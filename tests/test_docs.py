@@ -61,3 +61,28 @@ def test_the_output_checker_reads_reprex_comments() -> None:
     source = "x = 1\nprint(x)  #> 1\nprint(2)\n#> 2\n#> two\nprint(3)  # 3, not checked\n"
     shown = [expected for _, expected in shown_outputs(source)]
     assert shown == [None, "1\n", "2\ntwo\n", None]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_output_comments_are_spelled_so_that_they_are_checked(page: Path) -> None:
+    # "# >" (what a formatter makes of "#>") would read as output but never be checked.
+    assert not re.search(r"(^|\s)# >", page.read_text(encoding="utf-8"), re.M)
+
+
+def test_a_wrong_output_comment_fails(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(
+        (ROOT / "conftest.py").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (tmp_path / "page.md").write_text(
+        "```python\nprint(1 + 1)  #> 2\n```\n\n```python\nprint(2 + 2)  #> 5\n```\n",
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "page.md"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "1 failed, 1 passed" in out.stdout, out.stdout + out.stderr
+    assert "the statement printed\n4\nbut the page shows\n5" in out.stdout
