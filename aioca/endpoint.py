@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from . import errors
 from .i18n import localize
+from .names import fill_name
 from .params import TaskParams
 from .task import Task
 
@@ -38,16 +39,10 @@ __all__ = ["EndpointTask", "Texts"]
 
 class Texts(NamedTuple):
     """A task's name in English and Chinese. ``{name}`` placeholders are filled from the
-    task's parameters; a parameter not given is left out of the name (with the words
-    around it, see :meth:`EndpointTask.__str__`)."""
+    task's parameters; the words of one not given are left out (:func:`aioca.fill_name`)."""
 
     en: str
     zh: str
-
-
-class _TextValues(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "None"
 
 
 _UNKNOWN_OUTCOME = (
@@ -189,12 +184,13 @@ class EndpointTask(Task):
                     error.client_order_id = self.client_order_ids[0]
 
     def __str__(self) -> str:
-        values = _TextValues(
-            (name, getattr(value, "value", value))
-            for name, value in self.params
-            if value is not None
-        )
-        return localize(self.texts.en, self.texts.zh).format_map(values)
+        return fill_name(localize(self.texts.en, self.texts.zh), self.name_values())
+
+    def name_values(self) -> dict[str, Any]:
+        """The values the name's placeholders are filled with: the parameters given."""
+        return {
+            name: getattr(value, "value", value) for name, value in self.params if value is not None
+        }
 
 
 def _get(item: Any, field: str) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
@@ -44,6 +45,7 @@ class BaseTask(ABC):
     _result: Any
     _exception: BaseException | None
     _has_run: bool
+    _duration: float | None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         # State lives here rather than in __init__ so that user subclasses which define their
@@ -52,6 +54,7 @@ class BaseTask(ABC):
         self._result = None
         self._exception = None
         self._has_run = False
+        self._duration = None
         return self
 
     @abstractmethod
@@ -63,6 +66,13 @@ class BaseTask(ABC):
         """The value of the last successful run; ``None`` before the first run and after a
         failed one. Read-only: the framework maintains it."""
         return self._result
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds the last run took, from its start to its outcome (``None`` before the
+        first run); for a composite, its children's runs together. A run that waited for
+        the rate limiter counts the wait: it is part of what the task cost."""
+        return self._duration
 
     @property
     def exception(self) -> BaseException | None:
@@ -77,18 +87,21 @@ class BaseTask(ABC):
         the previous record alone.
         """
         token = _running_task.set(self)
+        started = time.perf_counter()
         try:
             value = await self()
         except Exception as exc:
             self._result = None
             self._exception = exc
             self._has_run = True
+            self._duration = time.perf_counter() - started
             raise
         finally:
             _running_task.reset(token)
         self._result = value
         self._exception = None
         self._has_run = True
+        self._duration = time.perf_counter() - started
         return value
 
     def _forget_outcome(self) -> None:

@@ -62,12 +62,13 @@ def test_errors_also_inherit_the_builtin_they_resemble(name: str, builtin: type)
     assert issubclass(getattr(errors, name), builtin)
 
 
-def test_every_public_name_is_documented_in_the_readme() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_every_public_name_is_documented() -> None:
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    docs = "\n".join(page.read_text(encoding="utf-8") for page in pages)
     undocumented = [
         name
         for name in [*aioca.__all__, *errors.__all__]
-        if not re.search(rf"\b{re.escape(name)}\b", readme)
+        if not re.search(rf"\b{re.escape(name)}\b", docs)
     ]
     assert undocumented == []
 

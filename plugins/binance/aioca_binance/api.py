@@ -88,6 +88,8 @@ class BinanceRestApi(RestApi):
         max_clock_offset: float | None = 86_400.0,
         **options: Any,
     ) -> None:
+        if not isinstance(testnet, bool):  # "false" is truthy: it would select the testnets
+            raise TypeError(f"testnet must be True or False, not {testnet!r}")
         super().__init__(timeout=timeout, proxy=proxy, **options)
         if not isinstance(testnet, bool):
             raise TypeError(f"testnet must be True or False, not {testnet!r}")
