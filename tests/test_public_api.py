@@ -92,6 +92,7 @@ def test_core_imports_no_exchange_package() -> None:
         "pydantic",
         "pydantic_core",
         "pytest",
+        "typing_extensions",
         "uvloop",
         "yarl",
     }
