@@ -165,10 +165,18 @@ def format_result(result: Any) -> str:
     return json.dumps(result, indent=2, default=str)
 
 
-def format_description(about: TaskDescription, exchange: str) -> str:
+DESCRIPTION_WIDTH = 96
+"""Columns of ``aioca describe``'s text: it fits a terminal, and a docstring indented in a
+class of a 100-column source file (plugins make it their tasks' docstrings)."""
+
+
+def format_description(
+    about: TaskDescription, exchange: str, *, width: int = DESCRIPTION_WIDTH
+) -> str:
     """``aioca describe``'s text: the endpoint, its security and cost, the documentation
     link, then every parameter with its type, whether it is required, its allowed values
-    and rules, and the rules across parameters."""
+    and rules, and the rules across parameters; lines wrapped at ``width`` columns (a
+    parameter's values under their column, a long example with shell continuations)."""
     lines = [f"{about.name}: {about.summary}" if about.summary else about.name, ""]
     details = dict(about.details)
     facts: list[tuple[str, str]] = []
@@ -181,8 +189,9 @@ def format_description(about: TaskDescription, exchange: str) -> str:
         facts.append((key, value))
     if about.doc_url:
         facts.append(("docs", about.doc_url))
-    width = max((len(key) for key, _ in facts), default=0)
-    lines += [f"  {key.ljust(width)}  {value}" for key, value in facts]
+    key_width = max((len(key) for key, _ in facts), default=0)
+    for key, value in facts:
+        lines += _wrapped(f"  {key.ljust(key_width)}  ", value, width)
     if about.parameters:
         rows = []
         for parameter in about.parameters:
@@ -195,14 +204,52 @@ def format_description(about: TaskDescription, exchange: str) -> str:
                 ]
             )
         headers = ["PARAMETER", "TYPE", "REQUIRED", "VALUES AND RULES"]
-        lines += ["", format_table(headers, rows, width=200)]
+        lines += [""]
+        # The last column is wrapped under itself: its cells are never cut.
+        table = format_table(headers, [[*row[:-1], ""] for row in rows], width=200)
+        column = len(table.splitlines()[0]) - len(headers[-1])
+        lines.append(table.splitlines()[0])
+        for line, row in zip(table.splitlines()[1:], rows, strict=True):
+            lines += _wrapped(line.ljust(column), row[-1], width)
     else:
         lines += ["", "no parameters"]
     if about.rules:
-        lines += ["", "rules:"] + [f"  {rule}" for rule in about.rules]
+        lines += ["", "rules:"]
+        for rule in about.rules:
+            lines += _wrapped("  ", rule, width)
     example = [f"{p.name}={_example_value(p)}" for p in about.parameters if p.required]
-    lines += ["", f"example: aioca call {exchange} {about.name} {' '.join(example)}".rstrip()]
+    lines += ["", *_command_lines(["aioca", "call", exchange, about.name, *example], width)]
     return "\n".join(lines)
+
+
+def _wrapped(head: str, text: str, width: int) -> list[str]:
+    """``head + text``, the text wrapped at spaces to ``width`` columns under itself (a
+    word longer than the room, a URL, stays whole)."""
+    room = max(width - len(head), 20)
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        if current and len(current) + 1 + len(word) > room:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    lines.append(current)
+    return [(head if index == 0 else " " * len(head)) + line for index, line in enumerate(lines)]
+
+
+def _command_lines(words: Sequence[str], width: int) -> list[str]:
+    """``example: <command>``, continued on the next lines with `` \\`` when it is long
+    (still one command for a shell)."""
+    lines = ["example:"]
+    for word in words:
+        candidate = f"{lines[-1]} {word}"
+        if len(candidate) + 2 > width and len(lines[-1]) > 8:
+            lines[-1] += " \\"
+            lines.append("    " + word)
+        else:
+            lines[-1] = candidate
+    return lines
 
 
 def _values_and_rules(parameter: ParameterDescription) -> str:

@@ -19,20 +19,29 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 
 import aiohttp
 from yarl import URL
 
-from aioca import PreparedRequest, RequestPlan, Response, RestApi, ServerClock, Window, errors
+from aioca import (
+    PreparedRequest,
+    RateLimiter,
+    RequestPlan,
+    Response,
+    RestApi,
+    ServerClock,
+    Window,
+    errors,
+)
 from aioca.request import Params, RedactedHeaders, Wire, encode_params
 from aioca.task import BaseTask, current_task
 from aioca.urls import base_urls
 
 from .endpoint import Endpoint, Security
 from .errors import error_class_for
-from .limits import DEFAULT_WINDOWS, costs, windows_from_rate_limits
-from .markets import MAINNET_URLS, TESTNET_URLS, TIME_PATHS
+from .limits import DEFAULT_WINDOWS, MARKET_WINDOWS, costs, windows_from_rate_limits
+from .markets import MAINNET_URLS, MARKETS, TESTNET_URLS, TIME_PATHS
 from .signing import HmacSigner, Signer, load_private_key_signer
 
 __all__ = [
@@ -46,6 +55,10 @@ __all__ = [
 _MAX_RECV_WINDOW = 60_000
 _BANNED_UNTIL = re.compile(r"banned until (\d{12,})")
 _KEY_HEADER = "X-MBX-APIKEY"
+_EXCHANGE_INFO = frozenset(
+    {"/api/v3/exchangeInfo", "/fapi/v1/exchangeInfo", "/dapi/v1/exchangeInfo"}
+)
+"""Each market's exchangeInfo (not the convert endpoint's, which has no limits)."""
 
 
 class BinanceRestApi(RestApi):
@@ -113,8 +126,10 @@ class BinanceRestApi(RestApi):
         )
         """Binance's clock: the offset every ``timestamp`` adds, measured before signed
         requests every ``time_sync_interval`` seconds (see :class:`aioca.ServerClock`)."""
-        self._windows: list[Window] = list(DEFAULT_WINDOWS)
-        self._costs: dict[tuple[int, int], dict[str, int]] = {}
+        self._windows: dict[str, list[Window]] = {
+            market: list(windows) for market, windows in MARKET_WINDOWS.items()
+        }
+        self._costs: dict[tuple[Any, ...], dict[str, int]] = {}
         self._signer: Signer | None
         if private_key is not None:
             self._signer = load_private_key_signer(private_key, private_key_passphrase)
@@ -253,7 +268,12 @@ class BinanceRestApi(RestApi):
             data=pairs if in_body else None,
             headers=headers,
             signed=kind.signed,
-            costs=self.costs(weight=weight, orders=endpoint.orders),
+            costs=self.costs(
+                weight=weight,
+                orders=endpoint.orders,
+                orders_10s=endpoint.orders_10s,
+                limits=endpoint.limits,
+            ),
             changes_orders=endpoint.changes_orders,
             endpoint=endpoint,
             extra=any(name == "recvWindow" for name, _ in pairs),
@@ -355,32 +375,71 @@ class BinanceRestApi(RestApi):
 
     # --- rate limits -----------------------------------------------------------------------
 
-    def rate_limits(self) -> list[Window]:
-        return list(self._windows)
+    def rate_limits(self, market: str | None = None) -> list[Window]:
+        """The budgets of ``market`` (``"spot"``, ``"usdm"``, ``"coinm"``; COIN-M's when not
+        given): Binance's published defaults until that market's ``exchangeInfo`` was read,
+        then its live ``rateLimits``. Each market's host gets a limiter of its own with
+        them; its ORDERS windows count this API's orders, i.e. one account's."""
+        return list(self._windows[market or "coinm"])
 
-    def costs(self, *, weight: int, orders: int = 0) -> dict[str, int]:
+    def rate_limiter_for(self, plan: RequestPlan | PreparedRequest) -> RateLimiter:
+        """The limiter a request goes through: the one given as ``rate_limiter=``, else its
+        host's, made on first use with the budgets of the market the host serves."""
+        if self.rate_limiter is not None:
+            return self.rate_limiter
+        host = plan.host if isinstance(plan, RequestPlan) else urlsplit(plan.url).netloc
+        limiter = self._limiters.get(host)
+        if limiter is None:
+            # Also without windows: a 429 pause or a 418 ban still holds the host.
+            limiter = self._limiters[host] = RateLimiter(
+                self.rate_limits(self._market_of(plan)), clock=self.clock, sleep=self.timer.sleep
+            )
+        return limiter
+
+    def _market_of(self, plan: RequestPlan | PreparedRequest) -> str:
+        endpoint = plan.endpoint if isinstance(plan, RequestPlan) else None
+        if isinstance(endpoint, Endpoint):
+            return endpoint.market
+        for market in MARKETS:
+            if plan.url.startswith(self.urls[market]):
+                return market
+        return "coinm"
+
+    def costs(
+        self,
+        *,
+        weight: int,
+        orders: int = 0,
+        orders_10s: int | None = None,
+        limits: tuple[str, ...] = (),
+    ) -> dict[str, int]:
         """What a request charges: ``weight`` to the REQUEST_WEIGHT windows, ``orders`` to
-        the ORDERS windows and 1 to RAW_REQUEST windows, whatever their periods (one dict
-        per distinct charge: the limiter only reads it)."""
-        charge = (weight, orders)
+        the ORDERS windows (``orders_10s`` to the 10-second ones when it differs), 1 to
+        RAW_REQUESTS windows and to each of the endpoint's own ``limits`` (one dict per
+        distinct charge: the limiter only reads it)."""
+        charge = (weight, orders, orders_10s, limits)
         found = self._costs.get(charge)
         if found is None:
-            found = self._costs[charge] = costs(weight=weight, orders=orders)
+            found = self._costs[charge] = costs(
+                weight=weight, orders=orders, orders_10s=orders_10s, limits=limits
+            )
         return found
 
-    def apply_exchange_info(self, info: Mapping[str, Any]) -> None:
-        """Use the live limits of an ``exchangeInfo`` answer (``rateLimits``) from now on,
-        in the limiters this API made (a limiter passed as ``rate_limiter=`` is left as is).
+    def apply_exchange_info(self, info: Mapping[str, Any], market: str = "coinm") -> None:
+        """Use the live limits of ``market``'s ``exchangeInfo`` answer (``rateLimits``)
+        from now on, in the limiter this API made for that market's host (a limiter passed
+        as ``rate_limiter=`` is left as is); other markets keep theirs.
 
-        Catalog tasks call it for you when they fetch exchangeInfo; the defaults until then
-        are Binance's published 2400 weight/min per IP and 1200 orders/min, 300 per 10 s.
+        Catalog tasks call it for you when they fetch an exchangeInfo; the defaults until
+        then are Binance's published ones (see :mod:`aioca_binance.limits`).
         """
-        windows = windows_from_rate_limits(info.get("rateLimits") or [])
+        windows = windows_from_rate_limits(info.get("rateLimits") or [], self._windows[market])
         if not windows:
             return
-        self._windows = windows
-        # The limiters this API made itself; one given as rate_limiter= is the caller's.
-        for limiter in self._limiters.values():
+        self._windows[market] = windows
+        # The limiter this API made itself; one given as rate_limiter= is the caller's.
+        limiter = self._limiters.get(urlsplit(self.urls[market]).netloc)
+        if limiter is not None:
             limiter.set_windows(windows)
 
     # --- answers ---------------------------------------------------------------------------
@@ -395,8 +454,8 @@ class BinanceRestApi(RestApi):
         if isinstance(endpoint, Endpoint):
             if endpoint.batch:
                 self.batch_error(plan, result, response)  # type: ignore[arg-type]
-            elif endpoint.path.endswith("/exchangeInfo") and isinstance(result, Mapping):
-                self.apply_exchange_info(result)
+            elif endpoint.path in _EXCHANGE_INFO and isinstance(result, Mapping):
+                self.apply_exchange_info(result, endpoint.market)
         return result
 
     def is_error_answer(self, payload: Any) -> bool:

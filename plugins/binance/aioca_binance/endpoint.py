@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["ByLimit", "BySymbol", "BySymbolOrPair", "Endpoint", "Security", "Weight"]
+__all__ = [
+    "ByLimit",
+    "ByParam",
+    "BySymbol",
+    "BySymbolOrPair",
+    "BySymbols",
+    "Endpoint",
+    "Security",
+    "Weight",
+]
 
 
 class Security(StrEnum):
@@ -102,17 +111,92 @@ class BySymbolOrPair:
         return min(self.with_symbol, self.with_pair)
 
 
-Weight = int | ByLimit | BySymbol | BySymbolOrPair
+@dataclass(frozen=True, slots=True)
+class ByParam:
+    """Weight by whether one parameter is sent (Spot's ``myTrades`` with an ``orderId``,
+    ``order/test`` with ``computeCommissionRates=true``); a ``"false"`` counts as not sent."""
+
+    param: str
+    with_param: int
+    without_param: int
+
+    def for_params(self, params: Mapping[str, Any]) -> int:
+        value = params.get(self.param)
+        sent = value is not None and value is not False and value != "false"
+        return self.with_param if sent else self.without_param
+
+    @property
+    def max(self) -> int:
+        return max(self.with_param, self.without_param)
+
+    @property
+    def min(self) -> int:
+        return min(self.with_param, self.without_param)
+
+
+@dataclass(frozen=True, slots=True)
+class BySymbols:
+    """Spot's weights by ``symbol``/``symbols``: ``with_symbol`` for one symbol; for a
+    ``symbols`` list, ``per_symbol`` each (capped at ``cap``) or the first ``tiers`` step
+    ``(up to n symbols, weight)`` that holds the count (``above`` beyond); ``without`` when
+    neither is sent."""
+
+    with_symbol: int
+    without: int
+    tiers: tuple[tuple[int, int], ...] = ()
+    above: int | None = None
+    per_symbol: int | None = None
+    cap: int | None = None
+
+    def for_params(self, params: Mapping[str, Any]) -> int:
+        if params.get("symbol") is not None:
+            return self.with_symbol
+        symbols = params.get("symbols")
+        if symbols is None:
+            return self.without
+        count = _count(symbols)
+        if self.per_symbol is not None:
+            weight = self.per_symbol * count
+            return weight if self.cap is None else min(weight, self.cap)
+        for upper, weight in self.tiers:
+            if count <= upper:
+                return weight
+        return self.above if self.above is not None else self.without
+
+    @property
+    def max(self) -> int:
+        weights = [self.with_symbol, self.without, *(w for _, w in self.tiers)]
+        weights += [w for w in (self.above, self.cap) if w is not None]
+        return max(weights)
+
+    @property
+    def min(self) -> int:
+        weights = [self.with_symbol, self.without, *(w for _, w in self.tiers)]
+        weights += [w for w in (self.above, self.per_symbol) if w is not None]
+        return min(weights)
+
+
+def _count(symbols: Any) -> int:
+    """How many symbols a ``symbols`` value names: a list, or the compact JSON sent."""
+    if isinstance(symbols, str):
+        return symbols.count(",") + 1 if symbols.strip("[] ") else 0
+    return len(symbols)
+
+
+Weight = int | ByLimit | BySymbol | BySymbolOrPair | ByParam | BySymbols
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """One REST endpoint: ``method``, ``path``, ``security``, IP ``weight`` (a number or a
-    rule over the parameters), ``orders`` counted on the order-rate limit, ``market``
-    (``"coinm"``, ``"usdm"`` or ``"spot"``: which base URL it lives on),
-    ``changes_orders`` when it creates, amends or cancels orders (never retried, see
-    :class:`aioca.RetryPolicy`) and ``batch`` when it takes several orders and answers
-    each one on its own (refused items raise :class:`aioca.errors.BatchError`)."""
+    rule over the parameters), ``orders`` counted on the order-rate limits (``orders_10s``
+    on the 10-second one when Binance counts it differently: a USDⓈ-M batch is 5 there, 1
+    per minute), ``market`` (``"coinm"``, ``"usdm"`` or ``"spot"``: which base URL and
+    which budgets), ``limits``: the endpoint's own windows it also counts 1 on (USDⓈ-M's
+    funding-rate endpoints share 500 per 5 minutes), ``changes_orders`` when it creates,
+    amends or cancels orders (never retried, see :class:`aioca.RetryPolicy`) and
+    ``batch`` when it takes several orders and answers each one on its own (refused items
+    raise :class:`aioca.errors.BatchError`)."""
 
     method: str
     path: str
@@ -122,6 +206,8 @@ class Endpoint:
     market: str = "coinm"
     changes_orders: bool = False
     batch: bool = False
+    orders_10s: int | None = None
+    limits: tuple[str, ...] = ()
 
     def weight_for(self, params: Mapping[str, Any]) -> int:
         """The IP weight of one request with ``params``."""

@@ -10,9 +10,10 @@ __all__ = ["register_commands", "register_exchanges"]
 
 @hookimpl
 def register_exchanges(register: RegisterExchange) -> None:
-    """Register ``binance``: :class:`BinanceRestApi` and the COIN-M task catalog."""
+    """Register ``binance``: :class:`BinanceRestApi` and the task catalogs of every market
+    (Spot, USDⓈ-M and COIN-M futures)."""
     from .api import BinanceRestApi
-    from .coinm import CATALOG
+    from .catalog import CATALOG
 
     register("binance", BinanceRestApi, CATALOG)
 

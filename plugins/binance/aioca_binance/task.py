@@ -4,47 +4,105 @@ A catalog task declares an :class:`~aioca_binance.endpoint.Endpoint`, a ``Params
 (:class:`BinanceParams`) and its ``texts``; :class:`aioca.endpoint.EndpointTask` does the
 rest (validation of every parameter at once, the plan, client order ids, orders whose
 outcome is unknown). What is Binance's here: how list parameters are sent (compact JSON,
-decimals as strings), which endpoints place orders and under which parameter, the one
-exception to "cannot be sent together" (a ``symbol`` and its own ``pair``), the weight of
-a call, and the typed view of an answer (:attr:`BinanceTask.parsed`).
+decimals as strings), the rules Binance documents beyond aioca's (a value that forbids a
+parameter, a parameter that needs another), the one exception to "cannot be sent
+together" (a ``symbol`` and its own ``pair``), the weight of a call, and the typed view of
+an answer (:attr:`BinanceTask.parsed`).
+
+``BinanceTask`` is generic in the decoded JSON of its answer and in its parsed model:
+a generated task declares both (``BinanceTask[list[KlineDict], list[Kline]]``), so
+``task.result`` and ``task.parsed`` are typed for IDEs and ``mypy``.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic
 
 from pydantic import Field
+from typing_extensions import TypeVar
 
 from aioca.endpoint import EndpointTask, Texts
-from aioca.params import TaskParams
+from aioca.params import Problem, TaskParams
+from aioca.task import ResultT
 
 from .endpoint import Endpoint
 
-__all__ = ["BinanceParams", "BinanceTask", "ClientOrderId", "Texts"]
+if TYPE_CHECKING:
+    from aioca.rest import RestApi
+
+__all__ = ["BinanceParams", "BinanceTask", "ClientOrderId", "ParsedT", "Texts"]
 
 ClientOrderId = Annotated[str, Field(pattern=r"^[\.A-Z\:/a-z0-9_-]{1,36}$")]
 """A client order id as Binance allows it: 1 to 36 of ``.A-Z:/a-z0-9_-``."""
+
+ParsedT = TypeVar("ParsedT", default=Any)
+"""What :attr:`BinanceTask.parsed` is: the endpoint's pydantic model (or a list of it)."""
+
+Alternatives = tuple[tuple[str, tuple[str, ...] | None], ...]
+"""``(parameter, values)`` conditions of which one must hold; ``None`` values: "is sent"."""
 
 
 class BinanceParams(TaskParams):
     """Base of the parameter models: :class:`aioca.params.TaskParams` (unknown parameters
     refused, values frozen, ``one_of``/``exclusive``/``required_when`` rules, every
-    problem reported at once), with Binance's one exception to ``exclusive``.
+    problem reported at once), with two more kinds of rule Binance documents and its one
+    exception to ``exclusive``:
 
-    ``symbol`` and ``pair`` cannot be sent together, except that a symbol belongs to its
-    pair: when both are given and agree (``BTCUSD_PERP`` and ``BTCUSD``, as the seed
-    README's ticker example does) the redundant ``pair`` is simply not sent; when they
-    disagree the task is refused.
+    * ``forbidden_when``: ``(parameter, values, forbidden)``: when ``parameter`` is one
+      of ``values``, none of ``forbidden`` may be sent ("``closePosition=true`` cannot be
+      used with ``quantity``");
+    * ``needs``: ``(parameter, alternatives)``: a sent ``parameter`` needs one of the
+      ``alternatives`` to hold ("an ``icebergQty`` needs ``timeInForce`` ``GTC``";
+      "``pegOffsetType`` and ``pegOffsetValue`` must be specified together");
+    * ``symbol`` and ``pair`` cannot be sent together, except that a symbol belongs to
+      its pair: when both are given and agree (``BTCUSD_PERP`` and ``BTCUSD``, as the
+      seed README's ticker example does) the redundant ``pair`` is simply not sent; when
+      they disagree the task is refused.
     """
+
+    forbidden_when: ClassVar[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = ()
+    needs: ClassVar[tuple[tuple[str, Alternatives], ...]] = ()
 
     @classmethod
     def allows_together(cls, first: str, second: str, values: Mapping[str, Any]) -> bool:
         return (first, second) == ("symbol", "pair") and _symbol_of_pair(
             values.get("symbol"), values.get("pair")
         )
+
+    @classmethod
+    def rule_problems(cls, values: Mapping[str, Any]) -> list[Problem]:
+        problems = super().rule_problems(values)
+        for name, triggers, forbidden in cls.forbidden_when:
+            value = _wire_form(values.get(name))
+            if value is None or value not in triggers:
+                continue
+            for other in forbidden:
+                if values.get(other) is not None:
+                    problems.append((other, f"cannot be sent when {name} is {value}"))
+        for name, alternatives in cls.needs:
+            if values.get(name) is None:
+                continue
+            if not any(_holds(values, other, allowed) for other, allowed in alternatives):
+                problems.append((name, f"needs {_alternatives_text(alternatives)}"))
+        return problems
+
+    @classmethod
+    def describe_rules(cls) -> list[str]:
+        """The two kinds of rule of this class, in words (``aioca describe`` lists them
+        after aioca's own)."""
+        rules = [
+            f"when {name} is {' or '.join(values)}: do not send "
+            + ", ".join(repr(other) for other in forbidden)
+            for name, values, forbidden in cls.forbidden_when
+        ]
+        rules += [
+            f"{name!r} needs {_alternatives_text(alternatives)}" for name, alternatives in cls.needs
+        ]
+        return rules
 
     def wire_items(self) -> list[tuple[str, Any]]:
         """The parameters to send, in declaration order, without those left out (and without
@@ -57,6 +115,26 @@ class BinanceParams(TaskParams):
         ]
 
 
+def _wire_form(value: Any) -> Any:
+    """A value as the rules compare it: an enum member as its value, a bool as Binance's
+    word."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return getattr(value, "value", value)
+
+
+def _holds(values: Mapping[str, Any], name: str, allowed: tuple[str, ...] | None) -> bool:
+    value = _wire_form(values.get(name))
+    return value is not None and (allowed is None or value in allowed)
+
+
+def _alternatives_text(alternatives: Alternatives) -> str:
+    return " or ".join(
+        repr(name) if allowed is None else f"{name} {' or '.join(allowed)}"
+        for name, allowed in alternatives
+    )
+
+
 def _plain(value: Any) -> Any:
     """A batch's item models as the mappings sent (their ``None`` fields left out)."""
     if isinstance(value, list) and value and isinstance(value[0], BinanceParams):
@@ -66,14 +144,6 @@ def _plain(value: Any) -> Any:
 
 def _symbol_of_pair(symbol: Any, pair: Any) -> bool:
     return isinstance(symbol, str) and isinstance(pair, str) and symbol.startswith(pair + "_")
-
-
-_CLIENT_ID_FIELDS = {
-    ("POST", "/dapi/v1/order"): "newClientOrderId",
-    ("POST", "/dapi/v1/batchOrders"): "newClientOrderId",
-    ("POST", "/dapi/v1/algoOrder"): "clientAlgoId",
-}
-"""Order-placing endpoints and the parameter that names an order for a later query."""
 
 
 def _wire_value(value: Any) -> Any:
@@ -90,47 +160,81 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not sent in a JSON parameter")
 
 
-class BinanceTask(EndpointTask):
+_NOT_PARAMETERS = frozenset({"self", "api", "unknown", "__class__"})
+"""The names in a generated ``__init__``'s ``locals()`` that are not parameters."""
+
+
+class BinanceTask(EndpointTask[ResultT], Generic[ResultT, ParsedT]):
     """A Binance request declared by ``endpoint``, ``Params`` and ``texts``.
 
     Parameters are keyword arguments named as Binance names them on the wire (camelCase),
-    plus ``api=``. List-valued parameters (``batchOrders``, ``orderIdList``) take Python
-    lists and are sent as compact JSON.
+    plus ``api=``; a generated task lists them in its ``__init__`` with their types. List
+    parameters (``batchOrders``, ``orderIdList``, ``symbols``) take Python lists and are
+    sent as compact JSON.
     """
 
     exchange: ClassVar[str | None] = "binance"
     endpoint: ClassVar[Endpoint]
     Params: ClassVar[type[BinanceParams]] = BinanceParams
     texts: ClassVar[Texts]
+    summary: ClassVar[str | None] = None
+    """One line of what the endpoint does (Binance's words): ``describe()``'s summary."""
+    doc_url: ClassVar[str | None] = None
+    """The page of Binance's documentation for the endpoint."""
+    remarks: ClassVar[tuple[str, ...]] = ()
+    """What a user should know beyond the parameters (a weight the docs state otherwise)."""
     batch_field: ClassVar[str | None] = "batchOrders"
-    order_id_params: ClassVar[tuple[str, ...]] = ("orderId", "algoId")
-    client_order_id_params: ClassVar[tuple[str, ...]] = ("origClientOrderId", "clientAlgoId")
+    order_id_params: ClassVar[tuple[str, ...]] = ("orderId", "algoId", "orderListId")
+    client_order_id_params: ClassVar[tuple[str, ...]] = (
+        "origClientOrderId",
+        "clientAlgoId",
+        "listClientOrderId",
+    )
 
     params: BinanceParams
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        endpoint = cls.__dict__.get("endpoint")
-        if endpoint is not None:
-            cls.client_id_field = _CLIENT_ID_FIELDS.get((endpoint.method, endpoint.path))
-
-    def __init__(self, *, api: Any = None, **params: Any) -> None:
+    def __init__(self, *, api: RestApi | None = None, **params: Any) -> None:
         super().__init__(api=api, **params)
         # Parameters are frozen: what a run costs is known once and for all.
         self._weight = self.endpoint.weight_for(dict(self.wire_params()))
         self._parsed: tuple[Any, Any] | None = None
 
+    def _given(self, arguments: dict[str, Any]) -> None:
+        """Set up from a generated ``__init__``'s ``locals()``: the parameters given (those
+        left at ``None`` are not sent) and any unknown ones, validated all together."""
+        params = {
+            name: value
+            for name, value in arguments.items()
+            if value is not None and name not in _NOT_PARAMETERS
+        }
+        unknown = arguments.get("unknown")
+        if unknown:
+            params.update(unknown)
+        BinanceTask.__init__(self, api=arguments.get("api"), **params)
+
     @classmethod
     def describe(cls) -> dict[str, str]:
-        """The catalog line of this task: method, path, security, weight (``"1-10"`` when it
-        depends on the parameters; ``+N orders`` for order-counting endpoints) and the
-        summary (the docstring's first line, Binance's own wording)."""
+        """The catalog line of this task: market, method, path, security, weight (``"1-10"``
+        when it depends on the parameters; ``+N orders`` for order-counting endpoints), the
+        summary (Binance's own wording), the documentation link and any remarks."""
         endpoint = cls.endpoint
         low, high = endpoint.min_weight, endpoint.max_weight
         cost = f"{low}" if low == high else f"{low}-{high}"
         if endpoint.orders:
             cost += f" +{endpoint.orders} order" + ("s" if endpoint.orders > 1 else "")
-        return {**super().describe(), "security": endpoint.security.value, "cost": cost}
+        described = {
+            "market": endpoint.market,
+            **super().describe(),
+            "security": endpoint.security.value,
+            "cost": cost,
+        }
+        if cls.summary is not None:
+            described["summary"] = cls.summary
+        if cls.doc_url is not None:
+            described["doc_url"] = cls.doc_url
+        for number, remark in enumerate(cls.remarks, 1):
+            described["note" if len(cls.remarks) == 1 else f"note {number}"] = remark
+        return described
 
     @property
     def weight(self) -> int:
@@ -145,15 +249,16 @@ class BinanceTask(EndpointTask):
         return [(name, _wire_value(value)) for name, value in model.wire_items()]
 
     @property
-    def parsed(self) -> Any:
-        """``result`` as typed models (decimals as ``Decimal``), for the endpoints that have
-        one; built on first access and kept until the next result."""
-        from .coinm.models import parse_response
-
+    def parsed(self) -> ParsedT:
+        """``result`` as typed models (decimals as ``Decimal``, wire names as snake_case
+        attributes), for the endpoints Binance documents an answer for; built on first
+        access and kept until the next result. ``None`` before a successful run."""
         result = self.result
         if result is None:
-            return None
+            return None  # type: ignore[return-value]
         if self._parsed is None or self._parsed[0] is not result:
-            parsed = parse_response(self.endpoint.method, self.endpoint.path, result)
+            models = importlib.import_module(f"aioca_binance.{self.endpoint.market}.models")
+            parsed = models.parse_response(self.endpoint.method, self.endpoint.path, result)
             self._parsed = (result, parsed)
-        return self._parsed[1]
+        value: ParsedT = self._parsed[1]
+        return value
