@@ -1,4 +1,5 @@
-"""Every COIN-M catalog task on the wire: the request it sends, and the input it refuses.
+"""Every catalog task of every market on the wire: the request it sends, and the input it
+refuses.
 
 For each task of ``CATALOG`` (test ids are the task names) and two valid parameter sets
 built from its ``Params`` model (``required``: the required fields only; ``full``: every
@@ -46,12 +47,14 @@ import aioca
 from aioca.errors import InvalidParameterError
 from aioca.request import Wire
 from aioca_binance import BinanceRestApi, BinanceTask
-from aioca_binance.coinm import CATALOG
-from aioca_binance.task import _CLIENT_ID_FIELDS, BinanceParams
+from aioca_binance.catalog import CATALOG
+from aioca_binance.markets import MARKETS
+from aioca_binance.task import BinanceParams
 
 KEY = "test-key-aaaaaaaaaaaaaaaa"
 SECRET = "test-secret-bbbbbbbbbbbbbbbb"
 LOCAL = "http://127.0.0.1:9"
+CATALOG_SIZE = 69 + 95 + 48  # COIN-M (SDK and extras), USDⓈ-M, Spot
 DEFAULT_RECV_WINDOW = 5000
 SIGNING_NAMES = ("recvWindow", "timestamp", "signature")
 
@@ -218,11 +221,28 @@ def valid_params(model: type[BinanceParams], *, full: bool) -> dict[str, Any]:
         if full and (first, second) != ("symbol", "pair"):
             wanted.discard(second)
     fields = shapes(model)
+    chosen = {name: value_for(name, shape) for name, shape in fields.items()}
+    # A value that forbids others ("closePosition=true: no quantity") is not the one chosen.
+    for name, triggers, _ in model.forbidden_when:
+        if name in wanted and chosen[name] in triggers:
+            chosen[name] = next(c for c in fields[name].choices if c not in triggers)
     # "A LIMIT order needs a price": what the values chosen for the others require.
     for name, triggers, required in model.required_when:
-        if name in wanted and value_for(name, fields[name]) in triggers:
+        if name in wanted and chosen[name] in triggers:
             wanted |= {alternatives.split("|")[0] for alternatives in required}
-    return {name: value_for(name, shape) for name, shape in fields.items() if name in wanted}
+    # "An iceberg needs GTC": the first alternative, with an allowed value.
+    for name, alternatives in model.needs:
+        if name not in wanted:
+            continue
+        if not any(
+            other in wanted and (allowed is None or chosen[other] in allowed)
+            for other, allowed in alternatives
+        ):
+            other, allowed = alternatives[0]
+            wanted.add(other)
+            if allowed is not None:
+                chosen[other] = allowed[0]
+    return {name: value for name, value in chosen.items() if name in wanted}
 
 
 def params_for(task_cls: type[BinanceTask], variant: str) -> dict[str, Any]:
@@ -262,7 +282,8 @@ def as_sent(task: BinanceTask, params: dict[str, Any]) -> dict[str, Any]:
     ids = task.client_order_ids
     if not ids:
         return params
-    field = _CLIENT_ID_FIELDS[(task.endpoint.method, task.endpoint.path)]
+    field = task.client_id_field
+    assert field is not None
     if "batchOrders" in params:
         item_model = shapes(task.Params)["batchOrders"].model
         assert item_model is not None
@@ -290,7 +311,7 @@ def now_ms() -> int:
 
 
 def test_the_catalog_is_complete_and_walkable() -> None:
-    assert len(CATALOG) == 69
+    assert len(CATALOG) == CATALOG_SIZE
     assert SIGNED_TASKS
     assert UNSIGNED_TASKS
     for task_cls in TASKS:
@@ -321,7 +342,7 @@ def test_the_walker_honours_field_constraints() -> None:
 @pytest.fixture
 async def api() -> AsyncIterator[BinanceRestApi]:
     # No clock sync: these tests look at the one request each task sends.
-    api = BinanceRestApi(KEY, SECRET, urls={"coinm": LOCAL}, time_sync_interval=None)
+    api = BinanceRestApi(KEY, SECRET, urls=dict.fromkeys(MARKETS, LOCAL), time_sync_interval=None)
     yield api
     await api.close()
 
@@ -443,7 +464,7 @@ async def _run_on_server(
     task_cls: type[BinanceTask], params: dict[str, Any], base_url: str
 ) -> BinanceTask:
     async with BinanceRestApi(
-        KEY, SECRET, urls={"coinm": base_url}, time_sync_interval=None
+        KEY, SECRET, urls=dict.fromkeys(MARKETS, base_url), time_sync_interval=None
     ) as api:
         task = task_cls(api=api, **params)
         await task.run()
@@ -692,7 +713,9 @@ class ClassicSigningApi(FixedClockApi):
 async def _send_with(
     api_class: type[BinanceRestApi], task_cls: type[BinanceTask], params: dict[str, Any], url: str
 ) -> BinanceRestApi:
-    async with api_class(KEY, SECRET, urls={"coinm": url}, time_sync_interval=None) as api:
+    async with api_class(
+        KEY, SECRET, urls=dict.fromkeys(MARKETS, url), time_sync_interval=None
+    ) as api:
         task = task_cls(api=api, **params)
         await task.run()
         assert task.result == {"ok": True}
@@ -776,7 +799,11 @@ async def test_a_task_run_again_sends_the_same_encoded_request(
 
 # --- 8. the catalog is lazy ---------------------------------------------------------------
 
-TASK_MODULES = [f"aioca_binance.coinm.{name}" for name in ("account", "market", "statistics")]
+TASK_MODULES = [
+    f"aioca_binance.{market}.{name}"
+    for market in MARKETS
+    for name in ("account", "market", "statistics", "stream", "trade")
+]
 
 
 def _in_fresh_interpreter(code: str) -> dict[str, Any]:
@@ -798,7 +825,7 @@ def test_finding_the_exchange_imports_no_task_module() -> None:
         f"print(json.dumps({{'loaded': [m for m in {TASK_MODULES!r} if m in sys.modules],"
         " 'names': len(names), 'api': type(api).__name__}))"
     )
-    assert found == {"loaded": [], "names": 69, "api": "BinanceRestApi"}
+    assert found == {"loaded": [], "names": CATALOG_SIZE, "api": "BinanceRestApi"}
 
 
 def test_a_class_is_imported_with_its_module_on_first_access() -> None:
@@ -822,7 +849,7 @@ def test_a_class_is_imported_with_its_module_on_first_access() -> None:
 def test_the_lazy_catalog_behaves_like_a_read_only_mapping() -> None:
     import aioca_binance.coinm as coinm
 
-    assert len(CATALOG) == 69
+    assert len(CATALOG) == CATALOG_SIZE
     assert "CoinMPing" in CATALOG
     assert "CoinMEvil" not in CATALOG
     assert 42 not in CATALOG
@@ -832,5 +859,5 @@ def test_the_lazy_catalog_behaves_like_a_read_only_mapping() -> None:
         coinm.CoinMEvil  # noqa: B018
     assert CATALOG.get("CoinMEvil") is None
     assert dict(CATALOG.items())["CoinMPing"] is coinm.CoinMPing
-    assert set(CATALOG) <= set(dir(coinm))
-    assert "69" in repr(CATALOG)
+    assert set(coinm.CATALOG) <= set(dir(coinm))
+    assert str(CATALOG_SIZE) in repr(CATALOG)

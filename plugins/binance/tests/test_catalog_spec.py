@@ -1,11 +1,12 @@
-"""The COIN-M catalog against the spec it is generated from.
+"""The catalogs of the three markets against the spec they are generated from.
 
-Walks both spec files (``binance-coinm-rest.json``, the SDK's 64 endpoints, and
-``binance-coinm-rest-extra.json``, the 5 that Binance documents beyond the SDK) in the
-plugin's copy of the spec (``plugins/binance/spec``): every endpoint has exactly one task,
-declared with the spec's method, path, security type and weight, taking the spec's
-parameters in the spec's (wire) order; and the committed catalog is what
-``tools/generate_coinm.py`` writes today.
+Walks every spec file in the plugin's copy of the spec (``plugins/binance/spec``): COIN-M
+(``binance-coinm-rest.json``, the SDK's 64 endpoints, and ``binance-coinm-rest-extra.json``,
+the 5 that Binance documents beyond the SDK), USDⓈ-M (``binance-usdm-rest.json``, 95) and
+Spot (``binance-spot-rest.json``, 48): every endpoint has exactly one task of its market,
+declared with the spec's method, path, security type and weight rule, taking the spec's
+parameters in the spec's (wire) order with the spec's required-ness and enum values; and
+the committed catalogs are what ``tools/generate_catalog.py`` writes today.
 """
 
 from __future__ import annotations
@@ -19,17 +20,24 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import types
+import typing
+from decimal import Decimal
+
 import pydantic
 import pytest
 from spec_files import SPEC_DIR
 
 import aioca
+import aioca_binance.catalog as catalog
 import aioca_binance.coinm as coinm
+import aioca_binance.spot as spot
+import aioca_binance.usdm as usdm
 from aioca.errors import InvalidParameterError
 from aioca.params import TaskParams
 from aioca_binance import BinanceTask, Security
+from aioca_binance.catalog import CATALOG
 from aioca_binance.coinm import (
-    CATALOG,
     CoinMFetchKline,
     CoinMFetchTicker,
     CoinMPing,
@@ -37,69 +45,88 @@ from aioca_binance.coinm import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-SPEC_FILES = ("binance-coinm-rest.json", "binance-coinm-rest-extra.json")
-GENERATOR = REPO / "plugins" / "binance" / "tools" / "generate_coinm.py"
-PACKAGE = Path(coinm.__file__).parent
+SPEC_FILES = {
+    "coinm": ("binance-coinm-rest.json", "binance-coinm-rest-extra.json"),
+    "usdm": ("binance-usdm-rest.json",),
+    "spot": ("binance-spot-rest.json",),
+}
+COUNTS = {"coinm": 69, "usdm": 95, "spot": 48}
+"""Endpoints per market, as the spec's README counts them."""
+PACKAGES = {"coinm": coinm, "usdm": usdm, "spot": spot}
+GENERATOR = REPO / "plugins" / "binance" / "tools" / "generate_catalog.py"
+PACKAGE = Path(catalog.__file__).parent
 
-DOCUMENTED_DEFAULT_LIMIT = 500
+DOCUMENTED_DEFAULT_LIMIT = {"coinm": 500, "usdm": 500, "spot": 100, "/fapi/v1/rpiDepth": 1000}
 """What Binance uses for ``limit`` when it is not sent, for the endpoints weighted by limit
-(the kline family and ``depth``: "Default 500" in their docs)."""
+(the futures kline family and ``depth``: "Default 500"; Spot's ``depth``: "Default 100";
+USDⓈ-M's ``rpiDepth``: "Default 1000")."""
 
 ASSUMED_WEIGHT = 1
 """The weight a task declares when neither the SDK nor the docs state one (``fundingInfo``)."""
 
+BOOLEAN_STRINGS = {
+    "coinm": {"closePosition", "dualSidePosition"},
+    "usdm": {"dualSidePosition", "feeBurn", "multiAssetsMargin"},
+    "spot": set(),
+}
+"""STRING parameters of the spec whose descriptions make them booleans ("true"/"false"):
+taken as ``bool`` and sent as Binance's words."""
+
 
 def _load_spec() -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
-    for name in SPEC_FILES:
-        path = SPEC_DIR / name
-        if path.is_file():
-            entries += json.loads(path.read_text(encoding="utf-8"))
+    for market, names in SPEC_FILES.items():
+        for name in names:
+            path = SPEC_DIR / name
+            if path.is_file():
+                entries += [
+                    {**entry, "market": market}
+                    for entry in json.loads(path.read_text(encoding="utf-8"))
+                ]
     return entries
 
 
 ENDPOINTS = _load_spec()
-TASKS = {(task.endpoint.method, task.endpoint.path): task for task in CATALOG.values()}
+TASKS = {
+    (task.endpoint.market, task.endpoint.method, task.endpoint.path): task
+    for task in CATALOG.values()
+}
 
 
 def _key(entry: Mapping[str, Any]) -> str:
-    return f"{entry['method']} {entry['path']}"
+    return f"{entry['market']} {entry['method']} {entry['path']}"
 
 
 def _task(entry: Mapping[str, Any]) -> type[BinanceTask]:
-    task = TASKS.get((entry["method"], entry["path"]))
+    task = TASKS.get((entry["market"], entry["method"], entry["path"]))
     if task is None:
-        pytest.fail(f"no task in aioca_binance.coinm.CATALOG for {_key(entry)}")
+        pytest.fail(f"no task in aioca_binance.catalog.CATALOG for {_key(entry)}")
     return task
 
 
-def _sample(param: Mapping[str, Any]) -> Any:
-    """A value the parameter accepts."""
+def _sample(param: Mapping[str, Any], item_model: type[TaskParams] | None = None) -> Any:
+    """A value the parameter accepts (a batch's items: by ``item_model``)."""
     kind = param["type"]
     if kind == "ENUM":
         return param["enum"][0]
     if kind == "LONG":
         # within the documented ranges (positionMargin's type is 1 or 2)
-        return {"recvWindow": 5000, "type": 1}.get(param["name"], 5)
+        value = {"recvWindow": 5000, "type": 1, "leverage": 5}.get(param["name"], 5)
+        return 1_000_000 if param["name"].endswith("trategyType") else value
     if kind == "DECIMAL":
         return "1.5"
+    if kind == "BOOLEAN":
+        return True
     if kind == "ARRAY":
         if param.get("items") == "LONG":
             return [1, 2]
         if param.get("items") == "STRING":
             return ["a1", "b2"]
-        return [_required_of(param["item_fields"], _item_model(param))]
+        assert item_model is not None, param["name"]
+        return [_required_of(param["item_fields"], item_model)]
+    if param["name"] in BOOLEAN_STRINGS["coinm"] | BOOLEAN_STRINGS["usdm"]:
+        return "false"
     return "BTCUSD" if param["name"] == "pair" else "BTCUSD_PERP"
-
-
-def _item_model(param: Mapping[str, Any]) -> type[TaskParams]:
-    """The model of a batch parameter's items, as the catalog declares it."""
-    names = {field["name"] for field in param["item_fields"]}
-    for task in CATALOG.values():
-        model = task.Params.nested_models().get(param["name"])
-        if model is not None and set(model.model_fields) <= names:
-            return model
-    raise AssertionError(f"no item model for {param['name']}")
 
 
 def _required_of(
@@ -114,11 +141,39 @@ def _required_of(
     known = {param["name"] for param in params} & set(model.model_fields)
     wanted = {param["name"] for param in params if param["required"]} | set(chosen or {})
     wanted |= {group[0] for group in model.one_of}
-    samples = {param["name"]: _sample(param) for param in params} | dict(chosen or {})
+    items = model.nested_models()
+    samples = {p["name"]: _sample(p, items.get(p["name"])) for p in params} | dict(chosen or {})
     for name, triggers, required in model.required_when:
         if name in wanted and samples[name] in triggers:
-            wanted |= {alternatives.split("|")[0] for alternatives in required}
-    return {name: value for name, value in samples.items() if name in wanted & known}
+            for alternatives in required:
+                if not set(alternatives.split("|")) & wanted:
+                    wanted.add(alternatives.split("|")[0])
+    values = {name: samples[name] for name in samples if name in wanted & known}
+    return _settled(model, values, keep=set(chosen or ()))
+
+
+def _settled(
+    model: type[TaskParams], values: dict[str, Any], keep: set[str] | None = None
+) -> dict[str, Any]:
+    """``values`` made to keep the rules that values set off: a value that forbids others
+    present is changed ("closePosition=true: no quantity"; unless it is one of ``keep``:
+    the others go), a parameter that needs another's value gets it ("an iceberg needs
+    GTC")."""
+    for name, triggers, forbidden in getattr(model, "forbidden_when", ()):
+        if str(values.get(name)).lower() in triggers and set(forbidden) & set(values):
+            if name in (keep or ()):
+                for other in forbidden:
+                    values.pop(other, None)
+            else:
+                values[name] = "false" if triggers == ("true",) else None
+    for name, alternatives in getattr(model, "needs", ()):
+        if name in values and not any(
+            other in values and (allowed is None or values[other] in allowed)
+            for other, allowed in alternatives
+        ):
+            other, allowed = alternatives[0]
+            values[other] = allowed[0] if allowed else values.get(other, 5)
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _required(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -129,8 +184,15 @@ def _required(entry: Mapping[str, Any]) -> dict[str, Any]:
 def _every(entry: Mapping[str, Any]) -> dict[str, Any]:
     """Every parameter but the second of each pair that cannot be sent together (a symbol
     and its own pair can: the pair is then not sent)."""
-    left_out = {b for a, b in _task(entry).Params.exclusive if (a, b) != ("symbol", "pair")}
-    return {p["name"]: _sample(p) for p in entry["params"] if p["name"] not in left_out}
+    model = _task(entry).Params
+    left_out = {b for a, b in model.exclusive if (a, b) != ("symbol", "pair")}
+    items = model.nested_models()
+    every = {
+        p["name"]: _sample(p, items.get(p["name"]))
+        for p in entry["params"]
+        if p["name"] not in left_out
+    }
+    return _settled(model, every)
 
 
 def _rule_weight(rule: Mapping[str, Any], limit: int) -> int:
@@ -167,7 +229,7 @@ WITH_PARAMS = [pytest.param(entry, id=_key(entry)) for entry in ENDPOINTS if ent
 
 
 def test_spec_files_are_present() -> None:
-    for name in SPEC_FILES:
+    for name in (name for names in SPEC_FILES.values() for name in names):
         path = SPEC_DIR / name
         if not path.is_file():
             pytest.fail(
@@ -179,21 +241,31 @@ def test_spec_files_are_present() -> None:
 
 @pytest.mark.parametrize("entry", BY_ENDPOINT)
 def test_every_endpoint_has_a_task(entry: dict[str, Any]) -> None:
-    assert _task(entry).endpoint.market == "coinm"
+    task = _task(entry)
+    assert task.endpoint.market == entry["market"]
+    assert task.__name__ in PACKAGES[entry["market"]].CATALOG
+    assert catalog.MARKETS_OF[task.__name__] == entry["market"]
 
 
 def test_no_task_without_a_spec_endpoint() -> None:
-    in_spec = {(entry["method"], entry["path"]) for entry in ENDPOINTS}
+    in_spec = {(entry["market"], entry["method"], entry["path"]) for entry in ENDPOINTS}
     assert set(TASKS) - in_spec == set()
-    assert len(TASKS) == len(CATALOG) == len(ENDPOINTS)
+    assert len(TASKS) == len(CATALOG) == len(ENDPOINTS) == sum(COUNTS.values())
+    for market, package in PACKAGES.items():
+        assert len(package.CATALOG) == COUNTS[market]
 
 
-def test_catalog_is_sorted_and_keyed_by_class_name() -> None:
-    assert list(CATALOG) == sorted(CATALOG)
-    for name, task in CATALOG.items():
+@pytest.mark.parametrize("market", list(PACKAGES))
+def test_catalog_is_sorted_and_keyed_by_class_name(market: str) -> None:
+    package = PACKAGES[market]
+    assert list(package.CATALOG) == sorted(package.CATALOG)
+    for name, task in package.CATALOG.items():
         assert task.__name__ == name
         assert issubclass(task, BinanceTask)
-    assert coinm.__all__ == sorted(coinm.__all__) == ["CATALOG", *CATALOG]
+        assert CATALOG[name] is task
+    assert set(package.CATALOG) <= set(package.__all__)
+    assert "CATALOG" in package.__all__
+    assert list(CATALOG) == sorted(CATALOG)
 
 
 def test_catalog_is_read_only() -> None:
@@ -201,8 +273,10 @@ def test_catalog_is_read_only() -> None:
         CATALOG["CoinMEvil"] = CoinMPing  # type: ignore[index]
 
 
-def test_plugin_registers_the_whole_catalog() -> None:
+def test_plugin_registers_every_market() -> None:
     assert dict(aioca.catalog("binance")) == dict(CATALOG)
+    markets = {task.endpoint.market for task in aioca.catalog("binance").values()}
+    assert markets == {"coinm", "usdm", "spot"}
 
 
 # --- declarations --------------------------------------------------------------------------
@@ -215,24 +289,63 @@ def test_method_path_and_security(entry: dict[str, Any]) -> None:
     assert endpoint.security is Security(entry["security"])
 
 
+MAX_SYMBOLS = 100
+"""Spot: "The maximum number of symbols allowed in a request is 100"."""
+
+
+def _symbols(count: int) -> list[str]:
+    return [f"S{index}USDT" for index in range(count)]
+
+
+def _condition_params(condition: str) -> dict[str, Any] | None:
+    """The parameters Spot's weight table row ``condition`` stands for (``None``: a row
+    about Binance's data, which no parameter set shows)."""
+    rows: dict[str, dict[str, Any] | None] = {
+        "Without computeCommissionRates": {},
+        "With computeCommissionRates": {"computeCommissionRates": True},
+        "Without orderId": {},
+        "With orderId": {"orderId": 5},
+        "Querying by orderId": {"orderId": 5},
+        "Querying by preventedMatchId": {"preventedMatchId": 5},
+        "If symbol is invalid": None,
+        "symbol": {"symbol": "BTCUSDT"},
+        "symbolStatus": {"symbolStatus": "TRADING"},
+        "None": {},
+        "symbols": None,  # per symbol: checked below
+    }
+    return rows[condition]
+
+
 @pytest.mark.parametrize("entry", BY_ENDPOINT)
 def test_weight(entry: dict[str, Any]) -> None:
     task = _task(entry)
     endpoint = task.endpoint
     rule = entry["weight_rule"]
+    required = _required(entry)
+    counts = entry.get("order_count") or {}
     if rule is None:
         expected = entry["weight"] if isinstance(entry["weight"], int) else ASSUMED_WEIGHT
         assert endpoint.weight == expected
-        assert task(**_required(entry)).weight == expected
+        assert task(**required).weight == expected
+        assert endpoint.orders == counts.get("unfilled_order_count", 0)
     elif rule["by"] == "counter":
-        assert endpoint.weight_for({}) == rule["ip_weight_1m"] == 0
+        assert endpoint.weight_for({}) == rule["ip_weight_1m"]
         assert endpoint.orders == rule["order_count_1m"] == 1
+        ten_seconds = rule.get("order_count_10s", rule["order_count_1m"])
+        assert (endpoint.orders_10s or endpoint.orders) == ten_seconds
+    elif rule["by"] == "quota":
+        assert endpoint.weight == rule["ip_weight"]
+    elif rule["by"] == "shared_limit":
+        stated = entry["weight"]
+        assert endpoint.weight == (stated if isinstance(stated, int) else ASSUMED_WEIGHT)
+        assert endpoint.limits  # the shared window it counts on
     elif rule["by"] == "symbol":
-        assert endpoint.weight_for({"symbol": "BTCUSD_PERP"}) == rule["with_symbol"]
+        symbol = "BTCUSD_PERP" if entry["market"] == "coinm" else "BTCUSDT"
+        assert endpoint.weight_for({"symbol": symbol}) == rule["with_symbol"]
         assert endpoint.weight_for({}) == rule["without_symbol"]
         assert endpoint.weight_for({"pair": "BTCUSD"}) == rule["without_symbol"]
-        assert task(symbol="BTCUSD_PERP").weight == rule["with_symbol"]
-        assert task().weight == rule["without_symbol"]
+        assert task(**required, symbol=symbol).weight == rule["with_symbol"]
+        assert task(**required).weight == rule["without_symbol"]
     elif rule["by"] == "symbol_or_pair":
         assert endpoint.weight_for({"symbol": "BTCUSD_PERP"}) == rule["with_symbol"]
         assert endpoint.weight_for({"pair": "BTCUSD"}) == rule["with_pair"]
@@ -241,14 +354,52 @@ def test_weight(entry: dict[str, Any]) -> None:
     elif rule["by"] == "limit":
         for limit, weight in _limit_rows(rule):
             assert endpoint.weight_for({"limit": limit}) == weight, f"limit {limit}"
-            assert task(**_required(entry), limit=limit).weight == weight, f"limit {limit}"
-        default = _rule_weight(rule, DOCUMENTED_DEFAULT_LIMIT)
+            assert task(**required, limit=limit).weight == weight, f"limit {limit}"
+        default_limit = DOCUMENTED_DEFAULT_LIMIT.get(entry["path"])
+        default = _rule_weight(rule, default_limit or DOCUMENTED_DEFAULT_LIMIT[entry["market"]])
         assert endpoint.weight_for({}) == default
-        assert task(**_required(entry)).weight == default
+        assert task(**required).weight == default
+    elif rule["by"] == "condition":
+        for row in rule["table"]:
+            params = _condition_params(row["condition"])
+            if params is None:
+                continue
+            given = {**required, **params}
+            assert task(**given).weight == row["weight"], row["condition"]
+        if any(row["condition"] == "symbols" for row in rule["table"]):  # 2 each, max 40
+            for count, weight in ((1, 2), (5, 10), (20, 40), (30, 40)):
+                assert endpoint.weight_for({"symbols": _symbols(count)}) == weight
+    elif rule["by"] == "per_symbol":
+        per, cap = rule["per_symbol"], rule["cap"]
+        assert endpoint.weight_for({"symbol": "BTCUSDT"}) == per
+        for count in (1, 2, rule["cap_when_symbols_over"], rule["cap_when_symbols_over"] + 1):
+            expected = per * count if count <= rule["cap_when_symbols_over"] else cap
+            assert task(symbols=_symbols(count)).weight == expected, count
+    elif rule["by"] == "symbols":
+        for row in rule["table"]:
+            text = row["symbols"]
+            if row["parameter"] == "symbol":
+                params = {} if "omitted" in text else {"symbol": "BTCUSDT"}
+                assert endpoint.weight_for(params) == row["weight"], text
+                continue
+            if "omitted" in text:
+                counts_ = [0]
+            elif text == "Any":
+                counts_ = [1, 50, 200]
+            elif "or more" in text:
+                counts_ = [int(text.split()[0]), int(text.split()[0]) + 100]
+            else:
+                low, high = (int(part) for part in text.split("-"))
+                counts_ = [low, high]
+            for count in counts_:
+                params = {"symbols": _symbols(count)} if count else {}
+                assert endpoint.weight_for(params) == row["weight"], (text, count)
+                if count <= MAX_SYMBOLS:  # more are refused before sending
+                    assert task(**params).weight == row["weight"], (text, count)
     else:
         pytest.fail(f"unknown weight rule {rule['by']!r}")
     if rule is None or rule["by"] != "counter":
-        assert endpoint.orders == 0
+        assert endpoint.orders == counts.get("unfilled_order_count", 0)
     if entry["weight_max"] is not None:
         assert endpoint.max_weight == entry["weight_max"]
 
@@ -281,6 +432,39 @@ def test_params_are_the_spec_params_in_spec_order(entry: dict[str, Any]) -> None
         assert fields[param["name"]].is_required() is param["required"], param["name"]
 
 
+def _base_type(annotation: Any) -> Any:
+    """An annotation without ``| None`` and ``Annotated``."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            (annotation,) = [a for a in typing.get_args(annotation) if a is not type(None)]
+        else:
+            return annotation
+
+
+SPEC_TYPES: dict[str, Any] = {"STRING": str, "LONG": int, "DECIMAL": Decimal}
+
+
+@pytest.mark.parametrize("entry", WITH_PARAMS)
+def test_param_types_and_enums_are_the_spec_types(entry: dict[str, Any]) -> None:
+    """Each parameter's type is its spec type; an enum takes exactly the spec's values, a
+    boolean exactly Binance's two words (and Python's ``bool``)."""
+    fields = _task(entry).Params.model_fields
+    for param in entry["params"]:
+        base = _base_type(fields[param["name"]].annotation)
+        name = param["name"]
+        if param["type"] in ("ENUM", "BOOLEAN") or name in BOOLEAN_STRINGS[entry["market"]]:
+            assert typing.get_origin(base) is typing.Literal, name
+            expected = param.get("enum") or ["true", "false"]
+            assert sorted(typing.get_args(base)) == sorted(expected), name
+        elif param["type"] == "ARRAY":
+            assert typing.get_origin(base) is list, name
+        else:
+            assert base is SPEC_TYPES[param["type"]], name
+
+
 @pytest.mark.parametrize("entry", WITH_PARAMS)
 def test_parameters_go_on_the_wire_in_spec_order(entry: dict[str, Any]) -> None:
     task_class = _task(entry)
@@ -306,10 +490,24 @@ def test_enum_parameter_accepts_each_listed_value(
     entry: dict[str, Any], param: dict[str, Any]
 ) -> None:
     task = _task(entry)
+    types_ = next(
+        (p["enum"] for p in entry["params"] if p["name"] == "type" and p["type"] == "ENUM"),
+        [None],
+    )
     for value in param["enum"]:
-        params = _required_of(entry["params"], task.Params, {param["name"]: value})
-        sent = dict(task(**params).wire_params())
-        assert sent[param["name"]] == value
+        # A value that forbids a parameter another one needs (closePosition=true and a
+        # LIMIT order's quantity) is tried with each order type until one takes it.
+        for order_type in types_ if param["name"] != "type" else [None]:
+            chosen = {param["name"]: value} | ({"type": order_type} if order_type else {})
+            params = _required_of(entry["params"], task.Params, chosen)
+            try:
+                sent = dict(task(**params).wire_params())
+            except InvalidParameterError:
+                continue
+            assert sent[param["name"]] == value
+            break
+        else:
+            pytest.fail(f"{param['name']}={value} is refused with every order type")
 
 
 @pytest.mark.parametrize(("entry", "param"), ENUM_PARAMS)
@@ -335,8 +533,9 @@ def test_limit_and_recv_window_are_bounded(entry: dict[str, Any]) -> None:
             task(**_required(entry), recvWindow=60_001)
 
 
-def test_batch_orders_take_one_to_five_orders() -> None:
-    place = TASKS[("POST", "/dapi/v1/batchOrders")]
+@pytest.mark.parametrize(("market", "prefix"), [("coinm", "/dapi"), ("usdm", "/fapi")])
+def test_batch_orders_take_one_to_five_orders(market: str, prefix: str) -> None:
+    place = TASKS[(market, "POST", f"{prefix}/v1/batchOrders")]
     order = {
         "symbol": "BTCUSD_PERP",
         "side": "BUY",
@@ -408,14 +607,18 @@ def test_committed_catalog_is_what_the_generator_writes() -> None:
 
 
 def test_generator_check_notices_a_hand_edit(tmp_path: Path) -> None:
-    for module in PACKAGE.glob("*.py"):
-        shutil.copy(module, tmp_path / module.name)
-    edited = tmp_path / "market.py"
-    edited.write_text(edited.read_text(encoding="utf-8").replace("weight=20)", "weight=2)"))
+    shutil.copy(PACKAGE / "catalog.py", tmp_path / "catalog.py")
+    for market in PACKAGES:
+        shutil.copytree(PACKAGE / market, tmp_path / market)
+    edited = tmp_path / "coinm" / "market.py"
+    text = edited.read_text(encoding="utf-8")
+    assert "weight=20," in text
+    edited.write_text(text.replace("weight=20,", "weight=2,"))
     done = _generator("--check", "--output-dir", str(tmp_path))
     assert done.returncode == 1
-    assert "market.py" in done.stderr
-    assert "weight=20)" in done.stdout
+    assert "coinm/market.py" in done.stderr
+    assert "weight=20," in done.stdout
+    assert "usdm" not in done.stderr
 
 
 def test_task_names_never_show_a_parameter_that_was_not_given() -> None:
