@@ -101,7 +101,7 @@ def test_help_on_everything(args: list[str]) -> None:
 
 def test_exchanges_lists_binance_with_its_package() -> None:
     out = aioca("exchanges")
-    assert re.search(r"^binance\s+aioca-binance\s+\S+\s+69$", out.stdout, re.M), out.stdout
+    assert re.search(r"^binance\s+aioca-binance\s+\S+\s+212$", out.stdout, re.M), out.stdout
 
 
 def test_tasks_filter_kline() -> None:

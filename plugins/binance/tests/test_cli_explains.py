@@ -83,11 +83,13 @@ def test_describe_json_is_machine_readable() -> None:
     out = run("describe", "binance", "CoinMFetchKline", "--json")
     data = json.loads(out.output)
     assert data["details"] == {
+        "market": "coinm",
         "method": "GET",
         "path": "/dapi/v1/klines",
         "security": "NONE",
         "cost": "1-10",
     }
+    assert data["doc_url"].startswith("https://developers.binance.com/")
     interval = next(p for p in data["parameters"] if p["name"] == "interval")
     assert interval["required"] is True
     assert "1m" in interval["choices"]
@@ -215,7 +217,7 @@ def test_depth_shows_bids_and_asks_with_price_and_quantity(sim: BinanceSimulator
     assert out.exit_code == 0, out.output
     assert re.search(r"^bids:\nprice\s+qty$", out.output, re.M)
     assert re.search(r"^asks:\nprice\s+qty$", out.output, re.M)
-    assert re.search(r"^lastUpdateId\s+\d+$", out.output, re.M)
+    assert re.search(r"^last_update_id\s+\d+$", out.output, re.M)
 
 
 def test_trades_show_named_columns_and_booleans_as_true_false(sim: BinanceSimulator) -> None:
@@ -223,7 +225,7 @@ def test_trades_show_named_columns_and_booleans_as_true_false(sim: BinanceSimula
               *at(sim))  # fmt: skip
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
-    assert lines[0].split() == ["id", "price", "qty", "baseQty", "time", "isBuyerMaker"]
+    assert lines[0].split() == ["id", "price", "qty", "base_qty", "time", "is_buyer_maker"]
     assert {line.split()[-1] for line in lines[1:]} <= {"true", "false"}
     assert "False" not in out.output
     assert "True" not in out.output

@@ -1479,7 +1479,7 @@ def models_module(market: str, found: shapes.Shapes, tasks: Sequence[Task]) -> s
                 raise SpecError(f"{market} {name}: two keys make the attribute {attribute}")
             attributes.add(attribute)
             kind = found.model_type(shape, key, names)
-            if kind != "DecimalField" and not kind.endswith("| None"):
+            if kind not in ("DecimalField", "Any") and not kind.endswith("| None"):
                 kind = f"{kind} | None"
             default = "None" if attribute == key else f'Field(None, alias="{key}")'
             if attribute != key:

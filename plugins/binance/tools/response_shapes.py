@@ -389,7 +389,12 @@ class Shapes:
         if isinstance(shape, Row):
             return "list[int | str]" if shape.name == "Kline" else "list[str]"
         if isinstance(shape, Union):
-            return " | ".join(self.typed_dict_type(option, names) for option in shape.options)
+            parts = [self.typed_dict_type(option, names) for option in shape.options]
+            nullable = any(_only_null(option) for option in shape.options)
+            parts = [
+                part for part, o in zip(parts, shape.options, strict=True) if not _only_null(o)
+            ]
+            return " | ".join(dict.fromkeys([*parts, *(["None"] if nullable else [])]))
         raise SpecError(f"unknown shape {shape!r}")
 
     def model_type(self, shape: Any, key: str, names: set[str]) -> str:
@@ -413,7 +418,8 @@ class Shapes:
                 names.add("PriceLevel")
             return shape.name
         if isinstance(shape, Union):
-            parts = [self.model_type(option, key, names) for option in shape.options]
+            options = [o for o in shape.options if not _only_null(o)]
+            parts = [self.model_type(option, key, names) for option in options]
             return " | ".join(dict.fromkeys(parts))
         raise SpecError(f"unknown shape {shape!r}")
 
@@ -423,6 +429,10 @@ class Shapes:
         if root is None:
             return None
         return self.typed_dict_type(root, set()), self.model_type(root, "", set())
+
+
+def _only_null(shape: Any) -> bool:
+    return isinstance(shape, Scalar) and shape.kinds <= {"null"}
 
 
 def _kind(value: Any) -> str:
@@ -439,35 +449,61 @@ def _kind(value: Any) -> str:
     raise SpecError(f"unexpected JSON value {value!r}")
 
 
+FIELD_TYPES: Mapping[str, str] = {
+    # COIN-M ticker/price's ``ps`` is the pair ("BTCUSD"); the docs example shows a price
+    # there, which would make it a decimal.
+    "ps": "str",
+}
+"""Field types the examples get wrong, by JSON key."""
+
+_INTEGER_TEXT = re.compile(r"^-?\d+$")
+
+
 def _scalar_model_type(shape: Scalar, key: str, names: set[str]) -> str:
+    """A scalar's model type from its examples and its key: ids and times stay integers
+    or texts, numeric texts and fractional numbers become decimals (integral numbers stay
+    ``int`` unless the key names an amount, a price or a rate), ``"true"``/``"false"``
+    texts booleans."""
+    if key in FIELD_TYPES:
+        return FIELD_TYPES[key]
     kinds = shape.kinds - {"null"}
-    texts = [sample for sample in shape.samples if isinstance(sample, str)]
+    samples = [sample for sample in shape.samples if sample is not None]
+    texts = [sample for sample in samples if isinstance(sample, str)]
     if not kinds:
         names.add("Any")
         return "Any"
     if kinds == {"bool"}:
         return "bool"
-    if kinds == {"str"} and texts and all(text in ("true", "false") for text in texts):
+    if kinds == {"str"} and all(text in ("true", "false") for text in texts):
         return "bool"
-    numeric_text = bool(texts) and all(_DECIMAL_TEXT.match(text) for text in texts)
+    numeric = all(
+        isinstance(sample, int | float) or _DECIMAL_TEXT.match(sample) or sample == ""
+        for sample in samples
+        if not isinstance(sample, bool)
+    ) and any(not isinstance(sample, str) or sample for sample in samples)
+    # A number sent as text is a decimal (a price "30004" may be "30003.2" next time),
+    # but a time sent as text is still a time.
+    is_time = bool(_TIME_NAME.search(key)) or key in ("T", "E")
+    integral = numeric and all(
+        isinstance(sample, int)
+        or (is_time and isinstance(sample, str) and _INTEGER_TEXT.match(sample))
+        for sample in samples
+    )
     if _ID_NAME.search(key) and not _DECIMAL_NAME.search(key):
         if kinds <= {"int"}:
             return "int"
         if kinds <= {"str"}:
             return "str"
         return "int | str"
-    if kinds <= {"int"}:
-        if _TIME_NAME.search(key) or key in ("T", "E") or not _DECIMAL_NAME.search(key):
-            return "int"
-        names.add("DecimalField")
-        return "DecimalField"
-    if kinds <= {"int", "float"} or (kinds <= {"int", "float", "str"} and numeric_text):
-        names.add("DecimalField")
-        return "DecimalField"
-    if kinds == {"str"}:
-        return "str"
-    names.add("Any")
-    return "Any"
+    if bool(kinds - {"int", "float", "str"}) or not numeric:
+        if kinds == {"str"}:
+            return "str"
+        names.add("Any")
+        return "Any"
+    if integral and (is_time or not _DECIMAL_NAME.search(key)):
+        return "int"
+    names.add("DecimalField")
+    return "DecimalField"
 
 
 def _singular(key: str) -> str:

@@ -272,7 +272,7 @@ class CountdownCancelAll(ResponseModel):
     """``CountdownCancelAll``."""
 
     symbol: str | None = None
-    countdown_time: DecimalField = Field(None, alias="countdownTime")
+    countdown_time: int | None = Field(None, alias="countdownTime")
 
 
 class ExchangeInfo(ResponseModel):
@@ -423,7 +423,7 @@ class IncomeAsynId(ResponseModel):
     url: str | None = None
     notified: bool | None = None
     expiration_timestamp: int | None = Field(None, alias="expirationTimestamp")
-    is_expired: Any | None = Field(None, alias="isExpired")
+    is_expired: Any = Field(None, alias="isExpired")
 
 
 class Leverage(ResponseModel):
@@ -591,7 +591,7 @@ class OrderAsynId(ResponseModel):
     url: str | None = None
     notified: bool | None = None
     expiration_timestamp: int | None = Field(None, alias="expirationTimestamp")
-    is_expired: Any | None = Field(None, alias="isExpired")
+    is_expired: Any = Field(None, alias="isExpired")
 
 
 class OrderBook(ResponseModel):
@@ -678,8 +678,8 @@ class PremiumIndex(ResponseModel):
     mark_price: DecimalField = Field(None, alias="markPrice")
     index_price: DecimalField = Field(None, alias="indexPrice")
     estimated_settle_price: DecimalField = Field(None, alias="estimatedSettlePrice")
-    last_funding_rate: str | None = Field(None, alias="lastFundingRate")
-    interest_rate: str | None = Field(None, alias="interestRate")
+    last_funding_rate: DecimalField = Field(None, alias="lastFundingRate")
+    interest_rate: DecimalField = Field(None, alias="interestRate")
     next_funding_time: int | None = Field(None, alias="nextFundingTime")
     time: int | None = None
 
@@ -728,7 +728,7 @@ class TickerPrice(ResponseModel):
     """``TickerPrice``."""
 
     symbol: str | None = None
-    ps: DecimalField = None
+    ps: str | None = None
     price: DecimalField = None
     time: int | None = None
 
@@ -779,7 +779,7 @@ class TradeAsynId(ResponseModel):
     url: str | None = None
     notified: bool | None = None
     expiration_timestamp: int | None = Field(None, alias="expirationTimestamp")
-    is_expired: Any | None = Field(None, alias="isExpired")
+    is_expired: Any = Field(None, alias="isExpired")
 
 
 class UserTrade(ResponseModel):

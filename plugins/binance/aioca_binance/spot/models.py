@@ -550,7 +550,7 @@ class OrderCancelReplaceData(ResponseModel):
     cancel_response: OrderCancelReplaceDataCancelResponse | None = Field(
         None, alias="cancelResponse"
     )
-    new_order_response: Any | OrderCancelReplaceDataNewOrderResponse | None = Field(
+    new_order_response: OrderCancelReplaceDataNewOrderResponse | None = Field(
         None, alias="newOrderResponse"
     )
 

@@ -496,7 +496,7 @@ class OrderCancelReplaceDataDict(TypedDict):
     cancelResult: str
     newOrderResult: str
     cancelResponse: OrderCancelReplaceDataCancelResponseDict
-    newOrderResponse: Any | OrderCancelReplaceDataNewOrderResponseDict
+    newOrderResponse: OrderCancelReplaceDataNewOrderResponseDict | None
 
 
 class OrderCancelReplaceDataCancelResponseDict(TypedDict):

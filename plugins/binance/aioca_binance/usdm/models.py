@@ -332,7 +332,7 @@ class AlgoOrder(ResponseModel):
     actual_price: DecimalField = Field(None, alias="actualPrice")
     trigger_price: DecimalField = Field(None, alias="triggerPrice")
     price: DecimalField = None
-    iceberg_quantity: Any | None = Field(None, alias="icebergQuantity")
+    iceberg_quantity: Any = Field(None, alias="icebergQuantity")
     tp_trigger_price: DecimalField = Field(None, alias="tpTriggerPrice")
     tp_price: DecimalField = Field(None, alias="tpPrice")
     sl_trigger_price: DecimalField = Field(None, alias="slTriggerPrice")
@@ -513,7 +513,7 @@ class CountdownCancelAll(ResponseModel):
     """``CountdownCancelAll``."""
 
     symbol: str | None = None
-    countdown_time: DecimalField = Field(None, alias="countdownTime")
+    countdown_time: int | None = Field(None, alias="countdownTime")
 
 
 class DeliveryPrice(ResponseModel):
@@ -661,7 +661,7 @@ class GlobalLongShortAccountRatio(ResponseModel):
     long_short_ratio: DecimalField = Field(None, alias="longShortRatio")
     long_account: DecimalField = Field(None, alias="longAccount")
     short_account: DecimalField = Field(None, alias="shortAccount")
-    timestamp: DecimalField = None
+    timestamp: int | None = None
 
 
 class Income(ResponseModel):
@@ -692,7 +692,7 @@ class IncomeAsynId(ResponseModel):
     url: str | None = None
     notified: bool | None = None
     expiration_timestamp: int | None = Field(None, alias="expirationTimestamp")
-    is_expired: Any | None = Field(None, alias="isExpired")
+    is_expired: Any = Field(None, alias="isExpired")
 
 
 class IndexInfo(ResponseModel):
@@ -813,7 +813,7 @@ class OpenInterestHist(ResponseModel):
     sum_open_interest: DecimalField = Field(None, alias="sumOpenInterest")
     sum_open_interest_value: DecimalField = Field(None, alias="sumOpenInterestValue")
     cmc_circulating_supply: DecimalField = Field(None, alias="CMCCirculatingSupply")
-    timestamp: DecimalField = None
+    timestamp: int | None = None
 
 
 class Order(ResponseModel):
@@ -901,7 +901,7 @@ class OrderAsynId(ResponseModel):
     url: str | None = None
     notified: bool | None = None
     expiration_timestamp: int | None = Field(None, alias="expirationTimestamp")
-    is_expired: Any | None = Field(None, alias="isExpired")
+    is_expired: Any = Field(None, alias="isExpired")
 
 
 class OrderBook(ResponseModel):
@@ -1052,7 +1052,7 @@ class TakerlongshortRatio(ResponseModel):
     buy_sell_ratio: DecimalField = Field(None, alias="buySellRatio")
     buy_vol: DecimalField = Field(None, alias="buyVol")
     sell_vol: DecimalField = Field(None, alias="sellVol")
-    timestamp: DecimalField = None
+    timestamp: int | None = None
 
 
 class Ticker24hr(ResponseModel):
@@ -1091,7 +1091,7 @@ class TopLongShortAccountRatio(ResponseModel):
     long_short_ratio: DecimalField = Field(None, alias="longShortRatio")
     long_account: DecimalField = Field(None, alias="longAccount")
     short_account: DecimalField = Field(None, alias="shortAccount")
-    timestamp: DecimalField = None
+    timestamp: int | None = None
 
 
 class TopLongShortPositionRatio(ResponseModel):
@@ -1101,7 +1101,7 @@ class TopLongShortPositionRatio(ResponseModel):
     long_short_ratio: DecimalField = Field(None, alias="longShortRatio")
     long_account: DecimalField = Field(None, alias="longAccount")
     short_account: DecimalField = Field(None, alias="shortAccount")
-    timestamp: DecimalField = None
+    timestamp: int | None = None
 
 
 class Trade(ResponseModel):
@@ -1131,7 +1131,7 @@ class TradeAsynId(ResponseModel):
     url: str | None = None
     notified: bool | None = None
     expiration_timestamp: int | None = Field(None, alias="expirationTimestamp")
-    is_expired: Any | None = Field(None, alias="isExpired")
+    is_expired: Any = Field(None, alias="isExpired")
 
 
 class TradingSchedule(ResponseModel):
