@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from decimal import Decimal
 from typing import IO, Any
 
 from aioca import GatherTask, SerialTask, Task, TaskOperator, TaskQueue, TaskRing
@@ -212,7 +213,7 @@ def _signed_part(progress: _Progress) -> None:
 
     ticker = CoinMFetchTicker(symbol="BTCUSD_PERP")
     TaskOperator().run_single_task(ticker).run()
-    below = round(float(ticker.result[0]["price"]) * 0.9, 1)
+    below = (Decimal(ticker.result[0]["price"]) * Decimal("0.9")).quantize(Decimal("0.1"))
     order = CoinMNewOrder(
         symbol="BTCUSD_PERP", side="BUY", type="LIMIT", timeInForce="GTC", quantity=1, price=below
     )

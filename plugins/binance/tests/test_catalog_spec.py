@@ -16,13 +16,12 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
-
 import types
 import typing
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pydantic
 import pytest

@@ -94,7 +94,7 @@ def _dumped(value: Any) -> Any:
             item = getattr(value, name)
             if item is not None or name in value.model_fields_set:
                 data[info.alias or name] = _dumped(item)
-        data.update({key: item for key, item in (value.model_extra or {}).items()})
+        data.update(value.model_extra or {})
         return data
     if isinstance(value, tuple):  # PriceLevel
         return [_dumped(item) for item in value]
@@ -148,8 +148,8 @@ def test_documented_example_fits_the_declared_result_type(
 ) -> None:
     task = TASKS[(market, key)]
     result_ref, parsed_ref = typing.get_args(task.__orig_bases__[0])  # type: ignore[attr-defined]
-    result_type = eval(result_ref.__forward_arg__, vars(RESULTS[market]))  # noqa: S307
-    parsed_type = eval(parsed_ref.__forward_arg__, vars(MODELS[market]))  # noqa: S307
+    result_type = eval(result_ref.__forward_arg__, vars(RESULTS[market]))
+    parsed_type = eval(parsed_ref.__forward_arg__, vars(MODELS[market]))
     method, path = key.split(" ", 1)
     assert parsed_type == MODELS[market].RESPONSE_MODELS[(method, path)]
     _check_json(example, result_type, key)
@@ -171,9 +171,7 @@ def test_one_field_more_or_fewer_still_parses(
         model = _parse(market, key, wrap(fewer))
         model = model if isinstance(model, ResponseModel) else model[0]
         attribute = next(
-            name
-            for name, info in type(model).model_fields.items()
-            if (info.alias or name) == field
+            name for name, info in type(model).model_fields.items() if (info.alias or name) == field
         )
         assert getattr(model, attribute) is None, field
 
@@ -221,7 +219,8 @@ def _check_json(value: Any, expected: Any, where: str) -> None:
             _check_json(value[name], hint, f"{where}.{name}")
         return
     if expected is float:
-        assert isinstance(value, int | float) and not isinstance(value, bool), where
+        assert isinstance(value, int | float), where
+        assert not isinstance(value, bool), where
         return
     assert isinstance(value, expected), (where, value, expected)
     assert not (expected is int and isinstance(value, bool)), where

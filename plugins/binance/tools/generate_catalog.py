@@ -41,7 +41,7 @@ import tempfile
 import textwrap
 import types
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +49,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import catalog_tables as tables  # noqa: E402 - beside this script
-import response_shapes as shapes  # noqa: E402
+import catalog_tables as tables
+import response_shapes as shapes
 
 REPO = Path(__file__).resolve().parents[3]
 DEFAULT_SPEC_DIR = REPO / "plugins" / "binance" / "spec"
@@ -496,7 +496,7 @@ def summary(task: Task) -> str:
     paragraph = " ".join(str(task.entry["description"]).split("\n\n")[0].split())
     paragraph = re.sub(r"<[^>]+>", "", paragraph).strip()
     sentence = re.split(r"(?<=[.!?])\s+(?=[A-Z*`])|(?<=[a-z]\.)(?=[A-Z])", paragraph)[0]
-    sentence = sentence.replace('"', "'").replace("\\", "/").replace("’", "'")
+    sentence = sentence.replace('"', "'").replace("\\", "/").replace("\u2019", "'")
     return sentence if sentence.endswith((".", "!", "?")) else sentence + "."
 
 
@@ -1053,7 +1053,7 @@ def _run_module(name: str, package: str, text: str) -> types.ModuleType:
     module.__package__ = package
     module.__file__ = f"<generated {name}>"
     sys.modules[name] = module
-    exec(compile(text, module.__file__, "exec"), module.__dict__)  # noqa: S102 - our own output
+    exec(compile(text, module.__file__, "exec"), module.__dict__)
     return module
 
 
@@ -1358,7 +1358,8 @@ def catalog_module(all_tasks: Mapping[str, Sequence[Task]]) -> str:
         'CATALOG: Mapping[str, type[BinanceTask]] = LazyCatalog("aioca_binance", _INDEX)',
         '"""Every Binance task class by name (read-only, sorted)."""',
         "",
-        'MARKETS_OF: Mapping[str, str] = {name: module.partition(".")[0] for name, module in _INDEX.items()}',
+        "MARKETS_OF: Mapping[str, str] = {"
+        + 'name: module.partition(".")[0] for name, module in _INDEX.items()}',
         '"""The market of each task, by name (``"spot"``, ``"usdm"``, ``"coinm"``)."""',
     ]
     return "\n".join(lines) + "\n"

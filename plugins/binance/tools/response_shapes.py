@@ -310,8 +310,7 @@ class Shapes:
                 if isinstance(item, list) and self._row_kind(item, path) is not None:
                     shape.item = self.merge(shape.item, Row(self._row_kind(item, path) or ""))
                     continue
-                item_name = name if top else name
-                shape.item = self.merge(shape.item, self.read(item, item_name, path + "[]"))
+                shape.item = self.merge(shape.item, self.read(item, name, path + "[]"))
             return shape
         scalar = Scalar()
         scalar.kinds.add(_kind(value))
@@ -321,9 +320,13 @@ class Shapes:
     def _row_kind(self, item: list[Any], path: str) -> str | None:
         if path.endswith((".bids", ".asks")) and len(item) == 2:
             return "PriceLevel"
-        if "Kline" in self.rows and len(item) == len(self.rows["Kline"]):
-            if isinstance(item[0], int) and "lines" in path.lower():
-                return "Kline"
+        if (
+            "Kline" in self.rows
+            and len(item) == len(self.rows["Kline"])
+            and isinstance(item[0], int)
+            and "lines" in path.lower()
+        ):
+            return "Kline"
         return None
 
     def merge(self, first: Any, second: Any) -> Any:
