@@ -335,8 +335,16 @@ def exchanges(as_json: bool) -> None:
 @click.option(
     "--filter", "pattern", default=None, help="Only tasks whose name or path has this text."
 )
+@click.option(
+    "--market",
+    default=None,
+    help="Only the tasks of this market, for exchanges whose tasks name one (binance: spot, "
+    "usdm, coinm).",
+)
 @_JSON_OPTION
-def tasks(exchange: str, task_name: str | None, pattern: str | None, as_json: bool) -> None:
+def tasks(
+    exchange: str, task_name: str | None, pattern: str | None, market: str | None, as_json: bool
+) -> None:
     """List EXCHANGE's task catalog: name, method, path, security and weight.
 
     With a TASK, describe that task as ``aioca describe EXCHANGE TASK`` does.
@@ -346,12 +354,19 @@ def tasks(exchange: str, task_name: str | None, pattern: str | None, as_json: bo
         return
     info = _info(exchange)
     rows = []
+    markets: set[str] = set()
     for name in sorted(info.tasks):
         about = _task_class(info, name).describe()
+        markets.add(about.get("market", ""))
+        if market is not None and about.get("market") != market:
+            continue
         row = [name, about.get("method", ""), about.get("path", ""), about.get("security", "")]
         row.append(about.get("cost", ""))
         if pattern is None or any(pattern.lower() in text.lower() for text in row[:3]):
             rows.append(row)
+    if market is not None and market not in markets:
+        known = ", ".join(sorted(m for m in markets if m)) or "none: its tasks name no market"
+        _fail(f"{exchange!r} has no market {market!r} (markets: {known})")
     if not rows:
         _fail(f"no task of {exchange!r} matches {pattern!r}")
     headers = ["TASK", "METHOD", "PATH", "SECURITY", "WEIGHT"]
