@@ -1187,12 +1187,32 @@ def member_name(value: str) -> str:
     return name
 
 
+def value_orders(all_tasks: Iterable[Task]) -> dict[frozenset[str], tuple[str, ...]]:
+    """One order for each set of enum values, the first the spec gives (markets in order).
+
+    ``typing`` caches unions by equality, and ``Literal["a", "b"] == Literal["b", "a"]``:
+    ``Literal["a", "b"] | None`` is whichever of the two was made first in the process. With
+    one order per set, what a task describes does not depend on what was imported before.
+    """
+    orders: dict[frozenset[str], tuple[str, ...]] = {}
+    for task in all_tasks:
+        for param in all_params(task):
+            if param.kind == "ENUM":
+                orders.setdefault(frozenset(param.enum), param.enum)
+    return orders
+
+
+VALUE_ORDERS: dict[frozenset[str], tuple[str, ...]] = {}
+"""Filled by :func:`render` with :func:`value_orders` of every market."""
+
+
 def enums_module(market: str, tasks: Sequence[Task], aliases: Mapping[frozenset[str], str]) -> str:
     first_seen: dict[str, tuple[str, ...]] = {}
     for task in tasks:
         for param in all_params(task):
             if param.kind == "ENUM":
-                first_seen.setdefault(aliases[frozenset(param.enum)], param.enum)
+                values = frozenset(param.enum)
+                first_seen.setdefault(aliases[values], VALUE_ORDERS.get(values, param.enum))
     if frozenset({"true", "false"}) in aliases:
         first_seen.setdefault("BooleanString", ("true", "false"))
     docs = {name: doc for name, _, doc in tables.ENUM_ALIASES[market]}
@@ -1583,10 +1603,11 @@ def _all_shapes(found: shapes.Shapes) -> Iterator[Any]:
 def render(spec_dir: Path) -> dict[str, str]:
     """The generated files, by path relative to the package, as text."""
     files: dict[str, str] = {}
-    all_tasks: dict[str, list[Task]] = {}
+    all_tasks = {market: build_tasks(market, load_spec(spec_dir, market)) for market in MARKETS}
+    VALUE_ORDERS.clear()
+    VALUE_ORDERS.update(value_orders(task for market in MARKETS for task in all_tasks[market]))
     for market in MARKETS:
-        tasks = build_tasks(market, load_spec(spec_dir, market))
-        all_tasks[market] = tasks
+        tasks = all_tasks[market]
         aliases = enum_aliases(market, tasks)
         found = response_shapes(market, load_responses(spec_dir, market), tasks)
         enums_text = enums_module(market, tasks, aliases)

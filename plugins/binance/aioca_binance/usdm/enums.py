@@ -125,7 +125,7 @@ KlineIntervalWithSeconds = Literal[
 MarginType = Literal["ISOLATED", "CROSSED"]
 """Margin type."""
 
-NewOrderSelfTradePreventionMode = Literal["EXPIRE_TAKER", "EXPIRE_BOTH", "EXPIRE_MAKER"]
+NewOrderSelfTradePreventionMode = Literal["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"]
 """Self-trade prevention mode of ``POST /fapi/v1/order`` (no ``NONE``)."""
 
 OrderSide = Literal["BUY", "SELL"]
@@ -283,8 +283,8 @@ class NewOrderSelfTradePreventionModeEnum(StrEnum):
     """Self-trade prevention mode of ``POST /fapi/v1/order`` (no ``NONE``), by name."""
 
     EXPIRE_TAKER = "EXPIRE_TAKER"
-    EXPIRE_BOTH = "EXPIRE_BOTH"
     EXPIRE_MAKER = "EXPIRE_MAKER"
+    EXPIRE_BOTH = "EXPIRE_BOTH"
 
 
 class OrderSideEnum(StrEnum):
