@@ -3,7 +3,7 @@
 ``plugins/binance/spec/binance-signing-and-errors.md`` lists them with their sources:
 
 * Spot's "SIGNED Endpoint Examples for POST /api/v3/order - HMAC Keys" (an ASCII symbol
-  and the non-ASCII ``１２３４５６``, percent-encoded as UTF-8): the catalog's
+  and the non-ASCII one of six fullwidth digits, percent-encoded as UTF-8): the catalog's
   ``SpotNewOrder`` with the example's values, signed by ``BinanceRestApi`` at the example's
   timestamp, puts exactly the published payload and signature in its body;
 * USDⓈ-M's general-info example (``POST /fapi/v1/order``), whose parameters are in the docs'
@@ -41,7 +41,7 @@ SPOT_VECTORS = [
         "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71",
     ),
     (
-        "１２３４５６",
+        "\uff11\uff12\uff13\uff14\uff15\uff16",  # fullwidth 123456
         "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY&type=LIMIT"
         "&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559",
         "e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3",
