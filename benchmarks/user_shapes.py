@@ -73,7 +73,10 @@ request (``time.process_time()`` of the row's process over the run / N, which in
 building the tasks) and the part collecting garbage; p50/p99 latency (worker shape only:
 the GatherTask and operator rows offer no per-request timing without changing the code
 measured); the server's CPU over the wall time (near 100 %: the server capped req/s); and
-against the row's baseline (``vs``): req/s ratio and CPU difference in us.
+against the row's baseline (``vs``): req/s ratio and CPU difference in us, each the median
+over the passes of the ratio (difference) with the baseline's run in the same pass, so that
+two runs close in time are compared (on a shared machine, other tenants' load moves the
+absolute figures from pass to pass far more than it moves these).
 
 Also: peak RSS (``VmHWM``) of a fresh process running one ``GatherTask`` of
 ``--memory-tasks`` (1,000) klines tasks against raw aiohttp's ``asyncio.gather`` keeping
@@ -1099,6 +1102,28 @@ class Row:
         return statistics.median(s.server_cpu / s.wall for s in self.samples)
 
 
+def rate_ratio(row: Row, base: Row) -> float:
+    """Median over the passes of ``row``'s req/s over ``base``'s in the same pass: two
+    runs close in time share the machine's state (the other tenants' load, the CPU's
+    clock), which a ratio of medians taken from different passes would not."""
+    return statistics.median(
+        (s.n / s.wall) / (b.n / b.wall) for s, b in zip(row.samples, base.samples, strict=True)
+    )
+
+
+def cpu_delta(row: Row, base: Row) -> float:
+    """Median over the passes of the difference in CPU us per request, pass by pass."""
+    return statistics.median(
+        (s.cpu / s.n - b.cpu / b.n) * 1e6 for s, b in zip(row.samples, base.samples, strict=True)
+    )
+
+
+def wall_ratio(row: Row, base: Row) -> float:
+    return statistics.median(
+        s.wall / b.wall for s, b in zip(row.samples, base.samples, strict=True)
+    )
+
+
 @dataclass
 class Group:
     """The rows measured at one (scenario, c), each once per pass, in rotating order."""
@@ -1323,7 +1348,7 @@ def goals(rows: list[Row], imports: tuple[float, float] | None) -> list[Goal]:
         mine = find(rows, RowKey(AIOCA, exchange, WORKERS), scenario, c)
         raw = find(rows, RowKey(RAW, exchange, WORKERS), scenario, c)
         if mine is not None and raw is not None and scenario in GOAL_CPU_SCENARIOS:
-            delta = mine.cpu_us - raw.cpu_us
+            delta = cpu_delta(mine, raw)
             result.append(
                 Goal(
                     f"aioca fresh task CPU/request, {scenario} c={c}: <= +{GOAL_CPU_US:.0f} "
@@ -1332,7 +1357,7 @@ def goals(rows: list[Row], imports: tuple[float, float] | None) -> list[Goal]:
                     delta <= GOAL_CPU_US,
                 )
             )
-            ratio = mine.rate / raw.rate
+            ratio = rate_ratio(mine, raw)
             result.append(
                 Goal(
                     f"aioca fresh task req/s, {scenario} c={c}: >= {GOAL_WORKER_RATE}x "
@@ -1343,7 +1368,7 @@ def goals(rows: list[Row], imports: tuple[float, float] | None) -> list[Goal]:
         gather = find(rows, RowKey(AIOCA, exchange, GATHER), scenario, c)
         raw_gather = find(rows, RowKey(RAW, exchange, GATHER), scenario, c)
         if gather is not None and raw_gather is not None:
-            ratio = gather.rate / raw_gather.rate
+            ratio = rate_ratio(gather, raw_gather)
             result.append(
                 Goal(
                     f"aioca GatherTask req/s, {scenario} c={c}: >= {GOAL_GATHER_RATE}x raw "
@@ -1355,11 +1380,12 @@ def goals(rows: list[Row], imports: tuple[float, float] | None) -> list[Goal]:
             other = find(rows, RowKey(peer, exchange, WORKERS), scenario, c)
             if mine is None or other is None:
                 continue
-            ahead = mine.rate > other.rate and mine.cpu_us < other.cpu_us
+            ratio, delta = rate_ratio(mine, other), cpu_delta(mine, other)
+            ahead = ratio > 1 and delta < 0
             result.append(
                 Goal(
                     f"aioca fresh task ahead of {NAMES[peer, WORKERS]}, {scenario} c={c}: "
-                    f"{mine.rate / other.rate:.2f}x req/s, {mine.cpu_us - other.cpu_us:+.1f} "
+                    f"{ratio:.2f}x req/s, {delta:+.1f} "
                     f"us CPU/request ({mine.rate:.0f} vs {other.rate:.0f} req/s, "
                     f"{mine.cpu_us:.1f} vs {other.cpu_us:.1f} us)",
                     ahead,
@@ -1402,8 +1428,8 @@ def table_line(row: Row, base: Row | None) -> str:
     if base is None or base is row:
         return line
     return (
-        f"{line}  {SHORT[row.key.shape]:<7}{row.rate / base.rate:>7.2f}"
-        f"{row.cpu_us - base.cpu_us:>+8.1f}"
+        f"{line}  {SHORT[row.key.shape]:<7}{rate_ratio(row, base):>7.2f}"
+        f"{cpu_delta(row, base):>+8.1f}"
     )
 
 
@@ -1472,6 +1498,10 @@ def report(
             "vs: raw aiohttp in the same shape (raw: c workers; gather: one asyncio.gather "
             "of N on a pool of c; run: asyncio.Runner, one by one or gathers of c)"
         )
+        print(
+            "x req/s, +cpu us (and the goals below): medians over the passes of the ratio "
+            "or difference with the baseline measured in the same pass"
+        )
         print("p50/p99: per request, building the task included (worker shape only)")
     latency = [r for r in rows if r.scenario == LATENCY]
     if latency:
@@ -1493,7 +1523,7 @@ def report(
                 f"{row.cpu_us:>8.1f}{_ms(row.latency_ms('p50'))}{_ms(row.latency_ms('p99'))}"
             )
             if base is not None:
-                line += f"  {SHORT[row.key.shape]:<7}{row.wall_ms / base.wall_ms:>7.3f}"
+                line += f"  {SHORT[row.key.shape]:<7}{wall_ratio(row, base):>7.3f}"
             print(line)
     if memory:
         raw, mine = memory
@@ -1556,8 +1586,8 @@ def document(
                 "p50_ms": row.latency_ms("p50"),
                 "p99_ms": row.latency_ms("p99"),
                 "server_busy": row.server_busy,
-                "rate_ratio_to_baseline": row.rate / base.rate if base else None,
-                "cpu_us_over_baseline": row.cpu_us - base.cpu_us if base else None,
+                "rate_ratio_to_baseline": rate_ratio(row, base) if base else None,
+                "cpu_us_over_baseline": cpu_delta(row, base) if base else None,
                 "passes": [s.__dict__ for s in row.samples],
             }
         )
