@@ -829,7 +829,9 @@ def run_command(
             return row.timed_sync(scenario, n, c)
         return runner.run(row.timed_async(scenario, n, c))
     if what == "profile":
-        return profile_in_row(row, runner, scenario, c, command["n"], command["top"])
+        return profile_in_row(
+            row, runner, scenario, c, command["n"], command["top"], command["timer"]
+        )
     raise ValueError(f"unknown command {what!r}")
 
 
@@ -913,7 +915,13 @@ def where(key: tuple[str, int, str]) -> str:
 
 
 def profile_in_row(
-    row: RowProcess, runner: asyncio.Runner | None, scenario: str, c: int, n: int, top: int
+    row: RowProcess,
+    runner: asyncio.Runner | None,
+    scenario: str,
+    c: int,
+    n: int,
+    top: int,
+    command_timer: str,
 ) -> dict[str, Any]:
     import cProfile
     import pstats
@@ -926,7 +934,12 @@ def profile_in_row(
 
     once()  # warm-up
     plain = once()
-    profiler = cProfile.Profile()
+    # cProfile's own wall clock costs least per call, but charges every moment the process
+    # is descheduled (on a shared machine, often right after a socket send wakes the
+    # server) to whatever function was running; process CPU time does not, at the price
+    # of a system call per profiled call, which inflates every call alike
+    cpu_clock = command_timer == "cpu"
+    profiler = cProfile.Profile(time.process_time) if cpu_clock else cProfile.Profile()
     if runner is not None:
         runner.run(row.prime(scenario, c))
     profiler.enable()
@@ -1622,17 +1635,25 @@ def run_profile(args: argparse.Namespace, servers: dict[str, str]) -> None:
             if not message.get("ready"):
                 raise RuntimeError(f"{key.name} did not start: {message.get('error')}")
             replies[key] = worker.call(
-                {"cmd": "profile", "scenario": scenario, "c": c, "n": n, "top": args.top}
+                {
+                    "cmd": "profile",
+                    "scenario": scenario,
+                    "c": c,
+                    "n": n,
+                    "top": args.top,
+                    "timer": args.profile_timer,
+                }
             )
         finally:
             worker.close()
     print(f"command: {command_line()}")
     print(
         f"cProfile of {NAMES[AIOCA, shape]} and {NAMES[RAW, shape]}, {scenario}, c={c}, "
-        f"N={n}, each in its own process after a warm-up run. The profiler inflates every "
-        "call (compare layers, not absolute figures); a coroutine's calls count its "
-        "resumptions; a garbage collection is charged to whichever function allocated "
-        "when it started."
+        f"N={n}, each in its own process after a warm-up run; timer: "
+        f"{'process CPU time' if args.profile_timer == 'cpu' else 'wall clock'}. The "
+        "profiler inflates every call (compare layers, not absolute figures); a "
+        "coroutine's calls count its resumptions; a garbage collection is charged to "
+        "whichever function allocated when it started."
     )
     print()
     for key in keys:
@@ -1726,6 +1747,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     add("--profile-concurrency", type=positive_int, default=50)
     add("--profile-requests", type=positive_int, default=None)
     add("--top", type=positive_int, default=25, help="functions listed by --profile")
+    add(
+        "--profile-timer",
+        choices=("cpu", "wall"),
+        default="wall",
+        help="cProfile's clock: its own wall clock (default), or process CPU time (immune "
+        "to other processes' load, but each call costs a system call more)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         given = {a.split("=")[0].lstrip("-").replace("-", "_") for a in argv if a.startswith("--")}
