@@ -961,6 +961,9 @@ def profile_in_row(
             for key, (_cc, calls, own, cumulative, _callers) in ordered
         ]
 
+    breakdown = None
+    if isinstance(row.client, AiocaClient) and row.shape == WORKERS and runner is not None:
+        breakdown = runner.run(task_breakdown(row.client, scenario, c, n))
     return {
         "ok": True,
         "plain_cpu_us": plain["cpu"] / n * 1e6,
@@ -969,7 +972,75 @@ def profile_in_row(
         "layers": layers,
         "own": ranked(2),
         "cumulative": ranked(3),
+        "breakdown": breakdown,
     }
+
+
+BREAKDOWN = {
+    "fresh": "a fresh task per request, built and run (what users write; the rows above)",
+    "prebuilt": "N tasks built before the clock, each run once (throughput.py's shape, "
+    "without gc.freeze)",
+    "rerun": "one task per worker, run again and again (no building, not a first run)",
+    "build": "building the task only, N times, nothing sent",
+}
+
+
+async def task_breakdown(client: AiocaClient, scenario: str, c: int, n: int) -> dict[str, float]:
+    """Unprofiled CPU us per request of the aioca worker shape taken apart: building a
+    task, its first run, a run again; each the median of 3 interleaved runs."""
+    make = client.maker(scenario, 100)
+
+    async def fresh() -> None:
+        async def fetch() -> Any:
+            return await make().run()
+
+        await drive_workers(fetch, n, c, [])
+
+    async def prebuilt() -> None:
+        tasks = [make() for _ in range(n)]
+        started = time.process_time()
+
+        async def fetch() -> Any:
+            return await tasks.pop().run()  # released once run, as a user's would be
+
+        await drive_workers(fetch, n, c, [])
+        return started  # type: ignore[return-value]
+
+    async def rerun() -> None:
+        free = [make() for _ in range(c)]  # one per worker: never run concurrently
+
+        async def fetch() -> Any:
+            task = free.pop()
+            try:
+                return await task.run()
+            finally:
+                free.append(task)
+
+        await drive_workers(fetch, n, c, [])
+
+    async def build() -> None:
+        for _ in range(n):
+            make()
+
+    kinds: dict[str, Callable[[], Awaitable[Any]]] = {
+        "fresh": fresh,
+        "prebuilt": prebuilt,
+        "rerun": rerun,
+        "build": build,
+    }
+    results: dict[str, list[float]] = {name: [] for name in kinds}
+    for number in range(3):
+        names = list(kinds)
+        for name in names[number % 4 :] + names[: number % 4]:
+            if name != "build":
+                fetch = await client.fetcher(scenario, 100)
+                await asyncio.gather(*(fetch() for _ in range(c)))  # connections open
+            cpu = time.process_time()
+            started = await kinds[name]()
+            if started is not None:  # prebuilt: the clock starts after building
+                cpu = started
+            results[name].append((time.process_time() - cpu) / n * 1e6)
+    return {name: statistics.median(values) for name, values in results.items()}
 
 
 # === the parent: orchestrating and reporting ==============================================
@@ -1675,6 +1746,15 @@ def run_profile(args: argparse.Namespace, servers: dict[str, str]) -> None:
     print(f"{'total':<26}" + "".join(f"{value:>22.1f}" for value in totals))
     print()
     mine = replies[keys[1]]
+    if mine.get("breakdown"):
+        raw_cpu = replies[keys[0]]["plain_cpu_us"]
+        print(
+            f"{keys[1].name} taken apart, unprofiled CPU us per request (median of 3 "
+            f"interleaved runs, same process; raw aiohttp's single run above: {raw_cpu:.1f})"
+        )
+        for name, value in mine["breakdown"].items():
+            print(f"{value:>9.1f}  {name:<9}{BREAKDOWN[name]}")
+        print()
     for title, entries in (("own", mine["own"]), ("cumulative", mine["cumulative"])):
         print(f"{keys[1].name}, {scenario}, c={c}: top {args.top} by {title} time")
         print(f"{'calls/req':>10}{'own us/req':>12}{'cum us/req':>12}  function")
@@ -1750,9 +1830,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     add(
         "--profile-timer",
         choices=("cpu", "wall"),
-        default="wall",
-        help="cProfile's clock: its own wall clock (default), or process CPU time (immune "
-        "to other processes' load, but each call costs a system call more)",
+        default="cpu",
+        help="cProfile's clock: process CPU time (default: immune to other processes' load, "
+        "but each profiled call costs a system call more), or cProfile's own wall clock "
+        "(cheaper per call; on a loaded machine it charges the time the process waits for "
+        "a core to whatever ran last, often a socket send)",
     )
     args = parser.parse_args(argv)
     if args.quick:
