@@ -90,9 +90,12 @@ req/s; the GatherTask shape at least 0.9x raw gather; aioca ahead of python-bina
 ccxt (req/s and CPU per request) in every scenario; the import at most 1.15x.
 
 ``--profile`` measures nothing: it runs one row (``--profile-row``, by default the aioca
-fresh-task workers) for one scenario under cProfile, after a warm-up, and prints the time
-per request by layer beside its raw aiohttp baseline, and the top functions by own and by
-cumulative time.
+fresh-task workers) for one scenario under cProfile (``--profile-timer``: process CPU time
+by default, so that other tenants' load is not charged to a socket send), after a warm-up,
+and prints the time per request by layer beside its raw aiohttp baseline, and the top
+functions by own and by cumulative time. For the worker shape it also takes the aioca row
+apart, unprofiled: a fresh task per request, tasks built before the clock, one task per
+worker run again and again, and building alone.
 
     python benchmarks/user_shapes.py [--passes 5] [--requests 2000] [--requests-c1 300]
         [--gather-requests 1000] [--concurrency 1 50] [--scenarios ...] [--shapes ...]
@@ -100,6 +103,7 @@ cumulative time.
         [--quick] [--json FILE] [--check]
     python benchmarks/user_shapes.py --profile [--profile-scenario ticker]
         [--profile-row workers|gather|sync] [--profile-concurrency 50]
+        [--profile-timer cpu|wall] [--top 25]
 """
 
 from __future__ import annotations
