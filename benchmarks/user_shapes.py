@@ -989,9 +989,13 @@ BREAKDOWN = {
 }
 
 
+BREAKDOWN_RUNS = 5
+
+
 async def task_breakdown(client: AiocaClient, scenario: str, c: int, n: int) -> dict[str, float]:
     """Unprofiled CPU us per request of the aioca worker shape taken apart: building a
-    task, its first run, a run again; each the median of 3 interleaved runs."""
+    task, its first run, a run again; each the median of ``BREAKDOWN_RUNS`` interleaved
+    runs."""
     make = client.maker(scenario, 100)
 
     async def fresh() -> None:
@@ -1033,7 +1037,7 @@ async def task_breakdown(client: AiocaClient, scenario: str, c: int, n: int) -> 
         "build": build,
     }
     results: dict[str, list[float]] = {name: [] for name in kinds}
-    for number in range(3):
+    for number in range(BREAKDOWN_RUNS):
         names = list(kinds)
         for name in names[number % 4 :] + names[: number % 4]:
             if name != "build":
@@ -1753,7 +1757,8 @@ def run_profile(args: argparse.Namespace, servers: dict[str, str]) -> None:
     if mine.get("breakdown"):
         raw_cpu = replies[keys[0]]["plain_cpu_us"]
         print(
-            f"{keys[1].name} taken apart, unprofiled CPU us per request (median of 3 "
+            f"{keys[1].name} taken apart, unprofiled CPU us per request (median of "
+            f"{BREAKDOWN_RUNS} "
             f"interleaved runs, same process; raw aiohttp's single run above: {raw_cpu:.1f})"
         )
         for name, value in mine["breakdown"].items():
