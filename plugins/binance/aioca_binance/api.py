@@ -380,7 +380,7 @@ class BinanceRestApi(RestApi):
             return
         self._windows = windows
         # The limiters this API made itself; one given as rate_limiter= is the caller's.
-        for limiter in self._limiters.values():
+        for limiter in self.limiters.values():
             limiter.set_windows(windows)
 
     # --- answers ---------------------------------------------------------------------------
