@@ -21,11 +21,19 @@ class PluginNameError(ValueError):
     """The exchange name cannot name a plugin package."""
 
 
+_RESERVED = frozenset({"core"})
+"""Names whose ``aioca-NAME`` distribution is taken: ``aioca-core`` is the core itself."""
+
+
 def _names(name: str) -> dict[str, str]:
     if not _NAME.match(name):
         raise PluginNameError(
             f"invalid exchange name {name!r}: use lowercase letters, digits and '_', "
             "starting with a letter (it becomes the package aioca_<name>)"
+        )
+    if name in _RESERVED:
+        raise PluginNameError(
+            f"invalid exchange name {name!r}: aioca-{name} is the core's own distribution"
         )
     title = "".join(part.title() for part in name.split("_"))
     return {
@@ -70,7 +78,7 @@ version = "0.1.0"
 description = "$Title exchange plugin for aioca."
 readme = "README.md"
 requires-python = ">=3.11"
-dependencies = ["aioca>=0.1", "pydantic>=2.5"]
+dependencies = ["aioca-core>=0.1", "pydantic>=2.5"]
 
 [project.optional-dependencies]
 test = ["pytest>=8", "pytest-asyncio>=0.23", "aioresponses>=0.7.6"]
@@ -117,10 +125,11 @@ aioca.TaskOperator().run_single_task(task).run()
 print(task.result)
 ```
 
-Next steps: set `BASE_URL`, write the exchange's real signing rule in
-`${Title}RestApi.sign_request`, its rate limits in `rate_limits()`, map its error bodies in
-`map_error`, and declare one task class per endpoint in `tasks.py`. See aioca's
-CONTRIBUTING.md, "Writing an exchange plugin".
+Next steps: set `DEFAULT_URLS` (in `api.py`), write the exchange's real signing rule in
+`${Title}RestApi.sign_request` and its wire rules in `plan_endpoint`, its rate limits in
+`rate_limits()`, map its error bodies by overriding `map_error` (aioca's `RestApi` maps the
+HTTP status by default), and declare one task class per endpoint in `tasks.py`. See
+aioca's CONTRIBUTING.md, "Writing an exchange plugin".
 """
 
 _INIT = '''\
@@ -161,17 +170,22 @@ _API = '''\
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from aioca import PreparedRequest, RestApi, Window
-from aioca.errors import AuthenticationError
+from aioca import PreparedRequest, RequestPlan, Response, RestApi, Window
+from aioca.errors import AiocaError, AuthenticationError
+from aioca.urls import base_urls
 
-__all__ = ["BASE_URL", "${Title}RestApi"]
+from .endpoint import Endpoint
 
-BASE_URL = "https://api.$name.example"
+__all__ = ["DEFAULT_URLS", "${Title}RestApi"]
+
+DEFAULT_URLS: Mapping[str, str] = {"rest": "https://api.$name.example"}
 """The production REST base URL (replace with the exchange's)."""
 
 
@@ -192,11 +206,43 @@ class ${Title}RestApi(RestApi):
         super().__init__(**options)
         self.api_key = api_key
         self._secret = api_secret.encode() if api_secret else None
-        self.base_url = (urls or {}).get("rest", BASE_URL).rstrip("/")
+        self.urls = base_urls(DEFAULT_URLS, urls)  # checked: a typo fails here, not later
+
+    @property
+    def base_url(self) -> str:
+        return self.urls["rest"]
+
+    def plan_endpoint(self, endpoint: Endpoint, params: Any, *, shared: bool = True) -> RequestPlan:
+        """How a catalog task is sent: GET parameters in the query string, others in a
+        JSON body (replace with the exchange's rules). Shared plans are kept on the API."""
+        build = functools.partial(self._build_plan, endpoint, dict(params))
+        if not shared:
+            return build()
+        return self.shared_plan((id(endpoint), json.dumps(params, default=str)), build)
+
+    def _build_plan(self, endpoint: Endpoint, params: dict[str, Any]) -> RequestPlan:
+        in_query = endpoint.method == "GET"
+        return self.plan(
+            endpoint.method,
+            self.base_url + endpoint.path,
+            params if in_query else None,
+            json_body=None if in_query else params,
+            signed=endpoint.signed,
+            costs={"REQUESTS": endpoint.cost},
+            changes_orders=endpoint.changes_orders,
+            endpoint=endpoint,
+        )
+
+    def check_signing(self, plan: RequestPlan) -> None:
+        """Fail before anything is sent when a signed request cannot be signed."""
+        if self.api_key is None or self._secret is None:
+            raise AuthenticationError(
+                "signed requests need api_key and api_secret", exchange=self.exchange
+            )
 
     def sign_request(self, request: PreparedRequest) -> None:
-        """Sign exactly what is sent: here a hex HMAC-SHA256 of the query string and the
-        body, in a header (replace with the exchange's rule)."""
+        """Sign exactly what is sent, for every attempt: here a hex HMAC-SHA256 of the
+        query string and the body, in a header (replace with the exchange's rule)."""
         if self.api_key is None or self._secret is None:
             raise AuthenticationError(
                 "signed requests need api_key and api_secret", **self.error_context(request)
@@ -209,90 +255,97 @@ class ${Title}RestApi(RestApi):
     def rate_limits(self) -> list[Window]:
         """The exchange's budgets: here 20 requests per second per IP (replace)."""
         return [Window("REQUESTS", limit=20, seconds=1.0)]
+
+    def map_error(self, response: Response, payload: Any) -> AiocaError:
+        """The exception for an error response. The default maps the HTTP status (and reads
+        ``code`` and ``msg`` from a JSON body); map the exchange's own error codes here.
+        Here a ``{"code": "INVALID_SIGNATURE"}`` body, whatever its status, is an
+        :class:`~aioca.errors.AuthenticationError` (replace with the exchange's codes)."""
+        if isinstance(payload, Mapping) and payload.get("code") == "INVALID_SIGNATURE":
+            return AuthenticationError(
+                str(payload.get("msg") or "invalid signature"),
+                code="INVALID_SIGNATURE",
+                status=response.status,
+                **self.error_context(response.request),
+            )
+        return super().map_error(response, payload)
+'''
+
+_ENDPOINT = '''\
+"""How a $name endpoint is declared: what ``${Title}RestApi.plan_endpoint`` reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Endpoint"]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One REST endpoint: ``method``, ``path``, whether it is ``signed``, its ``cost``
+    (what one request charges the rate limiter) and whether it ``changes_orders`` (such a
+    request is never retried: see aioca's RetryPolicy)."""
+
+    method: str
+    path: str
+    signed: bool = False
+    cost: int = 1
+    changes_orders: bool = False
 '''
 
 _TASKS = '''\
-"""The $name task catalog: one declarative class per endpoint.
+"""The $name task catalog: one declarative class per endpoint, on aioca's catalog toolkit.
 
-A task declares ``method``, ``path``, ``security`` (``"public"`` or ``"signed"``), ``cost``
-(what one request charges the rate limiter) and a pydantic ``Params`` model; the base
-class validates the parameters when the task is created, so bad input fails before
-anything is sent, and sends the request.
+A task declares its ``endpoint``, a ``Params`` model (parameters by their wire names; the
+rules spanning several go in ``one_of``, ``exclusive`` and ``required_when``) and its
+``texts``; ``aioca.endpoint.EndpointTask`` validates every parameter when the task is
+created (all problems at once, before anything is sent), plans the request once per API
+object and sends it through aioca's pipeline.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import pydantic
+from aioca.endpoint import EndpointTask, Texts
+from aioca.params import TaskParams
 
-from aioca import Task
-from aioca.errors import InvalidParameterError
-
-from .api import ${Title}RestApi
+from .endpoint import Endpoint
 
 __all__ = ["CATALOG", "${Title}Params", "${Title}ServerTime", "${Title}Task"]
 
 
-class ${Title}Params(pydantic.BaseModel):
-    """Base of the parameter models: unknown parameters are refused, values frozen."""
-
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+class ${Title}Params(TaskParams):
+    """Base of the parameter models: unknown parameters refused, values frozen."""
 
 
-class ${Title}Task(Task):
+class ${Title}Task(EndpointTask):
     """A $name request declared by its class attributes."""
 
     exchange: ClassVar[str | None] = "$name"
-    method: ClassVar[str] = "GET"
-    path: ClassVar[str]
-    security: ClassVar[str] = "public"
-    cost: ClassVar[int] = 1
-    Params: ClassVar[type[${Title}Params]] = ${Title}Params
-
-    def __init__(self, *, api: ${Title}RestApi | None = None, **params: Any) -> None:
-        super().__init__(api=api)
-        try:
-            self.params = self.Params(**params)
-        except pydantic.ValidationError as exc:
-            name = type(self).__name__
-            raise InvalidParameterError.from_validation_error(exc, task_name=name) from None
+    endpoint: ClassVar[Endpoint]
+    Params: ClassVar[type[TaskParams]] = ${Title}Params
 
     @classmethod
     def describe(cls) -> dict[str, str]:
         """The catalog line ``aioca tasks $name`` prints."""
-        return {
-            "method": cls.method,
-            "path": cls.path,
-            "security": cls.security,
-            "cost": str(cls.cost),
-            **super().describe(),
-        }
-
-    async def __call__(self) -> Any:
-        api: ${Title}RestApi = self.api  # type: ignore[assignment]
-        return await api.request(
-            self.method,
-            api.base_url + self.path,
-            self.params.model_dump(exclude_none=True),
-            signed=self.security == "signed",
-            costs={"REQUESTS": self.cost},
-        )
-
-    def __str__(self) -> str:
-        return f"$name {type(self).__name__}"
+        security = "signed" if cls.endpoint.signed else "public"
+        return {**super().describe(), "security": security, "cost": str(cls.endpoint.cost)}
 
 
 class ${Title}ServerTime(${Title}Task):
     """The exchange's clock (an example task: copy it for each endpoint)."""
 
-    method = "GET"
-    path = "/api/v1/time"
+    endpoint = Endpoint("GET", "/api/v1/time")
+    texts = Texts(en="$name server time", zh="$name 服务器时间")
 
 
-CATALOG: Mapping[str, type[Task]] = MappingProxyType({"${Title}ServerTime": ${Title}ServerTime})
+CATALOG: Mapping[str, type[${Title}Task]] = MappingProxyType(
+    {"${Title}ServerTime": ${Title}ServerTime}
+)
 """Every task class by name (read-only): what the plugin registers."""
 '''
 
@@ -361,6 +414,16 @@ def test_the_secret_is_not_in_the_repr() -> None:
 
 def test_the_catalog_describes_each_task() -> None:
     assert ${Title}ServerTime.describe()["path"] == "/api/v1/time"
+
+
+async def test_map_error_maps_the_exchanges_codes(aioca_mock: aioresponses) -> None:
+    body = {"code": "INVALID_SIGNATURE", "msg": "bad signature"}
+    aioca_mock.get(f"{URL}/api/v1/time", status=400, payload=body)
+    async with ${Title}RestApi(urls={"rest": URL}) as api:
+        with pytest.raises(AuthenticationError, match="bad signature") as caught:
+            await ${Title}ServerTime(api=api).run()
+    assert caught.value.code == "INVALID_SIGNATURE"
+    assert caught.value.status == 400
 '''
 
 _FILES = {
@@ -370,6 +433,7 @@ _FILES = {
     "$module/py.typed": "",
     "$module/plugin.py": _PLUGIN,
     "$module/api.py": _API,
+    "$module/endpoint.py": _ENDPOINT,
     "$module/tasks.py": _TASKS,
     "tests/test_$module.py": _TESTS,
 }
