@@ -1527,11 +1527,30 @@ def table_line(row: Row, base: Row | None) -> str:
 
 def versions() -> str:
     parts = [f"Python {platform.python_version()}"]
-    for name in ("aiohttp", "orjson", "uvloop", "aioca", "python-binance", "ccxt"):
-        try:
-            parts.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            parts.append(f"{name} not installed")
+    for names in (
+        ("aiohttp",),
+        ("orjson",),
+        ("uvloop",),
+        ("aioca-core", "aioca"),  # the core's distribution, renamed aioca-core
+        ("python-binance",),
+        ("ccxt",),
+    ):
+        for name in names:
+            try:
+                parts.append(f"{name} {metadata.version(name)}")
+                break
+            except metadata.PackageNotFoundError:
+                continue
+        else:
+            parts.append(f"{names[0]} not installed")
+    commit = subprocess.run(
+        ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if commit:
+        parts.append(f"commit {commit}")
     return ", ".join(parts)
 
 
