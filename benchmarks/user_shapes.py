@@ -1544,7 +1544,7 @@ def versions() -> str:
         else:
             parts.append(f"{names[0]} not installed")
     commit = subprocess.run(
-        ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
+        ["git", "-C", str(HERE), "describe", "--always", "--dirty"],
         capture_output=True,
         text=True,
         check=False,
