@@ -37,6 +37,7 @@ from yarl import URL
 
 from . import errors
 from ._version import __version__
+from .limits.base import Limiter, LimiterBackend
 from .ratelimit import RateLimiter, Window, WindowStatus
 from .retry import RetryPolicy
 from .task import BaseTask, current_task
@@ -218,8 +219,12 @@ class RestApi(ABC):
     decoder (orjson's when installed, else the standard library's); ``retry`` the
     :class:`~aioca.RetryPolicy`;
     ``rate_limiter`` a :class:`~aioca.RateLimiter` to share with other API objects (by
-    default each host gets its own, with the windows of :meth:`rate_limits`). Subclasses
-    set the class attribute ``exchange`` and implement :meth:`sign_request`.
+    default each host gets its own, with the windows of :meth:`rate_limits`);
+    ``limiter_backend`` where the limiter of each host comes from instead (e.g.
+    :class:`aioca.limits.redis.RedisBackend`, one budget for many processes);
+    ``local_address`` the local IP address requests leave from (each address has its own
+    weight budget at the exchange). Subclasses set the class attribute ``exchange`` and
+    implement :meth:`sign_request`.
     """
 
     exchange: ClassVar[str] = ""
@@ -237,7 +242,9 @@ class RestApi(ABC):
         json_loads: Callable[[bytes], Any] | None = None,
         user_agent: str = USER_AGENT,
         retry: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: Limiter | None = None,
+        limiter_backend: LimiterBackend | None = None,
+        local_address: str | None = None,
     ) -> None:
         self.timeout = to_client_timeout(timeout)
         self.proxy = proxy
@@ -247,7 +254,11 @@ class RestApi(ABC):
         self.retry = retry if retry is not None else RetryPolicy()
         self.rate_limiter = rate_limiter
         """A limiter shared with other API objects (several keys on one IP), if given."""
-        self._limiters: dict[str, RateLimiter] = {}
+        self.limiter_backend = limiter_backend
+        """Where per-host limiters come from, if given (else one local limiter per host)."""
+        self.local_address = local_address
+        """The local IP address requests leave from, if bound."""
+        self._limiters: dict[str, Limiter] = {}
         self._session = None
         self._session_loop = None
 
@@ -266,7 +277,10 @@ class RestApi(ABC):
         session = aiohttp.ClientSession(
             timeout=self.timeout,
             headers={"User-Agent": self.user_agent},
-            connector=aiohttp.TCPConnector(limit=self.connection_limit),
+            connector=aiohttp.TCPConnector(
+                limit=self.connection_limit,
+                local_addr=(self.local_address, 0) if self.local_address else None,
+            ),
         )
         # aiohttp quietly sends a GET, PUT or DELETE a second time when a pooled connection
         # turns out to be closed. For an exchange that can cancel or modify an order twice,
@@ -471,7 +485,7 @@ class RestApi(ABC):
         self._hold_limiter(self.rate_limiter_for(request), error)
 
     @staticmethod
-    def _hold_limiter(limiter: RateLimiter, error: errors.RateLimitError) -> None:
+    def _hold_limiter(limiter: Limiter, error: errors.RateLimitError) -> None:
         if isinstance(error, errors.IPBannedError):
             # On the limiter's clock (the exchange's): Retry-After is relative, and a ban end
             # quoted by the exchange is already in its time.
@@ -493,7 +507,7 @@ class RestApi(ABC):
         """The exchange's current time in seconds, as well as known (for the limiter)."""
         return time.time()
 
-    def rate_limiter_for(self, request: PreparedRequest) -> RateLimiter:
+    def rate_limiter_for(self, request: PreparedRequest) -> Limiter:
         """The limiter a request goes through: the one given to the API, else one per host
         made from :meth:`rate_limits`."""
         if self.rate_limiter is not None:
@@ -502,7 +516,13 @@ class RestApi(ABC):
         limiter = self._limiters.get(host)
         if limiter is None:
             # Also without windows: a 429 pause or a 418 ban still holds the host.
-            limiter = self._limiters[host] = RateLimiter(self.rate_limits(), clock=self.clock)
+            if self.limiter_backend is not None:
+                limiter = self.limiter_backend.limiter(
+                    host, self.rate_limits(), clock=self.clock, local_address=self.local_address
+                )
+            else:
+                limiter = RateLimiter(self.rate_limits(), clock=self.clock)
+            self._limiters[host] = limiter
         return limiter
 
     def rate_limit_status(self) -> dict[str, list[WindowStatus]]:
@@ -535,7 +555,7 @@ class RestApi(ABC):
 
     async def _transport(
         self,
-        limiter: RateLimiter,
+        limiter: Limiter,
         costs: Mapping[str, int],
         method: str,
         target: URL,

@@ -21,8 +21,9 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from aioca import PreparedRequest, RateLimiter, Response, RestApi, RetryPolicy, Window, errors
+from aioca import PreparedRequest, Response, RestApi, RetryPolicy, Window, errors
 from aioca import rest as _rest
+from aioca.limits import Limiter
 from aioca.rest import Params, encode_params
 from aioca.task import BaseTask, _running_task, current_task
 
@@ -117,10 +118,10 @@ _NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 _Plan = tuple[
     str,
     str | None,
-    RateLimiter | None,
+    Limiter | None,
     CIMultiDictProxy[str],
     dict[str, int],
-    RateLimiter,
+    Limiter,
     URL | None,
 ]
 """What the lean path needs to send a call, the same for every call with the same
@@ -649,7 +650,7 @@ class BinanceRestApi(RestApi):
             headers.update(_FORM_HEADERS)
         return CIMultiDictProxy(headers)
 
-    def _limiter_for_base(self, base: str) -> RateLimiter:
+    def _limiter_for_base(self, base: str) -> Limiter:
         """:meth:`rate_limiter_for` of a request to the base URL ``base`` (the limiter is
         per host), without parsing the URL again for every request."""
         if self.rate_limiter is not None:

@@ -33,6 +33,7 @@ from typing import Any, ClassVar, cast
 import aiohttp
 
 from aioca import PreparedRequest, RateLimiter, Response, RestApi, Window, WindowStatus, errors
+from aioca.limits import Limiter
 from aioca.rest import Params
 
 from .endpoint import ORDER_RATE_UNIT, Auth, Endpoint, RateLimit, Scope
@@ -112,7 +113,7 @@ class OkxRestApi(RestApi):
         :meth:`sync_time` (OKX refuses a timestamp 30 s away from its clock)."""
         self._user_limiter = user_rate_limiter
         self._windows: dict[str, Window] = {ORDER_RATE_UNIT: ORDER_RATE_WINDOW}
-        self._known_units: weakref.WeakKeyDictionary[RateLimiter, set[str]] = (
+        self._known_units: weakref.WeakKeyDictionary[Limiter, set[str]] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -352,7 +353,7 @@ class OkxRestApi(RestApi):
             self._user_limiter = RateLimiter([ORDER_RATE_WINDOW], clock=self.clock)
         return self._user_limiter
 
-    def rate_limiter_for(self, request: PreparedRequest) -> RateLimiter:
+    def rate_limiter_for(self, request: PreparedRequest) -> Limiter:
         """The per-user limiter for private requests, the per-IP one for public requests;
         with a window for each endpoint (and instrument) unit the request charges."""
         limiter = self.user_rate_limiter if request.signed else super().rate_limiter_for(request)
