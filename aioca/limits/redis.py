@@ -238,6 +238,8 @@ class RedisRateLimiter:
             if self._waiters[0] is not turn:
                 await turn
             while True:
+                if self._local is not None and await self.backend.try_reconnect():
+                    await self._recover()  # also when banned: the others must learn of it
                 self._check_ban()
                 if self._local is None and self._spend_leases(costs):
                     if self.clock() >= self._paused_until:
@@ -281,9 +283,7 @@ class RedisRateLimiter:
         """One admission round: 0 when ``costs`` were charged, else seconds to wait."""
         backend = self.backend
         if self._local is not None:
-            if not await backend.try_reconnect():
-                return await self._take_local(costs)
-            await self._recover()
+            return await self._take_local(costs)
         charged = [
             (name, window, costs.get(window.unit or window.name, 0))
             for name, window in self._windows.items()
@@ -676,6 +676,9 @@ class RedisBackend:
         self.on_failure = on_failure
         self.degraded_share = degraded_share
         self.timeout = timeout
+        # Our own bound, a little past redis-py's socket timeouts: those fire first and
+        # close the connection properly; this one only catches what they do not cover.
+        self._deadline = timeout * 1.5 + 0.05
         self.retry_interval = retry_interval
         self.lease_fraction = lease_fraction
         self.lease_cap = lease_cap
@@ -692,6 +695,7 @@ class RedisBackend:
         self._offset_rtt = math.inf
         self._offset_at = -math.inf
         self._listener: asyncio.Task[None] | None = None
+        self._stopping = False
         self._down_since: float | None = None
         self._next_retry = 0.0
         self._epoch: str | None = None
@@ -753,7 +757,7 @@ class RedisBackend:
         runner = self._scripts.get(script)
         if runner is None:
             runner = self._scripts[script] = client.register_script(script)
-        async with asyncio.timeout(self.timeout):
+        async with asyncio.timeout(self._deadline):
             reply = await runner(keys=list(keys), args=list(args))
         if self._down_since is not None:
             self._down_since = None
@@ -775,7 +779,7 @@ class RedisBackend:
         empty and forgot every count (then spending is replayed, see the module doc)."""
         client = self._connection()
         key = f"{self.key_prefix}:epoch"
-        async with asyncio.timeout(self.timeout):
+        async with asyncio.timeout(self._deadline):
             await client.set(key, secrets.token_hex(8), nx=True)
             value = await client.get(key)
         token = _text(value)
@@ -822,8 +826,10 @@ class RedisBackend:
     # --- events: bans, pauses, windows from other processes ------------------------------
 
     async def _listen(self) -> None:
-        """Receive what other processes announce, reconnecting after Redis failures."""
-        while True:
+        """Receive what other processes announce, reconnecting after Redis failures.
+        Stops when :meth:`close` sets ``_stopping`` (it polls: redis-py's pub/sub read
+        does not always give way to a cancellation)."""
+        while not self._stopping:
             client = self._client
             if client is None:  # pragma: no cover - set before the listener starts
                 return
@@ -834,8 +840,8 @@ class RedisBackend:
                     with contextlib.suppress(*_FAILURES):
                         await self._measure_clock()
                         await self._check_epoch()
-                while True:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                while not self._stopping:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
                     if message is not None:
                         self._dispatch(message.get("data"))
                     if time.monotonic() - self._offset_at > 30:
@@ -878,13 +884,13 @@ class RedisBackend:
     async def set_value(self, name: str, value: str, ttl: float) -> None:
         """Keep ``value`` under ``name`` for ``ttl`` seconds, for every process."""
         client = self._connection()
-        async with asyncio.timeout(self.timeout):
+        async with asyncio.timeout(self._deadline):
             await client.set(f"{self.key_prefix}:value:{name}", value, px=max(1, round(ttl * 1000)))
 
     async def get_value(self, name: str) -> str | None:
         """The value kept under ``name``, or ``None`` (never set, or expired)."""
         client = self._connection()
-        async with asyncio.timeout(self.timeout):
+        async with asyncio.timeout(self._deadline):
             value = await client.get(f"{self.key_prefix}:value:{name}")
         return None if value is None else _text(value)
 
@@ -897,7 +903,7 @@ class RedisBackend:
         relative_to_redis = offset - self._offset
         client = self._connection()
         key = f"{self.key_prefix}:{host}:offset"
-        async with asyncio.timeout(self.timeout):
+        async with asyncio.timeout(self._deadline):
             await client.set(key, repr(round(relative_to_redis * 1000, 3)), px=round(ttl * 1000))
             await client.publish(self.channel, json.dumps({"kind": "offset", "host": host}))
         await self._measure_clock()
@@ -906,7 +912,7 @@ class RedisBackend:
         """The exchange's clock minus this process's clock (seconds), from the offset some
         process shared for ``host``; ``None`` when none is shared (or it expired)."""
         client = self._connection()
-        async with asyncio.timeout(self.timeout):
+        async with asyncio.timeout(self._deadline):
             value = await client.get(f"{self.key_prefix}:{host}:offset")
         if value is None:
             return None
@@ -933,7 +939,7 @@ class RedisBackend:
         try:
             await self.set_value(f"windows:{host}", json.dumps(payload), ttl)
             client = self._connection()
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(self._deadline):
                 await client.publish(
                     self.channel, json.dumps({"kind": "windows", "host": host, "windows": payload})
                 )
@@ -960,9 +966,11 @@ class RedisBackend:
             await limiter.drain()
         listener, self._listener = self._listener, None
         if listener is not None:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await listener
+            self._stopping = True
+            await asyncio.wait((listener,), timeout=2)
+            if not listener.done():  # pragma: no cover - a listener stuck in redis-py
+                listener.cancel()
+            self._stopping = False
         if self._given_client is None and self._client is not None:
             client, self._client = self._client, None
             with contextlib.suppress(Exception):
