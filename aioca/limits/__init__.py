@@ -11,7 +11,7 @@ several egress addresses.
   weight budget, and tasks routed to the one with budget left.
 """
 
-from .base import Limiter, LimiterBackend, LimiterUnavailableError, LocalBackend
+from .base import Limiter, LimiterBackend, LimiterUnavailableError, LocalBackend, SharedClock
 from .egress import EgressPool, RoutedTask
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "LimiterUnavailableError",
     "LocalBackend",
     "RoutedTask",
+    "SharedClock",
 ]

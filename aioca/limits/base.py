@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 from ..errors import AiocaError
 from ..ratelimit import RateLimiter, Window, WindowStatus
 
-__all__ = ["Limiter", "LimiterBackend", "LimiterUnavailableError", "LocalBackend"]
+__all__ = ["Limiter", "LimiterBackend", "LimiterUnavailableError", "LocalBackend", "SharedClock"]
 
 
 @runtime_checkable
@@ -72,6 +72,18 @@ class LimiterBackend(Protocol):
         clock: Callable[[], float],
         local_address: str | None = None,
     ) -> Limiter: ...
+
+
+@runtime_checkable
+class SharedClock(Protocol):
+    """A backend that shares the exchange's clock offset between processes: one server
+    time sync serves them all. Offsets are seconds, the exchange's clock minus this
+    process's. Both methods treat the backend being out of reach as "nothing shared"
+    (``None``, nothing stored) rather than failing the sync."""
+
+    async def clock_offset(self, host: str) -> float | None: ...
+
+    async def share_clock_offset(self, host: str, offset: float, ttl: float = 600.0) -> None: ...
 
 
 class LocalBackend:

@@ -620,6 +620,12 @@ class BoundBackend:
             egress=self.egress,
         )
 
+    async def clock_offset(self, host: str) -> float | None:
+        return await self.backend.clock_offset(host)
+
+    async def share_clock_offset(self, host: str, offset: float, ttl: float = 600.0) -> None:
+        await self.backend.share_clock_offset(host, offset, ttl)
+
     def __repr__(self) -> str:
         return f"<BoundBackend account={self.account!r} egress={self.egress!r} {self.backend!r}>"
 
@@ -897,29 +903,39 @@ class RedisBackend:
     async def share_clock_offset(self, host: str, offset: float, ttl: float = 600.0) -> None:
         """Share the exchange's clock offset from *this process's* clock (seconds, as a
         server-time sync measures it): stored relative to Redis's clock, so each process
-        gets it back relative to its own (:meth:`clock_offset`) whatever its skew."""
-        if self._offset_rtt == math.inf:
-            await self._measure_clock()
-        relative_to_redis = offset - self._offset
-        client = self._connection()
-        key = f"{self.key_prefix}:{host}:offset"
-        async with asyncio.timeout(self._deadline):
-            await client.set(key, repr(round(relative_to_redis * 1000, 3)), px=round(ttl * 1000))
-            await client.publish(self.channel, json.dumps({"kind": "offset", "host": host}))
-        await self._measure_clock()
+        gets it back relative to its own (:meth:`clock_offset`) whatever its skew. Redis
+        out of reach: logged, nothing shared (each process then syncs for itself)."""
+        try:
+            if self._offset_rtt == math.inf:
+                await self._measure_clock()
+            relative_to_redis = offset - self._offset
+            client = self._connection()
+            key = f"{self.key_prefix}:{host}:offset"
+            async with asyncio.timeout(self._deadline):
+                await client.set(
+                    key, repr(round(relative_to_redis * 1000, 3)), px=round(ttl * 1000)
+                )
+                await client.publish(self.channel, json.dumps({"kind": "offset", "host": host}))
+        except _FAILURES as exc:
+            logger.info("clock offset of %s not shared: %s", host, type(exc).__name__)
 
     async def clock_offset(self, host: str) -> float | None:
         """The exchange's clock minus this process's clock (seconds), from the offset some
-        process shared for ``host``; ``None`` when none is shared (or it expired)."""
-        client = self._connection()
-        async with asyncio.timeout(self._deadline):
-            value = await client.get(f"{self.key_prefix}:{host}:offset")
-        if value is None:
+        process shared for ``host``; ``None`` when none is shared, it expired, or Redis is
+        out of reach."""
+        try:
+            client = self._connection()
+            async with asyncio.timeout(self._deadline):
+                value = await client.get(f"{self.key_prefix}:{host}:offset")
+            if value is None:
+                return None
+            if self._offset_rtt == math.inf:
+                await self._measure_clock()
+        except _FAILURES as exc:
+            logger.info("no shared clock offset for %s: %s", host, type(exc).__name__)
             return None
-        if self._offset_rtt == math.inf:
-            await self._measure_clock()
-        # Our estimate of Redis's clock minus ours (the shared clock without this host's
-        # exchange offset, which the NOW script above did not add), plus the exchange's.
+        # Our estimate of Redis's clock minus ours (measured without any exchange offset),
+        # plus the exchange's offset from Redis's clock.
         return self._offset + float(_text(value)) / 1000
 
     async def share_windows(self, host: str, windows: Sequence[Window], ttl: float = 3600) -> None:

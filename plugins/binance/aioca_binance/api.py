@@ -23,7 +23,7 @@ from yarl import URL
 
 from aioca import PreparedRequest, Response, RestApi, RetryPolicy, Window, errors
 from aioca import rest as _rest
-from aioca.limits import Limiter
+from aioca.limits import Limiter, SharedClock
 from aioca.rest import Params, encode_params
 from aioca.task import BaseTask, _running_task, current_task
 
@@ -698,6 +698,7 @@ class BinanceRestApi(RestApi):
         """Measure the offset of Binance's clock from ours (``time_offset_ms``) with the
         server-time endpoint of the market ``url`` belongs to; returns the offset in ms."""
         base, time_path = self._time_endpoint(url)
+        shared = self.limiter_backend if isinstance(self.limiter_backend, SharedClock) else None
         sent = time.time()
         answer = await super().request("GET", base + time_path, costs=self.costs(weight=1))
         received = time.time()
@@ -713,6 +714,9 @@ class BinanceRestApi(RestApi):
             )
         self.time_offset_ms = server_ms - int((sent + received) / 2 * 1000)
         self._time_synced_at = time.monotonic()
+        if shared is not None:
+            ttl = self.time_sync_interval or 600.0
+            await shared.share_clock_offset(urlsplit(base).netloc, self.time_offset_ms / 1000, ttl)
         logger.debug("clock offset from %s: %d ms", base, self.time_offset_ms)
         return self.time_offset_ms
 
@@ -728,6 +732,14 @@ class BinanceRestApi(RestApi):
         async with self._sync_lock[1]:
             synced = self._time_synced_at  # another request may have synced meanwhile
             if synced is None or time.monotonic() - synced >= self.time_sync_interval:
+                backend = self.limiter_backend
+                if isinstance(backend, SharedClock):  # one sync serves every process
+                    base, _ = self._time_endpoint(url)
+                    offset = await backend.clock_offset(urlsplit(base).netloc)
+                    if offset is not None:
+                        self.time_offset_ms = round(offset * 1000)
+                        self._time_synced_at = time.monotonic()
+                        return
                 await self.sync_time(url)
 
     def _time_endpoint(self, url: str | None) -> tuple[str, str]:

@@ -1,8 +1,11 @@
-"""A real ``redis-server`` for the shared limiter's tests, started and stopped by the tests
-(on a free port of 127.0.0.1, without persistence), and a TCP proxy that makes it slow.
+"""Test helpers for shared limiters (needs the ``test`` extra): a real ``redis-server``
+started and stopped by the tests (on a free port of 127.0.0.1, without persistence), and a
+TCP proxy that makes it slow.
 
-``.ci/run`` installs the Debian package ``redis-server`` when it is missing; a developer
-without it gets a failure saying how to install it, not a skip.
+``redis_server`` is a session-scoped pytest fixture; import it into a test module
+(``from aioca.limits.testing import redis_server``) to use it. It needs the
+``redis-server`` program (Debian: ``apt-get install -y redis-server``); without it the
+test fails saying so, rather than being skipped.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -103,7 +107,7 @@ class LatencyProxy:
         self.delay = delay
         self.port = 0
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
     def url(self) -> str:
@@ -128,16 +132,16 @@ class LatencyProxy:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         except OSError:  # Redis is down: the client sees the connection close
             writer.close()
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             return
         except BaseException:
             writer.close()
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             raise
         pumps = [
             asyncio.ensure_future(self._pump(reader, up_writer)),
@@ -153,7 +157,7 @@ class LatencyProxy:
                 w.close()
                 with contextlib.suppress(Exception):
                     await w.wait_closed()
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
 
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while data := await reader.read(65536):
