@@ -361,13 +361,19 @@ async def test_degraded_mode_goes_on_with_a_share_of_the_budget_and_recovers(
         backend = backends(
             url=server.url, on_failure="local", degraded_share=0.25, retry_interval=0.1
         )
-        limiter = backend.limiter(HOST, [weight_window(40, seconds=30)])
+        limiter = backend.limiter(HOST, [weight_window(40, seconds=2)])
         await limiter.acquire({"REQUEST_WEIGHT": 1})
         server.kill()
         limiter._leases["REQUEST_WEIGHT"].units = 0  # the lease is spent
         with caplog.at_level(logging.WARNING, logger="aioca.limits"):
-            for _ in range(10):  # 25 % of 40
-                await asyncio.wait_for(limiter.acquire({"REQUEST_WEIGHT": 1}), 1)
+            # What others spent in the window under way is unknown: the next one...
+            outage_window = math.floor(limiter.clock() / 2)
+            await asyncio.wait_for(limiter.acquire({"REQUEST_WEIGHT": 1}), 3)
+            window = math.floor(limiter.clock() / 2)
+            assert window == outage_window + 1
+            for _ in range(9):  # ... and 25 % of 40 in it
+                await asyncio.wait_for(limiter.acquire({"REQUEST_WEIGHT": 1}), 0.5)
+        assert math.floor(limiter.clock() / 2) == window
         assert limiter.degraded
         assert "local limiter holding 25%" in caplog.text
         assert not limiter.try_acquire({"REQUEST_WEIGHT": 1})
@@ -378,11 +384,36 @@ async def test_degraded_mode_goes_on_with_a_share_of_the_budget_and_recovers(
             await limiter.acquire({"REQUEST_WEIGHT": 1})
         assert not limiter.degraded
         # What was spent meanwhile (and the ban) was written back for the others.
-        other = backends(url=server.url).limiter(HOST, [weight_window(40, seconds=30)])
+        other = backends(url=server.url).limiter(HOST, [weight_window(40, seconds=2)])
         with pytest.raises(IPBannedError, match="during the outage"):
             await other.acquire({"REQUEST_WEIGHT": 1})
+        # Redis forgot the counts of the window under way: it is marked spent.
         client = other.backend._connection()
-        used = int(await client.hget(other._keys["REQUEST_WEIGHT"], "u"))
-        assert used >= 10
+        key = other._keys["REQUEST_WEIGHT"]
+        assert int(await client.hget(key, "u")) == 40
+        assert int(await client.hget(key, "i")) == math.floor(other.clock() / 2)
+    finally:
+        server.kill()
+
+
+async def test_fail_closed_recovers_when_redis_returns(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    server = RedisServer()
+    server.start()
+    try:
+        backend = backends(url=server.url, retry_interval=0.1)
+        limiter = backend.limiter(HOST, [weight_window(40, seconds=1)])
+        await limiter.acquire({"REQUEST_WEIGHT": 1})
+        limiter._leases["REQUEST_WEIGHT"].units = 0
+        server.kill()
+        for _ in range(3):  # every request fails at once, none is let through
+            with pytest.raises(LimiterUnavailableError):
+                await asyncio.wait_for(limiter.acquire({"REQUEST_WEIGHT": 1}), 1)
+        server.start()
+        await asyncio.sleep(0.15)
+        await asyncio.wait_for(limiter.acquire({"REQUEST_WEIGHT": 1}), 2.5)
+        assert not backend.down
+        assert backend.restarts == 1
     finally:
         server.kill()

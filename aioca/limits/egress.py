@@ -68,15 +68,20 @@ class EgressPool(Generic[ApiT]):
         return min(shares, default=1.0)
 
     def choose(self, url: str | None = None) -> ApiT:
-        """The API object with the most room (in steps of 5 % of a window); among equals,
-        the one with the fewest requests under way through this pool, then in turn."""
+        """An API object that is not banned and has room (more than 5 % of its tightest
+        window left) if there is one; among those, the one with the fewest tasks under way
+        through this pool (they are what will spend its room next), then the most room,
+        then in turn."""
         start = next(self._turn)
         order = [(start + offset) % len(self.apis) for offset in range(len(self.apis))]
+        rooms = {i: self.headroom(self.apis[i], url) for i in order}
         best = max(
             order,
             key=lambda i: (
-                round(self.headroom(self.apis[i], url) * 20),
+                rooms[i] >= 0,
+                rooms[i] > 0.05,
                 -self._in_flight[i],
+                rooms[i],
                 -order.index(i),
             ),
         )

@@ -41,9 +41,12 @@ either fails with :class:`~aioca.limits.LimiterUnavailableError` and is not sent
 (``on_failure="closed"``, the default), or goes through a local limiter holding
 ``degraded_share`` of each budget (``on_failure="local"``) with a warning. Redis is tried
 again every ``retry_interval`` seconds; when it answers, what the process spent meanwhile
-is added to the shared counts (all its spending in the current windows if Redis came back
-empty), and bans it knows of are written back, so the first requests after the outage do
-not overrun the exchange's own count.
+is added to the shared counts, and bans it knows of are written back. If Redis came back
+empty (restarted without persistence), the counts of the current windows are lost: they
+are marked spent and requests resume with the next windows, so the first requests after
+the outage do not overrun the exchange's own count. A process entering the local mode
+spends nothing more in the windows under way (what the others spent there is unknown),
+only its leases, then ``degraded_share`` of each window to come.
 """
 
 from __future__ import annotations
@@ -137,7 +140,8 @@ class RedisRateLimiter:
         self._ban_message = ""
         self._ban_unpublished = False
         self._local: RateLimiter | None = None  # while Redis is out of reach (on_failure="local")
-        self._spent: dict[str, tuple[int, int]] = {}  # window -> (index, units) via Redis
+        self._local_spent: dict[str, tuple[int, int]] = {}  # window -> (index, units)
+        self._epoch = 0  # the backend's count of Redis restarts, as of our last contact
         self._idle_check: asyncio.TimerHandle | None = None
         self._last_use = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -200,7 +204,7 @@ class RedisRateLimiter:
     def try_acquire(self, costs: Mapping[str, int]) -> bool:
         """Charge ``costs`` to this process's leases and return ``True`` if they cover it
         with nobody queued and no pause or ban in force; else change nothing."""
-        if self._waiters or self._local is not None:
+        if self._waiters:
             return False
         if self._banned_until or self._paused_until:
             now = self.clock()
@@ -241,7 +245,7 @@ class RedisRateLimiter:
                 if self._local is not None and await self.backend.try_reconnect():
                     await self._recover()  # also when banned: the others must learn of it
                 self._check_ban()
-                if self._local is None and self._spend_leases(costs):
+                if self._spend_leases(costs):  # leases hold even while Redis is away
                     if self.clock() >= self._paused_until:
                         return
                     self._give_back_costs(costs)
@@ -284,6 +288,10 @@ class RedisRateLimiter:
         backend = self.backend
         if self._local is not None:
             return await self._take_local(costs)
+        if backend.down:  # failing closed since Redis failed: is it back, and as it was?
+            if not await backend.try_reconnect():
+                self._enter_failure(ConnectionError("Redis is still out of reach"))
+            await self._recover()
         charged = [
             (name, window, costs.get(window.unit or window.name, 0))
             for name, window in self._windows.items()
@@ -329,8 +337,6 @@ class RedisRateLimiter:
             lease.units += lease_units
             lease.until = until
             lease.used = used
-            spent_index, spent = self._spent.get(name, (index, 0))
-            self._spent[name] = (index, (spent if spent_index == index else 0) + cost + lease_units)
         self._last_use = time.monotonic()
         self._schedule_idle_check()
         return 0.0
@@ -359,18 +365,13 @@ class RedisRateLimiter:
         now = time.monotonic()
         keys: list[str] = []
         args: list[int] = []
-        returned: list[tuple[str, int]] = []
         for name, lease in self._leases.items():
             if lease.units > 0 and now < lease.until:
                 keys.append(self._keys[name])
                 args += [lease.index, lease.units]
-                returned.append((name, lease.units))
             lease.units = 0
         if not keys:
             return
-        for name, units in returned:
-            index, spent = self._spent.get(name, (-1, 0))
-            self._spent[name] = (index, max(0, spent - units))
         with contextlib.suppress(*_FAILURES):
             await self.backend.run(scripts.GIVE_BACK, keys, args)
 
@@ -511,6 +512,14 @@ class RedisRateLimiter:
             ) from None
         if self._local is None:
             local = RateLimiter(self._degraded_windows(), clock=self.clock, safety=self.safety)
+            # What other processes spent in the current windows is unknown: nothing more
+            # in them (beyond this process's leases, already counted), then a share of
+            # each window to come.
+            now = self.clock()
+            for counter in local._counters.values():
+                counter.roll(now)
+                counter.used = counter.window.limit
+            self._local_spent = {}
             if self._banned_until:
                 local.ban(self._banned_until, self._ban_message)
             if self._paused_until > self.clock():
@@ -529,31 +538,38 @@ class RedisRateLimiter:
         local = self._local
         assert local is not None
         # Wait here at most until the next reconnection attempt is due.
-        delay = local._delay(costs)
+        now = self.clock()
+        delay = local._delay(costs, now)
         if delay <= 0:
-            local._charge(costs)
+            local._charge(costs, now)
+            for name, window in self._windows.items():
+                cost = costs.get(window.unit or window.name, 0)
+                if cost > 0:
+                    index = math.floor(now / window.seconds)
+                    spent_index, spent = self._local_spent.get(name, (index, 0))
+                    self._local_spent[name] = (index, (spent if spent_index == index else 0) + cost)
             return 0.0
         return min(delay, self.backend.retry_interval)
 
     async def _recover(self) -> None:
-        """Redis answers again: add what was spent meanwhile, write bans back."""
+        """Redis answers again: add what was spent meanwhile and write bans back. If Redis
+        came back empty (restarted without persistence), every count of the current
+        windows is lost: they are marked spent, and requests resume in the next ones."""
         local, self._local = self._local, None
         now = self.clock()
         keys = [self.offset_key]
         args: list[int] = []
-        lost = self.backend.forgot_everything
-        local_counts = {s.name: s.used for s in local.status()} if local is not None else {}
+        lost = self.backend.restarts != self._epoch
         for name, window in self._windows.items():
             index = math.floor(now / window.seconds)
-            units = local_counts.get(name, 0)
-            spent_index, spent = self._spent.get(name, (-1, 0))
-            if lost and spent_index == index:
-                units += spent
+            spent_index, units = self._local_spent.get(name, (-1, 0))
+            if spent_index != index:
+                units = 0
+            if lost:
+                units = window.limit
             if units > 0:
                 keys.append(self._keys[name])
                 args += [round(window.seconds * 1000), index, units]
-        for lease in self._leases.values():
-            lease.units = 0
         try:
             if len(keys) > 1:
                 await self.backend.run(scripts.ADD, keys, args)
@@ -563,6 +579,8 @@ class RedisRateLimiter:
             self._local = local
             self.backend.note_failure(exc)
             return
+        self._epoch = self.backend.restarts
+        self._local_spent = {}
         logger.warning("the shared rate limiter (%s) answers again", self.backend.where)
 
     # --- plumbing ------------------------------------------------------------------------
@@ -705,8 +723,8 @@ class RedisBackend:
         self._down_since: float | None = None
         self._next_retry = 0.0
         self._epoch: str | None = None
-        self.forgot_everything = False
-        """Set when Redis came back without our keys (restarted empty)."""
+        self.restarts = 0
+        """How many times Redis was found to have restarted empty (our keys gone)."""
 
     # --- limiters -----------------------------------------------------------------------
 
@@ -765,8 +783,6 @@ class RedisBackend:
             runner = self._scripts[script] = client.register_script(script)
         async with asyncio.timeout(self._deadline):
             reply = await runner(keys=list(keys), args=list(args))
-        if self._down_since is not None:
-            self._down_since = None
         return reply
 
     async def connect(self) -> None:
@@ -790,7 +806,7 @@ class RedisBackend:
             value = await client.get(key)
         token = _text(value)
         if self._epoch is not None and token != self._epoch:
-            self.forgot_everything = True
+            self.restarts += 1
         self._epoch = token
 
     async def _measure_clock(self) -> None:
@@ -808,6 +824,11 @@ class RedisBackend:
     def now(self) -> float:
         """Redis's clock in seconds, as this process estimates it."""
         return self.local_time() + self._offset
+
+    @property
+    def down(self) -> bool:
+        """Whether the last call to Redis failed (and none succeeded since)."""
+        return self._down_since is not None
 
     def note_failure(self, exc: BaseException) -> None:
         now = time.monotonic()
