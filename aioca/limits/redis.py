@@ -328,7 +328,7 @@ class RedisRateLimiter:
             return int(reply[2]) / 1000
         until = started + int(reply[2]) / 1000
         values = reply[4:]
-        for number, (name, _, cost) in enumerate(charged):
+        for number, (name, _, _) in enumerate(charged):
             index, used, lease_units = (int(v) for v in values[3 * number : 3 * number + 3])
             lease = self._leases[name]
             if lease.index != index:
