@@ -302,8 +302,12 @@ class RedisRateLimiter:
             return max(0.0, self._paused_until - now)
         keys = [self.offset_key, self.hold_key, *(self._keys[name] for name, _, _ in charged)]
         args: list[Any] = [round(self.safety * 1000), backend.lease_fraction, backend.lease_cap]
-        for _, window, cost in charged:
-            args += [window.limit, round(window.seconds * 1000), cost]
+        now = time.monotonic()
+        held: list[int] = []  # what is left of each lease, spent on this request first
+        for name, window, cost in charged:
+            lease = self._leases[name]
+            held.append(lease.units if now < lease.until else 0)
+            args += [window.limit, round(window.seconds * 1000), cost, held[-1], lease.index]
         for _, window, cost in charged:
             if cost > window.limit:
                 raise ValueError(
@@ -328,13 +332,12 @@ class RedisRateLimiter:
             return int(reply[2]) / 1000
         until = started + int(reply[2]) / 1000
         values = reply[4:]
-        for number, (name, _, _) in enumerate(charged):
+        for number, (name, _, cost) in enumerate(charged):
             index, used, lease_units = (int(v) for v in values[3 * number : 3 * number + 3])
             lease = self._leases[name]
-            if lease.index != index:
-                lease.units = 0
-                lease.index = index
-            lease.units += lease_units
+            kept = max(0, held[number] - cost) if lease.index == index else 0
+            lease.units = lease_units + kept  # the rest of the old lease went into this request
+            lease.index = index
             lease.until = until
             lease.used = used
         self._last_use = time.monotonic()

@@ -48,7 +48,8 @@ TAKE = (
     + """
 -- KEYS: offset, hold, then one counter per window charged.
 -- ARGV: safety ms, lease fraction of the room, lease cap (fraction of the limit), then
---       limit, length ms, cost for each window.
+--       limit, length ms, cost, and the units of this process's lease it spends on the
+--       request (already counted) and their window index, for each window.
 -- Returns {0, now, ms until the first window ends, offset, then index, used, lease per
 --      window} or {1, now, ban end, message} or {2, now, ms to wait, offset}; the offset
 --      (the exchange's clock minus Redis's, ms) as text.
@@ -63,9 +64,11 @@ local safety, fraction, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARG
 local n = #KEYS - 2
 local state = {}
 for w = 1, n do
-  local limit, len, cost = tonumber(ARGV[1 + 3 * w]), tonumber(ARGV[2 + 3 * w]),
-    tonumber(ARGV[3 + 3 * w])
+  local limit, len, cost = tonumber(ARGV[5 * w - 1]), tonumber(ARGV[5 * w]),
+    tonumber(ARGV[5 * w + 1])
+  local held, held_index = tonumber(ARGV[5 * w + 2]), tonumber(ARGV[5 * w + 3])
   local si, u, p = load(KEYS[2 + w], now, len)
+  if held > 0 and si == held_index then cost = math.max(0, cost - held) end
   local start = si * len
   local margin = (now - start) < safety
   if u + cost > limit then
@@ -100,8 +103,9 @@ out[3] = math.floor(first_end)
 return out
 """
 )
-"""Charge a request's costs to every window it counts in, all or nothing, and lease the
-process a block of each window's room (a fraction of what is left, capped) so that its
+"""Charge a request's costs to every window it counts in, all or nothing (less what is
+left of the process's lease in that window, spent on it rather than stranded), and lease
+the process a block of each window's room (a fraction of what is left, capped) so that its
 next requests need no round trip. In the margin after a boundary the request (and the
 lease) must fit the previous window too, and is charged to both."""
 

@@ -12,6 +12,7 @@ import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -193,3 +194,18 @@ async def test_an_egress_pool_uses_the_weight_budget_of_each_address(
     carried = {task.task.api.local_address for task in tasks}
     assert carried == {"127.0.0.1", "127.0.0.2"}  # both addresses carried requests
     assert elapsed < 2 * WINDOW + 1  # 51 weight at 30 per address: two windows at most
+
+
+async def test_the_readme_example_runs(
+    redis_server: RedisServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Running many processes", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    async with BinanceSimulator() as sim:
+        await namespace["main"](redis_server.url, sim.url)
+    printed = capsys.readouterr().out
+    assert printed.startswith("BTCUSD_PERP ")
+    assert "REQUEST_WEIGHT" in printed
