@@ -8,6 +8,7 @@ builds an API object and ``aioca.catalog(name)`` lists its tasks.
 
 from . import errors
 from ._version import __version__
+from .clock import ServerClock
 from .composite import CompositeTask, GatherTask, SerialTask
 from .container import BaseMultiTaskOperate, TaskContainer
 from .errors import AiocaError
@@ -16,7 +17,7 @@ from .i18n import get_language, localize, set_language
 from .lazy import LazyCatalog, lazy_exports
 from .plugins import ExchangeInfo, PluginHost, PluginWarning, catalog, exchange, exchanges
 from .queues import GenericTaskQueue, TaskQueue, TaskRing, TaskStack
-from .ratelimit import RateLimiter, Window, WindowStatus
+from .ratelimit import LimiterStatus, RateLimiter, Window, WindowStatus
 from .rest import PreparedRequest, Response, RestApi
 from .retry import RetryPolicy
 from .task import BaseTask, FunctionTask, GenericTask, Task, current_task
@@ -33,6 +34,7 @@ __all__ = [
     "GenericTask",
     "GenericTaskQueue",
     "LazyCatalog",
+    "LimiterStatus",
     "PluginHost",
     "PluginWarning",
     "PreparedRequest",
@@ -41,6 +43,7 @@ __all__ = [
     "RestApi",
     "RetryPolicy",
     "SerialTask",
+    "ServerClock",
     "Task",
     "TaskContainer",
     "TaskOperater",

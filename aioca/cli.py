@@ -246,6 +246,10 @@ def call(
         _fail(str(exc))
     try:
         result = asyncio.run(_run_task(task))
+    except errors.BatchError as exc:
+        # The items that went through took effect: show them, then fail for the others.
+        click.echo(json.dumps(exc.succeeded, indent=2, default=str))
+        _fail(f"{type(exc).__name__}: {exc}", _FAILURE)
     except errors.AiocaError as exc:
         _fail(f"{type(exc).__name__}: {exc}", _FAILURE)
     click.echo(json.dumps(result, indent=2, default=str) if as_json else format_result(result))

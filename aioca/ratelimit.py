@@ -24,13 +24,13 @@ import asyncio
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
-from .errors import IPBannedError
+from .errors import IPBannedError, RateLimitError
 
-__all__ = ["RateLimiter", "Window", "WindowStatus"]
+__all__ = ["LimiterStatus", "RateLimiter", "Window", "WindowStatus"]
 
 _sleep = asyncio.sleep  # one name for the limiter's waits, so tests can drive a fake clock
 
@@ -77,6 +77,29 @@ class WindowStatus:
     used: int
     limit: int
     resets_in: float
+
+
+@dataclass(frozen=True, slots=True)
+class LimiterStatus(Sequence[WindowStatus]):
+    """A limiter as dashboards see it: its windows (it is a sequence of their
+    :class:`WindowStatus`), and whether it holds every request: ``paused_until`` (after an
+    HTTP 429) and ``banned_until`` (after a 418), on the limiter's clock, ``None`` when
+    not held; ``waiting`` requests queued for admission."""
+
+    windows: tuple[WindowStatus, ...]
+    paused_until: float | None = None
+    banned_until: float | None = None
+    waiting: int = 0
+
+    @overload
+    def __getitem__(self, index: int) -> WindowStatus: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[WindowStatus]: ...
+    def __getitem__(self, index: int | slice) -> WindowStatus | Sequence[WindowStatus]:
+        return self.windows[index]
+
+    def __len__(self) -> int:
+        return len(self.windows)
 
 
 class _Counter:
@@ -160,8 +183,11 @@ class RateLimiter:
         clock may lag ours by up to ``safety``, may still be counting the previous window."""
         return now - counter.start() < self.safety
 
-    def _delay(self, costs: Mapping[str, int], now: float | None = None) -> float:
-        """Seconds to wait before ``costs`` fit (0 when they fit now); raises when banned."""
+    def _delay(
+        self, costs: Mapping[str, int], now: float | None = None, max_wait: float | None = None
+    ) -> float:
+        """Seconds to wait before ``costs`` fit (0 when they fit now); raises when banned,
+        and when a pause (HTTP 429) would hold the request longer than ``max_wait``."""
         if now is None:
             now = self.clock()
         if now < self._banned_until:
@@ -171,6 +197,12 @@ class RateLimiter:
                 retry_after=self._banned_until - now,
             )
         wait = max(0.0, self._paused_until - now)
+        if max_wait is not None and wait > max_wait:
+            raise RateLimitError(
+                f"the exchange asked for a pause of {wait:.1f} s more (HTTP 429), longer "
+                f"than this request may wait ({max_wait:.1f} s)",
+                retry_after=wait,
+            )
         for name, counter in self._counters.items():
             cost = costs.get(counter.window.charges, 0)
             if cost <= 0:
@@ -219,15 +251,21 @@ class RateLimiter:
         """Whether any window reconciles with a response header (see :meth:`observe`)."""
         return self._reads_headers
 
-    async def acquire(self, costs: Mapping[str, int]) -> None:
+    async def acquire(self, costs: Mapping[str, int], max_wait: float | None = None) -> None:
         """Wait until ``costs`` (amounts per unit, see :attr:`Window.charges`) fit in every
         window, then charge them.
 
         Requests are admitted in the order they asked; a cancelled waiter leaves the queue
         without being charged. Units no window of this limiter counts are ignored.
+        ``max_wait`` bounds the wait a pause (HTTP 429) may impose, in seconds: a request
+        that would be held longer fails at once with :class:`~aioca.errors.RateLimitError`
+        (its ``retry_after`` says how long the pause lasts), never waits in silence.
+        Waiting for a window to roll over is queueing, and is not bounded by it.
         """
         if self.try_acquire(costs):
             return
+        if max_wait is not None:
+            self._delay({}, max_wait=max_wait)  # a pause too long fails before queueing
         turn = asyncio.get_running_loop().create_future()
         self._waiters.append(turn)
         try:
@@ -235,7 +273,7 @@ class RateLimiter:
                 await turn  # woken when every request ahead has been admitted
             # A time-based wait: the budget frees itself when the window rolls over. The
             # sleep runs as its own task so that a ban (418) can cut it short.
-            while (delay := self._delay(costs)) > 0:
+            while (delay := self._delay(costs, max_wait=max_wait)) > 0:
                 sleeper = asyncio.ensure_future(_sleep(delay))
                 self._sleeper = sleeper
                 try:
@@ -278,8 +316,15 @@ class RateLimiter:
             counter.used = max(counter.used, used)
 
     def pause(self, seconds: float) -> None:
-        """Hold every request for ``seconds`` (after an HTTP 429 with ``Retry-After``)."""
-        self._paused_until = max(self._paused_until, self.clock() + seconds)
+        """Hold every request for ``seconds`` (after an HTTP 429 with ``Retry-After``).
+        The caller bounds it (``RestApi``'s ``max_pause``); non-finite values are refused."""
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"a pause must be a finite number of seconds, not {seconds!r}")
+        until = self.clock() + seconds
+        if until > self._paused_until:
+            self._paused_until = until
+            if self._sleeper is not None:
+                self._sleeper.cancel()  # the waiting request measures its wait again
 
     def ban(self, until: float, message: str = "") -> None:
         """Refuse every request until Unix time ``until`` (after an HTTP 418)."""
@@ -290,15 +335,21 @@ class RateLimiter:
 
     @property
     def banned_until(self) -> float | None:
+        """When the current ban (HTTP 418) ends, on the limiter's clock; ``None``: none."""
         return self._banned_until if self._banned_until > self.clock() else None
+
+    @property
+    def paused_until(self) -> float | None:
+        """When the current pause (HTTP 429) ends, on the limiter's clock; ``None``: none."""
+        return self._paused_until if self._paused_until > self.clock() else None
 
     @property
     def waiting(self) -> int:
         """How many requests are queued for admission."""
         return len(self._waiters)
 
-    def status(self) -> list[WindowStatus]:
-        """Usage of each window now, for dashboards and the CLI."""
+    def status(self) -> LimiterStatus:
+        """Usage of each window now, and any pause or ban, for dashboards and the CLI."""
         now = self.clock()
         result = []
         for counter in self._counters.values():
@@ -311,8 +362,19 @@ class RateLimiter:
                     max(0.0, counter.next_start() - now),
                 )
             )
-        return result
+        return LimiterStatus(
+            tuple(result),
+            paused_until=self._paused_until if self._paused_until > now else None,
+            banned_until=self._banned_until if self._banned_until > now else None,
+            waiting=self.waiting,
+        )
 
     def __repr__(self) -> str:
-        parts: list[Any] = [f"{s.name}={s.used}/{s.limit}" for s in self.status()]
+        status = self.status()
+        parts: list[Any] = [f"{s.name}={s.used}/{s.limit}" for s in status]
+        now = self.clock()
+        if status.paused_until is not None:
+            parts.append(f"paused={status.paused_until - now:.1f}s")
+        if status.banned_until is not None:
+            parts.append(f"banned={status.banned_until - now:.1f}s")
         return f"<RateLimiter {' '.join(parts)} waiting={self.waiting}>"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import re
 import time
 import weakref
@@ -28,6 +29,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Self
 from urllib.parse import urlencode, urlsplit
 
@@ -38,11 +40,11 @@ from yarl import URL
 from . import errors
 from ._version import __version__
 from .limits.base import Limiter, LimiterBackend
-from .ratelimit import RateLimiter, Window, WindowStatus
+from .ratelimit import LimiterStatus, RateLimiter, Window
 from .retry import RetryPolicy
 from .task import BaseTask, current_task
 
-__all__ = ["Params", "PreparedRequest", "Response", "RestApi"]
+__all__ = ["Params", "PreparedRequest", "RedactedHeaders", "Response", "RestApi"]
 
 Params = Mapping[str, Any] | Iterable[tuple[str, Any]]
 """Request parameters: a mapping, or ``(name, value)`` pairs when order or repeats matter."""
@@ -64,6 +66,12 @@ def default_json_loads() -> Callable[[bytes], Any]:
 _BODY_EXCERPT = 200
 _DEFAULT_PAUSE = 1.0  # seconds to hold a host after a 429 that gave no Retry-After
 _DEFAULT_BAN = 120.0  # a 418 that does not say how long: the shortest ban exchanges give
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+"""The default cap on a response body, after decompression: 32 MiB, several times the
+largest answer the exchanges we know document (a full list of every instrument)."""
+DEFAULT_MAX_PAUSE = 300.0
+"""The longest an HTTP 429's ``Retry-After`` may hold an API's requests, in seconds."""
+_DECODE_ERRORS = (ValueError, RecursionError)  # RecursionError: JSON nested too deep
 _RESPONSE_HOOKS = frozenset({"handle_response", "decode"})
 
 logger = logging.getLogger("aioca")
@@ -112,6 +120,17 @@ def _encode_pairs(pairs: list[tuple[str, str]], memo: _Encoded | None) -> _Encod
     return tuple(pairs), urlencode(pairs)
 
 
+class RedactedHeaders(dict[str, str]):
+    """Request headers whose ``repr`` shows their names only: they carry API keys,
+    signatures and passphrases, and a ``repr`` ends up in logs, in test output and in the
+    locals an error tracker captures from a traceback."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{name!r}: '<redacted>'" for name in self) + "}"
+
+
 @dataclass(slots=True)
 class PreparedRequest:
     """A request about to be sent, as the signing hooks see and change it.
@@ -128,7 +147,7 @@ class PreparedRequest:
     query: list[tuple[str, str]] = field(default_factory=list, repr=False)
     form: list[tuple[str, str]] | None = field(default=None, repr=False)
     content: str | None = field(default=None, repr=False)
-    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    headers: dict[str, str] = field(default_factory=RedactedHeaders, repr=False)
     signed: bool = False
     task_name: str | None = None
     task: BaseTask | None = field(default=None, repr=False)
@@ -176,18 +195,48 @@ class Response:
         return self.body.decode("utf-8", errors="replace")
 
     def retry_after(self) -> float | None:
-        """The ``Retry-After`` header in seconds, when it is given as a number of seconds."""
-        value = self.headers.get("Retry-After")
-        try:
-            seconds = float(value) if value is not None else None
-        except ValueError:
-            return None
-        return seconds if seconds is not None and seconds >= 0 else None
+        """The ``Retry-After`` header in seconds (see :func:`parse_retry_after`)."""
+        return parse_retry_after(self.headers.get("Retry-After"))
 
     def excerpt(self) -> str:
         """The first characters of the body, for error messages."""
         text = " ".join(self.text().split())
         return text if len(text) <= _BODY_EXCERPT else text[:_BODY_EXCERPT] + "..."
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """A ``Retry-After`` header in seconds from now, or ``None`` when absent or unusable.
+
+    Both forms of RFC 9110 are read: a number of seconds, and an HTTP date (a date in the
+    past is 0). Anything else is ignored rather than trusted: negative numbers, ``inf``,
+    ``nan``, ``1e308`` (not finite once added to a clock), text. How long a pause may
+    actually last is bounded by the caller (``RestApi``'s ``max_pause``)."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            return None  # RFC 9110 dates are GMT; a date without a zone is not one
+        now = time.time() if now is None else now
+        return max(0.0, when.timestamp() - now)
+    if not math.isfinite(seconds) or seconds < 0 or seconds > 1e9:
+        return None
+    return seconds
+
+
+def try_decode(json_loads: Callable[[bytes], Any], body: bytes) -> Any:
+    """``json_loads(body)``, or ``None`` when the body is not JSON (or nested too deeply
+    for the decoder): for error answers, whose body may be anything."""
+    try:
+        return json_loads(body)
+    except _DECODE_ERRORS:
+        return None
 
 
 _STATUS_ERRORS: dict[int, type[errors.ExchangeError]] = {
@@ -223,8 +272,15 @@ class RestApi(ABC):
     ``limiter_backend`` where the limiter of each host comes from instead (e.g.
     :class:`aioca.limits.redis.RedisBackend`, one budget for many processes);
     ``local_address`` the local IP address requests leave from (each address has its own
-    weight budget at the exchange). Subclasses set the class attribute ``exchange`` and
-    implement :meth:`sign_request`.
+    weight budget at the exchange).
+    ``max_response_bytes`` caps a response body (after decompression, enforced while it
+    arrives: :class:`~aioca.errors.ResponseTooLargeError`); ``max_pause`` caps how long an
+    HTTP 429's ``Retry-After`` holds every request, in seconds. Subclasses set the class
+    attribute ``exchange`` and implement :meth:`sign_request`.
+
+    Redirects are never followed: an HTTP 3xx raises
+    :class:`~aioca.errors.UnexpectedRedirectError` (a redirect would hand a signed
+    request, its key and its body to another host, and send an order twice).
     """
 
     exchange: ClassVar[str] = ""
@@ -243,10 +299,28 @@ class RestApi(ABC):
         user_agent: str = USER_AGENT,
         retry: RetryPolicy | None = None,
         rate_limiter: Limiter | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_pause: float = DEFAULT_MAX_PAUSE,
         limiter_backend: LimiterBackend | None = None,
         local_address: str | None = None,
     ) -> None:
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
+            raise TypeError(f"max_response_bytes must be an int, not {max_response_bytes!r}")
+        if max_response_bytes <= 0:
+            raise ValueError(f"max_response_bytes must be positive, not {max_response_bytes}")
+        if (
+            isinstance(max_pause, bool)
+            or not isinstance(max_pause, int | float)
+            or not 0 <= max_pause < math.inf
+        ):
+            raise ValueError(
+                f"max_pause must be a finite number of seconds >= 0, not {max_pause!r}"
+            )
         self.timeout = to_client_timeout(timeout)
+        self.max_response_bytes = max_response_bytes
+        """The largest response body read, in bytes after decompression."""
+        self.max_pause = float(max_pause)
+        """The longest pause an HTTP 429 imposes on this API's requests, in seconds."""
         self.proxy = proxy
         self.connection_limit = connection_limit
         self.json_loads = json_loads if json_loads is not None else default_json_loads()
@@ -323,10 +397,19 @@ class RestApi(ABC):
 
     def handle_response(self, response: Response) -> Any:
         """Turn a response into the task's result, or raise. By default an HTTP status of
-        400 or more is an error (see :meth:`map_error`) and the body is decoded as JSON."""
+        400 or more is an error (see :meth:`map_error`), the body is decoded as JSON, and a
+        2xx whose decoded body :meth:`is_error_answer` recognises is an error too."""
         if response.status >= 400:
             raise self.map_error(response, self._try_decode(response))
-        return self.decode(response)
+        payload = self.decode(response)
+        if self.is_error_answer(payload):
+            raise self.map_error(response, payload)
+        return payload
+
+    def is_error_answer(self, payload: Any) -> bool:
+        """Whether a decoded 2xx body is in fact an error (an exchange that sometimes
+        answers HTTP 200 with its error body). Plugins override it; the default: never."""
+        return False
 
     def map_error(self, response: Response, payload: Any) -> errors.AiocaError:
         """The exception for an error response. ``payload`` is the decoded JSON body, or
@@ -372,8 +455,11 @@ class RestApi(ABC):
         """Decode the body as JSON, or raise :class:`~aioca.errors.InvalidResponseError`."""
         try:
             return self.json_loads(response.body)
-        except ValueError:
-            what = "an empty body" if not response.body else "a body that is not JSON"
+        except _DECODE_ERRORS as exc:
+            if isinstance(exc, RecursionError):
+                what = "a JSON body nested too deeply to decode"
+            else:
+                what = "an empty body" if not response.body else "a body that is not JSON"
             raise errors.InvalidResponseError(
                 f"HTTP {response.status} with {what}: {response.excerpt()!r}",
                 status=response.status,
@@ -382,10 +468,7 @@ class RestApi(ABC):
             ) from None
 
     def _try_decode(self, response: Response) -> Any:
-        try:
-            return self.json_loads(response.body)
-        except ValueError:
-            return None
+        return try_decode(self.json_loads, response.body)
 
     # --- the request -----------------------------------------------------------------------
 
@@ -403,6 +486,7 @@ class RestApi(ABC):
         task_name: str | None = None,
         costs: Mapping[str, int] | None = None,
         idempotent: bool | None = None,
+        changes_orders: bool = False,
     ) -> Any:
         """Send one request and return its decoded JSON body.
 
@@ -410,12 +494,16 @@ class RestApi(ABC):
         order given, ``None`` values left out; ``json_body`` is sent as a JSON body.
         ``signed=True`` has the plugin sign the request. ``costs`` is what the request
         charges to the rate limiter's windows (e.g. ``{"REQUEST_WEIGHT": 5}``).
-        ``idempotent`` says whether the request may be repeated after a transient failure
-        (default: the retry policy's methods, i.e. GET). Every attempt is prepared and
-        signed afresh. Errors are raised as :mod:`aioca.errors` exceptions naming the
-        task (by default the running one).
+        Whether a transient failure is retried follows :meth:`RetryPolicy.may_retry
+        <aioca.RetryPolicy.may_retry>`: ``changes_orders=True`` (the request creates,
+        amends or cancels orders) means never; ``idempotent`` declares whether the request
+        may be repeated (default: only GET, HEAD and OPTIONS, as the policy lists them).
+        Every attempt is prepared and signed afresh. Errors are raised as
+        :mod:`aioca.errors` exceptions naming the task (by default the running one).
         """
-        may_retry = self.retry.allows(method) if idempotent is None else idempotent
+        may_retry = self.retry.may_retry(
+            method, idempotent=idempotent, changes_orders=changes_orders
+        )
         running = current_task() if task_name is None else None
         started = time.monotonic()
         attempt = 0
@@ -426,7 +514,7 @@ class RestApi(ABC):
                 url=url,
                 query=encode_params(params),
                 form=encode_params(data) if data is not None else None,
-                headers=dict(headers) if headers else {},
+                headers=RedactedHeaders(headers or ()),
                 signed=signed,
                 task_name=task_name,
                 task=running,
@@ -446,7 +534,9 @@ class RestApi(ABC):
                 error: errors.AiocaError = exc
             except errors.AiocaError as exc:
                 error = exc
-            delay = self._retry_delay(error, attempt, started, may_retry, request.method, url)
+            delay = self._retry_delay(
+                error, attempt, started, may_retry, request.method, url, timeout=timeout
+            )
             if delay is None:
                 raise error
             await _sleep(delay)
@@ -459,15 +549,18 @@ class RestApi(ABC):
         may_retry: bool,
         method: str,
         url: str,
+        *,
+        timeout: float | aiohttp.ClientTimeout | None = None,
     ) -> float | None:
         """Seconds to wait before attempt ``attempt + 1`` after ``error``, or ``None`` when
-        the error is final (not retryable, attempts or total time used up). One decision
-        for every way a request is sent (:meth:`request` and the plugins' lean paths)."""
+        the error is final (not retryable, attempts or total time used up, or a pause
+        longer than the request may wait). One decision for every way a request is sent
+        (:meth:`request` and the plugins' lean paths)."""
         elapsed = time.monotonic() - started
         if not (may_retry and self.retry.is_retryable(error)) or attempt >= self.retry.attempts:
             return None
         delay = self.retry.delay(attempt, error)
-        if elapsed + delay > self.retry.total_time:
+        if elapsed + delay > self.retry.total_time or delay > self._max_wait(timeout):
             return None
         logger.info(
             "retrying %s %s in %.2f s (attempt %d of %d) after %s",
@@ -480,22 +573,36 @@ class RestApi(ABC):
         )
         return delay
 
+    def _max_wait(self, timeout: float | aiohttp.ClientTimeout | None) -> float:
+        """The longest a request may be held by a pause: its own timeout (the API's
+        unless given), and never more than ``max_pause``."""
+        client_timeout = self.timeout if timeout is None else to_client_timeout(timeout)
+        total = client_timeout.total
+        return self.max_pause if total is None else min(total, self.max_pause)
+
     def _note_rate_limit(self, request: PreparedRequest, error: errors.RateLimitError) -> None:
         """Make every request behind the same limiter wait out a 429 or a 418."""
         self._hold_limiter(self.rate_limiter_for(request), error)
 
-    @staticmethod
-    def _hold_limiter(limiter: Limiter, error: errors.RateLimitError) -> None:
+    def _hold_limiter(self, limiter: Limiter, error: errors.RateLimitError) -> None:
+        """Hold ``limiter`` after ``error``: a ban until its end (HTTP 418), a pause of
+        ``Retry-After`` bounded by ``max_pause`` (HTTP 429)."""
+        retry_after = error.retry_after
+        if retry_after is not None and not math.isfinite(retry_after):
+            retry_after = None  # parse_retry_after never gives one; a hand-made error might
         if isinstance(error, errors.IPBannedError):
             # On the limiter's clock (the exchange's): Retry-After is relative, and a ban end
             # quoted by the exchange is already in its time.
-            if error.retry_after is not None:
-                until = limiter.clock() + error.retry_after
+            if retry_after is not None:
+                until = limiter.clock() + retry_after
+            elif error.until is not None and math.isfinite(error.until):
+                until = error.until
             else:
-                until = error.until or limiter.clock() + _DEFAULT_BAN
+                until = limiter.clock() + _DEFAULT_BAN
             limiter.ban(until, error.msg)
         else:
-            limiter.pause(error.retry_after if error.retry_after is not None else _DEFAULT_PAUSE)
+            pause = retry_after if retry_after is not None else _DEFAULT_PAUSE
+            limiter.pause(min(pause, self.max_pause))
 
     # --- rate limits -----------------------------------------------------------------------
 
@@ -525,8 +632,9 @@ class RestApi(ABC):
             self._limiters[host] = limiter
         return limiter
 
-    def rate_limit_status(self) -> dict[str, list[WindowStatus]]:
-        """Used and limit of every window, per host (``"shared"`` for a given limiter)."""
+    def rate_limit_status(self) -> dict[str, LimiterStatus]:
+        """Used and limit of every window, and any pause (HTTP 429) or ban (HTTP 418) with
+        its end, per host (``"shared"`` for a given limiter)."""
         if self.rate_limiter is not None:
             return {"shared": self.rate_limiter.status()}
         return {host: limiter.status() for host, limiter in self._limiters.items()}
@@ -538,14 +646,14 @@ class RestApi(ABC):
     ) -> Response:
         """Send a prepared request as is and read the whole response; transport failures
         become :class:`~aioca.errors.NetworkError` / :class:`~aioca.errors.RequestTimeoutError`."""
-        limiter = self.rate_limiter_for(request)
-        body = request.body()
+        # The signed URL and body are passed inline, never kept in a local of this frame:
+        # a traceback's frames show their locals (error trackers capture them).
         status, headers, content = await self._transport(
-            limiter,
+            self.rate_limiter_for(request),
             request.costs,
             request.method,
             URL(request.full_url(), encoded=True),
-            body.encode() if body is not None else None,
+            _encoded(request.body()),
             request.headers,
             timeout,
             _itself,
@@ -570,20 +678,25 @@ class RestApi(ABC):
         reconcile, log and map transport failures alike. ``describe(*describe_args)``
         gives the request as a :class:`PreparedRequest`, built only when an error or a
         debug log names it (a function and its arguments rather than a closure: nothing
-        is allocated for it on the way of a request that succeeds)."""
+        is allocated for it on the way of a request that succeeds).
+
+        Redirects are not followed (a 3xx raises), the body is read up to
+        ``max_response_bytes``, and every failure is raised outside the handler of the
+        transport's own exception, so that no aiohttp error (whose text and traceback
+        can hold the signed URL) hangs on as ``__context__``."""
+        client_timeout = self.timeout if timeout is None else to_client_timeout(timeout)
         try:
-            if not limiter.try_acquire(costs):
-                await limiter.acquire(costs)
-        except errors.IPBannedError as exc:
-            raise errors.IPBannedError(
-                exc.msg,
-                until=exc.until,
-                retry_after=exc.retry_after,
-                **self.error_context(describe(*describe_args)),
-            ) from None
+            admitted = limiter.try_acquire(costs)
+        except errors.IPBannedError:
+            admitted = False  # _admit raises it again, with the request's context
+        if not admitted:
+            await self._admit(limiter, costs, client_timeout, describe, describe_args)
         reads_headers = limiter.reads_headers
         sent_at = limiter.clock() if reads_headers else 0.0
         session = self._get_session()
+        status: int | None = None
+        raw: aiohttp.ClientResponse | None = None
+        failure: errors.AiocaError
         try:
             # Awaited rather than entered with `async with`: the same request and release,
             # without the four coroutines of aiohttp's two context managers per request
@@ -594,50 +707,119 @@ class RestApi(ABC):
                 data=data,
                 headers=headers,
                 proxy=self.proxy,
-                timeout=to_client_timeout(timeout) if timeout is not None else self.timeout,
+                timeout=client_timeout,
+                allow_redirects=False,
             )
-            try:
-                content = await raw.read()  # also waits for the writer, frees the connection
-            except BaseException as exc:
-                # What leaving `async with` does: release, and wait for the writer.
-                raw.release()
-                await raw.wait_for_close()
-                if isinstance(exc, aiohttp.ClientPayloadError):
-                    raise errors.IncompleteResponseError(
-                        f"HTTP {raw.status} with a body cut short ({type(exc).__name__})",
-                        status=raw.status,
+            status = raw.status
+            if 300 <= status < 400:
+                raw.close()  # its body is not read: the connection is not reused
+                failure = self._redirect_error(raw, describe(*describe_args))
+            else:
+                content = await _read_body(raw, self.max_response_bytes)
+                if content is None:
+                    failure = errors.ResponseTooLargeError(
+                        f"HTTP {status} with a body larger than max_response_bytes "
+                        f"({self.max_response_bytes} bytes): reading stopped there",
+                        status=status,
+                        limit=self.max_response_bytes,
                         **self.error_context(describe(*describe_args)),
-                    ) from None
-                raise
-            raw.release()
-            if reads_headers:
-                limiter.observe(raw.headers, sent_at=sent_at)
-            if logger.isEnabledFor(logging.DEBUG):
-                request = describe(*describe_args)
-                # Never the query or the body: they hold signatures and keys.
-                logger.debug(
-                    "%s %s -> HTTP %d, %d bytes (%s)",
-                    request.method,
-                    request.url,
-                    raw.status,
-                    len(content),
-                    request.name(),
-                )
-            return raw.status, raw.headers, content
+                    )
+                else:
+                    if reads_headers:
+                        limiter.observe(raw.headers, sent_at=sent_at)
+                    if logger.isEnabledFor(logging.DEBUG):
+                        request = describe(*describe_args)
+                        # Never the query or the body: they hold signatures and keys.
+                        logger.debug(
+                            "%s %s -> HTTP %d, %d bytes (%s)",
+                            request.method,
+                            request.url,
+                            status,
+                            len(content),
+                            request.name(),
+                        )
+                    return status, raw.headers, content
         except TimeoutError:
-            raise errors.RequestTimeoutError(
+            failure = errors.RequestTimeoutError(
                 "the request timed out", **self.error_context(describe(*describe_args))
-            ) from None
+            )
+        except aiohttp.ClientPayloadError as exc:
+            failure = errors.IncompleteResponseError(
+                f"HTTP {status} with a body cut short ({type(exc).__name__})",
+                status=status or 0,
+                **self.error_context(describe(*describe_args)),
+            )
         except aiohttp.ClientConnectorError as exc:
-            raise errors.ConnectError(
+            failure = errors.ConnectError(
                 f"{type(exc).__name__}: {_without_query(str(exc))}",
                 **self.error_context(describe(*describe_args)),
-            ) from None
+            )
         except aiohttp.ClientError as exc:
-            raise errors.NetworkError(
+            failure = errors.NetworkError(
                 f"{type(exc).__name__}: {_without_query(str(exc))}",
                 **self.error_context(describe(*describe_args)),
-            ) from None
+            )
+        # Raised here, after the handler: no aiohttp exception as its __context__. And
+        # without the signed URL, body and key header among this frame's locals, which a
+        # traceback keeps and error trackers show.
+        del target, data, headers, raw, describe_args
+        raise failure
+
+    async def _admit(
+        self,
+        limiter: Limiter,
+        costs: Mapping[str, int],
+        timeout: aiohttp.ClientTimeout,
+        describe: Callable[..., PreparedRequest],
+        describe_args: tuple[Any, ...],
+    ) -> None:
+        """Wait for the limiter's admission, at most as long as the request may wait on a
+        pause; a ban, or a pause longer than that, fails now with the request's context."""
+        max_wait = self.max_pause if timeout.total is None else min(timeout.total, self.max_pause)
+        failure: errors.RateLimitError
+        try:
+            await limiter.acquire(costs, max_wait=max_wait)
+            return
+        except errors.IPBannedError as exc:
+            failure = errors.IPBannedError(
+                exc.msg,
+                until=exc.until,
+                retry_after=exc.retry_after,
+                **self.error_context(describe(*describe_args)),
+            )
+        except errors.RateLimitError as exc:
+            request = describe(*describe_args)
+            host = urlsplit(request.url).netloc
+            failure = errors.RateLimitError(
+                f"{exc.msg} on {host}", retry_after=exc.retry_after, **self.error_context(request)
+            )
+        del describe_args  # it may hold a signature: not among a traceback's locals
+        raise failure
+
+    def _redirect_error(
+        self, raw: aiohttp.ClientResponse, request: PreparedRequest
+    ) -> errors.UnexpectedRedirectError:
+        """The error for a 3xx: its status and the host it pointed to, never the rest of
+        the Location (a path or query could echo the signed request)."""
+        location = raw.headers.get("Location")
+        host: str | None = None
+        try:
+            pointed = URL(location) if location else None
+        except ValueError:
+            pointed = None
+        if pointed is not None and pointed.is_absolute() and pointed.host:
+            port = pointed.explicit_port
+            host = pointed.host if port is None else f"{pointed.host}:{port}"
+        elif pointed is not None:
+            host = urlsplit(request.url).netloc  # a relative Location: the same host
+        where = f" to {host}" if host else ""
+        return errors.UnexpectedRedirectError(
+            f"HTTP {raw.status} redirect{where} refused: aioca never follows redirects "
+            "(a redirect would carry the request, its key and its body elsewhere)",
+            location_host=host,
+            status=raw.status,
+            **self.error_context(request),
+        )
 
     def _lean_result(
         self,
@@ -658,9 +840,12 @@ class RestApi(ABC):
             default_handling = self._default_handling()
         if status < 400 and default_handling:
             try:
-                return self.json_loads(content)
-            except ValueError:
+                payload = self.json_loads(content)
+            except _DECODE_ERRORS:
                 pass  # decode() below raises the InvalidResponseError, worded as always
+            else:
+                if not self.is_error_answer(payload):
+                    return payload
         return self.handle_response(Response(describe(*describe_args), status, headers, content))
 
     def _default_handling(self) -> bool:
@@ -678,6 +863,40 @@ class RestApi(ABC):
 
 def _itself(request: PreparedRequest) -> PreparedRequest:
     return request
+
+
+def _encoded(body: str | None) -> bytes | None:
+    return body.encode() if body is not None else None
+
+
+async def _read_body(raw: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The whole body of ``raw`` (decompressed, as aiohttp delivers it), then the
+    connection released; ``None`` as soon as it grows past ``limit`` bytes, with the
+    connection closed. A ``Content-Length`` over the limit is refused before reading.
+
+    aiohttp inflates a compressed body chunk by chunk as it is read, so a gzip bomb is
+    stopped after ``limit`` bytes of output, not after it has filled the memory."""
+    length = raw.content_length
+    if length is not None and length > limit:
+        raw.close()
+        return None
+    stream = raw.content
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while chunk := await stream.readany():
+            size += len(chunk)
+            if size > limit:
+                raw.close()
+                return None
+            chunks.append(chunk)
+    except BaseException:
+        # What leaving `async with` does: release, and wait for the writer.
+        raw.release()
+        await raw.wait_for_close()
+        raise
+    await raw.wait_for_close()  # also waits for the writer; frees the connection
+    return b"".join(chunks)
 
 
 def to_client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:

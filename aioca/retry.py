@@ -1,10 +1,19 @@
 """When a failed request may be sent again, and how long to wait first.
 
-Only requests that are safe to repeat are retried: by default GET, HEAD and OPTIONS. A
-request that creates something (an order) is never sent twice by the framework: if its
-outcome is unknown the caller gets an error saying so, and decides. Retries back off
-exponentially with full jitter (so many clients do not retry in lockstep), within a bound
-on attempts and on total time.
+Only requests that are safe to repeat are retried, by one rule for every exchange
+(:meth:`RetryPolicy.may_retry`):
+
+1. a request that creates, amends or cancels orders (an endpoint declared
+   ``changes_orders``) is **never** retried, whatever the policy or the declarations say:
+   if its outcome is unknown the caller gets an error saying so, and decides;
+2. a request declared ``idempotent=True`` may be retried, one declared ``False`` is not;
+3. otherwise only the idempotent HTTP methods (GET, HEAD, OPTIONS, PUT, DELETE; RFC 9110)
+   among the policy's ``methods`` are retried, by default GET, HEAD and OPTIONS. Listing
+   POST or PATCH in ``methods`` does not make an undeclared request retryable: a POST may
+   create something; an endpoint that is safe to repeat says so with ``idempotent=True``.
+
+Retries back off exponentially with full jitter (so many clients do not retry in
+lockstep), within a bound on attempts and on total time.
 """
 
 from __future__ import annotations
@@ -14,7 +23,11 @@ from dataclasses import dataclass, field
 
 from . import errors
 
-__all__ = ["RetryPolicy"]
+__all__ = ["IDEMPOTENT_METHODS", "RetryPolicy"]
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+"""Methods whose repetition has the effect of one request (RFC 9110, 9.2.2): the only
+ones a policy may retry for a request that declares nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +37,10 @@ class RetryPolicy:
     ``attempts`` is the total number of tries (1 disables retries); the n-th retry waits a
     random time up to ``min(max_backoff, backoff * 2 ** (n - 1))`` seconds, or the
     exchange's ``Retry-After`` when it gave one; no retry starts once ``total_time``
-    seconds have passed since the first try. ``methods`` are the HTTP methods safe to
-    repeat. Network errors, timeouts, HTTP 5xx and 429 are retried; an IP ban (418) and
-    every other error are not.
+    seconds have passed since the first try. ``methods`` are the idempotent HTTP methods
+    to repeat when the request declares nothing (see the module's rule: POST is only
+    retried for requests declared idempotent, order requests never). Network errors,
+    timeouts, HTTP 5xx and 429 are retried; an IP ban (418) and every other error are not.
     """
 
     attempts: int = 3
@@ -43,8 +57,22 @@ class RetryPolicy:
         object.__setattr__(self, "methods", frozenset(m.upper() for m in self.methods))
 
     def allows(self, method: str) -> bool:
-        """Whether a request with this HTTP method may be repeated."""
-        return method.upper() in self.methods
+        """Whether an undeclared request with this HTTP method may be repeated: an
+        idempotent method that this policy lists."""
+        method = method.upper()
+        return method in IDEMPOTENT_METHODS and method in self.methods
+
+    def may_retry(
+        self, method: str, *, idempotent: bool | None = None, changes_orders: bool = False
+    ) -> bool:
+        """Whether a request may be sent again after a transient failure: never when it
+        creates, amends or cancels orders; as declared by ``idempotent`` when given; else
+        :meth:`allows`."""
+        if changes_orders:
+            return False
+        if idempotent is not None:
+            return idempotent
+        return self.allows(method)
 
     @staticmethod
     def is_retryable(error: BaseException) -> bool:

@@ -85,9 +85,9 @@ class TimedRateLimiter(RateLimiter):
         self.admissions: list[tuple[int, float, float, int]] = []
         """(order of asking, asked at, admitted at, weight) per request."""
 
-    async def acquire(self, costs: Mapping[str, int]) -> None:
+    async def acquire(self, costs: Mapping[str, int], max_wait: float | None = None) -> None:
         order, asked = next(self._order), time.time()
-        await super().acquire(costs)
+        await super().acquire(costs, max_wait=max_wait)
         self.admissions.append((order, asked, time.time(), costs.get(WINDOW_NAME, 0)))
 
 

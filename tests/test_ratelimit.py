@@ -111,7 +111,7 @@ async def test_status_reports_used_limit_and_seconds_until_reset(clock: FakeCloc
 
     await lim.acquire({"W": 3, "S": 2})
 
-    assert lim.status() == [WindowStatus("W", 3, 10, 55.0), WindowStatus("S", 2, 5, 5.0)]
+    assert list(lim.status()) == [WindowStatus("W", 3, 10, 55.0), WindowStatus("S", 2, 5, 5.0)]
 
 
 async def test_status_shows_a_fresh_window_once_the_clock_passes_the_boundary(
@@ -123,7 +123,7 @@ async def test_status_shows_a_fresh_window_once_the_clock_passes_the_boundary(
 
     clock.now = 180.0
 
-    assert lim.status() == [WindowStatus("W", 0, 10, 60.0)]
+    assert list(lim.status()) == [WindowStatus("W", 0, 10, 60.0)]
 
 
 async def test_repr_shows_usage_and_queue(clock: FakeClock) -> None:
@@ -147,7 +147,7 @@ async def test_request_that_does_not_fit_waits_for_the_next_clock_aligned_window
 
     assert clock.sleeps == [55.0]
     assert clock.now == 180.0
-    assert lim.status() == [WindowStatus("W", 5, 10, 60.0)]
+    assert list(lim.status()) == [WindowStatus("W", 5, 10, 60.0)]
 
 
 async def test_waiting_request_stays_pending_until_the_boundary(held: FakeClock) -> None:
@@ -607,7 +607,7 @@ async def test_set_windows_keeps_usage_and_applies_the_new_limit(clock: FakeCloc
 
     lim.set_windows([Window("W", 20, 60)])
 
-    assert lim.status() == [WindowStatus("W", 8, 20, 55.0)]
+    assert list(lim.status()) == [WindowStatus("W", 8, 20, 55.0)]
     await lim.acquire({"W": 12})
     assert clock.sleeps == []
     assert used(lim) == {"W": 20}

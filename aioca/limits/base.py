@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from ..errors import AiocaError
-from ..ratelimit import RateLimiter, Window, WindowStatus
+from ..ratelimit import LimiterStatus, RateLimiter, Window
 
 __all__ = ["Limiter", "LimiterBackend", "LimiterUnavailableError", "LocalBackend", "SharedClock"]
 
@@ -25,7 +25,8 @@ class Limiter(Protocol):
 
     ``try_acquire`` is the synchronous fast path (charge and return ``True``, or change
     nothing); ``acquire`` waits its turn; ``observe`` reconciles with the usage headers of a
-    response; ``pause`` and ``ban`` hold every request after an HTTP 429 or 418. ``clock``
+    response; ``pause`` and ``ban`` hold every request after an HTTP 429 or 418
+    (``acquire``'s ``max_wait`` bounds how long a pause may hold a request). ``clock``
     is the limiter's idea of the exchange's time, the one ``ban``'s ``until`` and
     ``observe``'s ``sent_at`` are on.
     """
@@ -34,7 +35,9 @@ class Limiter(Protocol):
 
     def try_acquire(self, costs: Mapping[str, int]) -> bool: ...
 
-    def acquire(self, costs: Mapping[str, int]) -> Awaitable[None]: ...
+    def acquire(
+        self, costs: Mapping[str, int], max_wait: float | None = None
+    ) -> Awaitable[None]: ...
 
     def observe(self, headers: Mapping[str, str], sent_at: float | None = None) -> None: ...
 
@@ -42,7 +45,7 @@ class Limiter(Protocol):
 
     def ban(self, until: float, message: str = "") -> None: ...
 
-    def status(self) -> list[WindowStatus]: ...
+    def status(self) -> LimiterStatus: ...
 
     def set_windows(self, windows: Iterable[Window]) -> None: ...
 
@@ -54,6 +57,9 @@ class Limiter(Protocol):
 
     @property
     def banned_until(self) -> float | None: ...
+
+    @property
+    def paused_until(self) -> float | None: ...
 
 
 class LimiterBackend(Protocol):

@@ -27,7 +27,7 @@ ApiT = TypeVar("ApiT", bound="RestApi")
 class EgressPool(Generic[ApiT]):
     """API objects that differ in the local address their requests leave from.
 
-    ``EgressPool.over(["192.0.2.10", "192.0.2.11"], lambda ip: BinanceRestApi(key, secret,
+    ``EgressPool.over(["192.0.2.10", "192.0.2.11"], lambda ip: MyExchangeApi(key, secret,
     local_address=ip))`` builds one per address; :meth:`choose` picks the one with the
     most budget left for a URL, :meth:`route` wraps a task so that every run of it (in a
     ring, say) goes through the best one at that moment.
@@ -61,7 +61,7 @@ class EgressPool(Generic[ApiT]):
             limiter = api.rate_limiter_for(PreparedRequest("GET", url))
             if limiter.banned_until is not None:
                 return -1.0
-            statuses = limiter.status()
+            statuses = list(limiter.status())
         else:
             statuses = [status for group in api.rate_limit_status().values() for status in group]
         shares = [1 - status.used / status.limit for status in statuses if status.limit > 0]

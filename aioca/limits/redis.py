@@ -5,7 +5,7 @@
 prefix) then charges the same counters::
 
     backend = RedisBackend("redis://127.0.0.1:6379/0")
-    api = BinanceRestApi(key, secret, limiter_backend=backend.bind(account="main"))
+    api = MyExchangeApi(key, secret, limiter_backend=backend.bind(account="main"))
 
 What it keeps, per exchange host:
 
@@ -67,8 +67,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from ..errors import IPBannedError
-from ..ratelimit import RateLimiter, Window, WindowStatus
+from ..errors import IPBannedError, RateLimitError
+from ..ratelimit import LimiterStatus, RateLimiter, Window, WindowStatus
 from . import scripts
 from .base import LimiterUnavailableError
 
@@ -229,13 +229,16 @@ class RedisRateLimiter:
         self._last_use = now
         return True
 
-    async def acquire(self, costs: Mapping[str, int]) -> None:
+    async def acquire(self, costs: Mapping[str, int], max_wait: float | None = None) -> None:
         """Wait until ``costs`` fit every window (leases first, then Redis), first come
         first served within this process; raises :class:`~aioca.errors.IPBannedError`
-        during a ban, :class:`~aioca.limits.LimiterUnavailableError` when Redis cannot be
-        reached and the backend fails closed."""
+        during a ban, :class:`~aioca.errors.RateLimitError` when a pause (HTTP 429, in
+        any process) would hold the request longer than ``max_wait`` seconds, and
+        :class:`~aioca.limits.LimiterUnavailableError` when Redis cannot be reached and
+        the backend fails closed."""
         if self.try_acquire(costs):
             return
+        self._check_pause(max_wait)
         turn = asyncio.get_running_loop().create_future()
         self._waiters.append(turn)
         try:
@@ -245,6 +248,7 @@ class RedisRateLimiter:
                 if self._local is not None and await self.backend.try_reconnect():
                     await self._recover()  # also when banned: the others must learn of it
                 self._check_ban()
+                self._check_pause(max_wait)
                 if self._spend_leases(costs):  # leases hold even while Redis is away
                     if self.clock() >= self._paused_until:
                         return
@@ -271,6 +275,17 @@ class RedisRateLimiter:
                 self._ban_message or "this IP is banned by the exchange",
                 until=self._banned_until,
                 retry_after=self._banned_until - now,
+            )
+
+    def _check_pause(self, max_wait: float | None) -> None:
+        if max_wait is None:
+            return
+        wait = self._paused_until - self.clock()
+        if wait > max_wait:
+            raise RateLimitError(
+                f"the exchange asked for a pause of {wait:.1f} s more (HTTP 429), longer "
+                f"than this request may wait ({max_wait:.1f} s)",
+                retry_after=wait,
             )
 
     async def _wait(self, delay: float) -> None:
@@ -329,6 +344,8 @@ class RedisRateLimiter:
             return 0.01  # our estimate of the clock says the ban just ended: ask again
         self._exchange_offset = float(_text(reply[3])) / 1000
         if code == 2:
+            if reply[4:]:  # paused in Redis: by another process, maybe for longer
+                self._apply_pause(int(reply[4]) / 1000)
             return int(reply[2]) / 1000
         until = started + int(reply[2]) / 1000
         values = reply[4:]
@@ -426,8 +443,11 @@ class RedisRateLimiter:
                 self._reconciling.pop(name, None)
 
     def pause(self, seconds: float) -> None:
-        """Hold every request of every process on this address for ``seconds``."""
-        self._paused_until = max(self._paused_until, self.clock() + seconds)
+        """Hold every request of every process on this address for ``seconds`` (the
+        caller bounds it: ``RestApi``'s ``max_pause``)."""
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"a pause must be a finite number of seconds, not {seconds!r}")
+        self._apply_pause(self.clock() + seconds)
         if self._local is not None:
             self._local.pause(seconds)
         self._spawn(self._hold("pause", seconds, ""))
@@ -451,7 +471,10 @@ class RedisRateLimiter:
             self._sleeper.cancel()
 
     def _apply_pause(self, until: float) -> None:
-        self._paused_until = max(self._paused_until, until)
+        if until > self._paused_until:
+            self._paused_until = until
+            if self._sleeper is not None:
+                self._sleeper.cancel()  # the waiting request measures its wait again
 
     async def _hold(self, kind: str, seconds: float, message: str) -> None:
         try:
@@ -476,15 +499,24 @@ class RedisRateLimiter:
         return self._banned_until if self._banned_until > self.clock() else None
 
     @property
+    def paused_until(self) -> float | None:
+        return self._paused_until if self._paused_until > self.clock() else None
+
+    @property
     def waiting(self) -> int:
         return len(self._waiters)
 
-    def status(self) -> list[WindowStatus]:
-        """Each window's shared usage as last reported to this process (leased units
-        count as used), and seconds until it resets."""
-        if self._local is not None:
-            return self._local.status()
+    def status(self) -> LimiterStatus:
+        """Each window's shared usage as last reported to this process (its own unused
+        leases not counted), seconds until it resets, and any pause or ban."""
         now = self.clock()
+        if self._local is not None:
+            return LimiterStatus(
+                self._local.status().windows,
+                paused_until=self.paused_until,
+                banned_until=self.banned_until,
+                waiting=self.waiting,
+            )
         result = []
         for name, window in self._windows.items():
             lease = self._leases[name]
@@ -493,7 +525,12 @@ class RedisRateLimiter:
             result.append(
                 WindowStatus(name, max(0, used), window.limit, (index + 1) * window.seconds - now)
             )
-        return result
+        return LimiterStatus(
+            tuple(result),
+            paused_until=self.paused_until,
+            banned_until=self.banned_until,
+            waiting=self.waiting,
+        )
 
     # --- Redis out of reach ---------------------------------------------------------------
 

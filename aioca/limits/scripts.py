@@ -51,7 +51,8 @@ TAKE = (
 --       limit, length ms, cost, and the units of this process's lease it spends on the
 --       request (already counted) and their window index, for each window.
 -- Returns {0, now, ms until the first window ends, offset, then index, used, lease per
---      window} or {1, now, ban end, message} or {2, now, ms to wait, offset}; the offset
+--      window} or {1, now, ban end, message} or {2, now, ms to wait, offset, pause end};
+--      the offset
 --      (the exchange's clock minus Redis's, ms) as text.
 local now, offset = shared_now(KEYS[1])
 local hold = redis.call('HMGET', KEYS[2], 'ban', 'pause', 'msg')
@@ -78,7 +79,9 @@ for w = 1, n do
   end
   state[w] = {limit, len, cost, si, u, p, start, margin}
 end
-if wait > 0 then return {2, math.floor(now), math.ceil(wait), tostring(offset)} end
+if wait > 0 then
+  return {2, math.floor(now), math.ceil(wait), tostring(offset), math.floor(pause)}
+end
 local out = {0, math.floor(now), 0, tostring(offset)}
 local first_end = nil
 for w = 1, n do

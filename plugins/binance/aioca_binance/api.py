@@ -8,12 +8,13 @@ exactly the bytes sent (the query string followed by the body).
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
+import functools
+import json
 import logging
 import re
 import time
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote_plus, urlsplit
 
@@ -21,10 +22,18 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from aioca import PreparedRequest, Response, RestApi, RetryPolicy, Window, errors
+from aioca import (
+    PreparedRequest,
+    Response,
+    RestApi,
+    RetryPolicy,
+    ServerClock,
+    Window,
+    errors,
+)
 from aioca import rest as _rest
 from aioca.limits import Limiter, SharedClock
-from aioca.rest import Params, encode_params
+from aioca.rest import Params, RedactedHeaders, encode_params
 from aioca.task import BaseTask, _running_task, current_task
 
 from .endpoint import Endpoint, Security
@@ -232,7 +241,7 @@ class EndpointCall:
             url=url,
             query=[] if self.in_body else pairs,
             form=pairs if self.in_body else None,
-            headers=dict(headers),
+            headers=RedactedHeaders(headers),
             signed=self.signed,
             task=task,
             costs=dict(costs),
@@ -272,7 +281,10 @@ class BinanceRestApi(RestApi):
     ``testnet=True`` selects the testnets; ``urls={"coinm": "http://127.0.0.1:8080"}``
     overrides any base URL (a local simulator, a test server). ``recv_window`` is the
     default ``recvWindow`` in milliseconds; ``timeout`` is seconds or an
-    ``aiohttp.ClientTimeout``. Other keyword arguments go to :class:`aioca.RestApi`.
+    ``aiohttp.ClientTimeout``. ``time_sync_interval`` is how often the clock offset is
+    measured before signed requests (``None``: never); ``max_clock_offset`` the largest
+    offset believed, in seconds (``None``: any, for a simulator running at another date).
+    Other keyword arguments go to :class:`aioca.RestApi`.
 
     User tasks should build URLs from the instance attributes (``api.coinm_url``), which
     honour overrides; the class constant ``CoinM_BASE_URL`` is kept for seed-style code.
@@ -296,6 +308,7 @@ class BinanceRestApi(RestApi):
         timeout: float | aiohttp.ClientTimeout = 10.0,
         proxy: str | None = None,
         time_sync_interval: float | None = 600.0,
+        max_clock_offset: float | None = 86_400.0,
         **options: Any,
     ) -> None:
         super().__init__(timeout=timeout, proxy=proxy, **options)
@@ -312,16 +325,21 @@ class BinanceRestApi(RestApi):
         self.testnet = testnet
         self.recv_window = recv_window
         self.api_key = api_key
-        self.time_offset_ms = 0
-        """Server time minus local time, added to every ``timestamp``."""
-        self.time_sync_interval = time_sync_interval
-        """Seconds between clock syncs before signed requests; ``None`` never syncs."""
-        self._time_synced_at: float | None = None
-        self._sync_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        time_url = self.urls["coinm"] + _TIME_PATHS["coinm"]
+        self.server_clock = ServerClock(
+            functools.partial(self._read_server_time, time_url),  # picklable, unlike a lambda
+            url=time_url,
+            exchange=self.exchange,
+            interval=time_sync_interval,
+            max_offset=max_clock_offset,
+            timeout=self.timeout.total,
+        )
+        """Binance's clock: the offset every ``timestamp`` adds, measured before signed
+        requests every ``time_sync_interval`` seconds (see :class:`aioca.ServerClock`)."""
         self._windows: list[Window] = list(DEFAULT_WINDOWS)
         self._hosts: dict[str, str] = {}
         self._costs_cache: dict[tuple[int, int], dict[str, int]] = {}
-        self._retry_cache: tuple[RetryPolicy | None, dict[str, bool]] = (None, {})
+        self._retry_cache: tuple[RetryPolicy | None, dict[tuple[str, bool], bool]] = (None, {})
         self._targets: dict[str, dict[tuple[str, str], URL]] = {}
         self._plans: dict[tuple[str, str, str, str, Security, tuple[int, int]], _Plan] = {}
         self._signer: Signer | None
@@ -346,7 +364,31 @@ class BinanceRestApi(RestApi):
 
     def timestamp_ms(self) -> int:
         """The ``timestamp`` of a request sent now, on the server's clock as far as known."""
-        return int(time.time() * 1000) + self.time_offset_ms
+        return self.server_clock.time_ms()
+
+    @property
+    def time_offset_ms(self) -> int:
+        """Server time minus local time, added to every ``timestamp``."""
+        return self.server_clock.offset_ms
+
+    @time_offset_ms.setter
+    def time_offset_ms(self, offset: int) -> None:
+        self.server_clock.offset_ms = offset
+
+    @property
+    def time_sync_interval(self) -> float | None:
+        """Seconds between clock syncs before signed requests; ``None`` never syncs."""
+        return self.server_clock.interval
+
+    @time_sync_interval.setter
+    def time_sync_interval(self, interval: float | None) -> None:
+        self.server_clock.interval = interval
+
+    @property
+    def max_clock_offset(self) -> float | None:
+        """The largest offset of the server's clock from ours believed, in seconds (a day:
+        no real clock is further off); ``None`` believes any (a simulator at another date)."""
+        return self.server_clock.max_offset
 
     # --- sending -------------------------------------------------------------------------
 
@@ -373,7 +415,7 @@ class BinanceRestApi(RestApi):
             kind = Security(security)
         else:
             kind = Security.USER_DATA if signed else Security.NONE
-        sent_headers = dict(headers or {})
+        sent_headers = RedactedHeaders(headers or ())  # holds the key: no repr of it
         if kind.needs_key:
             sent_headers["X-MBX-APIKEY"] = self._require_key(kind)
         if method.upper() in ("POST", "PUT"):
@@ -455,10 +497,7 @@ class BinanceRestApi(RestApi):
             headers, costs, limiter, fixed_target = plan[3], plan[4], plan[5], plan[6]
             if call.signed:
                 self._require_signer()  # before the clock sync: fail without sending anything
-                interval, synced = self.time_sync_interval, self._time_synced_at
-                if interval is not None and (
-                    synced is None or time.monotonic() - synced >= interval
-                ):
+                if self.server_clock.due:
                     if task is not None and token is None:
                         token = _running_task.set(task)
                     await self._sync_time_if_due(base + endpoint.path)
@@ -492,9 +531,12 @@ class BinanceRestApi(RestApi):
                     if status < 400 and default_handling:
                         try:  # the default handling of a 2xx answer, as _lean_result does it
                             result = self.json_loads(content)
-                            break
-                        except ValueError:
+                        except (ValueError, RecursionError):
                             pass  # _lean_result's decode() raises, worded as always
+                        else:
+                            if type(result) is not dict or _error_code(result) is None:
+                                break
+                            # An error body with HTTP 200: _lean_result raises it.
                     if task is not None and token is None:  # the hooks may read it
                         token = _running_task.set(task)
                     result = self._lean_result(
@@ -509,7 +551,7 @@ class BinanceRestApi(RestApi):
                 if task is not None and token is None:  # the retry policy and hooks may read it
                     token = _running_task.set(task)
                 url = base + endpoint.path
-                may_retry = self._may_retry(method)
+                may_retry = self._may_retry(method, endpoint.changes_orders)
                 delay = self._retry_delay(error, attempt, started, may_retry, method, url)
                 if delay is not None:
                     await _rest._sleep(delay)  # looked up now: tests replace it
@@ -528,11 +570,20 @@ class BinanceRestApi(RestApi):
                     started, attempt = time.monotonic(), 0
                     continue
                 raise error
+            # Nothing below holds a signature: a traceback through this frame would show it.
+            target = data = signing = describe_args = plan = headers = None  # type: ignore[assignment]
             if call.exchange_info and isinstance(result, Mapping):
                 if task is not None and token is None:
                     token = _running_task.set(task)
                 self.apply_exchange_info(result)
+            if endpoint.batch:
+                self.batch_error(call, result, task)
             return result
+        except BaseException:
+            # A traceback keeps this frame's locals, and error trackers show them: not the
+            # signed URL, body, signature and key header of the last attempt.
+            target = data = signing = describe_args = plan = headers = None  # type: ignore[assignment]
+            raise
         finally:
             if token is not None:
                 _running_task.reset(token)
@@ -549,9 +600,12 @@ class BinanceRestApi(RestApi):
             call.params,
             security=call.kind,
             costs=self._costs_of(call),
+            changes_orders=endpoint.changes_orders,
         )
         if call.exchange_info and isinstance(result, Mapping):
             self.apply_exchange_info(result)
+        if endpoint.batch:
+            self.batch_error(call, result)
         return result
 
     # --- the lean path -------------------------------------------------------------------
@@ -613,14 +667,15 @@ class BinanceRestApi(RestApi):
             costs = self._costs_cache[call.charge] = self.costs(weight=weight, orders=orders)
         return costs
 
-    def _may_retry(self, method: str) -> bool:
-        """``self.retry.allows(method)``, worked out once per policy and method."""
+    def _may_retry(self, method: str, changes_orders: bool) -> bool:
+        """``self.retry.may_retry(...)``, worked out once per policy, method and kind."""
         policy, verdicts = self._retry_cache
         if policy is not self.retry:
             policy, verdicts = self._retry_cache = (self.retry, {})
-        verdict = verdicts.get(method)
+        key = (method, changes_orders)
+        verdict = verdicts.get(key)
         if verdict is None:
-            verdict = verdicts[method] = policy.allows(method)
+            verdict = verdicts[key] = policy.may_retry(method, changes_orders=changes_orders)
         return verdict
 
     def _target(self, base: str, call: EndpointCall) -> URL:
@@ -690,57 +745,49 @@ class BinanceRestApi(RestApi):
             limiter.set_windows(windows)
 
     def clock(self) -> float:
-        return time.time() + self.time_offset_ms / 1000
+        return self.server_clock.time()
 
     # --- time sync -------------------------------------------------------------------------
 
     async def sync_time(self, url: str | None = None) -> int:
         """Measure the offset of Binance's clock from ours (``time_offset_ms``) with the
-        server-time endpoint of the market ``url`` belongs to; returns the offset in ms."""
-        base, time_path = self._time_endpoint(url)
-        shared = self.limiter_backend if isinstance(self.limiter_backend, SharedClock) else None
-        sent = time.time()
-        answer = await super().request("GET", base + time_path, costs=self.costs(weight=1))
-        received = time.time()
-        server_ms = answer.get("serverTime") if isinstance(answer, Mapping) else None
-        if not isinstance(server_ms, int):
-            raise errors.InvalidResponseError(
-                f"the server time answer has no integer serverTime: {str(answer)[:100]!r}",
-                status=200,
-                body=str(answer)[:200],
-                exchange=self.exchange,
-                method="GET",
-                url=base + time_path,
-            )
-        self.time_offset_ms = server_ms - int((sent + received) / 2 * 1000)
-        self._time_synced_at = time.monotonic()
-        if shared is not None:
-            ttl = self.time_sync_interval or 600.0
-            await shared.share_clock_offset(urlsplit(base).netloc, self.time_offset_ms / 1000, ttl)
-        logger.debug("clock offset from %s: %d ms", base, self.time_offset_ms)
-        return self.time_offset_ms
+        server-time endpoint of the market ``url`` belongs to; returns the offset in ms.
+        Failures raise :class:`~aioca.errors.ClockSyncError` (see :class:`aioca.ServerClock`)."""
+        time_url = self._time_url(url)
+        read = functools.partial(self._read_server_time, time_url)
+        return await self.server_clock.sync(read, time_url)
 
     async def _sync_time_if_due(self, url: str) -> None:
-        if self.time_sync_interval is None:
+        time_url = self._time_url(url)
+        read = functools.partial(self._read_server_time, time_url)
+        backend = self.limiter_backend
+        if isinstance(backend, SharedClock) and self.server_clock.due:
+            await self._sync_shared(backend, read, time_url)
             return
-        synced = self._time_synced_at
-        if synced is not None and time.monotonic() - synced < self.time_sync_interval:
+        await self.server_clock.sync_if_due(read, time_url)
+
+    async def _sync_shared(
+        self, backend: SharedClock, read: Callable[[], Awaitable[Any]], time_url: str
+    ) -> None:
+        """One server-time sync for every process of a shared limiter backend: the offset
+        another process shared when there is one, else a measurement, then shared."""
+        clock = self.server_clock
+        host = urlsplit(time_url).netloc
+        offset = await backend.clock_offset(host)
+        if offset is not None:
+            clock.offset_ms = round(offset * 1000)
+            clock.synced_at = time.monotonic()
             return
-        loop = asyncio.get_running_loop()
-        if self._sync_lock is None or self._sync_lock[0] is not loop:
-            self._sync_lock = (loop, asyncio.Lock())
-        async with self._sync_lock[1]:
-            synced = self._time_synced_at  # another request may have synced meanwhile
-            if synced is None or time.monotonic() - synced >= self.time_sync_interval:
-                backend = self.limiter_backend
-                if isinstance(backend, SharedClock):  # one sync serves every process
-                    base, _ = self._time_endpoint(url)
-                    offset = await backend.clock_offset(urlsplit(base).netloc)
-                    if offset is not None:
-                        self.time_offset_ms = round(offset * 1000)
-                        self._time_synced_at = time.monotonic()
-                        return
-                await self.sync_time(url)
+        await clock.sync_if_due(read, time_url)
+        await backend.share_clock_offset(host, clock.offset_ms / 1000, clock.interval or 600.0)
+
+    async def _read_server_time(self, time_url: str) -> Any:
+        answer = await RestApi.request(self, "GET", time_url, costs=self.costs(weight=1))
+        return answer.get("serverTime") if isinstance(answer, Mapping) else answer
+
+    def _time_url(self, url: str | None) -> str:
+        base, time_path = self._time_endpoint(url)
+        return base + time_path
 
     def _time_endpoint(self, url: str | None) -> tuple[str, str]:
         for market, base in self.urls.items():
@@ -774,6 +821,54 @@ class BinanceRestApi(RestApi):
         target.append(("signature", signer.sign(payload)))
 
     # --- errors --------------------------------------------------------------------------
+
+    def is_error_answer(self, payload: Any) -> bool:
+        """Binance sometimes answers an error with HTTP 200 and its error body
+        (``{"code": -2019, "msg": ...}``): an error as with a 4xx. Success bodies that
+        carry a ``code`` carry 200 (``{"code": 200, "msg": "success"}``), never a negative
+        one."""
+        return type(payload) is dict and _error_code(payload) is not None
+
+    def batch_error(self, call: EndpointCall, answer: Any, task: BaseTask | None = None) -> None:
+        """Raise :class:`~aioca.errors.BatchError` when a batch endpoint's answer (one item
+        per order, in request order) refused any item: its code and message per refused
+        item, and the orders that went through, which are not lost with the error."""
+        if not isinstance(answer, list):
+            return
+        refused = [
+            (index, code)
+            for index, item in enumerate(answer)
+            if isinstance(item, Mapping) and (code := _error_code(item)) is not None
+        ]
+        if not refused:
+            return
+        base = self.urls[call.endpoint.market]
+        context: errors.RequestContext = {
+            "exchange": self.exchange,
+            "task_name": str(task) if task is not None else _running_name(),
+            "method": call.method,
+            "url": base + call.endpoint.path,
+        }
+        order_ids, client_ids = _batch_ids(call)
+        item_errors: list[tuple[int, errors.ExchangeError]] = []
+        for index, code in refused:
+            item = answer[index]
+            error = error_class_for(200, code)(str(item.get("msg") or ""), code=code, **context)
+            if index < len(order_ids):
+                error.order_id = order_ids[index]
+            if index < len(client_ids):
+                error.client_order_id = client_ids[index]
+            item_errors.append((index, error))
+        details = "; ".join(f"#{index} [{error.code}] {error.msg}" for index, error in item_errors)
+        ok = len(answer) - len(item_errors)
+        error_class = errors.BatchError.combined([type(error) for _, error in item_errors])
+        raise error_class(
+            f"{len(item_errors)} of {len(answer)} items refused, {ok} went through: {details}",
+            items=answer,
+            item_errors=item_errors,
+            status=200,
+            **context,
+        )
 
     def map_error(self, response: Response, payload: Any) -> errors.AiocaError:
         code: int | None = None
@@ -830,6 +925,40 @@ def _pairs(params: Params | None) -> list[tuple[str, Any]]:
         return []
     items: Iterable[tuple[str, Any]] = params.items() if isinstance(params, Mapping) else params
     return list(items)
+
+
+def _error_code(payload: Mapping[str, Any]) -> int | None:
+    """The code of a Binance error body (a negative integer beside a ``msg``), else ``None``."""
+    code = payload.get("code")
+    if type(code) is int and code < 0 and "msg" in payload:
+        return code
+    return None
+
+
+def _running_name() -> str | None:
+    task = current_task()
+    return str(task) if task is not None else None
+
+
+def _batch_ids(call: EndpointCall) -> tuple[list[str | int | None], list[str | None]]:
+    """The order ids and client order ids of each item of a batch call, in item order
+    (what a refused item's error names)."""
+    sent = dict(call.params)
+    order_ids: list[str | int | None] = []
+    client_ids: list[str | None] = []
+    try:
+        if "batchOrders" in sent:
+            items = json.loads(sent["batchOrders"])
+            order_ids = [item.get("orderId") for item in items]
+            client_ids = [
+                item.get("newClientOrderId") or item.get("origClientOrderId") for item in items
+            ]
+        else:
+            order_ids = list(json.loads(sent.get("orderIdList") or "[]"))
+            client_ids = list(json.loads(sent.get("origClientOrderIdList") or "[]"))
+    except (TypeError, ValueError, AttributeError):
+        return [], []  # not JSON lists: the refused items are named by index only
+    return order_ids, client_ids
 
 
 def _ban_end(message: str, retry_after: float | None) -> float | None:

@@ -108,8 +108,11 @@ Weight = int | ByLimit | BySymbol | BySymbolOrPair
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """One REST endpoint: ``method``, ``path``, ``security``, IP ``weight`` (a number or a
-    rule over the parameters), ``orders`` counted on the order-rate limit, and ``market``
-    (``"coinm"``, ``"usdm"`` or ``"spot"``: which base URL it lives on)."""
+    rule over the parameters), ``orders`` counted on the order-rate limit, ``market``
+    (``"coinm"``, ``"usdm"`` or ``"spot"``: which base URL it lives on),
+    ``changes_orders`` when it creates, amends or cancels orders (never retried, see
+    :class:`aioca.RetryPolicy`) and ``batch`` when it takes several orders and answers
+    each one on its own (refused items raise :class:`aioca.errors.BatchError`)."""
 
     method: str
     path: str
@@ -117,6 +120,8 @@ class Endpoint:
     weight: Weight
     orders: int = 0
     market: str = "coinm"
+    changes_orders: bool = False
+    batch: bool = False
 
     def weight_for(self, params: Mapping[str, Any]) -> int:
         """The IP weight of one request with ``params``."""

@@ -10,63 +10,58 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Coroutine
-from typing import Any, ClassVar, NamedTuple
+from collections.abc import Coroutine, Mapping
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, NamedTuple
 
-import pydantic
+from pydantic import Field
 
 from aioca import Task, errors, localize
-from aioca.errors import InvalidParameterError
+from aioca.params import TaskParams
 
 from .api import BinanceRestApi, shared_call
 from .endpoint import Endpoint
 
-__all__ = ["BinanceParams", "BinanceTask", "Texts"]
+__all__ = ["BinanceParams", "BinanceTask", "ClientOrderId", "Texts"]
 
 
-class BinanceParams(pydantic.BaseModel):
-    """Base of the parameter models: unknown parameters are refused, values are frozen.
+ClientOrderId = Annotated[str, Field(pattern=r"^[\.A-Z\:/a-z0-9_-]{1,36}$")]
+"""A client order id as Binance allows it: 1 to 36 of ``.A-Z:/a-z0-9_-``."""
 
-    Two kinds of rules span several parameters, as Binance documents them per endpoint:
-    ``one_of`` groups of which at least one must be sent ("either ``orderId`` or
-    ``origClientOrderId`` must be sent"), and ``exclusive`` pairs that cannot be sent
-    together. ``symbol`` and ``pair`` are a special case: a symbol belongs to its pair, so
-    when both are given and agree (``BTCUSD_PERP`` and ``BTCUSD``, as the seed README's
-    ticker example does) the redundant ``pair`` is simply not sent; when they disagree
-    the task is refused.
+
+class BinanceParams(TaskParams):
+    """Base of the parameter models: :class:`aioca.params.TaskParams` (unknown parameters
+    refused, values frozen, ``one_of``/``exclusive``/``required_when`` rules, every
+    problem reported at once), with Binance's one exception to ``exclusive``.
+
+    ``symbol`` and ``pair`` cannot be sent together, except that a symbol belongs to its
+    pair: when both are given and agree (``BTCUSD_PERP`` and ``BTCUSD``, as the seed
+    README's ticker example does) the redundant ``pair`` is simply not sent; when they
+    disagree the task is refused.
     """
 
-    # defer_build: a model builds its validator when its first task is created, not when
-    # the catalog is imported (69 models would cost ~20 ms of every start-up).
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, strict=False, defer_build=True)
-
-    one_of: ClassVar[tuple[tuple[str, ...], ...]] = ()
-    exclusive: ClassVar[tuple[tuple[str, str], ...]] = ()
-
-    @pydantic.model_validator(mode="after")
-    def _check_combinations(self) -> BinanceParams:
-        for group in self.one_of:
-            if all(getattr(self, name) is None for name in group):
-                names = " or ".join(repr(name) for name in group)
-                raise ValueError(f"{names} must be sent")
-        for first, second in self.exclusive:
-            if getattr(self, first) is None or getattr(self, second) is None:
-                continue
-            symbol, pair = getattr(self, "symbol", None), getattr(self, "pair", None)
-            if (first, second) == ("symbol", "pair") and _symbol_of_pair(symbol, pair):
-                continue
-            raise ValueError(f"{first!r} and {second!r} cannot be sent together")
-        return self
+    @classmethod
+    def allows_together(cls, first: str, second: str, values: Mapping[str, Any]) -> bool:
+        return (first, second) == ("symbol", "pair") and _symbol_of_pair(
+            values.get("symbol"), values.get("pair")
+        )
 
     def wire_items(self) -> list[tuple[str, Any]]:
         """The parameters to send, in declaration order, without those left out (and without
         a ``pair`` made redundant by its ``symbol``)."""
         drop_pair = ("symbol", "pair") in self.exclusive and getattr(self, "symbol", None)
         return [
-            (name, value)
+            (name, _plain(value))
             for name, value in self
             if value is not None and not (drop_pair and name == "pair")
         ]
+
+
+def _plain(value: Any) -> Any:
+    """A batch's item models as the mappings sent (their ``None`` fields left out)."""
+    if isinstance(value, list) and value and isinstance(value[0], BinanceParams):
+        return [dict(item.wire_items()) for item in value]
+    return value
 
 
 def _symbol_of_pair(symbol: Any, pair: Any) -> bool:
@@ -104,10 +99,13 @@ def _with_client_ids(params: BinanceParams, field: str) -> tuple[BinanceParams, 
     whose outcome is unknown can be looked up (a fresh id for every run)."""
     batch = getattr(params, "batchOrders", None)
     if batch is not None:
-        orders = [{**order} for order in batch]
-        for order in orders:
-            order.setdefault(field, new_client_order_id())
-        ids = tuple(str(order[field]) for order in orders)
+        orders = [
+            order
+            if getattr(order, field) is not None
+            else order.model_copy(update={field: new_client_order_id()})
+            for order in batch
+        ]
+        ids = tuple(str(getattr(order, field)) for order in orders)
         return params.model_copy(update={"batchOrders": orders}), ids
     given = getattr(params, field, None)
     if given is not None:
@@ -116,10 +114,29 @@ def _with_client_ids(params: BinanceParams, field: str) -> tuple[BinanceParams, 
     return params.model_copy(update={field: client_id}), (client_id,)
 
 
+def _order_named(params: BinanceParams) -> tuple[str | int | None, str | None]:
+    """The order a request is about, by its id and its client id (``None``: not given)."""
+    order_id = getattr(params, "orderId", None)
+    if order_id is None:
+        order_id = getattr(params, "algoId", None)
+    client_id = getattr(params, "origClientOrderId", None)
+    if client_id is None:
+        client_id = getattr(params, "clientAlgoId", None)
+    return order_id, client_id
+
+
 def _wire_value(value: Any) -> Any:
     if isinstance(value, list | dict):
-        return json.dumps(value, separators=(",", ":"))
+        return json.dumps(value, separators=(",", ":"), default=_json_value)
     return value
+
+
+def _json_value(value: Any) -> Any:
+    """A batch item's decimal as a JSON string (``"price":"10001"``, as Binance's docs
+    write them: never a float's rounding)."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"{type(value).__name__} is not sent in a JSON parameter")
 
 
 class BinanceTask(Task):
@@ -140,19 +157,17 @@ class BinanceTask(Task):
 
     def __init__(self, *, api: BinanceRestApi | None = None, **params: Any) -> None:
         super().__init__(api=api)
-        try:
-            self.params = self.Params(**params)
-        except pydantic.ValidationError as exc:
-            name = type(self).__name__
-            raise InvalidParameterError.from_validation_error(exc, task_name=name) from None
+        self.params = self.Params.validate_all(params, task_name=type(self).__name__)
         self._wire = [(name, _wire_value(value)) for name, value in self.params.wire_items()]
         # Parameters are frozen: what a run costs is known once and for all.
         self._weight = self.endpoint.weight_for(dict(self._wire))
         self._id_field = _CLIENT_ID_FIELDS.get((self.endpoint.method, self.endpoint.path))
+        self._order = _order_named(self.params)
         # Encoded now, with the parameters: every run sends this text (plus the signature).
-        self._call = (
-            shared_call(self.endpoint, self._wire, self._weight) if self._id_field is None else None
-        )
+        # A task that places an order, or names one (a cancel, a query), runs through
+        # _send: its errors say which order.
+        plain = self._id_field is None and self._order == (None, None)
+        self._call = shared_call(self.endpoint, self._wire, self._weight) if plain else None
         self._parsed: tuple[Any, Any] | None = None
         self.client_order_ids: tuple[str, ...] = ()
         """The client order ids sent by the last run of an order-creating task."""
@@ -224,28 +239,47 @@ class BinanceTask(Task):
         call = self._call
         if call is not None and isinstance(api, BinanceRestApi):
             return api.send_call(call)
-        if self._id_field is None:  # not a BinanceRestApi: whatever has call_endpoint
-            return api.call_endpoint(self.endpoint, self._wire, weight=self.weight)
-        return self._place(api, self._id_field)
+        return self._send(api)
 
-    async def _place(self, api: BinanceRestApi, id_field: str) -> Any:
-        """Run an order-creating request: a fresh client order id for every order that has
-        none, and an unknown outcome reported as such."""
-        params, self.client_order_ids = _with_client_ids(self.params, id_field)
-        wire = [(name, _wire_value(value)) for name, value in params.wire_items()]
+    async def _send(self, api: BinanceRestApi) -> Any:
+        """The request of a task that places an order or names one: a fresh client order
+        id for every order that has none, an unknown outcome reported as such, and every
+        error naming the order it was about (``order_id``, ``client_order_id``)."""
+        id_field = self._id_field
+        wire = self._wire
+        if id_field is not None:
+            params, self.client_order_ids = _with_client_ids(self.params, id_field)
+            wire = [(name, _wire_value(value)) for name, value in params.wire_items()]
         try:
             return await api.call_endpoint(self.endpoint, wire, weight=self.weight)
         except (
             errors.NetworkError,
             errors.ExchangeServerError,
             errors.InvalidResponseError,
+            errors.UnexpectedRedirectError,
         ) as exc:
             # Sent, and no readable answer: a timeout, a dropped connection, a 5xx, a body
-            # cut short. Only a failed connection proves nothing was placed.
-            if isinstance(exc, errors.ConnectError):
+            # cut short, a redirect. Only a failed connection proves nothing was placed.
+            self._name_the_order(exc)
+            if id_field is None or isinstance(exc, errors.ConnectError):
                 raise
             unknown = errors.OrderStateUnknownError.after(exc, self.client_order_ids, id_field)
+            unknown.order_id = exc.order_id
             raise unknown from exc
+        except errors.ExchangeError as exc:
+            if not isinstance(exc, errors.BatchError):
+                self._name_the_order(exc)
+            raise
+
+    def _name_the_order(self, error: errors.RequestError) -> None:
+        """Put the order this request was about on its error, unless it names one."""
+        order_id, client_id = self._order
+        if client_id is None and len(self.client_order_ids) == 1:
+            client_id = self.client_order_ids[0]
+        if error.order_id is None and order_id is not None:
+            error.order_id = order_id
+        if error.client_order_id is None and client_id is not None:
+            error.client_order_id = client_id
 
     @property
     def parsed(self) -> Any:

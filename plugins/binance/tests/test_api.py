@@ -464,8 +464,9 @@ async def test_lean_run_names_the_task_in_the_clock_sync_and_resets_it(
     ) as api:
         task = CoinMAccountInformation(api=api)
         aioca_mock.get(ANY, status=500, body="down")
-        with pytest.raises(errors.ExchangeServerError) as caught:
+        with pytest.raises(errors.ClockSyncError) as caught:
             await task.run()  # the clock sync before the signed request fails
+        assert isinstance(caught.value.__cause__, errors.ExchangeServerError)
         assert caught.value.url == f"{LOCAL}/dapi/v1/time"
         assert caught.value.task_name == str(task)
         assert aioca.current_task() is None

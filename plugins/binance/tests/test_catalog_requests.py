@@ -82,11 +82,13 @@ by_variant = pytest.mark.parametrize("variant", VARIANTS)
 @dataclass(frozen=True)
 class Shape:
     """What one ``Params`` field takes: ``kind`` is ``str``, ``int``, ``decimal``,
-    ``literal``, ``list_int``, ``list_str`` or ``list_dict``."""
+    ``literal``, ``list_int``, ``list_str`` or ``list_model`` (a batch's items, each
+    validated by ``model``)."""
 
     kind: str
     optional: bool
     choices: tuple[Any, ...] = ()
+    model: type[BinanceParams] | None = None
     lo: int | None = None
     hi: int | None = None
 
@@ -97,6 +99,13 @@ def _constraints(metadata: list[Any]) -> Iterator[Any]:
             yield from _constraints(item.metadata)
         else:
             yield item
+
+
+def _unwrapped(annotation: Any) -> Any:
+    """An annotation without its ``Annotated`` layers (a list item's constraints)."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
 
 
 def shape_of(name: str, info: FieldInfo) -> Shape:
@@ -138,12 +147,13 @@ def shape_of(name: str, info: FieldInfo) -> Shape:
         return Shape("literal", optional, choices=get_args(annotation))
     if origin is list:
         (item_type,) = get_args(annotation)
+        item_type = _unwrapped(item_type)
         if item_type is int:
             return Shape("list_int", optional)
         if item_type is str:
             return Shape("list_str", optional)
-        if get_origin(item_type) is dict and get_args(item_type) == (str, Any):
-            return Shape("list_dict", optional)
+        if isinstance(item_type, type) and issubclass(item_type, BinanceParams):
+            return Shape("list_model", optional, model=item_type)
     raise TypeError(f"{name}: annotation {info.annotation!r} is not handled by this test")
 
 
@@ -167,14 +177,6 @@ INT_VALUES = {
     "leverage": 20,
     "type": 1,
 }
-ORDER = {
-    "symbol": "BTCUSD_PERP",
-    "side": "BUY",
-    "type": "LIMIT",
-    "quantity": "1",
-    "price": "9000",
-    "timeInForce": "GTC",
-}
 
 
 def value_for(name: str, shape: Shape) -> Any:
@@ -195,8 +197,9 @@ def value_for(name: str, shape: Shape) -> Any:
         return [1, 2]
     if shape.kind == "list_str":
         return ["a1", "b2"]
-    assert shape.kind == "list_dict"
-    return [dict(ORDER)]
+    assert shape.kind == "list_model"
+    assert shape.model is not None
+    return [valid_params(shape.model, full=False)]
 
 
 def shapes(model: type[pydantic.BaseModel]) -> dict[str, Shape]:
@@ -213,17 +216,28 @@ def valid_params(model: type[BinanceParams], *, full: bool) -> dict[str, Any]:
     for first, second in model.exclusive:
         if full and (first, second) != ("symbol", "pair"):
             wanted.discard(second)
-    return {name: value_for(name, shape) for name, shape in shapes(model).items() if name in wanted}
+    fields = shapes(model)
+    # "A LIMIT order needs a price": what the values chosen for the others require.
+    for name, triggers, required in model.required_when:
+        if name in wanted and value_for(name, fields[name]) in triggers:
+            wanted |= {alternatives.split("|")[0] for alternatives in required}
+    return {name: value_for(name, shape) for name, shape in fields.items() if name in wanted}
 
 
 def params_for(task_cls: type[BinanceTask], variant: str) -> dict[str, Any]:
     return valid_params(task_cls.Params, full=variant == "full")
 
 
+def _json_default(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value, "f")  # decimals in batch items are JSON strings, as in the docs
+    raise TypeError(repr(value))
+
+
 def wire_text(value: Any) -> str:
     """A parameter value as it must appear on the wire (decoded)."""
     if isinstance(value, list | dict):
-        return json.dumps(value, separators=(",", ":"))
+        return json.dumps(value, separators=(",", ":"), default=_json_default)
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)
@@ -249,8 +263,17 @@ def as_sent(task: BinanceTask, params: dict[str, Any]) -> dict[str, Any]:
         return params
     field = _CLIENT_ID_FIELDS[(task.endpoint.method, task.endpoint.path)]
     if "batchOrders" in params:
+        item_model = shapes(task.Params)["batchOrders"].model
+        assert item_model is not None
         orders = zip(params["batchOrders"], ids, strict=True)
-        return {**params, "batchOrders": [{**order, field: cid} for order, cid in orders]}
+        return {
+            **params,
+            "batchOrders": [
+                # in the item model's field order, as the items are sent
+                {n: v for n in item_model.model_fields if (v := {**o, field: cid}.get(n))}
+                for o, cid in orders
+            ],
+        }
     return {**params, field: ids[0]}
 
 
@@ -505,7 +528,7 @@ def _refused(
     with pytest.raises(InvalidParameterError) as caught:
         task_cls(**params)
     error = caught.value
-    assert error.parameter == parameter, (params, error)
+    assert parameter in [name for name, _ in error.problems], (params, error)
     assert error.task_name == task_cls.__name__
     assert parameter in str(error)
     assert not mock.requests
@@ -529,19 +552,28 @@ def test_missing_required_parameter_is_refused(
 def bad_values(shape: Shape) -> list[Any]:
     """Values a field of ``shape`` must refuse: a wrong type, and out of its bounds."""
     wrong: dict[str, list[Any]] = {
-        "str": [["not", "a", "string"], {"a": 1}],
-        "int": ["not-a-number", Decimal("1.5"), [1]],
-        "decimal": ["not-a-number", "NaN", [1]],
+        # a megabyte of text; a lone surrogate, which no encoding can send
+        "str": [["not", "a", "string"], {"a": 1}, "x" * 1_000_000, "BTC\ud800"],
+        # True is 1 to Python, not to Binance; 2**64 fits no exchange's integers
+        "int": ["not-a-number", Decimal("1.5"), [1], True, 2**64],
+        # prices and quantities are finite and positive
+        "decimal": ["not-a-number", "NaN", "Infinity", [1], "0", "-1", Decimal("-0.5")],
         "literal": [
             "NOT_A_CHOICE",
             # Binance's values are case-sensitive: "buy" is not "BUY"
             *[c.swapcase() for c in shape.choices if c.swapcase() not in shape.choices][:1],
         ],
-        "list_int": ["not-a-list", ["a", "b"]],
+        "list_int": ["not-a-list", ["a", "b"], [True]],
         "list_str": ["not-a-list", [{"a": 1}]],
-        "list_dict": ["not-a-list", ["not-an-order"], []],
+        "list_model": ["not-a-list", ["not-an-order"], []],
     }
     values = list(wrong[shape.kind])
+    if shape.model is not None:
+        # An item refused for the reasons a single order would be.
+        item = valid_params(shape.model, full=False)
+        for name, field in shapes(shape.model).items():
+            if field.kind in ("decimal", "int", "str") and name in item:
+                values += [[item, {**item, name: bad}] for bad in bad_values(field)[:4]]
     if shape.lo is not None:
         values.append(shape.lo - 1)
     if shape.hi is not None:
@@ -698,7 +730,7 @@ async def test_a_hook_patched_on_the_instance_turns_the_lean_path_off(
     seen, base_url = server
     signed: list[str] = []
     async with FixedClockApi(KEY, SECRET, urls={"coinm": base_url}) as api:
-        api._time_synced_at = time.monotonic()  # no clock sync request in this test
+        api.server_clock.synced_at = time.monotonic()  # no clock sync request in this test
         original = api.sign_request
 
         def recording(request: aioca.PreparedRequest) -> None:

@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from spec_files import SPEC_DIR
 import aioca
 import aioca_binance.coinm as coinm
 from aioca.errors import InvalidParameterError
+from aioca.params import TaskParams
 from aioca_binance import BinanceTask, Security
 from aioca_binance.coinm import (
     CATALOG,
@@ -78,7 +79,8 @@ def _sample(param: Mapping[str, Any]) -> Any:
     if kind == "ENUM":
         return param["enum"][0]
     if kind == "LONG":
-        return 5000 if param["name"] == "recvWindow" else 5
+        # within the documented ranges (positionMargin's type is 1 or 2)
+        return {"recvWindow": 5000, "type": 1}.get(param["name"], 5)
     if kind == "DECIMAL":
         return "1.5"
     if kind == "ARRAY":
@@ -86,15 +88,42 @@ def _sample(param: Mapping[str, Any]) -> Any:
             return [1, 2]
         if param.get("items") == "STRING":
             return ["a1", "b2"]
-        return [{"symbol": "BTCUSD_PERP", "side": "BUY"}]
+        return [_required_of(param["item_fields"], _item_model(param))]
     return "BTCUSD" if param["name"] == "pair" else "BTCUSD_PERP"
+
+
+def _item_model(param: Mapping[str, Any]) -> type[TaskParams]:
+    """The model of a batch parameter's items, as the catalog declares it."""
+    names = {field["name"] for field in param["item_fields"]}
+    for task in CATALOG.values():
+        model = task.Params.nested_models().get(param["name"])
+        if model is not None and set(model.model_fields) <= names:
+            return model
+    raise AssertionError(f"no item model for {param['name']}")
+
+
+def _required_of(
+    params: Sequence[Mapping[str, Any]],
+    model: type[TaskParams],
+    chosen: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The required parameters of ``params`` (the spec's), the first of each "either ...
+    or" group, and what the values chosen (samples, or ``chosen``) require ("a LIMIT order
+    needs a price")."""
+    # The SDK's modify-batch items list the request's timestamp and recvWindow: not items'.
+    known = {param["name"] for param in params} & set(model.model_fields)
+    wanted = {param["name"] for param in params if param["required"]} | set(chosen or {})
+    wanted |= {group[0] for group in model.one_of}
+    samples = {param["name"]: _sample(param) for param in params} | dict(chosen or {})
+    for name, triggers, required in model.required_when:
+        if name in wanted and samples[name] in triggers:
+            wanted |= {alternatives.split("|")[0] for alternatives in required}
+    return {name: value for name, value in samples.items() if name in wanted & known}
 
 
 def _required(entry: Mapping[str, Any]) -> dict[str, Any]:
     """The required parameters, and the first of each "either ... or" group."""
-    wanted = {param["name"] for param in entry["params"] if param["required"]}
-    wanted |= {group[0] for group in _task(entry).Params.one_of}
-    return {param["name"]: _sample(param) for param in entry["params"] if param["name"] in wanted}
+    return _required_of(entry["params"], _task(entry).Params)
 
 
 def _every(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -224,6 +253,26 @@ def test_weight(entry: dict[str, Any]) -> None:
         assert endpoint.max_weight == entry["weight_max"]
 
 
+BATCHES = [
+    pytest.param(entry, param, id=f"{_key(entry)} {param['name']}")
+    for entry in ENDPOINTS
+    for param in entry["params"]
+    if param.get("item_fields")
+]
+
+
+@pytest.mark.parametrize(("entry", "param"), BATCHES)
+def test_batch_items_are_the_spec_item_fields(entry: dict[str, Any], param: dict[str, Any]) -> None:
+    model = _task(entry).Params.nested_models()[param["name"]]
+    request_level = {"recvWindow", "timestamp"}  # signed once for the whole request
+    spec_fields = [f for f in param["item_fields"] if f["name"] not in request_level]
+    assert list(model.model_fields) == [f["name"] for f in spec_fields]
+    for field in spec_fields:
+        assert model.model_fields[field["name"]].is_required() == field["required"], field["name"]
+    assert _task(entry).endpoint.batch
+    assert _task(entry).endpoint.changes_orders
+
+
 @pytest.mark.parametrize("entry", BY_ENDPOINT)
 def test_params_are_the_spec_params_in_spec_order(entry: dict[str, Any]) -> None:
     fields = _task(entry).Params.model_fields
@@ -258,7 +307,8 @@ def test_enum_parameter_accepts_each_listed_value(
 ) -> None:
     task = _task(entry)
     for value in param["enum"]:
-        sent = dict(task(**{**_required(entry), param["name"]: value}).wire_params())
+        params = _required_of(entry["params"], task.Params, {param["name"]: value})
+        sent = dict(task(**params).wire_params())
         assert sent[param["name"]] == value
 
 
@@ -287,7 +337,14 @@ def test_limit_and_recv_window_are_bounded(entry: dict[str, Any]) -> None:
 
 def test_batch_orders_take_one_to_five_orders() -> None:
     place = TASKS[("POST", "/dapi/v1/batchOrders")]
-    order = {"symbol": "BTCUSD_PERP", "side": "BUY", "type": "LIMIT", "quantity": "1"}
+    order = {
+        "symbol": "BTCUSD_PERP",
+        "side": "BUY",
+        "type": "LIMIT",
+        "quantity": "1",
+        "price": "9000",
+        "timeInForce": "GTC",
+    }
     assert place(batchOrders=[order] * 5).wire_params()[0][1].startswith('[{"symbol"')
     for wrong in ([], [order] * 6):
         with pytest.raises(InvalidParameterError, match="batchOrders"):

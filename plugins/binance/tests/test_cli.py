@@ -195,3 +195,36 @@ def test_sim_on_a_taken_port_exits_1_without_a_traceback() -> None:
     assert out.returncode == 1
     assert "cannot serve on 127.0.0.1" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_call_of_a_batch_with_refused_items_exits_1_and_shows_what_went_through(
+    sim_process: dict[str, str],
+) -> None:
+    order = {"symbol": "BTCUSD_PERP", "type": "LIMIT", "timeInForce": "GTC", "quantity": "1"}
+    batch = [
+        {**order, "side": "BUY", "price": "1000.1"},
+        {**order, "side": "BUY", "price": "1000.13"},  # not a multiple of the tick size
+    ]
+    out = aioca(
+        "call", "binance", "CoinMPlaceMultipleOrders", f"batchOrders={json.dumps(batch)}",
+        "--url", f"coinm={sim_process['url']}",
+        "--api-key", sim_process["api_key"], "--api-secret", sim_process["api_secret"],
+    )  # fmt: skip
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "BatchError" in out.stderr
+    assert "-4014" in out.stderr
+    placed = json.loads(out.stdout)
+    assert [item["status"] for item in placed] == ["NEW"]
+
+
+def test_call_of_a_batch_whose_every_item_is_refused_exits_1(sim_process: dict[str, str]) -> None:
+    order = {"symbol": "BTCUSD_PERP", "type": "LIMIT", "timeInForce": "GTC", "quantity": "1"}
+    batch = [{**order, "side": "BUY", "price": "1000.13"}] * 2
+    out = aioca(
+        "call", "binance", "CoinMPlaceMultipleOrders", f"batchOrders={json.dumps(batch)}",
+        "--url", f"coinm={sim_process['url']}",
+        "--api-key", sim_process["api_key"], "--api-secret", sim_process["api_secret"],
+    )  # fmt: skip
+    assert out.returncode == 1
+    assert "2 of 2 items refused" in out.stderr
+    assert json.loads(out.stdout) == []

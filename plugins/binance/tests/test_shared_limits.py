@@ -161,12 +161,20 @@ async def test_one_clock_sync_serves_every_process(
         sim.faults.clock_skew_ms = 3000
         first = sim.api(limiter_backend=backends())
         second = sim.api(limiter_backend=backends())
-        spent = sim.limits.used_weight("127.0.0.1", time.time())
-        await first.sync_time()
-        assert sim.limits.used_weight("127.0.0.1", time.time()) == spent + 1
-        await second._sync_time_if_due(second.coinm_url + "/dapi/v1/account")
-        # The second process took the shared offset: no request of its own.
-        assert sim.limits.used_weight("127.0.0.1", time.time()) == spent + 1
+        reads: list[str] = []
+        for name, api in (("first", first), ("second", second)):
+            read = api._read_server_time
+
+            async def counting(url: str, read: Any = read, name: str = name) -> Any:
+                reads.append(name)
+                return await read(url)
+
+            api._read_server_time = counting  # type: ignore[method-assign]
+        account_url = first.coinm_url + "/dapi/v1/account"
+        await first._sync_time_if_due(account_url)
+        assert reads == ["first"]
+        await second._sync_time_if_due(account_url)
+        assert reads == ["first"]  # the second process took the shared offset
         assert abs(second.time_offset_ms - first.time_offset_ms) < 30
         assert abs(second.time_offset_ms - 3000) < 100
         for api in (first, second):

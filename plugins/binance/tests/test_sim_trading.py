@@ -98,24 +98,33 @@ async def test_batch_place_batch_cancel_and_cancel_all(
     low = str(limit_price(sim, BTC, 0.97))
     high = str(limit_price(sim, BTC, 1.03))
     item = {"symbol": BTC, "type": "LIMIT", "quantity": "1", "timeInForce": "GTC"}
-    results = await run(
-        CoinMPlaceMultipleOrders(
-            batchOrders=[
-                {**item, "side": "BUY", "price": low, "newClientOrderId": "b1"},
-                {**item, "side": "SELL", "price": high, "newClientOrderId": "b2"},
-                {**item, "side": "BUY", "price": "1.23", "newClientOrderId": "b3"},  # tick 0.1
-                {**item, "side": "BUY", "price": low, "newClientOrderId": "b4"},
-            ]
-        ),
-        api,
+    place = CoinMPlaceMultipleOrders(
+        batchOrders=[
+            {**item, "side": "BUY", "price": low, "newClientOrderId": "b1"},
+            {**item, "side": "SELL", "price": high, "newClientOrderId": "b2"},
+            {**item, "side": "BUY", "price": "1.23", "newClientOrderId": "b3"},  # tick 0.1
+            {**item, "side": "BUY", "price": low, "newClientOrderId": "b4"},
+        ]
     )
-    assert [r.get("status") for r in results] == ["NEW", "NEW", None, "NEW"]
-    assert results[2] == {"code": -4014, "msg": "Price not increased by tick size."}
-    cancelled = await run(
-        CoinMCancelMultipleOrders(symbol=BTC, origClientOrderIdList=["b1", "nope"]), api
-    )
-    assert cancelled[0]["status"] == "CANCELED"
-    assert cancelled[1] == {"code": -2011, "msg": "Unknown order sent."}
+    # One item refused: the task fails, and nothing is lost with it.
+    with pytest.raises(errors.BatchError) as placing:
+        await run(place, api)
+    batch = placing.value
+    assert isinstance(batch, errors.OrderError)  # -4014 is an order rejection
+    assert [item["clientOrderId"] for item in batch.succeeded] == ["b1", "b2", "b4"]
+    assert [item["status"] for item in batch.succeeded] == ["NEW", "NEW", "NEW"]
+    assert batch.failed == [{"code": -4014, "msg": "Price not increased by tick size."}]
+    ((index, refused),) = batch.item_errors
+    assert (index, refused.code, refused.client_order_id) == (2, -4014, "b3")
+    assert batch.exceptions == (refused,)
+    assert place.exception is batch
+    cancel = CoinMCancelMultipleOrders(symbol=BTC, origClientOrderIdList=["b1", "nope"])
+    with pytest.raises(errors.BatchError) as cancelling:
+        await run(cancel, api)
+    assert cancelling.value.succeeded[0]["status"] == "CANCELED"
+    assert cancelling.value.failed == [{"code": -2011, "msg": "Unknown order sent."}]
+    ((_, unknown),) = cancelling.value.item_errors
+    assert (unknown.code, unknown.client_order_id) == (-2011, "nope")
     assert len(await run(CoinMCurrentAllOpenOrders(symbol=BTC), api)) == 2
     done = await run(CoinMCancelAllOpenOrders(symbol=BTC), api)
     assert done == {"code": 200, "msg": "The operation of cancel all open order is done."}
@@ -213,8 +222,13 @@ async def test_leverage_margin_type_and_position_mode(
     assert answer["leverage"] == 50
     risk = [p for p in await run(CoinMPositionInformation(), api) if p["symbol"] == BTC]
     assert risk[0]["leverage"] == "50"
-    with pytest.raises(errors.BadRequestError) as bad:
-        await run(CoinMChangeInitialLeverage(symbol=BTC, leverage=200), api)
+    with pytest.raises(errors.InvalidParameterError, match="leverage"):  # nothing sent
+        CoinMChangeInitialLeverage(symbol=BTC, leverage=200)
+    with pytest.raises(errors.BadRequestError) as bad:  # the simulator refuses it too
+        await api.request(
+            "POST", f"{api.coinm_url}/dapi/v1/leverage", {"symbol": BTC, "leverage": 200},
+            signed=True,
+        )  # fmt: skip
     assert bad.value.code == -4028
     assert await run(CoinMChangeMarginType(symbol=BTC, marginType="ISOLATED"), api) == {
         "code": 200, "msg": "success",

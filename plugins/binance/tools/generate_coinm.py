@@ -486,6 +486,80 @@ dropped instead: see ``BinanceParams``)."""
 RECV_WINDOW_MAX = 60_000
 """Binance refuses a ``recvWindow`` above 60 000 ms."""
 
+ITEM = "[item]"
+"""Suffix of a table key naming the items of an endpoint's batch (``batchOrders``)."""
+
+ONE_OF_ITEMS: Mapping[str, tuple[tuple[str, ...], ...]] = {
+    # "Parameter rules are same with Modify Order" (the PUT batch's notes).
+    "PUT /dapi/v1/batchOrders" + ITEM: (("orderId", "origClientOrderId"), ("quantity", "price")),
+}
+"""``one_of`` of batch items, as ONE_OF is for whole requests."""
+
+_ORDER_TYPE_RULES = (
+    # Binance's "Additional mandatory parameters based on type" table of New Order
+    # (https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/New-Order),
+    # which the spec's notes announce but lost. ``a|b``: either one; a LIMIT order priced
+    # by ``priceMatch`` takes no ``price``.
+    ("type", ("LIMIT",), ("timeInForce", "quantity", "price|priceMatch")),
+    ("type", ("MARKET",), ("quantity",)),
+    ("type", ("STOP", "TAKE_PROFIT"), ("quantity", "price|priceMatch", "stopPrice")),
+    ("type", ("STOP_MARKET", "TAKE_PROFIT_MARKET"), ("stopPrice",)),
+    ("type", ("TRAILING_STOP_MARKET",), ("callbackRate",)),
+)
+_ALGO_TYPE_RULES = (
+    # The same table on the USD-M New Algo Order page, with ``triggerPrice`` for
+    # ``stopPrice`` (the COIN-M algo endpoint follows it, see the spec's notes).
+    ("type", ("STOP", "TAKE_PROFIT"), ("quantity", "price|priceMatch", "triggerPrice")),
+    ("type", ("STOP_MARKET", "TAKE_PROFIT_MARKET"), ("triggerPrice",)),
+    ("type", ("TRAILING_STOP_MARKET",), ("callbackRate",)),
+)
+REQUIRED_WHEN: Mapping[str, tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = {
+    "POST /dapi/v1/order": _ORDER_TYPE_RULES,
+    "POST /dapi/v1/batchOrders" + ITEM: _ORDER_TYPE_RULES,
+    "POST /dapi/v1/algoOrder": _ALGO_TYPE_RULES,
+}
+"""Parameters that a value of another makes mandatory: ``(parameter, values, required)``."""
+
+ORDER_CHANGING: frozenset[str] = frozenset(
+    {
+        "POST /dapi/v1/order",
+        "PUT /dapi/v1/order",
+        "DELETE /dapi/v1/order",
+        "POST /dapi/v1/batchOrders",
+        "PUT /dapi/v1/batchOrders",
+        "DELETE /dapi/v1/batchOrders",
+        "DELETE /dapi/v1/allOpenOrders",
+        "POST /dapi/v1/countdownCancelAll",
+        "POST /dapi/v1/algoOrder",
+        "DELETE /dapi/v1/algoOrder",
+    }
+)
+"""Endpoints that create, amend or cancel orders: never retried (``changes_orders``)."""
+
+BATCHES: frozenset[str] = frozenset(
+    {"POST /dapi/v1/batchOrders", "PUT /dapi/v1/batchOrders", "DELETE /dapi/v1/batchOrders"}
+)
+"""Endpoints answering one item per order, each accepted or refused on its own (``batch``)."""
+
+CLIENT_ORDER_IDS = frozenset({"newClientOrderId", "origClientOrderId", "clientAlgoId"})
+"""Parameters holding a client order id (``^[.A-Z:/a-z0-9_-]{1,36}$``), also in lists."""
+
+INTEGER_BOUNDS: Mapping[str, tuple[int, int]] = {
+    # parameter: (min, max), from Binance's COIN-M docs pages
+    "leverage": (1, 125),  # Change Initial Leverage: "target initial leverage: int from 1 to 125"
+    "type": (1, 2),  # Modify Isolated Position Margin: "1: Add position margin, 2: Reduce"
+}
+"""Documented ranges of integer parameters; others are counts from 0 to 2**63 - 1."""
+
+ITEM_MODELS: Mapping[str, str] = {
+    "POST /dapi/v1/batchOrders": "CoinMNewOrderItem",
+    "PUT /dapi/v1/batchOrders": "CoinMModifyOrderItem",
+}
+"""The name of each batch's item model (the order a batch item stands for)."""
+
+IGNORED_ITEM_FIELDS = frozenset({"recvWindow", "timestamp"})
+"""Fields the SDK's batch-item models list that belong to the request, not to an item."""
+
 MODULES: Mapping[str, str] = {
     "market": "COIN-M market data tasks: the public ``/dapi/v*`` endpoints and old trades.",
     "statistics": "COIN-M futures statistics tasks: the ``/futures/data/*`` endpoints.",
@@ -511,6 +585,7 @@ class Param:
     enum: tuple[str, ...] = ()
     items: str | None = None
     description: str = ""
+    item_fields: tuple[Param, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -557,23 +632,29 @@ def module_for(entry: Mapping[str, Any]) -> str:
     return "account"
 
 
+def read_param(raw: Mapping[str, Any]) -> Param:
+    return Param(
+        name=raw["name"],
+        kind=raw["type"],
+        required=bool(raw["required"]),
+        enum=tuple(raw.get("enum") or ()),
+        items=raw.get("items"),
+        description=raw.get("description") or "",
+        item_fields=tuple(
+            read_param(field)
+            for field in raw.get("item_fields") or ()
+            if field["name"] not in IGNORED_ITEM_FIELDS
+        ),
+    )
+
+
 def build_tasks(entries: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Task]:
     tasks: list[Task] = []
     for source, entry in entries:
         key = f"{entry['method']} {entry['path']}"
         if key not in TEXTS:
             raise SpecError(f"no texts for {key}: add it to TEXTS")
-        params = tuple(
-            Param(
-                name=raw["name"],
-                kind=raw["type"],
-                required=bool(raw["required"]),
-                enum=tuple(raw.get("enum") or ()),
-                items=raw.get("items"),
-                description=raw.get("description") or "",
-            )
-            for raw in entry["params"]
-        )
+        params = tuple(read_param(raw) for raw in entry["params"])
         tasks.append(
             Task(
                 key=key,
@@ -815,16 +896,28 @@ class Imports:
     endpoint: set[str] = field(default_factory=lambda: {"Endpoint", "Security"})
     task: set[str] = field(default_factory=lambda: {"BinanceTask", "Texts"})
     enums: set[str] = field(default_factory=set)
+    params: set[str] = field(default_factory=set)
 
 
 def annotation(
-    task: Task, param: Param, aliases: Mapping[frozenset[str], str], imports: Imports
+    task: Task,
+    param: Param,
+    aliases: Mapping[frozenset[str], str],
+    imports: Imports,
+    item_model: str | None = None,
 ) -> str:
+    """The type of a parameter: bounded and checked (see ``aioca.params``), so that a value
+    Binance would refuse, or silently misread, is refused before anything is sent."""
     if param.kind == "STRING":
-        base = "str"
+        if param.name in CLIENT_ORDER_IDS:
+            imports.task.add("ClientOrderId")
+            base = "ClientOrderId"
+        else:
+            imports.params.add("Text")
+            base = "Text"
     elif param.kind == "DECIMAL":
-        imports.decimal = True
-        base = "Decimal"
+        imports.params.add("PositiveDecimal")
+        base = "PositiveDecimal"
     elif param.kind == "LONG":
         bounds: list[str] = []
         if param.name == "limit":
@@ -834,21 +927,32 @@ def annotation(
                 bounds.append(f"le={maximum}")
         elif param.name == "recvWindow":
             bounds = ["ge=1", f"le={RECV_WINDOW_MAX}"]
-        base = "int"
+        elif param.name in INTEGER_BOUNDS:
+            low, high = INTEGER_BOUNDS[param.name]
+            bounds = [f"ge={low}", f"le={high}"]
+        imports.params.add("Count")
+        base = "Count"
         if bounds:
             imports.typing.add("Annotated")
             imports.pydantic_field = True
-            base = f"Annotated[int, Field({', '.join(bounds)})]"
+            base = f"Annotated[Count, Field({', '.join(bounds)})]"
     elif param.kind == "ENUM":
         alias = aliases[frozenset(param.enum)]
         imports.enums.add(alias)
         base = alias
     elif param.kind == "ARRAY":
-        item = {"LONG": "int", "STRING": "str", "OBJECT": "dict[str, Any]"}.get(param.items or "")
-        if item is None:
+        if param.items == "LONG":
+            imports.params.add("Count")
+            item = "Count"
+        elif param.items == "STRING":
+            item = (
+                "ClientOrderId" if param.name.removesuffix("List") in CLIENT_ORDER_IDS else "Text"
+            )
+            (imports.task if item == "ClientOrderId" else imports.params).add(item)
+        elif param.items == "OBJECT" and item_model is not None:
+            item = item_model
+        else:
             raise SpecError(f"{task.key}: {param.name} has items {param.items!r}")
-        if item == "dict[str, Any]":
-            imports.typing.add("Any")
         base = f"list[{item}]"
         match = re.search(r"\b[Mm]ax (\d+)", param.description)
         if match:
@@ -860,8 +964,72 @@ def annotation(
     return base if param.required else f"{base} | None = None"
 
 
+def rule_lines(key: str, names: set[str]) -> list[str]:
+    """The ``one_of``/``exclusive``/``required_when`` attributes of a parameter model."""
+    lines: list[str] = []
+    one_of = ONE_OF_ITEMS if key.endswith(ITEM) else ONE_OF
+    for attribute, table in (("one_of", one_of), ("exclusive", EXCLUSIVE)):
+        groups = table.get(key, ())
+        for group in groups:
+            if not set(group) <= names:
+                raise SpecError(f"{key}: {attribute} names {group}, not all parameters")
+        if groups:
+            value = ", ".join("(" + ", ".join(map(quote, g)) + ")" for g in groups)
+            value += "," if len(groups) == 1 else ""  # ruff format's tuple spelling
+            lines.append(f"{INDENT * 2}{attribute} = ({value})")
+    rules = REQUIRED_WHEN.get(key, ())
+    for name, _, required in rules:
+        wanted = {name, *(part for alternative in required for part in alternative.split("|"))}
+        if not wanted <= names:
+            raise SpecError(f"{key}: required_when names {sorted(wanted - names)}, not parameters")
+    if rules:
+        items = [
+            "("
+            + quote(name)
+            + ", ("
+            + ", ".join(map(quote, values))
+            + ("," if len(values) == 1 else "")
+            + "), ("
+            + ", ".join(map(quote, required))
+            + ("," if len(required) == 1 else "")
+            + "))"
+            for name, values, required in rules
+        ]
+        lines += bracketed("required_when = (", items, ")", INDENT * 2)
+    return lines
+
+
+def item_class(
+    task: Task, param: Param, aliases: Mapping[frozenset[str], str], imports: Imports
+) -> tuple[str, list[str]]:
+    """The model of one item of a batch parameter, declared before its task."""
+    name = ITEM_MODELS.get(task.key)
+    if name is None:
+        raise SpecError(f"{task.key}: {param.name} has items: name their model in ITEM_MODELS")
+    lines = [
+        f"class {name}(BinanceParams):",
+        INDENT + f'"""One item of :class:`{task.class_name}`\'s ``{param.name}``."""',
+        "",
+    ]
+    for item in param.item_fields:
+        lines.append(f"{INDENT}{item.name}: {annotation(task, item, aliases, imports)}")
+    lines += [
+        line.removeprefix(INDENT)
+        for line in rule_lines(task.key + ITEM, {i.name for i in param.item_fields})
+    ]
+    imports.task.add("BinanceParams")
+    return name, lines
+
+
 def task_class(task: Task, aliases: Mapping[frozenset[str], str], imports: Imports) -> list[str]:
-    lines = [f"class {task.class_name}(BinanceTask):", *class_docstring(task), ""]
+    lines: list[str] = []
+    item_models: dict[str, str] = {}
+    for param in task.params:
+        if param.kind == "ARRAY" and param.item_fields:
+            name, item_lines = item_class(task, param, aliases, imports)
+            item_models[param.name] = name
+            lines += [*item_lines, "", ""]
+    lines += [f"class {task.class_name}(BinanceTask):", *class_docstring(task), ""]
     weight, orders, comment = weight_expression(task)
     for name in ("ByLimit", "BySymbol", "BySymbolOrPair"):
         if weight.startswith(name + "("):
@@ -870,6 +1038,12 @@ def task_class(task: Task, aliases: Mapping[frozenset[str], str], imports: Impor
     arguments.append(f"weight={weight}")
     if orders:
         arguments.append(f"orders={orders}")
+    if task.key in ORDER_CHANGING:
+        arguments.append("changes_orders=True")
+    if task.key in BATCHES:
+        arguments.append("batch=True")
+    elif item_models:
+        raise SpecError(f"{task.key} takes items: add it to BATCHES")
     if comment:
         lines.append(f"{INDENT}# {comment}")
     lines += bracketed("endpoint = Endpoint(", arguments, ")", INDENT)
@@ -880,17 +1054,9 @@ def task_class(task: Task, aliases: Mapping[frozenset[str], str], imports: Impor
         imports.task.add("BinanceParams")
         lines += ["", f"{INDENT}class Params(BinanceParams):"]
         for param in task.params:
-            lines.append(f"{INDENT * 2}{param.name}: {annotation(task, param, aliases, imports)}")
-        names = {param.name for param in task.params}
-        for attribute, table in (("one_of", ONE_OF), ("exclusive", EXCLUSIVE)):
-            groups = table.get(task.key, ())
-            for group in groups:
-                if not set(group) <= names:
-                    raise SpecError(f"{task.key}: {attribute} names {group}, not all parameters")
-            if groups:
-                value = ", ".join("(" + ", ".join(map(quote, g)) + ")" for g in groups)
-                value += "," if len(groups) == 1 else ""  # ruff format's tuple spelling
-                lines.append(f"{INDENT * 2}{attribute} = ({value})")
+            kind = annotation(task, param, aliases, imports, item_models.get(param.name))
+            lines.append(f"{INDENT * 2}{param.name}: {kind}")
+        lines += rule_lines(task.key, {param.name for param in task.params})
     return lines
 
 
@@ -916,6 +1082,8 @@ def import_block(imports: Imports) -> list[str]:
         lines += [*stdlib, ""]
     if imports.pydantic_field:
         lines += ["from pydantic import Field", ""]
+    if imports.params:
+        lines += [f"from aioca.params import {', '.join(sorted(imports.params))}", ""]
     lines += [
         f"from ..endpoint import {', '.join(sorted(imports.endpoint))}",
         f"from ..task import {', '.join(sorted(imports.task))}",
@@ -939,6 +1107,11 @@ def dunder_all(names: Iterable[str]) -> list[str]:
     return bracketed("__all__ = [", [quote(name) for name in sorted(names)], "]", "")
 
 
+def all_params(task: Task) -> list[Param]:
+    """A task's parameters, and the fields of its batch items."""
+    return [*task.params, *(item for param in task.params for item in param.item_fields)]
+
+
 def enum_aliases(tasks: Sequence[Task]) -> dict[frozenset[str], str]:
     """The alias of each enum value set found in the spec (from ENUM_ALIASES)."""
     table = {frozenset(values.split()): name for name, values, _ in ENUM_ALIASES}
@@ -946,7 +1119,7 @@ def enum_aliases(tasks: Sequence[Task]) -> dict[frozenset[str], str]:
         raise SpecError("ENUM_ALIASES repeats a value set or an alias name")
     aliases: dict[frozenset[str], str] = {}
     for task in tasks:
-        for param in task.params:
+        for param in all_params(task):
             if param.kind != "ENUM":
                 continue
             values = frozenset(param.enum)
@@ -981,7 +1154,7 @@ def enums_module(tasks: Sequence[Task], aliases: Mapping[frozenset[str], str]) -
     first_seen: dict[str, tuple[str, ...]] = {}
     users: dict[str, set[str]] = {}
     for task in tasks:
-        for param in task.params:
+        for param in all_params(task):
             if param.kind == "ENUM":
                 name = aliases[frozenset(param.enum)]
                 first_seen.setdefault(name, param.enum)

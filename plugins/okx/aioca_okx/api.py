@@ -23,7 +23,6 @@ share one key's budget between API objects).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import weakref
@@ -32,9 +31,18 @@ from typing import Any, ClassVar, cast
 
 import aiohttp
 
-from aioca import PreparedRequest, RateLimiter, Response, RestApi, Window, WindowStatus, errors
+from aioca import (
+    LimiterStatus,
+    PreparedRequest,
+    RateLimiter,
+    Response,
+    RestApi,
+    ServerClock,
+    Window,
+    errors,
+)
 from aioca.limits import Limiter
-from aioca.rest import Params
+from aioca.rest import Params, try_decode
 
 from .endpoint import ORDER_RATE_UNIT, Auth, Endpoint, RateLimit, Scope
 from .errors import OkxBatchError, batch_error_class, error_class_for
@@ -106,10 +114,14 @@ class OkxRestApi(RestApi):
         self.api_key = api_key
         self._signer = OkxSigner(api_secret) if api_secret else None
         self._passphrase = passphrase
-        self.time_offset_ms = 0
-        self._time_synced_at: float | None = None
-        self._sync_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
-        """Server time minus local time, added to every ``OK-ACCESS-TIMESTAMP``; set by
+        self.server_clock = ServerClock(
+            self._read_server_time,
+            url=self.rest_url + SERVER_TIME.path,
+            exchange=self.exchange,
+            interval=None,  # measured after a 50102, not on a schedule
+            timeout=self.timeout.total,
+        )
+        """OKX's clock: its offset is added to every ``OK-ACCESS-TIMESTAMP``, measured by
         :meth:`sync_time` (OKX refuses a timestamp 30 s away from its clock)."""
         self._user_limiter = user_rate_limiter
         self._windows: dict[str, Window] = {ORDER_RATE_UNIT: ORDER_RATE_WINDOW}
@@ -124,10 +136,19 @@ class OkxRestApi(RestApi):
 
     def timestamp_ms(self) -> int:
         """Milliseconds now on OKX's clock, as far as known."""
-        return int(time.time() * 1000) + self.time_offset_ms
+        return self.server_clock.time_ms()
+
+    @property
+    def time_offset_ms(self) -> int:
+        """Server time minus local time, added to every ``OK-ACCESS-TIMESTAMP``."""
+        return self.server_clock.offset_ms
+
+    @time_offset_ms.setter
+    def time_offset_ms(self, offset: int) -> None:
+        self.server_clock.offset_ms = offset
 
     def clock(self) -> float:
-        return time.time() + self.time_offset_ms / 1000
+        return self.server_clock.time()
 
     # --- sending -------------------------------------------------------------------------
 
@@ -185,11 +206,25 @@ class OkxRestApi(RestApi):
         if endpoint.method == "GET":
             if not isinstance(wire, Mapping):
                 raise TypeError(f"{endpoint} takes a mapping of parameters, not a list")
-            result = await self.request("GET", url, wire, signed=signed, envelope=True, costs=costs)
+            result = await self.request(
+                "GET",
+                url,
+                wire,
+                signed=signed,
+                envelope=True,
+                costs=costs,
+                changes_orders=endpoint.changes_orders,
+            )
         else:
             body = dict(wire) if isinstance(wire, Mapping) else [dict(item) for item in wire]
             result = await self.request(
-                endpoint.method, url, signed=signed, envelope=True, json_body=body, costs=costs
+                endpoint.method,
+                url,
+                signed=signed,
+                envelope=True,
+                json_body=body,
+                costs=costs,
+                changes_orders=endpoint.changes_orders,
             )
         return cast("dict[str, Any]", result)  # handle_response returns only envelopes
 
@@ -319,10 +354,7 @@ class OkxRestApi(RestApi):
         )
 
     def _decode_or_none(self, response: Response) -> Any:
-        try:
-            return self.json_loads(response.body)
-        except ValueError:
-            return None
+        return try_decode(self.json_loads, response.body)
 
     # --- rate limits -----------------------------------------------------------------------
 
@@ -371,7 +403,7 @@ class OkxRestApi(RestApi):
             known.update(missing)
         return limiter
 
-    def rate_limit_status(self) -> dict[str, list[WindowStatus]]:
+    def rate_limit_status(self) -> dict[str, LimiterStatus]:
         """Usage of every window: the IP limiters by host (``"shared"`` for a given one)
         and the per-user limiter under ``"user"``."""
         status = super().rate_limit_status()
@@ -383,42 +415,26 @@ class OkxRestApi(RestApi):
 
     async def sync_time(self) -> int:
         """Measure the offset of OKX's clock from ours (``time_offset_ms``) with the
-        server-time endpoint; returns the offset in milliseconds."""
-        sent = time.time()
+        server-time endpoint; returns the offset in milliseconds. Failures raise
+        :class:`~aioca.errors.ClockSyncError` (see :class:`aioca.ServerClock`)."""
+        return await self.server_clock.sync()
+
+    async def _read_server_time(self) -> Any:
         data = await self.request(
             SERVER_TIME.method,
             self.rest_url + SERVER_TIME.path,
             costs=self._register(SERVER_TIME, {}),
         )
-        received = time.time()
         first = data[0] if isinstance(data, list) and data else None
         try:
-            server_ms = int(first["ts"]) if isinstance(first, Mapping) else None
+            return int(first["ts"]) if isinstance(first, Mapping) else None
         except (KeyError, TypeError, ValueError):
-            server_ms = None
-        if server_ms is None:
-            raise errors.InvalidResponseError(
-                f"the server time answer has no ts: {str(data)[:100]!r}",
-                status=200,
-                body=str(data)[:200],
-                exchange=self.exchange,
-                method=SERVER_TIME.method,
-                url=self.rest_url + SERVER_TIME.path,
-            )
-        self.time_offset_ms = server_ms - int((sent + received) / 2 * 1000)
-        self._time_synced_at = time.monotonic()
-        logger.debug("clock offset from OKX: %d ms", self.time_offset_ms)
-        return self.time_offset_ms
+            return None  # refused by the clock as not a time
 
     async def _resync_since(self, started: float) -> None:
         """Sync the clock after a 50102, once for all the requests refused together: a
         request that started before the latest sync just tries again."""
-        loop = asyncio.get_running_loop()
-        if self._sync_lock is None or self._sync_lock[0] is not loop:
-            self._sync_lock = (loop, asyncio.Lock())
-        async with self._sync_lock[1]:
-            if self._time_synced_at is None or self._time_synced_at < started:
-                await self.sync_time()
+        await self.server_clock.resync_after(started)
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "none"

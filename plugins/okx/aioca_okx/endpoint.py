@@ -71,8 +71,10 @@ class Endpoint:
 
     ``batch`` endpoints take a JSON array of items and answer with one item per request
     item, each with its own ``sCode``/``sMsg``; ``creates_orders`` marks those that place
-    orders (their outcome must never be left unknown); ``counts_orders`` those OKX counts
-    on the sub-account order budget (placing and amending).
+    orders (their outcome must never be left unknown); ``changes_orders`` those that place,
+    amend or cancel orders, which are never retried (see :class:`aioca.RetryPolicy`);
+    ``counts_orders`` those OKX counts on the sub-account order budget (placing and
+    amending).
     """
 
     method: str
@@ -81,6 +83,7 @@ class Endpoint:
     rate_limit: RateLimit
     batch: bool = False
     creates_orders: bool = False
+    changes_orders: bool = False
     counts_orders: bool = False
 
     @property

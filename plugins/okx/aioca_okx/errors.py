@@ -15,7 +15,6 @@ then the code's family (:func:`error_class_for`), then the status. Codes follow 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Unpack
 
 from aioca import errors
 
@@ -106,43 +105,16 @@ def error_class_for(status: int, code: str | int | None) -> type[errors.Exchange
     return errors.ExchangeError
 
 
-class OkxBatchError(errors.OrderError):
-    """Some items of a batch request (place, cancel or amend several orders) failed.
+class OkxBatchError(errors.BatchError):
+    """Some items of a batch request (place, cancel or amend several orders) failed: the
+    core's :class:`~aioca.errors.BatchError` with OKX's names for the ids.
 
-    A batch is not atomic: items that succeeded took effect (orders placed, canceled or
-    amended) and must not be lost with the error. ``items`` holds every item of the answer
-    in request order, ``succeeded`` those whose ``sCode`` is ``"0"`` and ``failed`` the
-    others; ``item_errors`` pairs each failed item's index with the exception its
-    ``sCode`` maps to. ``ord_ids``/``cl_ord_ids`` are the ids of the orders that went
-    through. ``envelope`` is the whole answer. ``code`` is the envelope's (``"1"``: every
-    item failed, ``"2"``: some did).
-
-    When every failed item maps to the same class (say ``InsufficientFundsError``), the
-    exception raised is also an instance of that class, so ``except
-    InsufficientFundsError`` catches a batch that failed for that reason alone.
+    ``items`` holds every item of the answer in request order, ``succeeded`` those whose
+    ``sCode`` is ``"0"`` and ``failed`` the others; ``item_errors`` pairs each failed
+    item's index with the exception its ``sCode`` maps to. ``ord_ids``/``cl_ord_ids`` are
+    the ids of the orders that went through. ``envelope`` is the whole answer. ``code`` is
+    the envelope's (``"1"``: every item failed, ``"2"``: some did).
     """
-
-    family: ClassVar[type[errors.ExchangeError] | None] = None
-    """The class every failed item maps to, on the combined classes."""
-
-    def __init__(
-        self,
-        msg: str,
-        *,
-        items: Sequence[Mapping[str, Any]],
-        item_errors: Sequence[tuple[int, errors.ExchangeError]],
-        envelope: Mapping[str, Any],
-        code: int | str | None = None,
-        status: int | None = None,
-        **context: Unpack[errors.RequestContext],
-    ) -> None:
-        self.items = list(items)
-        self.item_errors = list(item_errors)
-        failed_at = {index for index, _ in self.item_errors}
-        self.failed = [item for index, item in enumerate(self.items) if index in failed_at]
-        self.succeeded = [item for index, item in enumerate(self.items) if index not in failed_at]
-        self.envelope = envelope
-        super().__init__(msg, code=code, status=status, **context)
 
     @property
     def ord_ids(self) -> list[str]:
@@ -155,23 +127,6 @@ class OkxBatchError(errors.OrderError):
         return [str(item["clOrdId"]) for item in self.succeeded if item.get("clOrdId")]
 
 
-_COMBINED: dict[type[errors.ExchangeError], type[OkxBatchError]] = {}
-
-
 def batch_error_class(item_classes: Sequence[type[errors.ExchangeError]]) -> type[OkxBatchError]:
     """``OkxBatchError``, combined with the failed items' class when they all share one."""
-    distinct = set(item_classes)
-    if len(distinct) != 1:
-        return OkxBatchError
-    (family,) = distinct
-    if issubclass(OkxBatchError, family):
-        return OkxBatchError  # OrderError, ExchangeError: nothing to add
-    combined = _COMBINED.get(family)
-    if combined is None:
-        combined = type(
-            f"OkxBatchError[{family.__name__}]",
-            (OkxBatchError, family),
-            {"family": family, "__module__": __name__, "__doc__": OkxBatchError.__doc__},
-        )
-        _COMBINED[family] = combined
-    return combined
+    return OkxBatchError.combined(item_classes)  # type: ignore[return-value]

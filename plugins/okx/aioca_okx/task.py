@@ -17,10 +17,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-import pydantic
-
 from aioca import Task, errors, localize
-from aioca.errors import InvalidParameterError
+from aioca.params import TaskParams
 
 from .endpoint import Endpoint
 from .errors import OkxBatchError
@@ -34,25 +32,10 @@ BATCH_FIELD = "orders"
 """The parameter holding a batch task's items; OKX's body is the bare JSON array."""
 
 
-class OkxParams(pydantic.BaseModel):
-    """Base of the parameter models: unknown parameters are refused, values are frozen.
-
-    ``one_of`` lists groups of which at least one must be sent (OKX's "either ``ordId`` or
-    ``clOrdId`` is required").
-    """
-
-    # defer_build: a model builds its validator when its first task is created, not when
-    # the catalog is imported.
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-    one_of: ClassVar[tuple[tuple[str, ...], ...]] = ()
-
-    @pydantic.model_validator(mode="after")
-    def _check_one_of(self) -> OkxParams:
-        for group in self.one_of:
-            if all(getattr(self, name) is None for name in group):
-                raise ValueError(f"{' or '.join(repr(name) for name in group)} must be sent")
-        return self
+class OkxParams(TaskParams):
+    """Base of the parameter models: :class:`aioca.params.TaskParams` (unknown parameters
+    refused, values frozen, ``one_of`` groups such as OKX's "either ``ordId`` or
+    ``clOrdId`` is required", every problem reported at once)."""
 
     def wire(self) -> dict[str, Any]:
         """The parameters to send, in declaration order, without those left out; numbers
@@ -112,11 +95,7 @@ class OkxTask(Task):
 
     def __init__(self, *, api: OkxRestApi | None = None, **params: Any) -> None:
         super().__init__(api=api)
-        try:
-            self.params = self.Params(**params)
-        except pydantic.ValidationError as exc:
-            name = type(self).__name__
-            raise InvalidParameterError.from_validation_error(exc, task_name=name) from None
+        self.params = self.Params.validate_all(params, task_name=type(self).__name__)
         self._wire = self.params.wire()
         self.envelope: dict[str, Any] | None = None
         """The whole answer of the last successful run (``code``, ``msg``, ``data``...)."""
@@ -154,16 +133,32 @@ class OkxTask(Task):
             errors.NetworkError,
             errors.ExchangeServerError,
             errors.InvalidResponseError,
+            errors.UnexpectedRedirectError,
         ) as exc:
             # An answer that lists items says what happened to each order: not unknown.
             if not self.endpoint.creates_orders or isinstance(
                 exc, errors.ConnectError | OkxBatchError
             ):
+                self._name_the_order(exc)
                 raise
             unknown = errors.OrderStateUnknownError.after(exc, self.client_order_ids, "clOrdId")
             raise unknown from exc
+        except errors.ExchangeError as exc:
+            self._name_the_order(exc)
+            raise
         self.envelope = envelope
         return envelope.get("data")
+
+    def _name_the_order(self, error: errors.RequestError) -> None:
+        """Put the order this request was about on its error (``order_id``,
+        ``client_order_id``): a cancel or an amend refused says which order."""
+        if self.endpoint.batch:
+            return
+        order_id, client_id = self._wire.get("ordId"), self._wire.get("clOrdId")
+        if order_id is not None and error.order_id is None:
+            error.order_id = str(order_id)
+        if client_id is not None and error.client_order_id is None:
+            error.client_order_id = str(client_id)
 
     def __str__(self) -> str:
         values = _TextValues((name, value) for name, value in self.params if value is not None)

@@ -7,13 +7,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
+from aioca.params import Count, PositiveDecimal, Text
+
 from ..endpoint import BySymbol, BySymbolOrPair, Endpoint, Security
-from ..task import BinanceParams, BinanceTask, Texts
+from ..task import BinanceParams, BinanceTask, ClientOrderId, Texts
 from .enums import (
     AlgoOrderType,
     AlgoSelfTradePreventionMode,
@@ -86,7 +87,7 @@ class CoinMAccountInformation(BinanceTask):
     texts = Texts(en="Fetch COIN-M account information", zh="获取币本位账户信息")
 
     class Params(BinanceParams):
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMPositionAdlQuantileEstimation(BinanceTask):
@@ -102,8 +103,8 @@ class CoinMPositionAdlQuantileEstimation(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMNewAlgoOrder(BinanceTask):
@@ -115,7 +116,7 @@ class CoinMNewAlgoOrder(BinanceTask):
     Parameters and weight from the USD-M page: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/New-Algo-Order
     """
 
-    endpoint = Endpoint("POST", "/dapi/v1/algoOrder", Security.TRADE, weight=0)
+    endpoint = Endpoint("POST", "/dapi/v1/algoOrder", Security.TRADE, weight=0, changes_orders=True)
     texts = Texts(
         en="New {side} {type} algo order on {symbol}: quantity {quantity}, trigger {triggerPrice}",
         zh="币本位合约:{symbol} 下条件单 {side} {type} 数量{quantity} 触发价{triggerPrice}",
@@ -123,25 +124,30 @@ class CoinMNewAlgoOrder(BinanceTask):
 
     class Params(BinanceParams):
         algoType: AlgoType
-        symbol: str
+        symbol: Text
         side: OrderSide
         positionSide: PositionSide | None = None
         type: AlgoOrderType
         timeInForce: TimeInForce | None = None
-        quantity: Decimal | None = None
-        price: Decimal | None = None
-        triggerPrice: Decimal | None = None
+        quantity: PositiveDecimal | None = None
+        price: PositiveDecimal | None = None
+        triggerPrice: PositiveDecimal | None = None
         workingType: WorkingType | None = None
         priceMatch: PriceMatch | None = None
-        closePosition: str | None = None
-        priceProtect: str | None = None
-        reduceOnly: str | None = None
-        activatePrice: Decimal | None = None
-        callbackRate: Decimal | None = None
-        clientAlgoId: str | None = None
+        closePosition: Text | None = None
+        priceProtect: Text | None = None
+        reduceOnly: Text | None = None
+        activatePrice: PositiveDecimal | None = None
+        callbackRate: PositiveDecimal | None = None
+        clientAlgoId: ClientOrderId | None = None
         selfTradePreventionMode: AlgoSelfTradePreventionMode | None = None
-        goodTillDate: int | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        goodTillDate: Count | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
+        required_when = (
+            ("type", ("STOP", "TAKE_PROFIT"), ("quantity", "price|priceMatch", "triggerPrice")),
+            ("type", ("STOP_MARKET", "TAKE_PROFIT_MARKET"), ("triggerPrice",)),
+            ("type", ("TRAILING_STOP_MARKET",), ("callbackRate",)),
+        )
 
 
 class CoinMCancelAlgoOrder(BinanceTask):
@@ -152,16 +158,18 @@ class CoinMCancelAlgoOrder(BinanceTask):
     Parameters and weight from the USD-M page: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Cancel-Algo-Order
     """
 
-    endpoint = Endpoint("DELETE", "/dapi/v1/algoOrder", Security.TRADE, weight=1)
+    endpoint = Endpoint(
+        "DELETE", "/dapi/v1/algoOrder", Security.TRADE, weight=1, changes_orders=True
+    )
     texts = Texts(
         en="Cancel algo order (id {algoId}, client id {clientAlgoId})",
         zh="撤销币本位条件单(条件单号 {algoId}, 客户端条件单号 {clientAlgoId})",
     )
 
     class Params(BinanceParams):
-        algoId: int | None = None
-        clientAlgoId: str | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        algoId: Count | None = None
+        clientAlgoId: ClientOrderId | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMCancelAllOpenOrders(BinanceTask):
@@ -171,12 +179,14 @@ class CoinMCancelAllOpenOrders(BinanceTask):
     API doc: https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/Cancel-All-Open-Orders
     """
 
-    endpoint = Endpoint("DELETE", "/dapi/v1/allOpenOrders", Security.TRADE, weight=1)
+    endpoint = Endpoint(
+        "DELETE", "/dapi/v1/allOpenOrders", Security.TRADE, weight=1, changes_orders=True
+    )
     texts = Texts(en="Cancel all open orders on {symbol}", zh="撤销币本位合约:{symbol} 全部挂单")
 
     class Params(BinanceParams):
-        symbol: str
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMAllOrders(BinanceTask):
@@ -205,13 +215,13 @@ class CoinMAllOrders(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str | None = None
-        pair: str | None = None
-        orderId: int | None = None
-        startTime: int | None = None
-        endTime: int | None = None
-        limit: Annotated[int, Field(ge=1, le=100)] | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text | None = None
+        pair: Text | None = None
+        orderId: Count | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=100)] | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
         one_of = (("symbol", "pair"),)
 
 
@@ -226,7 +236,36 @@ class CoinMFuturesAccountBalance(BinanceTask):
     texts = Texts(en="Fetch COIN-M account balance", zh="获取币本位账户余额")
 
     class Params(BinanceParams):
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
+
+
+class CoinMNewOrderItem(BinanceParams):
+    """One item of :class:`CoinMPlaceMultipleOrders`'s ``batchOrders``."""
+
+    symbol: Text
+    side: OrderSide
+    positionSide: PositionSide | None = None
+    type: OrderType
+    timeInForce: TimeInForce | None = None
+    quantity: PositiveDecimal
+    reduceOnly: BooleanString | None = None
+    price: PositiveDecimal | None = None
+    newClientOrderId: ClientOrderId | None = None
+    stopPrice: PositiveDecimal | None = None
+    activationPrice: PositiveDecimal | None = None
+    callbackRate: PositiveDecimal | None = None
+    workingType: WorkingType | None = None
+    priceProtect: BooleanString | None = None
+    newOrderRespType: ResponseType | None = None
+    priceMatch: PriceMatch | None = None
+    selfTradePreventionMode: AlgoSelfTradePreventionMode | None = None
+    required_when = (
+        ("type", ("LIMIT",), ("timeInForce", "quantity", "price|priceMatch")),
+        ("type", ("MARKET",), ("quantity",)),
+        ("type", ("STOP", "TAKE_PROFIT"), ("quantity", "price|priceMatch", "stopPrice")),
+        ("type", ("STOP_MARKET", "TAKE_PROFIT_MARKET"), ("stopPrice",)),
+        ("type", ("TRAILING_STOP_MARKET",), ("callbackRate",)),
+    )
 
 
 class CoinMPlaceMultipleOrders(BinanceTask):
@@ -236,12 +275,27 @@ class CoinMPlaceMultipleOrders(BinanceTask):
     API doc: https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/Place-Multiple-Orders
     """
 
-    endpoint = Endpoint("POST", "/dapi/v1/batchOrders", Security.TRADE, weight=5)
+    endpoint = Endpoint(
+        "POST", "/dapi/v1/batchOrders", Security.TRADE, weight=5, changes_orders=True, batch=True
+    )
     texts = Texts(en="Place a batch of COIN-M orders", zh="币本位合约批量下单")
 
     class Params(BinanceParams):
-        batchOrders: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=5)]
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        batchOrders: Annotated[list[CoinMNewOrderItem], Field(min_length=1, max_length=5)]
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
+
+
+class CoinMModifyOrderItem(BinanceParams):
+    """One item of :class:`CoinMModifyMultipleOrders`'s ``batchOrders``."""
+
+    orderId: Count | None = None
+    origClientOrderId: ClientOrderId | None = None
+    symbol: Text
+    side: OrderSide
+    quantity: PositiveDecimal | None = None
+    price: PositiveDecimal | None = None
+    modifyId: Count | None = None
+    one_of = (("orderId", "origClientOrderId"), ("quantity", "price"))
 
 
 class CoinMModifyMultipleOrders(BinanceTask):
@@ -251,12 +305,14 @@ class CoinMModifyMultipleOrders(BinanceTask):
     API doc: https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/Modify-Multiple-Orders
     """
 
-    endpoint = Endpoint("PUT", "/dapi/v1/batchOrders", Security.TRADE, weight=5)
+    endpoint = Endpoint(
+        "PUT", "/dapi/v1/batchOrders", Security.TRADE, weight=5, changes_orders=True, batch=True
+    )
     texts = Texts(en="Modify a batch of COIN-M orders", zh="币本位合约批量修改订单")
 
     class Params(BinanceParams):
-        batchOrders: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=5)]
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        batchOrders: Annotated[list[CoinMModifyOrderItem], Field(min_length=1, max_length=5)]
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMCancelMultipleOrders(BinanceTask):
@@ -266,7 +322,9 @@ class CoinMCancelMultipleOrders(BinanceTask):
     API doc: https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/Cancel-Multiple-Orders
     """
 
-    endpoint = Endpoint("DELETE", "/dapi/v1/batchOrders", Security.TRADE, weight=1)
+    endpoint = Endpoint(
+        "DELETE", "/dapi/v1/batchOrders", Security.TRADE, weight=1, changes_orders=True, batch=True
+    )
     texts = Texts(
         en="Cancel orders on {symbol}: ids {orderIdList}, client ids {origClientOrderIdList}",
         zh=(
@@ -276,10 +334,10 @@ class CoinMCancelMultipleOrders(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
-        orderIdList: list[int] | None = None
-        origClientOrderIdList: list[str] | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text
+        orderIdList: list[Count] | None = None
+        origClientOrderIdList: list[ClientOrderId] | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
         one_of = (("orderIdList", "origClientOrderIdList"),)
 
 
@@ -294,8 +352,8 @@ class CoinMUserCommissionRate(BinanceTask):
     texts = Texts(en="Commission rate on {symbol}", zh="获取币本位合约:{symbol} 手续费率")
 
     class Params(BinanceParams):
-        symbol: str
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMAutoCancelAllOpenOrders(BinanceTask):
@@ -305,16 +363,18 @@ class CoinMAutoCancelAllOpenOrders(BinanceTask):
     API doc: https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/Auto-Cancel-All-Open-Orders
     """
 
-    endpoint = Endpoint("POST", "/dapi/v1/countdownCancelAll", Security.TRADE, weight=10)
+    endpoint = Endpoint(
+        "POST", "/dapi/v1/countdownCancelAll", Security.TRADE, weight=10, changes_orders=True
+    )
     texts = Texts(
         en="Cancel all open orders on {symbol} in {countdownTime} ms",
         zh="币本位合约:{symbol} {countdownTime}毫秒后自动撤销全部挂单",
     )
 
     class Params(BinanceParams):
-        symbol: str
-        countdownTime: int
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text
+        countdownTime: Count
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMUsersForceOrders(BinanceTask):
@@ -337,12 +397,12 @@ class CoinMUsersForceOrders(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str | None = None
+        symbol: Text | None = None
         autoCloseType: AutoCloseType | None = None
-        startTime: int | None = None
-        endTime: int | None = None
-        limit: Annotated[int, Field(ge=1, le=100)] | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=100)] | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMGetIncomeHistory(BinanceTask):
@@ -362,12 +422,12 @@ class CoinMGetIncomeHistory(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str | None = None
+        symbol: Text | None = None
         incomeType: IncomeType | None = None
-        startTime: int | None = None
-        endTime: int | None = None
-        limit: Annotated[int, Field(ge=1, le=1000)] | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=1000)] | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMGetDownloadIdForFuturesTransactionHistory(BinanceTask):
@@ -385,9 +445,9 @@ class CoinMGetDownloadIdForFuturesTransactionHistory(BinanceTask):
     )
 
     class Params(BinanceParams):
-        startTime: int
-        endTime: int
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        startTime: Count
+        endTime: Count
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMGetFuturesTransactionHistoryDownloadLinkById(BinanceTask):
@@ -404,8 +464,8 @@ class CoinMGetFuturesTransactionHistoryDownloadLinkById(BinanceTask):
     )
 
     class Params(BinanceParams):
-        downloadId: str
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        downloadId: Text
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMChangeInitialLeverage(BinanceTask):
@@ -422,9 +482,9 @@ class CoinMChangeInitialLeverage(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
-        leverage: int
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text
+        leverage: Annotated[Count, Field(ge=1, le=125)]
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMNotionalBracketForPair(BinanceTask):
@@ -439,8 +499,8 @@ class CoinMNotionalBracketForPair(BinanceTask):
     texts = Texts(en="Notional brackets of pair {pair}", zh="获取币本位交易对:{pair} 杠杆分层标准")
 
     class Params(BinanceParams):
-        pair: str | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        pair: Text | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMChangeMarginType(BinanceTask):
@@ -457,9 +517,9 @@ class CoinMChangeMarginType(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
+        symbol: Text
         marginType: MarginType
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMCurrentAllAlgoOpenOrders(BinanceTask):
@@ -479,10 +539,10 @@ class CoinMCurrentAllAlgoOpenOrders(BinanceTask):
     texts = Texts(en="Open algo orders of {symbol}", zh="获取币本位合约:{symbol} 当前全部条件单")
 
     class Params(BinanceParams):
-        algoType: str | None = None
-        symbol: str | None = None
-        algoId: int | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        algoType: Text | None = None
+        symbol: Text | None = None
+        algoId: Count | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMQueryCurrentOpenOrder(BinanceTask):
@@ -499,10 +559,10 @@ class CoinMQueryCurrentOpenOrder(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
-        orderId: int | None = None
-        origClientOrderId: str | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text
+        orderId: Count | None = None
+        origClientOrderId: ClientOrderId | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
         one_of = (("orderId", "origClientOrderId"),)
 
 
@@ -525,9 +585,9 @@ class CoinMCurrentAllOpenOrders(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str | None = None
-        pair: str | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text | None = None
+        pair: Text | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMQueryOrder(BinanceTask):
@@ -544,10 +604,10 @@ class CoinMQueryOrder(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
-        orderId: int | None = None
-        origClientOrderId: str | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text
+        orderId: Count | None = None
+        origClientOrderId: ClientOrderId | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
         one_of = (("orderId", "origClientOrderId"),)
 
 
@@ -558,32 +618,41 @@ class CoinMNewOrder(BinanceTask):
     API doc: https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-coin-m-futures/api/rest-api/trade#new-order
     """
 
-    endpoint = Endpoint("POST", "/dapi/v1/order", Security.TRADE, weight=0, orders=1)
+    endpoint = Endpoint(
+        "POST", "/dapi/v1/order", Security.TRADE, weight=0, orders=1, changes_orders=True
+    )
     texts = Texts(
         en="New {side} {type} order on {symbol}: quantity {quantity} at {price}",
         zh="币本位合约:{symbol} 下单 {side} {type} 数量{quantity} 价格{price}",
     )
 
     class Params(BinanceParams):
-        symbol: str
+        symbol: Text
         side: OrderSide
         type: OrderType
         positionSide: PositionSide | None = None
         reduceOnly: BooleanString | None = None
-        quantity: Decimal | None = None
-        price: Decimal | None = None
-        newClientOrderId: str | None = None
-        stopPrice: Decimal | None = None
-        closePosition: str | None = None
-        activationPrice: Decimal | None = None
-        callbackRate: Decimal | None = None
+        quantity: PositiveDecimal | None = None
+        price: PositiveDecimal | None = None
+        newClientOrderId: ClientOrderId | None = None
+        stopPrice: PositiveDecimal | None = None
+        closePosition: Text | None = None
+        activationPrice: PositiveDecimal | None = None
+        callbackRate: PositiveDecimal | None = None
         timeInForce: TimeInForce | None = None
         workingType: WorkingType | None = None
         priceProtect: BooleanString | None = None
         newOrderRespType: ResponseType | None = None
         priceMatch: PriceMatch | None = None
         selfTradePreventionMode: SelfTradePreventionMode | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
+        required_when = (
+            ("type", ("LIMIT",), ("timeInForce", "quantity", "price|priceMatch")),
+            ("type", ("MARKET",), ("quantity",)),
+            ("type", ("STOP", "TAKE_PROFIT"), ("quantity", "price|priceMatch", "stopPrice")),
+            ("type", ("STOP_MARKET", "TAKE_PROFIT_MARKET"), ("stopPrice",)),
+            ("type", ("TRAILING_STOP_MARKET",), ("callbackRate",)),
+        )
 
 
 class CoinMModifyOrder(BinanceTask):
@@ -594,7 +663,7 @@ class CoinMModifyOrder(BinanceTask):
     API doc: https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/Modify-Order
     """
 
-    endpoint = Endpoint("PUT", "/dapi/v1/order", Security.TRADE, weight=1)
+    endpoint = Endpoint("PUT", "/dapi/v1/order", Security.TRADE, weight=1, changes_orders=True)
     texts = Texts(
         en=(
             "Modify {side} order on {symbol} "
@@ -607,15 +676,15 @@ class CoinMModifyOrder(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
+        symbol: Text
         side: OrderSide
-        orderId: int | None = None
-        origClientOrderId: str | None = None
-        quantity: Decimal | None = None
-        price: Decimal | None = None
+        orderId: Count | None = None
+        origClientOrderId: ClientOrderId | None = None
+        quantity: PositiveDecimal | None = None
+        price: PositiveDecimal | None = None
         priceMatch: PriceMatch | None = None
-        modifyId: int | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        modifyId: Count | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
         one_of = (("orderId", "origClientOrderId"),)
 
 
@@ -626,17 +695,17 @@ class CoinMCancelOrder(BinanceTask):
     API doc: https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/Cancel-Order
     """
 
-    endpoint = Endpoint("DELETE", "/dapi/v1/order", Security.TRADE, weight=1)
+    endpoint = Endpoint("DELETE", "/dapi/v1/order", Security.TRADE, weight=1, changes_orders=True)
     texts = Texts(
         en="Cancel order on {symbol} (id {orderId}, client id {origClientOrderId})",
         zh="撤销币本位合约:{symbol} 订单(订单号 {orderId}, 客户端订单号 {origClientOrderId})",
     )
 
     class Params(BinanceParams):
-        symbol: str
-        orderId: int | None = None
-        origClientOrderId: str | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text
+        orderId: Count | None = None
+        origClientOrderId: ClientOrderId | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
         one_of = (("orderId", "origClientOrderId"),)
 
 
@@ -655,9 +724,9 @@ class CoinMGetDownloadIdForFuturesOrderHistory(BinanceTask):
     )
 
     class Params(BinanceParams):
-        startTime: int
-        endTime: int
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        startTime: Count
+        endTime: Count
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMGetFuturesOrderHistoryDownloadLinkById(BinanceTask):
@@ -674,8 +743,8 @@ class CoinMGetFuturesOrderHistoryDownloadLinkById(BinanceTask):
     )
 
     class Params(BinanceParams):
-        downloadId: str
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        downloadId: Text
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMGetOrderModifyHistory(BinanceTask):
@@ -699,13 +768,13 @@ class CoinMGetOrderModifyHistory(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
-        orderId: int | None = None
-        origClientOrderId: str | None = None
-        startTime: int | None = None
-        endTime: int | None = None
-        limit: Annotated[int, Field(ge=1, le=100)] | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text
+        orderId: Count | None = None
+        origClientOrderId: ClientOrderId | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=100)] | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
         one_of = (("orderId", "origClientOrderId"),)
 
 
@@ -723,8 +792,8 @@ class CoinMClassicPortfolioMarginAccountInformation(BinanceTask):
     )
 
     class Params(BinanceParams):
-        asset: str
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        asset: Text
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMModifyIsolatedPositionMargin(BinanceTask):
@@ -741,11 +810,11 @@ class CoinMModifyIsolatedPositionMargin(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
-        amount: Decimal
-        type: int
+        symbol: Text
+        amount: PositiveDecimal
+        type: Annotated[Count, Field(ge=1, le=2)]
         positionSide: PositionSide | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMGetPositionMarginChangeHistory(BinanceTask):
@@ -768,12 +837,12 @@ class CoinMGetPositionMarginChangeHistory(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
-        type: int | None = None
-        startTime: int | None = None
-        endTime: int | None = None
-        limit: Annotated[int, Field(ge=1)] | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text
+        type: Annotated[Count, Field(ge=1, le=2)] | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
+        limit: Annotated[Count, Field(ge=1)] | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMPositionInformation(BinanceTask):
@@ -790,9 +859,9 @@ class CoinMPositionInformation(BinanceTask):
     )
 
     class Params(BinanceParams):
-        marginAsset: str | None = None
-        pair: str | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        marginAsset: Text | None = None
+        pair: Text | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMGetCurrentPositionMode(BinanceTask):
@@ -806,7 +875,7 @@ class CoinMGetCurrentPositionMode(BinanceTask):
     texts = Texts(en="Fetch COIN-M position mode", zh="获取币本位持仓模式")
 
     class Params(BinanceParams):
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMChangePositionMode(BinanceTask):
@@ -823,8 +892,8 @@ class CoinMChangePositionMode(BinanceTask):
     )
 
     class Params(BinanceParams):
-        dualSidePosition: str
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        dualSidePosition: Text
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMGetDownloadIdForFuturesTradeHistory(BinanceTask):
@@ -842,9 +911,9 @@ class CoinMGetDownloadIdForFuturesTradeHistory(BinanceTask):
     )
 
     class Params(BinanceParams):
-        startTime: int
-        endTime: int
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        startTime: Count
+        endTime: Count
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMGetFuturesTradeDownloadLinkById(BinanceTask):
@@ -861,8 +930,8 @@ class CoinMGetFuturesTradeDownloadLinkById(BinanceTask):
     )
 
     class Params(BinanceParams):
-        downloadId: str
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        downloadId: Text
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
 
 class CoinMAccountTradeList(BinanceTask):
@@ -888,14 +957,14 @@ class CoinMAccountTradeList(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str | None = None
-        pair: str | None = None
-        orderId: str | None = None
-        startTime: int | None = None
-        endTime: int | None = None
-        fromId: int | None = None
-        limit: Annotated[int, Field(ge=1, le=1000)] | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text | None = None
+        pair: Text | None = None
+        orderId: Text | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
+        fromId: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=1000)] | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
         one_of = (("symbol", "pair"),)
         exclusive = (("symbol", "pair"), ("pair", "fromId"))
 
@@ -912,5 +981,5 @@ class CoinMNotionalBracketForSymbol(BinanceTask):
     texts = Texts(en="Notional brackets of {symbol}", zh="获取币本位合约:{symbol} 杠杆分层标准")
 
     class Params(BinanceParams):
-        symbol: str | None = None
-        recvWindow: Annotated[int, Field(ge=1, le=60000)] | None = None
+        symbol: Text | None = None
+        recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None

@@ -10,6 +10,8 @@ from typing import Annotated
 
 from pydantic import Field
 
+from aioca.params import Count, Text
+
 from ..endpoint import ByLimit, BySymbol, Endpoint, Security
 from ..task import BinanceParams, BinanceTask, Texts
 from .enums import ContractType, KlineInterval
@@ -58,11 +60,11 @@ class CoinMCompressedAggregateTradesList(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
-        fromId: int | None = None
-        startTime: int | None = None
-        endTime: int | None = None
-        limit: Annotated[int, Field(ge=1, le=1000)] | None = None
+        symbol: Text
+        fromId: Count | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=1000)] | None = None
 
 
 class CoinMQueryIndexPriceConstituents(BinanceTask):
@@ -78,7 +80,7 @@ class CoinMQueryIndexPriceConstituents(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
+        symbol: Text
 
 
 class CoinMContinuousContractKlineCandlestickData(BinanceTask):
@@ -106,12 +108,12 @@ class CoinMContinuousContractKlineCandlestickData(BinanceTask):
     )
 
     class Params(BinanceParams):
-        pair: str
+        pair: Text
         contractType: ContractType
         interval: KlineInterval
-        startTime: int | None = None
-        endTime: int | None = None
-        limit: Annotated[int, Field(ge=1, le=1500)] | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=1500)] | None = None
 
 
 class CoinMOrderBook(BinanceTask):
@@ -133,8 +135,8 @@ class CoinMOrderBook(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
-        limit: Annotated[int, Field(ge=1, le=1000)] | None = None
+        symbol: Text
+        limit: Annotated[Count, Field(ge=1, le=1000)] | None = None
 
 
 class CoinMExchangeInformation(BinanceTask):
@@ -175,10 +177,10 @@ class CoinMGetFundingRateHistoryOfPerpetualFutures(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
-        startTime: int | None = None
-        endTime: int | None = None
-        limit: Annotated[int, Field(ge=1, le=1000)] | None = None
+        symbol: Text
+        startTime: Count | None = None
+        endTime: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=1000)] | None = None
 
 
 class CoinMOldTradesLookup(BinanceTask):
@@ -196,9 +198,9 @@ class CoinMOldTradesLookup(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
-        limit: Annotated[int, Field(ge=1, le=500)] | None = None
-        fromId: int | None = None
+        symbol: Text
+        limit: Annotated[Count, Field(ge=1, le=500)] | None = None
+        fromId: Count | None = None
 
 
 class CoinMIndexPriceKlineCandlestickData(BinanceTask):
@@ -223,11 +225,11 @@ class CoinMIndexPriceKlineCandlestickData(BinanceTask):
     )
 
     class Params(BinanceParams):
-        pair: str
+        pair: Text
         interval: KlineInterval
-        startTime: int | None = None
-        endTime: int | None = None
-        limit: Annotated[int, Field(ge=1, le=1500)] | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=1500)] | None = None
 
 
 class CoinMFetchKline(BinanceTask):
@@ -252,11 +254,11 @@ class CoinMFetchKline(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
+        symbol: Text
         interval: KlineInterval
-        startTime: int | None = None
-        endTime: int | None = None
-        limit: Annotated[int, Field(ge=1, le=1500)] | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=1500)] | None = None
 
 
 class CoinMMarkPriceKlineCandlestickData(BinanceTask):
@@ -281,11 +283,11 @@ class CoinMMarkPriceKlineCandlestickData(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
+        symbol: Text
         interval: KlineInterval
-        startTime: int | None = None
-        endTime: int | None = None
-        limit: Annotated[int, Field(ge=1, le=1500)] | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=1500)] | None = None
 
 
 class CoinMOpenInterest(BinanceTask):
@@ -299,7 +301,7 @@ class CoinMOpenInterest(BinanceTask):
     texts = Texts(en="Open interest of {symbol}", zh="获取币本位合约:{symbol} 持仓量")
 
     class Params(BinanceParams):
-        symbol: str
+        symbol: Text
 
 
 class CoinMPing(BinanceTask):
@@ -327,8 +329,8 @@ class CoinMIndexPriceAndMarkPrice(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str | None = None
-        pair: str | None = None
+        symbol: Text | None = None
+        pair: Text | None = None
 
 
 class CoinMPremiumIndexKlineData(BinanceTask):
@@ -353,11 +355,11 @@ class CoinMPremiumIndexKlineData(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
+        symbol: Text
         interval: KlineInterval
-        startTime: int | None = None
-        endTime: int | None = None
-        limit: Annotated[int, Field(ge=1, le=1500)] | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=1500)] | None = None
 
 
 class CoinMTicker24hrPriceChangeStatistics(BinanceTask):
@@ -379,8 +381,8 @@ class CoinMTicker24hrPriceChangeStatistics(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str | None = None
-        pair: str | None = None
+        symbol: Text | None = None
+        pair: Text | None = None
         exclusive = (("symbol", "pair"),)
 
 
@@ -403,8 +405,8 @@ class CoinMSymbolOrderBookTicker(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str | None = None
-        pair: str | None = None
+        symbol: Text | None = None
+        pair: Text | None = None
         exclusive = (("symbol", "pair"),)
 
 
@@ -426,8 +428,8 @@ class CoinMFetchTicker(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str | None = None
-        pair: str | None = None
+        symbol: Text | None = None
+        pair: Text | None = None
         exclusive = (("symbol", "pair"),)
 
 
@@ -456,5 +458,5 @@ class CoinMRecentTradesList(BinanceTask):
     )
 
     class Params(BinanceParams):
-        symbol: str
-        limit: Annotated[int, Field(ge=1, le=1000)] | None = None
+        symbol: Text
+        limit: Annotated[Count, Field(ge=1, le=1000)] | None = None

@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import Field
 
+from aioca.params import Count, Text
+
 from ..endpoint import Endpoint, Security
 from ..task import BinanceParams, BinanceTask, Texts
 from .enums import ContractType, ContractTypeOrAll, Period
@@ -43,12 +45,12 @@ class CoinMBasis(BinanceTask):
     )
 
     class Params(BinanceParams):
-        pair: str
+        pair: Text
         contractType: ContractType
         period: Period
-        limit: Annotated[int, Field(ge=1, le=500)] | None = None
-        startTime: int | None = None
-        endTime: int | None = None
+        limit: Annotated[Count, Field(ge=1, le=500)] | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
 
 
 class CoinMQuarterlyContractSettlementPrice(BinanceTask):
@@ -65,7 +67,7 @@ class CoinMQuarterlyContractSettlementPrice(BinanceTask):
     )
 
     class Params(BinanceParams):
-        pair: str
+        pair: Text
 
 
 class CoinMLongShortRatio(BinanceTask):
@@ -88,12 +90,12 @@ class CoinMLongShortRatio(BinanceTask):
     )
 
     class Params(BinanceParams):
-        pair: str
+        pair: Text
         period: Period
         contractType: ContractType | None = None
-        limit: Annotated[int, Field(ge=1, le=500)] | None = None
-        startTime: int | None = None
-        endTime: int | None = None
+        limit: Annotated[Count, Field(ge=1, le=500)] | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
 
 
 class CoinMOpenInterestStatistics(BinanceTask):
@@ -116,12 +118,12 @@ class CoinMOpenInterestStatistics(BinanceTask):
     )
 
     class Params(BinanceParams):
-        pair: str
+        pair: Text
         period: Period
         contractType: ContractType | None = None
-        limit: Annotated[int, Field(ge=1, le=500)] | None = None
-        startTime: int | None = None
-        endTime: int | None = None
+        limit: Annotated[Count, Field(ge=1, le=500)] | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
 
 
 class CoinMTakerBuySellVolume(BinanceTask):
@@ -144,12 +146,12 @@ class CoinMTakerBuySellVolume(BinanceTask):
     )
 
     class Params(BinanceParams):
-        pair: str
+        pair: Text
         contractType: ContractTypeOrAll
         period: Period
-        limit: Annotated[int, Field(ge=1, le=500)] | None = None
-        startTime: int | None = None
-        endTime: int | None = None
+        limit: Annotated[Count, Field(ge=1, le=500)] | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
 
 
 class CoinMTopTraderLongShortRatioAccounts(BinanceTask):
@@ -173,12 +175,12 @@ class CoinMTopTraderLongShortRatioAccounts(BinanceTask):
     )
 
     class Params(BinanceParams):
-        pair: str
+        pair: Text
         period: Period
         contractType: ContractType | None = None
-        limit: Annotated[int, Field(ge=1, le=500)] | None = None
-        startTime: int | None = None
-        endTime: int | None = None
+        limit: Annotated[Count, Field(ge=1, le=500)] | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None
 
 
 class CoinMTopTraderLongShortRatioPositions(BinanceTask):
@@ -202,9 +204,9 @@ class CoinMTopTraderLongShortRatioPositions(BinanceTask):
     )
 
     class Params(BinanceParams):
-        pair: str
+        pair: Text
         period: Period
         contractType: ContractType | None = None
-        limit: Annotated[int, Field(ge=1, le=500)] | None = None
-        startTime: int | None = None
-        endTime: int | None = None
+        limit: Annotated[Count, Field(ge=1, le=500)] | None = None
+        startTime: Count | None = None
+        endTime: Count | None = None

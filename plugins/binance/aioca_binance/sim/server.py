@@ -41,6 +41,7 @@ _INTERNAL = SimError(
     -1001, "Internal error; unable to process your request. Please try again.", status=503
 )
 _ALPHABET = string.ascii_letters + string.digits
+_MAX_BODY = 1024 * 1024  # larger bodies get HTTP 413: no Binance request comes near it
 _UNKNOWN_MSG = "An unknown error occured while processing the request."  # Binance's spelling
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class BinanceSimulator:
         ban_after: int = 3,
         ban_seconds: int = 120,
         weight_seconds: int = 60,
+        read_timeout: float = 15.0,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"seed must be an int, not {seed!r}")
@@ -89,6 +91,11 @@ class BinanceSimulator:
         self.api_secret = api_secret if api_secret is not None else _demo_credential(48)
         if not self.api_key or not self.api_secret:
             raise ValueError("api_key and api_secret must not be empty")
+        if not 0 < read_timeout < float("inf"):
+            raise ValueError(f"read_timeout must be a positive number of seconds: {read_timeout!r}")
+        self.read_timeout = read_timeout
+        """Seconds a client has to deliver a whole request (headers, then body) before the
+        connection is closed: a slow-loris client cannot hold connections forever."""
         self.faults = faults if faults is not None else Faults()
         self.clock: Callable[[], float] = clock if clock is not None else time.time
         self._credentials = Credentials(
@@ -131,7 +138,15 @@ class BinanceSimulator:
     async def start(self) -> None:
         if self._runner is not None:
             return
-        app = web.Application(handler_args={"max_field_size": 16384})
+        # keepalive_timeout also closes a connection that has not sent a whole request's
+        # headers in time (aiohttp arms it when the connection opens and after each answer);
+        # lingering_time bounds how long the rest of a refused body is read before closing.
+        handler_args = {
+            "max_field_size": 16384,
+            "keepalive_timeout": self.read_timeout,
+            "lingering_time": self.read_timeout,
+        }
+        app = web.Application(handler_args=handler_args, client_max_size=_MAX_BODY)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
@@ -160,7 +175,9 @@ class BinanceSimulator:
 
     def api(self, **overrides: Any) -> BinanceRestApi:
         """A ``BinanceRestApi`` with this simulator's credentials and URL; the caller
-        closes it (``async with sim.api() as api:``)."""
+        closes it (``async with sim.api() as api:``). It believes the simulator's clock
+        however far it is from the machine's (a simulation may run at another date)."""
+        overrides.setdefault("max_clock_offset", None)
         return BinanceRestApi(self.api_key, self.api_secret, urls={"coinm": self.url}, **overrides)
 
     def reset_limits(self) -> None:
@@ -190,11 +207,13 @@ class BinanceSimulator:
         try:
             if faults.error_rate and self._random.random() < faults.error_rate:
                 raise _INTERNAL
-            body = await request.text() if request.can_read_body else ""
+            body = await self._body(request)
             payload = self._process(request, route, body, headers)
             return web.Response(
                 body=_json(payload), headers=headers, content_type="application/json"
             )
+        except web.HTTPException:  # a body too large (413), too slow (408)
+            raise
         except SimError as error:
             headers.update(error.headers)
             return web.Response(
@@ -211,6 +230,22 @@ class BinanceSimulator:
                 body=_json({"code": -1000, "msg": _UNKNOWN_MSG}),
                 content_type="application/json",
             )
+
+    async def _body(self, request: web.Request) -> str:
+        """The body as text, read within ``read_timeout``: a form body is percent-encoded
+        ASCII, so bytes that are not UTF-8 are a bad request (Binance's -1100), whatever
+        charset the ``Content-Type`` claims."""
+        if not request.can_read_body:
+            return ""
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                raw = await request.read()
+        except TimeoutError:
+            raise web.HTTPRequestTimeout(headers={"Connection": "close"}) from None
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SimError(-1100, "Illegal characters found in a parameter.") from None
 
     def _drop(self, request: web.Request) -> web.StreamResponse:
         """Close the connection without an answer (the client sees a disconnect)."""

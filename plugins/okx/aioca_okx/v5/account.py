@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import Field
 
+from aioca.params import Text
+
 from ..endpoint import Auth, Endpoint, RateLimit, Scope
 from ..task import OkxParams, OkxTask, Texts
 
@@ -47,4 +49,4 @@ class OkxFetchPositions(OkxTask):
     class Params(OkxParams):
         instType: Annotated[str, Field(pattern=r"^(MARGIN|SWAP|FUTURES|OPTION)$")] | None = None
         instId: Annotated[str, Field(pattern=r"^[A-Z0-9-]+(,[A-Z0-9-]+){0,9}$")] | None = None
-        posId: str | None = None
+        posId: Text | None = None

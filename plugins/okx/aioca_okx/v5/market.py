@@ -12,6 +12,8 @@ from typing import Annotated
 
 from pydantic import Field
 
+from aioca.params import Count, Text
+
 from ..api import SERVER_TIME
 from ..endpoint import Auth, Endpoint, RateLimit, Scope
 from ..task import OkxParams, OkxTask, Texts
@@ -33,7 +35,7 @@ __all__ = [
 ]
 
 
-def _public(path: str, limit: int, *, key: str | None = None, note: str = "") -> Endpoint:
+def _public(path: str, limit: int, *, key: Text | None = None, note: str = "") -> Endpoint:
     return Endpoint("GET", path, Auth.PUBLIC, RateLimit(limit, 2, Scope.IP, key=key, note=note))
 
 
@@ -63,8 +65,8 @@ class OkxFetchInstruments(OkxTask):
 
     class Params(OkxParams):
         instType: InstType
-        uly: str | None = None
-        instFamily: str | None = None
+        uly: Text | None = None
+        instFamily: Text | None = None
         instId: InstId | None = None
 
 
@@ -94,8 +96,8 @@ class OkxFetchTickers(OkxTask):
 
     class Params(OkxParams):
         instType: InstType
-        uly: str | None = None
-        instFamily: str | None = None
+        uly: Text | None = None
+        instFamily: Text | None = None
 
 
 class OkxFetchOrderBook(OkxTask):
@@ -110,7 +112,7 @@ class OkxFetchOrderBook(OkxTask):
 
     class Params(OkxParams):
         instId: InstId
-        sz: Annotated[int, Field(ge=1, le=400)] | None = None
+        sz: Annotated[Count, Field(ge=1, le=400)] | None = None
 
 
 class OkxFetchCandles(OkxTask):
@@ -128,9 +130,9 @@ class OkxFetchCandles(OkxTask):
     class Params(OkxParams):
         instId: InstId
         bar: Bar | None = None
-        after: int | None = None
-        before: int | None = None
-        limit: Annotated[int, Field(ge=1, le=300)] | None = None
+        after: Count | None = None
+        before: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=300)] | None = None
 
 
 class OkxFetchHistoryCandles(OkxTask):
@@ -146,9 +148,9 @@ class OkxFetchHistoryCandles(OkxTask):
     class Params(OkxParams):
         instId: InstId
         bar: Bar | None = None
-        after: int | None = None
-        before: int | None = None
-        limit: Annotated[int, Field(ge=1, le=100)] | None = None
+        after: Count | None = None
+        before: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=100)] | None = None
 
 
 class OkxFetchTrades(OkxTask):
@@ -163,7 +165,7 @@ class OkxFetchTrades(OkxTask):
 
     class Params(OkxParams):
         instId: InstId
-        limit: Annotated[int, Field(ge=1, le=500)] | None = None
+        limit: Annotated[Count, Field(ge=1, le=500)] | None = None
 
 
 class OkxFetchFundingRate(OkxTask):
@@ -197,9 +199,9 @@ class OkxFetchFundingRateHistory(OkxTask):
 
     class Params(OkxParams):
         instId: InstId
-        before: int | None = None
-        after: int | None = None
-        limit: Annotated[int, Field(ge=1, le=400)] | None = None
+        before: Count | None = None
+        after: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=400)] | None = None
 
 
 class OkxFetchMarkPrice(OkxTask):
@@ -216,8 +218,8 @@ class OkxFetchMarkPrice(OkxTask):
 
     class Params(OkxParams):
         instType: MarginInstType
-        uly: str | None = None
-        instFamily: str | None = None
+        uly: Text | None = None
+        instFamily: Text | None = None
         instId: InstId | None = None
 
 
@@ -240,6 +242,6 @@ class OkxFetchOpenInterest(OkxTask):
 
     class Params(OkxParams):
         instType: DerivativeInstType
-        uly: str | None = None
-        instFamily: str | None = None
+        uly: Text | None = None
+        instFamily: Text | None = None
         instId: InstId | None = None

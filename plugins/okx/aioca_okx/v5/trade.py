@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from aioca.params import Count, Text
+
 from ..endpoint import Auth, Endpoint, RateLimit, Scope
 from ..task import OkxParams, OkxTask, Texts
 from .enums import (
@@ -64,7 +66,7 @@ class PlaceOrderParams(OkxParams):
     ordType: OrdType
     sz: Positive
     px: Positive | None = None
-    ccy: str | None = None
+    ccy: Text | None = None
     clOrdId: ClOrdId | None = None
     tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,16}$")] | None = None
     posSide: PosSide | None = None
@@ -129,6 +131,7 @@ class OkxPlaceOrder(OkxTask):
         Auth.PRIVATE,
         _per_instrument(60),
         creates_orders=True,
+        changes_orders=True,
         counts_orders=True,
     )
     texts = Texts(
@@ -152,6 +155,7 @@ class OkxPlaceBatchOrders(OkxTask):
         _per_instrument(300, per_order=True),
         batch=True,
         creates_orders=True,
+        changes_orders=True,
         counts_orders=True,
     )
     texts = Texts(en="OKX batch of {count} new orders", zh="OKX 批量下单({count}笔)")
@@ -165,7 +169,13 @@ class OkxCancelOrder(OkxTask):
     API doc: https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-cancel-order
     """
 
-    endpoint = Endpoint("POST", "/api/v5/trade/cancel-order", Auth.PRIVATE, _per_instrument(60))
+    endpoint = Endpoint(
+        "POST",
+        "/api/v5/trade/cancel-order",
+        Auth.PRIVATE,
+        _per_instrument(60),
+        changes_orders=True,
+    )
     texts = Texts(
         en="Cancel OKX order {id} on {instId}",
         zh="OKX {instId} 撤单 {id}",
@@ -186,6 +196,7 @@ class OkxCancelBatchOrders(OkxTask):
         Auth.PRIVATE,
         _per_instrument(300, per_order=True),
         batch=True,
+        changes_orders=True,
     )
     texts = Texts(en="Cancel a batch of {count} OKX orders", zh="OKX 批量撤单({count}笔)")
     Params = _batch_of(CancelOrderParams)
@@ -199,7 +210,12 @@ class OkxAmendOrder(OkxTask):
     """
 
     endpoint = Endpoint(
-        "POST", "/api/v5/trade/amend-order", Auth.PRIVATE, _per_instrument(60), counts_orders=True
+        "POST",
+        "/api/v5/trade/amend-order",
+        Auth.PRIVATE,
+        _per_instrument(60),
+        changes_orders=True,
+        counts_orders=True,
     )
     texts = Texts(
         en="Amend OKX order {id} on {instId}: size {newSz}, price {newPx}",
@@ -221,6 +237,7 @@ class OkxAmendBatchOrders(OkxTask):
         Auth.PRIVATE,
         _per_instrument(300, per_order=True),
         batch=True,
+        changes_orders=True,
         counts_orders=True,
     )
     texts = Texts(en="Amend a batch of {count} OKX orders", zh="OKX 批量改单({count}笔)")
@@ -255,14 +272,14 @@ class OkxFetchOpenOrders(OkxTask):
 
     class Params(OkxParams):
         instType: InstType | None = None
-        uly: str | None = None
-        instFamily: str | None = None
+        uly: Text | None = None
+        instFamily: Text | None = None
         instId: InstId | None = None
         ordType: OrdType | None = None
         state: PendingState | None = None
-        after: str | None = None
-        before: str | None = None
-        limit: Annotated[int, Field(ge=1, le=100)] | None = None
+        after: Text | None = None
+        before: Text | None = None
+        limit: Annotated[Count, Field(ge=1, le=100)] | None = None
 
 
 class OkxFetchOrderHistory(OkxTask):
@@ -279,16 +296,16 @@ class OkxFetchOrderHistory(OkxTask):
 
     class Params(OkxParams):
         instType: InstType
-        uly: str | None = None
-        instFamily: str | None = None
+        uly: Text | None = None
+        instFamily: Text | None = None
         instId: InstId | None = None
         ordType: OrdType | None = None
         state: HistoryState | None = None
-        after: str | None = None
-        before: str | None = None
-        begin: int | None = None
-        end: int | None = None
-        limit: Annotated[int, Field(ge=1, le=100)] | None = None
+        after: Text | None = None
+        before: Text | None = None
+        begin: Count | None = None
+        end: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=100)] | None = None
 
 
 class OkxFetchFills(OkxTask):
@@ -303,13 +320,13 @@ class OkxFetchFills(OkxTask):
 
     class Params(OkxParams):
         instType: InstType | None = None
-        uly: str | None = None
-        instFamily: str | None = None
+        uly: Text | None = None
+        instFamily: Text | None = None
         instId: InstId | None = None
-        ordId: str | None = None
-        subType: str | None = None
-        after: str | None = None
-        before: str | None = None
-        begin: int | None = None
-        end: int | None = None
-        limit: Annotated[int, Field(ge=1, le=100)] | None = None
+        ordId: Text | None = None
+        subType: Text | None = None
+        after: Text | None = None
+        before: Text | None = None
+        begin: Count | None = None
+        end: Count | None = None
+        limit: Annotated[Count, Field(ge=1, le=100)] | None = None
