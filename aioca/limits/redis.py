@@ -318,10 +318,14 @@ class RedisRateLimiter:
         keys = [self.offset_key, self.hold_key, *(self._keys[name] for name, _, _ in charged)]
         args: list[Any] = [round(self.safety * 1000), backend.lease_fraction, backend.lease_cap]
         now = time.monotonic()
-        held: list[int] = []  # what is left of each lease, spent on this request first
+        # What is left of each lease goes with the request: spent on it, or given back if
+        # it must wait. Forgotten here first: if the answer is lost (a timeout), Redis may
+        # have used them, and they must not be spent twice.
+        held: list[int] = []
         for name, window, cost in charged:
             lease = self._leases[name]
             held.append(lease.units if now < lease.until else 0)
+            lease.units = 0
             args += [window.limit, round(window.seconds * 1000), cost, held[-1], lease.index]
         for _, window, cost in charged:
             if cost > window.limit:
@@ -711,7 +715,7 @@ class RedisBackend:
         egress: str = "default",
         on_failure: Literal["closed", "local"] = "closed",
         degraded_share: float = 0.5,
-        timeout: float = 0.25,
+        timeout: float = 0.5,
         retry_interval: float = 1.0,
         lease_fraction: float = 0.125,
         lease_cap: float = 0.05,

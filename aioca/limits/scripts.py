@@ -48,8 +48,9 @@ TAKE = (
     + """
 -- KEYS: offset, hold, then one counter per window charged.
 -- ARGV: safety ms, lease fraction of the room, lease cap (fraction of the limit), then
---       limit, length ms, cost, and the units of this process's lease it spends on the
---       request (already counted) and their window index, for each window.
+--       limit, length ms, cost, and the units left of this process's lease (already
+--       counted) and their window index, for each window: spent on the request, or given
+--       back when it must wait (the process forgets them either way).
 -- Returns {0, now, ms until the first window ends, offset, then index, used, lease per
 --      window} or {1, now, ban end, message} or {2, now, ms to wait, offset, pause end};
 --      the offset
@@ -69,7 +70,8 @@ for w = 1, n do
     tonumber(ARGV[5 * w + 1])
   local held, held_index = tonumber(ARGV[5 * w + 2]), tonumber(ARGV[5 * w + 3])
   local si, u, p = load(KEYS[2 + w], now, len)
-  if held > 0 and si == held_index then cost = math.max(0, cost - held) end
+  if not (held > 0 and si == held_index) then held = 0 end
+  cost = math.max(0, cost - held)
   local start = si * len
   local margin = (now - start) < safety
   if u + cost > limit then
@@ -77,9 +79,16 @@ for w = 1, n do
   elseif margin and p + cost > limit then
     wait = math.max(wait, start + safety - now)
   end
-  state[w] = {limit, len, cost, si, u, p, start, margin}
+  state[w] = {limit, len, cost, si, u, p, start, margin, held}
 end
 if wait > 0 then
+  -- The lease's remainder, too small for this request, goes back for the others.
+  for w = 1, n do
+    local s = state[w]
+    if s[9] > 0 then
+      redis.call('HSET', KEYS[2 + w], 'i', s[4], 'u', math.max(0, s[5] - s[9]), 'p', s[6])
+    end
+  end
   return {2, math.floor(now), math.ceil(wait), tostring(offset), math.floor(pause)}
 end
 local out = {0, math.floor(now), 0, tostring(offset)}
