@@ -6,14 +6,16 @@ takes seconds: ``--limit`` weight per ``--window`` seconds. For each P in ``--pr
 P worker processes fire mixed-weight catalog tasks (tickers, order books: weight 1, 2 and
 5; ``--demand`` windows' worth of weight in all, split among them) at the same instant,
 retries off so every 429 shows: once with a limiter per process (``local``: each believes
-it has the whole budget) and once with one budget in Redis (``redis``: ``RedisBackend``,
-leases on); the two modes alternate, in the same run.
+it has the whole budget), once with the budget split by hand (``split``: each process's
+limiter holds 1/P of it, what users do without a shared limiter) and once with one budget
+in Redis (``redis``: ``RedisBackend``, leases on); the modes alternate, in the same run.
 
 Printed per run, from the simulator's own count: HTTP 429 and 418 answers; the share of
 the allowed weight used over the full windows (the first is joined mid-way, the last runs
 out of tasks; goal >= 95%); the p99 queueing delay (task start to its answer) against the
 ideal of a perfect shared limiter that admits weight the instant a window has room (goal:
-within one window); the client CPU per request (whole worker processes). Then, in one
+within one window); the client CPU per request (whole worker processes), and what Redis
+adds over the split budgets. Then, in one
 process: the limiter's own CPU per admission, Redis with leases against the in-process
 limiter (goal: <= 20 us added); and a ban injected by one process while the others keep
 sending: how long until every other process refuses to send (goal: < 100 ms).
@@ -73,7 +75,11 @@ async def _worker(options: dict[str, Any]) -> dict[str, Any]:
         limiter_backend=backend,
     )
     try:
-        await CoinMExchangeInformation(api=api).run()  # the live limits, as users do
+        info = await CoinMExchangeInformation(api=api).run()  # the live limits, as users do
+        if options["mode"] == "split":  # the budget split by hand: 1/P of it each
+            for limit in info["rateLimits"]:
+                limit["limit"] //= options["processes"]
+            api.apply_exchange_info(info)
         tasks = _tasks(api, options["tasks"])
         await asyncio.sleep(max(0.0, options["start_at"] - time.time()))
         cpu = time.process_time()
@@ -173,6 +179,7 @@ async def run_once(
         "redis": redis_url,
         "prefix": f"bench{uuid.uuid4().hex[:8]}",
         "tasks": args.tasks or round(args.demand * args.limit / (8 / 3) / processes),
+        "processes": processes,
         "start_at": start_at,
     }
     recorder.reset()
@@ -303,6 +310,7 @@ async def main(args: argparse.Namespace) -> int:
     server = RedisServer()
     server.start()
     failures = []
+    cpu: dict[tuple[str, int], float] = {}
     try:
         async with BinanceSimulator(
             weight_limit=args.limit, weight_seconds=args.window, ban_seconds=args.window
@@ -319,7 +327,7 @@ async def main(args: argparse.Namespace) -> int:
             )
             print(header)
             for processes in args.processes:
-                for mode in ("local", "redis"):
+                for mode in ("local", "split", "redis"):
                     row = await run_once(mode, processes, args, sim, server.url)
                     print(
                         f"{row['mode']:<6} {processes:>2} {row['requests']:>8} {row['ok']:>6} "
@@ -327,7 +335,12 @@ async def main(args: argparse.Namespace) -> int:
                         f"{row['full_windows']:>7} {row['p99']:>7.2f} {row['ideal_p99']:>7.2f} "
                         f"{row['cpu_us']:>10.0f}"
                     )
+                    cpu[mode, processes] = row["cpu_us"]
                     if mode == "redis":
+                        added = row["cpu_us"] - cpu["split", processes]
+                        print(
+                            f"  client CPU per request, Redis over split budgets: {added:+.0f} us"
+                        )
                         if row["http429"] or row["http418"] or row["ok"] != row["requests"]:
                             failures.append(f"P={processes}: 429/418 or failures with Redis")
                         if not row["used"] >= GOAL_USED:
