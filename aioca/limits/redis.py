@@ -145,7 +145,9 @@ class RedisRateLimiter:
         self._idle_check: asyncio.TimerHandle | None = None
         self._last_use = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._reconciling: dict[str, int] = {}
+        self._reconciling: dict[str, tuple[int, float]] = {}  # window -> (count, sent at)
+        self._reconcile_busy = False
+        self._last_reconcile = -math.inf
         self._exchange_offset = 0.0  # the exchange's clock minus Redis's, as last reported
         self.set_windows(windows, share=False)
 
@@ -402,13 +404,16 @@ class RedisRateLimiter:
     # --- what the exchange says ---------------------------------------------------------
 
     def observe(self, headers: Mapping[str, str], sent_at: float | None = None) -> None:
-        """Reconcile with the usage a response reports. Costs nothing when the exchange
-        counts no more than the shared counter already holds (the usual case: leased
-        units are counted ahead); otherwise the higher count is written to Redis."""
+        """Reconcile with the usage a response reports: a count higher than the shared
+        counter held when this process last heard from it is written to Redis (the higher
+        wins there), at most every ``RedisBackend.reconcile_interval`` seconds per limiter,
+        the highest count of each window since then in one round trip. Other processes'
+        spending makes most counts look higher: sending each would cost a round trip per
+        response, where the shared counter already holds them."""
         if self._local is not None:
             self._local.observe(headers, sent_at)
             return
-        higher: dict[str, int] = {}
+        pending = self._reconciling
         for name, window in self._windows.items():
             header = window.header
             if header is None:
@@ -421,30 +426,38 @@ class RedisRateLimiter:
             except ValueError:
                 continue
             lease = self._leases[name]
-            if used > lease.used and used > self._reconciling.get(name, 0):
-                higher[name] = used
-        if higher:
-            age = 0.0 if sent_at is None else max(0.0, self.clock() - sent_at)
-            self._reconciling.update(higher)
-            self._spawn(self._reconcile(higher, age))
+            if used > lease.used and used > pending.get(name, (0, 0.0))[0]:
+                pending[name] = (used, self.clock() if sent_at is None else sent_at)
+        if pending and not self._reconcile_busy:
+            now = time.monotonic()
+            if now - self._last_reconcile >= self.backend.reconcile_interval:
+                self._last_reconcile = now
+                self._reconciling = {}
+                self._reconcile_busy = True
+                self._spawn(self._reconcile(pending))
 
-    async def _reconcile(self, higher: dict[str, int], age: float) -> None:
+    async def _reconcile(self, counts: dict[str, tuple[int, float]]) -> None:
         keys = [self.offset_key]
-        args: list[Any] = [round(self.safety * 1000), round(age * 1000)]
-        for name, used in higher.items():
+        args: list[Any] = [round(self.safety * 1000)]
+        now = self.clock()
+        for name, (used, sent_at) in counts.items():
+            window = self._windows.get(name)
+            if window is None:
+                continue
             keys.append(self._keys[name])
-            args += [round(self._windows[name].seconds * 1000), used]
+            age = max(0, round((now - sent_at) * 1000))
+            args += [round(window.seconds * 1000), used, age]
         try:
-            await self.backend.run(scripts.OBSERVE, keys, args)
-            for name, used in higher.items():
+            if len(keys) > 1:
+                await self.backend.run(scripts.OBSERVE, keys, args)
+            for name, (used, _) in counts.items():
                 lease = self._leases.get(name)
                 if lease is not None:
                     lease.used = max(lease.used, used)
         except _FAILURES:
             pass  # the next response reports the count again
         finally:
-            for name in higher:
-                self._reconciling.pop(name, None)
+            self._reconcile_busy = False
 
     def pause(self, seconds: float) -> None:
         """Hold every request of every process on this address for ``seconds`` (the
@@ -703,7 +716,9 @@ class RedisBackend:
     limiter with ``degraded_share`` of each budget: the share one process may use safely,
     e.g. ``1 / number of processes``). ``timeout`` bounds every Redis call in seconds.
     ``lease_fraction`` and ``lease_cap`` size leases: that fraction of a window's room,
-    at most that fraction of its limit; ``lease_cap=0`` disables leasing.
+    at most that fraction of its limit; ``lease_cap=0`` disables leasing; ``lease_idle`` is
+    how long a process stays idle before it gives its leases back. ``reconcile_interval``
+    is the least time between two writes of the exchange's usage headers to Redis.
     """
 
     def __init__(
@@ -720,6 +735,7 @@ class RedisBackend:
         lease_fraction: float = 0.125,
         lease_cap: float = 0.05,
         lease_idle: float = 0.25,
+        reconcile_interval: float = 0.1,
         safety: float = 0.25,
     ) -> None:
         problems = []
@@ -751,6 +767,7 @@ class RedisBackend:
         self.lease_fraction = lease_fraction
         self.lease_cap = lease_cap
         self.lease_idle = lease_idle
+        self.reconcile_interval = reconcile_interval
         self.safety = safety
         self.local_time: Callable[[], float] = time.time
         """This process's clock (tests skew it); the shared clock is measured against it."""

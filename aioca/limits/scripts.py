@@ -159,13 +159,14 @@ request is admitted."""
 OBSERVE = (
     _CLOCK
     + """
--- KEYS: offset, then one counter per window. ARGV: safety ms, age of the request in ms,
---       then length ms and the used count the exchange reported, for each window.
+-- KEYS: offset, then one counter per window. ARGV: safety ms, then length ms, the used
+--       count the exchange reported and the age of the request it answered (ms), for
+--       each window.
 local now = shared_now(KEYS[1])
-local sent = now - tonumber(ARGV[2])
 local safety = tonumber(ARGV[1])
 for w = 1, #KEYS - 1 do
-  local len, used = tonumber(ARGV[1 + 2 * w]), tonumber(ARGV[2 + 2 * w])
+  local len, used = tonumber(ARGV[3 * w - 1]), tonumber(ARGV[3 * w])
+  local sent = now - tonumber(ARGV[3 * w + 1])
   local si, u, p = load(KEYS[1 + w], now, len)
   local start = si * len
   if sent >= start + safety and sent < start + len and used > u then
