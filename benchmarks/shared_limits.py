@@ -232,7 +232,7 @@ async def _output(worker: asyncio.subprocess.Process, timeout: float) -> Any:
 
 async def limiter_cpu(redis_url: str, admissions: int, lease: int) -> tuple[float, float]:
     """CPU per admission (us): the in-process limiter, and Redis with leases of ``lease``
-    units (Binance's 2400 weight a minute gives 120 with the default ``lease_cap``): a
+    units (Binance's 2400 weight a minute gives 240 with the default ``lease_cap``): a
     weight-2 request then costs a round trip every ``lease / 2`` admissions."""
     limit = 10**9  # room for every admission: what is measured is the limiter, not waiting
     window = Window("REQUEST_WEIGHT", limit, 60)
@@ -387,7 +387,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=600, help="weight per window")
     parser.add_argument("--window", type=int, default=2, help="window length, seconds")
     parser.add_argument("--admissions", type=int, default=200_000)
-    parser.add_argument("--lease", type=int, default=120, help="lease size, CPU measurement")
+    parser.add_argument("--lease", type=int, default=240, help="lease size, CPU measurement")
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--ban-worker", help=argparse.SUPPRESS)

@@ -190,6 +190,35 @@ async def test_usage_headers_raise_the_shared_count(backends: Callable[..., Redi
     assert used["REQUEST_WEIGHT"] == 100
 
 
+async def test_usage_headers_cost_a_round_trip_at_most_every_reconcile_interval(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    backend = backends(reconcile_interval=10.0)
+    limiter = backend.limiter(HOST, [weight_window(10_000, seconds=60)])
+    await limiter.acquire({"REQUEST_WEIGHT": 1})
+    if limiter.clock() % 60 > 59:  # keep clear of the next window's margin
+        await asyncio.sleep(1.5)
+        await limiter.acquire({"REQUEST_WEIGHT": 1})
+    scripts_run: list[int] = []
+    run = backend.run
+
+    async def counting(script: str, keys: Any, args: Any) -> Any:
+        scripts_run.append(len(keys))
+        return await run(script, keys, args)
+
+    backend.run = counting  # type: ignore[method-assign]
+    for used in range(1500, 1600):  # others spend: every count is above our lease's 1001
+        limiter.observe({"X-USED-WEIGHT": str(used)}, sent_at=limiter.clock())
+    await limiter.drain()
+    assert len(scripts_run) == 1  # the first; the others wait for the interval
+    backend.reconcile_interval = 0.0
+    limiter.observe({"X-USED-WEIGHT": "1700"}, sent_at=limiter.clock())
+    await limiter.drain()
+    assert len(scripts_run) == 2  # the highest count since, in one round trip
+    client = backend._connection()
+    assert int(await client.hget(limiter._keys["REQUEST_WEIGHT"], "u")) == 1700
+
+
 async def test_a_ban_seen_by_one_process_stops_the_others_within_100_ms(
     backends: Callable[..., RedisBackend],
 ) -> None:

@@ -75,7 +75,9 @@ for w = 1, n do
   local start = si * len
   local margin = (now - start) < safety
   if u + cost > limit then
-    wait = math.max(wait, start + len - now)
+    -- Not before the next window; and then its margin holds it too (this window, full
+    -- enough to refuse it, is what the exchange may still be counting): ask after both.
+    wait = math.max(wait, start + len + safety - now)
   elseif margin and p + cost > limit then
     wait = math.max(wait, start + safety - now)
   end
