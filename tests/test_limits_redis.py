@@ -207,7 +207,7 @@ async def test_usage_headers_cost_a_round_trip_at_most_every_reconcile_interval(
         return await run(script, keys, args)
 
     backend.run = counting  # type: ignore[method-assign]
-    for used in range(1500, 1600):  # others spend: every count is above our lease's 1001
+    for used in range(1500, 1600):  # others spend: every count is above our lease's 501
         limiter.observe({"X-USED-WEIGHT": str(used)}, sent_at=limiter.clock())
     await limiter.drain()
     assert len(scripts_run) == 1  # the first; the others wait for the interval
