@@ -18,6 +18,7 @@ from .lazy import LazyCatalog, lazy_exports
 from .plugins import ExchangeInfo, PluginHost, PluginWarning, catalog, exchange, exchanges
 from .queues import GenericTaskQueue, TaskQueue, TaskRing, TaskStack
 from .ratelimit import LimiterStatus, RateLimiter, Window, WindowStatus
+from .request import RequestPlan
 from .rest import PreparedRequest, Response, RestApi
 from .retry import RetryPolicy
 from .task import BaseTask, FunctionTask, GenericTask, Task, current_task
@@ -39,6 +40,7 @@ __all__ = [
     "PluginWarning",
     "PreparedRequest",
     "RateLimiter",
+    "RequestPlan",
     "Response",
     "RestApi",
     "RetryPolicy",

@@ -279,6 +279,16 @@ def demo(ctx: click.Context, live: bool) -> None:
         ctx.invoke(group.commands[name], live=live)
 
 
+@cli.group(invoke_without_command=False)
+def stream() -> None:
+    """Print an exchange's WebSocket stream messages (one subcommand per exchange)."""
+
+
+@cli.group(invoke_without_command=False)
+def book() -> None:
+    """Show an exchange's live local order book (one subcommand per exchange)."""
+
+
 @cli.command("new-plugin")
 @click.argument("name")
 @click.option(
@@ -307,9 +317,11 @@ def new_plugin(name: str, directory: Path) -> None:
 def _add_plugin_command(group: str | None, command: Any) -> None:
     if not isinstance(command, click.Command) or not command.name:
         raise TypeError(f"a command must be a named click.Command, not {command!r}")
-    target = {"sim": sim, "demo": demo, None: cli}.get(group)
+    target = {"sim": sim, "demo": demo, "stream": stream, "book": book, None: cli}.get(group)
     if target is None:
-        raise ValueError(f"unknown command group {group!r}: use 'sim', 'demo' or None")
+        raise ValueError(
+            f"unknown command group {group!r}: use 'sim', 'demo', 'stream', 'book' or None"
+        )
     if command.name in target.commands:
         raise ValueError(f"command {command.name!r} already exists in {target.name!r}")
     target.add_command(command)

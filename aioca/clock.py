@@ -23,18 +23,50 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from . import errors
 from .task import current_task
 
-__all__ = ["DEFAULT_MAX_CLOCK_OFFSET", "ServerClock"]
+__all__ = ["DEFAULT_MAX_CLOCK_OFFSET", "SYSTEM_TIMER", "ServerClock", "SystemTimer", "Timer"]
 
 DEFAULT_MAX_CLOCK_OFFSET = 86_400.0
 """A server time more than a day from ours is not believed: no real clock is that far off,
 and signing with it would make every signed request fail."""
 
 logger = logging.getLogger("aioca")
+
+
+class Timer(Protocol):
+    """Where the framework reads the time and waits: calling it gives the time in seconds
+    (``time.time()``'s scale), :meth:`sleep` waits. :class:`SystemTimer` is the real one;
+    :class:`aioca.testing.FakeClock` is one whose time moves only when told, so that a
+    test of retries, pauses or rate limits runs in no time and sees every wait.
+    ``RestApi(timer=...)``, ``RateLimiter(..., sleep=...)`` and ``TaskOperator(timer=...)``
+    take one."""
+
+    def __call__(self) -> float: ...
+
+    async def sleep(self, delay: float) -> None: ...
+
+
+class SystemTimer:
+    """The real time: ``time.time()`` and ``asyncio.sleep()``."""
+
+    __slots__ = ()
+
+    def __call__(self) -> float:
+        return time.time()
+
+    async def sleep(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+
+    def __repr__(self) -> str:
+        return "<SystemTimer>"
+
+
+SYSTEM_TIMER = SystemTimer()
+"""The timer used when none is given."""
 
 ServerTimeReader = Callable[[], Awaitable[Any]]
 """Reads the exchange's time: returns it in milliseconds (anything else is refused)."""
@@ -47,7 +79,9 @@ class ServerClock:
     endpoint); ``url`` names that endpoint in errors. ``interval`` is how many seconds a
     measurement is trusted (``None``: measured only when asked); ``max_offset`` the largest
     offset believed, in seconds (``None``: any, for a simulator running at another date);
-    ``timeout`` bounds one measurement, retries included.
+    ``timeout`` bounds one measurement, retries included. ``resync`` says whether a
+    request refused for its timestamp measures again and is sent once more (the
+    pipeline's rule for every signed request; ``False`` leaves the offset alone).
     """
 
     def __init__(
@@ -59,6 +93,7 @@ class ServerClock:
         interval: float | None = 600.0,
         max_offset: float | None = DEFAULT_MAX_CLOCK_OFFSET,
         timeout: float | None = 10.0,
+        resync: bool = True,
     ) -> None:
         self.read = read
         self.url = url
@@ -66,6 +101,7 @@ class ServerClock:
         self.interval = interval
         self.max_offset = max_offset
         self.timeout = timeout
+        self.resync = resync
         self.offset_ms = 0
         """The exchange's time minus ours, in milliseconds."""
         self.synced_at: float | None = None

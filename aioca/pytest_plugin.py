@@ -9,8 +9,9 @@ changes nothing by itself:
   ``usefixtures = ["aioca_isolated"]`` in the pytest configuration.
 - ``aioca_mock``: :func:`aioca.testing.mocked_responses`, i.e. aioresponses working with
   the installed aiohttp; every request that no registered response matches fails.
-- ``aioca_clock``: a :class:`aioca.testing.FakeClock` standing in for the rate limiter's
-  sleep; give it to limiters (or an API's ``clock``) as their clock.
+- ``aioca_clock``: a :class:`aioca.testing.FakeClock`, a time that moves only when waited
+  on or advanced: give it as ``timer=`` to an API or an operator, or to a limiter as its
+  ``clock`` and ``sleep``.
 
 Exchange plugins add their own fixtures the same way (a simulator, an API bound to it).
 """
@@ -22,7 +23,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from . import ratelimit
 from .testing import FakeClock, isolated_state, mocked_responses
 
 if TYPE_CHECKING:
@@ -46,9 +46,9 @@ def aioca_mock() -> Iterator[aioresponses]:
 
 
 @pytest.fixture
-def aioca_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """A fake clock (starting at 0) whose sleep replaces the rate limiter's: limits over
-    minutes take no time; ``aioca_clock.sleeps`` lists the waits."""
-    fake = FakeClock()
-    monkeypatch.setattr(ratelimit, "_sleep", fake.sleep)
-    return fake
+def aioca_clock() -> FakeClock:
+    """A fake clock starting at 0: ``RestApi(timer=aioca_clock)``,
+    ``TaskOperator(timer=aioca_clock)``, ``RateLimiter(windows, clock=aioca_clock,
+    sleep=aioca_clock.sleep)``. Waits of minutes take no time; ``aioca_clock.sleeps``
+    lists them."""
+    return FakeClock()

@@ -24,15 +24,13 @@ import asyncio
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
 from .errors import IPBannedError, RateLimitError
 
 __all__ = ["LimiterStatus", "RateLimiter", "Window", "WindowStatus"]
-
-_sleep = asyncio.sleep  # one name for the limiter's waits, so tests can drive a fake clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +132,8 @@ class RateLimiter:
     """Fair, async, weight-aware admission for the requests that share a set of budgets.
 
     ``clock`` returns the current time in seconds on the exchange's clock (defaults to
-    ``time.time``; an API that knows its offset from the server passes its own).
+    ``time.time``; an API that knows its offset from the server passes its own), and
+    ``sleep`` is how the limiter waits (``asyncio.sleep``; a test passes a fake clock's).
     ``safety`` is a margin in seconds after each window boundary during which the exchange,
     whose clock may lag ours, may still count the old window: a request sent then must fit
     both windows and is charged to both.
@@ -146,8 +145,10 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.time,
         safety: float = 0.25,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.clock = clock
+        self.sleep = sleep
         self.safety = safety
         self._counters: dict[str, _Counter] = {}
         self.set_windows(windows)
@@ -274,7 +275,7 @@ class RateLimiter:
             # A time-based wait: the budget frees itself when the window rolls over. The
             # sleep runs as its own task so that a ban (418) can cut it short.
             while (delay := self._delay(costs, max_wait=max_wait)) > 0:
-                sleeper = asyncio.ensure_future(_sleep(delay))
+                sleeper = asyncio.ensure_future(self.sleep(delay))
                 self._sleeper = sleeper
                 try:
                     await asyncio.wait((sleeper,))

@@ -1,19 +1,24 @@
-"""``RestApi``: the HTTP side every exchange plugin builds on.
+"""``RestApi``: the HTTP side every exchange plugin builds on, and the one request pipeline.
 
 A ``RestApi`` owns one ``aiohttp.ClientSession``, opened lazily on the first request and
 closed by ``await api.close()``, by ``async with api:``, or by the synchronous operator at
 the end of its run. A closed API opens a fresh session on its next request, which is what
 lets the seed's synchronous ``op.run()`` be called again and again with the same API.
 
-Plugins override three hooks:
+Every request goes through :meth:`RestApi.send_plan`, whatever sent it (``request()``,
+a catalog task of any plugin): a :class:`~aioca.request.RequestPlan` encoded once, then per
+attempt the clock sync a signed request needs, a fresh signature, admission by the rate
+limiter, the exchange on the wire, the response hooks, and the retry rule. Plugins
+override hooks, which are called the same way whether or not they are overridden:
 
-* :meth:`RestApi.sign_request` adds credentials to a :class:`PreparedRequest`, working on
-  exactly the query string and body that will be sent;
-* :meth:`RestApi.prepare_request` runs for every request (signed or not), e.g. to add an
-  API-key header to market-data requests; by default it signs the requests marked signed;
-* :meth:`RestApi.map_error` turns an error response into an exception of
-  :mod:`aioca.errors`; :meth:`RestApi.handle_response` decides what counts as an error
-  (an exchange that answers HTTP 200 with an error envelope overrides it).
+* :meth:`RestApi.prepare_request` adds what every send of a request carries (a header),
+  once, when its plan is built;
+* :meth:`RestApi.sign_request` adds credentials to a :class:`PreparedRequest` for each
+  attempt of a signed request, working on exactly the query string and body that will be
+  sent (:meth:`RestApi.sign_plan` does the same on a plan, where a plugin can do it faster);
+* :meth:`RestApi.handle_response` turns a response into a result or an error,
+  :meth:`RestApi.map_error` an error response into an exception of :mod:`aioca.errors`,
+  :meth:`RestApi.is_error_answer` recognises an error sent with HTTP 200.
 """
 
 from __future__ import annotations
@@ -26,12 +31,9 @@ import re
 import time
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
-from email.utils import parsedate_to_datetime
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, ClassVar, Self
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -39,15 +41,40 @@ from yarl import URL
 
 from . import errors
 from ._version import __version__
+from .clock import SYSTEM_TIMER, ServerClock, Timer
 from .limits.base import Limiter, LimiterBackend
 from .ratelimit import LimiterStatus, RateLimiter, Window
+from .request import (
+    DECODE_ERRORS,
+    Params,
+    PreparedRequest,
+    RedactedHeaders,
+    RequestPlan,
+    Response,
+    Wire,
+    encode_params,
+    encode_value,
+    parse_retry_after,
+    try_decode,
+    urlencode_pairs,
+)
 from .retry import RetryPolicy
 from .task import BaseTask, current_task
 
-__all__ = ["Params", "PreparedRequest", "RedactedHeaders", "Response", "RestApi"]
-
-Params = Mapping[str, Any] | Iterable[tuple[str, Any]]
-"""Request parameters: a mapping, or ``(name, value)`` pairs when order or repeats matter."""
+__all__ = [
+    "Params",
+    "PreparedRequest",
+    "RedactedHeaders",
+    "RequestPlan",
+    "Response",
+    "RestApi",
+    "Wire",
+    "encode_params",
+    "encode_value",
+    "parse_retry_after",
+    "try_decode",
+    "urlencode_pairs",
+]
 
 USER_AGENT = f"aioca/{__version__} (+https://github.com/aioca/aioca) aiohttp/{aiohttp.__version__}"
 
@@ -63,7 +90,6 @@ def default_json_loads() -> Callable[[bytes], Any]:
     return _fast_loads if _fast_loads is not None else json.loads
 
 
-_BODY_EXCERPT = 200
 _DEFAULT_PAUSE = 1.0  # seconds to hold a host after a 429 that gave no Retry-After
 _DEFAULT_BAN = 120.0  # a 418 that does not say how long: the shortest ban exchanges give
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -71,173 +97,9 @@ DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 largest answer the exchanges we know document (a full list of every instrument)."""
 DEFAULT_MAX_PAUSE = 300.0
 """The longest an HTTP 429's ``Retry-After`` may hold an API's requests, in seconds."""
-_DECODE_ERRORS = (ValueError, RecursionError)  # RecursionError: JSON nested too deep
-_RESPONSE_HOOKS = frozenset({"handle_response", "decode"})
+_MAX_SHARED_PLANS = 1024
 
 logger = logging.getLogger("aioca")
-_sleep = asyncio.sleep  # one name for the pauses between retries, so tests can record them
-
-
-def encode_value(value: Any) -> str:
-    """How a parameter value is written on the wire: booleans as ``true``/``false``,
-    floats and decimals in plain notation (``0.0000001``, never ``1e-07``)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return format(Decimal(repr(value)), "f")
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
-def encode_params(params: Params | None) -> list[tuple[str, str]]:
-    """Parameters as ``(name, text)`` pairs in their given order; ``None`` values are left out."""
-    if params is None:
-        return []
-    pairs = params.items() if isinstance(params, Mapping) else params
-    return [(str(name), encode_value(value)) for name, value in pairs if value is not None]
-
-
-_Encoded = tuple[tuple[tuple[str, str], ...], str]
-"""Pairs already URL-encoded, and their encoding."""
-
-
-def _encode_pairs(pairs: list[tuple[str, str]], memo: _Encoded | None) -> _Encoded:
-    """``urlencode(pairs)``, reusing ``memo`` (the pairs encoded last time) when ``pairs``
-    still starts with them: a signed request is encoded to be signed, gets its signature
-    appended, then is encoded again to be sent; the second time only the signature is new.
-    Pairs are immutable tuples, so comparing them (by identity first) is exact."""
-    if memo is not None:
-        done, text = memo
-        count = len(done)
-        if len(pairs) >= count and tuple(pairs[:count]) == done:
-            if len(pairs) == count:
-                return memo
-            extra = urlencode(pairs[count:])
-            return tuple(pairs), f"{text}&{extra}" if text else extra
-    return tuple(pairs), urlencode(pairs)
-
-
-class RedactedHeaders(dict[str, str]):
-    """Request headers whose ``repr`` shows their names only: they carry API keys,
-    signatures and passphrases, and a ``repr`` ends up in logs, in test output and in the
-    locals an error tracker captures from a traceback."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "{" + ", ".join(f"{name!r}: '<redacted>'" for name in self) + "}"
-
-
-@dataclass(slots=True)
-class PreparedRequest:
-    """A request about to be sent, as the signing hooks see and change it.
-
-    ``query`` and ``form`` are ordered ``(name, value)`` text pairs; what is signed is
-    exactly what is sent, because :meth:`query_string` and :meth:`body` are also what the
-    transport uses. ``content`` is a raw body (e.g. JSON) for exchanges that want one.
-    """
-
-    method: str
-    url: str
-    # Not in the repr: once signed they hold signatures, keys and passphrases, and a repr
-    # ends up in logs, tracebacks and test output.
-    query: list[tuple[str, str]] = field(default_factory=list, repr=False)
-    form: list[tuple[str, str]] | None = field(default=None, repr=False)
-    content: str | None = field(default=None, repr=False)
-    headers: dict[str, str] = field(default_factory=RedactedHeaders, repr=False)
-    signed: bool = False
-    task_name: str | None = None
-    task: BaseTask | None = field(default=None, repr=False)
-    """The task sending the request; its name is only computed if an error needs it."""
-    costs: dict[str, int] = field(default_factory=dict)
-    """Units this request charges to each rate-limit window, by window name."""
-    _query_memo: _Encoded | None = field(default=None, init=False, repr=False, compare=False)
-    _form_memo: _Encoded | None = field(default=None, init=False, repr=False, compare=False)
-
-    def name(self) -> str | None:
-        """The name of the task that sent the request, for error messages."""
-        if self.task_name is None and self.task is not None:
-            self.task_name = str(self.task)
-        return self.task_name
-
-    def query_string(self) -> str:
-        """The query string sent, without ``?``."""
-        self._query_memo = memo = _encode_pairs(self.query, self._query_memo)
-        return memo[1]
-
-    def body(self) -> str | None:
-        """The body sent: the form fields URL-encoded, else ``content``, else ``None``."""
-        if self.form is not None:
-            self._form_memo = memo = _encode_pairs(self.form, self._form_memo)
-            return memo[1]
-        return self.content
-
-    def full_url(self) -> str:
-        """The URL with its query string, as sent."""
-        query = self.query_string()
-        return f"{self.url}?{query}" if query else self.url
-
-
-@dataclass(slots=True, frozen=True)
-class Response:
-    """A response as the error hooks see it: the request it answers, the HTTP status, the
-    headers and the raw body."""
-
-    request: PreparedRequest
-    status: int
-    headers: CIMultiDictProxy[str]
-    body: bytes
-
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-    def retry_after(self) -> float | None:
-        """The ``Retry-After`` header in seconds (see :func:`parse_retry_after`)."""
-        return parse_retry_after(self.headers.get("Retry-After"))
-
-    def excerpt(self) -> str:
-        """The first characters of the body, for error messages."""
-        text = " ".join(self.text().split())
-        return text if len(text) <= _BODY_EXCERPT else text[:_BODY_EXCERPT] + "..."
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """A ``Retry-After`` header in seconds from now, or ``None`` when absent or unusable.
-
-    Both forms of RFC 9110 are read: a number of seconds, and an HTTP date (a date in the
-    past is 0). Anything else is ignored rather than trusted: negative numbers, ``inf``,
-    ``nan``, ``1e308`` (not finite once added to a clock), text. How long a pause may
-    actually last is bounded by the caller (``RestApi``'s ``max_pause``)."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if when.tzinfo is None:
-            return None  # RFC 9110 dates are GMT; a date without a zone is not one
-        now = time.time() if now is None else now
-        return max(0.0, when.timestamp() - now)
-    if not math.isfinite(seconds) or seconds < 0 or seconds > 1e9:
-        return None
-    return seconds
-
-
-def try_decode(json_loads: Callable[[bytes], Any], body: bytes) -> Any:
-    """``json_loads(body)``, or ``None`` when the body is not JSON (or nested too deeply
-    for the decoder): for error answers, whose body may be anything."""
-    try:
-        return json_loads(body)
-    except _DECODE_ERRORS:
-        return None
-
 
 _STATUS_ERRORS: dict[int, type[errors.ExchangeError]] = {
     400: errors.BadRequestError,
@@ -266,17 +128,18 @@ class RestApi(ABC):
     ``timeout`` is seconds (a float) or an ``aiohttp.ClientTimeout``; ``proxy`` an HTTP
     proxy URL; ``connection_limit`` the size of the connection pool; ``json_loads`` the JSON
     decoder (orjson's when installed, else the standard library's); ``retry`` the
-    :class:`~aioca.RetryPolicy`;
-    ``rate_limiter`` a :class:`~aioca.RateLimiter` to share with other API objects (by
-    default each host gets its own, with the windows of :meth:`rate_limits`);
-    ``limiter_backend`` where the limiter of each host comes from instead (e.g.
-    :class:`aioca.limits.redis.RedisBackend`, one budget for many processes);
-    ``local_address`` the local IP address requests leave from (each address has its own
-    weight budget at the exchange).
-    ``max_response_bytes`` caps a response body (after decompression, enforced while it
-    arrives: :class:`~aioca.errors.ResponseTooLargeError`); ``max_pause`` caps how long an
-    HTTP 429's ``Retry-After`` holds every request, in seconds. Subclasses set the class
-    attribute ``exchange`` and implement :meth:`sign_request`.
+    :class:`~aioca.RetryPolicy`; ``rate_limiter`` a :class:`~aioca.RateLimiter` to share
+    with other API objects (by default each host gets its own, with the windows of
+    :meth:`rate_limits`); ``limiter_backend`` where the limiter of each host comes from
+    instead (e.g. :class:`aioca.limits.redis.RedisBackend`, one budget for many
+    processes); ``local_address`` the local IP address requests leave from (each address
+    has its own weight budget at the exchange). ``max_response_bytes`` caps a response body (after
+    decompression, enforced while it arrives: :class:`~aioca.errors.ResponseTooLargeError`);
+    ``max_pause`` caps how long an HTTP 429's ``Retry-After`` holds every request, in
+    seconds. ``timer`` is where the API reads the time and waits (retry pauses, its
+    limiters): a :class:`aioca.testing.FakeClock` in tests. Subclasses set the class
+    attribute ``exchange`` and implement :meth:`sign_request`; one that signs with the
+    exchange's time sets :attr:`server_clock`.
 
     Redirects are never followed: an HTTP 3xx raises
     :class:`~aioca.errors.UnexpectedRedirectError` (a redirect would hand a signed
@@ -285,6 +148,10 @@ class RestApi(ABC):
 
     exchange: ClassVar[str] = ""
     """The exchange's name, as registered by its plugin (``"example"``)."""
+
+    server_clock: ServerClock | None = None
+    """The exchange's clock, when signed requests carry its time: synced before them when
+    due, and once more when the exchange refuses a timestamp (see :class:`ServerClock`)."""
 
     _session: aiohttp.ClientSession | None
     _session_loop: asyncio.AbstractEventLoop | None
@@ -301,6 +168,7 @@ class RestApi(ABC):
         rate_limiter: Limiter | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_pause: float = DEFAULT_MAX_PAUSE,
+        timer: Timer | None = None,
         limiter_backend: LimiterBackend | None = None,
         local_address: str | None = None,
     ) -> None:
@@ -321,6 +189,8 @@ class RestApi(ABC):
         """The largest response body read, in bytes after decompression."""
         self.max_pause = float(max_pause)
         """The longest pause an HTTP 429 imposes on this API's requests, in seconds."""
+        self.timer: Timer = timer if timer is not None else SYSTEM_TIMER
+        """Where this API reads the time and waits (see :class:`aioca.clock.Timer`)."""
         self.proxy = proxy
         self.connection_limit = connection_limit
         self.json_loads = json_loads if json_loads is not None else default_json_loads()
@@ -333,6 +203,7 @@ class RestApi(ABC):
         self.local_address = local_address
         """The local IP address requests leave from, if bound."""
         self._limiters: dict[str, Limiter] = {}
+        self._plans: dict[Hashable, RequestPlan] = {}
         self._session = None
         self._session_loop = None
 
@@ -384,16 +255,38 @@ class RestApi(ABC):
 
     @abstractmethod
     def sign_request(self, request: PreparedRequest) -> None:
-        """Add credentials to ``request`` in place (parameters, signature, headers).
+        """Add credentials to ``request`` in place (parameters, signature, headers), for
+        one attempt of a signed request.
 
         Sign what :meth:`PreparedRequest.query_string` and :meth:`PreparedRequest.body`
         return: that is exactly what will be sent.
         """
 
     def prepare_request(self, request: PreparedRequest) -> None:
-        """Called for every request before it is sent; signs those marked ``signed``."""
-        if request.signed:
-            self.sign_request(request)
+        """Add what every send of ``request`` carries (a header, say), once, when its
+        plan is built: for every call of :meth:`request`, and once per distinct call of a
+        catalog task. Signing is :meth:`sign_request`'s, per attempt. Does nothing by
+        default."""
+        return
+
+    def check_signing(self, plan: RequestPlan) -> None:
+        """Raise (an :class:`~aioca.errors.AuthenticationError`, say) when a signed plan
+        cannot be signed, before anything is sent, the clock sync included. Does nothing
+        by default."""
+        return
+
+    def sign_plan(self, plan: RequestPlan) -> Wire:
+        """The wire of one attempt of a signed plan: by default the plan as a
+        :class:`PreparedRequest`, signed by :meth:`sign_request`. A plugin may override it
+        to sign the plan's encoded text directly (it must send what it signs)."""
+        request = plan.prepared()
+        self.sign_request(request)
+        body = request.body()
+        return Wire(
+            URL(request.full_url(), encoded=True),
+            body.encode() if body is not None else None,
+            request.headers,
+        )
 
     def handle_response(self, response: Response) -> Any:
         """Turn a response into the task's result, or raise. By default an HTTP status of
@@ -425,21 +318,44 @@ class RestApi(ABC):
             code = None
         message = str(msg) if msg else response.excerpt() or "(empty body)"
         status = response.status
-        context = self.error_context(response.request)
         if status in (418, 429):
-            retry_after = response.retry_after()
-            if status == 429:
-                return errors.RateLimitError(
-                    message, retry_after=retry_after, code=code, status=status, **context
-                )
-            until = time.time() + retry_after if retry_after is not None else None
-            return errors.IPBannedError(
-                message, until=until, retry_after=retry_after, code=code, status=status, **context
-            )
+            return self.rate_limit_error(response, message, code=code, banned=status == 418)
+        context = self.error_context(response.request)
         error_class = _STATUS_ERRORS.get(status)
         if error_class is None:
             error_class = errors.ExchangeServerError if status >= 500 else errors.ExchangeError
         return error_class(message, code=code, status=status, **context)
+
+    def rate_limit_error(
+        self,
+        response: Response,
+        message: str,
+        *,
+        code: int | str | None = None,
+        banned: bool = False,
+        until: float | None = None,
+    ) -> errors.RateLimitError:
+        """The error for a rate-limited answer: :class:`~aioca.errors.RateLimitError`
+        (HTTP 429), or :class:`~aioca.errors.IPBannedError` when ``banned`` (HTTP 418),
+        with the ``Retry-After`` the exchange gave (read defensively) and, for a ban, its
+        end: ``until`` (Unix seconds, when the exchange's message says), else now plus
+        ``Retry-After``. The pipeline then holds every request behind the limiter."""
+        retry_after = response.retry_after()
+        context = self.error_context(response.request)
+        if not banned:
+            return errors.RateLimitError(
+                message, retry_after=retry_after, code=code, status=response.status, **context
+            )
+        if until is None and retry_after is not None:
+            until = time.time() + retry_after
+        return errors.IPBannedError(
+            message,
+            until=until,
+            retry_after=retry_after,
+            code=code,
+            status=response.status,
+            **context,
+        )
 
     def error_context(self, request: PreparedRequest) -> errors.RequestContext:
         """What every exception of a request carries: never the query, which holds the
@@ -455,7 +371,7 @@ class RestApi(ABC):
         """Decode the body as JSON, or raise :class:`~aioca.errors.InvalidResponseError`."""
         try:
             return self.json_loads(response.body)
-        except _DECODE_ERRORS as exc:
+        except DECODE_ERRORS as exc:
             if isinstance(exc, RecursionError):
                 what = "a JSON body nested too deeply to decode"
             else:
@@ -470,7 +386,94 @@ class RestApi(ABC):
     def _try_decode(self, response: Response) -> Any:
         return try_decode(self.json_loads, response.body)
 
-    # --- the request -----------------------------------------------------------------------
+    async def sync_clock(self, plan: RequestPlan, *, after: float | None = None) -> None:
+        """Measure the exchange's clock for a signed plan: when due (``after`` is
+        ``None``), or once more after the exchange refused the timestamp of a request
+        started at ``after`` (``time.monotonic()``). A plugin whose markets have several
+        time endpoints overrides it to read the plan's."""
+        clock = self.server_clock
+        if clock is None:
+            return
+        if after is None:
+            await clock.sync_if_due()
+        else:
+            await clock.resync_after(after)
+
+    # --- plans and the request ---------------------------------------------------------------
+
+    def plan_endpoint(self, endpoint: Any, params: Any, *, shared: bool = True) -> RequestPlan:
+        """The plan of a catalog task's request (see :class:`aioca.endpoint.EndpointTask`):
+        the plugin's wire rules for its declared ``endpoint`` and the task's parameters.
+        ``shared``: the plan may serve every task that sends the same (keep it with
+        :meth:`shared_plan`); ``False`` for one run's (an order with a fresh client id)."""
+        raise NotImplementedError(f"{type(self).__name__} declares no catalog endpoints")
+
+    def shared_plan(self, key: Hashable, build: Callable[[], RequestPlan]) -> RequestPlan:
+        """The plan kept under ``key`` on this API, built by ``build()`` the first time:
+        N tasks polling one ticker share one plan (its encoded text, URL object and
+        headers) rather than building N. At most 1,024 are kept (then the cache starts
+        over: it never grows without bound); :meth:`forget_plans` empties it."""
+        plans = self._plans
+        plan = plans.get(key)
+        if plan is None:
+            if len(plans) >= _MAX_SHARED_PLANS:
+                plans.clear()
+            plan = plans[key] = build()
+        return plan
+
+    def forget_plans(self) -> None:
+        """Drop the shared plans (after changing what they were built from: a key, a URL)."""
+        self._plans.clear()
+
+    def plan(
+        self,
+        method: str,
+        url: str,
+        params: Params | None = None,
+        *,
+        data: Params | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        signed: bool = False,
+        costs: Mapping[str, int] | None = None,
+        idempotent: bool | None = None,
+        changes_orders: bool = False,
+        timeout: float | aiohttp.ClientTimeout | None = None,
+        endpoint: Any = None,
+        extra: Any = None,
+    ) -> RequestPlan:
+        """A :class:`~aioca.request.RequestPlan` for these arguments (see :meth:`request`),
+        after :meth:`prepare_request`: send it with :meth:`send_plan`, as often as needed."""
+        request = PreparedRequest(
+            method=method.upper(),
+            url=url,
+            query=encode_params(params),
+            form=encode_params(data) if data is not None else None,
+            headers=RedactedHeaders(headers or ()),
+            signed=signed,
+            costs=dict(costs) if costs else {},
+        )
+        if json_body is not None:
+            request.content = json.dumps(json_body, separators=(",", ":"))
+            request.headers.setdefault("Content-Type", "application/json")
+        elif request.form is not None:
+            request.headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        self.prepare_request(request)
+        return RequestPlan(
+            request.method,
+            request.url,
+            query=request.query,
+            form=request.form,
+            content=request.content,
+            headers=request.headers,
+            signed=request.signed,
+            costs=request.costs,
+            idempotent=idempotent,
+            changes_orders=changes_orders,
+            endpoint=endpoint,
+            extra=extra,
+            timeout=to_client_timeout(timeout) if timeout is not None else None,
+        )
 
     async def request(
         self,
@@ -498,48 +501,89 @@ class RestApi(ABC):
         <aioca.RetryPolicy.may_retry>`: ``changes_orders=True`` (the request creates,
         amends or cancels orders) means never; ``idempotent`` declares whether the request
         may be repeated (default: only GET, HEAD and OPTIONS, as the policy lists them).
-        Every attempt is prepared and signed afresh. Errors are raised as
-        :mod:`aioca.errors` exceptions naming the task (by default the running one).
+        Every attempt is signed afresh. Errors are raised as :mod:`aioca.errors`
+        exceptions naming the task (``task_name``, by default the running one).
         """
-        may_retry = self.retry.may_retry(
-            method, idempotent=idempotent, changes_orders=changes_orders
+        plan = self.plan(
+            method,
+            url,
+            params,
+            data=data,
+            json_body=json_body,
+            headers=headers,
+            signed=signed,
+            costs=costs,
+            idempotent=idempotent,
+            changes_orders=changes_orders,
+            timeout=timeout,
         )
-        running = current_task() if task_name is None else None
+        return await self.send_plan(plan, task_name=task_name)
+
+    async def send_plan(
+        self, plan: RequestPlan, *, task: BaseTask | None = None, task_name: str | None = None
+    ) -> Any:
+        """Send ``plan`` and return the result :meth:`handle_response` makes of the answer:
+        the one pipeline of every request (see the module). ``task`` (by default the
+        running one) or ``task_name`` is what errors name."""
+        if task is None and task_name is None:
+            task = current_task()
+        if plan.signed:
+            self.check_signing(plan)  # before the clock sync: fail without sending anything
+            clock = self.server_clock
+            if clock is not None and clock.due:
+                await self.sync_clock(plan)
+        limiter = self.rate_limiter_for(plan)
+        unsigned = plan.wire  # None for a signed plan: each attempt gets its own
+        resynced = False
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
-            request = PreparedRequest(
-                method=method.upper(),
-                url=url,
-                query=encode_params(params),
-                form=encode_params(data) if data is not None else None,
-                headers=RedactedHeaders(headers or ()),
-                signed=signed,
-                task_name=task_name,
-                task=running,
-                costs=dict(costs) if costs else {},
-            )
-            if json_body is not None:
-                request.content = json.dumps(json_body, separators=(",", ":"))
-                request.headers.setdefault("Content-Type", "application/json")
-            elif request.form is not None:
-                request.headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+            sent_at = time.monotonic()
+            # A signed plan's wire (its signature) is passed on, never kept in a local of
+            # this frame: a traceback's frames show their locals (error trackers capture
+            # them).
             try:
-                self.prepare_request(request)
-                response = await self.send(request, timeout=timeout)
-                return self.handle_response(response)
+                status, headers, body = await self._transport(
+                    limiter,
+                    plan,
+                    self.sign_plan(plan) if unsigned is None else unsigned,
+                    task,
+                    task_name,
+                )
+                return self.handle_response(
+                    Response(None, status, headers, body, plan=plan, task=task, task_name=task_name)
+                )
             except errors.RateLimitError as exc:
-                self._note_rate_limit(request, exc)
+                self._hold_limiter(limiter, exc)
                 error: errors.AiocaError = exc
             except errors.AiocaError as exc:
                 error = exc
-            delay = self._retry_delay(
-                error, attempt, started, may_retry, request.method, url, timeout=timeout
+            may_retry = self.retry.may_retry(
+                plan.method, idempotent=plan.idempotent, changes_orders=plan.changes_orders
             )
-            if delay is None:
-                raise error
-            await _sleep(delay)
+            delay = self._retry_delay(
+                error, attempt, started, may_retry, plan.method, plan.url, timeout=plan.timeout
+            )
+            if delay is not None:
+                await self.timer.sleep(delay)
+                continue
+            clock = self.server_clock
+            if (
+                isinstance(error, errors.InvalidTimestampError)
+                and plan.signed
+                and clock is not None
+                and clock.resync
+                and not resynced
+            ):
+                # Our clock drifted from the exchange's: the request was refused before it
+                # did anything, so measure again and send it once more, with the retry
+                # budget of a new request.
+                resynced = True
+                await self.sync_clock(plan, after=sent_at)
+                started, attempt = time.monotonic(), 0
+                continue
+            raise error
 
     def _retry_delay(
         self,
@@ -554,8 +598,7 @@ class RestApi(ABC):
     ) -> float | None:
         """Seconds to wait before attempt ``attempt + 1`` after ``error``, or ``None`` when
         the error is final (not retryable, attempts or total time used up, or a pause
-        longer than the request may wait). One decision for every way a request is sent
-        (:meth:`request` and the plugins' lean paths)."""
+        longer than the request may wait)."""
         elapsed = time.monotonic() - started
         if not (may_retry and self.retry.is_retryable(error)) or attempt >= self.retry.attempts:
             return None
@@ -579,10 +622,6 @@ class RestApi(ABC):
         client_timeout = self.timeout if timeout is None else to_client_timeout(timeout)
         total = client_timeout.total
         return self.max_pause if total is None else min(total, self.max_pause)
-
-    def _note_rate_limit(self, request: PreparedRequest, error: errors.RateLimitError) -> None:
-        """Make every request behind the same limiter wait out a 429 or a 418."""
-        self._hold_limiter(self.rate_limiter_for(request), error)
 
     def _hold_limiter(self, limiter: Limiter, error: errors.RateLimitError) -> None:
         """Hold ``limiter`` after ``error``: a ban until its end (HTTP 418), a pause of
@@ -612,14 +651,15 @@ class RestApi(ABC):
 
     def clock(self) -> float:
         """The exchange's current time in seconds, as well as known (for the limiter)."""
-        return time.time()
+        server_clock = self.server_clock
+        return server_clock.time() if server_clock is not None else self.timer()
 
-    def rate_limiter_for(self, request: PreparedRequest) -> Limiter:
+    def rate_limiter_for(self, plan: RequestPlan | PreparedRequest) -> Limiter:
         """The limiter a request goes through: the one given to the API, else one per host
-        made from :meth:`rate_limits`."""
+        made from :meth:`rate_limits` (a plugin overrides it for per-account budgets)."""
         if self.rate_limiter is not None:
             return self.rate_limiter
-        host = urlsplit(request.url).netloc
+        host = plan.host if isinstance(plan, RequestPlan) else urlsplit(plan.url).netloc
         limiter = self._limiters.get(host)
         if limiter is None:
             # Also without windows: a 429 pause or a 418 ban still holds the host.
@@ -628,7 +668,7 @@ class RestApi(ABC):
                     host, self.rate_limits(), clock=self.clock, local_address=self.local_address
                 )
             else:
-                limiter = RateLimiter(self.rate_limits(), clock=self.clock)
+                limiter = RateLimiter(self.rate_limits(), clock=self.clock, sleep=self.timer.sleep)
             self._limiters[host] = limiter
         return limiter
 
@@ -644,53 +684,60 @@ class RestApi(ABC):
     async def send(
         self, request: PreparedRequest, *, timeout: float | aiohttp.ClientTimeout | None = None
     ) -> Response:
-        """Send a prepared request as is and read the whole response; transport failures
-        become :class:`~aioca.errors.NetworkError` / :class:`~aioca.errors.RequestTimeoutError`."""
-        # The signed URL and body are passed inline, never kept in a local of this frame:
-        # a traceback's frames show their locals (error trackers capture them).
-        status, headers, content = await self._transport(
-            self.rate_limiter_for(request),
-            request.costs,
+        """Send a prepared request as is (no signing, no retry) and read the whole
+        response; transport failures become :class:`~aioca.errors.NetworkError`."""
+        plan = RequestPlan(
             request.method,
-            URL(request.full_url(), encoded=True),
-            _encoded(request.body()),
-            request.headers,
-            timeout,
-            _itself,
-            (request,),
+            request.url,
+            query=request.query,
+            form=request.form,
+            content=request.content,
+            headers=request.headers,
+            costs=request.costs,
+            timeout=to_client_timeout(timeout) if timeout is not None else None,
         )
-        return Response(request, status, headers, content)
+        wire = plan.wire
+        assert wire is not None  # the plan is not signed
+        status, headers, body = await self._transport(
+            self.rate_limiter_for(plan), plan, wire, request.task, request.task_name
+        )
+        return Response(request, status, headers, body, plan=plan)
+
+    def _context(
+        self, plan: RequestPlan, task: BaseTask | None, task_name: str | None
+    ) -> errors.RequestContext:
+        if task_name is None and task is not None:
+            task_name = str(task)
+        return {
+            "exchange": self.exchange or None,
+            "task_name": task_name,
+            "method": plan.method,
+            "url": plan.url,
+        }
 
     async def _transport(
         self,
         limiter: Limiter,
-        costs: Mapping[str, int],
-        method: str,
-        target: URL,
-        data: bytes | None,
-        headers: Mapping[str, str],
-        timeout: float | aiohttp.ClientTimeout | None,
-        describe: Callable[..., PreparedRequest],
-        describe_args: tuple[Any, ...],
+        plan: RequestPlan,
+        wire: Wire,
+        task: BaseTask | None,
+        task_name: str | None,
     ) -> tuple[int, CIMultiDictProxy[str], bytes]:
         """Admission by ``limiter``, then the exchange on the wire: ``(status, headers,
-        body)``. What :meth:`send` and the plugins' lean paths share, so both charge,
-        reconcile, log and map transport failures alike. ``describe(*describe_args)``
-        gives the request as a :class:`PreparedRequest`, built only when an error or a
-        debug log names it (a function and its arguments rather than a closure: nothing
-        is allocated for it on the way of a request that succeeds).
+        body)``.
 
         Redirects are not followed (a 3xx raises), the body is read up to
         ``max_response_bytes``, and every failure is raised outside the handler of the
         transport's own exception, so that no aiohttp error (whose text and traceback
         can hold the signed URL) hangs on as ``__context__``."""
-        client_timeout = self.timeout if timeout is None else to_client_timeout(timeout)
+        client_timeout = plan.timeout if plan.timeout is not None else self.timeout
+        costs = plan.costs
         try:
             admitted = limiter.try_acquire(costs)
         except errors.IPBannedError:
             admitted = False  # _admit raises it again, with the request's context
         if not admitted:
-            await self._admit(limiter, costs, client_timeout, describe, describe_args)
+            await self._admit(limiter, plan, client_timeout, task, task_name)
         reads_headers = limiter.reads_headers
         sent_at = limiter.clock() if reads_headers else 0.0
         session = self._get_session()
@@ -699,13 +746,12 @@ class RestApi(ABC):
         failure: errors.AiocaError
         try:
             # Awaited rather than entered with `async with`: the same request and release,
-            # without the four coroutines of aiohttp's two context managers per request
-            # (and without the wrapper session.request() puts around this coroutine).
+            # without the coroutines of aiohttp's two context managers per request.
             raw = await session._request(
-                method,
-                target,
-                data=data,
-                headers=headers,
+                plan.method,
+                wire.target,
+                data=wire.body,
+                headers=wire.headers,
                 proxy=self.proxy,
                 timeout=client_timeout,
                 allow_redirects=False,
@@ -713,7 +759,7 @@ class RestApi(ABC):
             status = raw.status
             if 300 <= status < 400:
                 raw.close()  # its body is not read: the connection is not reused
-                failure = self._redirect_error(raw, describe(*describe_args))
+                failure = self._redirect_error(raw, plan, task, task_name)
             else:
                 content = await _read_body(raw, self.max_response_bytes)
                 if content is None:
@@ -722,82 +768,84 @@ class RestApi(ABC):
                         f"({self.max_response_bytes} bytes): reading stopped there",
                         status=status,
                         limit=self.max_response_bytes,
-                        **self.error_context(describe(*describe_args)),
+                        **self._context(plan, task, task_name),
                     )
                 else:
                     if reads_headers:
                         limiter.observe(raw.headers, sent_at=sent_at)
                     if logger.isEnabledFor(logging.DEBUG):
-                        request = describe(*describe_args)
                         # Never the query or the body: they hold signatures and keys.
                         logger.debug(
                             "%s %s -> HTTP %d, %d bytes (%s)",
-                            request.method,
-                            request.url,
+                            plan.method,
+                            plan.url,
                             status,
                             len(content),
-                            request.name(),
+                            self._context(plan, task, task_name)["task_name"],
                         )
                     return status, raw.headers, content
         except TimeoutError:
             failure = errors.RequestTimeoutError(
-                "the request timed out", **self.error_context(describe(*describe_args))
+                "the request timed out", **self._context(plan, task, task_name)
             )
         except aiohttp.ClientPayloadError as exc:
             failure = errors.IncompleteResponseError(
                 f"HTTP {status} with a body cut short ({type(exc).__name__})",
                 status=status or 0,
-                **self.error_context(describe(*describe_args)),
+                **self._context(plan, task, task_name),
             )
         except aiohttp.ClientConnectorError as exc:
             failure = errors.ConnectError(
                 f"{type(exc).__name__}: {_without_query(str(exc))}",
-                **self.error_context(describe(*describe_args)),
+                **self._context(plan, task, task_name),
             )
         except aiohttp.ClientError as exc:
             failure = errors.NetworkError(
                 f"{type(exc).__name__}: {_without_query(str(exc))}",
-                **self.error_context(describe(*describe_args)),
+                **self._context(plan, task, task_name),
             )
         # Raised here, after the handler: no aiohttp exception as its __context__. And
-        # without the signed URL, body and key header among this frame's locals, which a
+        # without the signed wire and the response among this frame's locals, which a
         # traceback keeps and error trackers show.
-        del target, data, headers, raw, describe_args
+        del wire, raw
         raise failure
 
     async def _admit(
         self,
         limiter: Limiter,
-        costs: Mapping[str, int],
+        plan: RequestPlan,
         timeout: aiohttp.ClientTimeout,
-        describe: Callable[..., PreparedRequest],
-        describe_args: tuple[Any, ...],
+        task: BaseTask | None,
+        task_name: str | None,
     ) -> None:
         """Wait for the limiter's admission, at most as long as the request may wait on a
         pause; a ban, or a pause longer than that, fails now with the request's context."""
         max_wait = self.max_pause if timeout.total is None else min(timeout.total, self.max_pause)
         failure: errors.RateLimitError
         try:
-            await limiter.acquire(costs, max_wait=max_wait)
+            await limiter.acquire(plan.costs, max_wait=max_wait)
             return
         except errors.IPBannedError as exc:
             failure = errors.IPBannedError(
                 exc.msg,
                 until=exc.until,
                 retry_after=exc.retry_after,
-                **self.error_context(describe(*describe_args)),
+                **self._context(plan, task, task_name),
             )
         except errors.RateLimitError as exc:
-            request = describe(*describe_args)
-            host = urlsplit(request.url).netloc
             failure = errors.RateLimitError(
-                f"{exc.msg} on {host}", retry_after=exc.retry_after, **self.error_context(request)
+                f"{exc.msg} on {plan.host}",
+                retry_after=exc.retry_after,
+                **self._context(plan, task, task_name),
             )
-        del describe_args  # it may hold a signature: not among a traceback's locals
         raise failure
 
     def _redirect_error(
-        self, raw: aiohttp.ClientResponse, request: PreparedRequest
+        self,
+        raw: aiohttp.ClientResponse,
+        plan: RequestPlan,
+        task: BaseTask | None,
+        task_name: str | None,
     ) -> errors.UnexpectedRedirectError:
         """The error for a 3xx: its status and the host it pointed to, never the rest of
         the Location (a path or query could echo the signed request)."""
@@ -811,62 +859,19 @@ class RestApi(ABC):
             port = pointed.explicit_port
             host = pointed.host if port is None else f"{pointed.host}:{port}"
         elif pointed is not None:
-            host = urlsplit(request.url).netloc  # a relative Location: the same host
+            host = plan.host  # a relative Location: the same host
         where = f" to {host}" if host else ""
         return errors.UnexpectedRedirectError(
             f"HTTP {raw.status} redirect{where} refused: aioca never follows redirects "
             "(a redirect would carry the request, its key and its body elsewhere)",
             location_host=host,
             status=raw.status,
-            **self.error_context(request),
-        )
-
-    def _lean_result(
-        self,
-        status: int,
-        headers: CIMultiDictProxy[str],
-        content: bytes,
-        describe: Callable[..., PreparedRequest],
-        describe_args: tuple[Any, ...],
-        default_handling: bool | None = None,
-    ) -> Any:
-        """What :meth:`handle_response` makes of a response, for the lean paths: a 2xx
-        answer is decoded at once when neither :meth:`handle_response` nor :meth:`decode`
-        is overridden (the default handling, byte for byte); anything else, and every
-        response of an API that overrides either hook (an exchange that reports errors in
-        HTTP 200 bodies), goes through the hooks with a full :class:`Response`.
-        ``default_handling`` is :meth:`_default_handling`, when the caller knows it."""
-        if default_handling is None:
-            default_handling = self._default_handling()
-        if status < 400 and default_handling:
-            try:
-                payload = self.json_loads(content)
-            except _DECODE_ERRORS:
-                pass  # decode() below raises the InvalidResponseError, worded as always
-            else:
-                if not self.is_error_answer(payload):
-                    return payload
-        return self.handle_response(Response(describe(*describe_args), status, headers, content))
-
-    def _default_handling(self) -> bool:
-        cls = type(self)
-        return (
-            cls.handle_response is RestApi.handle_response
-            and cls.decode is RestApi.decode
-            and self.__dict__.keys().isdisjoint(_RESPONSE_HOOKS)
+            **self._context(plan, task, task_name),
         )
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<{type(self).__name__} exchange={self.exchange!r} session={state}>"
-
-
-def _itself(request: PreparedRequest) -> PreparedRequest:
-    return request
-
-
-def _encoded(body: str | None) -> bytes | None:
-    return body.encode() if body is not None else None
 
 
 async def _read_body(raw: aiohttp.ClientResponse, limit: int) -> bytes | None:

@@ -117,10 +117,11 @@ aioca.TaskOperator().run_single_task(task).run()
 print(task.result)
 ```
 
-Next steps: set `BASE_URL`, write the exchange's real signing rule in
-`${Title}RestApi.sign_request`, its rate limits in `rate_limits()`, map its error bodies in
-`map_error`, and declare one task class per endpoint in `tasks.py`. See aioca's
-CONTRIBUTING.md, "Writing an exchange plugin".
+Next steps: set `DEFAULT_URLS` (in `api.py`), write the exchange's real signing rule in
+`${Title}RestApi.sign_request` and its wire rules in `plan_endpoint`, its rate limits in
+`rate_limits()`, map its error bodies by overriding `map_error` (aioca's `RestApi` maps the
+HTTP status by default), and declare one task class per endpoint in `tasks.py`. See
+aioca's CONTRIBUTING.md, "Writing an exchange plugin".
 """
 
 _INIT = '''\
@@ -161,17 +162,22 @@ _API = '''\
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from aioca import PreparedRequest, RestApi, Window
+from aioca import PreparedRequest, RequestPlan, RestApi, Window
 from aioca.errors import AuthenticationError
+from aioca.urls import base_urls
 
-__all__ = ["BASE_URL", "${Title}RestApi"]
+from .endpoint import Endpoint
 
-BASE_URL = "https://api.$name.example"
+__all__ = ["DEFAULT_URLS", "${Title}RestApi"]
+
+DEFAULT_URLS: Mapping[str, str] = {"rest": "https://api.$name.example"}
 """The production REST base URL (replace with the exchange's)."""
 
 
@@ -192,11 +198,43 @@ class ${Title}RestApi(RestApi):
         super().__init__(**options)
         self.api_key = api_key
         self._secret = api_secret.encode() if api_secret else None
-        self.base_url = (urls or {}).get("rest", BASE_URL).rstrip("/")
+        self.urls = base_urls(DEFAULT_URLS, urls)  # checked: a typo fails here, not later
+
+    @property
+    def base_url(self) -> str:
+        return self.urls["rest"]
+
+    def plan_endpoint(self, endpoint: Endpoint, params: Any, *, shared: bool = True) -> RequestPlan:
+        """How a catalog task is sent: GET parameters in the query string, others in a
+        JSON body (replace with the exchange's rules). Shared plans are kept on the API."""
+        build = functools.partial(self._build_plan, endpoint, dict(params))
+        if not shared:
+            return build()
+        return self.shared_plan((id(endpoint), json.dumps(params, default=str)), build)
+
+    def _build_plan(self, endpoint: Endpoint, params: dict[str, Any]) -> RequestPlan:
+        in_query = endpoint.method == "GET"
+        return self.plan(
+            endpoint.method,
+            self.base_url + endpoint.path,
+            params if in_query else None,
+            json_body=None if in_query else params,
+            signed=endpoint.signed,
+            costs={"REQUESTS": endpoint.cost},
+            changes_orders=endpoint.changes_orders,
+            endpoint=endpoint,
+        )
+
+    def check_signing(self, plan: RequestPlan) -> None:
+        """Fail before anything is sent when a signed request cannot be signed."""
+        if self.api_key is None or self._secret is None:
+            raise AuthenticationError(
+                "signed requests need api_key and api_secret", exchange=self.exchange
+            )
 
     def sign_request(self, request: PreparedRequest) -> None:
-        """Sign exactly what is sent: here a hex HMAC-SHA256 of the query string and the
-        body, in a header (replace with the exchange's rule)."""
+        """Sign exactly what is sent, for every attempt: here a hex HMAC-SHA256 of the
+        query string and the body, in a header (replace with the exchange's rule)."""
         if self.api_key is None or self._secret is None:
             raise AuthenticationError(
                 "signed requests need api_key and api_secret", **self.error_context(request)
@@ -211,88 +249,81 @@ class ${Title}RestApi(RestApi):
         return [Window("REQUESTS", limit=20, seconds=1.0)]
 '''
 
-_TASKS = '''\
-"""The $name task catalog: one declarative class per endpoint.
+_ENDPOINT = '''\
+"""How a $name endpoint is declared: what ``${Title}RestApi.plan_endpoint`` reads."""
 
-A task declares ``method``, ``path``, ``security`` (``"public"`` or ``"signed"``), ``cost``
-(what one request charges the rate limiter) and a pydantic ``Params`` model; the base
-class validates the parameters when the task is created, so bad input fails before
-anything is sent, and sends the request.
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Endpoint"]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One REST endpoint: ``method``, ``path``, whether it is ``signed``, its ``cost``
+    (what one request charges the rate limiter) and whether it ``changes_orders`` (such a
+    request is never retried: see aioca's RetryPolicy)."""
+
+    method: str
+    path: str
+    signed: bool = False
+    cost: int = 1
+    changes_orders: bool = False
+'''
+
+_TASKS = '''\
+"""The $name task catalog: one declarative class per endpoint, on aioca's catalog toolkit.
+
+A task declares its ``endpoint``, a ``Params`` model (parameters by their wire names; the
+rules spanning several go in ``one_of``, ``exclusive`` and ``required_when``) and its
+``texts``; ``aioca.endpoint.EndpointTask`` validates every parameter when the task is
+created (all problems at once, before anything is sent), plans the request once per API
+object and sends it through aioca's pipeline.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import pydantic
+from aioca.endpoint import EndpointTask, Texts
+from aioca.params import TaskParams
 
-from aioca import Task
-from aioca.errors import InvalidParameterError
-
-from .api import ${Title}RestApi
+from .endpoint import Endpoint
 
 __all__ = ["CATALOG", "${Title}Params", "${Title}ServerTime", "${Title}Task"]
 
 
-class ${Title}Params(pydantic.BaseModel):
-    """Base of the parameter models: unknown parameters are refused, values frozen."""
-
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+class ${Title}Params(TaskParams):
+    """Base of the parameter models: unknown parameters refused, values frozen."""
 
 
-class ${Title}Task(Task):
+class ${Title}Task(EndpointTask):
     """A $name request declared by its class attributes."""
 
     exchange: ClassVar[str | None] = "$name"
-    method: ClassVar[str] = "GET"
-    path: ClassVar[str]
-    security: ClassVar[str] = "public"
-    cost: ClassVar[int] = 1
-    Params: ClassVar[type[${Title}Params]] = ${Title}Params
-
-    def __init__(self, *, api: ${Title}RestApi | None = None, **params: Any) -> None:
-        super().__init__(api=api)
-        try:
-            self.params = self.Params(**params)
-        except pydantic.ValidationError as exc:
-            name = type(self).__name__
-            raise InvalidParameterError.from_validation_error(exc, task_name=name) from None
+    endpoint: ClassVar[Endpoint]
+    Params: ClassVar[type[TaskParams]] = ${Title}Params
 
     @classmethod
     def describe(cls) -> dict[str, str]:
         """The catalog line ``aioca tasks $name`` prints."""
-        return {
-            "method": cls.method,
-            "path": cls.path,
-            "security": cls.security,
-            "cost": str(cls.cost),
-            **super().describe(),
-        }
-
-    async def __call__(self) -> Any:
-        api: ${Title}RestApi = self.api  # type: ignore[assignment]
-        return await api.request(
-            self.method,
-            api.base_url + self.path,
-            self.params.model_dump(exclude_none=True),
-            signed=self.security == "signed",
-            costs={"REQUESTS": self.cost},
-        )
-
-    def __str__(self) -> str:
-        return f"$name {type(self).__name__}"
+        security = "signed" if cls.endpoint.signed else "public"
+        return {**super().describe(), "security": security, "cost": str(cls.endpoint.cost)}
 
 
 class ${Title}ServerTime(${Title}Task):
     """The exchange's clock (an example task: copy it for each endpoint)."""
 
-    method = "GET"
-    path = "/api/v1/time"
+    endpoint = Endpoint("GET", "/api/v1/time")
+    texts = Texts(en="$name server time", zh="$name 服务器时间")
 
 
-CATALOG: Mapping[str, type[Task]] = MappingProxyType({"${Title}ServerTime": ${Title}ServerTime})
+CATALOG: Mapping[str, type[${Title}Task]] = MappingProxyType(
+    {"${Title}ServerTime": ${Title}ServerTime}
+)
 """Every task class by name (read-only): what the plugin registers."""
 '''
 
@@ -370,6 +401,7 @@ _FILES = {
     "$module/py.typed": "",
     "$module/plugin.py": _PLUGIN,
     "$module/api.py": _API,
+    "$module/endpoint.py": _ENDPOINT,
     "$module/tasks.py": _TASKS,
     "tests/test_$module.py": _TESTS,
 }

@@ -15,6 +15,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Literal, Self, TypeVar
 
+from .clock import SYSTEM_TIMER, Timer
 from .errors import EventLoopRunningError
 from .queues import GenericTaskQueue, TaskQueue, TaskRing
 from .rest import close_apis_on_running_loop
@@ -25,7 +26,6 @@ __all__ = ["ErrorPolicy", "TaskOperater", "TaskOperator"]
 ErrorPolicy = Literal["raise", "continue"]
 _POLICIES = ("raise", "continue")
 _T = TypeVar("_T")
-_sleep = asyncio.sleep  # one name for the operator's pauses, so tests can record them
 
 
 def _check_policy(on_error: str) -> ErrorPolicy:
@@ -51,13 +51,19 @@ class TaskOperator:
     ``on_error="raise"`` (the default) stops at the first failed task and raises its
     exception; ``on_error="continue"`` leaves the error on the task (``task.exception``),
     yields the task like any other, and goes on: a ring that polls for hours survives a
-    transient failure.
+    transient failure. ``timer`` is where the operator waits between tasks and passes (a
+    :class:`aioca.testing.FakeClock` in tests: a ring's intervals take no time).
     """
 
     def __init__(
-        self, queue: GenericTaskQueue | None = None, *, on_error: ErrorPolicy = "raise"
+        self,
+        queue: GenericTaskQueue | None = None,
+        *,
+        on_error: ErrorPolicy = "raise",
+        timer: Timer | None = None,
     ) -> None:
         self.on_error: ErrorPolicy = _check_policy(on_error)
+        self.timer: Timer = timer if timer is not None else SYSTEM_TIMER
         self.taskqueue: GenericTaskQueue | None = None
         if queue is not None:
             self.add_queue(queue)
@@ -108,7 +114,7 @@ class TaskOperator:
             delay = pause if first else pause + exec_interval
             first = False
             if delay > 0:
-                await _sleep(delay)
+                await self.timer.sleep(delay)
             try:
                 await task.run()
             except Exception:
@@ -124,7 +130,7 @@ class TaskOperator:
         policy = _check_policy(on_error or self.on_error)
         for pause, task in self._queue().schedule():
             if pause > 0:
-                await _sleep(pause)
+                await self.timer.sleep(pause)
             try:
                 await task.run()
             except Exception:

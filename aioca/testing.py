@@ -78,11 +78,12 @@ def isolated_state() -> Iterator[None]:
 
 
 class FakeClock:
-    """A clock whose time moves only when a limiter sleeps, or when the test advances it.
+    """A clock whose time moves only when something waits on it, or when the test
+    advances it: a :class:`aioca.clock.Timer`.
 
-    Pass it as a limiter's ``clock`` (``RateLimiter(windows, clock=fake)``, or from an
-    API's ``clock()``) and put :meth:`sleep` in place of ``aioca.ratelimit._sleep`` (the
-    ``aioca_clock`` fixture does both halves of that patching). By default a sleep moves the
+    Give it as ``timer=`` to a ``RestApi`` (its retry pauses, and the clock and waits of
+    the limiters it makes) or a ``TaskOperator`` (its intervals), or to a limiter as
+    ``RateLimiter(windows, clock=fake, sleep=fake.sleep)``. By default a sleep moves the
     clock at once and is recorded in ``sleeps``; with ``held = True`` sleepers wait until
     :meth:`advance` moves the clock past their deadline, to test what happens meanwhile.
     """
@@ -97,7 +98,7 @@ class FakeClock:
         return self.now
 
     async def sleep(self, delay: float) -> None:
-        """Stands in for ``aioca.ratelimit._sleep``."""
+        """Wait ``delay`` seconds of this clock's time."""
         self.sleeps.append(delay)
         if not self.held:
             self.now += delay

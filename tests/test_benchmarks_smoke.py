@@ -104,6 +104,20 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
             r"^(PASS every goal|FAIL .+)$",
         ],
     ),
+    "streams.py": (
+        ["--check"],
+        [
+            r"^streams benchmark: 3,000 messages, 1 interleaved rounds, ",
+            r"^client\s+msgs/s\s+raw/x\s+latency p50\s+p99\s+added$",
+            r"^raw\s+[\d,]+\s+1\.00\s+[\d,]+ us\s+[\d,]+ us\s+\+0 us$",
+            r"^aioca\s+[\d,]+\s+\d+\.\d\d\s+[\d,]+ us\s+[\d,]+ us\s+[+-][\d,]+ us$",
+            r"^aioca-untyped\s+[\d,]+\s+\d+\.\d\d\s",
+            r"^python-binance\s+[\d,]+\s+\d+\.\d\d\s",
+            r"^sdk\s+[\d,]+\s+\d+\.\d\d\s",
+            r"^(PASS|FAIL) aioca within 1\.2x of raw aiohttp: \d+\.\d\dx$",
+            r"^(PASS|FAIL) aioca-untyped ahead of the peers: \d+\.\d\dx the best$",
+        ],
+    ),
     "sync_uvloop.py": (
         ["--rounds", "1", "--batches", "2", "--concurrency", "5"],
         [

@@ -9,22 +9,21 @@ from collections.abc import Iterator
 import pytest
 
 from aioca import GatherTask, Task, TaskOperater, TaskOperator, TaskQueue, TaskRing, TaskStack
-from aioca import taskoperator as operator_module
 from aioca.errors import EventLoopRunningError
+from aioca.testing import FakeClock
 
 from .helpers import Fail, FakeApi, Flaky, Value
 
 
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record the operator's pauses instead of sleeping through them."""
-    recorded: list[float] = []
+def timer() -> FakeClock:
+    """The operators' timer: their pauses are recorded (``timer.sleeps``), not slept."""
+    return FakeClock()
 
-    async def fake_sleep(delay: float) -> None:
-        recorded.append(delay)
 
-    monkeypatch.setattr(operator_module, "_sleep", fake_sleep)
-    return recorded
+@pytest.fixture
+def sleeps(timer: FakeClock) -> list[float]:
+    return timer.sleeps
 
 
 class SessionUser(Task):
@@ -54,16 +53,17 @@ async def test_arun_runs_every_task_and_returns_the_operator() -> None:
 
 async def test_arun_pauses_and_handles_errors_as_iterating_finished_does(
     sleeps: list[float],
+    timer: FakeClock,
 ) -> None:
     flaky = Flaky({2})
     ring = TaskRing(flaky, Value("v"), iter_num=3, iter_interval=0.25)
-    assert await TaskOperator(ring, on_error="continue").arun() is not None
+    assert await TaskOperator(ring, on_error="continue", timer=timer).arun() is not None
     assert (flaky.calls, flaky.result) == (3, 3)
     assert sleeps == [0.25, 0.25]  # between passes, not before the first or after the last
 
     failing, never = Flaky({1}), Value("never")
     with pytest.raises(ConnectionError):
-        await TaskOperator(TaskQueue(failing, never)).arun()
+        await TaskOperator(TaskQueue(failing, never), timer=timer).arun()
     assert isinstance(failing.exception, ConnectionError)
     assert never.calls == 0  # "raise" stops at the first failure
 
@@ -82,22 +82,27 @@ async def test_ring_result_is_refreshed_on_every_pass() -> None:
 
 async def test_exec_interval_sleeps_between_yielded_tasks_not_after_the_last(
     sleeps: list[float],
+    timer: FakeClock,
 ) -> None:
-    operator = TaskOperator(TaskQueue(Value(1), Value(2), Value(3)))
+    operator = TaskOperator(TaskQueue(Value(1), Value(2), Value(3)), timer=timer)
     async for _ in operator.finished(exec_interval=0.5):
         pass
     assert sleeps == [0.5, 0.5]
 
 
-async def test_ring_interval_sleeps_between_passes_not_after_the_last(sleeps: list[float]) -> None:
+async def test_ring_interval_sleeps_between_passes_not_after_the_last(
+    sleeps: list[float], timer: FakeClock
+) -> None:
     ring = TaskRing(Value(1), Value(2), iter_num=3, iter_interval=2)
-    await TaskOperator(ring).arun()
+    await TaskOperator(ring, timer=timer).arun()
     assert sleeps == [2.0, 2.0]
 
 
-async def test_ring_interval_and_exec_interval_add_up_between_passes(sleeps: list[float]) -> None:
+async def test_ring_interval_and_exec_interval_add_up_between_passes(
+    sleeps: list[float], timer: FakeClock
+) -> None:
     ring = TaskRing(Value(1), Value(2), iter_num=2, iter_interval=2)
-    async for _ in TaskOperator(ring).finished(exec_interval=0.5):
+    async for _ in TaskOperator(ring, timer=timer).finished(exec_interval=0.5):
         pass
     assert sleeps == [0.5, 2.5, 0.5]
 

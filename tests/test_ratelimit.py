@@ -1,13 +1,12 @@
 """RateLimiter: clock-aligned windows, fair (FIFO) admission, cancellation, several windows,
 the exchange's usage headers, 429 pauses and 418 bans, live window changes.
 
-Time is a :class:`FakeClock` the limiter reads (``clock=``), and the limiter's waits go
-through ``aioca.ratelimit._sleep``, patched to move that clock instead of sleeping, so every
-test is instant and deterministic. In the default *auto* mode a sleeper moves the clock by
-the delay it asked for; in *held* mode sleepers stay pending until the test calls
-:meth:`FakeClock.advance`, which lets a test count the requests still waiting after each
-step. ``safety=0`` so the windows start exactly on the clock's boundaries. One test at the
-end uses the real clock.
+Time is a :class:`FakeClock` the limiter reads (``clock=``) and waits on (``sleep=``): a
+wait moves that clock instead of sleeping, so every test is instant and deterministic. In
+the default *auto* mode a sleeper moves the clock by the delay it asked for; in *held* mode
+sleepers stay pending until the test calls :meth:`FakeClock.advance`, which lets a test
+count the requests still waiting after each step. ``safety=0`` so the windows start
+exactly on the clock's boundaries. One test at the end uses the real clock.
 """
 
 from __future__ import annotations
@@ -43,7 +42,7 @@ W = Window("W", 10, 60)
 
 
 def limiter(clock: FakeClock, *windows: Window) -> RateLimiter:
-    return RateLimiter(windows or [W], clock=clock, safety=0)
+    return RateLimiter(windows or [W], clock=clock, sleep=clock.sleep, safety=0)
 
 
 def used(limiter: RateLimiter) -> dict[str, int]:
@@ -173,7 +172,7 @@ async def test_safety_margin_keeps_the_old_window_a_little_past_the_boundary(
     clock: FakeClock,
 ) -> None:
     clock.now = 125.0
-    lim = RateLimiter([W], clock=clock, safety=0.25)
+    lim = RateLimiter([W], clock=clock, sleep=clock.sleep, safety=0.25)
     await lim.acquire({"W": 10})
 
     await lim.acquire({"W": 1})
@@ -772,7 +771,7 @@ def test_reads_headers_only_when_a_window_names_one() -> None:
 async def test_a_limiter_without_windows_admits_at_once_but_honours_a_pause(
     clock: FakeClock,
 ) -> None:
-    lim = RateLimiter([], clock=clock, safety=0)
+    lim = RateLimiter([], clock=clock, sleep=clock.sleep, safety=0)
     assert lim.try_acquire({"W": 1_000_000})  # nothing counts this unit
     lim.pause(3.0)
     assert not lim.try_acquire({"W": 1})
@@ -781,7 +780,7 @@ async def test_a_limiter_without_windows_admits_at_once_but_honours_a_pause(
 
 
 async def test_a_limiter_without_windows_still_refuses_during_a_ban(clock: FakeClock) -> None:
-    lim = RateLimiter([], clock=clock, safety=0)
+    lim = RateLimiter([], clock=clock, sleep=clock.sleep, safety=0)
     lim.ban(clock() + 60, "banned until later")
     with pytest.raises(IPBannedError, match="banned until later"):
         lim.try_acquire({})
@@ -813,7 +812,7 @@ def test_reads_headers_follows_the_windows() -> None:
 
 async def test_set_windows_keeps_the_safety_margin_of_the_window_before(clock: FakeClock) -> None:
     clock.now = 125.0
-    lim = RateLimiter([W], clock=clock, safety=0.25)
+    lim = RateLimiter([W], clock=clock, sleep=clock.sleep, safety=0.25)
     await lim.acquire({"W": 10})
     clock.now = 180.1  # a new window, but the exchange may still be counting the full one
     assert lim.status()[0].used == 0  # the counter has moved to the new window

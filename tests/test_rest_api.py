@@ -70,9 +70,6 @@ class FakeExchangeApi(RestApi):
         request.query.append(("signature", signature))
         request.headers[SIGNATURE_HEADER] = self.api_key
         self.signatures.append(signature)
-
-    def prepare_request(self, request: PreparedRequest) -> None:
-        super().prepare_request(request)
         self.sent_urls.append(request.full_url())
 
 
@@ -1203,29 +1200,6 @@ async def test_an_overridden_handle_response_sees_every_2xx_answer(
         with pytest.raises(errors.ExchangeError, match="bad"):
             await api.request("GET", ORDER_URL)
         assert api.handled == [200, 200]
-
-
-def test_default_handling_is_only_assumed_without_overrides() -> None:
-    plain, envelope = FakeExchangeApi(), EnvelopeApi()
-    assert plain._default_handling() is True
-    assert envelope._default_handling() is False
-    plain.decode = lambda response: None  # type: ignore[method-assign]
-    assert plain._default_handling() is False
-
-
-async def test_lean_result_decodes_a_2xx_body_and_raises_on_junk() -> None:
-    api = FakeExchangeApi()
-    request = PreparedRequest("GET", ORDER_URL)
-    headers = CIMultiDictProxy(CIMultiDict[str]())
-
-    def describe(req: PreparedRequest) -> PreparedRequest:
-        return req
-
-    assert api._lean_result(200, headers, b'{"a": 1}', describe, (request,)) == {"a": 1}
-    with pytest.raises(errors.InvalidResponseError, match="not JSON"):
-        api._lean_result(200, headers, b"<html>", describe, (request,))
-    with pytest.raises(errors.BadRequestError):
-        api._lean_result(400, headers, b'{"msg": "no"}', describe, (request,))
 
 
 def test_a_signed_request_and_its_response_keep_credentials_out_of_their_repr() -> None:

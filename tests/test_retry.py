@@ -3,9 +3,9 @@ pauses between tries (Retry-After, backoff, the total-time bound), re-signing, a
 429 or 418 and the exchange's usage headers reach the rate limiter.
 
 HTTP is mocked with aioresponses (the ``aioca_mock`` fixture). The pauses between tries go
-through ``aioca.rest._sleep``, patched to record them instead of sleeping; where a rate
-limiter is involved its waits go through ``aioca.ratelimit._sleep``, patched to move a fake
-clock that the API's limiter reads.
+through the API's timer, a :class:`aioca.testing.FakeClock` that records them instead of
+sleeping; where a rate limiter is involved it waits on the same fake clock, which the API's
+limiter reads.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
-from aioca import PreparedRequest, RetryPolicy, errors, rest
+from aioca import PreparedRequest, RetryPolicy, errors
 from aioca.ratelimit import RateLimiter, Window, WindowStatus
 from aioca.retry import NO_RETRY
 from aioca.testing import FakeClock
@@ -47,21 +47,22 @@ def request_for(url: str = URL) -> PreparedRequest:
 
 
 @pytest.fixture
-def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The pauses RestApi.request takes between tries, recorded instead of slept."""
-    recorded: list[float] = []
-
-    async def fake_sleep(delay: float) -> None:
-        recorded.append(delay)
-
-    monkeypatch.setattr(rest, "_sleep", fake_sleep)
-    return recorded
-
-
-@pytest.fixture
 def clock(aioca_clock: FakeClock) -> FakeClock:
     aioca_clock.now = 1_000.0
     return aioca_clock
+
+
+@pytest.fixture
+def timer(clock: FakeClock) -> FakeClock:
+    """The timer of the APIs of a test: the fake clock their limiters read, whose sleeps
+    (retry pauses, limiter waits) are recorded and move it, not slept."""
+    return clock
+
+
+@pytest.fixture
+def pauses(timer: FakeClock) -> list[float]:
+    """Every wait of the test's APIs (on ``timer``), in order."""
+    return timer.sleeps
 
 
 class LimitedApi(FakeApi):
@@ -74,6 +75,8 @@ class LimitedApi(FakeApi):
         windows: Iterable[Window] = (WEIGHT,),
         **options: Any,
     ) -> None:
+        if isinstance(clock, FakeClock):
+            options.setdefault("timer", clock)  # its limiters wait on the clock they read
         super().__init__(**options)
         self._clock = clock
         self._windows = list(windows)
@@ -246,12 +249,12 @@ def test_zero_backoff_retries_at_once() -> None:
 
 
 async def test_get_that_gets_503_then_200_returns_the_200_body(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, status=503, payload={"msg": "busy"})
     aioca_mock.get(ANY_URL, payload={"price": "42"})
 
-    async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
+    async with FakeApi(timer=timer, retry=RetryPolicy(attempts=3)) as api:
         assert await api.request("GET", URL) == {"price": "42"}
 
     assert sent(aioca_mock) == 2
@@ -260,38 +263,40 @@ async def test_get_that_gets_503_then_200_returns_the_200_body(
 
 
 async def test_connection_errors_are_retried_until_success(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, exception=aiohttp.ClientConnectionError())
     aioca_mock.get(ANY_URL, exception=aiohttp.ClientConnectionError())
     aioca_mock.get(ANY_URL, payload={"ok": True})
 
-    async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
+    async with FakeApi(timer=timer, retry=RetryPolicy(attempts=3)) as api:
         assert await api.request("GET", URL) == {"ok": True}
 
     assert sent(aioca_mock) == 3
     assert len(pauses) == 2
 
 
-async def test_timeouts_are_retried(aioca_mock: aioresponses, pauses: list[float]) -> None:
+async def test_timeouts_are_retried(
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
+) -> None:
     aioca_mock.get(ANY_URL, exception=TimeoutError())
     aioca_mock.get(ANY_URL, payload={"ok": True})
 
-    async with FakeApi(retry=RetryPolicy(attempts=2)) as api:
+    async with FakeApi(timer=timer, retry=RetryPolicy(attempts=2)) as api:
         assert await api.request("GET", URL) == {"ok": True}
 
     assert sent(aioca_mock) == 2
 
 
 async def test_exhausted_attempts_raise_the_last_error(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, status=502, payload={"msg": "first"})
     aioca_mock.get(ANY_URL, status=503, payload={"msg": "second"})
     aioca_mock.get(ANY_URL, status=504, payload={"msg": "last"})
     aioca_mock.get(ANY_URL, payload={"ok": True})  # never reached
 
-    async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
+    async with FakeApi(timer=timer, retry=RetryPolicy(attempts=3)) as api:
         with pytest.raises(errors.ExchangeServerError) as exc_info:
             await api.request("GET", URL)
 
@@ -301,10 +306,12 @@ async def test_exhausted_attempts_raise_the_last_error(
     assert len(pauses) == 2
 
 
-async def test_one_attempt_means_no_retry(aioca_mock: aioresponses, pauses: list[float]) -> None:
+async def test_one_attempt_means_no_retry(
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
+) -> None:
     aioca_mock.get(ANY_URL, status=503, payload={}, repeat=True)
 
-    async with FakeApi(retry=NO_RETRY) as api:
+    async with FakeApi(timer=timer, retry=NO_RETRY) as api:
         with pytest.raises(errors.ExchangeServerError):
             await api.request("GET", URL)
 
@@ -313,11 +320,11 @@ async def test_one_attempt_means_no_retry(aioca_mock: aioresponses, pauses: list
 
 
 async def test_post_that_gets_503_is_not_retried(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.post(ANY_URL, status=503, payload={}, repeat=True)
 
-    async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
+    async with FakeApi(timer=timer, retry=RetryPolicy(attempts=3)) as api:
         with pytest.raises(errors.ExchangeServerError):
             await api.request("POST", URL, {"symbol": "BTCUSDT"})
 
@@ -326,12 +333,12 @@ async def test_post_that_gets_503_is_not_retried(
 
 
 async def test_post_marked_idempotent_is_retried(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.post(ANY_URL, status=503, payload={})
     aioca_mock.post(ANY_URL, payload={"ok": True})
 
-    async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
+    async with FakeApi(timer=timer, retry=RetryPolicy(attempts=3)) as api:
         assert await api.request("POST", URL, idempotent=True) == {"ok": True}
 
     assert sent(aioca_mock) == 2
@@ -339,11 +346,11 @@ async def test_post_marked_idempotent_is_retried(
 
 
 async def test_get_marked_not_idempotent_is_not_retried(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, status=503, payload={}, repeat=True)
 
-    async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
+    async with FakeApi(timer=timer, retry=RetryPolicy(attempts=3)) as api:
         with pytest.raises(errors.ExchangeServerError):
             await api.request("GET", URL, idempotent=False)
 
@@ -351,24 +358,24 @@ async def test_get_marked_not_idempotent_is_not_retried(
 
 
 async def test_delete_is_retried_when_the_policy_lists_it(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.delete(ANY_URL, status=503, payload={})
     aioca_mock.delete(ANY_URL, payload={"ok": True})
     policy = RetryPolicy(attempts=3, methods=frozenset({"GET", "DELETE"}))
 
-    async with FakeApi(retry=policy) as api:
+    async with FakeApi(timer=timer, retry=policy) as api:
         assert await api.request("DELETE", URL) == {"ok": True}
 
     assert sent(aioca_mock) == 2
 
 
 async def test_delete_is_not_retried_by_default(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.delete(ANY_URL, status=503, payload={}, repeat=True)
 
-    async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
+    async with FakeApi(timer=timer, retry=RetryPolicy(attempts=3)) as api:
         with pytest.raises(errors.ExchangeServerError):
             await api.request("DELETE", URL)
 
@@ -382,12 +389,13 @@ async def test_delete_is_not_retried_by_default(
 async def test_client_errors_are_never_retried(
     aioca_mock: aioresponses,
     pauses: list[float],
+    timer: FakeClock,
     status: int,
     error_class: type[errors.ExchangeError],
 ) -> None:
     aioca_mock.get(ANY_URL, status=status, payload={"code": -1121, "msg": "no"}, repeat=True)
 
-    async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
+    async with FakeApi(timer=timer, retry=RetryPolicy(attempts=3)) as api:
         with pytest.raises(error_class):
             await api.request("GET", URL)
 
@@ -396,11 +404,11 @@ async def test_client_errors_are_never_retried(
 
 
 async def test_a_body_that_is_not_json_is_not_retried(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, status=200, body="<html>oops</html>", repeat=True)
 
-    async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
+    async with FakeApi(timer=timer, retry=RetryPolicy(attempts=3)) as api:
         with pytest.raises(errors.InvalidResponseError):
             await api.request("GET", URL)
 
@@ -411,12 +419,12 @@ async def test_a_body_that_is_not_json_is_not_retried(
 
 
 async def test_429_waits_the_retry_after_before_the_retry(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, status=429, payload={}, headers={"Retry-After": "2"})
     aioca_mock.get(ANY_URL, payload={"ok": True})
 
-    async with FakeApi(retry=RetryPolicy(attempts=3)) as api:
+    async with FakeApi(timer=timer, retry=RetryPolicy(attempts=3)) as api:
         assert await api.request("GET", URL) == {"ok": True}
 
     assert pauses == [2.0]
@@ -424,11 +432,11 @@ async def test_429_waits_the_retry_after_before_the_retry(
 
 
 async def test_retry_after_beyond_the_total_time_raises_without_waiting(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, status=429, payload={}, headers={"Retry-After": "10"}, repeat=True)
 
-    async with FakeApi(retry=RetryPolicy(attempts=3, total_time=0.5)) as api:
+    async with FakeApi(timer=timer, retry=RetryPolicy(attempts=3, total_time=0.5)) as api:
         with pytest.raises(errors.RateLimitError) as exc_info:
             await api.request("GET", URL)
 
@@ -437,12 +445,14 @@ async def test_retry_after_beyond_the_total_time_raises_without_waiting(
     assert sent(aioca_mock) == 1
 
 
-async def test_every_retry_is_signed_afresh(aioca_mock: aioresponses, pauses: list[float]) -> None:
+async def test_every_retry_is_signed_afresh(
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
+) -> None:
     aioca_mock.get(ANY_URL, status=503, payload={})
     aioca_mock.get(ANY_URL, exception=aiohttp.ClientConnectionError())
     aioca_mock.get(ANY_URL, payload={"ok": True})
 
-    async with SigningApi(retry=RetryPolicy(attempts=3)) as api:
+    async with SigningApi(timer=timer, retry=RetryPolicy(attempts=3)) as api:
         assert await api.request("GET", URL, {"symbol": "BTCUSDT"}, signed=True) == {"ok": True}
 
     assert len(api.signatures) == 3
@@ -452,12 +462,12 @@ async def test_every_retry_is_signed_afresh(aioca_mock: aioresponses, pauses: li
 
 
 async def test_unsigned_retries_are_never_signed(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, status=503, payload={})
     aioca_mock.get(ANY_URL, payload={"ok": True})
 
-    async with SigningApi(retry=RetryPolicy(attempts=3)) as api:
+    async with SigningApi(timer=timer, retry=RetryPolicy(attempts=3)) as api:
         await api.request("GET", URL)
 
     assert api.signatures == []
@@ -484,12 +494,12 @@ async def test_api_without_windows_still_holds_a_host_after_an_ip_ban(
 
 
 async def test_429_pauses_the_hosts_limiter_for_the_retry_after(
-    aioca_mock: aioresponses, pauses: list[float], clock: FakeClock
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock, clock: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, status=429, payload={}, headers={"Retry-After": "2"})
     aioca_mock.get(ANY_URL, payload={"ok": True})
 
-    async with LimitedApi(clock=clock, retry=RetryPolicy(attempts=3)) as api:
+    async with LimitedApi(timer=timer, clock=clock, retry=RetryPolicy(attempts=3)) as api:
         assert await api.request("GET", URL) == {"ok": True}
 
     assert pauses == [2.0]
@@ -500,13 +510,13 @@ async def test_429_pauses_the_hosts_limiter_for_the_retry_after(
 
 
 async def test_after_a_429_the_next_request_to_the_host_waits(
-    aioca_mock: aioresponses, pauses: list[float], clock: FakeClock
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock, clock: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, status=429, payload={}, headers={"Retry-After": "2"})
     aioca_mock.get(ANY_URL, payload={"ok": True})
     aioca_mock.get(re.compile(r"^https://other\."), payload={"ok": True})
 
-    async with LimitedApi(clock=clock, retry=NO_RETRY) as api:
+    async with LimitedApi(timer=timer, clock=clock, retry=NO_RETRY) as api:
         with pytest.raises(errors.RateLimitError):
             await api.request("GET", URL)
         await api.request("GET", OTHER_HOST_URL)
@@ -519,12 +529,12 @@ async def test_after_a_429_the_next_request_to_the_host_waits(
 
 
 async def test_429_without_retry_after_pauses_the_host_for_a_second(
-    aioca_mock: aioresponses, pauses: list[float], clock: FakeClock
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock, clock: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, status=429, payload={})
     aioca_mock.get(ANY_URL, payload={"ok": True})
 
-    async with LimitedApi(clock=clock, retry=NO_RETRY) as api:
+    async with LimitedApi(timer=timer, clock=clock, retry=NO_RETRY) as api:
         with pytest.raises(errors.RateLimitError):
             await api.request("GET", URL)
         await api.request("GET", URL)
@@ -533,12 +543,12 @@ async def test_429_without_retry_after_pauses_the_host_for_a_second(
 
 
 async def test_418_raises_at_once_and_bans_the_host(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, status=418, payload={"msg": "banned"}, headers={"Retry-After": "120"})
     aioca_mock.get(ANY_URL, payload={"ok": True}, repeat=True)
 
-    async with LimitedApi(retry=RetryPolicy(attempts=3)) as api:
+    async with LimitedApi(timer=timer, retry=RetryPolicy(attempts=3)) as api:
         with pytest.raises(errors.IPBannedError):
             await api.request("GET", URL)
         assert sent(aioca_mock) == 1
@@ -560,11 +570,11 @@ async def test_418_raises_at_once_and_bans_the_host(
 
 
 async def test_418_without_retry_after_bans_for_two_minutes(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, status=418, payload={"msg": "banned"})
 
-    async with LimitedApi() as api:
+    async with LimitedApi(timer=timer) as api:
         with pytest.raises(errors.IPBannedError):
             await api.request("GET", URL)
         limiter = api.rate_limiter_for(request_for())
@@ -575,12 +585,12 @@ async def test_418_without_retry_after_bans_for_two_minutes(
 
 
 async def test_a_ban_holds_only_for_the_host_that_was_banned(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, status=418, payload={}, headers={"Retry-After": "120"})
     aioca_mock.get(OTHER_HOST_URL, payload={"ok": True})
 
-    async with LimitedApi() as api:
+    async with LimitedApi(timer=timer) as api:
         with pytest.raises(errors.IPBannedError):
             await api.request("GET", URL)
 
@@ -588,7 +598,7 @@ async def test_a_ban_holds_only_for_the_host_that_was_banned(
 
 
 async def test_418_ban_holds_on_an_api_whose_clock_is_offset(
-    aioca_mock: aioresponses, pauses: list[float]
+    aioca_mock: aioresponses, pauses: list[float], timer: FakeClock
 ) -> None:
     # Regression: the ban's end was taken from time.time() but compared with the API's
     # clock (the exchange's, e.g. Binance's time_offset_ms): with the exchange 300 s ahead
@@ -596,7 +606,7 @@ async def test_418_ban_holds_on_an_api_whose_clock_is_offset(
     aioca_mock.get(ANY_URL, status=418, payload={}, headers={"Retry-After": "120"})
     aioca_mock.get(ANY_URL, payload={"ok": True})
 
-    async with LimitedApi(clock=lambda: time.time() + 300) as api:
+    async with LimitedApi(timer=timer, clock=lambda: time.time() + 300) as api:
         with pytest.raises(errors.IPBannedError):
             await api.request("GET", URL)
 
@@ -650,7 +660,7 @@ async def test_a_shared_limiter_serves_every_api_given_it(
     aioca_mock: aioresponses, clock: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, payload={}, repeat=True)
-    shared = RateLimiter([Window("WEIGHT", 100, 60)], clock=clock, safety=0)
+    shared = RateLimiter([Window("WEIGHT", 100, 60)], clock=clock, sleep=clock.sleep, safety=0)
 
     async with (
         FakeApi("key-1", rate_limiter=shared) as one,
@@ -671,7 +681,7 @@ async def test_a_shared_budget_spent_by_one_api_makes_the_other_wait(
     aioca_mock: aioresponses, clock: FakeClock
 ) -> None:
     aioca_mock.get(ANY_URL, payload={}, repeat=True)
-    shared = RateLimiter([Window("WEIGHT", 100, 60)], clock=clock, safety=0)
+    shared = RateLimiter([Window("WEIGHT", 100, 60)], clock=clock, sleep=clock.sleep, safety=0)
 
     async with (
         FakeApi("key-1", rate_limiter=shared) as one,
@@ -687,13 +697,16 @@ async def test_a_shared_budget_spent_by_one_api_makes_the_other_wait(
 
 
 async def test_retry_is_logged_without_credentials(
-    aioca_mock: aioresponses, pauses: list[float], caplog: pytest.LogCaptureFixture
+    aioca_mock: aioresponses,
+    pauses: list[float],
+    timer: FakeClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     aioca_mock.get(ANY_URL, status=503, payload={})
     aioca_mock.get(ANY_URL, payload={"ok": True})
 
-    async with SigningApi(retry=RetryPolicy(attempts=2)) as api:
+    async with SigningApi(timer=timer, retry=RetryPolicy(attempts=2)) as api:
         await api.request("GET", URL, {"symbol": "BTCUSDT"}, signed=True)
 
     retries = [r for r in caplog.records if r.name == "aioca" and "retrying" in r.getMessage()]

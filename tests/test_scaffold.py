@@ -72,6 +72,7 @@ def test_the_skeleton_has_every_part_of_a_plugin() -> None:
         "aioca_krakenish/py.typed",
         "aioca_krakenish/plugin.py",
         "aioca_krakenish/api.py",
+        "aioca_krakenish/endpoint.py",
         "aioca_krakenish/tasks.py",
         "tests/test_aioca_krakenish.py",
     }

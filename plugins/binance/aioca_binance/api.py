@@ -1,43 +1,39 @@
-"""``BinanceRestApi``: base URLs, security types, signing and error mapping for Binance.
+"""``BinanceRestApi``: Binance's wire rules on aioca's one request pipeline.
 
-Signed requests follow Binance's rules (``plugins/binance/spec/binance-signing-and-errors.md``): GET
-and DELETE send their parameters in the query string, POST and PUT in a form body, in the
-order given; ``recvWindow`` and ``timestamp`` come last, then ``signature``, computed over
-exactly the bytes sent (the query string followed by the body).
+What is Binance's here, and nothing else: the base URL of each market, the security types
+(which requests carry the ``X-MBX-APIKEY`` header, which are signed), the encoding of a
+catalog call (GET and DELETE parameters in the query string, POST and PUT in a form body,
+in declaration order), the signature (``recvWindow`` and ``timestamp`` last, then
+``signature`` over exactly the bytes sent: the query string followed by the body; see
+``plugins/binance/spec/binance-signing-and-errors.md``), the error codes, batches answered
+item by item, and the live limits ``exchangeInfo`` reports. Sending, retries, the clock
+sync, rate limiting and the errors of the transport are the core's
+(:meth:`aioca.RestApi.send_plan`).
 """
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import json
-import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote_plus, urlsplit
 
 import aiohttp
-from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from aioca import (
-    PreparedRequest,
-    Response,
-    RestApi,
-    RetryPolicy,
-    ServerClock,
-    Window,
-    errors,
-)
-from aioca import rest as _rest
-from aioca.limits import Limiter, SharedClock
-from aioca.rest import Params, RedactedHeaders, encode_params
-from aioca.task import BaseTask, _running_task, current_task
+from aioca import PreparedRequest, RequestPlan, Response, RestApi, ServerClock, Window, errors
+from aioca.limits import SharedClock
+from aioca.request import Params, RedactedHeaders, Wire, encode_params
+from aioca.task import BaseTask, current_task
+from aioca.urls import base_urls
 
 from .endpoint import Endpoint, Security
 from .errors import error_class_for
+from .limits import DEFAULT_WINDOWS, costs, windows_from_rate_limits
+from .markets import MAINNET_URLS, TESTNET_URLS, TIME_PATHS
 from .signing import HmacSigner, Signer, load_private_key_signer
 
 __all__ = [
@@ -45,232 +41,12 @@ __all__ = [
     "MAINNET_URLS",
     "TESTNET_URLS",
     "BinanceRestApi",
-    "EndpointCall",
     "windows_from_rate_limits",
 ]
 
-MAINNET_URLS: Mapping[str, str] = {
-    "spot": "https://api.binance.com",
-    "usdm": "https://fapi.binance.com",
-    "coinm": "https://dapi.binance.com",
-}
-"""Base URLs of Binance's spot, USDⓈ-M futures and COIN-M futures REST APIs."""
-
-TESTNET_URLS: Mapping[str, str] = {
-    "spot": "https://testnet.binance.vision",
-    "usdm": "https://testnet.binancefuture.com",
-    "coinm": "https://testnet.binancefuture.com",
-}
-"""Base URLs of the same APIs on Binance's testnets."""
-
 _MAX_RECV_WINDOW = 60_000
-_TIME_PATHS = {"spot": "/api/v3/time", "usdm": "/fapi/v1/time", "coinm": "/dapi/v1/time"}
-_INTERVAL_SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
-_HEADER_PREFIX = {"REQUEST_WEIGHT": "X-MBX-USED-WEIGHT-", "ORDERS": "X-MBX-ORDER-COUNT-"}
-
-DEFAULT_WINDOWS: tuple[Window, ...] = (
-    Window("REQUEST_WEIGHT", 2400, 60, header="X-MBX-USED-WEIGHT-1M"),
-    Window("ORDERS", 1200, 60, header="X-MBX-ORDER-COUNT-1M", scope="account"),
-    Window("ORDERS_10S", 300, 10, header="X-MBX-ORDER-COUNT-10S", unit="ORDERS", scope="account"),
-)
-"""Binance futures' published defaults (IP weight per minute, orders per minute and per
-10 s, counted per account) until ``exchangeInfo`` gives the account's live limits."""
-
-logger = logging.getLogger("aioca.binance")
-
-
-def windows_from_rate_limits(rate_limits: Iterable[Mapping[str, Any]]) -> list[Window]:
-    """Limiter windows from exchangeInfo's ``rateLimits`` entries, with the header in which
-    Binance reports each one's usage."""
-    windows = []
-    for entry in rate_limits:
-        kind = str(entry.get("rateLimitType", ""))
-        interval = str(entry.get("interval", ""))
-        number = int(entry.get("intervalNum", 1))
-        if kind not in ("REQUEST_WEIGHT", "ORDERS", "RAW_REQUEST") or interval not in (
-            _INTERVAL_SECONDS
-        ):
-            continue
-        suffix = f"{number}{interval[0]}"
-        name = kind if (interval, number) == ("MINUTE", 1) else f"{kind}_{suffix}"
-        prefix = _HEADER_PREFIX.get(kind)
-        windows.append(
-            Window(
-                name,
-                int(entry["limit"]),
-                number * _INTERVAL_SECONDS[interval],
-                header=prefix + suffix if prefix else None,
-                unit=kind,
-                scope="account" if kind == "ORDERS" else "ip",
-            )
-        )
-    return windows
-
-
 _BANNED_UNTIL = re.compile(r"banned until (\d{12,})")
-_FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
-_MAX_TARGETS = 1024
-
-_LEAN_HOOKS = (
-    "request",
-    "call_endpoint",
-    "prepare_request",
-    "sign_request",
-    "send",
-    "rate_limiter_for",
-)
-"""The hooks the lean path of :meth:`BinanceRestApi.send_call` stands in for: a subclass
-(or an instance) that overrides any of them gets the general path, which calls them."""
-_INSTANCE_HOOKS = frozenset({*_LEAN_HOOKS, "handle_response", "decode"})
-# Headers as aiohttp keeps them: a request handed a CIMultiDict skips its conversion.
-_NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
-
-_Plan = tuple[
-    str,
-    str | None,
-    Limiter | None,
-    CIMultiDictProxy[str],
-    dict[str, int],
-    Limiter,
-    URL | None,
-]
-"""What the lean path needs to send a call, the same for every call with the same
-:attr:`EndpointCall.plan_key` on one API: the base URL, ``api_key`` and ``rate_limiter``
-it was worked out for (checked by identity on every send), then the headers, the costs,
-the limiter and the URL object (``None`` for a signed GET, whose query changes)."""
-
-
-def _describe(
-    call: EndpointCall,
-    base: str,
-    signing: tuple[str | None, str, str] | None,
-    headers: Mapping[str, str],
-    costs: Mapping[str, int],
-    task: BaseTask | None,
-) -> PreparedRequest:
-    """The request of a lean send, for the hooks and messages of an error (see
-    :meth:`RestApi._transport`): only built when one needs it. ``signing`` is what a
-    signed request added: ``recvWindow`` (``None`` when given), ``timestamp``,
-    ``signature``; ``task`` the task sending it (``None``: the running one)."""
-    extra: list[tuple[str, str]] = []
-    if signing is not None:
-        recv_window, timestamp, signature = signing
-        if recv_window is not None:
-            extra.append(("recvWindow", recv_window))
-        extra += [("timestamp", timestamp), ("signature", signature)]
-    sender = task if task is not None else current_task()
-    return call.prepared(base + call.endpoint.path, extra, headers, sender, costs)
-
-
-class EndpointCall:
-    """A request to a declared endpoint with its parameters, encoded once.
-
-    A catalog task's parameters are frozen, so its query string (or form body), its
-    security flags and its weight are worked out once, on its first run, and a task run
-    again and again (a ring) only adds ``recvWindow``, ``timestamp`` and ``signature`` to
-    that exact text when it is signed. What is sent is byte for byte what the general path
-    (:meth:`BinanceRestApi.request`) sends for the same parameters. What depends on the API
-    (costs, retry verdict, the URL object) is cached on the API and shared by every call
-    that sends the same, so that running a task leaves no new objects behind on it.
-    """
-
-    __slots__ = (
-        "body",
-        "charge",
-        "endpoint",
-        "exchange_info",
-        "in_body",
-        "key",
-        "kind",
-        "method",
-        "needs_key",
-        "pairs",
-        "params",
-        "plan_key",
-        "recv_window_given",
-        "signed",
-        "text",
-        "weight",
-    )
-
-    def __init__(
-        self, endpoint: Endpoint, params: Params | None = None, *, weight: int | None = None
-    ) -> None:
-        raw = _pairs(params)
-        self.endpoint = endpoint
-        self.params = raw
-        """The parameters as given (what the general path is handed)."""
-        self.weight = endpoint.weight_for(dict(raw)) if weight is None else weight
-        self.method = endpoint.method.upper()
-        security = endpoint.security
-        self.kind = security if isinstance(security, Security) else Security(security)
-        self.signed = self.kind.signed
-        self.needs_key = self.kind.needs_key
-        self.in_body = self.method in ("POST", "PUT")
-        self.exchange_info = endpoint.path.endswith("/exchangeInfo")
-        """Whether the answer carries the live rate limits (applied when it comes)."""
-        self.pairs = encode_params(raw)
-        """The parameters as wire text, in order, ``None`` values left out."""
-        self.text = _urlencode(self.pairs)
-        """``pairs`` URL-encoded: the query string, or the form body of a POST or PUT."""
-        self.recv_window_given = any(name == "recvWindow" for name, _ in self.pairs)
-        self.body = self.text.encode() if self.in_body else None
-        """The body sent when unsigned (a POST or PUT), else ``None``."""
-        # Keys of the API's shared caches, built once so that a request builds none.
-        self.charge = (self.weight, endpoint.orders)
-        self.key = (endpoint.path, "" if self.in_body else self.text)
-        self.plan_key = (
-            endpoint.market, self.method, endpoint.path, self.key[1], self.kind, self.charge
-        )  # fmt: skip
-        """What the API's send plan of this call depends on (see :data:`_Plan`): calls
-        with the same key (a ring's tasks, N tasks fetching one ticker) share one."""
-
-    def prepared(
-        self,
-        url: str,
-        extra: Sequence[tuple[str, str]],
-        headers: Mapping[str, str],
-        task: BaseTask | None,
-        costs: Mapping[str, int],
-    ) -> PreparedRequest:
-        """The call as the general path's :class:`PreparedRequest` (with the signing
-        parameters ``extra``), for the error hooks and messages; built only when needed."""
-        pairs = [*self.pairs, *extra]
-        return PreparedRequest(
-            method=self.method,
-            url=url,
-            query=[] if self.in_body else pairs,
-            form=pairs if self.in_body else None,
-            headers=RedactedHeaders(headers),
-            signed=self.signed,
-            task=task,
-            costs=dict(costs),
-        )
-
-
-_shared_calls: dict[
-    tuple[int, int, tuple[tuple[str, str], ...], tuple[type, ...]], EndpointCall
-] = {}
-
-
-def shared_call(endpoint: Endpoint, params: Sequence[tuple[str, Any]], weight: int) -> EndpointCall:
-    """``EndpointCall(endpoint, params, weight=weight)``, one object for every task that sends
-    the same: N tasks polling one ticker hold one call (its text, pairs and keys) rather than
-    N copies, which the garbage collector would walk in every full collection. Calls are
-    immutable; they are shared when their wire text and the types of their values match
-    (``1`` and ``True`` are equal in Python, not on the wire)."""
-    key = (
-        id(endpoint),  # the call keeps the endpoint alive: its id is not reused meanwhile
-        weight,
-        tuple(encode_params(params)),
-        tuple(type(value) for _, value in params),
-    )
-    call = _shared_calls.get(key)
-    if call is None:
-        if len(_shared_calls) >= _MAX_TARGETS:
-            _shared_calls.clear()  # many distinct calls: start over, never grow
-        call = _shared_calls[key] = EndpointCall(endpoint, params, weight=weight)
-    return call
+_KEY_HEADER = "X-MBX-APIKEY"
 
 
 class BinanceRestApi(RestApi):
@@ -295,6 +71,8 @@ class BinanceRestApi(RestApi):
     CoinM_BASE_URL: ClassVar[str] = MAINNET_URLS["coinm"]
     """The seed README's constant: COIN-M's production base URL (ignores ``urls=``)."""
 
+    server_clock: ServerClock
+
     def __init__(
         self,
         api_key: str | None = None,
@@ -312,20 +90,17 @@ class BinanceRestApi(RestApi):
         **options: Any,
     ) -> None:
         super().__init__(timeout=timeout, proxy=proxy, **options)
+        if not isinstance(testnet, bool):
+            raise TypeError(f"testnet must be True or False, not {testnet!r}")
         if isinstance(recv_window, bool) or not isinstance(recv_window, int):
             raise TypeError(f"recv_window must be whole milliseconds, not {recv_window!r}")
         if not 0 < recv_window <= _MAX_RECV_WINDOW:
             raise ValueError(f"recv_window must be 1..{_MAX_RECV_WINDOW} ms, not {recv_window}")
-        base = dict(TESTNET_URLS if testnet else MAINNET_URLS)
-        for market, url in (urls or {}).items():
-            if market not in base:
-                raise ValueError(f"unknown market {market!r} in urls: use {', '.join(base)}")
-            base[market] = url.rstrip("/")
-        self.urls: Mapping[str, str] = base
+        self.urls: Mapping[str, str] = base_urls(TESTNET_URLS if testnet else MAINNET_URLS, urls)
         self.testnet = testnet
         self.recv_window = recv_window
-        self.api_key = api_key
-        time_url = self.urls["coinm"] + _TIME_PATHS["coinm"]
+        self._api_key = api_key
+        time_url = self.urls["coinm"] + TIME_PATHS["coinm"]
         self.server_clock = ServerClock(
             functools.partial(self._read_server_time, time_url),  # picklable, unlike a lambda
             url=time_url,
@@ -333,15 +108,12 @@ class BinanceRestApi(RestApi):
             interval=time_sync_interval,
             max_offset=max_clock_offset,
             timeout=self.timeout.total,
+            resync=time_sync_interval is not None,
         )
         """Binance's clock: the offset every ``timestamp`` adds, measured before signed
         requests every ``time_sync_interval`` seconds (see :class:`aioca.ServerClock`)."""
         self._windows: list[Window] = list(DEFAULT_WINDOWS)
-        self._hosts: dict[str, str] = {}
-        self._costs_cache: dict[tuple[int, int], dict[str, int]] = {}
-        self._retry_cache: tuple[RetryPolicy | None, dict[tuple[str, bool], bool]] = (None, {})
-        self._targets: dict[str, dict[tuple[str, str], URL]] = {}
-        self._plans: dict[tuple[str, str, str, str, Security, tuple[int, int]], _Plan] = {}
+        self._costs: dict[tuple[int, int], dict[str, int]] = {}
         self._signer: Signer | None
         if private_key is not None:
             self._signer = load_private_key_signer(private_key, private_key_passphrase)
@@ -349,6 +121,18 @@ class BinanceRestApi(RestApi):
             self._signer = HmacSigner(api_secret)
         else:
             self._signer = None
+
+    # --- settings ----------------------------------------------------------------------------
+
+    @property
+    def api_key(self) -> str | None:
+        """The API key sent in ``X-MBX-APIKEY``."""
+        return self._api_key
+
+    @api_key.setter
+    def api_key(self, key: str | None) -> None:
+        self._api_key = key
+        self.forget_plans()  # they carry the old key's header
 
     @property
     def spot_url(self) -> str:
@@ -383,6 +167,7 @@ class BinanceRestApi(RestApi):
     @time_sync_interval.setter
     def time_sync_interval(self, interval: float | None) -> None:
         self.server_clock.interval = interval
+        self.server_clock.resync = interval is not None
 
     @property
     def max_clock_offset(self) -> float | None:
@@ -390,7 +175,7 @@ class BinanceRestApi(RestApi):
         no real clock is further off); ``None`` believes any (a simulator at another date)."""
         return self.server_clock.max_offset
 
-    # --- sending -------------------------------------------------------------------------
+    # --- requests ------------------------------------------------------------------------------
 
     async def request(
         self,
@@ -407,347 +192,128 @@ class BinanceRestApi(RestApi):
 
         ``security`` is the endpoint's Binance security type; without it, ``signed=True``
         means ``USER_DATA`` and ``signed=False`` means ``NONE``. POST and PUT parameters
-        go into a form body, GET and DELETE parameters into the query string.
+        go into a form body, GET and DELETE parameters into the query string. Other
+        keyword arguments are :meth:`aioca.RestApi.request`'s (``costs`` defaults to a
+        weight of 1).
         """
-        if isinstance(security, Security):
-            kind = security  # Security(member) is the slow path of the enum metaclass
-        elif security is not None:
-            kind = Security(security)
-        else:
-            kind = Security.USER_DATA if signed else Security.NONE
+        kind = _security(security, signed)
         sent_headers = RedactedHeaders(headers or ())  # holds the key: no repr of it
         if kind.needs_key:
-            sent_headers["X-MBX-APIKEY"] = self._require_key(kind)
+            sent_headers[_KEY_HEADER] = self._require_key(kind)
         if method.upper() in ("POST", "PUT"):
-            options["data"] = _pairs(params)
+            options["data"] = list(_pairs(params))
             params = None
-        if "costs" not in options:
-            options["costs"] = self.costs(weight=1)
-        if kind.signed:
-            self._require_signer()  # before the clock sync: fail without sending anything
-            await self._sync_time_if_due(url)
-        try:
-            return await super().request(
-                method, url, params, signed=kind.signed, headers=sent_headers, **options
-            )
-        except errors.InvalidTimestampError:
-            if not kind.signed or self.time_sync_interval is None:
-                raise
-            # Our clock drifted from Binance's (-1021): the request was refused before it
-            # did anything, so resync and send it once more with a fresh timestamp.
-            await self.sync_time(url)
-            return await super().request(
-                method, url, params, signed=kind.signed, headers=sent_headers, **options
-            )
+        options.setdefault("costs", self.costs(weight=1))
+        return await super().request(
+            method, url, params, signed=kind.signed, headers=sent_headers, **options
+        )
 
     async def call_endpoint(
         self, endpoint: Endpoint, params: Params | None = None, *, weight: int | None = None
     ) -> Any:
         """Send a request to a declared endpoint (what catalog tasks do), charging its
         weight (``weight``, else the endpoint's for ``params``) and order count."""
-        return await self._send_call(EndpointCall(endpoint, params, weight=weight))
+        plan = self.plan_endpoint(endpoint, _pairs(params), weight=weight)
+        return await self.send_plan(plan)
 
-    def send_call(self, call: EndpointCall) -> Coroutine[Any, Any, Any]:
-        """Send an :class:`EndpointCall` (what a catalog task does on every run): as
-        :meth:`call_endpoint` would, with the encoding done once per call rather than
-        once per request. Returns the coroutine to await.
+    def plan_endpoint(
+        self,
+        endpoint: Endpoint,
+        params: Any,
+        *,
+        shared: bool = True,
+        weight: int | None = None,
+    ) -> RequestPlan:
+        """The plan of a call to ``endpoint`` with ``params`` (``(name, value)`` pairs in
+        declaration order): its market's base URL, the query string or form body, the key
+        header its security type needs, its weight and order count. Shared plans are kept
+        on this API (N tasks fetching one ticker share one)."""
+        pairs = tuple(encode_params(params))
+        if not shared:
+            return self._build_plan(endpoint, pairs, weight)
+        key = (id(endpoint), pairs, weight)  # the endpoint is a class attribute: never freed
+        return self.shared_plan(key, functools.partial(self._build_plan, endpoint, pairs, weight))
 
-        When no hook it stands in for is overridden (see :meth:`_lean`), this is the lean
-        path: :meth:`request`'s steps in the same order (the key header, the signer check
-        and the clock sync first, one resync and resend after -1021) on the call's encoded
-        text, without rebuilding the request for every send; else the general path."""
-        default_handling = self._lean()
-        if default_handling is None:
-            return self._send_general(call)
-        return self.send_lean(call, default_handling, None)
-
-    async def _send_general(self, call: EndpointCall) -> Any:
-        """:meth:`send_call` when a hook the lean path stands in for is overridden."""
-        cls = type(self)
-        if cls.call_endpoint is not BinanceRestApi.call_endpoint or "call_endpoint" in vars(self):
-            return await self.call_endpoint(call.endpoint, call.params, weight=call.weight)
-        return await self._send_call(call)
-
-    async def send_lean(
-        self, call: EndpointCall, default_handling: bool, task: BaseTask | None
-    ) -> Any:
-        """The lean path of :meth:`send_call` (``default_handling`` is what :meth:`_lean`
-        said, not ``None``).
-
-        ``task`` is the task sending the call when the caller did not make it the running
-        task (:func:`aioca.task.current_task`), as :meth:`BinanceTask.run
-        <aioca_binance.task.BinanceTask.run>` does not for a request that goes well:
-        setting that context variable is one of the costliest steps of a request. It is
-        then set here, before any hook or request that could read it runs (the clock sync,
-        an error response, a retry, an exchangeInfo answer), and reset at the end, so
-        everything that runs sees what it would have seen; errors name ``task`` either way.
-        ``None``: the caller has set it."""
-        token: contextvars.Token[BaseTask | None] | None = None
-        try:
-            endpoint = call.endpoint
-            base = self.urls[endpoint.market]
-            plan = self._plans.get(call.plan_key)
-            if (
-                plan is None
-                or plan[0] is not base
-                or plan[1] is not self.api_key
-                or plan[2] is not self.rate_limiter
-            ):
-                plan = self._plan(call, base)  # raises (no key) before anything is sent
-            headers, costs, limiter, fixed_target = plan[3], plan[4], plan[5], plan[6]
-            if call.signed:
-                self._require_signer()  # before the clock sync: fail without sending anything
-                if self.server_clock.due:
-                    if task is not None and token is None:
-                        token = _running_task.set(task)
-                    await self._sync_time_if_due(base + endpoint.path)
-            # RestApi.request's loop, in this coroutine rather than one more: the same limiter,
-            # transport, retry decisions and error hooks; every attempt signed afresh.
-            method = call.method
-            resent = False
-            started = time.monotonic()
-            attempt = 0
-            describe_args: tuple[Any, ...]
-            while True:
-                attempt += 1
-                if call.signed:
-                    target, data, signing = self._signed_target(call, base, fixed_target)
-                    describe_args = (call, base, signing, headers, costs, task)
-                else:
-                    target, data = fixed_target, call.body  # type: ignore[assignment]
-                    describe_args = (call, base, None, headers, costs, task)
-                try:
-                    status, raw_headers, content = await self._transport(
-                        limiter,
-                        costs,
-                        method,
-                        target,
-                        data,
-                        headers,
-                        None,
-                        _describe,
-                        describe_args,
-                    )
-                    if status < 400 and default_handling:
-                        try:  # the default handling of a 2xx answer, as _lean_result does it
-                            result = self.json_loads(content)
-                        except (ValueError, RecursionError):
-                            pass  # _lean_result's decode() raises, worded as always
-                        else:
-                            if type(result) is not dict or _error_code(result) is None:
-                                break
-                            # An error body with HTTP 200: _lean_result raises it.
-                    if task is not None and token is None:  # the hooks may read it
-                        token = _running_task.set(task)
-                    result = self._lean_result(
-                        status, raw_headers, content, _describe, describe_args, default_handling
-                    )
-                    break
-                except errors.RateLimitError as exc:
-                    self._hold_limiter(limiter, exc)
-                    error: errors.AiocaError = exc
-                except errors.AiocaError as exc:
-                    error = exc
-                if task is not None and token is None:  # the retry policy and hooks may read it
-                    token = _running_task.set(task)
-                url = base + endpoint.path
-                may_retry = self._may_retry(method, endpoint.changes_orders)
-                delay = self._retry_delay(error, attempt, started, may_retry, method, url)
-                if delay is not None:
-                    await _rest._sleep(delay)  # looked up now: tests replace it
-                    continue
-                if (
-                    isinstance(error, errors.InvalidTimestampError)
-                    and call.signed
-                    and self.time_sync_interval is not None
-                    and not resent
-                ):
-                    # Our clock drifted from Binance's (-1021): the request was refused before
-                    # it did anything, so resync and send it once more with a fresh timestamp
-                    # (and the retry budget of a new request, as request() does).
-                    resent = True
-                    await self.sync_time(url)
-                    started, attempt = time.monotonic(), 0
-                    continue
-                raise error
-            # Nothing below holds a signature: a traceback through this frame would show it.
-            target = data = signing = describe_args = plan = headers = None  # type: ignore[assignment]
-            if call.exchange_info and isinstance(result, Mapping):
-                if task is not None and token is None:
-                    token = _running_task.set(task)
-                self.apply_exchange_info(result)
-            if endpoint.batch:
-                self.batch_error(call, result, task)
-            return result
-        except BaseException:
-            # A traceback keeps this frame's locals, and error trackers show them: not the
-            # signed URL, body, signature and key header of the last attempt.
-            target = data = signing = describe_args = plan = headers = None  # type: ignore[assignment]
-            raise
-        finally:
-            if token is not None:
-                _running_task.reset(token)
-
-    async def _send_call(self, call: EndpointCall) -> Any:
-        """The general path: :meth:`request` with the call's parameters, then what an
-        exchangeInfo answer says about the limits."""
-        if self._lean() is not None:
-            return await self.send_call(call)
-        endpoint = call.endpoint
-        result = await self.request(
-            endpoint.method,
+    def _build_plan(
+        self, endpoint: Endpoint, pairs: tuple[tuple[str, str], ...], weight: int | None
+    ) -> RequestPlan:
+        kind = endpoint.security
+        method = endpoint.method.upper()
+        in_body = method in ("POST", "PUT")
+        headers = RedactedHeaders()
+        if kind.needs_key:
+            headers[_KEY_HEADER] = self._require_key(kind)  # raises before anything is sent
+        if weight is None:
+            weight = endpoint.weight_for(dict(pairs))
+        return self.plan(
+            method,
             self.urls[endpoint.market] + endpoint.path,
-            call.params,
-            security=call.kind,
-            costs=self._costs_of(call),
+            None if in_body else pairs,
+            data=pairs if in_body else None,
+            headers=headers,
+            signed=kind.signed,
+            costs=self.costs(weight=weight, orders=endpoint.orders),
             changes_orders=endpoint.changes_orders,
+            endpoint=endpoint,
+            extra=any(name == "recvWindow" for name, _ in pairs),
         )
-        if call.exchange_info and isinstance(result, Mapping):
-            self.apply_exchange_info(result)
-        if endpoint.batch:
-            self.batch_error(call, result)
-        return result
 
-    # --- the lean path -------------------------------------------------------------------
+    # --- signing -------------------------------------------------------------------------------
 
-    def _lean(self) -> bool | None:
-        """``None`` when a hook the lean path stands in for is overridden, by the class or
-        on the instance (then the general path runs, calling it); else whether responses
-        get the default handling (see :meth:`RestApi._lean_result`)."""
-        # Checked on every call against the functions as defined, not cached per class: a
-        # hook patched on the class later (monkeypatch, mock.patch.object) must be called.
-        cls = type(self)
-        for name, original in _ORIGINAL_HOOKS:
-            if getattr(cls, name) is not original:
-                return None
-        if not vars(self).keys().isdisjoint(_INSTANCE_HOOKS):
-            return self._default_handling() if vars(self).keys().isdisjoint(_LEAN_HOOKS) else None
-        return cls.handle_response is _DEFAULT_HANDLE and cls.decode is _DEFAULT_DECODE
+    def check_signing(self, plan: RequestPlan) -> None:
+        self._require_signer()
 
-    def _plan(self, call: EndpointCall, base: str) -> _Plan:
-        """Work out (and keep) the send plan of ``call`` on this API: see :data:`_Plan`."""
-        headers = self._headers_for(call)
-        costs = self._costs_of(call)
-        limiter = self._limiter_for_base(base)
-        target = None if call.signed and not call.in_body else self._target(base, call)
-        plan: _Plan = (base, self.api_key, self.rate_limiter, headers, costs, limiter, target)
-        if len(self._plans) >= _MAX_TARGETS:
-            self._plans.clear()  # many distinct queries: start over, never grow
-        self._plans[call.plan_key] = plan
-        return plan
-
-    def _signed_target(
-        self, call: EndpointCall, base: str, body_target: URL | None = None
-    ) -> tuple[URL, bytes | None, tuple[str | None, str, str]]:
-        """Append ``recvWindow`` (unless given), ``timestamp`` and ``signature`` to the
-        call's encoded parameters, as :meth:`sign_request` does: the URL and body to send,
-        and the values added (for :func:`_describe`)."""
+    def sign_plan(self, plan: RequestPlan) -> Wire:
+        """The wire of one attempt of a signed plan: ``recvWindow`` (unless given),
+        ``timestamp`` and ``signature`` appended to the plan's encoded text, as
+        :meth:`sign_request` does to a :class:`PreparedRequest`, without re-encoding the
+        parameters for every send."""
         signer = self._require_signer()
-        timestamp = str(self.timestamp_ms())
-        added = f"timestamp={_quote(timestamp)}"
-        recv_window = None
-        if not call.recv_window_given:
-            recv_window = str(self.recv_window)
-            added = f"recvWindow={_quote(recv_window)}&{added}"
-        signed = f"{call.text}&{added}" if call.text else added
-        signature = signer.sign(signed)
-        # HMAC signatures are hex; Ed25519 and RSA ones are base64, whose +/= are escaped.
-        wire = f"{signed}&signature={_quote(signature)}"
-        signing = (recv_window, timestamp, signature)
-        if call.in_body:
-            target = body_target if body_target is not None else self._target(base, call)
-            return target, wire.encode(), signing
-        return URL(f"{base}{call.endpoint.path}?{wire}", encoded=True), None, signing
+        added = f"timestamp={self.timestamp_ms()}"
+        given = plan.extra
+        if given is None:  # a plan made by request(): look for it
+            given = any(name == "recvWindow" for name, _ in (*plan.query, *(plan.form or ())))
+        if not given:
+            added = f"recvWindow={self.recv_window}&{added}"
+        if plan.form is not None:
+            text = plan.body_text
+            body = f"{text}&{added}" if text else added
+            signature = signer.sign(plan.query_text + body)
+            # HMAC signatures are hex; Ed25519 and RSA ones are base64, whose +/= are escaped.
+            data = f"{body}&signature={quote_plus(signature)}".encode()
+            return Wire(plan.target, data, plan.headers)
+        text = plan.query_text
+        query = f"{text}&{added}" if text else added
+        signature = signer.sign(query + (plan.body_text or ""))
+        target = URL(f"{plan.url}?{query}&signature={quote_plus(signature)}", encoded=True)
+        return Wire(target, plan.body_text.encode() if plan.body_text else None, plan.headers)
 
-    def _costs_of(self, call: EndpointCall) -> dict[str, int]:
-        """:meth:`costs` of a call, one dict per distinct charge (the limiter only reads it)."""
-        costs = self._costs_cache.get(call.charge)
-        if costs is None:
-            weight, orders = call.charge
-            costs = self._costs_cache[call.charge] = self.costs(weight=weight, orders=orders)
-        return costs
+    def sign_request(self, request: PreparedRequest) -> None:
+        signer = self._require_signer(request)
+        target = request.form if request.form is not None else request.query
+        if not any(name == "recvWindow" for name, _ in (*request.query, *target)):
+            target.append(("recvWindow", str(self.recv_window)))
+        target.append(("timestamp", str(self.timestamp_ms())))
+        payload = request.query_string() + (request.body() or "")
+        target.append(("signature", signer.sign(payload)))
 
-    def _may_retry(self, method: str, changes_orders: bool) -> bool:
-        """``self.retry.may_retry(...)``, worked out once per policy, method and kind."""
-        policy, verdicts = self._retry_cache
-        if policy is not self.retry:
-            policy, verdicts = self._retry_cache = (self.retry, {})
-        key = (method, changes_orders)
-        verdict = verdicts.get(key)
-        if verdict is None:
-            verdict = verdicts[key] = policy.may_retry(method, changes_orders=changes_orders)
-        return verdict
+    def _require_key(self, kind: Security) -> str:
+        if not self._api_key:
+            raise errors.AuthenticationError(
+                f"a {kind.value} request needs an API key: BinanceRestApi(api_key=...)",
+                exchange=self.exchange,
+            )
+        return self._api_key
 
-    def _target(self, base: str, call: EndpointCall) -> URL:
-        """The URL object of an unsigned call (its query string included, unless it is a
-        POST or PUT): built once and shared by every call that sends the same (a ring
-        polling one ticker), keyed by strings whose hashes Python already keeps."""
-        targets = self._targets.get(base)
-        if targets is None:
-            targets = self._targets[base] = {}
-        target = targets.get(call.key)
-        if target is None:
-            if len(targets) >= _MAX_TARGETS:
-                targets.clear()  # many distinct queries: start over, never grow
-            url = base + call.endpoint.path
-            text = "" if call.in_body else call.text
-            target = targets[call.key] = URL(f"{url}?{text}" if text else url, encoded=True)
-        return target
+    def _require_signer(self, request: PreparedRequest | None = None) -> Signer:
+        if self._signer is None:
+            message = "a signed request needs api_secret (HMAC) or private_key (Ed25519/RSA)"
+            if request is not None:
+                raise errors.AuthenticationError(message, **self.error_context(request))
+            raise errors.AuthenticationError(message, exchange=self.exchange)
+        return self._signer
 
-    def _headers_for(self, call: EndpointCall) -> CIMultiDictProxy[str]:
-        """The headers of a call, shared by every request with the same key and body kind
-        (read-only; aiohttp copies them, and takes a ``CIMultiDict`` without converting)."""
-        if not call.needs_key and not call.in_body:
-            return _NO_HEADERS
-        headers: CIMultiDict[str] = CIMultiDict()
-        if call.needs_key:
-            headers["X-MBX-APIKEY"] = self._require_key(call.kind)
-        if call.in_body:
-            headers.update(_FORM_HEADERS)
-        return CIMultiDictProxy(headers)
-
-    def _limiter_for_base(self, base: str) -> Limiter:
-        """:meth:`rate_limiter_for` of a request to the base URL ``base`` (the limiter is
-        per host), without parsing the URL again for every request."""
-        if self.rate_limiter is not None:
-            return self.rate_limiter
-        host = self._hosts.get(base)
-        if host is None:
-            host = self._hosts[base] = urlsplit(base).netloc
-        limiter = self._limiters.get(host)
-        if limiter is None:
-            limiter = self.rate_limiter_for(PreparedRequest("GET", base + "/"))
-        return limiter
-
-    # --- rate limits -----------------------------------------------------------------------
-
-    def rate_limits(self) -> list[Window]:
-        return list(self._windows)
-
-    def costs(self, *, weight: int, orders: int = 0) -> dict[str, int]:
-        """What a request charges: ``weight`` to the REQUEST_WEIGHT windows, ``orders`` to
-        the ORDERS windows and 1 to RAW_REQUEST windows, whatever their periods."""
-        return {"REQUEST_WEIGHT": weight, "ORDERS": orders, "RAW_REQUEST": 1}
-
-    def apply_exchange_info(self, info: Mapping[str, Any]) -> None:
-        """Use the live limits of an ``exchangeInfo`` answer (``rateLimits``) from now on,
-        in the limiters this API made (a limiter passed as ``rate_limiter=`` is left as is).
-
-        Catalog tasks call it for you when they fetch exchangeInfo; the defaults until then
-        are Binance's published 2400 weight/min per IP and 1200 orders/min, 300 per 10 s.
-        """
-        windows = windows_from_rate_limits(info.get("rateLimits") or [])
-        if not windows:
-            return
-        self._windows = windows
-        # The limiters this API made itself; one given as rate_limiter= is the caller's.
-        for limiter in self._limiters.values():
-            limiter.set_windows(windows)
-
-    def clock(self) -> float:
-        return self.server_clock.time()
-
-    # --- time sync -------------------------------------------------------------------------
+    # --- the clock -----------------------------------------------------------------------------
 
     async def sync_time(self, url: str | None = None) -> int:
         """Measure the offset of Binance's clock from ours (``time_offset_ms``) with the
@@ -757,14 +323,17 @@ class BinanceRestApi(RestApi):
         read = functools.partial(self._read_server_time, time_url)
         return await self.server_clock.sync(read, time_url)
 
-    async def _sync_time_if_due(self, url: str) -> None:
-        time_url = self._time_url(url)
+    async def sync_clock(self, plan: RequestPlan, *, after: float | None = None) -> None:
+        """The core's clock sync, against the server-time endpoint of the plan's market."""
+        time_url = self._time_url(plan.url)
         read = functools.partial(self._read_server_time, time_url)
         backend = self.limiter_backend
-        if isinstance(backend, SharedClock) and self.server_clock.due:
+        if after is None and isinstance(backend, SharedClock) and self.server_clock.due:
             await self._sync_shared(backend, read, time_url)
-            return
-        await self.server_clock.sync_if_due(read, time_url)
+        elif after is None:
+            await self.server_clock.sync_if_due(read, time_url)
+        else:
+            await self.server_clock.resync_after(after, read, time_url)
 
     async def _sync_shared(
         self, backend: SharedClock, read: Callable[[], Awaitable[Any]], time_url: str
@@ -786,41 +355,59 @@ class BinanceRestApi(RestApi):
         return answer.get("serverTime") if isinstance(answer, Mapping) else answer
 
     def _time_url(self, url: str | None) -> str:
-        base, time_path = self._time_endpoint(url)
-        return base + time_path
-
-    def _time_endpoint(self, url: str | None) -> tuple[str, str]:
         for market, base in self.urls.items():
             if url is not None and url.startswith(base):
-                return base, _TIME_PATHS[market]
-        return self.urls["coinm"], _TIME_PATHS["coinm"]
+                return base + TIME_PATHS[market]
+        return self.urls["coinm"] + TIME_PATHS["coinm"]
 
-    def _require_key(self, kind: Security) -> str:
-        if not self.api_key:
-            raise errors.AuthenticationError(
-                f"a {kind.value} request needs an API key: BinanceRestApi(api_key=...)",
-                exchange=self.exchange,
-            )
-        return self.api_key
+    def clock(self) -> float:
+        return self.server_clock.time()
 
-    def _require_signer(self, request: PreparedRequest | None = None) -> Signer:
-        if self._signer is None:
-            message = "a signed request needs api_secret (HMAC) or private_key (Ed25519/RSA)"
-            if request is not None:
-                raise errors.AuthenticationError(message, **self.error_context(request))
-            raise errors.AuthenticationError(message, exchange=self.exchange)
-        return self._signer
+    # --- rate limits -----------------------------------------------------------------------
 
-    def sign_request(self, request: PreparedRequest) -> None:
-        signer = self._require_signer(request)
-        target = request.form if request.form is not None else request.query
-        if not any(name == "recvWindow" for name, _ in (*request.query, *target)):
-            target.append(("recvWindow", str(self.recv_window)))
-        target.append(("timestamp", str(self.timestamp_ms())))
-        payload = request.query_string() + (request.body() or "")
-        target.append(("signature", signer.sign(payload)))
+    def rate_limits(self) -> list[Window]:
+        return list(self._windows)
 
-    # --- errors --------------------------------------------------------------------------
+    def costs(self, *, weight: int, orders: int = 0) -> dict[str, int]:
+        """What a request charges: ``weight`` to the REQUEST_WEIGHT windows, ``orders`` to
+        the ORDERS windows and 1 to RAW_REQUEST windows, whatever their periods (one dict
+        per distinct charge: the limiter only reads it)."""
+        charge = (weight, orders)
+        found = self._costs.get(charge)
+        if found is None:
+            found = self._costs[charge] = costs(weight=weight, orders=orders)
+        return found
+
+    def apply_exchange_info(self, info: Mapping[str, Any]) -> None:
+        """Use the live limits of an ``exchangeInfo`` answer (``rateLimits``) from now on,
+        in the limiters this API made (a limiter passed as ``rate_limiter=`` is left as is).
+
+        Catalog tasks call it for you when they fetch exchangeInfo; the defaults until then
+        are Binance's published 2400 weight/min per IP and 1200 orders/min, 300 per 10 s.
+        """
+        windows = windows_from_rate_limits(info.get("rateLimits") or [])
+        if not windows:
+            return
+        self._windows = windows
+        # The limiters this API made itself; one given as rate_limiter= is the caller's.
+        for limiter in self._limiters.values():
+            limiter.set_windows(windows)
+
+    # --- answers ---------------------------------------------------------------------------
+
+    def handle_response(self, response: Response) -> Any:
+        """The core's handling (an error status or an error body raises, the body decoded),
+        then what a catalog endpoint's answer says beyond its result: a batch's refused
+        items (:meth:`batch_error`), ``exchangeInfo``'s live limits."""
+        result = super().handle_response(response)
+        plan = response.plan
+        endpoint = plan.endpoint if plan is not None else None
+        if isinstance(endpoint, Endpoint):
+            if endpoint.batch:
+                self.batch_error(plan, result, response)  # type: ignore[arg-type]
+            elif endpoint.path.endswith("/exchangeInfo") and isinstance(result, Mapping):
+                self.apply_exchange_info(result)
+        return result
 
     def is_error_answer(self, payload: Any) -> bool:
         """Binance sometimes answers an error with HTTP 200 and its error body
@@ -829,7 +416,7 @@ class BinanceRestApi(RestApi):
         one."""
         return type(payload) is dict and _error_code(payload) is not None
 
-    def batch_error(self, call: EndpointCall, answer: Any, task: BaseTask | None = None) -> None:
+    def batch_error(self, plan: RequestPlan, answer: Any, response: Response | None = None) -> None:
         """Raise :class:`~aioca.errors.BatchError` when a batch endpoint's answer (one item
         per order, in request order) refused any item: its code and message per refused
         item, and the orders that went through, which are not lost with the error."""
@@ -842,14 +429,12 @@ class BinanceRestApi(RestApi):
         ]
         if not refused:
             return
-        base = self.urls[call.endpoint.market]
-        context: errors.RequestContext = {
-            "exchange": self.exchange,
-            "task_name": str(task) if task is not None else _running_name(),
-            "method": call.method,
-            "url": base + call.endpoint.path,
-        }
-        order_ids, client_ids = _batch_ids(call)
+        if response is not None:
+            context = self.error_context(response.request)
+        else:
+            context = {"exchange": self.exchange, "task_name": _running_name(),
+                       "method": plan.method, "url": plan.url}  # fmt: skip
+        order_ids, client_ids = _batch_ids(plan)
         item_errors: list[tuple[int, errors.ExchangeError]] = []
         for index, code in refused:
             item = answer[index]
@@ -866,7 +451,7 @@ class BinanceRestApi(RestApi):
             f"{len(item_errors)} of {len(answer)} items refused, {ok} went through: {details}",
             items=answer,
             item_errors=item_errors,
-            status=200,
+            status=response.status if response is not None else 200,
             **context,
         )
 
@@ -881,26 +466,15 @@ class BinanceRestApi(RestApi):
             msg = str(payload.get("msg") or "")
         message = msg or response.excerpt() or "(empty body)"
         error_class = error_class_for(response.status, code)
-        context = self.error_context(response.request)
         if issubclass(error_class, errors.RateLimitError):
-            retry_after = response.retry_after()
-            if error_class is errors.IPBannedError:
-                until = _ban_end(message, retry_after)
-                return errors.IPBannedError(
-                    message,
-                    until=until,
-                    retry_after=retry_after,
-                    code=code,
-                    status=response.status,
-                    **context,
-                )
-            return error_class(
-                message, retry_after=retry_after, code=code, status=response.status, **context
-            )
+            banned = error_class is errors.IPBannedError
+            until = _ban_end(message, response.retry_after()) if banned else None
+            return self.rate_limit_error(response, message, code=code, banned=banned, until=until)
+        context = self.error_context(response.request)
         return error_class(message, code=code, status=response.status, **context)
 
     def __repr__(self) -> str:
-        key = "set" if self.api_key else "none"
+        key = "set" if self._api_key else "none"
         signer = type(self._signer).__name__ if self._signer is not None else "none"
         return (
             f"<BinanceRestApi key={key} signer={signer} coinm={self.coinm_url!r} "
@@ -908,23 +482,18 @@ class BinanceRestApi(RestApi):
         )
 
 
-def _urlencode(pairs: list[tuple[str, str]]) -> str:
-    """``urlencode(pairs)`` for text pairs, byte for byte, without a ``quote_plus`` call for
-    the names and values that need no escaping (most of them)."""
-    return "&".join([f"{_quote(name)}={_quote(value)}" for name, value in pairs])
+def _security(security: Security | str | None, signed: bool) -> Security:
+    if isinstance(security, Security):
+        return security
+    if security is not None:
+        return Security(security)
+    return Security.USER_DATA if signed else Security.NONE
 
 
-def _quote(text: str) -> str:
-    """``quote_plus(text)``, without the call when there is nothing to escape (digits,
-    hex): the encoding of the values a signed request adds is what ``urlencode`` makes."""
-    return text if text.isascii() and text.isalnum() else quote_plus(text)
-
-
-def _pairs(params: Params | None) -> list[tuple[str, Any]]:
+def _pairs(params: Params | None) -> Iterable[tuple[str, Any]]:
     if params is None:
-        return []
-    items: Iterable[tuple[str, Any]] = params.items() if isinstance(params, Mapping) else params
-    return list(items)
+        return ()
+    return params.items() if isinstance(params, Mapping) else params
 
 
 def _error_code(payload: Mapping[str, Any]) -> int | None:
@@ -936,14 +505,14 @@ def _error_code(payload: Mapping[str, Any]) -> int | None:
 
 
 def _running_name() -> str | None:
-    task = current_task()
+    task: BaseTask | None = current_task()
     return str(task) if task is not None else None
 
 
-def _batch_ids(call: EndpointCall) -> tuple[list[str | int | None], list[str | None]]:
+def _batch_ids(plan: RequestPlan) -> tuple[list[str | int | None], list[str | None]]:
     """The order ids and client order ids of each item of a batch call, in item order
     (what a refused item's error names)."""
-    sent = dict(call.params)
+    sent = dict((*plan.query, *(plan.form or ())))
     order_ids: list[str | int | None] = []
     client_ids: list[str | None] = []
     try:
@@ -968,10 +537,3 @@ def _ban_end(message: str, retry_after: float | None) -> float | None:
         return time.time() + retry_after
     match = _BANNED_UNTIL.search(message)
     return int(match.group(1)) / 1000 if match else None
-
-
-_ORIGINAL_HOOKS = tuple((name, getattr(BinanceRestApi, name)) for name in _LEAN_HOOKS)
-"""The hooks the lean path stands in for, as defined here: a class whose hook is another
-function (a subclass's, or a patch) takes the general path."""
-_DEFAULT_HANDLE = RestApi.handle_response
-_DEFAULT_DECODE = RestApi.decode

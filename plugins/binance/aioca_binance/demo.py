@@ -4,11 +4,14 @@ An embedded :class:`~aioca_binance.sim.BinanceSimulator` serves COIN-M on 127.0.
 the real catalog tasks run against it through the synchronous operator, as the seed shows:
 ping and server time in one ``GatherTask``, a ``TaskRing`` of tickers for a few passes,
 klines of two symbols concurrently, then a signed account query and a paper order placed
-and cancelled. ``live=True`` runs the read-only part against the real Binance instead.
+and cancelled, and two streaming scenes: a local order book kept in step with the depth
+diff stream, and the account's events (through its listenKey) while a market order fills.
+``live=True`` runs the read-only part (the book included) against the real Binance instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -68,27 +71,30 @@ def _short(value: Any, limit: int = 110) -> str:
 
 
 @contextmanager
-def _target(live: bool, out: Print) -> Iterator[BinanceRestApi]:
+def _target(live: bool, out: Print) -> Iterator[tuple[BinanceRestApi, str | None]]:
+    """The API to use and the WebSocket base URL (``None``: Binance's own)."""
     with ExitStack() as stack:
         if live:
             out("aioca demo: Binance COIN-M, live (read-only, public endpoints)")
-            yield BinanceRestApi()
+            yield BinanceRestApi(), None
             return
         from .background import background_simulator
 
         sim = stack.enter_context(background_simulator(seed=7))
         out(f"aioca demo: Binance COIN-M against the embedded simulator at {sim.url}")
-        yield sim.api()
+        yield sim.api(), sim.ws_url
 
 
 def run_demo(*, live: bool = False, out: Print = _echo, ring_passes: int = 3) -> int:
     """Run the demo; return the exit status (0 when every step worked)."""
-    with _target(live, out) as api, Task.using_default_api(api):
-        progress = _Progress(steps=4 if live else 5, out=out)
+    with _target(live, out) as (api, ws_url), Task.using_default_api(api):
+        progress = _Progress(steps=5 if live else 7, out=out)
         try:
             _public_part(progress, ring_passes)
+            _book_part(progress, api, ws_url)
             if not live:
                 _signed_part(progress)
+                _user_stream_part(progress, api, ws_url)
         except AiocaError as exc:
             out(f"  ✗ {type(exc).__name__}: {exc}")
             return 1
@@ -139,6 +145,49 @@ def _public_part(progress: _Progress, ring_passes: int) -> None:
     progress.done(kline, None)
     for candle in kline.parsed:
         progress.out(f"      open_time={candle.open_time} close={candle.close!r}")
+
+
+def _book_part(progress: _Progress, api: BinanceRestApi, ws_url: str | None) -> None:
+    progress.section("streams: a local order book, kept in step with the diff stream")
+    from .streams import LocalOrderBook
+
+    async def watch() -> None:
+        book = LocalOrderBook("coinm", "BTCUSD_PERP", api=api, limit=100, base_url=ws_url)
+        async with api, book:
+            event = await book.next(timeout=10)
+            progress.done(f"LocalOrderBook(BTCUSD_PERP): {event}", None)
+            bids, asks = book.depth(3)
+            for (bid, bid_qty), (ask, ask_qty) in zip(bids, asks, strict=False):
+                progress.out(f"      {bid_qty:>6} @ {bid:<10} | {ask:>10} @ {ask_qty}")
+            progress.out(f"      spread {book.spread()}, {len(book.bids)} bid levels")
+
+    asyncio.run(watch())
+
+
+def _user_stream_part(progress: _Progress, api: BinanceRestApi, ws_url: str | None) -> None:
+    progress.section("streams: the account's own events while an order fills (listenKey)")
+    from aioca.stream import Gap
+
+    from .streams import futures_user_stream
+
+    async def watch() -> None:
+        async with api, futures_user_stream(api, "coinm", base_url=ws_url) as stream:
+            await asyncio.sleep(0.2)  # connected and listening before the order goes in
+            order = CoinMNewOrder(
+                api=api, symbol="BTCUSD_PERP", side="BUY", type="MARKET", quantity=1
+            )
+            await order.run()
+            progress.done(order, f"orderId {order.result['orderId']}")
+            for _ in range(3):
+                event = await stream.next(timeout=10)
+                if isinstance(event, Gap):
+                    progress.out(f"      {event}")
+                    continue
+                kind = event.event_type
+                detail = event.order.execution_type if kind == "ORDER_TRADE_UPDATE" else ""
+                progress.out(f"      {kind} {detail}".rstrip())
+
+    asyncio.run(watch())
 
 
 def _signed_part(progress: _Progress) -> None:

@@ -19,8 +19,12 @@ def register_exchanges(register: RegisterExchange) -> None:
 
 @hookimpl
 def register_commands(register: RegisterCommand) -> None:
-    """Add ``aioca sim binance`` and ``aioca demo binance`` (imported only by the CLI)."""
+    """Add ``aioca sim binance``, ``aioca demo binance``, ``aioca stream binance`` and
+    ``aioca book binance`` (imported only by the CLI)."""
     from .cli import demo_command, sim_command
+    from .stream_cli import book_command, stream_command
 
     register("sim", sim_command)
     register("demo", demo_command)
+    register("stream", stream_command)
+    register("book", book_command)

@@ -358,10 +358,10 @@ def test_error_table_only_names_documented_codes() -> None:
 # --- the lean path's encoding ---------------------------------------------------------------
 
 
-def test_the_lean_encoding_is_urlencode_byte_for_byte() -> None:
+def test_the_plan_encoding_is_urlencode_byte_for_byte() -> None:
     from urllib.parse import urlencode
 
-    from aioca_binance.api import _urlencode
+    from aioca.request import urlencode_pairs as _urlencode
 
     samples = [
         [],
@@ -374,7 +374,7 @@ def test_the_lean_encoding_is_urlencode_byte_for_byte() -> None:
         assert _urlencode(pairs) == urlencode(pairs), pairs
 
 
-async def test_call_endpoint_stays_lean_when_only_handle_response_is_overridden(
+async def test_an_overridden_handle_response_sees_catalog_calls_and_own_requests(
     aioca_mock: aioresponses,
 ) -> None:
     from aioca_binance.coinm import CoinMPing
@@ -385,15 +385,14 @@ async def test_call_endpoint_stays_lean_when_only_handle_response_is_overridden(
 
     aioca_mock.get(ANY, payload={}, repeat=True)
     async with EnvelopeApi(KEY, SECRET, urls={"coinm": LOCAL}, time_sync_interval=None) as api:
-        assert api._lean() is False  # the lean path, with the class's own response handling
         assert await api.call_endpoint(CoinMPing.endpoint) == ("handled", {})
         assert await api.request("GET", LOCAL + "/dapi/v1/ping") == ("handled", {})
 
 
-async def test_a_hook_patched_on_the_class_after_a_request_is_called(
+async def test_prepare_request_runs_once_per_distinct_call_even_patched_later(
     monkeypatch: pytest.MonkeyPatch, aioca_mock: aioresponses
 ) -> None:
-    from aioca_binance.coinm import CoinMPing
+    from aioca_binance.coinm import CoinMPing, CoinMServerTime
 
     prepared: list[str] = []
     original = aioca.RestApi.prepare_request
@@ -404,11 +403,12 @@ async def test_a_hook_patched_on_the_class_after_a_request_is_called(
 
     aioca_mock.get(ANY, payload={}, repeat=True)
     async with BinanceRestApi(KEY, SECRET, urls={"coinm": LOCAL}) as api:
-        await CoinMPing(api=api).run()  # the lean path, which never calls prepare_request
-        assert prepared == []
-        monkeypatch.setattr(aioca.RestApi, "prepare_request", counting)
         await CoinMPing(api=api).run()
-    assert prepared == [LOCAL + "/dapi/v1/ping"]
+        monkeypatch.setattr(aioca.RestApi, "prepare_request", counting)
+        await CoinMPing(api=api).run()  # the same call: its plan is already built
+        await CoinMServerTime(api=api).run()  # a new call: planned with the patched hook
+        await CoinMServerTime(api=api).run()
+    assert prepared == [LOCAL + "/dapi/v1/time"]
 
 
 # --- catalog tasks on the lean path: what BaseTask.run does, without the context variable ---
@@ -496,29 +496,30 @@ async def test_lean_run_leaves_the_previous_record_alone_when_cancelled(
     assert (task.result, task.exception) == ([1], None)
 
 
-def test_tasks_sending_the_same_share_one_endpoint_call() -> None:
+def test_tasks_sending_the_same_share_one_plan() -> None:
     from decimal import Decimal
 
-    from aioca_binance.api import shared_call
     from aioca_binance.coinm import CoinMFetchKline, CoinMFetchTicker
 
     api = BinanceRestApi()
     first, second = (CoinMFetchTicker(api=api, symbol="BTCUSD_PERP") for _ in range(2))
-    assert first._call is second._call
-    assert CoinMFetchTicker(api=api, symbol="ETHUSD_PERP")._call is not first._call
+    plan = first._plan_for(api)
+    assert second._plan_for(api) is plan
+    assert CoinMFetchTicker(api=api, symbol="ETHUSD_PERP")._plan_for(api) is not plan
     kline = CoinMFetchKline(api=api, symbol="BTCUSD_PERP", interval="1m", limit=5)
-    assert kline._call is not None
-    assert kline._call.text == "symbol=BTCUSD_PERP&interval=1m&limit=5"
+    assert kline._plan_for(api).query_text == "symbol=BTCUSD_PERP&interval=1m&limit=5"
+    assert BinanceRestApi()._plans == {}  # plans are per API object
 
     endpoint = CoinMFetchTicker.endpoint
-    # Equal in Python, not on the wire: never one call for both.
-    as_int = shared_call(endpoint, [("limit", 1)], 1)
-    as_bool = shared_call(endpoint, [("limit", True)], 1)
-    assert (as_int.text, as_bool.text) == ("limit=1", "limit=true")
-    one, one_again = (shared_call(endpoint, [("p", Decimal(s))], 1) for s in ("1.0", "1.00"))
-    assert (one.text, one_again.text) == ("p=1.0", "p=1.00")
-    assert shared_call(endpoint, [("limit", 1)], 2) is not as_int  # another weight
-    assert shared_call(endpoint, [("limit", 1)], 1) is as_int
+    # Equal in Python, not on the wire: never one plan for both.
+    as_int = api.plan_endpoint(endpoint, [("limit", 1)], weight=1)
+    as_bool = api.plan_endpoint(endpoint, [("limit", True)], weight=1)
+    assert (as_int.query_text, as_bool.query_text) == ("limit=1", "limit=true")
+    one, one_again = (api.plan_endpoint(endpoint, [("p", Decimal(s))]) for s in ("1.0", "1.00"))
+    assert (one.query_text, one_again.query_text) == ("p=1.0", "p=1.00")
+    assert api.plan_endpoint(endpoint, [("limit", 1)], weight=2) is not as_int  # another weight
+    assert api.plan_endpoint(endpoint, [("limit", 1)], weight=1) is as_int
+    assert api.plan_endpoint(endpoint, [("limit", 1)], weight=1, shared=False) is not as_int
 
 
 def test_an_hmac_api_can_be_pickled_and_deep_copied() -> None:

@@ -44,6 +44,7 @@ from yarl import URL
 
 import aioca
 from aioca.errors import InvalidParameterError
+from aioca.request import Wire
 from aioca_binance import BinanceRestApi, BinanceTask
 from aioca_binance.coinm import CATALOG
 from aioca_binance.task import _CLIENT_ID_FIELDS, BinanceParams
@@ -659,25 +660,29 @@ def test_name_is_filled_in_english_and_chinese(task_cls: type[BinanceTask], vari
     assert re.search(r"[\u4e00-\u9fff]", names["zh"]), names["zh"]
 
 
-# --- 7. the lean path sends what the general path sends ------------------------------------
+# --- 7. Binance's signing of plans sends what the classic hook sends ----------------------
 
 FIXED_MS = 1_700_000_123_456
 
 
 class FixedClockApi(BinanceRestApi):
     """A fixed timestamp, so that two requests of the same task are byte for byte equal.
-    Overriding timestamp_ms leaves the lean path on: it calls it like sign_request does."""
+    Both ways of signing read it through timestamp_ms."""
 
     def timestamp_ms(self) -> int:
         return FIXED_MS
 
 
-class GeneralPathApi(FixedClockApi):
-    """Overrides a hook the lean path stands in for: every request takes request()."""
+class ClassicSigningApi(FixedClockApi):
+    """Signs every attempt the core's default way: the plan as a PreparedRequest, signed by
+    sign_request (what a plugin written against the classic hook does)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.signed_requests = 0
+
+    def sign_plan(self, plan: aioca.RequestPlan) -> Wire:
+        return aioca.RestApi.sign_plan(self, plan)
 
     def sign_request(self, request: aioca.PreparedRequest) -> None:
         self.signed_requests += 1
@@ -696,7 +701,7 @@ async def _send_with(
 
 @by_variant
 @by_task
-async def test_lean_and_general_paths_send_the_same_bytes(
+async def test_plan_signing_and_classic_signing_send_the_same_bytes(
     task_cls: type[BinanceTask],
     variant: str,
     server: tuple[list[Received], str],
@@ -704,14 +709,12 @@ async def test_lean_and_general_paths_send_the_same_bytes(
 ) -> None:
     seen, base_url = server
     # Order-creating tasks add a fresh client order id per run: the same one both times.
-    monkeypatch.setattr("aioca_binance.task.new_client_order_id", lambda: "aioca-fixed-id")
+    monkeypatch.setattr(BinanceTask, "new_client_order_id", classmethod(lambda cls: "aioca-id"))
     params = params_for(task_cls, variant)
-    lean = await _send_with(FixedClockApi, task_cls, params, base_url)
-    general = await _send_with(GeneralPathApi, task_cls, params, base_url)
-    assert lean._lean() is not None
-    assert general._lean() is None
-    assert isinstance(general, GeneralPathApi)
-    assert general.signed_requests == (1 if is_signed(task_cls) else 0)
+    await _send_with(FixedClockApi, task_cls, params, base_url)
+    classic = await _send_with(ClassicSigningApi, task_cls, params, base_url)
+    assert isinstance(classic, ClassicSigningApi)
+    assert classic.signed_requests == (1 if is_signed(task_cls) else 0)
     assert len(seen) == 2
     first, second = seen
     assert (first.method, first.path, first.query, first.body) == (
@@ -724,27 +727,28 @@ async def test_lean_and_general_paths_send_the_same_bytes(
         assert first.headers.get(name) == second.headers.get(name), name
 
 
-async def test_a_hook_patched_on_the_instance_turns_the_lean_path_off(
+async def test_a_signing_hook_patched_on_the_instance_is_called(
     server: tuple[list[Received], str],
 ) -> None:
     seen, base_url = server
     signed: list[str] = []
     async with FixedClockApi(KEY, SECRET, urls={"coinm": base_url}) as api:
         api.server_clock.synced_at = time.monotonic()  # no clock sync request in this test
-        original = api.sign_request
+        original = api.sign_plan
 
-        def recording(request: aioca.PreparedRequest) -> None:
-            original(request)
-            signed.append(request.query_string())
+        def recording(plan: aioca.RequestPlan) -> Wire:
+            wire = original(plan)
+            signed.append(wire.target.raw_query_string)
+            return wire
 
-        api.sign_request = recording  # type: ignore[method-assign]
+        api.sign_plan = recording  # type: ignore[method-assign]
         task = CATALOG["CoinMAccountInformation"](api=api)
         await task.run()
     assert len(seen) == 1
     assert signed == [seen[0].query]
 
 
-async def test_an_overridden_handle_response_sees_every_answer_of_the_lean_path(
+async def test_an_overridden_handle_response_sees_every_answer(
     server: tuple[list[Received], str],
 ) -> None:
     seen, base_url = server
@@ -756,7 +760,6 @@ async def test_an_overridden_handle_response_sees_every_answer_of_the_lean_path(
     async with EnvelopeApi(KEY, SECRET, urls={"coinm": base_url}) as api:
         task = CATALOG["CoinMFetchTicker"](api=api, symbol="BTCUSD_PERP")
         assert await task.run() == {"status": 200, "body": {"ok": True}}
-        assert api._lean() is False  # lean, without the default handling
     assert len(seen) == 1
 
 

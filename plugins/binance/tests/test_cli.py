@@ -165,12 +165,18 @@ def test_demo_runs_end_to_end_offline() -> None:
     out = aioca("demo")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "embedded simulator at http://127.0.0.1:" in out.stdout
-    for step in ("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]"):
-        assert step in out.stdout
+    for step in range(1, 8):
+        assert f"[{step}/7]" in out.stdout
     assert "GatherTask(2):" in out.stdout  # the task tree
-    ring = out.stdout.split("[2/5]")[1].split("[3/5]")[0]
+    ring = out.stdout.split("[2/7]")[1].split("[3/7]")[0]
     assert len(re.findall(r"^ {6}(BTC|ETH)USD_PERP \d+\.\d+$", ring, re.M)) == 6  # 3 passes
     assert "status CANCELED" in out.stdout
+    # the streaming scenes: a synced book, then the order's events from the user stream
+    assert "Resynced(update_id=" in out.stdout
+    assert re.search(r"spread \d", out.stdout)
+    events = out.stdout.split("[7/7]")[1]
+    assert "ORDER_TRADE_UPDATE NEW" in events
+    assert "ORDER_TRADE_UPDATE TRADE" in events
     assert "Traceback" not in out.stderr
 
 
@@ -195,6 +201,42 @@ def test_sim_on_a_taken_port_exits_1_without_a_traceback() -> None:
     assert out.returncode == 1
     assert "cannot serve on 127.0.0.1" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_stream_prints_messages_from_the_simulator(sim_process: dict[str, str]) -> None:
+    ws_url = "ws" + sim_process["url"].removeprefix("http")
+    result = aioca(
+        "stream", "binance", "btcusd_perp@depth5", "--market", "coinm",
+        "--url", ws_url, "--count", "2",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    name, payload = lines[0].split(" ", 1)
+    assert name == "btcusd_perp@depth5"
+    assert len(json.loads(payload)["b"]) == 5
+
+
+def test_stream_refuses_an_unknown_stream_with_usage_exit() -> None:
+    result = aioca("stream", "binance", "btcusdt@nothing", "--url", "ws://127.0.0.1:9")
+    assert result.returncode == 2
+    assert "not a spot market stream" in result.stderr
+
+
+def test_book_shows_a_live_book_from_the_simulator(sim_process: dict[str, str]) -> None:
+    ws_url = "ws" + sim_process["url"].removeprefix("http")
+    result = aioca(
+        "book", "binance", "BTCUSD_PERP", "--market", "coinm", "--url", ws_url,
+        "--rest-url", sim_process["url"], "--count", "1", "--levels", "3",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "synced at" in result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("BTCUSD_PERP update ")
+    assert len(lines) == 4
+    bid = lines[1].split("|")[0].split()
+    ask = lines[1].split("|")[1].split()
+    assert float(bid[1]) < float(ask[0])
 
 
 def test_call_of_a_batch_with_refused_items_exits_1_and_shows_what_went_through(

@@ -22,7 +22,12 @@ from aioca.limits import EgressPool
 from aioca.limits.redis import RedisBackend
 from aioca.limits.testing import RedisServer, redis_server
 from aioca_binance import BinanceRestApi
-from aioca_binance.coinm import CoinMFetchTicker, CoinMOrderBook, CoinMServerTime
+from aioca_binance.coinm import (
+    CoinMAccountInformation,
+    CoinMFetchTicker,
+    CoinMOrderBook,
+    CoinMServerTime,
+)
 from aioca_binance.sim import BinanceSimulator
 
 __all__ = ["redis_server"]
@@ -170,10 +175,9 @@ async def test_one_clock_sync_serves_every_process(
                 return await read(url)
 
             api._read_server_time = counting  # type: ignore[method-assign]
-        account_url = first.coinm_url + "/dapi/v1/account"
-        await first._sync_time_if_due(account_url)
+        await CoinMAccountInformation(api=first).run()  # signed: syncs the clock first
         assert reads == ["first"]
-        await second._sync_time_if_due(account_url)
+        await CoinMAccountInformation(api=second).run()
         assert reads == ["first"]  # the second process took the shared offset
         assert abs(second.time_offset_ms - first.time_offset_ms) < 30
         assert abs(second.time_offset_ms - 3000) < 100

@@ -12,7 +12,6 @@ import aiohttp
 import pytest
 from sim_helpers import FakeClock, limit_price
 
-import aioca.ratelimit
 from aioca import RetryPolicy, errors
 from aioca_binance.coinm import CoinMExchangeInformation, CoinMNewOrder, CoinMPing
 from aioca_binance.sim import BinanceSimulator
@@ -118,23 +117,30 @@ async def test_order_counts_are_reported_and_limited(clock: FakeClock) -> None:
 
 
 async def test_aioca_reads_the_limits_and_waits_instead_of_hitting_429(
-    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    clock: FakeClock,
 ) -> None:
     clock.now = MINUTE_START + 1
     slept: list[float] = []
-    async with (
-        BinanceSimulator(weight_limit=6, clock=clock) as sim,
-        sim.api(retry=RetryPolicy(attempts=1), time_sync_interval=None) as api,
-    ):
-        api.time_offset_ms = sim.now_ms() - int(time.time() * 1000)
+    apis: list[Any] = []
 
-        async def fake_sleep(seconds: float) -> None:
-            # The limiter's wait moves both clocks: the simulator's and the API's.
+    class BothClocks:
+        """The API's timer: its limiter's wait moves both clocks, the simulator's and the
+        API's (whose offset follows the simulator's)."""
+
+        def __call__(self) -> float:
+            return time.time()
+
+        async def sleep(self, seconds: float) -> None:
             slept.append(seconds)
             clock.advance(seconds)
-            api.time_offset_ms += int(seconds * 1000) + 1
+            apis[0].time_offset_ms += int(seconds * 1000) + 1
 
-        monkeypatch.setattr(aioca.ratelimit, "_sleep", fake_sleep)
+    async with (
+        BinanceSimulator(weight_limit=6, clock=clock) as sim,
+        sim.api(retry=RetryPolicy(attempts=1), time_sync_interval=None, timer=BothClocks()) as api,
+    ):
+        apis.append(api)
+        api.time_offset_ms = sim.now_ms() - int(time.time() * 1000)
         info = await CoinMExchangeInformation(api=api).run()
         assert info["rateLimits"][0] == {
             "rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6,

@@ -23,8 +23,9 @@ share one key's budget between API objects).
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
-import time
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, cast
@@ -35,6 +36,7 @@ from aioca import (
     LimiterStatus,
     PreparedRequest,
     RateLimiter,
+    RequestPlan,
     Response,
     RestApi,
     ServerClock,
@@ -89,6 +91,8 @@ class OkxRestApi(RestApi):
     """
 
     exchange: ClassVar[str] = "okx"
+
+    server_clock: ServerClock
 
     def __init__(
         self,
@@ -169,26 +173,15 @@ class OkxRestApi(RestApi):
         POST ``params`` are sent as a JSON object (``json_body=`` sends any JSON value,
         e.g. a batch's array). A signed request without key, secret and passphrase fails
         with :class:`~aioca.errors.AuthenticationError` before anything is sent. A request
-        refused for its timestamp (50102) is sent once more after :meth:`sync_time`:
-        OKX refused it before doing anything.
+        refused for its timestamp (50102) is sent once more after the clock is measured
+        again (the pipeline's rule): OKX refused it before doing anything.
         """
         if method.upper() == "POST" and params is not None and json_body is None:
             json_body = dict(params.items() if isinstance(params, Mapping) else params)
             params = None
-        if signed:
-            self._require_credentials()
-        started = time.monotonic()
-        try:
-            body = await super().request(
-                method, url, params, signed=signed, json_body=json_body, **options
-            )
-        except errors.InvalidTimestampError:
-            if not signed:
-                raise
-            await self._resync_since(started)
-            body = await super().request(
-                method, url, params, signed=signed, json_body=json_body, **options
-            )
+        body = await super().request(
+            method, url, params, signed=signed, json_body=json_body, **options
+        )
         return body if envelope else body.get("data")
 
     async def call_endpoint(
@@ -199,36 +192,57 @@ class OkxRestApi(RestApi):
         """Send a request to a declared endpoint (what catalog tasks do) and return the
         whole envelope. ``params`` is a mapping, or a batch endpoint's items; GET sends a
         mapping as the query string, POST sends either as the JSON body."""
+        result = await self.send_plan(self.plan_endpoint(endpoint, params))
+        return cast("dict[str, Any]", result)  # handle_response returns only envelopes
+
+    def plan_endpoint(
+        self,
+        endpoint: Endpoint,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+        *,
+        shared: bool = True,
+    ) -> RequestPlan:
+        """The plan of a call to ``endpoint``: GET parameters in the query string, POST
+        ones (a mapping, or a batch's items) as the JSON body, private endpoints signed,
+        the endpoint's budget units as its costs. Shared plans are kept on this API."""
         wire = params if params is not None else {}
+        if not shared:
+            return self._build_plan(endpoint, wire)
+        key = (id(endpoint), json.dumps(wire, separators=(",", ":"), default=str))
+        return self.shared_plan(key, functools.partial(self._build_plan, endpoint, wire))
+
+    def _build_plan(
+        self, endpoint: Endpoint, wire: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+    ) -> RequestPlan:
         costs = self._register(endpoint, wire)
         signed = endpoint.auth is Auth.PRIVATE
         url = self.rest_url + endpoint.path
         if endpoint.method == "GET":
             if not isinstance(wire, Mapping):
                 raise TypeError(f"{endpoint} takes a mapping of parameters, not a list")
-            result = await self.request(
+            return self.plan(
                 "GET",
                 url,
                 wire,
                 signed=signed,
-                envelope=True,
                 costs=costs,
                 changes_orders=endpoint.changes_orders,
+                endpoint=endpoint,
             )
-        else:
-            body = dict(wire) if isinstance(wire, Mapping) else [dict(item) for item in wire]
-            result = await self.request(
-                endpoint.method,
-                url,
-                signed=signed,
-                envelope=True,
-                json_body=body,
-                costs=costs,
-                changes_orders=endpoint.changes_orders,
-            )
-        return cast("dict[str, Any]", result)  # handle_response returns only envelopes
+        body = dict(wire) if isinstance(wire, Mapping) else [dict(item) for item in wire]
+        return self.plan(
+            endpoint.method,
+            url,
+            signed=signed,
+            json_body=body,
+            costs=costs,
+            changes_orders=endpoint.changes_orders,
+            endpoint=endpoint,
+        )
 
-    def _require_credentials(self) -> None:
+    def check_signing(self, plan: RequestPlan) -> None:
+        """A private request needs key, secret and passphrase: refused before anything is
+        sent, the clock sync included."""
         missing = [
             name
             for name, value in (
@@ -248,10 +262,9 @@ class OkxRestApi(RestApi):
     # --- hooks -----------------------------------------------------------------------------
 
     def prepare_request(self, request: PreparedRequest) -> None:
-        """Demo trading marks every request, public ones too; then sign the private ones."""
+        """Demo trading marks every request, public ones too."""
         if self.demo:
             request.headers["x-simulated-trading"] = "1"
-        super().prepare_request(request)
 
     def sign_request(self, request: PreparedRequest) -> None:
         if self._signer is None or not self.api_key or not self._passphrase:
@@ -315,13 +328,7 @@ class OkxRestApi(RestApi):
         message = msg or response.excerpt() or "(empty body)"
         error_class = error_class_for(response.status, code)
         if issubclass(error_class, errors.RateLimitError):
-            return error_class(
-                message,
-                retry_after=response.retry_after(),
-                code=code,
-                status=response.status,
-                **context,
-            )
+            return self.rate_limit_error(response, message, code=code)
         return error_class(message, code=code, status=response.status, **context)
 
     def _batch_error(
@@ -382,10 +389,12 @@ class OkxRestApi(RestApi):
     def user_rate_limiter(self) -> RateLimiter:
         """The limiter of private requests: OKX counts them per user id, not per IP."""
         if self._user_limiter is None:
-            self._user_limiter = RateLimiter([ORDER_RATE_WINDOW], clock=self.clock)
+            self._user_limiter = RateLimiter(
+                [ORDER_RATE_WINDOW], clock=self.clock, sleep=self.timer.sleep
+            )
         return self._user_limiter
 
-    def rate_limiter_for(self, request: PreparedRequest) -> Limiter:
+    def rate_limiter_for(self, request: RequestPlan | PreparedRequest) -> Limiter:
         """The per-user limiter for private requests, the per-IP one for public requests;
         with a window for each endpoint (and instrument) unit the request charges."""
         limiter = self.user_rate_limiter if request.signed else super().rate_limiter_for(request)
@@ -430,11 +439,6 @@ class OkxRestApi(RestApi):
             return int(first["ts"]) if isinstance(first, Mapping) else None
         except (KeyError, TypeError, ValueError):
             return None  # refused by the clock as not a time
-
-    async def _resync_since(self, started: float) -> None:
-        """Sync the clock after a 50102, once for all the requests refused together: a
-        request that started before the latest sync just tries again."""
-        await self.server_clock.resync_after(started)
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "none"

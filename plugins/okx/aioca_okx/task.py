@@ -13,15 +13,14 @@ and the ``inTime``/``outTime`` stamps of trading endpoints).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aioca import Task, errors, localize
+from aioca import localize
+from aioca.endpoint import EndpointTask, Texts
 from aioca.params import TaskParams
 
 from .endpoint import Endpoint
-from .errors import OkxBatchError
 
 if TYPE_CHECKING:
     from .api import OkxRestApi
@@ -57,15 +56,6 @@ def _wire_value(value: Any) -> Any:
     return value
 
 
-class Texts(NamedTuple):
-    """A task's name in English and Chinese. ``{name}`` placeholders are filled from the
-    task's parameters (``None`` for one not given), ``{count}`` with the number of items
-    of a batch and ``{id}`` with the order's ``ordId``, else its ``clOrdId``."""
-
-    en: str
-    zh: str
-
-
 class _TextValues(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "None"
@@ -76,7 +66,7 @@ def new_client_order_id() -> str:
     return "aioca" + uuid.uuid4().hex[:27]
 
 
-class OkxTask(Task):
+class OkxTask(EndpointTask):
     """An OKX request declared by ``endpoint``, ``Params`` and ``texts``.
 
     Parameters are keyword arguments named as OKX names them on the wire (``instId``,
@@ -90,17 +80,26 @@ class OkxTask(Task):
     endpoint: ClassVar[Endpoint]
     Params: ClassVar[type[OkxParams]] = OkxParams
     texts: ClassVar[Texts]
+    batch_field: ClassVar[str | None] = BATCH_FIELD
+    order_id_params: ClassVar[tuple[str, ...]] = ("ordId",)
+    client_order_id_params: ClassVar[tuple[str, ...]] = ("clOrdId",)
 
     params: OkxParams
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        endpoint = cls.__dict__.get("endpoint")
+        if endpoint is not None:
+            cls.client_id_field = "clOrdId" if endpoint.creates_orders else None
+
     def __init__(self, *, api: OkxRestApi | None = None, **params: Any) -> None:
-        super().__init__(api=api)
-        self.params = self.Params.validate_all(params, task_name=type(self).__name__)
-        self._wire = self.params.wire()
+        super().__init__(api=api, **params)
         self.envelope: dict[str, Any] | None = None
         """The whole answer of the last successful run (``code``, ``msg``, ``data``...)."""
-        self.client_order_ids: tuple[str, ...] = ()
-        """The ``clOrdId`` of every order sent by the last run of an order-placing task."""
+
+    @classmethod
+    def new_client_order_id(cls) -> str:
+        return new_client_order_id()
 
     @classmethod
     def describe(cls) -> dict[str, str]:
@@ -109,71 +108,29 @@ class OkxTask(Task):
         the summary (the docstring's first line)."""
         endpoint = cls.endpoint
         return {
-            "method": endpoint.method,
-            "path": endpoint.path,
+            **super().describe(),
             "security": endpoint.auth.value,
             "cost": str(endpoint.rate_limit),
-            **super().describe(),
         }
 
-    def wire_params(self) -> Any:
+    def wire_params(self, params: TaskParams | None = None) -> Any:
         """The parameters as sent: a mapping, or a batch's list of mappings."""
+        model = self.params if params is None else params
+        assert isinstance(model, OkxParams)
+        wire = model.wire()
         if self.endpoint.batch:
-            return list(self._wire[BATCH_FIELD])
-        return dict(self._wire)
+            return list(wire[BATCH_FIELD])
+        return wire
 
     async def __call__(self) -> Any:
-        api: OkxRestApi = self.api  # type: ignore[assignment]
-        wire = self.wire_params()
-        if self.endpoint.creates_orders:
-            wire, self.client_order_ids = _with_client_ids(wire)
-        try:
-            envelope = await api.call_endpoint(self.endpoint, wire)
-        except (
-            errors.NetworkError,
-            errors.ExchangeServerError,
-            errors.InvalidResponseError,
-            errors.UnexpectedRedirectError,
-        ) as exc:
-            # An answer that lists items says what happened to each order: not unknown.
-            if not self.endpoint.creates_orders or isinstance(
-                exc, errors.ConnectError | OkxBatchError
-            ):
-                self._name_the_order(exc)
-                raise
-            unknown = errors.OrderStateUnknownError.after(exc, self.client_order_ids, "clOrdId")
-            raise unknown from exc
-        except errors.ExchangeError as exc:
-            self._name_the_order(exc)
-            raise
+        envelope = await super().__call__()
         self.envelope = envelope
         return envelope.get("data")
-
-    def _name_the_order(self, error: errors.RequestError) -> None:
-        """Put the order this request was about on its error (``order_id``,
-        ``client_order_id``): a cancel or an amend refused says which order."""
-        if self.endpoint.batch:
-            return
-        order_id, client_id = self._wire.get("ordId"), self._wire.get("clOrdId")
-        if order_id is not None and error.order_id is None:
-            error.order_id = str(order_id)
-        if client_id is not None and error.client_order_id is None:
-            error.client_order_id = str(client_id)
 
     def __str__(self) -> str:
         values = _TextValues((name, value) for name, value in self.params if value is not None)
         if self.endpoint.batch:
-            values["count"] = len(self._wire[BATCH_FIELD])
+            values["count"] = len(getattr(self.params, BATCH_FIELD))
         # An order is named by whichever id was given.
         values.setdefault("id", values.get("ordId") or values.get("clOrdId") or "None")
         return localize(self.texts.en, self.texts.zh).format_map(values)
-
-
-def _with_client_ids(wire: Any) -> tuple[Any, tuple[str, ...]]:
-    """``wire`` with a fresh ``clOrdId`` on every order that has none (a fresh one for
-    every run, as OKX refuses a duplicated client id)."""
-    orders = [dict(wire)] if isinstance(wire, Mapping) else [dict(order) for order in wire]
-    for order in orders:
-        order.setdefault("clOrdId", new_client_order_id())
-    ids = tuple(str(order["clOrdId"]) for order in orders)
-    return (orders[0] if isinstance(wire, Mapping) else orders), ids

@@ -3,7 +3,7 @@ it, each instrument) has its own window; public requests spend the IP's budget, 
 ones the user's; batches count their orders; the sub-account order budget spans them all.
 
 Time is a fake clock: the API's ``clock`` (which its limiters read) is replaced, and the
-limiter's waits go through ``aioca.ratelimit._sleep``, patched to move that clock and
+limiter's waits go through the API's timer (the same fake clock), which they move and
 record the delay instead of sleeping, so the tests are instant and exact. The clock starts
 at 1000.5 s, half a second into a 2 s window, clear of the limiter's safety margin.
 """
@@ -56,7 +56,7 @@ def answers(aioca_mock: aioresponses) -> aioresponses:
 
 
 def make_api(clock: FakeClock, key: str = KEY, **options: Any) -> OkxRestApi:
-    api = OkxRestApi(key, SECRET, PASSPHRASE, urls={"rest": LOCAL}, **options)
+    api = OkxRestApi(key, SECRET, PASSPHRASE, urls={"rest": LOCAL}, timer=clock, **options)
     api.clock = clock  # type: ignore[method-assign]  # the limiters read it
     return api
 
@@ -119,7 +119,7 @@ def test_limiter_is_chosen_by_whether_the_request_is_signed() -> None:
 async def test_two_keys_on_one_ip_share_public_budgets_but_not_private_ones(
     clock: FakeClock, answers: aioresponses
 ) -> None:
-    shared_ip = RateLimiter([], clock=clock)
+    shared_ip = RateLimiter([], clock=clock, sleep=clock.sleep)
     first = make_api(clock, "key_1", rate_limiter=shared_ip)
     second = make_api(clock, "key_2", rate_limiter=shared_ip)
     async with first, second:

@@ -68,7 +68,7 @@ def test_signed_get_carries_the_four_headers_over_path_and_query() -> None:
     request = PreparedRequest(
         "GET", "https://www.okx.com/api/v5/account/balance", query=[("ccy", "BTC")], signed=True
     )
-    api.prepare_request(request)
+    api.sign_request(request)
     assert request.headers == {
         "OK-ACCESS-KEY": "key_1",
         "OK-ACCESS-SIGN": GET_VECTOR,
@@ -83,7 +83,7 @@ def test_signed_post_covers_the_json_body() -> None:
     request = PreparedRequest(
         "POST", "https://www.okx.com/api/v5/trade/order", content=POST_BODY, signed=True
     )
-    api.prepare_request(request)
+    api.sign_request(request)
     assert request.headers["OK-ACCESS-SIGN"] == POST_VECTOR
     assert request.headers["Content-Type"] == "application/json"
     assert request.body() == POST_BODY

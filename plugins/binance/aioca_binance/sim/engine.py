@@ -16,6 +16,7 @@ contracts closed at ``p`` is ``q * size * (1/entry - 1/p)`` for a long.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -167,6 +168,9 @@ class Engine:
         self.downloads: dict[str, int] = {}
         self.listen_key: str | None = None
         self.listen_key_expires = 0
+        self.listeners: list[Callable[[Order, str, Any, int], None]] = []
+        """Told of every order event: ``(order, execution type, fill or None, time)``,
+        where a fill is ``(quantity, price, maker, fee, trade id)`` (the user data stream)."""
         self._next_id = 1
         self._next_trade = 1
         self._next_tran = 1
@@ -305,11 +309,17 @@ class Engine:
             checked_ms=now,
         )
         self.orders[order.order_id] = order
+        self._notify(order, "NEW", None, now)
         if marketable and time_in_force != "GTX":
             self._fill(order, quantity, fill_price, maker=False, now=now)
         elif time_in_force in ("IOC", "FOK", "GTX"):
             order.status = "EXPIRED"
+            self._notify(order, "EXPIRED", None, now)
         return order
+
+    def _notify(self, order: Order, execution: str, fill: Any, now: int) -> None:
+        for listener in self.listeners:
+            listener(order, execution, fill, now)
 
     def _quantity(self, params: dict[str, Any]) -> int:
         quantity = params.get("quantity")
@@ -432,6 +442,7 @@ class Engine:
         if realized:
             self._income(instrument.symbol, "REALIZED_PNL", realized, asset, now, trade_id)
         self._income(instrument.symbol, "COMMISSION", -fee, asset, now, trade_id)
+        self._notify(order, "TRADE", (qty, price, maker, fee, trade_id), now)
 
     def _income(
         self, symbol: str, kind: str, amount: Decimal, asset: str, now: int, trade: int | str
@@ -453,6 +464,7 @@ class Engine:
     def _close(self, order: Order, status: str, now: int) -> None:
         order.status = status
         order.update_time = now
+        self._notify(order, status, None, now)
 
     def cancel(self, symbol: str, order_id: int | None, client_id: str | None, now: int) -> Order:
         order = self.find_order(symbol, order_id, client_id, code=-2011)

@@ -32,7 +32,7 @@ from .bars import bars_between, next_bar
 from .instruments import Instrument, Pair, past_deliveries
 from .noise import path_at, path_grid, stream_key, unit, value_noise
 
-__all__ = ["TRADES_PER_MINUTE", "TRADE_MS", "Market", "Trade"]
+__all__ = ["BOOK_REFRESH_SECONDS", "TRADES_PER_MINUTE", "TRADE_MS", "Market", "Trade"]
 
 MINUTE = 60_000
 TRADE_MS = 10_000
@@ -42,6 +42,8 @@ _DRIFT = 0.3
 _EXACT_MINUTES = 5
 _SAMPLES_PER_BAR = 32
 _FUNDING_MS = 8 * 3_600_000
+BOOK_REFRESH_SECONDS = 10
+"""Every level of the book changes its quantity once in this many seconds."""
 
 
 class Trade(NamedTuple):
@@ -67,6 +69,8 @@ class Market:
             self.pairs.setdefault(instrument.pair.name, instrument.pair)
         self._index_keys = {name: stream_key(seed, name, "index") for name in self.pairs}
         self._minute = lru_cache(maxsize=20_000)(self._compute_minute)
+        self.book_depth = 1000
+        """Levels per side of the full book (REST depth and the diff stream agree on it)."""
 
     # --- the paths -------------------------------------------------------------------
 
@@ -357,23 +361,62 @@ class Market:
     def book(
         self, instrument: Instrument, now: int, depth: int
     ) -> tuple[list[list[str]], list[list[str]]]:
-        """``depth`` bid and ask levels: the best bid at the last trade, the best ask one
-        tick above, quantities changing every second."""
-        last = self.last_trade(instrument, now)
-        second = now // 1000
-        key, lot = instrument.key, instrument.pair.lot
-        bids, asks = [], []
-        for level in range(depth):
-            bid_qty = 1 + int(unit(key, second * 2048 + level, 10) * lot * 3)
-            ask_qty = 1 + int(unit(key, second * 2048 + level, 11) * lot * 3)
-            bids.append([instrument.price_text(last.ticks - level), str(bid_qty)])
-            asks.append([instrument.price_text(last.ticks + 1 + level), str(ask_qty)])
+        """Up to ``depth`` bid and ask levels (at most :attr:`book_depth`): the best bid at
+        the last trade, the best ask one tick above (see :meth:`level_qty` for the
+        quantities)."""
+        bids, asks = self.book_levels(instrument, now // 1000, min(depth, self.book_depth))
+        text = instrument.price_text
+        return (
+            [[text(tick), str(qty)] for tick, qty in bids.items()],
+            [[text(tick), str(qty)] for tick, qty in asks.items()],
+        )
+
+    def level_qty(self, instrument: Instrument, tick: int, second: int) -> int:
+        """The quantity resting at price ``tick`` during ``second``: it changes once every
+        ``BOOK_REFRESH_SECONDS``, at a second that depends on the price, so a tenth of
+        the levels change every second (a diff stream of a sensible size)."""
+        epoch = (second + tick % BOOK_REFRESH_SECONDS) // BOOK_REFRESH_SECONDS
+        return 1 + int(unit(instrument.key, tick * 1_000_003 + epoch, 10) * instrument.pair.lot * 3)
+
+    def book_levels(
+        self, instrument: Instrument, second: int, depth: int | None = None
+    ) -> tuple[dict[int, int], dict[int, int]]:
+        """The book during ``second`` as ``{price ticks: quantity}``, bids best first."""
+        depth = self.book_depth if depth is None else depth
+        last = self.last_trade(instrument, second * 1000).ticks
+        qty = self.level_qty
+        bids = {tick: qty(instrument, tick, second) for tick in range(last, last - depth, -1)}
+        asks = {tick: qty(instrument, tick, second) for tick in range(last + 1, last + 1 + depth)}
         return bids, asks
+
+    def book_diff(
+        self, instrument: Instrument, second: int
+    ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """What changed in the full-depth book from ``second - 1`` to ``second``: the new
+        quantity of every changed level, 0 for a level that left the book."""
+        last = self.last_trade(instrument, second * 1000).ticks
+        before = self.last_trade(instrument, (second - 1) * 1000).ticks
+        depth = self.book_depth
+        if last == before:
+            step = BOOK_REFRESH_SECONDS
+            residue = (-second) % step
+            qty = self.level_qty
+
+            def changed(low: int, high: int) -> list[tuple[int, int]]:
+                first = low + (residue - low) % step
+                return [(tick, qty(instrument, tick, second)) for tick in range(first, high, step)]
+
+            bids = changed(last - depth + 1, last + 1)
+            bids.reverse()
+            return bids, changed(last + 1, last + 1 + depth)
+        old_bids, old_asks = self.book_levels(instrument, second - 1)
+        new_bids, new_asks = self.book_levels(instrument, second)
+        return _level_diff(old_bids, new_bids), _level_diff(old_asks, new_asks)
 
     def book_ticker(self, instrument: Instrument, now: int) -> dict[str, Any]:
         bids, asks = self.book(instrument, now, 1)
         return {
-            "lastUpdateId": now,
+            "lastUpdateId": now // 1000 * 1000,
             "symbol": instrument.symbol,
             "pair": instrument.pair.name,
             "bidPrice": bids[0][0],
@@ -484,6 +527,12 @@ class Market:
 
     def deliveries(self, pair: Pair, now: int, count: int = 8) -> list[tuple[int, float]]:
         return [(ms, self.index_price(pair, ms)) for ms in past_deliveries(now, count)]
+
+
+def _level_diff(old: dict[int, int], new: dict[int, int]) -> list[tuple[int, int]]:
+    changes = [(tick, qty) for tick, qty in new.items() if old.get(tick) != qty]
+    changes += [(tick, 0) for tick in old if tick not in new]
+    return changes
 
 
 def symbols_of(instruments: Iterable[Instrument], pair: str) -> list[Instrument]:

@@ -55,6 +55,12 @@ def exchange_info(call: Call) -> Any:
     }
 
 
+def book_update_id(now: int) -> int:
+    """The book's update id at ``now`` (ms): it changes once a second, and the diff
+    stream's ``u`` of that second is the same number (see ``sim/streams.py``)."""
+    return now // 1000 * 1000
+
+
 @handles("GET", "/dapi/v1/depth")
 def depth(call: Call) -> Any:
     instrument = call.venue.instrument(call.params["symbol"])
@@ -63,7 +69,7 @@ def depth(call: Call) -> Any:
         raise SimError(-4021, f"'{limit}' is not valid depth limit.")
     bids, asks = call.venue.market.book(instrument, call.now, limit)
     return {
-        "lastUpdateId": call.now,
+        "lastUpdateId": book_update_id(call.now),
         "symbol": instrument.symbol,
         "pair": instrument.pair.name,
         "E": call.now,

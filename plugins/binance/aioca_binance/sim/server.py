@@ -33,6 +33,7 @@ from .limits import RateLimits
 from .market import Market
 from .params import merge, parse_pairs, read_params
 from .routes import Route, build_routes
+from .streams import StreamHub
 
 __all__ = ["BinanceSimulator"]
 
@@ -116,6 +117,8 @@ class BinanceSimulator:
         self.engine = Engine(self.market, instruments, funded_ms=opened)
         """The paper account (inspect it in tests; change it through requests)."""
         self._venue = Venue(self.market, self.engine, instruments, self.limits)
+        self.streams = StreamHub(self.market, self.engine, self.now_ms)
+        """The WebSocket streams (market data, user data) and their faults."""
         self._routes = build_routes()
         self._random = random.Random(seed)
         self._runner: web.AppRunner | None = None
@@ -130,6 +133,11 @@ class BinanceSimulator:
         if self._url is None:
             raise RuntimeError("the simulator is not running: use `async with` or start()")
         return self._url
+
+    @property
+    def ws_url(self) -> str:
+        """The WebSocket base URL, ``ws://127.0.0.1:PORT`` (``/stream``, ``/ws/<name>``)."""
+        return "ws" + self.url.removeprefix("http")
 
     @property
     def running(self) -> bool:
@@ -147,6 +155,7 @@ class BinanceSimulator:
             "lingering_time": self.read_timeout,
         }
         app = web.Application(handler_args=handler_args, client_max_size=_MAX_BODY)
+        self.streams.routes(app)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
@@ -160,10 +169,12 @@ class BinanceSimulator:
         self.port = port
         self._url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
         self._runner = runner
+        self.streams.start()
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
         if runner is not None:
+            await self.streams.stop()
             await runner.cleanup()
 
     async def __aenter__(self) -> BinanceSimulator:

@@ -1,0 +1,210 @@
+"""The catalog toolkit: ``EndpointTask``, the base of every plugin's declared tasks.
+
+A catalog task is one endpoint, declared rather than written: a class with an
+``endpoint`` (the plugin's declaration: at least ``method`` and ``path``), a ``Params``
+model (:class:`aioca.params.TaskParams`, the parameters by their wire names, with the
+rules that span them) and ``texts`` (its name in English and Chinese). This base does the
+rest, the same way for every exchange:
+
+* parameters are validated once, when the task is created: every problem at once, before
+  anything is sent (:meth:`TaskParams.validate_all <aioca.params.TaskParams.validate_all>`);
+* the request is planned once per API object (:meth:`RestApi.plan_endpoint
+  <aioca.RestApi.plan_endpoint>`, the plugin's wire rules) and sent through the one
+  pipeline (:meth:`RestApi.send_plan <aioca.RestApi.send_plan>`) on every run;
+* a task that places orders (``client_id_field`` set) gives every new order a fresh client
+  order id when it has none, on every run, and turns a failure that leaves an order's
+  outcome unknown into :class:`~aioca.errors.OrderStateUnknownError` carrying those ids;
+* an error about one order (a cancel refused) names it: ``order_id``, ``client_order_id``;
+* ``str(task)`` is its name from ``texts``, filled with its parameters.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+from . import errors
+from .i18n import localize
+from .params import TaskParams
+from .task import Task
+
+if TYPE_CHECKING:
+    from .request import RequestPlan
+    from .rest import RestApi
+
+__all__ = ["EndpointTask", "Texts"]
+
+
+class Texts(NamedTuple):
+    """A task's name in English and Chinese. ``{name}`` placeholders are filled from the
+    task's parameters; a parameter not given is left out of the name (with the words
+    around it, see :meth:`EndpointTask.__str__`)."""
+
+    en: str
+    zh: str
+
+
+class _TextValues(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "None"
+
+
+_UNKNOWN_OUTCOME = (
+    errors.NetworkError,
+    errors.ExchangeServerError,
+    errors.InvalidResponseError,
+    errors.UnexpectedRedirectError,
+)
+"""Failures after which a request may or may not have taken effect: a timeout, a dropped
+connection, a 5xx, an unreadable answer, a redirect (only a failed connection, a
+:class:`~aioca.errors.ConnectError`, proves nothing was sent)."""
+
+
+class EndpointTask(Task):
+    """A request to a declared endpoint (see the module).
+
+    Parameters are keyword arguments named as the exchange names them on the wire, plus
+    ``api=``. A plugin's base class sets the class attributes that say how its exchange
+    names orders:
+
+    * ``client_id_field``: on an order-placing task, the parameter that names a new order
+      by the client's id (``newClientOrderId``, ``clOrdId``);
+    * ``batch_field``: the parameter holding a batch's items, each one an order;
+    * ``order_id_params`` / ``client_order_id_params``: the parameters that name an
+      existing order (a cancel's ``orderId`` and ``origClientOrderId``), put on its errors.
+    """
+
+    endpoint: ClassVar[Any]
+    Params: ClassVar[type[TaskParams]] = TaskParams
+    texts: ClassVar[Texts]
+    client_id_field: ClassVar[str | None] = None
+    batch_field: ClassVar[str | None] = None
+    order_id_params: ClassVar[tuple[str, ...]] = ()
+    client_order_id_params: ClassVar[tuple[str, ...]] = ()
+
+    params: TaskParams
+    _plan: RequestPlan | None
+    _plan_api: RestApi | None
+
+    def __init__(self, *, api: RestApi | None = None, **params: Any) -> None:
+        super().__init__(api=api)
+        self.params = self.Params.validate_all(params, task_name=type(self).__name__)
+        self._plan = self._plan_api = None
+        self.client_order_ids: tuple[str, ...] = ()
+        """The client order ids sent by the last run of an order-placing task."""
+
+    # --- what a plugin's base class provides -----------------------------------------------
+
+    def wire_params(self, params: TaskParams | None = None) -> Any:
+        """The parameters as the plugin's :meth:`RestApi.plan_endpoint` takes them (by
+        default ``(name, value)`` pairs in declaration order, those not given left out)."""
+        model = self.params if params is None else params
+        return [(name, value) for name, value in model if value is not None]
+
+    @classmethod
+    def new_client_order_id(cls) -> str:
+        """A fresh client order id for a new order (plugins follow their exchange's rule)."""
+        return "aioca-" + uuid.uuid4().hex[:24]
+
+    @classmethod
+    def describe(cls) -> dict[str, str]:
+        """The catalog line of this task: its endpoint's ``method`` and ``path``, and the
+        summary; plugins add ``security`` and ``cost``."""
+        return {"method": cls.endpoint.method, "path": cls.endpoint.path, **super().describe()}
+
+    # --- the run -------------------------------------------------------------------------------
+
+    async def __call__(self) -> Any:
+        api = self.api
+        if self.client_id_field is not None:
+            return await self._place(api, self.client_id_field)
+        plan = self._plan
+        if plan is None or self._plan_api is not api:
+            plan = self._plan_for(api)
+        try:
+            return await api.send_plan(plan, task=self)
+        except errors.RequestError as exc:
+            self._name_the_order(exc)
+            raise
+
+    def _plan_for(self, api: RestApi) -> RequestPlan:
+        plan = api.plan_endpoint(self.endpoint, self.wire_params())
+        self._plan, self._plan_api = plan, api
+        return plan
+
+    async def _place(self, api: RestApi, id_field: str) -> Any:
+        """Run an order-placing request: a fresh client order id for every order that has
+        none (a new plan each run), and an unknown outcome reported as such."""
+        params, self.client_order_ids = self._with_client_ids(id_field)
+        plan = api.plan_endpoint(self.endpoint, self.wire_params(params), shared=False)
+        try:
+            return await api.send_plan(plan, task=self)
+        except _UNKNOWN_OUTCOME as exc:
+            self._name_the_order(exc)
+            if isinstance(exc, errors.ConnectError | errors.BatchError):
+                raise  # nothing sent; or an answer that says what happened to each order
+            unknown = errors.OrderStateUnknownError.after(exc, self.client_order_ids, id_field)
+            unknown.order_id = exc.order_id
+            raise unknown from exc
+        except errors.RequestError as exc:
+            self._name_the_order(exc)
+            raise
+
+    def _with_client_ids(self, field: str) -> tuple[TaskParams, tuple[str, ...]]:
+        """The parameters with a client order id on every order that has none, and the ids
+        sent (a fresh id for every run: exchanges refuse a duplicate)."""
+        params = self.params
+        if self.batch_field is not None:
+            items = getattr(params, self.batch_field, None)
+            if items is not None:
+                stamped = [_stamped(item, field, self.new_client_order_id) for item in items]
+                ids = tuple(str(_get(item, field)) for item in stamped)
+                return params.model_copy(update={self.batch_field: stamped}), ids
+        given = getattr(params, field, None)
+        if given is not None:
+            return params, (str(given),)
+        client_id = self.new_client_order_id()
+        return params.model_copy(update={field: client_id}), (client_id,)
+
+    def _name_the_order(self, error: errors.RequestError) -> None:
+        """Put the order this request was about on its error, unless it names one."""
+        if isinstance(error, errors.BatchError):
+            return  # its items' errors name their own orders
+        params = self.params
+        if error.order_id is None:
+            for name in self.order_id_params:
+                value = getattr(params, name, None)
+                if value is not None:
+                    error.order_id = value
+                    break
+        if error.client_order_id is None:
+            for name in self.client_order_id_params:
+                value = getattr(params, name, None)
+                if value is not None:
+                    error.client_order_id = str(value)
+                    break
+            else:
+                if len(self.client_order_ids) == 1:
+                    error.client_order_id = self.client_order_ids[0]
+
+    def __str__(self) -> str:
+        values = _TextValues(
+            (name, getattr(value, "value", value))
+            for name, value in self.params
+            if value is not None
+        )
+        return localize(self.texts.en, self.texts.zh).format_map(values)
+
+
+def _get(item: Any, field: str) -> Any:
+    return item.get(field) if isinstance(item, Mapping) else getattr(item, field, None)
+
+
+def _stamped(item: Any, field: str, new_id: Any) -> Any:
+    """A batch item (a model or a mapping) with a client order id."""
+    if _get(item, field) is not None:
+        return item
+    if isinstance(item, Mapping):
+        return {**item, field: new_id()}
+    return item.model_copy(update={field: new_id()})

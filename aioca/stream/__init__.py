@@ -1,0 +1,42 @@
+"""Streams: an exchange's WebSocket data as typed messages that do not die silently.
+
+A :class:`Stream` is an async iterator, opened with ``async with``, of an exchange's
+messages and of :class:`Gap` events wherever continuity was lost. Plugins implement a
+:class:`StreamProtocol` (URLs, subscribe requests, parsing); the core keeps the
+connections alive (heartbeats, reconnection with backoff and jitter, resubscription,
+rotation before the exchange's connection lifetime ends), bounds the buffer with an
+explicit overflow policy, and respects the exchange's connection and message limits.
+"""
+
+from __future__ import annotations
+
+from .core import Listener, Stream
+from .errors import StreamClosedError, StreamError, SubscriptionError
+from .events import Connected, Disconnected, Gap, GapReason, Rotated, StreamEvent, StreamStats
+from .protocol import Frame, Reply, Request, Restart, StreamProtocol
+from .settings import Backoff, OverflowPolicy, StreamSettings
+from .sync import NextMessage
+
+__all__ = [
+    "Backoff",
+    "Connected",
+    "Disconnected",
+    "Frame",
+    "Gap",
+    "GapReason",
+    "Listener",
+    "NextMessage",
+    "OverflowPolicy",
+    "Reply",
+    "Request",
+    "Restart",
+    "Rotated",
+    "Stream",
+    "StreamClosedError",
+    "StreamError",
+    "StreamEvent",
+    "StreamProtocol",
+    "StreamSettings",
+    "StreamStats",
+    "SubscriptionError",
+]

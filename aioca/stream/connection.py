@@ -1,0 +1,196 @@
+"""One WebSocket connection of a stream: the handshake, paced sending, replies, reading.
+
+A :class:`Link` reads its socket in a task of its own and hands every text frame to its
+owner; it never reconnects by itself (the :class:`~aioca.stream.shard.Shard` decides).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from .errors import StreamError, SubscriptionError
+from .settings import StreamSettings
+
+__all__ = ["HandshakeRefusedError", "Link", "Pacer", "open_link"]
+
+_sleep = asyncio.sleep  # tests patch it to see the pauses
+
+
+class HandshakeRefusedError(StreamError):
+    """The server refused the WebSocket handshake with a status that retrying cannot fix."""
+
+
+class Pacer:
+    """At most ``rate`` sends per second on one connection, spaced evenly (an exchange
+    counts them per second and drops a connection that goes over)."""
+
+    __slots__ = ("_interval", "_next")
+
+    def __init__(self, rate: float | None) -> None:
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        if not self._interval:
+            return
+        now = time.monotonic()
+        delay = self._next - now
+        self._next = max(now, self._next) + self._interval
+        if delay > 0:
+            await _sleep(delay)
+
+
+class Link:
+    """An open connection: its socket, its reader task and the replies awaited on it."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, url: str, rate: float | None) -> None:
+        self.ws = ws
+        self.url = url
+        self.opened_at = time.monotonic()
+        self.pacer = Pacer(rate)
+        self.replies: dict[int | str, asyncio.Future[str | None]] = {}
+        self.reader: asyncio.Task[None] | None = None
+        self.error: BaseException | None = None
+        self.ended = asyncio.get_running_loop().create_future()
+        self.restart: Any = None
+        """A :class:`~aioca.stream.Restart` the exchange asked for, if any."""
+
+    async def send(self, payload: Any) -> None:
+        await self.pacer.wait()
+        text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
+        await self.ws.send_str(text)
+
+    async def request(self, payload: Any, request_id: int | str | None, timeout: float) -> None:
+        """Send ``payload`` and, when it has an id, wait for the reply to it."""
+        if request_id is None:
+            await self.send(payload)
+            return
+        reply = asyncio.get_running_loop().create_future()
+        self.replies[request_id] = reply
+        try:
+            await self.send(payload)
+            async with asyncio.timeout(timeout):
+                error = await asyncio.shield(reply)
+        finally:
+            self.replies.pop(request_id, None)
+        if error is not None:
+            raise SubscriptionError([error])
+
+    def answer(self, request_id: int | str, error: str | None) -> None:
+        reply = self.replies.get(request_id)
+        if reply is not None and not reply.done():
+            reply.set_result(error)
+
+    def start_reading(
+        self,
+        on_text: Callable[[Link, str], Any],
+        idle_timeout: float | None,
+        ping: tuple[str, float] | None = None,
+    ) -> None:
+        self.reader = asyncio.get_running_loop().create_task(
+            self._read(on_text, idle_timeout, ping)
+        )
+
+    async def _receive(
+        self, idle_timeout: float | None, ping: tuple[str, float] | None
+    ) -> aiohttp.WSMessage:
+        """The next frame; with ``ping``, its text is sent after its interval of silence,
+        and a second interval of silence is a dead connection."""
+        if ping is None:
+            return await self.ws.receive(timeout=idle_timeout)
+        text, interval = ping
+        try:
+            return await self.ws.receive(timeout=interval)
+        except TimeoutError:
+            await self.send(text)
+        try:
+            return await self.ws.receive(timeout=interval)
+        except TimeoutError:
+            raise TimeoutError(f"no answer to {text!r} within {interval} s") from None
+
+    async def _read(
+        self,
+        on_text: Callable[[Link, str], Any],
+        idle_timeout: float | None,
+        ping: tuple[str, float] | None,
+    ) -> None:
+        ws = self.ws
+        receive = ws.receive
+        text_type, binary_type = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
+        try:
+            while True:
+                if ping is None:  # the common case, without a coroutine more per frame
+                    message = await receive(idle_timeout)
+                else:
+                    message = await self._receive(idle_timeout, ping)
+                kind = message.type
+                if kind is text_type:
+                    data = message.data
+                elif kind is binary_type:
+                    data = message.data.decode()
+                else:
+                    if kind is aiohttp.WSMsgType.ERROR:
+                        self.error = message.data
+                    elif self.error is None and self.restart is None:
+                        code = ws.close_code
+                        self.error = ConnectionResetError(f"the server closed the stream ({code})")
+                    return
+                waiting = on_text(self, data)
+                if waiting is not None:
+                    await waiting  # the buffer is full and the policy is to block
+        except asyncio.CancelledError:
+            raise
+        except TimeoutError as exc:
+            self.error = exc if ping else TimeoutError(f"no frame for {idle_timeout} s")
+        except Exception as exc:  # a protocol error from parse(), a socket error
+            self.error = exc
+        finally:
+            for reply in self.replies.values():
+                if not reply.done():
+                    reply.set_exception(ConnectionResetError("the connection ended"))
+            if not self.ended.done():
+                self.ended.set_result(None)
+
+    async def close(self) -> None:
+        reader = self.reader
+        if reader is not None and not reader.done():
+            reader.cancel()
+        with contextlib.suppress(TimeoutError, aiohttp.ClientError, OSError, RuntimeError):
+            await asyncio.wait_for(self.ws.close(), 2.0)
+        if reader is not None:
+            await asyncio.gather(reader, return_exceptions=True)
+        if not self.ended.done():
+            self.ended.set_result(None)
+
+    @property
+    def age(self) -> float:
+        return time.monotonic() - self.opened_at
+
+
+async def open_link(
+    session: aiohttp.ClientSession, url: str, settings: StreamSettings, proxy: str | None
+) -> Link:
+    """Connect to ``url``; an HTTP 4xx other than 408, 418 or 429 is final (raised)."""
+    try:
+        async with asyncio.timeout(settings.connect_timeout):
+            ws = await session.ws_connect(
+                url,
+                heartbeat=settings.heartbeat,
+                autoping=True,
+                max_msg_size=settings.max_message_size,
+                proxy=proxy,
+            )
+    except aiohttp.WSServerHandshakeError as exc:
+        if 400 <= exc.status < 500 and exc.status not in (408, 418, 429):
+            raise HandshakeRefusedError(
+                f"the server refused the stream with HTTP {exc.status}: {exc.message}"
+            ) from None
+        raise
+    return Link(ws, url, settings.messages_per_second)

@@ -1,0 +1,119 @@
+"""What a stream tells its consumer besides the data: gaps, and the events behind them.
+
+A :class:`Gap` is *yielded* by the stream, in order with the messages, every time the
+stream cannot promise that nothing was missed between the message before it and the
+message after it: the connection dropped or stalled, the buffer overflowed, a rotation
+could not find its overlap, or the exchange's own sequence numbers jumped. A consumer that
+keeps state (an order book, positions) resyncs when it sees one. Nothing is ever lost
+silently: every gap is also counted in :class:`StreamStats` and passed to the stream's
+event listeners.
+
+The other events (:class:`Connected`, :class:`Disconnected`, :class:`Rotated`) are only
+passed to listeners (``stream.add_listener(callback)``) and counted: they are news about
+the transport, not about the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "Connected",
+    "Disconnected",
+    "Gap",
+    "GapReason",
+    "Rotated",
+    "StreamEvent",
+    "StreamStats",
+]
+
+
+class GapReason(StrEnum):
+    """Why continuity was lost."""
+
+    DISCONNECTED = "disconnected"
+    """The connection closed, failed or stalled; messages sent meanwhile are gone."""
+    OVERFLOW = "overflow"
+    """The consumer was slower than the exchange and the buffer dropped messages."""
+    ROTATION = "rotation"
+    """A planned connection switch ended without proof that the two connections overlapped."""
+    SEQUENCE = "sequence"
+    """The exchange's own sequence numbers jumped (detected by a plugin)."""
+    SESSION = "session"
+    """The exchange ended the session behind the stream (an expired listen key, a token)."""
+
+
+class StreamEvent:
+    """Base of everything a stream reports about itself."""
+
+    __slots__ = ()
+
+
+@dataclass(slots=True)
+class Gap(StreamEvent):
+    """Continuity of ``topics`` cannot be guaranteed at this point of the stream.
+
+    ``reason`` says why, ``detail`` in words; ``dropped`` is the number of messages the
+    buffer discarded (overflow only; it grows while the consumer is still behind).
+    """
+
+    reason: GapReason
+    topics: tuple[str, ...] = ()
+    detail: str = ""
+    dropped: int = 0
+
+    def __str__(self) -> str:
+        what = f"{len(self.topics)} topics" if len(self.topics) > 3 else ", ".join(self.topics)
+        extra = f", {self.dropped} dropped" if self.dropped else ""
+        why = f": {self.detail}" if self.detail else ""
+        return f"gap ({self.reason.value}{extra}) in {what or 'the stream'}{why}"
+
+
+@dataclass(slots=True)
+class Connected(StreamEvent):
+    """A connection is open and subscribed to ``topics`` (``attempt`` 1 for a first try)."""
+
+    url: str
+    topics: tuple[str, ...]
+    attempt: int = 1
+
+
+@dataclass(slots=True)
+class Disconnected(StreamEvent):
+    """A connection ended; ``error`` says how (``None`` for a clean close by us)."""
+
+    url: str
+    topics: tuple[str, ...]
+    error: BaseException | None = None
+
+
+@dataclass(slots=True)
+class Rotated(StreamEvent):
+    """A planned switch to a fresh connection finished; ``duplicates`` messages received on
+    both connections were dropped, and ``gap`` says whether continuity was kept."""
+
+    topics: tuple[str, ...]
+    duplicates: int = 0
+    gap: bool = False
+
+
+@dataclass(slots=True)
+class StreamStats:
+    """Counters of one stream, for dashboards and tests (all since the stream opened)."""
+
+    received: int = 0
+    """Data messages received from the exchange (duplicates and dropped ones included)."""
+    delivered: int = 0
+    """Data messages handed to the consumer."""
+    dropped: int = 0
+    """Messages the buffer discarded because the consumer was behind."""
+    duplicates: int = 0
+    """Messages received twice during a rotation and delivered once."""
+    gaps: int = 0
+    connects: int = 0
+    """Connections opened (first ones, reconnections and rotations)."""
+    reconnects: int = 0
+    """Connections opened to replace one that failed."""
+    rotations: int = 0
+    gap_reasons: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,119 @@
+"""The exchange's side of a stream: what a plugin implements.
+
+The core knows how to keep connections alive; a :class:`StreamProtocol` knows the
+exchange: which URL carries which topics, how to ask for more, and what a frame means.
+``parse`` is called for every frame, so it should be quick: decode the JSON once and build
+the message the consumer gets.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+
+from .events import GapReason
+from .settings import StreamSettings
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from ..ratelimit import RateLimiter
+
+__all__ = ["Frame", "Reply", "Request", "Restart", "StreamProtocol"]
+
+MessageT = TypeVar("MessageT")
+
+
+class Frame(NamedTuple, Generic[MessageT]):
+    """A data message and the topic it belongs to."""
+
+    topic: str
+    message: MessageT
+
+
+class Reply(NamedTuple):
+    """The exchange's answer to the request numbered ``request_id``: ``error`` is ``None``
+    when it was accepted, else the exchange's words."""
+
+    request_id: int | str
+    error: str | None = None
+
+
+class Restart(NamedTuple):
+    """The exchange ended the session behind the connection (an expired token): the core
+    closes the connection, yields a gap with ``reason``, and connects again (calling
+    :meth:`StreamProtocol.prepare` first, which gets a fresh token)."""
+
+    reason: GapReason
+    detail: str
+
+
+class Request(NamedTuple):
+    """A message to send: ``payload`` (text, or an object sent as JSON) and the id its
+    reply will carry (``None`` when the exchange sends none)."""
+
+    payload: Any
+    request_id: int | str | None = None
+
+
+class StreamProtocol(ABC, Generic[MessageT]):
+    """An exchange's stream endpoint. Subclass it in a plugin.
+
+    ``settings`` are the exchange's numbers (lifetime, topics per connection, message
+    rate); ``connection_limiter``, when set, is charged ``{"CONNECTIONS": 1}`` before every
+    connection attempt (share one between the streams of one IP).
+    """
+
+    settings: StreamSettings = StreamSettings()
+    connection_limiter: RateLimiter | None = None
+    ping_text: str | None = None
+    """A text the exchange answers to prove the connection alive (``"ping"``), for
+    exchanges that want one besides WebSocket pings: sent after
+    ``settings.ping_interval`` seconds without a frame; no frame for as long again
+    ends the connection."""
+
+    def check_topics(self, topics: Sequence[str]) -> None:
+        """Raise :class:`~aioca.stream.SubscriptionError` naming every topic the
+        exchange would refuse, before anything is sent. The default accepts all."""
+
+    def group_of(self, topic: str) -> str:
+        """Topics of different groups never share a connection (an exchange that serves
+        kinds of streams at different URLs). One group by default."""
+        return ""
+
+    def attach(self, stream: Any) -> None:
+        """Called once when a :class:`~aioca.stream.Stream` opens with this protocol (a
+        protocol with background work, a token to keep alive, starts it here and may
+        call ``stream.restart()`` when the token is lost)."""
+
+    async def close(self) -> None:
+        """Called when the stream closes: stop any background work."""
+
+    async def prepare(self, session: aiohttp.ClientSession, group: str) -> None:
+        """Called before every connection attempt of ``group``: get or refresh a token.
+        An exception here counts as a failed attempt (retried with backoff)."""
+
+    @abstractmethod
+    def url(self, group: str, topics: Sequence[str]) -> str:
+        """The URL of a new connection for ``topics`` of ``group``; it may subscribe
+        some of them itself (see :meth:`topics_in_url`)."""
+
+    def topics_in_url(self, group: str, topics: Sequence[str]) -> Iterable[str]:
+        """Which of ``topics`` the URL of :meth:`url` already subscribes. None by default."""
+        return ()
+
+    def subscribe(self, topics: Sequence[str]) -> Sequence[Request]:
+        """The requests that add ``topics`` to an open connection."""
+        return ()
+
+    def unsubscribe(self, topics: Sequence[str]) -> Sequence[Request]:
+        """The requests that remove ``topics`` from an open connection."""
+        return ()
+
+    @abstractmethod
+    def parse(self, text: str) -> Frame[MessageT] | Reply | Restart | None:
+        """What a text frame is: data (:class:`Frame`, or a plain ``(topic, message)``
+        tuple, which is cheaper to make), a :class:`Reply`, a :class:`Restart`, or
+        ``None`` for a frame to ignore. An exception is a protocol error: the connection
+        is dropped and reopened (with a gap)."""

@@ -1,0 +1,229 @@
+"""What the simulator's market streams say: one builder per stream kind, from the market.
+
+A :class:`Feed` turns a topic (``btcusd_perp@aggTrade``) into the payloads of one second
+of simulated time, computed from the same :class:`~.market.Market` functions the REST
+endpoints answer from, so the two always agree: a depth diff of second ``s`` has
+``u = s * 1000`` (the REST depth snapshot's ``lastUpdateId`` during that second) and
+``pu`` the ``u`` of the second before, trades are the market's trades, and so on.
+
+``FEEDS`` is the table the stream hub reads: to serve another market (Spot, USDⓈ-M) add
+its feeds, with its payload shapes, next to these.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .instruments import Instrument
+from .market import TRADE_MS, Market
+
+__all__ = ["FEEDS", "Feed", "find_feed"]
+
+Builder = Callable[[Market, Instrument, re.Match[str], int], list[dict[str, Any]]]
+"""``(market, instrument, match of the topic, second) -> payloads of that second``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """Topics matching ``pattern`` (with a ``symbol`` group) and their payload builder;
+    ``sequenced`` feeds carry update ids (a fault can skip one)."""
+
+    pattern: re.Pattern[str]
+    build: Builder
+    sequenced: bool = False
+
+
+def _depth_diff(
+    market: Market, instrument: Instrument, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    bids, asks = market.book_diff(instrument, second)
+    text = instrument.price_text
+    update = second * 1000
+    return [
+        {
+            "e": "depthUpdate",
+            "E": update + 1,
+            "T": update,
+            "s": instrument.symbol,
+            "ps": instrument.pair.name,
+            "U": update - 999,
+            "u": update,
+            "pu": update - 1000,
+            "b": [[text(tick), str(qty)] for tick, qty in bids],
+            "a": [[text(tick), str(qty)] for tick, qty in asks],
+        }
+    ]
+
+
+def _partial_depth(
+    market: Market, instrument: Instrument, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    levels = int(match.group("levels"))
+    bids, asks = market.book(instrument, second * 1000, levels)
+    update = second * 1000
+    return [
+        {
+            "e": "depthUpdate",
+            "E": update + 1,
+            "T": update,
+            "s": instrument.symbol,
+            "ps": instrument.pair.name,
+            "U": update - 999,
+            "u": update,
+            "pu": update - 1000,
+            "b": bids,
+            "a": asks,
+        }
+    ]
+
+
+def _agg_trades(
+    market: Market, instrument: Instrument, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    if (second * 1000) % TRADE_MS:
+        return []
+    trade = market.trade(instrument, second * 1000 // TRADE_MS)
+    return [
+        {
+            "e": "aggTrade",
+            "E": trade.time + 1,
+            "a": trade.id,
+            "s": instrument.symbol,
+            "p": instrument.price_text(trade.ticks),
+            "q": str(trade.qty),
+            "f": trade.id,
+            "l": trade.id,
+            "T": trade.time,
+            "m": trade.buyer_maker,
+        }
+    ]
+
+
+def _book_ticker(
+    market: Market, instrument: Instrument, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    bids, asks = market.book(instrument, second * 1000, 1)
+    return [
+        {
+            "e": "bookTicker",
+            "u": second * 1000,
+            "s": instrument.symbol,
+            "ps": instrument.pair.name,
+            "b": bids[0][0],
+            "B": bids[0][1],
+            "a": asks[0][0],
+            "A": asks[0][1],
+            "T": second * 1000,
+            "E": second * 1000 + 1,
+        }
+    ]
+
+
+def _mark_price(
+    market: Market, instrument: Instrument, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    info = market.premium_index(instrument, second * 1000)
+    return [
+        {
+            "e": "markPriceUpdate",
+            "E": second * 1000,
+            "s": instrument.symbol,
+            "p": info["markPrice"],
+            "P": info["estimatedSettlePrice"],
+            "i": info["indexPrice"],
+            "r": info["lastFundingRate"],
+            "T": info["nextFundingTime"],
+        }
+    ]
+
+
+def _kline(
+    market: Market, instrument: Instrument, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    interval = match.group("interval")
+    now = second * 1000
+    bar = market.klines(instrument, interval, None, now, 1, now)[0]
+    first = market.trade(instrument, -(-bar[0] // TRADE_MS)).id
+    last = market.last_trade(instrument, now).id
+    return [
+        {
+            "e": "kline",
+            "E": now,
+            "s": instrument.symbol,
+            "k": {
+                "t": bar[0],
+                "T": bar[6],
+                "s": instrument.symbol,
+                "i": interval,
+                "f": first,
+                "L": last,
+                "o": bar[1],
+                "c": bar[4],
+                "h": bar[2],
+                "l": bar[3],
+                "v": bar[5],
+                "n": bar[8],
+                "x": now >= bar[6],
+                "q": bar[7],
+                "V": bar[9],
+                "Q": bar[10],
+                "B": "0",
+            },
+        }
+    ]
+
+
+def _ticker(
+    market: Market, instrument: Instrument, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    day = market.ticker_24hr(instrument, second * 1000)
+    payload = {
+        "e": "24hrTicker",
+        "E": second * 1000,
+        "s": instrument.symbol,
+        "ps": instrument.pair.name,
+        "p": day["priceChange"],
+        "P": day["priceChangePercent"],
+        "w": day["weightedAvgPrice"],
+        "c": day["lastPrice"],
+        "Q": day["lastQty"],
+        "o": day["openPrice"],
+        "h": day["highPrice"],
+        "l": day["lowPrice"],
+        "v": day["volume"],
+        "q": day["baseVolume"],
+        "O": day["openTime"],
+        "C": day["closeTime"],
+        "F": day["firstId"],
+        "L": day["lastId"],
+        "n": day["count"],
+    }
+    if match.group("kind") == "miniTicker":
+        keep = ("e", "E", "s", "ps", "c", "o", "h", "l", "v", "q")
+        payload = {key: payload[key] for key in keep}
+        payload["e"] = "24hrMiniTicker"
+    return [payload]
+
+
+_SYMBOL = r"(?P<symbol>[a-z0-9]+_[a-z0-9]+)"
+FEEDS: tuple[Feed, ...] = (
+    Feed(re.compile(_SYMBOL + r"@depth(?:@(?:100ms|500ms))?$"), _depth_diff, sequenced=True),
+    Feed(re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?:100ms|500ms))?$"), _partial_depth),
+    Feed(re.compile(_SYMBOL + r"@aggTrade$"), _agg_trades),
+    Feed(re.compile(_SYMBOL + r"@bookTicker$"), _book_ticker),
+    Feed(re.compile(_SYMBOL + r"@markPrice(?:@1s)?$"), _mark_price),
+    Feed(re.compile(_SYMBOL + r"@kline_(?P<interval>1m|3m|5m|15m|30m|1h)$"), _kline),
+    Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
+)
+"""The COIN-M market streams the simulator serves."""
+
+
+def find_feed(topic: str) -> tuple[Feed, re.Match[str]] | None:
+    for feed in FEEDS:
+        match = feed.pattern.match(topic)
+        if match is not None:
+            return feed, match
+    return None

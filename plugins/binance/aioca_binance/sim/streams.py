@@ -1,0 +1,403 @@
+"""The simulator's WebSocket streams: market data from its engine, user data from its
+account, and faults on demand.
+
+Served on the simulator's own port, as Binance's stream host does: ``/stream`` (combined
+streams: ``?streams=a/b`` and ``SUBSCRIBE`` / ``UNSUBSCRIBE`` / ``LIST_SUBSCRIPTIONS``
+requests), ``/ws/<stream>`` (one raw stream), ``/ws/<listenKey>`` (the account's user data:
+``ORDER_TRADE_UPDATE`` and ``ACCOUNT_UPDATE`` for orders placed through the REST API,
+``listenKeyExpired`` when the key lapses). A publisher task wakes every
+``publish_interval`` seconds and sends, for every subscribed topic, the payloads of every
+simulated second since the last pass (see :mod:`.feeds`): the same text to every
+connection, as Binance does.
+
+Faults (:class:`StreamFaults`, on ``sim.streams.faults`` and as methods): ``drop()``
+aborts every connection, ``stall()`` stops sending and reading without closing,
+``skip_update(symbol)`` leaves one depth diff out (the next one's ``pu`` does not match),
+``lifetime`` ends each connection that many seconds after it opened, and
+``expire_listen_key()`` makes the listen key lapse now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from .feeds import find_feed
+
+if TYPE_CHECKING:
+    from .engine import Engine, Order
+    from .market import Market
+
+__all__ = ["StreamFaults", "StreamHub"]
+
+logger = logging.getLogger(__name__)
+_MAX_STREAMS = 1024
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+@dataclass
+class StreamFaults:
+    """``lifetime``: seconds after which the server ends a connection (Binance: 24 h)."""
+
+    lifetime: float | None = None
+
+
+@dataclass(eq=False)
+class _Connection:
+    ws: web.WebSocketResponse
+    transport: Any
+    combined: bool
+    topics: set[str] = field(default_factory=set)
+    listen_key: str | None = None
+    stalled: bool = False
+
+
+class StreamHub:
+    """Every WebSocket connection of one simulator, and the publisher feeding them."""
+
+    def __init__(
+        self,
+        market: Market,
+        engine: Engine,
+        now_ms: Callable[[], int],
+        *,
+        publish_interval: float = 0.05,
+    ) -> None:
+        self.market = market
+        self.engine = engine
+        self.now_ms = now_ms
+        self.publish_interval = publish_interval
+        self.faults = StreamFaults()
+        self.connections: list[_Connection] = []
+        self.sent = 0
+        self._published: dict[str, int] = {}
+        self._skips: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._timers: set[asyncio.Task[None]] = set()
+        engine.listeners.append(self._on_account_event)
+
+    # --- life cycle ------------------------------------------------------------------
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/stream", self._combined)
+        app.router.add_get("/ws/{name}", self._raw)
+        app.router.add_get("/ws", self._bare)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._publish_forever())
+
+    async def stop(self) -> None:
+        for task in [self._task, *self._timers]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = None
+        await self.drop()
+
+    # --- faults ----------------------------------------------------------------------------
+
+    async def drop(self) -> None:
+        """Abort every connection: no close frame, as when the network breaks."""
+        for connection in list(self.connections):
+            if connection.transport is not None:
+                connection.transport.abort()
+            with contextlib.suppress(ValueError):
+                self.connections.remove(connection)
+
+    def stall(self) -> None:
+        """Stop sending to and reading from every connection, without closing them."""
+        for connection in self.connections:
+            connection.stalled = True
+            if connection.transport is not None:
+                connection.transport.pause_reading()
+
+    def skip_update(self, symbol: str) -> None:
+        """Leave the next depth diff of ``symbol`` out of every depth stream."""
+        self._skips.add(symbol.lower())
+
+    def expire_listen_key(self) -> None:
+        """Make the listen key lapse now (the next publish pass announces it)."""
+        self.engine.listen_key_expires = self.now_ms()
+
+    # --- connections ---------------------------------------------------------------------
+
+    async def _combined(self, request: web.Request) -> web.StreamResponse:
+        topics = [t for t in request.query.get("streams", "").split("/") if t]
+        return await self._serve(request, topics, combined=True)
+
+    async def _raw(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        engine = self.engine
+        if name == engine.listen_key and self.now_ms() < engine.listen_key_expires:
+            return await self._serve(request, [], combined=False, listen_key=name)
+        if find_feed(name) is None:  # not a stream (ccxt opens /ws/0): subscribe later
+            return await self._serve(request, [], combined=False)
+        return await self._serve(request, [name], combined=False)
+
+    async def _bare(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, [], combined=False)
+
+    async def _serve(
+        self,
+        request: web.Request,
+        topics: list[str],
+        *,
+        combined: bool,
+        listen_key: str | None = None,
+    ) -> web.StreamResponse:
+        unknown = [topic for topic in topics if find_feed(topic) is None]
+        if unknown and listen_key is None:
+            return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
+        ws = web.WebSocketResponse(autoping=True, heartbeat=None)
+        await ws.prepare(request)
+        connection = _Connection(ws, request.transport, combined, set(topics), listen_key)
+        self.connections.append(connection)
+        lifetime = self.faults.lifetime
+        if lifetime is not None:
+            timer = asyncio.get_running_loop().create_task(self._expire(connection, lifetime))
+            self._timers.add(timer)
+            timer.add_done_callback(self._timers.discard)
+        try:
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    reply = self._request(connection, message.data)
+                    if reply is not None:
+                        await ws.send_str(reply)
+        finally:
+            with contextlib.suppress(ValueError):
+                self.connections.remove(connection)
+        return ws
+
+    async def _expire(self, connection: _Connection, after: float) -> None:
+        await asyncio.sleep(after)
+        if connection in self.connections:
+            await connection.ws.close(code=1000, message=b"connection lifetime reached")
+
+    def _request(self, connection: _Connection, text: str) -> str | None:
+        try:
+            request = json.loads(text)
+            method = request["method"]
+            number = request["id"]
+        except (ValueError, KeyError, TypeError):
+            return _dumps({"error": {"code": 3, "msg": "Invalid JSON: expected an object"}})
+        params = request.get("params") or []
+        if method == "SUBSCRIBE":
+            bad = [p for p in params if not isinstance(p, str) or find_feed(p) is None]
+            if bad:
+                msg = f"Invalid request: unknown stream {bad[0]}"
+                return _dumps({"error": {"code": 2, "msg": msg}, "id": number})
+            if len(connection.topics | set(params)) > _MAX_STREAMS:
+                msg = f"Invalid request: more than {_MAX_STREAMS} streams"
+                return _dumps({"error": {"code": 2, "msg": msg}, "id": number})
+            connection.topics.update(params)
+        elif method == "UNSUBSCRIBE":
+            connection.topics.difference_update(params)
+        elif method == "LIST_SUBSCRIPTIONS":
+            return _dumps({"result": sorted(connection.topics), "id": number})
+        else:
+            return _dumps({"error": {"code": 2, "msg": f"Invalid request: {method}"}, "id": number})
+        return _dumps({"result": None, "id": number})
+
+    # --- publishing ------------------------------------------------------------------------
+
+    async def _publish_forever(self) -> None:
+        while True:
+            try:
+                await self.publish()
+            except Exception:  # a bug must not end every stream
+                logger.exception("the simulator's stream publisher failed")
+            await asyncio.sleep(self.publish_interval)
+
+    async def publish(self) -> None:
+        """Send what happened since the last pass (tests with a fake clock call it)."""
+        now = self.now_ms()
+        second = now // 1000
+        await self._check_listen_key(now)
+        topics = {t for c in self.connections if not c.stalled for t in c.topics}
+        for topic in list(self._published):
+            if topic not in topics:
+                del self._published[topic]
+        for topic in sorted(topics):
+            last = self._published.get(topic, second - 1)  # a new topic starts with now
+            self._published[topic] = second
+            if last >= second:
+                continue
+            found = find_feed(topic)
+            if found is None:
+                continue
+            feed, match = found
+            instrument = self.market.instruments.get(match.group("symbol").upper())
+            if instrument is None:
+                continue
+            for moment in range(max(last + 1, second - 600), second + 1):
+                if feed.sequenced and self._skip(instrument):
+                    continue
+                for payload in feed.build(self.market, instrument, match, moment):
+                    await self._send_topic(topic, payload)
+
+    def _skip(self, instrument: Any) -> bool:
+        symbol = instrument.symbol.lower()
+        if symbol in self._skips:
+            self._skips.discard(symbol)
+            return True
+        return False
+
+    async def _send_topic(self, topic: str, payload: dict[str, Any]) -> None:
+        combined = raw = None
+        for connection in list(self.connections):
+            if connection.stalled or topic not in connection.topics or connection.ws.closed:
+                continue
+            if connection.combined:
+                combined = combined or _dumps({"stream": topic, "data": payload})
+                text = combined
+            else:
+                raw = raw or _dumps(payload)
+                text = raw
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await connection.ws.send_str(text)
+                self.sent += 1
+
+    # --- user data ------------------------------------------------------------------------
+
+    def _user_connections(self) -> list[_Connection]:
+        key = self.engine.listen_key
+        return [
+            c
+            for c in self.connections
+            if c.listen_key is not None and c.listen_key == key and not c.stalled
+        ]
+
+    async def _send_user(self, payload: dict[str, Any]) -> None:
+        text = _dumps(payload)
+        for connection in self._user_connections():
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await connection.ws.send_str(text)
+
+    async def _check_listen_key(self, now: int) -> None:
+        engine = self.engine
+        expired = [
+            c
+            for c in self.connections
+            if c.listen_key is not None
+            and (c.listen_key != engine.listen_key or now >= engine.listen_key_expires)
+        ]
+        for connection in expired:
+            event = {"e": "listenKeyExpired", "E": now, "listenKey": connection.listen_key}
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await connection.ws.send_str(_dumps(event))
+                await connection.ws.close(code=1000, message=b"listenKey expired")
+            with contextlib.suppress(ValueError):
+                self.connections.remove(connection)
+        if engine.listen_key is not None and now >= engine.listen_key_expires:
+            engine.listen_key = None
+
+    def _on_account_event(self, order: Order, execution: str, fill: Any, now: int) -> None:
+        if not self._user_connections():
+            return
+        events = [self._order_update(order, execution, fill, now)]
+        if fill is not None:
+            events.append(self._account_update(order, now))
+        loop = asyncio.get_running_loop()
+        for event in events:
+            task = loop.create_task(self._send_user(event))
+            self._timers.add(task)
+            task.add_done_callback(self._timers.discard)
+
+    def _order_update(self, order: Order, execution: str, fill: Any, now: int) -> dict[str, Any]:
+        data = order.to_json()
+        qty, price, maker, fee, trade_id = (
+            fill if fill is not None else (0, Decimal(0), False, Decimal(0), 0)
+        )
+        decimals = order.instrument.pair.tick_decimals
+        return {
+            "e": "ORDER_TRADE_UPDATE",
+            "E": now,
+            "T": now,
+            "i": "",
+            "o": {
+                "s": order.instrument.symbol,
+                "c": order.client_id,
+                "S": order.side,
+                "o": order.type,
+                "f": order.time_in_force,
+                "q": data["origQty"],
+                "p": data["price"],
+                "ap": data["avgPrice"],
+                "sp": "0",
+                "x": execution,
+                "X": order.status,
+                "i": order.order_id,
+                "l": str(qty),
+                "z": data["executedQty"],
+                "L": f"{price:.{decimals}f}" if qty else "0",
+                "ma": order.instrument.pair.base,
+                "N": order.instrument.pair.base,
+                "n": format(fee, "f"),
+                "T": now,
+                "t": trade_id,
+                "rp": "0",
+                "b": "0",
+                "a": "0",
+                "m": maker,
+                "R": order.reduce_only,
+                "wt": "CONTRACT_PRICE",
+                "ot": order.type,
+                "ps": order.position_side,
+                "cp": False,
+                "pP": False,
+                "si": 0,
+                "ss": 0,
+                "V": order.stp_mode,
+                "pm": order.price_match,
+            },
+        }
+
+    def _account_update(self, order: Order, now: int) -> dict[str, Any]:
+        engine = self.engine
+        asset = order.instrument.pair.base
+        position = engine.position(order.instrument, order.position_side)
+        figures = engine.asset_figures(asset, now)
+        return {
+            "e": "ACCOUNT_UPDATE",
+            "E": now,
+            "T": now,
+            "i": "",
+            "a": {
+                "m": "ORDER",
+                "B": [
+                    {
+                        "a": asset,
+                        "wb": format(figures["wallet"].quantize(Decimal("1e-8")), "f"),
+                        "cw": format(figures["wallet"].quantize(Decimal("1e-8")), "f"),
+                        "bc": "0",
+                    }
+                ],
+                "P": [
+                    {
+                        "s": order.instrument.symbol,
+                        "pa": str(position.amount),
+                        "ep": format(position.entry.quantize(Decimal("1e-8")), "f"),
+                        "bep": format(position.entry.quantize(Decimal("1e-8")), "f"),
+                        "cr": "0",
+                        "up": format(
+                            engine.unrealized(position, now).quantize(Decimal("1e-8")), "f"
+                        ),
+                        "mt": "cross",
+                        "iw": "0",
+                        "ps": position.side,
+                    }
+                ],
+            },
+        }

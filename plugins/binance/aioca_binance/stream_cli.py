@@ -1,0 +1,110 @@
+"""``aioca stream binance`` and ``aioca book binance``: a stream's messages, a live book.
+
+Imported only by the ``aioca`` command line. Both stop after ``--count`` items (forever
+by default, Ctrl-C ends them) and print every gap and resync, so a broken connection is
+never mistaken for a quiet market.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+import click
+
+__all__ = ["book_command", "stream_command"]
+
+_MARKETS = click.Choice(["spot", "usdm", "coinm"])
+
+
+def _text(data: Any) -> str:
+    if hasattr(data, "model_dump"):
+        data = data.model_dump(by_alias=True, exclude_none=True, mode="json")
+    elif isinstance(data, list):
+        data = [
+            item.model_dump(by_alias=True, exclude_none=True, mode="json")
+            if hasattr(item, "model_dump")
+            else item
+            for item in data
+        ]
+    return json.dumps(data, separators=(",", ":"), default=str)
+
+
+@click.command("binance")
+@click.argument("streams", nargs=-1, required=True)
+@click.option("--market", type=_MARKETS, default="spot", show_default=True)
+@click.option("--url", default=None, help="WebSocket base URL (a simulator: ws://127.0.0.1:8080).")
+@click.option("--testnet", is_flag=True, help="Binance's testnet.")
+@click.option("--count", type=click.IntRange(1), default=None, help="Stop after this many.")
+def stream_command(
+    streams: tuple[str, ...], market: str, url: str | None, testnet: bool, count: int | None
+) -> None:
+    """Print Binance STREAMS (btcusdt@aggTrade, btcusdt@depth@100ms...) as they come:
+    one line per message, ``<stream> <payload JSON>``, and a line for every gap."""
+    from aioca.stream import Gap, SubscriptionError
+
+    from .streams import market_stream
+
+    async def run() -> None:
+        printed = 0
+        async with market_stream(market, *streams, base_url=url, testnet=testnet) as stream:
+            async for item in stream:
+                if isinstance(item, Gap):
+                    click.echo(f"-- {item}", err=True)
+                    continue
+                click.echo(f"{item.stream} {_text(item.data)}")
+                printed += 1
+                if count is not None and printed >= count:
+                    return
+
+    try:
+        asyncio.run(run())
+    except SubscriptionError as exc:
+        raise click.UsageError(str(exc)) from None
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        pass
+
+
+@click.command("binance")
+@click.argument("symbol")
+@click.option("--market", type=_MARKETS, default="spot", show_default=True)
+@click.option("--url", default=None, help="WebSocket base URL (a simulator).")
+@click.option("--rest-url", default=None, help="REST base URL for the snapshots (a simulator).")
+@click.option("--testnet", is_flag=True, help="Binance's testnet.")
+@click.option("--levels", type=click.IntRange(1, 50), default=5, show_default=True)
+@click.option("--count", type=click.IntRange(1), default=None, help="Stop after this many.")
+def book_command(
+    symbol: str,
+    market: str,
+    url: str | None,
+    rest_url: str | None,
+    testnet: bool,
+    levels: int,
+    count: int | None,
+) -> None:
+    """A live local order book of SYMBOL: the best LEVELS of each side after every
+    update, kept in step with Binance's diff stream and resynced (and said so) on gaps."""
+    from .api import BinanceRestApi
+    from .streams import LocalOrderBook, Resynced
+
+    async def run() -> None:
+        urls = {market: rest_url} if rest_url else None
+        async with BinanceRestApi(testnet=testnet, urls=urls) as api:
+            book = LocalOrderBook(market, symbol, api=api, base_url=url, testnet=testnet)
+            shown = 0
+            async with book:
+                async for event in book:
+                    if isinstance(event, Resynced):
+                        click.echo(f"-- synced at {event.update_id} ({event.reason})", err=True)
+                    bids, asks = book.depth(levels)
+                    click.echo(f"{symbol.upper()} update {book.update_id}")
+                    for (bid, bid_qty), (ask, ask_qty) in zip(bids, asks, strict=False):
+                        click.echo(f"  {bid_qty:>14} {bid:>14} | {ask:<14} {ask_qty:<14}")
+                    shown += 1
+                    if count is not None and shown >= count:
+                        return
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends it quietly
+        asyncio.run(run())

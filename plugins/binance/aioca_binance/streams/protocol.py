@@ -1,0 +1,207 @@
+"""Binance's market streams on aioca's core: combined-stream URLs, SUBSCRIBE requests,
+typed payloads.
+
+Every connection uses the combined form (``/stream``): each frame then names its stream
+(``{"stream": "btcusdt@aggTrade", "data": {...}}``), so one connection carries up to 1,024
+streams and the core splits beyond that. The first streams go in the URL
+(``/stream?streams=a/b``); streams added later, or that do not fit the URL, are
+subscribed with ``{"method": "SUBSCRIBE", "params": [...], "id": n}``. USDⓈ-M serves book
+ticker and depth streams under ``/public`` and the other market streams under
+``/market`` (as Binance's SDK routes them): such topics never share a connection.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from pydantic import ValidationError
+
+from aioca.stream import (
+    Frame,
+    Reply,
+    Request,
+    Restart,
+    StreamProtocol,
+    StreamSettings,
+    SubscriptionError,
+)
+
+from .markets import (
+    MAINNET_STREAM_URLS,
+    TESTNET_STREAM_URLS,
+    catalog,
+    check_market,
+    connection_limiter,
+    market_settings,
+)
+from .spec import StreamSpec
+
+__all__ = ["BinanceMarketProtocol", "Message", "combined_url", "raw_url"]
+
+_MAX_URL_STREAMS = 2000
+"""Characters of stream names put in a URL; the rest is subscribed after connecting."""
+_ids = itertools.count(1)
+logger = logging.getLogger("aioca.binance.stream")
+_new_tuple = tuple.__new__
+
+
+class Message(NamedTuple):
+    """One stream message: the ``stream`` it came from (``"btcusdt@aggTrade"``) and its
+    payload ``data`` (a model of the market's catalog, a list of them for ``!...@arr``
+    streams, or the decoded JSON with ``typed=False``)."""
+
+    stream: str
+    data: Any
+
+
+def raw_url(base: str, stream: str) -> str:
+    """The raw form: one stream, payloads not wrapped (``<base>/ws/<stream>``)."""
+    return f"{base.rstrip('/')}/ws/{stream}"
+
+
+def combined_url(base: str, streams: Sequence[str]) -> str:
+    """The combined form: ``<base>/stream?streams=a/b``, payloads wrapped with their name."""
+    return f"{base.rstrip('/')}/stream?streams={'/'.join(streams)}"
+
+
+def _default_loads() -> Callable[[str | bytes], Any]:
+    try:
+        import orjson
+    except ImportError:
+        return json.loads
+    return orjson.loads
+
+
+class BinanceMarketProtocol(StreamProtocol[Message]):
+    """Market streams of ``market`` (``"spot"``, ``"usdm"`` or ``"coinm"``).
+
+    ``base_url`` overrides the WebSocket base (a simulator: ``ws://127.0.0.1:PORT``);
+    ``testnet=True`` picks the testnet's. ``typed=False`` delivers the decoded JSON
+    instead of models (faster when only a few fields are read). ``routed`` (USDⓈ-M only,
+    default on) uses the ``/public`` and ``/market`` paths.
+    """
+
+    def __init__(
+        self,
+        market: str = "spot",
+        *,
+        base_url: str | None = None,
+        testnet: bool = False,
+        typed: bool = True,
+        routed: bool | None = None,
+        settings: StreamSettings | None = None,
+    ) -> None:
+        self.market = check_market(market)
+        urls = TESTNET_STREAM_URLS if testnet else MAINNET_STREAM_URLS
+        self.base_url = (base_url or urls[market]).rstrip("/")
+        self.typed = typed
+        self.routed = (market == "usdm") if routed is None else routed
+        self.settings = settings or market_settings(market)
+        self.connection_limiter = connection_limiter(self.base_url)
+        self.specs: tuple[StreamSpec, ...] = catalog(market).STREAMS
+        self._by_topic: dict[str, StreamSpec] = {}
+        self._loads = _default_loads()
+        self._warned: set[str] = set()
+
+    # --- topics -------------------------------------------------------------------------
+
+    def spec_of(self, topic: str) -> StreamSpec | None:
+        """The catalog entry ``topic`` matches, if any."""
+        found = self._by_topic.get(topic)
+        if found is None:
+            found = next((spec for spec in self.specs if spec.matcher.match(topic)), None)
+            if found is not None:
+                self._by_topic[topic] = found
+        return found
+
+    def check_topics(self, topics: Sequence[str]) -> None:
+        problems = []
+        for topic in topics:
+            if self.spec_of(topic) is not None:
+                continue
+            lower = topic.split("@", 1)[0]
+            hint = " (symbols are lower case)" if lower != lower.lower() else ""
+            problems.append(f"{topic!r} is not a {self.market} market stream{hint}")
+        if problems:
+            raise SubscriptionError(problems)
+
+    def group_of(self, topic: str) -> str:
+        if not self.routed:
+            return ""
+        spec = self.spec_of(topic)
+        return spec.group if spec is not None else ""
+
+    # --- connections ------------------------------------------------------------------
+
+    def _base(self, group: str) -> str:
+        return f"{self.base_url}/{group}" if group else self.base_url
+
+    def _in_url(self, topics: Sequence[str]) -> list[str]:
+        chosen, length = [], 0
+        for topic in topics:
+            length += len(topic) + 1
+            if length > _MAX_URL_STREAMS:
+                break
+            chosen.append(topic)
+        return chosen
+
+    def url(self, group: str, topics: Sequence[str]) -> str:
+        return combined_url(self._base(group), self._in_url(topics))
+
+    def topics_in_url(self, group: str, topics: Sequence[str]) -> list[str]:
+        return self._in_url(topics)
+
+    def _requests(self, method: str, topics: Sequence[str]) -> list[Request]:
+        size = self.settings.topics_per_message
+        requests = []
+        for start in range(0, len(topics), size):
+            number = next(_ids)
+            params = list(topics[start : start + size])
+            requests.append(Request({"method": method, "params": params, "id": number}, number))
+        return requests
+
+    def subscribe(self, topics: Sequence[str]) -> list[Request]:
+        return self._requests("SUBSCRIBE", topics)
+
+    def unsubscribe(self, topics: Sequence[str]) -> list[Request]:
+        return self._requests("UNSUBSCRIBE", topics)
+
+    # --- frames ---------------------------------------------------------------------------
+
+    def parse(self, text: str) -> Frame[Message] | Reply | Restart | None:
+        data = self._loads(text)
+        if type(data) is dict:
+            stream = data.get("stream")
+            if stream is not None:
+                payload = data["data"]
+                if self.typed:
+                    spec = self._by_topic.get(stream) or self.spec_of(stream)
+                    if spec is not None:
+                        try:
+                            payload = spec.parse(payload)
+                        except ValidationError as exc:
+                            # A payload the model cannot read (Binance changed a field):
+                            # deliver the JSON rather than drop it or the connection.
+                            self._untyped(stream, exc)
+                # tuple.__new__ skips the named tuple's Python-level __new__ (per message)
+                return (stream, _new_tuple(Message, (stream, payload)))  # type: ignore[return-value]
+            if "id" in data and ("result" in data or "error" in data):
+                error = data.get("error")
+                if error is not None:
+                    error = f"Binance refused the request: {error.get('msg', error)}"
+                return Reply(data["id"], error)
+        return None
+
+    def _untyped(self, stream: str, error: ValidationError) -> None:
+        if stream not in self._warned:
+            self._warned.add(stream)
+            logger.warning(
+                "%s payloads do not fit their model, delivered as JSON: %s", stream, error
+            )
+
+    def __repr__(self) -> str:
+        return f"<BinanceMarketProtocol {self.market} {self.base_url}>"

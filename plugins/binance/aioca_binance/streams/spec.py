@@ -1,0 +1,58 @@
+"""What the generated stream catalogs are made of: the payload base model and a table row."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["StreamModel", "StreamSpec"]
+
+
+class StreamModel(BaseModel):
+    """A stream payload: snake_case attributes, the wire names as aliases (``model_dump(
+    by_alias=True)`` gives Binance's JSON back), and every field Binance adds that the
+    model does not know kept in ``model_extra``."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class StreamSpec:
+    """One market stream: its name ``pattern`` as Binance documents it, the ``regex`` a
+    topic must match, the payload ``model`` (a list of them when ``is_array``), the
+    connection ``group`` (USDⓈ-M routes ``public`` and ``market`` streams to different
+    paths) and the documented ``update_speed``."""
+
+    __slots__ = ("__dict__", "group", "is_array", "model", "pattern", "regex", "update_speed")
+
+    def __init__(
+        self,
+        pattern: str,
+        regex: str,
+        model: type[StreamModel],
+        is_array: bool,
+        group: str,
+        update_speed: str,
+    ) -> None:
+        self.pattern = pattern
+        self.regex = regex
+        self.model = model
+        self.is_array = is_array
+        self.group = group
+        self.update_speed = update_speed
+
+    @cached_property
+    def matcher(self) -> re.Pattern[str]:
+        return re.compile(self.regex)
+
+    def parse(self, data: Any) -> Any:
+        """The typed payload: a model, or a list of models for an array stream."""
+        model = self.model
+        if self.is_array:
+            return [model.model_validate(item) for item in data]
+        return model.model_validate(data)
+
+    def __repr__(self) -> str:
+        return f"<StreamSpec {self.pattern} -> {self.model.__name__}>"

@@ -1,0 +1,210 @@
+"""The local order book: identical to the simulator's own book after every event, for
+thousands of updates, through dropped connections, skipped updates and resyncs; and the
+Spot rules against a loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from binance_ws import BinanceDialect, WsFaultServer, combined, until
+from sim_helpers import FakeClock
+
+from aioca.stream import Backoff
+from aioca_binance.sim import BinanceSimulator
+from aioca_binance.streams import BookUpdate, LocalOrderBook, Resynced, market_settings
+
+FAST = market_settings(
+    "coinm", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
+)
+
+
+def sim_book(
+    sim: BinanceSimulator, symbol: str, update_id: int
+) -> tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]:
+    instrument = sim.market.instruments[symbol]
+    bids, asks = sim.market.book_levels(instrument, update_id // 1000)
+    text = instrument.price_text
+    return (
+        {Decimal(text(tick)): Decimal(qty) for tick, qty in bids.items()},
+        {Decimal(text(tick)): Decimal(qty) for tick, qty in asks.items()},
+    )
+
+
+async def test_the_book_matches_the_simulator_after_every_event_through_gaps() -> None:
+    clock = FakeClock()
+    async with BinanceSimulator(seed=11, clock=clock) as sim:
+        sim.market.book_depth = 60
+        sim.streams.publish_interval = 3600.0  # the test publishes, second by second
+        api = sim.api()
+        book = LocalOrderBook(
+            "coinm", "BTCUSD_PERP", api=api, limit=1000, base_url=sim.ws_url, settings=FAST
+        )
+        checked = mismatches = 0
+        events: list[Any] = []
+        progressed = asyncio.Event()
+
+        async def reached(target: int) -> bool:
+            async with asyncio.timeout(5.0):
+                while not (book.synced and book.update_id >= target):
+                    await progressed.wait()
+                    progressed.clear()
+            return True
+
+        async def consume() -> None:
+            nonlocal checked, mismatches
+            async for event in book:
+                events.append(event)
+                bids, asks = sim_book(sim, "BTCUSD_PERP", book.update_id)
+                checked += 1
+                if book.bids != bids or book.asks != asks:
+                    mismatches += 1
+                progressed.set()
+
+        async with api, book:
+            consumer = asyncio.create_task(consume())
+            await until(lambda: len(sim.streams.connections) == 1)
+            await until(lambda: bool(sim.streams.connections[0].topics))
+            for step in range(2400):
+                clock.advance(1.0)
+                if step % 500 == 250:
+                    await sim.streams.drop()
+                    await until(lambda: len(sim.streams.connections) == 1)
+                if step % 500 == 400:
+                    sim.streams.skip_update("BTCUSD_PERP")
+                    await sim.streams.publish()
+                    continue  # nothing to see until the next diff shows the jump
+                await sim.streams.publish()
+                target = int(clock.now) * 1000
+                assert await reached(target), step
+            consumer.cancel()
+            await asyncio.gather(consumer, return_exceptions=True)
+    resyncs = [event for event in events if isinstance(event, Resynced)]
+    updates = [event for event in events if isinstance(event, BookUpdate)]
+    assert mismatches == 0
+    assert checked == len(events) > 2000
+    assert len(updates) > 2000
+    # one start, and one resync for each dropped connection and each skipped update
+    assert resyncs[0].reason == "start"
+    reasons = [r.reason.split(":")[0] for r in resyncs[1:]]
+    assert reasons.count("gap") >= 4
+    assert reasons.count("sequence") >= 4
+    assert book.resyncs == len(resyncs) - 1
+    best_bid, best_ask = book.best_bid(), book.best_ask()
+    assert best_bid is not None
+    assert best_ask is not None
+    assert best_bid[0] < best_ask[0]
+    bids, asks = book.depth(5)
+    assert [price for price, _ in bids] == sorted((p for p, _ in bids), reverse=True)
+    assert bids[0] == best_bid
+    assert asks[0] == best_ask
+
+
+def spot_event(
+    first: int, last: int, bids: list[list[str]], asks: list[list[str]]
+) -> dict[str, Any]:
+    return {
+        "e": "depthUpdate",
+        "E": last,
+        "s": "BNBBTC",
+        "U": first,
+        "u": last,
+        "b": bids,
+        "a": asks,
+    }
+
+
+async def test_spot_rules_drop_stale_events_and_resync_on_a_jump() -> None:
+    snapshots = [
+        {"lastUpdateId": 100, "bids": [["1.0", "5"], ["0.9", "1"]], "asks": [["1.1", "2"]]},
+        {"lastUpdateId": 300, "bids": [["1.0", "7"]], "asks": [["1.2", "3"]]},
+    ]
+    taken: list[int] = []
+
+    async def snapshot(symbol: str, limit: int) -> dict[str, Any]:
+        taken.append(limit)
+        return snapshots[len(taken) - 1]
+
+    async with WsFaultServer(BinanceDialect()) as server:
+        settings = market_settings(
+            "spot",
+            heartbeat=None,
+            messages_per_second=None,
+            backoff=Backoff(0.01, 0.02, minimum=0.005),
+        )
+        book = LocalOrderBook(
+            "spot", "BNBBTC", snapshot=snapshot, limit=50, base_url=server.url, settings=settings
+        )
+        topic = "bnbbtc@depth@100ms"
+
+        async def send(event: dict[str, Any]) -> None:
+            await server.publish(topic, combined(topic, event))
+
+        async with book:
+            await server.wait_for_subscribers(topic)
+            await send(spot_event(90, 100, [["1.0", "9"]], []))  # stale: u <= 100
+            await send(spot_event(95, 105, [["0.9", "0"]], [["1.1", "4"]]))  # straddles 101
+            first = await book.next(5)
+            assert isinstance(first, Resynced)
+            assert book.update_id == 105
+            assert book.bids == {Decimal("1.0"): Decimal("5")}
+            assert book.asks == {Decimal("1.1"): Decimal("4")}
+            await send(spot_event(106, 110, [["1.05", "1"]], []))
+            update = await book.next(5)
+            assert isinstance(update, BookUpdate)
+            assert book.best_bid() == (Decimal("1.05"), Decimal("1"))
+            await send(spot_event(200, 210, [], []))  # a jump: 111..199 are missing
+            await send(spot_event(211, 301, [["1.0", "8"]], []))
+            resynced = await book.next(5)
+            assert isinstance(resynced, Resynced)
+            assert resynced.reason.startswith("sequence")
+            assert book.update_id == 301
+            assert book.bids == {Decimal("1.0"): Decimal("8")}
+            assert book.asks == {Decimal("1.2"): Decimal("3")}
+            assert taken == [50, 50]
+            assert book.resyncs == 1
+
+
+def test_a_book_needs_a_snapshot_source() -> None:
+    with pytest.raises(ValueError, match="api="):
+        LocalOrderBook("usdm", "BTCUSDT")
+    assert json.dumps(str(LocalOrderBook("usdm", "BTCUSDT", snapshot=lambda s, n: None)))  # type: ignore[arg-type, return-value]
+
+
+async def test_usdm_books_use_the_public_route_and_the_futures_rules() -> None:
+    async def snapshot(symbol: str, limit: int) -> dict[str, Any]:
+        return {"lastUpdateId": 100, "bids": [["10", "1"]], "asks": [["11", "1"]]}
+
+    async with WsFaultServer(BinanceDialect()) as server:
+        settings = market_settings(
+            "usdm",
+            heartbeat=None,
+            messages_per_second=None,
+            backoff=Backoff(0.01, 0.02, minimum=0.005),
+        )
+        book = LocalOrderBook(
+            "usdm", "BTCUSDT", snapshot=snapshot, base_url=server.url, settings=settings
+        )
+        topic = "btcusdt@depth@100ms"
+        async with book:
+            await server.wait_for_subscribers(topic)
+            assert server.connections[0].path == "/public/stream"
+            event = {"e": "depthUpdate", "U": 95, "u": 102, "pu": 94, "b": [["10", "3"]], "a": []}
+            await server.publish(topic, combined(topic, event))
+            assert isinstance(await book.next(5), Resynced)
+            following = {
+                "e": "depthUpdate",
+                "U": 103,
+                "u": 104,
+                "pu": 102,
+                "b": [],
+                "a": [["11", "0"]],
+            }
+            await server.publish(topic, combined(topic, following))
+            assert isinstance(await book.next(5), BookUpdate)
+            assert book.bids == {Decimal("10"): Decimal("3")}
+            assert book.asks == {}
+            assert book.best_ask() is None

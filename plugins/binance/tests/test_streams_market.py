@@ -1,0 +1,249 @@
+"""Binance market streams: the generated catalogs, and the protocol against loopback
+servers speaking Binance's dialect (Spot and USDⓈ-M have no simulator yet)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from binance_ws import BinanceDialect, WsFaultServer, combined, until
+from spec_files import SPEC_DIR
+
+from aioca.stream import Backoff, Gap, GapReason, SubscriptionError
+from aioca_binance.streams import BinanceMarketProtocol, Message, market_settings, market_stream
+from aioca_binance.streams.markets import catalog
+
+SPEC = json.loads((SPEC_DIR / "binance-ws-streams.json").read_text(encoding="utf-8"))
+MARKETS = ("spot", "usdm", "coinm")
+
+
+def fast(market: str, **changes: Any) -> Any:
+    return market_settings(
+        market,
+        heartbeat=None,
+        messages_per_second=None,
+        backoff=Backoff(initial=0.02, maximum=0.05, minimum=0.01),
+        **changes,
+    )
+
+
+def _streams() -> list[tuple[str, dict[str, Any]]]:
+    return [(market, stream) for market in MARKETS for stream in SPEC["markets"][market]["streams"]]
+
+
+def _events() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (market, event)
+        for market in MARKETS
+        for event in SPEC["markets"][market]["user_data_events"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("market", "stream"), _streams(), ids=lambda v: v if isinstance(v, str) else v["name"]
+)
+def test_every_stream_has_a_model_that_reads_its_documented_example(
+    market: str, stream: dict[str, Any]
+) -> None:
+    protocol = BinanceMarketProtocol(market)
+    spec = protocol.spec_of(stream["example_stream"])
+    assert spec is not None, f"{stream['example_stream']} matches no pattern"
+    assert spec.pattern == stream["stream"]
+    example = stream["example_payload"]
+    parsed = spec.parse(example)
+    models = parsed if isinstance(parsed, list) else [parsed]
+    items = example if isinstance(example, list) else [example]
+    for model, item in zip(models, items, strict=True):
+        # every field survives, under its wire name, known or not
+        dumped = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+        assert set(dumped) == set(item)
+        for name, field in type(model).model_fields.items():
+            if field.annotation is not None and "Decimal" in str(field.annotation):
+                value = getattr(model, name)
+                assert value is None or isinstance(value, Decimal | list)
+
+
+@pytest.mark.parametrize(
+    ("market", "event"), _events(), ids=lambda v: v if isinstance(v, str) else v["event"]
+)
+def test_every_user_data_event_has_a_model_that_reads_its_documented_example(
+    market: str, event: dict[str, Any]
+) -> None:
+    model_class = catalog(market).EVENTS[event["event"]]
+    example = event["example_payload"]
+    model = model_class.model_validate(example)
+    dumped = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+    assert set(dumped) == set(example)
+
+
+def test_models_have_snake_case_names_decimals_and_keep_unknown_fields() -> None:
+    from aioca_binance.streams.spot import AggTrade
+
+    trade = AggTrade.model_validate(
+        {
+            "e": "aggTrade",
+            "E": 1,
+            "s": "BNBBTC",
+            "a": 12345,
+            "p": "0.001",
+            "q": "100",
+            "f": 100,
+            "l": 105,
+            "T": 2,
+            "m": True,
+            "M": True,
+            "zz": "new field",
+        }
+    )
+    assert trade.symbol == "BNBBTC"
+    assert trade.price == Decimal("0.001")
+    assert trade.buyer_is_maker is True
+    assert trade.model_extra == {"zz": "new field"}
+
+
+def test_unknown_topics_are_refused_together_before_connecting() -> None:
+    protocol = BinanceMarketProtocol("spot")
+    with pytest.raises(SubscriptionError) as caught:
+        protocol.check_topics(["btcusdt@aggTrade", "BTCUSDT@trade", "btcusdt@nothing"])
+    assert caught.value.problems == (
+        "'BTCUSDT@trade' is not a spot market stream (symbols are lower case)",
+        "'btcusdt@nothing' is not a spot market stream",
+    )
+
+
+def test_usdm_routes_public_and_market_streams_to_their_paths() -> None:
+    protocol = BinanceMarketProtocol("usdm")
+    assert protocol.group_of("btcusdt@depth@100ms") == "public"
+    assert protocol.group_of("btcusdt@bookTicker") == "public"
+    assert protocol.group_of("btcusdt@aggTrade") == "market"
+    assert protocol.url("public", ["btcusdt@depth@100ms"]) == (
+        "wss://fstream.binance.com/public/stream?streams=btcusdt@depth@100ms"
+    )
+    assert BinanceMarketProtocol("coinm").group_of("btcusd_perp@depth") == ""
+
+
+def test_topics_that_do_not_fit_the_url_are_subscribed() -> None:
+    protocol = BinanceMarketProtocol("spot")
+    topics = [f"sym{i:04d}usdt@aggTrade" for i in range(300)]
+    in_url = protocol.topics_in_url("", topics)
+    assert 0 < len(in_url) < 300
+    assert len(protocol.url("", topics)) < 2100
+    requests = protocol.subscribe(topics[len(in_url) :])
+    assert sum(len(r.payload["params"]) for r in requests) == 300 - len(in_url)
+    assert all(len(r.payload["params"]) <= 200 for r in requests)
+
+
+async def test_spot_stream_delivers_typed_messages_and_resubscribes_after_a_drop() -> None:
+    async with WsFaultServer(BinanceDialect()) as server:
+        stream = market_stream(
+            "spot", "btcusdt@aggTrade", base_url=server.url, settings=fast("spot")
+        )
+        async with stream:
+            await server.wait_for_subscribers("btcusdt@aggTrade")
+            assert server.connections[0].path == "/stream"
+            await stream.subscribe("ethusdt@trade")
+            await server.wait_for_subscribers("ethusdt@trade")
+            trade = {"e": "aggTrade", "E": 1, "s": "BTCUSDT", "a": 7, "p": "65000.10", "q": "2"}
+            await server.publish("btcusdt@aggTrade", combined("btcusdt@aggTrade", trade))
+            message = await stream.next(5)
+            assert isinstance(message, Message)
+            assert message.stream == "btcusdt@aggTrade"
+            assert message.data.price == Decimal("65000.10")
+            await server.drop()
+            gap = await stream.next(5)
+            assert isinstance(gap, Gap)
+            assert gap.reason is GapReason.DISCONNECTED
+            assert gap.topics == ("btcusdt@aggTrade", "ethusdt@trade")
+            await server.wait_for_subscribers("ethusdt@trade")
+            await server.wait_for_subscribers("btcusdt@aggTrade")
+            # both came back on one connection: one in the URL, one from the state
+            assert sorted(server.connections[0].topics) == ["btcusdt@aggTrade", "ethusdt@trade"]
+
+
+async def test_usdm_opens_one_connection_per_route() -> None:
+    async with WsFaultServer(BinanceDialect()) as server:
+        stream = market_stream(
+            "usdm",
+            "btcusdt@depth@100ms",
+            "btcusdt@aggTrade",
+            base_url=server.url,
+            settings=fast("usdm"),
+        )
+        async with stream:
+            await server.wait_for_subscribers("btcusdt@depth@100ms")
+            await server.wait_for_subscribers("btcusdt@aggTrade")
+            paths = sorted(connection.path for connection in server.connections)
+            assert paths == ["/market/stream", "/public/stream"]
+
+
+async def test_streams_beyond_a_connection_are_split() -> None:
+    topics = [f"s{i}usdt@trade" for i in range(5)]
+    async with WsFaultServer(BinanceDialect()) as server:
+        settings = fast("spot", max_topics_per_connection=2)
+        async with market_stream("spot", *topics, base_url=server.url, settings=settings):
+            await until(lambda: sum(len(c.topics) for c in server.connections) == 5)
+            assert sorted(len(c.topics) for c in server.connections) == [1, 2, 2]
+
+
+async def test_a_stream_binance_refuses_raises_its_message() -> None:
+    async with WsFaultServer(BinanceDialect()) as server:
+        server.refuse.add("xyzusdt@trade")
+        settings = fast("spot")
+        async with market_stream(
+            "spot", "btcusdt@trade", base_url=server.url, settings=settings
+        ) as stream:
+            await server.wait_for_subscribers("btcusdt@trade")
+            with pytest.raises(SubscriptionError, match="unknown stream xyzusdt@trade"):
+                await stream.subscribe("xyzusdt@trade")
+
+
+async def test_untyped_streams_deliver_the_decoded_json() -> None:
+    async with WsFaultServer(BinanceDialect()) as server:
+        protocol = BinanceMarketProtocol(
+            "coinm", base_url=server.url, typed=False, settings=fast("coinm")
+        )
+        from aioca.stream import Stream
+
+        async with Stream(protocol, ["btcusd_perp@markPrice@1s"]) as stream:
+            await server.wait_for_subscribers("btcusd_perp@markPrice@1s")
+            await server.publish(
+                "btcusd_perp@markPrice@1s", combined("btcusd_perp@markPrice@1s", {"p": "1"})
+            )
+            message = await stream.next(5)
+            assert isinstance(message, Message)
+            assert message.data == {"p": "1"}
+
+
+def test_settings_follow_the_documented_connection_rules() -> None:
+    spot, futures = market_settings("spot"), market_settings("usdm")
+    assert spot.max_lifetime == futures.max_lifetime == 24 * 3600
+    assert spot.rotate_after is not None
+    assert spot.rotate_after < 24 * 3600
+    assert spot.max_topics_per_connection == 1024
+    assert spot.messages_per_second is not None
+    assert spot.messages_per_second < 5
+    assert futures.messages_per_second is not None
+    assert futures.messages_per_second < 10
+    assert replace(spot, buffer_size=5).buffer_size == 5
+
+
+async def test_a_payload_its_model_cannot_read_is_delivered_as_json(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with WsFaultServer(BinanceDialect()) as server:
+        stream = market_stream(
+            "spot", "btcusdt@aggTrade", base_url=server.url, settings=fast("spot")
+        )
+        async with stream:
+            await server.wait_for_subscribers("btcusdt@aggTrade")
+            odd = {"e": "aggTrade", "a": "not a number", "p": "1"}
+            await server.publish("btcusdt@aggTrade", combined("btcusdt@aggTrade", odd))
+            await server.publish("btcusdt@aggTrade", combined("btcusdt@aggTrade", {"a": 2}))
+            first, second = await stream.next(5), await stream.next(5)
+    assert first.data == odd  # not dropped, not a reason to reconnect
+    assert second.data.aggregate_trade_id == 2
+    assert stream.stats.gaps == 0
+    assert "do not fit their model" in caplog.text

@@ -1,0 +1,173 @@
+"""OKX public channels on the core stream: tickers, trades, and the checksummed book,
+against a loopback server that speaks OKX's WebSocket dialect."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aioca.stream import Backoff, GapReason, SubscriptionError
+from aioca_okx.streams import (
+    BookResynced,
+    BookUpdated,
+    OkxOrderBook,
+    OkxPublicProtocol,
+    OkxTicker,
+    OkxTrade,
+    book_checksum,
+    okx_settings,
+    public_stream,
+)
+
+
+def _load() -> Any:
+    name = "_aioca_tests_wsfaultserver"
+    if name in sys.modules:
+        return sys.modules[name]
+    path = Path(__file__).resolve().parents[3] / "tests" / "wsfaultserver.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+ws = _load()
+FAST = okx_settings(backoff=Backoff(0.01, 0.02, minimum=0.005), messages_per_second=None)
+
+
+class OkxDialect:
+    def __init__(self, answer_pings: bool = True) -> None:
+        self.answer_pings = answer_pings
+        self.pings = 0
+
+    def initial_topics(self, connection: Any) -> list[str]:
+        return []
+
+    def handle(self, server: Any, connection: Any, text: str) -> list[str]:
+        if text == "ping":
+            self.pings += 1
+            return ["pong"] if self.answer_pings else []
+        request = json.loads(text)
+        replies = []
+        for arg in request["args"]:
+            topic = f"{arg['channel']}:{arg['instId']}"
+            if topic in server.refuse:
+                msg = f"Wrong URL or channel:{arg['channel']},instId:{arg['instId']} doesn't exist."
+                error = {"id": request["id"], "event": "error", "code": "60018", "msg": msg}
+                return [json.dumps(error)]
+            if request["op"] == "subscribe":
+                connection.topics.add(topic)
+            else:
+                connection.topics.discard(topic)
+            replies.append(json.dumps({"id": request["id"], "event": request["op"], "arg": arg}))
+        return replies
+
+
+def push(channel: str, inst: str, data: list[dict[str, Any]], action: str | None = None) -> str:
+    message: dict[str, Any] = {"arg": {"channel": channel, "instId": inst}, "data": data}
+    if action:
+        message["action"] = action
+    return json.dumps(message)
+
+
+def test_okx_checksum_matches_the_documented_example() -> None:
+    # OKX's documented example: bids [3366.1, 7], [3366, 6], asks [3366.8, 9], [3368, 8]
+    bids = [["3366.1", "7", "0", "3"], ["3366", "6", "0", "3"]]
+    asks = [["3366.8", "9", "0", "3"], ["3368", "8", "0", "3"]]
+    text = "3366.1:7:3366.8:9:3366:6:3368:8"
+    import zlib
+
+    expected = zlib.crc32(text.encode())
+    expected = expected - (1 << 32) if expected >= 1 << 31 else expected
+    assert book_checksum(bids, asks) == expected
+
+
+def test_topics_are_checked_before_anything_is_sent() -> None:
+    with pytest.raises(SubscriptionError) as caught:
+        OkxPublicProtocol().check_topics(["tickers:BTC-USDT", "nope:BTC-USDT", "tickers"])
+    assert len(caught.value.problems) == 2
+
+
+async def test_tickers_and_trades_arrive_typed() -> None:
+    async with (
+        ws.WsFaultServer(OkxDialect()) as server,
+        public_stream(
+            "tickers:BTC-USDT", "trades:BTC-USDT", url=server.url, settings=FAST
+        ) as stream,
+    ):
+        await server.wait_for_subscribers("trades:BTC-USDT")
+        ticker = {"instType": "SPOT", "instId": "BTC-USDT", "last": "65000.1", "ts": "1"}
+        await server.publish("tickers:BTC-USDT", push("tickers", "BTC-USDT", [ticker]))
+        trade = {"instId": "BTC-USDT", "tradeId": "9", "px": "65000", "sz": "0.01",
+                 "side": "buy", "ts": "2"}  # fmt: skip
+        await server.publish("trades:BTC-USDT", push("trades", "BTC-USDT", [trade]))
+        first, second = await stream.next(5), await stream.next(5)
+    assert first.topic == "tickers:BTC-USDT"
+    assert isinstance(first.data[0], OkxTicker)
+    assert first.data[0].last == Decimal("65000.1")
+    assert isinstance(second.data[0], OkxTrade)
+    assert second.data[0].price == Decimal("65000")
+
+
+async def test_a_silent_connection_gets_a_text_ping_and_dies_without_a_pong() -> None:
+    dialect = OkxDialect(answer_pings=False)
+    async with ws.WsFaultServer(dialect) as server:
+        settings = okx_settings(ping_interval=0.1, backoff=FAST.backoff, messages_per_second=None)
+        async with public_stream("tickers:BTC-USDT", url=server.url, settings=settings) as s:
+            gap = await s.next(3)
+            assert gap.reason is GapReason.DISCONNECTED
+            assert "'ping'" in gap.detail
+            assert dialect.pings >= 1
+
+
+async def test_the_book_verifies_checksums_and_resubscribes_when_one_fails() -> None:
+    async with ws.WsFaultServer(OkxDialect()) as server:
+        topic = "books:BTC-USDT"
+        async with OkxOrderBook("BTC-USDT", url=server.url, settings=FAST) as book:
+            await server.wait_for_subscribers(topic)
+            bids = [["100.1", "2", "0", "1"], ["100.0", "3", "0", "1"]]
+            asks = [["100.2", "1", "0", "1"], ["100.3", "5", "0", "1"]]
+            snapshot = {"bids": bids, "asks": asks, "seqId": 10, "prevSeqId": -1,
+                        "checksum": book_checksum(bids, asks), "ts": "1"}  # fmt: skip
+            await server.publish(topic, push("books", "BTC-USDT", [snapshot], "snapshot"))
+            assert isinstance(await book.next(5), BookResynced)
+            new_bids = [["100.1", "0", "0", "0"]]
+            after_bids = [["100.0", "3", "0", "1"]]
+            update = {"bids": new_bids, "asks": [], "seqId": 11, "prevSeqId": 10,
+                      "checksum": book_checksum(after_bids, asks)}  # fmt: skip
+            await server.publish(topic, push("books", "BTC-USDT", [update], "update"))
+            assert isinstance(await book.next(5), BookUpdated)
+            assert book.best_bid() == (Decimal("100.0"), Decimal("3"))
+            bad = {"bids": [["99.9", "1", "0", "1"]], "asks": [], "seqId": 12, "prevSeqId": 11,
+                   "checksum": 12345}  # fmt: skip
+            connections = len(server.history)
+            waiting = asyncio.create_task(book.next(5))
+            await server.publish(topic, push("books", "BTC-USDT", [bad], "update"))
+            await ws.until(lambda: len(server.history) > connections and server.subscribed(topic))
+            assert book.checksum_failures == 1
+            assert not book.synced
+            await server.publish(topic, push("books", "BTC-USDT", [snapshot], "snapshot"))
+            resynced = await waiting
+            assert isinstance(resynced, BookResynced)
+            assert resynced.reason == "checksum"
+            assert book.resyncs == 1
+            assert book.best_bid() == (Decimal("100.1"), Decimal("2"))
+
+
+async def test_a_refused_channel_raises_okx_s_message() -> None:
+    async with ws.WsFaultServer(OkxDialect()) as server:
+        server.refuse.add("tickers:NOPE-USDT")
+        async with public_stream("tickers:BTC-USDT", url=server.url, settings=FAST) as stream:
+            await server.wait_for_subscribers("tickers:BTC-USDT")
+            with pytest.raises(SubscriptionError, match="60018"):
+                await stream.subscribe("tickers:NOPE-USDT")

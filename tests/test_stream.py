@@ -1,0 +1,492 @@
+"""The core stream against a fault-injecting WebSocket server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from aioca import RateLimiter, TaskOperator, TaskRing, Window
+from aioca.stream import (
+    Backoff,
+    Connected,
+    Frame,
+    Gap,
+    GapReason,
+    NextMessage,
+    Reply,
+    Request,
+    Restart,
+    Rotated,
+    Stream,
+    StreamClosedError,
+    StreamError,
+    StreamEvent,
+    StreamProtocol,
+    StreamSettings,
+    SubscriptionError,
+)
+
+from .wsfaultserver import WsFaultServer, until
+
+FAST = StreamSettings(
+    heartbeat=None,
+    connect_timeout=2.0,
+    backoff=Backoff(initial=0.02, maximum=0.05, minimum=0.01),
+)
+
+
+class Plain(StreamProtocol[int]):
+    """Frames ``{"topic": t, "seq": n}``; subscriptions ``{"op": "sub", ...}``."""
+
+    def __init__(self, base: str, settings: StreamSettings = FAST, *, in_url: bool = False):
+        self.base = base
+        self.settings = settings
+        self.in_url = in_url
+        self.prepared = 0
+        self.next_id = 0
+
+    async def prepare(self, session: Any, group: str) -> None:
+        self.prepared += 1
+
+    def check_topics(self, topics: Sequence[str]) -> None:
+        bad = [f"{topic!r} is not a topic" for topic in topics if not topic.startswith("t")]
+        if bad:
+            raise SubscriptionError(bad)
+
+    def url(self, group: str, topics: Sequence[str]) -> str:
+        if self.in_url:
+            return f"{self.base}/ws?topics={','.join(topics)}"
+        return f"{self.base}/ws"
+
+    def topics_in_url(self, group: str, topics: Sequence[str]) -> Sequence[str]:
+        return topics if self.in_url else ()
+
+    def _request(self, op: str, topics: Sequence[str]) -> list[Request]:
+        self.next_id += 1
+        return [Request({"op": op, "topics": list(topics), "id": self.next_id}, self.next_id)]
+
+    def subscribe(self, topics: Sequence[str]) -> list[Request]:
+        return self._request("sub", topics)
+
+    def unsubscribe(self, topics: Sequence[str]) -> list[Request]:
+        return self._request("unsub", topics)
+
+    def parse(self, text: str) -> Frame[int] | Reply | Restart | None:
+        data = json.loads(text)
+        if "id" in data:
+            return Reply(data["id"], data.get("error"))
+        if data.get("expired"):
+            return Restart(GapReason.SESSION, "the token expired")
+        return Frame(data["topic"], data["seq"])
+
+
+def frame(topic: str, seq: int) -> str:
+    return json.dumps({"topic": topic, "seq": seq})
+
+
+async def publish(server: WsFaultServer, topic: str, seqs: range) -> None:
+    for seq in seqs:
+        await server.publish(topic, frame(topic, seq))
+
+
+async def take(stream: Stream[Any], count: int, timeout: float = 5.0) -> list[Any]:
+    return [await stream.next(timeout) for _ in range(count)]
+
+
+async def test_messages_arrive_in_order_as_the_protocol_parses_them() -> None:
+    async with WsFaultServer() as server, Stream(Plain(server.url), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        await publish(server, "t1", range(1, 6))
+        assert await take(stream, 5) == [1, 2, 3, 4, 5]
+        assert stream.stats.received == stream.stats.delivered == 5
+        assert stream.stats.gaps == 0
+
+
+async def test_topics_in_the_url_need_no_subscribe_request() -> None:
+    async with WsFaultServer() as server, Stream(Plain(server.url, in_url=True), ["t1"]) as s:
+        await server.wait_for_subscribers("t1")
+        await publish(server, "t1", range(1, 3))
+        assert await take(s, 2) == [1, 2]
+        assert server.history[0].received == []
+
+
+async def test_bad_topics_are_refused_before_anything_is_sent() -> None:
+    async with WsFaultServer() as server:
+        stream = Stream(Plain(server.url), ["t1", "x", "y"])
+        with pytest.raises(SubscriptionError) as caught:
+            await stream.start()
+        assert caught.value.problems == ("'x' is not a topic", "'y' is not a topic")
+        assert server.history == []
+
+
+async def test_reconnects_and_resubscribes_after_a_drop_with_a_gap() -> None:
+    events: list[StreamEvent] = []
+    async with WsFaultServer() as server, Stream(Plain(server.url), ["t1", "t2"]) as stream:
+        stream.add_listener(events.append)
+        await server.wait_for_subscribers("t2")
+        await publish(server, "t1", range(1, 4))
+        assert await take(stream, 3) == [1, 2, 3]
+        await server.drop()
+        gap = await stream.next(5)
+        assert isinstance(gap, Gap)
+        assert gap.reason is GapReason.DISCONNECTED
+        assert gap.topics == ("t1", "t2")
+        await server.wait_for_subscribers("t1")
+        await server.wait_for_subscribers("t2")
+        await publish(server, "t2", range(10, 12))
+        assert await take(stream, 2) == [10, 11]
+        assert len(server.history) == 2
+        assert stream.stats.reconnects == 1
+        assert stream.stats.gaps == 1
+        assert [type(e).__name__ for e in events].count("Connected") == 2
+        assert gap in events
+
+
+async def test_a_stall_is_detected_by_the_heartbeat_within_one_and_a_half_intervals() -> None:
+    settings = replace(FAST, heartbeat=0.2)
+    async with WsFaultServer() as server, Stream(Plain(server.url, settings), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        await publish(server, "t1", range(1, 2))
+        assert await take(stream, 1) == [1]
+        server.stall()
+        started = time.monotonic()
+        gap = await stream.next(3)
+        detected = time.monotonic() - started
+        assert isinstance(gap, Gap)
+        assert gap.reason is GapReason.DISCONNECTED
+        assert detected < 1.5 * 0.2 + 0.25  # the documented bound, plus scheduling slack
+        await server.wait_for_connections(2)
+        await server.wait_for_subscribers("t1")
+        await publish(server, "t1", range(2, 3))
+        assert await take(stream, 1) == [2]
+
+
+async def test_an_idle_timeout_reconnects_a_silent_connection() -> None:
+    settings = replace(FAST, idle_timeout=0.2)
+    async with WsFaultServer() as server, Stream(Plain(server.url, settings), ["t1"]) as stream:
+        gap = await stream.next(3)
+        assert isinstance(gap, Gap)
+        assert "no frame for 0.2 s" in gap.detail
+        await server.wait_for_connections(2)
+
+
+async def test_a_server_close_is_a_gap_and_the_stream_comes_back() -> None:
+    async with WsFaultServer() as server, Stream(Plain(server.url), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        await server.close_all(code=1001)
+        gap = await stream.next(5)
+        assert isinstance(gap, Gap)
+        assert "1001" in gap.detail
+        await server.wait_for_subscribers("t1")
+        await publish(server, "t1", range(7, 8))
+        assert await take(stream, 1) == [7]
+
+
+async def test_rotation_loses_nothing_and_duplicates_nothing() -> None:
+    # Connections live 1.2 s on the server; the stream rotates them after 0.6 s.
+    settings = replace(FAST, max_lifetime=1.2, rotation_margin=0.6, overlap_timeout=1.0)
+    events: list[StreamEvent] = []
+    async with (
+        WsFaultServer(lifetime=1.2) as server,
+        Stream(Plain(server.url, settings), ["t1", "t2"]) as stream,
+    ):
+        stream.add_listener(events.append)
+        await server.wait_for_subscribers("t2")
+
+        async def producer() -> None:
+            for seq in range(1, 1201):
+                await server.publish("t1", frame("t1", seq))
+                await server.publish("t2", frame("t2", seq))
+                await asyncio.sleep(0.0025)
+
+        task = asyncio.create_task(producer())
+        got: list[Any] = []
+        while len(got) < 2400:
+            got.append(await stream.next(5))
+        await task
+    assert not [item for item in got if isinstance(item, Gap)]
+    assert [m for m in got if isinstance(m, int)] != []
+    rotations = [e for e in events if isinstance(e, Rotated)]
+    assert len(rotations) >= 2
+    assert not any(r.gap for r in rotations)
+    assert stream.stats.rotations == len(rotations)
+    assert stream.stats.duplicates > 0
+    assert stream.stats.gaps == 0
+    # both topics, every number exactly once and in order
+    t1 = [m for m, t in zip(got, _topics(got), strict=True) if t == "t1"]
+    assert t1 == list(range(1, 1201))
+
+
+def _topics(items: list[Any]) -> list[str]:
+    # The test protocol yields bare numbers; topics alternate per publish, but the two
+    # connections may interleave them: recover the topic from order per value.
+    seen: dict[int, int] = {}
+    topics = []
+    for item in items:
+        seen[item] = seen.get(item, 0) + 1
+        topics.append("t1" if seen[item] == 1 else "t2")
+    return topics
+
+
+async def test_overflow_drops_the_oldest_and_says_how_many() -> None:
+    settings = replace(FAST, buffer_size=10)
+    events: list[StreamEvent] = []
+    async with WsFaultServer() as server, Stream(Plain(server.url, settings), ["t1"]) as stream:
+        stream.add_listener(events.append)
+        await server.wait_for_subscribers("t1")
+        await publish(server, "t1", range(1, 51))
+        await server.publish("t1", json.dumps({"id": -1, "ok": True}))  # a marker reply
+        await until(lambda: stream.stats.received >= 50)
+        items = await take(stream, 11)
+    gap = items[0]
+    assert isinstance(gap, Gap)
+    assert gap.reason is GapReason.OVERFLOW
+    # ten messages fit (the gap event takes no message's place): the newest ten are kept
+    assert gap.dropped == 40
+    assert items[1:] == list(range(41, 51))
+    assert stream.stats.dropped == 40
+    assert [e for e in events if isinstance(e, Gap)] == [gap]
+    assert stream.stats.gap_reasons == {"overflow": 1}
+
+
+async def test_overflow_never_drops_an_event() -> None:
+    settings = replace(FAST, buffer_size=3)
+    async with WsFaultServer() as server, Stream(Plain(server.url, settings), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        await publish(server, "t1", range(1, 3))
+        await until(lambda: stream.stats.received >= 2)
+        await server.drop()
+        await until(lambda: stream.stats.gaps >= 1)
+        await server.wait_for_subscribers("t1")
+        await publish(server, "t1", range(3, 10))
+        await until(lambda: stream.stats.received >= 9)
+        items = []
+        while stream._buffer:
+            items.append(await stream.next(1))
+    reasons = [item.reason for item in items if isinstance(item, Gap)]
+    assert GapReason.DISCONNECTED in reasons
+    assert GapReason.OVERFLOW in reasons
+    assert items[-1] == 9
+
+
+async def test_block_policy_loses_nothing_when_the_consumer_is_slow() -> None:
+    settings = replace(FAST, buffer_size=5, overflow="block")
+    async with WsFaultServer() as server, Stream(Plain(server.url, settings), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        await publish(server, "t1", range(1, 101))
+        await asyncio.sleep(0.1)
+        assert len(stream._buffer) <= 5
+        assert await take(stream, 100) == list(range(1, 101))
+        assert stream.stats.dropped == 0
+
+
+async def test_subscribe_and_unsubscribe_while_open() -> None:
+    async with WsFaultServer() as server, Stream(Plain(server.url), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        await stream.subscribe("t2")
+        assert stream.topics == {"t1", "t2"}
+        await publish(server, "t2", range(1, 2))
+        assert await take(stream, 1) == [1]
+        await stream.unsubscribe("t1")
+        assert server.subscribed("t1") == []
+        await publish(server, "t2", range(2, 3))
+        assert await take(stream, 1) == [2]
+        assert len(server.history) == 1
+
+
+async def test_topics_beyond_the_limit_are_split_across_connections() -> None:
+    settings = replace(FAST, max_topics_per_connection=2)
+    topics = ["t1", "t2", "t3", "t4", "t5"]
+    async with WsFaultServer() as server, Stream(Plain(server.url, settings), topics) as stream:
+        for topic in topics:
+            await server.wait_for_subscribers(topic)
+        assert sorted(len(c.topics) for c in server.connections) == [1, 2, 2]
+        await stream.subscribe("t6")
+        await server.wait_for_subscribers("t6")
+        assert sorted(len(c.topics) for c in server.connections) == [2, 2, 2]
+        for topic in topics:
+            await server.publish(topic, frame(topic, 1))
+        assert sorted(await take(stream, 5)) == [1] * 5
+
+
+async def test_a_refused_handshake_ends_the_stream_with_an_error() -> None:
+    async with WsFaultServer() as server:
+        server.handshake_status = 404
+        async with Stream(Plain(server.url), ["t1"]) as stream:
+            with pytest.raises(StreamError, match="HTTP 404"):
+                await stream.next(5)
+
+
+async def test_a_server_error_on_the_handshake_is_retried() -> None:
+    async with WsFaultServer() as server:
+        server.handshake_status = 503
+        async with Stream(Plain(server.url), ["t1"]) as stream:
+            await asyncio.sleep(0.2)
+            server.handshake_status = None
+            await server.wait_for_subscribers("t1")
+            await publish(server, "t1", range(1, 2))
+            assert await take(stream, 1) == [1]
+            assert stream.stats.gaps == 0  # never connected before: nothing was missed
+
+
+async def test_a_subscription_the_exchange_refuses_raises() -> None:
+    async with WsFaultServer() as server, Stream(Plain(server.url), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        server.refuse.add("t9")
+        with pytest.raises(SubscriptionError, match="unknown topic t9"):
+            await stream.subscribe("t9")
+
+
+async def test_a_restart_request_gives_a_session_gap_and_a_fresh_prepare() -> None:
+    protocol = Plain("")
+    async with WsFaultServer() as server:
+        protocol.base = server.url
+        async with Stream(protocol, ["t1"]) as stream:
+            await server.wait_for_subscribers("t1")
+            assert protocol.prepared == 1
+            await server.publish("t1", json.dumps({"expired": True}))
+            gap = await stream.next(5)
+            assert isinstance(gap, Gap)
+            assert gap.reason is GapReason.SESSION
+            await server.wait_for_connections(2)
+            await server.wait_for_subscribers("t1")
+            assert protocol.prepared == 2
+
+
+async def test_subscriptions_are_paced_to_the_message_rate() -> None:
+    settings = replace(FAST, messages_per_second=20)
+    async with WsFaultServer() as server, Stream(Plain(server.url, settings), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        started = time.monotonic()
+        for topic in ("t2", "t3", "t4", "t5"):
+            await stream.subscribe(topic)
+        assert time.monotonic() - started >= 3 * 0.05 - 0.01
+
+
+async def test_every_connection_attempt_is_charged_to_the_connection_limiter() -> None:
+    limiter = RateLimiter([Window("CONNECTIONS", 3, 60)])
+    async with WsFaultServer() as server:
+        protocol = Plain(server.url)
+        protocol.connection_limiter = limiter
+        async with Stream(protocol, ["t1"]) as stream:
+            for count in (1, 2, 3):
+                await until(lambda count=count: stream.stats.connects == count)  # type: ignore[misc]
+                await server.drop()
+            await asyncio.sleep(0.3)
+            assert len(server.history) == 3  # the fourth waits for the window
+            assert limiter.waiting == 1
+            assert stream.stats.gaps == 3
+
+
+async def test_closing_ends_iteration_and_refuses_reuse() -> None:
+    async with WsFaultServer() as server:
+        stream = Stream(Plain(server.url), ["t1"])
+        async with stream:
+            await server.wait_for_subscribers("t1")
+        with pytest.raises(StopAsyncIteration):
+            await stream.__anext__()
+        with pytest.raises(StreamClosedError):
+            await stream.next()
+        with pytest.raises(StreamClosedError):
+            await stream.start()
+        with pytest.raises(StreamClosedError):
+            await stream.subscribe("t2")
+
+
+async def test_a_task_awaits_the_next_message() -> None:
+    async with WsFaultServer() as server, Stream(Plain(server.url), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        await publish(server, "t1", range(1, 4))
+        task = NextMessage(stream, count=2, timeout=5)
+        assert await task.run() == [1, 2]
+        assert await NextMessage(stream, timeout=5).run() == 3
+        with pytest.raises(TimeoutError):
+            await NextMessage(stream, timeout=0.05).run()
+
+
+def test_the_sync_facade_and_a_ring_under_one_operator() -> None:
+    import threading
+
+    loop = asyncio.new_event_loop()
+    server = WsFaultServer()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(server.__aenter__(), loop).result(5)
+
+        def feed() -> None:
+            async def go() -> None:
+                await server.wait_for_subscribers("t1")
+                await publish(server, "t1", range(1, 6))
+
+            asyncio.run_coroutine_threadsafe(go(), loop).result(5)
+
+        stream = Stream(Plain(server.url), ["t1"])
+        threading.Timer(0.05, feed).start()
+        assert list(stream.messages_sync(limit=3)) == [1, 2, 3]
+        assert not stream.is_open
+
+        other = Stream(Plain(server.url), ["t1"])
+        threading.Timer(0.05, feed).start()
+        ring = TaskRing(NextMessage(other, timeout=5), iter_num=3)
+        results = [task.result for task in TaskOperator(ring).finish_task_generator()]
+        assert results == [1, 2, 3]
+    finally:
+        asyncio.run_coroutine_threadsafe(server.__aexit__(None, None, None), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+def test_settings_are_checked_when_built() -> None:
+    with pytest.raises(ValueError, match="buffer_size"):
+        StreamSettings(buffer_size=0)
+    with pytest.raises(ValueError, match="overflow"):
+        StreamSettings(overflow="drop_everything")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="heartbeat"):
+        StreamSettings(heartbeat=-1)
+    assert StreamSettings(max_lifetime=86400, rotation_margin=600).rotate_after == 85800
+
+
+def test_backoff_grows_with_jitter_up_to_its_maximum() -> None:
+    import random
+
+    backoff = Backoff(initial=1, maximum=8, minimum=0)
+    rng = random.Random(1)
+    delays = [[backoff.delay(attempt, rng) for _ in range(200)] for attempt in (1, 2, 3, 4, 6)]
+    assert [max(d) <= cap for d, cap in zip(delays, (1, 2, 4, 8, 8), strict=True)] == [True] * 5
+    assert max(delays[-1]) > 4  # jitter spreads over the whole range
+    assert len({round(d, 6) for d in delays[0]}) > 100
+
+
+def test_connected_is_a_stream_event() -> None:
+    assert isinstance(Connected("ws://x", ("t",)), StreamEvent)
+
+
+async def test_subscribing_while_reconnecting_waits_for_the_new_connection() -> None:
+    slow = replace(FAST, backoff=Backoff(initial=0.3, maximum=0.3, minimum=0.3))
+    async with WsFaultServer() as server, Stream(Plain(server.url, slow), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        await server.drop()
+        await until(lambda: stream.stats.gaps == 1)
+        await stream.subscribe("t2")  # no connection now: nothing raised
+        await server.wait_for_subscribers("t2")
+        assert server.subscribed("t1")
+        await publish(server, "t2", range(1, 2))
+        items = [await stream.next(5) for _ in range(2)]
+        assert items[1] == 1
+
+
+async def test_a_refused_topic_is_not_kept() -> None:
+    async with WsFaultServer() as server, Stream(Plain(server.url), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        server.refuse.add("t9")
+        with pytest.raises(SubscriptionError):
+            await stream.subscribe("t9")
+        assert stream.topics == {"t1"}
