@@ -297,6 +297,13 @@ class BinanceRestApi(RestApi):
         payload = request.query_string() + (request.body() or "")
         target.append(("signature", signer.sign(payload)))
 
+    @property
+    def signer(self) -> Signer:
+        """What signs this API's requests (HMAC, Ed25519 or RSA), for other signed
+        channels of Binance (the WebSocket API's user-data subscription); raises
+        :class:`~aioca.errors.AuthenticationError` when the API has no secret or key."""
+        return self._require_signer()
+
     def _require_key(self, kind: Security) -> str:
         if not self._api_key:
             raise errors.AuthenticationError(

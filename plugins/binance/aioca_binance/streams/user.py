@@ -191,7 +191,7 @@ class SpotUserDataProtocol(StreamProtocol[UserEvent]):
             params["recvWindow"] = self.recv_window
         payload = "&".join(f"{key}={params[key]}" for key in sorted(params))
         # Signed exactly as a REST request is: the same signer, over the sorted parameters.
-        params["signature"] = self.api._require_signer().sign(payload)
+        params["signature"] = self.api.signer.sign(payload)
         request = {"id": number, "method": "userDataStream.subscribe.signature", "params": params}
         return [Request(request, number)]
 
