@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -82,10 +83,10 @@ async def _worker(options: dict[str, Any]) -> dict[str, Any]:
             for limit in rate_limits:
                 limit["limit"] //= options["processes"]
         api.apply_exchange_info({"rateLimits": rate_limits})
-        try:  # open the connection and reach Redis before the clock starts
+        # Open the connection and reach Redis before the clock starts (in the local mode
+        # the address may already be banned by faster workers).
+        with contextlib.suppress(errors.AiocaError):
             await CoinMServerTime(api=api).run()
-        except errors.AiocaError:
-            pass  # the local mode's address may already be banned by faster workers
         tasks = _tasks(api, options["tasks"])
         await asyncio.sleep(max(0.0, options["start_at"] - time.time()))
         cpu = time.process_time()
