@@ -15,6 +15,7 @@ from .errors import AiocaError
 from .hookspecs import hookimpl
 from .i18n import get_language, localize, set_language
 from .lazy import LazyCatalog, lazy_exports
+from .names import fill_name
 from .plugins import ExchangeInfo, PluginHost, PluginWarning, catalog, exchange, exchanges
 from .queues import GenericTaskQueue, TaskQueue, TaskRing, TaskStack
 from .ratelimit import LimiterStatus, RateLimiter, Window, WindowStatus
@@ -61,6 +62,7 @@ __all__ = [
     "errors",
     "exchange",
     "exchanges",
+    "fill_name",
     "get_language",
     "hookimpl",
     "lazy_exports",

@@ -19,7 +19,7 @@ from .task import BaseTask
 __all__ = ["CompositeTask", "GatherTask", "SerialTask"]
 
 
-class CompositeTask(TaskContainer, BaseTask):
+class CompositeTask(TaskContainer, BaseTask[list[Any]]):
     """A task made of tasks. ``result`` is ``None`` before the first run, then the list of
     the children's results as they stand; ``exception`` is the composite's own failure."""
 
@@ -27,9 +27,11 @@ class CompositeTask(TaskContainer, BaseTask):
         TaskContainer.__init__(self, *tasks)
 
     @property
-    def result(self) -> list[Any] | None:
+    def result(self) -> list[Any]:
+        """The children's results as they stand (``None`` before the composite's first
+        run, like every task's result)."""
         if not self._has_run:
-            return None
+            return None  # type: ignore[return-value]
         return [task.result for task in self._tasks]
 
     def _label(self) -> str:

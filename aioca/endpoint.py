@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from . import errors
 from .i18n import localize
+from .names import fill_name
 from .params import TaskParams
-from .task import Task
+from .task import ResultT, Task
 
 if TYPE_CHECKING:
     from .request import RequestPlan
@@ -38,16 +39,10 @@ __all__ = ["EndpointTask", "Texts"]
 
 class Texts(NamedTuple):
     """A task's name in English and Chinese. ``{name}`` placeholders are filled from the
-    task's parameters; a parameter not given is left out of the name (with the words
-    around it, see :meth:`EndpointTask.__str__`)."""
+    task's parameters; the words of one not given are left out (:func:`aioca.fill_name`)."""
 
     en: str
     zh: str
-
-
-class _TextValues(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "None"
 
 
 _UNKNOWN_OUTCOME = (
@@ -61,7 +56,7 @@ connection, a 5xx, an unreadable answer, a redirect (only a failed connection, a
 :class:`~aioca.errors.ConnectError`, proves nothing was sent)."""
 
 
-class EndpointTask(Task):
+class EndpointTask(Task[ResultT]):
     """A request to a declared endpoint (see the module).
 
     Parameters are keyword arguments named as the exchange names them on the wire, plus
@@ -115,7 +110,7 @@ class EndpointTask(Task):
 
     # --- the run -------------------------------------------------------------------------------
 
-    async def __call__(self) -> Any:
+    async def __call__(self) -> ResultT:
         api = self.api
         if self.client_id_field is not None:
             return await self._place(api, self.client_id_field)
@@ -123,23 +118,24 @@ class EndpointTask(Task):
         if plan is None or self._plan_api is not api:
             plan = self._plan_for(api)
         try:
-            return await api.send_plan(plan, task=self)
+            result: ResultT = await api.send_plan(plan, task=self)
         except errors.RequestError as exc:
             self._name_the_order(exc)
             raise
+        return result
 
     def _plan_for(self, api: RestApi) -> RequestPlan:
         plan = api.plan_endpoint(self.endpoint, self.wire_params())
         self._plan, self._plan_api = plan, api
         return plan
 
-    async def _place(self, api: RestApi, id_field: str) -> Any:
+    async def _place(self, api: RestApi, id_field: str) -> ResultT:
         """Run an order-placing request: a fresh client order id for every order that has
         none (a new plan each run), and an unknown outcome reported as such."""
         params, self.client_order_ids = self._with_client_ids(id_field)
         plan = api.plan_endpoint(self.endpoint, self.wire_params(params), shared=False)
         try:
-            return await api.send_plan(plan, task=self)
+            result: ResultT = await api.send_plan(plan, task=self)
         except _UNKNOWN_OUTCOME as exc:
             self._name_the_order(exc)
             if isinstance(exc, errors.ConnectError | errors.BatchError):
@@ -150,6 +146,7 @@ class EndpointTask(Task):
         except errors.RequestError as exc:
             self._name_the_order(exc)
             raise
+        return result
 
     def _with_client_ids(self, field: str) -> tuple[TaskParams, tuple[str, ...]]:
         """The parameters with a client order id on every order that has none, and the ids
@@ -189,12 +186,13 @@ class EndpointTask(Task):
                     error.client_order_id = self.client_order_ids[0]
 
     def __str__(self) -> str:
-        values = _TextValues(
-            (name, getattr(value, "value", value))
-            for name, value in self.params
-            if value is not None
-        )
-        return localize(self.texts.en, self.texts.zh).format_map(values)
+        return fill_name(localize(self.texts.en, self.texts.zh), self.name_values())
+
+    def name_values(self) -> dict[str, Any]:
+        """The values the name's placeholders are filled with: the parameters given."""
+        return {
+            name: getattr(value, "value", value) for name, value in self.params if value is not None
+        }
 
 
 def _get(item: Any, field: str) -> Any:

@@ -14,12 +14,20 @@ changes nothing by itself:
   ``clock`` and ``sleep``.
 
 Exchange plugins add their own fixtures the same way (a simulator, an API bound to it).
+
+Async tests run with pytest-asyncio (installed by the ``test`` extra). A project does not
+need ``asyncio_mode = "auto"``: in pytest-asyncio's default strict mode, mark each async
+test ``@pytest.mark.asyncio`` (or a whole module with ``pytestmark =
+pytest.mark.asyncio``). An async test that uses aioca's fixtures without the mark fails
+with a message saying so, instead of pytest's "async def functions are not natively
+supported".
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -52,3 +60,48 @@ def aioca_clock() -> FakeClock:
     sleep=aioca_clock.sleep)``. Waits of minutes take no time; ``aioca_clock.sleeps``
     lists them."""
     return FakeClock()
+
+
+_ASYNC_HINT = (
+    "{name} is an async test using aioca's fixtures ({fixtures}) but nothing runs it: {missing}"
+)
+
+
+def _aioca_fixtures(item: pytest.Function) -> list[str]:
+    """The fixtures of ``item`` that come from aioca or an aioca plugin: named ``aioca_*``
+    or giving an object of an ``aioca*`` package (a plugin's API, simulator...)."""
+    found = []
+    for name, value in item.funcargs.items():
+        module = type(value).__module__ or ""
+        if name.startswith("aioca_") or module.split(".")[0].startswith("aioca"):
+            found.append(name)
+    return found
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
+    """Say what an async test needs when nothing would run it (see the module docstring)."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    if pyfuncitem.get_closest_marker("asyncio") or pyfuncitem.get_closest_marker("anyio"):
+        return None
+    fixtures = _aioca_fixtures(pyfuncitem)
+    if not fixtures:
+        return None
+    has_asyncio = pyfuncitem.config.pluginmanager.hasplugin("asyncio")
+    if has_asyncio and pyfuncitem.config.getini("asyncio_mode") == "auto":
+        return None
+    if has_asyncio:
+        missing = (
+            'mark it @pytest.mark.asyncio, or set asyncio_mode = "auto" in the pytest '
+            "configuration (pytest-asyncio is in strict mode)"
+        )
+    else:
+        missing = (
+            "install pytest-asyncio (pip install 'aioca-core[test]') and mark it "
+            "@pytest.mark.asyncio"
+        )
+    pytest.fail(
+        _ASYNC_HINT.format(name=pyfuncitem.name, fixtures=", ".join(fixtures), missing=missing),
+        pytrace=False,
+    )

@@ -32,6 +32,7 @@ import time
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
@@ -671,6 +672,13 @@ class RestApi(ABC):
                 limiter = RateLimiter(self.rate_limits(), clock=self.clock, sleep=self.timer.sleep)
             self._limiters[host] = limiter
         return limiter
+
+    @property
+    def limiters(self) -> Mapping[str, RateLimiter]:
+        """The limiters this API made, by host (read-only; a limiter given as
+        ``rate_limiter=`` is the caller's and not among them): what a plugin updates when
+        the exchange reports its live limits."""
+        return MappingProxyType(self._limiters)
 
     def rate_limit_status(self) -> dict[str, LimiterStatus]:
         """Used and limit of every window, and any pause (HTTP 429) or ban (HTTP 418) with

@@ -21,11 +21,19 @@ class PluginNameError(ValueError):
     """The exchange name cannot name a plugin package."""
 
 
+_RESERVED = frozenset({"core"})
+"""Names whose ``aioca-NAME`` distribution is taken: ``aioca-core`` is the core itself."""
+
+
 def _names(name: str) -> dict[str, str]:
     if not _NAME.match(name):
         raise PluginNameError(
             f"invalid exchange name {name!r}: use lowercase letters, digits and '_', "
             "starting with a letter (it becomes the package aioca_<name>)"
+        )
+    if name in _RESERVED:
+        raise PluginNameError(
+            f"invalid exchange name {name!r}: aioca-{name} is the core's own distribution"
         )
     title = "".join(part.title() for part in name.split("_"))
     return {
@@ -70,7 +78,7 @@ version = "0.1.0"
 description = "$Title exchange plugin for aioca."
 readme = "README.md"
 requires-python = ">=3.11"
-dependencies = ["aioca>=0.1", "pydantic>=2.5"]
+dependencies = ["aioca-core>=0.1", "pydantic>=2.5"]
 
 [project.optional-dependencies]
 test = ["pytest>=8", "pytest-asyncio>=0.23", "aioresponses>=0.7.6"]
@@ -169,8 +177,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from aioca import PreparedRequest, RequestPlan, RestApi, Window
-from aioca.errors import AuthenticationError
+from aioca import PreparedRequest, RequestPlan, Response, RestApi, Window
+from aioca.errors import AiocaError, AuthenticationError
 from aioca.urls import base_urls
 
 from .endpoint import Endpoint
@@ -247,6 +255,20 @@ class ${Title}RestApi(RestApi):
     def rate_limits(self) -> list[Window]:
         """The exchange's budgets: here 20 requests per second per IP (replace)."""
         return [Window("REQUESTS", limit=20, seconds=1.0)]
+
+    def map_error(self, response: Response, payload: Any) -> AiocaError:
+        """The exception for an error response. The default maps the HTTP status (and reads
+        ``code`` and ``msg`` from a JSON body); map the exchange's own error codes here.
+        Here a ``{"code": "INVALID_SIGNATURE"}`` body, whatever its status, is an
+        :class:`~aioca.errors.AuthenticationError` (replace with the exchange's codes)."""
+        if isinstance(payload, Mapping) and payload.get("code") == "INVALID_SIGNATURE":
+            return AuthenticationError(
+                str(payload.get("msg") or "invalid signature"),
+                code="INVALID_SIGNATURE",
+                status=response.status,
+                **self.error_context(response.request),
+            )
+        return super().map_error(response, payload)
 '''
 
 _ENDPOINT = '''\
@@ -392,6 +414,16 @@ def test_the_secret_is_not_in_the_repr() -> None:
 
 def test_the_catalog_describes_each_task() -> None:
     assert ${Title}ServerTime.describe()["path"] == "/api/v1/time"
+
+
+async def test_map_error_maps_the_exchanges_codes(aioca_mock: aioresponses) -> None:
+    body = {"code": "INVALID_SIGNATURE", "msg": "bad signature"}
+    aioca_mock.get(f"{URL}/api/v1/time", status=400, payload=body)
+    async with ${Title}RestApi(urls={"rest": URL}) as api:
+        with pytest.raises(AuthenticationError, match="bad signature") as caught:
+            await ${Title}ServerTime(api=api).run()
+    assert caught.value.code == "INVALID_SIGNATURE"
+    assert caught.value.status == 400
 '''
 
 _FILES = {

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self
+
+from typing_extensions import TypeVar
 
 from .errors import MissingApiError
 
 if TYPE_CHECKING:
     from .rest import RestApi
 
-__all__ = ["BaseTask", "FunctionTask", "GenericTask", "Task", "current_task"]
+__all__ = ["BaseTask", "FunctionTask", "GenericTask", "ResultT", "Task", "current_task"]
 
 _running_task: contextvars.ContextVar[BaseTask | None] = contextvars.ContextVar(
     "aioca_running_task", default=None
@@ -36,14 +39,22 @@ def current_task() -> BaseTask | None:
     return _running_task.get()
 
 
-class BaseTask(ABC):
+ResultT = TypeVar("ResultT", default=Any)
+"""What a task's run returns: ``Task[list[dict[str, Any]]]`` is a task whose ``result`` is
+typed as such for IDEs and type checkers; an unparameterised ``Task`` returns ``Any``."""
+
+
+class BaseTask(ABC, Generic[ResultT]):
     """What every task has, plain or composite: ``result``, ``exception``, ``run()``,
     a name (``str(task)``) and ``show_tasks()``. The seed README calls this ``GenericTask``.
+    It is generic in its result: ``BaseTask[R]``'s ``run()`` returns ``R`` and its
+    ``result`` is ``R | None``.
     """
 
-    _result: Any
+    _result: ResultT | None
     _exception: BaseException | None
     _has_run: bool
+    _duration: float | None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         # State lives here rather than in __init__ so that user subclasses which define their
@@ -52,24 +63,33 @@ class BaseTask(ABC):
         self._result = None
         self._exception = None
         self._has_run = False
+        self._duration = None
         return self
 
     @abstractmethod
-    async def __call__(self) -> Any:
+    async def __call__(self) -> ResultT:
         """Do the work once and return its result. Awaited by the framework with no arguments."""
 
     @property
-    def result(self) -> Any:
+    def result(self) -> ResultT:
         """The value of the last successful run; ``None`` before the first run and after a
-        failed one. Read-only: the framework maintains it."""
-        return self._result
+        failed one. Read-only: the framework maintains it. (Typed as the run's result, what
+        it is once a run succeeded: ``await task.run()`` returns the same value.)"""
+        return self._result  # type: ignore[return-value]
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds the last run took, from its start to its outcome (``None`` before the
+        first run); for a composite, its children's runs together. A run that waited for
+        the rate limiter counts the wait: it is part of what the task cost."""
+        return self._duration
 
     @property
     def exception(self) -> BaseException | None:
         """The exception of the last run if it failed, else ``None``."""
         return self._exception
 
-    async def run(self) -> Any:
+    async def run(self) -> ResultT:
         """Await the task once, record the outcome on it, and return the result.
 
         A failure is recorded on the task (``exception`` set, ``result`` reset to ``None``)
@@ -77,18 +97,21 @@ class BaseTask(ABC):
         the previous record alone.
         """
         token = _running_task.set(self)
+        started = time.perf_counter()
         try:
             value = await self()
         except Exception as exc:
             self._result = None
             self._exception = exc
             self._has_run = True
+            self._duration = time.perf_counter() - started
             raise
         finally:
             _running_task.reset(token)
         self._result = value
         self._exception = None
         self._has_run = True
+        self._duration = time.perf_counter() - started
         return value
 
     def _forget_outcome(self) -> None:
@@ -161,7 +184,7 @@ _defaults = _DefaultApis()
 _ApiT = TypeVar("_ApiT", bound="RestApi")
 
 
-class Task(BaseTask):
+class Task(BaseTask[ResultT]):
     """One request to an exchange (or any awaitable work): subclass it and define
     ``async def __call__(self)``.
 

@@ -46,8 +46,17 @@ class _CompatResponse(aiohttp.ClientResponse):
 
 @contextlib.contextmanager
 def mocked_responses(**options: Any) -> Iterator[aioresponses]:
-    """``aioresponses(**options)`` as a context manager, with the aiohttp 3.14 shim."""
-    from aioresponses import aioresponses, core
+    """``aioresponses(**options)`` as a context manager, with the aiohttp 3.14 shim.
+
+    aioresponses comes with the ``test`` extra; without it this raises an ImportError that
+    says how to install it."""
+    try:
+        from aioresponses import aioresponses, core
+    except ImportError as exc:
+        raise ImportError(
+            "mocked responses (the aioca_mock fixture) need aioresponses, which aioca's "
+            "'test' extra installs: pip install 'aioca-core[test]'"
+        ) from exc
 
     needs_shim = "stream_writer" in inspect.signature(aiohttp.ClientResponse).parameters
     original = core.ClientResponse  # type: ignore[attr-defined]

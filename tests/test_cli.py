@@ -182,7 +182,7 @@ def test_call_validation_error_names_the_parameter_and_exits_2(
 ) -> None:
     out = invoke(runner, "call", "fake", "FakeTicker", "symbol=BTC", "limit=many")
     assert out.exit_code == 2
-    assert "'limit'" in out.output
+    assert "  limit: " in out.output
     assert "integer" in out.output
     assert not aioca_mock.requests, "nothing is sent"
 
@@ -190,7 +190,7 @@ def test_call_validation_error_names_the_parameter_and_exits_2(
 def test_call_missing_parameter_exits_2(runner: CliRunner) -> None:
     out = invoke(runner, "call", "fake", "FakeTicker")
     assert out.exit_code == 2
-    assert "'symbol'" in out.output
+    assert "  symbol: Field required" in out.output
 
 
 def test_call_parameter_without_equals_exits_2(runner: CliRunner) -> None:
@@ -362,3 +362,98 @@ def test_a_passphrase_is_not_passed_to_an_api_that_does_not_name_it(
         runner, "call", "fake", "FakeTicker", "symbol=BTC", env={"AIOCA_FAKE_PASSPHRASE": "p"}
     )
     assert out.exit_code == 0, out.output
+
+
+# --- the command line explains ------------------------------------------------------------
+
+
+def test_describe_a_task_from_its_describe_docstring_and_params(runner: CliRunner) -> None:
+    out = invoke(runner, "describe", "fake", "FakeTicker")
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith("FakeTicker: Latest price of a symbol.")
+    assert re.search(r"^\s+endpoint\s+GET /ticker$", out.output, re.M)
+    assert re.search(r"^\s+weight\s+2$", out.output, re.M)
+    assert re.search(r"^symbol\s+str\s+yes\s*$", out.output, re.M)
+    assert re.search(r"^limit\s+int\s+no\s+default 1$", out.output, re.M)
+    assert invoke(runner, "tasks", "fake", "FakeTicker").output == out.output
+
+
+def test_option_booleans_parse_like_a_user_writes_them(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[object] = []
+
+    async def record(self: FakeTicker) -> Any:
+        seen.append(self.api.sandbox)  # type: ignore[attr-defined]
+        return {}
+
+    monkeypatch.setattr(FakeTicker, "__call__", record)
+    for word, expected in [("False", False), ("no", False), ("0", False), ("yes", True)]:
+        out = invoke(runner, "call", "fake", "FakeTicker", "symbol=BTC", "--option",
+                     f"sandbox={word}")  # fmt: skip
+        assert out.exit_code == 0, out.output
+        assert seen[-1] is expected, word
+    out = invoke(runner, "call", "fake", "FakeTicker", "symbol=BTC", "--option", "sandbox=2")
+    assert out.exit_code == 2
+    assert "--option sandbox: expected a boolean" in out.output
+
+
+def test_a_bad_url_and_a_mistyped_exchange_are_usage_errors(runner: CliRunner) -> None:
+    out = invoke(runner, "call", "fake", "FakeTicker", "symbol=BTC", "--url", "rest=notaurl")
+    assert out.exit_code == 2
+    assert "--url rest=notaurl: not an http:// or https:// URL" in out.output
+    out = invoke(runner, "tasks", "faek")
+    assert out.exit_code == 2
+    assert "did you mean fake?" in out.output
+
+
+def test_the_missing_key_hint_names_flags_and_environment_variables(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refuse(self: FakeTicker) -> Any:
+        raise errors.AuthenticationError("needs an API key: FakeApi(api_key=...)")
+
+    monkeypatch.setattr(FakeTicker, "__call__", refuse)
+    out = invoke(runner, "call", "fake", "FakeTicker", "symbol=BTC", env={"AIOCA_FAKE_API_KEY": ""})
+    assert out.exit_code == 2
+    assert (
+        "FakeTicker needs API credentials: give --api-key and --api-secret, "
+        "or set AIOCA_FAKE_API_KEY and AIOCA_FAKE_API_SECRET"
+    ) in out.output
+
+
+def test_booleans_print_as_true_and_false() -> None:
+    assert format_result([{"a": True, "b": False}]).splitlines()[1].split() == ["true", "false"]
+    assert "true" in format_result({"flag": True})
+
+
+def test_an_object_with_lists_of_rows_shows_a_table_per_list() -> None:
+    text = format_result({"id": 7, "bids": [{"price": "1", "qty": "2"}]})
+    assert text.splitlines() == ["key  value", "id   7", "", "bids:", "price  qty", "1      2"]
+
+
+def test_time_values_in_milliseconds() -> None:
+    import datetime as dt
+
+    from aioca.describe import parse_time_ms
+
+    now = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
+    base = 1714564800000
+    assert parse_time_ms("1714564800000") == base
+    assert parse_time_ms("2024-05-01T12:00:00Z") == base
+    assert parse_time_ms("2024-05-01T14:00:00+02:00") == base
+    assert parse_time_ms("2024-05-01 12:00") == base  # UTC unless it says otherwise
+    assert parse_time_ms("now", now=now) == base
+    assert parse_time_ms("now-1h", now=now) == base - 3_600_000
+    assert parse_time_ms("now+30m", now=now) == base + 1_800_000
+    assert parse_time_ms("now - 2d", now=now) == base - 2 * 86_400_000
+    with pytest.raises(ValueError, match="expected a time"):
+        parse_time_ms("last tuesday")
+
+
+@pytest.mark.parametrize("word", ["maybe", "", "tru", "2"])
+def test_parse_bool_refuses_anything_else(word: str) -> None:
+    from aioca.describe import parse_bool
+
+    with pytest.raises(ValueError, match="expected a boolean"):
+        parse_bool(word)

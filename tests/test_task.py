@@ -206,3 +206,34 @@ def test_function_task_default_name_shows_function_and_arguments() -> None:
 def test_function_task_rejects_non_callables() -> None:
     with pytest.raises(TypeError, match="coroutine function"):
         FunctionTask(42)  # type: ignore[arg-type]
+
+
+async def test_duration_is_the_tasks_own_time_for_each_run() -> None:
+    import asyncio
+
+    from aioca import FunctionTask, SerialTask
+
+    slow = FunctionTask(asyncio.sleep, 0.12, name="slow")
+    quick = FunctionTask(asyncio.sleep, 0.02, name="quick")
+    assert quick.duration is None
+    both = SerialTask(slow, quick)
+    await both.run()
+    assert slow.duration is not None
+    assert 0.11 <= slow.duration < 0.5
+    assert quick.duration is not None
+    assert 0.015 <= quick.duration < 0.1
+    assert both.duration is not None
+    assert both.duration >= slow.duration + quick.duration
+
+
+async def test_a_failed_run_has_a_duration_too() -> None:
+    from aioca import FunctionTask
+
+    async def fail() -> None:
+        raise ValueError("no")
+
+    task = FunctionTask(fail)
+    with pytest.raises(ValueError, match="no"):
+        await task.run()
+    assert task.duration is not None
+    assert task.duration >= 0

@@ -89,6 +89,8 @@ class BinanceRestApi(RestApi):
         max_clock_offset: float | None = 86_400.0,
         **options: Any,
     ) -> None:
+        if not isinstance(testnet, bool):  # "false" is truthy: it would select the testnets
+            raise TypeError(f"testnet must be True or False, not {testnet!r}")
         super().__init__(timeout=timeout, proxy=proxy, **options)
         if not isinstance(testnet, bool):
             raise TypeError(f"testnet must be True or False, not {testnet!r}")
@@ -397,7 +399,7 @@ class BinanceRestApi(RestApi):
             return
         self._windows = windows
         # The limiters this API made itself; one given as rate_limiter= is the caller's.
-        for limiter in self._limiters.values():
+        for limiter in self.limiters.values():
             limiter.set_windows(windows)
 
     # --- answers ---------------------------------------------------------------------------

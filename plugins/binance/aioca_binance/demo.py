@@ -16,10 +16,11 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import IO, Any
 
 from aioca import GatherTask, SerialTask, Task, TaskOperator, TaskQueue, TaskRing
 from aioca.errors import AiocaError
+from aioca.progress import ProgressLine
 
 from .api import BinanceRestApi
 from .coinm import (
@@ -42,12 +43,13 @@ def _echo(text: str) -> None:
 
 
 class _Progress:
-    """Numbered sections and one line per finished task, with its time since the start."""
+    """Numbered sections and one line per finished task, with the time the task took."""
 
-    def __init__(self, steps: int, out: Print) -> None:
+    def __init__(self, steps: int, out: Print, live_stream: IO[str] | None = None) -> None:
         self.steps = steps
         self.step = 0
         self.out = out
+        self.live_stream = live_stream
         self.started = time.perf_counter()
 
     def section(self, title: str) -> None:
@@ -59,8 +61,9 @@ class _Progress:
             self.out(f"    {line}")
 
     def done(self, task: Any, shown: Any) -> None:
-        elapsed = (time.perf_counter() - self.started) * 1000
-        self.out(f"  ✓ {task}  ({elapsed:,.0f} ms)")
+        duration = getattr(task, "duration", None)  # a task's own time; an event has none
+        took = f"  ({duration * 1000:,.0f} ms)" if duration is not None else ""
+        self.out(f"  ✓ {task}{took}")
         if shown is not None:
             self.out(f"      {shown}")
 
@@ -85,12 +88,19 @@ def _target(live: bool, out: Print) -> Iterator[tuple[BinanceRestApi, str | None
         yield sim.api(), sim.ws_url
 
 
-def run_demo(*, live: bool = False, out: Print = _echo, ring_passes: int = 3) -> int:
-    """Run the demo; return the exit status (0 when every step worked)."""
+def run_demo(
+    *,
+    live: bool = False,
+    out: Print = _echo,
+    ring_passes: int = 3,
+    live_stream: IO[str] | None = None,
+) -> int:
+    """Run the demo; return the exit status (0 when every step worked). On a terminal
+    (``live_stream``, default stderr) the ticker ring keeps a live progress line."""
     with _target(live, out) as (api, ws_url), Task.using_default_api(api):
-        progress = _Progress(steps=5 if live else 7, out=out)
+        progress = _Progress(steps=5 if live else 7, out=out, live_stream=live_stream)
         try:
-            _public_part(progress, ring_passes)
+            _public_part(progress, api, ring_passes)
             _book_part(progress, api, ws_url)
             if not live:
                 _signed_part(progress)
@@ -103,7 +113,7 @@ def run_demo(*, live: bool = False, out: Print = _echo, ring_passes: int = 3) ->
     return 0
 
 
-def _public_part(progress: _Progress, ring_passes: int) -> None:
+def _public_part(progress: _Progress, api: BinanceRestApi, ring_passes: int) -> None:
     progress.section("ping and server time, concurrently (GatherTask)")
     both = GatherTask(CoinMPing(), CoinMServerTime())
     progress.tree(both)
@@ -115,9 +125,12 @@ def _public_part(progress: _Progress, ring_passes: int) -> None:
     ring += CoinMFetchTicker(symbol="BTCUSD_PERP", pair="BTCUSD")
     ring += CoinMFetchTicker(symbol="ETHUSD_PERP", pair="ETHUSD")
     progress.tree(ring)
-    for task in TaskOperator().add_queue(ring).finish_task_generator():
-        ticker = task.result[0]
-        progress.done(task, f"{ticker['symbol']} {ticker['price']}")
+    with ProgressLine("ticker ring", apis=[api], stream=progress.live_stream) as line:
+        for task in TaskOperator().add_queue(ring).finish_task_generator():
+            ticker = task.result[0]
+            line.clear()  # the task's line goes above the live line
+            progress.done(task, f"{ticker['symbol']} {ticker['price']}")
+            line.update(task)
 
     progress.section("klines of two symbols concurrently, two candles each in series")
     end = int(time.time()) * 1000

@@ -567,3 +567,10 @@ async def test_a_task_whose_api_property_is_overridden_sends_through_it(
     aioca_mock.get(re.compile(r"^http://127\.0\.0\.2:9/"), payload={"routed": True})
     async with routed, BinanceRestApi(KEY, SECRET, urls={"coinm": LOCAL}) as stored:
         assert await RoutedPing(api=stored).run() == {"routed": True}
+
+
+@pytest.mark.parametrize("value", ["false", "False", 0, 1, None, "true"])
+def test_testnet_must_be_a_bool(value: object) -> None:
+    # A string "false" is truthy: accepted, it would quietly select the testnets.
+    with pytest.raises(TypeError, match="testnet must be True or False"):
+        BinanceRestApi(testnet=value)  # type: ignore[arg-type]

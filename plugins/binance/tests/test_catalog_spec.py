@@ -373,7 +373,8 @@ def test_seed_task_names_in_chinese() -> None:
     ticker = CoinMFetchTicker(symbol="BTCUSD_PERP", pair="BTCUSD")
     assert str(ticker) == "获取币本位合约:BTCUSD_PERP 实时价格"
     kline = CoinMFetchKline(symbol="BTCUSD_PERP", interval="1m", limit=1, endTime=1618898005000)
-    assert str(kline) == "获取币本位合约:BTCUSD_PERP 1m周期 K线<None to 1618898005000>(limit 1)"
+    # The seed printed "<None to 1618898005000>"; a parameter not given is left out.
+    assert str(kline) == "获取币本位合约:BTCUSD_PERP 1m周期 K线<至 1618898005000>(limit 1)"
 
 
 def test_seed_task_names_in_english_by_default() -> None:
@@ -383,7 +384,7 @@ def test_seed_task_names_in_english_by_default() -> None:
     assert str(ticker) == "Fetch COIN-M contract BTCUSD_PERP latest price"
     kline = CoinMFetchKline(symbol="BTCUSD_PERP", interval="1m", limit=1, endTime=1618898005000)
     assert str(kline) == (
-        "Fetch COIN-M contract BTCUSD_PERP 1m klines <None to 1618898005000> (limit 1)"
+        "Fetch COIN-M contract BTCUSD_PERP 1m klines <until 1618898005000> (limit 1)"
     )
 
 
@@ -415,3 +416,17 @@ def test_generator_check_notices_a_hand_edit(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "market.py" in done.stderr
     assert "weight=20)" in done.stdout
+
+
+def test_task_names_never_show_a_parameter_that_was_not_given() -> None:
+    from aioca_binance.coinm import CoinMCancelOrder, CoinMNewOrder
+
+    kline = CoinMFetchKline(symbol="BTCUSD_PERP", interval="1m", endTime=1796400762000)
+    assert str(kline) == "Fetch COIN-M contract BTCUSD_PERP 1m klines <until 1796400762000>"
+    cancel = CoinMCancelOrder(symbol="BTCUSD_PERP", orderId=5)
+    assert str(cancel) == "Cancel order on BTCUSD_PERP (id 5)"
+    order = CoinMNewOrder(symbol="BTCUSD_PERP", side="BUY", type="MARKET", quantity=1)
+    assert str(order) == "New BUY MARKET order on BTCUSD_PERP: quantity 1"
+    for task in CATALOG.values():
+        for text in task.texts:
+            assert "None" not in text

@@ -6,6 +6,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from aioca import GatherTask, RetryPolicy, Task, TaskOperator, errors
@@ -129,3 +134,73 @@ def test_borrowing_the_default_keeps_every_other_default() -> None:
     assert Task.get_default_api("binance") is outer
     assert Task.get_default_api("other") is other
     assert Task.get_default_api() is outer
+
+
+# --- in a user's project: no asyncio_mode = "auto" ----------------------------------------
+
+USER_TESTS = """
+import pytest
+
+from aioca_binance.coinm import CoinMServerTime
+
+
+@pytest.mark.asyncio
+async def test_marked_async_test_with_the_api(binance_api):
+    task = CoinMServerTime()
+    await task.run()
+    assert "serverTime" in task.result
+
+
+async def test_unmarked_async_test(binance_api):
+    await CoinMServerTime().run()
+
+
+def test_sync_test_with_a_mock(binance_mock):
+    assert binance_mock is not None
+"""
+
+USER_CONFIG = """
+[tool.pytest.ini_options]
+asyncio_default_fixture_loop_scope = "function"
+"""
+
+
+def run_user_project(tmp_path: Path, tests: str, conftest: str = "") -> str:
+    (tmp_path / "pyproject.toml").write_text(USER_CONFIG, encoding="utf-8")
+    (tmp_path / "test_user.py").write_text(tests, encoding="utf-8")
+    if conftest:
+        (tmp_path / "conftest.py").write_text(conftest, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "--tb=line"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return out.stdout + out.stderr
+
+
+def test_fixtures_work_in_strict_mode_and_an_unmarked_async_test_is_told_what_to_do(
+    tmp_path: Path,
+) -> None:
+    output = run_user_project(tmp_path, USER_TESTS)
+    assert "PASSED test_user.py::test_marked_async_test_with_the_api" in output, output
+    assert "PASSED test_user.py::test_sync_test_with_a_mock" in output, output
+    assert "FAILED test_user.py::test_unmarked_async_test" in output, output
+    assert (
+        "test_unmarked_async_test is an async test using aioca's fixtures (binance_api, "
+        "binance_sim) but nothing runs it: mark it @pytest.mark.asyncio, or set "
+        'asyncio_mode = "auto"'
+    ) in output
+    assert "not natively supported" not in output
+
+
+def test_aioca_mock_without_aioresponses_names_the_extra(tmp_path: Path) -> None:
+    blocked = "import sys\nsys.modules['aioresponses'] = None  # as if not installed\n"
+    tests = "def test_mock(aioca_mock):\n    pass\n"
+    output = run_user_project(tmp_path, tests, conftest=blocked)
+    assert "FAILED" in output or "ERROR" in output, output
+    assert "need aioresponses, which aioca's 'test' extra installs" in output
+    assert "pip install 'aioca-core[test]'" in output

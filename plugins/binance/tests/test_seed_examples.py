@@ -98,14 +98,14 @@ def test_example_4_klines_in_series(aioca_mock: aioresponses) -> None:
     q += CoinMFetchKline(symbol="BTCUSD_PERP", interval="1m", limit=1, endTime=1618898005000)
     q += CoinMFetchKline(symbol="BTCUSD_PERP", interval="1m", limit=1, endTime=1618897945000)
     assert q.format_tasks().splitlines()[2] == (
-        "获取币本位合约:BTCUSD_PERP 1m周期 K线<None to 1618898005000>(limit 1)"
+        "获取币本位合约:BTCUSD_PERP 1m周期 K线<至 1618898005000>(limit 1)"
     )
     finished = [
         (str(task), task.result) for task in TaskOperater().add_queue(q).fishih_task_generator()
     ]
     assert finished == [
-        ("获取币本位合约:BTCUSD_PERP 1m周期 K线<None to 1618898005000>(limit 1)", BTC_KLINE),
-        ("获取币本位合约:BTCUSD_PERP 1m周期 K线<None to 1618897945000>(limit 1)", BTC_KLINE),
+        ("获取币本位合约:BTCUSD_PERP 1m周期 K线<至 1618898005000>(limit 1)", BTC_KLINE),
+        ("获取币本位合约:BTCUSD_PERP 1m周期 K线<至 1618897945000>(limit 1)", BTC_KLINE),
     ]
     sent_end_times = sorted(url.query["endTime"] for (_, url) in aioca_mock.requests)
     assert sent_end_times == ["1618897945000", "1618898005000"]

@@ -208,14 +208,15 @@ async def test_an_egress_pool_uses_the_weight_budget_of_each_address(
     assert elapsed < 2 * WINDOW + 1  # 51 weight at 30 per address: two windows at most
 
 
-README = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+PAGE = Path(__file__).resolve().parents[3] / "docs" / "many-processes.md"
+README = PAGE.read_text(encoding="utf-8")
 
 
 async def test_the_readme_example_runs(
     redis_server: RedisServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     readme = README
-    section = readme.split("## Running many processes", 1)[1]
+    section = readme.split("# Running many processes", 1)[1]
     block = section.split("```python\n", 1)[1].split("```", 1)[0]
     namespace: dict[str, Any] = {}
     exec(compile(block, "README.md", "exec"), namespace)

@@ -107,6 +107,8 @@ class OkxRestApi(RestApi):
         user_rate_limiter: RateLimiter | None = None,
         **options: Any,
     ) -> None:
+        if not isinstance(demo, bool):  # "false" is truthy: it would select demo trading
+            raise TypeError(f"demo must be True or False, not {demo!r}")
         super().__init__(timeout=timeout, proxy=proxy, **options)
         base = dict(DEFAULT_URLS)
         for name, url in (urls or {}).items():

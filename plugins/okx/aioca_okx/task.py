@@ -16,7 +16,6 @@ import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from aioca import localize
 from aioca.endpoint import EndpointTask, Texts
 from aioca.params import TaskParams
 
@@ -54,11 +53,6 @@ def _wire_value(value: Any) -> Any:
     if isinstance(value, int | float):
         return str(value)
     return value
-
-
-class _TextValues(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "None"
 
 
 def new_client_order_id() -> str:
@@ -127,10 +121,11 @@ class OkxTask(EndpointTask):
         self.envelope = envelope
         return envelope.get("data")
 
-    def __str__(self) -> str:
-        values = _TextValues((name, value) for name, value in self.params if value is not None)
+    def name_values(self) -> dict[str, Any]:
+        """The parameters given, ``count`` (a batch's items) and ``id`` (the order's
+        ``ordId``, else its ``clOrdId``)."""
+        values = super().name_values()
         if self.endpoint.batch:
             values["count"] = len(getattr(self.params, BATCH_FIELD))
-        # An order is named by whichever id was given.
-        values.setdefault("id", values.get("ordId") or values.get("clOrdId") or "None")
-        return localize(self.texts.en, self.texts.zh).format_map(values)
+        values.setdefault("id", values.get("ordId") or values.get("clOrdId"))
+        return values

@@ -352,3 +352,25 @@ def test_batch_item_errors_say_which_item_and_field() -> None:
         CATALOG["OkxPlaceBatchOrders"](orders=[ORDER, {**ORDER, "tdMode": "margin"}])
     assert caught.value.parameter == "orders"
     assert caught.value.reason.startswith("1.tdMode:")
+
+
+def test_okx_task_names_never_show_a_parameter_that_was_not_given() -> None:
+    from aioca_okx.v5 import OkxCancelOrder, OkxPlaceOrder
+
+    assert str(OkxCancelOrder(instId="BTC-USDT", clOrdId="c1")) == "Cancel OKX order c1 on BTC-USDT"
+    order = OkxPlaceOrder(instId="BTC-USDT", tdMode="cash", side="buy", ordType="market", sz="1")
+    assert str(order) == "OKX buy market order on BTC-USDT: size 1"
+
+
+def test_okx_tasks_describe_their_rules_and_rate_limit() -> None:
+    from aioca.cli import format_description
+    from aioca.describe import describe_task
+    from aioca_okx.v5 import OkxCancelOrder
+
+    about = describe_task(OkxCancelOrder)
+    assert about.rules == ("'ordId' or 'clOrdId' must be sent",)
+    assert about.doc_url is not None
+    assert about.doc_url.startswith("https://www.okx.com/docs-v5/")
+    text = format_description(about, "okx")
+    assert "  rate limit  " in text
+    assert "rules:\n  'ordId' or 'clOrdId' must be sent" in text

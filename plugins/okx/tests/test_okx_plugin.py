@@ -156,3 +156,11 @@ def test_the_sync_operator_runs_the_two_exchange_gather(aioca_mock: aioresponses
     gather, _ = two_exchange_gather(aioca_mock)
     TaskOperator().run_single_task(gather).run()  # closes the sessions it opened
     assert gather.result == [BINANCE_TICKER, OKX_TICKER]
+
+
+@pytest.mark.parametrize("value", ["false", "False", 0, 1, None])
+def test_demo_must_be_a_bool(value: object) -> None:
+    from aioca_okx import OkxRestApi
+
+    with pytest.raises(TypeError, match="demo must be True or False"):
+        OkxRestApi(demo=value)  # type: ignore[arg-type]
