@@ -674,7 +674,7 @@ class RestApi(ABC):
         return limiter
 
     @property
-    def limiters(self) -> Mapping[str, RateLimiter]:
+    def limiters(self) -> Mapping[str, Limiter]:
         """The limiters this API made, by host (read-only; a limiter given as
         ``rate_limiter=`` is the caller's and not among them): what a plugin updates when
         the exchange reports its live limits."""
