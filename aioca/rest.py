@@ -655,6 +655,24 @@ class RestApi(ABC):
         server_clock = self.server_clock
         return server_clock.time() if server_clock is not None else self.timer()
 
+    def timestamp_ms(self) -> int:
+        """The exchange's time in milliseconds, as well as known: a signed request's
+        timestamp (with a :attr:`server_clock`; this machine's time without one)."""
+        server_clock = self.server_clock
+        return server_clock.time_ms() if server_clock is not None else int(self.timer() * 1000)
+
+    @property
+    def time_offset_ms(self) -> int:
+        """The exchange's time minus ours, in milliseconds (0 without a server clock)."""
+        server_clock = self.server_clock
+        return server_clock.offset_ms if server_clock is not None else 0
+
+    @time_offset_ms.setter
+    def time_offset_ms(self, offset: int) -> None:
+        if self.server_clock is None:
+            raise AttributeError(f"{type(self).__name__} has no server clock to offset")
+        self.server_clock.offset_ms = offset
+
     def rate_limiter_for(self, plan: RequestPlan | PreparedRequest) -> Limiter:
         """The limiter a request goes through: the one given to the API, else one per host
         made from :meth:`rate_limits` (a plugin overrides it for per-account budgets)."""

@@ -148,19 +148,6 @@ class BinanceRestApi(RestApi):
     def coinm_url(self) -> str:
         return self.urls["coinm"]
 
-    def timestamp_ms(self) -> int:
-        """The ``timestamp`` of a request sent now, on the server's clock as far as known."""
-        return self.server_clock.time_ms()
-
-    @property
-    def time_offset_ms(self) -> int:
-        """Server time minus local time, added to every ``timestamp``."""
-        return self.server_clock.offset_ms
-
-    @time_offset_ms.setter
-    def time_offset_ms(self, offset: int) -> None:
-        self.server_clock.offset_ms = offset
-
     @property
     def time_sync_interval(self) -> float | None:
         """Seconds between clock syncs before signed requests; ``None`` never syncs."""
@@ -368,9 +355,6 @@ class BinanceRestApi(RestApi):
             if url is not None and url.startswith(base):
                 return base + TIME_PATHS[market]
         return self.urls["coinm"] + TIME_PATHS["coinm"]
-
-    def clock(self) -> float:
-        return self.server_clock.time()
 
     # --- rate limits -----------------------------------------------------------------------
 

@@ -140,22 +140,6 @@ class OkxRestApi(RestApi):
         """The REST base URL in use (``urls["rest"]``)."""
         return self.urls["rest"]
 
-    def timestamp_ms(self) -> int:
-        """Milliseconds now on OKX's clock, as far as known."""
-        return self.server_clock.time_ms()
-
-    @property
-    def time_offset_ms(self) -> int:
-        """Server time minus local time, added to every ``OK-ACCESS-TIMESTAMP``."""
-        return self.server_clock.offset_ms
-
-    @time_offset_ms.setter
-    def time_offset_ms(self, offset: int) -> None:
-        self.server_clock.offset_ms = offset
-
-    def clock(self) -> float:
-        return self.server_clock.time()
-
     # --- sending -------------------------------------------------------------------------
 
     async def request(
