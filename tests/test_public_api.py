@@ -92,6 +92,7 @@ def test_core_imports_no_exchange_package() -> None:
         "pydantic",
         "pydantic_core",
         "pytest",
+        "redis",  # the `redis` extra, only in aioca.limits.redis
         "typing_extensions",
         "uvloop",
         "yarl",
@@ -106,6 +107,14 @@ def test_importing_aioca_loads_no_plugin() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_importing_aioca_and_its_limits_loads_no_redis() -> None:
+    code = "import sys, aioca, aioca.limits; print('redis' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"  # the extra stays optional
 
 
 def test_package_is_typed() -> None:
