@@ -17,23 +17,15 @@ import functools
 import json
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote_plus, urlsplit
 
 import aiohttp
 from yarl import URL
 
-from aioca import (
-    PreparedRequest,
-    RateLimiter,
-    RequestPlan,
-    Response,
-    RestApi,
-    ServerClock,
-    Window,
-    errors,
-)
+from aioca import PreparedRequest, RequestPlan, Response, RestApi, ServerClock, Window, errors
+from aioca.limits import Limiter, SharedClock
 from aioca.request import Params, RedactedHeaders, Wire, encode_params
 from aioca.task import BaseTask, current_task
 from aioca.urls import base_urls
@@ -130,6 +122,7 @@ class BinanceRestApi(RestApi):
             market: list(windows) for market, windows in MARKET_WINDOWS.items()
         }
         self._costs: dict[tuple[Any, ...], dict[str, int]] = {}
+        self._limits_market: str | None = None  # whose budgets a limiter being made gets
         self._signer: Signer | None
         if private_key is not None:
             self._signer = load_private_key_signer(private_key, private_key_passphrase)
@@ -161,19 +154,6 @@ class BinanceRestApi(RestApi):
     @property
     def coinm_url(self) -> str:
         return self.urls["coinm"]
-
-    def timestamp_ms(self) -> int:
-        """The ``timestamp`` of a request sent now, on the server's clock as far as known."""
-        return self.server_clock.time_ms()
-
-    @property
-    def time_offset_ms(self) -> int:
-        """Server time minus local time, added to every ``timestamp``."""
-        return self.server_clock.offset_ms
-
-    @time_offset_ms.setter
-    def time_offset_ms(self, offset: int) -> None:
-        self.server_clock.offset_ms = offset
 
     @property
     def time_sync_interval(self) -> float | None:
@@ -355,10 +335,28 @@ class BinanceRestApi(RestApi):
         """The core's clock sync, against the server-time endpoint of the plan's market."""
         time_url = self._time_url(plan.url)
         read = functools.partial(self._read_server_time, time_url)
-        if after is None:
+        backend = self.limiter_backend
+        if after is None and isinstance(backend, SharedClock) and self.server_clock.due:
+            await self._sync_shared(backend, read, time_url)
+        elif after is None:
             await self.server_clock.sync_if_due(read, time_url)
         else:
             await self.server_clock.resync_after(after, read, time_url)
+
+    async def _sync_shared(
+        self, backend: SharedClock, read: Callable[[], Awaitable[Any]], time_url: str
+    ) -> None:
+        """One server-time sync for every process of a shared limiter backend: the offset
+        another process shared when there is one, else a measurement, then shared."""
+        clock = self.server_clock
+        host = urlsplit(time_url).netloc
+        offset = await backend.clock_offset(host)
+        if offset is not None:
+            clock.offset_ms = round(offset * 1000)
+            clock.synced_at = time.monotonic()
+            return
+        await clock.sync_if_due(read, time_url)
+        await backend.share_clock_offset(host, clock.offset_ms / 1000, clock.interval or 600.0)
 
     async def _read_server_time(self, time_url: str) -> Any:
         answer = await RestApi.request(self, "GET", time_url, costs=self.costs(weight=1))
@@ -370,9 +368,6 @@ class BinanceRestApi(RestApi):
                 return base + TIME_PATHS[market]
         return self.urls["coinm"] + TIME_PATHS["coinm"]
 
-    def clock(self) -> float:
-        return self.server_clock.time()
-
     # --- rate limits -----------------------------------------------------------------------
 
     def rate_limits(self, market: str | None = None) -> list[Window]:
@@ -380,21 +375,16 @@ class BinanceRestApi(RestApi):
         given): Binance's published defaults until that market's ``exchangeInfo`` was read,
         then its live ``rateLimits``. Each market's host gets a limiter of its own with
         them; its ORDERS windows count this API's orders, i.e. one account's."""
-        return list(self._windows[market or "coinm"])
+        return list(self._windows[market or self._limits_market or "coinm"])
 
-    def rate_limiter_for(self, plan: RequestPlan | PreparedRequest) -> RateLimiter:
-        """The limiter a request goes through: the one given as ``rate_limiter=``, else its
-        host's, made on first use with the budgets of the market the host serves."""
-        if self.rate_limiter is not None:
-            return self.rate_limiter
-        host = plan.host if isinstance(plan, RequestPlan) else urlsplit(plan.url).netloc
-        limiter = self._limiters.get(host)
-        if limiter is None:
-            # Also without windows: a 429 pause or a 418 ban still holds the host.
-            limiter = self._limiters[host] = RateLimiter(
-                self.rate_limits(self._market_of(plan)), clock=self.clock, sleep=self.timer.sleep
-            )
-        return limiter
+    def rate_limiter_for(self, plan: RequestPlan | PreparedRequest) -> Limiter:
+        """The core's limiter of the request's host, made on first use with the budgets of
+        the market the request is for (:meth:`rate_limits` of that market)."""
+        self._limits_market = self._market_of(plan)
+        try:
+            return super().rate_limiter_for(plan)
+        finally:
+            self._limits_market = None
 
     def _market_of(self, plan: RequestPlan | PreparedRequest) -> str:
         endpoint = plan.endpoint if isinstance(plan, RequestPlan) else None
@@ -437,8 +427,9 @@ class BinanceRestApi(RestApi):
         if not windows:
             return
         self._windows[market] = windows
-        # The limiter this API made itself; one given as rate_limiter= is the caller's.
-        limiter = self._limiters.get(urlsplit(self.urls[market]).netloc)
+        # The limiter this API made for the market's host; one given as rate_limiter= is
+        # the caller's.
+        limiter = self.limiters.get(urlsplit(self.urls[market]).netloc)
         if limiter is not None:
             limiter.set_windows(windows)
 

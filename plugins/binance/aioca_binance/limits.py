@@ -1,5 +1,5 @@
 """Binance's rate limits: each market's default windows, and the live ones ``exchangeInfo``
-reports.
+reports. Order windows are counted per account (``scope="account"``), the others per IP.
 
 Each market has budgets of its own (a host of its own, see :mod:`.markets`): IP weight per
 minute (``REQUEST_WEIGHT``, reported in ``X-MBX-USED-WEIGHT-1M``), orders per account over
@@ -31,8 +31,10 @@ _RAW = "RAW_REQUESTS"  # exchangeInfo says RAW_REQUESTS on Spot, RAW_REQUEST in 
 
 _FUTURES_WINDOWS: tuple[Window, ...] = (
     Window("REQUEST_WEIGHT", 2400, 60, header="X-MBX-USED-WEIGHT-1M"),
-    Window("ORDERS", 1200, 60, header="X-MBX-ORDER-COUNT-1M"),
-    Window("ORDERS_10S", 300, 10, header="X-MBX-ORDER-COUNT-10S", unit=_ORDERS_10S),
+    Window("ORDERS", 1200, 60, header="X-MBX-ORDER-COUNT-1M", scope="account"),
+    Window(
+        "ORDERS_10S", 300, 10, header="X-MBX-ORDER-COUNT-10S", unit=_ORDERS_10S, scope="account"
+    ),
 )
 
 MARKET_WINDOWS: Mapping[str, tuple[Window, ...]] = {
@@ -50,8 +52,17 @@ MARKET_WINDOWS: Mapping[str, tuple[Window, ...]] = {
     # 5 minutes per IP; 50 orders per 10 s and 160,000 per day per account.
     "spot": (
         Window("REQUEST_WEIGHT", 6000, 60, header="X-MBX-USED-WEIGHT-1M"),
-        Window("ORDERS_10S", 50, 10, header="X-MBX-ORDER-COUNT-10S", unit=_ORDERS_10S),
-        Window("ORDERS_1D", 160_000, 86_400, header="X-MBX-ORDER-COUNT-1D", unit="ORDERS"),
+        Window(
+            "ORDERS_10S", 50, 10, header="X-MBX-ORDER-COUNT-10S", unit=_ORDERS_10S, scope="account"
+        ),
+        Window(
+            "ORDERS_1D",
+            160_000,
+            86_400,
+            header="X-MBX-ORDER-COUNT-1D",
+            unit="ORDERS",
+            scope="account",
+        ),
         Window("RAW_REQUESTS_5M", 61_000, 300, unit=_RAW),
     ),
 }
@@ -114,6 +125,7 @@ def windows_from_rate_limits(
                 seconds,
                 header=prefix + suffix if prefix else None,
                 unit=unit,
+                scope="account" if kind == "ORDERS" else "ip",
             )
         )
     if windows:

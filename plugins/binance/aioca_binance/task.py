@@ -26,6 +26,7 @@ from pydantic import Field
 from typing_extensions import TypeVar
 
 from aioca.endpoint import EndpointTask, Texts
+from aioca.errors import InvalidParameterError
 from aioca.params import Problem, TaskParams
 from aioca.task import ResultT
 
@@ -68,6 +69,24 @@ class BinanceParams(TaskParams):
     needs: ClassVar[tuple[tuple[str, Alternatives], ...]] = ()
 
     @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # aioca checks a model's rules while validating it only when it has aioca's kinds
+        # of rule (its fast path): a model with only Binance's kinds, or with items that
+        # have them, checks them after validation, from the raw input.
+        if not (cls.one_of or cls.exclusive or cls.required_when) and cls._binance_rules():
+            cls.validate_all = classmethod(_validate_with_binance_rules)  # type: ignore[method-assign, assignment]
+
+    @classmethod
+    def _binance_rules(cls) -> bool:
+        """Whether this model, or the model of its items, has rules of Binance's kinds."""
+        own = bool(cls.forbidden_when or cls.needs)
+        return own or any(
+            isinstance(model, type) and issubclass(model, BinanceParams) and model._binance_rules()
+            for model in cls.nested_models().values()
+        )
+
+    @classmethod
     def allows_together(cls, first: str, second: str, values: Mapping[str, Any]) -> bool:
         return (first, second) == ("symbol", "pair") and _symbol_of_pair(
             values.get("symbol"), values.get("pair")
@@ -107,12 +126,26 @@ class BinanceParams(TaskParams):
     def wire_items(self) -> list[tuple[str, Any]]:
         """The parameters to send, in declaration order, without those left out (and without
         a ``pair`` made redundant by its ``symbol``)."""
-        drop_pair = ("symbol", "pair") in self.exclusive and getattr(self, "symbol", None)
+        values = self.__dict__  # the fields, in declaration order (faster than iter(self))
+        drop_pair = ("symbol", "pair") in self.exclusive and values.get("symbol") is not None
         return [
             (name, _plain(value))
-            for name, value in self
+            for name, value in values.items()
             if value is not None and not (drop_pair and name == "pair")
         ]
+
+
+def _validate_with_binance_rules(
+    cls: type[BinanceParams], raw: Mapping[str, Any], *, task_name: str | None = None
+) -> BinanceParams:
+    """:meth:`TaskParams.validate_all`, then Binance's kinds of rule on the raw input (the
+    model's own and its items'), every problem in one error."""
+    model = TaskParams.validate_all.__func__(cls, raw, task_name=task_name)  # type: ignore[attr-defined]
+    problems = cls.raw_problems(raw)
+    if problems:
+        raise InvalidParameterError.from_problems(problems, task_name=task_name)
+    assert isinstance(model, BinanceParams)
+    return model
 
 
 def _wire_form(value: Any) -> Any:
@@ -214,8 +247,7 @@ class BinanceTask(EndpointTask[ResultT], Generic[ResultT, ParsedT]):
 
     def __init__(self, *, api: RestApi | None = None, **params: Any) -> None:
         super().__init__(api=api, **params)
-        # Parameters are frozen: what a run costs is known once and for all.
-        self._weight = self.endpoint.weight_for(dict(self.wire_params()))
+        self._wire: list[tuple[str, Any]] | None = None
         self._parsed: tuple[Any, Any] | None = None
 
     def _given(self, arguments: dict[str, Any]) -> None:
@@ -258,14 +290,18 @@ class BinanceTask(EndpointTask[ResultT], Generic[ResultT, ParsedT]):
     @property
     def weight(self) -> int:
         """The IP weight this request costs with its parameters."""
-        return self._weight
+        return self.endpoint.weight_for(dict(self.wire_params()))
 
     def wire_params(self, params: TaskParams | None = None) -> list[tuple[str, Any]]:
         """The parameters as sent, in declaration order, without those left out; lists as
-        compact JSON."""
-        model = self.params if params is None else params
-        assert isinstance(model, BinanceParams)
-        return [(name, _wire_value(value)) for name, value in model.wire_items()]
+        compact JSON. (Those of the task's own parameters are worked out once: they are
+        frozen.)"""
+        if params is None:
+            if self._wire is None:
+                self._wire = self.wire_params(self.params)
+            return self._wire
+        assert isinstance(params, BinanceParams)
+        return [(name, _wire_value(value)) for name, value in params.wire_items()]
 
     @property
     def parsed(self) -> ParsedT:
