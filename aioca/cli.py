@@ -338,8 +338,7 @@ def exchanges(as_json: bool) -> None:
 @click.option(
     "--market",
     default=None,
-    help="Only the tasks of this market, for exchanges whose tasks name one (binance: spot, "
-    "usdm, coinm).",
+    help="Only the tasks of this market (for a plugin whose tasks name their market).",
 )
 @_JSON_OPTION
 def tasks(

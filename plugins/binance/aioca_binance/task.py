@@ -193,10 +193,6 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not sent in a JSON parameter")
 
 
-_NOT_PARAMETERS = frozenset({"self", "api", "unknown", "__class__"})
-"""The names in a generated ``__init__``'s ``locals()`` that are not parameters."""
-
-
 class BinanceTask(EndpointTask[ResultT], Generic[ResultT, ParsedT]):
     """A Binance request declared by ``endpoint``, ``Params`` and ``texts``.
 
@@ -249,19 +245,6 @@ class BinanceTask(EndpointTask[ResultT], Generic[ResultT, ParsedT]):
         super().__init__(api=api, **params)
         self._wire: list[tuple[str, Any]] | None = None
         self._parsed: tuple[Any, Any] | None = None
-
-    def _given(self, arguments: dict[str, Any]) -> None:
-        """Set up from a generated ``__init__``'s ``locals()``: the parameters given (those
-        left at ``None`` are not sent) and any unknown ones, validated all together."""
-        params = {
-            name: value
-            for name, value in arguments.items()
-            if value is not None and name not in _NOT_PARAMETERS
-        }
-        unknown = arguments.get("unknown")
-        if unknown:
-            params.update(unknown)
-        BinanceTask.__init__(self, api=arguments.get("api"), **params)
 
     @classmethod
     def describe(cls) -> dict[str, str]:

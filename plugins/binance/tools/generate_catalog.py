@@ -983,7 +983,13 @@ def task_class(
         lines += [f"{INDENT * 2}| {part}" for part in rest]
         lines[-1] += f" = {default}," if equals else ","
     lines.append(f"{INDENT}) -> None:")
-    lines.append(f"{INDENT * 2}self._given(locals())")
+    # Every parameter passed on as given (None: not sent, which the model knows): no
+    # locals() and no filtering per task, a construction costs what it did by keywords.
+    passed = ["api=api", *(f"{param.name}={param.name}" for param in task.params), "**unknown"]
+    if len(passed) == 2:
+        lines.append(f"{INDENT * 2}super().__init__(api=api, **unknown)")
+    else:
+        lines += exploded("super().__init__(", passed, ")", INDENT * 2)
     return lines
 
 

@@ -191,7 +191,11 @@ class CoinMAccountInformation(BinanceTask["AccountDict", "Account"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMPositionAdlQuantileEstimation(BinanceTask["list[AdlQuantileDict]", "list[AdlQuantile]"]):
@@ -229,7 +233,12 @@ class CoinMPositionAdlQuantileEstimation(BinanceTask["list[AdlQuantileDict]", "l
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMNewAlgoOrder(BinanceTask):
@@ -355,7 +364,30 @@ class CoinMNewAlgoOrder(BinanceTask):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            algoType=algoType,
+            symbol=symbol,
+            side=side,
+            positionSide=positionSide,
+            type=type,
+            timeInForce=timeInForce,
+            quantity=quantity,
+            price=price,
+            triggerPrice=triggerPrice,
+            workingType=workingType,
+            priceMatch=priceMatch,
+            closePosition=closePosition,
+            priceProtect=priceProtect,
+            reduceOnly=reduceOnly,
+            activatePrice=activatePrice,
+            callbackRate=callbackRate,
+            clientAlgoId=clientAlgoId,
+            selfTradePreventionMode=selfTradePreventionMode,
+            goodTillDate=goodTillDate,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMCancelAlgoOrder(BinanceTask):
@@ -414,7 +446,13 @@ class CoinMCancelAlgoOrder(BinanceTask):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            algoId=algoId,
+            clientAlgoId=clientAlgoId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMCancelAllOpenOrders(BinanceTask["AllOpenOrdersDict", "AllOpenOrders"]):
@@ -457,7 +495,12 @@ class CoinMCancelAllOpenOrders(BinanceTask["AllOpenOrdersDict", "AllOpenOrders"]
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMAllOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -531,7 +574,17 @@ class CoinMAllOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            pair=pair,
+            orderId=orderId,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMFuturesAccountBalance(BinanceTask["list[BalanceDict]", "list[Balance]"]):
@@ -564,7 +617,11 @@ class CoinMFuturesAccountBalance(BinanceTask["list[BalanceDict]", "list[Balance]
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMNewOrderItem(BinanceParams):
@@ -661,7 +718,12 @@ class CoinMPlaceMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            batchOrders=batchOrders,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMModifyOrderItem(BinanceParams):
@@ -730,7 +792,12 @@ class CoinMModifyMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            batchOrders=batchOrders,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMCancelMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -790,7 +857,14 @@ class CoinMCancelMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderIdList=orderIdList,
+            origClientOrderIdList=origClientOrderIdList,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMUserCommissionRate(BinanceTask["CommissionRateDict", "CommissionRate"]):
@@ -828,7 +902,12 @@ class CoinMUserCommissionRate(BinanceTask["CommissionRateDict", "CommissionRate"
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMAutoCancelAllOpenOrders(BinanceTask["CountdownCancelAllDict", "CountdownCancelAll"]):
@@ -879,7 +958,13 @@ class CoinMAutoCancelAllOpenOrders(BinanceTask["CountdownCancelAllDict", "Countd
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            countdownTime=countdownTime,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMUsersForceOrders(BinanceTask["list[ForceOrdersDict]", "list[ForceOrders]"]):
@@ -943,7 +1028,16 @@ class CoinMUsersForceOrders(BinanceTask["list[ForceOrdersDict]", "list[ForceOrde
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            autoCloseType=autoCloseType,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMGetIncomeHistory(BinanceTask["list[IncomeDict]", "list[Income]"]):
@@ -998,7 +1092,16 @@ class CoinMGetIncomeHistory(BinanceTask["list[IncomeDict]", "list[Income]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            incomeType=incomeType,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMGetDownloadIdForFuturesTransactionHistory(BinanceTask["IncomeAsynDict", "IncomeAsyn"]):
@@ -1047,7 +1150,13 @@ class CoinMGetDownloadIdForFuturesTransactionHistory(BinanceTask["IncomeAsynDict
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            startTime=startTime,
+            endTime=endTime,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMGetFuturesTransactionHistoryDownloadLinkById(
@@ -1090,7 +1199,12 @@ class CoinMGetFuturesTransactionHistoryDownloadLinkById(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            downloadId=downloadId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMChangeInitialLeverage(BinanceTask["LeverageDict", "Leverage"]):
@@ -1132,7 +1246,13 @@ class CoinMChangeInitialLeverage(BinanceTask["LeverageDict", "Leverage"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            leverage=leverage,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMNotionalBracketForPair(
@@ -1176,7 +1296,12 @@ class CoinMNotionalBracketForPair(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            pair=pair,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMChangeMarginType(BinanceTask["MarginTypeDict", "MarginType"]):
@@ -1218,7 +1343,13 @@ class CoinMChangeMarginType(BinanceTask["MarginTypeDict", "MarginType"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            marginType=marginType,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMCurrentAllAlgoOpenOrders(BinanceTask):
@@ -1272,7 +1403,14 @@ class CoinMCurrentAllAlgoOpenOrders(BinanceTask):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            algoType=algoType,
+            symbol=symbol,
+            algoId=algoId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMQueryCurrentOpenOrder(BinanceTask["OrderDict", "Order"]):
@@ -1321,7 +1459,14 @@ class CoinMQueryCurrentOpenOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            origClientOrderId=origClientOrderId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMCurrentAllOpenOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -1369,7 +1514,13 @@ class CoinMCurrentAllOpenOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            pair=pair,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMQueryOrder(BinanceTask["OrderDict", "Order"]):
@@ -1418,7 +1569,14 @@ class CoinMQueryOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            origClientOrderId=origClientOrderId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMNewOrder(BinanceTask["OrderDict", "Order"]):
@@ -1539,7 +1697,29 @@ class CoinMNewOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            side=side,
+            type=type,
+            positionSide=positionSide,
+            reduceOnly=reduceOnly,
+            quantity=quantity,
+            price=price,
+            newClientOrderId=newClientOrderId,
+            stopPrice=stopPrice,
+            closePosition=closePosition,
+            activationPrice=activationPrice,
+            callbackRate=callbackRate,
+            timeInForce=timeInForce,
+            workingType=workingType,
+            priceProtect=priceProtect,
+            newOrderRespType=newOrderRespType,
+            priceMatch=priceMatch,
+            selfTradePreventionMode=selfTradePreventionMode,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMModifyOrder(BinanceTask["OrderDict", "Order"]):
@@ -1619,7 +1799,19 @@ class CoinMModifyOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            side=side,
+            orderId=orderId,
+            origClientOrderId=origClientOrderId,
+            quantity=quantity,
+            price=price,
+            priceMatch=priceMatch,
+            modifyId=modifyId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMCancelOrder(BinanceTask["OrderDict", "Order"]):
@@ -1670,7 +1862,14 @@ class CoinMCancelOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            origClientOrderId=origClientOrderId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMGetDownloadIdForFuturesOrderHistory(BinanceTask["OrderAsynDict", "OrderAsyn"]):
@@ -1719,7 +1918,13 @@ class CoinMGetDownloadIdForFuturesOrderHistory(BinanceTask["OrderAsynDict", "Ord
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            startTime=startTime,
+            endTime=endTime,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMGetFuturesOrderHistoryDownloadLinkById(BinanceTask["OrderAsynIdDict", "OrderAsynId"]):
@@ -1760,7 +1965,12 @@ class CoinMGetFuturesOrderHistoryDownloadLinkById(BinanceTask["OrderAsynIdDict",
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            downloadId=downloadId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMGetOrderModifyHistory(BinanceTask["list[OrderAmendmentDict]", "list[OrderAmendment]"]):
@@ -1827,7 +2037,17 @@ class CoinMGetOrderModifyHistory(BinanceTask["list[OrderAmendmentDict]", "list[O
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            origClientOrderId=origClientOrderId,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMClassicPortfolioMarginAccountInformation(
@@ -1870,7 +2090,12 @@ class CoinMClassicPortfolioMarginAccountInformation(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            asset=asset,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMModifyIsolatedPositionMargin(BinanceTask["PositionMarginDict", "PositionMargin"]):
@@ -1918,7 +2143,15 @@ class CoinMModifyIsolatedPositionMargin(BinanceTask["PositionMarginDict", "Posit
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            amount=amount,
+            type=type,
+            positionSide=positionSide,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMGetPositionMarginChangeHistory(
@@ -1979,7 +2212,16 @@ class CoinMGetPositionMarginChangeHistory(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            type=type,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMPositionInformation(BinanceTask["list[PositionRiskDict]", "list[PositionRisk]"]):
@@ -2023,7 +2265,13 @@ class CoinMPositionInformation(BinanceTask["list[PositionRiskDict]", "list[Posit
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            marginAsset=marginAsset,
+            pair=pair,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMGetCurrentPositionMode(BinanceTask["PositionSideDualGetDict", "PositionSideDualGet"]):
@@ -2058,7 +2306,11 @@ class CoinMGetCurrentPositionMode(BinanceTask["PositionSideDualGetDict", "Positi
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMChangePositionMode(BinanceTask["PositionSideDualPostDict", "PositionSideDualPost"]):
@@ -2099,7 +2351,12 @@ class CoinMChangePositionMode(BinanceTask["PositionSideDualPostDict", "PositionS
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            dualSidePosition=dualSidePosition,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMGetDownloadIdForFuturesTradeHistory(BinanceTask["TradeAsynDict", "TradeAsyn"]):
@@ -2148,7 +2405,13 @@ class CoinMGetDownloadIdForFuturesTradeHistory(BinanceTask["TradeAsynDict", "Tra
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            startTime=startTime,
+            endTime=endTime,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMGetFuturesTradeDownloadLinkById(BinanceTask["TradeAsynIdDict", "TradeAsynId"]):
@@ -2189,7 +2452,12 @@ class CoinMGetFuturesTradeDownloadLinkById(BinanceTask["TradeAsynIdDict", "Trade
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            downloadId=downloadId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMAccountTradeList(BinanceTask["list[UserTradeDict]", "list[UserTrade]"]):
@@ -2273,7 +2541,18 @@ class CoinMAccountTradeList(BinanceTask["list[UserTradeDict]", "list[UserTrade]"
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            pair=pair,
+            orderId=orderId,
+            startTime=startTime,
+            endTime=endTime,
+            fromId=fromId,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class CoinMNotionalBracketForSymbol(
@@ -2315,4 +2594,9 @@ class CoinMNotionalBracketForSymbol(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )

@@ -132,7 +132,15 @@ class CoinMCompressedAggregateTradesList(BinanceTask["list[AggTradeDict]", "list
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            fromId=fromId,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class CoinMQueryIndexPriceConstituents(BinanceTask["ConstituentsDict", "Constituents"]):
@@ -167,7 +175,11 @@ class CoinMQueryIndexPriceConstituents(BinanceTask["ConstituentsDict", "Constitu
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class CoinMContinuousContractKlineCandlestickData(
@@ -233,7 +245,16 @@ class CoinMContinuousContractKlineCandlestickData(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            pair=pair,
+            contractType=contractType,
+            interval=interval,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class CoinMOrderBook(BinanceTask["OrderBookDict", "OrderBook"]):
@@ -278,7 +299,12 @@ class CoinMOrderBook(BinanceTask["OrderBookDict", "OrderBook"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            limit=limit,
+            **unknown,
+        )
 
 
 class CoinMExchangeInformation(BinanceTask["ExchangeInfoDict", "ExchangeInfo"]):
@@ -306,7 +332,7 @@ class CoinMExchangeInformation(BinanceTask["ExchangeInfoDict", "ExchangeInfo"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class CoinMGetFundingRateInfo(BinanceTask["list[FundingInfoDict]", "list[FundingInfo]"]):
@@ -340,7 +366,7 @@ class CoinMGetFundingRateInfo(BinanceTask["list[FundingInfoDict]", "list[Funding
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class CoinMGetFundingRateHistoryOfPerpetualFutures(
@@ -387,7 +413,14 @@ class CoinMGetFundingRateHistoryOfPerpetualFutures(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class CoinMOldTradesLookup(BinanceTask["list[TradeDict]", "list[Trade]"]):
@@ -435,7 +468,13 @@ class CoinMOldTradesLookup(BinanceTask["list[TradeDict]", "list[Trade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            limit=limit,
+            fromId=fromId,
+            **unknown,
+        )
 
 
 class CoinMIndexPriceKlineCandlestickData(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -492,7 +531,15 @@ class CoinMIndexPriceKlineCandlestickData(BinanceTask["list[list[int | str]]", "
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            pair=pair,
+            interval=interval,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class CoinMFetchKline(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -549,7 +596,15 @@ class CoinMFetchKline(BinanceTask["list[list[int | str]]", "list[Kline]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            interval=interval,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class CoinMMarkPriceKlineCandlestickData(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -606,7 +661,15 @@ class CoinMMarkPriceKlineCandlestickData(BinanceTask["list[list[int | str]]", "l
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            interval=interval,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class CoinMOpenInterest(BinanceTask["OpenInterestDict", "OpenInterest"]):
@@ -639,7 +702,11 @@ class CoinMOpenInterest(BinanceTask["OpenInterestDict", "OpenInterest"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class CoinMPing(BinanceTask["PingDict", "Ping"]):
@@ -667,7 +734,7 @@ class CoinMPing(BinanceTask["PingDict", "Ping"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class CoinMIndexPriceAndMarkPrice(BinanceTask["list[PremiumIndexDict]", "list[PremiumIndex]"]):
@@ -706,7 +773,12 @@ class CoinMIndexPriceAndMarkPrice(BinanceTask["list[PremiumIndexDict]", "list[Pr
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            pair=pair,
+            **unknown,
+        )
 
 
 class CoinMPremiumIndexKlineData(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -763,7 +835,15 @@ class CoinMPremiumIndexKlineData(BinanceTask["list[list[int | str]]", "list[Klin
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            interval=interval,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class CoinMTicker24hrPriceChangeStatistics(BinanceTask["list[Ticker24hrDict]", "list[Ticker24hr]"]):
@@ -812,7 +892,12 @@ class CoinMTicker24hrPriceChangeStatistics(BinanceTask["list[Ticker24hrDict]", "
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            pair=pair,
+            **unknown,
+        )
 
 
 class CoinMSymbolOrderBookTicker(BinanceTask["list[BookTickerDict]", "list[BookTicker]"]):
@@ -861,7 +946,12 @@ class CoinMSymbolOrderBookTicker(BinanceTask["list[BookTickerDict]", "list[BookT
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            pair=pair,
+            **unknown,
+        )
 
 
 class CoinMFetchTicker(BinanceTask["list[TickerPriceDict]", "list[TickerPrice]"]):
@@ -909,7 +999,12 @@ class CoinMFetchTicker(BinanceTask["list[TickerPriceDict]", "list[TickerPrice]"]
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            pair=pair,
+            **unknown,
+        )
 
 
 class CoinMServerTime(BinanceTask["ServerTimeDict", "ServerTime"]):
@@ -937,7 +1032,7 @@ class CoinMServerTime(BinanceTask["ServerTimeDict", "ServerTime"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class CoinMRecentTradesList(BinanceTask["list[TradeDict]", "list[Trade]"]):
@@ -976,4 +1071,9 @@ class CoinMRecentTradesList(BinanceTask["list[TradeDict]", "list[Trade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            limit=limit,
+            **unknown,
+        )

@@ -110,7 +110,16 @@ class CoinMBasis(BinanceTask["list[BasisDict]", "list[Basis]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            pair=pair,
+            contractType=contractType,
+            period=period,
+            limit=limit,
+            startTime=startTime,
+            endTime=endTime,
+            **unknown,
+        )
 
 
 class CoinMQuarterlyContractSettlementPrice(BinanceTask):
@@ -148,7 +157,11 @@ class CoinMQuarterlyContractSettlementPrice(BinanceTask):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            pair=pair,
+            **unknown,
+        )
 
 
 class CoinMLongShortRatio(
@@ -209,7 +222,16 @@ class CoinMLongShortRatio(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            pair=pair,
+            period=period,
+            contractType=contractType,
+            limit=limit,
+            startTime=startTime,
+            endTime=endTime,
+            **unknown,
+        )
 
 
 class CoinMOpenInterestStatistics(
@@ -270,7 +292,16 @@ class CoinMOpenInterestStatistics(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            pair=pair,
+            period=period,
+            contractType=contractType,
+            limit=limit,
+            startTime=startTime,
+            endTime=endTime,
+            **unknown,
+        )
 
 
 class CoinMTakerBuySellVolume(BinanceTask["list[TakerBuySellVolDict]", "list[TakerBuySellVol]"]):
@@ -329,7 +360,16 @@ class CoinMTakerBuySellVolume(BinanceTask["list[TakerBuySellVolDict]", "list[Tak
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            pair=pair,
+            contractType=contractType,
+            period=period,
+            limit=limit,
+            startTime=startTime,
+            endTime=endTime,
+            **unknown,
+        )
 
 
 class CoinMTopTraderLongShortRatioAccounts(
@@ -394,7 +434,16 @@ class CoinMTopTraderLongShortRatioAccounts(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            pair=pair,
+            period=period,
+            contractType=contractType,
+            limit=limit,
+            startTime=startTime,
+            endTime=endTime,
+            **unknown,
+        )
 
 
 class CoinMTopTraderLongShortRatioPositions(
@@ -459,4 +508,13 @@ class CoinMTopTraderLongShortRatioPositions(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            pair=pair,
+            period=period,
+            contractType=contractType,
+            limit=limit,
+            startTime=startTime,
+            endTime=endTime,
+            **unknown,
+        )

@@ -47,7 +47,7 @@ class CoinMStartUserDataStream(BinanceTask["ListenKeyDict", "ListenKey"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class CoinMKeepaliveUserDataStream(BinanceTask["ListenKeyDict", "ListenKey"]):
@@ -75,7 +75,7 @@ class CoinMKeepaliveUserDataStream(BinanceTask["ListenKeyDict", "ListenKey"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class CoinMCloseUserDataStream(BinanceTask["ListenKeyDeleteDict", "ListenKeyDelete"]):
@@ -105,4 +105,4 @@ class CoinMCloseUserDataStream(BinanceTask["ListenKeyDeleteDict", "ListenKeyDele
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)

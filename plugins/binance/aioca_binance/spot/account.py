@@ -100,7 +100,12 @@ class SpotAccount(BinanceTask["AccountDict", "Account"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            omitZeroBalances=omitZeroBalances,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotAccountCommission(BinanceTask["AccountCommissionDict", "AccountCommission"]):
@@ -135,7 +140,11 @@ class SpotAccountCommission(BinanceTask["AccountCommissionDict", "AccountCommiss
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class SpotAllOrderList(BinanceTask["list[OrderListDict]", "list[OrderList]"]):
@@ -188,7 +197,15 @@ class SpotAllOrderList(BinanceTask["list[OrderListDict]", "list[OrderList]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            fromId=fromId,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotAllOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -239,7 +256,16 @@ class SpotAllOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotMyAllocations(BinanceTask["list[MyAllocationsDict]", "list[MyAllocations]"]):
@@ -307,7 +333,17 @@ class SpotMyAllocations(BinanceTask["list[MyAllocationsDict]", "list[MyAllocatio
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            startTime=startTime,
+            endTime=endTime,
+            fromAllocationId=fromAllocationId,
+            limit=limit,
+            orderId=orderId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotMyFilters(BinanceTask["MyFiltersDict", "MyFilters"]):
@@ -343,7 +379,12 @@ class SpotMyFilters(BinanceTask["MyFiltersDict", "MyFilters"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotMyPreventedMatches(
@@ -402,7 +443,16 @@ class SpotMyPreventedMatches(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            preventedMatchId=preventedMatchId,
+            orderId=orderId,
+            fromPreventedMatchId=fromPreventedMatchId,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotMyTrades(BinanceTask["list[UserTradeDict]", "list[UserTrade]"]):
@@ -480,7 +530,17 @@ class SpotMyTrades(BinanceTask["list[UserTradeDict]", "list[UserTrade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            startTime=startTime,
+            endTime=endTime,
+            fromId=fromId,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotOpenOrderList(BinanceTask["list[OrderListDict]", "list[OrderList]"]):
@@ -513,7 +573,11 @@ class SpotOpenOrderList(BinanceTask["list[OrderListDict]", "list[OrderList]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotOpenOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -555,7 +619,12 @@ class SpotOpenOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotQueryOrder(BinanceTask["OrderDict", "Order"]):
@@ -604,7 +673,14 @@ class SpotQueryOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            origClientOrderId=origClientOrderId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotOrderAmendments(BinanceTask["list[OrderAmendmentsDict]", "list[OrderAmendments]"]):
@@ -654,7 +730,15 @@ class SpotOrderAmendments(BinanceTask["list[OrderAmendmentsDict]", "list[OrderAm
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            fromExecutionId=fromExecutionId,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotQueryOrderList(BinanceTask["OrderListDict", "OrderList"]):
@@ -700,7 +784,13 @@ class SpotQueryOrderList(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            orderListId=orderListId,
+            origClientOrderId=origClientOrderId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotRateLimitOrder(BinanceTask["list[RateLimitOrderDict]", "list[RateLimitOrder]"]):
@@ -735,4 +825,8 @@ class SpotRateLimitOrder(BinanceTask["list[RateLimitOrderDict]", "list[RateLimit
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )

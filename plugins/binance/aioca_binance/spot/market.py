@@ -142,7 +142,15 @@ class SpotAggTrades(BinanceTask["list[AggTradeDict]", "list[AggTrade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            fromId=fromId,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class SpotAvgPrice(BinanceTask["AvgPriceDict", "AvgPrice"]):
@@ -175,7 +183,11 @@ class SpotAvgPrice(BinanceTask["AvgPriceDict", "AvgPrice"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class SpotDepth(BinanceTask["OrderBookDict", "OrderBook"]):
@@ -222,7 +234,13 @@ class SpotDepth(BinanceTask["OrderBookDict", "OrderBook"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            limit=limit,
+            symbolStatus=symbolStatus,
+            **unknown,
+        )
 
 
 class SpotExchangeInfo(BinanceTask["ExchangeInfoDict", "ExchangeInfo"]):
@@ -285,7 +303,15 @@ class SpotExchangeInfo(BinanceTask["ExchangeInfoDict", "ExchangeInfo"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            symbols=symbols,
+            permissions=permissions,
+            showPermissionSets=showPermissionSets,
+            symbolStatus=symbolStatus,
+            **unknown,
+        )
 
 
 class SpotExecutionRules(BinanceTask["ExecutionRulesDict", "ExecutionRules"]):
@@ -336,7 +362,13 @@ class SpotExecutionRules(BinanceTask["ExecutionRulesDict", "ExecutionRules"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            symbols=symbols,
+            symbolStatus=symbolStatus,
+            **unknown,
+        )
 
 
 class SpotHistoricalBlockTrades(
@@ -382,7 +414,13 @@ class SpotHistoricalBlockTrades(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            fromId=fromId,
+            limit=limit,
+            **unknown,
+        )
 
 
 class SpotHistoricalTrades(BinanceTask["list[TradeDict]", "list[Trade]"]):
@@ -424,7 +462,13 @@ class SpotHistoricalTrades(BinanceTask["list[TradeDict]", "list[Trade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            limit=limit,
+            fromId=fromId,
+            **unknown,
+        )
 
 
 class SpotKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -479,7 +523,16 @@ class SpotKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            interval=interval,
+            startTime=startTime,
+            endTime=endTime,
+            timeZone=timeZone,
+            limit=limit,
+            **unknown,
+        )
 
 
 class SpotPing(BinanceTask["PingDict", "Ping"]):
@@ -507,7 +560,7 @@ class SpotPing(BinanceTask["PingDict", "Ping"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class SpotReferencePrice(BinanceTask["ReferencePriceDict", "ReferencePrice"]):
@@ -540,7 +593,11 @@ class SpotReferencePrice(BinanceTask["ReferencePriceDict", "ReferencePrice"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class SpotReferencePriceCalculation(
@@ -582,7 +639,12 @@ class SpotReferencePriceCalculation(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            symbolStatus=symbolStatus,
+            **unknown,
+        )
 
 
 class SpotTicker(
@@ -653,7 +715,15 @@ class SpotTicker(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            symbols=symbols,
+            windowSize=windowSize,
+            type=type,
+            symbolStatus=symbolStatus,
+            **unknown,
+        )
 
 
 class SpotTicker24hr(
@@ -710,7 +780,14 @@ class SpotTicker24hr(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            symbols=symbols,
+            type=type,
+            symbolStatus=symbolStatus,
+            **unknown,
+        )
 
 
 class SpotTickerBookTicker(
@@ -761,7 +838,13 @@ class SpotTickerBookTicker(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            symbols=symbols,
+            symbolStatus=symbolStatus,
+            **unknown,
+        )
 
 
 class SpotTickerPrice(
@@ -812,7 +895,13 @@ class SpotTickerPrice(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            symbols=symbols,
+            symbolStatus=symbolStatus,
+            **unknown,
+        )
 
 
 class SpotTickerTradingDay(
@@ -874,7 +963,15 @@ class SpotTickerTradingDay(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            symbols=symbols,
+            timeZone=timeZone,
+            type=type,
+            symbolStatus=symbolStatus,
+            **unknown,
+        )
 
 
 class SpotServerTime(BinanceTask["ServerTimeDict", "ServerTime"]):
@@ -902,7 +999,7 @@ class SpotServerTime(BinanceTask["ServerTimeDict", "ServerTime"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class SpotTrades(BinanceTask["list[TradeDict]", "list[Trade]"]):
@@ -941,7 +1038,12 @@ class SpotTrades(BinanceTask["list[TradeDict]", "list[Trade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            limit=limit,
+            **unknown,
+        )
 
 
 class SpotUiKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -993,4 +1095,13 @@ class SpotUiKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            interval=interval,
+            startTime=startTime,
+            endTime=endTime,
+            timeZone=timeZone,
+            limit=limit,
+            **unknown,
+        )

@@ -127,7 +127,12 @@ class SpotCancelOpenOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotNewOrder(BinanceTask["OrderDict", "Order"]):
@@ -257,7 +262,29 @@ class SpotNewOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            side=side,
+            type=type,
+            timeInForce=timeInForce,
+            quantity=quantity,
+            quoteOrderQty=quoteOrderQty,
+            price=price,
+            newClientOrderId=newClientOrderId,
+            strategyId=strategyId,
+            strategyType=strategyType,
+            stopPrice=stopPrice,
+            trailingDelta=trailingDelta,
+            icebergQty=icebergQty,
+            newOrderRespType=newOrderRespType,
+            selfTradePreventionMode=selfTradePreventionMode,
+            pegPriceType=pegPriceType,
+            pegOffsetValue=pegOffsetValue,
+            pegOffsetType=pegOffsetType,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotCancelOrder(BinanceTask["OrderDict", "Order"]):
@@ -314,7 +341,16 @@ class SpotCancelOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            origClientOrderId=origClientOrderId,
+            newClientOrderId=newClientOrderId,
+            cancelRestrictions=cancelRestrictions,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotOrderAmendKeepPriority(
@@ -378,7 +414,16 @@ class SpotOrderAmendKeepPriority(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            newQty=newQty,
+            orderId=orderId,
+            origClientOrderId=origClientOrderId,
+            newClientOrderId=newClientOrderId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotCancelReplace(BinanceTask["OrderCancelReplaceDict", "OrderCancelReplace"]):
@@ -546,7 +591,35 @@ class SpotCancelReplace(BinanceTask["OrderCancelReplaceDict", "OrderCancelReplac
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            side=side,
+            type=type,
+            cancelReplaceMode=cancelReplaceMode,
+            timeInForce=timeInForce,
+            quantity=quantity,
+            quoteOrderQty=quoteOrderQty,
+            price=price,
+            cancelNewClientOrderId=cancelNewClientOrderId,
+            cancelOrigClientOrderId=cancelOrigClientOrderId,
+            cancelOrderId=cancelOrderId,
+            newClientOrderId=newClientOrderId,
+            strategyId=strategyId,
+            strategyType=strategyType,
+            stopPrice=stopPrice,
+            trailingDelta=trailingDelta,
+            icebergQty=icebergQty,
+            newOrderRespType=newOrderRespType,
+            selfTradePreventionMode=selfTradePreventionMode,
+            cancelRestrictions=cancelRestrictions,
+            orderRateLimitExceededMode=orderRateLimitExceededMode,
+            pegPriceType=pegPriceType,
+            pegOffsetValue=pegOffsetValue,
+            pegOffsetType=pegOffsetType,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotOrderOco(BinanceTask["OrderListDict", "OrderList"]):
@@ -662,7 +735,30 @@ class SpotOrderOco(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            side=side,
+            quantity=quantity,
+            price=price,
+            stopPrice=stopPrice,
+            listClientOrderId=listClientOrderId,
+            limitClientOrderId=limitClientOrderId,
+            limitStrategyId=limitStrategyId,
+            limitStrategyType=limitStrategyType,
+            limitIcebergQty=limitIcebergQty,
+            trailingDelta=trailingDelta,
+            stopClientOrderId=stopClientOrderId,
+            stopStrategyId=stopStrategyId,
+            stopStrategyType=stopStrategyType,
+            stopLimitPrice=stopLimitPrice,
+            stopIcebergQty=stopIcebergQty,
+            stopLimitTimeInForce=stopLimitTimeInForce,
+            newOrderRespType=newOrderRespType,
+            selfTradePreventionMode=selfTradePreventionMode,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotTestOrder(BinanceTask["OrderTestDict", "OrderTest"]):
@@ -792,7 +888,30 @@ class SpotTestOrder(BinanceTask["OrderTestDict", "OrderTest"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            side=side,
+            type=type,
+            computeCommissionRates=computeCommissionRates,
+            timeInForce=timeInForce,
+            quantity=quantity,
+            quoteOrderQty=quoteOrderQty,
+            price=price,
+            newClientOrderId=newClientOrderId,
+            strategyId=strategyId,
+            strategyType=strategyType,
+            stopPrice=stopPrice,
+            trailingDelta=trailingDelta,
+            icebergQty=icebergQty,
+            newOrderRespType=newOrderRespType,
+            selfTradePreventionMode=selfTradePreventionMode,
+            pegPriceType=pegPriceType,
+            pegOffsetValue=pegOffsetValue,
+            pegOffsetType=pegOffsetType,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotCancelOrderList(BinanceTask["OrderListDict", "OrderList"]):
@@ -852,7 +971,15 @@ class SpotCancelOrderList(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderListId=orderListId,
+            listClientOrderId=listClientOrderId,
+            newClientOrderId=newClientOrderId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotOrderListOco(BinanceTask["OrderListDict", "OrderList"]):
@@ -1043,7 +1170,41 @@ class SpotOrderListOco(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            side=side,
+            quantity=quantity,
+            aboveType=aboveType,
+            belowType=belowType,
+            listClientOrderId=listClientOrderId,
+            aboveClientOrderId=aboveClientOrderId,
+            aboveIcebergQty=aboveIcebergQty,
+            abovePrice=abovePrice,
+            aboveStopPrice=aboveStopPrice,
+            aboveTrailingDelta=aboveTrailingDelta,
+            aboveTimeInForce=aboveTimeInForce,
+            aboveStrategyId=aboveStrategyId,
+            aboveStrategyType=aboveStrategyType,
+            abovePegPriceType=abovePegPriceType,
+            abovePegOffsetType=abovePegOffsetType,
+            abovePegOffsetValue=abovePegOffsetValue,
+            belowClientOrderId=belowClientOrderId,
+            belowIcebergQty=belowIcebergQty,
+            belowPrice=belowPrice,
+            belowStopPrice=belowStopPrice,
+            belowTrailingDelta=belowTrailingDelta,
+            belowTimeInForce=belowTimeInForce,
+            belowStrategyId=belowStrategyId,
+            belowStrategyType=belowStrategyType,
+            belowPegPriceType=belowPegPriceType,
+            belowPegOffsetType=belowPegOffsetType,
+            belowPegOffsetValue=belowPegOffsetValue,
+            newOrderRespType=newOrderRespType,
+            selfTradePreventionMode=selfTradePreventionMode,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotOrderListOpo(BinanceTask["OrderListDict", "OrderList"]):
@@ -1220,7 +1381,40 @@ class SpotOrderListOpo(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            workingType=workingType,
+            workingSide=workingSide,
+            workingPrice=workingPrice,
+            workingQuantity=workingQuantity,
+            pendingType=pendingType,
+            pendingSide=pendingSide,
+            listClientOrderId=listClientOrderId,
+            newOrderRespType=newOrderRespType,
+            selfTradePreventionMode=selfTradePreventionMode,
+            workingClientOrderId=workingClientOrderId,
+            workingIcebergQty=workingIcebergQty,
+            workingTimeInForce=workingTimeInForce,
+            workingStrategyId=workingStrategyId,
+            workingStrategyType=workingStrategyType,
+            workingPegPriceType=workingPegPriceType,
+            workingPegOffsetType=workingPegOffsetType,
+            workingPegOffsetValue=workingPegOffsetValue,
+            pendingClientOrderId=pendingClientOrderId,
+            pendingPrice=pendingPrice,
+            pendingStopPrice=pendingStopPrice,
+            pendingTrailingDelta=pendingTrailingDelta,
+            pendingIcebergQty=pendingIcebergQty,
+            pendingTimeInForce=pendingTimeInForce,
+            pendingStrategyId=pendingStrategyId,
+            pendingStrategyType=pendingStrategyType,
+            pendingPegPriceType=pendingPegPriceType,
+            pendingPegOffsetType=pendingPegOffsetType,
+            pendingPegOffsetValue=pendingPegOffsetValue,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotOrderListOpoco(BinanceTask["OrderListDict", "OrderList"]):
@@ -1450,7 +1644,52 @@ class SpotOrderListOpoco(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            workingType=workingType,
+            workingSide=workingSide,
+            workingPrice=workingPrice,
+            workingQuantity=workingQuantity,
+            pendingSide=pendingSide,
+            pendingAboveType=pendingAboveType,
+            listClientOrderId=listClientOrderId,
+            newOrderRespType=newOrderRespType,
+            selfTradePreventionMode=selfTradePreventionMode,
+            workingClientOrderId=workingClientOrderId,
+            workingIcebergQty=workingIcebergQty,
+            workingTimeInForce=workingTimeInForce,
+            workingStrategyId=workingStrategyId,
+            workingStrategyType=workingStrategyType,
+            workingPegPriceType=workingPegPriceType,
+            workingPegOffsetType=workingPegOffsetType,
+            workingPegOffsetValue=workingPegOffsetValue,
+            pendingAboveClientOrderId=pendingAboveClientOrderId,
+            pendingAbovePrice=pendingAbovePrice,
+            pendingAboveStopPrice=pendingAboveStopPrice,
+            pendingAboveTrailingDelta=pendingAboveTrailingDelta,
+            pendingAboveIcebergQty=pendingAboveIcebergQty,
+            pendingAboveTimeInForce=pendingAboveTimeInForce,
+            pendingAboveStrategyId=pendingAboveStrategyId,
+            pendingAboveStrategyType=pendingAboveStrategyType,
+            pendingAbovePegPriceType=pendingAbovePegPriceType,
+            pendingAbovePegOffsetType=pendingAbovePegOffsetType,
+            pendingAbovePegOffsetValue=pendingAbovePegOffsetValue,
+            pendingBelowType=pendingBelowType,
+            pendingBelowClientOrderId=pendingBelowClientOrderId,
+            pendingBelowPrice=pendingBelowPrice,
+            pendingBelowStopPrice=pendingBelowStopPrice,
+            pendingBelowTrailingDelta=pendingBelowTrailingDelta,
+            pendingBelowIcebergQty=pendingBelowIcebergQty,
+            pendingBelowTimeInForce=pendingBelowTimeInForce,
+            pendingBelowStrategyId=pendingBelowStrategyId,
+            pendingBelowStrategyType=pendingBelowStrategyType,
+            pendingBelowPegPriceType=pendingBelowPegPriceType,
+            pendingBelowPegOffsetType=pendingBelowPegOffsetType,
+            pendingBelowPegOffsetValue=pendingBelowPegOffsetValue,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotOrderListOto(BinanceTask["OrderListDict", "OrderList"]):
@@ -1631,7 +1870,41 @@ class SpotOrderListOto(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            workingType=workingType,
+            workingSide=workingSide,
+            workingPrice=workingPrice,
+            workingQuantity=workingQuantity,
+            pendingType=pendingType,
+            pendingSide=pendingSide,
+            pendingQuantity=pendingQuantity,
+            listClientOrderId=listClientOrderId,
+            newOrderRespType=newOrderRespType,
+            selfTradePreventionMode=selfTradePreventionMode,
+            workingClientOrderId=workingClientOrderId,
+            workingIcebergQty=workingIcebergQty,
+            workingTimeInForce=workingTimeInForce,
+            workingStrategyId=workingStrategyId,
+            workingStrategyType=workingStrategyType,
+            workingPegPriceType=workingPegPriceType,
+            workingPegOffsetType=workingPegOffsetType,
+            workingPegOffsetValue=workingPegOffsetValue,
+            pendingClientOrderId=pendingClientOrderId,
+            pendingPrice=pendingPrice,
+            pendingStopPrice=pendingStopPrice,
+            pendingTrailingDelta=pendingTrailingDelta,
+            pendingIcebergQty=pendingIcebergQty,
+            pendingTimeInForce=pendingTimeInForce,
+            pendingStrategyId=pendingStrategyId,
+            pendingStrategyType=pendingStrategyType,
+            pendingPegPriceType=pendingPegPriceType,
+            pendingPegOffsetType=pendingPegOffsetType,
+            pendingPegOffsetValue=pendingPegOffsetValue,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotOrderListOtoco(BinanceTask["OrderListDict", "OrderList"]):
@@ -1865,7 +2138,53 @@ class SpotOrderListOtoco(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            workingType=workingType,
+            workingSide=workingSide,
+            workingPrice=workingPrice,
+            workingQuantity=workingQuantity,
+            pendingSide=pendingSide,
+            pendingQuantity=pendingQuantity,
+            pendingAboveType=pendingAboveType,
+            listClientOrderId=listClientOrderId,
+            newOrderRespType=newOrderRespType,
+            selfTradePreventionMode=selfTradePreventionMode,
+            workingClientOrderId=workingClientOrderId,
+            workingIcebergQty=workingIcebergQty,
+            workingTimeInForce=workingTimeInForce,
+            workingStrategyId=workingStrategyId,
+            workingStrategyType=workingStrategyType,
+            workingPegPriceType=workingPegPriceType,
+            workingPegOffsetType=workingPegOffsetType,
+            workingPegOffsetValue=workingPegOffsetValue,
+            pendingAboveClientOrderId=pendingAboveClientOrderId,
+            pendingAbovePrice=pendingAbovePrice,
+            pendingAboveStopPrice=pendingAboveStopPrice,
+            pendingAboveTrailingDelta=pendingAboveTrailingDelta,
+            pendingAboveIcebergQty=pendingAboveIcebergQty,
+            pendingAboveTimeInForce=pendingAboveTimeInForce,
+            pendingAboveStrategyId=pendingAboveStrategyId,
+            pendingAboveStrategyType=pendingAboveStrategyType,
+            pendingAbovePegPriceType=pendingAbovePegPriceType,
+            pendingAbovePegOffsetType=pendingAbovePegOffsetType,
+            pendingAbovePegOffsetValue=pendingAbovePegOffsetValue,
+            pendingBelowType=pendingBelowType,
+            pendingBelowClientOrderId=pendingBelowClientOrderId,
+            pendingBelowPrice=pendingBelowPrice,
+            pendingBelowStopPrice=pendingBelowStopPrice,
+            pendingBelowTrailingDelta=pendingBelowTrailingDelta,
+            pendingBelowIcebergQty=pendingBelowIcebergQty,
+            pendingBelowTimeInForce=pendingBelowTimeInForce,
+            pendingBelowStrategyId=pendingBelowStrategyId,
+            pendingBelowStrategyType=pendingBelowStrategyType,
+            pendingBelowPegPriceType=pendingBelowPegPriceType,
+            pendingBelowPegOffsetType=pendingBelowPegOffsetType,
+            pendingBelowPegOffsetValue=pendingBelowPegOffsetValue,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotSorOrder(BinanceTask["OrderDict", "Order"]):
@@ -1953,7 +2272,23 @@ class SpotSorOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            side=side,
+            type=type,
+            quantity=quantity,
+            timeInForce=timeInForce,
+            price=price,
+            newClientOrderId=newClientOrderId,
+            strategyId=strategyId,
+            strategyType=strategyType,
+            icebergQty=icebergQty,
+            newOrderRespType=newOrderRespType,
+            selfTradePreventionMode=selfTradePreventionMode,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class SpotSorOrderTest(BinanceTask["SorOrderTestDict", "SorOrderTest"]):
@@ -2044,4 +2379,21 @@ class SpotSorOrderTest(BinanceTask["SorOrderTestDict", "SorOrderTest"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            side=side,
+            type=type,
+            quantity=quantity,
+            computeCommissionRates=computeCommissionRates,
+            timeInForce=timeInForce,
+            price=price,
+            newClientOrderId=newClientOrderId,
+            strategyId=strategyId,
+            strategyType=strategyType,
+            icebergQty=icebergQty,
+            newOrderRespType=newOrderRespType,
+            selfTradePreventionMode=selfTradePreventionMode,
+            recvWindow=recvWindow,
+            **unknown,
+        )

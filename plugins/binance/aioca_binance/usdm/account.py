@@ -245,7 +245,11 @@ class UsdmFuturesAccountConfiguration(BinanceTask["AccountConfigDict", "AccountC
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmPositionAdlQuantileEstimation(BinanceTask["list[AdlQuantileDict]", "list[AdlQuantile]"]):
@@ -283,7 +287,12 @@ class UsdmPositionAdlQuantileEstimation(BinanceTask["list[AdlQuantileDict]", "li
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmCancelAllAlgoOpenOrders(BinanceTask["AlgoOpenOrdersDict", "AlgoOpenOrders"]):
@@ -330,7 +339,12 @@ class UsdmCancelAllAlgoOpenOrders(BinanceTask["AlgoOpenOrdersDict", "AlgoOpenOrd
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmQueryAlgoOrder(BinanceTask["AlgoOrderDict", "AlgoOrder"]):
@@ -380,7 +394,13 @@ class UsdmQueryAlgoOrder(BinanceTask["AlgoOrderDict", "AlgoOrder"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            algoId=algoId,
+            clientAlgoId=clientAlgoId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmNewAlgoOrder(BinanceTask["AlgoOrderDict", "AlgoOrder"]):
@@ -513,7 +533,31 @@ class UsdmNewAlgoOrder(BinanceTask["AlgoOrderDict", "AlgoOrder"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            algoType=algoType,
+            symbol=symbol,
+            side=side,
+            type=type,
+            positionSide=positionSide,
+            timeInForce=timeInForce,
+            quantity=quantity,
+            price=price,
+            triggerPrice=triggerPrice,
+            workingType=workingType,
+            priceMatch=priceMatch,
+            closePosition=closePosition,
+            priceProtect=priceProtect,
+            reduceOnly=reduceOnly,
+            activatePrice=activatePrice,
+            callbackRate=callbackRate,
+            clientAlgoId=clientAlgoId,
+            newOrderRespType=newOrderRespType,
+            selfTradePreventionMode=selfTradePreventionMode,
+            goodTillDate=goodTillDate,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmCancelAlgoOrder(BinanceTask["AlgoOrderCancelDict", "AlgoOrderCancel"]):
@@ -565,7 +609,13 @@ class UsdmCancelAlgoOrder(BinanceTask["AlgoOrderCancelDict", "AlgoOrderCancel"])
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            algoId=algoId,
+            clientAlgoId=clientAlgoId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmQueryAllAlgoOrders(BinanceTask["list[AlgoOrderDict]", "list[AlgoOrder]"]):
@@ -629,7 +679,16 @@ class UsdmQueryAllAlgoOrders(BinanceTask["list[AlgoOrderDict]", "list[AlgoOrder]
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            algoId=algoId,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmCancelAllOpenOrders(BinanceTask["AllOpenOrdersDict", "AllOpenOrders"]):
@@ -672,7 +731,12 @@ class UsdmCancelAllOpenOrders(BinanceTask["AllOpenOrdersDict", "AllOpenOrders"])
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmAllOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -723,7 +787,16 @@ class UsdmAllOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmFuturesTradingQuantitativeRulesIndicators(
@@ -774,7 +847,12 @@ class UsdmFuturesTradingQuantitativeRulesIndicators(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmNewOrderItem(BinanceParams):
@@ -863,7 +941,12 @@ class UsdmPlaceMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            batchOrders=batchOrders,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmModifyOrderItem(BinanceParams):
@@ -938,7 +1021,12 @@ class UsdmModifyMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            batchOrders=batchOrders,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmCancelMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -992,7 +1080,14 @@ class UsdmCancelMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderIdList=orderIdList,
+            origClientOrderIdList=origClientOrderIdList,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmUserCommissionRate(BinanceTask["CommissionRateDict", "CommissionRate"]):
@@ -1030,7 +1125,12 @@ class UsdmUserCommissionRate(BinanceTask["CommissionRateDict", "CommissionRate"]
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmAcceptTheOfferedQuote(BinanceTask["ConvertAcceptQuoteDict", "ConvertAcceptQuote"]):
@@ -1068,7 +1168,12 @@ class UsdmAcceptTheOfferedQuote(BinanceTask["ConvertAcceptQuoteDict", "ConvertAc
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            quoteId=quoteId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmListAllConvertPairs(
@@ -1108,7 +1213,12 @@ class UsdmListAllConvertPairs(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            fromAsset=fromAsset,
+            toAsset=toAsset,
+            **unknown,
+        )
 
 
 class UsdmSendQuoteRequest(BinanceTask["ConvertGetQuoteDict", "ConvertGetQuote"]):
@@ -1166,7 +1276,16 @@ class UsdmSendQuoteRequest(BinanceTask["ConvertGetQuoteDict", "ConvertGetQuote"]
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            fromAsset=fromAsset,
+            toAsset=toAsset,
+            fromAmount=fromAmount,
+            toAmount=toAmount,
+            validTime=validTime,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmOrderStatus(BinanceTask["ConvertOrderStatusDict", "ConvertOrderStatus"]):
@@ -1208,7 +1327,12 @@ class UsdmOrderStatus(BinanceTask["ConvertOrderStatusDict", "ConvertOrderStatus"
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            orderId=orderId,
+            quoteId=quoteId,
+            **unknown,
+        )
 
 
 class UsdmAutoCancelAllOpenOrders(BinanceTask["CountdownCancelAllDict", "CountdownCancelAll"]):
@@ -1258,7 +1382,13 @@ class UsdmAutoCancelAllOpenOrders(BinanceTask["CountdownCancelAllDict", "Countdo
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            countdownTime=countdownTime,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmGetBnbBurnStatus(BinanceTask["FeeBurnGetDict", "FeeBurnGet"]):
@@ -1291,7 +1421,11 @@ class UsdmGetBnbBurnStatus(BinanceTask["FeeBurnGetDict", "FeeBurnGet"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmToggleBnbBurnOnFuturesTrade(BinanceTask["FeeBurnPostDict", "FeeBurnPost"]):
@@ -1331,7 +1465,12 @@ class UsdmToggleBnbBurnOnFuturesTrade(BinanceTask["FeeBurnPostDict", "FeeBurnPos
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            feeBurn=feeBurn,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmUsersForceOrders(BinanceTask["list[ForceOrdersDict]", "list[ForceOrders]"]):
@@ -1388,7 +1527,16 @@ class UsdmUsersForceOrders(BinanceTask["list[ForceOrdersDict]", "list[ForceOrder
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            autoCloseType=autoCloseType,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmIncome(BinanceTask["list[IncomeDict]", "list[Income]"]):
@@ -1446,7 +1594,16 @@ class UsdmIncome(BinanceTask["list[IncomeDict]", "list[Income]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            incomeType=incomeType,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmGetDownloadIdForFuturesTransactionHistory(BinanceTask["IncomeAsynDict", "IncomeAsyn"]):
@@ -1491,7 +1648,13 @@ class UsdmGetDownloadIdForFuturesTransactionHistory(BinanceTask["IncomeAsynDict"
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            startTime=startTime,
+            endTime=endTime,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmGetFuturesTransactionHistoryDownloadLinkById(
@@ -1534,7 +1697,12 @@ class UsdmGetFuturesTransactionHistoryDownloadLinkById(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            downloadId=downloadId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmChangeInitialLeverage(BinanceTask["LeverageDict", "Leverage"]):
@@ -1573,7 +1741,13 @@ class UsdmChangeInitialLeverage(BinanceTask["LeverageDict", "Leverage"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            leverage=leverage,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmNotionalAndLeverageBrackets(
@@ -1616,7 +1790,12 @@ class UsdmNotionalAndLeverageBrackets(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmChangeMarginType(BinanceTask["MarginTypeDict", "MarginType"]):
@@ -1655,7 +1834,13 @@ class UsdmChangeMarginType(BinanceTask["MarginTypeDict", "MarginType"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            marginType=marginType,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmGetCurrentMultiAssetsMode(
@@ -1696,7 +1881,11 @@ class UsdmGetCurrentMultiAssetsMode(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmChangeMultiAssetsMode(BinanceTask["MultiAssetsMarginPostDict", "MultiAssetsMarginPost"]):
@@ -1738,7 +1927,12 @@ class UsdmChangeMultiAssetsMode(BinanceTask["MultiAssetsMarginPostDict", "MultiA
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            multiAssetsMargin=multiAssetsMargin,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmCurrentAllAlgoOpenOrders(BinanceTask["list[AlgoOrderDict]", "list[AlgoOrder]"]):
@@ -1793,7 +1987,14 @@ class UsdmCurrentAllAlgoOpenOrders(BinanceTask["list[AlgoOrderDict]", "list[Algo
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            algoType=algoType,
+            symbol=symbol,
+            algoId=algoId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmOpenOrder(BinanceTask["OrderDict", "Order"]):
@@ -1842,7 +2043,14 @@ class UsdmOpenOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            origClientOrderId=origClientOrderId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmOpenOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -1884,7 +2092,12 @@ class UsdmOpenOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmQueryOrder(BinanceTask["OrderDict", "Order"]):
@@ -1933,7 +2146,14 @@ class UsdmQueryOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            origClientOrderId=origClientOrderId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmNewOrder(BinanceTask["OrderDict", "Order"]):
@@ -2039,7 +2259,24 @@ class UsdmNewOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            side=side,
+            type=type,
+            positionSide=positionSide,
+            timeInForce=timeInForce,
+            reduceOnly=reduceOnly,
+            quantity=quantity,
+            price=price,
+            newClientOrderId=newClientOrderId,
+            newOrderRespType=newOrderRespType,
+            priceMatch=priceMatch,
+            selfTradePreventionMode=selfTradePreventionMode,
+            goodTillDate=goodTillDate,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmModifyOrder(BinanceTask["OrderDict", "Order"]):
@@ -2125,7 +2362,20 @@ class UsdmModifyOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            side=side,
+            quantity=quantity,
+            price=price,
+            orderId=orderId,
+            origClientOrderId=origClientOrderId,
+            priceMatch=priceMatch,
+            modifyId=modifyId,
+            reduceOnly=reduceOnly,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmCancelOrder(BinanceTask["OrderDict", "Order"]):
@@ -2176,7 +2426,14 @@ class UsdmCancelOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            origClientOrderId=origClientOrderId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmGetDownloadIdForFuturesOrderHistory(BinanceTask["OrderAsynDict", "OrderAsyn"]):
@@ -2221,7 +2478,13 @@ class UsdmGetDownloadIdForFuturesOrderHistory(BinanceTask["OrderAsynDict", "Orde
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            startTime=startTime,
+            endTime=endTime,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmGetFuturesOrderHistoryDownloadLinkById(BinanceTask["OrderAsynIdDict", "OrderAsynId"]):
@@ -2262,7 +2525,12 @@ class UsdmGetFuturesOrderHistoryDownloadLinkById(BinanceTask["OrderAsynIdDict", 
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            downloadId=downloadId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmTestOrder(BinanceTask["OrderDict", "Order"]):
@@ -2381,7 +2649,30 @@ class UsdmTestOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            side=side,
+            type=type,
+            positionSide=positionSide,
+            reduceOnly=reduceOnly,
+            quantity=quantity,
+            price=price,
+            newClientOrderId=newClientOrderId,
+            stopPrice=stopPrice,
+            closePosition=closePosition,
+            activationPrice=activationPrice,
+            callbackRate=callbackRate,
+            timeInForce=timeInForce,
+            workingType=workingType,
+            priceProtect=priceProtect,
+            newOrderRespType=newOrderRespType,
+            priceMatch=priceMatch,
+            selfTradePreventionMode=selfTradePreventionMode,
+            goodTillDate=goodTillDate,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmGetOrderModifyHistory(BinanceTask["list[OrderAmendmentDict]", "list[OrderAmendment]"]):
@@ -2449,7 +2740,17 @@ class UsdmGetOrderModifyHistory(BinanceTask["list[OrderAmendmentDict]", "list[Or
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            origClientOrderId=origClientOrderId,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmClassicPortfolioMarginAccountInformation(
@@ -2491,7 +2792,12 @@ class UsdmClassicPortfolioMarginAccountInformation(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            asset=asset,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmModifyIsolatedPositionMargin(BinanceTask["PositionMarginDict", "PositionMargin"]):
@@ -2538,7 +2844,15 @@ class UsdmModifyIsolatedPositionMargin(BinanceTask["PositionMarginDict", "Positi
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            amount=amount,
+            type=type,
+            positionSide=positionSide,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmGetPositionMarginChangeHistory(
@@ -2596,7 +2910,16 @@ class UsdmGetPositionMarginChangeHistory(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            type=type,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmGetCurrentPositionMode(BinanceTask["PositionSideDualGetDict", "PositionSideDualGet"]):
@@ -2631,7 +2954,11 @@ class UsdmGetCurrentPositionMode(BinanceTask["PositionSideDualGetDict", "Positio
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmChangePositionMode(BinanceTask["PositionSideDualPostDict", "PositionSideDualPost"]):
@@ -2669,7 +2996,12 @@ class UsdmChangePositionMode(BinanceTask["PositionSideDualPostDict", "PositionSi
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            dualSidePosition=dualSidePosition,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmQueryUserRateLimit(BinanceTask["list[RateLimitOrderDict]", "list[RateLimitOrder]"]):
@@ -2704,7 +3036,11 @@ class UsdmQueryUserRateLimit(BinanceTask["list[RateLimitOrderDict]", "list[RateL
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmFuturesTradfiPerpsContract(BinanceTask["StockContractDict", "StockContract"]):
@@ -2739,7 +3075,11 @@ class UsdmFuturesTradfiPerpsContract(BinanceTask["StockContractDict", "StockCont
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmSymbolConfiguration(BinanceTask["list[SymbolConfigDict]", "list[SymbolConfig]"]):
@@ -2775,7 +3115,12 @@ class UsdmSymbolConfiguration(BinanceTask["list[SymbolConfigDict]", "list[Symbol
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmGetDownloadIdForFuturesTradeHistory(BinanceTask["TradeAsynDict", "TradeAsyn"]):
@@ -2820,7 +3165,13 @@ class UsdmGetDownloadIdForFuturesTradeHistory(BinanceTask["TradeAsynDict", "Trad
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            startTime=startTime,
+            endTime=endTime,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmGetFuturesTradeDownloadLinkById(BinanceTask["TradeAsynIdDict", "TradeAsynId"]):
@@ -2861,7 +3212,12 @@ class UsdmGetFuturesTradeDownloadLinkById(BinanceTask["TradeAsynIdDict", "TradeA
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            downloadId=downloadId,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmUserTrades(BinanceTask["list[UserTradeDict]", "list[UserTrade]"]):
@@ -2926,7 +3282,17 @@ class UsdmUserTrades(BinanceTask["list[UserTradeDict]", "list[UserTrade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            orderId=orderId,
+            startTime=startTime,
+            endTime=endTime,
+            fromId=fromId,
+            limit=limit,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmAccountInformationV2(BinanceTask["AccountV2Dict", "AccountV2"]):
@@ -2959,7 +3325,11 @@ class UsdmAccountInformationV2(BinanceTask["AccountV2Dict", "AccountV2"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmFuturesAccountBalanceV2(BinanceTask["list[BalanceDict]", "list[Balance]"]):
@@ -2992,7 +3362,11 @@ class UsdmFuturesAccountBalanceV2(BinanceTask["list[BalanceDict]", "list[Balance
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmPositionInformationV2(BinanceTask["list[PositionRiskV2Dict]", "list[PositionRiskV2]"]):
@@ -3028,7 +3402,12 @@ class UsdmPositionInformationV2(BinanceTask["list[PositionRiskV2Dict]", "list[Po
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmAccountInformationV3(BinanceTask["AccountV3Dict", "AccountV3"]):
@@ -3061,7 +3440,11 @@ class UsdmAccountInformationV3(BinanceTask["AccountV3Dict", "AccountV3"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmFuturesAccountBalanceV3(BinanceTask["list[BalanceDict]", "list[Balance]"]):
@@ -3094,7 +3477,11 @@ class UsdmFuturesAccountBalanceV3(BinanceTask["list[BalanceDict]", "list[Balance
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            recvWindow=recvWindow,
+            **unknown,
+        )
 
 
 class UsdmPositionInformationV3(BinanceTask["list[PositionRiskV3Dict]", "list[PositionRiskV3]"]):
@@ -3134,4 +3521,9 @@ class UsdmPositionInformationV3(BinanceTask["list[PositionRiskV3Dict]", "list[Po
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            recvWindow=recvWindow,
+            **unknown,
+        )

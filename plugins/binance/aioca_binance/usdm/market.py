@@ -153,7 +153,15 @@ class UsdmAggTrades(BinanceTask["list[AggTradeDict]", "list[AggTrade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            fromId=fromId,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class UsdmAssetIndex(
@@ -196,7 +204,11 @@ class UsdmAssetIndex(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class UsdmQueryIndexPriceConstituents(BinanceTask["ConstituentsDict", "Constituents"]):
@@ -229,7 +241,11 @@ class UsdmQueryIndexPriceConstituents(BinanceTask["ConstituentsDict", "Constitue
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class UsdmContinuousKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -290,7 +306,16 @@ class UsdmContinuousKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            pair=pair,
+            contractType=contractType,
+            interval=interval,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class UsdmDepth(BinanceTask["OrderBookDict", "OrderBook"]):
@@ -334,7 +359,12 @@ class UsdmDepth(BinanceTask["OrderBookDict", "OrderBook"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            limit=limit,
+            **unknown,
+        )
 
 
 class UsdmExchangeInfo(BinanceTask["ExchangeInfoDict", "ExchangeInfo"]):
@@ -362,7 +392,7 @@ class UsdmExchangeInfo(BinanceTask["ExchangeInfoDict", "ExchangeInfo"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class UsdmFundingInfo(BinanceTask["list[FundingInfoDict]", "list[FundingInfo]"]):
@@ -401,7 +431,7 @@ class UsdmFundingInfo(BinanceTask["list[FundingInfoDict]", "list[FundingInfo]"])
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class UsdmFundingRate(BinanceTask["list[FundingRateDict]", "list[FundingRate]"]):
@@ -455,7 +485,14 @@ class UsdmFundingRate(BinanceTask["list[FundingRateDict]", "list[FundingRate]"])
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class UsdmHistoricalTrades(BinanceTask["list[TradeDict]", "list[Trade]"]):
@@ -499,7 +536,13 @@ class UsdmHistoricalTrades(BinanceTask["list[TradeDict]", "list[Trade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            limit=limit,
+            fromId=fromId,
+            **unknown,
+        )
 
 
 class UsdmCompositeIndexSymbolInformation(BinanceTask["list[IndexInfoDict]", "list[IndexInfo]"]):
@@ -534,7 +577,11 @@ class UsdmCompositeIndexSymbolInformation(BinanceTask["list[IndexInfoDict]", "li
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class UsdmIndexPriceKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -591,7 +638,15 @@ class UsdmIndexPriceKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            pair=pair,
+            interval=interval,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class UsdmQueryInsuranceFundBalanceSnapshot(
@@ -631,7 +686,11 @@ class UsdmQueryInsuranceFundBalanceSnapshot(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class UsdmKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -688,7 +747,15 @@ class UsdmKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            interval=interval,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class UsdmMarkPriceKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -745,7 +812,15 @@ class UsdmMarkPriceKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            interval=interval,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class UsdmOpenInterest(BinanceTask["OpenInterestDict", "OpenInterest"]):
@@ -778,7 +853,11 @@ class UsdmOpenInterest(BinanceTask["OpenInterestDict", "OpenInterest"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class UsdmPing(BinanceTask["PingDict", "Ping"]):
@@ -806,7 +885,7 @@ class UsdmPing(BinanceTask["PingDict", "Ping"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class UsdmMarkPrice(
@@ -847,7 +926,11 @@ class UsdmMarkPrice(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class UsdmPremiumIndexKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -904,7 +987,15 @@ class UsdmPremiumIndexKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            interval=interval,
+            startTime=startTime,
+            endTime=endTime,
+            limit=limit,
+            **unknown,
+        )
 
 
 class UsdmRpiDepth(BinanceTask["OrderBookDict", "OrderBook"]):
@@ -949,7 +1040,12 @@ class UsdmRpiDepth(BinanceTask["OrderBookDict", "OrderBook"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            limit=limit,
+            **unknown,
+        )
 
 
 class UsdmAdlRisk(
@@ -987,7 +1083,11 @@ class UsdmAdlRisk(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class UsdmTicker24hr(
@@ -1030,7 +1130,11 @@ class UsdmTicker24hr(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class UsdmBookTicker(
@@ -1071,7 +1175,11 @@ class UsdmBookTicker(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class UsdmTickerPrice(
@@ -1112,7 +1220,11 @@ class UsdmTickerPrice(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )
 
 
 class UsdmServerTime(BinanceTask["ServerTimeDict", "ServerTime"]):
@@ -1140,7 +1252,7 @@ class UsdmServerTime(BinanceTask["ServerTimeDict", "ServerTime"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class UsdmTrades(BinanceTask["list[TradeDict]", "list[Trade]"]):
@@ -1179,7 +1291,12 @@ class UsdmTrades(BinanceTask["list[TradeDict]", "list[Trade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            limit=limit,
+            **unknown,
+        )
 
 
 class UsdmTradingSchedule(BinanceTask["TradingScheduleDict", "TradingSchedule"]):
@@ -1215,7 +1332,7 @@ class UsdmTradingSchedule(BinanceTask["TradingScheduleDict", "TradingSchedule"])
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class UsdmTickerPriceV2(
@@ -1256,4 +1373,8 @@ class UsdmTickerPriceV2(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            **unknown,
+        )

@@ -101,7 +101,16 @@ class UsdmBasis(BinanceTask["list[BasisDict]", "list[Basis]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            pair=pair,
+            contractType=contractType,
+            period=period,
+            limit=limit,
+            startTime=startTime,
+            endTime=endTime,
+            **unknown,
+        )
 
 
 class UsdmQuarterlyContractSettlementPrice(
@@ -140,7 +149,11 @@ class UsdmQuarterlyContractSettlementPrice(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            pair=pair,
+            **unknown,
+        )
 
 
 class UsdmLongShortRatio(
@@ -197,7 +210,15 @@ class UsdmLongShortRatio(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            period=period,
+            limit=limit,
+            startTime=startTime,
+            endTime=endTime,
+            **unknown,
+        )
 
 
 class UsdmOpenInterestStatistics(
@@ -257,7 +278,15 @@ class UsdmOpenInterestStatistics(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            period=period,
+            limit=limit,
+            startTime=startTime,
+            endTime=endTime,
+            **unknown,
+        )
 
 
 class UsdmTakerBuySellVolume(
@@ -314,7 +343,15 @@ class UsdmTakerBuySellVolume(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            period=period,
+            limit=limit,
+            startTime=startTime,
+            endTime=endTime,
+            **unknown,
+        )
 
 
 class UsdmTopTraderLongShortRatioAccounts(
@@ -380,7 +417,15 @@ class UsdmTopTraderLongShortRatioAccounts(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            period=period,
+            limit=limit,
+            startTime=startTime,
+            endTime=endTime,
+            **unknown,
+        )
 
 
 class UsdmTopTraderLongShortRatioPositions(
@@ -444,4 +489,12 @@ class UsdmTopTraderLongShortRatioPositions(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(
+            api=api,
+            symbol=symbol,
+            period=period,
+            limit=limit,
+            startTime=startTime,
+            endTime=endTime,
+            **unknown,
+        )

@@ -45,7 +45,7 @@ class UsdmStartUserDataStream(BinanceTask["ListenKeyDict", "ListenKey"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class UsdmKeepaliveUserDataStream(BinanceTask["ListenKeyDict", "ListenKey"]):
@@ -73,7 +73,7 @@ class UsdmKeepaliveUserDataStream(BinanceTask["ListenKeyDict", "ListenKey"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
 
 
 class UsdmCloseUserDataStream(BinanceTask["ListenKeyDeleteDict", "ListenKeyDelete"]):
@@ -103,4 +103,4 @@ class UsdmCloseUserDataStream(BinanceTask["ListenKeyDeleteDict", "ListenKeyDelet
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        self._given(locals())
+        super().__init__(api=api, **unknown)
