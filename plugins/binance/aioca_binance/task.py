@@ -71,9 +71,13 @@ class BinanceParams(TaskParams):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        # aioca checks a model's rules while validating it only when it has aioca's kinds
-        # of rule (its fast path): a model with only Binance's kinds, or with items that
-        # have them, checks them after validation, from the raw input.
+        # Binance's kinds of rule join aioca's where a model has them (a model without
+        # keeps aioca's check as is: nothing more to run for most of them). aioca checks a
+        # model's rules while validating it only when it has aioca's kinds of rule (its fast
+        # path): a model with only Binance's kinds, or with items that have them, checks
+        # them after validation, from the raw input.
+        if "forbidden_when" in cls.__dict__ or "needs" in cls.__dict__:
+            cls.rule_problems = classmethod(_rule_problems)  # type: ignore[method-assign, assignment]
         if not (cls.one_of or cls.exclusive or cls.required_when) and cls._binance_rules():
             cls.validate_all = classmethod(_validate_with_binance_rules)  # type: ignore[method-assign, assignment]
 
@@ -91,23 +95,6 @@ class BinanceParams(TaskParams):
         return (first, second) == ("symbol", "pair") and _symbol_of_pair(
             values.get("symbol"), values.get("pair")
         )
-
-    @classmethod
-    def rule_problems(cls, values: Mapping[str, Any]) -> list[Problem]:
-        problems = super().rule_problems(values)
-        for name, triggers, forbidden in cls.forbidden_when:
-            value = _wire_form(values.get(name))
-            if value is None or value not in triggers:
-                continue
-            for other in forbidden:
-                if values.get(other) is not None:
-                    problems.append((other, f"cannot be sent when {name} is {value}"))
-        for name, alternatives in cls.needs:
-            if values.get(name) is None:
-                continue
-            if not any(_holds(values, other, allowed) for other, allowed in alternatives):
-                problems.append((name, f"needs {_alternatives_text(alternatives)}"))
-        return problems
 
     @classmethod
     def describe_rules(cls) -> list[str]:
@@ -133,6 +120,24 @@ class BinanceParams(TaskParams):
             for name, value in values.items()
             if value is not None and not (drop_pair and name == "pair")
         ]
+
+
+def _rule_problems(cls: type[BinanceParams], values: Mapping[str, Any]) -> list[Problem]:
+    """aioca's rule problems of ``values``, and those of Binance's two kinds."""
+    problems: list[Problem] = TaskParams.rule_problems.__func__(cls, values)  # type: ignore[attr-defined]
+    for name, triggers, forbidden in cls.forbidden_when:
+        value = _wire_form(values.get(name))
+        if value is None or value not in triggers:
+            continue
+        for other in forbidden:
+            if values.get(other) is not None:
+                problems.append((other, f"cannot be sent when {name} is {value}"))
+    for name, alternatives in cls.needs:
+        if values.get(name) is None:
+            continue
+        if not any(_holds(values, other, allowed) for other, allowed in alternatives):
+            problems.append((name, f"needs {_alternatives_text(alternatives)}"))
+    return problems
 
 
 def _validate_with_binance_rules(

@@ -47,9 +47,12 @@ more than these survives the trip into a float and back."""
 def decimal_from_user(value: Any) -> Any:
     """A float as the decimal it was written as, when it is one; booleans refused (pydantic
     reads ``True`` as 1). Other values go on to pydantic's own ``Decimal`` checks."""
-    if isinstance(value, bool):
+    kind = value.__class__
+    if kind is str or kind is Decimal or kind is int:  # the usual: nothing to do
+        return value
+    if kind is bool:
         raise ValueError("a boolean is not a number")
-    if isinstance(value, float):
+    if kind is float:
         short = format(value, f".{FLOAT_DIGITS}g")
         if float(short) != value:
             raise ValueError(

@@ -983,13 +983,25 @@ def task_class(
         lines += [f"{INDENT * 2}| {part}" for part in rest]
         lines[-1] += f" = {default}," if equals else ","
     lines.append(f"{INDENT}) -> None:")
-    # Every parameter passed on as given (None: not sent, which the model knows): no
-    # locals() and no filtering per task, a construction costs what it did by keywords.
-    passed = ["api=api", *(f"{param.name}={param.name}" for param in task.params), "**unknown"]
-    if len(passed) == 2:
+    # The parameters given, passed on by keyword as a caller's would be: the required ones,
+    # then each optional one that is not None (None: not sent). No locals(), no loop.
+    if not task.params:
         lines.append(f"{INDENT * 2}super().__init__(api=api, **unknown)")
+        return lines
+    body = INDENT * 2
+    given = [f"{quote(param.name)}: {param.name}" for param in required]
+    head = "given: dict[str, object] = {"
+    single = f"{body}{head}{', '.join(given)}}}"
+    if width(single) <= LINE_LENGTH:  # a dict literal: on one line, else one item a line
+        lines.append(single)
     else:
-        lines += exploded("super().__init__(", passed, ")", INDENT * 2)
+        lines += exploded(head, given, "}", body)
+    for param in optional:
+        lines += [
+            f"{body}if {param.name} is not None:",
+            f"{body}{INDENT}given[{quote(param.name)}] = {param.name}",
+        ]
+    lines.append(f"{body}super().__init__(api=api, **given, **unknown)")
     return lines
 
 

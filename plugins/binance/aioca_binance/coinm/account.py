@@ -191,11 +191,10 @@ class CoinMAccountInformation(BinanceTask["AccountDict", "Account"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMPositionAdlQuantileEstimation(BinanceTask["list[AdlQuantileDict]", "list[AdlQuantile]"]):
@@ -233,12 +232,12 @@ class CoinMPositionAdlQuantileEstimation(BinanceTask["list[AdlQuantileDict]", "l
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMNewAlgoOrder(BinanceTask):
@@ -364,30 +363,45 @@ class CoinMNewAlgoOrder(BinanceTask):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            algoType=algoType,
-            symbol=symbol,
-            side=side,
-            positionSide=positionSide,
-            type=type,
-            timeInForce=timeInForce,
-            quantity=quantity,
-            price=price,
-            triggerPrice=triggerPrice,
-            workingType=workingType,
-            priceMatch=priceMatch,
-            closePosition=closePosition,
-            priceProtect=priceProtect,
-            reduceOnly=reduceOnly,
-            activatePrice=activatePrice,
-            callbackRate=callbackRate,
-            clientAlgoId=clientAlgoId,
-            selfTradePreventionMode=selfTradePreventionMode,
-            goodTillDate=goodTillDate,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {
+            "algoType": algoType,
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+        }
+        if positionSide is not None:
+            given["positionSide"] = positionSide
+        if timeInForce is not None:
+            given["timeInForce"] = timeInForce
+        if quantity is not None:
+            given["quantity"] = quantity
+        if price is not None:
+            given["price"] = price
+        if triggerPrice is not None:
+            given["triggerPrice"] = triggerPrice
+        if workingType is not None:
+            given["workingType"] = workingType
+        if priceMatch is not None:
+            given["priceMatch"] = priceMatch
+        if closePosition is not None:
+            given["closePosition"] = closePosition
+        if priceProtect is not None:
+            given["priceProtect"] = priceProtect
+        if reduceOnly is not None:
+            given["reduceOnly"] = reduceOnly
+        if activatePrice is not None:
+            given["activatePrice"] = activatePrice
+        if callbackRate is not None:
+            given["callbackRate"] = callbackRate
+        if clientAlgoId is not None:
+            given["clientAlgoId"] = clientAlgoId
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if goodTillDate is not None:
+            given["goodTillDate"] = goodTillDate
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMCancelAlgoOrder(BinanceTask):
@@ -446,13 +460,14 @@ class CoinMCancelAlgoOrder(BinanceTask):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            algoId=algoId,
-            clientAlgoId=clientAlgoId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if algoId is not None:
+            given["algoId"] = algoId
+        if clientAlgoId is not None:
+            given["clientAlgoId"] = clientAlgoId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMCancelAllOpenOrders(BinanceTask["AllOpenOrdersDict", "AllOpenOrders"]):
@@ -495,12 +510,10 @@ class CoinMCancelAllOpenOrders(BinanceTask["AllOpenOrdersDict", "AllOpenOrders"]
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMAllOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -574,17 +587,22 @@ class CoinMAllOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            pair=pair,
-            orderId=orderId,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if pair is not None:
+            given["pair"] = pair
+        if orderId is not None:
+            given["orderId"] = orderId
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMFuturesAccountBalance(BinanceTask["list[BalanceDict]", "list[Balance]"]):
@@ -617,11 +635,10 @@ class CoinMFuturesAccountBalance(BinanceTask["list[BalanceDict]", "list[Balance]
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMNewOrderItem(BinanceParams):
@@ -718,12 +735,10 @@ class CoinMPlaceMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            batchOrders=batchOrders,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"batchOrders": batchOrders}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMModifyOrderItem(BinanceParams):
@@ -792,12 +807,10 @@ class CoinMModifyMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            batchOrders=batchOrders,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"batchOrders": batchOrders}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMCancelMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -857,14 +870,14 @@ class CoinMCancelMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderIdList=orderIdList,
-            origClientOrderIdList=origClientOrderIdList,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderIdList is not None:
+            given["orderIdList"] = orderIdList
+        if origClientOrderIdList is not None:
+            given["origClientOrderIdList"] = origClientOrderIdList
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMUserCommissionRate(BinanceTask["CommissionRateDict", "CommissionRate"]):
@@ -902,12 +915,10 @@ class CoinMUserCommissionRate(BinanceTask["CommissionRateDict", "CommissionRate"
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMAutoCancelAllOpenOrders(BinanceTask["CountdownCancelAllDict", "CountdownCancelAll"]):
@@ -958,13 +969,10 @@ class CoinMAutoCancelAllOpenOrders(BinanceTask["CountdownCancelAllDict", "Countd
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            countdownTime=countdownTime,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "countdownTime": countdownTime}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMUsersForceOrders(BinanceTask["list[ForceOrdersDict]", "list[ForceOrders]"]):
@@ -1028,16 +1036,20 @@ class CoinMUsersForceOrders(BinanceTask["list[ForceOrdersDict]", "list[ForceOrde
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            autoCloseType=autoCloseType,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if autoCloseType is not None:
+            given["autoCloseType"] = autoCloseType
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMGetIncomeHistory(BinanceTask["list[IncomeDict]", "list[Income]"]):
@@ -1092,16 +1104,20 @@ class CoinMGetIncomeHistory(BinanceTask["list[IncomeDict]", "list[Income]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            incomeType=incomeType,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if incomeType is not None:
+            given["incomeType"] = incomeType
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMGetDownloadIdForFuturesTransactionHistory(BinanceTask["IncomeAsynDict", "IncomeAsyn"]):
@@ -1150,13 +1166,10 @@ class CoinMGetDownloadIdForFuturesTransactionHistory(BinanceTask["IncomeAsynDict
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            startTime=startTime,
-            endTime=endTime,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"startTime": startTime, "endTime": endTime}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMGetFuturesTransactionHistoryDownloadLinkById(
@@ -1199,12 +1212,10 @@ class CoinMGetFuturesTransactionHistoryDownloadLinkById(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            downloadId=downloadId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"downloadId": downloadId}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMChangeInitialLeverage(BinanceTask["LeverageDict", "Leverage"]):
@@ -1246,13 +1257,10 @@ class CoinMChangeInitialLeverage(BinanceTask["LeverageDict", "Leverage"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            leverage=leverage,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "leverage": leverage}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMNotionalBracketForPair(
@@ -1296,12 +1304,12 @@ class CoinMNotionalBracketForPair(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            pair=pair,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if pair is not None:
+            given["pair"] = pair
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMChangeMarginType(BinanceTask["MarginTypeDict", "MarginType"]):
@@ -1343,13 +1351,10 @@ class CoinMChangeMarginType(BinanceTask["MarginTypeDict", "MarginType"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            marginType=marginType,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "marginType": marginType}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMCurrentAllAlgoOpenOrders(BinanceTask):
@@ -1403,14 +1408,16 @@ class CoinMCurrentAllAlgoOpenOrders(BinanceTask):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            algoType=algoType,
-            symbol=symbol,
-            algoId=algoId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if algoType is not None:
+            given["algoType"] = algoType
+        if symbol is not None:
+            given["symbol"] = symbol
+        if algoId is not None:
+            given["algoId"] = algoId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMQueryCurrentOpenOrder(BinanceTask["OrderDict", "Order"]):
@@ -1459,14 +1466,14 @@ class CoinMQueryCurrentOpenOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            origClientOrderId=origClientOrderId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if origClientOrderId is not None:
+            given["origClientOrderId"] = origClientOrderId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMCurrentAllOpenOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -1514,13 +1521,14 @@ class CoinMCurrentAllOpenOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            pair=pair,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if pair is not None:
+            given["pair"] = pair
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMQueryOrder(BinanceTask["OrderDict", "Order"]):
@@ -1569,14 +1577,14 @@ class CoinMQueryOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            origClientOrderId=origClientOrderId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if origClientOrderId is not None:
+            given["origClientOrderId"] = origClientOrderId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMNewOrder(BinanceTask["OrderDict", "Order"]):
@@ -1697,29 +1705,40 @@ class CoinMNewOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            side=side,
-            type=type,
-            positionSide=positionSide,
-            reduceOnly=reduceOnly,
-            quantity=quantity,
-            price=price,
-            newClientOrderId=newClientOrderId,
-            stopPrice=stopPrice,
-            closePosition=closePosition,
-            activationPrice=activationPrice,
-            callbackRate=callbackRate,
-            timeInForce=timeInForce,
-            workingType=workingType,
-            priceProtect=priceProtect,
-            newOrderRespType=newOrderRespType,
-            priceMatch=priceMatch,
-            selfTradePreventionMode=selfTradePreventionMode,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "side": side, "type": type}
+        if positionSide is not None:
+            given["positionSide"] = positionSide
+        if reduceOnly is not None:
+            given["reduceOnly"] = reduceOnly
+        if quantity is not None:
+            given["quantity"] = quantity
+        if price is not None:
+            given["price"] = price
+        if newClientOrderId is not None:
+            given["newClientOrderId"] = newClientOrderId
+        if stopPrice is not None:
+            given["stopPrice"] = stopPrice
+        if closePosition is not None:
+            given["closePosition"] = closePosition
+        if activationPrice is not None:
+            given["activationPrice"] = activationPrice
+        if callbackRate is not None:
+            given["callbackRate"] = callbackRate
+        if timeInForce is not None:
+            given["timeInForce"] = timeInForce
+        if workingType is not None:
+            given["workingType"] = workingType
+        if priceProtect is not None:
+            given["priceProtect"] = priceProtect
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if priceMatch is not None:
+            given["priceMatch"] = priceMatch
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMModifyOrder(BinanceTask["OrderDict", "Order"]):
@@ -1799,19 +1818,22 @@ class CoinMModifyOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            side=side,
-            orderId=orderId,
-            origClientOrderId=origClientOrderId,
-            quantity=quantity,
-            price=price,
-            priceMatch=priceMatch,
-            modifyId=modifyId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "side": side}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if origClientOrderId is not None:
+            given["origClientOrderId"] = origClientOrderId
+        if quantity is not None:
+            given["quantity"] = quantity
+        if price is not None:
+            given["price"] = price
+        if priceMatch is not None:
+            given["priceMatch"] = priceMatch
+        if modifyId is not None:
+            given["modifyId"] = modifyId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMCancelOrder(BinanceTask["OrderDict", "Order"]):
@@ -1862,14 +1884,14 @@ class CoinMCancelOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            origClientOrderId=origClientOrderId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if origClientOrderId is not None:
+            given["origClientOrderId"] = origClientOrderId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMGetDownloadIdForFuturesOrderHistory(BinanceTask["OrderAsynDict", "OrderAsyn"]):
@@ -1918,13 +1940,10 @@ class CoinMGetDownloadIdForFuturesOrderHistory(BinanceTask["OrderAsynDict", "Ord
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            startTime=startTime,
-            endTime=endTime,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"startTime": startTime, "endTime": endTime}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMGetFuturesOrderHistoryDownloadLinkById(BinanceTask["OrderAsynIdDict", "OrderAsynId"]):
@@ -1965,12 +1984,10 @@ class CoinMGetFuturesOrderHistoryDownloadLinkById(BinanceTask["OrderAsynIdDict",
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            downloadId=downloadId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"downloadId": downloadId}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMGetOrderModifyHistory(BinanceTask["list[OrderAmendmentDict]", "list[OrderAmendment]"]):
@@ -2037,17 +2054,20 @@ class CoinMGetOrderModifyHistory(BinanceTask["list[OrderAmendmentDict]", "list[O
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            origClientOrderId=origClientOrderId,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if origClientOrderId is not None:
+            given["origClientOrderId"] = origClientOrderId
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMClassicPortfolioMarginAccountInformation(
@@ -2090,12 +2110,10 @@ class CoinMClassicPortfolioMarginAccountInformation(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            asset=asset,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"asset": asset}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMModifyIsolatedPositionMargin(BinanceTask["PositionMarginDict", "PositionMargin"]):
@@ -2143,15 +2161,12 @@ class CoinMModifyIsolatedPositionMargin(BinanceTask["PositionMarginDict", "Posit
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            amount=amount,
-            type=type,
-            positionSide=positionSide,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "amount": amount, "type": type}
+        if positionSide is not None:
+            given["positionSide"] = positionSide
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMGetPositionMarginChangeHistory(
@@ -2212,16 +2227,18 @@ class CoinMGetPositionMarginChangeHistory(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            type=type,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if type is not None:
+            given["type"] = type
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMPositionInformation(BinanceTask["list[PositionRiskDict]", "list[PositionRisk]"]):
@@ -2265,13 +2282,14 @@ class CoinMPositionInformation(BinanceTask["list[PositionRiskDict]", "list[Posit
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            marginAsset=marginAsset,
-            pair=pair,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if marginAsset is not None:
+            given["marginAsset"] = marginAsset
+        if pair is not None:
+            given["pair"] = pair
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMGetCurrentPositionMode(BinanceTask["PositionSideDualGetDict", "PositionSideDualGet"]):
@@ -2306,11 +2324,10 @@ class CoinMGetCurrentPositionMode(BinanceTask["PositionSideDualGetDict", "Positi
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMChangePositionMode(BinanceTask["PositionSideDualPostDict", "PositionSideDualPost"]):
@@ -2351,12 +2368,10 @@ class CoinMChangePositionMode(BinanceTask["PositionSideDualPostDict", "PositionS
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            dualSidePosition=dualSidePosition,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"dualSidePosition": dualSidePosition}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMGetDownloadIdForFuturesTradeHistory(BinanceTask["TradeAsynDict", "TradeAsyn"]):
@@ -2405,13 +2420,10 @@ class CoinMGetDownloadIdForFuturesTradeHistory(BinanceTask["TradeAsynDict", "Tra
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            startTime=startTime,
-            endTime=endTime,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"startTime": startTime, "endTime": endTime}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMGetFuturesTradeDownloadLinkById(BinanceTask["TradeAsynIdDict", "TradeAsynId"]):
@@ -2452,12 +2464,10 @@ class CoinMGetFuturesTradeDownloadLinkById(BinanceTask["TradeAsynIdDict", "Trade
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            downloadId=downloadId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"downloadId": downloadId}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMAccountTradeList(BinanceTask["list[UserTradeDict]", "list[UserTrade]"]):
@@ -2541,18 +2551,24 @@ class CoinMAccountTradeList(BinanceTask["list[UserTradeDict]", "list[UserTrade]"
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            pair=pair,
-            orderId=orderId,
-            startTime=startTime,
-            endTime=endTime,
-            fromId=fromId,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if pair is not None:
+            given["pair"] = pair
+        if orderId is not None:
+            given["orderId"] = orderId
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if fromId is not None:
+            given["fromId"] = fromId
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMNotionalBracketForSymbol(
@@ -2594,9 +2610,9 @@ class CoinMNotionalBracketForSymbol(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)

@@ -132,15 +132,16 @@ class CoinMCompressedAggregateTradesList(BinanceTask["list[AggTradeDict]", "list
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            fromId=fromId,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if fromId is not None:
+            given["fromId"] = fromId
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMQueryIndexPriceConstituents(BinanceTask["ConstituentsDict", "Constituents"]):
@@ -175,11 +176,8 @@ class CoinMQueryIndexPriceConstituents(BinanceTask["ConstituentsDict", "Constitu
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMContinuousContractKlineCandlestickData(
@@ -245,16 +243,18 @@ class CoinMContinuousContractKlineCandlestickData(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            pair=pair,
-            contractType=contractType,
-            interval=interval,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {
+            "pair": pair,
+            "contractType": contractType,
+            "interval": interval,
+        }
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMOrderBook(BinanceTask["OrderBookDict", "OrderBook"]):
@@ -299,12 +299,10 @@ class CoinMOrderBook(BinanceTask["OrderBookDict", "OrderBook"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMExchangeInformation(BinanceTask["ExchangeInfoDict", "ExchangeInfo"]):
@@ -413,14 +411,14 @@ class CoinMGetFundingRateHistoryOfPerpetualFutures(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMOldTradesLookup(BinanceTask["list[TradeDict]", "list[Trade]"]):
@@ -468,13 +466,12 @@ class CoinMOldTradesLookup(BinanceTask["list[TradeDict]", "list[Trade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            limit=limit,
-            fromId=fromId,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if limit is not None:
+            given["limit"] = limit
+        if fromId is not None:
+            given["fromId"] = fromId
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMIndexPriceKlineCandlestickData(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -531,15 +528,14 @@ class CoinMIndexPriceKlineCandlestickData(BinanceTask["list[list[int | str]]", "
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            pair=pair,
-            interval=interval,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"pair": pair, "interval": interval}
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMFetchKline(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -596,15 +592,14 @@ class CoinMFetchKline(BinanceTask["list[list[int | str]]", "list[Kline]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            interval=interval,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "interval": interval}
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMMarkPriceKlineCandlestickData(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -661,15 +656,14 @@ class CoinMMarkPriceKlineCandlestickData(BinanceTask["list[list[int | str]]", "l
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            interval=interval,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "interval": interval}
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMOpenInterest(BinanceTask["OpenInterestDict", "OpenInterest"]):
@@ -702,11 +696,8 @@ class CoinMOpenInterest(BinanceTask["OpenInterestDict", "OpenInterest"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMPing(BinanceTask["PingDict", "Ping"]):
@@ -773,12 +764,12 @@ class CoinMIndexPriceAndMarkPrice(BinanceTask["list[PremiumIndexDict]", "list[Pr
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            pair=pair,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if pair is not None:
+            given["pair"] = pair
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMPremiumIndexKlineData(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -835,15 +826,14 @@ class CoinMPremiumIndexKlineData(BinanceTask["list[list[int | str]]", "list[Klin
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            interval=interval,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "interval": interval}
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMTicker24hrPriceChangeStatistics(BinanceTask["list[Ticker24hrDict]", "list[Ticker24hr]"]):
@@ -892,12 +882,12 @@ class CoinMTicker24hrPriceChangeStatistics(BinanceTask["list[Ticker24hrDict]", "
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            pair=pair,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if pair is not None:
+            given["pair"] = pair
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMSymbolOrderBookTicker(BinanceTask["list[BookTickerDict]", "list[BookTicker]"]):
@@ -946,12 +936,12 @@ class CoinMSymbolOrderBookTicker(BinanceTask["list[BookTickerDict]", "list[BookT
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            pair=pair,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if pair is not None:
+            given["pair"] = pair
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMFetchTicker(BinanceTask["list[TickerPriceDict]", "list[TickerPrice]"]):
@@ -999,12 +989,12 @@ class CoinMFetchTicker(BinanceTask["list[TickerPriceDict]", "list[TickerPrice]"]
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            pair=pair,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if pair is not None:
+            given["pair"] = pair
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMServerTime(BinanceTask["ServerTimeDict", "ServerTime"]):
@@ -1071,9 +1061,7 @@ class CoinMRecentTradesList(BinanceTask["list[TradeDict]", "list[Trade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)

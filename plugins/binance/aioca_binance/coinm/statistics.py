@@ -110,16 +110,14 @@ class CoinMBasis(BinanceTask["list[BasisDict]", "list[Basis]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            pair=pair,
-            contractType=contractType,
-            period=period,
-            limit=limit,
-            startTime=startTime,
-            endTime=endTime,
-            **unknown,
-        )
+        given: dict[str, object] = {"pair": pair, "contractType": contractType, "period": period}
+        if limit is not None:
+            given["limit"] = limit
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMQuarterlyContractSettlementPrice(BinanceTask):
@@ -157,11 +155,8 @@ class CoinMQuarterlyContractSettlementPrice(BinanceTask):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            pair=pair,
-            **unknown,
-        )
+        given: dict[str, object] = {"pair": pair}
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMLongShortRatio(
@@ -222,16 +217,16 @@ class CoinMLongShortRatio(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            pair=pair,
-            period=period,
-            contractType=contractType,
-            limit=limit,
-            startTime=startTime,
-            endTime=endTime,
-            **unknown,
-        )
+        given: dict[str, object] = {"pair": pair, "period": period}
+        if contractType is not None:
+            given["contractType"] = contractType
+        if limit is not None:
+            given["limit"] = limit
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMOpenInterestStatistics(
@@ -292,16 +287,16 @@ class CoinMOpenInterestStatistics(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            pair=pair,
-            period=period,
-            contractType=contractType,
-            limit=limit,
-            startTime=startTime,
-            endTime=endTime,
-            **unknown,
-        )
+        given: dict[str, object] = {"pair": pair, "period": period}
+        if contractType is not None:
+            given["contractType"] = contractType
+        if limit is not None:
+            given["limit"] = limit
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMTakerBuySellVolume(BinanceTask["list[TakerBuySellVolDict]", "list[TakerBuySellVol]"]):
@@ -360,16 +355,14 @@ class CoinMTakerBuySellVolume(BinanceTask["list[TakerBuySellVolDict]", "list[Tak
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            pair=pair,
-            contractType=contractType,
-            period=period,
-            limit=limit,
-            startTime=startTime,
-            endTime=endTime,
-            **unknown,
-        )
+        given: dict[str, object] = {"pair": pair, "contractType": contractType, "period": period}
+        if limit is not None:
+            given["limit"] = limit
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMTopTraderLongShortRatioAccounts(
@@ -434,16 +427,16 @@ class CoinMTopTraderLongShortRatioAccounts(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            pair=pair,
-            period=period,
-            contractType=contractType,
-            limit=limit,
-            startTime=startTime,
-            endTime=endTime,
-            **unknown,
-        )
+        given: dict[str, object] = {"pair": pair, "period": period}
+        if contractType is not None:
+            given["contractType"] = contractType
+        if limit is not None:
+            given["limit"] = limit
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        super().__init__(api=api, **given, **unknown)
 
 
 class CoinMTopTraderLongShortRatioPositions(
@@ -508,13 +501,13 @@ class CoinMTopTraderLongShortRatioPositions(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            pair=pair,
-            period=period,
-            contractType=contractType,
-            limit=limit,
-            startTime=startTime,
-            endTime=endTime,
-            **unknown,
-        )
+        given: dict[str, object] = {"pair": pair, "period": period}
+        if contractType is not None:
+            given["contractType"] = contractType
+        if limit is not None:
+            given["limit"] = limit
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        super().__init__(api=api, **given, **unknown)

@@ -100,12 +100,12 @@ class SpotAccount(BinanceTask["AccountDict", "Account"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            omitZeroBalances=omitZeroBalances,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if omitZeroBalances is not None:
+            given["omitZeroBalances"] = omitZeroBalances
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotAccountCommission(BinanceTask["AccountCommissionDict", "AccountCommission"]):
@@ -140,11 +140,8 @@ class SpotAccountCommission(BinanceTask["AccountCommissionDict", "AccountCommiss
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotAllOrderList(BinanceTask["list[OrderListDict]", "list[OrderList]"]):
@@ -197,15 +194,18 @@ class SpotAllOrderList(BinanceTask["list[OrderListDict]", "list[OrderList]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            fromId=fromId,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if fromId is not None:
+            given["fromId"] = fromId
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotAllOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -256,16 +256,18 @@ class SpotAllOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotMyAllocations(BinanceTask["list[MyAllocationsDict]", "list[MyAllocations]"]):
@@ -333,17 +335,20 @@ class SpotMyAllocations(BinanceTask["list[MyAllocationsDict]", "list[MyAllocatio
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            startTime=startTime,
-            endTime=endTime,
-            fromAllocationId=fromAllocationId,
-            limit=limit,
-            orderId=orderId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if fromAllocationId is not None:
+            given["fromAllocationId"] = fromAllocationId
+        if limit is not None:
+            given["limit"] = limit
+        if orderId is not None:
+            given["orderId"] = orderId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotMyFilters(BinanceTask["MyFiltersDict", "MyFilters"]):
@@ -379,12 +384,10 @@ class SpotMyFilters(BinanceTask["MyFiltersDict", "MyFilters"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotMyPreventedMatches(
@@ -443,16 +446,18 @@ class SpotMyPreventedMatches(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            preventedMatchId=preventedMatchId,
-            orderId=orderId,
-            fromPreventedMatchId=fromPreventedMatchId,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if preventedMatchId is not None:
+            given["preventedMatchId"] = preventedMatchId
+        if orderId is not None:
+            given["orderId"] = orderId
+        if fromPreventedMatchId is not None:
+            given["fromPreventedMatchId"] = fromPreventedMatchId
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotMyTrades(BinanceTask["list[UserTradeDict]", "list[UserTrade]"]):
@@ -530,17 +535,20 @@ class SpotMyTrades(BinanceTask["list[UserTradeDict]", "list[UserTrade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            startTime=startTime,
-            endTime=endTime,
-            fromId=fromId,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if fromId is not None:
+            given["fromId"] = fromId
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotOpenOrderList(BinanceTask["list[OrderListDict]", "list[OrderList]"]):
@@ -573,11 +581,10 @@ class SpotOpenOrderList(BinanceTask["list[OrderListDict]", "list[OrderList]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotOpenOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -619,12 +626,12 @@ class SpotOpenOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotQueryOrder(BinanceTask["OrderDict", "Order"]):
@@ -673,14 +680,14 @@ class SpotQueryOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            origClientOrderId=origClientOrderId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if origClientOrderId is not None:
+            given["origClientOrderId"] = origClientOrderId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotOrderAmendments(BinanceTask["list[OrderAmendmentsDict]", "list[OrderAmendments]"]):
@@ -730,15 +737,14 @@ class SpotOrderAmendments(BinanceTask["list[OrderAmendmentsDict]", "list[OrderAm
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            fromExecutionId=fromExecutionId,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "orderId": orderId}
+        if fromExecutionId is not None:
+            given["fromExecutionId"] = fromExecutionId
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotQueryOrderList(BinanceTask["OrderListDict", "OrderList"]):
@@ -784,13 +790,14 @@ class SpotQueryOrderList(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            orderListId=orderListId,
-            origClientOrderId=origClientOrderId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if orderListId is not None:
+            given["orderListId"] = orderListId
+        if origClientOrderId is not None:
+            given["origClientOrderId"] = origClientOrderId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotRateLimitOrder(BinanceTask["list[RateLimitOrderDict]", "list[RateLimitOrder]"]):
@@ -825,8 +832,7 @@ class SpotRateLimitOrder(BinanceTask["list[RateLimitOrderDict]", "list[RateLimit
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)

@@ -142,15 +142,16 @@ class SpotAggTrades(BinanceTask["list[AggTradeDict]", "list[AggTrade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            fromId=fromId,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if fromId is not None:
+            given["fromId"] = fromId
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotAvgPrice(BinanceTask["AvgPriceDict", "AvgPrice"]):
@@ -183,11 +184,8 @@ class SpotAvgPrice(BinanceTask["AvgPriceDict", "AvgPrice"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotDepth(BinanceTask["OrderBookDict", "OrderBook"]):
@@ -234,13 +232,12 @@ class SpotDepth(BinanceTask["OrderBookDict", "OrderBook"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            limit=limit,
-            symbolStatus=symbolStatus,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if limit is not None:
+            given["limit"] = limit
+        if symbolStatus is not None:
+            given["symbolStatus"] = symbolStatus
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotExchangeInfo(BinanceTask["ExchangeInfoDict", "ExchangeInfo"]):
@@ -303,15 +300,18 @@ class SpotExchangeInfo(BinanceTask["ExchangeInfoDict", "ExchangeInfo"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            symbols=symbols,
-            permissions=permissions,
-            showPermissionSets=showPermissionSets,
-            symbolStatus=symbolStatus,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if symbols is not None:
+            given["symbols"] = symbols
+        if permissions is not None:
+            given["permissions"] = permissions
+        if showPermissionSets is not None:
+            given["showPermissionSets"] = showPermissionSets
+        if symbolStatus is not None:
+            given["symbolStatus"] = symbolStatus
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotExecutionRules(BinanceTask["ExecutionRulesDict", "ExecutionRules"]):
@@ -362,13 +362,14 @@ class SpotExecutionRules(BinanceTask["ExecutionRulesDict", "ExecutionRules"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            symbols=symbols,
-            symbolStatus=symbolStatus,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if symbols is not None:
+            given["symbols"] = symbols
+        if symbolStatus is not None:
+            given["symbolStatus"] = symbolStatus
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotHistoricalBlockTrades(
@@ -414,13 +415,10 @@ class SpotHistoricalBlockTrades(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            fromId=fromId,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "fromId": fromId}
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotHistoricalTrades(BinanceTask["list[TradeDict]", "list[Trade]"]):
@@ -462,13 +460,12 @@ class SpotHistoricalTrades(BinanceTask["list[TradeDict]", "list[Trade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            limit=limit,
-            fromId=fromId,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if limit is not None:
+            given["limit"] = limit
+        if fromId is not None:
+            given["fromId"] = fromId
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -523,16 +520,16 @@ class SpotKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            interval=interval,
-            startTime=startTime,
-            endTime=endTime,
-            timeZone=timeZone,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "interval": interval}
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if timeZone is not None:
+            given["timeZone"] = timeZone
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotPing(BinanceTask["PingDict", "Ping"]):
@@ -593,11 +590,8 @@ class SpotReferencePrice(BinanceTask["ReferencePriceDict", "ReferencePrice"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotReferencePriceCalculation(
@@ -639,12 +633,10 @@ class SpotReferencePriceCalculation(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            symbolStatus=symbolStatus,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if symbolStatus is not None:
+            given["symbolStatus"] = symbolStatus
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotTicker(
@@ -715,15 +707,18 @@ class SpotTicker(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            symbols=symbols,
-            windowSize=windowSize,
-            type=type,
-            symbolStatus=symbolStatus,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if symbols is not None:
+            given["symbols"] = symbols
+        if windowSize is not None:
+            given["windowSize"] = windowSize
+        if type is not None:
+            given["type"] = type
+        if symbolStatus is not None:
+            given["symbolStatus"] = symbolStatus
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotTicker24hr(
@@ -780,14 +775,16 @@ class SpotTicker24hr(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            symbols=symbols,
-            type=type,
-            symbolStatus=symbolStatus,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if symbols is not None:
+            given["symbols"] = symbols
+        if type is not None:
+            given["type"] = type
+        if symbolStatus is not None:
+            given["symbolStatus"] = symbolStatus
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotTickerBookTicker(
@@ -838,13 +835,14 @@ class SpotTickerBookTicker(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            symbols=symbols,
-            symbolStatus=symbolStatus,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if symbols is not None:
+            given["symbols"] = symbols
+        if symbolStatus is not None:
+            given["symbolStatus"] = symbolStatus
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotTickerPrice(
@@ -895,13 +893,14 @@ class SpotTickerPrice(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            symbols=symbols,
-            symbolStatus=symbolStatus,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if symbols is not None:
+            given["symbols"] = symbols
+        if symbolStatus is not None:
+            given["symbolStatus"] = symbolStatus
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotTickerTradingDay(
@@ -963,15 +962,18 @@ class SpotTickerTradingDay(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            symbols=symbols,
-            timeZone=timeZone,
-            type=type,
-            symbolStatus=symbolStatus,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if symbols is not None:
+            given["symbols"] = symbols
+        if timeZone is not None:
+            given["timeZone"] = timeZone
+        if type is not None:
+            given["type"] = type
+        if symbolStatus is not None:
+            given["symbolStatus"] = symbolStatus
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotServerTime(BinanceTask["ServerTimeDict", "ServerTime"]):
@@ -1038,12 +1040,10 @@ class SpotTrades(BinanceTask["list[TradeDict]", "list[Trade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotUiKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -1095,13 +1095,13 @@ class SpotUiKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            interval=interval,
-            startTime=startTime,
-            endTime=endTime,
-            timeZone=timeZone,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "interval": interval}
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if timeZone is not None:
+            given["timeZone"] = timeZone
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)

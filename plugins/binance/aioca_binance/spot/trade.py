@@ -127,12 +127,10 @@ class SpotCancelOpenOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotNewOrder(BinanceTask["OrderDict", "Order"]):
@@ -262,29 +260,40 @@ class SpotNewOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            side=side,
-            type=type,
-            timeInForce=timeInForce,
-            quantity=quantity,
-            quoteOrderQty=quoteOrderQty,
-            price=price,
-            newClientOrderId=newClientOrderId,
-            strategyId=strategyId,
-            strategyType=strategyType,
-            stopPrice=stopPrice,
-            trailingDelta=trailingDelta,
-            icebergQty=icebergQty,
-            newOrderRespType=newOrderRespType,
-            selfTradePreventionMode=selfTradePreventionMode,
-            pegPriceType=pegPriceType,
-            pegOffsetValue=pegOffsetValue,
-            pegOffsetType=pegOffsetType,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "side": side, "type": type}
+        if timeInForce is not None:
+            given["timeInForce"] = timeInForce
+        if quantity is not None:
+            given["quantity"] = quantity
+        if quoteOrderQty is not None:
+            given["quoteOrderQty"] = quoteOrderQty
+        if price is not None:
+            given["price"] = price
+        if newClientOrderId is not None:
+            given["newClientOrderId"] = newClientOrderId
+        if strategyId is not None:
+            given["strategyId"] = strategyId
+        if strategyType is not None:
+            given["strategyType"] = strategyType
+        if stopPrice is not None:
+            given["stopPrice"] = stopPrice
+        if trailingDelta is not None:
+            given["trailingDelta"] = trailingDelta
+        if icebergQty is not None:
+            given["icebergQty"] = icebergQty
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if pegPriceType is not None:
+            given["pegPriceType"] = pegPriceType
+        if pegOffsetValue is not None:
+            given["pegOffsetValue"] = pegOffsetValue
+        if pegOffsetType is not None:
+            given["pegOffsetType"] = pegOffsetType
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotCancelOrder(BinanceTask["OrderDict", "Order"]):
@@ -341,16 +350,18 @@ class SpotCancelOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            origClientOrderId=origClientOrderId,
-            newClientOrderId=newClientOrderId,
-            cancelRestrictions=cancelRestrictions,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if origClientOrderId is not None:
+            given["origClientOrderId"] = origClientOrderId
+        if newClientOrderId is not None:
+            given["newClientOrderId"] = newClientOrderId
+        if cancelRestrictions is not None:
+            given["cancelRestrictions"] = cancelRestrictions
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotOrderAmendKeepPriority(
@@ -414,16 +425,16 @@ class SpotOrderAmendKeepPriority(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            newQty=newQty,
-            orderId=orderId,
-            origClientOrderId=origClientOrderId,
-            newClientOrderId=newClientOrderId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "newQty": newQty}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if origClientOrderId is not None:
+            given["origClientOrderId"] = origClientOrderId
+        if newClientOrderId is not None:
+            given["newClientOrderId"] = newClientOrderId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotCancelReplace(BinanceTask["OrderCancelReplaceDict", "OrderCancelReplace"]):
@@ -591,35 +602,55 @@ class SpotCancelReplace(BinanceTask["OrderCancelReplaceDict", "OrderCancelReplac
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            side=side,
-            type=type,
-            cancelReplaceMode=cancelReplaceMode,
-            timeInForce=timeInForce,
-            quantity=quantity,
-            quoteOrderQty=quoteOrderQty,
-            price=price,
-            cancelNewClientOrderId=cancelNewClientOrderId,
-            cancelOrigClientOrderId=cancelOrigClientOrderId,
-            cancelOrderId=cancelOrderId,
-            newClientOrderId=newClientOrderId,
-            strategyId=strategyId,
-            strategyType=strategyType,
-            stopPrice=stopPrice,
-            trailingDelta=trailingDelta,
-            icebergQty=icebergQty,
-            newOrderRespType=newOrderRespType,
-            selfTradePreventionMode=selfTradePreventionMode,
-            cancelRestrictions=cancelRestrictions,
-            orderRateLimitExceededMode=orderRateLimitExceededMode,
-            pegPriceType=pegPriceType,
-            pegOffsetValue=pegOffsetValue,
-            pegOffsetType=pegOffsetType,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+            "cancelReplaceMode": cancelReplaceMode,
+        }
+        if timeInForce is not None:
+            given["timeInForce"] = timeInForce
+        if quantity is not None:
+            given["quantity"] = quantity
+        if quoteOrderQty is not None:
+            given["quoteOrderQty"] = quoteOrderQty
+        if price is not None:
+            given["price"] = price
+        if cancelNewClientOrderId is not None:
+            given["cancelNewClientOrderId"] = cancelNewClientOrderId
+        if cancelOrigClientOrderId is not None:
+            given["cancelOrigClientOrderId"] = cancelOrigClientOrderId
+        if cancelOrderId is not None:
+            given["cancelOrderId"] = cancelOrderId
+        if newClientOrderId is not None:
+            given["newClientOrderId"] = newClientOrderId
+        if strategyId is not None:
+            given["strategyId"] = strategyId
+        if strategyType is not None:
+            given["strategyType"] = strategyType
+        if stopPrice is not None:
+            given["stopPrice"] = stopPrice
+        if trailingDelta is not None:
+            given["trailingDelta"] = trailingDelta
+        if icebergQty is not None:
+            given["icebergQty"] = icebergQty
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if cancelRestrictions is not None:
+            given["cancelRestrictions"] = cancelRestrictions
+        if orderRateLimitExceededMode is not None:
+            given["orderRateLimitExceededMode"] = orderRateLimitExceededMode
+        if pegPriceType is not None:
+            given["pegPriceType"] = pegPriceType
+        if pegOffsetValue is not None:
+            given["pegOffsetValue"] = pegOffsetValue
+        if pegOffsetType is not None:
+            given["pegOffsetType"] = pegOffsetType
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotOrderOco(BinanceTask["OrderListDict", "OrderList"]):
@@ -735,30 +766,44 @@ class SpotOrderOco(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            side=side,
-            quantity=quantity,
-            price=price,
-            stopPrice=stopPrice,
-            listClientOrderId=listClientOrderId,
-            limitClientOrderId=limitClientOrderId,
-            limitStrategyId=limitStrategyId,
-            limitStrategyType=limitStrategyType,
-            limitIcebergQty=limitIcebergQty,
-            trailingDelta=trailingDelta,
-            stopClientOrderId=stopClientOrderId,
-            stopStrategyId=stopStrategyId,
-            stopStrategyType=stopStrategyType,
-            stopLimitPrice=stopLimitPrice,
-            stopIcebergQty=stopIcebergQty,
-            stopLimitTimeInForce=stopLimitTimeInForce,
-            newOrderRespType=newOrderRespType,
-            selfTradePreventionMode=selfTradePreventionMode,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "quantity": quantity,
+            "price": price,
+            "stopPrice": stopPrice,
+        }
+        if listClientOrderId is not None:
+            given["listClientOrderId"] = listClientOrderId
+        if limitClientOrderId is not None:
+            given["limitClientOrderId"] = limitClientOrderId
+        if limitStrategyId is not None:
+            given["limitStrategyId"] = limitStrategyId
+        if limitStrategyType is not None:
+            given["limitStrategyType"] = limitStrategyType
+        if limitIcebergQty is not None:
+            given["limitIcebergQty"] = limitIcebergQty
+        if trailingDelta is not None:
+            given["trailingDelta"] = trailingDelta
+        if stopClientOrderId is not None:
+            given["stopClientOrderId"] = stopClientOrderId
+        if stopStrategyId is not None:
+            given["stopStrategyId"] = stopStrategyId
+        if stopStrategyType is not None:
+            given["stopStrategyType"] = stopStrategyType
+        if stopLimitPrice is not None:
+            given["stopLimitPrice"] = stopLimitPrice
+        if stopIcebergQty is not None:
+            given["stopIcebergQty"] = stopIcebergQty
+        if stopLimitTimeInForce is not None:
+            given["stopLimitTimeInForce"] = stopLimitTimeInForce
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotTestOrder(BinanceTask["OrderTestDict", "OrderTest"]):
@@ -888,30 +933,42 @@ class SpotTestOrder(BinanceTask["OrderTestDict", "OrderTest"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            side=side,
-            type=type,
-            computeCommissionRates=computeCommissionRates,
-            timeInForce=timeInForce,
-            quantity=quantity,
-            quoteOrderQty=quoteOrderQty,
-            price=price,
-            newClientOrderId=newClientOrderId,
-            strategyId=strategyId,
-            strategyType=strategyType,
-            stopPrice=stopPrice,
-            trailingDelta=trailingDelta,
-            icebergQty=icebergQty,
-            newOrderRespType=newOrderRespType,
-            selfTradePreventionMode=selfTradePreventionMode,
-            pegPriceType=pegPriceType,
-            pegOffsetValue=pegOffsetValue,
-            pegOffsetType=pegOffsetType,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "side": side, "type": type}
+        if computeCommissionRates is not None:
+            given["computeCommissionRates"] = computeCommissionRates
+        if timeInForce is not None:
+            given["timeInForce"] = timeInForce
+        if quantity is not None:
+            given["quantity"] = quantity
+        if quoteOrderQty is not None:
+            given["quoteOrderQty"] = quoteOrderQty
+        if price is not None:
+            given["price"] = price
+        if newClientOrderId is not None:
+            given["newClientOrderId"] = newClientOrderId
+        if strategyId is not None:
+            given["strategyId"] = strategyId
+        if strategyType is not None:
+            given["strategyType"] = strategyType
+        if stopPrice is not None:
+            given["stopPrice"] = stopPrice
+        if trailingDelta is not None:
+            given["trailingDelta"] = trailingDelta
+        if icebergQty is not None:
+            given["icebergQty"] = icebergQty
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if pegPriceType is not None:
+            given["pegPriceType"] = pegPriceType
+        if pegOffsetValue is not None:
+            given["pegOffsetValue"] = pegOffsetValue
+        if pegOffsetType is not None:
+            given["pegOffsetType"] = pegOffsetType
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotCancelOrderList(BinanceTask["OrderListDict", "OrderList"]):
@@ -971,15 +1028,16 @@ class SpotCancelOrderList(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderListId=orderListId,
-            listClientOrderId=listClientOrderId,
-            newClientOrderId=newClientOrderId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderListId is not None:
+            given["orderListId"] = orderListId
+        if listClientOrderId is not None:
+            given["listClientOrderId"] = listClientOrderId
+        if newClientOrderId is not None:
+            given["newClientOrderId"] = newClientOrderId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotOrderListOco(BinanceTask["OrderListDict", "OrderList"]):
@@ -1170,41 +1228,66 @@ class SpotOrderListOco(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            side=side,
-            quantity=quantity,
-            aboveType=aboveType,
-            belowType=belowType,
-            listClientOrderId=listClientOrderId,
-            aboveClientOrderId=aboveClientOrderId,
-            aboveIcebergQty=aboveIcebergQty,
-            abovePrice=abovePrice,
-            aboveStopPrice=aboveStopPrice,
-            aboveTrailingDelta=aboveTrailingDelta,
-            aboveTimeInForce=aboveTimeInForce,
-            aboveStrategyId=aboveStrategyId,
-            aboveStrategyType=aboveStrategyType,
-            abovePegPriceType=abovePegPriceType,
-            abovePegOffsetType=abovePegOffsetType,
-            abovePegOffsetValue=abovePegOffsetValue,
-            belowClientOrderId=belowClientOrderId,
-            belowIcebergQty=belowIcebergQty,
-            belowPrice=belowPrice,
-            belowStopPrice=belowStopPrice,
-            belowTrailingDelta=belowTrailingDelta,
-            belowTimeInForce=belowTimeInForce,
-            belowStrategyId=belowStrategyId,
-            belowStrategyType=belowStrategyType,
-            belowPegPriceType=belowPegPriceType,
-            belowPegOffsetType=belowPegOffsetType,
-            belowPegOffsetValue=belowPegOffsetValue,
-            newOrderRespType=newOrderRespType,
-            selfTradePreventionMode=selfTradePreventionMode,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "quantity": quantity,
+            "aboveType": aboveType,
+            "belowType": belowType,
+        }
+        if listClientOrderId is not None:
+            given["listClientOrderId"] = listClientOrderId
+        if aboveClientOrderId is not None:
+            given["aboveClientOrderId"] = aboveClientOrderId
+        if aboveIcebergQty is not None:
+            given["aboveIcebergQty"] = aboveIcebergQty
+        if abovePrice is not None:
+            given["abovePrice"] = abovePrice
+        if aboveStopPrice is not None:
+            given["aboveStopPrice"] = aboveStopPrice
+        if aboveTrailingDelta is not None:
+            given["aboveTrailingDelta"] = aboveTrailingDelta
+        if aboveTimeInForce is not None:
+            given["aboveTimeInForce"] = aboveTimeInForce
+        if aboveStrategyId is not None:
+            given["aboveStrategyId"] = aboveStrategyId
+        if aboveStrategyType is not None:
+            given["aboveStrategyType"] = aboveStrategyType
+        if abovePegPriceType is not None:
+            given["abovePegPriceType"] = abovePegPriceType
+        if abovePegOffsetType is not None:
+            given["abovePegOffsetType"] = abovePegOffsetType
+        if abovePegOffsetValue is not None:
+            given["abovePegOffsetValue"] = abovePegOffsetValue
+        if belowClientOrderId is not None:
+            given["belowClientOrderId"] = belowClientOrderId
+        if belowIcebergQty is not None:
+            given["belowIcebergQty"] = belowIcebergQty
+        if belowPrice is not None:
+            given["belowPrice"] = belowPrice
+        if belowStopPrice is not None:
+            given["belowStopPrice"] = belowStopPrice
+        if belowTrailingDelta is not None:
+            given["belowTrailingDelta"] = belowTrailingDelta
+        if belowTimeInForce is not None:
+            given["belowTimeInForce"] = belowTimeInForce
+        if belowStrategyId is not None:
+            given["belowStrategyId"] = belowStrategyId
+        if belowStrategyType is not None:
+            given["belowStrategyType"] = belowStrategyType
+        if belowPegPriceType is not None:
+            given["belowPegPriceType"] = belowPegPriceType
+        if belowPegOffsetType is not None:
+            given["belowPegOffsetType"] = belowPegOffsetType
+        if belowPegOffsetValue is not None:
+            given["belowPegOffsetValue"] = belowPegOffsetValue
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotOrderListOpo(BinanceTask["OrderListDict", "OrderList"]):
@@ -1381,40 +1464,62 @@ class SpotOrderListOpo(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            workingType=workingType,
-            workingSide=workingSide,
-            workingPrice=workingPrice,
-            workingQuantity=workingQuantity,
-            pendingType=pendingType,
-            pendingSide=pendingSide,
-            listClientOrderId=listClientOrderId,
-            newOrderRespType=newOrderRespType,
-            selfTradePreventionMode=selfTradePreventionMode,
-            workingClientOrderId=workingClientOrderId,
-            workingIcebergQty=workingIcebergQty,
-            workingTimeInForce=workingTimeInForce,
-            workingStrategyId=workingStrategyId,
-            workingStrategyType=workingStrategyType,
-            workingPegPriceType=workingPegPriceType,
-            workingPegOffsetType=workingPegOffsetType,
-            workingPegOffsetValue=workingPegOffsetValue,
-            pendingClientOrderId=pendingClientOrderId,
-            pendingPrice=pendingPrice,
-            pendingStopPrice=pendingStopPrice,
-            pendingTrailingDelta=pendingTrailingDelta,
-            pendingIcebergQty=pendingIcebergQty,
-            pendingTimeInForce=pendingTimeInForce,
-            pendingStrategyId=pendingStrategyId,
-            pendingStrategyType=pendingStrategyType,
-            pendingPegPriceType=pendingPegPriceType,
-            pendingPegOffsetType=pendingPegOffsetType,
-            pendingPegOffsetValue=pendingPegOffsetValue,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {
+            "symbol": symbol,
+            "workingType": workingType,
+            "workingSide": workingSide,
+            "workingPrice": workingPrice,
+            "workingQuantity": workingQuantity,
+            "pendingType": pendingType,
+            "pendingSide": pendingSide,
+        }
+        if listClientOrderId is not None:
+            given["listClientOrderId"] = listClientOrderId
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if workingClientOrderId is not None:
+            given["workingClientOrderId"] = workingClientOrderId
+        if workingIcebergQty is not None:
+            given["workingIcebergQty"] = workingIcebergQty
+        if workingTimeInForce is not None:
+            given["workingTimeInForce"] = workingTimeInForce
+        if workingStrategyId is not None:
+            given["workingStrategyId"] = workingStrategyId
+        if workingStrategyType is not None:
+            given["workingStrategyType"] = workingStrategyType
+        if workingPegPriceType is not None:
+            given["workingPegPriceType"] = workingPegPriceType
+        if workingPegOffsetType is not None:
+            given["workingPegOffsetType"] = workingPegOffsetType
+        if workingPegOffsetValue is not None:
+            given["workingPegOffsetValue"] = workingPegOffsetValue
+        if pendingClientOrderId is not None:
+            given["pendingClientOrderId"] = pendingClientOrderId
+        if pendingPrice is not None:
+            given["pendingPrice"] = pendingPrice
+        if pendingStopPrice is not None:
+            given["pendingStopPrice"] = pendingStopPrice
+        if pendingTrailingDelta is not None:
+            given["pendingTrailingDelta"] = pendingTrailingDelta
+        if pendingIcebergQty is not None:
+            given["pendingIcebergQty"] = pendingIcebergQty
+        if pendingTimeInForce is not None:
+            given["pendingTimeInForce"] = pendingTimeInForce
+        if pendingStrategyId is not None:
+            given["pendingStrategyId"] = pendingStrategyId
+        if pendingStrategyType is not None:
+            given["pendingStrategyType"] = pendingStrategyType
+        if pendingPegPriceType is not None:
+            given["pendingPegPriceType"] = pendingPegPriceType
+        if pendingPegOffsetType is not None:
+            given["pendingPegOffsetType"] = pendingPegOffsetType
+        if pendingPegOffsetValue is not None:
+            given["pendingPegOffsetValue"] = pendingPegOffsetValue
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotOrderListOpoco(BinanceTask["OrderListDict", "OrderList"]):
@@ -1644,52 +1749,86 @@ class SpotOrderListOpoco(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            workingType=workingType,
-            workingSide=workingSide,
-            workingPrice=workingPrice,
-            workingQuantity=workingQuantity,
-            pendingSide=pendingSide,
-            pendingAboveType=pendingAboveType,
-            listClientOrderId=listClientOrderId,
-            newOrderRespType=newOrderRespType,
-            selfTradePreventionMode=selfTradePreventionMode,
-            workingClientOrderId=workingClientOrderId,
-            workingIcebergQty=workingIcebergQty,
-            workingTimeInForce=workingTimeInForce,
-            workingStrategyId=workingStrategyId,
-            workingStrategyType=workingStrategyType,
-            workingPegPriceType=workingPegPriceType,
-            workingPegOffsetType=workingPegOffsetType,
-            workingPegOffsetValue=workingPegOffsetValue,
-            pendingAboveClientOrderId=pendingAboveClientOrderId,
-            pendingAbovePrice=pendingAbovePrice,
-            pendingAboveStopPrice=pendingAboveStopPrice,
-            pendingAboveTrailingDelta=pendingAboveTrailingDelta,
-            pendingAboveIcebergQty=pendingAboveIcebergQty,
-            pendingAboveTimeInForce=pendingAboveTimeInForce,
-            pendingAboveStrategyId=pendingAboveStrategyId,
-            pendingAboveStrategyType=pendingAboveStrategyType,
-            pendingAbovePegPriceType=pendingAbovePegPriceType,
-            pendingAbovePegOffsetType=pendingAbovePegOffsetType,
-            pendingAbovePegOffsetValue=pendingAbovePegOffsetValue,
-            pendingBelowType=pendingBelowType,
-            pendingBelowClientOrderId=pendingBelowClientOrderId,
-            pendingBelowPrice=pendingBelowPrice,
-            pendingBelowStopPrice=pendingBelowStopPrice,
-            pendingBelowTrailingDelta=pendingBelowTrailingDelta,
-            pendingBelowIcebergQty=pendingBelowIcebergQty,
-            pendingBelowTimeInForce=pendingBelowTimeInForce,
-            pendingBelowStrategyId=pendingBelowStrategyId,
-            pendingBelowStrategyType=pendingBelowStrategyType,
-            pendingBelowPegPriceType=pendingBelowPegPriceType,
-            pendingBelowPegOffsetType=pendingBelowPegOffsetType,
-            pendingBelowPegOffsetValue=pendingBelowPegOffsetValue,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {
+            "symbol": symbol,
+            "workingType": workingType,
+            "workingSide": workingSide,
+            "workingPrice": workingPrice,
+            "workingQuantity": workingQuantity,
+            "pendingSide": pendingSide,
+            "pendingAboveType": pendingAboveType,
+        }
+        if listClientOrderId is not None:
+            given["listClientOrderId"] = listClientOrderId
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if workingClientOrderId is not None:
+            given["workingClientOrderId"] = workingClientOrderId
+        if workingIcebergQty is not None:
+            given["workingIcebergQty"] = workingIcebergQty
+        if workingTimeInForce is not None:
+            given["workingTimeInForce"] = workingTimeInForce
+        if workingStrategyId is not None:
+            given["workingStrategyId"] = workingStrategyId
+        if workingStrategyType is not None:
+            given["workingStrategyType"] = workingStrategyType
+        if workingPegPriceType is not None:
+            given["workingPegPriceType"] = workingPegPriceType
+        if workingPegOffsetType is not None:
+            given["workingPegOffsetType"] = workingPegOffsetType
+        if workingPegOffsetValue is not None:
+            given["workingPegOffsetValue"] = workingPegOffsetValue
+        if pendingAboveClientOrderId is not None:
+            given["pendingAboveClientOrderId"] = pendingAboveClientOrderId
+        if pendingAbovePrice is not None:
+            given["pendingAbovePrice"] = pendingAbovePrice
+        if pendingAboveStopPrice is not None:
+            given["pendingAboveStopPrice"] = pendingAboveStopPrice
+        if pendingAboveTrailingDelta is not None:
+            given["pendingAboveTrailingDelta"] = pendingAboveTrailingDelta
+        if pendingAboveIcebergQty is not None:
+            given["pendingAboveIcebergQty"] = pendingAboveIcebergQty
+        if pendingAboveTimeInForce is not None:
+            given["pendingAboveTimeInForce"] = pendingAboveTimeInForce
+        if pendingAboveStrategyId is not None:
+            given["pendingAboveStrategyId"] = pendingAboveStrategyId
+        if pendingAboveStrategyType is not None:
+            given["pendingAboveStrategyType"] = pendingAboveStrategyType
+        if pendingAbovePegPriceType is not None:
+            given["pendingAbovePegPriceType"] = pendingAbovePegPriceType
+        if pendingAbovePegOffsetType is not None:
+            given["pendingAbovePegOffsetType"] = pendingAbovePegOffsetType
+        if pendingAbovePegOffsetValue is not None:
+            given["pendingAbovePegOffsetValue"] = pendingAbovePegOffsetValue
+        if pendingBelowType is not None:
+            given["pendingBelowType"] = pendingBelowType
+        if pendingBelowClientOrderId is not None:
+            given["pendingBelowClientOrderId"] = pendingBelowClientOrderId
+        if pendingBelowPrice is not None:
+            given["pendingBelowPrice"] = pendingBelowPrice
+        if pendingBelowStopPrice is not None:
+            given["pendingBelowStopPrice"] = pendingBelowStopPrice
+        if pendingBelowTrailingDelta is not None:
+            given["pendingBelowTrailingDelta"] = pendingBelowTrailingDelta
+        if pendingBelowIcebergQty is not None:
+            given["pendingBelowIcebergQty"] = pendingBelowIcebergQty
+        if pendingBelowTimeInForce is not None:
+            given["pendingBelowTimeInForce"] = pendingBelowTimeInForce
+        if pendingBelowStrategyId is not None:
+            given["pendingBelowStrategyId"] = pendingBelowStrategyId
+        if pendingBelowStrategyType is not None:
+            given["pendingBelowStrategyType"] = pendingBelowStrategyType
+        if pendingBelowPegPriceType is not None:
+            given["pendingBelowPegPriceType"] = pendingBelowPegPriceType
+        if pendingBelowPegOffsetType is not None:
+            given["pendingBelowPegOffsetType"] = pendingBelowPegOffsetType
+        if pendingBelowPegOffsetValue is not None:
+            given["pendingBelowPegOffsetValue"] = pendingBelowPegOffsetValue
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotOrderListOto(BinanceTask["OrderListDict", "OrderList"]):
@@ -1870,41 +2009,63 @@ class SpotOrderListOto(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            workingType=workingType,
-            workingSide=workingSide,
-            workingPrice=workingPrice,
-            workingQuantity=workingQuantity,
-            pendingType=pendingType,
-            pendingSide=pendingSide,
-            pendingQuantity=pendingQuantity,
-            listClientOrderId=listClientOrderId,
-            newOrderRespType=newOrderRespType,
-            selfTradePreventionMode=selfTradePreventionMode,
-            workingClientOrderId=workingClientOrderId,
-            workingIcebergQty=workingIcebergQty,
-            workingTimeInForce=workingTimeInForce,
-            workingStrategyId=workingStrategyId,
-            workingStrategyType=workingStrategyType,
-            workingPegPriceType=workingPegPriceType,
-            workingPegOffsetType=workingPegOffsetType,
-            workingPegOffsetValue=workingPegOffsetValue,
-            pendingClientOrderId=pendingClientOrderId,
-            pendingPrice=pendingPrice,
-            pendingStopPrice=pendingStopPrice,
-            pendingTrailingDelta=pendingTrailingDelta,
-            pendingIcebergQty=pendingIcebergQty,
-            pendingTimeInForce=pendingTimeInForce,
-            pendingStrategyId=pendingStrategyId,
-            pendingStrategyType=pendingStrategyType,
-            pendingPegPriceType=pendingPegPriceType,
-            pendingPegOffsetType=pendingPegOffsetType,
-            pendingPegOffsetValue=pendingPegOffsetValue,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {
+            "symbol": symbol,
+            "workingType": workingType,
+            "workingSide": workingSide,
+            "workingPrice": workingPrice,
+            "workingQuantity": workingQuantity,
+            "pendingType": pendingType,
+            "pendingSide": pendingSide,
+            "pendingQuantity": pendingQuantity,
+        }
+        if listClientOrderId is not None:
+            given["listClientOrderId"] = listClientOrderId
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if workingClientOrderId is not None:
+            given["workingClientOrderId"] = workingClientOrderId
+        if workingIcebergQty is not None:
+            given["workingIcebergQty"] = workingIcebergQty
+        if workingTimeInForce is not None:
+            given["workingTimeInForce"] = workingTimeInForce
+        if workingStrategyId is not None:
+            given["workingStrategyId"] = workingStrategyId
+        if workingStrategyType is not None:
+            given["workingStrategyType"] = workingStrategyType
+        if workingPegPriceType is not None:
+            given["workingPegPriceType"] = workingPegPriceType
+        if workingPegOffsetType is not None:
+            given["workingPegOffsetType"] = workingPegOffsetType
+        if workingPegOffsetValue is not None:
+            given["workingPegOffsetValue"] = workingPegOffsetValue
+        if pendingClientOrderId is not None:
+            given["pendingClientOrderId"] = pendingClientOrderId
+        if pendingPrice is not None:
+            given["pendingPrice"] = pendingPrice
+        if pendingStopPrice is not None:
+            given["pendingStopPrice"] = pendingStopPrice
+        if pendingTrailingDelta is not None:
+            given["pendingTrailingDelta"] = pendingTrailingDelta
+        if pendingIcebergQty is not None:
+            given["pendingIcebergQty"] = pendingIcebergQty
+        if pendingTimeInForce is not None:
+            given["pendingTimeInForce"] = pendingTimeInForce
+        if pendingStrategyId is not None:
+            given["pendingStrategyId"] = pendingStrategyId
+        if pendingStrategyType is not None:
+            given["pendingStrategyType"] = pendingStrategyType
+        if pendingPegPriceType is not None:
+            given["pendingPegPriceType"] = pendingPegPriceType
+        if pendingPegOffsetType is not None:
+            given["pendingPegOffsetType"] = pendingPegOffsetType
+        if pendingPegOffsetValue is not None:
+            given["pendingPegOffsetValue"] = pendingPegOffsetValue
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotOrderListOtoco(BinanceTask["OrderListDict", "OrderList"]):
@@ -2138,53 +2299,87 @@ class SpotOrderListOtoco(BinanceTask["OrderListDict", "OrderList"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            workingType=workingType,
-            workingSide=workingSide,
-            workingPrice=workingPrice,
-            workingQuantity=workingQuantity,
-            pendingSide=pendingSide,
-            pendingQuantity=pendingQuantity,
-            pendingAboveType=pendingAboveType,
-            listClientOrderId=listClientOrderId,
-            newOrderRespType=newOrderRespType,
-            selfTradePreventionMode=selfTradePreventionMode,
-            workingClientOrderId=workingClientOrderId,
-            workingIcebergQty=workingIcebergQty,
-            workingTimeInForce=workingTimeInForce,
-            workingStrategyId=workingStrategyId,
-            workingStrategyType=workingStrategyType,
-            workingPegPriceType=workingPegPriceType,
-            workingPegOffsetType=workingPegOffsetType,
-            workingPegOffsetValue=workingPegOffsetValue,
-            pendingAboveClientOrderId=pendingAboveClientOrderId,
-            pendingAbovePrice=pendingAbovePrice,
-            pendingAboveStopPrice=pendingAboveStopPrice,
-            pendingAboveTrailingDelta=pendingAboveTrailingDelta,
-            pendingAboveIcebergQty=pendingAboveIcebergQty,
-            pendingAboveTimeInForce=pendingAboveTimeInForce,
-            pendingAboveStrategyId=pendingAboveStrategyId,
-            pendingAboveStrategyType=pendingAboveStrategyType,
-            pendingAbovePegPriceType=pendingAbovePegPriceType,
-            pendingAbovePegOffsetType=pendingAbovePegOffsetType,
-            pendingAbovePegOffsetValue=pendingAbovePegOffsetValue,
-            pendingBelowType=pendingBelowType,
-            pendingBelowClientOrderId=pendingBelowClientOrderId,
-            pendingBelowPrice=pendingBelowPrice,
-            pendingBelowStopPrice=pendingBelowStopPrice,
-            pendingBelowTrailingDelta=pendingBelowTrailingDelta,
-            pendingBelowIcebergQty=pendingBelowIcebergQty,
-            pendingBelowTimeInForce=pendingBelowTimeInForce,
-            pendingBelowStrategyId=pendingBelowStrategyId,
-            pendingBelowStrategyType=pendingBelowStrategyType,
-            pendingBelowPegPriceType=pendingBelowPegPriceType,
-            pendingBelowPegOffsetType=pendingBelowPegOffsetType,
-            pendingBelowPegOffsetValue=pendingBelowPegOffsetValue,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {
+            "symbol": symbol,
+            "workingType": workingType,
+            "workingSide": workingSide,
+            "workingPrice": workingPrice,
+            "workingQuantity": workingQuantity,
+            "pendingSide": pendingSide,
+            "pendingQuantity": pendingQuantity,
+            "pendingAboveType": pendingAboveType,
+        }
+        if listClientOrderId is not None:
+            given["listClientOrderId"] = listClientOrderId
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if workingClientOrderId is not None:
+            given["workingClientOrderId"] = workingClientOrderId
+        if workingIcebergQty is not None:
+            given["workingIcebergQty"] = workingIcebergQty
+        if workingTimeInForce is not None:
+            given["workingTimeInForce"] = workingTimeInForce
+        if workingStrategyId is not None:
+            given["workingStrategyId"] = workingStrategyId
+        if workingStrategyType is not None:
+            given["workingStrategyType"] = workingStrategyType
+        if workingPegPriceType is not None:
+            given["workingPegPriceType"] = workingPegPriceType
+        if workingPegOffsetType is not None:
+            given["workingPegOffsetType"] = workingPegOffsetType
+        if workingPegOffsetValue is not None:
+            given["workingPegOffsetValue"] = workingPegOffsetValue
+        if pendingAboveClientOrderId is not None:
+            given["pendingAboveClientOrderId"] = pendingAboveClientOrderId
+        if pendingAbovePrice is not None:
+            given["pendingAbovePrice"] = pendingAbovePrice
+        if pendingAboveStopPrice is not None:
+            given["pendingAboveStopPrice"] = pendingAboveStopPrice
+        if pendingAboveTrailingDelta is not None:
+            given["pendingAboveTrailingDelta"] = pendingAboveTrailingDelta
+        if pendingAboveIcebergQty is not None:
+            given["pendingAboveIcebergQty"] = pendingAboveIcebergQty
+        if pendingAboveTimeInForce is not None:
+            given["pendingAboveTimeInForce"] = pendingAboveTimeInForce
+        if pendingAboveStrategyId is not None:
+            given["pendingAboveStrategyId"] = pendingAboveStrategyId
+        if pendingAboveStrategyType is not None:
+            given["pendingAboveStrategyType"] = pendingAboveStrategyType
+        if pendingAbovePegPriceType is not None:
+            given["pendingAbovePegPriceType"] = pendingAbovePegPriceType
+        if pendingAbovePegOffsetType is not None:
+            given["pendingAbovePegOffsetType"] = pendingAbovePegOffsetType
+        if pendingAbovePegOffsetValue is not None:
+            given["pendingAbovePegOffsetValue"] = pendingAbovePegOffsetValue
+        if pendingBelowType is not None:
+            given["pendingBelowType"] = pendingBelowType
+        if pendingBelowClientOrderId is not None:
+            given["pendingBelowClientOrderId"] = pendingBelowClientOrderId
+        if pendingBelowPrice is not None:
+            given["pendingBelowPrice"] = pendingBelowPrice
+        if pendingBelowStopPrice is not None:
+            given["pendingBelowStopPrice"] = pendingBelowStopPrice
+        if pendingBelowTrailingDelta is not None:
+            given["pendingBelowTrailingDelta"] = pendingBelowTrailingDelta
+        if pendingBelowIcebergQty is not None:
+            given["pendingBelowIcebergQty"] = pendingBelowIcebergQty
+        if pendingBelowTimeInForce is not None:
+            given["pendingBelowTimeInForce"] = pendingBelowTimeInForce
+        if pendingBelowStrategyId is not None:
+            given["pendingBelowStrategyId"] = pendingBelowStrategyId
+        if pendingBelowStrategyType is not None:
+            given["pendingBelowStrategyType"] = pendingBelowStrategyType
+        if pendingBelowPegPriceType is not None:
+            given["pendingBelowPegPriceType"] = pendingBelowPegPriceType
+        if pendingBelowPegOffsetType is not None:
+            given["pendingBelowPegOffsetType"] = pendingBelowPegOffsetType
+        if pendingBelowPegOffsetValue is not None:
+            given["pendingBelowPegOffsetValue"] = pendingBelowPegOffsetValue
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotSorOrder(BinanceTask["OrderDict", "Order"]):
@@ -2272,23 +2467,31 @@ class SpotSorOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            side=side,
-            type=type,
-            quantity=quantity,
-            timeInForce=timeInForce,
-            price=price,
-            newClientOrderId=newClientOrderId,
-            strategyId=strategyId,
-            strategyType=strategyType,
-            icebergQty=icebergQty,
-            newOrderRespType=newOrderRespType,
-            selfTradePreventionMode=selfTradePreventionMode,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+            "quantity": quantity,
+        }
+        if timeInForce is not None:
+            given["timeInForce"] = timeInForce
+        if price is not None:
+            given["price"] = price
+        if newClientOrderId is not None:
+            given["newClientOrderId"] = newClientOrderId
+        if strategyId is not None:
+            given["strategyId"] = strategyId
+        if strategyType is not None:
+            given["strategyType"] = strategyType
+        if icebergQty is not None:
+            given["icebergQty"] = icebergQty
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class SpotSorOrderTest(BinanceTask["SorOrderTestDict", "SorOrderTest"]):
@@ -2379,21 +2582,30 @@ class SpotSorOrderTest(BinanceTask["SorOrderTestDict", "SorOrderTest"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            side=side,
-            type=type,
-            quantity=quantity,
-            computeCommissionRates=computeCommissionRates,
-            timeInForce=timeInForce,
-            price=price,
-            newClientOrderId=newClientOrderId,
-            strategyId=strategyId,
-            strategyType=strategyType,
-            icebergQty=icebergQty,
-            newOrderRespType=newOrderRespType,
-            selfTradePreventionMode=selfTradePreventionMode,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+            "quantity": quantity,
+        }
+        if computeCommissionRates is not None:
+            given["computeCommissionRates"] = computeCommissionRates
+        if timeInForce is not None:
+            given["timeInForce"] = timeInForce
+        if price is not None:
+            given["price"] = price
+        if newClientOrderId is not None:
+            given["newClientOrderId"] = newClientOrderId
+        if strategyId is not None:
+            given["strategyId"] = strategyId
+        if strategyType is not None:
+            given["strategyType"] = strategyType
+        if icebergQty is not None:
+            given["icebergQty"] = icebergQty
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)

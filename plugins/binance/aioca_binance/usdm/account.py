@@ -245,11 +245,10 @@ class UsdmFuturesAccountConfiguration(BinanceTask["AccountConfigDict", "AccountC
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmPositionAdlQuantileEstimation(BinanceTask["list[AdlQuantileDict]", "list[AdlQuantile]"]):
@@ -287,12 +286,12 @@ class UsdmPositionAdlQuantileEstimation(BinanceTask["list[AdlQuantileDict]", "li
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmCancelAllAlgoOpenOrders(BinanceTask["AlgoOpenOrdersDict", "AlgoOpenOrders"]):
@@ -339,12 +338,10 @@ class UsdmCancelAllAlgoOpenOrders(BinanceTask["AlgoOpenOrdersDict", "AlgoOpenOrd
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmQueryAlgoOrder(BinanceTask["AlgoOrderDict", "AlgoOrder"]):
@@ -394,13 +391,14 @@ class UsdmQueryAlgoOrder(BinanceTask["AlgoOrderDict", "AlgoOrder"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            algoId=algoId,
-            clientAlgoId=clientAlgoId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if algoId is not None:
+            given["algoId"] = algoId
+        if clientAlgoId is not None:
+            given["clientAlgoId"] = clientAlgoId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmNewAlgoOrder(BinanceTask["AlgoOrderDict", "AlgoOrder"]):
@@ -533,31 +531,47 @@ class UsdmNewAlgoOrder(BinanceTask["AlgoOrderDict", "AlgoOrder"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            algoType=algoType,
-            symbol=symbol,
-            side=side,
-            type=type,
-            positionSide=positionSide,
-            timeInForce=timeInForce,
-            quantity=quantity,
-            price=price,
-            triggerPrice=triggerPrice,
-            workingType=workingType,
-            priceMatch=priceMatch,
-            closePosition=closePosition,
-            priceProtect=priceProtect,
-            reduceOnly=reduceOnly,
-            activatePrice=activatePrice,
-            callbackRate=callbackRate,
-            clientAlgoId=clientAlgoId,
-            newOrderRespType=newOrderRespType,
-            selfTradePreventionMode=selfTradePreventionMode,
-            goodTillDate=goodTillDate,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {
+            "algoType": algoType,
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+        }
+        if positionSide is not None:
+            given["positionSide"] = positionSide
+        if timeInForce is not None:
+            given["timeInForce"] = timeInForce
+        if quantity is not None:
+            given["quantity"] = quantity
+        if price is not None:
+            given["price"] = price
+        if triggerPrice is not None:
+            given["triggerPrice"] = triggerPrice
+        if workingType is not None:
+            given["workingType"] = workingType
+        if priceMatch is not None:
+            given["priceMatch"] = priceMatch
+        if closePosition is not None:
+            given["closePosition"] = closePosition
+        if priceProtect is not None:
+            given["priceProtect"] = priceProtect
+        if reduceOnly is not None:
+            given["reduceOnly"] = reduceOnly
+        if activatePrice is not None:
+            given["activatePrice"] = activatePrice
+        if callbackRate is not None:
+            given["callbackRate"] = callbackRate
+        if clientAlgoId is not None:
+            given["clientAlgoId"] = clientAlgoId
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if goodTillDate is not None:
+            given["goodTillDate"] = goodTillDate
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmCancelAlgoOrder(BinanceTask["AlgoOrderCancelDict", "AlgoOrderCancel"]):
@@ -609,13 +623,14 @@ class UsdmCancelAlgoOrder(BinanceTask["AlgoOrderCancelDict", "AlgoOrderCancel"])
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            algoId=algoId,
-            clientAlgoId=clientAlgoId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if algoId is not None:
+            given["algoId"] = algoId
+        if clientAlgoId is not None:
+            given["clientAlgoId"] = clientAlgoId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmQueryAllAlgoOrders(BinanceTask["list[AlgoOrderDict]", "list[AlgoOrder]"]):
@@ -679,16 +694,18 @@ class UsdmQueryAllAlgoOrders(BinanceTask["list[AlgoOrderDict]", "list[AlgoOrder]
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            algoId=algoId,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if algoId is not None:
+            given["algoId"] = algoId
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmCancelAllOpenOrders(BinanceTask["AllOpenOrdersDict", "AllOpenOrders"]):
@@ -731,12 +748,10 @@ class UsdmCancelAllOpenOrders(BinanceTask["AllOpenOrdersDict", "AllOpenOrders"])
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmAllOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -787,16 +802,20 @@ class UsdmAllOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if orderId is not None:
+            given["orderId"] = orderId
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmFuturesTradingQuantitativeRulesIndicators(
@@ -847,12 +866,12 @@ class UsdmFuturesTradingQuantitativeRulesIndicators(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmNewOrderItem(BinanceParams):
@@ -941,12 +960,10 @@ class UsdmPlaceMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            batchOrders=batchOrders,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"batchOrders": batchOrders}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmModifyOrderItem(BinanceParams):
@@ -1021,12 +1038,10 @@ class UsdmModifyMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            batchOrders=batchOrders,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"batchOrders": batchOrders}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmCancelMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -1080,14 +1095,14 @@ class UsdmCancelMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderIdList=orderIdList,
-            origClientOrderIdList=origClientOrderIdList,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderIdList is not None:
+            given["orderIdList"] = orderIdList
+        if origClientOrderIdList is not None:
+            given["origClientOrderIdList"] = origClientOrderIdList
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmUserCommissionRate(BinanceTask["CommissionRateDict", "CommissionRate"]):
@@ -1125,12 +1140,10 @@ class UsdmUserCommissionRate(BinanceTask["CommissionRateDict", "CommissionRate"]
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmAcceptTheOfferedQuote(BinanceTask["ConvertAcceptQuoteDict", "ConvertAcceptQuote"]):
@@ -1168,12 +1181,10 @@ class UsdmAcceptTheOfferedQuote(BinanceTask["ConvertAcceptQuoteDict", "ConvertAc
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            quoteId=quoteId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"quoteId": quoteId}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmListAllConvertPairs(
@@ -1213,12 +1224,12 @@ class UsdmListAllConvertPairs(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            fromAsset=fromAsset,
-            toAsset=toAsset,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if fromAsset is not None:
+            given["fromAsset"] = fromAsset
+        if toAsset is not None:
+            given["toAsset"] = toAsset
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmSendQuoteRequest(BinanceTask["ConvertGetQuoteDict", "ConvertGetQuote"]):
@@ -1276,16 +1287,16 @@ class UsdmSendQuoteRequest(BinanceTask["ConvertGetQuoteDict", "ConvertGetQuote"]
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            fromAsset=fromAsset,
-            toAsset=toAsset,
-            fromAmount=fromAmount,
-            toAmount=toAmount,
-            validTime=validTime,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"fromAsset": fromAsset, "toAsset": toAsset}
+        if fromAmount is not None:
+            given["fromAmount"] = fromAmount
+        if toAmount is not None:
+            given["toAmount"] = toAmount
+        if validTime is not None:
+            given["validTime"] = validTime
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmOrderStatus(BinanceTask["ConvertOrderStatusDict", "ConvertOrderStatus"]):
@@ -1327,12 +1338,12 @@ class UsdmOrderStatus(BinanceTask["ConvertOrderStatusDict", "ConvertOrderStatus"
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            orderId=orderId,
-            quoteId=quoteId,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if quoteId is not None:
+            given["quoteId"] = quoteId
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmAutoCancelAllOpenOrders(BinanceTask["CountdownCancelAllDict", "CountdownCancelAll"]):
@@ -1382,13 +1393,10 @@ class UsdmAutoCancelAllOpenOrders(BinanceTask["CountdownCancelAllDict", "Countdo
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            countdownTime=countdownTime,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "countdownTime": countdownTime}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmGetBnbBurnStatus(BinanceTask["FeeBurnGetDict", "FeeBurnGet"]):
@@ -1421,11 +1429,10 @@ class UsdmGetBnbBurnStatus(BinanceTask["FeeBurnGetDict", "FeeBurnGet"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmToggleBnbBurnOnFuturesTrade(BinanceTask["FeeBurnPostDict", "FeeBurnPost"]):
@@ -1465,12 +1472,10 @@ class UsdmToggleBnbBurnOnFuturesTrade(BinanceTask["FeeBurnPostDict", "FeeBurnPos
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            feeBurn=feeBurn,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"feeBurn": feeBurn}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmUsersForceOrders(BinanceTask["list[ForceOrdersDict]", "list[ForceOrders]"]):
@@ -1527,16 +1532,20 @@ class UsdmUsersForceOrders(BinanceTask["list[ForceOrdersDict]", "list[ForceOrder
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            autoCloseType=autoCloseType,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if autoCloseType is not None:
+            given["autoCloseType"] = autoCloseType
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmIncome(BinanceTask["list[IncomeDict]", "list[Income]"]):
@@ -1594,16 +1603,20 @@ class UsdmIncome(BinanceTask["list[IncomeDict]", "list[Income]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            incomeType=incomeType,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if incomeType is not None:
+            given["incomeType"] = incomeType
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmGetDownloadIdForFuturesTransactionHistory(BinanceTask["IncomeAsynDict", "IncomeAsyn"]):
@@ -1648,13 +1661,10 @@ class UsdmGetDownloadIdForFuturesTransactionHistory(BinanceTask["IncomeAsynDict"
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            startTime=startTime,
-            endTime=endTime,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"startTime": startTime, "endTime": endTime}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmGetFuturesTransactionHistoryDownloadLinkById(
@@ -1697,12 +1707,10 @@ class UsdmGetFuturesTransactionHistoryDownloadLinkById(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            downloadId=downloadId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"downloadId": downloadId}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmChangeInitialLeverage(BinanceTask["LeverageDict", "Leverage"]):
@@ -1741,13 +1749,10 @@ class UsdmChangeInitialLeverage(BinanceTask["LeverageDict", "Leverage"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            leverage=leverage,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "leverage": leverage}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmNotionalAndLeverageBrackets(
@@ -1790,12 +1795,12 @@ class UsdmNotionalAndLeverageBrackets(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmChangeMarginType(BinanceTask["MarginTypeDict", "MarginType"]):
@@ -1834,13 +1839,10 @@ class UsdmChangeMarginType(BinanceTask["MarginTypeDict", "MarginType"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            marginType=marginType,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "marginType": marginType}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmGetCurrentMultiAssetsMode(
@@ -1881,11 +1883,10 @@ class UsdmGetCurrentMultiAssetsMode(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmChangeMultiAssetsMode(BinanceTask["MultiAssetsMarginPostDict", "MultiAssetsMarginPost"]):
@@ -1927,12 +1928,10 @@ class UsdmChangeMultiAssetsMode(BinanceTask["MultiAssetsMarginPostDict", "MultiA
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            multiAssetsMargin=multiAssetsMargin,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"multiAssetsMargin": multiAssetsMargin}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmCurrentAllAlgoOpenOrders(BinanceTask["list[AlgoOrderDict]", "list[AlgoOrder]"]):
@@ -1987,14 +1986,16 @@ class UsdmCurrentAllAlgoOpenOrders(BinanceTask["list[AlgoOrderDict]", "list[Algo
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            algoType=algoType,
-            symbol=symbol,
-            algoId=algoId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if algoType is not None:
+            given["algoType"] = algoType
+        if symbol is not None:
+            given["symbol"] = symbol
+        if algoId is not None:
+            given["algoId"] = algoId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmOpenOrder(BinanceTask["OrderDict", "Order"]):
@@ -2043,14 +2044,14 @@ class UsdmOpenOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            origClientOrderId=origClientOrderId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if origClientOrderId is not None:
+            given["origClientOrderId"] = origClientOrderId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmOpenOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
@@ -2092,12 +2093,12 @@ class UsdmOpenOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmQueryOrder(BinanceTask["OrderDict", "Order"]):
@@ -2146,14 +2147,14 @@ class UsdmQueryOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            origClientOrderId=origClientOrderId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if origClientOrderId is not None:
+            given["origClientOrderId"] = origClientOrderId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmNewOrder(BinanceTask["OrderDict", "Order"]):
@@ -2259,24 +2260,30 @@ class UsdmNewOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            side=side,
-            type=type,
-            positionSide=positionSide,
-            timeInForce=timeInForce,
-            reduceOnly=reduceOnly,
-            quantity=quantity,
-            price=price,
-            newClientOrderId=newClientOrderId,
-            newOrderRespType=newOrderRespType,
-            priceMatch=priceMatch,
-            selfTradePreventionMode=selfTradePreventionMode,
-            goodTillDate=goodTillDate,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "side": side, "type": type}
+        if positionSide is not None:
+            given["positionSide"] = positionSide
+        if timeInForce is not None:
+            given["timeInForce"] = timeInForce
+        if reduceOnly is not None:
+            given["reduceOnly"] = reduceOnly
+        if quantity is not None:
+            given["quantity"] = quantity
+        if price is not None:
+            given["price"] = price
+        if newClientOrderId is not None:
+            given["newClientOrderId"] = newClientOrderId
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if priceMatch is not None:
+            given["priceMatch"] = priceMatch
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if goodTillDate is not None:
+            given["goodTillDate"] = goodTillDate
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmModifyOrder(BinanceTask["OrderDict", "Order"]):
@@ -2362,20 +2369,25 @@ class UsdmModifyOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            side=side,
-            quantity=quantity,
-            price=price,
-            orderId=orderId,
-            origClientOrderId=origClientOrderId,
-            priceMatch=priceMatch,
-            modifyId=modifyId,
-            reduceOnly=reduceOnly,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "quantity": quantity,
+            "price": price,
+        }
+        if orderId is not None:
+            given["orderId"] = orderId
+        if origClientOrderId is not None:
+            given["origClientOrderId"] = origClientOrderId
+        if priceMatch is not None:
+            given["priceMatch"] = priceMatch
+        if modifyId is not None:
+            given["modifyId"] = modifyId
+        if reduceOnly is not None:
+            given["reduceOnly"] = reduceOnly
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmCancelOrder(BinanceTask["OrderDict", "Order"]):
@@ -2426,14 +2438,14 @@ class UsdmCancelOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            origClientOrderId=origClientOrderId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if origClientOrderId is not None:
+            given["origClientOrderId"] = origClientOrderId
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmGetDownloadIdForFuturesOrderHistory(BinanceTask["OrderAsynDict", "OrderAsyn"]):
@@ -2478,13 +2490,10 @@ class UsdmGetDownloadIdForFuturesOrderHistory(BinanceTask["OrderAsynDict", "Orde
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            startTime=startTime,
-            endTime=endTime,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"startTime": startTime, "endTime": endTime}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmGetFuturesOrderHistoryDownloadLinkById(BinanceTask["OrderAsynIdDict", "OrderAsynId"]):
@@ -2525,12 +2534,10 @@ class UsdmGetFuturesOrderHistoryDownloadLinkById(BinanceTask["OrderAsynIdDict", 
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            downloadId=downloadId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"downloadId": downloadId}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmTestOrder(BinanceTask["OrderDict", "Order"]):
@@ -2649,30 +2656,42 @@ class UsdmTestOrder(BinanceTask["OrderDict", "Order"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            side=side,
-            type=type,
-            positionSide=positionSide,
-            reduceOnly=reduceOnly,
-            quantity=quantity,
-            price=price,
-            newClientOrderId=newClientOrderId,
-            stopPrice=stopPrice,
-            closePosition=closePosition,
-            activationPrice=activationPrice,
-            callbackRate=callbackRate,
-            timeInForce=timeInForce,
-            workingType=workingType,
-            priceProtect=priceProtect,
-            newOrderRespType=newOrderRespType,
-            priceMatch=priceMatch,
-            selfTradePreventionMode=selfTradePreventionMode,
-            goodTillDate=goodTillDate,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "side": side, "type": type}
+        if positionSide is not None:
+            given["positionSide"] = positionSide
+        if reduceOnly is not None:
+            given["reduceOnly"] = reduceOnly
+        if quantity is not None:
+            given["quantity"] = quantity
+        if price is not None:
+            given["price"] = price
+        if newClientOrderId is not None:
+            given["newClientOrderId"] = newClientOrderId
+        if stopPrice is not None:
+            given["stopPrice"] = stopPrice
+        if closePosition is not None:
+            given["closePosition"] = closePosition
+        if activationPrice is not None:
+            given["activationPrice"] = activationPrice
+        if callbackRate is not None:
+            given["callbackRate"] = callbackRate
+        if timeInForce is not None:
+            given["timeInForce"] = timeInForce
+        if workingType is not None:
+            given["workingType"] = workingType
+        if priceProtect is not None:
+            given["priceProtect"] = priceProtect
+        if newOrderRespType is not None:
+            given["newOrderRespType"] = newOrderRespType
+        if priceMatch is not None:
+            given["priceMatch"] = priceMatch
+        if selfTradePreventionMode is not None:
+            given["selfTradePreventionMode"] = selfTradePreventionMode
+        if goodTillDate is not None:
+            given["goodTillDate"] = goodTillDate
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmGetOrderModifyHistory(BinanceTask["list[OrderAmendmentDict]", "list[OrderAmendment]"]):
@@ -2740,17 +2759,20 @@ class UsdmGetOrderModifyHistory(BinanceTask["list[OrderAmendmentDict]", "list[Or
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            origClientOrderId=origClientOrderId,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if origClientOrderId is not None:
+            given["origClientOrderId"] = origClientOrderId
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmClassicPortfolioMarginAccountInformation(
@@ -2792,12 +2814,10 @@ class UsdmClassicPortfolioMarginAccountInformation(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            asset=asset,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"asset": asset}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmModifyIsolatedPositionMargin(BinanceTask["PositionMarginDict", "PositionMargin"]):
@@ -2844,15 +2864,12 @@ class UsdmModifyIsolatedPositionMargin(BinanceTask["PositionMarginDict", "Positi
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            amount=amount,
-            type=type,
-            positionSide=positionSide,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "amount": amount, "type": type}
+        if positionSide is not None:
+            given["positionSide"] = positionSide
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmGetPositionMarginChangeHistory(
@@ -2910,16 +2927,18 @@ class UsdmGetPositionMarginChangeHistory(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            type=type,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if type is not None:
+            given["type"] = type
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmGetCurrentPositionMode(BinanceTask["PositionSideDualGetDict", "PositionSideDualGet"]):
@@ -2954,11 +2973,10 @@ class UsdmGetCurrentPositionMode(BinanceTask["PositionSideDualGetDict", "Positio
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmChangePositionMode(BinanceTask["PositionSideDualPostDict", "PositionSideDualPost"]):
@@ -2996,12 +3014,10 @@ class UsdmChangePositionMode(BinanceTask["PositionSideDualPostDict", "PositionSi
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            dualSidePosition=dualSidePosition,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"dualSidePosition": dualSidePosition}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmQueryUserRateLimit(BinanceTask["list[RateLimitOrderDict]", "list[RateLimitOrder]"]):
@@ -3036,11 +3052,10 @@ class UsdmQueryUserRateLimit(BinanceTask["list[RateLimitOrderDict]", "list[RateL
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmFuturesTradfiPerpsContract(BinanceTask["StockContractDict", "StockContract"]):
@@ -3075,11 +3090,10 @@ class UsdmFuturesTradfiPerpsContract(BinanceTask["StockContractDict", "StockCont
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmSymbolConfiguration(BinanceTask["list[SymbolConfigDict]", "list[SymbolConfig]"]):
@@ -3115,12 +3129,12 @@ class UsdmSymbolConfiguration(BinanceTask["list[SymbolConfigDict]", "list[Symbol
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmGetDownloadIdForFuturesTradeHistory(BinanceTask["TradeAsynDict", "TradeAsyn"]):
@@ -3165,13 +3179,10 @@ class UsdmGetDownloadIdForFuturesTradeHistory(BinanceTask["TradeAsynDict", "Trad
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            startTime=startTime,
-            endTime=endTime,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"startTime": startTime, "endTime": endTime}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmGetFuturesTradeDownloadLinkById(BinanceTask["TradeAsynIdDict", "TradeAsynId"]):
@@ -3212,12 +3223,10 @@ class UsdmGetFuturesTradeDownloadLinkById(BinanceTask["TradeAsynIdDict", "TradeA
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            downloadId=downloadId,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"downloadId": downloadId}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmUserTrades(BinanceTask["list[UserTradeDict]", "list[UserTrade]"]):
@@ -3282,17 +3291,20 @@ class UsdmUserTrades(BinanceTask["list[UserTradeDict]", "list[UserTrade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            orderId=orderId,
-            startTime=startTime,
-            endTime=endTime,
-            fromId=fromId,
-            limit=limit,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if orderId is not None:
+            given["orderId"] = orderId
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if fromId is not None:
+            given["fromId"] = fromId
+        if limit is not None:
+            given["limit"] = limit
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmAccountInformationV2(BinanceTask["AccountV2Dict", "AccountV2"]):
@@ -3325,11 +3337,10 @@ class UsdmAccountInformationV2(BinanceTask["AccountV2Dict", "AccountV2"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmFuturesAccountBalanceV2(BinanceTask["list[BalanceDict]", "list[Balance]"]):
@@ -3362,11 +3373,10 @@ class UsdmFuturesAccountBalanceV2(BinanceTask["list[BalanceDict]", "list[Balance
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmPositionInformationV2(BinanceTask["list[PositionRiskV2Dict]", "list[PositionRiskV2]"]):
@@ -3402,12 +3412,12 @@ class UsdmPositionInformationV2(BinanceTask["list[PositionRiskV2Dict]", "list[Po
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmAccountInformationV3(BinanceTask["AccountV3Dict", "AccountV3"]):
@@ -3440,11 +3450,10 @@ class UsdmAccountInformationV3(BinanceTask["AccountV3Dict", "AccountV3"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmFuturesAccountBalanceV3(BinanceTask["list[BalanceDict]", "list[Balance]"]):
@@ -3477,11 +3486,10 @@ class UsdmFuturesAccountBalanceV3(BinanceTask["list[BalanceDict]", "list[Balance
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmPositionInformationV3(BinanceTask["list[PositionRiskV3Dict]", "list[PositionRiskV3]"]):
@@ -3521,9 +3529,9 @@ class UsdmPositionInformationV3(BinanceTask["list[PositionRiskV3Dict]", "list[Po
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            recvWindow=recvWindow,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if recvWindow is not None:
+            given["recvWindow"] = recvWindow
+        super().__init__(api=api, **given, **unknown)

@@ -153,15 +153,16 @@ class UsdmAggTrades(BinanceTask["list[AggTradeDict]", "list[AggTrade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            fromId=fromId,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if fromId is not None:
+            given["fromId"] = fromId
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmAssetIndex(
@@ -204,11 +205,10 @@ class UsdmAssetIndex(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmQueryIndexPriceConstituents(BinanceTask["ConstituentsDict", "Constituents"]):
@@ -241,11 +241,8 @@ class UsdmQueryIndexPriceConstituents(BinanceTask["ConstituentsDict", "Constitue
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmContinuousKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -306,16 +303,18 @@ class UsdmContinuousKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            pair=pair,
-            contractType=contractType,
-            interval=interval,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {
+            "pair": pair,
+            "contractType": contractType,
+            "interval": interval,
+        }
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmDepth(BinanceTask["OrderBookDict", "OrderBook"]):
@@ -359,12 +358,10 @@ class UsdmDepth(BinanceTask["OrderBookDict", "OrderBook"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmExchangeInfo(BinanceTask["ExchangeInfoDict", "ExchangeInfo"]):
@@ -485,14 +482,16 @@ class UsdmFundingRate(BinanceTask["list[FundingRateDict]", "list[FundingRate]"])
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmHistoricalTrades(BinanceTask["list[TradeDict]", "list[Trade]"]):
@@ -536,13 +535,12 @@ class UsdmHistoricalTrades(BinanceTask["list[TradeDict]", "list[Trade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            limit=limit,
-            fromId=fromId,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if limit is not None:
+            given["limit"] = limit
+        if fromId is not None:
+            given["fromId"] = fromId
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmCompositeIndexSymbolInformation(BinanceTask["list[IndexInfoDict]", "list[IndexInfo]"]):
@@ -577,11 +575,10 @@ class UsdmCompositeIndexSymbolInformation(BinanceTask["list[IndexInfoDict]", "li
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmIndexPriceKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -638,15 +635,14 @@ class UsdmIndexPriceKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            pair=pair,
-            interval=interval,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"pair": pair, "interval": interval}
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmQueryInsuranceFundBalanceSnapshot(
@@ -686,11 +682,10 @@ class UsdmQueryInsuranceFundBalanceSnapshot(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -747,15 +742,14 @@ class UsdmKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            interval=interval,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "interval": interval}
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmMarkPriceKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -812,15 +806,14 @@ class UsdmMarkPriceKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            interval=interval,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "interval": interval}
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmOpenInterest(BinanceTask["OpenInterestDict", "OpenInterest"]):
@@ -853,11 +846,8 @@ class UsdmOpenInterest(BinanceTask["OpenInterestDict", "OpenInterest"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmPing(BinanceTask["PingDict", "Ping"]):
@@ -926,11 +916,10 @@ class UsdmMarkPrice(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmPremiumIndexKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]):
@@ -987,15 +976,14 @@ class UsdmPremiumIndexKlines(BinanceTask["list[list[int | str]]", "list[Kline]"]
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            interval=interval,
-            startTime=startTime,
-            endTime=endTime,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "interval": interval}
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmRpiDepth(BinanceTask["OrderBookDict", "OrderBook"]):
@@ -1040,12 +1028,10 @@ class UsdmRpiDepth(BinanceTask["OrderBookDict", "OrderBook"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmAdlRisk(
@@ -1083,11 +1069,10 @@ class UsdmAdlRisk(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmTicker24hr(
@@ -1130,11 +1115,10 @@ class UsdmTicker24hr(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmBookTicker(
@@ -1175,11 +1159,10 @@ class UsdmBookTicker(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmTickerPrice(
@@ -1220,11 +1203,10 @@ class UsdmTickerPrice(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmServerTime(BinanceTask["ServerTimeDict", "ServerTime"]):
@@ -1291,12 +1273,10 @@ class UsdmTrades(BinanceTask["list[TradeDict]", "list[Trade]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            limit=limit,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol}
+        if limit is not None:
+            given["limit"] = limit
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmTradingSchedule(BinanceTask["TradingScheduleDict", "TradingSchedule"]):
@@ -1373,8 +1353,7 @@ class UsdmTickerPriceV2(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            **unknown,
-        )
+        given: dict[str, object] = {}
+        if symbol is not None:
+            given["symbol"] = symbol
+        super().__init__(api=api, **given, **unknown)

@@ -101,16 +101,14 @@ class UsdmBasis(BinanceTask["list[BasisDict]", "list[Basis]"]):
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            pair=pair,
-            contractType=contractType,
-            period=period,
-            limit=limit,
-            startTime=startTime,
-            endTime=endTime,
-            **unknown,
-        )
+        given: dict[str, object] = {"pair": pair, "contractType": contractType, "period": period}
+        if limit is not None:
+            given["limit"] = limit
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmQuarterlyContractSettlementPrice(
@@ -149,11 +147,8 @@ class UsdmQuarterlyContractSettlementPrice(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            pair=pair,
-            **unknown,
-        )
+        given: dict[str, object] = {"pair": pair}
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmLongShortRatio(
@@ -210,15 +205,14 @@ class UsdmLongShortRatio(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            period=period,
-            limit=limit,
-            startTime=startTime,
-            endTime=endTime,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "period": period}
+        if limit is not None:
+            given["limit"] = limit
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmOpenInterestStatistics(
@@ -278,15 +272,14 @@ class UsdmOpenInterestStatistics(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            period=period,
-            limit=limit,
-            startTime=startTime,
-            endTime=endTime,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "period": period}
+        if limit is not None:
+            given["limit"] = limit
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmTakerBuySellVolume(
@@ -343,15 +336,14 @@ class UsdmTakerBuySellVolume(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            period=period,
-            limit=limit,
-            startTime=startTime,
-            endTime=endTime,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "period": period}
+        if limit is not None:
+            given["limit"] = limit
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmTopTraderLongShortRatioAccounts(
@@ -417,15 +409,14 @@ class UsdmTopTraderLongShortRatioAccounts(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            period=period,
-            limit=limit,
-            startTime=startTime,
-            endTime=endTime,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "period": period}
+        if limit is not None:
+            given["limit"] = limit
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        super().__init__(api=api, **given, **unknown)
 
 
 class UsdmTopTraderLongShortRatioPositions(
@@ -489,12 +480,11 @@ class UsdmTopTraderLongShortRatioPositions(
         api: RestApi | None = None,
         **unknown: Never,
     ) -> None:
-        super().__init__(
-            api=api,
-            symbol=symbol,
-            period=period,
-            limit=limit,
-            startTime=startTime,
-            endTime=endTime,
-            **unknown,
-        )
+        given: dict[str, object] = {"symbol": symbol, "period": period}
+        if limit is not None:
+            given["limit"] = limit
+        if startTime is not None:
+            given["startTime"] = startTime
+        if endTime is not None:
+            given["endTime"] = endTime
+        super().__init__(api=api, **given, **unknown)
