@@ -79,6 +79,42 @@ def test_describe_lists_rules_across_parameters_and_time_parameters() -> None:
     assert re.search(r"^limit\s+int\s+no\s+>= 1; <= 1500$", klines, re.M)
 
 
+def test_describe_a_usdm_task_with_its_market_rules_and_wrapped_values() -> None:
+    text = run("describe", "binance", "UsdmNewOrder").output
+    assert re.search(r"^\s+market\s+usdm$", text, re.M)
+    assert re.search(r"^\s+endpoint\s+POST /fapi/v1/order$", text, re.M)
+    assert re.search(r"^\s+note\s+stop, take-profit and trailing orders are algo", text, re.M)
+    assert re.search(r"^goodTillDate\s+int\s+no\s+>= 0$", text, re.M)
+    assert "  'price' and 'priceMatch' cannot be sent together" in text
+    assert "  when timeInForce is GTD: send 'goodTillDate'" in text
+    # A long list of values wraps under its column: no line wider than 96 but a URL's.
+    wrapped = re.search(r"^priceMatch .*\n(\s+)\S.*$", text, re.M)
+    assert wrapped is not None
+    assert len(wrapped.group(1)) == text.splitlines()[
+        next(i for i, line in enumerate(text.splitlines()) if line.startswith("PARAMETER"))
+    ].index("VALUES AND RULES")
+    for line in text.splitlines():
+        assert len(line) <= 96 or re.search(r"https?://\S+$", line), line
+    spot = run("describe", "binance", "SpotOrderListOtoco").output
+    assert spot.splitlines()[-1].startswith("    ")  # the example continued, for a shell
+    assert " \\\n" in spot
+
+
+def test_tasks_of_one_market() -> None:
+    out = run("tasks", "binance", "--market", "usdm", "--json")
+    assert out.exit_code == 0, out.output
+    names = [row["task"] for row in json.loads(out.output)]
+    assert len(names) == 95
+    assert all(name.startswith("Usdm") for name in names)
+    spot = run("tasks", "binance", "--market", "spot", "--filter", "orderList")
+    assert spot.exit_code == 0, spot.output
+    assert "SpotOrderListOtoco" in spot.output
+    assert "Usdm" not in spot.output
+    wrong = run("tasks", "binance", "--market", "futures")
+    assert wrong.exit_code == 2
+    assert "'binance' has no market 'futures' (markets: coinm, spot, usdm)" in wrong.output
+
+
 def test_describe_json_is_machine_readable() -> None:
     out = run("describe", "binance", "CoinMFetchKline", "--json")
     data = json.loads(out.output)
