@@ -1436,7 +1436,7 @@ def results_module(market: str, found: shapes.Shapes) -> str:
         obj = found.objects[name]
         exported.append(name + "Dict")
         lines_body += ["", "", f"class {name}Dict(TypedDict):"]
-        lines_body += docstring([f"{_obj_doc(name, obj)} (the JSON as decoded)."], INDENT)
+        lines_body += docstring(wrap(f"{_obj_doc(name, obj)}, as decoded.", 92, '"""'), INDENT)
         if obj.fields:
             lines_body.append("")
         for key, shape in obj.fields.items():
@@ -1475,7 +1475,11 @@ def results_module(market: str, found: shapes.Shapes) -> str:
 
 
 def _obj_doc(name: str, obj: shapes.Obj) -> str:
-    return f"``{name}``" if obj.fields else f"``{name}``: an empty object"
+    """What an object is: the answer of which endpoints, or the field of which object."""
+    first, *others = obj.where
+    more = f" (and {len(others)} more)" if others else ""
+    text = f"{first[:1].upper()}{first[1:]}{more}"
+    return text if obj.fields else text + ": an empty object"
 
 
 def models_module(market: str, found: shapes.Shapes, tasks: Sequence[Task]) -> str:
@@ -1508,7 +1512,7 @@ def models_module(market: str, found: shapes.Shapes, tasks: Sequence[Task]) -> s
         obj = found.objects[name]
         exported.append(name)
         body += ["", "", f"class {name}(ResponseModel):"]
-        body += docstring([_obj_doc(name, obj) + "."], INDENT)
+        body += docstring(wrap(_obj_doc(name, obj) + ".", 92, '"""'), INDENT)
         if obj.fields:
             body.append("")
         attributes: set[str] = set()

@@ -248,6 +248,7 @@ class Obj:
     fields: dict[str, Any] = field(default_factory=dict)  # key -> shape
     seen: dict[str, int] = field(default_factory=dict)  # key -> examples that had it
     count: int = 0  # examples of this object
+    where: list[str] = field(default_factory=list)  # what it is: answers, fields of others
 
 
 @dataclass
@@ -284,23 +285,26 @@ class Shapes:
     def add_endpoint(self, key: str, base: str, examples: Sequence[Any]) -> None:
         root: Any = None
         for example in examples:
-            root = self.merge(root, self.read(example, base, key, top=True))
+            root = self.merge(root, self.read(example, base, key, where=f"the answer of {key}"))
         self.roots[key] = root
 
-    def read(self, value: Any, name: str, path: str, *, top: bool = False) -> Any:
+    def read(self, value: Any, name: str, path: str, *, where: str) -> Any:
         if isinstance(value, dict):
             if path in MAPS[self.market]:
                 shape = Map()
-                for index, item in enumerate(value.values()):
-                    del index
-                    shape.value = self.merge(shape.value, self.read(item, name, path + "{}"))
+                for item in value.values():
+                    shape.value = self.merge(shape.value, self.read(item, name, path, where=where))
                 return shape
             obj = self.objects.get(name)
             if obj is None:
                 obj = self.objects[name] = Obj(name)
             obj.count += 1
+            if where not in obj.where:
+                obj.where.append(where)
             for key, item in value.items():
-                child = self.read(item, name + _pascal(_singular(key)), f"{path}.{key}")
+                # a list's items are named in the singular (``fills``: ``OrderFill``)
+                child_name = name + _pascal(_singular(key) if isinstance(item, list) else key)
+                child = self.read(item, child_name, f"{path}.{key}", where=f"``{key}`` of {name}")
                 obj.fields[key] = self.merge(obj.fields.get(key), child)
                 obj.seen[key] = obj.seen.get(key, 0) + 1
             return obj
@@ -310,7 +314,7 @@ class Shapes:
                 if isinstance(item, list) and self._row_kind(item, path) is not None:
                     shape.item = self.merge(shape.item, Row(self._row_kind(item, path) or ""))
                     continue
-                shape.item = self.merge(shape.item, self.read(item, name, path + "[]"))
+                shape.item = self.merge(shape.item, self.read(item, name, path + "[]", where=where))
             return shape
         scalar = Scalar()
         scalar.kinds.add(_kind(value))

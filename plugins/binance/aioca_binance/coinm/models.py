@@ -122,7 +122,7 @@ class Kline(RowModel):
 
 
 class Account(ResponseModel):
-    """``Account``."""
+    """The answer of GET /dapi/v1/account."""
 
     assets: list[AccountAsset] | None = None
     positions: list[AccountPosition] | None = None
@@ -134,7 +134,7 @@ class Account(ResponseModel):
 
 
 class AccountAsset(ResponseModel):
-    """``AccountAsset``."""
+    """``assets`` of Account."""
 
     asset: str | None = None
     wallet_balance: DecimalField = Field(None, alias="walletBalance")
@@ -152,7 +152,7 @@ class AccountAsset(ResponseModel):
 
 
 class AccountPosition(ResponseModel):
-    """``AccountPosition``."""
+    """``positions`` of Account."""
 
     symbol: str | None = None
     position_amt: DecimalField = Field(None, alias="positionAmt")
@@ -172,14 +172,14 @@ class AccountPosition(ResponseModel):
 
 
 class AdlQuantile(ResponseModel):
-    """``AdlQuantile``."""
+    """The answer of GET /dapi/v1/adlQuantile."""
 
     symbol: str | None = None
     adl_quantile: AdlQuantileAdlQuantile | None = Field(None, alias="adlQuantile")
 
 
 class AdlQuantileAdlQuantile(ResponseModel):
-    """``AdlQuantileAdlQuantile``."""
+    """``adlQuantile`` of AdlQuantile."""
 
     long: int | None = Field(None, alias="LONG")
     short: int | None = Field(None, alias="SHORT")
@@ -188,7 +188,7 @@ class AdlQuantileAdlQuantile(ResponseModel):
 
 
 class AggTrade(ResponseModel):
-    """``AggTrade``."""
+    """The answer of GET /dapi/v1/aggTrades."""
 
     agg_trade_id: int | None = Field(None, alias="a")
     price: DecimalField = Field(None, alias="p")
@@ -200,14 +200,14 @@ class AggTrade(ResponseModel):
 
 
 class AllOpenOrders(ResponseModel):
-    """``AllOpenOrders``."""
+    """The answer of DELETE /dapi/v1/allOpenOrders."""
 
     code: int | None = None
     msg: str | None = None
 
 
 class Balance(ResponseModel):
-    """``Balance``."""
+    """The answer of GET /dapi/v1/balance."""
 
     account_alias: str | None = Field(None, alias="accountAlias")
     asset: str | None = None
@@ -220,7 +220,7 @@ class Balance(ResponseModel):
 
 
 class Basis(ResponseModel):
-    """``Basis``."""
+    """The answer of GET /futures/data/basis."""
 
     index_price: DecimalField = Field(None, alias="indexPrice")
     contract_type: str | None = Field(None, alias="contractType")
@@ -233,7 +233,7 @@ class Basis(ResponseModel):
 
 
 class BookTicker(ResponseModel):
-    """``BookTicker``."""
+    """The answer of GET /dapi/v1/ticker/bookTicker."""
 
     last_update_id: int | None = Field(None, alias="lastUpdateId")
     symbol: str | None = None
@@ -246,7 +246,7 @@ class BookTicker(ResponseModel):
 
 
 class CommissionRate(ResponseModel):
-    """``CommissionRate``."""
+    """The answer of GET /dapi/v1/commissionRate."""
 
     symbol: str | None = None
     maker_commission_rate: DecimalField = Field(None, alias="makerCommissionRate")
@@ -254,7 +254,7 @@ class CommissionRate(ResponseModel):
 
 
 class Constituents(ResponseModel):
-    """``Constituents``."""
+    """The answer of GET /dapi/v1/constituents."""
 
     symbol: str | None = None
     time: int | None = None
@@ -262,21 +262,21 @@ class Constituents(ResponseModel):
 
 
 class ConstituentsConstituent(ResponseModel):
-    """``ConstituentsConstituent``."""
+    """``constituents`` of Constituents."""
 
     exchange: str | None = None
     symbol: str | None = None
 
 
 class CountdownCancelAll(ResponseModel):
-    """``CountdownCancelAll``."""
+    """The answer of POST /dapi/v1/countdownCancelAll."""
 
     symbol: str | None = None
     countdown_time: int | None = Field(None, alias="countdownTime")
 
 
 class ExchangeInfo(ResponseModel):
-    """``ExchangeInfo``."""
+    """The answer of GET /dapi/v1/exchangeInfo."""
 
     exchange_filters: list[Any] | None = Field(None, alias="exchangeFilters")
     rate_limits: list[ExchangeInfoRateLimit] | None = Field(None, alias="rateLimits")
@@ -286,7 +286,7 @@ class ExchangeInfo(ResponseModel):
 
 
 class ExchangeInfoRateLimit(ResponseModel):
-    """``ExchangeInfoRateLimit``."""
+    """``rateLimits`` of ExchangeInfo."""
 
     interval: str | None = None
     interval_num: int | None = Field(None, alias="intervalNum")
@@ -295,7 +295,7 @@ class ExchangeInfoRateLimit(ResponseModel):
 
 
 class ExchangeInfoSymbol(ResponseModel):
-    """``ExchangeInfoSymbol``."""
+    """``symbols`` of ExchangeInfo."""
 
     filters: list[ExchangeInfoSymbolFilter] | None = None
     order_type: list[str] | None = Field(None, alias="OrderType")
@@ -325,7 +325,7 @@ class ExchangeInfoSymbol(ResponseModel):
 
 
 class ExchangeInfoSymbolFilter(ResponseModel):
-    """``ExchangeInfoSymbolFilter``."""
+    """``filters`` of ExchangeInfoSymbol."""
 
     filter_type: str | None = Field(None, alias="filterType")
     max_price: DecimalField = Field(None, alias="maxPrice")
@@ -341,7 +341,7 @@ class ExchangeInfoSymbolFilter(ResponseModel):
 
 
 class ForceOrders(ResponseModel):
-    """``ForceOrders``."""
+    """The answer of GET /dapi/v1/forceOrders."""
 
     order_id: int | None = Field(None, alias="orderId")
     symbol: str | None = None
@@ -368,7 +368,7 @@ class ForceOrders(ResponseModel):
 
 
 class FundingInfo(ResponseModel):
-    """``FundingInfo``."""
+    """The answer of GET /dapi/v1/fundingInfo."""
 
     symbol: str | None = None
     adjusted_funding_rate_cap: DecimalField = Field(None, alias="adjustedFundingRateCap")
@@ -378,7 +378,7 @@ class FundingInfo(ResponseModel):
 
 
 class FundingRate(ResponseModel):
-    """``FundingRate``."""
+    """The answer of GET /dapi/v1/fundingRate."""
 
     symbol: str | None = None
     funding_time: int | None = Field(None, alias="fundingTime")
@@ -386,7 +386,7 @@ class FundingRate(ResponseModel):
 
 
 class GlobalLongShortAccountRatio(ResponseModel):
-    """``GlobalLongShortAccountRatio``."""
+    """The answer of GET /futures/data/globalLongShortAccountRatio."""
 
     pair: str | None = None
     long_short_ratio: DecimalField = Field(None, alias="longShortRatio")
@@ -396,7 +396,7 @@ class GlobalLongShortAccountRatio(ResponseModel):
 
 
 class Income(ResponseModel):
-    """``Income``."""
+    """The answer of GET /dapi/v1/income."""
 
     symbol: str | None = None
     income_type: str | None = Field(None, alias="incomeType")
@@ -409,14 +409,14 @@ class Income(ResponseModel):
 
 
 class IncomeAsyn(ResponseModel):
-    """``IncomeAsyn``."""
+    """The answer of GET /dapi/v1/income/asyn."""
 
     avg_cost_timestamp_of_last30d: DecimalField = Field(None, alias="avgCostTimestampOfLast30d")
     download_id: str | None = Field(None, alias="downloadId")
 
 
 class IncomeAsynId(ResponseModel):
-    """``IncomeAsynId``."""
+    """The answer of GET /dapi/v1/income/asyn/id."""
 
     download_id: str | None = Field(None, alias="downloadId")
     status: str | None = None
@@ -427,7 +427,7 @@ class IncomeAsynId(ResponseModel):
 
 
 class Leverage(ResponseModel):
-    """``Leverage``."""
+    """The answer of POST /dapi/v1/leverage."""
 
     leverage: int | None = None
     max_qty: DecimalField = Field(None, alias="maxQty")
@@ -435,14 +435,14 @@ class Leverage(ResponseModel):
 
 
 class LeverageBracket(ResponseModel):
-    """``LeverageBracket``."""
+    """The answer of GET /dapi/v1/leverageBracket."""
 
     pair: str | None = None
     brackets: list[LeverageBracketBracket] | None = None
 
 
 class LeverageBracketBracket(ResponseModel):
-    """``LeverageBracketBracket``."""
+    """``brackets`` of LeverageBracket."""
 
     bracket: int | None = None
     initial_leverage: int | None = Field(None, alias="initialLeverage")
@@ -453,7 +453,7 @@ class LeverageBracketBracket(ResponseModel):
 
 
 class LeverageBracketV2(ResponseModel):
-    """``LeverageBracketV2``."""
+    """The answer of GET /dapi/v2/leverageBracket."""
 
     symbol: str | None = None
     notional_coef: DecimalField = Field(None, alias="notionalCoef")
@@ -461,7 +461,7 @@ class LeverageBracketV2(ResponseModel):
 
 
 class LeverageBracketV2Bracket(ResponseModel):
-    """``LeverageBracketV2Bracket``."""
+    """``brackets`` of LeverageBracketV2."""
 
     bracket: int | None = None
     initial_leverage: int | None = Field(None, alias="initialLeverage")
@@ -472,24 +472,24 @@ class LeverageBracketV2Bracket(ResponseModel):
 
 
 class ListenKey(ResponseModel):
-    """``ListenKey``."""
+    """The answer of POST /dapi/v1/listenKey (and 1 more)."""
 
     listen_key: str | None = Field(None, alias="listenKey")
 
 
 class ListenKeyDelete(ResponseModel):
-    """``ListenKeyDelete``: an empty object."""
+    """The answer of DELETE /dapi/v1/listenKey: an empty object."""
 
 
 class MarginType(ResponseModel):
-    """``MarginType``."""
+    """The answer of POST /dapi/v1/marginType."""
 
     code: int | None = None
     msg: str | None = None
 
 
 class OpenInterest(ResponseModel):
-    """``OpenInterest``."""
+    """The answer of GET /dapi/v1/openInterest."""
 
     symbol: str | None = None
     pair: str | None = None
@@ -499,7 +499,7 @@ class OpenInterest(ResponseModel):
 
 
 class OpenInterestHist(ResponseModel):
-    """``OpenInterestHist``."""
+    """The answer of GET /futures/data/openInterestHist."""
 
     pair: str | None = None
     contract_type: str | None = Field(None, alias="contractType")
@@ -509,7 +509,7 @@ class OpenInterestHist(ResponseModel):
 
 
 class Order(ResponseModel):
-    """``Order``."""
+    """The answer of GET /dapi/v1/allOrders (and 9 more)."""
 
     avg_price: DecimalField = Field(None, alias="avgPrice")
     client_order_id: str | None = Field(None, alias="clientOrderId")
@@ -543,7 +543,7 @@ class Order(ResponseModel):
 
 
 class OrderAmendment(ResponseModel):
-    """``OrderAmendment``."""
+    """The answer of GET /dapi/v1/orderAmendment."""
 
     amendment_id: int | None = Field(None, alias="amendmentId")
     symbol: str | None = None
@@ -555,7 +555,7 @@ class OrderAmendment(ResponseModel):
 
 
 class OrderAmendmentAmendment(ResponseModel):
-    """``OrderAmendmentAmendment``."""
+    """``amendment`` of OrderAmendment."""
 
     price: OrderAmendmentAmendmentPrice | None = None
     orig_qty: OrderAmendmentAmendmentOrigQty | None = Field(None, alias="origQty")
@@ -563,28 +563,28 @@ class OrderAmendmentAmendment(ResponseModel):
 
 
 class OrderAmendmentAmendmentOrigQty(ResponseModel):
-    """``OrderAmendmentAmendmentOrigQty``."""
+    """``origQty`` of OrderAmendmentAmendment."""
 
     before: DecimalField = None
     after: DecimalField = None
 
 
 class OrderAmendmentAmendmentPrice(ResponseModel):
-    """``OrderAmendmentAmendmentPrice``."""
+    """``price`` of OrderAmendmentAmendment."""
 
     before: DecimalField = None
     after: DecimalField = None
 
 
 class OrderAsyn(ResponseModel):
-    """``OrderAsyn``."""
+    """The answer of GET /dapi/v1/order/asyn."""
 
     avg_cost_timestamp_of_last30d: DecimalField = Field(None, alias="avgCostTimestampOfLast30d")
     download_id: str | None = Field(None, alias="downloadId")
 
 
 class OrderAsynId(ResponseModel):
-    """``OrderAsynId``."""
+    """The answer of GET /dapi/v1/order/asyn/id."""
 
     download_id: str | None = Field(None, alias="downloadId")
     status: str | None = None
@@ -595,7 +595,7 @@ class OrderAsynId(ResponseModel):
 
 
 class OrderBook(ResponseModel):
-    """``OrderBook``."""
+    """The answer of GET /dapi/v1/depth."""
 
     last_update_id: int | None = Field(None, alias="lastUpdateId")
     symbol: str | None = None
@@ -607,11 +607,11 @@ class OrderBook(ResponseModel):
 
 
 class Ping(ResponseModel):
-    """``Ping``: an empty object."""
+    """The answer of GET /dapi/v1/ping: an empty object."""
 
 
 class PmAccountInfo(ResponseModel):
-    """``PmAccountInfo``."""
+    """The answer of GET /dapi/v1/pmAccountInfo."""
 
     max_withdraw_amount_usd: DecimalField = Field(None, alias="maxWithdrawAmountUSD")
     asset: str | None = None
@@ -619,7 +619,7 @@ class PmAccountInfo(ResponseModel):
 
 
 class PositionMargin(ResponseModel):
-    """``PositionMargin``."""
+    """The answer of POST /dapi/v1/positionMargin."""
 
     amount: DecimalField = None
     code: int | None = None
@@ -628,7 +628,7 @@ class PositionMargin(ResponseModel):
 
 
 class PositionMarginHistory(ResponseModel):
-    """``PositionMarginHistory``."""
+    """The answer of GET /dapi/v1/positionMargin/history."""
 
     amount: DecimalField = None
     asset: str | None = None
@@ -639,7 +639,7 @@ class PositionMarginHistory(ResponseModel):
 
 
 class PositionRisk(ResponseModel):
-    """``PositionRisk``."""
+    """The answer of GET /dapi/v1/positionRisk."""
 
     symbol: str | None = None
     position_amt: DecimalField = Field(None, alias="positionAmt")
@@ -658,20 +658,20 @@ class PositionRisk(ResponseModel):
 
 
 class PositionSideDualGet(ResponseModel):
-    """``PositionSideDualGet``."""
+    """The answer of GET /dapi/v1/positionSide/dual."""
 
     dual_side_position: bool | None = Field(None, alias="dualSidePosition")
 
 
 class PositionSideDualPost(ResponseModel):
-    """``PositionSideDualPost``."""
+    """The answer of POST /dapi/v1/positionSide/dual."""
 
     code: int | None = None
     msg: str | None = None
 
 
 class PremiumIndex(ResponseModel):
-    """``PremiumIndex``."""
+    """The answer of GET /dapi/v1/premiumIndex."""
 
     symbol: str | None = None
     pair: str | None = None
@@ -685,13 +685,13 @@ class PremiumIndex(ResponseModel):
 
 
 class ServerTime(ResponseModel):
-    """``ServerTime``."""
+    """The answer of GET /dapi/v1/time."""
 
     server_time: int | None = Field(None, alias="serverTime")
 
 
 class TakerBuySellVol(ResponseModel):
-    """``TakerBuySellVol``."""
+    """The answer of GET /futures/data/takerBuySellVol."""
 
     pair: str | None = None
     contract_type: str | None = Field(None, alias="contractType")
@@ -703,7 +703,7 @@ class TakerBuySellVol(ResponseModel):
 
 
 class Ticker24hr(ResponseModel):
-    """``Ticker24hr``."""
+    """The answer of GET /dapi/v1/ticker/24hr."""
 
     symbol: str | None = None
     pair: str | None = None
@@ -725,7 +725,7 @@ class Ticker24hr(ResponseModel):
 
 
 class TickerPrice(ResponseModel):
-    """``TickerPrice``."""
+    """The answer of GET /dapi/v1/ticker/price."""
 
     symbol: str | None = None
     ps: str | None = None
@@ -734,7 +734,7 @@ class TickerPrice(ResponseModel):
 
 
 class TopLongShortAccountRatio(ResponseModel):
-    """``TopLongShortAccountRatio``."""
+    """The answer of GET /futures/data/topLongShortAccountRatio."""
 
     pair: str | None = None
     long_short_ratio: DecimalField = Field(None, alias="longShortRatio")
@@ -744,7 +744,7 @@ class TopLongShortAccountRatio(ResponseModel):
 
 
 class TopLongShortPositionRatio(ResponseModel):
-    """``TopLongShortPositionRatio``."""
+    """The answer of GET /futures/data/topLongShortPositionRatio."""
 
     pair: str | None = None
     long_short_ratio: DecimalField = Field(None, alias="longShortRatio")
@@ -754,7 +754,7 @@ class TopLongShortPositionRatio(ResponseModel):
 
 
 class Trade(ResponseModel):
-    """``Trade``."""
+    """The answer of GET /dapi/v1/historicalTrades (and 1 more)."""
 
     id: int | None = None
     price: DecimalField = None
@@ -765,14 +765,14 @@ class Trade(ResponseModel):
 
 
 class TradeAsyn(ResponseModel):
-    """``TradeAsyn``."""
+    """The answer of GET /dapi/v1/trade/asyn."""
 
     avg_cost_timestamp_of_last30d: DecimalField = Field(None, alias="avgCostTimestampOfLast30d")
     download_id: str | None = Field(None, alias="downloadId")
 
 
 class TradeAsynId(ResponseModel):
-    """``TradeAsynId``."""
+    """The answer of GET /dapi/v1/trade/asyn/id."""
 
     download_id: str | None = Field(None, alias="downloadId")
     status: str | None = None
@@ -783,7 +783,7 @@ class TradeAsynId(ResponseModel):
 
 
 class UserTrade(ResponseModel):
-    """``UserTrade``."""
+    """The answer of GET /dapi/v1/userTrades."""
 
     symbol: str | None = None
     id: int | None = None

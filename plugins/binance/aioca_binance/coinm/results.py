@@ -80,7 +80,7 @@ __all__ = [
 
 
 class AccountDict(TypedDict):
-    """``Account`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/account, as decoded."""
 
     assets: list[AccountAssetDict]
     positions: list[AccountPositionDict]
@@ -92,7 +92,7 @@ class AccountDict(TypedDict):
 
 
 class AccountAssetDict(TypedDict):
-    """``AccountAsset`` (the JSON as decoded)."""
+    """``assets`` of Account, as decoded."""
 
     asset: str
     walletBalance: str
@@ -110,7 +110,7 @@ class AccountAssetDict(TypedDict):
 
 
 class AccountPositionDict(TypedDict):
-    """``AccountPosition`` (the JSON as decoded)."""
+    """``positions`` of Account, as decoded."""
 
     symbol: str
     positionAmt: str
@@ -130,14 +130,14 @@ class AccountPositionDict(TypedDict):
 
 
 class AdlQuantileDict(TypedDict):
-    """``AdlQuantile`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/adlQuantile, as decoded."""
 
     symbol: str
     adlQuantile: AdlQuantileAdlQuantileDict
 
 
 class AdlQuantileAdlQuantileDict(TypedDict):
-    """``AdlQuantileAdlQuantile`` (the JSON as decoded)."""
+    """``adlQuantile`` of AdlQuantile, as decoded."""
 
     LONG: int
     SHORT: int
@@ -146,7 +146,7 @@ class AdlQuantileAdlQuantileDict(TypedDict):
 
 
 class AggTradeDict(TypedDict):
-    """``AggTrade`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/aggTrades, as decoded."""
 
     a: int
     p: str
@@ -158,14 +158,14 @@ class AggTradeDict(TypedDict):
 
 
 class AllOpenOrdersDict(TypedDict):
-    """``AllOpenOrders`` (the JSON as decoded)."""
+    """The answer of DELETE /dapi/v1/allOpenOrders, as decoded."""
 
     code: int
     msg: str
 
 
 class BalanceDict(TypedDict):
-    """``Balance`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/balance, as decoded."""
 
     accountAlias: str
     asset: str
@@ -178,7 +178,7 @@ class BalanceDict(TypedDict):
 
 
 class BasisDict(TypedDict):
-    """``Basis`` (the JSON as decoded)."""
+    """The answer of GET /futures/data/basis, as decoded."""
 
     indexPrice: str
     contractType: str
@@ -191,7 +191,7 @@ class BasisDict(TypedDict):
 
 
 class BookTickerDict(TypedDict):
-    """``BookTicker`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/ticker/bookTicker, as decoded."""
 
     lastUpdateId: int
     symbol: str
@@ -204,7 +204,7 @@ class BookTickerDict(TypedDict):
 
 
 class CommissionRateDict(TypedDict):
-    """``CommissionRate`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/commissionRate, as decoded."""
 
     symbol: str
     makerCommissionRate: str
@@ -212,7 +212,7 @@ class CommissionRateDict(TypedDict):
 
 
 class ConstituentsDict(TypedDict):
-    """``Constituents`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/constituents, as decoded."""
 
     symbol: str
     time: int
@@ -220,21 +220,21 @@ class ConstituentsDict(TypedDict):
 
 
 class ConstituentsConstituentDict(TypedDict):
-    """``ConstituentsConstituent`` (the JSON as decoded)."""
+    """``constituents`` of Constituents, as decoded."""
 
     exchange: str
     symbol: str
 
 
 class CountdownCancelAllDict(TypedDict):
-    """``CountdownCancelAll`` (the JSON as decoded)."""
+    """The answer of POST /dapi/v1/countdownCancelAll, as decoded."""
 
     symbol: str
     countdownTime: str
 
 
 class ExchangeInfoDict(TypedDict):
-    """``ExchangeInfo`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/exchangeInfo, as decoded."""
 
     exchangeFilters: list[Any]
     rateLimits: list[ExchangeInfoRateLimitDict]
@@ -244,7 +244,7 @@ class ExchangeInfoDict(TypedDict):
 
 
 class ExchangeInfoRateLimitDict(TypedDict):
-    """``ExchangeInfoRateLimit`` (the JSON as decoded)."""
+    """``rateLimits`` of ExchangeInfo, as decoded."""
 
     interval: str
     intervalNum: int
@@ -253,7 +253,7 @@ class ExchangeInfoRateLimitDict(TypedDict):
 
 
 class ExchangeInfoSymbolDict(TypedDict):
-    """``ExchangeInfoSymbol`` (the JSON as decoded)."""
+    """``symbols`` of ExchangeInfo, as decoded."""
 
     filters: list[ExchangeInfoSymbolFilterDict]
     OrderType: list[str]
@@ -283,7 +283,7 @@ class ExchangeInfoSymbolDict(TypedDict):
 
 
 class ExchangeInfoSymbolFilterDict(TypedDict):
-    """``ExchangeInfoSymbolFilter`` (the JSON as decoded)."""
+    """``filters`` of ExchangeInfoSymbol, as decoded."""
 
     filterType: str
     maxPrice: NotRequired[str]
@@ -299,7 +299,7 @@ class ExchangeInfoSymbolFilterDict(TypedDict):
 
 
 class ForceOrdersDict(TypedDict):
-    """``ForceOrders`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/forceOrders, as decoded."""
 
     orderId: int
     symbol: str
@@ -326,7 +326,7 @@ class ForceOrdersDict(TypedDict):
 
 
 class FundingInfoDict(TypedDict):
-    """``FundingInfo`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/fundingInfo, as decoded."""
 
     symbol: str
     adjustedFundingRateCap: str
@@ -336,7 +336,7 @@ class FundingInfoDict(TypedDict):
 
 
 class FundingRateDict(TypedDict):
-    """``FundingRate`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/fundingRate, as decoded."""
 
     symbol: str
     fundingTime: int
@@ -344,7 +344,7 @@ class FundingRateDict(TypedDict):
 
 
 class GlobalLongShortAccountRatioDict(TypedDict):
-    """``GlobalLongShortAccountRatio`` (the JSON as decoded)."""
+    """The answer of GET /futures/data/globalLongShortAccountRatio, as decoded."""
 
     pair: str
     longShortRatio: str
@@ -354,7 +354,7 @@ class GlobalLongShortAccountRatioDict(TypedDict):
 
 
 class IncomeDict(TypedDict):
-    """``Income`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/income, as decoded."""
 
     symbol: str
     incomeType: str
@@ -367,14 +367,14 @@ class IncomeDict(TypedDict):
 
 
 class IncomeAsynDict(TypedDict):
-    """``IncomeAsyn`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/income/asyn, as decoded."""
 
     avgCostTimestampOfLast30d: int
     downloadId: str
 
 
 class IncomeAsynIdDict(TypedDict):
-    """``IncomeAsynId`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/income/asyn/id, as decoded."""
 
     downloadId: str
     status: str
@@ -385,7 +385,7 @@ class IncomeAsynIdDict(TypedDict):
 
 
 class LeverageDict(TypedDict):
-    """``Leverage`` (the JSON as decoded)."""
+    """The answer of POST /dapi/v1/leverage, as decoded."""
 
     leverage: int
     maxQty: str
@@ -393,14 +393,14 @@ class LeverageDict(TypedDict):
 
 
 class LeverageBracketDict(TypedDict):
-    """``LeverageBracket`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/leverageBracket, as decoded."""
 
     pair: str
     brackets: list[LeverageBracketBracketDict]
 
 
 class LeverageBracketBracketDict(TypedDict):
-    """``LeverageBracketBracket`` (the JSON as decoded)."""
+    """``brackets`` of LeverageBracket, as decoded."""
 
     bracket: int
     initialLeverage: int
@@ -411,7 +411,7 @@ class LeverageBracketBracketDict(TypedDict):
 
 
 class LeverageBracketV2Dict(TypedDict):
-    """``LeverageBracketV2`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v2/leverageBracket, as decoded."""
 
     symbol: str
     notionalCoef: float
@@ -419,7 +419,7 @@ class LeverageBracketV2Dict(TypedDict):
 
 
 class LeverageBracketV2BracketDict(TypedDict):
-    """``LeverageBracketV2Bracket`` (the JSON as decoded)."""
+    """``brackets`` of LeverageBracketV2, as decoded."""
 
     bracket: int
     initialLeverage: int
@@ -430,24 +430,24 @@ class LeverageBracketV2BracketDict(TypedDict):
 
 
 class ListenKeyDict(TypedDict):
-    """``ListenKey`` (the JSON as decoded)."""
+    """The answer of POST /dapi/v1/listenKey (and 1 more), as decoded."""
 
     listenKey: str
 
 
 class ListenKeyDeleteDict(TypedDict):
-    """``ListenKeyDelete``: an empty object (the JSON as decoded)."""
+    """The answer of DELETE /dapi/v1/listenKey: an empty object, as decoded."""
 
 
 class MarginTypeDict(TypedDict):
-    """``MarginType`` (the JSON as decoded)."""
+    """The answer of POST /dapi/v1/marginType, as decoded."""
 
     code: int
     msg: str
 
 
 class OpenInterestDict(TypedDict):
-    """``OpenInterest`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/openInterest, as decoded."""
 
     symbol: str
     pair: str
@@ -457,7 +457,7 @@ class OpenInterestDict(TypedDict):
 
 
 class OpenInterestHistDict(TypedDict):
-    """``OpenInterestHist`` (the JSON as decoded)."""
+    """The answer of GET /futures/data/openInterestHist, as decoded."""
 
     pair: str
     contractType: str
@@ -467,7 +467,7 @@ class OpenInterestHistDict(TypedDict):
 
 
 class OrderDict(TypedDict):
-    """``Order`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/allOrders (and 9 more), as decoded."""
 
     avgPrice: NotRequired[str]
     clientOrderId: NotRequired[str]
@@ -501,7 +501,7 @@ class OrderDict(TypedDict):
 
 
 class OrderAmendmentDict(TypedDict):
-    """``OrderAmendment`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/orderAmendment, as decoded."""
 
     amendmentId: int
     symbol: str
@@ -513,7 +513,7 @@ class OrderAmendmentDict(TypedDict):
 
 
 class OrderAmendmentAmendmentDict(TypedDict):
-    """``OrderAmendmentAmendment`` (the JSON as decoded)."""
+    """``amendment`` of OrderAmendment, as decoded."""
 
     price: OrderAmendmentAmendmentPriceDict
     origQty: OrderAmendmentAmendmentOrigQtyDict
@@ -521,28 +521,28 @@ class OrderAmendmentAmendmentDict(TypedDict):
 
 
 class OrderAmendmentAmendmentOrigQtyDict(TypedDict):
-    """``OrderAmendmentAmendmentOrigQty`` (the JSON as decoded)."""
+    """``origQty`` of OrderAmendmentAmendment, as decoded."""
 
     before: str
     after: str
 
 
 class OrderAmendmentAmendmentPriceDict(TypedDict):
-    """``OrderAmendmentAmendmentPrice`` (the JSON as decoded)."""
+    """``price`` of OrderAmendmentAmendment, as decoded."""
 
     before: str
     after: str
 
 
 class OrderAsynDict(TypedDict):
-    """``OrderAsyn`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/order/asyn, as decoded."""
 
     avgCostTimestampOfLast30d: int
     downloadId: str
 
 
 class OrderAsynIdDict(TypedDict):
-    """``OrderAsynId`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/order/asyn/id, as decoded."""
 
     downloadId: str
     status: str
@@ -553,7 +553,7 @@ class OrderAsynIdDict(TypedDict):
 
 
 class OrderBookDict(TypedDict):
-    """``OrderBook`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/depth, as decoded."""
 
     lastUpdateId: int
     symbol: str
@@ -565,11 +565,11 @@ class OrderBookDict(TypedDict):
 
 
 class PingDict(TypedDict):
-    """``Ping``: an empty object (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/ping: an empty object, as decoded."""
 
 
 class PmAccountInfoDict(TypedDict):
-    """``PmAccountInfo`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/pmAccountInfo, as decoded."""
 
     maxWithdrawAmountUSD: str
     asset: str
@@ -577,7 +577,7 @@ class PmAccountInfoDict(TypedDict):
 
 
 class PositionMarginDict(TypedDict):
-    """``PositionMargin`` (the JSON as decoded)."""
+    """The answer of POST /dapi/v1/positionMargin, as decoded."""
 
     amount: float
     code: int
@@ -586,7 +586,7 @@ class PositionMarginDict(TypedDict):
 
 
 class PositionMarginHistoryDict(TypedDict):
-    """``PositionMarginHistory`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/positionMargin/history, as decoded."""
 
     amount: str
     asset: str
@@ -597,7 +597,7 @@ class PositionMarginHistoryDict(TypedDict):
 
 
 class PositionRiskDict(TypedDict):
-    """``PositionRisk`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/positionRisk, as decoded."""
 
     symbol: str
     positionAmt: str
@@ -616,20 +616,20 @@ class PositionRiskDict(TypedDict):
 
 
 class PositionSideDualGetDict(TypedDict):
-    """``PositionSideDualGet`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/positionSide/dual, as decoded."""
 
     dualSidePosition: bool
 
 
 class PositionSideDualPostDict(TypedDict):
-    """``PositionSideDualPost`` (the JSON as decoded)."""
+    """The answer of POST /dapi/v1/positionSide/dual, as decoded."""
 
     code: int
     msg: str
 
 
 class PremiumIndexDict(TypedDict):
-    """``PremiumIndex`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/premiumIndex, as decoded."""
 
     symbol: str
     pair: str
@@ -643,13 +643,13 @@ class PremiumIndexDict(TypedDict):
 
 
 class ServerTimeDict(TypedDict):
-    """``ServerTime`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/time, as decoded."""
 
     serverTime: int
 
 
 class TakerBuySellVolDict(TypedDict):
-    """``TakerBuySellVol`` (the JSON as decoded)."""
+    """The answer of GET /futures/data/takerBuySellVol, as decoded."""
 
     pair: str
     contractType: str
@@ -661,7 +661,7 @@ class TakerBuySellVolDict(TypedDict):
 
 
 class Ticker24hrDict(TypedDict):
-    """``Ticker24hr`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/ticker/24hr, as decoded."""
 
     symbol: str
     pair: str
@@ -683,7 +683,7 @@ class Ticker24hrDict(TypedDict):
 
 
 class TickerPriceDict(TypedDict):
-    """``TickerPrice`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/ticker/price, as decoded."""
 
     symbol: str
     ps: str
@@ -692,7 +692,7 @@ class TickerPriceDict(TypedDict):
 
 
 class TopLongShortAccountRatioDict(TypedDict):
-    """``TopLongShortAccountRatio`` (the JSON as decoded)."""
+    """The answer of GET /futures/data/topLongShortAccountRatio, as decoded."""
 
     pair: str
     longShortRatio: str
@@ -702,7 +702,7 @@ class TopLongShortAccountRatioDict(TypedDict):
 
 
 class TopLongShortPositionRatioDict(TypedDict):
-    """``TopLongShortPositionRatio`` (the JSON as decoded)."""
+    """The answer of GET /futures/data/topLongShortPositionRatio, as decoded."""
 
     pair: str
     longShortRatio: str
@@ -712,7 +712,7 @@ class TopLongShortPositionRatioDict(TypedDict):
 
 
 class TradeDict(TypedDict):
-    """``Trade`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/historicalTrades (and 1 more), as decoded."""
 
     id: int
     price: str
@@ -723,14 +723,14 @@ class TradeDict(TypedDict):
 
 
 class TradeAsynDict(TypedDict):
-    """``TradeAsyn`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/trade/asyn, as decoded."""
 
     avgCostTimestampOfLast30d: int
     downloadId: str
 
 
 class TradeAsynIdDict(TypedDict):
-    """``TradeAsynId`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/trade/asyn/id, as decoded."""
 
     downloadId: str
     status: str
@@ -741,7 +741,7 @@ class TradeAsynIdDict(TypedDict):
 
 
 class UserTradeDict(TypedDict):
-    """``UserTrade`` (the JSON as decoded)."""
+    """The answer of GET /dapi/v1/userTrades, as decoded."""
 
     symbol: str
     id: int

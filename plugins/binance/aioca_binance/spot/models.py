@@ -26,7 +26,7 @@ __all__ = [
     "AccountBalance",
     "AccountCommission",
     "AccountCommissionDiscount",
-    "AccountCommissionRate",
+    "AccountCommissionRates",
     "AccountCommissionSpecialCommission",
     "AccountCommissionStandardCommission",
     "AccountCommissionTaxCommission",
@@ -51,8 +51,8 @@ __all__ = [
     "Order",
     "OrderAmendKeepPriority",
     "OrderAmendKeepPriorityAmendedOrder",
-    "OrderAmendKeepPriorityListStatu",
-    "OrderAmendKeepPriorityListStatuOrder",
+    "OrderAmendKeepPriorityListStatus",
+    "OrderAmendKeepPriorityListStatusOrder",
     "OrderAmendments",
     "OrderBook",
     "OrderCancelReplace",
@@ -124,13 +124,13 @@ class Kline(RowModel):
 
 
 class Account(ResponseModel):
-    """``Account``."""
+    """The answer of GET /api/v3/account."""
 
     maker_commission: DecimalField = Field(None, alias="makerCommission")
     taker_commission: DecimalField = Field(None, alias="takerCommission")
     buyer_commission: DecimalField = Field(None, alias="buyerCommission")
     seller_commission: DecimalField = Field(None, alias="sellerCommission")
-    commission_rates: AccountCommissionRate | None = Field(None, alias="commissionRates")
+    commission_rates: AccountCommissionRates | None = Field(None, alias="commissionRates")
     can_trade: bool | None = Field(None, alias="canTrade")
     can_withdraw: bool | None = Field(None, alias="canWithdraw")
     can_deposit: bool | None = Field(None, alias="canDeposit")
@@ -145,7 +145,7 @@ class Account(ResponseModel):
 
 
 class AccountBalance(ResponseModel):
-    """``AccountBalance``."""
+    """``balances`` of Account."""
 
     asset: str | None = None
     free: DecimalField = None
@@ -153,7 +153,7 @@ class AccountBalance(ResponseModel):
 
 
 class AccountCommission(ResponseModel):
-    """``AccountCommission``."""
+    """The answer of GET /api/v3/account/commission."""
 
     symbol: str | None = None
     standard_commission: AccountCommissionStandardCommission | None = Field(
@@ -167,7 +167,7 @@ class AccountCommission(ResponseModel):
 
 
 class AccountCommissionDiscount(ResponseModel):
-    """``AccountCommissionDiscount``."""
+    """``discount`` of AccountCommission."""
 
     enabled_for_account: bool | None = Field(None, alias="enabledForAccount")
     enabled_for_symbol: bool | None = Field(None, alias="enabledForSymbol")
@@ -175,8 +175,8 @@ class AccountCommissionDiscount(ResponseModel):
     discount: DecimalField = None
 
 
-class AccountCommissionRate(ResponseModel):
-    """``AccountCommissionRate``."""
+class AccountCommissionRates(ResponseModel):
+    """``commissionRates`` of Account."""
 
     maker: DecimalField = None
     taker: DecimalField = None
@@ -185,7 +185,7 @@ class AccountCommissionRate(ResponseModel):
 
 
 class AccountCommissionSpecialCommission(ResponseModel):
-    """``AccountCommissionSpecialCommission``."""
+    """``specialCommission`` of AccountCommission."""
 
     maker: DecimalField = None
     taker: DecimalField = None
@@ -194,7 +194,7 @@ class AccountCommissionSpecialCommission(ResponseModel):
 
 
 class AccountCommissionStandardCommission(ResponseModel):
-    """``AccountCommissionStandardCommission``."""
+    """``standardCommission`` of AccountCommission."""
 
     maker: DecimalField = None
     taker: DecimalField = None
@@ -203,7 +203,7 @@ class AccountCommissionStandardCommission(ResponseModel):
 
 
 class AccountCommissionTaxCommission(ResponseModel):
-    """``AccountCommissionTaxCommission``."""
+    """``taxCommission`` of AccountCommission."""
 
     maker: DecimalField = None
     taker: DecimalField = None
@@ -212,7 +212,7 @@ class AccountCommissionTaxCommission(ResponseModel):
 
 
 class AggTrade(ResponseModel):
-    """``AggTrade``."""
+    """The answer of GET /api/v3/aggTrades."""
 
     agg_trade_id: int | None = Field(None, alias="a")
     price: DecimalField = Field(None, alias="p")
@@ -225,7 +225,7 @@ class AggTrade(ResponseModel):
 
 
 class AvgPrice(ResponseModel):
-    """``AvgPrice``."""
+    """The answer of GET /api/v3/avgPrice."""
 
     mins: int | None = None
     price: DecimalField = None
@@ -233,7 +233,7 @@ class AvgPrice(ResponseModel):
 
 
 class BookTicker(ResponseModel):
-    """``BookTicker``."""
+    """The answer of GET /api/v3/ticker/bookTicker."""
 
     symbol: str | None = None
     bid_price: DecimalField = Field(None, alias="bidPrice")
@@ -243,7 +243,7 @@ class BookTicker(ResponseModel):
 
 
 class ExchangeInfo(ResponseModel):
-    """``ExchangeInfo``."""
+    """The answer of GET /api/v3/exchangeInfo."""
 
     timezone: str | None = None
     server_time: int | None = Field(None, alias="serverTime")
@@ -254,18 +254,18 @@ class ExchangeInfo(ResponseModel):
 
 
 class ExchangeInfoRateLimit(ResponseModel):
-    """``ExchangeInfoRateLimit``: an empty object."""
+    """``rateLimits`` of ExchangeInfo: an empty object."""
 
 
 class ExchangeInfoSor(ResponseModel):
-    """``ExchangeInfoSor``."""
+    """``sors`` of ExchangeInfo."""
 
     base_asset: str | None = Field(None, alias="baseAsset")
     symbols: list[str] | None = None
 
 
 class ExchangeInfoSymbol(ResponseModel):
-    """``ExchangeInfoSymbol``."""
+    """``symbols`` of ExchangeInfo."""
 
     symbol: str | None = None
     status: str | None = None
@@ -300,20 +300,20 @@ class ExchangeInfoSymbol(ResponseModel):
 
 
 class ExecutionRules(ResponseModel):
-    """``ExecutionRules``."""
+    """The answer of GET /api/v3/executionRules."""
 
     symbol_rules: list[ExecutionRulesSymbolRule] | None = Field(None, alias="symbolRules")
 
 
 class ExecutionRulesSymbolRule(ResponseModel):
-    """``ExecutionRulesSymbolRule``."""
+    """``symbolRules`` of ExecutionRules."""
 
     symbol: str | None = None
     rules: list[ExecutionRulesSymbolRuleRule] | None = None
 
 
 class ExecutionRulesSymbolRuleRule(ResponseModel):
-    """``ExecutionRulesSymbolRuleRule``."""
+    """``rules`` of ExecutionRulesSymbolRule."""
 
     rule_type: str | None = Field(None, alias="ruleType")
     bid_limit_mult_up: DecimalField = Field(None, alias="bidLimitMultUp")
@@ -323,7 +323,7 @@ class ExecutionRulesSymbolRuleRule(ResponseModel):
 
 
 class HistoricalBlockTrades(ResponseModel):
-    """``HistoricalBlockTrades``."""
+    """The answer of GET /api/v3/historicalBlockTrades."""
 
     id: int | None = None
     price: DecimalField = None
@@ -334,7 +334,7 @@ class HistoricalBlockTrades(ResponseModel):
 
 
 class MyAllocations(ResponseModel):
-    """``MyAllocations``."""
+    """The answer of GET /api/v3/myAllocations."""
 
     symbol: str | None = None
     allocation_id: int | None = Field(None, alias="allocationId")
@@ -353,7 +353,7 @@ class MyAllocations(ResponseModel):
 
 
 class MyFilters(ResponseModel):
-    """``MyFilters``."""
+    """The answer of GET /api/v3/myFilters."""
 
     exchange_filters: list[MyFiltersExchangeFilter] | None = Field(None, alias="exchangeFilters")
     symbol_filters: list[MyFiltersSymbolFilter] | None = Field(None, alias="symbolFilters")
@@ -361,7 +361,7 @@ class MyFilters(ResponseModel):
 
 
 class MyFiltersAssetFilter(ResponseModel):
-    """``MyFiltersAssetFilter``."""
+    """``assetFilters`` of MyFilters."""
 
     filter_type: str | None = Field(None, alias="filterType")
     asset: str | None = None
@@ -369,21 +369,21 @@ class MyFiltersAssetFilter(ResponseModel):
 
 
 class MyFiltersExchangeFilter(ResponseModel):
-    """``MyFiltersExchangeFilter``."""
+    """``exchangeFilters`` of MyFilters."""
 
     filter_type: str | None = Field(None, alias="filterType")
     max_num_orders: int | None = Field(None, alias="maxNumOrders")
 
 
 class MyFiltersSymbolFilter(ResponseModel):
-    """``MyFiltersSymbolFilter``."""
+    """``symbolFilters`` of MyFilters."""
 
     filter_type: str | None = Field(None, alias="filterType")
     max_num_order_lists: int | None = Field(None, alias="maxNumOrderLists")
 
 
 class MyPreventedMatches(ResponseModel):
-    """``MyPreventedMatches``."""
+    """The answer of GET /api/v3/myPreventedMatches."""
 
     symbol: str | None = None
     prevented_match_id: int | None = Field(None, alias="preventedMatchId")
@@ -398,7 +398,7 @@ class MyPreventedMatches(ResponseModel):
 
 
 class Order(ResponseModel):
-    """``Order``."""
+    """The answer of GET /api/v3/allOrders (and 6 more)."""
 
     symbol: str | None = None
     order_id: int | None = Field(None, alias="orderId")
@@ -437,16 +437,16 @@ class Order(ResponseModel):
 
 
 class OrderAmendKeepPriority(ResponseModel):
-    """``OrderAmendKeepPriority``."""
+    """The answer of PUT /api/v3/order/amend/keepPriority."""
 
     transact_time: int | None = Field(None, alias="transactTime")
     execution_id: int | None = Field(None, alias="executionId")
     amended_order: OrderAmendKeepPriorityAmendedOrder | None = Field(None, alias="amendedOrder")
-    list_status: OrderAmendKeepPriorityListStatu | None = Field(None, alias="listStatus")
+    list_status: OrderAmendKeepPriorityListStatus | None = Field(None, alias="listStatus")
 
 
 class OrderAmendKeepPriorityAmendedOrder(ResponseModel):
-    """``OrderAmendKeepPriorityAmendedOrder``."""
+    """``amendedOrder`` of OrderAmendKeepPriority."""
 
     symbol: str | None = None
     order_id: int | None = Field(None, alias="orderId")
@@ -467,19 +467,19 @@ class OrderAmendKeepPriorityAmendedOrder(ResponseModel):
     self_trade_prevention_mode: str | None = Field(None, alias="selfTradePreventionMode")
 
 
-class OrderAmendKeepPriorityListStatu(ResponseModel):
-    """``OrderAmendKeepPriorityListStatu``."""
+class OrderAmendKeepPriorityListStatus(ResponseModel):
+    """``listStatus`` of OrderAmendKeepPriority."""
 
     order_list_id: int | None = Field(None, alias="orderListId")
     contingency_type: str | None = Field(None, alias="contingencyType")
     list_order_status: str | None = Field(None, alias="listOrderStatus")
     list_client_order_id: str | None = Field(None, alias="listClientOrderId")
     symbol: str | None = None
-    orders: list[OrderAmendKeepPriorityListStatuOrder] | None = None
+    orders: list[OrderAmendKeepPriorityListStatusOrder] | None = None
 
 
-class OrderAmendKeepPriorityListStatuOrder(ResponseModel):
-    """``OrderAmendKeepPriorityListStatuOrder``."""
+class OrderAmendKeepPriorityListStatusOrder(ResponseModel):
+    """``orders`` of OrderAmendKeepPriorityListStatus."""
 
     symbol: str | None = None
     order_id: int | None = Field(None, alias="orderId")
@@ -487,7 +487,7 @@ class OrderAmendKeepPriorityListStatuOrder(ResponseModel):
 
 
 class OrderAmendments(ResponseModel):
-    """``OrderAmendments``."""
+    """The answer of GET /api/v3/order/amendments."""
 
     symbol: str | None = None
     order_id: int | None = Field(None, alias="orderId")
@@ -500,7 +500,7 @@ class OrderAmendments(ResponseModel):
 
 
 class OrderBook(ResponseModel):
-    """``OrderBook``."""
+    """The answer of GET /api/v3/depth."""
 
     last_update_id: int | None = Field(None, alias="lastUpdateId")
     bids: list[PriceLevel] | None = None
@@ -508,7 +508,7 @@ class OrderBook(ResponseModel):
 
 
 class OrderCancelReplace(ResponseModel):
-    """``OrderCancelReplace``."""
+    """The answer of POST /api/v3/order/cancelReplace."""
 
     cancel_result: str | None = Field(None, alias="cancelResult")
     new_order_result: str | None = Field(None, alias="newOrderResult")
@@ -522,7 +522,7 @@ class OrderCancelReplace(ResponseModel):
 
 
 class OrderCancelReplaceCancelResponse(ResponseModel):
-    """``OrderCancelReplaceCancelResponse``."""
+    """``cancelResponse`` of OrderCancelReplace."""
 
     symbol: str | None = None
     orig_client_order_id: str | None = Field(None, alias="origClientOrderId")
@@ -543,7 +543,7 @@ class OrderCancelReplaceCancelResponse(ResponseModel):
 
 
 class OrderCancelReplaceData(ResponseModel):
-    """``OrderCancelReplaceData``."""
+    """``data`` of OrderCancelReplace."""
 
     cancel_result: str | None = Field(None, alias="cancelResult")
     new_order_result: str | None = Field(None, alias="newOrderResult")
@@ -556,7 +556,7 @@ class OrderCancelReplaceData(ResponseModel):
 
 
 class OrderCancelReplaceDataCancelResponse(ResponseModel):
-    """``OrderCancelReplaceDataCancelResponse``."""
+    """``cancelResponse`` of OrderCancelReplaceData."""
 
     code: int | None = None
     msg: str | None = None
@@ -579,7 +579,7 @@ class OrderCancelReplaceDataCancelResponse(ResponseModel):
 
 
 class OrderCancelReplaceDataNewOrderResponse(ResponseModel):
-    """``OrderCancelReplaceDataNewOrderResponse``."""
+    """``newOrderResponse`` of OrderCancelReplaceData."""
 
     code: int | None = None
     msg: str | None = None
@@ -591,7 +591,7 @@ class OrderCancelReplaceDataNewOrderResponse(ResponseModel):
 
 
 class OrderCancelReplaceNewOrderResponse(ResponseModel):
-    """``OrderCancelReplaceNewOrderResponse``."""
+    """``newOrderResponse`` of OrderCancelReplace."""
 
     symbol: str | None = None
     order_id: int | None = Field(None, alias="orderId")
@@ -613,7 +613,7 @@ class OrderCancelReplaceNewOrderResponse(ResponseModel):
 
 
 class OrderFill(ResponseModel):
-    """``OrderFill``."""
+    """``fills`` of Order."""
 
     price: DecimalField = None
     qty: DecimalField = None
@@ -625,7 +625,7 @@ class OrderFill(ResponseModel):
 
 
 class OrderList(ResponseModel):
-    """``OrderList``."""
+    """The answer of GET /api/v3/allOrderList (and 9 more)."""
 
     order_list_id: int | None = Field(None, alias="orderListId")
     contingency_type: str | None = Field(None, alias="contingencyType")
@@ -639,7 +639,7 @@ class OrderList(ResponseModel):
 
 
 class OrderListOrder(ResponseModel):
-    """``OrderListOrder``."""
+    """``orders`` of OrderList."""
 
     symbol: str | None = None
     order_id: int | None = Field(None, alias="orderId")
@@ -647,7 +647,7 @@ class OrderListOrder(ResponseModel):
 
 
 class OrderListOrderReport(ResponseModel):
-    """``OrderListOrderReport``."""
+    """``orderReports`` of OrderList."""
 
     symbol: str | None = None
     order_id: int | None = Field(None, alias="orderId")
@@ -671,7 +671,7 @@ class OrderListOrderReport(ResponseModel):
 
 
 class OrderOrder(ResponseModel):
-    """``OrderOrder``."""
+    """``orders`` of Order."""
 
     symbol: str | None = None
     order_id: int | None = Field(None, alias="orderId")
@@ -679,7 +679,7 @@ class OrderOrder(ResponseModel):
 
 
 class OrderOrderReport(ResponseModel):
-    """``OrderOrderReport``."""
+    """``orderReports`` of Order."""
 
     symbol: str | None = None
     orig_client_order_id: str | None = Field(None, alias="origClientOrderId")
@@ -702,7 +702,7 @@ class OrderOrderReport(ResponseModel):
 
 
 class OrderTest(ResponseModel):
-    """``OrderTest``."""
+    """The answer of POST /api/v3/order/test."""
 
     standard_commission_for_order: OrderTestStandardCommissionForOrder | None = Field(
         None, alias="standardCommissionForOrder"
@@ -717,7 +717,7 @@ class OrderTest(ResponseModel):
 
 
 class OrderTestDiscount(ResponseModel):
-    """``OrderTestDiscount``."""
+    """``discount`` of OrderTest."""
 
     enabled_for_account: bool | None = Field(None, alias="enabledForAccount")
     enabled_for_symbol: bool | None = Field(None, alias="enabledForSymbol")
@@ -726,32 +726,32 @@ class OrderTestDiscount(ResponseModel):
 
 
 class OrderTestSpecialCommissionForOrder(ResponseModel):
-    """``OrderTestSpecialCommissionForOrder``."""
+    """``specialCommissionForOrder`` of OrderTest."""
 
     maker: DecimalField = None
     taker: DecimalField = None
 
 
 class OrderTestStandardCommissionForOrder(ResponseModel):
-    """``OrderTestStandardCommissionForOrder``."""
+    """``standardCommissionForOrder`` of OrderTest."""
 
     maker: DecimalField = None
     taker: DecimalField = None
 
 
 class OrderTestTaxCommissionForOrder(ResponseModel):
-    """``OrderTestTaxCommissionForOrder``."""
+    """``taxCommissionForOrder`` of OrderTest."""
 
     maker: DecimalField = None
     taker: DecimalField = None
 
 
 class Ping(ResponseModel):
-    """``Ping``: an empty object."""
+    """The answer of GET /api/v3/ping: an empty object."""
 
 
 class RateLimitOrder(ResponseModel):
-    """``RateLimitOrder``."""
+    """The answer of GET /api/v3/rateLimit/order."""
 
     rate_limit_type: str | None = Field(None, alias="rateLimitType")
     interval: str | None = None
@@ -761,7 +761,7 @@ class RateLimitOrder(ResponseModel):
 
 
 class ReferencePrice(ResponseModel):
-    """``ReferencePrice``."""
+    """The answer of GET /api/v3/referencePrice."""
 
     symbol: str | None = None
     reference_price: DecimalField = Field(None, alias="referencePrice")
@@ -771,7 +771,7 @@ class ReferencePrice(ResponseModel):
 
 
 class ReferencePriceCalculation(ResponseModel):
-    """``ReferencePriceCalculation``."""
+    """The answer of GET /api/v3/referencePrice/calculation."""
 
     code: int | None = None
     msg: str | None = None
@@ -783,7 +783,7 @@ class ReferencePriceCalculation(ResponseModel):
 
 
 class RollingTicker(ResponseModel):
-    """``RollingTicker``."""
+    """The answer of GET /api/v3/ticker (and 1 more)."""
 
     symbol: str | None = None
     price_change: DecimalField = Field(None, alias="priceChange")
@@ -803,13 +803,13 @@ class RollingTicker(ResponseModel):
 
 
 class ServerTime(ResponseModel):
-    """``ServerTime``."""
+    """The answer of GET /api/v3/time."""
 
     server_time: int | None = Field(None, alias="serverTime")
 
 
 class SorOrderTest(ResponseModel):
-    """``SorOrderTest``."""
+    """The answer of POST /api/v3/sor/order/test."""
 
     standard_commission_for_order: SorOrderTestStandardCommissionForOrder | None = Field(
         None, alias="standardCommissionForOrder"
@@ -821,7 +821,7 @@ class SorOrderTest(ResponseModel):
 
 
 class SorOrderTestDiscount(ResponseModel):
-    """``SorOrderTestDiscount``."""
+    """``discount`` of SorOrderTest."""
 
     enabled_for_account: bool | None = Field(None, alias="enabledForAccount")
     enabled_for_symbol: bool | None = Field(None, alias="enabledForSymbol")
@@ -830,21 +830,21 @@ class SorOrderTestDiscount(ResponseModel):
 
 
 class SorOrderTestStandardCommissionForOrder(ResponseModel):
-    """``SorOrderTestStandardCommissionForOrder``."""
+    """``standardCommissionForOrder`` of SorOrderTest."""
 
     maker: DecimalField = None
     taker: DecimalField = None
 
 
 class SorOrderTestTaxCommissionForOrder(ResponseModel):
-    """``SorOrderTestTaxCommissionForOrder``."""
+    """``taxCommissionForOrder`` of SorOrderTest."""
 
     maker: DecimalField = None
     taker: DecimalField = None
 
 
 class Ticker24hr(ResponseModel):
-    """``Ticker24hr``."""
+    """The answer of GET /api/v3/ticker/24hr."""
 
     symbol: str | None = None
     price_change: DecimalField = Field(None, alias="priceChange")
@@ -870,14 +870,14 @@ class Ticker24hr(ResponseModel):
 
 
 class TickerPrice(ResponseModel):
-    """``TickerPrice``."""
+    """The answer of GET /api/v3/ticker/price."""
 
     symbol: str | None = None
     price: DecimalField = None
 
 
 class Trade(ResponseModel):
-    """``Trade``."""
+    """The answer of GET /api/v3/historicalTrades (and 1 more)."""
 
     id: int | None = None
     price: DecimalField = None
@@ -889,7 +889,7 @@ class Trade(ResponseModel):
 
 
 class UserTrade(ResponseModel):
-    """``UserTrade``."""
+    """The answer of GET /api/v3/myTrades."""
 
     symbol: str | None = None
     id: int | None = None

@@ -18,7 +18,7 @@ __all__ = [
     "AccountBalanceDict",
     "AccountCommissionDict",
     "AccountCommissionDiscountDict",
-    "AccountCommissionRateDict",
+    "AccountCommissionRatesDict",
     "AccountCommissionSpecialCommissionDict",
     "AccountCommissionStandardCommissionDict",
     "AccountCommissionTaxCommissionDict",
@@ -42,8 +42,8 @@ __all__ = [
     "MyPreventedMatchesDict",
     "OrderAmendKeepPriorityAmendedOrderDict",
     "OrderAmendKeepPriorityDict",
-    "OrderAmendKeepPriorityListStatuDict",
-    "OrderAmendKeepPriorityListStatuOrderDict",
+    "OrderAmendKeepPriorityListStatusDict",
+    "OrderAmendKeepPriorityListStatusOrderDict",
     "OrderAmendmentsDict",
     "OrderBookDict",
     "OrderCancelReplaceCancelResponseDict",
@@ -82,13 +82,13 @@ __all__ = [
 
 
 class AccountDict(TypedDict):
-    """``Account`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/account, as decoded."""
 
     makerCommission: int
     takerCommission: int
     buyerCommission: int
     sellerCommission: int
-    commissionRates: AccountCommissionRateDict
+    commissionRates: AccountCommissionRatesDict
     canTrade: bool
     canWithdraw: bool
     canDeposit: bool
@@ -103,7 +103,7 @@ class AccountDict(TypedDict):
 
 
 class AccountBalanceDict(TypedDict):
-    """``AccountBalance`` (the JSON as decoded)."""
+    """``balances`` of Account, as decoded."""
 
     asset: str
     free: str
@@ -111,7 +111,7 @@ class AccountBalanceDict(TypedDict):
 
 
 class AccountCommissionDict(TypedDict):
-    """``AccountCommission`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/account/commission, as decoded."""
 
     symbol: str
     standardCommission: AccountCommissionStandardCommissionDict
@@ -121,7 +121,7 @@ class AccountCommissionDict(TypedDict):
 
 
 class AccountCommissionDiscountDict(TypedDict):
-    """``AccountCommissionDiscount`` (the JSON as decoded)."""
+    """``discount`` of AccountCommission, as decoded."""
 
     enabledForAccount: bool
     enabledForSymbol: bool
@@ -129,8 +129,8 @@ class AccountCommissionDiscountDict(TypedDict):
     discount: str
 
 
-class AccountCommissionRateDict(TypedDict):
-    """``AccountCommissionRate`` (the JSON as decoded)."""
+class AccountCommissionRatesDict(TypedDict):
+    """``commissionRates`` of Account, as decoded."""
 
     maker: str
     taker: str
@@ -139,7 +139,7 @@ class AccountCommissionRateDict(TypedDict):
 
 
 class AccountCommissionSpecialCommissionDict(TypedDict):
-    """``AccountCommissionSpecialCommission`` (the JSON as decoded)."""
+    """``specialCommission`` of AccountCommission, as decoded."""
 
     maker: str
     taker: str
@@ -148,7 +148,7 @@ class AccountCommissionSpecialCommissionDict(TypedDict):
 
 
 class AccountCommissionStandardCommissionDict(TypedDict):
-    """``AccountCommissionStandardCommission`` (the JSON as decoded)."""
+    """``standardCommission`` of AccountCommission, as decoded."""
 
     maker: str
     taker: str
@@ -157,7 +157,7 @@ class AccountCommissionStandardCommissionDict(TypedDict):
 
 
 class AccountCommissionTaxCommissionDict(TypedDict):
-    """``AccountCommissionTaxCommission`` (the JSON as decoded)."""
+    """``taxCommission`` of AccountCommission, as decoded."""
 
     maker: str
     taker: str
@@ -166,7 +166,7 @@ class AccountCommissionTaxCommissionDict(TypedDict):
 
 
 class AggTradeDict(TypedDict):
-    """``AggTrade`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/aggTrades, as decoded."""
 
     a: int
     p: str
@@ -179,7 +179,7 @@ class AggTradeDict(TypedDict):
 
 
 class AvgPriceDict(TypedDict):
-    """``AvgPrice`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/avgPrice, as decoded."""
 
     mins: int
     price: str
@@ -187,7 +187,7 @@ class AvgPriceDict(TypedDict):
 
 
 class BookTickerDict(TypedDict):
-    """``BookTicker`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/ticker/bookTicker, as decoded."""
 
     symbol: str
     bidPrice: str
@@ -197,7 +197,7 @@ class BookTickerDict(TypedDict):
 
 
 class ExchangeInfoDict(TypedDict):
-    """``ExchangeInfo`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/exchangeInfo, as decoded."""
 
     timezone: str
     serverTime: int
@@ -208,18 +208,18 @@ class ExchangeInfoDict(TypedDict):
 
 
 class ExchangeInfoRateLimitDict(TypedDict):
-    """``ExchangeInfoRateLimit``: an empty object (the JSON as decoded)."""
+    """``rateLimits`` of ExchangeInfo: an empty object, as decoded."""
 
 
 class ExchangeInfoSorDict(TypedDict):
-    """``ExchangeInfoSor`` (the JSON as decoded)."""
+    """``sors`` of ExchangeInfo, as decoded."""
 
     baseAsset: str
     symbols: list[str]
 
 
 class ExchangeInfoSymbolDict(TypedDict):
-    """``ExchangeInfoSymbol`` (the JSON as decoded)."""
+    """``symbols`` of ExchangeInfo, as decoded."""
 
     symbol: str
     status: str
@@ -250,20 +250,20 @@ class ExchangeInfoSymbolDict(TypedDict):
 
 
 class ExecutionRulesDict(TypedDict):
-    """``ExecutionRules`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/executionRules, as decoded."""
 
     symbolRules: list[ExecutionRulesSymbolRuleDict]
 
 
 class ExecutionRulesSymbolRuleDict(TypedDict):
-    """``ExecutionRulesSymbolRule`` (the JSON as decoded)."""
+    """``symbolRules`` of ExecutionRules, as decoded."""
 
     symbol: str
     rules: list[ExecutionRulesSymbolRuleRuleDict]
 
 
 class ExecutionRulesSymbolRuleRuleDict(TypedDict):
-    """``ExecutionRulesSymbolRuleRule`` (the JSON as decoded)."""
+    """``rules`` of ExecutionRulesSymbolRule, as decoded."""
 
     ruleType: str
     bidLimitMultUp: str
@@ -273,7 +273,7 @@ class ExecutionRulesSymbolRuleRuleDict(TypedDict):
 
 
 class HistoricalBlockTradesDict(TypedDict):
-    """``HistoricalBlockTrades`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/historicalBlockTrades, as decoded."""
 
     id: int
     price: str
@@ -284,7 +284,7 @@ class HistoricalBlockTradesDict(TypedDict):
 
 
 class MyAllocationsDict(TypedDict):
-    """``MyAllocations`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/myAllocations, as decoded."""
 
     symbol: str
     allocationId: int
@@ -303,7 +303,7 @@ class MyAllocationsDict(TypedDict):
 
 
 class MyFiltersDict(TypedDict):
-    """``MyFilters`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/myFilters, as decoded."""
 
     exchangeFilters: list[MyFiltersExchangeFilterDict]
     symbolFilters: list[MyFiltersSymbolFilterDict]
@@ -311,7 +311,7 @@ class MyFiltersDict(TypedDict):
 
 
 class MyFiltersAssetFilterDict(TypedDict):
-    """``MyFiltersAssetFilter`` (the JSON as decoded)."""
+    """``assetFilters`` of MyFilters, as decoded."""
 
     filterType: str
     asset: str
@@ -319,21 +319,21 @@ class MyFiltersAssetFilterDict(TypedDict):
 
 
 class MyFiltersExchangeFilterDict(TypedDict):
-    """``MyFiltersExchangeFilter`` (the JSON as decoded)."""
+    """``exchangeFilters`` of MyFilters, as decoded."""
 
     filterType: str
     maxNumOrders: int
 
 
 class MyFiltersSymbolFilterDict(TypedDict):
-    """``MyFiltersSymbolFilter`` (the JSON as decoded)."""
+    """``symbolFilters`` of MyFilters, as decoded."""
 
     filterType: str
     maxNumOrderLists: int
 
 
 class MyPreventedMatchesDict(TypedDict):
-    """``MyPreventedMatches`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/myPreventedMatches, as decoded."""
 
     symbol: str
     preventedMatchId: int
@@ -348,7 +348,7 @@ class MyPreventedMatchesDict(TypedDict):
 
 
 class OrderDict(TypedDict):
-    """``Order`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/allOrders (and 6 more), as decoded."""
 
     symbol: NotRequired[str]
     orderId: NotRequired[int]
@@ -387,16 +387,16 @@ class OrderDict(TypedDict):
 
 
 class OrderAmendKeepPriorityDict(TypedDict):
-    """``OrderAmendKeepPriority`` (the JSON as decoded)."""
+    """The answer of PUT /api/v3/order/amend/keepPriority, as decoded."""
 
     transactTime: int
     executionId: int
     amendedOrder: OrderAmendKeepPriorityAmendedOrderDict
-    listStatus: NotRequired[OrderAmendKeepPriorityListStatuDict]
+    listStatus: NotRequired[OrderAmendKeepPriorityListStatusDict]
 
 
 class OrderAmendKeepPriorityAmendedOrderDict(TypedDict):
-    """``OrderAmendKeepPriorityAmendedOrder`` (the JSON as decoded)."""
+    """``amendedOrder`` of OrderAmendKeepPriority, as decoded."""
 
     symbol: str
     orderId: int
@@ -417,19 +417,19 @@ class OrderAmendKeepPriorityAmendedOrderDict(TypedDict):
     selfTradePreventionMode: str
 
 
-class OrderAmendKeepPriorityListStatuDict(TypedDict):
-    """``OrderAmendKeepPriorityListStatu`` (the JSON as decoded)."""
+class OrderAmendKeepPriorityListStatusDict(TypedDict):
+    """``listStatus`` of OrderAmendKeepPriority, as decoded."""
 
     orderListId: int
     contingencyType: str
     listOrderStatus: str
     listClientOrderId: str
     symbol: str
-    orders: list[OrderAmendKeepPriorityListStatuOrderDict]
+    orders: list[OrderAmendKeepPriorityListStatusOrderDict]
 
 
-class OrderAmendKeepPriorityListStatuOrderDict(TypedDict):
-    """``OrderAmendKeepPriorityListStatuOrder`` (the JSON as decoded)."""
+class OrderAmendKeepPriorityListStatusOrderDict(TypedDict):
+    """``orders`` of OrderAmendKeepPriorityListStatus, as decoded."""
 
     symbol: str
     orderId: int
@@ -437,7 +437,7 @@ class OrderAmendKeepPriorityListStatuOrderDict(TypedDict):
 
 
 class OrderAmendmentsDict(TypedDict):
-    """``OrderAmendments`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/order/amendments, as decoded."""
 
     symbol: str
     orderId: int
@@ -450,7 +450,7 @@ class OrderAmendmentsDict(TypedDict):
 
 
 class OrderBookDict(TypedDict):
-    """``OrderBook`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/depth, as decoded."""
 
     lastUpdateId: int
     bids: list[list[str]]
@@ -458,7 +458,7 @@ class OrderBookDict(TypedDict):
 
 
 class OrderCancelReplaceDict(TypedDict):
-    """``OrderCancelReplace`` (the JSON as decoded)."""
+    """The answer of POST /api/v3/order/cancelReplace, as decoded."""
 
     cancelResult: NotRequired[str]
     newOrderResult: NotRequired[str]
@@ -470,7 +470,7 @@ class OrderCancelReplaceDict(TypedDict):
 
 
 class OrderCancelReplaceCancelResponseDict(TypedDict):
-    """``OrderCancelReplaceCancelResponse`` (the JSON as decoded)."""
+    """``cancelResponse`` of OrderCancelReplace, as decoded."""
 
     symbol: str
     origClientOrderId: str
@@ -491,7 +491,7 @@ class OrderCancelReplaceCancelResponseDict(TypedDict):
 
 
 class OrderCancelReplaceDataDict(TypedDict):
-    """``OrderCancelReplaceData`` (the JSON as decoded)."""
+    """``data`` of OrderCancelReplace, as decoded."""
 
     cancelResult: str
     newOrderResult: str
@@ -500,7 +500,7 @@ class OrderCancelReplaceDataDict(TypedDict):
 
 
 class OrderCancelReplaceDataCancelResponseDict(TypedDict):
-    """``OrderCancelReplaceDataCancelResponse`` (the JSON as decoded)."""
+    """``cancelResponse`` of OrderCancelReplaceData, as decoded."""
 
     code: NotRequired[int]
     msg: NotRequired[str]
@@ -523,7 +523,7 @@ class OrderCancelReplaceDataCancelResponseDict(TypedDict):
 
 
 class OrderCancelReplaceDataNewOrderResponseDict(TypedDict):
-    """``OrderCancelReplaceDataNewOrderResponse`` (the JSON as decoded)."""
+    """``newOrderResponse`` of OrderCancelReplaceData, as decoded."""
 
     code: NotRequired[int]
     msg: NotRequired[str]
@@ -535,7 +535,7 @@ class OrderCancelReplaceDataNewOrderResponseDict(TypedDict):
 
 
 class OrderCancelReplaceNewOrderResponseDict(TypedDict):
-    """``OrderCancelReplaceNewOrderResponse`` (the JSON as decoded)."""
+    """``newOrderResponse`` of OrderCancelReplace, as decoded."""
 
     symbol: str
     orderId: int
@@ -557,7 +557,7 @@ class OrderCancelReplaceNewOrderResponseDict(TypedDict):
 
 
 class OrderFillDict(TypedDict):
-    """``OrderFill`` (the JSON as decoded)."""
+    """``fills`` of Order, as decoded."""
 
     price: str
     qty: str
@@ -569,7 +569,7 @@ class OrderFillDict(TypedDict):
 
 
 class OrderListDict(TypedDict):
-    """``OrderList`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/allOrderList (and 9 more), as decoded."""
 
     orderListId: int
     contingencyType: str
@@ -583,7 +583,7 @@ class OrderListDict(TypedDict):
 
 
 class OrderListOrderDict(TypedDict):
-    """``OrderListOrder`` (the JSON as decoded)."""
+    """``orders`` of OrderList, as decoded."""
 
     symbol: str
     orderId: int
@@ -591,7 +591,7 @@ class OrderListOrderDict(TypedDict):
 
 
 class OrderListOrderReportDict(TypedDict):
-    """``OrderListOrderReport`` (the JSON as decoded)."""
+    """``orderReports`` of OrderList, as decoded."""
 
     symbol: str
     orderId: int
@@ -615,7 +615,7 @@ class OrderListOrderReportDict(TypedDict):
 
 
 class OrderOrderDict(TypedDict):
-    """``OrderOrder`` (the JSON as decoded)."""
+    """``orders`` of Order, as decoded."""
 
     symbol: str
     orderId: int
@@ -623,7 +623,7 @@ class OrderOrderDict(TypedDict):
 
 
 class OrderOrderReportDict(TypedDict):
-    """``OrderOrderReport`` (the JSON as decoded)."""
+    """``orderReports`` of Order, as decoded."""
 
     symbol: str
     origClientOrderId: str
@@ -646,7 +646,7 @@ class OrderOrderReportDict(TypedDict):
 
 
 class OrderTestDict(TypedDict):
-    """``OrderTest`` (the JSON as decoded)."""
+    """The answer of POST /api/v3/order/test, as decoded."""
 
     standardCommissionForOrder: NotRequired[OrderTestStandardCommissionForOrderDict]
     specialCommissionForOrder: NotRequired[OrderTestSpecialCommissionForOrderDict]
@@ -655,7 +655,7 @@ class OrderTestDict(TypedDict):
 
 
 class OrderTestDiscountDict(TypedDict):
-    """``OrderTestDiscount`` (the JSON as decoded)."""
+    """``discount`` of OrderTest, as decoded."""
 
     enabledForAccount: bool
     enabledForSymbol: bool
@@ -664,32 +664,32 @@ class OrderTestDiscountDict(TypedDict):
 
 
 class OrderTestSpecialCommissionForOrderDict(TypedDict):
-    """``OrderTestSpecialCommissionForOrder`` (the JSON as decoded)."""
+    """``specialCommissionForOrder`` of OrderTest, as decoded."""
 
     maker: str
     taker: str
 
 
 class OrderTestStandardCommissionForOrderDict(TypedDict):
-    """``OrderTestStandardCommissionForOrder`` (the JSON as decoded)."""
+    """``standardCommissionForOrder`` of OrderTest, as decoded."""
 
     maker: str
     taker: str
 
 
 class OrderTestTaxCommissionForOrderDict(TypedDict):
-    """``OrderTestTaxCommissionForOrder`` (the JSON as decoded)."""
+    """``taxCommissionForOrder`` of OrderTest, as decoded."""
 
     maker: str
     taker: str
 
 
 class PingDict(TypedDict):
-    """``Ping``: an empty object (the JSON as decoded)."""
+    """The answer of GET /api/v3/ping: an empty object, as decoded."""
 
 
 class RateLimitOrderDict(TypedDict):
-    """``RateLimitOrder`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/rateLimit/order, as decoded."""
 
     rateLimitType: str
     interval: str
@@ -699,7 +699,7 @@ class RateLimitOrderDict(TypedDict):
 
 
 class ReferencePriceDict(TypedDict):
-    """``ReferencePrice`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/referencePrice, as decoded."""
 
     symbol: NotRequired[str]
     referencePrice: NotRequired[str | None]
@@ -709,7 +709,7 @@ class ReferencePriceDict(TypedDict):
 
 
 class ReferencePriceCalculationDict(TypedDict):
-    """``ReferencePriceCalculation`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/referencePrice/calculation, as decoded."""
 
     code: NotRequired[int]
     msg: NotRequired[str]
@@ -721,7 +721,7 @@ class ReferencePriceCalculationDict(TypedDict):
 
 
 class RollingTickerDict(TypedDict):
-    """``RollingTicker`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/ticker (and 1 more), as decoded."""
 
     symbol: str
     priceChange: NotRequired[str]
@@ -741,13 +741,13 @@ class RollingTickerDict(TypedDict):
 
 
 class ServerTimeDict(TypedDict):
-    """``ServerTime`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/time, as decoded."""
 
     serverTime: int
 
 
 class SorOrderTestDict(TypedDict):
-    """``SorOrderTest`` (the JSON as decoded)."""
+    """The answer of POST /api/v3/sor/order/test, as decoded."""
 
     standardCommissionForOrder: NotRequired[SorOrderTestStandardCommissionForOrderDict]
     taxCommissionForOrder: NotRequired[SorOrderTestTaxCommissionForOrderDict]
@@ -755,7 +755,7 @@ class SorOrderTestDict(TypedDict):
 
 
 class SorOrderTestDiscountDict(TypedDict):
-    """``SorOrderTestDiscount`` (the JSON as decoded)."""
+    """``discount`` of SorOrderTest, as decoded."""
 
     enabledForAccount: bool
     enabledForSymbol: bool
@@ -764,21 +764,21 @@ class SorOrderTestDiscountDict(TypedDict):
 
 
 class SorOrderTestStandardCommissionForOrderDict(TypedDict):
-    """``SorOrderTestStandardCommissionForOrder`` (the JSON as decoded)."""
+    """``standardCommissionForOrder`` of SorOrderTest, as decoded."""
 
     maker: str
     taker: str
 
 
 class SorOrderTestTaxCommissionForOrderDict(TypedDict):
-    """``SorOrderTestTaxCommissionForOrder`` (the JSON as decoded)."""
+    """``taxCommissionForOrder`` of SorOrderTest, as decoded."""
 
     maker: str
     taker: str
 
 
 class Ticker24hrDict(TypedDict):
-    """``Ticker24hr`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/ticker/24hr, as decoded."""
 
     symbol: str
     priceChange: NotRequired[str]
@@ -804,14 +804,14 @@ class Ticker24hrDict(TypedDict):
 
 
 class TickerPriceDict(TypedDict):
-    """``TickerPrice`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/ticker/price, as decoded."""
 
     symbol: str
     price: str
 
 
 class TradeDict(TypedDict):
-    """``Trade`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/historicalTrades (and 1 more), as decoded."""
 
     id: int
     price: str
@@ -823,7 +823,7 @@ class TradeDict(TypedDict):
 
 
 class UserTradeDict(TypedDict):
-    """``UserTrade`` (the JSON as decoded)."""
+    """The answer of GET /api/v3/myTrades, as decoded."""
 
     symbol: str
     id: int

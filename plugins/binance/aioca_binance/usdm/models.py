@@ -37,7 +37,7 @@ __all__ = [
     "AlgoOrderCancel",
     "AllOpenOrders",
     "ApiTradingStatus",
-    "ApiTradingStatusIndicator",
+    "ApiTradingStatusIndicators",
     "AssetIndex",
     "Balance",
     "Basis",
@@ -111,8 +111,7 @@ __all__ = [
     "TradeAsyn",
     "TradeAsynId",
     "TradingSchedule",
-    "TradingScheduleMarketSchedule",
-    "TradingScheduleMarketScheduleSession",
+    "TradingScheduleMarketSchedules",
     "UserTrade",
     "parse_response",
     "response_adapter",
@@ -152,7 +151,7 @@ class Kline(RowModel):
 
 
 class AccountConfig(ResponseModel):
-    """``AccountConfig``."""
+    """The answer of GET /fapi/v1/accountConfig."""
 
     fee_tier: DecimalField = Field(None, alias="feeTier")
     can_trade: bool | None = Field(None, alias="canTrade")
@@ -165,7 +164,7 @@ class AccountConfig(ResponseModel):
 
 
 class AccountV2(ResponseModel):
-    """``AccountV2``."""
+    """The answer of GET /fapi/v2/account."""
 
     fee_tier: DecimalField = Field(None, alias="feeTier")
     fee_burn: bool | None = Field(None, alias="feeBurn")
@@ -191,7 +190,7 @@ class AccountV2(ResponseModel):
 
 
 class AccountV2Asset(ResponseModel):
-    """``AccountV2Asset``."""
+    """``assets`` of AccountV2."""
 
     asset: str | None = None
     wallet_balance: DecimalField = Field(None, alias="walletBalance")
@@ -210,7 +209,7 @@ class AccountV2Asset(ResponseModel):
 
 
 class AccountV2Position(ResponseModel):
-    """``AccountV2Position``."""
+    """``positions`` of AccountV2."""
 
     symbol: str | None = None
     initial_margin: DecimalField = Field(None, alias="initialMargin")
@@ -230,7 +229,7 @@ class AccountV2Position(ResponseModel):
 
 
 class AccountV3(ResponseModel):
-    """``AccountV3``."""
+    """The answer of GET /fapi/v3/account."""
 
     total_initial_margin: DecimalField = Field(None, alias="totalInitialMargin")
     total_maint_margin: DecimalField = Field(None, alias="totalMaintMargin")
@@ -248,7 +247,7 @@ class AccountV3(ResponseModel):
 
 
 class AccountV3Asset(ResponseModel):
-    """``AccountV3Asset``."""
+    """``assets`` of AccountV3."""
 
     asset: str | None = None
     wallet_balance: DecimalField = Field(None, alias="walletBalance")
@@ -266,7 +265,7 @@ class AccountV3Asset(ResponseModel):
 
 
 class AccountV3Position(ResponseModel):
-    """``AccountV3Position``."""
+    """``positions`` of AccountV3."""
 
     symbol: str | None = None
     position_side: str | None = Field(None, alias="positionSide")
@@ -281,14 +280,14 @@ class AccountV3Position(ResponseModel):
 
 
 class AdlQuantile(ResponseModel):
-    """``AdlQuantile``."""
+    """The answer of GET /fapi/v1/adlQuantile."""
 
     symbol: str | None = None
     adl_quantile: AdlQuantileAdlQuantile | None = Field(None, alias="adlQuantile")
 
 
 class AdlQuantileAdlQuantile(ResponseModel):
-    """``AdlQuantileAdlQuantile``."""
+    """``adlQuantile`` of AdlQuantile."""
 
     long: int | None = Field(None, alias="LONG")
     short: int | None = Field(None, alias="SHORT")
@@ -297,7 +296,7 @@ class AdlQuantileAdlQuantile(ResponseModel):
 
 
 class AggTrade(ResponseModel):
-    """``AggTrade``."""
+    """The answer of GET /fapi/v1/aggTrades."""
 
     agg_trade_id: int | None = Field(None, alias="a")
     price: DecimalField = Field(None, alias="p")
@@ -309,14 +308,14 @@ class AggTrade(ResponseModel):
 
 
 class AlgoOpenOrders(ResponseModel):
-    """``AlgoOpenOrders``."""
+    """The answer of DELETE /fapi/v1/algoOpenOrders."""
 
     code: int | None = None
     msg: str | None = None
 
 
 class AlgoOrder(ResponseModel):
-    """``AlgoOrder``."""
+    """The answer of GET /fapi/v1/algoOrder (and 3 more)."""
 
     algo_id: int | None = Field(None, alias="algoId")
     client_algo_id: str | None = Field(None, alias="clientAlgoId")
@@ -353,7 +352,7 @@ class AlgoOrder(ResponseModel):
 
 
 class AlgoOrderCancel(ResponseModel):
-    """``AlgoOrderCancel``."""
+    """The answer of DELETE /fapi/v1/algoOrder."""
 
     algo_id: int | None = Field(None, alias="algoId")
     client_algo_id: str | None = Field(None, alias="clientAlgoId")
@@ -362,21 +361,21 @@ class AlgoOrderCancel(ResponseModel):
 
 
 class AllOpenOrders(ResponseModel):
-    """``AllOpenOrders``."""
+    """The answer of DELETE /fapi/v1/allOpenOrders."""
 
     code: int | None = None
     msg: str | None = None
 
 
 class ApiTradingStatus(ResponseModel):
-    """``ApiTradingStatus``."""
+    """The answer of GET /fapi/v1/apiTradingStatus."""
 
-    indicators: dict[str, list[ApiTradingStatusIndicator]] | None = None
+    indicators: dict[str, list[ApiTradingStatusIndicators]] | None = None
     update_time: int | None = Field(None, alias="updateTime")
 
 
-class ApiTradingStatusIndicator(ResponseModel):
-    """``ApiTradingStatusIndicator``."""
+class ApiTradingStatusIndicators(ResponseModel):
+    """``indicators`` of ApiTradingStatus."""
 
     is_locked: bool | None = Field(None, alias="isLocked")
     planned_recover_time: int | None = Field(None, alias="plannedRecoverTime")
@@ -386,7 +385,7 @@ class ApiTradingStatusIndicator(ResponseModel):
 
 
 class AssetIndex(ResponseModel):
-    """``AssetIndex``."""
+    """The answer of GET /fapi/v1/assetIndex."""
 
     symbol: str | None = None
     time: int | None = None
@@ -402,7 +401,7 @@ class AssetIndex(ResponseModel):
 
 
 class Balance(ResponseModel):
-    """``Balance``."""
+    """The answer of GET /fapi/v2/balance (and 1 more)."""
 
     account_alias: str | None = Field(None, alias="accountAlias")
     asset: str | None = None
@@ -416,7 +415,7 @@ class Balance(ResponseModel):
 
 
 class Basis(ResponseModel):
-    """``Basis``."""
+    """The answer of GET /futures/data/basis."""
 
     index_price: DecimalField = Field(None, alias="indexPrice")
     contract_type: str | None = Field(None, alias="contractType")
@@ -429,7 +428,7 @@ class Basis(ResponseModel):
 
 
 class BookTicker(ResponseModel):
-    """``BookTicker``."""
+    """The answer of GET /fapi/v1/ticker/bookTicker."""
 
     symbol: str | None = None
     bid_price: DecimalField = Field(None, alias="bidPrice")
@@ -440,7 +439,7 @@ class BookTicker(ResponseModel):
 
 
 class CommissionRate(ResponseModel):
-    """``CommissionRate``."""
+    """The answer of GET /fapi/v1/commissionRate."""
 
     symbol: str | None = None
     maker_commission_rate: DecimalField = Field(None, alias="makerCommissionRate")
@@ -449,7 +448,7 @@ class CommissionRate(ResponseModel):
 
 
 class Constituents(ResponseModel):
-    """``Constituents``."""
+    """The answer of GET /fapi/v1/constituents."""
 
     symbol: str | None = None
     time: int | None = None
@@ -457,7 +456,7 @@ class Constituents(ResponseModel):
 
 
 class ConstituentsConstituent(ResponseModel):
-    """``ConstituentsConstituent``."""
+    """``constituents`` of Constituents."""
 
     exchange: str | None = None
     symbol: str | None = None
@@ -466,7 +465,7 @@ class ConstituentsConstituent(ResponseModel):
 
 
 class ConvertAcceptQuote(ResponseModel):
-    """``ConvertAcceptQuote``."""
+    """The answer of POST /fapi/v1/convert/acceptQuote."""
 
     order_id: str | None = Field(None, alias="orderId")
     create_time: int | None = Field(None, alias="createTime")
@@ -474,7 +473,7 @@ class ConvertAcceptQuote(ResponseModel):
 
 
 class ConvertExchangeInfo(ResponseModel):
-    """``ConvertExchangeInfo``."""
+    """The answer of GET /fapi/v1/convert/exchangeInfo."""
 
     from_asset: str | None = Field(None, alias="fromAsset")
     to_asset: str | None = Field(None, alias="toAsset")
@@ -485,7 +484,7 @@ class ConvertExchangeInfo(ResponseModel):
 
 
 class ConvertGetQuote(ResponseModel):
-    """``ConvertGetQuote``."""
+    """The answer of POST /fapi/v1/convert/getQuote."""
 
     quote_id: str | None = Field(None, alias="quoteId")
     ratio: DecimalField = None
@@ -496,7 +495,7 @@ class ConvertGetQuote(ResponseModel):
 
 
 class ConvertOrderStatus(ResponseModel):
-    """``ConvertOrderStatus``."""
+    """The answer of GET /fapi/v1/convert/orderStatus."""
 
     order_id: int | None = Field(None, alias="orderId")
     order_status: str | None = Field(None, alias="orderStatus")
@@ -510,21 +509,21 @@ class ConvertOrderStatus(ResponseModel):
 
 
 class CountdownCancelAll(ResponseModel):
-    """``CountdownCancelAll``."""
+    """The answer of POST /fapi/v1/countdownCancelAll."""
 
     symbol: str | None = None
     countdown_time: int | None = Field(None, alias="countdownTime")
 
 
 class DeliveryPrice(ResponseModel):
-    """``DeliveryPrice``."""
+    """The answer of GET /futures/data/delivery-price."""
 
     delivery_time: int | None = Field(None, alias="deliveryTime")
     delivery_price: DecimalField = Field(None, alias="deliveryPrice")
 
 
 class ExchangeInfo(ResponseModel):
-    """``ExchangeInfo``."""
+    """The answer of GET /fapi/v1/exchangeInfo."""
 
     exchange_filters: list[Any] | None = Field(None, alias="exchangeFilters")
     rate_limits: list[ExchangeInfoRateLimit] | None = Field(None, alias="rateLimits")
@@ -535,7 +534,7 @@ class ExchangeInfo(ResponseModel):
 
 
 class ExchangeInfoAsset(ResponseModel):
-    """``ExchangeInfoAsset``."""
+    """``assets`` of ExchangeInfo."""
 
     asset: str | None = None
     margin_available: bool | None = Field(None, alias="marginAvailable")
@@ -543,7 +542,7 @@ class ExchangeInfoAsset(ResponseModel):
 
 
 class ExchangeInfoRateLimit(ResponseModel):
-    """``ExchangeInfoRateLimit``."""
+    """``rateLimits`` of ExchangeInfo."""
 
     interval: str | None = None
     interval_num: int | None = Field(None, alias="intervalNum")
@@ -552,7 +551,7 @@ class ExchangeInfoRateLimit(ResponseModel):
 
 
 class ExchangeInfoSymbol(ResponseModel):
-    """``ExchangeInfoSymbol``."""
+    """``symbols`` of ExchangeInfo."""
 
     symbol: str | None = None
     pair: str | None = None
@@ -581,7 +580,7 @@ class ExchangeInfoSymbol(ResponseModel):
 
 
 class ExchangeInfoSymbolFilter(ResponseModel):
-    """``ExchangeInfoSymbolFilter``."""
+    """``filters`` of ExchangeInfoSymbol."""
 
     filter_type: str | None = Field(None, alias="filterType")
     max_price: DecimalField = Field(None, alias="maxPrice")
@@ -598,20 +597,20 @@ class ExchangeInfoSymbolFilter(ResponseModel):
 
 
 class FeeBurnGet(ResponseModel):
-    """``FeeBurnGet``."""
+    """The answer of GET /fapi/v1/feeBurn."""
 
     fee_burn: bool | None = Field(None, alias="feeBurn")
 
 
 class FeeBurnPost(ResponseModel):
-    """``FeeBurnPost``."""
+    """The answer of POST /fapi/v1/feeBurn."""
 
     code: int | None = None
     msg: str | None = None
 
 
 class ForceOrders(ResponseModel):
-    """``ForceOrders``."""
+    """The answer of GET /fapi/v1/forceOrders."""
 
     order_id: int | None = Field(None, alias="orderId")
     symbol: str | None = None
@@ -636,7 +635,7 @@ class ForceOrders(ResponseModel):
 
 
 class FundingInfo(ResponseModel):
-    """``FundingInfo``."""
+    """The answer of GET /fapi/v1/fundingInfo."""
 
     symbol: str | None = None
     adjusted_funding_rate_cap: DecimalField = Field(None, alias="adjustedFundingRateCap")
@@ -646,7 +645,7 @@ class FundingInfo(ResponseModel):
 
 
 class FundingRate(ResponseModel):
-    """``FundingRate``."""
+    """The answer of GET /fapi/v1/fundingRate."""
 
     symbol: str | None = None
     funding_rate: DecimalField = Field(None, alias="fundingRate")
@@ -655,7 +654,7 @@ class FundingRate(ResponseModel):
 
 
 class GlobalLongShortAccountRatio(ResponseModel):
-    """``GlobalLongShortAccountRatio``."""
+    """The answer of GET /futures/data/globalLongShortAccountRatio."""
 
     symbol: str | None = None
     long_short_ratio: DecimalField = Field(None, alias="longShortRatio")
@@ -665,7 +664,7 @@ class GlobalLongShortAccountRatio(ResponseModel):
 
 
 class Income(ResponseModel):
-    """``Income``."""
+    """The answer of GET /fapi/v1/income."""
 
     symbol: str | None = None
     income_type: str | None = Field(None, alias="incomeType")
@@ -678,14 +677,14 @@ class Income(ResponseModel):
 
 
 class IncomeAsyn(ResponseModel):
-    """``IncomeAsyn``."""
+    """The answer of GET /fapi/v1/income/asyn."""
 
     avg_cost_timestamp_of_last30d: DecimalField = Field(None, alias="avgCostTimestampOfLast30d")
     download_id: str | None = Field(None, alias="downloadId")
 
 
 class IncomeAsynId(ResponseModel):
-    """``IncomeAsynId``."""
+    """The answer of GET /fapi/v1/income/asyn/id."""
 
     download_id: str | None = Field(None, alias="downloadId")
     status: str | None = None
@@ -696,7 +695,7 @@ class IncomeAsynId(ResponseModel):
 
 
 class IndexInfo(ResponseModel):
-    """``IndexInfo``."""
+    """The answer of GET /fapi/v1/indexInfo."""
 
     symbol: str | None = None
     time: int | None = None
@@ -705,7 +704,7 @@ class IndexInfo(ResponseModel):
 
 
 class IndexInfoBaseAssetList(ResponseModel):
-    """``IndexInfoBaseAssetList``."""
+    """``baseAssetList`` of IndexInfo."""
 
     base_asset: str | None = Field(None, alias="baseAsset")
     quote_asset: str | None = Field(None, alias="quoteAsset")
@@ -714,14 +713,14 @@ class IndexInfoBaseAssetList(ResponseModel):
 
 
 class InsuranceBalance(ResponseModel):
-    """``InsuranceBalance``."""
+    """The answer of GET /fapi/v1/insuranceBalance."""
 
     symbols: list[str] | None = None
     assets: list[InsuranceBalanceAsset] | None = None
 
 
 class InsuranceBalanceAsset(ResponseModel):
-    """``InsuranceBalanceAsset``."""
+    """``assets`` of InsuranceBalance."""
 
     asset: str | None = None
     margin_balance: DecimalField = Field(None, alias="marginBalance")
@@ -729,7 +728,7 @@ class InsuranceBalanceAsset(ResponseModel):
 
 
 class Leverage(ResponseModel):
-    """``Leverage``."""
+    """The answer of POST /fapi/v1/leverage."""
 
     leverage: int | None = None
     max_notional_value: DecimalField = Field(None, alias="maxNotionalValue")
@@ -737,7 +736,7 @@ class Leverage(ResponseModel):
 
 
 class LeverageBracket(ResponseModel):
-    """``LeverageBracket``."""
+    """The answer of GET /fapi/v1/leverageBracket."""
 
     symbol: str | None = None
     notional_coef: DecimalField = Field(None, alias="notionalCoef")
@@ -745,7 +744,7 @@ class LeverageBracket(ResponseModel):
 
 
 class LeverageBracketBracket(ResponseModel):
-    """``LeverageBracketBracket``."""
+    """``brackets`` of LeverageBracket."""
 
     bracket: int | None = None
     initial_leverage: int | None = Field(None, alias="initialLeverage")
@@ -756,24 +755,24 @@ class LeverageBracketBracket(ResponseModel):
 
 
 class ListenKey(ResponseModel):
-    """``ListenKey``."""
+    """The answer of POST /fapi/v1/listenKey (and 1 more)."""
 
     listen_key: str | None = Field(None, alias="listenKey")
 
 
 class ListenKeyDelete(ResponseModel):
-    """``ListenKeyDelete``: an empty object."""
+    """The answer of DELETE /fapi/v1/listenKey: an empty object."""
 
 
 class MarginType(ResponseModel):
-    """``MarginType``."""
+    """The answer of POST /fapi/v1/marginType."""
 
     code: int | None = None
     msg: str | None = None
 
 
 class MarkPrice(ResponseModel):
-    """``MarkPrice``."""
+    """The answer of GET /fapi/v1/premiumIndex."""
 
     symbol: str | None = None
     mark_price: DecimalField = Field(None, alias="markPrice")
@@ -786,20 +785,20 @@ class MarkPrice(ResponseModel):
 
 
 class MultiAssetsMarginGet(ResponseModel):
-    """``MultiAssetsMarginGet``."""
+    """The answer of GET /fapi/v1/multiAssetsMargin."""
 
     multi_assets_margin: bool | None = Field(None, alias="multiAssetsMargin")
 
 
 class MultiAssetsMarginPost(ResponseModel):
-    """``MultiAssetsMarginPost``."""
+    """The answer of POST /fapi/v1/multiAssetsMargin."""
 
     code: int | None = None
     msg: str | None = None
 
 
 class OpenInterest(ResponseModel):
-    """``OpenInterest``."""
+    """The answer of GET /fapi/v1/openInterest."""
 
     open_interest: DecimalField = Field(None, alias="openInterest")
     symbol: str | None = None
@@ -807,7 +806,7 @@ class OpenInterest(ResponseModel):
 
 
 class OpenInterestHist(ResponseModel):
-    """``OpenInterestHist``."""
+    """The answer of GET /futures/data/openInterestHist."""
 
     symbol: str | None = None
     sum_open_interest: DecimalField = Field(None, alias="sumOpenInterest")
@@ -817,7 +816,7 @@ class OpenInterestHist(ResponseModel):
 
 
 class Order(ResponseModel):
-    """``Order``."""
+    """The answer of GET /fapi/v1/allOrders (and 10 more)."""
 
     avg_price: DecimalField = Field(None, alias="avgPrice")
     client_order_id: str | None = Field(None, alias="clientOrderId")
@@ -853,7 +852,7 @@ class Order(ResponseModel):
 
 
 class OrderAmendment(ResponseModel):
-    """``OrderAmendment``."""
+    """The answer of GET /fapi/v1/orderAmendment."""
 
     amendment_id: int | None = Field(None, alias="amendmentId")
     symbol: str | None = None
@@ -865,7 +864,7 @@ class OrderAmendment(ResponseModel):
 
 
 class OrderAmendmentAmendment(ResponseModel):
-    """``OrderAmendmentAmendment``."""
+    """``amendment`` of OrderAmendment."""
 
     price: OrderAmendmentAmendmentPrice | None = None
     orig_qty: OrderAmendmentAmendmentOrigQty | None = Field(None, alias="origQty")
@@ -873,28 +872,28 @@ class OrderAmendmentAmendment(ResponseModel):
 
 
 class OrderAmendmentAmendmentOrigQty(ResponseModel):
-    """``OrderAmendmentAmendmentOrigQty``."""
+    """``origQty`` of OrderAmendmentAmendment."""
 
     before: DecimalField = None
     after: DecimalField = None
 
 
 class OrderAmendmentAmendmentPrice(ResponseModel):
-    """``OrderAmendmentAmendmentPrice``."""
+    """``price`` of OrderAmendmentAmendment."""
 
     before: DecimalField = None
     after: DecimalField = None
 
 
 class OrderAsyn(ResponseModel):
-    """``OrderAsyn``."""
+    """The answer of GET /fapi/v1/order/asyn."""
 
     avg_cost_timestamp_of_last30d: DecimalField = Field(None, alias="avgCostTimestampOfLast30d")
     download_id: str | None = Field(None, alias="downloadId")
 
 
 class OrderAsynId(ResponseModel):
-    """``OrderAsynId``."""
+    """The answer of GET /fapi/v1/order/asyn/id."""
 
     download_id: str | None = Field(None, alias="downloadId")
     status: str | None = None
@@ -905,7 +904,7 @@ class OrderAsynId(ResponseModel):
 
 
 class OrderBook(ResponseModel):
-    """``OrderBook``."""
+    """The answer of GET /fapi/v1/depth (and 1 more)."""
 
     last_update_id: int | None = Field(None, alias="lastUpdateId")
     message_time: int | None = Field(None, alias="E")
@@ -915,11 +914,11 @@ class OrderBook(ResponseModel):
 
 
 class Ping(ResponseModel):
-    """``Ping``: an empty object."""
+    """The answer of GET /fapi/v1/ping: an empty object."""
 
 
 class PmAccountInfo(ResponseModel):
-    """``PmAccountInfo``."""
+    """The answer of GET /fapi/v1/pmAccountInfo."""
 
     max_withdraw_amount_usd: DecimalField = Field(None, alias="maxWithdrawAmountUSD")
     asset: str | None = None
@@ -927,7 +926,7 @@ class PmAccountInfo(ResponseModel):
 
 
 class PositionMargin(ResponseModel):
-    """``PositionMargin``."""
+    """The answer of POST /fapi/v1/positionMargin."""
 
     amount: DecimalField = None
     code: int | None = None
@@ -936,7 +935,7 @@ class PositionMargin(ResponseModel):
 
 
 class PositionMarginHistory(ResponseModel):
-    """``PositionMarginHistory``."""
+    """The answer of GET /fapi/v1/positionMargin/history."""
 
     symbol: str | None = None
     type: int | None = None
@@ -948,7 +947,7 @@ class PositionMarginHistory(ResponseModel):
 
 
 class PositionRiskV2(ResponseModel):
-    """``PositionRiskV2``."""
+    """The answer of GET /fapi/v2/positionRisk."""
 
     entry_price: DecimalField = Field(None, alias="entryPrice")
     break_even_price: DecimalField = Field(None, alias="breakEvenPrice")
@@ -969,7 +968,7 @@ class PositionRiskV2(ResponseModel):
 
 
 class PositionRiskV3(ResponseModel):
-    """``PositionRiskV3``."""
+    """The answer of GET /fapi/v3/positionRisk."""
 
     symbol: str | None = None
     position_side: str | None = Field(None, alias="positionSide")
@@ -994,20 +993,20 @@ class PositionRiskV3(ResponseModel):
 
 
 class PositionSideDualGet(ResponseModel):
-    """``PositionSideDualGet``."""
+    """The answer of GET /fapi/v1/positionSide/dual."""
 
     dual_side_position: bool | None = Field(None, alias="dualSidePosition")
 
 
 class PositionSideDualPost(ResponseModel):
-    """``PositionSideDualPost``."""
+    """The answer of POST /fapi/v1/positionSide/dual."""
 
     code: int | None = None
     msg: str | None = None
 
 
 class RateLimitOrder(ResponseModel):
-    """``RateLimitOrder``."""
+    """The answer of GET /fapi/v1/rateLimit/order."""
 
     rate_limit_type: str | None = Field(None, alias="rateLimitType")
     interval: str | None = None
@@ -1016,20 +1015,20 @@ class RateLimitOrder(ResponseModel):
 
 
 class ServerTime(ResponseModel):
-    """``ServerTime``."""
+    """The answer of GET /fapi/v1/time."""
 
     server_time: int | None = Field(None, alias="serverTime")
 
 
 class StockContract(ResponseModel):
-    """``StockContract``."""
+    """The answer of POST /fapi/v1/stock/contract."""
 
     code: int | None = None
     msg: str | None = None
 
 
 class SymbolAdlRisk(ResponseModel):
-    """``SymbolAdlRisk``."""
+    """The answer of GET /fapi/v1/symbolAdlRisk."""
 
     symbol: str | None = None
     adl_risk: str | None = Field(None, alias="adlRisk")
@@ -1037,7 +1036,7 @@ class SymbolAdlRisk(ResponseModel):
 
 
 class SymbolConfig(ResponseModel):
-    """``SymbolConfig``."""
+    """The answer of GET /fapi/v1/symbolConfig."""
 
     symbol: str | None = None
     margin_type: str | None = Field(None, alias="marginType")
@@ -1047,7 +1046,7 @@ class SymbolConfig(ResponseModel):
 
 
 class TakerlongshortRatio(ResponseModel):
-    """``TakerlongshortRatio``."""
+    """The answer of GET /futures/data/takerlongshortRatio."""
 
     buy_sell_ratio: DecimalField = Field(None, alias="buySellRatio")
     buy_vol: DecimalField = Field(None, alias="buyVol")
@@ -1056,7 +1055,7 @@ class TakerlongshortRatio(ResponseModel):
 
 
 class Ticker24hr(ResponseModel):
-    """``Ticker24hr``."""
+    """The answer of GET /fapi/v1/ticker/24hr."""
 
     symbol: str | None = None
     price_change: DecimalField = Field(None, alias="priceChange")
@@ -1077,7 +1076,7 @@ class Ticker24hr(ResponseModel):
 
 
 class TickerPrice(ResponseModel):
-    """``TickerPrice``."""
+    """The answer of GET /fapi/v1/ticker/price (and 1 more)."""
 
     symbol: str | None = None
     price: DecimalField = None
@@ -1085,7 +1084,7 @@ class TickerPrice(ResponseModel):
 
 
 class TopLongShortAccountRatio(ResponseModel):
-    """``TopLongShortAccountRatio``."""
+    """The answer of GET /futures/data/topLongShortAccountRatio."""
 
     symbol: str | None = None
     long_short_ratio: DecimalField = Field(None, alias="longShortRatio")
@@ -1095,7 +1094,7 @@ class TopLongShortAccountRatio(ResponseModel):
 
 
 class TopLongShortPositionRatio(ResponseModel):
-    """``TopLongShortPositionRatio``."""
+    """The answer of GET /futures/data/topLongShortPositionRatio."""
 
     symbol: str | None = None
     long_short_ratio: DecimalField = Field(None, alias="longShortRatio")
@@ -1105,7 +1104,7 @@ class TopLongShortPositionRatio(ResponseModel):
 
 
 class Trade(ResponseModel):
-    """``Trade``."""
+    """The answer of GET /fapi/v1/historicalTrades (and 1 more)."""
 
     id: int | None = None
     price: DecimalField = None
@@ -1117,14 +1116,14 @@ class Trade(ResponseModel):
 
 
 class TradeAsyn(ResponseModel):
-    """``TradeAsyn``."""
+    """The answer of GET /fapi/v1/trade/asyn."""
 
     avg_cost_timestamp_of_last30d: DecimalField = Field(None, alias="avgCostTimestampOfLast30d")
     download_id: str | None = Field(None, alias="downloadId")
 
 
 class TradeAsynId(ResponseModel):
-    """``TradeAsynId``."""
+    """The answer of GET /fapi/v1/trade/asyn/id."""
 
     download_id: str | None = Field(None, alias="downloadId")
     status: str | None = None
@@ -1135,22 +1134,16 @@ class TradeAsynId(ResponseModel):
 
 
 class TradingSchedule(ResponseModel):
-    """``TradingSchedule``."""
+    """The answer of GET /fapi/v1/tradingSchedule."""
 
     update_time: int | None = Field(None, alias="updateTime")
-    market_schedules: dict[str, TradingScheduleMarketSchedule] | None = Field(
+    market_schedules: dict[str, dict[str, list[TradingScheduleMarketSchedules]]] | None = Field(
         None, alias="marketSchedules"
     )
 
 
-class TradingScheduleMarketSchedule(ResponseModel):
-    """``TradingScheduleMarketSchedule``."""
-
-    sessions: list[TradingScheduleMarketScheduleSession] | None = None
-
-
-class TradingScheduleMarketScheduleSession(ResponseModel):
-    """``TradingScheduleMarketScheduleSession``."""
+class TradingScheduleMarketSchedules(ResponseModel):
+    """``marketSchedules`` of TradingSchedule."""
 
     start_time: int | None = Field(None, alias="startTime")
     end_time: int | None = Field(None, alias="endTime")
@@ -1158,7 +1151,7 @@ class TradingScheduleMarketScheduleSession(ResponseModel):
 
 
 class UserTrade(ResponseModel):
-    """``UserTrade``."""
+    """The answer of GET /fapi/v1/userTrades."""
 
     buyer: bool | None = None
     commission: DecimalField = None

@@ -30,7 +30,7 @@ __all__ = [
     "AlgoOrderDict",
     "AllOpenOrdersDict",
     "ApiTradingStatusDict",
-    "ApiTradingStatusIndicatorDict",
+    "ApiTradingStatusIndicatorsDict",
     "AssetIndexDict",
     "BalanceDict",
     "BasisDict",
@@ -103,14 +103,13 @@ __all__ = [
     "TradeAsynIdDict",
     "TradeDict",
     "TradingScheduleDict",
-    "TradingScheduleMarketScheduleDict",
-    "TradingScheduleMarketScheduleSessionDict",
+    "TradingScheduleMarketSchedulesDict",
     "UserTradeDict",
 ]
 
 
 class AccountConfigDict(TypedDict):
-    """``AccountConfig`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/accountConfig, as decoded."""
 
     feeTier: int
     canTrade: bool
@@ -123,7 +122,7 @@ class AccountConfigDict(TypedDict):
 
 
 class AccountV2Dict(TypedDict):
-    """``AccountV2`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v2/account, as decoded."""
 
     feeTier: int
     feeBurn: bool
@@ -149,7 +148,7 @@ class AccountV2Dict(TypedDict):
 
 
 class AccountV2AssetDict(TypedDict):
-    """``AccountV2Asset`` (the JSON as decoded)."""
+    """``assets`` of AccountV2, as decoded."""
 
     asset: str
     walletBalance: str
@@ -168,7 +167,7 @@ class AccountV2AssetDict(TypedDict):
 
 
 class AccountV2PositionDict(TypedDict):
-    """``AccountV2Position`` (the JSON as decoded)."""
+    """``positions`` of AccountV2, as decoded."""
 
     symbol: str
     initialMargin: str
@@ -188,7 +187,7 @@ class AccountV2PositionDict(TypedDict):
 
 
 class AccountV3Dict(TypedDict):
-    """``AccountV3`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v3/account, as decoded."""
 
     totalInitialMargin: str
     totalMaintMargin: str
@@ -206,7 +205,7 @@ class AccountV3Dict(TypedDict):
 
 
 class AccountV3AssetDict(TypedDict):
-    """``AccountV3Asset`` (the JSON as decoded)."""
+    """``assets`` of AccountV3, as decoded."""
 
     asset: str
     walletBalance: str
@@ -224,7 +223,7 @@ class AccountV3AssetDict(TypedDict):
 
 
 class AccountV3PositionDict(TypedDict):
-    """``AccountV3Position`` (the JSON as decoded)."""
+    """``positions`` of AccountV3, as decoded."""
 
     symbol: str
     positionSide: str
@@ -239,14 +238,14 @@ class AccountV3PositionDict(TypedDict):
 
 
 class AdlQuantileDict(TypedDict):
-    """``AdlQuantile`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/adlQuantile, as decoded."""
 
     symbol: str
     adlQuantile: AdlQuantileAdlQuantileDict
 
 
 class AdlQuantileAdlQuantileDict(TypedDict):
-    """``AdlQuantileAdlQuantile`` (the JSON as decoded)."""
+    """``adlQuantile`` of AdlQuantile, as decoded."""
 
     LONG: int
     SHORT: int
@@ -255,7 +254,7 @@ class AdlQuantileAdlQuantileDict(TypedDict):
 
 
 class AggTradeDict(TypedDict):
-    """``AggTrade`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/aggTrades, as decoded."""
 
     a: int
     p: str
@@ -267,14 +266,14 @@ class AggTradeDict(TypedDict):
 
 
 class AlgoOpenOrdersDict(TypedDict):
-    """``AlgoOpenOrders`` (the JSON as decoded)."""
+    """The answer of DELETE /fapi/v1/algoOpenOrders, as decoded."""
 
     code: int
     msg: str
 
 
 class AlgoOrderDict(TypedDict):
-    """``AlgoOrder`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/algoOrder (and 3 more), as decoded."""
 
     algoId: int
     clientAlgoId: str
@@ -311,7 +310,7 @@ class AlgoOrderDict(TypedDict):
 
 
 class AlgoOrderCancelDict(TypedDict):
-    """``AlgoOrderCancel`` (the JSON as decoded)."""
+    """The answer of DELETE /fapi/v1/algoOrder, as decoded."""
 
     algoId: int
     clientAlgoId: str
@@ -320,21 +319,21 @@ class AlgoOrderCancelDict(TypedDict):
 
 
 class AllOpenOrdersDict(TypedDict):
-    """``AllOpenOrders`` (the JSON as decoded)."""
+    """The answer of DELETE /fapi/v1/allOpenOrders, as decoded."""
 
     code: int
     msg: str
 
 
 class ApiTradingStatusDict(TypedDict):
-    """``ApiTradingStatus`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/apiTradingStatus, as decoded."""
 
-    indicators: dict[str, list[ApiTradingStatusIndicatorDict]]
+    indicators: dict[str, list[ApiTradingStatusIndicatorsDict]]
     updateTime: int
 
 
-class ApiTradingStatusIndicatorDict(TypedDict):
-    """``ApiTradingStatusIndicator`` (the JSON as decoded)."""
+class ApiTradingStatusIndicatorsDict(TypedDict):
+    """``indicators`` of ApiTradingStatus, as decoded."""
 
     isLocked: bool
     plannedRecoverTime: int
@@ -344,7 +343,7 @@ class ApiTradingStatusIndicatorDict(TypedDict):
 
 
 class AssetIndexDict(TypedDict):
-    """``AssetIndex`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/assetIndex, as decoded."""
 
     symbol: str
     time: int
@@ -360,7 +359,7 @@ class AssetIndexDict(TypedDict):
 
 
 class BalanceDict(TypedDict):
-    """``Balance`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v2/balance (and 1 more), as decoded."""
 
     accountAlias: str
     asset: str
@@ -374,7 +373,7 @@ class BalanceDict(TypedDict):
 
 
 class BasisDict(TypedDict):
-    """``Basis`` (the JSON as decoded)."""
+    """The answer of GET /futures/data/basis, as decoded."""
 
     indexPrice: str
     contractType: str
@@ -387,7 +386,7 @@ class BasisDict(TypedDict):
 
 
 class BookTickerDict(TypedDict):
-    """``BookTicker`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/ticker/bookTicker, as decoded."""
 
     symbol: str
     bidPrice: str
@@ -398,7 +397,7 @@ class BookTickerDict(TypedDict):
 
 
 class CommissionRateDict(TypedDict):
-    """``CommissionRate`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/commissionRate, as decoded."""
 
     symbol: str
     makerCommissionRate: str
@@ -407,7 +406,7 @@ class CommissionRateDict(TypedDict):
 
 
 class ConstituentsDict(TypedDict):
-    """``Constituents`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/constituents, as decoded."""
 
     symbol: str
     time: int
@@ -415,7 +414,7 @@ class ConstituentsDict(TypedDict):
 
 
 class ConstituentsConstituentDict(TypedDict):
-    """``ConstituentsConstituent`` (the JSON as decoded)."""
+    """``constituents`` of Constituents, as decoded."""
 
     exchange: str
     symbol: str
@@ -424,7 +423,7 @@ class ConstituentsConstituentDict(TypedDict):
 
 
 class ConvertAcceptQuoteDict(TypedDict):
-    """``ConvertAcceptQuote`` (the JSON as decoded)."""
+    """The answer of POST /fapi/v1/convert/acceptQuote, as decoded."""
 
     orderId: str
     createTime: int
@@ -432,7 +431,7 @@ class ConvertAcceptQuoteDict(TypedDict):
 
 
 class ConvertExchangeInfoDict(TypedDict):
-    """``ConvertExchangeInfo`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/convert/exchangeInfo, as decoded."""
 
     fromAsset: str
     toAsset: str
@@ -443,7 +442,7 @@ class ConvertExchangeInfoDict(TypedDict):
 
 
 class ConvertGetQuoteDict(TypedDict):
-    """``ConvertGetQuote`` (the JSON as decoded)."""
+    """The answer of POST /fapi/v1/convert/getQuote, as decoded."""
 
     quoteId: str
     ratio: str
@@ -454,7 +453,7 @@ class ConvertGetQuoteDict(TypedDict):
 
 
 class ConvertOrderStatusDict(TypedDict):
-    """``ConvertOrderStatus`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/convert/orderStatus, as decoded."""
 
     orderId: int
     orderStatus: str
@@ -468,21 +467,21 @@ class ConvertOrderStatusDict(TypedDict):
 
 
 class CountdownCancelAllDict(TypedDict):
-    """``CountdownCancelAll`` (the JSON as decoded)."""
+    """The answer of POST /fapi/v1/countdownCancelAll, as decoded."""
 
     symbol: str
     countdownTime: str
 
 
 class DeliveryPriceDict(TypedDict):
-    """``DeliveryPrice`` (the JSON as decoded)."""
+    """The answer of GET /futures/data/delivery-price, as decoded."""
 
     deliveryTime: int
     deliveryPrice: float
 
 
 class ExchangeInfoDict(TypedDict):
-    """``ExchangeInfo`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/exchangeInfo, as decoded."""
 
     exchangeFilters: list[Any]
     rateLimits: list[ExchangeInfoRateLimitDict]
@@ -493,7 +492,7 @@ class ExchangeInfoDict(TypedDict):
 
 
 class ExchangeInfoAssetDict(TypedDict):
-    """``ExchangeInfoAsset`` (the JSON as decoded)."""
+    """``assets`` of ExchangeInfo, as decoded."""
 
     asset: str
     marginAvailable: bool
@@ -501,7 +500,7 @@ class ExchangeInfoAssetDict(TypedDict):
 
 
 class ExchangeInfoRateLimitDict(TypedDict):
-    """``ExchangeInfoRateLimit`` (the JSON as decoded)."""
+    """``rateLimits`` of ExchangeInfo, as decoded."""
 
     interval: str
     intervalNum: int
@@ -510,7 +509,7 @@ class ExchangeInfoRateLimitDict(TypedDict):
 
 
 class ExchangeInfoSymbolDict(TypedDict):
-    """``ExchangeInfoSymbol`` (the JSON as decoded)."""
+    """``symbols`` of ExchangeInfo, as decoded."""
 
     symbol: str
     pair: str
@@ -539,7 +538,7 @@ class ExchangeInfoSymbolDict(TypedDict):
 
 
 class ExchangeInfoSymbolFilterDict(TypedDict):
-    """``ExchangeInfoSymbolFilter`` (the JSON as decoded)."""
+    """``filters`` of ExchangeInfoSymbol, as decoded."""
 
     filterType: str
     maxPrice: NotRequired[str]
@@ -556,20 +555,20 @@ class ExchangeInfoSymbolFilterDict(TypedDict):
 
 
 class FeeBurnGetDict(TypedDict):
-    """``FeeBurnGet`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/feeBurn, as decoded."""
 
     feeBurn: bool
 
 
 class FeeBurnPostDict(TypedDict):
-    """``FeeBurnPost`` (the JSON as decoded)."""
+    """The answer of POST /fapi/v1/feeBurn, as decoded."""
 
     code: int
     msg: str
 
 
 class ForceOrdersDict(TypedDict):
-    """``ForceOrders`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/forceOrders, as decoded."""
 
     orderId: int
     symbol: str
@@ -594,7 +593,7 @@ class ForceOrdersDict(TypedDict):
 
 
 class FundingInfoDict(TypedDict):
-    """``FundingInfo`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/fundingInfo, as decoded."""
 
     symbol: str
     adjustedFundingRateCap: str
@@ -604,7 +603,7 @@ class FundingInfoDict(TypedDict):
 
 
 class FundingRateDict(TypedDict):
-    """``FundingRate`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/fundingRate, as decoded."""
 
     symbol: str
     fundingRate: str
@@ -613,7 +612,7 @@ class FundingRateDict(TypedDict):
 
 
 class GlobalLongShortAccountRatioDict(TypedDict):
-    """``GlobalLongShortAccountRatio`` (the JSON as decoded)."""
+    """The answer of GET /futures/data/globalLongShortAccountRatio, as decoded."""
 
     symbol: str
     longShortRatio: str
@@ -623,7 +622,7 @@ class GlobalLongShortAccountRatioDict(TypedDict):
 
 
 class IncomeDict(TypedDict):
-    """``Income`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/income, as decoded."""
 
     symbol: str
     incomeType: str
@@ -636,14 +635,14 @@ class IncomeDict(TypedDict):
 
 
 class IncomeAsynDict(TypedDict):
-    """``IncomeAsyn`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/income/asyn, as decoded."""
 
     avgCostTimestampOfLast30d: int
     downloadId: str
 
 
 class IncomeAsynIdDict(TypedDict):
-    """``IncomeAsynId`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/income/asyn/id, as decoded."""
 
     downloadId: str
     status: str
@@ -654,7 +653,7 @@ class IncomeAsynIdDict(TypedDict):
 
 
 class IndexInfoDict(TypedDict):
-    """``IndexInfo`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/indexInfo, as decoded."""
 
     symbol: str
     time: int
@@ -663,7 +662,7 @@ class IndexInfoDict(TypedDict):
 
 
 class IndexInfoBaseAssetListDict(TypedDict):
-    """``IndexInfoBaseAssetList`` (the JSON as decoded)."""
+    """``baseAssetList`` of IndexInfo, as decoded."""
 
     baseAsset: str
     quoteAsset: str
@@ -672,14 +671,14 @@ class IndexInfoBaseAssetListDict(TypedDict):
 
 
 class InsuranceBalanceDict(TypedDict):
-    """``InsuranceBalance`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/insuranceBalance, as decoded."""
 
     symbols: list[str]
     assets: list[InsuranceBalanceAssetDict]
 
 
 class InsuranceBalanceAssetDict(TypedDict):
-    """``InsuranceBalanceAsset`` (the JSON as decoded)."""
+    """``assets`` of InsuranceBalance, as decoded."""
 
     asset: str
     marginBalance: str
@@ -687,7 +686,7 @@ class InsuranceBalanceAssetDict(TypedDict):
 
 
 class LeverageDict(TypedDict):
-    """``Leverage`` (the JSON as decoded)."""
+    """The answer of POST /fapi/v1/leverage, as decoded."""
 
     leverage: int
     maxNotionalValue: str
@@ -695,7 +694,7 @@ class LeverageDict(TypedDict):
 
 
 class LeverageBracketDict(TypedDict):
-    """``LeverageBracket`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/leverageBracket, as decoded."""
 
     symbol: str
     notionalCoef: float
@@ -703,7 +702,7 @@ class LeverageBracketDict(TypedDict):
 
 
 class LeverageBracketBracketDict(TypedDict):
-    """``LeverageBracketBracket`` (the JSON as decoded)."""
+    """``brackets`` of LeverageBracket, as decoded."""
 
     bracket: int
     initialLeverage: int
@@ -714,24 +713,24 @@ class LeverageBracketBracketDict(TypedDict):
 
 
 class ListenKeyDict(TypedDict):
-    """``ListenKey`` (the JSON as decoded)."""
+    """The answer of POST /fapi/v1/listenKey (and 1 more), as decoded."""
 
     listenKey: str
 
 
 class ListenKeyDeleteDict(TypedDict):
-    """``ListenKeyDelete``: an empty object (the JSON as decoded)."""
+    """The answer of DELETE /fapi/v1/listenKey: an empty object, as decoded."""
 
 
 class MarginTypeDict(TypedDict):
-    """``MarginType`` (the JSON as decoded)."""
+    """The answer of POST /fapi/v1/marginType, as decoded."""
 
     code: int
     msg: str
 
 
 class MarkPriceDict(TypedDict):
-    """``MarkPrice`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/premiumIndex, as decoded."""
 
     symbol: str
     markPrice: str
@@ -744,20 +743,20 @@ class MarkPriceDict(TypedDict):
 
 
 class MultiAssetsMarginGetDict(TypedDict):
-    """``MultiAssetsMarginGet`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/multiAssetsMargin, as decoded."""
 
     multiAssetsMargin: bool
 
 
 class MultiAssetsMarginPostDict(TypedDict):
-    """``MultiAssetsMarginPost`` (the JSON as decoded)."""
+    """The answer of POST /fapi/v1/multiAssetsMargin, as decoded."""
 
     code: int
     msg: str
 
 
 class OpenInterestDict(TypedDict):
-    """``OpenInterest`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/openInterest, as decoded."""
 
     openInterest: str
     symbol: str
@@ -765,7 +764,7 @@ class OpenInterestDict(TypedDict):
 
 
 class OpenInterestHistDict(TypedDict):
-    """``OpenInterestHist`` (the JSON as decoded)."""
+    """The answer of GET /futures/data/openInterestHist, as decoded."""
 
     symbol: str
     sumOpenInterest: str
@@ -775,7 +774,7 @@ class OpenInterestHistDict(TypedDict):
 
 
 class OrderDict(TypedDict):
-    """``Order`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/allOrders (and 10 more), as decoded."""
 
     avgPrice: NotRequired[str]
     clientOrderId: NotRequired[str]
@@ -811,7 +810,7 @@ class OrderDict(TypedDict):
 
 
 class OrderAmendmentDict(TypedDict):
-    """``OrderAmendment`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/orderAmendment, as decoded."""
 
     amendmentId: int
     symbol: str
@@ -823,7 +822,7 @@ class OrderAmendmentDict(TypedDict):
 
 
 class OrderAmendmentAmendmentDict(TypedDict):
-    """``OrderAmendmentAmendment`` (the JSON as decoded)."""
+    """``amendment`` of OrderAmendment, as decoded."""
 
     price: OrderAmendmentAmendmentPriceDict
     origQty: OrderAmendmentAmendmentOrigQtyDict
@@ -831,28 +830,28 @@ class OrderAmendmentAmendmentDict(TypedDict):
 
 
 class OrderAmendmentAmendmentOrigQtyDict(TypedDict):
-    """``OrderAmendmentAmendmentOrigQty`` (the JSON as decoded)."""
+    """``origQty`` of OrderAmendmentAmendment, as decoded."""
 
     before: str
     after: str
 
 
 class OrderAmendmentAmendmentPriceDict(TypedDict):
-    """``OrderAmendmentAmendmentPrice`` (the JSON as decoded)."""
+    """``price`` of OrderAmendmentAmendment, as decoded."""
 
     before: str
     after: str
 
 
 class OrderAsynDict(TypedDict):
-    """``OrderAsyn`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/order/asyn, as decoded."""
 
     avgCostTimestampOfLast30d: int
     downloadId: str
 
 
 class OrderAsynIdDict(TypedDict):
-    """``OrderAsynId`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/order/asyn/id, as decoded."""
 
     downloadId: str
     status: str
@@ -863,7 +862,7 @@ class OrderAsynIdDict(TypedDict):
 
 
 class OrderBookDict(TypedDict):
-    """``OrderBook`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/depth (and 1 more), as decoded."""
 
     lastUpdateId: int
     E: int
@@ -873,11 +872,11 @@ class OrderBookDict(TypedDict):
 
 
 class PingDict(TypedDict):
-    """``Ping``: an empty object (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/ping: an empty object, as decoded."""
 
 
 class PmAccountInfoDict(TypedDict):
-    """``PmAccountInfo`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/pmAccountInfo, as decoded."""
 
     maxWithdrawAmountUSD: str
     asset: str
@@ -885,7 +884,7 @@ class PmAccountInfoDict(TypedDict):
 
 
 class PositionMarginDict(TypedDict):
-    """``PositionMargin`` (the JSON as decoded)."""
+    """The answer of POST /fapi/v1/positionMargin, as decoded."""
 
     amount: float
     code: int
@@ -894,7 +893,7 @@ class PositionMarginDict(TypedDict):
 
 
 class PositionMarginHistoryDict(TypedDict):
-    """``PositionMarginHistory`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/positionMargin/history, as decoded."""
 
     symbol: str
     type: int
@@ -906,7 +905,7 @@ class PositionMarginHistoryDict(TypedDict):
 
 
 class PositionRiskV2Dict(TypedDict):
-    """``PositionRiskV2`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v2/positionRisk, as decoded."""
 
     entryPrice: str
     breakEvenPrice: str
@@ -927,7 +926,7 @@ class PositionRiskV2Dict(TypedDict):
 
 
 class PositionRiskV3Dict(TypedDict):
-    """``PositionRiskV3`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v3/positionRisk, as decoded."""
 
     symbol: str
     positionSide: str
@@ -952,20 +951,20 @@ class PositionRiskV3Dict(TypedDict):
 
 
 class PositionSideDualGetDict(TypedDict):
-    """``PositionSideDualGet`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/positionSide/dual, as decoded."""
 
     dualSidePosition: bool
 
 
 class PositionSideDualPostDict(TypedDict):
-    """``PositionSideDualPost`` (the JSON as decoded)."""
+    """The answer of POST /fapi/v1/positionSide/dual, as decoded."""
 
     code: int
     msg: str
 
 
 class RateLimitOrderDict(TypedDict):
-    """``RateLimitOrder`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/rateLimit/order, as decoded."""
 
     rateLimitType: str
     interval: str
@@ -974,20 +973,20 @@ class RateLimitOrderDict(TypedDict):
 
 
 class ServerTimeDict(TypedDict):
-    """``ServerTime`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/time, as decoded."""
 
     serverTime: int
 
 
 class StockContractDict(TypedDict):
-    """``StockContract`` (the JSON as decoded)."""
+    """The answer of POST /fapi/v1/stock/contract, as decoded."""
 
     code: int
     msg: str
 
 
 class SymbolAdlRiskDict(TypedDict):
-    """``SymbolAdlRisk`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/symbolAdlRisk, as decoded."""
 
     symbol: str
     adlRisk: str
@@ -995,7 +994,7 @@ class SymbolAdlRiskDict(TypedDict):
 
 
 class SymbolConfigDict(TypedDict):
-    """``SymbolConfig`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/symbolConfig, as decoded."""
 
     symbol: str
     marginType: str
@@ -1005,7 +1004,7 @@ class SymbolConfigDict(TypedDict):
 
 
 class TakerlongshortRatioDict(TypedDict):
-    """``TakerlongshortRatio`` (the JSON as decoded)."""
+    """The answer of GET /futures/data/takerlongshortRatio, as decoded."""
 
     buySellRatio: str
     buyVol: str
@@ -1014,7 +1013,7 @@ class TakerlongshortRatioDict(TypedDict):
 
 
 class Ticker24hrDict(TypedDict):
-    """``Ticker24hr`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/ticker/24hr, as decoded."""
 
     symbol: str
     priceChange: str
@@ -1035,7 +1034,7 @@ class Ticker24hrDict(TypedDict):
 
 
 class TickerPriceDict(TypedDict):
-    """``TickerPrice`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/ticker/price (and 1 more), as decoded."""
 
     symbol: str
     price: str
@@ -1043,7 +1042,7 @@ class TickerPriceDict(TypedDict):
 
 
 class TopLongShortAccountRatioDict(TypedDict):
-    """``TopLongShortAccountRatio`` (the JSON as decoded)."""
+    """The answer of GET /futures/data/topLongShortAccountRatio, as decoded."""
 
     symbol: str
     longShortRatio: str
@@ -1053,7 +1052,7 @@ class TopLongShortAccountRatioDict(TypedDict):
 
 
 class TopLongShortPositionRatioDict(TypedDict):
-    """``TopLongShortPositionRatio`` (the JSON as decoded)."""
+    """The answer of GET /futures/data/topLongShortPositionRatio, as decoded."""
 
     symbol: str
     longShortRatio: str
@@ -1063,7 +1062,7 @@ class TopLongShortPositionRatioDict(TypedDict):
 
 
 class TradeDict(TypedDict):
-    """``Trade`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/historicalTrades (and 1 more), as decoded."""
 
     id: int
     price: str
@@ -1075,14 +1074,14 @@ class TradeDict(TypedDict):
 
 
 class TradeAsynDict(TypedDict):
-    """``TradeAsyn`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/trade/asyn, as decoded."""
 
     avgCostTimestampOfLast30d: int
     downloadId: str
 
 
 class TradeAsynIdDict(TypedDict):
-    """``TradeAsynId`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/trade/asyn/id, as decoded."""
 
     downloadId: str
     status: str
@@ -1093,20 +1092,14 @@ class TradeAsynIdDict(TypedDict):
 
 
 class TradingScheduleDict(TypedDict):
-    """``TradingSchedule`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/tradingSchedule, as decoded."""
 
     updateTime: int
-    marketSchedules: dict[str, TradingScheduleMarketScheduleDict]
+    marketSchedules: dict[str, dict[str, list[TradingScheduleMarketSchedulesDict]]]
 
 
-class TradingScheduleMarketScheduleDict(TypedDict):
-    """``TradingScheduleMarketSchedule`` (the JSON as decoded)."""
-
-    sessions: list[TradingScheduleMarketScheduleSessionDict]
-
-
-class TradingScheduleMarketScheduleSessionDict(TypedDict):
-    """``TradingScheduleMarketScheduleSession`` (the JSON as decoded)."""
+class TradingScheduleMarketSchedulesDict(TypedDict):
+    """``marketSchedules`` of TradingSchedule, as decoded."""
 
     startTime: int
     endTime: int
@@ -1114,7 +1107,7 @@ class TradingScheduleMarketScheduleSessionDict(TypedDict):
 
 
 class UserTradeDict(TypedDict):
-    """``UserTrade`` (the JSON as decoded)."""
+    """The answer of GET /fapi/v1/userTrades, as decoded."""
 
     buyer: bool
     commission: str
