@@ -632,3 +632,90 @@ def test_task_names_never_show_a_parameter_that_was_not_given() -> None:
     for task in CATALOG.values():
         for text in task.texts:
             assert "None" not in text
+
+
+# --- what endpoints do with orders ----------------------------------------------------------
+
+CHANGES_ORDERS = {
+    # Endpoints that place, amend or cancel orders: never retried by the library.
+    "coinm": {
+        "POST /dapi/v1/order",
+        "PUT /dapi/v1/order",
+        "DELETE /dapi/v1/order",
+        "POST /dapi/v1/batchOrders",
+        "PUT /dapi/v1/batchOrders",
+        "DELETE /dapi/v1/batchOrders",
+        "DELETE /dapi/v1/allOpenOrders",
+        "POST /dapi/v1/countdownCancelAll",
+        "POST /dapi/v1/algoOrder",
+        "DELETE /dapi/v1/algoOrder",
+    },
+    "usdm": {
+        "POST /fapi/v1/order",
+        "PUT /fapi/v1/order",
+        "DELETE /fapi/v1/order",
+        "POST /fapi/v1/batchOrders",
+        "PUT /fapi/v1/batchOrders",
+        "DELETE /fapi/v1/batchOrders",
+        "DELETE /fapi/v1/allOpenOrders",
+        "POST /fapi/v1/countdownCancelAll",
+        "POST /fapi/v1/algoOrder",
+        "DELETE /fapi/v1/algoOrder",
+        "DELETE /fapi/v1/algoOpenOrders",
+    },
+    "spot": {
+        "POST /api/v3/order",
+        "DELETE /api/v3/order",
+        "DELETE /api/v3/openOrders",
+        "PUT /api/v3/order/amend/keepPriority",
+        "POST /api/v3/order/cancelReplace",
+        "POST /api/v3/order/oco",
+        "DELETE /api/v3/orderList",
+        "POST /api/v3/orderList/oco",
+        "POST /api/v3/orderList/opo",
+        "POST /api/v3/orderList/opoco",
+        "POST /api/v3/orderList/oto",
+        "POST /api/v3/orderList/otoco",
+        "POST /api/v3/sor/order",
+    },
+}
+PLACES_ORDERS = {
+    # Endpoints that create orders, and the parameter naming each new order (or order list)
+    # for a query after an unknown outcome: a fresh one is sent when none is given.
+    "coinm": {
+        "POST /dapi/v1/order": "newClientOrderId",
+        "POST /dapi/v1/batchOrders": "newClientOrderId",
+        "POST /dapi/v1/algoOrder": "clientAlgoId",
+    },
+    "usdm": {
+        "POST /fapi/v1/order": "newClientOrderId",
+        "POST /fapi/v1/batchOrders": "newClientOrderId",
+        "POST /fapi/v1/algoOrder": "clientAlgoId",
+    },
+    "spot": {
+        "POST /api/v3/order": "newClientOrderId",
+        "POST /api/v3/order/cancelReplace": "newClientOrderId",
+        "POST /api/v3/sor/order": "newClientOrderId",
+        "POST /api/v3/order/oco": "listClientOrderId",
+        **{
+            f"POST /api/v3/orderList/{kind}": "listClientOrderId"
+            for kind in ("oco", "opo", "opoco", "oto", "otoco")
+        },
+    },
+}
+
+
+@pytest.mark.parametrize("market", list(PACKAGES))
+def test_order_changing_placing_and_batch_endpoints(market: str) -> None:
+    tasks = {
+        f"{task.endpoint.method} {task.endpoint.path}": task
+        for task in PACKAGES[market].CATALOG.values()
+    }
+    changing = {key for key, task in tasks.items() if task.endpoint.changes_orders}
+    assert changing == CHANGES_ORDERS[market]
+    placing = {key: task.client_id_field for key, task in tasks.items() if task.client_id_field}
+    assert placing == PLACES_ORDERS[market]
+    batches = {key for key, task in tasks.items() if task.endpoint.batch}
+    assert batches == {key for key in CHANGES_ORDERS[market] if "/batchOrders" in key}
+    for key in placing:
+        assert key in changing
