@@ -1905,7 +1905,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
         try:
             import orjson  # noqa: F401
         except ImportError:
-            parser.error("orjson is not installed (pip install aioca[fast]); or --decoder json")
+            parser.error(
+                "orjson is not installed (pip install aioca-core[fast]); or --decoder json"
+            )
     return args
 
 
