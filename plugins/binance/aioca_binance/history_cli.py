@@ -194,6 +194,11 @@ def history_command(
                 times[name] = parse_time_ms(text)
             except ValueError as exc:
                 problems.append((f"--{name}", str(exc)))
+    unreadable = {name for name, _ in problems}
+    try:  # the task's own checks too, so that every problem is listed at once
+        task_class.Params.validate_all(values, task_name=task_name)
+    except errors.InvalidParameterError as exc:
+        problems += [(name, reason) for name, reason in exc.problems if name not in unreadable]
     if problems:
         lines = [f"invalid parameters for {task_name}:"]
         lines += [f"  {name}: {reason}" if name else f"  {reason}" for name, reason in problems]
