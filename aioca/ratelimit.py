@@ -41,7 +41,11 @@ class Window:
     (``"REQUEST_WEIGHT"``, ``"ORDERS"``, or an endpoint's own name for per-endpoint limits;
     the name when not given), so several windows can count one unit over different
     periods (orders per 10 s and per minute). ``header``, when set, is the response header
-    in which the exchange reports this window's usage.
+    in which the exchange reports this window's usage. ``scope`` says what the exchange
+    counts the window for: ``"ip"`` (the address requests leave from: request weight) or
+    ``"account"`` (the API key's account, whatever the address: order counts). A limiter in
+    one process holds what it is given either way; a shared limiter
+    (:mod:`aioca.limits`) keys its counters by it.
     """
 
     name: str
@@ -49,6 +53,7 @@ class Window:
     seconds: float
     header: str | None = None
     unit: str | None = None
+    scope: str = "ip"
 
     @property
     def charges(self) -> str:
@@ -58,6 +63,8 @@ class Window:
     def __post_init__(self) -> None:
         if self.limit <= 0 or self.seconds <= 0:
             raise ValueError(f"window {self.name!r} needs a positive limit and length")
+        if self.scope not in ("ip", "account"):
+            raise ValueError(f"window {self.name!r}: scope must be 'ip' or 'account'")
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,31 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
             r"^(PASS|FAIL) no HTTP 429: \d+$",
         ],
     ),
+    "shared_limits.py": (
+        [
+            "--processes",
+            "2",
+            "--demand",
+            "1.5",
+            "--limit",
+            "60",
+            "--window",
+            "1",
+            "--admissions",
+            "2000",
+        ],
+        [
+            r"^mode\s+P\s+requests\s+ok\s+429\s+418\s+used\s+windows\s+p99 s\s+ideal\s+cpu us/req$",
+            r"^local\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+",
+            r"^split\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+",
+            r"^redis\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+",
+            r"^  client CPU per request, Redis over split budgets: [+-]\d+ us$",
+            r"^limiter CPU per admission \(weight 2, leases of 120\): in-process \d+\.\d\d us, "
+            r"Redis \d+\.\d\d us: [+-]\d+\.\d\d us added$",
+            r"^ban injected in 1 of 2 processes: the others refuse after [\d.]+ ms$",
+            r"^(PASS every goal|FAIL .+)$",
+        ],
+    ),
     "streams.py": (
         ["--check"],
         [
