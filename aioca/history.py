@@ -108,7 +108,7 @@ def columns_of(rows: Sequence[Any], given: Sequence[str] | None = None) -> tuple
 
 def _text(value: Any) -> Any:
     """A value as a cell: ``None`` empty, booleans as JSON spells them, nested values as
-    compact JSON, numbers and text as they are (Binance's decimal strings stay exact)."""
+    compact JSON, numbers and text as they are (an exchange's decimal strings stay exact)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -204,7 +204,7 @@ class CsvWriter(RowWriter):
 
 class ParquetWriter(RowWriter):
     """Parquet through pyarrow (the ``parquet`` extra): one row group per page written.
-    Column types come from the first page (text stays text: Binance's decimal strings are
+    Column types come from the first page (text stays text: an exchange's decimal strings are
     exact); a later page is cast to them."""
 
     def __init__(
