@@ -656,3 +656,108 @@ def test_sdk_batch_items_add_their_model_defaults(recorder):
     # as JSON strings, as Binance's docs write them ("quantity":"1").
     shared = {key: sdk_items[0][key] for key in our_items[0]}
     assert shared == {**our_items[0], "quantity": 1}
+
+
+# --- the spec's signing vectors, the SDK side ------------------------------------------------
+
+SPOT_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+SPOT_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+FUTURES_SECRET = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9"
+
+
+@pytest.mark.parametrize(
+    ("symbol", "payload", "signature"),
+    [
+        (
+            "LTCBTC",
+            "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1"
+            "&recvWindow=5000&timestamp=1499827319559",
+            "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71",
+        ),
+        (
+            "\uff11\uff12\uff13\uff14\uff15\uff16",  # fullwidth digits one to six
+            "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY&type=LIMIT"
+            "&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559",
+            "e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3",
+        ),
+    ],
+    ids=["ascii", "non-ascii"],
+)
+def test_the_spot_sdk_sends_the_published_vectors(
+    recorder, monkeypatch, symbol, payload, signature
+):
+    """Binance's published Spot examples (spec: binance-signing-and-errors.md): the
+    official Spot SDK puts exactly the published payload on the wire, UTF-8 percent-encoded
+    for the non-ASCII symbol, and its HMAC is the published signature. (aioca's side of the
+    same vectors is tested byte for byte with the Spot catalog.)"""
+    import binance_common.utils
+    from binance_common.configuration import ConfigurationRestAPI
+    from binance_sdk_spot import Spot
+
+    monkeypatch.setattr(binance_common.utils, "get_timestamp", lambda: 1_499_827_319_559)
+    client = Spot(
+        config_rest_api=ConfigurationRestAPI(
+            api_key=SPOT_KEY, api_secret=SPOT_SECRET, base_path=_url(recorder)
+        )
+    )
+    recorder.captured.clear()
+    with contextlib.suppress(Exception):
+        client.rest_api.new_order(
+            symbol=symbol,
+            side="BUY",
+            type="LIMIT",
+            time_in_force="GTC",
+            quantity=1,
+            price=0.1,
+            recv_window=5000,
+        )
+    (sent,) = recorder.captured
+    assert (sent.method, sent.path) == ("POST", "/api/v3/order")
+    assert sent.signed_payload == (payload, signature)
+    assert sent.headers["x-mbx-apikey"] == SPOT_KEY
+    assert hmac.new(SPOT_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest() == signature
+
+
+def test_the_usdm_sdk_signs_what_it_sends_in_its_own_order(recorder, monkeypatch):
+    """The USDⓈ-M example (``3c661234…``) signs ``quantity`` and ``price`` before
+    ``timeInForce``; the USDⓈ-M SDK sends ``timeInForce`` first, and signs that: a valid
+    signature of its own bytes, not the published one. Binance reads parameters in any
+    order, so both are right; aioca sends the declaration's order (the spec's)."""
+    import binance_common.utils
+    from binance_common.configuration import ConfigurationRestAPI
+    from binance_sdk_derivatives_trading_usds_futures import DerivativesTradingUsdsFutures
+
+    monkeypatch.setattr(binance_common.utils, "get_timestamp", lambda: 1_591_702_613_943)
+    client = DerivativesTradingUsdsFutures(
+        config_rest_api=ConfigurationRestAPI(
+            api_key="key", api_secret=FUTURES_SECRET, base_path=_url(recorder)
+        )
+    )
+    recorder.captured.clear()
+    with contextlib.suppress(Exception):
+        client.rest_api.new_order(
+            symbol="BTCUSDT",
+            side="BUY",
+            type="LIMIT",
+            quantity=1,
+            price=9000,
+            time_in_force="GTC",
+            recv_window=5000,
+        )
+    (sent,) = recorder.captured
+    published = (
+        "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=9000&timeInForce=GTC"
+        "&recvWindow=5000&timestamp=1591702613943"
+    )
+    assert (
+        hmac.new(FUTURES_SECRET.encode(), published.encode(), hashlib.sha256).hexdigest()
+        == "3c661234138461fcc7a7d8746c6558c9842d4e10870d2ecbedf7777cad694af9"
+    )
+    found = sent.signed_payload
+    assert found is not None
+    payload, signature = found
+    assert sorted(payload.split("&")) == sorted(published.split("&"))
+    assert payload != published  # its own order
+    assert (
+        signature == hmac.new(FUTURES_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    )
