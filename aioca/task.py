@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self
@@ -25,7 +26,12 @@ if TYPE_CHECKING:
 
 __all__ = ["BaseTask", "FunctionTask", "GenericTask", "ResultT", "Task", "current_task"]
 
-_running_task: contextvars.ContextVar[BaseTask | None] = contextvars.ContextVar(
+# A weak reference, not the task: asyncio copies the current context into the callbacks it
+# schedules while a task runs (a pooled connection's reader keeps one until its next
+# request), and a strong reference there would keep the last task of every connection, and
+# its result (500 candles...), alive long after the run: memory, and garbage collections
+# that walk it all.
+_running_task: contextvars.ContextVar[weakref.ref[BaseTask] | None] = contextvars.ContextVar(
     "aioca_running_task", default=None
 )
 
@@ -36,7 +42,8 @@ def current_task() -> BaseTask | None:
     :meth:`RestApi.request <aioca.RestApi.request>` uses it to name the task in the
     exceptions it raises, so user tasks need not pass their name along.
     """
-    return _running_task.get()
+    running = _running_task.get()
+    return running() if running is not None else None
 
 
 ResultT = TypeVar("ResultT", default=Any)
@@ -96,7 +103,7 @@ class BaseTask(ABC, Generic[ResultT]):
         and re-raised. Cancellation is not a failure of the task: it propagates and leaves
         the previous record alone.
         """
-        token = _running_task.set(self)
+        token = _running_task.set(weakref.ref(self))
         started = time.perf_counter()
         try:
             value = await self()
