@@ -251,10 +251,12 @@ ROTATING = replace(FAST, max_lifetime=1.0, rotation_margin=0.7, overlap_timeout=
 async def _old_and_successor(server: WsFaultServer, stream: Stream[Any]) -> tuple[Any, Any]:
     """Wait for the rotation's successor to subscribe ``t1``; the two server connections."""
     await server.wait_for_subscribers("t1")
-    await publish(server, "t1", range(1, 2))
+    first = server.subscribed("t1")
+    await publish(server, "t1", range(1, 2), to=first)  # never to the successor
     assert await take(stream, 1) == [1]
     await server.wait_for_subscribers("t1", 2)
     old, successor = server.subscribed("t1")
+    assert [old] == first
     return old, successor
 
 
@@ -293,12 +295,12 @@ async def test_rotation_when_the_successor_is_ahead_switches_on_the_old_connecti
         await old.ws.close(code=1000, message=b"lifetime")
         assert await take(stream, 2) == [2, 3]
         await until(lambda: stream.stats.rotations == 1)
+        assert stream.stats.duplicates == 1  # the successor's 2
         await publish(server, "t1", range(4, 5))
         assert await take(stream, 1) == [4]
         with pytest.raises(TimeoutError):
             await stream.next(0.1)
         assert stream.stats.gaps == 0
-        assert stream.stats.duplicates == 1  # the successor's 2
 
 
 async def test_a_successor_failing_after_the_switch_is_a_gap_not_a_silent_loss() -> None:
@@ -314,6 +316,7 @@ async def test_a_successor_failing_after_the_switch_is_a_gap_not_a_silent_loss()
         await server.wait_for_subscribers("t2", 2)
         await publish(server, "t1", range(2, 3))
         assert await take(stream, 1) == [2]
+        await until(lambda: stream.stats.received == 3)  # both 2s: t1 switched
         await publish(server, "t1", range(3, 4), to=[old])
         await until(lambda: stream.stats.received == 4)
         await server.abort(successor)
