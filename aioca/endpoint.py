@@ -28,7 +28,7 @@ from . import errors
 from .i18n import localize
 from .names import fill_name
 from .params import TaskParams
-from .task import Task
+from .task import ResultT, Task
 
 if TYPE_CHECKING:
     from .request import RequestPlan
@@ -56,7 +56,7 @@ connection, a 5xx, an unreadable answer, a redirect (only a failed connection, a
 :class:`~aioca.errors.ConnectError`, proves nothing was sent)."""
 
 
-class EndpointTask(Task):
+class EndpointTask(Task[ResultT]):
     """A request to a declared endpoint (see the module).
 
     Parameters are keyword arguments named as the exchange names them on the wire, plus
@@ -110,7 +110,7 @@ class EndpointTask(Task):
 
     # --- the run -------------------------------------------------------------------------------
 
-    async def __call__(self) -> Any:
+    async def __call__(self) -> ResultT:
         api = self.api
         if self.client_id_field is not None:
             return await self._place(api, self.client_id_field)
@@ -118,23 +118,24 @@ class EndpointTask(Task):
         if plan is None or self._plan_api is not api:
             plan = self._plan_for(api)
         try:
-            return await api.send_plan(plan, task=self)
+            result: ResultT = await api.send_plan(plan, task=self)
         except errors.RequestError as exc:
             self._name_the_order(exc)
             raise
+        return result
 
     def _plan_for(self, api: RestApi) -> RequestPlan:
         plan = api.plan_endpoint(self.endpoint, self.wire_params())
         self._plan, self._plan_api = plan, api
         return plan
 
-    async def _place(self, api: RestApi, id_field: str) -> Any:
+    async def _place(self, api: RestApi, id_field: str) -> ResultT:
         """Run an order-placing request: a fresh client order id for every order that has
         none (a new plan each run), and an unknown outcome reported as such."""
         params, self.client_order_ids = self._with_client_ids(id_field)
         plan = api.plan_endpoint(self.endpoint, self.wire_params(params), shared=False)
         try:
-            return await api.send_plan(plan, task=self)
+            result: ResultT = await api.send_plan(plan, task=self)
         except _UNKNOWN_OUTCOME as exc:
             self._name_the_order(exc)
             if isinstance(exc, errors.ConnectError | errors.BatchError):
@@ -145,6 +146,7 @@ class EndpointTask(Task):
         except errors.RequestError as exc:
             self._name_the_order(exc)
             raise
+        return result
 
     def _with_client_ids(self, field: str) -> tuple[TaskParams, tuple[str, ...]]:
         """The parameters with a client order id on every order that has none, and the ids

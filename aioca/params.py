@@ -94,7 +94,10 @@ class TaskParams(pydantic.BaseModel):
 
     @pydantic.model_validator(mode="after")
     def _check_rules(self) -> Self:
-        problems = type(self).rule_problems(dict(self))
+        cls = type(self)
+        if not (cls.one_of or cls.exclusive or cls.required_when):
+            return self  # most models: nothing to check, nothing to copy
+        problems = cls.rule_problems(self.__dict__)
         if problems:
             reasons = "; ".join(reason for _, reason in problems)
             raise PydanticCustomError(_RULES, "{reasons}", {"reasons": reasons})

@@ -11,10 +11,11 @@ or entry-point name; empty loads none), the escape hatch when one breaks start-u
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -89,7 +90,7 @@ class PluginHost:
         self.use_entry_points = entry_points
         self._added: list[_PluginSource] = []
         self._exchanges: dict[str, ExchangeInfo] | None = None
-        self._manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
+        self._manager: pluggy.PluginManager | None = None  # made by each load
         self._registered: list[_PluginSource] = []
 
     def add_plugin(
@@ -176,11 +177,8 @@ class PluginHost:
         (see :func:`aioca.hookspecs.register_commands`). A plugin whose hook fails is
         reported with a :class:`PluginWarning`; the others still add theirs."""
         self._loaded()
-        for source in self._registered:
-            others = [
-                plugin for plugin in self._manager.get_plugins() if plugin is not source.plugin
-            ]
-            call = self._manager.subset_hook_caller("register_commands", remove_plugins=others)
+        assert self._manager is not None
+        for source, call in _each_plugin(self._manager, "register_commands", self._registered):
             try:
                 call(register=register)
             except Exception as exc:
@@ -218,9 +216,7 @@ class PluginHost:
 
         self._manager, self._registered = manager, list(registered)
         found: dict[str, ExchangeInfo] = {}
-        for source in registered:
-            others = [other.plugin for other in registered if other is not source]
-            call = manager.subset_hook_caller("register_exchanges", remove_plugins=others)
+        for source, call in _each_plugin(manager, "register_exchanges", registered):
             registrar = _Registrar(source)
             try:
                 call(register=registrar)
@@ -245,6 +241,24 @@ class PluginHost:
                     )
                 found[info.name] = info
         return found
+
+
+def _each_plugin(
+    manager: pluggy.PluginManager, hook: str, sources: list[_PluginSource]
+) -> Iterator[tuple[_PluginSource, Callable[..., Any]]]:
+    """Each source with a call of its own implementation of ``hook`` (sources that have
+    none are left out), so that one plugin's failure is its own. The implementation gets
+    only the arguments it names, as pluggy passes them; one pass over the hook's
+    implementations, however many plugins there are."""
+    impls = {id(impl.plugin): impl for impl in getattr(manager.hook, hook).get_hookimpls()}
+    for source in sources:
+        impl = impls.get(id(source.plugin))
+        if impl is not None:
+            yield source, functools.partial(_call_impl, impl)
+
+
+def _call_impl(impl: Any, **kwargs: Any) -> Any:
+    return impl.function(**{name: kwargs[name] for name in impl.argnames})
 
 
 class _Registrar:

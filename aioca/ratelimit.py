@@ -41,7 +41,11 @@ class Window:
     (``"REQUEST_WEIGHT"``, ``"ORDERS"``, or an endpoint's own name for per-endpoint limits;
     the name when not given), so several windows can count one unit over different
     periods (orders per 10 s and per minute). ``header``, when set, is the response header
-    in which the exchange reports this window's usage.
+    in which the exchange reports this window's usage. ``scope`` says what the exchange
+    counts the window for: ``"ip"`` (the address requests leave from: request weight) or
+    ``"account"`` (the API key's account, whatever the address: order counts). A limiter in
+    one process holds what it is given either way; a shared limiter
+    (:mod:`aioca.limits`) keys its counters by it.
     """
 
     name: str
@@ -49,6 +53,7 @@ class Window:
     seconds: float
     header: str | None = None
     unit: str | None = None
+    scope: str = "ip"
 
     @property
     def charges(self) -> str:
@@ -58,6 +63,8 @@ class Window:
     def __post_init__(self) -> None:
         if self.limit <= 0 or self.seconds <= 0:
             raise ValueError(f"window {self.name!r} needs a positive limit and length")
+        if self.scope not in ("ip", "account"):
+            raise ValueError(f"window {self.name!r}: scope must be 'ip' or 'account'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,16 +103,20 @@ class LimiterStatus(Sequence[WindowStatus]):
 class _Counter:
     """One window's usage: the current clock-aligned window and the one before it."""
 
-    __slots__ = ("index", "previous", "used", "window")
+    __slots__ = ("index", "limit", "previous", "seconds", "unit", "used", "window")
 
     def __init__(self, window: Window) -> None:
         self.window = window
+        # Read for every request: kept here rather than behind the window's attributes.
+        self.unit = window.charges
+        self.limit = window.limit
+        self.seconds = window.seconds
         self.index = -1
         self.used = 0
         self.previous = 0
 
     def roll(self, now: float) -> None:
-        seconds = self.window.seconds
+        seconds = self.seconds
         index = math.floor(now / seconds)
         if (index + 1) * seconds <= now:  # 4.3 / 0.1 is 42.999...: it is window 43
             index += 1
@@ -115,10 +126,10 @@ class _Counter:
             self.used = 0
 
     def start(self) -> float:
-        return self.index * self.window.seconds
+        return self.index * self.seconds
 
     def next_start(self) -> float:
-        return (self.index + 1) * self.window.seconds
+        return (self.index + 1) * self.seconds
 
 
 class RateLimiter:
@@ -164,7 +175,13 @@ class RateLimiter:
                 counter.index, counter.used, counter.previous = old.index, old.used, old.previous
             counters[window.name] = counter
         self._counters = counters
-        self._reads_headers = any(window.header for window in self.windows)
+        self._counted = tuple(counters.values())
+        self._headers = tuple(
+            (counter, counter.window.header)
+            for counter in self._counted
+            if counter.window.header is not None
+        )
+        self._reads_headers = bool(self._headers)
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -198,11 +215,11 @@ class RateLimiter:
                 retry_after=wait,
             )
         for name, counter in self._counters.items():
-            cost = costs.get(counter.window.charges, 0)
+            cost = costs.get(counter.unit, 0)
             if cost <= 0:
                 continue
             counter.roll(now)
-            limit = counter.window.limit
+            limit = counter.limit
             if cost > limit:
                 raise ValueError(
                     f"a request costing {cost} can never fit window {name!r} of {limit}"
@@ -218,8 +235,8 @@ class RateLimiter:
     def _charge(self, costs: Mapping[str, int], now: float | None = None) -> None:
         if now is None:
             now = self.clock()
-        for counter in self._counters.values():
-            cost = costs.get(counter.window.charges, 0)
+        for counter in self._counted:
+            cost = costs.get(counter.unit, 0)
             if cost > 0:
                 counter.roll(now)
                 counter.used += cost
@@ -233,12 +250,31 @@ class RateLimiter:
         if self._waiters:
             return False
         now = self.clock()  # one reading for the check and the charge
-        if not self._counters and now >= self._paused_until and now >= self._banned_until:
-            return True  # no budget to count (a limiter that only holds 429s and 418s)
-        if self._delay(costs, now) == 0:
-            self._charge(costs, now)
-            return True
-        return False
+        if now < self._banned_until:
+            self._delay(costs, now)  # raises IPBannedError, naming the ban
+        if now < self._paused_until:
+            return False  # acquire() waits out the pause (or refuses one too long)
+        # One pass to check (what _delay does, for a request that needs no wait), one to
+        # charge (what _charge does): the path of almost every request, kept to the bone.
+        safety = self.safety
+        counted = self._counted
+        for counter in counted:
+            cost = costs.get(counter.unit, 0)
+            if cost <= 0:
+                continue
+            counter.roll(now)
+            limit = counter.limit
+            if counter.used + cost > limit:
+                return False
+            if now - counter.index * counter.seconds < safety and counter.previous + cost > limit:
+                return False
+        for counter in counted:
+            cost = costs.get(counter.unit, 0)
+            if cost > 0:
+                counter.used += cost
+                if now - counter.index * counter.seconds < safety:
+                    counter.previous += cost  # the exchange may count it in either window
+        return True
 
     @property
     def reads_headers(self) -> bool:
@@ -291,10 +327,7 @@ class RateLimiter:
         applied when the request was sent in the current window, clear of its margin, since
         otherwise it may describe the previous window."""
         now = self.clock()
-        for counter in self._counters.values():
-            header = counter.window.header
-            if header is None:
-                continue
+        for counter, header in self._headers:
             value = headers.get(header)
             if value is None:
                 continue

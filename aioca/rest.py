@@ -32,6 +32,7 @@ import time
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
@@ -42,6 +43,7 @@ from yarl import URL
 from . import errors
 from ._version import __version__
 from .clock import SYSTEM_TIMER, ServerClock, Timer
+from .limits.base import Limiter, LimiterBackend
 from .ratelimit import LimiterStatus, RateLimiter, Window
 from .request import (
     DECODE_ERRORS,
@@ -85,7 +87,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 
 def default_json_loads() -> Callable[[bytes], Any]:
-    """orjson's decoder when installed (``pip install aioca[fast]``), else the stdlib's."""
+    """orjson's decoder when installed (``pip install aioca-core[fast]``), else the stdlib's."""
     return _fast_loads if _fast_loads is not None else json.loads
 
 
@@ -129,7 +131,10 @@ class RestApi(ABC):
     decoder (orjson's when installed, else the standard library's); ``retry`` the
     :class:`~aioca.RetryPolicy`; ``rate_limiter`` a :class:`~aioca.RateLimiter` to share
     with other API objects (by default each host gets its own, with the windows of
-    :meth:`rate_limits`). ``max_response_bytes`` caps a response body (after
+    :meth:`rate_limits`); ``limiter_backend`` where the limiter of each host comes from
+    instead (e.g. :class:`aioca.limits.redis.RedisBackend`, one budget for many
+    processes); ``local_address`` the local IP address requests leave from (each address
+    has its own weight budget at the exchange). ``max_response_bytes`` caps a response body (after
     decompression, enforced while it arrives: :class:`~aioca.errors.ResponseTooLargeError`);
     ``max_pause`` caps how long an HTTP 429's ``Retry-After`` holds every request, in
     seconds. ``timer`` is where the API reads the time and waits (retry pauses, its
@@ -161,10 +166,12 @@ class RestApi(ABC):
         json_loads: Callable[[bytes], Any] | None = None,
         user_agent: str = USER_AGENT,
         retry: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: Limiter | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_pause: float = DEFAULT_MAX_PAUSE,
         timer: Timer | None = None,
+        limiter_backend: LimiterBackend | None = None,
+        local_address: str | None = None,
     ) -> None:
         if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
             raise TypeError(f"max_response_bytes must be an int, not {max_response_bytes!r}")
@@ -192,7 +199,11 @@ class RestApi(ABC):
         self.retry = retry if retry is not None else RetryPolicy()
         self.rate_limiter = rate_limiter
         """A limiter shared with other API objects (several keys on one IP), if given."""
-        self._limiters: dict[str, RateLimiter] = {}
+        self.limiter_backend = limiter_backend
+        """Where per-host limiters come from, if given (else one local limiter per host)."""
+        self.local_address = local_address
+        """The local IP address requests leave from, if bound."""
+        self._limiters: dict[str, Limiter] = {}
         self._plans: dict[Hashable, RequestPlan] = {}
         self._session = None
         self._session_loop = None
@@ -212,7 +223,10 @@ class RestApi(ABC):
         session = aiohttp.ClientSession(
             timeout=self.timeout,
             headers={"User-Agent": self.user_agent},
-            connector=aiohttp.TCPConnector(limit=self.connection_limit),
+            connector=aiohttp.TCPConnector(
+                limit=self.connection_limit,
+                local_addr=(self.local_address, 0) if self.local_address else None,
+            ),
         )
         # aiohttp quietly sends a GET, PUT or DELETE a second time when a pooled connection
         # turns out to be closed. For an exchange that can cancel or modify an order twice,
@@ -610,7 +624,7 @@ class RestApi(ABC):
         total = client_timeout.total
         return self.max_pause if total is None else min(total, self.max_pause)
 
-    def _hold_limiter(self, limiter: RateLimiter, error: errors.RateLimitError) -> None:
+    def _hold_limiter(self, limiter: Limiter, error: errors.RateLimitError) -> None:
         """Hold ``limiter`` after ``error``: a ban until its end (HTTP 418), a pause of
         ``Retry-After`` bounded by ``max_pause`` (HTTP 429)."""
         retry_after = error.retry_after
@@ -641,7 +655,25 @@ class RestApi(ABC):
         server_clock = self.server_clock
         return server_clock.time() if server_clock is not None else self.timer()
 
-    def rate_limiter_for(self, plan: RequestPlan | PreparedRequest) -> RateLimiter:
+    def timestamp_ms(self) -> int:
+        """The exchange's time in milliseconds, as well as known: a signed request's
+        timestamp (with a :attr:`server_clock`; this machine's time without one)."""
+        server_clock = self.server_clock
+        return server_clock.time_ms() if server_clock is not None else int(self.timer() * 1000)
+
+    @property
+    def time_offset_ms(self) -> int:
+        """The exchange's time minus ours, in milliseconds (0 without a server clock)."""
+        server_clock = self.server_clock
+        return server_clock.offset_ms if server_clock is not None else 0
+
+    @time_offset_ms.setter
+    def time_offset_ms(self, offset: int) -> None:
+        if self.server_clock is None:
+            raise AttributeError(f"{type(self).__name__} has no server clock to offset")
+        self.server_clock.offset_ms = offset
+
+    def rate_limiter_for(self, plan: RequestPlan | PreparedRequest) -> Limiter:
         """The limiter a request goes through: the one given to the API, else one per host
         made from :meth:`rate_limits` (a plugin overrides it for per-account budgets)."""
         if self.rate_limiter is not None:
@@ -650,10 +682,21 @@ class RestApi(ABC):
         limiter = self._limiters.get(host)
         if limiter is None:
             # Also without windows: a 429 pause or a 418 ban still holds the host.
-            limiter = self._limiters[host] = RateLimiter(
-                self.rate_limits(), clock=self.clock, sleep=self.timer.sleep
-            )
+            if self.limiter_backend is not None:
+                limiter = self.limiter_backend.limiter(
+                    host, self.rate_limits(), clock=self.clock, local_address=self.local_address
+                )
+            else:
+                limiter = RateLimiter(self.rate_limits(), clock=self.clock, sleep=self.timer.sleep)
+            self._limiters[host] = limiter
         return limiter
+
+    @property
+    def limiters(self) -> Mapping[str, Limiter]:
+        """The limiters this API made, by host (read-only; a limiter given as
+        ``rate_limiter=`` is the caller's and not among them): what a plugin updates when
+        the exchange reports its live limits."""
+        return MappingProxyType(self._limiters)
 
     def rate_limit_status(self) -> dict[str, LimiterStatus]:
         """Used and limit of every window, and any pause (HTTP 429) or ban (HTTP 418) with
@@ -700,7 +743,7 @@ class RestApi(ABC):
 
     async def _transport(
         self,
-        limiter: RateLimiter,
+        limiter: Limiter,
         plan: RequestPlan,
         wire: Wire,
         task: BaseTask | None,
@@ -795,7 +838,7 @@ class RestApi(ABC):
 
     async def _admit(
         self,
-        limiter: RateLimiter,
+        limiter: Limiter,
         plan: RequestPlan,
         timeout: aiohttp.ClientTimeout,
         task: BaseTask | None,

@@ -12,18 +12,26 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self
+
+from typing_extensions import TypeVar
 
 from .errors import MissingApiError
 
 if TYPE_CHECKING:
     from .rest import RestApi
 
-__all__ = ["BaseTask", "FunctionTask", "GenericTask", "Task", "current_task"]
+__all__ = ["BaseTask", "FunctionTask", "GenericTask", "ResultT", "Task", "current_task"]
 
-_running_task: contextvars.ContextVar[BaseTask | None] = contextvars.ContextVar(
+# A weak reference, not the task: asyncio copies the current context into the callbacks it
+# schedules while a task runs (a pooled connection's reader keeps one until its next
+# request), and a strong reference there would keep the last task of every connection, and
+# its result (500 candles...), alive long after the run: memory, and garbage collections
+# that walk it all.
+_running_task: contextvars.ContextVar[weakref.ref[BaseTask] | None] = contextvars.ContextVar(
     "aioca_running_task", default=None
 )
 
@@ -34,15 +42,23 @@ def current_task() -> BaseTask | None:
     :meth:`RestApi.request <aioca.RestApi.request>` uses it to name the task in the
     exceptions it raises, so user tasks need not pass their name along.
     """
-    return _running_task.get()
+    running = _running_task.get()
+    return running() if running is not None else None
 
 
-class BaseTask(ABC):
+ResultT = TypeVar("ResultT", default=Any)
+"""What a task's run returns: ``Task[list[dict[str, Any]]]`` is a task whose ``result`` is
+typed as such for IDEs and type checkers; an unparameterised ``Task`` returns ``Any``."""
+
+
+class BaseTask(ABC, Generic[ResultT]):
     """What every task has, plain or composite: ``result``, ``exception``, ``run()``,
     a name (``str(task)``) and ``show_tasks()``. The seed README calls this ``GenericTask``.
+    It is generic in its result: ``BaseTask[R]``'s ``run()`` returns ``R`` and its
+    ``result`` is ``R | None``.
     """
 
-    _result: Any
+    _result: ResultT | None
     _exception: BaseException | None
     _has_run: bool
     _duration: float | None
@@ -58,14 +74,15 @@ class BaseTask(ABC):
         return self
 
     @abstractmethod
-    async def __call__(self) -> Any:
+    async def __call__(self) -> ResultT:
         """Do the work once and return its result. Awaited by the framework with no arguments."""
 
     @property
-    def result(self) -> Any:
+    def result(self) -> ResultT:
         """The value of the last successful run; ``None`` before the first run and after a
-        failed one. Read-only: the framework maintains it."""
-        return self._result
+        failed one. Read-only: the framework maintains it. (Typed as the run's result, what
+        it is once a run succeeded: ``await task.run()`` returns the same value.)"""
+        return self._result  # type: ignore[return-value]
 
     @property
     def duration(self) -> float | None:
@@ -79,14 +96,14 @@ class BaseTask(ABC):
         """The exception of the last run if it failed, else ``None``."""
         return self._exception
 
-    async def run(self) -> Any:
+    async def run(self) -> ResultT:
         """Await the task once, record the outcome on it, and return the result.
 
         A failure is recorded on the task (``exception`` set, ``result`` reset to ``None``)
         and re-raised. Cancellation is not a failure of the task: it propagates and leaves
         the previous record alone.
         """
-        token = _running_task.set(self)
+        token = _running_task.set(weakref.ref(self))
         started = time.perf_counter()
         try:
             value = await self()
@@ -174,7 +191,7 @@ _defaults = _DefaultApis()
 _ApiT = TypeVar("_ApiT", bound="RestApi")
 
 
-class Task(BaseTask):
+class Task(BaseTask[ResultT]):
     """One request to an exchange (or any awaitable work): subclass it and define
     ``async def __call__(self)``.
 

@@ -18,6 +18,12 @@ Binance-shaped answers encoded once and sent as bytes, so the server costs as li
 possible per request: ``GET /dapi/v1/ticker/price`` (a one-entry list), ``/dapi/v1/klines``
 (``limit`` candles, 500 by default: about 58 KB), ``/dapi/v1/account`` (a signed endpoint:
 the signature is not checked; a realistic account of about 7 KB) and ``/dapi/v1/time``.
+It also answers OKX-shaped requests, in OKX v5 envelopes (``{"code": "0", "msg": "",
+"data": [...]}``): ``GET /api/v5/market/ticker`` (one ticker, ``instId`` from the query),
+``/api/v5/account/balance`` (a signed endpoint, the ``OK-ACCESS-*`` headers not checked;
+a balance of 5 currencies, about 2.5 KB) and ``/api/v5/public/time``. ``--delay-ms`` answers
+every request that many milliseconds after it arrives, all requests in parallel (the
+latency-bound case of ``user_shapes.py``; asyncio server only).
 ``GET /_stats`` returns ``{"requests": n, "cpu": s}``: the requests answered so far and the
 server process's CPU time, so a client can tell whether the server was the bottleneck. By
 default a minimal HTTP/1.1 server on ``asyncio.Protocol`` answers (GET with keep-alive,
@@ -30,7 +36,7 @@ Either way the server listens on 127.0.0.1 on a free port, prints
 input is closed.
 
     python benchmarks/loopback_server.py [--window 10] [--limit 600]
-    python benchmarks/loopback_server.py --canned [--http asyncio|aiohttp]
+    python benchmarks/loopback_server.py --canned [--http asyncio|aiohttp] [--delay-ms 0]
 """
 
 from __future__ import annotations
@@ -55,6 +61,9 @@ DEPTH = "/dapi/v1/depth"
 KLINES = "/dapi/v1/klines"
 ACCOUNT = "/dapi/v1/account"
 TIME = "/dapi/v1/time"
+OKX_TICKER = "/api/v5/market/ticker"
+OKX_BALANCE = "/api/v5/account/balance"
+OKX_TIME = "/api/v5/public/time"
 STATS = "/_stats"
 
 _UNITS = ((86400, "D"), (3600, "H"), (60, "M"), (1, "S"))
@@ -248,6 +257,98 @@ def canned_account(now_ms: int = _CANNED_TIME_MS) -> dict[str, Any]:
     }
 
 
+def okx_envelope(data: list[Any]) -> dict[str, Any]:
+    """An OKX v5 answer: ``code`` ``"0"`` for success, the payload always a list."""
+    return {"code": "0", "msg": "", "data": data}
+
+
+def canned_okx_ticker(inst_id: str, now_ms: int = _CANNED_TIME_MS) -> dict[str, Any]:
+    """``GET /api/v5/market/ticker?instId=...``: one instrument's ticker, as OKX sends it."""
+    return okx_envelope(
+        [
+            {
+                "instType": "SPOT",
+                "instId": inst_id,
+                "last": "64250.1",
+                "lastSz": "0.0012",
+                "askPx": "64250.2",
+                "askSz": "1.2817",
+                "bidPx": "64250.1",
+                "bidSz": "0.5541",
+                "open24h": "63811.4",
+                "high24h": "64522.8",
+                "low24h": "63517.0",
+                "volCcy24h": "412345678.91",
+                "vol24h": "6441.98",
+                "ts": str(now_ms),
+                "sodUtc0": "63950.3",
+                "sodUtc8": "64011.9",
+            }
+        ]
+    )
+
+
+def canned_okx_balance(now_ms: int = _CANNED_TIME_MS) -> dict[str, Any]:
+    """``GET /api/v5/account/balance``: a trading account with 5 currencies, about 2.5 KB."""
+    details = [
+        {
+            "availBal": f"{balance * 0.8:.8f}",
+            "availEq": f"{balance * 0.8:.8f}",
+            "borrowFroz": "",
+            "cashBal": f"{balance:.8f}",
+            "ccy": ccy,
+            "crossLiab": "",
+            "disEq": f"{balance * price:.4f}",
+            "eq": f"{balance:.8f}",
+            "eqUsd": f"{balance * price:.4f}",
+            "fixedBal": "0",
+            "frozenBal": f"{balance * 0.2:.8f}",
+            "imr": "",
+            "interest": "",
+            "isoEq": "0",
+            "isoLiab": "",
+            "isoUpl": "0",
+            "liab": "",
+            "maxLoan": "",
+            "mgnRatio": "",
+            "mmr": "",
+            "notionalLever": "0",
+            "ordFrozen": f"{balance * 0.2:.8f}",
+            "spotInUseAmt": "",
+            "stgyEq": "0",
+            "twap": "0",
+            "uTime": str(now_ms),
+            "upl": "0",
+            "uplLiab": "",
+        }
+        for ccy, balance, price in (
+            ("BTC", 1.2345, 64250.1),
+            ("ETH", 20.5, 3400.2),
+            ("USDT", 152_000.0, 1.0),
+            ("SOL", 310.0, 145.7),
+            ("OKB", 42.0, 48.1),
+        )
+    ]
+    return okx_envelope(
+        [
+            {
+                "adjEq": "",
+                "borrowFroz": "",
+                "details": details,
+                "imr": "",
+                "isoEq": "0",
+                "mgnRatio": "",
+                "mmr": "",
+                "notionalUsd": "",
+                "ordFroz": "",
+                "totalEq": "341234.5678",
+                "uTime": str(now_ms),
+                "upl": "0",
+            }
+        ]
+    )
+
+
 class CannedServer:
     """Answers with bodies encoded once (per distinct query for tickers and klines).
 
@@ -258,6 +359,7 @@ class CannedServer:
     def __init__(self) -> None:
         self.requests = 0
         self.account = _encode(canned_account())
+        self.okx_balance = _encode(canned_okx_balance())
         self._cache: dict[tuple[str, str], bytes] = {}
         self._responses: dict[str, bytes] = {}
 
@@ -270,6 +372,13 @@ class CannedServer:
             return 200, self.account
         if path == TIME:
             return 200, _encode({"serverTime": int(time.time() * 1000)})
+        if path == OKX_BALANCE:  # the OK-ACCESS-* headers are not looked at
+            return 200, self.okx_balance
+        if path == OKX_TIME:
+            return 200, _encode(okx_envelope([{"ts": str(int(time.time() * 1000))}]))
+        if path == OKX_TICKER:
+            inst_id = dict(parse_qsl(query_string)).get("instId", "BTC-USDT")
+            return 200, _encode(canned_okx_ticker(inst_id))
         if path not in (TICKER, KLINES):
             return 404, _encode({"code": -1100, "msg": f"unknown path {path}"})
         key = (path, query_string)
@@ -313,21 +422,27 @@ class CannedServer:
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         response = head.encode() + body
-        if status == 200 and path in (TICKER, KLINES, ACCOUNT) and len(self._responses) < 256:
+        if status == 200 and path in _CACHED and len(self._responses) < 256:
             self._responses[target] = response
         return response
 
 
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found"}
+_CACHED = frozenset((TICKER, KLINES, ACCOUNT, OKX_TICKER, OKX_BALANCE))
+_SIGNED_QUERIES = (ACCOUNT, OKX_BALANCE)
+"""Signed endpoints whose query (a timestamp, a signature) differs on every request: one
+cached answer, whatever the query."""
 
 
 class CannedProtocol(asyncio.Protocol):
     """A minimal HTTP/1.1 server for GET requests with keep-alive: much cheaper per
-    request than ``aiohttp.web``, so that the client, not the server, limits throughput."""
+    request than ``aiohttp.web``, so that the client, not the server, limits throughput.
+    With ``delay`` (seconds), each answer is written that long after its request arrived."""
 
-    def __init__(self, canned: CannedServer, live: set[CannedProtocol]) -> None:
+    def __init__(self, canned: CannedServer, live: set[CannedProtocol], delay: float = 0.0) -> None:
         self.canned = canned
         self.live = live
+        self.delay = delay
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
 
@@ -353,12 +468,31 @@ class CannedProtocol(asyncio.Protocol):
                 return
             self.buffer = self.buffer[end + 4 + length :]
             target = head[: head.find("\r\n") if "\r\n" in head else len(head)].split(" ")[1]
-            if target.startswith(ACCOUNT + "?"):  # every signed query differs: one answer
-                target = ACCOUNT
-            self.transport.write(self.canned.response(target))
-            if "\r\nconnection: close" in lower:
+            for signed in _SIGNED_QUERIES:  # every signed query differs: one answer
+                if target.startswith(signed + "?"):
+                    target = signed
+            response = self.canned.response(target)
+            close = "\r\nconnection: close" in lower
+            if self.delay > 0:
+                asyncio.get_running_loop().call_later(
+                    self.delay, self._answer, self.transport, response, close
+                )
+                if close:
+                    return
+                continue
+            self.transport.write(response)
+            if close:
                 self.transport.close()
                 self.transport = None
+
+    @staticmethod
+    def _answer(transport: asyncio.Transport, response: bytes, close: bool) -> None:
+        """A delayed answer, unless the client has gone meanwhile."""
+        if transport.is_closing():
+            return
+        transport.write(response)
+        if close:
+            transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
@@ -396,12 +530,14 @@ async def _until_stdin_closes() -> None:
     await asyncio.to_thread(sys.stdin.buffer.read)
 
 
-async def serve(limit: int, seconds: int, *, canned: bool = False, fast: bool = False) -> None:
+async def serve(
+    limit: int, seconds: int, *, canned: bool = False, fast: bool = False, delay: float = 0.0
+) -> None:
     if canned and fast:
         canned_server, live = CannedServer(), set[CannedProtocol]()
         loop = asyncio.get_running_loop()
         listener = await loop.create_server(
-            lambda: CannedProtocol(canned_server, live), "127.0.0.1", 0
+            lambda: CannedProtocol(canned_server, live, delay), "127.0.0.1", 0, backlog=1024
         )
         host, port = listener.sockets[0].getsockname()[:2]
         print(f"listening on {host}:{port}", flush=True)
@@ -443,9 +579,19 @@ def main() -> None:
         default="asyncio",
         help="with --canned: a minimal asyncio HTTP/1.1 server (cheapest), or aiohttp.web",
     )
+    parser.add_argument(
+        "--delay-ms",
+        type=float,
+        default=0.0,
+        help="with --canned --http asyncio: answer each request this long after it arrives",
+    )
     args = parser.parse_args()
     usage_header(args.window)  # refuse a window Binance's header cannot name
-    asyncio.run(serve(args.limit, args.window, canned=args.canned, fast=args.http == "asyncio"))
+    if args.delay_ms and not (args.canned and args.http == "asyncio"):
+        parser.error("--delay-ms needs --canned and --http asyncio")
+    fast = args.http == "asyncio"
+    delay = args.delay_ms / 1000
+    asyncio.run(serve(args.limit, args.window, canned=args.canned, fast=fast, delay=delay))
 
 
 if __name__ == "__main__":

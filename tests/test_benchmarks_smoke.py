@@ -10,9 +10,11 @@ import json
 import re
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,9 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 # +cpu us against the row's raw aiohttp baseline
 _FIGURES = r"\s+\d+\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+%"
 _VERSUS = r"\s+\d+\.\d\d\s+[+-]\d+\.\d$"
+# user_shapes.py's table has the same columns; its GatherTask and operator rows show no
+# per-request latency ("-")
+_USER_NO_LATENCY = r"\s+\d+\s+\d+\.\d\s+\d+\.\d\s+-\s+-\s+\d+%"
 
 # script -> (tiny arguments, patterns of lines its output must have)
 RUNS: dict[str, tuple[list[str], list[str]]] = {
@@ -79,6 +84,31 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
             r"^(PASS|FAIL) no HTTP 429: \d+$",
         ],
     ),
+    "shared_limits.py": (
+        [
+            "--processes",
+            "2",
+            "--demand",
+            "1.5",
+            "--limit",
+            "60",
+            "--window",
+            "1",
+            "--admissions",
+            "2000",
+        ],
+        [
+            r"^mode\s+P\s+requests\s+ok\s+429\s+418\s+used\s+windows\s+p99 s\s+ideal\s+cpu us/req$",
+            r"^local\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+",
+            r"^split\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+",
+            r"^redis\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+",
+            r"^  client CPU per request, Redis over split budgets: [+-]\d+ us$",
+            r"^limiter CPU per admission \(weight 2, leases of 120\): in-process \d+\.\d\d us, "
+            r"Redis \d+\.\d\d us: [+-]\d+\.\d\d us added$",
+            r"^ban injected in 1 of 2 processes: the others refuse after [\d.]+ ms$",
+            r"^(PASS every goal|FAIL .+)$",
+        ],
+    ),
     "streams.py": (
         ["--check"],
         [
@@ -125,6 +155,31 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
             r"\d+\.\d\dx \(",
             r"^(PASS|FAIL) aioca GatherTask CPU/request at c=50, account: <= \+15 us over "
             r"raw aiohttp gather: [+-]\d+\.\d us \(",
+        ],
+    ),
+    "user_shapes.py": (
+        ["--quick"],
+        [
+            r"^command: python \S*user_shapes\.py --quick$",
+            r"^scenario\s+c\s+client\s+req/s\s+cpu us\s+gc us\s+p50 ms\s+p99 ms\s+server\s+vs\s+"
+            r"x req/s\s+\+cpu us$",
+            r"^ticker\s+1\s+raw aiohttp" + _FIGURES + "$",
+            r"^ticker\s+10\s+aioca fresh task" + _FIGURES + r"\s+raw" + _VERSUS,
+            r"^account\s+10\s+aioca GatherTask" + _USER_NO_LATENCY + r"\s+gather" + _VERSUS,
+            r"^klines\s+1\s+aioca operator\.run\(\)" + _USER_NO_LATENCY + r"\s+run" + _VERSUS,
+            r"^okx-ticker\s+10\s+aioca fresh task" + _FIGURES + r"\s+raw" + _VERSUS,
+            r"^okx-balance\s+1\s+aioca fresh task" + _FIGURES + r"\s+raw" + _VERSUS,
+            r"^aioca GatherTask\s+\d+\.\d\s+\d+\.\d{3}\s+\d+\.\d\s+-\s+-\s+gather\s+\d+\.\d{3}$",
+            r"^aioca GatherTask\s+\d+\.\d\s+\d+\.\d\s+-?\d+\.\d$",
+            r"^import time \(fresh interpreters, median of 1\): .* ratio \d+\.\d{3}x$",
+            # the peers are optional: a row when installed, else a note
+            r"^(ticker\s+10\s+python-binance\s.*|python-binance \(binance\) left out: .*)$",
+            r"^(okx-balance\s+10\s+ccxt implicit\s.*|ccxt implicit \(okx\) left out: .*)$",
+            r"^(PASS|FAIL) aioca fresh task CPU/request, ticker c=10: <= \+10 us over raw "
+            r"aiohttp: [+-]\d+\.\d us \(",
+            r"^(PASS|FAIL) aioca fresh task req/s, okx-balance c=1: >= 0\.93x raw aiohttp: ",
+            r"^(PASS|FAIL) aioca GatherTask req/s, klines c=10: >= 0\.9x raw gather: ",
+            r'^(PASS|FAIL) import aioca; aioca\.exchange\("binance"\) <= 1\.15x ',
         ],
     ),
 }
@@ -275,3 +330,51 @@ def test_loopback_server_canned_answers(canned_url: str) -> None:
     assert status == 200
     assert stats["requests"] == 5
     assert stats["cpu"] > 0
+
+
+def test_loopback_server_okx_answers(canned_url: str) -> None:
+    """OKX v5 envelopes (user_shapes.py's OKX rows): the ticker of the instrument asked
+    for, a balance whatever the signed headers, the server time."""
+    status, _headers, ticker = _get(canned_url + "/api/v5/market/ticker?instId=ETH-USDT")
+    assert status == 200
+    assert (ticker["code"], ticker["msg"]) == ("0", "")
+    assert ticker["data"][0]["instId"] == "ETH-USDT"
+    assert ticker["data"][0]["last"] == "64250.1"
+    request = urllib.request.Request(
+        canned_url + "/api/v5/account/balance",
+        headers={"OK-ACCESS-KEY": "k", "OK-ACCESS-SIGN": "s", "OK-ACCESS-PASSPHRASE": "p"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        balance = json.load(response)
+    assert balance["code"] == "0"
+    assert [d["ccy"] for d in balance["data"][0]["details"]][:2] == ["BTC", "ETH"]
+    status, _headers, server_time = _get(canned_url + "/api/v5/public/time")
+    assert status == 200
+    assert int(server_time["data"][0]["ts"]) > 1_700_000_000_000
+
+
+def test_loopback_server_delay() -> None:
+    """``--delay-ms``: each answer comes that long after its request, requests in parallel."""
+    command = [sys.executable, "-W", "error", str(BENCHMARKS / "loopback_server.py")]
+    process = subprocess.Popen(
+        [*command, "--canned", "--delay-ms", "300"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    try:
+        url = "http://" + process.stdout.readline().split()[-1]
+        path = url + "/dapi/v1/ticker/price?symbol=BTCUSD_PERP"
+        started = time.perf_counter()
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: _get(path), range(4)))
+        elapsed = time.perf_counter() - started
+    finally:
+        process.stdin.close()
+        process.wait(timeout=10)
+        process.stdout.close()
+    assert [status for status, _headers, _body in answers] == [200] * 4
+    assert 0.3 <= elapsed < 1.2  # in parallel: not 4 x 300 ms
+    assert process.returncode == 0

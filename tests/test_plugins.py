@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import pluggy
 import pytest
 
 import aioca
@@ -841,3 +842,19 @@ def test_a_lazy_catalog_refuses_a_class_of_another_exchange_on_lookup() -> None:
 
     with pytest.raises(errors.PluginError, match="'other'"):
         tasks["ping"]
+
+
+def test_each_plugin_is_called_once_without_a_caller_per_plugin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Loading calls every plugin's own hook in one pass over the implementations: no
+    # pluggy subset caller per plugin (which made loading quadratic in the plugins).
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("subset_hook_caller is quadratic in the number of plugins")
+
+    monkeypatch.setattr(pluggy.PluginManager, "subset_hook_caller", refuse)
+    host = PluginHost(entry_points=False)
+    for number in range(200):
+        host.add_plugin(exchange_plugin(f"p{number}", f"ex{number}"), package=f"aioca-ex{number}")
+    assert [info.name for info in host.exchanges()] == sorted(f"ex{n}" for n in range(200))
+    host.register_commands(lambda group, command: None)  # none of them adds commands

@@ -92,6 +92,8 @@ def test_core_imports_no_exchange_package() -> None:
         "pydantic",
         "pydantic_core",
         "pytest",
+        "redis",  # the `redis` extra, only in aioca.limits.redis
+        "typing_extensions",
         "uvloop",
         "yarl",
     }
@@ -105,6 +107,14 @@ def test_importing_aioca_loads_no_plugin() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_importing_aioca_and_its_limits_loads_no_redis() -> None:
+    code = "import sys, aioca, aioca.limits; print('redis' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"  # the extra stays optional
 
 
 def test_package_is_typed() -> None:
@@ -132,3 +142,49 @@ def test_no_line_of_the_core_names_an_exchange() -> None:
             if names.search(line):
                 offending.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offending == []
+
+
+def _private_core_names(path: Path) -> list[str]:
+    """Where a module uses a private name of the core: imported from an ``aioca`` module,
+    or reached as an attribute of one."""
+    found = []
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    core_modules = {"aioca"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.split(".")[0] == "aioca":
+                found += [f"from {node.module} import {a.name}" for a in node.names
+                          if a.name.startswith("_") and a.name != "__version__"]  # fmt: skip
+        elif isinstance(node, ast.Import):
+            core_modules |= {a.asname or a.name for a in node.names if a.name.startswith("aioca.")}
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            root = node.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in core_modules:
+                found.append(ast.unparse(node))
+    return found
+
+
+def test_no_plugin_module_uses_a_private_name_of_the_core() -> None:
+    # Plugins use the core's public API only: the one contract the OKX plugin, the
+    # scaffold and third-party plugins get too.
+    modules = sorted((ROOT / "plugins").glob("*/aioca_*/**/*.py"))
+    assert len(modules) > 40
+    used = {str(path.relative_to(ROOT)): _private_core_names(path) for path in modules}
+    assert {path: names for path, names in used.items() if names} == {}
+
+
+def test_the_private_name_check_finds_one() -> None:
+    sample = ROOT / "tests" / "_private_name_sample.py"
+    sample.write_text(
+        "import aioca.task\nfrom aioca.rest import _read_body\nx = aioca.task._running_task\n",
+        encoding="utf-8",
+    )
+    try:
+        assert _private_core_names(sample) == [
+            "from aioca.rest import _read_body",
+            "aioca.task._running_task",
+        ]
+    finally:
+        sample.unlink()

@@ -821,3 +821,25 @@ async def test_set_windows_keeps_the_safety_margin_of_the_window_before(clock: F
     await lim.acquire({"W": 1})
 
     assert clock.now == pytest.approx(180.25)
+
+
+def test_try_acquire_decides_and_charges_as_the_waiting_path_would() -> None:
+    """The fast path is a hand-inlined copy of the waiting path's check and charge: over a
+    long random walk, with a safety margin and windows of two lengths on one unit, it must
+    admit exactly when the waiting path would not wait, and leave the same counts."""
+    rng = random.Random(20261204)
+    now = [1_000.0]
+    windows = [Window("W", 10, 1), Window("W3", 25, 3, unit="W"), Window("O", 3, 2)]
+    fast = RateLimiter(windows, clock=lambda: now[0], safety=0.3)
+    slow = RateLimiter(windows, clock=lambda: now[0], safety=0.3)
+    admitted = 0
+    for _ in range(5_000):
+        now[0] += rng.choice([0.0, 0.01, 0.05, 0.2, 0.7])
+        costs = {"W": rng.randint(0, 4), "O": rng.choice([0, 0, 1])}
+        fits = slow._delay(costs) == 0
+        if fits:
+            slow._charge(costs)
+        assert fast.try_acquire(costs) is fits, (now[0], costs)
+        assert fast.status() == slow.status()
+        admitted += fits
+    assert 500 < admitted < 4_500, "the walk must exercise both answers"

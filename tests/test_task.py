@@ -237,3 +237,30 @@ async def test_a_failed_run_has_a_duration_too() -> None:
         await task.run()
     assert task.duration is not None
     assert task.duration >= 0
+
+
+class LeavesACallbackBehind(Task):
+    """Schedules a callback that outlives the run, as a pooled connection's reader does:
+    asyncio copies the running context (and so the running task) into it."""
+
+    handle: asyncio.TimerHandle | None = None
+
+    async def __call__(self) -> list[int]:
+        LeavesACallbackBehind.handle = asyncio.get_running_loop().call_later(3600, print)
+        return list(range(1000))
+
+
+async def test_a_finished_task_is_not_kept_alive_by_callbacks_it_scheduled() -> None:
+    import gc
+    import weakref
+
+    task = LeavesACallbackBehind()
+    await task.run()
+    gone = weakref.ref(task)
+    del task
+    gc.collect()
+    try:
+        assert gone() is None, "the context copied into the callback still holds the task"
+    finally:
+        assert LeavesACallbackBehind.handle is not None
+        LeavesACallbackBehind.handle.cancel()

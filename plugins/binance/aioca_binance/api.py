@@ -17,14 +17,15 @@ import functools
 import json
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, ClassVar
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 
 import aiohttp
 from yarl import URL
 
 from aioca import PreparedRequest, RequestPlan, Response, RestApi, ServerClock, Window, errors
+from aioca.limits import SharedClock
 from aioca.request import Params, RedactedHeaders, Wire, encode_params
 from aioca.task import BaseTask, current_task
 from aioca.urls import base_urls
@@ -146,19 +147,6 @@ class BinanceRestApi(RestApi):
     @property
     def coinm_url(self) -> str:
         return self.urls["coinm"]
-
-    def timestamp_ms(self) -> int:
-        """The ``timestamp`` of a request sent now, on the server's clock as far as known."""
-        return self.server_clock.time_ms()
-
-    @property
-    def time_offset_ms(self) -> int:
-        """Server time minus local time, added to every ``timestamp``."""
-        return self.server_clock.offset_ms
-
-    @time_offset_ms.setter
-    def time_offset_ms(self, offset: int) -> None:
-        self.server_clock.offset_ms = offset
 
     @property
     def time_sync_interval(self) -> float | None:
@@ -335,10 +323,28 @@ class BinanceRestApi(RestApi):
         """The core's clock sync, against the server-time endpoint of the plan's market."""
         time_url = self._time_url(plan.url)
         read = functools.partial(self._read_server_time, time_url)
-        if after is None:
+        backend = self.limiter_backend
+        if after is None and isinstance(backend, SharedClock) and self.server_clock.due:
+            await self._sync_shared(backend, read, time_url)
+        elif after is None:
             await self.server_clock.sync_if_due(read, time_url)
         else:
             await self.server_clock.resync_after(after, read, time_url)
+
+    async def _sync_shared(
+        self, backend: SharedClock, read: Callable[[], Awaitable[Any]], time_url: str
+    ) -> None:
+        """One server-time sync for every process of a shared limiter backend: the offset
+        another process shared when there is one, else a measurement, then shared."""
+        clock = self.server_clock
+        host = urlsplit(time_url).netloc
+        offset = await backend.clock_offset(host)
+        if offset is not None:
+            clock.offset_ms = round(offset * 1000)
+            clock.synced_at = time.monotonic()
+            return
+        await clock.sync_if_due(read, time_url)
+        await backend.share_clock_offset(host, clock.offset_ms / 1000, clock.interval or 600.0)
 
     async def _read_server_time(self, time_url: str) -> Any:
         answer = await RestApi.request(self, "GET", time_url, costs=self.costs(weight=1))
@@ -349,9 +355,6 @@ class BinanceRestApi(RestApi):
             if url is not None and url.startswith(base):
                 return base + TIME_PATHS[market]
         return self.urls["coinm"] + TIME_PATHS["coinm"]
-
-    def clock(self) -> float:
-        return self.server_clock.time()
 
     # --- rate limits -----------------------------------------------------------------------
 
@@ -380,7 +383,7 @@ class BinanceRestApi(RestApi):
             return
         self._windows = windows
         # The limiters this API made itself; one given as rate_limiter= is the caller's.
-        for limiter in self._limiters.values():
+        for limiter in self.limiters.values():
             limiter.set_windows(windows)
 
     # --- answers ---------------------------------------------------------------------------

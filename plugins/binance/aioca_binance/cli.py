@@ -39,7 +39,25 @@ _SHARE = click.FloatRange(0, 1)
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the market data.")
 @click.option(
-    "--weight-limit", default=2400, show_default=True, type=_POSITIVE, help="Weight per minute."
+    "--weight-limit",
+    default=2400,
+    show_default=True,
+    type=_POSITIVE,
+    help="Weight per window (a minute unless --weight-seconds says otherwise).",
+)
+@click.option(
+    "--weight-seconds",
+    default=60,
+    show_default=True,
+    type=_POSITIVE,
+    help="Length of the weight window (shorter ones make load tests quick).",
+)
+@click.option(
+    "--ban-seconds",
+    default=120,
+    show_default=True,
+    type=_POSITIVE,
+    help="Length of an IP ban (HTTP 418).",
 )
 @click.option(
     "--order-limit-10s", default=300, show_default=True, type=_POSITIVE, help="Orders per 10 s."
@@ -68,6 +86,8 @@ def sim_command(
     api_secret: str | None,
     seed: int,
     weight_limit: int,
+    weight_seconds: int,
+    ban_seconds: int,
     order_limit_10s: int,
     order_limit_1m: int,
     latency: float,
@@ -100,6 +120,8 @@ def sim_command(
             api_secret=api_secret,
             seed=seed,
             weight_limit=weight_limit,
+            weight_seconds=weight_seconds,
+            ban_seconds=ban_seconds,
             order_limit_10s=order_limit_10s,
             order_limit_1m=order_limit_1m,
             faults=Faults(

@@ -21,11 +21,11 @@ _HEADER_PREFIX = {"REQUEST_WEIGHT": "X-MBX-USED-WEIGHT-", "ORDERS": "X-MBX-ORDER
 
 DEFAULT_WINDOWS: tuple[Window, ...] = (
     Window("REQUEST_WEIGHT", 2400, 60, header="X-MBX-USED-WEIGHT-1M"),
-    Window("ORDERS", 1200, 60, header="X-MBX-ORDER-COUNT-1M"),
-    Window("ORDERS_10S", 300, 10, header="X-MBX-ORDER-COUNT-10S", unit="ORDERS"),
+    Window("ORDERS", 1200, 60, header="X-MBX-ORDER-COUNT-1M", scope="account"),
+    Window("ORDERS_10S", 300, 10, header="X-MBX-ORDER-COUNT-10S", unit="ORDERS", scope="account"),
 )
 """Binance futures' published defaults (IP weight per minute, orders per minute and per
-10 s) until ``exchangeInfo`` gives the account's live limits."""
+10 s, counted per account) until ``exchangeInfo`` gives the account's live limits."""
 
 
 def costs(*, weight: int, orders: int = 0) -> dict[str, int]:
@@ -56,6 +56,7 @@ def windows_from_rate_limits(rate_limits: Iterable[Mapping[str, Any]]) -> list[W
                 number * _INTERVAL_SECONDS[interval],
                 header=prefix + suffix if prefix else None,
                 unit=kind,
+                scope="account" if kind == "ORDERS" else "ip",
             )
         )
     return windows

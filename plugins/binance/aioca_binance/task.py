@@ -49,10 +49,11 @@ class BinanceParams(TaskParams):
     def wire_items(self) -> list[tuple[str, Any]]:
         """The parameters to send, in declaration order, without those left out (and without
         a ``pair`` made redundant by its ``symbol``)."""
-        drop_pair = ("symbol", "pair") in self.exclusive and getattr(self, "symbol", None)
+        values = self.__dict__  # the fields, in declaration order (faster than iter(self))
+        drop_pair = ("symbol", "pair") in self.exclusive and values.get("symbol") is not None
         return [
             (name, _plain(value))
-            for name, value in self
+            for name, value in values.items()
             if value is not None and not (drop_pair and name == "pair")
         ]
 
@@ -116,8 +117,7 @@ class BinanceTask(EndpointTask):
 
     def __init__(self, *, api: Any = None, **params: Any) -> None:
         super().__init__(api=api, **params)
-        # Parameters are frozen: what a run costs is known once and for all.
-        self._weight = self.endpoint.weight_for(dict(self.wire_params()))
+        self._wire: list[tuple[str, Any]] | None = None
         self._parsed: tuple[Any, Any] | None = None
 
     @classmethod
@@ -135,14 +135,18 @@ class BinanceTask(EndpointTask):
     @property
     def weight(self) -> int:
         """The IP weight this request costs with its parameters."""
-        return self._weight
+        return self.endpoint.weight_for(dict(self.wire_params()))
 
     def wire_params(self, params: TaskParams | None = None) -> list[tuple[str, Any]]:
         """The parameters as sent, in declaration order, without those left out; lists as
-        compact JSON."""
-        model = self.params if params is None else params
-        assert isinstance(model, BinanceParams)
-        return [(name, _wire_value(value)) for name, value in model.wire_items()]
+        compact JSON. (Those of the task's own parameters are worked out once: they are
+        frozen.)"""
+        if params is None:
+            if self._wire is None:
+                self._wire = self.wire_params(self.params)
+            return self._wire
+        assert isinstance(params, BinanceParams)
+        return [(name, _wire_value(value)) for name, value in params.wire_items()]
 
     @property
     def parsed(self) -> Any:

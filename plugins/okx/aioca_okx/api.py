@@ -43,6 +43,7 @@ from aioca import (
     Window,
     errors,
 )
+from aioca.limits import Limiter
 from aioca.rest import Params, try_decode
 
 from .endpoint import ORDER_RATE_UNIT, Auth, Endpoint, RateLimit, Scope
@@ -130,7 +131,7 @@ class OkxRestApi(RestApi):
         :meth:`sync_time` (OKX refuses a timestamp 30 s away from its clock)."""
         self._user_limiter = user_rate_limiter
         self._windows: dict[str, Window] = {ORDER_RATE_UNIT: ORDER_RATE_WINDOW}
-        self._known_units: weakref.WeakKeyDictionary[RateLimiter, set[str]] = (
+        self._known_units: weakref.WeakKeyDictionary[Limiter, set[str]] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -138,22 +139,6 @@ class OkxRestApi(RestApi):
     def rest_url(self) -> str:
         """The REST base URL in use (``urls["rest"]``)."""
         return self.urls["rest"]
-
-    def timestamp_ms(self) -> int:
-        """Milliseconds now on OKX's clock, as far as known."""
-        return self.server_clock.time_ms()
-
-    @property
-    def time_offset_ms(self) -> int:
-        """Server time minus local time, added to every ``OK-ACCESS-TIMESTAMP``."""
-        return self.server_clock.offset_ms
-
-    @time_offset_ms.setter
-    def time_offset_ms(self, offset: int) -> None:
-        self.server_clock.offset_ms = offset
-
-    def clock(self) -> float:
-        return self.server_clock.time()
 
     # --- sending -------------------------------------------------------------------------
 
@@ -395,7 +380,7 @@ class OkxRestApi(RestApi):
             )
         return self._user_limiter
 
-    def rate_limiter_for(self, request: RequestPlan | PreparedRequest) -> RateLimiter:
+    def rate_limiter_for(self, request: RequestPlan | PreparedRequest) -> Limiter:
         """The per-user limiter for private requests, the per-IP one for public requests;
         with a window for each endpoint (and instrument) unit the request charges."""
         limiter = self.user_rate_limiter if request.signed else super().rate_limiter_for(request)

@@ -29,6 +29,8 @@ def serve(
     weight_limit: int = 2400,
     order_limit_10s: int = 300,
     order_limit_1m: int = 1200,
+    weight_seconds: int = 60,
+    ban_seconds: int = 120,
     faults: Faults | None = None,
     print_fn: Callable[[str], Any] = print,
 ) -> None:
@@ -45,6 +47,8 @@ def serve(
         weight_limit=weight_limit,
         order_limit_10s=order_limit_10s,
         order_limit_1m=order_limit_1m,
+        weight_seconds=weight_seconds,
+        ban_seconds=ban_seconds,
         faults=faults,
     )
 

@@ -35,7 +35,7 @@ class _Window:
 
 @dataclass(slots=True)
 class IpState:
-    weight: _Window = field(default_factory=lambda: _Window(60))
+    weight: _Window = field(default_factory=lambda: _Window(60))  # replaced by RateLimits
     orders_10s: _Window = field(default_factory=lambda: _Window(10))
     orders_1m: _Window = field(default_factory=lambda: _Window(60))
     refused_until: float = 0.0
@@ -54,11 +54,13 @@ class RateLimits:
         *,
         ban_after: int = 3,
         ban_seconds: int = 120,
+        weight_seconds: int = 60,
     ) -> None:
         for name, value in (
             ("weight_limit", weight_limit),
             ("order_limit_10s", order_limit_10s),
             ("order_limit_1m", order_limit_1m),
+            ("weight_seconds", weight_seconds),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive whole number, not {value!r}")
@@ -67,6 +69,15 @@ class RateLimits:
         self.order_limit_1m = order_limit_1m
         self.ban_after = ban_after
         self.ban_seconds = ban_seconds
+        self.weight_seconds = weight_seconds
+        """The length of the weight window (60, Binance's minute; shorter ones make load
+        tests over many windows take seconds)."""
+        minutes, seconds = divmod(weight_seconds, 60)
+        self._weight_interval = ("MINUTE", minutes) if seconds == 0 else ("SECOND", weight_seconds)
+        self.weight_header = "X-MBX-USED-WEIGHT-" + (
+            f"{minutes}M" if seconds == 0 else f"{weight_seconds}S"
+        )
+        """The header reporting the weight used: ``X-MBX-USED-WEIGHT-1M`` for a minute."""
         self._ips: dict[str, IpState] = {}
 
     def reset(self) -> None:
@@ -76,7 +87,7 @@ class RateLimits:
     def state(self, ip: str) -> IpState:
         state = self._ips.get(ip)
         if state is None:
-            state = self._ips[ip] = IpState()
+            state = self._ips[ip] = IpState(weight=_Window(self.weight_seconds))
         return state
 
     def check_ban(self, ip: str, now: float) -> None:
@@ -119,14 +130,18 @@ class RateLimits:
             error = SimError(
                 -1003,
                 f"Too many requests; current limit of IP({ip}) is {self.weight_limit} "
-                "requests per minute. Please use the websocket for live updates to avoid "
-                "polling the API.",
+                f"requests per {self._per_weight_window()}. Please use the websocket for live "
+                "updates to avoid polling the API.",
                 status=429,
                 headers={"Retry-After": str(retry)},
             )
             raise self._refuse(ip, state, now, error, now + window.remaining(now))
         window.used += weight
         return window.used
+
+    def _per_weight_window(self) -> str:
+        interval, number = self._weight_interval
+        return interval.lower() if number == 1 else f"{number} {interval.lower()}s"
 
     def used_weight(self, ip: str, now: float) -> int:
         window = self.state(ip).weight
@@ -162,8 +177,8 @@ class RateLimits:
     def rate_limits_info(self) -> list[dict[str, object]]:
         """exchangeInfo's ``rateLimits``, with the configured limits."""
         return [
-            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-             "limit": self.weight_limit},
+            {"rateLimitType": "REQUEST_WEIGHT", "interval": self._weight_interval[0],
+             "intervalNum": self._weight_interval[1], "limit": self.weight_limit},
             {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1,
              "limit": self.order_limit_1m},
             {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,

@@ -80,6 +80,7 @@ class BinanceSimulator:
         clock: Callable[[], float] | None = None,
         ban_after: int = 3,
         ban_seconds: int = 120,
+        weight_seconds: int = 60,
         read_timeout: float = 15.0,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
@@ -107,6 +108,7 @@ class BinanceSimulator:
             order_limit_1m,
             ban_after=ban_after,
             ban_seconds=ban_seconds,
+            weight_seconds=weight_seconds,
         )
         opened = self.now_ms()
         instruments = build_instruments(seed, opened)
@@ -274,7 +276,7 @@ class BinanceSimulator:
         query = request.raw_path.partition("?")[2]  # as sent: yarl's query_string is decoded
         received = merge(parse_pairs(query), parse_pairs(body))
         used = limits.charge_weight(ip, route.weight(received), seconds)
-        headers["X-MBX-USED-WEIGHT-1M"] = str(used)
+        headers[limits.weight_header] = str(used)
         endpoint = route.endpoint
         if endpoint.security.needs_key:
             self._credentials.check_key(request.headers.get("X-MBX-APIKEY"))

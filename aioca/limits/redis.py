@@ -1,0 +1,1092 @@
+"""One rate-limit budget for every process and machine: counters in Redis.
+
+``pip install "aioca-core[redis]"``. A :class:`RedisBackend` is given to API objects as
+``limiter_backend=``; every API object of every process that uses the same Redis (and
+prefix) then charges the same counters::
+
+    backend = RedisBackend("redis://127.0.0.1:6379/0")
+    api = MyExchangeApi(key, secret, limiter_backend=backend.bind(account="main"))
+
+What it keeps, per exchange host:
+
+* **weight per egress address** (:attr:`Window.scope <aioca.Window.scope>` ``"ip"``): the
+  label of the address requests leave from: ``local_address`` when the API binds one, else
+  the backend's ``egress`` label (one per machine by default: set the same label on
+  machines that share a NAT address);
+* **order counts per account** (scope ``"account"``): the ``account`` label given to
+  :meth:`RedisBackend.bind` (API keys of one account share it), else the egress label;
+* **pauses (HTTP 429) and bans (HTTP 418)** per egress address: a ban seen by one process
+  stops every process at once (published on a channel, not only stored), until its end;
+* **shared values**: the exchange's clock offset (one sync for all) and blobs such as
+  exchangeInfo, with a time to live; live windows set by one process reach all of them.
+
+Windows are counted on one clock for everyone: Redis's ``TIME`` plus the exchange's
+offset from it when one was shared, so processes whose own clocks disagree still agree on
+which window a request falls in.
+
+**Leases.** A round trip per request would cost more than the request's own work, so a
+process that takes budget also leases a small block (a fraction of the window's room,
+capped) and spends it locally; most requests cost no round trip. Unused leases are given
+back when the process goes idle, and expire with their window. Near the end of a full
+window leases shrink to nothing and every request is counted exactly.
+
+**Fairness.** Within a process, requests are admitted first come, first served. Across
+processes there is no global queue: each waiting process asks again when the window it
+waits for rolls over, and whoever reaches Redis first is served first. No process can
+starve another for more than the window in which it holds a lease (leases are at most
+``lease_cap`` of a window), and no request is admitted past a limit.
+
+**Failures.** When Redis cannot be reached, or answers slower than ``timeout``, a request
+either fails with :class:`~aioca.limits.LimiterUnavailableError` and is not sent
+(``on_failure="closed"``, the default), or goes through a local limiter holding
+``degraded_share`` of each budget (``on_failure="local"``) with a warning. Redis is tried
+again every ``retry_interval`` seconds; when it answers, what the process spent meanwhile
+is added to the shared counts, and bans it knows of are written back. If Redis came back
+empty (restarted without persistence), the counts of the current windows are lost: they
+are marked spent and requests resume with the next windows, so the first requests after
+the outage do not overrun the exchange's own count. A process entering the local mode
+spends nothing more in the windows under way (what the others spent there is unknown),
+only its leases, then ``degraded_share`` of each window to come.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal, Self
+
+try:
+    import redis.asyncio as aioredis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import RedisError
+except ImportError as missing:  # an optional extra: say which one
+    raise ImportError(
+        "aioca.limits.redis needs the redis package: pip install 'aioca-core[redis]'",
+        name=missing.name,
+    ) from missing
+
+from ..errors import IPBannedError, RateLimitError
+from ..ratelimit import LimiterStatus, RateLimiter, Window, WindowStatus
+from . import scripts
+from .base import LimiterUnavailableError
+
+__all__ = ["BoundBackend", "RedisBackend", "RedisRateLimiter"]
+
+logger = logging.getLogger("aioca.limits")
+_sleep = asyncio.sleep  # one name for the limiter's waits, as in aioca.ratelimit
+
+_FAILURES: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+"""What counts as Redis being unreachable or too slow (connection refused or reset, a
+socket timeout, our own deadline)."""
+
+
+def _redacted(url: str) -> str:
+    """The Redis URL without its password (it ends up in logs and error messages)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    credentials, at, where = rest.rpartition("@")
+    return f"{scheme}://{'***@' if at else ''}{where}" if credentials or at else url
+
+
+class _Lease:
+    """Budget of one window leased to this process: ``units`` left, valid in window
+    ``index`` until the monotonic time ``until``."""
+
+    __slots__ = ("index", "limit", "units", "until", "used")
+
+    def __init__(self) -> None:
+        self.units = 0
+        self.index = -1
+        self.until = 0.0
+        self.used = 0  # the shared count as last reported, for status() and observe()
+        self.limit = 0
+
+
+class RedisRateLimiter:
+    """A limiter whose counters live in Redis, shared by every process using the same
+    :class:`RedisBackend`. It has the interface of :class:`~aioca.RateLimiter` (see
+    :class:`~aioca.limits.Limiter`), so the request path uses either one alike.
+
+    Made by :meth:`RedisBackend.limiter` (one per host, egress address and account in a
+    process); not built directly."""
+
+    def __init__(
+        self,
+        backend: RedisBackend,
+        host: str,
+        windows: Iterable[Window],
+        *,
+        egress: str,
+        account: str | None,
+    ) -> None:
+        self.backend = backend
+        self.host = host
+        self.egress = egress
+        self.account = account
+        self.safety = backend.safety
+        prefix = backend.key_prefix
+        self.hold_key = f"{prefix}:{host}:ip:{egress}:hold"
+        self.offset_key = f"{prefix}:{host}:offset"
+        self._windows: dict[str, Window] = {}
+        self._keys: dict[str, str] = {}
+        self._leases: dict[str, _Lease] = {}
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._sleeper: asyncio.Future[None] | None = None
+        self._paused_until = 0.0
+        self._banned_until = 0.0
+        self._ban_message = ""
+        self._ban_unpublished = False
+        self._local: RateLimiter | None = None  # while Redis is out of reach (on_failure="local")
+        self._local_spent: dict[str, tuple[int, int]] = {}  # window -> (index, units)
+        self._epoch = 0  # the backend's count of Redis restarts, as of our last contact
+        self._idle_check: asyncio.TimerHandle | None = None
+        self._last_use = 0.0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._reconciling: dict[str, tuple[int, float]] = {}  # window -> (count, sent at)
+        self._reconcile_busy = False
+        self._last_reconcile = -math.inf
+        self._exchange_offset = 0.0  # the exchange's clock minus Redis's, as last reported
+        self.set_windows(windows, share=False)
+
+    # --- configuration ------------------------------------------------------------------
+
+    def clock(self) -> float:
+        """The shared clock (Redis's time plus the exchange's offset from it), in seconds,
+        as well as this process knows it."""
+        return self.backend.now() + self._exchange_offset
+
+    def set_windows(self, windows: Iterable[Window], *, share: bool = True) -> None:
+        """Replace the budgets (the live limits an exchange reports), and with ``share``
+        (the default) announce them to every other process of this backend."""
+        windows = list(windows)
+        changed = [(w.name, w.limit, w.seconds) for w in windows] != [
+            (w.name, w.limit, w.seconds) for w in self._windows.values()
+        ]
+        self._windows = {window.name: window for window in windows}
+        prefix = self.backend.key_prefix
+        self._keys = {}
+        for window in windows:
+            if window.scope == "account" and self.account is not None:
+                owner = f"acct:{self.account}"
+            else:
+                owner = f"ip:{self.egress}"
+            ms = round(window.seconds * 1000)
+            self._keys[window.name] = f"{prefix}:{self.host}:{owner}:{window.name}:{ms}"
+            lease = self._leases.get(window.name)
+            if lease is None:
+                lease = self._leases[window.name] = _Lease()
+            lease.limit = window.limit
+        for name in list(self._leases):
+            if name not in self._windows:
+                del self._leases[name]
+        self._reads_headers = any(window.header for window in windows)
+        if self._local is not None:
+            self._local.set_windows(self._degraded_windows())
+        if share and changed:
+            self._spawn(self.backend.share_windows(self.host, windows))
+
+    @property
+    def windows(self) -> tuple[Window, ...]:
+        return tuple(self._windows.values())
+
+    @property
+    def reads_headers(self) -> bool:
+        return self._reads_headers
+
+    @property
+    def degraded(self) -> bool:
+        """Whether requests go through the local fallback limiter (Redis out of reach)."""
+        return self._local is not None
+
+    # --- admission ----------------------------------------------------------------------
+
+    def try_acquire(self, costs: Mapping[str, int]) -> bool:
+        """Charge ``costs`` to this process's leases and return ``True`` if they cover it
+        with nobody queued and no pause or ban in force; else change nothing."""
+        if self._waiters:
+            return False
+        if self._banned_until or self._paused_until:
+            now = self.clock()
+            if now < self._banned_until or now < self._paused_until:
+                return False
+        return self._spend_leases(costs)
+
+    def _spend_leases(self, costs: Mapping[str, int]) -> bool:
+        now = time.monotonic()
+        leases = self._leases
+        windows = self._windows
+        for name, window in windows.items():
+            cost = costs.get(window.unit or window.name, 0)
+            if cost > 0:
+                lease = leases[name]
+                if lease.units < cost or now >= lease.until:
+                    return False
+        for name, window in windows.items():
+            cost = costs.get(window.unit or window.name, 0)
+            if cost > 0:
+                leases[name].units -= cost
+        self._last_use = now
+        return True
+
+    async def acquire(self, costs: Mapping[str, int], max_wait: float | None = None) -> None:
+        """Wait until ``costs`` fit every window (leases first, then Redis), first come
+        first served within this process; raises :class:`~aioca.errors.IPBannedError`
+        during a ban, :class:`~aioca.errors.RateLimitError` when a pause (HTTP 429, in
+        any process) would hold the request longer than ``max_wait`` seconds, and
+        :class:`~aioca.limits.LimiterUnavailableError` when Redis cannot be reached and
+        the backend fails closed."""
+        if self.try_acquire(costs):
+            return
+        self._check_pause(max_wait)
+        turn = asyncio.get_running_loop().create_future()
+        self._waiters.append(turn)
+        try:
+            if self._waiters[0] is not turn:
+                await turn
+            while True:
+                if self._local is not None and await self.backend.try_reconnect():
+                    await self._recover()  # also when banned: the others must learn of it
+                self._check_ban()
+                self._check_pause(max_wait)
+                if self._spend_leases(costs):  # leases hold even while Redis is away
+                    if self.clock() >= self._paused_until:
+                        return
+                    self._give_back_costs(costs)
+                delay = await self._take(costs)
+                if delay <= 0:
+                    return
+                await self._wait(delay)
+        finally:
+            self._waiters.remove(turn)
+            if self._waiters and not self._waiters[0].done():
+                self._waiters[0].set_result(None)
+
+    def _give_back_costs(self, costs: Mapping[str, int]) -> None:
+        for name, window in self._windows.items():
+            cost = costs.get(window.unit or window.name, 0)
+            if cost > 0:
+                self._leases[name].units += cost
+
+    def _check_ban(self) -> None:
+        now = self.clock()
+        if now < self._banned_until:
+            raise IPBannedError(
+                self._ban_message or "this IP is banned by the exchange",
+                until=self._banned_until,
+                retry_after=self._banned_until - now,
+            )
+
+    def _check_pause(self, max_wait: float | None) -> None:
+        if max_wait is None:
+            return
+        wait = self._paused_until - self.clock()
+        if wait > max_wait:
+            raise RateLimitError(
+                f"the exchange asked for a pause of {wait:.1f} s more (HTTP 429), longer "
+                f"than this request may wait ({max_wait:.1f} s)",
+                retry_after=wait,
+            )
+
+    async def _wait(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, cut short by a ban (which then fails the request)."""
+        sleeper = asyncio.ensure_future(_sleep(delay))
+        self._sleeper = sleeper
+        try:
+            await asyncio.wait((sleeper,))
+        finally:
+            self._sleeper = None
+            sleeper.cancel()
+
+    async def _take(self, costs: Mapping[str, int]) -> float:
+        """One admission round: 0 when ``costs`` were charged, else seconds to wait."""
+        backend = self.backend
+        if self._local is not None:
+            return await self._take_local(costs)
+        if backend.down:  # failing closed since Redis failed: is it back, and as it was?
+            if not await backend.try_reconnect():
+                self._enter_failure(ConnectionError("Redis is still out of reach"))
+            await self._recover()
+        charged = [
+            (name, window, costs.get(window.unit or window.name, 0))
+            for name, window in self._windows.items()
+        ]
+        charged = [item for item in charged if item[2] > 0]
+        if not charged:
+            now = self.clock()
+            return max(0.0, self._paused_until - now)
+        keys = [self.offset_key, self.hold_key, *(self._keys[name] for name, _, _ in charged)]
+        args: list[Any] = [round(self.safety * 1000), backend.lease_fraction, backend.lease_cap]
+        now = time.monotonic()
+        # What is left of each lease goes with the request: spent on it, or given back if
+        # it must wait. Forgotten here first: if the answer is lost (a timeout), Redis may
+        # have used them, and they must not be spent twice.
+        held: list[int] = []
+        for name, window, cost in charged:
+            lease = self._leases[name]
+            held.append(lease.units if now < lease.until else 0)
+            lease.units = 0
+            args += [window.limit, round(window.seconds * 1000), cost, held[-1], lease.index]
+        for _, window, cost in charged:
+            if cost > window.limit:
+                raise ValueError(
+                    f"a request costing {cost} can never fit window {window.name!r} "
+                    f"of {window.limit}"
+                )
+        started = time.monotonic()
+        try:
+            await backend.ready()
+            reply = await backend.run(scripts.TAKE, keys, args)
+        except _FAILURES as exc:
+            self._enter_failure(exc)  # raises when failing closed
+            return await self._take_local(costs)
+        code = int(reply[0])
+        if code == 1:
+            self._banned_until = max(self._banned_until, int(reply[2]) / 1000)
+            self._ban_message = _text(reply[3]) or self._ban_message
+            self._check_ban()
+            return 0.01  # our estimate of the clock says the ban just ended: ask again
+        self._exchange_offset = float(_text(reply[3])) / 1000
+        if code == 2:
+            if reply[4:]:  # paused in Redis: by another process, maybe for longer
+                self._apply_pause(int(reply[4]) / 1000)
+            return int(reply[2]) / 1000
+        until = started + int(reply[2]) / 1000
+        values = reply[4:]
+        for number, (name, _, cost) in enumerate(charged):
+            index, used, lease_units = (int(v) for v in values[3 * number : 3 * number + 3])
+            lease = self._leases[name]
+            kept = max(0, held[number] - cost) if lease.index == index else 0
+            lease.units = lease_units + kept  # the rest of the old lease went into this request
+            lease.index = index
+            lease.until = until
+            lease.used = used
+        self._last_use = time.monotonic()
+        self._schedule_idle_check()
+        return 0.0
+
+    # --- leases given back when idle ----------------------------------------------------
+
+    def _schedule_idle_check(self) -> None:
+        if self._idle_check is None:
+            loop = asyncio.get_running_loop()
+            self._idle_check = loop.call_later(self.backend.lease_idle, self._on_idle_check)
+
+    def _on_idle_check(self) -> None:
+        self._idle_check = None
+        idle = time.monotonic() - self._last_use
+        if idle < self.backend.lease_idle:
+            loop = asyncio.get_running_loop()
+            delay = self.backend.lease_idle - idle
+            self._idle_check = loop.call_later(delay, self._on_idle_check)
+            return
+        if not self._waiters:
+            self._spawn(self.give_back())
+
+    async def give_back(self) -> None:
+        """Return the unused part of this process's leases to the shared counts (done by
+        itself when the process goes idle, and by :meth:`RedisBackend.close`)."""
+        now = time.monotonic()
+        keys: list[str] = []
+        args: list[int] = []
+        for name, lease in self._leases.items():
+            if lease.units > 0 and now < lease.until:
+                keys.append(self._keys[name])
+                args += [lease.index, lease.units]
+            lease.units = 0
+        if not keys:
+            return
+        with contextlib.suppress(*_FAILURES):
+            await self.backend.run(scripts.GIVE_BACK, keys, args)
+
+    # --- what the exchange says ---------------------------------------------------------
+
+    def observe(self, headers: Mapping[str, str], sent_at: float | None = None) -> None:
+        """Reconcile with the usage a response reports: a count higher than the shared
+        counter held when this process last heard from it is written to Redis (the higher
+        wins there), at most every ``RedisBackend.reconcile_interval`` seconds per limiter,
+        the highest count of each window since then in one round trip. Other processes'
+        spending makes most counts look higher: sending each would cost a round trip per
+        response, where the shared counter already holds them."""
+        if self._local is not None:
+            self._local.observe(headers, sent_at)
+            return
+        pending = self._reconciling
+        for name, window in self._windows.items():
+            header = window.header
+            if header is None:
+                continue
+            value = headers.get(header)
+            if value is None:
+                continue
+            try:
+                used = int(value)
+            except ValueError:
+                continue
+            lease = self._leases[name]
+            if used > lease.used and used > pending.get(name, (0, 0.0))[0]:
+                pending[name] = (used, self.clock() if sent_at is None else sent_at)
+        if pending and not self._reconcile_busy:
+            now = time.monotonic()
+            if now - self._last_reconcile >= self.backend.reconcile_interval:
+                self._last_reconcile = now
+                self._reconciling = {}
+                self._reconcile_busy = True
+                self._spawn(self._reconcile(pending))
+
+    async def _reconcile(self, counts: dict[str, tuple[int, float]]) -> None:
+        keys = [self.offset_key]
+        args: list[Any] = [round(self.safety * 1000)]
+        now = self.clock()
+        for name, (used, sent_at) in counts.items():
+            window = self._windows.get(name)
+            if window is None:
+                continue
+            keys.append(self._keys[name])
+            age = max(0, round((now - sent_at) * 1000))
+            args += [round(window.seconds * 1000), used, age]
+        try:
+            if len(keys) > 1:
+                await self.backend.run(scripts.OBSERVE, keys, args)
+            for name, (used, _) in counts.items():
+                lease = self._leases.get(name)
+                if lease is not None:
+                    lease.used = max(lease.used, used)
+        except _FAILURES:
+            pass  # the next response reports the count again
+        finally:
+            self._reconcile_busy = False
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request of every process on this address for ``seconds`` (the
+        caller bounds it: ``RestApi``'s ``max_pause``)."""
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"a pause must be a finite number of seconds, not {seconds!r}")
+        self._apply_pause(self.clock() + seconds)
+        if self._local is not None:
+            self._local.pause(seconds)
+        self._spawn(self._hold("pause", seconds, ""))
+
+    def ban(self, until: float, message: str = "") -> None:
+        """Refuse every request of every process on this address until ``until`` (on this
+        limiter's clock): at once here, within a Redis round trip everywhere else."""
+        self._apply_ban(until, message)
+        self._ban_unpublished = True
+        self._spawn(self._hold("ban", until - self.clock(), message))
+
+    def _apply_ban(self, until: float, message: str) -> None:
+        if until > self._banned_until:
+            self._banned_until = until
+            self._ban_message = message
+        if self._local is not None:
+            self._local.ban(until, message)
+        for lease in self._leases.values():
+            lease.units = 0  # no lease outlives a ban
+        if self._sleeper is not None:
+            self._sleeper.cancel()
+
+    def _apply_pause(self, until: float) -> None:
+        if until > self._paused_until:
+            self._paused_until = until
+            if self._sleeper is not None:
+                self._sleeper.cancel()  # the waiting request measures its wait again
+
+    async def _hold(self, kind: str, seconds: float, message: str) -> None:
+        try:
+            await self.backend.run(
+                scripts.HOLD,
+                [self.offset_key, self.hold_key],
+                [kind, max(0, round(seconds * 1000)), message, self.backend.channel, self.hold_key],
+            )
+            if kind == "ban":
+                self._ban_unpublished = False
+        except _FAILURES as exc:
+            if kind == "ban":
+                logger.warning(
+                    "the ban on %s could not be shared through Redis (%s): it holds in this "
+                    "process and is written back when Redis answers again",
+                    self.host,
+                    type(exc).__name__,
+                )
+
+    @property
+    def banned_until(self) -> float | None:
+        return self._banned_until if self._banned_until > self.clock() else None
+
+    @property
+    def paused_until(self) -> float | None:
+        return self._paused_until if self._paused_until > self.clock() else None
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    def status(self) -> LimiterStatus:
+        """Each window's shared usage as last reported to this process (its own unused
+        leases not counted), seconds until it resets, and any pause or ban."""
+        now = self.clock()
+        if self._local is not None:
+            return LimiterStatus(
+                self._local.status().windows,
+                paused_until=self.paused_until,
+                banned_until=self.banned_until,
+                waiting=self.waiting,
+            )
+        result = []
+        for name, window in self._windows.items():
+            lease = self._leases[name]
+            index = math.floor(now / window.seconds)
+            used = lease.used - lease.units if lease.index == index else 0
+            result.append(
+                WindowStatus(name, max(0, used), window.limit, (index + 1) * window.seconds - now)
+            )
+        return LimiterStatus(
+            tuple(result),
+            paused_until=self.paused_until,
+            banned_until=self.banned_until,
+            waiting=self.waiting,
+        )
+
+    # --- Redis out of reach ---------------------------------------------------------------
+
+    def _degraded_windows(self) -> list[Window]:
+        share = self.backend.degraded_share
+        return [
+            Window(w.name, max(1, int(w.limit * share)), w.seconds, w.header, w.unit, w.scope)
+            for w in self._windows.values()
+        ]
+
+    def _enter_failure(self, exc: BaseException) -> None:
+        backend = self.backend
+        backend.note_failure(exc)
+        if backend.on_failure == "closed":
+            raise LimiterUnavailableError(
+                f"the shared rate limiter ({backend.where}) did not answer "
+                f"({type(exc).__name__}): the request was not sent (on_failure='closed')",
+                cause=type(exc).__name__,
+            ) from None
+        if self._local is None:
+            local = RateLimiter(self._degraded_windows(), clock=self.clock, safety=self.safety)
+            # What other processes spent in the current windows is unknown: nothing more
+            # in them (beyond this process's leases, already counted), then a share of
+            # each window to come.
+            now = self.clock()
+            for counter in local._counters.values():
+                counter.roll(now)
+                counter.used = counter.window.limit
+            self._local_spent = {}
+            if self._banned_until:
+                local.ban(self._banned_until, self._ban_message)
+            if self._paused_until > self.clock():
+                local.pause(self._paused_until - self.clock())
+            self._local = local
+            logger.warning(
+                "the shared rate limiter (%s) did not answer (%s): %s goes on with a local "
+                "limiter holding %.0f%% of each budget until it is back",
+                backend.where,
+                type(exc).__name__,
+                self.host,
+                backend.degraded_share * 100,
+            )
+
+    async def _take_local(self, costs: Mapping[str, int]) -> float:
+        local = self._local
+        assert local is not None
+        # Wait here at most until the next reconnection attempt is due.
+        now = self.clock()
+        delay = local._delay(costs, now)
+        if delay <= 0:
+            local._charge(costs, now)
+            for name, window in self._windows.items():
+                cost = costs.get(window.unit or window.name, 0)
+                if cost > 0:
+                    index = math.floor(now / window.seconds)
+                    spent_index, spent = self._local_spent.get(name, (index, 0))
+                    self._local_spent[name] = (index, (spent if spent_index == index else 0) + cost)
+            return 0.0
+        return min(delay, self.backend.retry_interval)
+
+    async def _recover(self) -> None:
+        """Redis answers again: add what was spent meanwhile and write bans back. If Redis
+        came back empty (restarted without persistence), every count of the current
+        windows is lost: they are marked spent, and requests resume in the next ones."""
+        local, self._local = self._local, None
+        now = self.clock()
+        keys = [self.offset_key]
+        args: list[int] = []
+        lost = self.backend.restarts != self._epoch
+        for name, window in self._windows.items():
+            index = math.floor(now / window.seconds)
+            spent_index, units = self._local_spent.get(name, (-1, 0))
+            if spent_index != index:
+                units = 0
+            if lost:
+                units = window.limit
+            if units > 0:
+                keys.append(self._keys[name])
+                args += [round(window.seconds * 1000), index, units]
+        try:
+            if len(keys) > 1:
+                await self.backend.run(scripts.ADD, keys, args)
+            if self._banned_until > now:
+                await self._hold("ban", self._banned_until - now, self._ban_message)
+        except _FAILURES as exc:
+            self._local = local
+            self.backend.note_failure(exc)
+            return
+        self._epoch = self.backend.restarts
+        self._local_spent = {}
+        logger.warning("the shared rate limiter (%s) answers again", self.backend.where)
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def _spawn(self, coroutine: Any) -> None:
+        """Run ``coroutine`` in the background (pause, ban, reconcile: called from
+        synchronous code); without a running loop, it is dropped (nothing to share with)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            coroutine.close()
+            return
+        task = loop.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for the background writes (bans, pauses, reconciliations) under way."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def __repr__(self) -> str:
+        parts = [f"{s.name}={s.used}/{s.limit}" for s in self.status()]
+        state = " degraded" if self._local is not None else ""
+        return f"<RedisRateLimiter {self.host} {' '.join(parts)}{state} waiting={self.waiting}>"
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or "")
+
+
+class BoundBackend:
+    """A :class:`RedisBackend` with an account (and egress) label fixed, to give as one
+    API object's ``limiter_backend=``."""
+
+    def __init__(self, backend: RedisBackend, account: str | None, egress: str | None) -> None:
+        self.backend = backend
+        self.account = account
+        self.egress = egress
+
+    def limiter(
+        self,
+        host: str,
+        windows: Sequence[Window],
+        *,
+        clock: Callable[[], float],
+        local_address: str | None = None,
+    ) -> RedisRateLimiter:
+        return self.backend.limiter(
+            host,
+            windows,
+            clock=clock,
+            local_address=local_address,
+            account=self.account,
+            egress=self.egress,
+        )
+
+    async def clock_offset(self, host: str) -> float | None:
+        return await self.backend.clock_offset(host)
+
+    async def share_clock_offset(self, host: str, offset: float, ttl: float = 600.0) -> None:
+        await self.backend.share_clock_offset(host, offset, ttl)
+
+    def __repr__(self) -> str:
+        return f"<BoundBackend account={self.account!r} egress={self.egress!r} {self.backend!r}>"
+
+
+class RedisBackend:
+    """Shared rate limits, clock offset and exchange information, in one Redis.
+
+    ``url`` is a redis-py URL (``redis://[:password@]host:port/db``, ``rediss://`` for
+    TLS) or ``client`` an existing ``redis.asyncio.Redis``. ``prefix`` namespaces the keys
+    (processes that should share a budget use the same one). ``egress`` labels the
+    address this machine's requests leave from (machines behind one NAT address share a
+    label). ``on_failure`` is ``"closed"`` (raise, send nothing) or ``"local"`` (a local
+    limiter with ``degraded_share`` of each budget: the share one process may use safely,
+    e.g. ``1 / number of processes``). ``timeout`` bounds every Redis call in seconds.
+    ``lease_fraction`` and ``lease_cap`` size leases: that fraction of a window's room,
+    at most that fraction of its limit; ``lease_cap=0`` disables leasing; ``lease_idle`` is
+    how long a process stays idle before it gives its leases back. ``reconcile_interval``
+    is the least time between two writes of the exchange's usage headers to Redis.
+    """
+
+    def __init__(
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        client: aioredis.Redis | None = None,
+        prefix: str = "aioca",
+        egress: str = "default",
+        on_failure: Literal["closed", "local"] = "closed",
+        degraded_share: float = 0.5,
+        timeout: float = 0.5,
+        retry_interval: float = 1.0,
+        lease_fraction: float = 0.125,
+        lease_cap: float = 0.05,
+        lease_idle: float = 0.25,
+        reconcile_interval: float = 0.1,
+        safety: float = 0.25,
+    ) -> None:
+        problems = []
+        if on_failure not in ("closed", "local"):
+            problems.append(f"on_failure must be 'closed' or 'local', not {on_failure!r}")
+        if not 0 < degraded_share <= 1:
+            problems.append(f"degraded_share must be in (0, 1], not {degraded_share!r}")
+        if not 0 <= lease_fraction <= 1 or not 0 <= lease_cap <= 1:
+            problems.append("lease_fraction and lease_cap must be in [0, 1]")
+        if timeout <= 0 or retry_interval <= 0 or lease_idle <= 0:
+            problems.append("timeout, retry_interval and lease_idle must be positive")
+        if not prefix or any(c in prefix for c in "{}: "):
+            problems.append(f"prefix must be a plain name, not {prefix!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        self.url = url
+        self.where = _redacted(url) if client is None else repr(client)
+        self.prefix = prefix
+        self.key_prefix = "{" + prefix + "}"  # one hash slot: scripts touch several keys
+        self.channel = f"{self.key_prefix}:events"
+        self.egress = egress
+        self.on_failure = on_failure
+        self.degraded_share = degraded_share
+        self.timeout = timeout
+        # Our own bound, a little past redis-py's socket timeouts: those fire first and
+        # close the connection properly; this one only catches what they do not cover.
+        self._deadline = timeout * 1.5 + 0.05
+        self.retry_interval = retry_interval
+        self.lease_fraction = lease_fraction
+        self.lease_cap = lease_cap
+        self.lease_idle = lease_idle
+        self.reconcile_interval = reconcile_interval
+        self.safety = safety
+        self.local_time: Callable[[], float] = time.time
+        """This process's clock (tests skew it); the shared clock is measured against it."""
+        self._given_client = client
+        self._client: aioredis.Redis | None = client
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._scripts: dict[str, Any] = {}
+        self._limiters: dict[tuple[str, str, str | None], RedisRateLimiter] = {}
+        self._offset = 0.0  # shared clock minus local clock, seconds
+        self._offset_rtt = math.inf
+        self._offset_at = -math.inf
+        self._listener: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._down_since: float | None = None
+        self._next_retry = 0.0
+        self._epoch: str | None = None
+        self.restarts = 0
+        """How many times Redis was found to have restarted empty (our keys gone)."""
+
+    # --- limiters -----------------------------------------------------------------------
+
+    def bind(self, *, account: str | None = None, egress: str | None = None) -> BoundBackend:
+        """This backend with an ``account`` label (order counts are per account: every API
+        key of one account should use the same label) and optionally an ``egress`` label."""
+        return BoundBackend(self, account, egress)
+
+    def limiter(
+        self,
+        host: str,
+        windows: Sequence[Window],
+        *,
+        clock: Callable[[], float] | None = None,
+        local_address: str | None = None,
+        account: str | None = None,
+        egress: str | None = None,
+    ) -> RedisRateLimiter:
+        """The shared limiter of ``host`` for requests leaving from ``egress`` (default:
+        ``local_address``, else the backend's label), for ``account``. ``clock`` is
+        accepted for the :class:`~aioca.limits.LimiterBackend` interface and not used:
+        shared windows are counted on the shared clock."""
+        label = egress or local_address or self.egress
+        key = (host, label, account)
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = self._limiters[key] = RedisRateLimiter(
+                self, host, windows, egress=label, account=account
+            )
+        return limiter
+
+    # --- the connection -----------------------------------------------------------------
+
+    def _connection(self) -> aioredis.Redis:
+        loop = asyncio.get_running_loop()
+        if self._client is None or (self._given_client is None and self._client_loop is not loop):
+            self._client = aioredis.Redis.from_url(
+                self.url,
+                socket_timeout=self.timeout,
+                socket_connect_timeout=self.timeout,
+                retry=Retry(NoBackoff(), 0),
+            )
+            self._scripts = {}
+            self._listener = None
+        self._client_loop = loop
+        if self._listener is None or self._listener.done():
+            self._listener = loop.create_task(self._listen())
+        return self._client
+
+    async def run(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """Run one of :mod:`aioca.limits.scripts` (EVALSHA, loading it when Redis does not
+        know it, e.g. after a restart), within ``timeout``."""
+        client = self._connection()
+        runner = self._scripts.get(script)
+        if runner is None:
+            runner = self._scripts[script] = client.register_script(script)
+        async with asyncio.timeout(self._deadline):
+            reply = await runner(keys=list(keys), args=list(args))
+        return reply
+
+    async def connect(self) -> None:
+        """Reach Redis now (otherwise the first request does): measure the shared clock and
+        learn whether Redis kept our keys. Raises when Redis does not answer."""
+        await self._measure_clock()
+        await self._check_epoch()
+
+    async def ready(self) -> None:
+        """:meth:`connect`, once: the first admission waits for the clock to be known."""
+        if self._offset_rtt == math.inf or self._epoch is None:
+            await self.connect()
+
+    async def _check_epoch(self) -> None:
+        """Remember a token kept in Redis; finding it gone later means Redis restarted
+        empty and forgot every count (then spending is replayed, see the module doc)."""
+        client = self._connection()
+        key = f"{self.key_prefix}:epoch"
+        async with asyncio.timeout(self._deadline):
+            await client.set(key, secrets.token_hex(8), nx=True)
+            value = await client.get(key)
+        token = _text(value)
+        if self._epoch is not None and token != self._epoch:
+            self.restarts += 1
+        self._epoch = token
+
+    async def _measure_clock(self) -> None:
+        """Estimate the shared clock's offset from this process's clock, keeping the
+        sample with the shortest round trip (its midpoint is the most exact)."""
+        samples = []
+        for _ in range(3):
+            sent = self.local_time()
+            reply = await self.run(scripts.NOW, [f"{self.key_prefix}:offset-any"], [])
+            received = self.local_time()
+            samples.append((received - sent, float(_text(reply)) / 1000 - (sent + received) / 2))
+        rtt, offset = min(samples)
+        self._offset, self._offset_rtt, self._offset_at = offset, rtt, time.monotonic()
+
+    def now(self) -> float:
+        """Redis's clock in seconds, as this process estimates it."""
+        return self.local_time() + self._offset
+
+    @property
+    def down(self) -> bool:
+        """Whether the last call to Redis failed (and none succeeded since)."""
+        return self._down_since is not None
+
+    def note_failure(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        if self._down_since is None:
+            self._down_since = now
+            logger.warning("Redis (%s) did not answer: %s", self.where, type(exc).__name__)
+        self._next_retry = now + self.retry_interval
+
+    async def try_reconnect(self) -> bool:
+        """Whether Redis answers again (asked at most every ``retry_interval``)."""
+        if time.monotonic() < self._next_retry:
+            return False
+        try:
+            await self._check_epoch()
+            await self._measure_clock()
+        except _FAILURES as exc:
+            self.note_failure(exc)
+            return False
+        self._down_since = None
+        return True
+
+    # --- events: bans, pauses, windows from other processes ------------------------------
+
+    async def _listen(self) -> None:
+        """Receive what other processes announce, reconnecting after Redis failures.
+        Stops when :meth:`close` sets ``_stopping`` (it polls: redis-py's pub/sub read
+        does not always give way to a cancellation)."""
+        while not self._stopping:
+            client = self._client
+            if client is None:  # pragma: no cover - set before the listener starts
+                return
+            pubsub = client.pubsub()
+            try:
+                await pubsub.subscribe(self.channel)
+                if self._offset_rtt == math.inf:
+                    with contextlib.suppress(*_FAILURES):
+                        await self._measure_clock()
+                        await self._check_epoch()
+                while not self._stopping:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
+                    if message is not None:
+                        self._dispatch(message.get("data"))
+                    if time.monotonic() - self._offset_at > 30:
+                        with contextlib.suppress(*_FAILURES):
+                            await self._measure_clock()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis gone: try again later, never die
+                logger.debug("event listener: %s", type(exc).__name__)
+                await _sleep(self.retry_interval)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    def _dispatch(self, data: Any) -> None:
+        try:
+            event = json.loads(_text(data))
+            kind = event["kind"]
+        except (ValueError, KeyError, TypeError):
+            return
+        if kind in ("ban", "pause"):
+            scope, till = event.get("scope"), int(event.get("till", 0)) / 1000
+            for limiter in self._limiters.values():
+                if limiter.hold_key == scope:
+                    if kind == "ban":
+                        limiter._apply_ban(till, str(event.get("msg") or ""))
+                    else:
+                        limiter._apply_pause(till)
+        elif kind == "windows":
+            host = event.get("host")
+            windows = [Window(**item) for item in event.get("windows", [])]
+            for limiter in self._limiters.values():
+                if limiter.host == host and windows:
+                    limiter.set_windows(windows, share=False)
+        elif kind == "offset":
+            self._offset_at = -math.inf  # measure again soon
+
+    # --- shared values ------------------------------------------------------------------
+
+    async def set_value(self, name: str, value: str, ttl: float) -> None:
+        """Keep ``value`` under ``name`` for ``ttl`` seconds, for every process."""
+        client = self._connection()
+        async with asyncio.timeout(self._deadline):
+            await client.set(f"{self.key_prefix}:value:{name}", value, px=max(1, round(ttl * 1000)))
+
+    async def get_value(self, name: str) -> str | None:
+        """The value kept under ``name``, or ``None`` (never set, or expired)."""
+        client = self._connection()
+        async with asyncio.timeout(self._deadline):
+            value = await client.get(f"{self.key_prefix}:value:{name}")
+        return None if value is None else _text(value)
+
+    async def share_clock_offset(self, host: str, offset: float, ttl: float = 600.0) -> None:
+        """Share the exchange's clock offset from *this process's* clock (seconds, as a
+        server-time sync measures it): stored relative to Redis's clock, so each process
+        gets it back relative to its own (:meth:`clock_offset`) whatever its skew. Redis
+        out of reach: logged, nothing shared (each process then syncs for itself)."""
+        try:
+            if self._offset_rtt == math.inf:
+                await self._measure_clock()
+            relative_to_redis = offset - self._offset
+            client = self._connection()
+            key = f"{self.key_prefix}:{host}:offset"
+            async with asyncio.timeout(self._deadline):
+                await client.set(
+                    key, repr(round(relative_to_redis * 1000, 3)), px=round(ttl * 1000)
+                )
+                await client.publish(self.channel, json.dumps({"kind": "offset", "host": host}))
+        except _FAILURES as exc:
+            logger.info("clock offset of %s not shared: %s", host, type(exc).__name__)
+
+    async def clock_offset(self, host: str) -> float | None:
+        """The exchange's clock minus this process's clock (seconds), from the offset some
+        process shared for ``host``; ``None`` when none is shared, it expired, or Redis is
+        out of reach."""
+        try:
+            client = self._connection()
+            async with asyncio.timeout(self._deadline):
+                value = await client.get(f"{self.key_prefix}:{host}:offset")
+            if value is None:
+                return None
+            if self._offset_rtt == math.inf:
+                await self._measure_clock()
+        except _FAILURES as exc:
+            logger.info("no shared clock offset for %s: %s", host, type(exc).__name__)
+            return None
+        # Our estimate of Redis's clock minus ours (measured without any exchange offset),
+        # plus the exchange's offset from Redis's clock.
+        return self._offset + float(_text(value)) / 1000
+
+    async def share_windows(self, host: str, windows: Sequence[Window], ttl: float = 3600) -> None:
+        """Announce live windows for ``host`` (exchangeInfo's limits) to every process, and
+        keep them for processes that start later (:meth:`shared_windows`)."""
+        payload = [
+            {
+                "name": w.name,
+                "limit": w.limit,
+                "seconds": w.seconds,
+                "header": w.header,
+                "unit": w.unit,
+                "scope": w.scope,
+            }
+            for w in windows
+        ]
+        try:
+            await self.set_value(f"windows:{host}", json.dumps(payload), ttl)
+            client = self._connection()
+            async with asyncio.timeout(self._deadline):
+                await client.publish(
+                    self.channel, json.dumps({"kind": "windows", "host": host, "windows": payload})
+                )
+        except _FAILURES as exc:
+            logger.info("live windows of %s not shared: %s", host, type(exc).__name__)
+
+    async def shared_windows(self, host: str) -> list[Window] | None:
+        """The live windows some process shared for ``host``, if any."""
+        text = await self.get_value(f"windows:{host}")
+        if text is None:
+            return None
+        return [Window(**item) for item in json.loads(text)]
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Give leases back, stop listening and close the connection we opened."""
+        for limiter in self._limiters.values():
+            if limiter._idle_check is not None:
+                limiter._idle_check.cancel()
+                limiter._idle_check = None
+            with contextlib.suppress(Exception):
+                await limiter.give_back()
+            await limiter.drain()
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            self._stopping = True
+            await asyncio.wait((listener,), timeout=2)
+            if not listener.done():  # pragma: no cover - a listener stuck in redis-py
+                listener.cancel()
+            self._stopping = False
+        if self._given_client is None and self._client is not None:
+            client, self._client = self._client, None
+            with contextlib.suppress(Exception):
+                await client.aclose()
+        self._scripts = {}
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        state = "down" if self._down_since is not None else "up"
+        return f"<RedisBackend {self.where} prefix={self.prefix!r} {state}>"

@@ -1,0 +1,210 @@
+"""The Lua scripts of the Redis limiter: every change to a shared counter is one of these,
+run atomically by Redis, so no two processes can read a count, both decide it fits, and
+both write it back (the race of hand-written Redis token buckets).
+
+Time inside a script is Redis's own (``TIME``) plus the exchange's offset from it when one
+has been shared (``KEYS[1]``, in ms): every process counts in the same windows whatever its
+own clock says. All times are milliseconds on that clock.
+
+A counter is a hash: ``i`` the index of its current window (start = i * length), ``u`` the
+units charged in it, ``p`` those of the window before, for the margin after a boundary in
+which the exchange, whose clock may lag, may still be counting the old window.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ADD", "GIVE_BACK", "HOLD", "NOW", "OBSERVE", "TAKE"]
+
+_CLOCK = """
+local function shared_now(offset_key)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+  local offset = tonumber(redis.call('GET', offset_key) or '0')
+  return now + offset, offset
+end
+local function load(key, now, len)
+  local h = redis.call('HMGET', key, 'i', 'u', 'p')
+  local index = math.floor(now / len)
+  local si, u, p = tonumber(h[1]), tonumber(h[2]) or 0, tonumber(h[3]) or 0
+  if si == nil or index > si then
+    if si ~= nil and index == si + 1 then p = u else p = 0 end
+    u = 0
+    si = index
+  end
+  return si, u, p
+end
+"""
+
+NOW = (
+    _CLOCK
+    + """
+return tostring(shared_now(KEYS[1]))
+"""
+)
+"""The shared clock, as text (ms with a fraction): how a process measures its offset."""
+
+TAKE = (
+    _CLOCK
+    + """
+-- KEYS: offset, hold, then one counter per window charged.
+-- ARGV: safety ms, lease fraction of the room, lease cap (fraction of the limit), then
+--       limit, length ms, cost, and the units left of this process's lease (already
+--       counted) and their window index, for each window: spent on the request, or given
+--       back when it must wait (the process forgets them either way).
+-- Returns {0, now, ms until the first window ends, offset, then index, used, lease per
+--      window} or {1, now, ban end, message} or {2, now, ms to wait, offset, pause end};
+--      the offset
+--      (the exchange's clock minus Redis's, ms) as text.
+local now, offset = shared_now(KEYS[1])
+local hold = redis.call('HMGET', KEYS[2], 'ban', 'pause', 'msg')
+local ban = tonumber(hold[1]) or 0
+if now < ban then return {1, math.floor(now), math.floor(ban), hold[3] or ''} end
+local wait = 0
+local pause = tonumber(hold[2]) or 0
+if now < pause then wait = pause - now end
+local safety, fraction, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local n = #KEYS - 2
+local state = {}
+for w = 1, n do
+  local limit, len, cost = tonumber(ARGV[5 * w - 1]), tonumber(ARGV[5 * w]),
+    tonumber(ARGV[5 * w + 1])
+  local held, held_index = tonumber(ARGV[5 * w + 2]), tonumber(ARGV[5 * w + 3])
+  local si, u, p = load(KEYS[2 + w], now, len)
+  if not (held > 0 and si == held_index) then held = 0 end
+  cost = math.max(0, cost - held)
+  local start = si * len
+  local margin = (now - start) < safety
+  if u + cost > limit then
+    -- Not before the next window; and then its margin holds it too (this window, full
+    -- enough to refuse it, is what the exchange may still be counting): ask after both.
+    wait = math.max(wait, start + len + safety - now)
+  elseif margin and p + cost > limit then
+    wait = math.max(wait, start + safety - now)
+  end
+  state[w] = {limit, len, cost, si, u, p, start, margin, held}
+end
+if wait > 0 then
+  -- The lease's remainder, too small for this request, goes back for the others.
+  for w = 1, n do
+    local s = state[w]
+    if s[9] > 0 then
+      redis.call('HSET', KEYS[2 + w], 'i', s[4], 'u', math.max(0, s[5] - s[9]), 'p', s[6])
+    end
+  end
+  return {2, math.floor(now), math.ceil(wait), tostring(offset), math.floor(pause)}
+end
+local out = {0, math.floor(now), 0, tostring(offset)}
+local first_end = nil
+for w = 1, n do
+  local s = state[w]
+  local limit, len, cost, si, u, p, start, margin =
+    s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8]
+  local room = limit - u - cost
+  if margin then room = math.min(room, limit - p - cost) end
+  local lease = math.floor(math.min(room * fraction, limit * cap))
+  if lease < 0 then lease = 0 end
+  u = u + cost + lease
+  if margin then p = p + cost + lease end
+  redis.call('HSET', KEYS[2 + w], 'i', si, 'u', u, 'p', p)
+  redis.call('PEXPIRE', KEYS[2 + w], math.ceil(2 * len + 60000))
+  local left = start + len - now
+  if first_end == nil or left < first_end then first_end = left end
+  out[#out + 1] = si
+  out[#out + 1] = u
+  out[#out + 1] = lease
+end
+out[3] = math.floor(first_end)
+return out
+"""
+)
+"""Charge a request's costs to every window it counts in, all or nothing (less what is
+left of the process's lease in that window, spent on it rather than stranded), and lease
+the process a block of each window's room (a fraction of what is left, capped) so that its
+next requests need no round trip. In the margin after a boundary the request (and the
+lease) must fit the previous window too, and is charged to both."""
+
+GIVE_BACK = """
+-- KEYS: one counter per window; ARGV: window index, units for each.
+for w = 1, #KEYS do
+  local index, units = tonumber(ARGV[2 * w - 1]), tonumber(ARGV[2 * w])
+  local h = redis.call('HMGET', KEYS[w], 'i', 'u')
+  if tonumber(h[1]) == index then
+    redis.call('HSET', KEYS[w], 'u', math.max(0, (tonumber(h[2]) or 0) - units))
+  end
+end
+return 1
+"""
+"""Return the unused part of leases, to the window they were taken from (a window that has
+already ended is left alone: its budget is gone either way)."""
+
+ADD = (
+    _CLOCK
+    + """
+-- KEYS: offset, then one counter per window. ARGV: length ms, index, units for each.
+local now = shared_now(KEYS[1])
+for w = 1, #KEYS - 1 do
+  local len, index, units = tonumber(ARGV[3 * w - 2]), tonumber(ARGV[3 * w - 1]),
+    tonumber(ARGV[3 * w])
+  local si, u, p = load(KEYS[1 + w], now, len)
+  if si == index then
+    redis.call('HSET', KEYS[1 + w], 'i', si, 'u', u + units, 'p', p)
+    redis.call('PEXPIRE', KEYS[1 + w], math.ceil(2 * len + 60000))
+  end
+end
+return 1
+"""
+)
+"""Add what a process spent while Redis was out of reach (or what Redis forgot when it
+restarted empty) to the current windows, so the count is right again before the next
+request is admitted."""
+
+OBSERVE = (
+    _CLOCK
+    + """
+-- KEYS: offset, then one counter per window. ARGV: safety ms, then length ms, the used
+--       count the exchange reported and the age of the request it answered (ms), for
+--       each window.
+local now = shared_now(KEYS[1])
+local safety = tonumber(ARGV[1])
+for w = 1, #KEYS - 1 do
+  local len, used = tonumber(ARGV[3 * w - 1]), tonumber(ARGV[3 * w])
+  local sent = now - tonumber(ARGV[3 * w + 1])
+  local si, u, p = load(KEYS[1 + w], now, len)
+  local start = si * len
+  if sent >= start + safety and sent < start + len and used > u then
+    redis.call('HSET', KEYS[1 + w], 'i', si, 'u', used, 'p', p)
+    redis.call('PEXPIRE', KEYS[1 + w], math.ceil(2 * len + 60000))
+  end
+end
+return 1
+"""
+)
+"""Reconcile with the usage an exchange reports: its count wins when it is higher (other
+programs share the address), and only for a request sent in the current window."""
+
+HOLD = (
+    _CLOCK
+    + """
+-- KEYS: offset, hold. ARGV: 'ban' or 'pause', duration ms, message, channel, scope.
+local now = shared_now(KEYS[1])
+local field = ARGV[1]
+local till = now + tonumber(ARGV[2])
+local current = tonumber(redis.call('HGET', KEYS[2], field)) or 0
+local message = ARGV[3]
+if till > current then
+  redis.call('HSET', KEYS[2], field, till)
+  if field == 'ban' then redis.call('HSET', KEYS[2], 'msg', message) end
+  local keep = math.ceil(till - now + 60000)
+  if redis.call('PTTL', KEYS[2]) < keep then redis.call('PEXPIRE', KEYS[2], keep) end
+else
+  till = current
+  if field == 'ban' then message = redis.call('HGET', KEYS[2], 'msg') or message end
+end
+redis.call('PUBLISH', ARGV[4], cjson.encode({kind = field, scope = ARGV[5],
+  till = math.floor(till), msg = message}))
+return {math.floor(now), math.floor(till)}
+"""
+)
+"""Hold every process behind a scope: a pause (HTTP 429) or a ban (HTTP 418) until the
+later of the given end and the one already recorded, announced on the event channel so
+that processes living on their leases stop at once too."""

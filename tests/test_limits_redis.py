@@ -1,0 +1,449 @@
+"""The Redis limiter against a real redis-server (tests/redis_server.py): shared windows,
+atomic charges, leases, reconciliation, shared pauses and bans, shared values, and what
+happens when Redis is killed, restarted, slow, or the processes' clocks disagree.
+
+Each "process" here is a :class:`RedisBackend` of its own (its own connections, leases and
+event listener); tests/test_limits_processes.py does the same with real processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from aioca import Window
+from aioca.errors import IPBannedError
+from aioca.limits import Limiter, LimiterUnavailableError, scripts
+from aioca.limits.redis import RedisBackend, RedisRateLimiter
+from aioca.limits.testing import LatencyProxy, RedisServer, redis_server
+
+__all__ = ["redis_server"]
+
+HOST = "api.example.test"
+
+
+@pytest.fixture
+async def backends(redis_server: RedisServer) -> AsyncIterator[Callable[..., RedisBackend]]:
+    """Backends on one prefix of their own (processes sharing a budget), all closed after."""
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    made: list[RedisBackend] = []
+
+    def make(**options: Any) -> RedisBackend:
+        options.setdefault("url", redis_server.url)
+        options.setdefault("prefix", prefix)
+        backend = RedisBackend(**options)
+        made.append(backend)
+        return backend
+
+    yield make
+    for backend in made:
+        await backend.close()
+
+
+def weight_window(limit: int, seconds: float = 60) -> Window:
+    return Window("REQUEST_WEIGHT", limit, seconds, header="X-USED-WEIGHT")
+
+
+async def run_until_window_start(limiter: RedisRateLimiter, seconds: float, margin: float) -> None:
+    """Sleep until ``margin`` seconds after the start of the next window of ``seconds``."""
+    await limiter.backend.connect()
+    now = limiter.clock()
+    await asyncio.sleep((math.floor(now / seconds) + 1) * seconds + margin - now)
+
+
+def test_the_redis_limiter_has_the_interface_the_request_path_calls() -> None:
+    backend = RedisBackend(prefix="interface")
+    limiter = backend.limiter(HOST, [weight_window(10)])
+    assert isinstance(limiter, Limiter)
+
+
+def test_bad_options_are_named_together() -> None:
+    with pytest.raises(ValueError, match="on_failure") as caught:
+        RedisBackend(on_failure="maybe", degraded_share=0, prefix="a:b")  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert "degraded_share" in message
+    assert "prefix" in message
+
+
+def test_the_password_never_appears_in_the_backend_s_repr() -> None:
+    backend = RedisBackend("redis://:hunter2@127.0.0.1:6379/0", prefix="secret")
+    assert "hunter2" not in repr(backend)
+    assert "hunter2" not in backend.where
+
+
+async def test_keys_are_laid_out_by_host_address_and_account(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    backend = backends()
+    windows = [
+        weight_window(100),
+        Window("ORDERS", 50, 10, header="X-ORDERS", scope="account"),
+    ]
+    limiter = backend.limiter(HOST, windows, local_address="10.0.0.7", account="main")
+    await limiter.acquire({"REQUEST_WEIGHT": 3, "ORDERS": 1})
+    client = backend._connection()
+    keys = sorted(key.decode() for key in await client.keys(f"{backend.key_prefix}:*"))
+    prefix = backend.key_prefix
+    assert f"{prefix}:{HOST}:ip:10.0.0.7:REQUEST_WEIGHT:60000" in keys
+    assert f"{prefix}:{HOST}:acct:main:ORDERS:10000" in keys
+    used = await client.hget(f"{prefix}:{HOST}:acct:main:ORDERS:10000", "u")
+    assert int(used) >= 1
+
+
+async def test_processes_share_one_budget_and_never_pass_it(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    window = weight_window(40, seconds=1.0)
+    limiters = [backends().limiter(HOST, [window]) for _ in range(3)]
+    await run_until_window_start(limiters[0], 1.0, 0.3)
+    admitted: list[tuple[int, float]] = []
+
+    async def worker(number: int) -> None:
+        limiter = limiters[number]
+        while True:
+            await limiter.acquire({"REQUEST_WEIGHT": 1})
+            admitted.append((number, limiter.clock()))
+            if len(admitted) >= 100:
+                return
+
+    await asyncio.wait_for(asyncio.gather(*(worker(n) for n in range(3))), 10)
+    per_window: dict[int, int] = {}
+    for _, at in admitted:
+        per_window[math.floor(at)] = per_window.get(math.floor(at), 0) + 1
+    assert max(per_window.values()) <= 40
+    assert {number for number, _ in admitted} == {0, 1, 2}  # every process was served
+
+
+async def test_most_requests_are_served_from_a_lease_without_a_round_trip(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    backend = backends()
+    calls = 0
+    run = backend.run
+
+    async def counting(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return await run(*args)
+
+    backend.run = counting  # type: ignore[method-assign]
+    limiter = backend.limiter(HOST, [weight_window(100_000)])
+    await backend.connect()
+    calls = 0
+    for _ in range(1000):
+        if not limiter.try_acquire({"REQUEST_WEIGHT": 2}):
+            await limiter.acquire({"REQUEST_WEIGHT": 2})
+    assert calls <= 20
+
+
+async def test_a_lease_is_given_back_when_the_process_goes_idle(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    backend = backends(lease_idle=0.05)
+    limiter = backend.limiter(HOST, [weight_window(1000)])
+    await limiter.acquire({"REQUEST_WEIGHT": 1})
+    leased = limiter._leases["REQUEST_WEIGHT"].units
+    assert leased > 0
+    client = backend._connection()
+    key = limiter._keys["REQUEST_WEIGHT"]
+    assert int(await client.hget(key, "u")) == 1 + leased
+    await asyncio.sleep(0.2)
+    await limiter.drain()
+    assert int(await client.hget(key, "u")) == 1
+
+
+async def test_a_window_full_in_redis_makes_every_process_wait_for_the_next(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    window = weight_window(10, seconds=0.5)
+    first, second = (backends(lease_cap=0).limiter(HOST, [window]) for _ in range(2))
+    await run_until_window_start(first, 0.5, 0.26)
+    for _ in range(10):
+        await first.acquire({"REQUEST_WEIGHT": 1})
+    before = second.clock()
+    await second.acquire({"REQUEST_WEIGHT": 1})
+    after = second.clock()
+    assert math.floor(after / 0.5) == math.floor(before / 0.5) + 1
+
+
+async def test_usage_headers_raise_the_shared_count(backends: Callable[..., RedisBackend]) -> None:
+    window = weight_window(100, seconds=2.0)
+    one, two = (backends(lease_cap=0).limiter(HOST, [window]) for _ in range(2))
+    await run_until_window_start(one, 2.0, 0.3)
+    await one.acquire({"REQUEST_WEIGHT": 1})
+    sent_at = one.clock()
+    one.observe({"X-USED-WEIGHT": "95"}, sent_at=sent_at)  # another program spent 94
+    await one.drain()
+    started = two.clock()
+    for _ in range(5):
+        await two.acquire({"REQUEST_WEIGHT": 1})
+    assert math.floor(two.clock() / 2.0) == math.floor(started / 2.0)  # 95 + 5 = 100 fits
+    assert not two.try_acquire({"REQUEST_WEIGHT": 1})
+    used = {s.name: s.used for s in two.status()}
+    assert used["REQUEST_WEIGHT"] == 100
+
+
+async def test_usage_headers_cost_a_round_trip_at_most_every_reconcile_interval(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    backend = backends(reconcile_interval=10.0)
+    limiter = backend.limiter(HOST, [weight_window(10_000, seconds=60)])
+    await limiter.acquire({"REQUEST_WEIGHT": 1})
+    if limiter.clock() % 60 > 59:  # keep clear of the next window's margin
+        await asyncio.sleep(1.5)
+        await limiter.acquire({"REQUEST_WEIGHT": 1})
+    scripts_run: list[int] = []
+    run = backend.run
+
+    async def counting(script: str, keys: Any, args: Any) -> Any:
+        if script == scripts.OBSERVE:
+            scripts_run.append(len(keys))
+        return await run(script, keys, args)
+
+    backend.run = counting  # type: ignore[method-assign]
+    for used in range(1500, 1600):  # others spend: every count is above our lease's 501
+        limiter.observe({"X-USED-WEIGHT": str(used)}, sent_at=limiter.clock())
+    await limiter.drain()
+    assert len(scripts_run) == 1  # the first; the others wait for the interval
+    backend.reconcile_interval = 0.0
+    limiter.observe({"X-USED-WEIGHT": "1700"}, sent_at=limiter.clock())
+    await limiter.drain()
+    assert len(scripts_run) == 2  # the highest count since, in one round trip
+    client = backend._connection()
+    assert int(await client.hget(limiter._keys["REQUEST_WEIGHT"], "u")) == 1700
+
+
+async def test_a_ban_seen_by_one_process_stops_the_others_within_100_ms(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    window = weight_window(100_000)
+    one, two = (backends().limiter(HOST, [window]) for _ in range(2))
+    for limiter in (one, two):
+        await limiter.acquire({"REQUEST_WEIGHT": 1})  # both hold leases now
+    assert two.try_acquire({"REQUEST_WEIGHT": 1})
+    await asyncio.sleep(0.05)  # the listeners are subscribed
+    started = time.monotonic()
+    one.ban(one.clock() + 30, "IP banned until later")
+    while two.try_acquire({"REQUEST_WEIGHT": 1}):  # noqa: ASYNC110 - polling is the measure
+        await asyncio.sleep(0.001)
+    assert time.monotonic() - started < 0.1
+    with pytest.raises(IPBannedError, match="IP banned until later") as caught:
+        await two.acquire({"REQUEST_WEIGHT": 1})
+    assert caught.value.retry_after is not None
+    assert 29 < caught.value.retry_after <= 30.1
+
+
+async def test_a_ban_reaches_a_process_that_starts_later(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    window = weight_window(1000)
+    one = backends().limiter(HOST, [window])
+    await one.acquire({"REQUEST_WEIGHT": 1})
+    one.ban(one.clock() + 20, "banned")
+    await one.drain()
+    late = backends().limiter(HOST, [window])
+    with pytest.raises(IPBannedError):
+        await late.acquire({"REQUEST_WEIGHT": 1})
+
+
+async def test_a_ban_cuts_short_a_process_waiting_for_its_window(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    window = weight_window(2, seconds=30)
+    one, two = (backends(lease_cap=0).limiter(HOST, [window]) for _ in range(2))
+    await one.acquire({"REQUEST_WEIGHT": 2})
+    waiting = asyncio.ensure_future(two.acquire({"REQUEST_WEIGHT": 1}))
+    await asyncio.sleep(0.1)
+    assert not waiting.done()
+    one.ban(one.clock() + 60, "banned")
+    with pytest.raises(IPBannedError):
+        await asyncio.wait_for(waiting, 1)
+
+
+async def test_a_pause_after_a_429_holds_every_process(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    window = weight_window(100_000)
+    one, two = (backends().limiter(HOST, [window]) for _ in range(2))
+    for limiter in (one, two):
+        await limiter.acquire({"REQUEST_WEIGHT": 1})
+    await asyncio.sleep(0.05)
+    one.pause(0.4)
+    await one.drain()
+    await asyncio.sleep(0.02)
+    started = time.monotonic()
+    await two.acquire({"REQUEST_WEIGHT": 1})
+    assert 0.25 < time.monotonic() - started < 1.0
+
+
+async def test_windows_count_on_one_clock_whatever_the_processes_clocks_say(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    window = weight_window(20, seconds=1.0)
+    ahead, behind = backends(lease_cap=0), backends(lease_cap=0)
+    ahead.local_time = lambda: time.time() + 3.3
+    behind.local_time = lambda: time.time() - 2.7
+    limiters = [ahead.limiter(HOST, [window]), behind.limiter(HOST, [window])]
+    for limiter in limiters:
+        await limiter.backend.connect()
+    # Both estimate the same shared clock, within a few milliseconds.
+    assert abs(limiters[0].clock() - limiters[1].clock()) < 0.02
+    await run_until_window_start(limiters[0], 1.0, 0.3)
+    admitted: list[float] = []
+
+    async def worker(limiter: RedisRateLimiter) -> None:
+        while len(admitted) < 50:
+            await limiter.acquire({"REQUEST_WEIGHT": 1})
+            admitted.append(time.time())  # the true clock (Redis's, here)
+
+    await asyncio.wait_for(asyncio.gather(*(worker(x) for x in limiters)), 10)
+    per_window: dict[int, int] = {}
+    for at in admitted:
+        per_window[math.floor(at)] = per_window.get(math.floor(at), 0) + 1
+    assert max(per_window.values()) <= 20
+
+
+async def test_a_clock_offset_shared_by_one_process_serves_all_whatever_their_skew(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    syncing, other = backends(), backends()
+    syncing.local_time = lambda: time.time() + 5.0
+    # The syncing process measured the exchange 1.5 s ahead of the true time: 3.5 s
+    # behind its own clock.
+    await syncing.share_clock_offset(HOST, -3.5, ttl=10)
+    offset = await other.clock_offset(HOST)
+    assert offset is not None
+    assert abs(offset - 1.5) < 0.02
+    limiter = other.limiter(HOST, [weight_window(10)])
+    await limiter.acquire({"REQUEST_WEIGHT": 1})
+    assert abs(limiter.clock() - (time.time() + 1.5)) < 0.02
+
+
+async def test_shared_values_expire(backends: Callable[..., RedisBackend]) -> None:
+    one, two = backends(), backends()
+    await one.set_value("exchangeInfo:api.example.test", '{"rateLimits": []}', ttl=0.2)
+    assert await two.get_value("exchangeInfo:api.example.test") == '{"rateLimits": []}'
+    await asyncio.sleep(0.3)
+    assert await two.get_value("exchangeInfo:api.example.test") is None
+
+
+async def test_live_windows_set_in_one_process_reach_the_others(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    one, two = (backends().limiter(HOST, [weight_window(2400)]) for _ in range(2))
+    for limiter in (one, two):
+        await limiter.acquire({"REQUEST_WEIGHT": 1})
+    await asyncio.sleep(0.05)
+    live = [weight_window(6000), Window("ORDERS", 50, 10, scope="account")]
+    one.set_windows(live)
+    await one.drain()
+    for _ in range(100):
+        if two.windows == tuple(live):
+            break
+        await asyncio.sleep(0.01)
+    assert two.windows == tuple(live)
+    assert await one.backend.shared_windows(HOST) == live
+
+
+# --- failures --------------------------------------------------------------------------------
+
+
+async def test_fail_closed_raises_a_clear_error_when_redis_is_gone() -> None:
+    port_nobody_listens_on = RedisServer().port
+    backend = RedisBackend(f"redis://127.0.0.1:{port_nobody_listens_on}/0", prefix="gone")
+    try:
+        limiter = backend.limiter(HOST, [weight_window(10)])
+        with pytest.raises(LimiterUnavailableError, match="not sent"):
+            await limiter.acquire({"REQUEST_WEIGHT": 1})
+    finally:
+        await backend.close()
+
+
+async def test_slow_redis_counts_as_unreachable(
+    redis_server: RedisServer, backends: Callable[..., RedisBackend]
+) -> None:
+    async with LatencyProxy(redis_server.port) as proxy:
+        backend = backends(url=proxy.url, timeout=0.1)
+        limiter = backend.limiter(HOST, [weight_window(100, seconds=1)])
+        await limiter.acquire({"REQUEST_WEIGHT": 1})  # fast enough
+        limiter._leases["REQUEST_WEIGHT"].units = 0
+        proxy.delay = 0.3
+        started = time.monotonic()
+        with pytest.raises(LimiterUnavailableError):
+            await limiter.acquire({"REQUEST_WEIGHT": 1})
+        assert time.monotonic() - started < 0.5
+        await backend.close()
+
+
+async def test_degraded_mode_goes_on_with_a_share_of_the_budget_and_recovers(
+    caplog: pytest.LogCaptureFixture, backends: Callable[..., RedisBackend]
+) -> None:
+    server = RedisServer()
+    server.start()
+    try:
+        backend = backends(
+            url=server.url, on_failure="local", degraded_share=0.25, retry_interval=0.1
+        )
+        limiter = backend.limiter(HOST, [weight_window(40, seconds=2)])
+        await limiter.acquire({"REQUEST_WEIGHT": 1})
+        server.kill()
+        limiter._leases["REQUEST_WEIGHT"].units = 0  # the lease is spent
+        with caplog.at_level(logging.WARNING, logger="aioca.limits"):
+            # What others spent in the window under way is unknown: the next one...
+            outage_window = math.floor(limiter.clock() / 2)
+            await asyncio.wait_for(limiter.acquire({"REQUEST_WEIGHT": 1}), 3)
+            window = math.floor(limiter.clock() / 2)
+            assert window == outage_window + 1
+            for _ in range(9):  # ... and 25 % of 40 in it
+                await asyncio.wait_for(limiter.acquire({"REQUEST_WEIGHT": 1}), 0.5)
+        assert math.floor(limiter.clock() / 2) == window
+        assert limiter.degraded
+        assert "local limiter holding 25%" in caplog.text
+        assert not limiter.try_acquire({"REQUEST_WEIGHT": 1})
+        limiter.ban(limiter.clock() + 60, "banned during the outage")
+        server.start()  # empty: it forgot every count and ban
+        await asyncio.sleep(0.15)
+        with pytest.raises(IPBannedError):
+            await limiter.acquire({"REQUEST_WEIGHT": 1})
+        assert not limiter.degraded
+        # What was spent meanwhile (and the ban) was written back for the others.
+        other = backends(url=server.url).limiter(HOST, [weight_window(40, seconds=2)])
+        with pytest.raises(IPBannedError, match="during the outage"):
+            await other.acquire({"REQUEST_WEIGHT": 1})
+        # Redis forgot the counts of the window under way: it is marked spent.
+        client = other.backend._connection()
+        key = other._keys["REQUEST_WEIGHT"]
+        assert int(await client.hget(key, "u")) == 40
+        assert int(await client.hget(key, "i")) == math.floor(other.clock() / 2)
+    finally:
+        server.kill()
+
+
+async def test_fail_closed_recovers_when_redis_returns(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    server = RedisServer()
+    server.start()
+    try:
+        backend = backends(url=server.url, retry_interval=0.1)
+        limiter = backend.limiter(HOST, [weight_window(40, seconds=1)])
+        await limiter.acquire({"REQUEST_WEIGHT": 1})
+        limiter._leases["REQUEST_WEIGHT"].units = 0
+        server.kill()
+        for _ in range(3):  # every request fails at once, none is let through
+            with pytest.raises(LimiterUnavailableError):
+                await asyncio.wait_for(limiter.acquire({"REQUEST_WEIGHT": 1}), 1)
+        server.start()
+        await asyncio.sleep(0.15)
+        await asyncio.wait_for(limiter.acquire({"REQUEST_WEIGHT": 1}), 2.5)
+        assert not backend.down
+        assert backend.restarts == 1
+    finally:
+        server.kill()
