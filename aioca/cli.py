@@ -759,6 +759,12 @@ def book() -> None:
     """Show an exchange's live local order book (one subcommand per exchange)."""
 
 
+@cli.group(invoke_without_command=False)
+def history() -> None:
+    """Download a whole history (klines, trades, funding rates...) to CSV or Parquet,
+    page by page within the rate limits (one subcommand per exchange)."""
+
+
 @cli.command("new-plugin")
 @click.argument("name")
 @click.option(
@@ -787,10 +793,12 @@ def new_plugin(name: str, directory: Path) -> None:
 def _add_plugin_command(group: str | None, command: Any) -> None:
     if not isinstance(command, click.Command) or not command.name:
         raise TypeError(f"a command must be a named click.Command, not {command!r}")
-    target = {"sim": sim, "demo": demo, "stream": stream, "book": book, None: cli}.get(group)
+    groups = {"sim": sim, "demo": demo, "stream": stream, "book": book, "history": history}
+    target = cli if group is None else groups.get(group)
     if target is None:
         raise ValueError(
-            f"unknown command group {group!r}: use 'sim', 'demo', 'stream', 'book' or None"
+            f"unknown command group {group!r}: use 'sim', 'demo', 'stream', 'book', "
+            "'history' or None"
         )
     if command.name in target.commands:
         raise ValueError(f"command {command.name!r} already exists in {target.name!r}")

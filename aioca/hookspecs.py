@@ -62,8 +62,10 @@ def register_commands(register: RegisterCommand) -> Any:
     ``group="demo"`` under ``aioca demo`` (a demo that runs with no network unless given
     ``--live``; the command must accept a ``live`` boolean parameter), ``group="stream"``
     under ``aioca stream`` (print a WebSocket stream), ``group="book"`` under ``aioca
-    book`` (a live local order book), and ``group=None`` adds a top-level command. Import
-    click and your command modules inside the hook: it is only called by the command line.
+    book`` (a live local order book), ``group="history"`` under ``aioca history`` (a whole
+    history to a file, see :mod:`aioca.history`), and ``group=None`` adds a top-level
+    command. Import click and your command modules inside the hook: it is only called by
+    the command line.
 
     :param register: the callback described above.
     :return: nothing; the return value is ignored.

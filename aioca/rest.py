@@ -87,7 +87,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 
 def default_json_loads() -> Callable[[bytes], Any]:
-    """orjson's decoder when installed (``pip install aioca[fast]``), else the stdlib's."""
+    """orjson's decoder when installed (``pip install aioca-core[fast]``), else the stdlib's."""
     return _fast_loads if _fast_loads is not None else json.loads
 
 

@@ -348,7 +348,7 @@ def main() -> None:
         try:
             import uvloop
         except ImportError:
-            parser.error("uvloop is not installed (pip install aioca[fast])")
+            parser.error("uvloop is not installed (pip install aioca-core[fast])")
         loop_factory = uvloop.new_event_loop
     with delay_server(args.delay_ms) as url, asyncio.Runner(loop_factory=loop_factory) as runner:
         outcome = runner.run(measure(args, url))

@@ -99,7 +99,7 @@ def main() -> None:
     try:
         import uvloop  # noqa: F401
     except ImportError:
-        print("uvloop is not installed (pip install aioca[fast]): nothing to compare")
+        print("uvloop is not installed (pip install aioca-core[fast]): nothing to compare")
         return
     n = args.batches * args.concurrency
     command = [sys.executable, str(SERVER), "--canned", "--http", "asyncio"]

@@ -38,7 +38,7 @@ The rows, each sending the same N requests with C of them in flight:
   is aioca with orjson above it for klines.
 * ``python-binance`` (``AsyncClient``, ``futures_coin_*``) and ``ccxt implicit``
   (``binancecoinm``, ``dapiPublicGet...`` / ``dapiPrivateGetAccount``, rate limiting off),
-  driven like raw aiohttp, when installed (``pip install aioca[bench]``). They decode
+  driven like raw aiohttp, when installed (``pip install aioca-core[bench]``). They decode
   with their own choice, whatever ``--decoder`` says: ccxt uses orjson whenever it is
   importable, so with the ``fast`` extra installed its klines row is on orjson while the
   raw and aioca rows follow ``--decoder`` (json by default; aioca's own default is orjson).
@@ -130,7 +130,7 @@ RAW_JSON = "raw aiohttp json"
 OPERATOR = "aioca operator"
 GATHER = "aioca GatherTask"
 AIOCA_ROWS = (OPERATOR, GATHER)
-BENCH_HINT = "pip install aioca[bench]"
+BENCH_HINT = "pip install aioca-core[bench]"
 
 GOAL_CONCURRENCY = 50
 GOAL_CPU_US = 15.0  # aioca's CPU per request at most this much over raw aiohttp's
@@ -1129,7 +1129,7 @@ def main() -> None:
 
             loop_factory = uvloop.new_event_loop
     except ImportError as exc:
-        parser.error(f"{exc.name} is not installed (pip install aioca[fast])")
+        parser.error(f"{exc.name} is not installed (pip install aioca-core[fast])")
     with canned_server(args.server) as url, asyncio.Runner(loop_factory=loop_factory) as runner:
         if args.profile:
             runner.run(profile(args, url, options))

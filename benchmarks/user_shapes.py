@@ -80,9 +80,10 @@ absolute figures from pass to pass far more than it moves these).
 
 Also: peak RSS (``VmHWM``) of a fresh process running one ``GatherTask`` of
 ``--memory-tasks`` (1,000) klines tasks against raw aiohttp's ``asyncio.gather`` keeping
-the same results; and ``import aioca; aioca.exchange("binance")`` against
-``import aiohttp, pydantic, pluggy`` (``import_time.py``'s measurement, fresh interpreters,
-interleaved).
+the same results, and of the same ``GatherTask`` consumed with ``as_completed()`` (each
+result released once looked at, 100 at a time); and ``import aioca;
+aioca.exchange("binance")`` against ``import aiohttp, pydantic, pluggy``
+(``import_time.py``'s measurement, fresh interpreters, interleaved).
 
 Goals (PASS/FAIL lines): the fresh-task worker shape within +10 us of raw aiohttp's CPU per
 request for ticker and account (and the OKX ticker and balance) and at least 0.93x its
@@ -550,6 +551,14 @@ class AiocaClient(Client):
         make = self.maker(scenario, c)
         return await self.aioca.GatherTask(*(make() for _ in range(c))).run()
 
+    async def consume_as_completed(self, scenario: str, n: int, pool: int) -> int:
+        """One GatherTask of N fresh tasks consumed as its children finish, each result
+        released once looked at: what a user who stores each page and moves on writes."""
+        make = self.maker(scenario, pool)
+        gather = self.aioca.GatherTask(*(make() for _ in range(n)))
+        finished = gather.as_completed(concurrency=pool)  # as many as the pool's connections
+        return sum([1 async for task in finished if task.result])
+
     def sync(self, scenario: str, n: int, c: int) -> Any:
         aioca, make = self.aioca, self.maker(scenario, 100)
         if c == 1:
@@ -840,7 +849,8 @@ def run_command(
 
 
 def memory_main(argv: list[str]) -> None:
-    """A fresh process for the memory part: ``--memory LIBRARY --servers JSON --n N``.
+    """A fresh process for the memory part: ``--memory LIBRARY --servers JSON --n N``
+    (``--consume as-completed``: aioca's GatherTask consumed as its children finish).
 
     Imports, opens the client and sends one checked request, reads its RSS; then runs one
     gather of N klines requests keeping every result, and reads its peak RSS (VmHWM)."""
@@ -849,13 +859,19 @@ def memory_main(argv: list[str]) -> None:
     parser.add_argument("--servers", required=True)
     parser.add_argument("--decoder", default="orjson")
     parser.add_argument("--n", type=int, required=True)
+    parser.add_argument("--consume", choices=("kept", "as-completed"), default="kept")
     args = parser.parse_args(argv)
     client = CLIENTS[args.memory]("binance", args.decoder, json.loads(args.servers))
     with asyncio.Runner() as runner:
-        runner.run(client.gather("klines", 2, 100))  # imports, connections, code paths
+        if args.consume == "kept":
+            run = client.gather
+        else:
+            assert isinstance(client, AiocaClient), "as-completed is aioca's"
+            run = client.consume_as_completed
+        runner.run(run("klines", 2, 100))  # imports, connections, code paths
         before = proc_status()
         wall = time.perf_counter()
-        kept = runner.run(client.gather("klines", args.n, 100))
+        kept = runner.run(run("klines", args.n, 100))
         wall = time.perf_counter() - wall
         after = proc_status()
         runner.run(client.close())
@@ -1360,6 +1376,7 @@ def run_throughput(
 @dataclass
 class Memory:
     library: str
+    consume: str = "kept"  # or "as-completed": aioca's GatherTask.as_completed()
     runs: list[dict[str, float]] = field(default_factory=list)
 
     def median(self, name: str) -> float:
@@ -1371,13 +1388,15 @@ class Memory:
 
 
 def run_memory(args: argparse.Namespace, servers: dict[str, str]) -> list[Memory]:
-    results = [Memory(RAW), Memory(AIOCA)]
+    results = [Memory(RAW), Memory(AIOCA), Memory(AIOCA, "as-completed")]
     for number in range(args.memory_runs):
-        for memory in results[number % 2 :] + results[: number % 2]:
+        for memory in results[number % 3 :] + results[: number % 3]:
             done = subprocess.run(
                 child_command(
                     "--memory",
                     memory.library,
+                    "--consume",
+                    memory.consume,
                     "--servers",
                     json.dumps(servers),
                     "--decoder",
@@ -1637,22 +1656,29 @@ def report(
                 line += f"  {SHORT[row.key.shape]:<7}{wall_ratio(row, base):>7.3f}"
             print(line)
     if memory:
-        raw, mine = memory
+        raw, mine, streamed = memory
         print()
         print(
-            f"memory: one gather of {args.memory_tasks} klines requests keeping every result, "
-            f"each in a fresh process (median of {args.memory_runs}; MB)"
+            f"memory: one gather of {args.memory_tasks} klines requests, each in a fresh "
+            f"process (median of {args.memory_runs}; MB); the first two keep every result, "
+            "as_completed(concurrency=100) releases each once looked at"
         )
-        print(f"{'client':<21}{'RSS before':>11}{'peak RSS':>10}{'growth':>9}")
-        for item, name in ((raw, "raw gather"), (mine, "aioca GatherTask")):
+        print(f"{'client':<27}{'RSS before':>11}{'peak RSS':>10}{'growth':>9}")
+        kinds = (
+            (raw, "raw gather"),
+            (mine, "aioca GatherTask"),
+            (streamed, "aioca GatherTask.as_completed"),
+        )
+        for item, name in kinds:
             print(
-                f"{name:<21}{item.median('rss_before'):>11.1f}{item.median('peak'):>10.1f}"
+                f"{name:<27}{item.median('rss_before'):>11.1f}{item.median('peak'):>10.1f}"
                 f"{item.growth:>9.1f}"
             )
         peak = mine.median("peak") / raw.median("peak")
         print(
             f"aioca GatherTask / raw gather: peak RSS {peak:.2f}x, "
-            f"growth {mine.growth / raw.growth:.2f}x (the issue sets no number)"
+            f"growth {mine.growth / raw.growth:.2f}x; as_completed / raw gather: growth "
+            f"{streamed.growth / raw.growth:.2f}x"
         )
     if imports is not None:
         base, ready = imports
@@ -1706,7 +1732,9 @@ def document(
         "command": command_line(),
         "versions": versions(),
         "results": entries,
-        "memory": [{"library": m.library, "runs": m.runs} for m in memory or []],
+        "memory": [
+            {"library": m.library, "consume": m.consume, "runs": m.runs} for m in memory or []
+        ],
         "imports_ms": {"baseline": imports[0], "exchange": imports[1]} if imports else None,
         "goals": [{"goal": g.text, "passed": g.passed} for g in result],
         "notes": notes,
@@ -1877,7 +1905,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
         try:
             import orjson  # noqa: F401
         except ImportError:
-            parser.error("orjson is not installed (pip install aioca[fast]); or --decoder json")
+            parser.error(
+                "orjson is not installed (pip install aioca-core[fast]); or --decoder json"
+            )
     return args
 
 

@@ -31,6 +31,7 @@ from aioca.stream import (
     StreamSettings,
     SubscriptionError,
 )
+from aioca.stream.connection import Link
 
 from .wsfaultserver import WsFaultServer, until
 
@@ -90,9 +91,11 @@ def frame(topic: str, seq: int) -> str:
     return json.dumps({"topic": topic, "seq": seq})
 
 
-async def publish(server: WsFaultServer, topic: str, seqs: range) -> None:
+async def publish(
+    server: WsFaultServer, topic: str, seqs: range, to: Sequence[Any] | None = None
+) -> None:
     for seq in seqs:
-        await server.publish(topic, frame(topic, seq))
+        await server.publish(topic, frame(topic, seq), to)
 
 
 async def take(stream: Stream[Any], count: int, timeout: float = 5.0) -> list[Any]:
@@ -188,30 +191,44 @@ async def test_a_server_close_is_a_gap_and_the_stream_comes_back() -> None:
         assert await take(stream, 1) == [7]
 
 
+class Tagged(Plain):
+    """Messages ``(topic, seq)``: a test can tell every topic's sequence apart."""
+
+    def parse(self, text: str) -> Any:
+        parsed = super().parse(text)
+        if isinstance(parsed, Frame):
+            return Frame(parsed.topic, (parsed.topic, parsed.message))
+        return parsed
+
+
 async def test_rotation_loses_nothing_and_duplicates_nothing() -> None:
     # Connections live 1.2 s on the server; the stream rotates them after 0.6 s.
     settings = replace(FAST, max_lifetime=1.2, rotation_margin=0.6, overlap_timeout=1.0)
     events: list[StreamEvent] = []
     async with (
         WsFaultServer(lifetime=1.2) as server,
-        Stream(Plain(server.url, settings), ["t1", "t2"]) as stream,
+        Stream(Tagged(server.url, settings), ["t1", "t2"]) as stream,
     ):
         stream.add_listener(events.append)
         await server.wait_for_subscribers("t2")
 
         async def producer() -> None:
-            for seq in range(1, 1201):
-                await server.publish("t1", frame("t1", seq))
-                await server.publish("t2", frame("t2", seq))
-                await asyncio.sleep(0.0025)
+            # in bursts, as exchanges send: a connection's reader may take a whole burst
+            # before the other connection's reader takes its first frame
+            for first in range(1, 1201, 4):
+                for seq in range(first, first + 4):
+                    await server.publish("t1", frame("t1", seq))
+                    await server.publish("t2", frame("t2", seq))
+                await asyncio.sleep(0.01)
 
         task = asyncio.create_task(producer())
         got: list[Any] = []
-        while len(got) < 2400:
+        while got.count(("t1", 1200)) + got.count(("t2", 1200)) < 2:
             got.append(await stream.next(5))
         await task
+        with pytest.raises(TimeoutError):  # nothing after the last ones: no late duplicate
+            got.append(await stream.next(0.2))
     assert not [item for item in got if isinstance(item, Gap)]
-    assert [m for m in got if isinstance(m, int)] != []
     rotations = [e for e in events if isinstance(e, Rotated)]
     assert len(rotations) >= 2
     assert not any(r.gap for r in rotations)
@@ -219,19 +236,123 @@ async def test_rotation_loses_nothing_and_duplicates_nothing() -> None:
     assert stream.stats.duplicates > 0
     assert stream.stats.gaps == 0
     # both topics, every number exactly once and in order
-    t1 = [m for m, t in zip(got, _topics(got), strict=True) if t == "t1"]
-    assert t1 == list(range(1, 1201))
+    for topic in ("t1", "t2"):
+        assert [seq for name, seq in got if name == topic] == list(range(1, 1201))
 
 
-def _topics(items: list[Any]) -> list[str]:
-    # The test protocol yields bare numbers; topics alternate per publish, but the two
-    # connections may interleave them: recover the topic from order per value.
-    seen: dict[int, int] = {}
-    topics = []
-    for item in items:
-        seen[item] = seen.get(item, 0) + 1
-        topics.append("t1" if seen[item] == 1 else "t2")
-    return topics
+# The two connections of a rotation are read by two tasks: which one the event loop serves
+# first is arbitrary, so either may be several frames ahead of the other when their first
+# common frame is found. The server below sends to one connection only, to fix the order.
+# Rotation starts 0.5 s after a connection opened (max_lifetime / 2); the server never
+# ends a connection by itself unless the test says so.
+ROTATING = replace(FAST, max_lifetime=1.0, rotation_margin=0.7, overlap_timeout=3.0)
+
+
+async def _old_and_successor(server: WsFaultServer, stream: Stream[Any]) -> tuple[Any, Any]:
+    """Wait for the rotation's successor to subscribe ``t1``; the two server connections."""
+    await server.wait_for_subscribers("t1")
+    first = server.subscribed("t1")
+    await publish(server, "t1", range(1, 2), to=first)  # never to the successor
+    assert await take(stream, 1) == [1]
+    await server.wait_for_subscribers("t1", 2)
+    old, successor = server.subscribed("t1")
+    assert [old] == first
+    return old, successor
+
+
+async def test_rotation_when_the_old_connection_is_ahead_delivers_nothing_twice() -> None:
+    # The race behind a broken depth-diff chain: the old connection delivered 2 and 3
+    # before the successor's 2 was read. Matching 2 proves the overlap, but the successor's
+    # 3 is a duplicate too (it must be dropped, not delivered again).
+    events: list[StreamEvent] = []
+    async with WsFaultServer() as server, Stream(Plain(server.url, ROTATING), ["t1"]) as stream:
+        stream.add_listener(events.append)
+        old, successor = await _old_and_successor(server, stream)
+        await publish(server, "t1", range(2, 4), to=[old])
+        assert await take(stream, 2) == [2, 3]
+        await publish(server, "t1", range(2, 5), to=[successor])
+        assert await take(stream, 1) == [4]
+        await until(lambda: any(isinstance(e, Rotated) for e in events))
+        await publish(server, "t1", range(5, 6))
+        assert await take(stream, 1) == [5]
+        rotated = next(e for e in events if isinstance(e, Rotated))
+        assert rotated == Rotated(("t1",), duplicates=2, gap=False)  # the successor's 2 and 3
+        assert stream.stats.gaps == 0
+        with pytest.raises(TimeoutError):  # and nothing else: no late duplicate
+            await stream.next(0.1)
+
+
+async def test_rotation_when_the_successor_is_ahead_switches_on_the_old_connections_frame() -> None:
+    # The successor read 2 and 3 before the old connection did, and the old connection
+    # ends right after its 2: the overlap is found when the old connection's 2 arrives (the
+    # successor's 3 follows at once), not left to the successor's next frame, which never
+    # came while the old connection lived (that was a gap, then 2 and 3 again).
+    async with WsFaultServer() as server, Stream(Plain(server.url, ROTATING), ["t1"]) as stream:
+        old, successor = await _old_and_successor(server, stream)
+        await publish(server, "t1", range(2, 4), to=[successor])
+        await until(lambda: stream.stats.received == 3)
+        await publish(server, "t1", range(2, 3), to=[old])
+        await old.ws.close(code=1000, message=b"lifetime")
+        assert await take(stream, 2) == [2, 3]
+        await until(lambda: stream.stats.rotations == 1)
+        assert stream.stats.duplicates == 1  # the successor's 2
+        await publish(server, "t1", range(4, 5))
+        assert await take(stream, 1) == [4]
+        with pytest.raises(TimeoutError):
+            await stream.next(0.1)
+        assert stream.stats.gaps == 0
+
+
+async def test_a_successor_failing_after_the_switch_is_a_gap_not_a_silent_loss() -> None:
+    # t1 switched to the successor, so the old connection's 3 was dropped; the successor
+    # dies before sending 3: the stream keeps the old connection and must say that t1 has
+    # a hole (t2, which never switched, lost nothing).
+    async with (
+        WsFaultServer() as server,
+        Stream(Plain(server.url, ROTATING), ["t1", "t2"]) as stream,
+    ):
+        await server.wait_for_subscribers("t2")
+        old, successor = await _old_and_successor(server, stream)
+        await server.wait_for_subscribers("t2", 2)
+        await publish(server, "t1", range(2, 3))
+        assert await take(stream, 1) == [2]
+        await until(lambda: stream.stats.received == 3)  # both 2s: t1 switched
+        await publish(server, "t1", range(3, 4), to=[old])
+        await until(lambda: stream.stats.received == 4)
+        await server.abort(successor)
+        gap = await stream.next(5)
+        assert isinstance(gap, Gap)
+        assert gap.topics == ("t1",)
+        assert gap.reason is GapReason.DISCONNECTED
+        await publish(server, "t1", range(4, 5))
+        await publish(server, "t2", range(10, 11))
+        assert await take(stream, 2) == [4, 10]
+        assert stream.stats.rotations == 0
+
+
+async def test_closing_a_connection_never_swallows_a_cancellation() -> None:
+    # asyncio.wait_for (Python 3.11) returns normally when the task awaiting it is
+    # cancelled in the loop turn in which the awaited close ends: a stream's worker
+    # cancelled while it closed the old connection of a rotation went on rotating, and
+    # `async with stream` never exited. Here the close ends at once, as when the server's
+    # answer is already in.
+    class AnsweredSocket:
+        closed = False
+
+        async def close(self) -> bool:
+            self.closed = True
+            return True
+
+    socket = AnsweredSocket()
+    link = Link(socket, "ws://127.0.0.1:9/ws", None)  # type: ignore[arg-type]
+    closing = asyncio.create_task(link.close())
+    await asyncio.sleep(0)  # the close is under way
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    await link.close()  # and the socket was closed all the same
+    assert socket.closed
+    assert link.ended.done()
 
 
 async def test_overflow_drops_the_oldest_and_says_how_many() -> None:

@@ -5,7 +5,8 @@ Clients subscribe to topics; :meth:`WsFaultServer.publish` sends one frame to ev
 connection subscribed to a topic (the *same text* on each, as an exchange does, which is
 what lets a client find the overlap of two connections). Faults on demand:
 
-* :meth:`drop` aborts every connection (no close frame, as a broken network);
+* :meth:`drop` aborts every connection (no close frame, as a broken network), and
+  :meth:`abort` one of them;
 * :meth:`stall` stops sending and reading on every connection without closing it, so
   pings go unanswered (a half-dead peer);
 * :meth:`close_all` closes every connection with a close frame;
@@ -117,7 +118,7 @@ class WsFaultServer:
         for task in list(self._tasks):
             task.cancel()
         for connection in list(self.connections):
-            await self._abort(connection)
+            await self.abort(connection)
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -161,10 +162,17 @@ class WsFaultServer:
     def subscribed(self, topic: str) -> list[ServerConnection]:
         return [c for c in self.connections if topic in c.topics and not c.stalled]
 
-    async def publish(self, topic: str, text: str) -> int:
-        """Send ``text`` to every live connection subscribed to ``topic``; how many got it."""
+    async def publish(
+        self, topic: str, text: str, to: Iterable[ServerConnection] | None = None
+    ) -> int:
+        """Send ``text`` to every live connection subscribed to ``topic`` (only to those of
+        ``to`` when given: one connection lagging behind another); how many got it."""
         sent = 0
-        for connection in self.subscribed(topic):
+        targets = self.subscribed(topic)
+        if to is not None:
+            chosen = list(to)
+            targets = [connection for connection in targets if connection in chosen]
+        for connection in targets:
             if connection.ws.closed:
                 continue
             try:
@@ -180,7 +188,8 @@ class WsFaultServer:
     async def wait_for_connections(self, count: int, timeout: float = 5.0) -> None:
         await until(lambda: len(self.history) >= count, timeout)
 
-    async def _abort(self, connection: ServerConnection) -> None:
+    async def abort(self, connection: ServerConnection) -> None:
+        """Abort one connection: no close frame, as when the network breaks."""
         transport = connection.transport
         if transport is not None:
             transport.abort()
@@ -189,7 +198,7 @@ class WsFaultServer:
 
     async def drop(self) -> None:
         for connection in list(self.connections):
-            await self._abort(connection)
+            await self.abort(connection)
 
     def stall(self) -> None:
         """Stop sending and reading (so pings go unanswered) without closing."""

@@ -6,7 +6,7 @@ several egress addresses.
 * :class:`LimiterBackend`: what an API object given ``limiter_backend=`` gets its per-host
   limiters from; :class:`LocalBackend` keeps them in the process,
   :class:`aioca.limits.redis.RedisBackend` in Redis, for every process and machine
-  (``pip install "aioca[redis]"``; imported from its module so that Redis stays optional);
+  (``pip install "aioca-core[redis]"``; imported from its module so that Redis stays optional);
 * :class:`EgressPool`: API objects bound to different local addresses, each with its own
   weight budget, and tasks routed to the one with budget left.
 """

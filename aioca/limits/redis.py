@@ -1,6 +1,6 @@
 """One rate-limit budget for every process and machine: counters in Redis.
 
-``pip install "aioca[redis]"``. A :class:`RedisBackend` is given to API objects as
+``pip install "aioca-core[redis]"``. A :class:`RedisBackend` is given to API objects as
 ``limiter_backend=``; every API object of every process that uses the same Redis (and
 prefix) then charges the same counters::
 
@@ -62,10 +62,16 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Self
 
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+try:
+    import redis.asyncio as aioredis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import RedisError
+except ImportError as missing:  # an optional extra: say which one
+    raise ImportError(
+        "aioca.limits.redis needs the redis package: pip install 'aioca-core[redis]'",
+        name=missing.name,
+    ) from missing
 
 from ..errors import IPBannedError, RateLimitError
 from ..ratelimit import LimiterStatus, RateLimiter, Window, WindowStatus

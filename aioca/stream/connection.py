@@ -61,6 +61,7 @@ class Link:
         self.ended = asyncio.get_running_loop().create_future()
         self.restart: Any = None
         """A :class:`~aioca.stream.Restart` the exchange asked for, if any."""
+        self._closer: asyncio.Task[None] | None = None
 
     async def send(self, payload: Any) -> None:
         await self.pacer.wait()
@@ -159,15 +160,31 @@ class Link:
                 self.ended.set_result(None)
 
     async def close(self) -> None:
+        """Close the socket (waiting at most 2 s for the server's answer); idempotent.
+
+        The closing runs in a task of its own and a caller cancelled meanwhile gets its
+        ``CancelledError`` at once, while the socket is still closed: neither a stream's
+        close nor its worker may swallow a cancellation (``asyncio.wait_for`` does on
+        Python 3.11 when the awaited close ends in the same loop turn), and no socket is
+        left half-closed."""
+        closer = self._closer
+        if closer is None:
+            closer = self._closer = asyncio.get_running_loop().create_task(self._close())
+        await asyncio.shield(closer)
+
+    async def _close(self) -> None:
         reader = self.reader
         if reader is not None and not reader.done():
             reader.cancel()
-        with contextlib.suppress(TimeoutError, aiohttp.ClientError, OSError, RuntimeError):
-            await asyncio.wait_for(self.ws.close(), 2.0)
-        if reader is not None:
-            await asyncio.gather(reader, return_exceptions=True)
-        if not self.ended.done():
-            self.ended.set_result(None)
+        try:
+            with contextlib.suppress(TimeoutError, aiohttp.ClientError, OSError, RuntimeError):
+                async with asyncio.timeout(2.0):
+                    await self.ws.close()
+            if reader is not None:
+                await asyncio.gather(reader, return_exceptions=True)
+        finally:
+            if not self.ended.done():
+                self.ended.set_result(None)
 
     @property
     def age(self) -> float:

@@ -4,15 +4,28 @@ Its worker task connects (waiting for the connection limiter), subscribes, and s
 connection until it ends; then it yields a ``disconnected`` gap and connects again after
 a backoff pause. Before the exchange's connection lifetime runs out it *rotates*: it opens
 a successor, subscribes it, and switches topic by topic once both connections delivered
-the same message, so that nothing is lost and nothing is delivered twice:
+the same message, so that nothing is lost and nothing is delivered twice.
 
-* the old connection keeps delivering; every frame it delivers is remembered (its text);
-* the successor's frames wait, per topic; when one of them is a frame the old connection
-  already delivered, every frame before it is a duplicate too, the topic switches to the
-  successor and the frames after it are delivered from there;
-* once every topic switched, or after ``overlap_timeout``, the old connection closes. A
-  topic whose successor frames never met the old ones gets a ``rotation`` gap before them;
-  a topic quiet on both connections needs none.
+The two connections are read by two tasks, and which one the event loop serves first is
+arbitrary: either may be several messages ahead of the other when their first common
+message shows up. So each topic's overlap is found from both sides:
+
+* the old connection keeps delivering, and every frame it delivers is remembered, in order
+  (its text: an exchange sends the same text on every connection);
+* the successor's frames wait. When one of them is a frame the old connection already
+  delivered, the old one is ahead (or level): the frames the old one delivered *after* it
+  are what the successor still has to repeat, and are dropped when it does;
+* when the old connection delivers a frame that is waiting from the successor, the
+  successor is ahead: the waiting frames after it are delivered at once;
+* either way the topic then switches: the successor delivers it, and waiting frames before
+  the common one (a snapshot the successor got on subscribing) are dropped;
+* once every topic switched and the successor repeated what it owed, or after
+  ``overlap_timeout``, the old connection closes. A topic whose successor frames never met
+  the old ones gets a ``rotation`` gap before them (a ``disconnected`` gap when the old
+  connection failed first); a topic quiet on both connections needs none. A successor
+  that repeats something else than the old connection delivered, or not within the
+  overlap, is a ``rotation`` gap too; one that fails after some topics switched to it is
+  a ``disconnected`` gap for those whose messages it had not delivered yet.
 """
 
 from __future__ import annotations
@@ -20,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -51,18 +65,61 @@ _RETRYABLE = (
 )
 
 
+class _Overlap:
+    """One topic during a rotation (see the module docstring)."""
+
+    __slots__ = ("old", "old_at", "owed", "pending", "pending_at", "relayed", "repeat", "switched")
+
+    def __init__(self) -> None:
+        self.switched = False
+        self.old: list[str] = []
+        """Texts the old connection delivered, in order (until the switch)."""
+        self.old_at: dict[str, int] = {}
+        """Where each of them first is in ``old``."""
+        self.pending: list[tuple[str, Any]] = []
+        """The successor's frames waiting for the overlap (until the switch)."""
+        self.pending_at: dict[str, int] = {}
+        self.repeat: deque[str] = deque()
+        """After the switch: what the old connection delivered that the successor has not
+        repeated yet (it is dropped when it comes)."""
+        self.owed: set[str] = set()
+        """After the switch: frames the old connection dropped that the successor has not
+        delivered yet (lost if it fails now)."""
+        self.relayed: set[str] = set()
+        """After the switch: frames the successor delivered that the old connection has not
+        sent yet (duplicates to come if the old connection is kept)."""
+
+
 class _Rotation:
     """The state of one switch from ``old`` to ``new``."""
 
-    __slots__ = ("delivered", "duplicates", "new", "old", "pending", "switched")
+    __slots__ = ("duplicates", "new", "old", "topics")
 
     def __init__(self, old: Link, new: Link) -> None:
         self.old = old
         self.new = new
-        self.delivered: dict[str, set[str]] = {}
-        self.pending: dict[str, list[tuple[str, Any]]] = {}
-        self.switched: set[str] = set()
+        self.topics: dict[str, _Overlap] = {}
         self.duplicates = 0
+
+    def overlap(self, topic: str) -> _Overlap:
+        overlap = self.topics.get(topic)
+        if overlap is None:
+            overlap = self.topics[topic] = _Overlap()
+        return overlap
+
+    def settled(self, topics: Iterable[str]) -> bool:
+        """Every topic switched, and the successor repeated all it owed."""
+        states = self.topics
+        for topic in topics:
+            overlap = states.get(topic)
+            if overlap is None or not overlap.switched or overlap.repeat:
+                return False
+        return True
+
+    def catching_up(self) -> bool:
+        """Some topic switched and waits for the successor to repeat what the old
+        connection delivered (that needs only the successor)."""
+        return any(overlap.switched and overlap.repeat for overlap in self.topics.values())
 
 
 class Shard:
@@ -79,6 +136,9 @@ class Shard:
         self._random = random.Random()
         self._wake: asyncio.Future[None] | None = None
         self._closing: set[asyncio.Task[Any]] = set()
+        self._opened: set[Link] = set()
+        """Every connection opened and not closed yet: :meth:`close` closes them all, also
+        one whose closing a cancellation interrupted."""
         self._parse = stream.protocol.parse
         self._stats = stream.stats
         self._deliver = stream.deliver
@@ -95,10 +155,14 @@ class Shard:
         if worker is not None and not worker.done():
             worker.cancel()
             await asyncio.gather(worker, return_exceptions=True)
-        for link in self._links():
-            await link.close()
+        for link in [*self._links(), *self._opened]:
+            await self._release(link)
         self.link = None
         self.rotation = None
+
+    async def _release(self, link: Link) -> None:
+        await link.close()
+        self._opened.discard(link)
 
     def _links(self) -> list[Link]:
         links = [self.link] if self.link is not None else []
@@ -183,7 +247,7 @@ class Shard:
             if self.closing:
                 return
             link = self.link or link  # a rotation may have replaced it
-            await link.close()  # release the socket whatever ended it
+            await self._release(link)  # release the socket whatever ended it
             error = link.error
             stream.emit(Disconnected(link.url, tuple(sorted(self.topics)), error))
             if link.restart is not None:
@@ -208,6 +272,7 @@ class Shard:
         topics = sorted(self.topics)
         url = protocol.url(self.group, topics)
         link = await open_link(session, url, stream.settings, stream.proxy)
+        self._opened.add(link)
         if successor:
             assert self.rotation is not None
             self.rotation.new = link
@@ -228,7 +293,7 @@ class Shard:
             if link.ended.done():
                 raise link.error or ConnectionResetError("the connection ended at once")
         except BaseException:
-            await link.close()
+            await self._release(link)
             raise
         return link
 
@@ -270,25 +335,27 @@ class Shard:
         rotation = self.rotation
         assert rotation is not None
         stream.emit(Connected(new.url, tuple(sorted(self.topics)), 1))
+        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(stream.settings.overlap_timeout):
-                while not self._all_switched(rotation) and not old.ended.done():
-                    done = asyncio.get_running_loop().create_future()
+                while not rotation.settled(self.topics) and not new.ended.done():
+                    if old.ended.done() and not rotation.catching_up():
+                        break  # nothing more can come from the old connection
+                    done = loop.create_future()
                     self._wake = done
-                    await asyncio.wait([done, old.ended, new.ended], return_when="FIRST_COMPLETED")
-                    if new.ended.done():
-                        break
+                    waits = [done, new.ended] if old.ended.done() else [done, old.ended, new.ended]
+                    await asyncio.wait(waits, return_when="FIRST_COMPLETED")
         except TimeoutError:
             pass
         finally:
             self._wake = None
         if new.ended.done():  # the successor died: keep the old one, try again later
-            self.rotation = None
-            await new.close()
+            self._abandon_rotation(rotation)
+            await self._release(new)
             return None
         self._finish_rotation(rotation, old_failed=old.ended.done())
         self.link = new
-        await old.close()
+        await self._release(old)
         stream.stats.rotations += 1
         return new
 
@@ -301,29 +368,49 @@ class Shard:
             self.rotation = None
             raise
 
-    def _all_switched(self, rotation: _Rotation) -> bool:
-        return self.topics <= rotation.switched
+    def _abandon_rotation(self, rotation: _Rotation) -> None:
+        """The successor failed: the old connection goes on alone. A topic that switched
+        lost what the old connection dropped and the successor never delivered, and will
+        get again from the old connection what the successor delivered first: a gap."""
+        self.rotation = None
+        broken = sorted(
+            topic
+            for topic, overlap in rotation.topics.items()
+            if overlap.switched and (overlap.owed or overlap.relayed) and topic in self.topics
+        )
+        if broken:
+            detail = "the new connection failed during a rotation, after the switch"
+            self.stream.gap(Gap(GapReason.DISCONNECTED, tuple(broken), detail))
 
     def _finish_rotation(self, rotation: _Rotation, *, old_failed: bool) -> None:
         stream = self.stream
-        gapped: list[str] = []
-        for topic in sorted(self.topics - rotation.switched):
-            pending = rotation.pending.get(topic, [])
-            if pending or old_failed:
-                gapped.append(topic)
-        if gapped:
+        unproven: list[str] = []
+        lagging: list[str] = []
+        for topic in sorted(self.topics):
+            overlap = rotation.topics.get(topic)
+            if overlap is not None and overlap.switched:
+                if overlap.repeat:
+                    lagging.append(topic)
+            elif (overlap is not None and overlap.pending) or old_failed:
+                unproven.append(topic)
+        if unproven:
             reason = GapReason.DISCONNECTED if old_failed else GapReason.ROTATION
             detail = (
                 "the old connection failed during a rotation"
                 if old_failed
-                else ("the two connections delivered no common message within the overlap")
+                else "the two connections delivered no common message within the overlap"
             )
-            stream.gap(Gap(reason, tuple(gapped), detail))
-        for topic in gapped:
-            for _text, message in rotation.pending.get(topic, []):
-                stream.deliver(message)
+            stream.gap(Gap(reason, tuple(unproven), detail))
+        for topic in unproven:
+            overlap = rotation.topics.get(topic)
+            if overlap is not None:
+                self._put_all([message for _text, message in overlap.pending])
+        if lagging:
+            detail = "the new connection did not catch up with the old one within the overlap"
+            stream.gap(Gap(GapReason.ROTATION, tuple(lagging), detail))
         stream.stats.duplicates += rotation.duplicates
-        stream.emit(Rotated(tuple(sorted(self.topics)), rotation.duplicates, bool(gapped)))
+        gap = bool(unproven or lagging)
+        stream.emit(Rotated(tuple(sorted(self.topics)), rotation.duplicates, gap))
         self.rotation = None
 
     # --- frames ------------------------------------------------------------------------
@@ -357,28 +444,92 @@ class Shard:
         return self._deliver(message)
 
     def _on_rotating(self, link: Link, text: str, topic: str, message: Any) -> Any:
-        stream = self.stream
         rotation = self.rotation
         assert rotation is not None
         if link is rotation.old:
-            if topic in rotation.switched:
-                return None  # the successor delivers this topic now
-            rotation.delivered.setdefault(topic, set()).add(text)
-            return stream.deliver(message)
-        if link is not rotation.new:
-            return None
-        if topic in rotation.switched:
-            return stream.deliver(message)
-        if text in rotation.delivered.get(topic, ()):
-            rotation.switched.add(topic)
-            rotation.duplicates += 1 + len(rotation.pending.pop(topic, ()))
-            rotation.delivered.pop(topic, None)
-            wake = self._wake
-            if wake is not None and not wake.done():
-                wake.set_result(None)
-            return None
-        rotation.pending.setdefault(topic, []).append((text, message))
+            return self._from_old(rotation, rotation.overlap(topic), text, message)
+        if link is rotation.new:
+            return self._from_successor(rotation, topic, rotation.overlap(topic), text, message)
         return None
+
+    def _from_old(self, rotation: _Rotation, overlap: _Overlap, text: str, message: Any) -> Any:
+        if overlap.switched:  # the successor delivers this topic now
+            if text in overlap.relayed:
+                overlap.relayed.discard(text)
+                rotation.duplicates += 1
+            else:
+                overlap.owed.add(text)
+            return None
+        at = overlap.pending_at.get(text)
+        if at is None:
+            overlap.old_at.setdefault(text, len(overlap.old))
+            overlap.old.append(text)
+            return self.stream.deliver(message)
+        # The successor is ahead: it already delivered this frame, and those after it
+        # are the next ones.
+        ahead = overlap.pending[at + 1 :]
+        self._switch(rotation, overlap, duplicates=at + 1)
+        overlap.relayed.update(later for later, _message in ahead)
+        self._put_all([message, *(later_message for _text, later_message in ahead)])
+        buffer = self._buffer
+        return buffer.wait_for_room() if buffer.policy == "block" and buffer.full else None
+
+    def _from_successor(
+        self, rotation: _Rotation, topic: str, overlap: _Overlap, text: str, message: Any
+    ) -> Any:
+        if overlap.switched:
+            repeat = overlap.repeat
+            if repeat:
+                if text == repeat[0]:  # the old connection delivered it already
+                    repeat.popleft()
+                    rotation.duplicates += 1
+                    if not repeat:
+                        self._wake_rotation()
+                    return None
+                repeat.clear()
+                self._wake_rotation()
+                detail = "the two connections delivered different messages after the overlap"
+                self.stream.gap(Gap(GapReason.ROTATION, (topic,), detail))
+            if text in overlap.owed:
+                overlap.owed.discard(text)
+                rotation.duplicates += 1
+            else:
+                overlap.relayed.add(text)
+            return self.stream.deliver(message)
+        at = overlap.old_at.get(text)
+        if at is None:
+            overlap.pending_at.setdefault(text, len(overlap.pending))
+            overlap.pending.append((text, message))
+            return None
+        # The old connection is ahead (or level): what it delivered after this frame,
+        # the successor has yet to repeat.
+        overlap.repeat.extend(overlap.old[at + 1 :])
+        self._switch(rotation, overlap, duplicates=len(overlap.pending) + 1)
+        return None
+
+    def _switch(self, rotation: _Rotation, overlap: _Overlap, *, duplicates: int) -> None:
+        """The overlap of one topic is found: the successor delivers it from now on
+        (its frames that waited until the common one are duplicates, or a snapshot the
+        old connection never sent)."""
+        overlap.switched = True
+        rotation.duplicates += duplicates
+        overlap.old = []
+        overlap.old_at = {}
+        overlap.pending = []
+        overlap.pending_at = {}
+        self._wake_rotation()
+
+    def _put_all(self, messages: list[Any]) -> None:
+        """Several messages in one turn: with ``block``, the buffer may go past its size
+        by these (a reader waits for room once, after them)."""
+        buffer, stats = self._buffer, self._stats
+        for message in messages:
+            buffer.put(message, stats)
+
+    def _wake_rotation(self) -> None:
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
     def restart(self, restart: Restart) -> None:
         """End the current connections as if the exchange had asked (see :class:`Restart`)."""
