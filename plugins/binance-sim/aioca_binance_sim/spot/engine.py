@@ -1,0 +1,698 @@
+"""The Spot paper account: balances (free and locked), orders matched against the
+synthetic book, stop orders triggered by the simulated trades, order lists, history.
+
+Checks run in Binance's order and answer its codes: the type's mandatory parameters
+(-1102) and the ones it does not take (-1106), precision (-1111), the symbol's filters
+(-1013 ``Filter failure: ...``), then the matching engine's refusals (-2010: duplicate
+client id, a LIMIT_MAKER that would take, a stop that would trigger at once, a balance
+too small).
+
+Taker orders walk the book level by level (each level is one fill, as Binance reports
+them in ``fills``) and remove what they take from it; resting orders fill later against
+the public trades that reach their price (a trade through the price fills the rest, a
+trade at the price fills up to its size), when a request next looks (:meth:`catch_up`).
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections import deque
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from ..errors import SimError, bad_symbol, mandatory_missing
+from .orders import LIMIT_PRICED, STOP_TYPES, Fill, Order, OrderList
+from .symbols import (
+    EXCHANGE_MAX_NUM_ORDERS,
+    MAX_NUM_ALGO_ORDERS,
+    MAX_NUM_ORDER_LISTS,
+    MAX_NUM_ORDERS,
+    SpotSymbol,
+    filter_failure,
+)
+from .tape import BOOK_DEPTH, TRADE_MS, Tape
+
+__all__ = ["COMMISSION", "INITIAL_BALANCES", "SpotEngine", "new_client_id", "rejected"]
+
+COMMISSION = Decimal("0.001")
+"""Maker and taker commission (10 basis points, Binance's standard Spot rate)."""
+INITIAL_BALANCES: dict[str, Decimal] = {
+    "BTC": Decimal("1"),
+    "ETH": Decimal("10"),
+    "BNB": Decimal("20"),
+    "SOL": Decimal("100"),
+    "XRP": Decimal("10000"),
+    "USDT": Decimal("100000"),
+    "USDC": Decimal("50000"),
+    "FDUSD": Decimal("0"),
+}
+"""The demo wallet (FDUSD listed empty, as Binance lists an asset once held)."""
+_EIGHT = Decimal("0.00000001")
+_ALPHABET = string.ascii_letters + string.digits
+_MAX_SCAN_TRADES = 8640  # one day of public trades
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "LIMIT": ("timeInForce", "quantity", "price"),
+    "MARKET": (),
+    "STOP_LOSS": ("quantity", "stopPrice"),
+    "STOP_LOSS_LIMIT": ("timeInForce", "quantity", "price", "stopPrice"),
+    "TAKE_PROFIT": ("quantity", "stopPrice"),
+    "TAKE_PROFIT_LIMIT": ("timeInForce", "quantity", "price", "stopPrice"),
+    "LIMIT_MAKER": ("quantity", "price"),
+}
+_NOT_TAKEN: dict[str, tuple[str, ...]] = {
+    "LIMIT": ("stopPrice", "quoteOrderQty"),
+    "MARKET": ("price", "timeInForce", "stopPrice", "icebergQty"),
+    "STOP_LOSS": ("price", "timeInForce", "quoteOrderQty", "icebergQty"),
+    "STOP_LOSS_LIMIT": ("quoteOrderQty",),
+    "TAKE_PROFIT": ("price", "timeInForce", "quoteOrderQty", "icebergQty"),
+    "TAKE_PROFIT_LIMIT": ("quoteOrderQty",),
+    "LIMIT_MAKER": ("timeInForce", "stopPrice", "quoteOrderQty"),
+}
+_DECIMALS = ("quantity", "quoteOrderQty", "price", "stopPrice", "icebergQty")
+
+
+def rejected(message: str) -> SimError:
+    """A refusal by the matching engine (-2010 NEW_ORDER_REJECTED)."""
+    return SimError(-2010, message)
+
+
+def new_client_id() -> str:
+    """A client order id as Binance generates them (22 letters and digits)."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(22))
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(_EIGHT)
+
+
+class SpotEngine:
+    """The account, its orders, order lists and trades."""
+
+    def __init__(self, tape: Tape, symbols: dict[str, SpotSymbol], funded_ms: int) -> None:
+        self.tape = tape
+        self.symbols = symbols
+        self.free: dict[str, Decimal] = dict(INITIAL_BALANCES)
+        self.locked: dict[str, Decimal] = dict.fromkeys(INITIAL_BALANCES, Decimal(0))
+        self.update_time = funded_ms
+        self.orders: dict[int, Order] = {}
+        self.lists: dict[int, OrderList] = {}
+        self.trades: list[dict[str, Any]] = []
+        self.amendments: list[dict[str, Any]] = []
+        self.placed: deque[int] = deque()
+        """Times (ms) of the orders placed in the last day (``rateLimit/order``)."""
+        self.listeners: list[Callable[[Order, str, Fill | None, int], None]] = []
+        """Told of every order event: ``(order, execution type, fill or None, time)``."""
+        self._next_order = 0
+        self._next_list = -1
+        self._next_trade: dict[str, int] = {}
+        self._next_execution = 0
+
+    # --- lookups ----------------------------------------------------------------------
+
+    def spec(self, symbol: str) -> SpotSymbol:
+        found = self.symbols.get(symbol)
+        if found is None:
+            raise bad_symbol()
+        return found
+
+    def open_orders(self, symbol: str | None = None) -> list[Order]:
+        return [
+            order
+            for order in self.orders.values()
+            if order.is_open and (symbol is None or order.symbol == symbol)
+        ]
+
+    def find(self, symbol: str, order_id: int | None, client_id: str | None) -> Order | None:
+        self.spec(symbol)
+        if order_id is not None:
+            order = self.orders.get(order_id)
+            return order if order is not None and order.symbol == symbol else None
+        matches = [
+            o for o in self.orders.values() if o.client_id == client_id and o.symbol == symbol
+        ]
+        return max(matches, key=lambda o: o.order_id) if matches else None
+
+    def count_order(self, now: int, count: int = 1) -> None:
+        self.placed.extend([now] * count)
+        while self.placed and self.placed[0] <= now - 86_400_000:
+            self.placed.popleft()
+
+    def order_counts(self, now: int) -> tuple[int, int]:
+        """Orders placed in the last 10 seconds and in the last day."""
+        self.count_order(now, 0)
+        return sum(1 for t in self.placed if t > now - 10_000), len(self.placed)
+
+    # --- balances ---------------------------------------------------------------------
+
+    def _move(self, asset: str, free: Decimal = Decimal(0), locked: Decimal = Decimal(0)) -> None:
+        self.free[asset] = self.free.get(asset, Decimal(0)) + free
+        self.locked[asset] = self.locked.get(asset, Decimal(0)) + locked
+
+    def _lock(self, order: Order, amount: Decimal, now: int) -> None:
+        asset = order.spec.quote if order.side == "BUY" else order.spec.base
+        if amount > self.free.get(asset, Decimal(0)):
+            raise rejected("Account has insufficient balance for requested action.")
+        self._move(asset, -amount, amount)
+        order.locked += amount
+        self.update_time = now
+
+    def _release(self, order: Order, now: int) -> None:
+        if order.locked:
+            asset = order.spec.quote if order.side == "BUY" else order.spec.base
+            self._move(asset, order.locked, -order.locked)
+            order.locked = Decimal(0)
+            self.update_time = now
+
+    def _lock_amount(self, order: Order, qty: Decimal) -> Decimal:
+        """What a resting order of ``qty`` holds: quote at its price for a buy (a stop
+        buy at market holds nothing: its cost is known when it triggers), base for a sell."""
+        if order.side == "SELL":
+            return qty
+        if order.type in LIMIT_PRICED:
+            return _q(order.price * qty)
+        return Decimal(0)
+
+    # --- placing ----------------------------------------------------------------------
+
+    def check(self, params: dict[str, Any], now: int, *, in_list: bool = False) -> SpotSymbol:
+        """Every check of a new order that does not need the book (also ``order/test``)."""
+        spec = self.spec(params["symbol"])
+        kind = params["type"]
+        for name in _REQUIRED[kind]:
+            if name not in params:
+                raise mandatory_missing(name)
+        for name in _NOT_TAKEN[kind]:
+            if name in params:
+                raise SimError(-1106, f"Parameter '{name}' sent when not required.")
+        for name in _DECIMALS:
+            value = params.get(name)
+            if value is not None and value.as_tuple().exponent < -8:
+                raise SimError(-1111, f"Parameter '{name}' has too much precision.")
+        if kind == "MARKET":
+            if "quantity" not in params and "quoteOrderQty" not in params:
+                raise SimError(
+                    -1102,
+                    "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!",
+                )
+            if "quantity" in params and "quoteOrderQty" in params:
+                raise SimError(-1106, "Parameter 'quoteOrderQty' sent when not required.")
+        if "trailingDelta" in params:
+            raise rejected("Trailing stop orders are not supported for this symbol.")
+        if "pegPriceType" in params or "pegOffsetValue" in params or "pegOffsetType" in params:
+            raise rejected("Unsupported order combination")
+        iceberg = params.get("icebergQty")
+        if iceberg is not None and params.get("timeInForce", "GTC") != "GTC":
+            raise rejected("Unsupported order combination")
+        if "price" in params:
+            spec.check_price(params["price"])
+        if "stopPrice" in params:
+            spec.check_price(params["stopPrice"])
+        quantity = params.get("quantity")
+        if quantity is not None:
+            spec.check_quantity(quantity, market=kind in ("MARKET", "STOP_LOSS", "TAKE_PROFIT"))
+        if iceberg is not None and quantity is not None:
+            if iceberg >= quantity:
+                raise rejected("IcebergQty exceeds QTY.")
+            if -(-quantity // iceberg) > 100:
+                raise filter_failure("ICEBERG_PARTS")
+            if iceberg % spec.step:
+                raise filter_failure("LOT_SIZE")
+        average = self.tape.avg_price(spec, now)
+        if "price" in params:
+            spec.check_percent_price(params["side"], params["price"], average)
+            if quantity is not None:
+                spec.check_notional(params["price"] * quantity)
+        elif "quoteOrderQty" in params:
+            spec.check_notional(params["quoteOrderQty"], market=True)
+        elif quantity is not None:
+            reference = params.get("stopPrice", average)
+            spec.check_notional(reference * quantity, market=True)
+        if not in_list:
+            self._check_counts(spec, [kind])
+        return spec
+
+    def _check_counts(self, spec: SpotSymbol, kinds: list[str]) -> None:
+        open_orders = self.open_orders()
+        on_symbol = [o for o in open_orders if o.symbol == spec.symbol]
+        if len(on_symbol) + len(kinds) > MAX_NUM_ORDERS:
+            raise filter_failure("MAX_NUM_ORDERS")
+        algos = sum(1 for kind in kinds if kind in STOP_TYPES)
+        if algos and sum(1 for o in on_symbol if o.is_algo) + algos > MAX_NUM_ALGO_ORDERS:
+            raise filter_failure("MAX_NUM_ALGO_ORDERS")
+        if len(open_orders) + len(kinds) > EXCHANGE_MAX_NUM_ORDERS:
+            raise filter_failure("EXCHANGE_MAX_NUM_ORDERS")
+
+    def _check_client_id(self, client_id: str) -> None:
+        if any(order.client_id == client_id for order in self.open_orders()):
+            raise rejected("Duplicate order sent.")
+
+    def _triggers(self, side: str, kind: str, stop_ticks: int, price_ticks: int) -> bool:
+        """Whether a stop order triggers at a last price of ``price_ticks``: a stop loss
+        when the price moves against the position (up for a buy), a take profit when it
+        moves in favour."""
+        rising = (kind.startswith("STOP_LOSS")) == (side == "BUY")
+        return price_ticks >= stop_ticks if rising else price_ticks <= stop_ticks
+
+    def _make(self, params: dict[str, Any], spec: SpotSymbol, now: int) -> Order:
+        self._next_order += 1
+        kind = params["type"]
+        default_tif = "GTC"
+        return Order(
+            self._next_order,
+            spec,
+            params.get("newClientOrderId") or new_client_id(),
+            params["side"],
+            kind,
+            params.get("timeInForce", default_tif),
+            params.get("price", Decimal(0)),
+            params.get("quantity", Decimal(0)),
+            now,
+            quote_order_qty=params.get("quoteOrderQty", Decimal(0)),
+            stop_price=params.get("stopPrice", Decimal(0)),
+            iceberg_qty=params.get("icebergQty", Decimal(0)),
+            stp_mode=params.get("selfTradePreventionMode", "EXPIRE_MAKER"),
+            strategy_id=params.get("strategyId"),
+            strategy_type=params.get("strategyType"),
+            update_time=now,
+            working_time=now,
+            checked_ms=now,
+        )
+
+    def place(self, params: dict[str, Any], now: int, *, sor: bool = False) -> Order:
+        """Check and place one order; its ``fills`` are those of this placement."""
+        self.catch_up(now)
+        spec = self.check(params, now)
+        if "newClientOrderId" in params:
+            self._check_client_id(params["newClientOrderId"])
+        order = self._make(params, spec, now)
+        order.sor = sor
+        self._vet(order, now)
+        self.count_order(now)
+        self._open(order, now)
+        return order
+
+    def _vet(self, order: Order, now: int) -> None:
+        """The matching engine's refusals that depend on the market and the account."""
+        spec = order.spec
+        bid, ask = self.tape.best(spec, now)
+        last = self.tape.last_trade(spec, now).ticks
+        stop = spec.to_ticks(order.stop_price)
+        if order.type in STOP_TYPES and self._triggers(order.side, order.type, stop, last):
+            raise rejected("Order would trigger immediately.")
+        if order.type == "LIMIT_MAKER":
+            ticks = spec.to_ticks(order.price)
+            if (order.side == "BUY" and ticks >= ask) or (order.side == "SELL" and ticks <= bid):
+                raise rejected("Order would immediately match and take.")
+        if order.type == "MARKET":
+            levels = self._walk(order, now)
+            if order.side == "BUY":
+                cost = sum((spec.tick * t * spec.step * s for t, s in levels), Decimal(0))
+                if _q(cost) > self.free.get(spec.quote, Decimal(0)):
+                    raise rejected("Account has insufficient balance for requested action.")
+            else:
+                qty = sum((spec.step * s for _, s in levels), Decimal(0))
+                if qty > self.free.get(spec.base, Decimal(0)):
+                    raise rejected("Account has insufficient balance for requested action.")
+        else:
+            need = self._lock_amount(order, order.orig_qty)
+            asset = spec.quote if order.side == "BUY" else spec.base
+            if need > self.free.get(asset, Decimal(0)):
+                raise rejected("Account has insufficient balance for requested action.")
+
+    def _open(self, order: Order, now: int) -> None:
+        """Put a checked order to work: take what it can, rest or expire the rest."""
+        self.orders[order.order_id] = order
+        self._notify(order, "NEW", None, now)
+        if order.type in STOP_TYPES and not order.triggered:
+            order.working_time = -1
+            self._lock(order, self._initial_lock(order), now)
+            return
+        if order.type != "MARKET":
+            self._lock(order, self._initial_lock(order), now)
+        self._work(order, now)
+
+    def _initial_lock(self, order: Order) -> Decimal:
+        """What a new order holds; the legs of a one-cancels-the-other pair share one
+        hold (the larger of theirs), kept by the first leg."""
+        if not order.siblings:
+            return self._lock_amount(order, order.orig_qty)
+        group = [order, *order.siblings]
+        if min(o.order_id for o in group) != order.order_id:
+            return Decimal(0)
+        return max(self._lock_amount(o, o.orig_qty) for o in group)
+
+    def _work(self, order: Order, now: int) -> None:
+        """A working order meets the book: market orders and marketable limit orders take
+        from it (FOK only when it can fill entirely), then the rest rests or expires."""
+        market = order.type in ("MARKET", "STOP_LOSS", "TAKE_PROFIT")
+        if order.type == "LIMIT_MAKER":
+            return
+        levels = self._walk(order, now)
+        if market and order.side == "BUY" and order.type != "MARKET":
+            cost = sum((order.spec.tick * t * order.spec.step * s for t, s in levels), Decimal(0))
+            if _q(cost) > self.free.get(order.spec.quote, Decimal(0)):
+                self._finish(order, "EXPIRED", now)
+                return
+        filled = sum((order.spec.step * s for _, s in levels), Decimal(0))
+        if order.time_in_force == "FOK" and not market and filled < order.remaining:
+            self._finish(order, "EXPIRED", now)
+            return
+        self._take(order, levels, now)
+        if not order.is_open:
+            return
+        if market:
+            if order.quote_order_qty:
+                order.orig_qty = order.executed
+            self._finish(order, "FILLED" if order.remaining <= 0 else "EXPIRED", now)
+        elif order.time_in_force == "IOC":
+            self._finish(order, "EXPIRED", now)
+
+    def _walk(self, order: Order, now: int) -> list[tuple[int, int]]:
+        """The book levels ``order`` would take now, as ``(ticks, steps)``."""
+        spec, tape = order.spec, self.tape
+        second = now // 1000
+        bid, ask = tape.best(spec, now)
+        buying = order.side == "BUY"
+        limit = None
+        if order.type not in ("MARKET", "STOP_LOSS", "TAKE_PROFIT"):
+            limit = spec.to_ticks(order.price)
+        budget = order.quote_order_qty - order.cum_quote if order.quote_order_qty else None
+        wanted = None if budget is not None else spec.to_steps(order.remaining)
+        levels: list[tuple[int, int]] = []
+        ticks = ask if buying else bid
+        for _ in range(BOOK_DEPTH):
+            if ticks <= 0 or (limit is not None and (ticks > limit if buying else ticks < limit)):
+                break
+            available = tape.level_steps(spec, ticks, second)
+            if budget is not None:
+                unit_cost = spec.tick * ticks * spec.step
+                take = min(available, int(budget / unit_cost))
+                budget -= unit_cost * take
+            else:
+                assert wanted is not None
+                take = min(available, wanted)
+                wanted -= take
+            if take:
+                levels.append((ticks, take))
+            if (budget is not None and take < available) or wanted == 0:
+                break
+            ticks += 1 if buying else -1
+        return levels
+
+    def _take(self, order: Order, levels: list[tuple[int, int]], now: int) -> None:
+        second = now // 1000
+        for ticks, steps in levels:
+            self.tape.take(order.spec, ticks, second, steps)
+            self._fill(order, order.spec.tick * ticks, order.spec.step * steps, False, now)
+
+    # --- executions -------------------------------------------------------------------
+
+    def _fill(self, order: Order, price: Decimal, qty: Decimal, maker: bool, now: int) -> None:
+        spec = order.spec
+        cost = _q(price * qty)
+        if order.side == "BUY":
+            release = min(order.locked, _q(order.price * qty)) if order.locked else Decimal(0)
+            order.locked -= release
+            self._move(spec.quote, release - cost, -release)
+            commission = _q(qty * COMMISSION)
+            self._move(spec.base, qty - commission)
+            asset = spec.base
+        else:
+            release = min(order.locked, qty)
+            order.locked -= release
+            self._move(spec.base, release - qty, -release)
+            commission = _q(cost * COMMISSION)
+            self._move(spec.quote, cost - commission)
+            asset = spec.quote
+        trade_id = self._next_trade.get(spec.symbol, 0) + 1
+        self._next_trade[spec.symbol] = trade_id
+        fill = Fill(trade_id, price, qty, commission, asset, maker, now)
+        order.fills.append(fill)
+        order.executed += qty
+        order.cum_quote += cost
+        order.update_time = now
+        self.update_time = now
+        self.trades.append(
+            {
+                "symbol": spec.symbol,
+                "id": trade_id,
+                "orderId": order.order_id,
+                "orderListId": order.list_id,
+                "price": f"{price:.8f}",
+                "qty": f"{qty:.8f}",
+                "quoteQty": f"{cost:.8f}",
+                "commission": f"{commission:.8f}",
+                "commissionAsset": asset,
+                "time": now,
+                "isBuyer": order.side == "BUY",
+                "isMaker": maker,
+                "isBestMatch": True,
+            }
+        )
+        if order.remaining <= 0 and not order.quote_order_qty:
+            order.status = "FILLED"
+            self._release(order, now)
+        else:
+            order.status = "PARTIALLY_FILLED"
+        self._notify(order, "TRADE", fill, now)
+        self._list_event(order, now)
+
+    def _finish(self, order: Order, status: str, now: int) -> None:
+        """End an order (CANCELED, EXPIRED...) and give back what it held."""
+        if order.status == "FILLED" or not order.is_open:
+            return
+        order.status = status
+        order.update_time = now
+        self._release(order, now)
+        self._notify(order, status if status != "CANCELED" else "CANCELED", None, now)
+        self._list_event(order, now)
+
+    def _notify(self, order: Order, execution: str, fill: Fill | None, now: int) -> None:
+        for listener in self.listeners:
+            listener(order, execution, fill, now)
+
+    # --- time passing -----------------------------------------------------------------
+
+    def catch_up(self, now: int) -> None:
+        """Match resting orders against the public trades since the last look, trigger
+        the stops those trades reached, and activate the order lists' next orders."""
+        for _ in range(4):  # a trigger can activate list orders that can fill in turn
+            changed = False
+            for order in sorted(self.open_orders(), key=lambda o: o.order_id):
+                if order.status != "PENDING_NEW" and order.checked_ms < now:
+                    changed |= self._scan(order, now)
+            if not changed:
+                break
+
+    def _scan(self, order: Order, now: int) -> bool:
+        spec = order.spec
+        first = order.checked_ms // TRADE_MS + 1
+        last = now // TRADE_MS
+        order.checked_ms = now
+        if last < first:
+            return False
+        first = max(first, last - _MAX_SCAN_TRADES)
+        stop = spec.to_ticks(order.stop_price)
+        limit = spec.to_ticks(order.price)
+        changed = False
+        for trade in self.tape.trades_range(spec, first, last):
+            if not order.is_open:
+                break
+            if order.type in STOP_TYPES and not order.triggered:
+                if self._triggers(order.side, order.type, stop, trade.ticks):
+                    self._trigger(order, trade.time)
+                    changed = True
+                continue
+            if order.type in ("MARKET", "STOP_LOSS", "TAKE_PROFIT"):
+                continue
+            through = trade.ticks < limit if order.side == "BUY" else trade.ticks > limit
+            if through:
+                self._fill(order, order.price, order.remaining, True, trade.time)
+                changed = True
+            elif trade.ticks == limit:
+                qty = min(order.remaining, spec.step * trade.steps)
+                self._fill(order, order.price, qty, True, trade.time)
+                changed = True
+        return changed
+
+    def _trigger(self, order: Order, when: int) -> None:
+        order.triggered = True
+        order.working_time = when
+        order.update_time = when
+        for sibling in order.siblings:
+            self._finish(sibling, "EXPIRED", when)
+        if not order.locked and order.type in LIMIT_PRICED:
+            try:
+                self._lock(order, self._lock_amount(order, order.remaining), when)
+            except SimError:
+                self._finish(order, "EXPIRED", when)
+                return
+        self._work(order, when)
+
+    # --- cancelling -------------------------------------------------------------------
+
+    def cancel(self, order: Order, now: int, restriction: str | None = None) -> None:
+        if not order.is_open:
+            raise SimError(-2011, "Unknown order sent.")
+        if restriction is not None and order.status != (
+            "NEW" if restriction == "ONLY_NEW" else "PARTIALLY_FILLED"
+        ):
+            raise SimError(-2011, "Order was not canceled due to cancel restrictions.")
+        if order.list_id != -1:
+            self.cancel_list(self.lists[order.list_id], now)
+        else:
+            self._finish(order, "CANCELED", now)
+
+    def cancel_list(self, order_list: OrderList, now: int) -> None:
+        for order in order_list.orders:
+            self._finish(order, "CANCELED", now)
+        order_list.settle()
+
+    # --- order lists --------------------------------------------------------------------
+
+    def _list_event(self, order: Order, now: int) -> None:
+        """What an order's fill or end does to its list: a one-cancels-the-other leg that
+        fills (even partly) or ends expires its siblings; an OTO's working order, once
+        filled, puts the pending orders to work; once it ends unfilled, they end too."""
+        if order.list_id == -1:
+            return
+        order_list = self.lists[order.list_id]
+        if order.executed or not order.is_open:
+            for sibling in order.siblings:
+                if sibling.is_open:
+                    self._finish(sibling, "EXPIRED" if order.executed else "CANCELED", now)
+        if order is order_list.working:
+            if order.status == "FILLED":
+                for pending in order_list.pending:
+                    if pending.status == "PENDING_NEW":
+                        self._activate(pending, order, now)
+            elif not order.is_open:
+                for pending in order_list.pending:
+                    self._finish(
+                        pending, "CANCELED" if order.status == "CANCELED" else "EXPIRED", now
+                    )
+        order_list.settle()
+
+    def _activate(self, pending: Order, working: Order, now: int) -> None:
+        order_list = self.lists[pending.list_id]
+        if order_list.pays_other:
+            pending.orig_qty = working.executed
+        pending.status = "NEW"
+        pending.time = pending.update_time = pending.checked_ms = now
+        pending.working_time = now if pending.type not in STOP_TYPES else -1
+        try:
+            if pending.type in STOP_TYPES:
+                last = self.tape.last_trade(pending.spec, now).ticks
+                stop = pending.spec.to_ticks(pending.stop_price)
+                self._lock(pending, self._initial_lock(pending), now)
+                if self._triggers(pending.side, pending.type, stop, last):
+                    self._trigger(pending, now)
+                return
+            if pending.type != "MARKET":
+                self._lock(pending, self._initial_lock(pending), now)
+            if pending.type == "LIMIT_MAKER":
+                return
+            self._work(pending, now)
+        except SimError:
+            self._finish(pending, "EXPIRED", now)
+
+    def new_list(
+        self,
+        contingency: str,
+        legs: list[dict[str, Any]],
+        params: dict[str, Any],
+        now: int,
+        *,
+        working: int | None = None,
+        oco: tuple[int, ...] = (),
+        pays_other: bool = False,
+    ) -> OrderList:
+        """Check and place an order list: ``legs`` are order parameters, ``working`` the
+        index of the OTO's working leg, ``oco`` the indices that cancel each other."""
+        self.catch_up(now)
+        specs = [self.check(leg, now, in_list=True) for leg in legs]
+        spec = specs[0]
+        self._check_counts(spec, [leg["type"] for leg in legs])
+        if (
+            sum(1 for lst in self.lists.values() if lst.is_open and lst.spec is spec)
+            >= MAX_NUM_ORDER_LISTS
+        ):
+            raise filter_failure("MAX_NUM_ORDER_LISTS")
+        client_ids = [leg["newClientOrderId"] for leg in legs if "newClientOrderId" in leg]
+        for client_id in client_ids:
+            self._check_client_id(client_id)
+        if len(set(client_ids)) < len(client_ids):
+            raise rejected("Duplicate order sent.")
+        list_client_id = params.get("listClientOrderId") or new_client_id()
+        if any(lst.client_id == list_client_id and lst.is_open for lst in self.lists.values()):
+            raise rejected("Duplicate order sent.")
+        orders = [self._make(leg, spec, now) for leg in legs]
+        for index, order in enumerate(orders):
+            if working is not None and index != working:
+                order.status = "PENDING_NEW"
+                order.working_time = -1
+            else:
+                self._vet(order, now)
+        self._next_list += 1
+        order_list = OrderList(
+            self._next_list, contingency, list_client_id, spec, now, orders,
+            working=orders[working] if working is not None else None, pays_other=pays_other,
+        )  # fmt: skip
+        for order in orders:
+            order.list_id = order_list.list_id
+            self.orders[order.order_id] = order
+        for index in oco:
+            orders[index].siblings = [orders[i] for i in oco if i != index]
+        self.lists[order_list.list_id] = order_list
+        self.count_order(now, len(orders))
+        for order in orders:
+            if order.status != "PENDING_NEW" and order.is_open:
+                self._open(order, now)
+        order_list.settle()
+        return order_list
+
+    def list_report(self, order_list: OrderList, now: int) -> dict[str, Any]:
+        body = order_list.to_json()
+        body["orderReports"] = [order.report(now) for order in order_list.orders]
+        return body
+
+    # --- amending ---------------------------------------------------------------------
+
+    def amend(self, order: Order, new_qty: Decimal, client_id: str | None, now: int) -> int:
+        """Reduce an open order's quantity keeping its place in the queue (Binance only
+        allows a decrease)."""
+        if not order.is_open:
+            raise SimError(-2011, "Unknown order sent.")
+        if new_qty >= order.orig_qty:
+            raise SimError(-2038, "Order amend (quantity increase) is not supported.")
+        order.spec.check_quantity(new_qty)
+        if new_qty <= order.executed:
+            raise SimError(-2038, "Order amend (quantity increase) is not supported.")
+        self._next_execution += 1
+        old_client = order.client_id
+        if client_id is not None:
+            self._check_client_id(client_id)
+        previous = order.orig_qty
+        release = self._lock_amount(order, previous - new_qty)
+        release = min(release, order.locked)
+        asset = order.spec.quote if order.side == "BUY" else order.spec.base
+        order.locked -= release
+        self._move(asset, release, -release)
+        order.orig_qty = new_qty
+        order.client_id = client_id or new_client_id()
+        order.update_time = now
+        self.amendments.append(
+            {
+                "symbol": order.symbol,
+                "orderId": order.order_id,
+                "executionId": self._next_execution,
+                "origClientOrderId": old_client,
+                "newClientOrderId": order.client_id,
+                "origQty": f"{previous:.8f}",
+                "newQty": f"{new_qty:.8f}",
+                "time": now,
+            }
+        )
+        return self._next_execution
