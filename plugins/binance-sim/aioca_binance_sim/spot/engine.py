@@ -647,8 +647,8 @@ class SpotEngine:
             orders[index].siblings = [orders[i] for i in oco if i != index]
         self.lists[order_list.list_id] = order_list
         self.count_order(now, len(orders))
-        for order in orders:
-            if order.status != "PENDING_NEW" and order.is_open:
+        for order in [o for o in orders if o.status != "PENDING_NEW"]:
+            if order.is_open:  # not ended by a sibling's fill meanwhile
                 self._open(order, now)
         order_list.settle()
         return order_list

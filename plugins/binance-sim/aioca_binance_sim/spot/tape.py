@@ -400,7 +400,7 @@ class Tape:
         account took from it since the level was last redrawn."""
         epoch = (second + ticks % BOOK_REFRESH_SECONDS) // BOOK_REFRESH_SECONDS
         lot_steps = int(spec.lot / spec.step)
-        drawn = 1 + int(unit(spec.key, ticks * 1_000_003 + epoch, 10) * lot_steps * 2)
+        drawn = 1 + int(unit(spec.key, ticks * 1_000_003 + epoch, 10) * lot_steps // 2)
         taken = self.taken.get((spec.symbol, ticks))
         if taken is not None and taken[0] == epoch:
             return max(0, drawn - taken[1])
