@@ -243,14 +243,17 @@ def new_order(call: Call) -> Any:
     return _placement(order, call.params, call.now)
 
 
-def _test_answer(params: dict[str, Any]) -> dict[str, Any]:
+def _test_answer(params: dict[str, Any], *, special: bool = True) -> dict[str, Any]:
+    """``{}``, or with ``computeCommissionRates`` the rates an order would pay (SOR
+    orders have no special commission, as Binance documents them)."""
     if not params.get("computeCommissionRates"):
         return {}
     rate = dec(COMMISSION)
     zero = {"maker": dec(0), "taker": dec(0)}
+    special_rates = {"specialCommissionForOrder": dict(zero)} if special else {}
     return {
         "standardCommissionForOrder": {"maker": rate, "taker": rate},
-        "specialCommissionForOrder": dict(zero),
+        **special_rates,
         "taxCommissionForOrder": dict(zero),
         "discount": {
             "enabledForAccount": False,
@@ -484,7 +487,7 @@ def sor_order(call: Call) -> Any:
 def sor_order_test(call: Call) -> Any:
     _sor_symbol(call)
     _engine(call).check(_order_params(call.params), call.now)
-    return _test_answer(call.params)
+    return _test_answer(call.params, special=False)
 
 
 # --- order lists ------------------------------------------------------------------------
