@@ -4,7 +4,7 @@ example for it (binance-spot-responses.json), in a scenario like the example's."
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal as D
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,16 +16,18 @@ Scenario = Callable[[SpotDesk], Any]
 
 
 def _resting(desk: SpotDesk, **extra: Any) -> Any:
-    params = dict(side="BUY", type="LIMIT", timeInForce="GTC", quantity=D("0.01"),
-                  price=desk.price("0.95"), newOrderRespType="RESULT")  # fmt: skip
+    params: dict[str, Any] = {
+        "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": Decimal("0.01"),
+        "price": desk.price("0.95"), "newOrderRespType": "RESULT",
+    }  # fmt: skip
     params.update(extra)
     return desk.order(**params)
 
 
 def _oco(desk: SpotDesk, icebergs: tuple[str, ...] = ("below",)) -> Any:
-    params: dict[str, Any] = {f"{leg}IcebergQty": D("0.01") for leg in icebergs}
+    params: dict[str, Any] = {f"{leg}IcebergQty": Decimal("0.01") for leg in icebergs}
     return desk.call(
-        "POST", "/api/v3/orderList/oco", symbol="BTCUSDT", side="SELL", quantity=D("0.1"),
+        "POST", "/api/v3/orderList/oco", symbol="BTCUSDT", side="SELL", quantity=Decimal("0.1"),
         aboveType="LIMIT_MAKER", abovePrice=desk.price("1.05"),
         belowType="STOP_LOSS_LIMIT", belowStopPrice=desk.price("0.95"),
         belowPrice=desk.price("0.949"), belowTimeInForce="GTC", **params,
@@ -33,13 +35,13 @@ def _oco(desk: SpotDesk, icebergs: tuple[str, ...] = ("below",)) -> Any:
 
 
 def _oto(desk: SpotDesk, path: str) -> Any:
-    params: dict[str, Any] = dict(
-        symbol="BTCUSDT", workingType="LIMIT", workingSide="SELL",
-        workingPrice=desk.price("1.05"), workingQuantity=D("0.1"), workingTimeInForce="GTC",
-        pendingSide="BUY",
-    )  # fmt: skip
+    params: dict[str, Any] = {
+        "symbol": "BTCUSDT", "workingType": "LIMIT", "workingSide": "SELL",
+        "workingPrice": desk.price("1.05"), "workingQuantity": Decimal("0.1"),
+        "workingTimeInForce": "GTC", "pendingSide": "BUY",
+    }  # fmt: skip
     if path.endswith("oto"):
-        params.update(pendingType="MARKET", pendingQuantity=D("0.1"))
+        params.update(pendingType="MARKET", pendingQuantity=Decimal("0.1"))
     elif path.endswith("opo"):
         params.update(pendingType="MARKET")
     elif path.endswith("opoco"):
@@ -57,12 +59,12 @@ def _oto(desk: SpotDesk, path: str) -> Any:
             pendingBelowPrice=desk.price("0.90"), pendingBelowTimeInForce="GTC",
         )  # fmt: skip
         if path.endswith("otoco"):
-            params["pendingQuantity"] = D("0.1")
+            params["pendingQuantity"] = Decimal("0.1")
     return desk.call("POST", path, **params)
 
 
 def _filled(desk: SpotDesk) -> Any:
-    return desk.order(side="SELL", type="MARKET", quantity=D("0.5"))
+    return desk.order(side="SELL", type="MARKET", quantity=Decimal("0.5"))
 
 
 def _cancel_all(desk: SpotDesk) -> Any:
@@ -73,16 +75,16 @@ def _cancel_all(desk: SpotDesk) -> Any:
 
 
 def _amend(desk: SpotDesk) -> Any:
-    order = _resting(desk, side="SELL", price=desk.price("1.05"), quantity=D("0.05"))
+    order = _resting(desk, side="SELL", price=desk.price("1.05"), quantity=Decimal("0.05"))
     return desk.call("PUT", "/api/v3/order/amend/keepPriority", symbol="BTCUSDT",
-                     orderId=order["orderId"], newQty=D("0.04"))  # fmt: skip
+                     orderId=order["orderId"], newQty=Decimal("0.04"))  # fmt: skip
 
 
 def _amendments(desk: SpotDesk) -> Any:
     answer = _amend(desk)
     order_id = answer["amendedOrder"]["orderId"]
     desk.call("PUT", "/api/v3/order/amend/keepPriority", symbol="BTCUSDT", orderId=order_id,
-              newQty=D("0.03"))  # fmt: skip
+              newQty=Decimal("0.03"))  # fmt: skip
     return desk.call("GET", "/api/v3/order/amendments", symbol="BTCUSDT", orderId=order_id)
 
 
@@ -90,14 +92,16 @@ def _cancel_replace(desk: SpotDesk) -> Any:
     order = _resting(desk, side="SELL", price=desk.price("1.05"))
     return desk.call(
         "POST", "/api/v3/order/cancelReplace", symbol="BTCUSDT", side="BUY", type="LIMIT",
-        cancelReplaceMode="STOP_ON_FAILURE", timeInForce="GTC", quantity=D("0.04"),
+        cancelReplaceMode="STOP_ON_FAILURE", timeInForce="GTC", quantity=Decimal("0.04"),
         price=desk.price("0.95"), cancelOrderId=order["orderId"],
     )  # fmt: skip
 
 
 def _legacy_oco(desk: SpotDesk) -> Any:
-    return desk.call("POST", "/api/v3/order/oco", symbol="BTCUSDT", side="BUY",
-                     quantity=D("0.01"), price=desk.price("0.95"), stopPrice=desk.price("1.05"))  # fmt: skip
+    return desk.call(
+        "POST", "/api/v3/order/oco", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"),
+        price=desk.price("0.95"), stopPrice=desk.price("1.05"),
+    )  # fmt: skip
 
 
 def _list_query(desk: SpotDesk) -> Any:
@@ -122,7 +126,7 @@ def _lists(path: str) -> Scenario:
 
 def _sor(desk: SpotDesk) -> Any:
     return desk.call("POST", "/api/v3/sor/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
-                     timeInForce="GTC", quantity=D("0.01"), price=desk.price("1.01"))  # fmt: skip
+                     timeInForce="GTC", quantity=Decimal("0.01"), price=desk.price("1.01"))  # fmt: skip
 
 
 def _allocations(desk: SpotDesk) -> Any:
@@ -182,9 +186,9 @@ SCENARIOS: dict[tuple[str, int], Scenario] = {
     ("DELETE /api/v3/order", 0): _cancel,
     ("GET /api/v3/order", 0): _orders("/api/v3/order"),
     ("POST /api/v3/order", 0): lambda d: d.order(side="SELL", type="MARKET",
-                                                 quantity=D("0.01"), newOrderRespType="ACK"),
+                                                 quantity=Decimal("0.01"), newOrderRespType="ACK"),
     ("POST /api/v3/order", 1): lambda d: d.order(side="SELL", type="MARKET",
-                                                 quantity=D("0.01"), newOrderRespType="RESULT"),
+                                                 quantity=Decimal("0.01"), newOrderRespType="RESULT"),
     ("POST /api/v3/order", 2): _filled,
     ("PUT /api/v3/order/amend/keepPriority", 0): _amend,
     ("GET /api/v3/order/amendments", 0): _amendments,
@@ -192,10 +196,10 @@ SCENARIOS: dict[tuple[str, int], Scenario] = {
     ("POST /api/v3/order/oco", 0): _legacy_oco,
     ("POST /api/v3/order/test", 0): lambda d: d.call(
         "POST", "/api/v3/order/test", symbol="BTCUSDT", side="BUY", type="MARKET",
-        quantity=D("0.01")),
+        quantity=Decimal("0.01")),
     ("POST /api/v3/order/test", 1): lambda d: d.call(
         "POST", "/api/v3/order/test", symbol="BTCUSDT", side="BUY", type="MARKET",
-        quantity=D("0.01"), computeCommissionRates=True),
+        quantity=Decimal("0.01"), computeCommissionRates=True),
     ("DELETE /api/v3/orderList", 0): _list_cancel,
     ("GET /api/v3/orderList", 0): _list_query,
     ("POST /api/v3/orderList/oco", 0): _oco,
@@ -211,10 +215,10 @@ SCENARIOS: dict[tuple[str, int], Scenario] = {
     ("POST /api/v3/sor/order", 0): _sor,
     ("POST /api/v3/sor/order/test", 0): _post(
         "/api/v3/sor/order/test", symbol="BTCUSDT", side="BUY", type="MARKET",
-        quantity=D("0.01")),
+        quantity=Decimal("0.01")),
     ("POST /api/v3/sor/order/test", 1): _post(
         "/api/v3/sor/order/test", symbol="BTCUSDT", side="BUY", type="MARKET",
-        quantity=D("0.01"), computeCommissionRates=True),
+        quantity=Decimal("0.01"), computeCommissionRates=True),
     ("GET /api/v3/ticker", 0): _get("/api/v3/ticker", symbol="BNBBTC"),
     ("GET /api/v3/ticker", 1): _get("/api/v3/ticker", symbols=["BTCUSDT", "BNBBTC"]),
     ("GET /api/v3/ticker", 2): _get("/api/v3/ticker", symbol="BNBBTC", type="MINI"),
@@ -277,7 +281,7 @@ def test_cancel_replace_failures_have_the_documented_shape(
     with pytest.raises(SimError) as caught:
         desk.call(
             "POST", "/api/v3/order/cancelReplace", symbol="BTCUSDT", side="BUY", type="LIMIT",
-            cancelReplaceMode=mode, timeInForce="GTC", quantity=D("0.01"),
+            cancelReplaceMode=mode, timeInForce="GTC", quantity=Decimal("0.01"),
             price=desk.price("0.95"), cancelOrderId=424242, newOrderRespType="ACK",
         )  # fmt: skip
     error = caught.value
