@@ -126,7 +126,8 @@ def _lists(path: str) -> Scenario:
 
 def _sor(desk: SpotDesk) -> Any:
     return desk.call("POST", "/api/v3/sor/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
-                     timeInForce="GTC", quantity=Decimal("0.01"), price=desk.price("1.01"))  # fmt: skip
+                     timeInForce="GTC", quantity=Decimal("0.01"),
+                     price=desk.price("1.01"))  # fmt: skip
 
 
 def _allocations(desk: SpotDesk) -> Any:
@@ -188,7 +189,8 @@ SCENARIOS: dict[tuple[str, int], Scenario] = {
     ("POST /api/v3/order", 0): lambda d: d.order(side="SELL", type="MARKET",
                                                  quantity=Decimal("0.01"), newOrderRespType="ACK"),
     ("POST /api/v3/order", 1): lambda d: d.order(side="SELL", type="MARKET",
-                                                 quantity=Decimal("0.01"), newOrderRespType="RESULT"),
+                                                 quantity=Decimal("0.01"),
+                                                 newOrderRespType="RESULT"),
     ("POST /api/v3/order", 2): _filled,
     ("PUT /api/v3/order/amend/keepPriority", 0): _amend,
     ("GET /api/v3/order/amendments", 0): _amendments,
