@@ -430,9 +430,18 @@ class Tape:
         second = now // 1000
         bid, ask = self.best(spec, now)
         depth = min(depth, BOOK_DEPTH)
-        bids = [(t, self.level_steps(spec, t, second)) for t in range(bid, max(0, bid - depth), -1)]
-        asks = [(t, self.level_steps(spec, t, second)) for t in range(ask, ask + depth)]
-        return [lv for lv in bids if lv[1]], [lv for lv in asks if lv[1]]
+
+        def side(start: int, step: int) -> list[tuple[int, int]]:
+            levels: list[tuple[int, int]] = []
+            ticks = start
+            while len(levels) < depth and ticks > 0 and abs(ticks - start) < 2 * BOOK_DEPTH:
+                steps = self.level_steps(spec, ticks, second)
+                if steps:
+                    levels.append((ticks, steps))
+                ticks += step
+            return levels
+
+        return side(bid, -1), side(ask, 1)
 
     def depth(self, spec: SpotSymbol, now: int, limit: int) -> dict[str, Any]:
         bids, asks = self.book_levels(spec, now, limit)
