@@ -48,7 +48,8 @@ def test_market_buy_walks_the_book_and_pays_commission_in_base(desk: SpotDesk) -
     book = desk.call("GET", "/api/v3/depth", symbol=BTC, limit=20)
     answer = desk.order(side="BUY", type="MARKET", quantity=Decimal("0.8"))
     fills = answer["fills"]
-    assert answer["status"] == "FILLED" and answer["executedQty"] == "0.80000000"
+    assert answer["status"] == "FILLED"
+    assert answer["executedQty"] == "0.80000000"
     assert len(fills) > 1, "one level does not hold 0.8 bitcoin"
     assert [f["price"] for f in fills] == [level[0] for level in book["asks"][: len(fills)]]
     assert [f["qty"] for f in fills[:-1]] == [level[1] for level in book["asks"][: len(fills) - 1]]
@@ -108,7 +109,8 @@ def test_a_resting_limit_order_locks_its_quote_until_canceled(desk: SpotDesk) ->
     price = desk.price("0.9")
     answer = desk.order(side="BUY", type="LIMIT", timeInForce="GTC", quantity=Decimal("0.1"),
                         price=price)  # fmt: skip
-    assert answer["status"] == "NEW" and answer["fills"] == []
+    assert answer["status"] == "NEW"
+    assert answer["fills"] == []
     assert desk.locked("USDT") == price * Decimal("0.1")
     assert desk.free("USDT") == INITIAL_BALANCES["USDT"] - price * Decimal("0.1")
     listed = desk.call("GET", "/api/v3/openOrders", symbol=BTC)
@@ -116,7 +118,8 @@ def test_a_resting_limit_order_locks_its_quote_until_canceled(desk: SpotDesk) ->
     canceled = desk.call("DELETE", "/api/v3/order", symbol=BTC, orderId=answer["orderId"])
     assert canceled["status"] == "CANCELED"
     assert canceled["origClientOrderId"] == answer["clientOrderId"]
-    assert desk.locked("USDT") == 0 and desk.free("USDT") == INITIAL_BALANCES["USDT"]
+    assert desk.locked("USDT") == 0
+    assert desk.free("USDT") == INITIAL_BALANCES["USDT"]
     assert desk.call("GET", "/api/v3/openOrders", symbol=BTC) == []
 
 
@@ -152,8 +155,10 @@ def test_fok_fills_entirely_or_not_at_all(desk: SpotDesk) -> None:
     asks = desk.call("GET", "/api/v3/depth", symbol=BTC, limit=1)["asks"]
     too_much = desk.order(side="BUY", type="LIMIT", timeInForce="FOK", quantity=Decimal("0.7"),
                           price=Decimal(asks[0][0]))  # fmt: skip
-    assert too_much["status"] == "EXPIRED" and too_much["executedQty"] == "0.00000000"
-    assert too_much["fills"] == [] and desk.free("BTC") == INITIAL_BALANCES["BTC"]
+    assert too_much["status"] == "EXPIRED"
+    assert too_much["executedQty"] == "0.00000000"
+    assert too_much["fills"] == []
+    assert desk.free("BTC") == INITIAL_BALANCES["BTC"]
     enough = desk.order(side="BUY", type="LIMIT", timeInForce="FOK", quantity=Decimal(asks[0][1]),
                         price=Decimal(asks[0][0]))  # fmt: skip
     assert enough["status"] == "FILLED"
@@ -178,9 +183,11 @@ def test_a_resting_order_fills_as_maker_when_the_market_comes(desk: SpotDesk) ->
     assert early["status"] in ("NEW", "PARTIALLY_FILLED")
     desk.now = when
     order = desk.call("GET", "/api/v3/order", symbol=BTC, orderId=placed["orderId"])
-    assert order["status"] == "FILLED" and order["updateTime"] <= when
+    assert order["status"] == "FILLED"
+    assert order["updateTime"] <= when
     trades = desk.call("GET", "/api/v3/myTrades", symbol=BTC, orderId=placed["orderId"])
-    assert trades and all(t["isMaker"] and t["price"] == f"{price:.8f}" for t in trades)
+    assert trades
+    assert all(t["isMaker"] and t["price"] == f"{price:.8f}" for t in trades)
     assert desk.locked("USDT") == 0
     assert desk.free("BTC") == INITIAL_BALANCES["BTC"] + Decimal("0.01") * (1 - COMMISSION)
 
@@ -198,7 +205,8 @@ def test_a_stop_loss_waits_for_its_price_then_sells_at_market(desk: SpotDesk) ->
     when = first_trade_time(desk, lambda traded: traded <= stop)
     desk.now = when + 1
     order = desk.call("GET", "/api/v3/order", symbol=BTC, orderId=placed["orderId"])
-    assert order["status"] == "FILLED" and order["isWorking"]
+    assert order["status"] == "FILLED"
+    assert order["isWorking"]
     assert order["workingTime"] == when
     assert desk.locked("BTC") == 0
     assert desk.free("BTC") == INITIAL_BALANCES["BTC"] - Decimal("0.05")
@@ -209,10 +217,12 @@ def test_a_take_profit_limit_buy_triggers_below(desk: SpotDesk) -> None:
     placed = desk.order(side="BUY", type="TAKE_PROFIT_LIMIT", quantity=Decimal("0.01"),
                         stopPrice=stop, price=desk.price("0.999"), timeInForce="GTC",
                         newOrderRespType="RESULT")  # fmt: skip
-    assert placed["stopPrice"] == f"{stop:.8f}" and placed["workingTime"] == -1
+    assert placed["stopPrice"] == f"{stop:.8f}"
+    assert placed["workingTime"] == -1
     desk.now = first_trade_time(desk, lambda traded: traded <= stop)
     order = desk.call("GET", "/api/v3/order", symbol=BTC, orderId=placed["orderId"])
-    assert order["isWorking"] and order["status"] in ("NEW", "PARTIALLY_FILLED", "FILLED")
+    assert order["isWorking"]
+    assert order["status"] in ("NEW", "PARTIALLY_FILLED", "FILLED")
 
 
 @pytest.mark.parametrize(
@@ -347,11 +357,13 @@ def test_cancel_all_cancels_orders_and_lists(desk: SpotDesk) -> None:
                         price=desk.price("0.95"))  # fmt: skip
     listed = place_sell_oco(desk)
     answer = desk.call("DELETE", "/api/v3/openOrders", symbol=BTC)
-    assert answer[0]["orderId"] == single["orderId"] and answer[0]["status"] == "CANCELED"
+    assert answer[0]["orderId"] == single["orderId"]
+    assert answer[0]["status"] == "CANCELED"
     assert answer[1]["orderListId"] == listed["orderListId"]
     assert answer[1]["listOrderStatus"] == "ALL_DONE"
     assert {r["status"] for r in answer[1]["orderReports"]} == {"CANCELED"}
-    assert desk.locked("BTC") == 0 and desk.locked("USDT") == 0
+    assert desk.locked("BTC") == 0
+    assert desk.locked("USDT") == 0
 
 
 def test_rate_limit_order_counts_placements(desk: SpotDesk) -> None:
@@ -368,8 +380,10 @@ def test_rate_limit_order_counts_placements(desk: SpotDesk) -> None:
 
 def test_account_info(desk: SpotDesk) -> None:
     info = desk.call("GET", "/api/v3/account")
-    assert info["accountType"] == "SPOT" and info["canTrade"]
-    assert info["commissionRates"]["maker"] == "0.00100000" and info["makerCommission"] == 10
+    assert info["accountType"] == "SPOT"
+    assert info["canTrade"]
+    assert info["commissionRates"]["maker"] == "0.00100000"
+    assert info["makerCommission"] == 10
     assert {b["asset"]: b["free"] for b in info["balances"]}["USDT"] == "100000.00000000"
     omitted = desk.call("GET", "/api/v3/account", omitZeroBalances=True)["balances"]
     assert "FDUSD" in {b["asset"] for b in info["balances"]}
@@ -403,7 +417,8 @@ def place_sell_oco(desk: SpotDesk, qty: str = "0.2") -> Any:
 
 def test_an_oco_holds_its_quantity_once_and_one_leg_cancels_the_other(desk: SpotDesk) -> None:
     listed = place_sell_oco(desk)
-    assert listed["contingencyType"] == "OCO" and listed["listOrderStatus"] == "EXECUTING"
+    assert listed["contingencyType"] == "OCO"
+    assert listed["listOrderStatus"] == "EXECUTING"
     assert desk.locked("BTC") == Decimal("0.2")
     above, below = Decimal(listed["orderReports"][0]["price"]), desk.price("0.998")
     when = first_trade_time(desk, lambda traded: traded > above or traded <= below)
@@ -481,7 +496,8 @@ def test_oto_puts_the_pending_order_to_work_once_the_working_one_fills(desk: Spo
     )  # fmt: skip
     working, pending = listed["orderReports"]
     assert working["status"] == "FILLED"
-    assert pending["status"] == "NEW" and pending["workingTime"] == desk.now
+    assert pending["status"] == "NEW"
+    assert pending["workingTime"] == desk.now
     assert desk.locked("BTC") == Decimal("0.001")
 
 
@@ -510,7 +526,8 @@ def test_opo_pending_takes_the_working_order_quantity(desk: SpotDesk) -> None:
         pendingType="MARKET", pendingSide="SELL",
     )  # fmt: skip
     working, pending = listed["orderReports"]
-    assert working["status"] == "FILLED" and pending["status"] == "FILLED"
+    assert working["status"] == "FILLED"
+    assert pending["status"] == "FILLED"
     assert pending["executedQty"] == working["executedQty"] == "0.00200000"
 
 
@@ -584,7 +601,8 @@ def test_amend_keep_priority_only_decreases(desk: SpotDesk) -> None:
 def test_sor_orders_report_their_allocations(desk: SpotDesk) -> None:
     placed = desk.call("POST", "/api/v3/sor/order", symbol=BTC, side="SELL", type="MARKET",
                        quantity=Decimal("0.01"))  # fmt: skip
-    assert placed["usedSor"] and placed["workingFloor"] == "SOR"
+    assert placed["usedSor"]
+    assert placed["workingFloor"] == "SOR"
     allocations = desk.call("GET", "/api/v3/myAllocations", symbol=BTC)
     assert sum(Decimal(a["qty"]) for a in allocations) == Decimal("0.01")
     refused(desk, -1013, "SOR is not enabled for this symbol.", path="/api/v3/sor/order",
