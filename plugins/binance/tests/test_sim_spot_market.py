@@ -186,7 +186,8 @@ def test_exchange_info(desk: SpotDesk) -> None:
     [
         ({"symbol": "NOPE"}, -1121, "Invalid symbol."),
         ({"symbols": ["BTCUSDT", "NOPE"]}, -1121, "Invalid symbol."),
-        ({"symbols": ["BTCUSDT", "BTCUSDT"]}, -1151, "Symbol is present multiple times in the list."),
+        ({"symbols": ["BTCUSDT", "BTCUSDT"]}, -1151,
+         "Symbol is present multiple times in the list."),
         ({"symbol": "BTCUSDT", "symbols": ["BTCUSDT"]}, -1128,
          "Combination of optional parameters invalid."),
         ({"symbol": "BTCUSDT", "symbolStatus": "BREAK"}, -1220,
