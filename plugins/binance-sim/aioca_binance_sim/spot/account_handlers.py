@@ -141,7 +141,7 @@ def my_filters(call: Call) -> Any:
 
 
 def _limit(params: dict[str, Any]) -> int:
-    limit = params.get("limit", 500)
+    limit: int = params.get("limit", 500)
     if limit < 1:
         raise SimError(-1130, "Data sent for parameter 'limit' is not valid.")
     return min(limit, 1000)

@@ -26,7 +26,7 @@ def _venue(call: Call) -> SpotVenue:
 
 def _limit(params: dict[str, Any], default: int, most: int) -> int:
     """``limit``, capped at the endpoint's maximum as Binance caps it; below 1 refused."""
-    limit = params.get("limit", default)
+    limit: int = params.get("limit", default)
     if limit < 1:
         raise invalid_parameter("limit")
     return min(limit, most)

@@ -61,7 +61,7 @@ class Stats(NamedTuple):
     taker_quote_volume: Decimal
 
     @property
-    def count(self) -> int:
+    def trades(self) -> int:
         return self.last.id - self.first.id + 1
 
 
@@ -311,7 +311,7 @@ class Tape:
                     dec(s.volume),
                     close,
                     dec(s.quote_volume),
-                    s.count if s.volume else 0,
+                    s.trades if s.volume else 0,
                     dec(s.taker_volume),
                     dec(s.taker_quote_volume),
                     "0",
@@ -345,7 +345,7 @@ class Tape:
             "closeTime": close_time,
             "firstId": s.first.id,
             "lastId": s.last.id,
-            "count": s.count,
+            "count": s.trades,
         }
         if not full:
             return mini
@@ -390,7 +390,7 @@ class Tape:
             "closeTime": now,
             "firstId": s.first.id,
             "lastId": s.last.id,
-            "count": s.count,
+            "count": s.trades,
         }
 
     # --- the book ----------------------------------------------------------------------
