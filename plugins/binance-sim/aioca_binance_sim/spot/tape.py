@@ -86,9 +86,10 @@ def bar_opens(
             return list(range(first, last_allowed + 1, 1000))[:limit]
         last = last_allowed // 1000 * 1000
         return list(range(max(0, last - (limit - 1) * 1000), last + 1, 1000))
-    shift = lambda value: None if value is None else value + offset  # noqa: E731
-    opens = bars_between(interval, shift(start_time), shift(end_time), limit, now + offset)
-    return [start - offset for start in opens]
+    start = None if start_time is None else start_time + offset
+    end = None if end_time is None else end_time + offset
+    opens = bars_between(interval, start, end, limit, now + offset)
+    return [bar - offset for bar in opens]
 
 
 def bar_close(interval: str, start: int, offset: int = 0) -> int:
