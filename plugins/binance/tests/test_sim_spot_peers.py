@@ -78,8 +78,9 @@ async def test_python_binance(sim: BinanceSimulator) -> None:
         sold = await client.create_order(symbol=BTC, side="SELL", type="MARKET", quantity="0.01")
         assert sold["status"] == "FILLED"
         high = str((price * Decimal("1.1")).quantize(Decimal("0.01")))
-        resting = await client.create_order(symbol=BTC, side="SELL", type="LIMIT",
-                                            timeInForce="GTC", quantity="0.01", price=high)  # fmt: skip
+        resting = await client.create_order(
+            symbol=BTC, side="SELL", type="LIMIT", timeInForce="GTC", quantity="0.01", price=high
+        )
         order = await client.get_order(symbol=BTC, orderId=resting["orderId"])
         assert order["status"] == "NEW"
         account = await client.get_account()
