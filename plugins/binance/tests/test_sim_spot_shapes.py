@@ -13,6 +13,7 @@ from sim_spot_helpers import SpotDesk, documented, documented_keys, shape_proble
 from aioca_binance_sim.errors import SimError
 
 Scenario = Callable[[SpotDesk], Any]
+XRP = "XRPUSDT"
 
 
 def _resting(desk: SpotDesk, **extra: Any) -> Any:
@@ -25,12 +26,14 @@ def _resting(desk: SpotDesk, **extra: Any) -> Any:
 
 
 def _oco(desk: SpotDesk, icebergs: tuple[str, ...] = ("below",)) -> Any:
-    params: dict[str, Any] = {f"{leg}IcebergQty": Decimal("0.01") for leg in icebergs}
+    """A sell OCO on XRPUSDT: the spec types the legs' iceberg quantities as integers
+    (LONG), whole XRP here."""
+    params: dict[str, Any] = {f"{leg}IcebergQty": 20 for leg in icebergs}
     return desk.call(
-        "POST", "/api/v3/orderList/oco", symbol="BTCUSDT", side="SELL", quantity=Decimal("0.1"),
-        aboveType="LIMIT_MAKER", abovePrice=desk.price("1.05"),
-        belowType="STOP_LOSS_LIMIT", belowStopPrice=desk.price("0.95"),
-        belowPrice=desk.price("0.949"), belowTimeInForce="GTC", **params,
+        "POST", "/api/v3/orderList/oco", symbol=XRP, side="SELL", quantity=Decimal("100"),
+        aboveType="LIMIT_MAKER", abovePrice=desk.price("1.05", XRP),
+        belowType="STOP_LOSS_LIMIT", belowStopPrice=desk.price("0.95", XRP),
+        belowPrice=desk.price("0.949", XRP), belowTimeInForce="GTC", **params,
     )  # fmt: skip
 
 
@@ -68,10 +71,10 @@ def _filled(desk: SpotDesk) -> Any:
 
 
 def _cancel_all(desk: SpotDesk) -> Any:
-    _resting(desk)
-    _resting(desk, price=desk.price("0.94"))
+    for factor in ("0.95", "0.94"):
+        _resting(desk, symbol=XRP, price=desk.price(factor, XRP), quantity=Decimal("100"))
     _oco(desk, icebergs=("above", "below"))
-    return desk.call("DELETE", "/api/v3/openOrders", symbol="BTCUSDT")
+    return desk.call("DELETE", "/api/v3/openOrders", symbol=XRP)
 
 
 def _amend(desk: SpotDesk) -> Any:
@@ -111,7 +114,7 @@ def _list_query(desk: SpotDesk) -> Any:
 
 def _list_cancel(desk: SpotDesk) -> Any:
     listed = _oco(desk, icebergs=())
-    return desk.call("DELETE", "/api/v3/orderList", symbol="BTCUSDT",
+    return desk.call("DELETE", "/api/v3/orderList", symbol=XRP,
                      orderListId=listed["orderListId"])  # fmt: skip
 
 
