@@ -24,6 +24,7 @@ from aioca_binance.spot import (
     SpotOrderListOco,
     SpotQueryOrder,
     SpotQueryOrderList,
+    SpotRateLimitOrder,
     SpotTicker24hr,
     SpotTickerPrice,
 )
@@ -103,3 +104,14 @@ async def test_refusals_arrive_as_typed_errors(api: BinanceRestApi) -> None:
     with pytest.raises(OrderNotFoundError) as missing:
         await SpotQueryOrder(api=api, symbol=BTC, orderId=123456).run()
     assert (missing.value.code, missing.value.msg) == (-2013, "Order does not exist.")
+
+
+async def test_order_usage_and_budgets_agree_with_exchange_info(api: BinanceRestApi) -> None:
+    budgets = (await SpotExchangeInfo(api=api).run())["rateLimits"]
+    orders = [b for b in budgets if b["rateLimitType"] == "ORDERS"]
+    assert {b["rateLimitType"] for b in budgets} >= {"REQUEST_WEIGHT", "ORDERS", "RAW_REQUESTS"}
+    await SpotNewOrder(api=api, symbol=BTC, side="BUY", type="MARKET",
+                       quantity=Decimal("0.001")).run()  # fmt: skip
+    usage = await SpotRateLimitOrder(api=api).run()
+    assert [{k: v for k, v in u.items() if k != "count"} for u in usage] == orders
+    assert [u["count"] for u in usage] == [1] * len(orders)

@@ -116,11 +116,23 @@ def commission(call: Call) -> Any:
     }
 
 
+_INTERVAL_MS = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
+
+
 @handles("GET", "/api/v3/rateLimit/order", market=_SPOT)
 def rate_limit_order(call: Call) -> Any:
-    ten, day = _engine(call).order_counts(call.now)
-    orders = [limit for limit in RATE_LIMITS if limit["rateLimitType"] == "ORDERS"]
-    return [dict(limit, count=count) for limit, count in zip(orders, (ten, day), strict=True)]
+    """The account's unfilled-order counts on each ORDERS budget of the market (the
+    server's configured ones when it passes them, else Binance's published ones)."""
+    engine = _engine(call)
+    limits = getattr(call, "limits", None)
+    listed = limits.rate_limits_info() if limits is not None else RATE_LIMITS
+    answer = []
+    for budget in listed:
+        if budget["rateLimitType"] != "ORDERS":
+            continue
+        window = _INTERVAL_MS[str(budget["interval"])] * int(budget["intervalNum"])
+        answer.append(dict(budget, count=engine.order_count(call.now, window)))
+    return answer
 
 
 @handles("GET", "/api/v3/myFilters", market=_SPOT)

@@ -139,10 +139,10 @@ class SpotEngine:
         while self.placed and self.placed[0] <= now - 86_400_000:
             self.placed.popleft()
 
-    def order_counts(self, now: int) -> tuple[int, int]:
-        """Orders placed in the last 10 seconds and in the last day."""
+    def order_count(self, now: int, window_ms: int) -> int:
+        """Orders placed in the last ``window_ms`` (at most a day is remembered)."""
         self.count_order(now, 0)
-        return sum(1 for t in self.placed if t > now - 10_000), len(self.placed)
+        return sum(1 for t in self.placed if t > now - window_ms)
 
     # --- balances ---------------------------------------------------------------------
 
