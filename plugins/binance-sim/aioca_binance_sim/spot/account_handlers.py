@@ -326,9 +326,7 @@ def open_orders(call: Call) -> Any:
     symbol = call.params.get("symbol")
     if symbol is not None:
         engine.spec(symbol)
-    return [
-        order.query() for order in engine.open_orders(symbol) if order.status != "PENDING_NEW"
-    ] + [order.query() for order in engine.open_orders(symbol) if order.status == "PENDING_NEW"]
+    return [order.query() for order in engine.open_orders(symbol)]  # pending list orders too
 
 
 @handles("DELETE", "/api/v3/openOrders", market=_SPOT)

@@ -62,9 +62,8 @@ def server_time(call: Call) -> Any:
 def exchange_info(call: Call) -> Any:
     venue, params = _venue(call), call.params
     chosen, _ = venue.selected(params)
-    permissions = params.get("permissions")
-    if permissions is not None and permissions != "SPOT":
-        chosen = [] if "symbol" not in params and "symbols" not in params else chosen
+    if params.get("permissions", "SPOT") != "SPOT":  # every symbol trades on SPOT only
+        chosen = []
     show_sets = params.get("showPermissionSets", True)
     limits = getattr(call, "limits", None)
     rate_limits = limits.rate_limits_info() if limits is not None else RATE_LIMITS
