@@ -1,0 +1,96 @@
+"""The Spot account stays consistent whatever is done to it: a seeded random mix of orders,
+lists, cancellations and time passing never breaks the simulator (only Binance's refusals,
+``SimError``), and after every step no balance is negative, what is locked is what the open
+orders hold, and every asset's total is the demo funding plus the account's own trades."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sim_spot_helpers import SpotDesk
+
+from aioca_binance_sim.errors import SimError
+from aioca_binance_sim.spot.engine import INITIAL_BALANCES
+
+SYMBOLS = ("BTCUSDT", "ETHBTC", "XRPUSDT")
+QUANTITY = {"BTCUSDT": "0.01", "ETHBTC": "0.05", "XRPUSDT": "50"}
+
+
+def random_step(desk: SpotDesk, rng: random.Random) -> None:
+    symbol = rng.choice(SYMBOLS)
+    qty = Decimal(QUANTITY[symbol]) * rng.randint(1, 4)
+    side = rng.choice(("BUY", "SELL"))
+    near = lambda low, high: desk.price(f"{rng.uniform(low, high):.4f}", symbol)  # noqa: E731
+    action = rng.randrange(9)
+    if action == 0:
+        desk.order(symbol=symbol, side=side, type="MARKET", quantity=qty)
+    elif action == 1:
+        desk.order(symbol=symbol, side=side, type="LIMIT", quantity=qty, price=near(0.99, 1.01),
+                   timeInForce=rng.choice(("GTC", "IOC", "FOK")))  # fmt: skip
+    elif action == 2:
+        kind = rng.choice(("STOP_LOSS", "TAKE_PROFIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"))
+        extra: dict[str, Any] = {}
+        if kind.endswith("LIMIT"):
+            extra = {"price": near(0.99, 1.01), "timeInForce": "GTC"}
+        desk.order(symbol=symbol, side=side, type=kind, quantity=qty,
+                   stopPrice=near(0.995, 1.005), **extra)  # fmt: skip
+    elif action == 3:
+        desk.call("POST", "/api/v3/orderList/oco", symbol=symbol, side="SELL", quantity=qty,
+                  aboveType="LIMIT_MAKER", abovePrice=near(1.001, 1.004),
+                  belowType="STOP_LOSS", belowStopPrice=near(0.996, 0.999))  # fmt: skip
+    elif action == 4:
+        desk.call("POST", "/api/v3/orderList/otoco", symbol=symbol, workingType="LIMIT",
+                  workingSide="BUY", workingPrice=near(0.998, 1.002), workingQuantity=qty,
+                  workingTimeInForce="GTC", pendingSide="SELL", pendingQuantity=qty,
+                  pendingAboveType="LIMIT_MAKER", pendingAbovePrice=near(1.003, 1.006),
+                  pendingBelowType="STOP_LOSS",
+                  pendingBelowStopPrice=near(0.99, 0.995))  # fmt: skip
+    elif action == 5:
+        open_orders = desk.call("GET", "/api/v3/openOrders")
+        if open_orders:
+            order = rng.choice(open_orders)
+            desk.call("DELETE", "/api/v3/order", symbol=order["symbol"], orderId=order["orderId"])
+    elif action == 6:
+        desk.call("DELETE", "/api/v3/openOrders", symbol=symbol)
+    else:
+        desk.now += rng.choice((1_000, 10_000, 60_000, 600_000))
+
+
+def check_books(desk: SpotDesk) -> None:
+    engine = desk.venue.engine
+    engine.catch_up(desk.now)
+    held: dict[str, Decimal] = defaultdict(Decimal)
+    for order in engine.open_orders():
+        held[order.spec.quote if order.side == "BUY" else order.spec.base] += order.locked
+    totals = dict(INITIAL_BALANCES)
+    for trade in engine.trades:
+        spec = desk.venue.symbols[trade["symbol"]]
+        qty, quote, fee = (Decimal(trade[k]) for k in ("qty", "quoteQty", "commission"))
+        sign = 1 if trade["isBuyer"] else -1
+        totals[spec.base] += sign * qty
+        totals[spec.quote] -= sign * quote
+        totals[trade["commissionAsset"]] -= fee
+    for asset in engine.free:
+        assert engine.free[asset] >= 0, asset
+        assert engine.locked[asset] == held[asset], asset
+        assert engine.free[asset] + engine.locked[asset] == totals[asset], asset
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_trading_keeps_the_account_consistent(seed: int) -> None:
+    rng = random.Random(seed)
+    desk = SpotDesk(seed=seed)
+    refusals: list[int] = []
+    for _ in range(150):
+        try:
+            random_step(desk, rng)
+        except SimError as error:  # Binance's refusal, the only failure allowed
+            refusals.append(error.code)
+        check_books(desk)
+    assert all(code < 0 for code in refusals)
+    assert desk.venue.engine.trades, "nothing traded: the mix is too timid to test anything"
+    assert len(refusals) < 150
