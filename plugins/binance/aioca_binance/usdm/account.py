@@ -648,7 +648,7 @@ class UsdmQueryAllAlgoOrders(BinanceTask["list[AlgoOrderDict]", "list[AlgoOrder]
     algoId      int        no        >= 0
     startTime   time (ms)  no        ms, ISO date-time (2024-05-01T12:00Z) or now-1h; >= 0
     endTime     time (ms)  no        ms, ISO date-time (2024-05-01T12:00Z) or now-1h; >= 0
-    limit       int        no        >= 1
+    limit       int        no        >= 1; <= 1000
     recvWindow  int        no        >= 1; <= 60000
 
     example: aioca call binance UsdmQueryAllAlgoOrders symbol=...
@@ -679,7 +679,7 @@ class UsdmQueryAllAlgoOrders(BinanceTask["list[AlgoOrderDict]", "list[AlgoOrder]
         algoId: Count | None = None
         startTime: Millis | None = None
         endTime: Millis | None = None
-        limit: Annotated[Count, Field(ge=1)] | None = None
+        limit: Annotated[Count, Field(ge=1, le=1000)] | None = None
         recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
     def __init__(
