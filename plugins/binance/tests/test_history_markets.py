@@ -21,9 +21,16 @@ test makes sure it covers every pageable USDⓈ-M and Spot task of the catalog.
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import json
+import shlex
+import subprocess
+import sys
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +38,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 import aioca
+from aioca.errors import InvalidParameterError
 from aioca.history import Pager
 from aioca_binance import BinanceRestApi, BinanceTask
 from aioca_binance.history import BinanceHistory, history, rule_for
@@ -360,3 +368,94 @@ def test_a_window_longer_than_binance_allows_would_be_refused_by_the_mock() -> N
     assert (status, len(rows)) == (200, 3)
     too_many = endpoint.answer(query(startTime=JAN_1, endTime=JAN_1 + 5, limit=1001))
     assert too_many[0] == 400
+
+
+# --- limits -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task_name", "params"),
+    [
+        ("UsdmQueryAllAlgoOrders", {"symbol": "BTCUSDT"}),
+        ("SpotAllOrderList", {}),
+        ("SpotMyAllocations", {"symbol": "BTCUSDT"}),
+        ("SpotMyPreventedMatches", {"symbol": "BTCUSDT", "orderId": 1}),
+    ],
+)
+def test_documented_maximum_limits_are_enforced_before_sending(
+    task_name: str, params: dict[str, Any]
+) -> None:
+    task = aioca.catalog("binance")[task_name]
+    assert dict(task(**params, limit=1000).wire_params())["limit"] == 1000
+    with pytest.raises(InvalidParameterError) as raised:
+        task(**params, limit=1001)
+    assert raised.value.parameter == "limit"
+
+
+# --- the command line, as the issue writes it -----------------------------------------------
+
+
+class ThreadedBinance:
+    """:class:`Binance` on 127.0.0.1 in a thread of its own, for a command run in a
+    subprocess."""
+
+    def __init__(self, served: Binance) -> None:
+        self.served = served
+        self.url = ""
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with TestServer(self.served.app, host="127.0.0.1") as server:
+            self.url = str(server.make_url("")).rstrip("/")
+            self._ready.set()
+            await asyncio.wait_for(self._stop.wait(), timeout=300)
+
+    def __enter__(self) -> ThreadedBinance:
+        self._thread.start()
+        assert self._ready.wait(timeout=10), "the server did not start"
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._loop is not None
+        assert self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=10)
+        assert not self._thread.is_alive()
+
+
+ISSUE_COMMAND = (
+    "aioca history binance UsdmKlines symbol=BTCUSDT interval=1m "
+    "--start 2026-01-01 --end 2026-02-01 --out btc.csv"
+)
+
+
+def test_the_issue_s_command_writes_a_month_of_usdm_minutes(tmp_path: Path) -> None:
+    feb_1 = JAN_1 + 31 * DAY
+    feed = BY_NAME["UsdmKlines"]
+    served = Binance()
+    endpoint = served.serve(feed, make_rows(feed, 31 * 1440 + 120, JAN_1 - 60 * MINUTE, MINUTE))
+    out = tmp_path / "btc.csv"
+    command = shlex.split(ISSUE_COMMAND)
+    command[0] = str(Path(sys.executable).with_name("aioca"))
+    with ThreadedBinance(served) as server:
+        done = subprocess.run(
+            [*command, "--url", f"usdm={server.url}"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+        )
+    assert done.returncode == 0, done.stderr
+    with out.open(newline="", encoding="utf-8") as file:
+        header, *rows = list(csv.reader(file))
+    assert header[:7] == ["open_time", "open", "high", "low", "close", "volume", "close_time"]
+    assert header[7] == "quote_asset_volume"
+    assert [int(row[0]) for row in rows] == list(range(JAN_1, feb_1, MINUTE))
+    assert len(endpoint.sent) == 30  # 44,640 minutes in pages of 1,500
+    assert {query["limit"] for query in endpoint.sent} == {"1500"}
+    assert done.stderr.strip() == "wrote 44640 rows to btc.csv: 30 requests, weight 300"
