@@ -645,6 +645,9 @@ class Imports:
     checking: set[str] = field(default_factory=set)  # "decimal", "datetime"
     results: set[str] = field(default_factory=set)
     models: set[str] = field(default_factory=set)
+    # Models imported under another name: a model named as an enum alias the module
+    # imports (``MarginType``) would otherwise be that enum to type checkers.
+    model_aliases: dict[str, str] = field(default_factory=dict)
 
 
 def _bound_for(name: str) -> tuple[int, int | None] | None:
@@ -915,7 +918,13 @@ def task_class(
     else:
         result, parsed = typed
         _note_names(result, imports.results)
-        _note_names(parsed, imports.models)
+        taken = {*aliases.values(), *(alias + "Enum" for alias in aliases.values())}
+        models: set[str] = set()
+        _note_names(parsed, models)
+        for name in sorted(models & taken):
+            imports.model_aliases[name] = name + "Model"
+            parsed = re.sub(rf"\b{name}\b", name + "Model", parsed)
+        imports.models |= models - taken
         base = f"BinanceTask[{quote(result)}, {quote(parsed)}]"
         head = f"class {task.class_name}({base}):"
         if width(head) > LINE_LENGTH:  # ruff's split: the base on a line, else its items
@@ -1113,6 +1122,8 @@ def import_block(imports: Imports) -> list[str]:
     checking += [INDENT + "from aioca.rest import RestApi", ""]
     if imports.models:
         checking += import_line(".models", sorted(imports.models, key=isort_key), INDENT)
+    for name, alias in sorted(imports.model_aliases.items()):
+        checking.append(f"{INDENT}from .models import {name} as {alias}")
     if imports.results:
         checking += import_line(".results", sorted(imports.results, key=isort_key), INDENT)
     lines = [*lines, "", "if TYPE_CHECKING:", *checking]

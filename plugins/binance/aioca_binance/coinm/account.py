@@ -69,7 +69,6 @@ if TYPE_CHECKING:
         Leverage,
         LeverageBracket,
         LeverageBracketV2,
-        MarginType,
         Order,
         OrderAmendment,
         OrderAsyn,
@@ -84,6 +83,7 @@ if TYPE_CHECKING:
         TradeAsynId,
         UserTrade,
     )
+    from .models import MarginType as MarginTypeModel
     from .results import (
         AccountDict,
         AdlQuantileDict,
@@ -1312,7 +1312,7 @@ class CoinMNotionalBracketForPair(
         super().__init__(api=api, **given, **unknown)
 
 
-class CoinMChangeMarginType(BinanceTask["MarginTypeDict", "MarginType"]):
+class CoinMChangeMarginType(BinanceTask["MarginTypeDict", "MarginTypeModel"]):
     """Change user's margin type in the specific symbol market.
 
       endpoint  POST /dapi/v1/marginType

@@ -79,7 +79,6 @@ if TYPE_CHECKING:
         IncomeAsynId,
         Leverage,
         LeverageBracket,
-        MarginType,
         MultiAssetsMarginGet,
         MultiAssetsMarginPost,
         Order,
@@ -100,6 +99,7 @@ if TYPE_CHECKING:
         TradeAsynId,
         UserTrade,
     )
+    from .models import MarginType as MarginTypeModel
     from .results import (
         AccountConfigDict,
         AccountV2Dict,
@@ -1803,7 +1803,7 @@ class UsdmNotionalAndLeverageBrackets(
         super().__init__(api=api, **given, **unknown)
 
 
-class UsdmChangeMarginType(BinanceTask["MarginTypeDict", "MarginType"]):
+class UsdmChangeMarginType(BinanceTask["MarginTypeDict", "MarginTypeModel"]):
     """Change symbol level margin type.
 
       endpoint  POST /fapi/v1/marginType
