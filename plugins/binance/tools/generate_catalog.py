@@ -524,7 +524,28 @@ def remarks(task: Task) -> tuple[str, ...]:
         found.append(f"weight after the CM migration: {entry['weight_after_cm_migration']}")
     if _weight(task)[3]:
         found.append("weight not stated by Binance: 1 assumed")
+    found += _wire_remarks(task)
     return tuple(" ".join(remark.split()).replace('"', "'") for remark in found)
+
+
+def _wire_remarks(task: Task) -> list[str]:
+    """Where this task puts on the wire something other than Binance's SDK sends for the
+    same input, and why (tests/test_wire_parity.py checks each case happens)."""
+    found: list[str] = []
+    if ["symbol", "pair"] in [list(group) for group in task.rules("").get("exclusive", ())]:
+        found.append(
+            "symbol and pair cannot be sent together (Binance's docs): given a symbol and "
+            "its own pair (BTCUSD_PERP and BTCUSD), only the symbol is sent; Binance's SDK "
+            "sends both"
+        )
+    client_id = tables.CLIENT_ID_FIELDS[task.market].get(task.key)
+    if client_id is not None:
+        found.append(
+            f"without {client_id}, aioca sends one it generates, so that an order whose "
+            "outcome is unknown can be looked up and is never sent twice; Binance's SDK "
+            "leaves it to Binance"
+        )
+    return found
 
 
 def _weight(task: Task) -> tuple[str, int, int | None, bool]:

@@ -408,6 +408,9 @@ class UsdmNewAlgoOrder(BinanceTask["AlgoOrderDict", "AlgoOrder"]):
       market    usdm
       security  TRADE
       weight    0 +1 order
+      note      without clientAlgoId, aioca sends one it generates, so that an order whose outcome
+                is unknown can be looked up and is never sent twice; Binance's SDK leaves it to
+                Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-usd-s-m-futures/api/rest-api/trade#new-algo-order
 
     PARAMETER                TYPE     REQUIRED  VALUES AND RULES
@@ -469,6 +472,10 @@ class UsdmNewAlgoOrder(BinanceTask["AlgoOrderDict", "AlgoOrder"]):
     )
     summary = "Send in a new algo (conditional) order."
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-usd-s-m-futures/api/rest-api/trade#new-algo-order"
+    remarks = (
+        "without clientAlgoId, aioca sends one it generates, so that an order whose outcome is "
+        "unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "clientAlgoId"
 
     class Params(BinanceParams):
@@ -923,6 +930,9 @@ class UsdmPlaceMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
       market    usdm
       security  TRADE
       weight    5 +1 order
+      note      without newClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-usd-s-m-futures/api/rest-api/trade#place-multiple-orders
 
     PARAMETER    TYPE  REQUIRED  VALUES AND RULES
@@ -946,6 +956,10 @@ class UsdmPlaceMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
     texts = Texts(en="Place Multiple Orders", zh="U本位批量下单")
     summary = "Place Multiple Orders."
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-usd-s-m-futures/api/rest-api/trade#place-multiple-orders"
+    remarks = (
+        "without newClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "newClientOrderId"
 
     class Params(BinanceParams):
@@ -2164,8 +2178,11 @@ class UsdmNewOrder(BinanceTask["OrderDict", "Order"]):
       market    usdm
       security  TRADE
       weight    0 +1 order
-      note      stop, take-profit and trailing orders are algo orders now: UsdmNewAlgoOrder (Binance
+      note 1    stop, take-profit and trailing orders are algo orders now: UsdmNewAlgoOrder (Binance
                 answers -4120 here)
+      note 2    without newClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-usd-s-m-futures/api/rest-api/trade#new-order
 
     PARAMETER                TYPE     REQUIRED  VALUES AND RULES
@@ -2213,6 +2230,8 @@ class UsdmNewOrder(BinanceTask["OrderDict", "Order"]):
     remarks = (
         "stop, take-profit and trailing orders are algo orders now: UsdmNewAlgoOrder "
         "(Binance answers -4120 here)",
+        "without newClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
     )
     client_id_field = "newClientOrderId"
 
