@@ -181,6 +181,9 @@ def _sybil(setup: Any, patterns: list[str], excludes: list[str]) -> Sybil:
     )
 
 
+# Sybil matches a pattern from the right ("README.md" is every README.md): the plugins'
+# READMEs are collected on their own, the front pages without them.
+PLUGIN_READMES = ["plugins/*/README.md"]
 pytest_collect_file = SybilCollection(
     [
         _sybil(
@@ -188,7 +191,8 @@ pytest_collect_file = SybilCollection(
             ["*.md"],
             [*OKX_PAGES, *FRONT_PAGES, "plugins/binance/spec/*", "site/*", "build/*"],
         ),
+        _sybil(_setup, PLUGIN_READMES, OKX_PAGES),
         _sybil(_setup_okx, OKX_PAGES, []),
-        _sybil(_setup_front_page, FRONT_PAGES, []),
+        _sybil(_setup_front_page, FRONT_PAGES, PLUGIN_READMES),
     ]
 ).pytest()
