@@ -10,6 +10,8 @@ import ast
 import hashlib
 import hmac
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -68,6 +70,24 @@ def test_the_simulator_imports_nothing_of_the_clients_declarations() -> None:
         if any(name.split(".")[0] == "aioca_binance" for name in _imports(path))
     }
     assert allowed <= {"server.py"}, allowed
+
+
+def test_a_running_simulator_has_loaded_nothing_of_the_client() -> None:
+    """At run time too: starting and stopping a simulator, in a fresh interpreter, loads
+    no module of the client (nor pydantic)."""
+    script = (
+        "import asyncio, sys\n"
+        "from aioca_binance_sim import BinanceSimulator\n"
+        "async def main():\n"
+        "    async with BinanceSimulator():\n"
+        "        pass\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aioca_binance', 'pydantic')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
 
 
 def test_the_import_walk_sees_a_forbidden_import(tmp_path: Path) -> None:
