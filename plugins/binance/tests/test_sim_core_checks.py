@@ -10,6 +10,8 @@ import ast
 import hashlib
 import hmac
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -68,6 +70,24 @@ def test_the_simulator_imports_nothing_of_the_clients_declarations() -> None:
         if any(name.split(".")[0] == "aioca_binance" for name in _imports(path))
     }
     assert allowed <= {"server.py"}, allowed
+
+
+def test_a_running_simulator_has_loaded_nothing_of_the_client() -> None:
+    """At run time too: starting and stopping a simulator, in a fresh interpreter, loads
+    no module of the client (nor pydantic)."""
+    script = (
+        "import asyncio, sys\n"
+        "from aioca_binance_sim import BinanceSimulator\n"
+        "async def main():\n"
+        "    async with BinanceSimulator():\n"
+        "        pass\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aioca_binance', 'pydantic')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
 
 
 def test_the_import_walk_sees_a_forbidden_import(tmp_path: Path) -> None:
@@ -152,6 +172,11 @@ CASES = [
      -4082, "Invalid number of batch place orders: 6"),
     ("usdm", "GET", "/fapi/v2/balance", {"recvWindow": "60001"}, True, -1130,
      "Data sent for parameter 'recvWindow' is not valid."),
+    ("spot", "GET", "/api/v3/myTrades",
+     {"symbol": "BTCUSDT", "orderId": "1", "startTime": "1"}, True, -1128,
+     "Combination of optional parameters invalid."),
+    ("spot", "GET", "/api/v3/executionRules", {"symbol": "BTCUSDT", "symbolStatus": "TRADING"},
+     False, -1128, "Combination of optional parameters invalid."),
 ]  # fmt: skip
 
 
@@ -293,6 +318,10 @@ def test_documented_rules_are_read_from_the_spec_notes() -> None:
     )
     # Spot's 24-hour ticker may omit both: its weight table prices that request
     assert rules_of("spot", "GET", "/api/v3/ticker/24hr").one_of == ()
+    combos = rules_of("spot", "GET", "/api/v3/myTrades").combinations
+    assert frozenset({"symbol", "orderId", "fromId"}) in combos
+    assert frozenset({"symbol", "orderId", "startTime"}) not in combos
+    assert len(rules_of("spot", "GET", "/api/v3/myAllocations").combinations) == 7
     info = rules_of("spot", "GET", "/api/v3/exchangeInfo")
     assert ("permissions", "symbol") in info.exclusive
     assert ("symbolStatus", "symbols") in info.exclusive
