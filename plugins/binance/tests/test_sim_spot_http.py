@@ -106,12 +106,22 @@ async def test_refusals_arrive_as_typed_errors(api: BinanceRestApi) -> None:
     assert (missing.value.code, missing.value.msg) == (-2013, "Order does not exist.")
 
 
-async def test_order_usage_and_budgets_agree_with_exchange_info(api: BinanceRestApi) -> None:
-    budgets = (await SpotExchangeInfo(api=api).run())["rateLimits"]
-    orders = [b for b in budgets if b["rateLimitType"] == "ORDERS"]
-    assert {b["rateLimitType"] for b in budgets} >= {"REQUEST_WEIGHT", "ORDERS", "RAW_REQUESTS"}
-    await SpotNewOrder(api=api, symbol=BTC, side="BUY", type="MARKET",
-                       quantity=Decimal("0.001")).run()  # fmt: skip
-    usage = await SpotRateLimitOrder(api=api).run()
-    assert [{k: v for k, v in u.items() if k != "count"} for u in usage] == orders
-    assert [u["count"] for u in usage] == [1] * len(orders)
+async def test_order_usage_and_budgets_agree_with_exchange_info() -> None:
+    async with BinanceSimulator(seed=7) as sim, sim.api() as api:
+        budgets = (await SpotExchangeInfo(api=api).run())["rateLimits"]
+        orders = [b for b in budgets if b["rateLimitType"] == "ORDERS"]
+        kinds = {b["rateLimitType"] for b in budgets}
+        assert kinds >= {"REQUEST_WEIGHT", "ORDERS", "RAW_REQUESTS"}
+        await SpotNewOrder(api=api, symbol=BTC, side="BUY", type="MARKET",
+                           quantity=Decimal("0.001")).run()  # fmt: skip
+        last = Decimal((await SpotTickerPrice(api=api, symbol=BTC).run())["price"])
+        low = (last * Decimal("0.9")).quantize(Decimal("0.01"))
+        await SpotNewOrder(api=api, symbol=BTC, side="BUY", type="LIMIT", timeInForce="GTC",
+                           quantity=Decimal("0.001"), price=low).run()  # fmt: skip
+        usage = await SpotRateLimitOrder(api=api).run()
+        assert [{k: v for k, v in u.items() if k != "count"} for u in usage] == orders
+        # Spot counts unfilled orders: the filled market order is off the count, on the
+        # account's view and on the server's windows alike
+        assert [u["count"] for u in usage] == [1] * len(orders)
+        server = sim.market_limits["spot"].order_counts("127.0.0.1", sim.now_ms() / 1000)
+        assert server == (1,) * len(orders)

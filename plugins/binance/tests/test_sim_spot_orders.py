@@ -366,16 +366,23 @@ def test_cancel_all_cancels_orders_and_lists(desk: SpotDesk) -> None:
     assert desk.locked("USDT") == 0
 
 
-def test_rate_limit_order_counts_placements(desk: SpotDesk) -> None:
+def test_rate_limit_order_counts_unfilled_orders(desk: SpotDesk) -> None:
+    """Binance Spot counts unfilled orders: an order's first fill takes it off again."""
+
     def counts() -> list[int]:
         return [limit["count"] for limit in desk.call("GET", "/api/v3/rateLimit/order")]
 
     assert counts() == [0, 0]
     desk.order(side="BUY", type="MARKET", quantity=Decimal("0.01"))
+    assert counts() == [0, 0]  # filled at once
     place_sell_oco(desk)
+    price = desk.price("0.999")
+    desk.order(side="BUY", type="LIMIT", timeInForce="GTC", quantity=Decimal("0.01"), price=price)
     assert counts() == [3, 3]
     desk.now += 11_000
-    assert counts() == [0, 3]
+    assert counts()[0] == 0
+    desk.now = first_trade_time(desk, lambda traded: traded < price)
+    assert counts()[1] < 3  # the limit order (or an OCO leg) got its first fill
 
 
 def test_account_info(desk: SpotDesk) -> None:

@@ -55,7 +55,18 @@ class ReplaceError(SimError):
 def _engine(call: Call) -> SpotEngine:
     venue: SpotVenue = call.venue
     venue.engine.catch_up(call.now)
+    _credit(call)
     return venue.engine
+
+
+def _credit(call: Call) -> None:
+    """Give the server's ORDERS windows back the orders first filled since the last
+    request (Spot counts unfilled orders; the server counted them when placed)."""
+    engine: SpotEngine = call.venue.engine
+    count, engine.first_fills = engine.first_fills, 0
+    limits = getattr(call, "limits", None)
+    if count and limits is not None and hasattr(limits, "credit_filled_orders"):
+        limits.credit_filled_orders(count, call.now / 1000)
 
 
 def _commission_rates() -> dict[str, str]:
@@ -252,6 +263,7 @@ def _placement(order: Order, params: dict[str, Any], now: int) -> dict[str, Any]
 def new_order(call: Call) -> Any:
     engine = _engine(call)
     order = engine.place(_order_params(call.params), call.now)
+    _credit(call)
     return _placement(order, call.params, call.now)
 
 
@@ -468,6 +480,7 @@ def cancel_replace(call: Call) -> Any:
         "cancelResponse": cancel_answer,
         "newOrderResponse": new_answer,
     }
+    _credit(call)
     if canceled and placed:
         return data
     if canceled or placed:
@@ -490,6 +503,7 @@ def _sor_symbol(call: Call) -> SpotSymbol:
 def sor_order(call: Call) -> Any:
     _sor_symbol(call)
     order = _engine(call).place(_order_params(call.params), call.now, sor=True)
+    _credit(call)
     return _placement(order, call.params, call.now)
 
 
@@ -567,8 +581,10 @@ def _check_oco(call: Call, side: str, above: dict[str, Any], below: dict[str, An
         raise SimError(-2010, "The relationship of the prices for the orders is not correct.")
 
 
-def _list_answer(engine: SpotEngine, order_list: OrderList, now: int) -> dict[str, Any]:
-    return engine.list_report(order_list, now)
+def _list_answer(call: Call, order_list: OrderList) -> dict[str, Any]:
+    _credit(call)
+    engine: SpotEngine = call.venue.engine
+    return engine.list_report(order_list, call.now)
 
 
 @handles("POST", "/api/v3/orderList/oco", market=_SPOT)
@@ -582,7 +598,7 @@ def new_oco(call: Call) -> Any:
     _checked(engine, below, "below", now)
     _check_oco(call, side, above, below)
     order_list = engine.new_list("OCO", [above, below], params, now, oco=(0, 1))
-    return _list_answer(engine, order_list, now)
+    return _list_answer(call, order_list)
 
 
 @handles("POST", "/api/v3/order/oco", market=_SPOT)
@@ -622,7 +638,7 @@ def new_oco_legacy(call: Call) -> Any:
     if not (price < last < stop if side == "BUY" else price > last > stop):
         raise SimError(-2010, "The relationship of the prices for the orders is not correct.")
     order_list = engine.new_list("OCO", [stop_leg, limit_leg], params, now, oco=(0, 1))
-    return _list_answer(engine, order_list, now)
+    return _list_answer(call, order_list)
 
 
 def _working(params: dict[str, Any]) -> dict[str, Any]:
@@ -657,7 +673,7 @@ def _oto(call: Call, *, pays_other: bool, oco: bool) -> Any:
     order_list = engine.new_list(
         "OTO", legs, params, now, working=0, oco=groups, pays_other=pays_other
     )
-    return _list_answer(engine, order_list, now)
+    return _list_answer(call, order_list)
 
 
 @handles("POST", "/api/v3/orderList/oto", market=_SPOT)

@@ -101,7 +101,11 @@ class SpotEngine:
         self.trades: list[dict[str, Any]] = []
         self.amendments: list[dict[str, Any]] = []
         self.placed: deque[int] = deque()
-        """Times (ms) of the orders placed in the last day (``rateLimit/order``)."""
+        """Times (ms) of the unfilled orders placed in the last day (``rateLimit/order``):
+        an order's first fill takes it off, Binance's Spot unfilled order count rule."""
+        self.first_fills = 0
+        """Orders first filled since the server last credited its ORDERS windows."""
+        self._placed_at: dict[int, int] = {}
         self.listeners: list[Callable[[Order, str, Fill | None, int], None]] = []
         """Told of every order event: ``(order, execution type, fill or None, time)``."""
         self._next_order = 0
@@ -290,6 +294,7 @@ class SpotEngine:
         order.sor = sor
         self._vet(order, now)
         self.count_order(now)
+        self._placed_at[order.order_id] = now
         self._open(order, now)
         return order
 
@@ -426,6 +431,11 @@ class SpotEngine:
             commission = _q(cost * COMMISSION)
             self._move(spec.quote, cost - commission)
             asset = spec.quote
+        if not order.executed:  # its first fill: off the unfilled order count
+            self.first_fills += 1
+            placed = self._placed_at.pop(order.order_id, None)
+            if placed is not None and placed in self.placed:
+                self.placed.remove(placed)
         trade_id = self._next_trade.get(spec.symbol, 0) + 1
         self._next_trade[spec.symbol] = trade_id
         fill = Fill(trade_id, price, qty, commission, asset, maker, now)
@@ -647,6 +657,7 @@ class SpotEngine:
             orders[index].siblings = [orders[i] for i in oco if i != index]
         self.lists[order_list.list_id] = order_list
         self.count_order(now, len(orders))
+        self._placed_at.update(dict.fromkeys((o.order_id for o in orders), now))
         for order in [o for o in orders if o.status != "PENDING_NEW"]:
             if order.is_open:  # not ended by a sibling's fill meanwhile
                 self._open(order, now)
