@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
+from sim_helpers import FakeClock
 
 from aioca.errors import BadRequestError, OrderNotFoundError
 from aioca_binance import BinanceRestApi
@@ -107,7 +108,8 @@ async def test_refusals_arrive_as_typed_errors(api: BinanceRestApi) -> None:
 
 
 async def test_order_usage_and_budgets_agree_with_exchange_info() -> None:
-    async with BinanceSimulator(seed=7) as sim, sim.api() as api:
+    clock = FakeClock(1_795_000_000.0)  # at the start of a 10-second interval
+    async with BinanceSimulator(seed=7, clock=clock) as sim, sim.api() as api:
         budgets = (await SpotExchangeInfo(api=api).run())["rateLimits"]
         orders = [b for b in budgets if b["rateLimitType"] == "ORDERS"]
         kinds = {b["rateLimitType"] for b in budgets}
@@ -120,8 +122,13 @@ async def test_order_usage_and_budgets_agree_with_exchange_info() -> None:
                            quantity=Decimal("0.001"), price=low).run()  # fmt: skip
         usage = await SpotRateLimitOrder(api=api).run()
         assert [{k: v for k, v in u.items() if k != "count"} for u in usage] == orders
-        # Spot counts unfilled orders: the filled market order is off the count, on the
-        # account's view and on the server's windows alike
+        assert [u["count"] for u in usage] == [2] * len(orders)
+        server = sim.market_limits["spot"].order_counts("127.0.0.1", clock())
+        assert server == (2,) * len(orders)
+        # Spot counts unfilled orders: a moment later the filled market order is off the
+        # count, on the account's view and on the server's windows alike
+        clock.advance(1.5)
+        usage = await SpotRateLimitOrder(api=api).run()
         assert [u["count"] for u in usage] == [1] * len(orders)
-        server = sim.market_limits["spot"].order_counts("127.0.0.1", sim.now_ms() / 1000)
+        server = sim.market_limits["spot"].order_counts("127.0.0.1", clock())
         assert server == (1,) * len(orders)

@@ -11,7 +11,7 @@ import pytest
 from sim_spot_helpers import SpotDesk
 
 from aioca_binance_sim.errors import SimError
-from aioca_binance_sim.spot.engine import COMMISSION, INITIAL_BALANCES
+from aioca_binance_sim.spot.engine import COMMISSION, FILL_CREDIT_DELAY_MS, INITIAL_BALANCES
 from aioca_binance_sim.spot.tape import TRADE_MS
 
 BTC = "BTCUSDT"
@@ -367,22 +367,34 @@ def test_cancel_all_cancels_orders_and_lists(desk: SpotDesk) -> None:
 
 
 def test_rate_limit_order_counts_unfilled_orders(desk: SpotDesk) -> None:
-    """Binance Spot counts unfilled orders: an order's first fill takes it off again."""
+    """Binance Spot counts unfilled orders: an order's first fill takes it off again,
+    shortly after the fill; canceling does not."""
 
     def counts() -> list[int]:
         return [limit["count"] for limit in desk.call("GET", "/api/v3/rateLimit/order")]
 
     assert counts() == [0, 0]
     desk.order(side="BUY", type="MARKET", quantity=Decimal("0.01"))
-    assert counts() == [0, 0]  # filled at once
+    assert counts() == [1, 1]
+    desk.now += FILL_CREDIT_DELAY_MS
+    assert counts() == [0, 0]  # filled at once: off the count a moment later
     place_sell_oco(desk)
     price = desk.price("0.999")
-    desk.order(side="BUY", type="LIMIT", timeInForce="GTC", quantity=Decimal("0.01"), price=price)
+    placed = desk.order(side="BUY", type="LIMIT", timeInForce="GTC", quantity=Decimal("0.01"),
+                        price=price)  # fmt: skip
     assert counts() == [3, 3]
-    desk.now += 11_000
-    assert counts()[0] == 0
-    desk.now = first_trade_time(desk, lambda traded: traded < price)
-    assert counts()[1] < 3  # the limit order (or an OCO leg) got its first fill
+    desk.call("DELETE", "/api/v3/order", symbol=BTC, orderId=placed["orderId"])
+    assert counts() == [3, 3]
+    desk.now += 10_000
+    assert counts() == [0, 3]  # a new 10-second interval; the day goes on
+    resting = desk.order(side="BUY", type="LIMIT", timeInForce="GTC",
+                         quantity=Decimal("0.01"), price=price)  # fmt: skip
+    desk.now = first_trade_time(desk, lambda traded: traded < price) + FILL_CREDIT_DELAY_MS
+    assert (
+        desk.call("GET", "/api/v3/order", symbol=BTC, orderId=resting["orderId"])["executedQty"]
+        != "0.00000000"
+    )
+    assert counts()[1] < 4
 
 
 def test_account_info(desk: SpotDesk) -> None:

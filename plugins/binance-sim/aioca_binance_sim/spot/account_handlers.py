@@ -63,7 +63,7 @@ def _credit(call: Call) -> None:
     """Give the server's ORDERS windows back the orders first filled since the last
     request (Spot counts unfilled orders; the server counted them when placed)."""
     engine: SpotEngine = call.venue.engine
-    count, engine.first_fills = engine.first_fills, 0
+    count = engine.take_credits(call.now)
     limits = getattr(call, "limits", None)
     if count and limits is not None and hasattr(limits, "credit_filled_orders"):
         limits.credit_filled_orders(count, call.now / 1000)

@@ -34,7 +34,14 @@ from .symbols import (
 )
 from .tape import BOOK_DEPTH, TRADE_MS, Tape
 
-__all__ = ["COMMISSION", "INITIAL_BALANCES", "SpotEngine", "new_client_id", "rejected"]
+__all__ = [
+    "COMMISSION",
+    "FILL_CREDIT_DELAY_MS",
+    "INITIAL_BALANCES",
+    "SpotEngine",
+    "new_client_id",
+    "rejected",
+]
 
 COMMISSION = Decimal("0.001")
 """Maker and taker commission (10 basis points, Binance's standard Spot rate)."""
@@ -49,6 +56,10 @@ INITIAL_BALANCES: dict[str, Decimal] = {
     "FDUSD": Decimal("0"),
 }
 """The demo wallet (FDUSD listed empty, as Binance lists an asset once held)."""
+FILL_CREDIT_DELAY_MS = 1000
+"""An order's first fill takes it off the unfilled order count this long after the fill
+(Binance: "a short delay between the order being filled and the unfilled order count
+update")."""
 _EIGHT = Decimal("0.00000001")
 _ALPHABET = string.ascii_letters + string.digits
 _MAX_SCAN_TRADES = 8640  # one day of public trades
@@ -100,12 +111,12 @@ class SpotEngine:
         self.lists: dict[int, OrderList] = {}
         self.trades: list[dict[str, Any]] = []
         self.amendments: list[dict[str, Any]] = []
-        self.placed: deque[int] = deque()
-        """Times (ms) of the unfilled orders placed in the last day (``rateLimit/order``):
-        an order's first fill takes it off, Binance's Spot unfilled order count rule."""
-        self.first_fills = 0
-        """Orders first filled since the server last credited its ORDERS windows."""
-        self._placed_at: dict[int, int] = {}
+        self.order_events: deque[tuple[int, int]] = deque()
+        """``(time ms, change)`` of the unfilled order count over the last day: +n when
+        orders are placed, -1 when an order is first filled (Binance's Spot rule), the
+        fill counting :data:`FILL_CREDIT_DELAY_MS` later, as Binance's short delay."""
+        self._uncredited: deque[int] = deque()
+        """When orders got their first fill, until the server's ORDERS windows are told."""
         self.listeners: list[Callable[[Order, str, Fill | None, int], None]] = []
         """Told of every order event: ``(order, execution type, fill or None, time)``."""
         self._next_order = 0
@@ -139,14 +150,27 @@ class SpotEngine:
         return max(matches, key=lambda o: o.order_id) if matches else None
 
     def count_order(self, now: int, count: int = 1) -> None:
-        self.placed.extend([now] * count)
-        while self.placed and self.placed[0] <= now - 86_400_000:
-            self.placed.popleft()
+        self.order_events.append((now, count))
+        while self.order_events and self.order_events[0][0] <= now - 86_400_000:
+            self.order_events.popleft()
 
     def order_count(self, now: int, window_ms: int) -> int:
-        """Orders placed in the last ``window_ms`` (at most a day is remembered)."""
+        """The unfilled order count of the current ``window_ms`` interval (intervals are
+        aligned to the epoch, a day to 00:00 UTC): never below zero, as Binance keeps it."""
         self.count_order(now, 0)
-        return sum(1 for t in self.placed if t > now - window_ms)
+        start = now // window_ms * window_ms
+        count = 0
+        for _, change in sorted(e for e in self.order_events if start <= e[0] <= now):
+            count = max(0, count + change)
+        return count
+
+    def take_credits(self, now: int) -> int:
+        """How many first fills the server's ORDERS windows are now owed (each once)."""
+        count = 0
+        while self._uncredited and self._uncredited[0] <= now - FILL_CREDIT_DELAY_MS:
+            self._uncredited.popleft()
+            count += 1
+        return count
 
     # --- balances ---------------------------------------------------------------------
 
@@ -294,7 +318,6 @@ class SpotEngine:
         order.sor = sor
         self._vet(order, now)
         self.count_order(now)
-        self._placed_at[order.order_id] = now
         self._open(order, now)
         return order
 
@@ -432,10 +455,8 @@ class SpotEngine:
             self._move(spec.quote, cost - commission)
             asset = spec.quote
         if not order.executed:  # its first fill: off the unfilled order count
-            self.first_fills += 1
-            placed = self._placed_at.pop(order.order_id, None)
-            if placed is not None and placed in self.placed:
-                self.placed.remove(placed)
+            self._uncredited.append(now)
+            self.order_events.append((now + FILL_CREDIT_DELAY_MS, -1))
         trade_id = self._next_trade.get(spec.symbol, 0) + 1
         self._next_trade[spec.symbol] = trade_id
         fill = Fill(trade_id, price, qty, commission, asset, maker, now)
@@ -657,7 +678,6 @@ class SpotEngine:
             orders[index].siblings = [orders[i] for i in oco if i != index]
         self.lists[order_list.list_id] = order_list
         self.count_order(now, len(orders))
-        self._placed_at.update(dict.fromkeys((o.order_id for o in orders), now))
         for order in [o for o in orders if o.status != "PENDING_NEW"]:
             if order.is_open:  # not ended by a sibling's fill meanwhile
                 self._open(order, now)
