@@ -42,8 +42,8 @@ import aiohttp
 from .. import errors
 from .connection import HandshakeRefusedError, Link, open_link
 from .errors import StreamError, SubscriptionError
-from .events import Connected, Disconnected, Gap, GapReason, Rotated
-from .protocol import Frame, Reply, Restart
+from .events import Connected, Disconnected, Draining, Gap, GapReason, Rotated
+from .protocol import Frame, Reply, Restart, Rotate
 
 if TYPE_CHECKING:
     from .core import Stream
@@ -298,22 +298,22 @@ class Shard:
         return link
 
     async def _serve(self, link: Link) -> None:
-        """Serve ``link`` until it ends, rotating it before its lifetime runs out."""
+        """Serve ``link`` until it ends, rotating it before its lifetime runs out, or at
+        once when the exchange announced that it ends the connection soon."""
         rotate_after = self.stream.settings.rotate_after
         while True:
-            if rotate_after is None:
-                await link.ended
-                return
-            remaining = rotate_after - link.age
-            if remaining > 0:
-                try:
-                    async with asyncio.timeout(remaining):
-                        await asyncio.shield(link.ended)
-                    return
-                except TimeoutError:
-                    pass
+            if not link.draining.done():
+                remaining = None if rotate_after is None else rotate_after - link.age
+                if remaining is None or remaining > 0:
+                    await asyncio.wait(
+                        (link.ended, link.draining),
+                        timeout=remaining,
+                        return_when="FIRST_COMPLETED",
+                    )
             if link.ended.done():
                 return
+            if not link.draining.done() and (rotate_after is None or link.age < rotate_after):
+                continue  # the timer fired a hair early
             successor = await self._rotate(link)
             if successor is None:  # could not open one now: try again a little later
                 try:
@@ -423,7 +423,7 @@ class Shard:
         kind = type(parsed)
         if kind is not tuple and kind is not Frame:
             return self._control(link, parsed)
-        topic, message = parsed
+        topic, message = parsed  # type: ignore[misc]  # a Frame: the others went above
         if topic not in self.topics:
             return None  # unsubscribed meanwhile
         self._stats.received += 1
@@ -545,4 +545,8 @@ class Shard:
             closing = asyncio.get_running_loop().create_task(link.ws.close())
             self._closing.add(closing)
             closing.add_done_callback(self._closing.discard)
+        elif isinstance(parsed, Rotate) and not link.draining.done():
+            link.draining.set_result(None)
+            logger.info("stream connection %s ends soon (%s): rotating", link.url, parsed.detail)
+            self.stream.emit(Draining(link.url, tuple(sorted(self.topics)), parsed.detail))
         return None

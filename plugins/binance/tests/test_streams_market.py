@@ -12,7 +12,7 @@ import pytest
 from binance_ws import BinanceDialect, WsFaultServer, combined, until
 from spec_files import SPEC_DIR
 
-from aioca.stream import Backoff, Gap, GapReason, SubscriptionError
+from aioca.stream import Backoff, Gap, GapReason, Rotate, SubscriptionError
 from aioca_binance.streams import BinanceMarketProtocol, Message, market_settings, market_stream
 from aioca_binance.streams.markets import catalog
 
@@ -247,3 +247,57 @@ async def test_a_payload_its_model_cannot_read_is_delivered_as_json(
     assert second.data.aggregate_trade_id == 2
     assert stream.stats.gaps == 0
     assert "do not fit their model" in caplog.text
+
+
+SHUTDOWN = {"e": "serverShutdown", "E": 1770123456789}
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        json.dumps(SHUTDOWN),  # bare, as on a raw stream
+        json.dumps({"event": SHUTDOWN}),  # wrapped, as the WebSocket API sends events
+        combined("btcusdt@aggTrade", SHUTDOWN),  # inside a combined stream's envelope
+    ],
+    ids=["bare", "event", "combined"],
+)
+def test_a_server_shutdown_is_a_rotation_request_never_data(frame: str) -> None:
+    for typed in (True, False):
+        parsed = BinanceMarketProtocol("spot", typed=typed).parse(frame)
+        assert isinstance(parsed, Rotate)
+        assert "server shutdown" in parsed.detail
+        assert "1770123456789" in parsed.detail
+
+
+async def test_a_server_shutdown_moves_the_stream_to_a_new_connection_without_a_gap() -> None:
+    events: list[Any] = []
+    async with WsFaultServer(BinanceDialect()) as server:
+        settings = fast("spot", overlap_timeout=3.0)
+        stream = market_stream("spot", "btcusdt@aggTrade", base_url=server.url, settings=settings)
+        async with stream:
+            stream.add_listener(events.append)
+            topic = "btcusdt@aggTrade"
+            await server.wait_for_subscribers(topic)
+            [old] = server.subscribed(topic)
+
+            def trade(number: int) -> str:
+                return combined(topic, {"e": "aggTrade", "a": number, "p": f"{number}.5"})
+
+            await server.publish(topic, trade(1))
+            assert (await stream.next(5)).data.aggregate_trade_id == 1
+            await server.publish(topic, combined(topic, SHUTDOWN))
+            await server.wait_for_subscribers(topic, 2)  # the successor, at once
+            await server.publish(topic, trade(2), to=[old])
+            for number in (3, 4):  # both connections
+                await server.publish(topic, trade(number))
+            await until(lambda: stream.stats.rotations == 1)
+            await old.ws.close(code=1001, message=b"server shutdown")
+            await server.publish(topic, trade(5))
+            got = [await stream.next(5) for _ in range(4)]
+            assert [message.data.aggregate_trade_id for message in got] == [2, 3, 4, 5]
+            assert got[-1].data.price == Decimal("5.5")
+            assert stream.stats.gaps == 0
+    assert [type(e).__name__ for e in events if type(e).__name__ in ("Draining", "Rotated")] == [
+        "Draining",
+        "Rotated",
+    ]

@@ -8,6 +8,11 @@ streams and the core splits beyond that. The first streams go in the URL
 subscribed with ``{"method": "SUBSCRIBE", "params": [...], "id": n}``. USDⓈ-M serves book
 ticker and depth streams under ``/public`` and the other market streams under
 ``/market`` (as Binance's SDK routes them): such topics never share a connection.
+
+A ``serverShutdown`` event (Binance: "sent when the server is about to shutdown,
+resulting in disconnection. Please establish a new connection as soon as possible") is
+never delivered as data: it asks the core to rotate the connection at once
+(:class:`aioca.stream.Rotate`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from aioca.stream import (
     Reply,
     Request,
     Restart,
+    Rotate,
     StreamProtocol,
     StreamSettings,
     SubscriptionError,
@@ -40,13 +46,22 @@ from .markets import (
 )
 from .spec import StreamSpec
 
-__all__ = ["BinanceMarketProtocol", "Message", "combined_url", "raw_url"]
+__all__ = [
+    "SERVER_SHUTDOWN",
+    "BinanceMarketProtocol",
+    "Message",
+    "combined_url",
+    "raw_url",
+    "shutdown_notice",
+]
 
 _MAX_URL_STREAMS = 2000
 """Characters of stream names put in a URL; the rest is subscribed after connecting."""
 _ids = itertools.count(1)
 logger = logging.getLogger("aioca.binance.stream")
 _new_tuple = tuple.__new__
+SERVER_SHUTDOWN = "serverShutdown"
+"""The event type Binance sends on a connection whose server is about to shut down."""
 
 
 class Message(NamedTuple):
@@ -66,6 +81,20 @@ def raw_url(base: str, stream: str) -> str:
 def combined_url(base: str, streams: Sequence[str]) -> str:
     """The combined form: ``<base>/stream?streams=a/b``, payloads wrapped with their name."""
     return f"{base.rstrip('/')}/stream?streams={'/'.join(streams)}"
+
+
+def shutdown_notice(data: Any) -> Rotate | None:
+    """A :class:`~aioca.stream.Rotate` when ``data`` (a decoded frame, or the payload of a
+    combined one) is a ``serverShutdown`` event: bare (``{"e": "serverShutdown", "E":
+    ...}``) or wrapped as the WebSocket API wraps events (``{"event": {...}}``)."""
+    if type(data) is not dict:
+        return None
+    event = data.get("event")
+    if type(event) is dict:
+        data = event
+    if data.get("e") != SERVER_SHUTDOWN:
+        return None
+    return Rotate(f"Binance announced a server shutdown (event time {data.get('E')})")
 
 
 def _default_loads() -> Callable[[str | bytes], Any]:
@@ -172,12 +201,14 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
 
     # --- frames ---------------------------------------------------------------------------
 
-    def parse(self, text: str) -> Frame[Message] | Reply | Restart | None:
+    def parse(self, text: str) -> Frame[Message] | Reply | Restart | Rotate | None:
         data = self._loads(text)
         if type(data) is dict:
             stream = data.get("stream")
             if stream is not None:
                 payload = data["data"]
+                if type(payload) is dict and payload.get("e") == SERVER_SHUTDOWN:
+                    return shutdown_notice(payload)
                 if self.typed:
                     spec = self._by_topic.get(stream) or self.spec_of(stream)
                     if spec is not None:
@@ -194,6 +225,7 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
                 if error is not None:
                     error = f"Binance refused the request: {error.get('msg', error)}"
                 return Reply(data["id"], error)
+            return shutdown_notice(data)
         return None
 
     def _untyped(self, stream: str, error: ValidationError) -> None:

@@ -35,11 +35,13 @@ from aioca.stream import (
     Reply,
     Request,
     Restart,
+    Rotate,
     StreamProtocol,
     StreamSettings,
 )
 
 from .markets import MAINNET_STREAM_URLS, TESTNET_STREAM_URLS, catalog, market_settings
+from .protocol import shutdown_notice
 
 __all__ = ["USER_TOPIC", "FuturesUserDataProtocol", "SpotUserDataProtocol", "UserEvent"]
 
@@ -145,12 +147,15 @@ class FuturesUserDataProtocol(StreamProtocol[UserEvent]):
     def topics_in_url(self, group: str, topics: Sequence[str]) -> Sequence[str]:
         return topics
 
-    def parse(self, text: str) -> Frame[UserEvent] | Reply | Restart | None:
+    def parse(self, text: str) -> Frame[UserEvent] | Reply | Restart | Rotate | None:
         data = json.loads(text)
         if isinstance(data, dict) and data.get("e") == "listenKeyExpired":
             if data.get("listenKey") in (None, self.listen_key):
                 self.listen_key = None
             return Restart(GapReason.SESSION, "the listenKey expired")
+        notice = shutdown_notice(data)
+        if notice is not None:
+            return notice
         return Frame(USER_TOPIC, _parse_event(self._events, data))
 
     def __repr__(self) -> str:  # the listenKey is a credential: never shown
@@ -195,7 +200,7 @@ class SpotUserDataProtocol(StreamProtocol[UserEvent]):
         request = {"id": number, "method": "userDataStream.subscribe.signature", "params": params}
         return [Request(request, number)]
 
-    def parse(self, text: str) -> Frame[UserEvent] | Reply | Restart | None:
+    def parse(self, text: str) -> Frame[UserEvent] | Reply | Restart | Rotate | None:
         data = json.loads(text)
         if not isinstance(data, dict):
             return None
@@ -204,6 +209,9 @@ class SpotUserDataProtocol(StreamProtocol[UserEvent]):
             if isinstance(event, dict) and event.get("e") == "eventStreamTerminated":
                 self.subscription = None
                 return Restart(GapReason.SESSION, "the exchange ended the subscription")
+            notice = shutdown_notice(event)
+            if notice is not None:
+                return notice
             return Frame(USER_TOPIC, _parse_event(self._events, event))
         if "id" in data and "status" in data:
             if data["status"] == 200:
