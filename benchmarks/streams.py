@@ -19,6 +19,7 @@ build what the user gets, hand it to the consumer).
 
 The clients: ``raw`` (aiohttp ``ws.receive()`` and ``orjson.loads``, the floor),
 ``aioca`` (``market_stream``: typed pydantic models with Decimal prices),
+``aioca-struct`` (``typed="struct"``: msgspec structs of the same shape, Decimal prices),
 ``aioca-untyped`` (``typed=False``: the decoded JSON), ``python-binance``
 (``BinanceSocketManager.aggtrade_futures_socket``: decoded JSON) and ``sdk``
 (``binance-sdk-derivatives-trading-coin-futures``: typed models). Rounds interleave the
@@ -47,7 +48,7 @@ import aiohttp
 from aiohttp import web
 
 STREAM = "btcusd_perp@aggTrade"
-CLIENTS = ("raw", "aioca", "aioca-untyped", "python-binance", "sdk")
+CLIENTS = ("raw", "aioca", "aioca-struct", "aioca-untyped", "python-binance", "sdk")
 HERE = Path(__file__).resolve()
 
 
@@ -174,10 +175,10 @@ async def _client(name: str, base: str, mode: str, count: int) -> dict[str, Any]
                 recorder.got(data["E"] if mode == "latency" else None)
                 if recorder.seen == count:
                     break
-    elif name in ("aioca", "aioca-untyped"):
+    elif name in ("aioca", "aioca-struct", "aioca-untyped"):
         from aioca_binance.streams import market_stream
 
-        typed = name == "aioca"
+        typed = {"aioca": True, "aioca-struct": "struct", "aioca-untyped": False}[name]
         stream = market_stream("coinm", STREAM, base_url=base, typed=typed)
         async with stream:
             async for item in stream:
@@ -312,7 +313,7 @@ def _report(
         print(f"{name:<16}{rate:>12,.0f}{ratio:>8}{p50:>11,.0f} us{p99:>7,.0f} us{added:>10}")
     rates = {name: median(name, "throughput", "messages_per_s") for name in clients}
     peers = [rates[name] for name in ("python-binance", "sdk") if name in rates]
-    for name in ("aioca", "aioca-untyped"):
+    for name in ("aioca", "aioca-struct", "aioca-untyped"):
         if name in rates and raw_rate:
             verdict = "PASS" if raw_rate / rates[name] <= 1.2 else "FAIL"
             print(f"{verdict} {name} within 1.2x of raw aiohttp: {raw_rate / rates[name]:.2f}x")

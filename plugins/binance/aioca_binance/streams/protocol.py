@@ -21,7 +21,7 @@ import itertools
 import json
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import ValidationError
 
@@ -109,9 +109,12 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
     """Market streams of ``market`` (``"spot"``, ``"usdm"`` or ``"coinm"``).
 
     ``base_url`` overrides the WebSocket base (a simulator: ``ws://127.0.0.1:PORT``);
-    ``testnet=True`` picks the testnet's. ``typed=False`` delivers the decoded JSON
-    instead of models (faster when only a few fields are read). ``routed`` (USDⓈ-M only,
-    default on) uses the ``/public`` and ``/market`` paths.
+    ``testnet=True`` picks the testnet's. ``typed`` chooses what ``Message.data`` is: the
+    catalog's pydantic models (``True``, the default), msgspec structs of the same names,
+    attributes and types, about four times cheaper to build (``"struct"``, needs
+    ``msgspec``: see :mod:`aioca_binance.streams.structs`), or the decoded JSON
+    (``False``). ``routed`` (USDⓈ-M only, default on) uses the ``/public`` and
+    ``/market`` paths.
     """
 
     def __init__(
@@ -120,13 +123,15 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         *,
         base_url: str | None = None,
         testnet: bool = False,
-        typed: bool = True,
+        typed: bool | Literal["struct"] = True,
         routed: bool | None = None,
         settings: StreamSettings | None = None,
     ) -> None:
         self.market = check_market(market)
         urls = TESTNET_STREAM_URLS if testnet else MAINNET_STREAM_URLS
         self.base_url = (base_url or urls[market]).rstrip("/")
+        if typed not in (True, False, "struct"):
+            raise ValueError(f"typed must be True, False or 'struct', not {typed!r}")
         self.typed = typed
         self.routed = (market == "usdm") if routed is None else routed
         self.settings = settings or market_settings(market)
@@ -135,6 +140,16 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         self._by_topic: dict[str, StreamSpec] = {}
         self._loads = _default_loads()
         self._warned: set[str] = set()
+        if typed == "struct":
+            try:
+                import msgspec
+            except ImportError:
+                raise ImportError(
+                    "typed='struct' needs msgspec: pip install 'aioca-binance[fast]'"
+                ) from None
+            self._struct_error: type[Exception] = msgspec.ValidationError
+            self._encode = msgspec.json.encode
+            self.parse = self._parse_structs  # type: ignore[method-assign]
 
     # --- topics -------------------------------------------------------------------------
 
@@ -209,7 +224,7 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
                 payload = data["data"]
                 if type(payload) is dict and payload.get("e") == SERVER_SHUTDOWN:
                     return shutdown_notice(payload)
-                if self.typed:
+                if self.typed is True:
                     spec = self._by_topic.get(stream) or self.spec_of(stream)
                     if spec is not None:
                         try:
@@ -228,7 +243,34 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
             return shutdown_notice(data)
         return None
 
-    def _untyped(self, stream: str, error: ValidationError) -> None:
+    def _parse_structs(self, text: str) -> Frame[Message] | Reply | Restart | Rotate | None:
+        """``typed="struct"``: a combined frame is decoded by msgspec straight into the
+        stream's struct (Binance puts ``"stream"`` first, so its name is read before the
+        JSON is parsed); other frames take the general path, their payload converted."""
+        if text.startswith('{"stream":"') and '"e":"serverShutdown"' not in text:
+            stream = text[11 : text.find('"', 11)]
+            spec = self._by_topic.get(stream) or self.spec_of(stream)
+            if spec is not None:
+                try:
+                    data = spec.envelope_decoder.decode(text).data
+                except self._struct_error as exc:
+                    self._untyped(stream, exc)
+                    return BinanceMarketProtocol.parse(self, text)
+                return (stream, _new_tuple(Message, (stream, data)))  # type: ignore[return-value]
+        parsed = BinanceMarketProtocol.parse(self, text)
+        if type(parsed) is tuple:
+            stream, message = parsed
+            spec = self.spec_of(stream)
+            if spec is not None:
+                try:
+                    data = spec.payload_decoder.decode(self._encode(message.data))
+                except self._struct_error as exc:
+                    self._untyped(stream, exc)
+                else:
+                    return (stream, Message(stream, data))
+        return parsed
+
+    def _untyped(self, stream: str, error: Exception) -> None:
         if stream not in self._warned:
             self._warned.add(stream)
             logger.warning(
