@@ -149,6 +149,7 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
                 ) from None
             self._struct_error: type[Exception] = msgspec.ValidationError
             self._encode = msgspec.json.encode
+            self._decoders: dict[str, Any] = {}
             self.parse = self._parse_structs  # type: ignore[method-assign]
 
     # --- topics -------------------------------------------------------------------------
@@ -247,12 +248,16 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         """``typed="struct"``: a combined frame is decoded by msgspec straight into the
         stream's struct (Binance puts ``"stream"`` first, so its name is read before the
         JSON is parsed); other frames take the general path, their payload converted."""
-        if text.startswith('{"stream":"') and '"e":"serverShutdown"' not in text:
+        if text.startswith('{"stream":"') and SERVER_SHUTDOWN not in text:
             stream = text[11 : text.find('"', 11)]
-            spec = self._by_topic.get(stream) or self.spec_of(stream)
-            if spec is not None:
+            decode = self._decoders.get(stream)
+            if decode is None:
+                spec = self.spec_of(stream)
+                if spec is not None:
+                    decode = self._decoders[stream] = spec.envelope_decoder.decode
+            if decode is not None:
                 try:
-                    data = spec.envelope_decoder.decode(text).data
+                    data = decode(text).data
                 except self._struct_error as exc:
                     self._untyped(stream, exc)
                     return BinanceMarketProtocol.parse(self, text)
