@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from ..coinm import CATALOG
-from ..endpoint import Endpoint
+from aioca_binance.coinm import CATALOG
+from aioca_binance.endpoint import Endpoint
+
 from . import account_handlers, market_handlers
 from .context import HANDLERS, Handler
 from .params import Field, specs_of
