@@ -119,6 +119,13 @@ class StreamProtocol(ABC, Generic[MessageT]):
         """The requests that remove ``topics`` from an open connection."""
         return ()
 
+    def overlap_key(self, text: str) -> str:
+        """What a rotation compares to find the frames two connections both delivered:
+        the text itself by default (an exchange sends the same text on every connection).
+        A protocol whose frames carry something of their connection (a subscription
+        number) returns the text without it. Called only while a rotation runs."""
+        return text
+
     @abstractmethod
     def parse(self, text: str) -> Frame[MessageT] | Reply | Restart | Rotate | None:
         """What a text frame is: data (:class:`Frame`, or a plain ``(topic, message)``

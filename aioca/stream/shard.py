@@ -11,7 +11,8 @@ arbitrary: either may be several messages ahead of the other when their first co
 message shows up. So each topic's overlap is found from both sides:
 
 * the old connection keeps delivering, and every frame it delivers is remembered, in order
-  (its text: an exchange sends the same text on every connection);
+  (its text: an exchange sends the same text on every connection; a protocol's
+  ``overlap_key`` leaves out what differs by connection);
 * the successor's frames wait. When one of them is a frame the old connection already
   delivered, the old one is ahead (or level): the frames the old one delivered *after* it
   are what the successor still has to repeat, and are dropped when it does;
@@ -140,6 +141,7 @@ class Shard:
         """Every connection opened and not closed yet: :meth:`close` closes them all, also
         one whose closing a cancellation interrupted."""
         self._parse = stream.protocol.parse
+        self._overlap_key = stream.protocol.overlap_key
         self._stats = stream.stats
         self._deliver = stream.deliver
         self._buffer = stream._buffer
@@ -428,7 +430,7 @@ class Shard:
             return None  # unsubscribed meanwhile
         self._stats.received += 1
         if self.rotation is not None:
-            return self._on_rotating(link, text, topic, message)
+            return self._on_rotating(link, self._overlap_key(text), topic, message)
         if link is not self.link:
             return None
         buffer = self._buffer

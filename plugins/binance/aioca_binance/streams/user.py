@@ -200,6 +200,16 @@ class SpotUserDataProtocol(StreamProtocol[UserEvent]):
         request = {"id": number, "method": "userDataStream.subscribe.signature", "params": params}
         return [Request(request, number)]
 
+    def overlap_key(self, text: str) -> str:
+        """Each connection has a subscription of its own, whose number is in every frame
+        (``{"subscriptionId": n, "event": {...}}``): two connections delivered the same
+        frame when they delivered the same event."""
+        data = json.loads(text)
+        event = data.get("event") if isinstance(data, dict) else None
+        if event is None:
+            return text
+        return json.dumps(event, sort_keys=True, separators=(",", ":"))
+
     def parse(self, text: str) -> Frame[UserEvent] | Reply | Restart | Rotate | None:
         data = json.loads(text)
         if not isinstance(data, dict):
