@@ -284,3 +284,11 @@ async def test_a_server_shutdown_moves_spot_user_data_to_a_new_subscription_with
                 await stream.next(0.2)
             assert stream.stats.gaps == 0
             assert stream.stats.duplicates == 2
+
+
+def test_user_data_is_typed_or_json_not_structs() -> None:
+    api = BinanceRestApi("key-1", "secret-1")
+    with pytest.raises(ValueError, match="typed='struct' is for market streams"):
+        spot_user_stream(api, typed="struct")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="typed='struct' is for market streams"):
+        futures_user_stream(api, "coinm", typed="struct")  # type: ignore[arg-type]

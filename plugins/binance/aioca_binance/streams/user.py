@@ -60,6 +60,17 @@ UserEvent = Any
 type the catalog does not know (``extra`` fields are kept either way)."""
 
 
+def _check_typed(typed: Any) -> bool:
+    """User data is a few events a second at most: the pydantic models (``True``) or the
+    decoded JSON (``False``); the market streams' ``"struct"`` view is for volume."""
+    if typed is not True and typed is not False:
+        raise ValueError(
+            f"typed must be True or False for user data, not {typed!r} (typed='struct' is "
+            "for market streams, where the volume is)"
+        )
+    return typed
+
+
 def _parse_event(events: dict[str, Any], data: Any) -> Any:
     model = events.get(str(data.get("e"))) if isinstance(data, dict) else None
     return model.model_validate(data) if model is not None else data
@@ -92,7 +103,7 @@ class FuturesUserDataProtocol(StreamProtocol[UserEvent]):
         urls = TESTNET_STREAM_URLS if testnet else MAINNET_STREAM_URLS
         self.base_url = (base_url or urls[market]).rstrip("/")
         self.keepalive_interval = keepalive_interval
-        self.typed = typed
+        self.typed = _check_typed(typed)
         self.settings = settings or market_settings(market, overflow="block")
         self.listen_key: str | None = None
         self.keepalives = 0
@@ -180,7 +191,7 @@ class SpotUserDataProtocol(StreamProtocol[UserEvent]):
             raise ValueError("Spot user data needs an API with api_key and a secret or key")
         self.api = api
         self.ws_url = url or WS_API_URLS[testnet]
-        self.typed = typed
+        self.typed = _check_typed(typed)
         self.recv_window = recv_window
         self.settings = settings or market_settings("spot", overflow="block")
         self.subscription: int | None = None
