@@ -48,7 +48,7 @@ def build_routes() -> dict[tuple[str, str], Route]:
     for task in CATALOG.values():
         endpoint = task.endpoint
         key = (endpoint.method, endpoint.path)
-        handler = HANDLERS.get(key)
+        handler = HANDLERS.get(("coinm", *key))
         if handler is None:
             raise LookupError(f"the simulator has no handler for {endpoint}")
         routes[key] = Route(
