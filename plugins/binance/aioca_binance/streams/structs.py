@@ -21,8 +21,12 @@ import types
 import typing
 from typing import Any, Union
 
-import msgspec
 from pydantic import BaseModel
+
+try:
+    import msgspec
+except ImportError:
+    raise ImportError("typed='struct' needs msgspec: pip install 'aioca-binance[fast]'") from None
 
 __all__ = ["StreamStruct", "envelope_decoder", "payload_decoder", "struct_of"]
 
