@@ -9,9 +9,8 @@ silently: every gap is also counted in :class:`StreamStats` and passed to the st
 event listeners.
 
 The other events (:class:`Connected`, :class:`Disconnected`, :class:`Draining`,
-:class:`Rotated`) are only
-passed to listeners (``stream.add_listener(callback)``) and counted: they are news about
-the transport, not about the data.
+:class:`Rotated`) are only passed to listeners (``stream.add_listener(callback)``) and
+counted: they are news about the transport, not about the data.
 """
 
 from __future__ import annotations

@@ -11,8 +11,13 @@ model from it), which is what lets a typed consumer keep up with a raw WebSocket
 What the view leaves out: fields the model does not know are dropped (the pydantic models
 keep them in ``model_extra``), and there is no ``model_dump``; ``struct.to_model()``
 gives the catalog's pydantic model with everything it offers. Conversions follow pydantic's
-lax mode (``"12"`` to ``12`` for an ``int``, a number or a string to ``Decimal``); a payload
-the struct cannot read is delivered as JSON with a warning, as with the models.
+lax mode (``"12"`` or ``12.0`` to ``12`` for an ``int``, a number or a string to
+``Decimal``, ``"true"`` or ``1`` to ``True``; every documented example payload reads to the
+same values of the same types, which the tests check), except at the edges Binance does
+not send: msgspec refuses ``true`` for an ``int`` and ``"yes"`` for a ``bool`` (pydantic
+takes them), and takes ``"NaN"`` and ``"Infinity"`` as ``Decimal`` (pydantic refuses
+them). A payload the struct cannot read is delivered as JSON with a warning, as with the
+models.
 """
 
 from __future__ import annotations
