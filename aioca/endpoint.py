@@ -56,6 +56,10 @@ connection, a 5xx, an unreadable answer, a redirect (only a failed connection, a
 :class:`~aioca.errors.ConnectError`, proves nothing was sent)."""
 
 
+_MAX_PARAMS_PLANS = 1024
+"""Plans an API keeps by parameters object (then it starts over: bounded memory)."""
+
+
 class EndpointTask(Task[ResultT]):
     """A request to a declared endpoint (see the module).
 
@@ -79,15 +83,19 @@ class EndpointTask(Task[ResultT]):
     client_order_id_params: ClassVar[tuple[str, ...]] = ()
 
     params: TaskParams
-    _plan: RequestPlan | None
-    _plan_api: RestApi | None
+    # Class defaults rather than assignments in __init__: building a task is on the path
+    # of every request a user writes as `await Task(...).run()`.
+    _plan: RequestPlan | None = None
+    _plan_api: RestApi | None = None
+    client_order_ids: tuple[str, ...] = ()
+    """The client order ids sent by the last run of an order-placing task."""
 
     def __init__(self, *, api: RestApi | None = None, **params: Any) -> None:
-        super().__init__(api=api)
-        self.params = self.Params.validate_all(params, task_name=type(self).__name__)
-        self._plan = self._plan_api = None
-        self.client_order_ids: tuple[str, ...] = ()
-        """The client order ids sent by the last run of an order-placing task."""
+        if api is not None:  # Task.__init__'s, without the call
+            self._api = api
+        # Every problem at once, before anything is sent; the same plain input is
+        # validated once (TaskParams.validated).
+        self.params = self.Params.validated(params, task_name=type(self).__name__)
 
     # --- what a plugin's base class provides -----------------------------------------------
 
@@ -125,7 +133,21 @@ class EndpointTask(Task[ResultT]):
         return result
 
     def _plan_for(self, api: RestApi) -> RequestPlan:
-        plan = api.plan_endpoint(self.endpoint, self.wire_params())
+        """This task's shared plan on ``api``. Tasks built from the same plain input
+        share one parameters object (:meth:`TaskParams.validated
+        <aioca.params.TaskParams.validated>`), and so find their plan by it, without
+        working out their wire parameters again: a task's plan depends on its class and
+        its parameters only."""
+        params, cls = self.params, type(self)
+        known = api._params_plans
+        entry = known.get(id(params))
+        if entry is not None and entry[1] is params and entry[0] is cls:
+            plan = entry[2]
+        else:
+            plan = api.plan_endpoint(self.endpoint, self.wire_params())
+            if len(known) >= _MAX_PARAMS_PLANS:
+                known.clear()
+            known[id(params)] = (cls, params, plan)
         self._plan, self._plan_api = plan, api
         return plan
 

@@ -205,6 +205,10 @@ class RestApi(ABC):
         """The local IP address requests leave from, if bound."""
         self._limiters: dict[str, Limiter] = {}
         self._plans: dict[Hashable, RequestPlan] = {}
+        # Plans by the parameters object they were made for (see EndpointTask._plan_for):
+        # id -> (task class, the parameters, the plan), the parameters kept so that the id
+        # cannot be reused while the entry lives.
+        self._params_plans: dict[int, tuple[type, object, RequestPlan]] = {}
         self._session = None
         self._session_loop = None
 
@@ -425,6 +429,7 @@ class RestApi(ABC):
     def forget_plans(self) -> None:
         """Drop the shared plans (after changing what they were built from: a key, a URL)."""
         self._plans.clear()
+        self._params_plans.clear()
 
     def plan(
         self,

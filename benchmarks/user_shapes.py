@@ -162,6 +162,9 @@ PATHS = {
 }
 
 RAW, AIOCA, PYTHON_BINANCE, CCXT = "raw", "aioca", "python-binance", "ccxt"
+BEFORE = "aioca-before"
+"""aioca imported from another source tree (``--compare-with``): a change's before and
+after, measured in the same interleaved run."""
 WORKERS, GATHER, SYNC = "workers", "gather", "sync"
 SHAPES = (WORKERS, GATHER, SYNC)
 PEERS = (PYTHON_BINANCE, CCXT)
@@ -176,6 +179,8 @@ NAMES = {
     (AIOCA, GATHER): "aioca GatherTask",
     (RAW, SYNC): "raw asyncio.run",
     (AIOCA, SYNC): "aioca operator.run()",
+    (BEFORE, WORKERS): "aioca before, fresh",
+    (BEFORE, GATHER): "aioca before, Gather",
 }
 SHORT = {WORKERS: "raw", GATHER: "gather", SYNC: "run"}
 
@@ -685,6 +690,7 @@ class CcxtClient(Client):
 CLIENTS: dict[str, type[Client]] = {
     RAW: RawClient,
     AIOCA: AiocaClient,
+    BEFORE: AiocaClient,
     PYTHON_BINANCE: PythonBinanceClient,
     CCXT: CcxtClient,
 }
@@ -968,6 +974,9 @@ def profile_in_row(
         profiled = runner.run(row.timed_async(scenario, n, c))
     profiler.disable()
     assert profiled is not None
+    save = os.environ.get("USER_SHAPES_PROFILE_SAVE")
+    if save:  # the raw profile, for pstats or snakeviz: PREFIX.<library>.pstats
+        profiler.dump_stats(f"{save}.{row.library}.pstats")
     stats: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     layers: dict[str, float] = {}
     for key, (_cc, _calls, own, _cumulative, _callers) in stats.items():
@@ -1101,9 +1110,20 @@ class Worker:
     """The parent's handle on a row's process."""
 
     def __init__(
-        self, key: RowKey, servers: dict[str, str], decoder: str, scenarios: list[str]
+        self,
+        key: RowKey,
+        servers: dict[str, str],
+        decoder: str,
+        scenarios: list[str],
+        compare_with: str | None = None,
     ) -> None:
         self.key = key
+        env = None
+        if key.library == BEFORE and compare_with is not None:
+            # The other tree's packages ahead of the installed (editable) ones.
+            tree = Path(compare_with).resolve()
+            paths = [tree, tree / "plugins" / "binance", tree / "plugins" / "okx"]
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, paths))}
         self.process = subprocess.Popen(
             child_command(
                 "--row",
@@ -1118,6 +1138,7 @@ class Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env=env,
         )
         self.decoder = "?"
 
@@ -1259,9 +1280,10 @@ def requests_for(args: argparse.Namespace, scenario: str, shape: str, c: int) ->
 
 def plan(args: argparse.Namespace) -> Plan:
     groups = []
+    before = (BEFORE,) if args.compare_with else ()
     libraries_for = {
-        "binance": [RAW, AIOCA, *(PEERS if args.peers else ())],
-        "okx": [RAW, AIOCA, *((CCXT,) if args.peers else ())],
+        "binance": [RAW, AIOCA, *before, *(PEERS if args.peers else ())],
+        "okx": [RAW, AIOCA, *before, *((CCXT,) if args.peers else ())],
     }
     cases: list[tuple[str, int]] = []
     if "throughput" in args.parts:
@@ -1276,6 +1298,7 @@ def plan(args: argparse.Namespace) -> Plan:
                 keys += [RowKey(lib, exchange, WORKERS) for lib in libraries_for[exchange]]
             elif shape == GATHER and c > 1:
                 keys += [RowKey(RAW, exchange, GATHER), RowKey(AIOCA, exchange, GATHER)]
+                keys += [RowKey(library, exchange, GATHER) for library in before]
             elif shape == SYNC and exchange == "binance" and scenario != LATENCY:
                 keys += [RowKey(RAW, exchange, SYNC), RowKey(AIOCA, exchange, SYNC)]
         rows = [Row(k, scenario, c, requests_for(args, scenario, k.shape, c)) for k in keys]
@@ -1299,7 +1322,10 @@ def start_workers(
             scenarios.setdefault(row.key, [])
             if group.scenario not in scenarios[row.key]:
                 scenarios[row.key].append(group.scenario)
-    started = {key: Worker(key, servers, args.decoder, scenarios[key]) for key in the_plan.keys}
+    started = {
+        key: Worker(key, servers, args.decoder, scenarios[key], args.compare_with)
+        for key in the_plan.keys
+    }
     workers = {}
     for key, worker in started.items():
         message = worker.read(timeout=300)
@@ -1866,6 +1892,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     add("--memory-tasks", type=positive_int, default=1000)
     add("--memory-runs", type=positive_int, default=3)
     add("--import-runs", type=positive_int, default=7)
+    add(
+        "--compare-with",
+        metavar="DIR",
+        help="also measure aioca imported from the source tree DIR (e.g. `git archive main`"
+        " unpacked), in rows of its own: a change's before and after in one run",
+    )
     add("--no-peers", dest="peers", action="store_false", help="leave out python-binance, ccxt")
     add(
         "--decoder",

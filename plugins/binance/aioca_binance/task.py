@@ -20,7 +20,7 @@ import importlib
 import json
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Self
+from typing import Annotated, Any, ClassVar, Generic, Self
 
 from pydantic import Field
 from typing_extensions import TypeVar
@@ -31,9 +31,6 @@ from aioca.params import Problem, TaskParams
 from aioca.task import ResultT
 
 from .endpoint import Endpoint
-
-if TYPE_CHECKING:
-    from aioca.rest import RestApi
 
 __all__ = ["BinanceParams", "BinanceTask", "ClientOrderId", "ParsedT", "Texts"]
 
@@ -227,6 +224,9 @@ class BinanceTask(EndpointTask[ResultT], Generic[ResultT, ParsedT]):
 
     params: BinanceParams
     _required: ClassVar[frozenset[str]] = frozenset()
+    # Class defaults, not assignments per task: see EndpointTask.
+    _wire: list[tuple[str, Any]] | None = None
+    _parsed: tuple[Any, Any] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -245,11 +245,6 @@ class BinanceTask(EndpointTask[ResultT], Generic[ResultT, ParsedT]):
             given = {name: value for name, value in kwargs.items() if name != "api"}
             cls.Params.validate_all(given, task_name=cls.__name__)
         return super().__new__(cls, *args, **kwargs)
-
-    def __init__(self, *, api: RestApi | None = None, **params: Any) -> None:
-        super().__init__(api=api, **params)
-        self._wire: list[tuple[str, Any]] | None = None
-        self._parsed: tuple[Any, Any] | None = None
 
     @classmethod
     def describe(cls) -> dict[str, str]:
