@@ -782,7 +782,9 @@ class RestApi(ABC):
                 plan.method,
                 wire.target,
                 data=wire.body,
-                headers=wire.headers,
+                # None rather than an empty mapping: aiohttp then skips merging them
+                # with the session's (the same request on the wire).
+                headers=wire.headers or None,
                 proxy=self.proxy,
                 timeout=client_timeout,
                 allow_redirects=False,
