@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self
 
 from . import errors
 from .i18n import localize
 from .names import fill_name
 from .params import TaskParams
-from .task import ResultT, Task
+from .task import ResultT, Task, _defaults
 
 if TYPE_CHECKING:
     from .request import RequestPlan
@@ -89,6 +89,15 @@ class EndpointTask(Task[ResultT]):
     _plan_api: RestApi | None = None
     client_order_ids: tuple[str, ...] = ()
     """The client order ids sent by the last run of an order-placing task."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        # Task's, without keeping the arguments for str(): an endpoint task names itself
+        # from its validated parameters. (A GatherTask of a thousand tasks keeps them all
+        # alive until the last one lands, and the garbage collector walks them.)
+        self = object.__new__(cls)
+        api = kwargs.get("api")
+        self._api = api if api is not None else _defaults.get(cls.exchange)
+        return self
 
     def __init__(self, *, api: RestApi | None = None, **params: Any) -> None:
         if api is not None:  # Task.__init__'s, without the call

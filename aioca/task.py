@@ -14,7 +14,8 @@ import contextvars
 import time
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self
 
 from typing_extensions import TypeVar
@@ -199,8 +200,8 @@ class Task(BaseTask[ResultT]):
     is not tied to one exchange."""
 
     _api: RestApi | None
-    _args: tuple[Any, ...]
-    _kwargs: dict[str, Any]
+    _args: tuple[Any, ...] = ()
+    _kwargs: Mapping[str, Any] = MappingProxyType({})
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         self = super().__new__(cls)
