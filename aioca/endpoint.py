@@ -21,7 +21,7 @@ rest, the same way for every exchange:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self
 
 from . import errors
@@ -55,6 +55,9 @@ _UNKNOWN_OUTCOME = (
 connection, a 5xx, an unreadable answer, a redirect (only a failed connection, a
 :class:`~aioca.errors.ConnectError`, proves nothing was sent)."""
 
+
+_order_fields: dict[type, tuple[str, ...]] = {}
+"""Per task class, its parameters among those that name an order."""
 
 _MAX_PARAMS_PLANS = 1024
 """Plans an API keeps by parameters object (then it starts over: bounded memory)."""
@@ -127,13 +130,35 @@ class EndpointTask(Task[ResultT]):
 
     # --- the run -------------------------------------------------------------------------------
 
-    async def __call__(self) -> ResultT:
+    def __call__(self) -> Coroutine[Any, Any, ResultT]:
+        # Not a coroutine itself: it hands back the one that sends, without a frame of
+        # its own around it for the time the request is in flight (a GatherTask of a
+        # thousand tasks keeps a thousand of them waiting for a connection).
         api = self.api
         if self.client_id_field is not None:
-            return await self._place(api, self.client_id_field)
+            return self._place(api, self.client_id_field)
         plan = self._plan
         if plan is None or self._plan_api is not api:
             plan = self._plan_for(api)
+        if self._names_orders:
+            return self._send_naming_the_order(api, plan)
+        return api.send_plan(plan, task=self)
+
+    @property
+    def _names_orders(self) -> bool:
+        """Whether this task's parameters name an order (an error then says which)."""
+        cls = type(self)
+        names = _order_fields.get(cls)
+        if names is None:
+            fields = cls.Params.model_fields
+            wanted = (*cls.order_id_params, *cls.client_order_id_params)
+            names = _order_fields[cls] = tuple(name for name in wanted if name in fields)
+        if not names:
+            return False
+        values = self.params.__dict__  # the fields (getattr of a missing one raises inside)
+        return any(values.get(name) is not None for name in names)
+
+    async def _send_naming_the_order(self, api: RestApi, plan: RequestPlan) -> ResultT:
         try:
             result: ResultT = await api.send_plan(plan, task=self)
         except errors.RequestError as exc:
