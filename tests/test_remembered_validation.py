@@ -101,8 +101,8 @@ def test_validated_is_validate_all_for_random_input_of_every_kind() -> None:
     rng.shuffle(inputs)
     valid = remembered = 0
     for raw in inputs:
-        expected = outcome(lambda: Query.validate_all(dict(raw), task_name="T"))
-        got = outcome(lambda: Query.validated(dict(raw), task_name="T"))
+        expected = outcome(lambda raw=raw: Query.validate_all(dict(raw), task_name="T"))
+        got = outcome(lambda raw=raw: Query.validated(dict(raw), task_name="T"))
         assert got == expected, raw
         valid += expected[0] == "valid"
         remembered += any(key[1] == tuple(raw.items()) for key in params_module._remembered)
@@ -117,7 +117,8 @@ def test_plain_input_gives_the_same_model_again() -> None:
     assert again is first
     assert first == Query.validate_all({"symbol": "BTCUSDT", "limit": 5})
     other = Query.validated({"symbol": "BTCUSDT", "limit": 6})
-    assert other is not first and other.limit == 6
+    assert other is not first
+    assert other.limit == 6
 
 
 @pytest.mark.parametrize(
@@ -166,7 +167,8 @@ def test_refused_input_is_refused_every_time_with_every_problem() -> None:
         with pytest.raises(InvalidParameterError) as caught:
             Query.validated(raw, task_name="T")
         names = [name for name, _ in caught.value.problems]
-        assert "symbol" in names and "unknown" in names
+        assert "symbol" in names
+        assert "unknown" in names
         assert any("cannot be sent together" in reason for _, reason in caught.value.problems)
     assert not params_module._remembered
 
@@ -186,7 +188,8 @@ def test_a_model_can_opt_out() -> None:
 
     first = Clocked.validated({"start": 5})
     second = Clocked.validated({"start": 5})
-    assert first is not second and first == second
+    assert first is not second
+    assert first == second
     assert calls == [5, 5]
     assert not params_module._remembered
 
