@@ -103,7 +103,7 @@ class LimiterStatus(Sequence[WindowStatus]):
 class _Counter:
     """One window's usage: the current clock-aligned window and the one before it."""
 
-    __slots__ = ("index", "limit", "previous", "seconds", "unit", "used", "window")
+    __slots__ = ("ends", "index", "limit", "previous", "seconds", "unit", "used", "window")
 
     def __init__(self, window: Window) -> None:
         self.window = window
@@ -114,9 +114,13 @@ class _Counter:
         self.index = -1
         self.used = 0
         self.previous = 0
+        self.ends = -math.inf
+        """When the current window ends: until then, roll() has nothing to do."""
 
     def roll(self, now: float) -> None:
         seconds = self.seconds
+        if self.index * seconds <= now < self.ends:
+            return  # still the current window: the path of almost every request
         index = math.floor(now / seconds)
         if (index + 1) * seconds <= now:  # 4.3 / 0.1 is 42.999...: it is window 43
             index += 1
@@ -124,6 +128,7 @@ class _Counter:
             self.previous = self.used if index == self.index + 1 else 0
             self.index = index
             self.used = 0
+        self.ends = (index + 1) * seconds
 
     def start(self) -> float:
         return self.index * self.seconds
