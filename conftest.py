@@ -92,7 +92,7 @@ def _docs_simulator() -> Any:
     session (pytest_unconfigure)."""
     global _simulator
     if _simulator is None:
-        from aioca_binance.background import background_simulator
+        from aioca_binance_sim.background import background_simulator
 
         _simulator = _SESSION.enter_context(background_simulator(seed=7))
     return _simulator

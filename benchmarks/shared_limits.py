@@ -1,6 +1,6 @@
 """P processes sharing one IP's weight budget: a limiter per process vs one in Redis.
 
-The Binance simulator (``aioca_binance.sim``, in this process) enforces its REQUEST_WEIGHT
+The Binance simulator (``aioca_binance_sim``, in this process) enforces its REQUEST_WEIGHT
 window as Binance does (429, then 418 bans after repeated 429s), scaled down so that a run
 takes seconds: ``--limit`` weight per ``--window`` seconds. For each P in ``--processes``,
 P worker processes fire mixed-weight catalog tasks (tickers, order books: weight 1, 2 and
@@ -46,7 +46,7 @@ from aioca.limits.redis import RedisBackend
 from aioca.limits.testing import RedisServer
 from aioca_binance import BinanceRestApi
 from aioca_binance.coinm import CoinMFetchTicker, CoinMOrderBook, CoinMServerTime
-from aioca_binance.sim import BinanceSimulator
+from aioca_binance_sim import BinanceSimulator
 
 SYMBOL = "BTCUSD_PERP"
 GOAL_USED = 0.95

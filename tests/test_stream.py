@@ -130,8 +130,15 @@ async def test_bad_topics_are_refused_before_anything_is_sent() -> None:
 
 async def test_reconnects_and_resubscribes_after_a_drop_with_a_gap() -> None:
     events: list[StreamEvent] = []
+    connected_again = asyncio.Event()
+
+    def listen(event: StreamEvent) -> None:
+        events.append(event)
+        if [type(e).__name__ for e in events].count("Connected") == 2:
+            connected_again.set()
+
     async with WsFaultServer() as server, Stream(Plain(server.url), ["t1", "t2"]) as stream:
-        stream.add_listener(events.append)
+        stream.add_listener(listen)
         await server.wait_for_subscribers("t2")
         await publish(server, "t1", range(1, 4))
         assert await take(stream, 3) == [1, 2, 3]
@@ -145,6 +152,9 @@ async def test_reconnects_and_resubscribes_after_a_drop_with_a_gap() -> None:
         await publish(server, "t2", range(10, 12))
         assert await take(stream, 2) == [10, 11]
         assert len(server.history) == 2
+        # The new connection reads while it subscribes, so its first frames can arrive
+        # before the connect is counted and announced: wait for that, briefly.
+        await asyncio.wait_for(connected_again.wait(), 5)
         assert stream.stats.reconnects == 1
         assert stream.stats.gaps == 1
         assert [type(e).__name__ for e in events].count("Connected") == 2

@@ -1,4 +1,5 @@
-"""The Binance plugin's commands: ``aioca sim binance`` and ``aioca demo binance``.
+"""The Binance plugin's command ``aioca demo binance`` (``aioca sim binance`` comes with the
+simulator's own distribution, ``aioca-binance-sim``).
 
 Imported only by the ``aioca`` command line (through the ``register_commands`` hook), so
 neither click nor the simulator is loaded when a program merely uses the exchange.
@@ -10,134 +11,7 @@ import sys
 
 import click
 
-__all__ = ["demo_command", "sim_command"]
-
-_POSITIVE = click.IntRange(1)
-_SHARE = click.FloatRange(0, 1)
-
-
-@click.command("binance")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    default=8080,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port (0 picks a free one).",
-)
-@click.option(
-    "--api-key",
-    envvar="AIOCA_BINANCE_API_KEY",
-    default=None,
-    help="Accepted API key (default: AIOCA_BINANCE_API_KEY, else a random demo key).",
-)
-@click.option(
-    "--api-secret",
-    envvar="AIOCA_BINANCE_API_SECRET",
-    default=None,
-    help="Its HMAC secret (default: AIOCA_BINANCE_API_SECRET, else a random demo secret).",
-)
-@click.option("--seed", default=0, show_default=True, help="Seed of the market data.")
-@click.option(
-    "--weight-limit",
-    default=2400,
-    show_default=True,
-    type=_POSITIVE,
-    help="Weight per window (a minute unless --weight-seconds says otherwise).",
-)
-@click.option(
-    "--weight-seconds",
-    default=60,
-    show_default=True,
-    type=_POSITIVE,
-    help="Length of the weight window (shorter ones make load tests quick).",
-)
-@click.option(
-    "--ban-seconds",
-    default=120,
-    show_default=True,
-    type=_POSITIVE,
-    help="Length of an IP ban (HTTP 418).",
-)
-@click.option(
-    "--order-limit-10s", default=300, show_default=True, type=_POSITIVE, help="Orders per 10 s."
-)
-@click.option(
-    "--order-limit-1m", default=1200, show_default=True, type=_POSITIVE, help="Orders per minute."
-)
-@click.option(
-    "--latency",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds added to each answer.",
-)
-@click.option(
-    "--error-rate", default=0.0, show_default=True, type=_SHARE, help="Share of 5xx answers."
-)
-@click.option(
-    "--drop-rate", default=0.0, show_default=True, type=_SHARE, help="Share of dropped connections."
-)
-@click.option("--clock-skew-ms", default=0, show_default=True, help="Server clock offset (ms).")
-def sim_command(
-    host: str,
-    port: int,
-    api_key: str | None,
-    api_secret: str | None,
-    seed: int,
-    weight_limit: int,
-    weight_seconds: int,
-    ban_seconds: int,
-    order_limit_10s: int,
-    order_limit_1m: int,
-    latency: float,
-    error_rate: float,
-    drop_rate: float,
-    clock_skew_ms: int,
-) -> None:
-    """A local Binance COIN-M exchange: market data, paper trading, signatures and limits.
-
-    Prints "url: ...", "api_key: ..." and "api_secret: ..." lines, then serves until
-    interrupted (Ctrl-C). A secret you supplied is not echoed back.
-    """
-    from .sim import Faults
-    from .sim import serve as _serve
-
-    printed_secret = api_secret
-
-    def show(line: str) -> None:
-        if printed_secret and line.startswith("api_secret:"):
-            line = "api_secret: (as given)"
-        click.echo(line)
-
-    if api_secret is not None and not api_secret:
-        raise click.BadParameter("must not be empty", param_hint="--api-secret")
-    try:
-        _serve(
-            host=host,
-            port=port,
-            api_key=api_key,
-            api_secret=api_secret,
-            seed=seed,
-            weight_limit=weight_limit,
-            weight_seconds=weight_seconds,
-            ban_seconds=ban_seconds,
-            order_limit_10s=order_limit_10s,
-            order_limit_1m=order_limit_1m,
-            faults=Faults(
-                latency=latency,
-                error_rate=error_rate,
-                drop_rate=drop_rate,
-                clock_skew_ms=clock_skew_ms,
-            ),
-            print_fn=show,
-        )
-    except OSError as exc:  # the port is taken, the address is not this machine's...
-        raise click.ClickException(
-            f"cannot serve on {host}:{port}: {exc.strerror or exc}"
-        ) from None
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+__all__ = ["demo_command"]
 
 
 @click.command("binance")
@@ -147,8 +21,12 @@ def sim_command(
 def demo_command(ctx: click.Context, live: bool, passes: int) -> None:
     """The seed README's examples against an embedded simulator (no network)."""
     from .demo import run_demo
+    from .simulator import SimulatorNotInstalledError
 
     live = live or bool((ctx.obj or {}).get("live"))
-    status = run_demo(live=live, out=click.echo, ring_passes=passes)
+    try:
+        status = run_demo(live=live, out=click.echo, ring_passes=passes)
+    except SimulatorNotInstalledError as exc:
+        raise click.ClickException(str(exc)) from None
     if status:
         sys.exit(status)

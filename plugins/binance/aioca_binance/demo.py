@@ -1,6 +1,6 @@
 """``aioca demo binance``: the seed README's examples, end to end, with no network.
 
-An embedded :class:`~aioca_binance.sim.BinanceSimulator` serves COIN-M on 127.0.0.1 and
+An embedded :class:`~aioca_binance_sim.BinanceSimulator` serves COIN-M on 127.0.0.1 and
 the real catalog tasks run against it through the synchronous operator, as the seed shows:
 ping and server time in one ``GatherTask``, a ``TaskRing`` of tickers for a few passes,
 klines of two symbols concurrently, then a signed account query and a paper order placed
@@ -82,7 +82,7 @@ def _target(live: bool, out: Print) -> Iterator[tuple[BinanceRestApi, str | None
             out("aioca demo: Binance COIN-M, live (read-only, public endpoints)")
             yield BinanceRestApi(), None
             return
-        from .background import background_simulator
+        from .simulator import background_simulator
 
         sim = stack.enter_context(background_simulator(seed=7))
         out(f"aioca demo: Binance COIN-M against the embedded simulator at {sim.url}")

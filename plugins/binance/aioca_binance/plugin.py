@@ -20,13 +20,13 @@ def register_exchanges(register: RegisterExchange) -> None:
 
 @hookimpl
 def register_commands(register: RegisterCommand) -> None:
-    """Add ``aioca sim binance``, ``aioca demo binance``, ``aioca stream binance``,
-    ``aioca book binance`` and ``aioca history binance`` (imported only by the CLI)."""
-    from .cli import demo_command, sim_command
+    """Add ``aioca demo binance``, ``aioca stream binance``, ``aioca book binance`` and
+    ``aioca history binance`` (imported only by the CLI). ``aioca sim binance`` comes with
+    the simulator's distribution, ``aioca-binance-sim``."""
+    from .cli import demo_command
     from .history_cli import history_command
     from .stream_cli import book_command, stream_command
 
-    register("sim", sim_command)
     register("demo", demo_command)
     register("stream", stream_command)
     register("book", book_command)

@@ -1,6 +1,6 @@
 """The Binance plugin's pytest fixtures (``pytest11`` entry point ``aioca_binance``).
 
-- ``binance_sim``: a running :class:`~aioca_binance.sim.BinanceSimulator` for one test
+- ``binance_sim``: a running :class:`~aioca_binance_sim.BinanceSimulator` for one test
   (in a background thread, so sync and async tests can both use it), with small rate
   limits' worth of state of its own: orders, balances and windows start fresh each test.
 - ``binance_api``: a :class:`~aioca_binance.BinanceRestApi` bound to that simulator and
@@ -31,7 +31,7 @@ from .error_codes import ERROR_CODES, code_named
 if TYPE_CHECKING:
     from aioresponses import aioresponses
 
-    from .sim import BinanceSimulator
+    from aioca_binance_sim import BinanceSimulator
 
 __all__ = ["BinanceMock", "binance_api", "binance_mock", "binance_sim"]
 
@@ -107,7 +107,7 @@ class BinanceMock:
 def binance_sim() -> Iterator[BinanceSimulator]:
     """A Binance COIN-M simulator on 127.0.0.1, fresh for the test (``sim.url``,
     ``sim.api_key``, ``sim.api_secret``, ``sim.faults``)."""
-    from .background import background_simulator
+    from .simulator import background_simulator
 
     with background_simulator() as simulator:
         yield simulator

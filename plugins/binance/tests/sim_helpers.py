@@ -11,7 +11,7 @@ from typing import Any
 
 from spec_files import SPEC_DIR
 
-from aioca_binance.sim import BinanceSimulator
+from aioca_binance_sim import BinanceSimulator
 
 __all__ = [
     "FakeClock",

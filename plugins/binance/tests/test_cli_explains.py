@@ -20,9 +20,9 @@ from click.testing import CliRunner
 
 from aioca import cli
 from aioca.progress import ProgressLine
-from aioca_binance.background import background_simulator
 from aioca_binance.demo import run_demo
-from aioca_binance.sim import BinanceSimulator
+from aioca_binance_sim import BinanceSimulator
+from aioca_binance_sim.background import background_simulator
 
 
 @pytest.fixture(scope="module")

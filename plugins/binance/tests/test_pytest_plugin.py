@@ -25,7 +25,7 @@ from aioca_binance.coinm import (
 )
 from aioca_binance.error_codes import ERROR_CODES, code_named
 from aioca_binance.pytest_plugin import BinanceMock
-from aioca_binance.sim import BinanceSimulator
+from aioca_binance_sim import BinanceSimulator
 
 
 def test_binance_api_is_bound_to_the_sim_and_is_the_default(
@@ -56,8 +56,8 @@ async def test_an_async_test_awaits_tasks_against_the_sim(binance_api: BinanceRe
 
 
 def test_each_simulator_has_its_own_orders() -> None:
-    from aioca_binance.background import background_simulator
     from aioca_binance.coinm import CoinMAllOrders
+    from aioca_binance_sim.background import background_simulator
 
     with background_simulator() as first, background_simulator() as second:
         order = CoinMNewOrder(symbol="BTCUSD_PERP", side="BUY", type="MARKET", quantity=1)

@@ -28,7 +28,7 @@ from aioca_binance.coinm import (
     CoinMOrderBook,
     CoinMServerTime,
 )
-from aioca_binance.sim import BinanceSimulator
+from aioca_binance_sim import BinanceSimulator
 
 __all__ = ["redis_server"]
 

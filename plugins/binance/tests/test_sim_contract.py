@@ -28,7 +28,7 @@ from aioca_binance.coinm import (
     CoinMStartUserDataStream,
 )
 from aioca_binance.coinm.models import RESPONSE_MODELS
-from aioca_binance.sim import BinanceSimulator
+from aioca_binance_sim import BinanceSimulator
 
 SYMBOL = "BTCUSD_PERP"
 EMPTY_LISTS = {"CoinMUsersForceOrders"}

@@ -9,7 +9,7 @@ import pytest
 
 from aioca import RetryPolicy, errors
 from aioca_binance.coinm import CoinMPing, CoinMServerTime
-from aioca_binance.sim import BinanceSimulator, Faults
+from aioca_binance_sim import BinanceSimulator, Faults
 
 NO_RETRY = RetryPolicy(attempts=1)
 

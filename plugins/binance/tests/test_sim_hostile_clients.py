@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from aioca_binance.sim import BinanceSimulator
+from aioca_binance_sim import BinanceSimulator
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sim_helpers import FakeClock, limit_price
 
 from aioca import RetryPolicy, errors
 from aioca_binance.coinm import CoinMExchangeInformation, CoinMNewOrder, CoinMPing
-from aioca_binance.sim import BinanceSimulator
+from aioca_binance_sim import BinanceSimulator
 
 MINUTE_START = 1_795_000_020.0  # a whole minute (1_795_000_020 = 29_916_667 * 60)
 

@@ -21,7 +21,7 @@ from aioca_binance.coinm import (
     CoinMSymbolOrderBookTicker,
     CoinMTicker24hrPriceChangeStatistics,
 )
-from aioca_binance.sim import BinanceSimulator
+from aioca_binance_sim import BinanceSimulator
 
 BTC = "BTCUSD_PERP"
 START = 1_795_000_000.0  # 2026-11-18

@@ -29,7 +29,6 @@ import ccxt.async_support as ccxt_async  # type: ignore[import-untyped]
 import pytest
 
 from aioca_binance import BinanceRestApi
-from aioca_binance.background import background_simulator
 from aioca_binance.coinm import (
     CoinMAccountInformation,
     CoinMCurrentAllOpenOrders,
@@ -39,8 +38,9 @@ from aioca_binance.coinm import (
     CoinMOrderBook,
     CoinMQueryOrder,
 )
-from aioca_binance.sim import BinanceSimulator, Faults
-from aioca_binance.sim.engine import DEFAULT_LEVERAGE
+from aioca_binance_sim import BinanceSimulator, Faults
+from aioca_binance_sim.background import background_simulator
+from aioca_binance_sim.engine import DEFAULT_LEVERAGE
 
 with warnings.catch_warnings():
     # python-binance imports websockets' legacy client API (deprecated since websockets

@@ -20,7 +20,7 @@ from aioca_binance.coinm import (
     CoinMFuturesAccountBalance,
     CoinMOldTradesLookup,
 )
-from aioca_binance.sim import BinanceSimulator
+from aioca_binance_sim import BinanceSimulator
 
 KEY = "simkey0123456789abcdef"
 SECRET = "simsecret0123456789abcdefghijkl"

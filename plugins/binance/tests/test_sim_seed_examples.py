@@ -10,9 +10,9 @@ import pytest
 
 from aioca import GatherTask, SerialTask, Task, TaskOperater, TaskQueue, TaskRing
 from aioca_binance import BinanceRestApi
-from aioca_binance.background import background_simulator
 from aioca_binance.coinm import CoinMFetchKline, CoinMFetchTicker, CoinMServerTime
-from aioca_binance.sim import BinanceSimulator
+from aioca_binance_sim import BinanceSimulator
+from aioca_binance_sim.background import background_simulator
 
 
 @pytest.fixture(scope="module")

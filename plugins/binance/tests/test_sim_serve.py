@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-SCRIPT = "from aioca_binance.sim import serve; serve(port=0, seed=3)"
+SCRIPT = "from aioca_binance_sim import serve; serve(port=0, seed=3)"
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -48,7 +48,7 @@ def test_serve_prints_three_lines_serves_and_stops_on_sigterm() -> None:
 
 
 def test_serve_hands_its_lines_to_print_fn(monkeypatch: pytest.MonkeyPatch) -> None:
-    from aioca_binance.sim import cli
+    from aioca_binance_sim import cli
 
     printed: list[str] = []
 

@@ -33,7 +33,7 @@ from aioca_binance.coinm import (
     CoinMQueryOrder,
     CoinMStartUserDataStream,
 )
-from aioca_binance.sim import BinanceSimulator
+from aioca_binance_sim import BinanceSimulator
 
 BTC = "BTCUSD_PERP"
 

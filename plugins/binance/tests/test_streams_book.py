@@ -14,8 +14,8 @@ from binance_ws import BinanceDialect, WsFaultServer, combined, until
 from sim_helpers import FakeClock
 
 from aioca.stream import Backoff
-from aioca_binance.sim import BinanceSimulator
 from aioca_binance.streams import BookUpdate, LocalOrderBook, Resynced, market_settings
+from aioca_binance_sim import BinanceSimulator
 
 FAST = market_settings(
     "coinm", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from aioca_binance.coinm import CoinMNewOrder
-from aioca_binance.sim import BinanceSimulator
+from aioca_binance_sim import BinanceSimulator
 
 # python-binance imports websockets APIs that websockets 14+ deprecates (not ours to fix)
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -10,8 +10,8 @@ from typing import Any
 from binance_ws import until
 
 from aioca.stream import Backoff, Gap, GapReason, Rotated, StreamEvent
-from aioca_binance.sim import BinanceSimulator
 from aioca_binance.streams import Message, market_settings, market_stream
+from aioca_binance_sim import BinanceSimulator
 
 QUICK = Backoff(initial=0.01, maximum=0.02, minimum=0.005)
 

@@ -16,10 +16,10 @@ from binance_ws import WsFaultServer, until
 from aioca.stream import Backoff, Gap, GapReason, Stream, SubscriptionError
 from aioca_binance import BinanceRestApi
 from aioca_binance.coinm import CoinMNewOrder
-from aioca_binance.sim import BinanceSimulator
 from aioca_binance.streams import futures_user_stream, market_settings, spot_user_stream
 from aioca_binance.streams.coinm import AccountUpdate, OrderTradeUpdate
 from aioca_binance.streams.spot import ExecutionReport
+from aioca_binance_sim import BinanceSimulator
 
 QUICK = Backoff(initial=0.01, maximum=0.02, minimum=0.005)
 

@@ -1,4 +1,4 @@
-"""A :class:`~aioca_binance.sim.BinanceSimulator` on its own event loop in a daemon thread.
+"""A :class:`~aioca_binance_sim.BinanceSimulator` on its own event loop in a daemon thread.
 
 Synchronous code (the demo, the seed's ``TaskOperater().run()``, sync tests) runs its own
 event loops and would stop a simulator living on one of them; a simulator in a thread
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .sim import BinanceSimulator
+from .server import BinanceSimulator
 
 __all__ = ["background_simulator"]
 

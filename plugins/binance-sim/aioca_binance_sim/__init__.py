@@ -8,7 +8,7 @@ Binance's security (API key, HMAC-SHA256 / Ed25519 / RSA signatures, ``recvWindo
 rate limits (IP weight, order counts, 429 then 418), and fault injection
 (:class:`Faults`: latency, 5xx errors, dropped connections, clock skew)::
 
-    from aioca_binance.sim import BinanceSimulator
+    from aioca_binance_sim import BinanceSimulator
 
     async with BinanceSimulator(seed=7) as sim:
         async with sim.api() as api:

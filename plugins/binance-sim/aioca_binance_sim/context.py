@@ -67,13 +67,19 @@ class Call:
 
 Handler = Callable[[Call], Any]
 
-HANDLERS: dict[tuple[str, str], Handler] = {}
-"""``(METHOD, path)`` -> handler, filled by the handler modules as they are imported."""
+HANDLERS: dict[tuple[str, str, str], Handler] = {}
+"""``(market, METHOD, path)`` -> handler, filled by the handler modules as they are
+imported. Markets are ``"spot"``, ``"usdm"`` and ``"coinm"``: each is served on a port of
+its own (USDⓈ-M's and COIN-M's ``/futures/data`` paths are the same), so a path names an
+endpoint only together with its market."""
 
 
-def handles(method: str, path: str) -> Callable[[Handler], Handler]:
+def handles(method: str, path: str, *, market: str = "coinm") -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        HANDLERS[(method, path)] = handler
+        key = (market, method, path)
+        if key in HANDLERS:
+            raise LookupError(f"two handlers for {market} {method} {path}")
+        HANDLERS[key] = handler
         return handler
 
     return register

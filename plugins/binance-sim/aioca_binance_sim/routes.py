@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from ..coinm import CATALOG
-from ..endpoint import Endpoint
+from aioca_binance.coinm import CATALOG
+from aioca_binance.endpoint import Endpoint
+
 from . import account_handlers, market_handlers
 from .context import HANDLERS, Handler
 from .params import Field, specs_of
@@ -47,7 +48,7 @@ def build_routes() -> dict[tuple[str, str], Route]:
     for task in CATALOG.values():
         endpoint = task.endpoint
         key = (endpoint.method, endpoint.path)
-        handler = HANDLERS.get(key)
+        handler = HANDLERS.get(("coinm", *key))
         if handler is None:
             raise LookupError(f"the simulator has no handler for {endpoint}")
         routes[key] = Route(

@@ -20,7 +20,8 @@ from urllib.parse import unquote_plus
 import annotated_types
 from pydantic.fields import FieldInfo
 
-from ..task import BinanceParams
+from aioca_binance.task import BinanceParams
+
 from .errors import SimError, illegal_chars, invalid_parameter, mandatory_missing
 
 __all__ = ["Field", "parse_pairs", "read_params", "specs_of"]

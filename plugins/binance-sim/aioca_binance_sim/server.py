@@ -18,11 +18,10 @@ import secrets
 import string
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ..api import BinanceRestApi
 from .auth import Credentials, split_signature
 from .context import Call, Venue
 from .engine import Engine
@@ -34,6 +33,9 @@ from .market import Market
 from .params import merge, parse_pairs, read_params
 from .routes import Route, build_routes
 from .streams import StreamHub
+
+if TYPE_CHECKING:
+    from aioca_binance import BinanceRestApi
 
 __all__ = ["BinanceSimulator"]
 
@@ -189,6 +191,8 @@ class BinanceSimulator:
         closes it (``async with sim.api() as api:``). It believes the simulator's clock
         however far it is from the machine's (a simulation may run at another date)."""
         overrides.setdefault("max_clock_offset", None)
+        from aioca_binance import BinanceRestApi  # the client, only for this convenience
+
         return BinanceRestApi(self.api_key, self.api_secret, urls={"coinm": self.url}, **overrides)
 
     def reset_limits(self) -> None:
