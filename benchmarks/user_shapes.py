@@ -90,6 +90,12 @@ request for ticker and account (and the OKX ticker and balance) and at least 0.9
 req/s; the GatherTask shape at least 0.9x raw gather; aioca ahead of python-binance and
 ccxt (req/s and CPU per request) in every scenario; the import at most 1.15x.
 
+``--compare-with DIR`` adds rows (``aioca before``) for the aioca imported from the source
+tree DIR (its ``aioca`` and plugins put ahead of the installed ones on ``PYTHONPATH``), in
+the worker and GatherTask shapes: a change measured against the code before it, in the same
+interleaved run. ``USER_SHAPES_PROFILE_SAVE=PREFIX`` keeps ``--profile``'s raw profiles as
+``PREFIX.<library>.pstats``.
+
 ``--profile`` measures nothing: it runs one row (``--profile-row``, by default the aioca
 fresh-task workers) for one scenario under cProfile (``--profile-timer``: process CPU time
 by default, so that other tenants' load is not charged to a socket send), after a warm-up,
@@ -101,7 +107,7 @@ worker run again and again, and building alone.
     python benchmarks/user_shapes.py [--passes 5] [--requests 2000] [--requests-c1 300]
         [--gather-requests 1000] [--concurrency 1 50] [--scenarios ...] [--shapes ...]
         [--parts throughput latency memory import] [--no-peers] [--decoder orjson|json]
-        [--quick] [--json FILE] [--check]
+        [--quick] [--json FILE] [--check] [--compare-with DIR]
     python benchmarks/user_shapes.py --profile [--profile-scenario ticker]
         [--profile-row workers|gather|sync] [--profile-concurrency 50]
         [--profile-timer cpu|wall] [--top 25]
