@@ -93,10 +93,29 @@ class EndpointTask(Task[ResultT]):
     client_order_ids: tuple[str, ...] = ()
     """The client order ids sent by the last run of an order-placing task."""
 
+    _required: ClassVar[frozenset[str]] = frozenset()
+    """The names of the required parameters (of the class's ``Params``)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        params = cls.__dict__.get("Params")
+        if params is not None:
+            cls._required = frozenset(
+                name for name, info in params.model_fields.items() if info.is_required()
+            )
+
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        # Task's, without keeping the arguments for str(): an endpoint task names itself
-        # from its validated parameters. (A GatherTask of a thousand tasks keeps them all
-        # alive until the last one lands, and the garbage collector walks them.)
+        # A generated __init__ lists the required parameters without a default (type
+        # checkers and IDEs see them required): Python would refuse a call missing one with
+        # a TypeError naming it alone. Here, it is refused as any bad input is: every
+        # problem at once, in one InvalidParameterError.
+        required = cls._required
+        if required and not required <= kwargs.keys():
+            given = {name: value for name, value in kwargs.items() if name != "api"}
+            cls.Params.validate_all(given, task_name=cls.__name__)
+        # Then Task's, without keeping the arguments for str(): an endpoint task names
+        # itself from its validated parameters. (A GatherTask of a thousand tasks keeps
+        # them all alive until the last one lands, and the garbage collector walks them.)
         self = object.__new__(cls)
         api = kwargs.get("api")
         self._api = api if api is not None else _defaults.get(cls.exchange)
