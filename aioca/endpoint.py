@@ -21,14 +21,14 @@ rest, the same way for every exchange:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from collections.abc import Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self
 
 from . import errors
 from .i18n import localize
 from .names import fill_name
 from .params import TaskParams
-from .task import ResultT, Task
+from .task import ResultT, Task, _defaults
 
 if TYPE_CHECKING:
     from .request import RequestPlan
@@ -56,6 +56,13 @@ connection, a 5xx, an unreadable answer, a redirect (only a failed connection, a
 :class:`~aioca.errors.ConnectError`, proves nothing was sent)."""
 
 
+_order_fields: dict[type, tuple[str, ...]] = {}
+"""Per task class, its parameters among those that name an order."""
+
+_MAX_PARAMS_PLANS = 1024
+"""Plans an API keeps by parameters object (then it starts over: bounded memory)."""
+
+
 class EndpointTask(Task[ResultT]):
     """A request to a declared endpoint (see the module).
 
@@ -79,15 +86,47 @@ class EndpointTask(Task[ResultT]):
     client_order_id_params: ClassVar[tuple[str, ...]] = ()
 
     params: TaskParams
-    _plan: RequestPlan | None
-    _plan_api: RestApi | None
+    # Class defaults rather than assignments in __init__: building a task is on the path
+    # of every request a user writes as `await Task(...).run()`.
+    _plan: RequestPlan | None = None
+    _plan_api: RestApi | None = None
+    client_order_ids: tuple[str, ...] = ()
+    """The client order ids sent by the last run of an order-placing task."""
+
+    _required: ClassVar[frozenset[str]] = frozenset()
+    """The names of the required parameters (of the class's ``Params``)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        params = cls.__dict__.get("Params")
+        if params is not None:
+            cls._required = frozenset(
+                name for name, info in params.model_fields.items() if info.is_required()
+            )
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        # A generated __init__ lists the required parameters without a default (type
+        # checkers and IDEs see them required): Python would refuse a call missing one with
+        # a TypeError naming it alone. Here, it is refused as any bad input is: every
+        # problem at once, in one InvalidParameterError.
+        required = cls._required
+        if required and not required <= kwargs.keys():
+            given = {name: value for name, value in kwargs.items() if name != "api"}
+            cls.Params.validate_all(given, task_name=cls.__name__)
+        # Then Task's, without keeping the arguments for str(): an endpoint task names
+        # itself from its validated parameters. (A GatherTask of a thousand tasks keeps
+        # them all alive until the last one lands, and the garbage collector walks them.)
+        self = object.__new__(cls)
+        api = kwargs.get("api")
+        self._api = api if api is not None else _defaults.get(cls.exchange)
+        return self
 
     def __init__(self, *, api: RestApi | None = None, **params: Any) -> None:
-        super().__init__(api=api)
-        self.params = self.Params.validate_all(params, task_name=type(self).__name__)
-        self._plan = self._plan_api = None
-        self.client_order_ids: tuple[str, ...] = ()
-        """The client order ids sent by the last run of an order-placing task."""
+        if api is not None:  # Task.__init__'s, without the call
+            self._api = api
+        # Every problem at once, before anything is sent; the same plain input is
+        # validated once (TaskParams.validated).
+        self.params = self.Params.validated(params, task_name=type(self).__name__)
 
     # --- what a plugin's base class provides -----------------------------------------------
 
@@ -110,13 +149,35 @@ class EndpointTask(Task[ResultT]):
 
     # --- the run -------------------------------------------------------------------------------
 
-    async def __call__(self) -> ResultT:
+    def __call__(self) -> Coroutine[Any, Any, ResultT]:
+        # Not a coroutine itself: it hands back the one that sends, without a frame of
+        # its own around it for the time the request is in flight (a GatherTask of a
+        # thousand tasks keeps a thousand of them waiting for a connection).
         api = self.api
         if self.client_id_field is not None:
-            return await self._place(api, self.client_id_field)
+            return self._place(api, self.client_id_field)
         plan = self._plan
         if plan is None or self._plan_api is not api:
             plan = self._plan_for(api)
+        if self._names_orders:
+            return self._send_naming_the_order(api, plan)
+        return api.send_plan(plan, task=self)
+
+    @property
+    def _names_orders(self) -> bool:
+        """Whether this task's parameters name an order (an error then says which)."""
+        cls = type(self)
+        names = _order_fields.get(cls)
+        if names is None:
+            fields = cls.Params.model_fields
+            wanted = (*cls.order_id_params, *cls.client_order_id_params)
+            names = _order_fields[cls] = tuple(name for name in wanted if name in fields)
+        if not names:
+            return False
+        values = self.params.__dict__  # the fields (getattr of a missing one raises inside)
+        return any(values.get(name) is not None for name in names)
+
+    async def _send_naming_the_order(self, api: RestApi, plan: RequestPlan) -> ResultT:
         try:
             result: ResultT = await api.send_plan(plan, task=self)
         except errors.RequestError as exc:
@@ -125,7 +186,21 @@ class EndpointTask(Task[ResultT]):
         return result
 
     def _plan_for(self, api: RestApi) -> RequestPlan:
-        plan = api.plan_endpoint(self.endpoint, self.wire_params())
+        """This task's shared plan on ``api``. Tasks built from the same plain input
+        share one parameters object (:meth:`TaskParams.validated
+        <aioca.params.TaskParams.validated>`), and so find their plan by it, without
+        working out their wire parameters again: a task's plan depends on its class and
+        its parameters only."""
+        params, cls = self.params, type(self)
+        known = api._params_plans
+        entry = known.get(id(params))
+        if entry is not None and entry[1] is params and entry[0] is cls:
+            plan = entry[2]
+        else:
+            plan = api.plan_endpoint(self.endpoint, self.wire_params())
+            if len(known) >= _MAX_PARAMS_PLANS:
+                known.clear()
+            known[id(params)] = (cls, params, plan)
         self._plan, self._plan_api = plan, api
         return plan
 

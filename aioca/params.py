@@ -53,6 +53,11 @@ MAX_TEXT_LENGTH = 1024
 
 _RULES = "parameter_rules"  # the pydantic error type of TaskParams' declared rules
 
+_MAX_REMEMBERED = 4096
+"""Validated parameter sets kept by :meth:`TaskParams.validated` (all models together);
+when full, it starts over: bounded memory whatever the input."""
+_remembered: dict[tuple[type[TaskParams], tuple[tuple[str, Any], ...]], TaskParams] = {}
+
 Problem = tuple[str | None, str]
 """One problem with a parameter set: the parameter (``None`` for a rule over several, or
 a dotted path into a nested one, ``batchOrders.1.price``) and the reason."""
@@ -161,6 +166,38 @@ class TaskParams(pydantic.BaseModel):
                     where = f"{index}.{name}" if name else str(index)
                     problems.append((field_name, f"{where}: {reason}"))
         return problems
+
+    remember: ClassVar[bool] = True
+    """Whether :meth:`validated` may hand out the model it made for the same plain input
+    before. Set it to ``False`` on a model whose validators read anything but their input
+    (the clock, a setting): its input is then validated every time."""
+
+    @classmethod
+    def validated(cls, raw: Mapping[str, Any], *, task_name: str | None = None) -> Self:
+        """:meth:`validate_all`, remembered: a model made for exactly this input before
+        is handed out again (models are frozen, so it can be shared).
+
+        Only input of plain ``str`` and ``int`` values (exactly those types, ``bool``
+        excluded) is remembered: equal keys then mean equal values of one type, which
+        validate and encode the same. (``Decimal("1.0") == Decimal("1.00")``, ``0.0 ==
+        -0.0`` and ``True == 1`` are equal but sent differently, so they always go through
+        pydantic.) Refused input is never remembered: it is validated, and refused with
+        every problem, every time. A task polling one symbol validates it once rather than
+        on every request (pydantic's pass is most of what building a task costs)."""
+        for value in raw.values():
+            kind = type(value)
+            if kind is not str and kind is not int:
+                return cls.validate_all(raw, task_name=task_name)
+        if not cls.remember:
+            return cls.validate_all(raw, task_name=task_name)
+        key = (cls, tuple(raw.items()))
+        model = _remembered.get(key)
+        if model is None:
+            model = cls.validate_all(raw, task_name=task_name)
+            if len(_remembered) >= _MAX_REMEMBERED:
+                _remembered.clear()
+            _remembered[key] = model
+        return model  # type: ignore[return-value]
 
     @classmethod
     def validate_all(cls, raw: Mapping[str, Any], *, task_name: str | None = None) -> Self:

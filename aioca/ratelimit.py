@@ -103,7 +103,17 @@ class LimiterStatus(Sequence[WindowStatus]):
 class _Counter:
     """One window's usage: the current clock-aligned window and the one before it."""
 
-    __slots__ = ("index", "limit", "previous", "seconds", "unit", "used", "window")
+    __slots__ = (
+        "begins",
+        "ends",
+        "index",
+        "limit",
+        "previous",
+        "seconds",
+        "unit",
+        "used",
+        "window",
+    )
 
     def __init__(self, window: Window) -> None:
         self.window = window
@@ -114,8 +124,13 @@ class _Counter:
         self.index = -1
         self.used = 0
         self.previous = 0
+        self.begins = math.inf
+        self.ends = -math.inf
+        """When the current window begins and ends: in between, roll() has nothing to do."""
 
     def roll(self, now: float) -> None:
+        if self.begins <= now < self.ends:
+            return  # still the current window: the path of almost every request
         seconds = self.seconds
         index = math.floor(now / seconds)
         if (index + 1) * seconds <= now:  # 4.3 / 0.1 is 42.999...: it is window 43
@@ -124,6 +139,8 @@ class _Counter:
             self.previous = self.used if index == self.index + 1 else 0
             self.index = index
             self.used = 0
+        self.begins = index * seconds
+        self.ends = (index + 1) * seconds
 
     def start(self) -> float:
         return self.index * self.seconds
@@ -262,17 +279,18 @@ class RateLimiter:
             cost = costs.get(counter.unit, 0)
             if cost <= 0:
                 continue
-            counter.roll(now)
+            if not counter.begins <= now < counter.ends:
+                counter.roll(now)
             limit = counter.limit
             if counter.used + cost > limit:
                 return False
-            if now - counter.index * counter.seconds < safety and counter.previous + cost > limit:
+            if now - counter.begins < safety and counter.previous + cost > limit:
                 return False
         for counter in counted:
             cost = costs.get(counter.unit, 0)
             if cost > 0:
                 counter.used += cost
-                if now - counter.index * counter.seconds < safety:
+                if now - counter.begins < safety:
                     counter.previous += cost  # the exchange may count it in either window
         return True
 

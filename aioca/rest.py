@@ -205,6 +205,10 @@ class RestApi(ABC):
         """The local IP address requests leave from, if bound."""
         self._limiters: dict[str, Limiter] = {}
         self._plans: dict[Hashable, RequestPlan] = {}
+        # Plans by the parameters object they were made for (see EndpointTask._plan_for):
+        # id -> (task class, the parameters, the plan), the parameters kept so that the id
+        # cannot be reused while the entry lives.
+        self._params_plans: dict[int, tuple[type, object, RequestPlan]] = {}
         self._session = None
         self._session_loop = None
 
@@ -425,6 +429,7 @@ class RestApi(ABC):
     def forget_plans(self) -> None:
         """Drop the shared plans (after changing what they were built from: a key, a URL)."""
         self._plans.clear()
+        self._params_plans.clear()
 
     def plan(
         self,
@@ -777,7 +782,9 @@ class RestApi(ABC):
                 plan.method,
                 wire.target,
                 data=wire.body,
-                headers=wire.headers,
+                # None rather than an empty mapping: aiohttp then skips merging them
+                # with the session's (the same request on the wire).
+                headers=wire.headers or None,
                 proxy=self.proxy,
                 timeout=client_timeout,
                 allow_redirects=False,
@@ -787,8 +794,39 @@ class RestApi(ABC):
                 raw.close()  # its body is not read: the connection is not reused
                 failure = self._redirect_error(raw, plan, task, task_name)
             else:
-                content = await _read_body(raw, self.max_response_bytes)
+                # The whole body (decompressed, as aiohttp delivers it), then the
+                # connection released; reading stops as soon as it grows past
+                # max_response_bytes, and a Content-Length over it is refused before
+                # reading. aiohttp inflates a compressed body chunk by chunk as it is read,
+                # so a gzip bomb is stopped after that many bytes of output, not after it
+                # has filled the memory. (Here rather than in a coroutine of its own: one
+                # frame less per request.)
+                limit = self.max_response_bytes
+                length = raw.content_length
+                content: bytes | None = None
+                if length is None or length <= limit:
+                    stream = raw.content
+                    chunks: list[bytes] = []
+                    size = 0
+                    complete = False
+                    try:
+                        while chunk := await stream.readany():
+                            size += len(chunk)
+                            if size > limit:
+                                break
+                            chunks.append(chunk)
+                        else:
+                            complete = True
+                    except BaseException:
+                        # What leaving `async with` does: release, and wait for the writer.
+                        raw.release()
+                        await raw.wait_for_close()
+                        raise
+                    if complete:
+                        await raw.wait_for_close()  # also waits for the writer; frees it
+                        content = b"".join(chunks)
                 if content is None:
+                    raw.close()  # the rest is not read: the connection is not reused
                     failure = errors.ResponseTooLargeError(
                         f"HTTP {status} with a body larger than max_response_bytes "
                         f"({self.max_response_bytes} bytes): reading stopped there",
@@ -898,36 +936,6 @@ class RestApi(ABC):
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<{type(self).__name__} exchange={self.exchange!r} session={state}>"
-
-
-async def _read_body(raw: aiohttp.ClientResponse, limit: int) -> bytes | None:
-    """The whole body of ``raw`` (decompressed, as aiohttp delivers it), then the
-    connection released; ``None`` as soon as it grows past ``limit`` bytes, with the
-    connection closed. A ``Content-Length`` over the limit is refused before reading.
-
-    aiohttp inflates a compressed body chunk by chunk as it is read, so a gzip bomb is
-    stopped after ``limit`` bytes of output, not after it has filled the memory."""
-    length = raw.content_length
-    if length is not None and length > limit:
-        raw.close()
-        return None
-    stream = raw.content
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        while chunk := await stream.readany():
-            size += len(chunk)
-            if size > limit:
-                raw.close()
-                return None
-            chunks.append(chunk)
-    except BaseException:
-        # What leaving `async with` does: release, and wait for the writer.
-        raw.release()
-        await raw.wait_for_close()
-        raise
-    await raw.wait_for_close()  # also waits for the writer; frees the connection
-    return b"".join(chunks)
 
 
 def to_client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:

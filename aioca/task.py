@@ -14,7 +14,8 @@ import contextvars
 import time
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self
 
 from typing_extensions import TypeVar
@@ -58,20 +59,13 @@ class BaseTask(ABC, Generic[ResultT]):
     ``result`` is ``R | None``.
     """
 
-    _result: ResultT | None
-    _exception: BaseException | None
-    _has_run: bool
-    _duration: float | None
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        # State lives here rather than in __init__ so that user subclasses which define their
-        # own __init__ and forget super().__init__() still work, as the seed's examples did.
-        self = super().__new__(cls)
-        self._result = None
-        self._exception = None
-        self._has_run = False
-        self._duration = None
-        return self
+    # The state before the first run is the class's, not set in __init__: user subclasses
+    # that define their own __init__ and forget super().__init__() still work, as the
+    # seed's examples did (and a new task costs no assignments).
+    _result: ResultT | None = None
+    _exception: BaseException | None = None
+    _has_run: bool = False
+    _duration: float | None = None
 
     @abstractmethod
     async def __call__(self) -> ResultT:
@@ -206,15 +200,15 @@ class Task(BaseTask[ResultT]):
     is not tied to one exchange."""
 
     _api: RestApi | None
-    _args: tuple[Any, ...]
-    _kwargs: dict[str, Any]
+    _args: tuple[Any, ...] = ()
+    _kwargs: Mapping[str, Any] = MappingProxyType({})
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        self = super().__new__(cls, *args, **kwargs)
+        self = super().__new__(cls)
         api = kwargs.get("api")
         self._api = api if api is not None else _defaults.get(cls.exchange)
         self._args = args
-        self._kwargs = {key: value for key, value in kwargs.items() if key != "api"}
+        self._kwargs = kwargs  # a dict of this call's own; `api` is left out when shown
         return self
 
     def __init__(self, *, api: RestApi | None = None) -> None:
@@ -278,7 +272,7 @@ class Task(BaseTask[ResultT]):
 
     def __str__(self) -> str:
         parts = [repr(arg) for arg in self._args]
-        parts += [f"{key}={value!r}" for key, value in self._kwargs.items()]
+        parts += [f"{key}={value!r}" for key, value in self._kwargs.items() if key != "api"]
         return f"{type(self).__name__}({', '.join(parts)})"
 
 

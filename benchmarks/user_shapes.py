@@ -90,6 +90,12 @@ request for ticker and account (and the OKX ticker and balance) and at least 0.9
 req/s; the GatherTask shape at least 0.9x raw gather; aioca ahead of python-binance and
 ccxt (req/s and CPU per request) in every scenario; the import at most 1.15x.
 
+``--compare-with DIR`` adds rows (``aioca before``) for the aioca imported from the source
+tree DIR (its ``aioca`` and plugins put ahead of the installed ones on ``PYTHONPATH``), in
+the worker and GatherTask shapes: a change measured against the code before it, in the same
+interleaved run. ``USER_SHAPES_PROFILE_SAVE=PREFIX`` keeps ``--profile``'s raw profiles as
+``PREFIX.<library>.pstats``.
+
 ``--profile`` measures nothing: it runs one row (``--profile-row``, by default the aioca
 fresh-task workers) for one scenario under cProfile (``--profile-timer``: process CPU time
 by default, so that other tenants' load is not charged to a socket send), after a warm-up,
@@ -101,7 +107,7 @@ worker run again and again, and building alone.
     python benchmarks/user_shapes.py [--passes 5] [--requests 2000] [--requests-c1 300]
         [--gather-requests 1000] [--concurrency 1 50] [--scenarios ...] [--shapes ...]
         [--parts throughput latency memory import] [--no-peers] [--decoder orjson|json]
-        [--quick] [--json FILE] [--check]
+        [--quick] [--json FILE] [--check] [--compare-with DIR]
     python benchmarks/user_shapes.py --profile [--profile-scenario ticker]
         [--profile-row workers|gather|sync] [--profile-concurrency 50]
         [--profile-timer cpu|wall] [--top 25]
@@ -162,6 +168,9 @@ PATHS = {
 }
 
 RAW, AIOCA, PYTHON_BINANCE, CCXT = "raw", "aioca", "python-binance", "ccxt"
+BEFORE = "aioca-before"
+"""aioca imported from another source tree (``--compare-with``): a change's before and
+after, measured in the same interleaved run."""
 WORKERS, GATHER, SYNC = "workers", "gather", "sync"
 SHAPES = (WORKERS, GATHER, SYNC)
 PEERS = (PYTHON_BINANCE, CCXT)
@@ -176,6 +185,8 @@ NAMES = {
     (AIOCA, GATHER): "aioca GatherTask",
     (RAW, SYNC): "raw asyncio.run",
     (AIOCA, SYNC): "aioca operator.run()",
+    (BEFORE, WORKERS): "aioca before, fresh",
+    (BEFORE, GATHER): "aioca before, Gather",
 }
 SHORT = {WORKERS: "raw", GATHER: "gather", SYNC: "run"}
 
@@ -685,6 +696,7 @@ class CcxtClient(Client):
 CLIENTS: dict[str, type[Client]] = {
     RAW: RawClient,
     AIOCA: AiocaClient,
+    BEFORE: AiocaClient,
     PYTHON_BINANCE: PythonBinanceClient,
     CCXT: CcxtClient,
 }
@@ -968,6 +980,9 @@ def profile_in_row(
         profiled = runner.run(row.timed_async(scenario, n, c))
     profiler.disable()
     assert profiled is not None
+    save = os.environ.get("USER_SHAPES_PROFILE_SAVE")
+    if save:  # the raw profile, for pstats or snakeviz: PREFIX.<library>.pstats
+        profiler.dump_stats(f"{save}.{row.library}.pstats")
     stats: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     layers: dict[str, float] = {}
     for key, (_cc, _calls, own, _cumulative, _callers) in stats.items():
@@ -1101,9 +1116,20 @@ class Worker:
     """The parent's handle on a row's process."""
 
     def __init__(
-        self, key: RowKey, servers: dict[str, str], decoder: str, scenarios: list[str]
+        self,
+        key: RowKey,
+        servers: dict[str, str],
+        decoder: str,
+        scenarios: list[str],
+        compare_with: str | None = None,
     ) -> None:
         self.key = key
+        env = None
+        if key.library == BEFORE and compare_with is not None:
+            # The other tree's packages ahead of the installed (editable) ones.
+            tree = Path(compare_with).resolve()
+            paths = [tree, tree / "plugins" / "binance", tree / "plugins" / "okx"]
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, paths))}
         self.process = subprocess.Popen(
             child_command(
                 "--row",
@@ -1118,6 +1144,7 @@ class Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env=env,
         )
         self.decoder = "?"
 
@@ -1259,9 +1286,10 @@ def requests_for(args: argparse.Namespace, scenario: str, shape: str, c: int) ->
 
 def plan(args: argparse.Namespace) -> Plan:
     groups = []
+    before = (BEFORE,) if args.compare_with else ()
     libraries_for = {
-        "binance": [RAW, AIOCA, *(PEERS if args.peers else ())],
-        "okx": [RAW, AIOCA, *((CCXT,) if args.peers else ())],
+        "binance": [RAW, AIOCA, *before, *(PEERS if args.peers else ())],
+        "okx": [RAW, AIOCA, *before, *((CCXT,) if args.peers else ())],
     }
     cases: list[tuple[str, int]] = []
     if "throughput" in args.parts:
@@ -1276,6 +1304,7 @@ def plan(args: argparse.Namespace) -> Plan:
                 keys += [RowKey(lib, exchange, WORKERS) for lib in libraries_for[exchange]]
             elif shape == GATHER and c > 1:
                 keys += [RowKey(RAW, exchange, GATHER), RowKey(AIOCA, exchange, GATHER)]
+                keys += [RowKey(library, exchange, GATHER) for library in before]
             elif shape == SYNC and exchange == "binance" and scenario != LATENCY:
                 keys += [RowKey(RAW, exchange, SYNC), RowKey(AIOCA, exchange, SYNC)]
         rows = [Row(k, scenario, c, requests_for(args, scenario, k.shape, c)) for k in keys]
@@ -1299,7 +1328,10 @@ def start_workers(
             scenarios.setdefault(row.key, [])
             if group.scenario not in scenarios[row.key]:
                 scenarios[row.key].append(group.scenario)
-    started = {key: Worker(key, servers, args.decoder, scenarios[key]) for key in the_plan.keys}
+    started = {
+        key: Worker(key, servers, args.decoder, scenarios[key], args.compare_with)
+        for key in the_plan.keys
+    }
     workers = {}
     for key, worker in started.items():
         message = worker.read(timeout=300)
@@ -1866,6 +1898,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     add("--memory-tasks", type=positive_int, default=1000)
     add("--memory-runs", type=positive_int, default=3)
     add("--import-runs", type=positive_int, default=7)
+    add(
+        "--compare-with",
+        metavar="DIR",
+        help="also measure aioca imported from the source tree DIR (e.g. `git archive main`"
+        " unpacked), in rows of its own: a change's before and after in one run",
+    )
     add("--no-peers", dest="peers", action="store_false", help="leave out python-binance, ccxt")
     add(
         "--decoder",

@@ -380,6 +380,13 @@ class BinanceRestApi(RestApi):
     def rate_limiter_for(self, plan: RequestPlan | PreparedRequest) -> Limiter:
         """The core's limiter of the request's host, made on first use with the budgets of
         the market the request is for (:meth:`rate_limits` of that market)."""
+        shared = self.rate_limiter
+        if shared is not None:
+            return shared
+        host = plan.host if isinstance(plan, RequestPlan) else urlsplit(plan.url).netloc
+        made = self.limiters.get(host)
+        if made is not None:  # every request but a host's first: no market to work out
+            return made
         self._limits_market = self._market_of(plan)
         try:
             return super().rate_limiter_for(plan)

@@ -20,7 +20,7 @@ import importlib
 import json
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Self
+from typing import Annotated, Any, ClassVar, Generic
 
 from pydantic import Field
 from typing_extensions import TypeVar
@@ -31,9 +31,6 @@ from aioca.params import Problem, TaskParams
 from aioca.task import ResultT
 
 from .endpoint import Endpoint
-
-if TYPE_CHECKING:
-    from aioca.rest import RestApi
 
 __all__ = ["BinanceParams", "BinanceTask", "ClientOrderId", "ParsedT", "Texts"]
 
@@ -226,30 +223,9 @@ class BinanceTask(EndpointTask[ResultT], Generic[ResultT, ParsedT]):
     )
 
     params: BinanceParams
-    _required: ClassVar[frozenset[str]] = frozenset()
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        params = cls.__dict__.get("Params")
-        if params is not None:
-            cls._required = frozenset(
-                name for name, info in params.model_fields.items() if info.is_required()
-            )
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        # A generated __init__ lists the required parameters without a default (type
-        # checkers and IDEs see them required): Python would refuse a call missing one with
-        # a TypeError naming it alone. Here, it is refused as any bad input is: every
-        # problem at once, in one InvalidParameterError.
-        if not cls._required <= kwargs.keys():
-            given = {name: value for name, value in kwargs.items() if name != "api"}
-            cls.Params.validate_all(given, task_name=cls.__name__)
-        return super().__new__(cls, *args, **kwargs)
-
-    def __init__(self, *, api: RestApi | None = None, **params: Any) -> None:
-        super().__init__(api=api, **params)
-        self._wire: list[tuple[str, Any]] | None = None
-        self._parsed: tuple[Any, Any] | None = None
+    # Class defaults, not assignments per task: see EndpointTask.
+    _wire: list[tuple[str, Any]] | None = None
+    _parsed: tuple[Any, Any] | None = None
 
     @classmethod
     def describe(cls) -> dict[str, str]:
