@@ -33,6 +33,7 @@ from .coinm import (
     CoinMPing,
     CoinMServerTime,
 )
+from .spot import SpotAccount, SpotDepth, SpotNewOrder
 
 __all__ = ["run_demo"]
 
@@ -99,13 +100,14 @@ def run_demo(
     """Run the demo; return the exit status (0 when every step worked). On a terminal
     (``live_stream``, default stderr) the ticker ring keeps a live progress line."""
     with _target(live, out) as (api, ws_url), Task.using_default_api(api):
-        progress = _Progress(steps=5 if live else 7, out=out, live_stream=live_stream)
+        progress = _Progress(steps=5 if live else 8, out=out, live_stream=live_stream)
         try:
             _public_part(progress, api, ring_passes)
             _book_part(progress, api, ws_url)
             if not live:
                 _signed_part(progress)
                 _user_stream_part(progress, api, ws_url)
+                _spot_part(progress)
         except AiocaError as exc:
             out(f"  ✗ {type(exc).__name__}: {exc}")
             return 1
@@ -202,6 +204,34 @@ def _user_stream_part(progress: _Progress, api: BinanceRestApi, ws_url: str | No
                 progress.out(f"      {kind} {detail}".rstrip())
 
     asyncio.run(watch())
+
+
+def _spot_part(progress: _Progress) -> None:
+    progress.section("Spot: a LIMIT buy through the book's best asks, filled level by level")
+    depth = SpotDepth(symbol="BTCUSDT", limit=5)
+    TaskOperator().run_single_task(depth).run()
+    asks = depth.parsed.asks or []  # optional in the model: Binance documents it always
+    progress.done(depth, f"best ask {asks[0].qty} @ {asks[0].price}")
+    wanted = asks[0].qty + asks[1].qty / 2  # the first level and half of the second
+    order = SpotNewOrder(
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        timeInForce="IOC",
+        quantity=wanted.quantize(Decimal("0.00001")),
+        price=asks[2].price,
+        newOrderRespType="FULL",
+    )
+    before, after = SpotAccount(omitZeroBalances=True), SpotAccount(omitZeroBalances=True)
+    TaskOperator().run_single_task(SerialTask(before, order, after)).run()
+    progress.done(order, f"{order.result['status']}, {order.result['executedQty']} BTC")
+    for fill in order.result.get("fills", []):
+        progress.out(f"      fill {fill['qty']} @ {fill['price']} (fee {fill['commission']})")
+    progress.done(after, f"BTC {_free(before, 'BTC')} -> {_free(after, 'BTC')}")
+
+
+def _free(account: SpotAccount, asset: str) -> str:
+    return next(row["free"] for row in account.result["balances"] if row["asset"] == asset)
 
 
 def _signed_part(progress: _Progress) -> None:

@@ -16,6 +16,7 @@ import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -163,23 +164,49 @@ def test_sim_prints_demo_credentials(sim_process: dict[str, str]) -> None:
     assert re.fullmatch(r"[A-Za-z0-9]{16,}", sim_process["api_secret"])
 
 
+def _demo_sections(stdout: str) -> dict[str, str]:
+    """The demo's output cut into its numbered sections, by title."""
+    total = int(re.search(r"\[1/(\d+)\]", stdout).group(1))  # type: ignore[union-attr]
+    parts = re.split(r"^\[\d+/\d+\] ", stdout, flags=re.M)[1:]
+    assert len(parts) == total, stdout
+    return {part.splitlines()[0]: part for part in parts}
+
+
 def test_demo_runs_end_to_end_offline() -> None:
     out = aioca("demo")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "embedded simulator at http://127.0.0.1:" in out.stdout
-    for step in range(1, 8):
-        assert f"[{step}/7]" in out.stdout
-    assert "GatherTask(2):" in out.stdout  # the task tree
-    ring = out.stdout.split("[2/7]")[1].split("[3/7]")[0]
+    sections = list(_demo_sections(out.stdout).values())
+    assert "GatherTask(2):" in sections[0]  # the task tree
+    ring = sections[1]
     assert len(re.findall(r"^ {6}(BTC|ETH)USD_PERP \d+\.\d+$", ring, re.M)) == 6  # 3 passes
     assert "status CANCELED" in out.stdout
     # the streaming scenes: a synced book, then the order's events from the user stream
     assert "Resynced(update_id=" in out.stdout
     assert re.search(r"spread \d", out.stdout)
-    events = out.stdout.split("[7/7]")[1]
+    events = next(part for part in sections if part.startswith("streams: the account"))
     assert "ORDER_TRADE_UPDATE NEW" in events
     assert "ORDER_TRADE_UPDATE TRADE" in events
     assert "Traceback" not in out.stderr
+
+
+def test_demo_spot_scene_fills_against_the_book_and_moves_the_balances() -> None:
+    out = aioca("demo", "binance", "--passes", "1")
+    assert out.returncode == 0, out.stdout + out.stderr
+    spot = next(part for part in _demo_sections(out.stdout).values() if part.startswith("Spot:"))
+    best = re.search(r"best ask (\S+) @ (\S+)", spot)
+    assert best is not None, spot
+    fills = re.findall(r"fill (\S+) @ (\S+) \(fee (\S+)\)", spot)
+    assert len(fills) == 2, spot  # the first level whole, then the next one
+    assert fills[0] == (best.group(1), best.group(2), fills[0][2])
+    assert Decimal(fills[1][1]) > Decimal(fills[0][1])
+    executed = re.search(r"FILLED, (\S+) BTC", spot)
+    assert executed is not None, spot
+    assert Decimal(executed.group(1)) == sum(Decimal(qty) for qty, _, _ in fills)
+    moved = re.search(r"BTC (\S+) -> (\S+)", spot)
+    assert moved is not None, spot
+    fees = sum(Decimal(fee) for _, _, fee in fills)  # charged in the asset bought
+    assert Decimal(moved.group(2)) - Decimal(moved.group(1)) == Decimal(executed.group(1)) - fees
 
 
 def test_demo_in_chinese() -> None:
