@@ -10,8 +10,8 @@ from typing import Any
 from ..context import Call
 from ..errors import SimError
 from .batch import order_items
-from .instruments import UsdmSymbol
 from .engine import MAKER_FEE, TAKER_FEE, Order, Position, UsdmEngine, brackets, max_notional, money
+from .instruments import UsdmSymbol
 from .market_handlers import usdm, venue_of
 
 __all__: list[str] = []
@@ -88,7 +88,14 @@ def cancel_order(call: Call) -> Any:
     order = _engine(call).cancel(
         p["symbol"], p.get("orderId"), p.get("origClientOrderId"), call.now
     )
-    return order.to_json()
+    return _canceled_json(order)
+
+
+def _canceled_json(order: Order) -> dict[str, Any]:
+    """A canceled order as the cancel endpoints write it (no ``avgPrice``)."""
+    data = order.to_json()
+    del data["avgPrice"]
+    return data
 
 
 @usdm("/fapi/v1/allOpenOrders", "DELETE")
@@ -169,7 +176,7 @@ def cancel_batch(call: Call) -> Any:
     results: list[Any] = []
     for order_id, client_id in ids:
         try:
-            results.append(engine.cancel(name, order_id, client_id, call.now).to_json())
+            results.append(_canceled_json(engine.cancel(name, order_id, client_id, call.now)))
         except SimError as error:
             results.append(_error_json(error))
     return results
@@ -270,7 +277,7 @@ def all_algo_orders(call: Call) -> Any:
 def _asset_json(engine: UsdmEngine, asset: str, now: int, *, v2: bool) -> dict[str, Any]:
     f = engine.asset_figures(asset, now)
     initial = f["position_margin"] + f["order_margin"]
-    row = {
+    row: dict[str, Any] = {
         "asset": asset,
         "walletBalance": money(f["wallet"]),
         "unrealizedProfit": money(f["unrealized"]),

@@ -44,7 +44,7 @@ ITEM_FIELDS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
                 "TAKE_PROFIT_MARKET",
                 "TRAILING_STOP_MARKET",
             ),
-        ),  # fmt: skip
+        ),
         "timeInForce": ("ENUM", ("GTC", "IOC", "FOK", "GTX", "GTD", "RPI")),
         "quantity": ("DECIMAL", ()),
         "reduceOnly": ("ENUM", ("true", "false")),

@@ -492,9 +492,8 @@ class UsdmEngine:
             params["quantity"] = held
         else:
             params["quantity"] = algo.quantity
-        if algo.reduce_only or algo.close_position:
-            if not self.account.dual_side:
-                params["reduceOnly"] = "true"
+        if (algo.reduce_only or algo.close_position) and not self.account.dual_side:
+            params["reduceOnly"] = "true"
         if not market:
             params["price"] = algo.price
             params["timeInForce"] = algo.time_in_force
@@ -563,17 +562,17 @@ class UsdmEngine:
             raise SimError(-4116, "ClientOrderId is duplicated.")
         if reduce_only:
             self._check_reduce_only(s, side, quantity)
-        if position_side != "BOTH" and _closing(position_side, side):
-            if quantity > abs(self.position(s, position_side).amount):
-                raise SimError(-2022, "ReduceOnly Order is rejected.")
+        held = abs(self.position(s, position_side).amount)
+        if position_side != "BOTH" and _closing(position_side, side) and quantity > held:
+            raise SimError(-2022, "ReduceOnly Order is rejected.")
         reference = price if kind == "LIMIT" else self.market.last_price(s, now)
-        if not reduce_only and quantity * reference < s.min_notional:
-            if not self._only_closes(s, side, position_side, quantity):
-                raise SimError(
-                    -4164,
-                    f"Order's notional must be no smaller than {s.min_notional} (unless you "
-                    "choose reduce only)",
-                )
+        closes = self._only_closes(s, side, position_side, quantity)
+        if not reduce_only and not closes and quantity * reference < s.min_notional:
+            raise SimError(
+                -4164,
+                f"Order's notional must be no smaller than {s.min_notional} (unless you "
+                "choose reduce only)",
+            )
         if not reduce_only and not self._only_closes(s, side, position_side, quantity):
             self._check_notional_cap(s, side, position_side, quantity, reference)
             self._check_margin(s, quantity, reference)
@@ -1081,9 +1080,9 @@ class UsdmEngine:
         total = Decimal(0)
         for order in self.orders.values():
             s = order.symbol
-            if order.is_open and s.margin_asset == asset and order.price and not order.reduce_only:
-                if name is None or s.name == name:
-                    total += order.remaining * order.price / self.leverage(s.name)
+            counted = order.is_open and order.price and not order.reduce_only
+            if counted and s.margin_asset == asset and (name is None or s.name == name):
+                total += order.remaining * order.price / self.leverage(s.name)
         return total
 
     def asset_figures(self, asset: str, now: int) -> dict[str, Decimal]:

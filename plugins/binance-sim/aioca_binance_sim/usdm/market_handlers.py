@@ -4,10 +4,11 @@ statistics, shaped as Binance's documented responses
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ..context import Call, handles
+from ..context import Call, Handler, handles
 from ..errors import SimError
 from ..instruments import past_deliveries
 from ..market import MINUTE, TRADE_MS, Market
@@ -31,8 +32,9 @@ _PERIOD_MS = {
 _STATS_DAYS = 30
 
 
-def usdm(handler_path: str, method: str = "GET") -> Any:
-    return handles(method, handler_path, market="usdm")
+def usdm(path: str, method: str = "GET") -> Callable[[Handler], Handler]:
+    """Register a USDⓈ-M handler of ``METHOD path``."""
+    return handles(method, path, market="usdm")
 
 
 def venue_of(call: Call) -> UsdmVenue:
@@ -390,7 +392,7 @@ def insurance_balance(call: Call) -> Any:
     groups: dict[str, list[str]] = {}
     for s in venue.symbols.values():
         groups.setdefault(s.quote, []).append(s.name)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for asset, names in groups.items():
         wobble = 1 + 0.01 * venue.market.ratio("insurance", venue.symbols[names[0]], call.now)
         rows.append(
