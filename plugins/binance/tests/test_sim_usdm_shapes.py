@@ -159,7 +159,7 @@ def _params(method: str, path: str, desk: Desk, ids: dict[str, Any]) -> dict[str
             "quantity": Decimal("0.002"),
             "triggerPrice": desk.price("BTCUSDT", "0.8"),
             "price": desk.price("BTCUSDT", "0.8"),
-        },  # fmt: skip
+        },
         "GET /fapi/v1/allAlgoOrders": btc,
         "DELETE /fapi/v1/allOpenOrders": btc,
         "GET /fapi/v1/allOrders": btc,
@@ -182,7 +182,7 @@ def _params(method: str, path: str, desk: Desk, ids: dict[str, Any]) -> dict[str
                     "reduceOnly": "true",
                 },
             ]
-        },  # fmt: skip
+        },
         "PUT /fapi/v1/batchOrders": {
             "batchOrders": [
                 {
@@ -200,7 +200,7 @@ def _params(method: str, path: str, desk: Desk, ids: dict[str, Any]) -> dict[str
                     "price": "1",
                 },
             ]
-        },  # fmt: skip
+        },
         "GET /fapi/v1/commissionRate": btc,
         "POST /fapi/v1/countdownCancelAll": {"symbol": "BTCUSDT", "countdownTime": 100_000},
         "POST /fapi/v1/feeBurn": {"feeBurn": "true"},
