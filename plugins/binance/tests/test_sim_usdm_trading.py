@@ -4,7 +4,7 @@ error codes. The handlers are called directly (``Desk``), with converted paramet
 
 from __future__ import annotations
 
-from decimal import Decimal as D
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,6 +12,8 @@ from sim_usdm_helpers import Desk
 
 from aioca_binance_sim.errors import SimError
 from aioca_binance_sim.usdm.engine import MAKER_FEE, TAKER_FEE
+
+D = Decimal
 
 ORDER = "/fapi/v1/order"
 BTC = "BTCUSDT"
@@ -57,12 +59,13 @@ def _wallet(desk: Desk, asset: str = "USDT") -> D:
 
 def test_a_market_order_walks_the_book_level_by_level_as_a_taker() -> None:
     desk = Desk()
-    bids, asks = _book(desk)
+    _, asks = _book(desk)
     first, second = D(asks[0][1]), D(asks[1][1])
     qty = first + (second / 2).quantize(D("0.001"), rounding="ROUND_DOWN")
     assert qty > first
     order = _market(desk, "BUY", str(qty))
-    assert order["status"] == "FILLED" and D(order["executedQty"]) == qty
+    assert order["status"] == "FILLED"
+    assert D(order["executedQty"]) == qty
     trades = desk("GET", "/fapi/v1/userTrades", symbol=BTC)
     assert [(t["price"], D(t["qty"])) for t in trades] == [
         (asks[0][0], first),
@@ -99,7 +102,8 @@ def test_unrealized_profit_follows_the_mark_price_and_closing_realizes_it() -> N
     assert realized == pytest.approx(D("0.2") * (exit_price - entry), abs=D("0.0001"))
     fee = D(close["cumQuote"]) * TAKER_FEE
     assert _wallet(desk) == pytest.approx(wallet + realized - fee, abs=D("0.0001"))
-    assert D(_position(desk)["positionAmt"]) == 0 and _position(desk)["entryPrice"] == "0.0"
+    assert D(_position(desk)["positionAmt"]) == 0
+    assert _position(desk)["entryPrice"] == "0.0"
 
 
 def test_a_short_profits_when_the_price_falls() -> None:
@@ -130,9 +134,11 @@ def test_a_resting_limit_order_fills_at_its_price_as_maker_when_trades_reach_it(
     assert [o["orderId"] for o in orders] == [order["orderId"]]
     desk.advance(3_600_000)
     done = desk("GET", ORDER, symbol=BTC, orderId=order["orderId"])
-    assert done["status"] == "FILLED" and D(done["avgPrice"]) == low
+    assert done["status"] == "FILLED"
+    assert D(done["avgPrice"]) == low
     (trade,) = desk("GET", "/fapi/v1/userTrades", symbol=BTC)
-    assert trade["maker"] and D(trade["price"]) == low
+    assert trade["maker"]
+    assert D(trade["price"]) == low
     assert D(trade["commission"]) == (D("0.01") * low * MAKER_FEE).quantize(D("0.00000001"))
     assert desk.venue.market.core.trade(desk.venue.symbols[BTC].instrument, 0).ticks  # sanity
     assert desk("GET", "/fapi/v1/openOrders", symbol=BTC) == []
@@ -140,18 +146,20 @@ def test_a_resting_limit_order_fills_at_its_price_as_maker_when_trades_reach_it(
 
 def test_ioc_fills_what_the_limit_allows_and_expires_the_rest() -> None:
     desk = Desk()
-    bids, asks = _book(desk)
+    _, asks = _book(desk)
     level = D(asks[0][1])
     order = _limit(desk, "BUY", str(level + D("1.000")), D(asks[0][0]), tif="IOC")
-    assert order["status"] == "EXPIRED" and D(order["executedQty"]) == level
+    assert order["status"] == "EXPIRED"
+    assert D(order["executedQty"]) == level
 
 
 def test_fok_that_cannot_fill_whole_and_gtx_that_would_take_are_refused() -> None:
     desk = Desk()
     bids, asks = _book(desk)
     level = D(asks[0][1])
+    too_much = level + D("0.001")
     error = _refused(desk, -5021, "POST", ORDER, symbol=BTC, side="BUY", type="LIMIT",
-                     timeInForce="FOK", quantity=level + D("0.001"), price=D(asks[0][0]))  # fmt: skip
+                     timeInForce="FOK", quantity=too_much, price=D(asks[0][0]))  # fmt: skip
     assert error.msg.startswith("Due to the order could not be filled immediately")
     _refused(desk, -5022, "POST", ORDER, symbol=BTC, side="BUY", type="LIMIT",
              timeInForce="GTX", quantity=D("0.01"), price=D(asks[0][0]))  # fmt: skip
@@ -179,11 +187,13 @@ def test_price_match_picks_the_book_level_it_names() -> None:
     bids, asks = _book(desk)
     queue = desk("POST", ORDER, symbol=BTC, side="BUY", type="LIMIT", timeInForce="GTC",
                  quantity=D("0.010"), priceMatch="QUEUE_5")  # fmt: skip
-    assert queue["price"] == bids[4][0] and queue["status"] == "NEW"
+    assert queue["price"] == bids[4][0]
+    assert queue["status"] == "NEW"
     assert queue["priceMatch"] == "QUEUE_5"
     taker = desk("POST", ORDER, symbol=BTC, side="BUY", type="LIMIT", timeInForce="IOC",
                  quantity=D("0.001"), priceMatch="OPPONENT")  # fmt: skip
-    assert taker["status"] == "FILLED" and D(taker["avgPrice"]) == D(asks[0][0])
+    assert taker["status"] == "FILLED"
+    assert D(taker["avgPrice"]) == D(asks[0][0])
     _refused(desk, -1106, "POST", ORDER, symbol=BTC, side="BUY", type="LIMIT", timeInForce="GTC",
              quantity=D("0.01"), price=D(bids[0][0]), priceMatch="QUEUE")  # fmt: skip
     _refused(desk, -5038, "POST", ORDER, symbol=BTC, side="BUY", type="MARKET",
@@ -249,7 +259,8 @@ def test_reduce_only_needs_a_position_to_reduce_and_skips_min_notional() -> None
     _refused(desk, -2022, "POST", ORDER, symbol=BTC, side="BUY", type="MARKET",
              quantity=D("0.001"), reduceOnly="true")  # fmt: skip
     small = _market(desk, "SELL", "0.001", reduceOnly="true")  # 100 USDT minimum skipped
-    assert small["status"] == "FILLED" and small["reduceOnly"] is True
+    assert small["status"] == "FILLED"
+    assert small["reduceOnly"] is True
     assert D(_position(desk)["positionAmt"]) == D("0.009")
 
 
@@ -267,7 +278,8 @@ def test_test_order_checks_without_placing() -> None:
         "POST", "/fapi/v1/order/test", symbol=BTC, side="BUY", type="MARKET", quantity=D("0.01")
     )
     assert answer["status"] == "NEW"
-    assert desk.engine.orders == {} and desk("GET", "/fapi/v1/userTrades", symbol=BTC) == []
+    assert desk.engine.orders == {}
+    assert desk("GET", "/fapi/v1/userTrades", symbol=BTC) == []
     _refused(desk, -4164, "POST", "/fapi/v1/order/test", symbol="ETHUSDT", side="BUY",
              type="MARKET", quantity=D("0.004"))  # fmt: skip
 
@@ -280,12 +292,14 @@ def test_query_modify_and_cancel_an_order() -> None:
     price = desk.price(BTC, "0.98")
     order = _limit(desk, "BUY", "0.010", price, newClientOrderId="q-1")
     by_client = desk("GET", ORDER, symbol=BTC, origClientOrderId="q-1")
-    assert by_client["orderId"] == order["orderId"] and by_client["time"] == desk.now
+    assert by_client["orderId"] == order["orderId"]
+    assert by_client["time"] == desk.now
     assert "cumQty" not in by_client
     new_price = desk.price(BTC, "0.97")
     modified = desk("PUT", ORDER, symbol=BTC, side="BUY", orderId=order["orderId"],
                     quantity=D("0.020"), price=new_price)  # fmt: skip
-    assert modified["price"] == str(new_price) and modified["origQty"] == "0.020"
+    assert modified["price"] == str(new_price)
+    assert modified["origQty"] == "0.020"
     _refused(desk, -5027, "PUT", ORDER, symbol=BTC, side="BUY", orderId=order["orderId"],
              quantity=D("0.020"), price=new_price)  # fmt: skip
     (amendment,) = desk("GET", "/fapi/v1/orderAmendment", symbol=BTC, orderId=order["orderId"])
@@ -304,10 +318,11 @@ def test_query_modify_and_cancel_an_order() -> None:
 def test_a_modified_price_that_crosses_fills_at_once() -> None:
     desk = Desk()
     order = _limit(desk, "BUY", "0.010", desk.price(BTC, "0.98"))
-    bids, asks = _book(desk)
+    _, asks = _book(desk)
     modified = desk("PUT", ORDER, symbol=BTC, side="BUY", orderId=order["orderId"],
                     quantity=D("0.001"), price=D(asks[0][0]))  # fmt: skip
-    assert modified["status"] == "FILLED" and D(modified["avgPrice"]) == D(asks[0][0])
+    assert modified["status"] == "FILLED"
+    assert D(modified["avgPrice"]) == D(asks[0][0])
     assert modified["pair"] == BTC
 
 
@@ -380,7 +395,8 @@ def test_leverage_sets_the_notional_cap_and_the_margin() -> None:
     notional = D(position["notional"])
     (v3,) = desk("GET", "/fapi/v3/positionRisk", symbol=BTC)
     assert D(v3["positionInitialMargin"]) == pytest.approx(notional / 10, abs=D("0.00000002"))
-    assert position["leverage"] == "10" and position["maxNotionalValue"] == "25000000"
+    assert position["leverage"] == "10"
+    assert position["maxNotionalValue"] == "25000000"
     (bracket,) = [desk("GET", "/fapi/v1/leverageBracket", symbol=BTC)]
     assert bracket["brackets"][0]["initialLeverage"] == 125
     _refused(desk, -2027, "POST", "/fapi/v1/leverage", symbol=BTC, leverage=125)
@@ -466,6 +482,5 @@ def test_account_totals_add_up_the_assets() -> None:
     assert [p["symbol"] for p in v3["positions"]] == [BTC]
     assert len(account["positions"]) == len(desk.venue.symbols)
     rate = desk("GET", "/fapi/v1/commissionRate", symbol=BTC)
-    assert (
-        D(rate["takerCommissionRate"]) == TAKER_FEE and D(rate["makerCommissionRate"]) == MAKER_FEE
-    )
+    assert D(rate["takerCommissionRate"]) == TAKER_FEE
+    assert D(rate["makerCommissionRate"]) == MAKER_FEE
