@@ -48,7 +48,8 @@ def test_a_batch_places_the_good_items_and_answers_an_error_in_each_bad_slot() -
             {"symbol": BTC, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
              "quantity": "0.010", "price": price + "5"},
             {"symbol": BTC, "side": "BUY", "type": "MARKET", "quantity": 0.002},
-            {"symbol": BTC, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.010"},
+            {"symbol": BTC, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+             "quantity": "0.010"},
         ],
     )  # fmt: skip
     assert answer[0]["status"] == "NEW"
@@ -81,8 +82,10 @@ def test_batch_modify_and_batch_cancel_answer_per_item() -> None:
         "PUT",
         "/fapi/v1/batchOrders",
         batchOrders=[
-            {"symbol": BTC, "side": "BUY", "orderId": first["orderId"], "quantity": "0.020", "price": new_price},
-            {"symbol": BTC, "side": "BUY", "orderId": 99, "quantity": "0.020", "price": new_price},
+            {"symbol": BTC, "side": "BUY", "orderId": first["orderId"], "quantity": "0.020",
+             "price": new_price},
+            {"symbol": BTC, "side": "BUY", "orderId": 99, "quantity": "0.020",
+             "price": new_price},
             {"symbol": BTC, "side": "BUY", "orderId": first["orderId"], "price": new_price},
         ],
     )  # fmt: skip
@@ -164,7 +167,8 @@ def test_an_algo_order_that_would_trigger_at_once_is_refused() -> None:
     _refused(desk, -1102, "POST", ALGO, algoType="CONDITIONAL", symbol=BTC, side="SELL",
              type="STOP", quantity=D("0.01"), triggerPrice=last - 100)  # fmt: skip
     _refused(desk, -4137, "POST", ALGO, algoType="CONDITIONAL", symbol=BTC, side="SELL",
-             type="STOP_MARKET", quantity=D("0.01"), triggerPrice=last - 100, closePosition="true")  # fmt: skip
+             type="STOP_MARKET", quantity=D("0.01"), triggerPrice=last - 100,
+             closePosition="true")  # fmt: skip
     _refused(desk, -1116, "POST", ALGO, algoType="CONDITIONAL", symbol=BTC, side="SELL",
              type="LIMIT", quantity=D("0.01"), price=last)  # fmt: skip
 
