@@ -1,7 +1,10 @@
-"""An embedded Binance COIN-M futures exchange for tests, demos and offline development.
+"""An embedded Binance exchange for tests, demos and offline development: Spot, USDⓈ-M
+futures and COIN-M futures, each market on a port of its own (``sim.urls``).
 
-``BinanceSimulator`` serves every endpoint of the COIN-M catalog on 127.0.0.1 with
-Binance's paths, parameters, response shapes, headers and error bodies: synthetic but
+``BinanceSimulator`` serves every endpoint of each market's spec on 127.0.0.1 with
+Binance's paths, parameters, response shapes, headers and error bodies (an endpoint
+whose market has no engine for it yet answers its documented example). COIN-M has
+synthetic but
 consistent market data (a seeded random walk per pair, the same seed giving the same
 data), a paper-trading account (LIMIT and MARKET orders, positions, balances in coin),
 Binance's security (API key, HMAC-SHA256 / Ed25519 / RSA signatures, ``recvWindow``) and
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 from .cli import serve
 from .faults import Faults
+from .limits import Budget
 from .server import BinanceSimulator
 
-__all__ = ["BinanceSimulator", "Faults", "serve"]
+__all__ = ["BinanceSimulator", "Budget", "Faults", "serve"]

@@ -18,7 +18,7 @@ _DONE = {"code": 200, "msg": "success"}
 
 
 def _engine(call: Call) -> Engine:
-    engine = call.venue.engine
+    engine: Engine = call.venue.engine
     engine.catch_up(call.now)
     return engine
 

@@ -58,11 +58,16 @@ class Venue:
 
 @dataclass(slots=True)
 class Call:
-    """One request: its checked parameters and the server time (ms) it is answered at."""
+    """One request: the state of its market (``venue``: COIN-M's :class:`Venue`, Spot's
+    and USDⓈ-M's venues from their packages), its parameters checked against the spec and
+    converted by their spec type (absent optional ones absent), the server time (ms) it is
+    answered at, and its market's rate limits (``limits.rate_limits_info()`` is
+    exchangeInfo's ``rateLimits``)."""
 
-    venue: Venue
+    venue: Any
     params: dict[str, Any]
     now: int
+    limits: RateLimits | None = None
 
 
 Handler = Callable[[Call], Any]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .context import Call, handles
+from .context import Call, Venue, handles
 from .errors import SimError
 from .instruments import Instrument
 from .market import TRADE_MS
@@ -299,17 +299,19 @@ def delivery_price(call: Call) -> Any:
 def _stat_times(call: Call) -> list[int]:
     start, end = _times(call)
     period = _PERIOD_MS[call.params["period"]]
-    return call.venue.market.period_times(
+    times: list[int] = call.venue.market.period_times(
         period, start, end, call.params.get("limit", 30), call.now
     )
+    return times
 
 
 def _stat_instruments(call: Call) -> list[Instrument]:
     pair = call.params["pair"]
     kind = call.params.get("contractType", "ALL")
+    venue: Venue = call.venue
     if kind == "ALL":
-        return call.venue.of_pair(pair)
-    return [call.venue.by_contract_type(pair, kind)]
+        return venue.of_pair(pair)
+    return [venue.by_contract_type(pair, kind)]
 
 
 @handles("GET", "/futures/data/openInterestHist")

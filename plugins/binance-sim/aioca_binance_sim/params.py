@@ -22,9 +22,10 @@ from pydantic.fields import FieldInfo
 
 from aioca_binance.task import BinanceParams
 
+from .endpoints import ParamSpec
 from .errors import SimError, illegal_chars, invalid_parameter, mandatory_missing
 
-__all__ = ["Field", "parse_pairs", "read_params", "specs_of"]
+__all__ = ["Field", "parse_pairs", "read_params", "read_spec_params", "specs_of"]
 
 _INT = re.compile(r"^-?[0-9]{1,20}$")
 _INT_RANGE = "^[0-9]{1,20}$"
@@ -222,4 +223,83 @@ def read_params(
         if all(name not in values for name in group):
             names = "' or '".join(group)
             raise SimError(-1102, f"Param '{names}' must be sent, but all were empty/null!")
+    return values
+
+
+_SERVER_CHECKED = frozenset({"timestamp", "signature", "recvWindow"})
+"""Read by the server's security checks, not passed on to handlers."""
+_ARRAY_ITEMS: dict[str | None, type] = {"LONG": int, "INT": int, "STRING": str, "OBJECT": dict}
+
+
+def _convert_spec(param: ParamSpec, value: str) -> Any:
+    """``value`` as the handler gets it, by the parameter's spec type."""
+    kind = param.type
+    name = param.name
+    if kind in ("LONG", "INT"):
+        if not _INT.match(value):
+            raise illegal_chars(name, _INT_RANGE)
+        return int(value)
+    if kind == "DECIMAL":
+        if not _DECIMAL.match(value):
+            raise illegal_chars(name, _DECIMAL_RANGE)
+        return Decimal(value)
+    if kind == "BOOLEAN":
+        lowered = value.lower()
+        if lowered not in ("true", "false"):
+            raise invalid_parameter(name)
+        return lowered == "true"
+    if kind == "ENUM" and param.enum:
+        if value not in param.enum:
+            code, msg = _ENUM_ERRORS.get(
+                name, (-1130, f"Data sent for parameter '{name}' is not valid.")
+            )
+            raise SimError(code, msg)
+        return value
+    if kind == "ARRAY":
+        try:
+            items = json.loads(value)
+        except ValueError:
+            raise invalid_parameter(name) from None
+        wanted = _ARRAY_ITEMS.get(param.items, object)
+        if not isinstance(items, list) or not all(
+            isinstance(item, wanted) and not isinstance(item, bool) for item in items
+        ):
+            raise invalid_parameter(name)
+        return items
+    if name in _CLIENT_ID_FIELDS and not _CLIENT_ID.match(value):
+        raise illegal_chars(name, _CLIENT_ID_RANGE)
+    return value
+
+
+def read_spec_params(
+    params: tuple[ParamSpec, ...], received: dict[str, str], *, signed: bool
+) -> dict[str, Any]:
+    """The endpoint's parameters by its spec, converted (LONG -> int, DECIMAL ->
+    ``Decimal``, BOOLEAN -> bool, ARRAY -> the decoded list), or the SimError Binance
+    would answer: -1104 for a parameter the endpoint does not read, -1102 for a missing
+    one, -1105 for an empty optional one, -1100/-1130 and the enum codes for a bad value.
+    ``timestamp``, ``recvWindow`` and ``signature`` are the server's: never passed on."""
+    known = {param.name for param in params}
+    if signed:
+        known |= _SERVER_CHECKED
+    unread = [name for name in received if name not in known]
+    if unread:
+        read = len(received) - len(unread)
+        raise SimError(
+            -1104,
+            f"Not all sent parameters were read; read '{read}' parameter(s) but was sent "
+            f"'{len(received)}'.",
+        )
+    values: dict[str, Any] = {}
+    for param in params:
+        if param.name in _SERVER_CHECKED:
+            continue
+        value = received.get(param.name)
+        if value is None or value == "":
+            if param.required:
+                raise mandatory_missing(param.name)
+            if value == "":
+                raise SimError(-1105, f"Parameter '{param.name}' was empty.")
+            continue
+        values[param.name] = _convert_spec(param, value)
     return values

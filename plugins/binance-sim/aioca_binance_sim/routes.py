@@ -1,63 +1,135 @@
-"""The route table: every COIN-M endpoint of the catalog, with its parameter rules and
-its handler, built once when a simulator starts.
+"""The route table of each market: every endpoint the spec lists (the package's copy of
+``binance-<market>-rest.json``), with its parameter rules, weight, order counts and
+handler, built once when a simulator starts.
 
-The catalog (``aioca_binance.coinm.CATALOG``) is the single source of the endpoints'
-methods, paths, security types, weights and parameters, so the simulator serves exactly
-what the client can send; a catalog endpoint without a handler fails at start, loudly.
+An endpoint whose market has no handler for it yet is answered with its documented
+example (:func:`documented`): a static answer of the documented shape, so every endpoint
+of every market answers something a client can parse.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from aioca_binance.coinm import CATALOG
-from aioca_binance.endpoint import Endpoint
 
 from . import account_handlers, market_handlers
-from .context import HANDLERS, Handler
-from .params import Field, specs_of
+from .context import HANDLERS, Call, Handler
+from .endpoints import MARKETS, EndpointSpec, documented_answer, endpoints
+from .params import Field, read_params, read_spec_params, specs_of
 
-__all__ = ["ORDER_ROUTES", "Route", "build_routes", "item_fields"]
+__all__ = ["Route", "build_routes", "documented", "item_fields", "market_module"]
 
 del account_handlers, market_handlers  # imported for their registrations
 
-ORDER_ROUTES = frozenset({("POST", "/dapi/v1/order"), ("POST", "/dapi/v1/batchOrders")})
-"""Endpoints that place orders: they count on the ORDERS limits and report them."""
+_COUNTS_ITEMS = frozenset({("coinm", "POST", "/dapi/v1/batchOrders")})
+"""Batch endpoints whose spec states no order count: each item counts one order, as
+Binance counts every order placed (USDⓈ-M's batch states its counts)."""
+
+
+def market_module(market: str) -> Any | None:
+    """``aioca_binance_sim.spot`` or ``.usdm`` (importing it registers its handlers), or
+    ``None`` while that market's engine is not part of this package."""
+    if market == "coinm":
+        return None
+    name = f"{__package__}.{market}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:  # a module the engine needs is missing: a real error
+            raise
+        return None
+
+
+def documented(market: str, spec: EndpointSpec) -> Handler:
+    """A handler answering the endpoint's documented example response, deep-copied per
+    request: a static documented answer, not a simulation, for endpoints without a
+    handler of their own."""
+
+    def answer(call: Call) -> Any:
+        return documented_answer(market, spec.method, spec.path)
+
+    answer.__doc__ = f"The documented example answer of {spec} (static)."
+    return answer
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    endpoint: Endpoint
-    fields: dict[str, Field]
-    one_of: tuple[tuple[str, ...], ...]
+    """One endpoint of one market, ready to answer."""
+
+    spec: EndpointSpec
     handler: Handler
-    places_orders: bool
+    read: Callable[[dict[str, str]], dict[str, Any]]
+    """The parameters as received (text) -> checked and converted, or a SimError."""
+    static: bool = False
+    """Answered with the documented example (no handler of its own)."""
+    counts_items: bool = False
+    """Each item of ``batchOrders`` counts one order (the spec states no count)."""
 
     def weight(self, params: dict[str, str]) -> int:
-        """The request's IP weight by the endpoint's rule; the rule's maximum when the
-        parameter it reads is unreadable (the request is refused later anyway)."""
-        try:
-            return self.endpoint.weight_for(params)
-        except ValueError:
-            return self.endpoint.max_weight
+        """The request's IP weight by the endpoint's spec rule."""
+        return self.spec.weight(params)
+
+    @property
+    def places_orders(self) -> bool:
+        return bool(self.spec.orders_1m or self.spec.orders_10s or self.counts_items)
 
 
-def build_routes() -> dict[tuple[str, str], Route]:
-    routes = {}
+def _coinm_reader(spec: EndpointSpec) -> Callable[[dict[str, str]], dict[str, Any]]:
     for task in CATALOG.values():
-        endpoint = task.endpoint
-        key = (endpoint.method, endpoint.path)
-        handler = HANDLERS.get(("coinm", *key))
-        if handler is None:
-            raise LookupError(f"the simulator has no handler for {endpoint}")
+        if (task.endpoint.method, task.endpoint.path) == (spec.method, spec.path):
+            fields = specs_of(task.Params, spec.signed)
+            one_of = task.Params.one_of
+
+            def read(
+                received: dict[str, str],
+                fields: dict[str, Field] = fields,
+                one_of: tuple[tuple[str, ...], ...] = one_of,
+            ) -> dict[str, Any]:
+                values = read_params(fields, received, one_of)
+                for name in ("timestamp", "signature", "recvWindow"):
+                    values.pop(name, None)
+                return values
+
+            return read
+    raise LookupError(f"no catalog task for {spec}")
+
+
+def _spec_reader(spec: EndpointSpec) -> Callable[[dict[str, str]], dict[str, Any]]:
+    def read(received: dict[str, str]) -> dict[str, Any]:
+        return read_spec_params(spec.params, received, signed=spec.signed)
+
+    return read
+
+
+def build_routes(market: str) -> dict[tuple[str, str], Route]:
+    """``(METHOD, path)`` -> :class:`Route` for every endpoint of ``market``'s spec."""
+    if market not in MARKETS:
+        raise ValueError(f"unknown market {market!r}")
+    market_module(market)
+    routes: dict[tuple[str, str], Route] = {}
+    for spec in endpoints(market):
+        key = (spec.method, spec.path)
+        handler = HANDLERS.get((market, *key))
+        reader = _coinm_reader(spec) if market == "coinm" else _spec_reader(spec)
         routes[key] = Route(
-            endpoint,
-            specs_of(task.Params, endpoint.security.signed),
-            task.Params.one_of,
-            handler,
-            key in ORDER_ROUTES,
+            spec,
+            handler if handler is not None else documented(market, spec),
+            reader,
+            static=handler is None,
+            counts_items=(market, *key) in _COUNTS_ITEMS,
         )
+    strays = [
+        f"{method} {path}"
+        for (owner, method, path) in HANDLERS
+        if owner == market and (method, path) not in routes
+    ]
+    if strays:
+        raise LookupError(f"{market} handlers for endpoints the spec does not list: {strays}")
     return routes
 
 

@@ -1,11 +1,13 @@
-"""``BinanceSimulator``: a local Binance COIN-M futures exchange on aiohttp.web.
+"""``BinanceSimulator``: a local Binance exchange on aiohttp.web, three markets on three
+ports of one host: Spot, USDⓈ-M futures and COIN-M futures.
 
-Every request goes through one handler that does what Binance's gateway does, in its
-order: faults (for tests), the route (Binance's 404 page for an unknown one), the IP ban,
-the parameters, the IP weight (429 past the limit), the API key and signature, the
-endpoint's own parameter checks, the order-rate limits, then the endpoint. Errors are
+Every request goes through one handler per market that does what Binance's gateway does,
+in its order: faults (for tests), the route (Binance's 404 page for an unknown one), the
+IP ban, the parameters, the IP weight (429 past the limit), the API key and signature,
+the endpoint's own parameter checks, the order-rate limits, then the endpoint. Errors are
 Binance's ``{"code": ..., "msg": ...}`` bodies with its HTTP statuses, and every answer
-carries the ``X-MBX-USED-WEIGHT-1M`` header (``X-MBX-ORDER-COUNT-*`` for order placement).
+carries the market's ``X-MBX-USED-WEIGHT-*`` headers (``X-MBX-ORDER-COUNT-*`` for order
+placement).
 """
 
 from __future__ import annotations
@@ -17,21 +19,23 @@ import random
 import secrets
 import string
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from .auth import Credentials, split_signature
 from .context import Call, Venue
+from .endpoints import MARKETS
 from .engine import Engine
 from .errors import SimError
 from .faults import Faults
 from .instruments import build_instruments
-from .limits import RateLimits
+from .limits import BUDGETS, Budget, RateLimits, futures_budgets
 from .market import Market
-from .params import merge, parse_pairs, read_params
-from .routes import Route, build_routes
+from .params import merge, parse_pairs
+from .routes import Route, build_routes, market_module
 from .streams import StreamHub
 
 if TYPE_CHECKING:
@@ -57,12 +61,34 @@ def _json(data: Any) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
-class BinanceSimulator:
-    """A local Binance COIN-M exchange: market data, a paper account, Binance's security
-    and rate limits, and fault injection. See the package docstring for the options.
+@dataclass(slots=True)
+class _Site:
+    """One market as served: its routes, state, limits, and where it listens."""
 
-    ``async with BinanceSimulator() as sim:`` starts it on a free port of 127.0.0.1;
-    ``sim.url`` is the COIN-M base URL and ``sim.api()`` a ``BinanceRestApi`` bound to it.
+    market: str
+    routes: dict[tuple[str, str], Route]
+    venue: Any
+    limits: RateLimits
+    port: int
+    runner: web.AppRunner | None = None
+    url: str | None = None
+
+
+class BinanceSimulator:
+    """A local Binance exchange of three markets (Spot, USDⓈ-M, COIN-M), each on a port of
+    its own: market data, a paper account, Binance's security and rate limits, and fault
+    injection. See the package docstring for the options.
+
+    ``async with BinanceSimulator() as sim:`` starts it on free ports of 127.0.0.1;
+    ``sim.urls`` maps each market to its base URL (``sim.url`` is COIN-M's) and
+    ``sim.api()`` is a ``BinanceRestApi`` bound to all three.
+
+    ``port`` is COIN-M's port, ``ports`` the others' (``{"spot": 8081, "usdm": 8082}``;
+    0 or absent: a free one). ``weight_limit``, ``order_limit_10s``, ``order_limit_1m``
+    and ``weight_seconds`` set COIN-M's budgets; ``budgets`` replaces any market's
+    (``{"spot": [Budget("REQUEST_WEIGHT", 100, 60), ...]}``); the others keep Binance's
+    published ones (:data:`aioca_binance_sim.limits.BUDGETS`). ``faults`` apply to every
+    market.
     """
 
     def __init__(
@@ -70,6 +96,7 @@ class BinanceSimulator:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        ports: Mapping[str, int] | None = None,
         api_key: str | None = None,
         api_secret: str | None = None,
         ed25519_public_key: str | bytes | None = None,
@@ -78,6 +105,7 @@ class BinanceSimulator:
         weight_limit: int = 2400,
         order_limit_10s: int = 300,
         order_limit_1m: int = 1200,
+        budgets: Mapping[str, Sequence[Budget]] | None = None,
         faults: Faults | None = None,
         clock: Callable[[], float] | None = None,
         ban_after: int = 3,
@@ -87,6 +115,11 @@ class BinanceSimulator:
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"seed must be an int, not {seed!r}")
+        ports = dict(ports or {})
+        unknown = sorted(set(ports) - set(MARKETS)) + sorted(set(budgets or {}) - set(MARKETS))
+        if unknown:
+            raise ValueError(f"unknown markets {unknown}: markets are {', '.join(MARKETS)}")
+        ports.setdefault("coinm", port)
         self.host = host
         self.port = port
         self.seed = seed
@@ -104,27 +137,53 @@ class BinanceSimulator:
         self._credentials = Credentials(
             self.api_key, self.api_secret, ed25519_public_key, rsa_public_key
         )
-        self.limits = RateLimits(
-            weight_limit,
-            order_limit_10s,
-            order_limit_1m,
-            ban_after=ban_after,
-            ban_seconds=ban_seconds,
-            weight_seconds=weight_seconds,
+        chosen = dict(BUDGETS)
+        for name, value in (
+            ("weight_limit", weight_limit),
+            ("order_limit_10s", order_limit_10s),
+            ("order_limit_1m", order_limit_1m),
+            ("weight_seconds", weight_seconds),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive whole number, not {value!r}")
+        chosen["coinm"] = futures_budgets(
+            weight_limit, order_limit_10s, order_limit_1m, weight_seconds
         )
+        chosen.update({name: tuple(given) for name, given in (budgets or {}).items()})
+        self.market_limits: dict[str, RateLimits] = {
+            name: RateLimits(chosen[name], ban_after=ban_after, ban_seconds=ban_seconds)
+            for name in MARKETS
+        }
+        """Each market's rate limits (a host of its own at Binance: budgets and bans of
+        its own)."""
+        self.limits = self.market_limits["coinm"]
+        """COIN-M's rate limits."""
         opened = self.now_ms()
         instruments = build_instruments(seed, opened)
         self.market = Market(seed, instruments)
-        """The market data (read-only use: tests compare it with the answers)."""
+        """COIN-M's market data (read-only use: tests compare it with the answers)."""
         self.engine = Engine(self.market, instruments, funded_ms=opened)
-        """The paper account (inspect it in tests; change it through requests)."""
-        self._venue = Venue(self.market, self.engine, instruments, self.limits)
+        """COIN-M's paper account (inspect it in tests; change it through requests)."""
+        self.venues: dict[str, Any] = {
+            "coinm": Venue(self.market, self.engine, instruments, self.limits)
+        }
+        """Each market's state: COIN-M's :class:`~aioca_binance_sim.context.Venue`,
+        Spot's and USDⓈ-M's from their packages (absent while a market has none)."""
+        for name in ("spot", "usdm"):
+            module = market_module(name)
+            if module is not None:
+                self.venues[name] = module.build_venue(seed, opened, self.now_ms)
         self.streams = StreamHub(self.market, self.engine, self.now_ms)
-        """The WebSocket streams (market data, user data) and their faults."""
-        self._routes = build_routes()
+        """The WebSocket streams (market data, user data) and their faults, on COIN-M's
+        port."""
+        self._sites = {
+            name: _Site(
+                name, build_routes(name), self.venues.get(name), self.market_limits[name],
+                ports.get(name, 0),
+            )
+            for name in MARKETS
+        }  # fmt: skip
         self._random = random.Random(seed)
-        self._runner: web.AppRunner | None = None
-        self._url: str | None = None
 
     # --- life cycle -----------------------------------------------------------------
 
@@ -132,9 +191,15 @@ class BinanceSimulator:
     def url(self) -> str:
         """The COIN-M base URL, ``http://127.0.0.1:PORT`` (requests go to ``url +
         "/dapi/v1/..."``); set once the simulator has started."""
-        if self._url is None:
+        return self.urls["coinm"]
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """Each market's base URL: ``{"spot": ..., "usdm": ..., "coinm": ...}``, the
+        ``urls=`` of ``BinanceRestApi``; set once the simulator has started."""
+        if not self.running:
             raise RuntimeError("the simulator is not running: use `async with` or start()")
-        return self._url
+        return {name: site.url for name, site in self._sites.items() if site.url is not None}
 
     @property
     def ws_url(self) -> str:
@@ -143,11 +208,25 @@ class BinanceSimulator:
 
     @property
     def running(self) -> bool:
-        return self._runner is not None
+        return self._sites["coinm"].runner is not None
 
     async def start(self) -> None:
-        if self._runner is not None:
+        if self.running:
             return
+        started: list[_Site] = []
+        try:
+            for name in ("coinm", "spot", "usdm"):  # COIN-M first: its runner says running
+                site = self._sites[name]
+                await self._start_site(site)
+                started.append(site)
+        except BaseException:
+            for site in reversed(started):
+                await self._stop_site(site)
+            raise
+        self.port = self._sites["coinm"].port
+        self.streams.start()
+
+    async def _start_site(self, site: _Site) -> None:
         # keepalive_timeout also closes a connection that has not sent a whole request's
         # headers in time (aiohttp arms it when the connection opens and after each answer);
         # lingering_time bounds how long the rest of a refused body is read before closing.
@@ -157,27 +236,37 @@ class BinanceSimulator:
             "lingering_time": self.read_timeout,
         }
         app = web.Application(handler_args=handler_args, client_max_size=_MAX_BODY)
-        self.streams.routes(app)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
+        if site.market == "coinm":
+            self.streams.routes(app)
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            return await self._handle(site, request)
+
+        app.router.add_route("*", "/{tail:.*}", handle)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
+        tcp = web.TCPSite(runner, self.host, site.port)
         try:
-            await site.start()
+            await tcp.start()
         except BaseException:
             await runner.cleanup()
             raise
         host, port = runner.addresses[0][:2]
-        self.port = port
-        self._url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-        self._runner = runner
-        self.streams.start()
+        site.port = port
+        site.url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        site.runner = runner
+
+    async def _stop_site(self, site: _Site) -> None:
+        runner, site.runner = site.runner, None
+        if runner is not None:
+            await runner.cleanup()
 
     async def stop(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await self.streams.stop()
-            await runner.cleanup()
+        if not self.running:
+            return
+        await self.streams.stop()
+        for name in ("spot", "usdm", "coinm"):  # COIN-M last: running until all stopped
+            await self._stop_site(self._sites[name])
 
     async def __aenter__(self) -> BinanceSimulator:
         await self.start()
@@ -187,35 +276,38 @@ class BinanceSimulator:
         await self.stop()
 
     def api(self, **overrides: Any) -> BinanceRestApi:
-        """A ``BinanceRestApi`` with this simulator's credentials and URL; the caller
-        closes it (``async with sim.api() as api:``). It believes the simulator's clock
-        however far it is from the machine's (a simulation may run at another date)."""
+        """A ``BinanceRestApi`` with this simulator's credentials and the three markets'
+        URLs; the caller closes it (``async with sim.api() as api:``). It believes the
+        simulator's clock however far it is from the machine's (a simulation may run at
+        another date)."""
         overrides.setdefault("max_clock_offset", None)
+        overrides.setdefault("urls", self.urls)
         from aioca_binance import BinanceRestApi  # the client, only for this convenience
 
-        return BinanceRestApi(self.api_key, self.api_secret, urls={"coinm": self.url}, **overrides)
+        return BinanceRestApi(self.api_key, self.api_secret, **overrides)
 
     def reset_limits(self) -> None:
-        """Clear every rate-limit window and IP ban."""
-        self.limits.reset()
+        """Clear every market's rate-limit windows and IP bans."""
+        for limits in self.market_limits.values():
+            limits.reset()
 
     def now_ms(self) -> int:
         """The server's clock: ``clock()`` plus the fault's clock skew, in ms."""
         return int(self.clock() * 1000) + self.faults.clock_skew_ms
 
     def __repr__(self) -> str:
-        where = self._url or "not running"
+        where = " ".join(f"{n}={s.url}" for n, s in self._sites.items() if s.url) or "not running"
         return f"<BinanceSimulator {where} api_key={self.api_key!r} seed={self.seed}>"
 
     # --- the request pipeline ----------------------------------------------------------
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
+    async def _handle(self, site: _Site, request: web.Request) -> web.StreamResponse:
         faults = self.faults
         if faults.drop_rate and self._random.random() < faults.drop_rate:
             return self._drop(request)
         if faults.latency:
             await asyncio.sleep(faults.latency)
-        route = self._routes.get((request.method, request.path))
+        route = site.routes.get((request.method, request.path))
         if route is None:
             return web.Response(status=404, body=_NOT_FOUND, content_type="text/html")
         headers: dict[str, str] = {}
@@ -223,7 +315,7 @@ class BinanceSimulator:
             if faults.error_rate and self._random.random() < faults.error_rate:
                 raise _INTERNAL
             body = await self._body(request)
-            payload = self._process(request, route, body, headers)
+            payload = self._process(site, request, route, body, headers)
             return web.Response(
                 body=_json(payload), headers=headers, content_type="application/json"
             )
@@ -239,7 +331,9 @@ class BinanceSimulator:
             )
         except Exception:
             # A simulator bug must still answer as Binance would, not with a text 500.
-            logger.exception("simulator failed on %s %s", request.method, request.path)
+            logger.exception(
+                "simulator failed on %s %s %s", site.market, request.method, request.path
+            )
             return web.Response(
                 status=500,
                 body=_json({"code": -1000, "msg": _UNKNOWN_MSG}),
@@ -270,33 +364,37 @@ class BinanceSimulator:
         raise asyncio.CancelledError
 
     def _process(
-        self, request: web.Request, route: Route, body: str, headers: dict[str, str]
+        self, site: _Site, request: web.Request, route: Route, body: str, headers: dict[str, str]
     ) -> Any:
         now = self.now_ms()
         seconds = now / 1000
         ip = request.remote or "127.0.0.1"
-        limits = self.limits
+        limits = site.limits
         limits.check_ban(ip, seconds)
         query = request.raw_path.partition("?")[2]  # as sent: yarl's query_string is decoded
         received = merge(parse_pairs(query), parse_pairs(body))
-        used = limits.charge_weight(ip, route.weight(received), seconds)
-        headers[limits.weight_header] = str(used)
-        endpoint = route.endpoint
-        if endpoint.security.needs_key:
+        spec = route.spec
+        try:
+            limits.charge_weight(ip, route.weight(received), seconds)
+            limits.charge_own(ip, spec.own_windows, seconds)
+        finally:
+            headers.update(limits.usage_headers(ip, seconds, "REQUEST_WEIGHT"))
+        if spec.needs_key:
             self._credentials.check_key(request.headers.get("X-MBX-APIKEY"))
-        if endpoint.security.signed:
+        if spec.signed:
             self._credentials.check_timestamp(
                 received.get("timestamp"), received.get("recvWindow"), now
             )
             payload, signature = split_signature(query, body)
             self._credentials.check_signature(payload, signature)
-        params = read_params(route.fields, received, route.one_of)
+        params = route.read(received)
         if route.places_orders:
-            count = len(params.get("batchOrders", ())) or 1
+            if route.counts_items:
+                count = count_10s = len(params.get("batchOrders", ())) or 1
+            else:
+                count, count_10s = spec.orders_1m, spec.orders_10s
             try:
-                limits.charge_orders(ip, count, seconds)
+                limits.charge_orders(ip, count, seconds, count_10s)
             finally:
-                ten, minute = limits.order_counts(ip, seconds)
-                headers["X-MBX-ORDER-COUNT-10S"] = str(ten)
-                headers["X-MBX-ORDER-COUNT-1M"] = str(minute)
-        return route.handler(Call(self._venue, params, now))
+                headers.update(limits.usage_headers(ip, seconds, "ORDERS"))
+        return route.handler(Call(site.venue, params, now, limits))
