@@ -12,7 +12,7 @@ from ..errors import SimError
 from .batch import order_items
 from .engine import MAKER_FEE, TAKER_FEE, Order, Position, UsdmEngine, brackets, max_notional, money
 from .instruments import UsdmSymbol
-from .market_handlers import usdm, venue_of
+from .market_handlers import rate_limits, usdm, venue_of
 
 __all__: list[str] = []
 
@@ -209,7 +209,7 @@ def order_amendments(call: Call) -> Any:
 
 @usdm("/fapi/v1/rateLimit/order")
 def order_rate_limits(call: Call) -> Any:
-    return [r for r in venue_of(call).rate_limits if r["rateLimitType"] == "ORDERS"]
+    return [r for r in rate_limits(call) if r["rateLimitType"] == "ORDERS"]
 
 
 # --- algo orders -----------------------------------------------------------------------

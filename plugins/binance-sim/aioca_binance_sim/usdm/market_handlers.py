@@ -44,6 +44,13 @@ def venue_of(call: Call) -> UsdmVenue:
     return venue
 
 
+def rate_limits(call: Call) -> list[dict[str, Any]]:
+    """The budgets the server enforces on this market, as exchangeInfo lists them."""
+    if call.limits is not None:
+        return call.limits.rate_limits_info()
+    return venue_of(call).rate_limits
+
+
 def _times(call: Call) -> tuple[int | None, int | None]:
     start, end = call.params.get("startTime"), call.params.get("endTime")
     if start is not None and end is not None and start > end:
@@ -72,7 +79,7 @@ def exchange_info(call: Call) -> Any:
     assets = sorted({s.quote for s in venue.symbols.values()} | {"BTC", "BNB"})
     return {
         "exchangeFilters": [],
-        "rateLimits": venue.rate_limits,
+        "rateLimits": rate_limits(call),
         "serverTime": call.now,
         "assets": [
             {

@@ -18,8 +18,8 @@ RATE_LIMITS: tuple[dict[str, Any], ...] = (
     {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
     {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
 )
-"""Binance's USDⓈ-M defaults, as exchangeInfo lists them; the server replaces them with
-the budgets it enforces (``UsdmVenue.rate_limits``)."""
+"""Binance's USDⓈ-M defaults, listed when a request comes without the server's limits
+(``Call.limits``, the budgets the server enforces, comes first)."""
 
 
 @dataclass(slots=True)
@@ -29,7 +29,8 @@ class UsdmVenue:
     market: UsdmMarket
     engine: UsdmEngine
     symbols: dict[str, UsdmSymbol]
-    clock: Callable[[], float] | None = None
+    clock: Callable[[], int] | None = None
+    """The server's clock, in ms (handlers use ``Call.now``)."""
     rate_limits: list[dict[str, Any]] = field(default_factory=lambda: list(RATE_LIMITS))
 
     def symbol(self, name: str) -> UsdmSymbol:
@@ -54,7 +55,7 @@ class UsdmVenue:
         raise SimError(-4104, "Invalid contract type.")
 
 
-def build_venue(seed: int, now_ms: int, clock: Callable[[], float] | None = None) -> UsdmVenue:
+def build_venue(seed: int, now_ms: int, clock: Callable[[], int] | None = None) -> UsdmVenue:
     """The USDⓈ-M venue of ``seed``, its contracts listed as of ``now_ms`` (quarterly
     symbols depend on the date) and its wallet funded then."""
     symbols = build_symbols(seed, now_ms)
