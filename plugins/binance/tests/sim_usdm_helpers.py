@@ -9,6 +9,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from sim_helpers import FakeClock
 from spec_files import SPEC_DIR
 
 from aioca_binance_sim.context import HANDLERS, Call
@@ -88,16 +89,30 @@ class Desk:
     """One USDⓈ-M venue and a clock: ``desk("POST", "/fapi/v1/order", symbol=...)``
     answers as the handler would over HTTP (or raises its ``SimError``)."""
 
-    def __init__(self, seed: int = 3, start_ms: int = START_MS) -> None:
+    def __init__(
+        self, seed: int = 3, start_ms: int = START_MS, venue: UsdmVenue | None = None
+    ) -> None:
         self.now = start_ms
-        self.venue: UsdmVenue = build_venue(seed, start_ms, None)
+        self.venue: UsdmVenue = venue if venue is not None else build_venue(seed, start_ms, None)
+        self.clock: FakeClock | None = None
+
+    @classmethod
+    def of(cls, venue: UsdmVenue, clock: FakeClock) -> Desk:
+        """A desk on a running simulator's venue, its time the simulator's clock."""
+        desk = cls(start_ms=int(clock() * 1000), venue=venue)
+        desk.clock = clock
+        return desk
 
     def __call__(self, method: str, path: str, **params: Any) -> Any:
         handler = HANDLERS[("usdm", method, path)]
-        return handler(Call(self.venue, params, self.now))  # type: ignore[arg-type]
+        if self.clock is not None:
+            self.now = int(self.clock() * 1000)
+        return handler(Call(self.venue, params, self.now))
 
     def advance(self, ms: int) -> None:
         self.now += ms
+        if self.clock is not None:
+            self.clock.advance(ms / 1000)
 
     @property
     def engine(self) -> Any:

@@ -60,8 +60,12 @@ EMPTY = {
 
 
 def _populated() -> tuple[Desk, dict[str, Any]]:
-    """A venue whose account has something in every list, and ids to query it by."""
     desk = Desk(seed=5, start_ms=START)
+    return desk, populate(desk)
+
+
+def populate(desk: Desk) -> dict[str, Any]:
+    """Something in every list of the account, and the ids to query it by."""
     ids: dict[str, Any] = {}
     desk(
         "POST",
@@ -108,10 +112,10 @@ def _populated() -> tuple[Desk, dict[str, Any]]:
     accepted = desk("POST", "/fapi/v1/convert/acceptQuote", quoteId=quote["quoteId"])
     ids["conversion"] = accepted["orderId"]
     desk.advance(9 * 3_600_000)  # past a funding time
-    return desk, ids
+    return ids
 
 
-def _params(method: str, path: str, desk: Desk, ids: dict[str, Any]) -> dict[str, Any]:
+def params_for(method: str, path: str, desk: Desk, ids: dict[str, Any]) -> dict[str, Any]:
     """Parameters that get a full answer from ``METHOD path`` on the populated venue."""
     btc = {"symbol": "BTCUSDT"}
     order = {"symbol": "BTCUSDT", "orderId": ids["order"]}
@@ -280,12 +284,18 @@ def test_every_spec_endpoint_has_a_handler_and_nothing_else() -> None:
 def test_answer_has_the_documented_shape(method: str, path: str) -> None:
     desk, ids = _populated()
     key = f"{method} {path}"
-    params = _params(method, path, desk, ids)
+    params = params_for(method, path, desk, ids)
     if key == "POST /fapi/v1/positionSide/dual":
         # Changing the mode needs an account without positions or open orders.
         desk = Desk(seed=5)
         params = {"dualSidePosition": "true"}
     answer = desk(method, path, **params)
+    assert_documented_shape(method, path, answer)
+
+
+def assert_documented_shape(method: str, path: str, answer: Any) -> None:
+    """``answer`` has the shape of one of the endpoint's documented examples."""
+    key = f"{method} {path}"
     if key in EMPTY:
         assert answer == []
         return
