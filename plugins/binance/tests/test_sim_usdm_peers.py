@@ -74,7 +74,8 @@ async def test_ccxt_reads_the_markets_and_the_market_data(
 ) -> None:
     markets = await exchange.load_markets()
     market = markets["BTC/USDT:USDT"]
-    assert market["linear"] and market["contract"]
+    assert market["linear"]
+    assert market["contract"]
     assert market["precision"]["amount"] == 0.001
     assert market["limits"]["cost"]["min"] == 100
     assert "ETH/USDC:USDC" in markets
