@@ -10,6 +10,7 @@ lists are not empty where the account can fill them.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -323,3 +324,17 @@ def test_the_shape_comparison_catches_each_kind_of_difference() -> None:
     assert shape_problems({**doc, "d": ["1", "x"]}, doc) == [
         "$.d[0]: str where the example has number"
     ]
+
+
+def test_the_usdm_engine_checks_requests_without_the_client() -> None:
+    """The simulator judges requests independently of aioca's catalog: its USDⓈ-M package
+    imports nothing from the client (``aioca_binance``)."""
+    import aioca_binance_sim.usdm as package
+
+    sources = Path(package.__file__).parent.glob("*.py")
+    offending = [
+        p.name
+        for p in sources
+        if "aioca_binance." in p.read_text() or "import aioca_binance\n" in p.read_text()
+    ]
+    assert offending == []
