@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from sim_helpers import FakeClock
 from sim_usdm_helpers import Desk
-from test_sim_usdm_shapes import START, assert_documented_shape, params_for, populate
+from test_sim_usdm_shapes import START, assert_documented_shape, flatten, params_for, populate
 
 from aioca.errors import BatchError, ExchangeError
 from aioca_binance import BinanceRestApi
@@ -52,13 +52,7 @@ async def test_every_catalog_task_gets_a_documented_answer(
     ids = populate(desk)
     params = params_for(method, path, desk, ids)
     if (method, path) == ("POST", "/fapi/v1/positionSide/dual"):
-        for symbol in {o.symbol.name for o in desk.engine.open_orders()}:
-            desk("DELETE", "/fapi/v1/allOpenOrders", symbol=symbol)
-        for position in list(desk.engine.positions.values()):
-            if position.amount:
-                side = "SELL" if position.amount > 0 else "BUY"
-                desk("POST", "/fapi/v1/order", symbol=position.symbol.name, side=side,
-                     type="MARKET", quantity=abs(position.amount), reduceOnly="true")  # fmt: skip
+        flatten(desk)
         params = {"dualSidePosition": "true"}
     task = task_cls(**params)
     task.api = api

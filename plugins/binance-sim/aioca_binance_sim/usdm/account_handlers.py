@@ -727,7 +727,9 @@ def _bracket_rows(s: UsdmSymbol) -> dict[str, Any]:
                 "notionalCap": cap,
                 "notionalFloor": floor,
                 "maintMarginRatio": float(ratio),
-                "cum": float(cum),
+                # An integer when whole: the SDK's model of the one-symbol answer
+                # takes only integers there (the docs write 0 there, 0.0 in the list).
+                "cum": int(cum) if cum == cum.to_integral_value() else float(cum),
             }
             for i, (leverage, cap, floor, ratio, cum) in enumerate(brackets(s))
         ],

@@ -462,6 +462,9 @@ def convert_exchange_info(call: Call) -> Any:
 
 
 # --- /futures/data statistics ---------------------------------------------------------
+#
+# Timestamps are numbers: the documentation's examples write them as strings, but the
+# official SDK's models (StrictInt) and the live API have integers.
 
 
 def _stat_times(call: Call) -> list[int]:
@@ -492,7 +495,7 @@ def open_interest_hist(call: Call) -> Any:
                 "sumOpenInterest": f"{total:.8f}",
                 "sumOpenInterestValue": f"{total * index:.8f}",
                 "CMCCirculatingSupply": f"{supply + at // 86_400_000 % 1000:.3f}",
-                "timestamp": str(at),
+                "timestamp": at,
             }
         )
     return rows
@@ -510,7 +513,7 @@ def _ratio_rows(call: Call, stream: str) -> list[dict[str, Any]]:
                 "longShortRatio": f"{long_share / (1 - long_share):.4f}",
                 "longAccount": f"{long_share:.4f}",
                 "shortAccount": f"{1 - long_share:.4f}",
-                "timestamp": str(at),
+                "timestamp": at,
             }
         )
     return rows
@@ -547,7 +550,7 @@ def taker_long_short(call: Call) -> Any:
                 "buySellRatio": f"{buy / sell:.4f}" if sell else "0.0000",
                 "buyVol": f"{buy:.4f}",
                 "sellVol": f"{sell:.4f}",
-                "timestamp": str(at),
+                "timestamp": at,
             }
         )
     return rows
