@@ -210,3 +210,22 @@ def test_the_official_sdk_validates_the_answers_without_warnings(
         assert trades
         leverage = rest.change_initial_leverage(symbol=BTC, leverage=5).data()
         assert leverage.leverage == 5
+
+
+async def test_ccxt_modes_leverage_tiers_and_funding(exchange: Any, sim: BinanceSimulator) -> None:
+    await exchange.load_markets()
+    await exchange.set_margin_mode("isolated", "ETH/USDT:USDT")
+    assert "ETHUSDT" in _venue(sim).engine.account.isolated
+    await exchange.set_position_mode(True)
+    assert _venue(sim).engine.account.dual_side
+    mode = await exchange.fetch_position_mode()
+    assert mode["hedged"] is True
+    tiers = await exchange.fetch_leverage_tiers(["BTC/USDT:USDT"])
+    first = tiers["BTC/USDT:USDT"][0]
+    assert first["maxLeverage"] == 125
+    assert first["maxNotional"] == 250_000
+    history = await exchange.fetch_funding_rate_history("BTC/USDT:USDT", limit=3)
+    assert len(history) == 3
+    assert history[1]["timestamp"] - history[0]["timestamp"] == 28_800_000
+    interest = await exchange.fetch_open_interest("BTC/USDT:USDT")
+    assert interest["openInterestAmount"] > 0
