@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from sybil import Example, Sybil
 from sybil.parsers.markdown import CodeBlockParser, SkipParser
+from sybil.sybil import SybilCollection
 
 ROOT = Path(__file__).resolve().parent
 _SHOWN = re.compile(r"(?:^|\s)#>(?: (?P<text>.*))?$")
@@ -142,6 +143,34 @@ def _setup_okx(namespace: dict[str, Any]) -> None:
     mock.get(re.compile(okx + r"public/time$"), payload=_OKX_TIME, repeat=True)
 
 
+# The front pages show Spot and USDⓈ-M futures too, which the simulator does not serve: their
+# requests get Binance's documented answers (a kline for each bar asked for), COIN-M's still
+# reach the simulator on 127.0.0.1.
+FRONT_PAGES = ["README.md", "README.zh-CN.md", "docs/index.md"]
+_SPOT_PRICE = {"symbol": "BTCUSDT", "price": "4.00000200"}
+_USDM_KLINE = [1499040000000, "0.01634790", "0.80000000", "0.01575800", "0.01577100",
+               "148976.11427815", 1499644799999, "2434.19055334", 308, "1756.87402397",
+               "28.46694368", "17928899.62484339"]  # fmt: skip
+
+
+def _usdm_klines(url: Any, **kwargs: Any) -> Any:
+    from aioresponses import CallbackResult
+
+    return CallbackResult(payload=[_USDM_KLINE] * int(url.query.get("limit", 500)))
+
+
+def _setup_front_page(namespace: dict[str, Any]) -> None:
+    from aioca.testing import mocked_responses
+
+    _setup(namespace)
+    stack: contextlib.ExitStack = namespace["_docs_stack"]
+    mock = stack.enter_context(mocked_responses(passthrough=["http://127.0.0.1"]))
+    spot = re.escape("https://api.binance.com/api/v3/")
+    usdm = re.escape("https://fapi.binance.com/fapi/v1/")
+    mock.get(re.compile(spot + r"ticker/price\?.*"), payload=_SPOT_PRICE, repeat=True)
+    mock.get(re.compile(usdm + r"klines\?.*"), callback=_usdm_klines, repeat=True)
+
+
 def _sybil(setup: Any, patterns: list[str], excludes: list[str]) -> Sybil:
     return Sybil(
         parsers=[CodeBlockParser("python", CheckedPythonEvaluator()), SkipParser()],
@@ -152,7 +181,18 @@ def _sybil(setup: Any, patterns: list[str], excludes: list[str]) -> Sybil:
     )
 
 
-pytest_collect_file = (
-    _sybil(_setup, ["*.md"], [*OKX_PAGES, "plugins/binance/spec/*", "site/*", "build/*"])
-    + _sybil(_setup_okx, OKX_PAGES, [])
+# Sybil matches a pattern from the right ("README.md" is every README.md): the plugins'
+# READMEs are collected on their own, the front pages without them.
+PLUGIN_READMES = ["plugins/*/README.md"]
+pytest_collect_file = SybilCollection(
+    [
+        _sybil(
+            _setup,
+            ["*.md"],
+            [*OKX_PAGES, *FRONT_PAGES, "plugins/binance/spec/*", "site/*", "build/*"],
+        ),
+        _sybil(_setup, PLUGIN_READMES, OKX_PAGES),
+        _sybil(_setup_okx, OKX_PAGES, []),
+        _sybil(_setup_front_page, FRONT_PAGES, PLUGIN_READMES),
+    ]
 ).pytest()

@@ -75,7 +75,9 @@ class PageRule:
     ``endTime`` Binance accepts, in ms; ``oldest_first``: Binance documents that a full
     page holds the oldest rows from ``startTime``; ``columns``: names of a list row's
     slots; ``key_fields``: what tells two rows of one millisecond apart (else the whole
-    row); ``note``: the documented rule it follows."""
+    row); ``page_size``: the ``limit`` to send where Binance documents a default but no
+    maximum (the default: a larger one might be refused); ``note``: the documented rule it
+    follows."""
 
     kind: Kind
     time_field: str | int
@@ -84,6 +86,7 @@ class PageRule:
     oldest_first: bool = False
     columns: tuple[str, ...] | None = None
     key_fields: tuple[str, ...] | None = None
+    page_size: int | None = None
     note: str = ""
 
 
@@ -190,9 +193,16 @@ def _build_rules() -> dict[tuple[str, str], PageRule]:
     for market, prefix in (("coinm", "/dapi/v1"), ("usdm", "/fapi/v1")):
         rules[market, f"{prefix}/forceOrders"] = times(key_fields=("orderId",))
         rules[market, f"{prefix}/orderAmendment"] = times(key_fields=("amendmentId",))
-    rules["coinm", "/dapi/v1/positionMargin/history"] = times()
+    # Position margin changes: the docs give a default limit and no maximum, so pages are
+    # of the default size.
+    rules["coinm", "/dapi/v1/positionMargin/history"] = times(
+        page_size=50, note="limit: default 50, no documented maximum"
+    )
     rules["usdm", "/fapi/v1/positionMargin/history"] = times(
-        30, note="at most 30 days between startTime and endTime"
+        30,
+        page_size=500,
+        note="at most 30 days between startTime and endTime; limit: default 500, no "
+        "documented maximum",
     )
     statistics = {
         "coinm": (
@@ -390,7 +400,11 @@ class BinanceHistory:
         if page_size is not None:
             if size is not None and not 1 <= page_size <= size:
                 raise ValueError(f"page_size must be 1..{size}, not {page_size}")
+            if page_size < 1:
+                raise ValueError(f"page_size must be 1 or more, not {page_size}")
             size = page_size
+        elif size is None:
+            size = rule.page_size
         if size is None:
             raise ValueError(
                 f"{task_class.__name__} declares no maximum limit: give page_size= (Binance's "

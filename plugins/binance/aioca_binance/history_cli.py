@@ -164,7 +164,7 @@ def history_command(
     endTime, limit and fromId itself. After every page the position is saved to
     OUT.cursor.json: --resume goes on from there, and the file is removed when done.
 
-    Example: aioca history binance CoinMFetchKline symbol=BTCUSD_PERP interval=1m
+    Example: aioca history binance UsdmKlines symbol=BTCUSDT interval=1m
     --start 2026-01-01 --end 2026-02-01 --out btc.csv
     """
     import os

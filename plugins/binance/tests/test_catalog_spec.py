@@ -278,6 +278,25 @@ def test_plugin_registers_every_market() -> None:
     assert markets == {"coinm", "usdm", "spot"}
 
 
+def test_every_catalog_class_declares_market_method_path_security_and_weight() -> None:
+    counts: dict[str, int] = {}
+    for name, task in aioca.catalog("binance").items():
+        endpoint = task.endpoint
+        market = endpoint.market
+        counts[market] = counts.get(market, 0) + 1
+        # The market is the module's: aioca_binance.usdm.* tasks are USDⓈ-M's.
+        assert task.__module__.startswith(f"aioca_binance.{market}."), name
+        assert name.startswith({"coinm": "CoinM", "usdm": "Usdm", "spot": "Spot"}[market]), name
+        assert endpoint.method in ("GET", "POST", "PUT", "DELETE"), name
+        assert endpoint.path.startswith(("/dapi/", "/fapi/", "/futures/data/", "/api/v3/")), name
+        assert isinstance(endpoint.security, Security), name
+        assert 0 <= endpoint.min_weight <= endpoint.max_weight, name  # order endpoints: 0 IP
+        described = task.describe()
+        assert described["market"] == market
+        assert described["security"] == endpoint.security.value
+    assert counts == {"coinm": 69, "usdm": 95, "spot": 48}
+
+
 # --- declarations --------------------------------------------------------------------------
 
 

@@ -11,12 +11,16 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 import subprocess
 import sys
 import textwrap
+import types
+import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +28,7 @@ from aioca.cli import format_description
 from aioca.describe import describe_task
 from aioca_binance import BinanceTask
 from aioca_binance.catalog import CATALOG
+from aioca_binance.model_base import RowModel
 
 GOOD = """
     import datetime as dt
@@ -155,3 +160,106 @@ def test_docstring_is_what_aioca_describe_prints(task: type[BinanceTask]) -> Non
         assert "PARAMETER" in rest
     assert task.doc_url is not None
     assert task.doc_url in rest
+
+
+# --- every task's result and parsed, as mypy sees them ----------------------------------------
+
+
+def _without_typed_dict_bodies(revealed: str) -> str:
+    """mypy's ``TypedDict(module.NameDict, {...})`` as ``module.NameDict``."""
+    out: list[str] = []
+    index = 0
+    while (found := revealed.find("TypedDict(", index)) >= 0:
+        out.append(revealed[index:found])
+        name_end = revealed.index(",", found)
+        out.append(revealed[found + len("TypedDict(") : name_end])
+        depth, position = 0, revealed.index("{", name_end)
+        while True:  # skip the body, braces balanced
+            depth += {"{": 1, "}": -1}.get(revealed[position], 0)
+            position += 1
+            if depth == 0:
+                break
+        index = revealed.index(")", position) + 1
+    return "".join(out) + revealed[index:]
+
+
+def _as_mypy_writes(annotation: Any, market: str, *, result: bool) -> str:
+    """A ``RESPONSE_MODELS`` type as mypy reveals ``parsed`` (or, ``result=True``, the
+    decoded JSON: each model's ``...Dict`` of the market's ``results``; a kline row a list)."""
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        return f"list[{_as_mypy_writes(item, market, result=result)}]"
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(
+            _as_mypy_writes(arg, market, result=result) for arg in typing.get_args(annotation)
+        )
+    assert isinstance(annotation, type), annotation
+    if not result:
+        return f"aioca_binance.{market}.models.{annotation.__name__}"
+    if issubclass(annotation, RowModel):
+        return "list[int | str]"
+    return f"aioca_binance.{market}.results.{annotation.__name__}Dict"
+
+
+def test_mypy_sees_every_task_s_result_and_parsed_types(tmp_path: Path) -> None:
+    """For every task of the three markets, ``reveal_type(task.parsed)`` is the model the
+    task's answer parses into at run time (from its own market's ``models``), and
+    ``reveal_type(task.result)`` that answer's decoded JSON shape; ``Any`` only where Binance
+    documents no answer (four COIN-M endpoints)."""
+    names = sorted(CATALOG)
+    by_module: dict[str, list[str]] = {}
+    for name in names:
+        by_module.setdefault(CATALOG[name].__module__, []).append(name)
+    lines = [f"from {module} import {', '.join(tasks)}" for module, tasks in by_module.items()]
+    first_line = len(lines) + 1
+    for name in names:
+        lines += [
+            f"def reveal_{name}(task: {name}) -> None:",
+            "    reveal_type(task.parsed)",
+            "    reveal_type(task.result)",
+        ]
+    script = tmp_path / "reveal_all.py"
+    script.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-error-summary",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            str(script),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        timeout=600,
+    )
+    revealed: dict[int, str] = {}
+    for line in done.stdout.splitlines():
+        match = re.match(r".*reveal_all\.py:(\d+): note: Revealed type is \"(.*)\"$", line)
+        assert match is not None, done.stdout  # nothing but the revealed types
+        revealed[int(match.group(1))] = match.group(2)
+    assert len(revealed) == 2 * len(names), done.stdout
+    untyped, wrong = [], []
+    for index, name in enumerate(names):
+        task = CATALOG[name]
+        market = task.endpoint.market
+        parsed_type = revealed[first_line + 3 * index + 1]
+        result_type = revealed[first_line + 3 * index + 2]
+        models = importlib.import_module(f"aioca_binance.{market}.models")
+        answer = models.RESPONSE_MODELS.get((task.endpoint.method, task.endpoint.path))
+        if answer is None:
+            assert (parsed_type, result_type) == ("Any", "Any"), name
+            untyped.append(name)
+            continue
+        seen = (parsed_type, _without_typed_dict_bodies(result_type))
+        expected = tuple(_as_mypy_writes(answer, market, result=flag) for flag in (False, True))
+        if seen != expected:
+            wrong.append(f"{name}: {seen} instead of {expected}")
+    assert not wrong, "\n".join(wrong)
+    assert len(names) - len(untyped) == 65 + 95 + 48
+    assert all(CATALOG[name].endpoint.market == "coinm" for name in untyped)

@@ -83,7 +83,10 @@ def test_describe_a_usdm_task_with_its_market_rules_and_wrapped_values() -> None
     text = run("describe", "binance", "UsdmNewOrder").output
     assert re.search(r"^\s+market\s+usdm$", text, re.M)
     assert re.search(r"^\s+endpoint\s+POST /fapi/v1/order$", text, re.M)
-    assert re.search(r"^\s+note\s+stop, take-profit and trailing orders are algo", text, re.M)
+    assert re.search(r"^\s+note 1\s+stop, take-profit and trailing orders are algo", text, re.M)
+    assert re.search(
+        r"^\s+note 2\s+without newClientOrderId, aioca sends one it generates", text, re.M
+    )
     assert re.search(r"^goodTillDate\s+int\s+no\s+>= 0$", text, re.M)
     assert "  'price' and 'priceMatch' cannot be sent together" in text
     assert "  when timeInForce is GTD: send 'goodTillDate'" in text

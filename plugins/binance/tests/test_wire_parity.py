@@ -516,6 +516,21 @@ def test_every_listed_difference_happens(recorder):
     assert seen == set(DIFFERENCES)
 
 
+def test_each_task_says_in_its_docstring_where_it_differs_from_the_sdk():
+    """A task on which a listed difference can happen says so in its docstring (what
+    ``aioca describe`` prints): the symbol sent without its own pair, the generated client
+    order id. (recvWindow, on every signed task, is said once, on the Binance page.)"""
+    import aioca
+
+    for name, task in aioca.catalog("binance").items():
+        doc = " ".join((task.__doc__ or "").split())
+        drops_pair = ("symbol", "pair") in task.Params.exclusive
+        assert ("only the symbol is sent; Binance's SDK sends both" in doc) is drops_pair, name
+        generates = task.client_id_field is not None
+        said = f"without {task.client_id_field}, aioca sends one it generates"
+        assert (said in doc and "Binance's SDK leaves it to Binance" in doc) is generates, name
+
+
 # --- Ed25519 and RSA: the SDK's and aioca's signatures over the same bytes ------------------
 
 

@@ -732,7 +732,7 @@ LIMIT_DOCS: Mapping[str, Mapping[str, tuple[int, int | None]]] = {
         "/dapi/v1/klines": (500, 1500),
         "/dapi/v1/markPriceKlines": (500, 1500),
         "/dapi/v1/orderAmendment": (50, 100),
-        "/dapi/v1/positionMargin/history": (50, None),
+        "/dapi/v1/positionMargin/history": (50, None),  # "Default: 50", no maximum given
         "/dapi/v1/premiumIndexKlines": (500, 1500),
         "/dapi/v1/trades": (500, 1000),
         "/dapi/v1/userTrades": (50, 1000),
@@ -746,7 +746,7 @@ LIMIT_DOCS: Mapping[str, Mapping[str, tuple[int, int | None]]] = {
     "usdm": {
         # https://developers.binance.com/docs/derivatives/usds-margined-futures/...
         "/fapi/v1/aggTrades": (500, 1000),
-        "/fapi/v1/allAlgoOrders": (500, None),
+        "/fapi/v1/allAlgoOrders": (500, 1000),  # Query All Algo Orders: "Default 500; max 1000."
         "/fapi/v1/allOrders": (500, 1000),
         "/fapi/v1/continuousKlines": (500, 1500),
         "/fapi/v1/depth": (500, 1000),
@@ -758,7 +758,7 @@ LIMIT_DOCS: Mapping[str, Mapping[str, tuple[int, int | None]]] = {
         "/fapi/v1/klines": (500, 1500),
         "/fapi/v1/markPriceKlines": (500, 1500),
         "/fapi/v1/orderAmendment": (50, 100),
-        "/fapi/v1/positionMargin/history": (500, None),
+        "/fapi/v1/positionMargin/history": (500, None),  # "Default: 500", no maximum given
         "/fapi/v1/premiumIndexKlines": (500, 1500),
         "/fapi/v1/rpiDepth": (1000, 1000),
         "/fapi/v1/trades": (500, 1000),
@@ -773,13 +773,13 @@ LIMIT_DOCS: Mapping[str, Mapping[str, tuple[int, int | None]]] = {
     "spot": {
         # binance/binance-spot-api-docs rest-api.md (the spec's responses source)
         "/api/v3/aggTrades": (500, 1000),
-        "/api/v3/allOrderList": (500, None),
+        "/api/v3/allOrderList": (500, 1000),  # "Default: 500; Maximum: 1000"
         "/api/v3/allOrders": (500, 1000),
         "/api/v3/depth": (100, 5000),
         "/api/v3/historicalTrades": (500, 1000),
         "/api/v3/klines": (500, 1000),
-        "/api/v3/myAllocations": (500, None),
-        "/api/v3/myPreventedMatches": (500, None),
+        "/api/v3/myAllocations": (500, 1000),  # "Default: 500; Maximum: 1000"
+        "/api/v3/myPreventedMatches": (500, 1000),  # "Default: 500; Maximum: 1000"
         "/api/v3/myTrades": (500, 1000),
         "/api/v3/order/amendments": (500, None),
         "/api/v3/trades": (500, 1000),

@@ -524,7 +524,28 @@ def remarks(task: Task) -> tuple[str, ...]:
         found.append(f"weight after the CM migration: {entry['weight_after_cm_migration']}")
     if _weight(task)[3]:
         found.append("weight not stated by Binance: 1 assumed")
+    found += _wire_remarks(task)
     return tuple(" ".join(remark.split()).replace('"', "'") for remark in found)
+
+
+def _wire_remarks(task: Task) -> list[str]:
+    """Where this task puts on the wire something other than Binance's SDK sends for the
+    same input, and why (tests/test_wire_parity.py checks each case happens)."""
+    found: list[str] = []
+    if ["symbol", "pair"] in [list(group) for group in task.rules("").get("exclusive", ())]:
+        found.append(
+            "symbol and pair cannot be sent together (Binance's docs): given a symbol and "
+            "its own pair (BTCUSD_PERP and BTCUSD), only the symbol is sent; Binance's SDK "
+            "sends both"
+        )
+    client_id = tables.CLIENT_ID_FIELDS[task.market].get(task.key)
+    if client_id is not None:
+        found.append(
+            f"without {client_id}, aioca sends one it generates, so that an order whose "
+            "outcome is unknown can be looked up and is never sent twice; Binance's SDK "
+            "leaves it to Binance"
+        )
+    return found
 
 
 def _weight(task: Task) -> tuple[str, int, int | None, bool]:
@@ -645,6 +666,9 @@ class Imports:
     checking: set[str] = field(default_factory=set)  # "decimal", "datetime"
     results: set[str] = field(default_factory=set)
     models: set[str] = field(default_factory=set)
+    # Models imported under another name: a model named as an enum alias the module
+    # imports (``MarginType``) would otherwise be that enum to type checkers.
+    model_aliases: dict[str, str] = field(default_factory=dict)
 
 
 def _bound_for(name: str) -> tuple[int, int | None] | None:
@@ -915,7 +939,13 @@ def task_class(
     else:
         result, parsed = typed
         _note_names(result, imports.results)
-        _note_names(parsed, imports.models)
+        taken = {*aliases.values(), *(alias + "Enum" for alias in aliases.values())}
+        models: set[str] = set()
+        _note_names(parsed, models)
+        for name in sorted(models & taken):
+            imports.model_aliases[name] = name + "Model"
+            parsed = re.sub(rf"\b{name}\b", name + "Model", parsed)
+        imports.models |= models - taken
         base = f"BinanceTask[{quote(result)}, {quote(parsed)}]"
         head = f"class {task.class_name}({base}):"
         if width(head) > LINE_LENGTH:  # ruff's split: the base on a line, else its items
@@ -1113,6 +1143,8 @@ def import_block(imports: Imports) -> list[str]:
     checking += [INDENT + "from aioca.rest import RestApi", ""]
     if imports.models:
         checking += import_line(".models", sorted(imports.models, key=isort_key), INDENT)
+    for name, alias in sorted(imports.model_aliases.items()):
+        checking.append(f"{INDENT}from .models import {name} as {alias}")
     if imports.results:
         checking += import_line(".results", sorted(imports.results, key=isort_key), INDENT)
     lines = [*lines, "", "if TYPE_CHECKING:", *checking]

@@ -69,7 +69,6 @@ if TYPE_CHECKING:
         Leverage,
         LeverageBracket,
         LeverageBracketV2,
-        MarginType,
         Order,
         OrderAmendment,
         OrderAsyn,
@@ -84,6 +83,7 @@ if TYPE_CHECKING:
         TradeAsynId,
         UserTrade,
     )
+    from .models import MarginType as MarginTypeModel
     from .results import (
         AccountDict,
         AdlQuantileDict,
@@ -248,8 +248,11 @@ class CoinMNewAlgoOrder(BinanceTask):
       market    coinm
       security  TRADE
       weight    0
-      note      parameters and weight from the USD-M page:
+      note 1    parameters and weight from the USD-M page:
                 https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/New-Algo-Order
+      note 2    without clientAlgoId, aioca sends one it generates, so that an order whose outcome
+                is unknown can be looked up and is never sent twice; Binance's SDK leaves it to
+                Binance
       docs      https://developers.binance.com/en/docs/products/derivatives-trading-coin-futures/Important-CM-UM-Integration-Notice
 
     PARAMETER                TYPE     REQUIRED  VALUES AND RULES
@@ -303,6 +306,8 @@ class CoinMNewAlgoOrder(BinanceTask):
     remarks = (
         "parameters and weight from the USD-M page: "
         "https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/New-Algo-Order",
+        "without clientAlgoId, aioca sends one it generates, so that an order whose outcome is "
+        "unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
     )
     client_id_field = "clientAlgoId"
 
@@ -700,6 +705,9 @@ class CoinMPlaceMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
       market    coinm
       security  TRADE
       weight    5
+      note      without newClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/Place-Multiple-Orders
 
     PARAMETER    TYPE  REQUIRED  VALUES AND RULES
@@ -721,6 +729,10 @@ class CoinMPlaceMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
     texts = Texts(en="Place a batch of COIN-M orders", zh="币本位合约批量下单")
     summary = "Place multiple orders."
     doc_url = "https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/Place-Multiple-Orders"
+    remarks = (
+        "without newClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "newClientOrderId"
 
     class Params(BinanceParams):
@@ -1312,7 +1324,7 @@ class CoinMNotionalBracketForPair(
         super().__init__(api=api, **given, **unknown)
 
 
-class CoinMChangeMarginType(BinanceTask["MarginTypeDict", "MarginType"]):
+class CoinMChangeMarginType(BinanceTask["MarginTypeDict", "MarginTypeModel"]):
     """Change user's margin type in the specific symbol market.
 
       endpoint  POST /dapi/v1/marginType
@@ -1594,6 +1606,9 @@ class CoinMNewOrder(BinanceTask["OrderDict", "Order"]):
       market    coinm
       security  TRADE
       weight    0 +1 order
+      note      without newClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-coin-m-futures/api/rest-api/trade#new-order
 
     PARAMETER                TYPE     REQUIRED  VALUES AND RULES
@@ -1646,6 +1661,10 @@ class CoinMNewOrder(BinanceTask["OrderDict", "Order"]):
     )
     summary = "Send in a new order."
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-coin-m-futures/api/rest-api/trade#new-order"
+    remarks = (
+        "without newClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "newClientOrderId"
 
     class Params(BinanceParams):
@@ -2477,7 +2496,9 @@ class CoinMAccountTradeList(BinanceTask["list[UserTradeDict]", "list[UserTrade]"
       market    coinm
       security  USER_DATA
       weight    20-40
-      note      weight after the CM migration: 5 flat
+      note 1    weight after the CM migration: 5 flat
+      note 2    symbol and pair cannot be sent together (Binance's docs): given a symbol and its own
+                pair (BTCUSD_PERP and BTCUSD), only the symbol is sent; Binance's SDK sends both
       docs      https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/Account-Trade-List
 
     PARAMETER   TYPE       REQUIRED  VALUES AND RULES
@@ -2517,7 +2538,11 @@ class CoinMAccountTradeList(BinanceTask["list[UserTradeDict]", "list[UserTrade]"
     )
     summary = "Get trades for a specific account and symbol."
     doc_url = "https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/rest-api/Account-Trade-List"
-    remarks = ("weight after the CM migration: 5 flat",)
+    remarks = (
+        "weight after the CM migration: 5 flat",
+        "symbol and pair cannot be sent together (Binance's docs): given a symbol and its own pair"
+        " (BTCUSD_PERP and BTCUSD), only the symbol is sent; Binance's SDK sends both",
+    )
 
     class Params(BinanceParams):
         symbol: Text | None = None

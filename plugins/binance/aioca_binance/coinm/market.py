@@ -843,6 +843,8 @@ class CoinMTicker24hrPriceChangeStatistics(BinanceTask["list[Ticker24hrDict]", "
       market    coinm
       security  NONE
       weight    1-40
+      note      symbol and pair cannot be sent together (Binance's docs): given a symbol and its own
+                pair (BTCUSD_PERP and BTCUSD), only the symbol is sent; Binance's SDK sends both
       docs      https://developers.binance.com/docs/derivatives/coin-margined-futures/market-data/rest-api/24hr-Ticker-Price-Change-Statistics
 
     PARAMETER  TYPE  REQUIRED  VALUES AND RULES
@@ -868,6 +870,10 @@ class CoinMTicker24hrPriceChangeStatistics(BinanceTask["list[Ticker24hrDict]", "
     )
     summary = "24 hour rolling window price change statistics."
     doc_url = "https://developers.binance.com/docs/derivatives/coin-margined-futures/market-data/rest-api/24hr-Ticker-Price-Change-Statistics"
+    remarks = (
+        "symbol and pair cannot be sent together (Binance's docs): given a symbol and its own pair"
+        " (BTCUSD_PERP and BTCUSD), only the symbol is sent; Binance's SDK sends both",
+    )
 
     class Params(BinanceParams):
         symbol: Text | None = None
@@ -897,6 +903,8 @@ class CoinMSymbolOrderBookTicker(BinanceTask["list[BookTickerDict]", "list[BookT
       market    coinm
       security  NONE
       weight    2-5
+      note      symbol and pair cannot be sent together (Binance's docs): given a symbol and its own
+                pair (BTCUSD_PERP and BTCUSD), only the symbol is sent; Binance's SDK sends both
       docs      https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-coin-m-futures/api/rest-api/market-data#symbol-order-book-ticker
 
     PARAMETER  TYPE  REQUIRED  VALUES AND RULES
@@ -922,6 +930,10 @@ class CoinMSymbolOrderBookTicker(BinanceTask["list[BookTickerDict]", "list[BookT
     )
     summary = "Best price/qty on the order book for a symbol or symbols."
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-coin-m-futures/api/rest-api/market-data#symbol-order-book-ticker"
+    remarks = (
+        "symbol and pair cannot be sent together (Binance's docs): given a symbol and its own pair"
+        " (BTCUSD_PERP and BTCUSD), only the symbol is sent; Binance's SDK sends both",
+    )
 
     class Params(BinanceParams):
         symbol: Text | None = None
@@ -951,6 +963,8 @@ class CoinMFetchTicker(BinanceTask["list[TickerPriceDict]", "list[TickerPrice]"]
       market    coinm
       security  NONE
       weight    1-2
+      note      symbol and pair cannot be sent together (Binance's docs): given a symbol and its own
+                pair (BTCUSD_PERP and BTCUSD), only the symbol is sent; Binance's SDK sends both
       docs      https://developers.binance.com/docs/derivatives/coin-margined-futures/market-data/rest-api/Symbol-Price-Ticker
 
     PARAMETER  TYPE  REQUIRED  VALUES AND RULES
@@ -975,6 +989,10 @@ class CoinMFetchTicker(BinanceTask["list[TickerPriceDict]", "list[TickerPrice]"]
     )
     summary = "Latest price for a symbol or symbols."
     doc_url = "https://developers.binance.com/docs/derivatives/coin-margined-futures/market-data/rest-api/Symbol-Price-Ticker"
+    remarks = (
+        "symbol and pair cannot be sent together (Binance's docs): given a symbol and its own pair"
+        " (BTCUSD_PERP and BTCUSD), only the symbol is sent; Binance's SDK sends both",
+    )
 
     class Params(BinanceParams):
         symbol: Text | None = None

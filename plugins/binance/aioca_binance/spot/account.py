@@ -157,7 +157,7 @@ class SpotAllOrderList(BinanceTask["list[OrderListDict]", "list[OrderList]"]):
     fromId      int        no        >= 0
     startTime   time (ms)  no        ms, ISO date-time (2024-05-01T12:00Z) or now-1h; >= 0
     endTime     time (ms)  no        ms, ISO date-time (2024-05-01T12:00Z) or now-1h; >= 0
-    limit       int        no        >= 1
+    limit       int        no        >= 1; <= 1000
     recvWindow  decimal    no        decimal, as text (0.1); > 0; <= 60000
 
     rules:
@@ -179,7 +179,7 @@ class SpotAllOrderList(BinanceTask["list[OrderListDict]", "list[OrderList]"]):
         fromId: Count | None = None
         startTime: Millis | None = None
         endTime: Millis | None = None
-        limit: Annotated[Count, Field(ge=1)] | None = None
+        limit: Annotated[Count, Field(ge=1, le=1000)] | None = None
         recvWindow: Annotated[PositiveDecimalText, Field(le=60000)] | None = None
         exclusive = (("fromId", "startTime"), ("fromId", "endTime"))
 
@@ -284,7 +284,7 @@ class SpotMyAllocations(BinanceTask["list[MyAllocationsDict]", "list[MyAllocatio
     startTime         time (ms)  no        ms, ISO date-time (2024-05-01T12:00Z) or now-1h; >= 0
     endTime           time (ms)  no        ms, ISO date-time (2024-05-01T12:00Z) or now-1h; >= 0
     fromAllocationId  int        no        >= 0
-    limit             int        no        >= 1
+    limit             int        no        >= 1; <= 1000
     orderId           int        no        >= 0
     recvWindow        decimal    no        decimal, as text (0.1); > 0; <= 60000
 
@@ -312,7 +312,7 @@ class SpotMyAllocations(BinanceTask["list[MyAllocationsDict]", "list[MyAllocatio
         startTime: Millis | None = None
         endTime: Millis | None = None
         fromAllocationId: Count | None = None
-        limit: Annotated[Count, Field(ge=1)] | None = None
+        limit: Annotated[Count, Field(ge=1, le=1000)] | None = None
         orderId: Count | None = None
         recvWindow: Annotated[PositiveDecimalText, Field(le=60000)] | None = None
         exclusive = (
@@ -406,7 +406,7 @@ class SpotMyPreventedMatches(
     preventedMatchId      int      no        >= 0
     orderId               int      no        >= 0
     fromPreventedMatchId  int      no        >= 0
-    limit                 int      no        >= 1
+    limit                 int      no        >= 1; <= 1000
     recvWindow            decimal  no        decimal, as text (0.1); > 0; <= 60000
 
     example: aioca call binance SpotMyPreventedMatches symbol=...
@@ -431,7 +431,7 @@ class SpotMyPreventedMatches(
         preventedMatchId: Count | None = None
         orderId: Count | None = None
         fromPreventedMatchId: Count | None = None
-        limit: Annotated[Count, Field(ge=1)] | None = None
+        limit: Annotated[Count, Field(ge=1, le=1000)] | None = None
         recvWindow: Annotated[PositiveDecimalText, Field(le=60000)] | None = None
 
     def __init__(

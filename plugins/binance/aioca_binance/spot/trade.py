@@ -140,6 +140,9 @@ class SpotNewOrder(BinanceTask["OrderDict", "Order"]):
       market    spot
       security  TRADE
       weight    1 +1 order
+      note      without newClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#new-order
 
     PARAMETER                TYPE     REQUIRED  VALUES AND RULES
@@ -194,6 +197,10 @@ class SpotNewOrder(BinanceTask["OrderDict", "Order"]):
     )
     summary = "Send in a new order."
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#new-order"
+    remarks = (
+        "without newClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "newClientOrderId"
 
     class Params(BinanceParams):
@@ -449,6 +456,9 @@ class SpotCancelReplace(BinanceTask["OrderCancelReplaceDict", "OrderCancelReplac
       market    spot
       security  TRADE
       weight    1 +1 order
+      note      without newClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#order-cancel-replace
 
     PARAMETER                   TYPE     REQUIRED  VALUES AND RULES
@@ -521,6 +531,10 @@ class SpotCancelReplace(BinanceTask["OrderCancelReplaceDict", "OrderCancelReplac
         "entire orderList."
     )
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#order-cancel-replace"
+    remarks = (
+        "without newClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "newClientOrderId"
 
     class Params(BinanceParams):
@@ -660,6 +674,9 @@ class SpotOrderOco(BinanceTask["OrderListDict", "OrderList"]):
       market    spot
       security  TRADE
       weight    1 +2 orders
+      note      without listClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#order-oco
 
     PARAMETER                TYPE     REQUIRED  VALUES AND RULES
@@ -713,6 +730,10 @@ class SpotOrderOco(BinanceTask["OrderListDict", "OrderList"]):
     )
     summary = "Send in a new OCO."
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#order-oco"
+    remarks = (
+        "without listClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "listClientOrderId"
 
     class Params(BinanceParams):
@@ -1048,6 +1069,9 @@ class SpotOrderListOco(BinanceTask["OrderListDict", "OrderList"]):
       market    spot
       security  TRADE
       weight    1 +2 orders
+      note      without listClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#order-list-oco
 
     PARAMETER                TYPE     REQUIRED  VALUES AND RULES
@@ -1127,6 +1151,10 @@ class SpotOrderListOco(BinanceTask["OrderListDict", "OrderList"]):
         "(OCO) pair, where activation of one order immediately cancels the other."
     )
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#order-list-oco"
+    remarks = (
+        "without listClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "listClientOrderId"
 
     class Params(BinanceParams):
@@ -1297,6 +1325,9 @@ class SpotOrderListOpo(BinanceTask["OrderListDict", "OrderList"]):
       market    spot
       security  TRADE
       weight    1 +2 orders
+      note      without listClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#order-list-opo
 
     PARAMETER                TYPE     REQUIRED  VALUES AND RULES
@@ -1366,6 +1397,10 @@ class SpotOrderListOpo(BinanceTask["OrderListDict", "OrderList"]):
     )
     summary = "Place an OPO."
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#order-list-opo"
+    remarks = (
+        "without listClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "listClientOrderId"
 
     class Params(BinanceParams):
@@ -1529,6 +1564,9 @@ class SpotOrderListOpoco(BinanceTask["OrderListDict", "OrderList"]):
       market    spot
       security  TRADE
       weight    1 +3 orders
+      note      without listClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#order-list-opoco
 
     PARAMETER                   TYPE     REQUIRED  VALUES AND RULES
@@ -1614,6 +1652,10 @@ class SpotOrderListOpoco(BinanceTask["OrderListDict", "OrderList"]):
     )
     summary = "Place an OPOCO."
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#order-list-opoco"
+    remarks = (
+        "without listClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "listClientOrderId"
 
     class Params(BinanceParams):
@@ -1838,6 +1880,9 @@ class SpotOrderListOto(BinanceTask["OrderListDict", "OrderList"]):
       market    spot
       security  TRADE
       weight    1 +2 orders
+      note      without listClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#order-list-oto
 
     PARAMETER                TYPE     REQUIRED  VALUES AND RULES
@@ -1909,6 +1954,10 @@ class SpotOrderListOto(BinanceTask["OrderListDict", "OrderList"]):
     )
     summary = "Place an OTO."
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#order-list-oto"
+    remarks = (
+        "without listClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "listClientOrderId"
 
     class Params(BinanceParams):
@@ -2075,6 +2124,9 @@ class SpotOrderListOtoco(BinanceTask["OrderListDict", "OrderList"]):
       market    spot
       security  TRADE
       weight    1 +3 orders
+      note      without listClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#order-list-otoco
 
     PARAMETER                   TYPE     REQUIRED  VALUES AND RULES
@@ -2162,6 +2214,10 @@ class SpotOrderListOtoco(BinanceTask["OrderListDict", "OrderList"]):
     )
     summary = "Place an OTOCO."
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#order-list-otoco"
+    remarks = (
+        "without listClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "listClientOrderId"
 
     class Params(BinanceParams):
@@ -2389,6 +2445,9 @@ class SpotSorOrder(BinanceTask["OrderDict", "Order"]):
       market    spot
       security  TRADE
       weight    1 +1 order
+      note      without newClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#sor-order
 
     PARAMETER                TYPE     REQUIRED  VALUES AND RULES
@@ -2428,6 +2487,10 @@ class SpotSorOrder(BinanceTask["OrderDict", "Order"]):
     )
     summary = "Places an order using smart order routing (SOR)."
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-spot-trading/api/rest-api/trade#sor-order"
+    remarks = (
+        "without newClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "newClientOrderId"
 
     class Params(BinanceParams):

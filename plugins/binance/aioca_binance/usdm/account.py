@@ -79,7 +79,6 @@ if TYPE_CHECKING:
         IncomeAsynId,
         Leverage,
         LeverageBracket,
-        MarginType,
         MultiAssetsMarginGet,
         MultiAssetsMarginPost,
         Order,
@@ -100,6 +99,7 @@ if TYPE_CHECKING:
         TradeAsynId,
         UserTrade,
     )
+    from .models import MarginType as MarginTypeModel
     from .results import (
         AccountConfigDict,
         AccountV2Dict,
@@ -408,6 +408,9 @@ class UsdmNewAlgoOrder(BinanceTask["AlgoOrderDict", "AlgoOrder"]):
       market    usdm
       security  TRADE
       weight    0 +1 order
+      note      without clientAlgoId, aioca sends one it generates, so that an order whose outcome
+                is unknown can be looked up and is never sent twice; Binance's SDK leaves it to
+                Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-usd-s-m-futures/api/rest-api/trade#new-algo-order
 
     PARAMETER                TYPE     REQUIRED  VALUES AND RULES
@@ -469,6 +472,10 @@ class UsdmNewAlgoOrder(BinanceTask["AlgoOrderDict", "AlgoOrder"]):
     )
     summary = "Send in a new algo (conditional) order."
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-usd-s-m-futures/api/rest-api/trade#new-algo-order"
+    remarks = (
+        "without clientAlgoId, aioca sends one it generates, so that an order whose outcome is "
+        "unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "clientAlgoId"
 
     class Params(BinanceParams):
@@ -648,7 +655,7 @@ class UsdmQueryAllAlgoOrders(BinanceTask["list[AlgoOrderDict]", "list[AlgoOrder]
     algoId      int        no        >= 0
     startTime   time (ms)  no        ms, ISO date-time (2024-05-01T12:00Z) or now-1h; >= 0
     endTime     time (ms)  no        ms, ISO date-time (2024-05-01T12:00Z) or now-1h; >= 0
-    limit       int        no        >= 1
+    limit       int        no        >= 1; <= 1000
     recvWindow  int        no        >= 1; <= 60000
 
     example: aioca call binance UsdmQueryAllAlgoOrders symbol=...
@@ -679,7 +686,7 @@ class UsdmQueryAllAlgoOrders(BinanceTask["list[AlgoOrderDict]", "list[AlgoOrder]
         algoId: Count | None = None
         startTime: Millis | None = None
         endTime: Millis | None = None
-        limit: Annotated[Count, Field(ge=1)] | None = None
+        limit: Annotated[Count, Field(ge=1, le=1000)] | None = None
         recvWindow: Annotated[Count, Field(ge=1, le=60000)] | None = None
 
     def __init__(
@@ -923,6 +930,9 @@ class UsdmPlaceMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
       market    usdm
       security  TRADE
       weight    5 +1 order
+      note      without newClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-usd-s-m-futures/api/rest-api/trade#place-multiple-orders
 
     PARAMETER    TYPE  REQUIRED  VALUES AND RULES
@@ -946,6 +956,10 @@ class UsdmPlaceMultipleOrders(BinanceTask["list[OrderDict]", "list[Order]"]):
     texts = Texts(en="Place Multiple Orders", zh="U本位批量下单")
     summary = "Place Multiple Orders."
     doc_url = "https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-usd-s-m-futures/api/rest-api/trade#place-multiple-orders"
+    remarks = (
+        "without newClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
+    )
     client_id_field = "newClientOrderId"
 
     class Params(BinanceParams):
@@ -1803,7 +1817,7 @@ class UsdmNotionalAndLeverageBrackets(
         super().__init__(api=api, **given, **unknown)
 
 
-class UsdmChangeMarginType(BinanceTask["MarginTypeDict", "MarginType"]):
+class UsdmChangeMarginType(BinanceTask["MarginTypeDict", "MarginTypeModel"]):
     """Change symbol level margin type.
 
       endpoint  POST /fapi/v1/marginType
@@ -2164,8 +2178,11 @@ class UsdmNewOrder(BinanceTask["OrderDict", "Order"]):
       market    usdm
       security  TRADE
       weight    0 +1 order
-      note      stop, take-profit and trailing orders are algo orders now: UsdmNewAlgoOrder (Binance
+      note 1    stop, take-profit and trailing orders are algo orders now: UsdmNewAlgoOrder (Binance
                 answers -4120 here)
+      note 2    without newClientOrderId, aioca sends one it generates, so that an order whose
+                outcome is unknown can be looked up and is never sent twice; Binance's SDK leaves it
+                to Binance
       docs      https://developers.binance.com/en/docs/catalog/core-trading-derivatives-trading-usd-s-m-futures/api/rest-api/trade#new-order
 
     PARAMETER                TYPE     REQUIRED  VALUES AND RULES
@@ -2213,6 +2230,8 @@ class UsdmNewOrder(BinanceTask["OrderDict", "Order"]):
     remarks = (
         "stop, take-profit and trailing orders are algo orders now: UsdmNewAlgoOrder "
         "(Binance answers -4120 here)",
+        "without newClientOrderId, aioca sends one it generates, so that an order whose outcome "
+        "is unknown can be looked up and is never sent twice; Binance's SDK leaves it to Binance",
     )
     client_id_field = "newClientOrderId"
 
