@@ -3,14 +3,16 @@ orders) and of the user data stream's listen key, backed by the paper-trading en
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from .context import Call, handles
+from .endpoints import endpoints
 from .engine import MAKER_FEE, TAKER_FEE, Engine, coin, max_qty
 from .errors import SimError
-from .params import read_params
+from .params import batch_item_reader
 
 __all__: list[str] = []
 
@@ -96,16 +98,23 @@ def all_orders(call: Call) -> Any:
     return [o.to_json(with_cum_qty=False) for o in orders[:limit]]
 
 
-def _batch_items(call: Call, route_key: tuple[str, str]) -> list[dict[str, Any] | SimError]:
-    """Each batch item read as if it were a request of its own (values as text)."""
-    from .routes import item_fields
+@cache
+def _item_reader(method: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    spec = next(
+        s for s in endpoints("coinm") if (s.method, s.path) == (method, "/dapi/v1/batchOrders")
+    )
+    reader: Callable[[dict[str, Any]], dict[str, Any]] = batch_item_reader(spec)
+    return reader
 
-    fields, one_of = item_fields(route_key)
+
+def _batch_items(call: Call, method: str) -> list[dict[str, Any] | SimError]:
+    """Each batch item read as if it were a request of its own: the spec's item fields
+    and the single-order endpoint's rules (values as text, as Binance reads them)."""
+    read = _item_reader(method)
     items: list[dict[str, Any] | SimError] = []
     for raw in call.params["batchOrders"]:
-        text = {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
         try:
-            items.append(read_params(fields, text, one_of))
+            items.append(read(raw))
         except SimError as error:
             items.append(error)
     return items
@@ -119,7 +128,7 @@ def _error_json(error: SimError) -> dict[str, Any]:
 def place_batch(call: Call) -> Any:
     engine = _engine(call)
     results: list[Any] = []
-    for item in _batch_items(call, ("POST", "/dapi/v1/order")):
+    for item in _batch_items(call, "POST"):
         if isinstance(item, SimError):
             results.append(_error_json(item))
             continue
@@ -134,7 +143,7 @@ def place_batch(call: Call) -> Any:
 def modify_batch(call: Call) -> Any:
     engine = _engine(call)
     results: list[Any] = []
-    for item in _batch_items(call, ("PUT", "/dapi/v1/order")):
+    for item in _batch_items(call, "PUT"):
         if isinstance(item, SimError):
             results.append(_error_json(item))
             continue

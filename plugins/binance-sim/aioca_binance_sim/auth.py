@@ -24,6 +24,8 @@ __all__ = ["Credentials", "split_signature"]
 _HEX_SIGNATURE = re.compile(r"^[0-9a-fA-F]{64}$")
 _MAX_FUTURE_MS = 1000
 _MAX_RECV_WINDOW = 60_000
+_WHOLE_WINDOW = re.compile(r"^[0-9]{1,10}$")
+_FRACTIONAL_WINDOW = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,3})?$")
 
 
 def _load_public_key(pem: str | bytes, kind: str) -> Any:
@@ -88,21 +90,28 @@ class Credentials:
             raise SimError(-2015, "Invalid API-key, IP, or permissions for action.", status=401)
 
     @staticmethod
-    def check_timestamp(timestamp: str | None, recv_window: str | None, server_ms: int) -> None:
+    def check_timestamp(
+        timestamp: str | None,
+        recv_window: str | None,
+        server_ms: int,
+        *,
+        fractional_window: bool = False,
+    ) -> None:
         """Binance's rule: ``timestamp < serverTime + 1000`` and
-        ``serverTime - timestamp <= recvWindow`` (default 5000, at most 60000)."""
+        ``serverTime - timestamp <= recvWindow`` (default 5000, at most 60000).
+        ``fractional_window``: the market takes a ``recvWindow`` with up to three decimals
+        (Spot: "Supports up to three decimal places of precision (e.g., 6000.346)")."""
         if not timestamp or not (timestamp.isascii() and timestamp.isdigit()):
             raise SimError(
                 -1102,
                 "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.",
             )
-        window = 5000
+        window: float = 5000
         if recv_window is not None:
-            if not (recv_window.isascii() and recv_window.isdigit()) or not (
-                0 < int(recv_window) <= _MAX_RECV_WINDOW
-            ):
+            pattern = _FRACTIONAL_WINDOW if fractional_window else _WHOLE_WINDOW
+            if not pattern.match(recv_window) or not (0 < float(recv_window) <= _MAX_RECV_WINDOW):
                 raise SimError(-1130, "Data sent for parameter 'recvWindow' is not valid.")
-            window = int(recv_window)
+            window = float(recv_window)
         sent = int(timestamp)
         if sent >= server_ms + _MAX_FUTURE_MS:
             raise SimError(

@@ -23,6 +23,8 @@ def serve(
     *,
     host: str = "127.0.0.1",
     port: int = 8080,
+    spot_port: int | None = None,
+    usdm_port: int | None = None,
     api_key: str | None = None,
     api_secret: str | None = None,
     seed: int = 0,
@@ -34,13 +36,22 @@ def serve(
     faults: Faults | None = None,
     print_fn: Callable[[str], Any] = print,
 ) -> None:
-    """Start a :class:`BinanceSimulator`, print ``url:``, ``api_key:`` and ``api_secret:``
-    lines, and serve until SIGINT or SIGTERM."""
+    """Start a :class:`BinanceSimulator`, print ``url:`` (COIN-M's), ``api_key:`` and
+    ``api_secret:`` lines, then ``url-spot:``, ``url-usdm:`` and ``url-coinm:`` (the
+    ``urls=`` of ``BinanceRestApi``), and serve until SIGINT or SIGTERM.
+
+    ``port`` is COIN-M's; Spot's and USDⓈ-M's default to the next two ports (free ones
+    when ``port`` is 0)."""
     from .server import BinanceSimulator
 
+    if spot_port is None:
+        spot_port = port + 1 if port else 0
+    if usdm_port is None:
+        usdm_port = port + 2 if port else 0
     simulator = BinanceSimulator(
         host=host,
         port=port,
+        ports={"spot": spot_port, "usdm": usdm_port},
         api_key=api_key,
         api_secret=api_secret,
         seed=seed,
@@ -64,6 +75,8 @@ def serve(
             print_fn(f"url: {simulator.url}")
             print_fn(f"api_key: {simulator.api_key}")
             print_fn(f"api_secret: {simulator.api_secret}")
+            for market, url in simulator.urls.items():
+                print_fn(f"url-{market}: {url}")
             sys.stdout.flush()
             await stop.wait()
 

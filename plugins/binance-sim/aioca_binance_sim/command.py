@@ -22,7 +22,19 @@ _SHARE = click.FloatRange(0, 1)
     default=8080,
     show_default=True,
     type=click.IntRange(0, 65535),
-    help="Port (0 picks a free one).",
+    help="COIN-M's port (0 picks a free one).",
+)
+@click.option(
+    "--spot-port",
+    default=None,
+    type=click.IntRange(0, 65535),
+    help="Spot's port (default: --port + 1; a free one when --port is 0).",
+)
+@click.option(
+    "--usdm-port",
+    default=None,
+    type=click.IntRange(0, 65535),
+    help="USDⓈ-M's port (default: --port + 2; a free one when --port is 0).",
 )
 @click.option(
     "--api-key",
@@ -81,6 +93,8 @@ _SHARE = click.FloatRange(0, 1)
 def sim_command(
     host: str,
     port: int,
+    spot_port: int | None,
+    usdm_port: int | None,
     api_key: str | None,
     api_secret: str | None,
     seed: int,
@@ -94,10 +108,13 @@ def sim_command(
     drop_rate: float,
     clock_skew_ms: int,
 ) -> None:
-    """A local Binance COIN-M exchange: market data, paper trading, signatures and limits.
+    """A local Binance exchange: Spot, USDⓈ-M and COIN-M, each on its own port.
 
-    Prints "url: ...", "api_key: ..." and "api_secret: ..." lines, then serves until
-    interrupted (Ctrl-C). A secret you supplied is not echoed back.
+    Prints "url: ..." (COIN-M's), "api_key: ..." and "api_secret: ..." lines, then
+    "url-spot: ...", "url-usdm: ..." and "url-coinm: ..." (pass them as BinanceRestApi's
+    urls=), and serves until interrupted (Ctrl-C). A secret you supplied is not echoed
+    back. --weight-limit and the order limits are COIN-M's; Spot and USDⓈ-M keep
+    Binance's published budgets.
     """
     from .cli import serve as _serve
     from .faults import Faults
@@ -115,6 +132,8 @@ def sim_command(
         _serve(
             host=host,
             port=port,
+            spot_port=spot_port,
+            usdm_port=usdm_port,
             api_key=api_key,
             api_secret=api_secret,
             seed=seed,
@@ -132,8 +151,12 @@ def sim_command(
             print_fn=show,
         )
     except OSError as exc:  # the port is taken, the address is not this machine's...
+        others = [
+            f"{name} {given if given is not None else (port + step if port else 'any')}"
+            for name, given, step in (("Spot", spot_port, 1), ("USDⓈ-M", usdm_port, 2))
+        ]
         raise click.ClickException(
-            f"cannot serve on {host}:{port}: {exc.strerror or exc}"
+            f"cannot serve on {host}:{port} ({', '.join(others)}): {exc.strerror or exc}"
         ) from None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None

@@ -10,6 +10,7 @@ caught by the simulator instead of being confirmed by it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -52,6 +53,8 @@ class ParamSpec:
     items: str | None = None
     item_fields: tuple[ParamSpec, ...] = ()
     description: str = ""
+    maximum: int | None = None
+    """The largest value Binance takes (``limit``: its docs page's maximum)."""
 
     @classmethod
     def from_json(cls, entry: Mapping[str, Any]) -> ParamSpec:
@@ -216,18 +219,85 @@ class Weight:
 
 
 _DEFAULT = re.compile(r"[Dd]efault:?\s*(?:value\s*)?(?:is\s*)?(\d+)")
-_DOCUMENTED_DEFAULT_LIMITS = {
-    # The default ``limit`` where the spec's description leaves it out and it is not 500:
-    # Spot's "Order book" parameter table ("Default: 100; Maximum: 5000",
-    # binance/binance-spot-api-docs rest-api.md, the spec's responses source).
-    ("spot", "/api/v3/depth"): 100,
+DOCUMENTED_LIMITS: Mapping[str, Mapping[str, tuple[int, int | None]]] = {
+    # path: (default, maximum) of ``limit``, from the parameter tables of Binance's docs
+    # pages ("Default 500; max 1500."), which the SDK descriptions in the spec leave out.
+    # None: the page states no maximum.
+    "coinm": {
+        # https://developers.binance.com/docs/derivatives/coin-margined-futures/...
+        "/dapi/v1/aggTrades": (500, 1000),
+        "/dapi/v1/allOrders": (50, 100),
+        "/dapi/v1/continuousKlines": (500, 1500),
+        "/dapi/v1/depth": (500, 1000),
+        "/dapi/v1/forceOrders": (50, 100),
+        "/dapi/v1/fundingRate": (100, 1000),
+        "/dapi/v1/historicalTrades": (100, 500),
+        "/dapi/v1/income": (100, 1000),
+        "/dapi/v1/indexPriceKlines": (500, 1500),
+        "/dapi/v1/klines": (500, 1500),
+        "/dapi/v1/markPriceKlines": (500, 1500),
+        "/dapi/v1/orderAmendment": (50, 100),
+        "/dapi/v1/positionMargin/history": (50, None),
+        "/dapi/v1/premiumIndexKlines": (500, 1500),
+        "/dapi/v1/trades": (500, 1000),
+        "/dapi/v1/userTrades": (50, 1000),
+        "/futures/data/basis": (30, 500),
+        "/futures/data/globalLongShortAccountRatio": (30, 500),
+        "/futures/data/openInterestHist": (30, 500),
+        "/futures/data/takerBuySellVol": (30, 500),
+        "/futures/data/topLongShortAccountRatio": (30, 500),
+        "/futures/data/topLongShortPositionRatio": (30, 500),
+    },
+    "usdm": {
+        # https://developers.binance.com/docs/derivatives/usds-margined-futures/...
+        "/fapi/v1/aggTrades": (500, 1000),
+        "/fapi/v1/allAlgoOrders": (500, None),
+        "/fapi/v1/allOrders": (500, 1000),
+        "/fapi/v1/continuousKlines": (500, 1500),
+        "/fapi/v1/depth": (500, 1000),
+        "/fapi/v1/forceOrders": (50, 100),
+        "/fapi/v1/fundingRate": (100, 1000),
+        "/fapi/v1/historicalTrades": (100, 500),
+        "/fapi/v1/income": (100, 1000),
+        "/fapi/v1/indexPriceKlines": (500, 1500),
+        "/fapi/v1/klines": (500, 1500),
+        "/fapi/v1/markPriceKlines": (500, 1500),
+        "/fapi/v1/orderAmendment": (50, 100),
+        "/fapi/v1/positionMargin/history": (500, None),
+        "/fapi/v1/premiumIndexKlines": (500, 1500),
+        "/fapi/v1/rpiDepth": (1000, 1000),
+        "/fapi/v1/trades": (500, 1000),
+        "/fapi/v1/userTrades": (500, 1000),
+        "/futures/data/basis": (30, 500),
+        "/futures/data/globalLongShortAccountRatio": (30, 500),
+        "/futures/data/openInterestHist": (30, 500),
+        "/futures/data/takerlongshortRatio": (30, 500),
+        "/futures/data/topLongShortAccountRatio": (30, 500),
+        "/futures/data/topLongShortPositionRatio": (30, 500),
+    },
+    "spot": {
+        # binance/binance-spot-api-docs rest-api.md (the spec's responses source)
+        "/api/v3/aggTrades": (500, 1000),
+        "/api/v3/allOrderList": (500, None),
+        "/api/v3/allOrders": (500, 1000),
+        "/api/v3/depth": (100, 5000),
+        "/api/v3/historicalTrades": (500, 1000),
+        "/api/v3/klines": (500, 1000),
+        "/api/v3/myAllocations": (500, None),
+        "/api/v3/myPreventedMatches": (500, None),
+        "/api/v3/myTrades": (500, 1000),
+        "/api/v3/order/amendments": (500, None),
+        "/api/v3/trades": (500, 1000),
+        "/api/v3/uiKlines": (500, 1000),
+    },
 }
+"""``limit``'s default and maximum per endpoint (Binance's docs pages)."""
 
 
 def _default_limit(market: str, entry: Mapping[str, Any]) -> int | None:
-    documented = _DOCUMENTED_DEFAULT_LIMITS.get((market, entry["path"]))
+    documented = DOCUMENTED_LIMITS[market].get(entry["path"])
     if documented is not None:
-        return documented
+        return documented[0]
     for param in entry.get("params") or ():
         if param["name"] == "limit":
             said = " ".join([param.get("description") or "", *(entry.get("notes") or ())])
@@ -262,6 +332,11 @@ class EndpointSpec:
     @property
     def signed(self) -> bool:
         return self.security in _SIGNED
+
+    @property
+    def fractional_window(self) -> bool:
+        """``recvWindow`` is a DECIMAL (Spot: up to three decimals, microseconds)."""
+        return any(p.name == "recvWindow" and p.type == "DECIMAL" for p in self.params)
 
     @property
     def key(self) -> str:
@@ -306,6 +381,17 @@ def _own_windows(entry: Mapping[str, Any]) -> tuple[OwnWindow, ...]:
     return tuple(found)
 
 
+def _params(market: str, entry: Mapping[str, Any]) -> tuple[ParamSpec, ...]:
+    params = [ParamSpec.from_json(param) for param in entry["params"]]
+    documented = DOCUMENTED_LIMITS[market].get(entry["path"])
+    if documented is not None and documented[1] is not None:
+        params = [
+            dataclasses.replace(param, maximum=documented[1]) if param.name == "limit" else param
+            for param in params
+        ]
+    return tuple(params)
+
+
 @cache
 def endpoints(market: str) -> tuple[EndpointSpec, ...]:
     """Every endpoint of ``market`` the spec lists (COIN-M's with the paths Binance
@@ -324,7 +410,7 @@ def endpoints(market: str) -> tuple[EndpointSpec, ...]:
                 method=entry["method"],
                 path=entry["path"],
                 security=entry["security"],
-                params=tuple(ParamSpec.from_json(param) for param in entry["params"]),
+                params=_params(market, entry),
                 weight=Weight(entry, _default_limit(market, entry)),
                 orders_1m=orders_1m,
                 orders_10s=orders_10s,

@@ -12,17 +12,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
-
-from aioca_binance.coinm import CATALOG
 
 from . import account_handlers, market_handlers
 from .context import HANDLERS, Call, Handler
 from .endpoints import MARKETS, EndpointSpec, documented_answer, endpoints
-from .params import Field, read_params, read_spec_params, specs_of
+from .params import read_params
 
-__all__ = ["Route", "build_routes", "documented", "item_fields", "market_module"]
+__all__ = ["Route", "build_routes", "documented", "market_module"]
 
 del account_handlers, market_handlers  # imported for their registrations
 
@@ -79,29 +76,9 @@ class Route:
         return bool(self.spec.orders_1m or self.spec.orders_10s or self.counts_items)
 
 
-def _coinm_reader(spec: EndpointSpec) -> Callable[[dict[str, str]], dict[str, Any]]:
-    for task in CATALOG.values():
-        if (task.endpoint.method, task.endpoint.path) == (spec.method, spec.path):
-            fields = specs_of(task.Params, spec.signed)
-            one_of = task.Params.one_of
-
-            def read(
-                received: dict[str, str],
-                fields: dict[str, Field] = fields,
-                one_of: tuple[tuple[str, ...], ...] = one_of,
-            ) -> dict[str, Any]:
-                values = read_params(fields, received, one_of)
-                for name in ("timestamp", "signature", "recvWindow"):
-                    values.pop(name, None)
-                return values
-
-            return read
-    raise LookupError(f"no catalog task for {spec}")
-
-
-def _spec_reader(spec: EndpointSpec) -> Callable[[dict[str, str]], dict[str, Any]]:
+def _reader(spec: EndpointSpec) -> Callable[[dict[str, str]], dict[str, Any]]:
     def read(received: dict[str, str]) -> dict[str, Any]:
-        return read_spec_params(spec.params, received, signed=spec.signed)
+        return read_params(spec, received)
 
     return read
 
@@ -115,11 +92,10 @@ def build_routes(market: str) -> dict[tuple[str, str], Route]:
     for spec in endpoints(market):
         key = (spec.method, spec.path)
         handler = HANDLERS.get((market, *key))
-        reader = _coinm_reader(spec) if market == "coinm" else _spec_reader(spec)
         routes[key] = Route(
             spec,
             handler if handler is not None else documented(market, spec),
-            reader,
+            _reader(spec),
             static=handler is None,
             counts_items=(market, *key) in _COUNTS_ITEMS,
         )
@@ -131,15 +107,3 @@ def build_routes(market: str) -> dict[tuple[str, str], Route]:
     if strays:
         raise LookupError(f"{market} handlers for endpoints the spec does not list: {strays}")
     return routes
-
-
-@cache
-def item_fields(key: tuple[str, str]) -> tuple[dict[str, Field], tuple[tuple[str, ...], ...]]:
-    """The rules of one batch item: those of the single-order endpoint ``key``, without
-    the request-level ``recvWindow``."""
-    for task in CATALOG.values():
-        if (task.endpoint.method, task.endpoint.path) == key:
-            fields = specs_of(task.Params, signed=False)
-            fields.pop("recvWindow", None)
-            return fields, task.Params.one_of
-    raise LookupError(key)

@@ -383,7 +383,10 @@ class BinanceSimulator:
             self._credentials.check_key(request.headers.get("X-MBX-APIKEY"))
         if spec.signed:
             self._credentials.check_timestamp(
-                received.get("timestamp"), received.get("recvWindow"), now
+                received.get("timestamp"),
+                received.get("recvWindow"),
+                now,
+                fractional_window=spec.fractional_window,
             )
             payload, signature = split_signature(query, body)
             self._credentials.check_signature(payload, signature)

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,7 +35,8 @@ def aioca(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
 
 @pytest.fixture(scope="module")
 def sim_process() -> Iterator[dict[str, str]]:
-    """``aioca sim binance --port 0`` running; the url/api_key/api_secret lines it printed."""
+    """``aioca sim binance --port 0`` running; the url/api_key/api_secret lines it printed
+    and the three markets' url-spot/url-usdm/url-coinm lines."""
     process = subprocess.Popen(
         [str(SCRIPT), "sim", "binance", "--port", "0", "--seed", "3"],
         stdout=subprocess.PIPE,
@@ -56,7 +58,7 @@ def sim_process() -> Iterator[dict[str, str]]:
     reader.start()
     try:
         printed: dict[str, str] = {}
-        while len(printed) < 3:
+        while len(printed) < 6:
             name, _, value = lines.get(timeout=30).strip().partition(": ")
             printed[name] = value
         yield printed
@@ -185,6 +187,15 @@ def test_demo_in_chinese() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     assert "并发任务(2):" in out.stdout
     assert "ping币安币本位服务器" in out.stdout
+
+
+def test_sim_prints_each_markets_url(sim_process: dict[str, str]) -> None:
+    assert sim_process["url-coinm"] == sim_process["url"]
+    urls = {market: sim_process[f"url-{market}"] for market in ("spot", "usdm", "coinm")}
+    assert len(set(urls.values())) == 3
+    for market, path in (("spot", "/api/v3/ping"), ("usdm", "/fapi/v1/ping")):
+        with urllib.request.urlopen(urls[market] + path, timeout=10) as answer:
+            assert json.loads(answer.read()) == {}
 
 
 def test_sim_refuses_a_bad_option_with_exit_code_2() -> None:

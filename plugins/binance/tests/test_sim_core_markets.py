@@ -5,21 +5,17 @@ faults everywhere."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import math
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+from sim_core_helpers import call
 from sim_helpers import FakeClock
 from spec_files import SPEC_DIR
-from yarl import URL
 
 import aioca_binance_sim
 from aioca_binance.coinm import CATALOG as COINM
@@ -28,6 +24,7 @@ from aioca_binance.usdm import CATALOG as USDM
 from aioca_binance_sim import BinanceSimulator, Faults
 from aioca_binance_sim.endpoints import MARKETS, EndpointSpec, documented_answer, endpoints
 from aioca_binance_sim.limits import BUDGETS, Budget, RateLimits
+from aioca_binance_sim.rules import rules_of
 
 PACKAGE_SPEC = Path(aioca_binance_sim.__file__).parent / "spec"
 MINUTE_START = 1_795_000_020.0
@@ -40,35 +37,6 @@ SYMBOL = {"spot": "BTCUSDT", "usdm": "BTCUSDT", "coinm": "BTCUSD_PERP"}
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
-
-
-def signed_query(sim: BinanceSimulator, params: dict[str, str]) -> str:
-    """Signed with the client's clock (the simulator's without its skew fault)."""
-    params = {**params, "timestamp": str(int(sim.clock() * 1000))}
-    query = urlencode(params)
-    digest = hmac.new(sim.api_secret.encode(), query.encode(), hashlib.sha256).hexdigest()
-    return f"{query}&signature={digest}"
-
-
-async def call(
-    http: aiohttp.ClientSession,
-    sim: BinanceSimulator,
-    market: str,
-    method: str,
-    path: str,
-    params: dict[str, str] | None = None,
-    *,
-    signed: bool = False,
-) -> tuple[int, Any, Any]:
-    query = signed_query(sim, params or {}) if signed else urlencode(params or {})
-    url = f"{sim.urls[market]}{path}" + (f"?{query}" if query else "")
-    headers = {"X-MBX-APIKEY": sim.api_key}
-    # encoded=True: the bytes signed are the bytes sent
-    async with http.request(method, URL(url, encoded=True), headers=headers) as response:
-        text = await response.text()
-        if response.content_type != "application/json":
-            return response.status, response.headers, text
-        return response.status, response.headers, json.loads(text)
 
 
 # --- the package's spec -------------------------------------------------------------------
@@ -175,10 +143,17 @@ async def test_each_market_is_served_on_its_own_port(http: aiohttp.ClientSession
 
 
 def _minimal(spec: EndpointSpec) -> dict[str, str]:
-    """Values of the endpoint's required parameters that read well by their spec type."""
+    """Values of the endpoint's required parameters (by the spec's flags and documented
+    rules) that read well by their spec type."""
     params: dict[str, str] = {}
+    rules = rules_of(spec.market, spec.method, spec.path)
+    wanted = {param.name for param in spec.params if param.required}
+    wanted |= {group[0] for group in rules.one_of}
+    kind = next((p.enum[0] for p in spec.params if p.name == "type" and p.enum), None)
+    if rules.by_type and kind is not None:
+        wanted |= {group[0] for group in rules.by_type.get(kind, ())}
     for param in spec.params:
-        if not param.required or param.name in ("timestamp", "recvWindow", "signature"):
+        if param.name not in wanted or param.name in ("timestamp", "recvWindow", "signature"):
             continue
         if param.type == "ENUM" and param.enum:
             params[param.name] = param.enum[0]

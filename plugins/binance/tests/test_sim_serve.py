@@ -1,6 +1,6 @@
 """``serve()``, the blocking entry of ``aioca sim binance``: it prints the URL and the
-demo credentials, answers requests, and exits cleanly (code 0, no traceback) on
-SIGTERM."""
+demo credentials, then each market's URL, answers requests, and exits cleanly (code 0, no
+traceback) on SIGTERM."""
 
 from __future__ import annotations
 
@@ -37,6 +37,14 @@ def test_serve_prints_three_lines_serves_and_stops_on_sigterm() -> None:
         assert secret.isalnum()
         with urllib.request.urlopen(f"{url}/dapi/v1/time", timeout=5) as answer:
             assert "serverTime" in json.loads(answer.read())
+        # then each market's URL, the urls= of BinanceRestApi
+        urls = dict(process.stdout.readline().rstrip("\n").split(": ") for _ in range(3))
+        assert set(urls) == {"url-spot", "url-usdm", "url-coinm"}
+        assert urls["url-coinm"] == url
+        assert len(set(urls.values())) == 3
+        for market, path in (("spot", "/api/v3/time"), ("usdm", "/fapi/v1/time")):
+            with urllib.request.urlopen(f"{urls['url-' + market]}{path}", timeout=5) as answer:
+                assert "serverTime" in json.loads(answer.read())
         process.send_signal(signal.SIGTERM)
         _, errors = process.communicate(timeout=10)
     finally:
@@ -58,5 +66,12 @@ def test_serve_hands_its_lines_to_print_fn(monkeypatch: pytest.MonkeyPatch) -> N
             signal.raise_signal(signal.SIGTERM)  # handled by serve's loop: it stops
 
     cli.serve(port=0, api_key="k" * 16, api_secret="s" * 16, print_fn=record)
-    assert printed[1:] == ["api_key: " + "k" * 16, "api_secret: " + "s" * 16]
+    assert printed[1:3] == ["api_key: " + "k" * 16, "api_secret: " + "s" * 16]
     assert printed[0].startswith("url: http://127.0.0.1:")
+    # the three markets' URLs follow, COIN-M's the same as url:
+    assert [line.split(": ")[0] for line in printed[3:]] == [
+        "url-spot",
+        "url-usdm",
+        "url-coinm",
+    ]
+    assert printed[5].removeprefix("url-coinm: ") == printed[0].removeprefix("url: ")
