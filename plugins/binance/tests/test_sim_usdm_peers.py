@@ -142,8 +142,9 @@ async def test_python_binance_futures_calls(binance_client: Any, sim: BinanceSim
     placed = await client.futures_create_order(
         symbol=BTC, side="SELL", type="MARKET", quantity=0.02
     )
-    assert placed["status"] == "FILLED"
+    assert placed["status"] == "NEW"  # the default ACK answer
     found = await client.futures_get_order(symbol=BTC, orderId=placed["orderId"])
+    assert found["status"] == "FILLED"
     assert found["executedQty"] == "0.020"
     positions = await client.futures_position_information(symbol=BTC)
     assert Decimal(positions[0]["positionAmt"]) == Decimal("-0.02")
@@ -190,7 +191,9 @@ def test_the_official_sdk_validates_the_answers_without_warnings(
         assert ticker is not None
         premium = rest.mark_price(symbol=BTC).data()
         assert premium is not None
-        placed = rest.new_order(symbol=BTC, side="BUY", type="MARKET", quantity=0.01).data()
+        placed = rest.new_order(
+            symbol=BTC, side="BUY", type="MARKET", quantity=0.01, new_order_resp_type="RESULT"
+        ).data()
         assert placed.status == "FILLED"
         price = float(_below(book.bids[0][0]))
         resting = rest.new_order(

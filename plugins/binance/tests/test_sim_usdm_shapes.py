@@ -237,6 +237,7 @@ def params_for(method: str, path: str, desk: Desk, ids: dict[str, Any]) -> dict[
             "side": "BUY",
             "type": "MARKET",
             "quantity": Decimal("0.002"),
+            "newOrderRespType": "RESULT",
         },
         "PUT /fapi/v1/order": {
             **order,

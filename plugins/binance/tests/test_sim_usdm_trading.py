@@ -27,12 +27,14 @@ def _refused(desk: Desk, code: int, method: str, path: str, **params: Any) -> Si
 
 
 def _market(desk: Desk, side: str, qty: str, symbol: str = BTC, **extra: Any) -> dict[str, Any]:
+    extra.setdefault("newOrderRespType", "RESULT")
     return desk("POST", ORDER, symbol=symbol, side=side, type="MARKET", quantity=D(qty), **extra)  # type: ignore[no-any-return]
 
 
 def _limit(
     desk: Desk, side: str, qty: str, price: D, tif: str = "GTC", **extra: Any
 ) -> dict[str, Any]:
+    extra.setdefault("newOrderRespType", "RESULT")
     return desk(  # type: ignore[no-any-return]
         "POST", ORDER, symbol=extra.pop("symbol", BTC), side=side, type="LIMIT",
         timeInForce=tif, quantity=D(qty), price=price, **extra,
@@ -81,6 +83,19 @@ def test_a_market_order_walks_the_book_level_by_level_as_a_taker() -> None:
     assert D(position["positionAmt"]) == qty
     assert D(position["entryPrice"]) == (cost / qty).quantize(D("0.00001"))
     assert _wallet(desk) == pytest.approx(D(100000) - sum(fees), abs=D("0.00000002"))
+
+
+def test_the_default_ack_answers_the_order_as_accepted_though_it_filled() -> None:
+    desk = Desk()
+    ack = desk("POST", ORDER, symbol=BTC, side="BUY", type="MARKET", quantity=D("0.010"))
+    assert ack["status"] == "NEW"
+    assert ack["executedQty"] == "0.000"
+    assert ack["cumQuote"] == "0"
+    found = desk("GET", ORDER, symbol=BTC, orderId=ack["orderId"])
+    assert found["status"] == "FILLED"
+    assert found["executedQty"] == "0.010"
+    result = _market(desk, "BUY", "0.010")  # newOrderRespType=RESULT
+    assert result["status"] == "FILLED"
 
 
 def test_unrealized_profit_follows_the_mark_price_and_closing_realizes_it() -> None:
@@ -191,7 +206,7 @@ def test_price_match_picks_the_book_level_it_names() -> None:
     assert queue["status"] == "NEW"
     assert queue["priceMatch"] == "QUEUE_5"
     taker = desk("POST", ORDER, symbol=BTC, side="BUY", type="LIMIT", timeInForce="IOC",
-                 quantity=D("0.001"), priceMatch="OPPONENT")  # fmt: skip
+                 quantity=D("0.001"), priceMatch="OPPONENT", newOrderRespType="RESULT")  # fmt: skip
     assert taker["status"] == "FILLED"
     assert D(taker["avgPrice"]) == D(asks[0][0])
     _refused(desk, -1106, "POST", ORDER, symbol=BTC, side="BUY", type="LIMIT", timeInForce="GTC",

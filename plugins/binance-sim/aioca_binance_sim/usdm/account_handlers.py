@@ -50,9 +50,18 @@ def _limit(p: dict[str, Any], default: int, most: int) -> int:
 # --- orders ---------------------------------------------------------------------------
 
 
+def placed_json(order: Order, params: dict[str, Any]) -> dict[str, Any]:
+    """The placement answer: with ``newOrderRespType=RESULT`` the order after its fills
+    (a MARKET order FILLED), else, Binance's default ``ACK``, the order as accepted
+    (``NEW``, nothing executed yet) though it may have filled at once."""
+    if params.get("newOrderRespType", "ACK") == "ACK" and order.accepted is not None:
+        return dict(order.accepted)
+    return order.to_json()
+
+
 @usdm("/fapi/v1/order", "POST")
 def new_order(call: Call) -> Any:
-    return _engine(call).new_order(call.params, call.now).to_json()
+    return placed_json(_engine(call).new_order(call.params, call.now), call.params)
 
 
 @usdm("/fapi/v1/order/test", "POST")
@@ -136,7 +145,7 @@ def place_batch(call: Call) -> Any:
             results.append(_error_json(item))
             continue
         try:
-            results.append(engine.new_order(item, call.now).to_json())
+            results.append(placed_json(engine.new_order(item, call.now), item))
         except SimError as error:
             results.append(_error_json(error))
     return results

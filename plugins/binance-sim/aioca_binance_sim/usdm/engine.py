@@ -120,6 +120,8 @@ class Order:
     price_protect: bool = False
     checked_ms: int = 0
     """Trades up to this time have been compared with the order's price."""
+    accepted: dict[str, Any] | None = None
+    """The order as accepted, before any fill: the ``ACK`` answer."""
 
     @property
     def is_open(self) -> bool:
@@ -620,6 +622,7 @@ class UsdmEngine:
             self._next_id -= 1
             return order
         self.orders[order.order_id] = order
+        order.accepted = order.to_json()
         self._notify(order, "NEW", None, now)
         for fill_price, qty in levels:
             self._fill(order, qty, fill_price, maker=False, now=now)
