@@ -5,6 +5,13 @@ and Binance's ``/fapi`` and ``/futures/data`` endpoints.
 ``build_venue(seed, now_ms, clock)`` makes the market's state (``Call.venue`` of every
 USDⓈ-M request); importing this package registers the handlers
 (``@handles(..., market="usdm")``).
+
+Left out on purpose, each answered in the documented shape: liquidation and ADL (the
+paper account is never liquidated: ``forceOrders`` is empty), Multi-Assets mode's
+cross-asset margin (the mode can be switched, each asset still margins its own
+contracts), self-trade prevention (the account never meets itself), ``priceProtect``,
+RPI liquidity (``rpiDepth`` is the regular book), composite indices (``indexInfo`` is
+empty) and TradFi contracts (``tradingSchedule`` lists no session).
 """
 
 from __future__ import annotations
