@@ -11,7 +11,10 @@ build what the user gets, hand it to the consumer).
 * throughput: ``--messages`` (100,000) aggTrade messages sent as fast as the socket takes
   them; each client reports messages per second *decoded and delivered* to an
   ``async for`` consumer (python-binance: ``await socket.recv()``; the official SDK: its
-  ``on("message")`` callback), from the first message to the last;
+  ``on("message")`` callback), from the first message to the last, and the CPU time its
+  process spent per message meanwhile (``time.process_time()``: what the rate would be
+  bounded by on an idle core, and less disturbed than the rate when other work shares
+  the machine);
 * latency: ``--latency-messages`` (2,000) messages, one every millisecond, each carrying the
   server's ``time.monotonic_ns()`` when it was sent (as its event time ``"E"``); a client
   notes the same clock when its consumer gets the message. The median and p99 of the
@@ -19,6 +22,7 @@ build what the user gets, hand it to the consumer).
 
 The clients: ``raw`` (aiohttp ``ws.receive()`` and ``orjson.loads``, the floor),
 ``aioca`` (``market_stream``: typed pydantic models with Decimal prices),
+``aioca-struct`` (``typed="struct"``: msgspec structs of the same shape, Decimal prices),
 ``aioca-untyped`` (``typed=False``: the decoded JSON), ``python-binance``
 (``BinanceSocketManager.aggtrade_futures_socket``: decoded JSON) and ``sdk``
 (``binance-sdk-derivatives-trading-coin-futures``: typed models). Rounds interleave the
@@ -47,7 +51,7 @@ import aiohttp
 from aiohttp import web
 
 STREAM = "btcusd_perp@aggTrade"
-CLIENTS = ("raw", "aioca", "aioca-untyped", "python-binance", "sdk")
+CLIENTS = ("raw", "aioca", "aioca-struct", "aioca-untyped", "python-binance", "sdk")
 HERE = Path(__file__).resolve()
 
 
@@ -137,6 +141,8 @@ class _Recorder:
         self.seen = 0
         self.first = 0.0
         self.last = 0.0
+        self.first_cpu = 0.0
+        self.last_cpu = 0.0
         self.delays: list[int] = []
         self.done = asyncio.Event()
 
@@ -144,11 +150,13 @@ class _Recorder:
         now = time.monotonic_ns()
         if self.seen == 0:
             self.first = time.perf_counter()
+            self.first_cpu = time.process_time()
         self.seen += 1
         if ts is not None:
             self.delays.append(now - ts)
         if self.seen == self.count:
             self.last = time.perf_counter()
+            self.last_cpu = time.process_time()
             self.done.set()
 
     def result(self) -> dict[str, Any]:
@@ -158,7 +166,10 @@ class _Recorder:
                 "median_us": statistics.median(ordered) / 1000,
                 "p99_us": ordered[int(len(ordered) * 0.99)] / 1000,
             }
-        return {"messages_per_s": (self.count - 1) / (self.last - self.first)}
+        return {
+            "messages_per_s": (self.count - 1) / (self.last - self.first),
+            "cpu_us": (self.last_cpu - self.first_cpu) / (self.count - 1) * 1e6,
+        }
 
 
 async def _client(name: str, base: str, mode: str, count: int) -> dict[str, Any]:
@@ -174,10 +185,10 @@ async def _client(name: str, base: str, mode: str, count: int) -> dict[str, Any]
                 recorder.got(data["E"] if mode == "latency" else None)
                 if recorder.seen == count:
                     break
-    elif name in ("aioca", "aioca-untyped"):
+    elif name in ("aioca", "aioca-struct", "aioca-untyped"):
         from aioca_binance.streams import market_stream
 
-        typed = name == "aioca"
+        typed = {"aioca": True, "aioca-struct": "struct", "aioca-untyped": False}[name]
         stream = market_stream("coinm", STREAM, base_url=base, typed=typed)
         async with stream:
             async for item in stream:
@@ -302,17 +313,26 @@ def _report(
     raw_latency = median("raw", "latency", "median_us") if "raw" in clients else None
     print(f"streams benchmark: {args.messages:,} messages, {args.rounds} interleaved rounds,"
           f" python {sys.version.split()[0]}, {os.cpu_count()} cores")  # fmt: skip
-    print(f"{'client':<16}{'msgs/s':>12}{'raw/x':>8}{'latency p50':>14}{'p99':>10}{'added':>10}")
+    raw_cpu = median("raw", "throughput", "cpu_us") if "raw" in clients else None
+    print(
+        f"{'client':<16}{'msgs/s':>12}{'raw/x':>8}{'CPU/msg':>10}{'raw/x':>8}"
+        f"{'latency p50':>14}{'p99':>10}{'added':>10}"
+    )
     for name in clients:
         rate = median(name, "throughput", "messages_per_s")
+        cpu = median(name, "throughput", "cpu_us")
         p50 = median(name, "latency", "median_us")
         p99 = median(name, "latency", "p99_us")
         ratio = f"{raw_rate / rate:.2f}" if raw_rate else "-"
+        cpu_ratio = f"{cpu / raw_cpu:.2f}" if raw_cpu else "-"
         added = f"{p50 - raw_latency:+.0f} us" if raw_latency is not None else "-"
-        print(f"{name:<16}{rate:>12,.0f}{ratio:>8}{p50:>11,.0f} us{p99:>7,.0f} us{added:>10}")
+        print(
+            f"{name:<16}{rate:>12,.0f}{ratio:>8}{cpu:>7.2f} us{cpu_ratio:>8}"
+            f"{p50:>11,.0f} us{p99:>7,.0f} us{added:>10}"
+        )
     rates = {name: median(name, "throughput", "messages_per_s") for name in clients}
     peers = [rates[name] for name in ("python-binance", "sdk") if name in rates]
-    for name in ("aioca", "aioca-untyped"):
+    for name in ("aioca", "aioca-struct", "aioca-untyped"):
         if name in rates and raw_rate:
             verdict = "PASS" if raw_rate / rates[name] <= 1.2 else "FAIL"
             print(f"{verdict} {name} within 1.2x of raw aiohttp: {raw_rate / rates[name]:.2f}x")

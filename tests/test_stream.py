@@ -15,6 +15,7 @@ from aioca import RateLimiter, TaskOperator, TaskRing, Window
 from aioca.stream import (
     Backoff,
     Connected,
+    Draining,
     Frame,
     Gap,
     GapReason,
@@ -22,6 +23,7 @@ from aioca.stream import (
     Reply,
     Request,
     Restart,
+    Rotate,
     Rotated,
     Stream,
     StreamClosedError,
@@ -78,12 +80,14 @@ class Plain(StreamProtocol[int]):
     def unsubscribe(self, topics: Sequence[str]) -> list[Request]:
         return self._request("unsub", topics)
 
-    def parse(self, text: str) -> Frame[int] | Reply | Restart | None:
+    def parse(self, text: str) -> Frame[int] | Reply | Restart | Rotate | None:
         data = json.loads(text)
         if "id" in data:
             return Reply(data["id"], data.get("error"))
         if data.get("expired"):
             return Restart(GapReason.SESSION, "the token expired")
+        if data.get("shutdown"):
+            return Rotate("the server shuts down")
         return Frame(data["topic"], data["seq"])
 
 
@@ -338,6 +342,89 @@ async def test_a_successor_failing_after_the_switch_is_a_gap_not_a_silent_loss()
         await publish(server, "t2", range(10, 11))
         assert await take(stream, 2) == [4, 10]
         assert stream.stats.rotations == 0
+
+
+SHUTDOWN = json.dumps({"shutdown": True})
+
+
+async def test_a_shutdown_notice_rotates_at_once_without_a_gap() -> None:
+    # No lifetime is configured: only the notice can start the successor. The old
+    # connection goes on delivering until the switch, then the server closes it.
+    events: list[StreamEvent] = []
+    settings = replace(FAST, overlap_timeout=3.0)
+    async with WsFaultServer() as server, Stream(Plain(server.url, settings), ["t1"]) as stream:
+        stream.add_listener(events.append)
+        await server.wait_for_subscribers("t1")
+        [old] = server.subscribed("t1")
+        await publish(server, "t1", range(1, 3))
+        assert await take(stream, 2) == [1, 2]
+        await server.publish("t1", SHUTDOWN)
+        await server.wait_for_subscribers("t1", 2)  # the successor, at once
+        successor = next(c for c in server.subscribed("t1") if c is not old)
+        await publish(server, "t1", range(3, 5), to=[old])
+        await publish(server, "t1", range(5, 7))  # both connections: the overlap
+        await until(lambda: stream.stats.rotations == 1)
+        await old.ws.close(code=1001, message=b"shutdown")
+        await publish(server, "t1", range(7, 8), to=[successor])
+        got = await take(stream, 5)
+        assert got == [3, 4, 5, 6, 7]
+        with pytest.raises(TimeoutError):  # nothing twice, nothing after
+            await stream.next(0.2)
+    draining = [e for e in events if isinstance(e, Draining)]
+    assert len(draining) == 1
+    assert draining[0].topics == ("t1",)
+    assert draining[0].detail == "the server shuts down"
+    assert [e for e in events if isinstance(e, Rotated)] == [
+        Rotated(("t1",), duplicates=2, gap=False)  # 5 and 6 came twice, delivered once
+    ]
+    assert stream.stats.gaps == 0
+    assert stream.stats.reconnects == 0
+
+
+async def test_a_shutdown_before_any_overlap_is_a_gap_not_a_silent_loss() -> None:
+    # The server closes the old connection right after its notice, and the successor's
+    # first frame is one the old connection never sent: messages may be missing between
+    # them, so the consumer gets a gap before the successor's frames.
+    settings = replace(FAST, overlap_timeout=3.0)
+    async with WsFaultServer() as server, Stream(Plain(server.url, settings), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        [old] = server.subscribed("t1")
+        await publish(server, "t1", range(1, 2))
+        assert await take(stream, 1) == [1]
+        await server.publish("t1", SHUTDOWN)
+        await server.wait_for_subscribers("t1", 2)
+        successor = next(c for c in server.subscribed("t1") if c is not old)
+        await publish(server, "t1", range(5, 6), to=[successor])
+        await until(lambda: stream.stats.received == 2)
+        await old.ws.close(code=1001, message=b"shutdown")
+        gap = await stream.next(5)
+        assert isinstance(gap, Gap)
+        assert gap.topics == ("t1",)
+        assert gap.reason is GapReason.DISCONNECTED
+        assert await take(stream, 1) == [5]
+        await publish(server, "t1", range(6, 7))
+        assert await take(stream, 1) == [6]
+        assert stream.stats.reconnects == 0  # the successor carried on
+
+
+async def test_a_shutdown_when_no_successor_can_open_is_a_gap_then_a_reconnect() -> None:
+    settings = replace(FAST, overlap_timeout=0.2)
+    async with WsFaultServer() as server, Stream(Plain(server.url, settings), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        server.handshake_status = 503  # every successor attempt fails
+        await server.publish("t1", SHUTDOWN)
+        await asyncio.sleep(0.5)  # a few attempts, the old connection still serves
+        await publish(server, "t1", range(1, 2))
+        assert await take(stream, 1) == [1]
+        await server.close_all()
+        server.handshake_status = None
+        gap = await stream.next(5)
+        assert isinstance(gap, Gap)
+        assert gap.reason is GapReason.DISCONNECTED
+        await server.wait_for_subscribers("t1")
+        await publish(server, "t1", range(2, 3))
+        assert await take(stream, 1) == [2]
+        assert stream.stats.reconnects == 1
 
 
 async def test_closing_a_connection_never_swallows_a_cancellation() -> None:

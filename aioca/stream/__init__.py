@@ -12,8 +12,17 @@ from __future__ import annotations
 
 from .core import Listener, Stream
 from .errors import StreamClosedError, StreamError, SubscriptionError
-from .events import Connected, Disconnected, Gap, GapReason, Rotated, StreamEvent, StreamStats
-from .protocol import Frame, Reply, Request, Restart, StreamProtocol
+from .events import (
+    Connected,
+    Disconnected,
+    Draining,
+    Gap,
+    GapReason,
+    Rotated,
+    StreamEvent,
+    StreamStats,
+)
+from .protocol import Frame, Reply, Request, Restart, Rotate, StreamProtocol
 from .settings import Backoff, OverflowPolicy, StreamSettings
 from .sync import NextMessage
 
@@ -21,6 +30,7 @@ __all__ = [
     "Backoff",
     "Connected",
     "Disconnected",
+    "Draining",
     "Frame",
     "Gap",
     "GapReason",
@@ -30,6 +40,7 @@ __all__ = [
     "Reply",
     "Request",
     "Restart",
+    "Rotate",
     "Rotated",
     "Stream",
     "StreamClosedError",

@@ -61,6 +61,9 @@ class Link:
         self.ended = asyncio.get_running_loop().create_future()
         self.restart: Any = None
         """A :class:`~aioca.stream.Restart` the exchange asked for, if any."""
+        self.draining = asyncio.get_running_loop().create_future()
+        """Done once the exchange announced that it ends this connection soon (a
+        :class:`~aioca.stream.Rotate`): the shard rotates to a successor at once."""
         self._closer: asyncio.Task[None] | None = None
 
     async def send(self, payload: Any) -> None:

@@ -8,9 +8,9 @@ keeps state (an order book, positions) resyncs when it sees one. Nothing is ever
 silently: every gap is also counted in :class:`StreamStats` and passed to the stream's
 event listeners.
 
-The other events (:class:`Connected`, :class:`Disconnected`, :class:`Rotated`) are only
-passed to listeners (``stream.add_listener(callback)``) and counted: they are news about
-the transport, not about the data.
+The other events (:class:`Connected`, :class:`Disconnected`, :class:`Draining`,
+:class:`Rotated`) are only passed to listeners (``stream.add_listener(callback)``) and
+counted: they are news about the transport, not about the data.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from enum import StrEnum
 __all__ = [
     "Connected",
     "Disconnected",
+    "Draining",
     "Gap",
     "GapReason",
     "Rotated",
@@ -86,6 +87,16 @@ class Disconnected(StreamEvent):
     url: str
     topics: tuple[str, ...]
     error: BaseException | None = None
+
+
+@dataclass(slots=True)
+class Draining(StreamEvent):
+    """The exchange announced that the connection to ``url`` ends soon (``detail``
+    says how); the stream rotates to a successor at once (a :class:`Rotated` follows)."""
+
+    url: str
+    topics: tuple[str, ...]
+    detail: str = ""
 
 
 @dataclass(slots=True)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from ..ratelimit import RateLimiter
 
-__all__ = ["Frame", "Reply", "Request", "Restart", "StreamProtocol"]
+__all__ = ["Frame", "Reply", "Request", "Restart", "Rotate", "StreamProtocol"]
 
 MessageT = TypeVar("MessageT")
 
@@ -46,6 +46,14 @@ class Restart(NamedTuple):
     :meth:`StreamProtocol.prepare` first, which gets a fresh token)."""
 
     reason: GapReason
+    detail: str
+
+
+class Rotate(NamedTuple):
+    """The exchange announced that it will end the connection soon (a server about to
+    shut down): the core opens a successor at once and switches to it as in a planned
+    rotation (no gap when the two connections overlap; a gap when they cannot)."""
+
     detail: str
 
 
@@ -111,9 +119,16 @@ class StreamProtocol(ABC, Generic[MessageT]):
         """The requests that remove ``topics`` from an open connection."""
         return ()
 
+    def overlap_key(self, text: str) -> str:
+        """What a rotation compares to find the frames two connections both delivered:
+        the text itself by default (an exchange sends the same text on every connection).
+        A protocol whose frames carry something of their connection (a subscription
+        number) returns the text without it. Called only while a rotation runs."""
+        return text
+
     @abstractmethod
-    def parse(self, text: str) -> Frame[MessageT] | Reply | Restart | None:
+    def parse(self, text: str) -> Frame[MessageT] | Reply | Restart | Rotate | None:
         """What a text frame is: data (:class:`Frame`, or a plain ``(topic, message)``
-        tuple, which is cheaper to make), a :class:`Reply`, a :class:`Restart`, or
-        ``None`` for a frame to ignore. An exception is a protocol error: the connection
-        is dropped and reopened (with a gap)."""
+        tuple, which is cheaper to make), a :class:`Reply`, a :class:`Restart`, a
+        :class:`Rotate`, or ``None`` for a frame to ignore. An exception is a protocol
+        error: the connection is dropped and reopened (with a gap)."""

@@ -11,7 +11,8 @@ arbitrary: either may be several messages ahead of the other when their first co
 message shows up. So each topic's overlap is found from both sides:
 
 * the old connection keeps delivering, and every frame it delivers is remembered, in order
-  (its text: an exchange sends the same text on every connection);
+  (its text: an exchange sends the same text on every connection; a protocol's
+  ``overlap_key`` leaves out what differs by connection);
 * the successor's frames wait. When one of them is a frame the old connection already
   delivered, the old one is ahead (or level): the frames the old one delivered *after* it
   are what the successor still has to repeat, and are dropped when it does;
@@ -42,8 +43,8 @@ import aiohttp
 from .. import errors
 from .connection import HandshakeRefusedError, Link, open_link
 from .errors import StreamError, SubscriptionError
-from .events import Connected, Disconnected, Gap, GapReason, Rotated
-from .protocol import Frame, Reply, Restart
+from .events import Connected, Disconnected, Draining, Gap, GapReason, Rotated
+from .protocol import Frame, Reply, Restart, Rotate
 
 if TYPE_CHECKING:
     from .core import Stream
@@ -140,6 +141,7 @@ class Shard:
         """Every connection opened and not closed yet: :meth:`close` closes them all, also
         one whose closing a cancellation interrupted."""
         self._parse = stream.protocol.parse
+        self._overlap_key = stream.protocol.overlap_key
         self._stats = stream.stats
         self._deliver = stream.deliver
         self._buffer = stream._buffer
@@ -298,22 +300,22 @@ class Shard:
         return link
 
     async def _serve(self, link: Link) -> None:
-        """Serve ``link`` until it ends, rotating it before its lifetime runs out."""
+        """Serve ``link`` until it ends, rotating it before its lifetime runs out, or at
+        once when the exchange announced that it ends the connection soon."""
         rotate_after = self.stream.settings.rotate_after
         while True:
-            if rotate_after is None:
-                await link.ended
-                return
-            remaining = rotate_after - link.age
-            if remaining > 0:
-                try:
-                    async with asyncio.timeout(remaining):
-                        await asyncio.shield(link.ended)
-                    return
-                except TimeoutError:
-                    pass
+            if not link.draining.done():
+                remaining = None if rotate_after is None else rotate_after - link.age
+                if remaining is None or remaining > 0:
+                    await asyncio.wait(
+                        (link.ended, link.draining),
+                        timeout=remaining,
+                        return_when="FIRST_COMPLETED",
+                    )
             if link.ended.done():
                 return
+            if not link.draining.done() and (rotate_after is None or link.age < rotate_after):
+                continue  # the timer fired a hair early
             successor = await self._rotate(link)
             if successor is None:  # could not open one now: try again a little later
                 try:
@@ -423,12 +425,12 @@ class Shard:
         kind = type(parsed)
         if kind is not tuple and kind is not Frame:
             return self._control(link, parsed)
-        topic, message = parsed
+        topic, message = parsed  # type: ignore[misc]  # a Frame: the others went above
         if topic not in self.topics:
             return None  # unsubscribed meanwhile
         self._stats.received += 1
         if self.rotation is not None:
-            return self._on_rotating(link, text, topic, message)
+            return self._on_rotating(link, self._overlap_key(text), topic, message)
         if link is not self.link:
             return None
         buffer = self._buffer
@@ -545,4 +547,8 @@ class Shard:
             closing = asyncio.get_running_loop().create_task(link.ws.close())
             self._closing.add(closing)
             closing.add_done_callback(self._closing.discard)
+        elif isinstance(parsed, Rotate) and not link.draining.done():
+            link.draining.set_result(None)
+            logger.info("stream connection %s ends soon (%s): rotating", link.url, parsed.detail)
+            self.stream.emit(Draining(link.url, tuple(sorted(self.topics)), parsed.detail))
         return None

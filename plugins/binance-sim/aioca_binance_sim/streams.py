@@ -13,8 +13,11 @@ connection, as Binance does.
 Faults (:class:`StreamFaults`, on ``sim.streams.faults`` and as methods): ``drop()``
 aborts every connection, ``stall()`` stops sending and reading without closing,
 ``skip_update(symbol)`` leaves one depth diff out (the next one's ``pu`` does not match),
-``lifetime`` ends each connection that many seconds after it opened, and
-``expire_listen_key()`` makes the listen key lapse now.
+``lifetime`` ends each connection that many seconds after it opened,
+``shutdown(grace)`` announces a server shutdown (a ``serverShutdown`` event on every
+open connection, as Binance sends one, then closes them ``grace`` seconds later; new
+connections are served as usual), and ``expire_listen_key()`` makes the listen key
+lapse now.
 """
 
 from __future__ import annotations
@@ -122,6 +125,21 @@ class StreamHub:
             connection.stalled = True
             if connection.transport is not None:
                 connection.transport.pause_reading()
+
+    async def shutdown(self, grace: float = 1.0) -> int:
+        """Announce a server shutdown on every open connection (the bare event,
+        ``{"e": "serverShutdown", "E": now}``) and close them ``grace`` seconds later;
+        returns how many were told. Connections opened meanwhile are not affected (they
+        reach a server that stays)."""
+        told = [c for c in self.connections if not c.stalled and not c.ws.closed]
+        text = _dumps({"e": "serverShutdown", "E": self.now_ms()})
+        for connection in told:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await connection.ws.send_str(text)
+            timer = asyncio.get_running_loop().create_task(self._expire(connection, grace))
+            self._timers.add(timer)
+            timer.add_done_callback(self._timers.discard)
+        return len(told)
 
     def skip_update(self, symbol: str) -> None:
         """Leave the next depth diff of ``symbol`` out of every depth stream."""

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from binance_ws import BinanceDialect, WsFaultServer, combined, until
+from pydantic import BaseModel
 from spec_files import SPEC_DIR
 
-from aioca.stream import Backoff, Gap, GapReason, SubscriptionError
+from aioca.stream import Backoff, Gap, GapReason, Rotate, SubscriptionError
 from aioca_binance.streams import BinanceMarketProtocol, Message, market_settings, market_stream
 from aioca_binance.streams.markets import catalog
+from aioca_binance.streams.structs import StreamStruct
 
 SPEC = json.loads((SPEC_DIR / "binance-ws-streams.json").read_text(encoding="utf-8"))
 MARKETS = ("spot", "usdm", "coinm")
@@ -245,5 +247,156 @@ async def test_a_payload_its_model_cannot_read_is_delivered_as_json(
             first, second = await stream.next(5), await stream.next(5)
     assert first.data == odd  # not dropped, not a reason to reconnect
     assert second.data.aggregate_trade_id == 2
+    assert stream.stats.gaps == 0
+    assert "do not fit their model" in caplog.text
+
+
+SHUTDOWN = {"e": "serverShutdown", "E": 1770123456789}
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        json.dumps(SHUTDOWN),  # bare, as on a raw stream
+        json.dumps({"event": SHUTDOWN}),  # wrapped, as the WebSocket API sends events
+        combined("btcusdt@aggTrade", SHUTDOWN),  # inside a combined stream's envelope
+    ],
+    ids=["bare", "event", "combined"],
+)
+def test_a_server_shutdown_is_a_rotation_request_never_data(frame: str) -> None:
+    for typed in (True, False):
+        parsed = BinanceMarketProtocol("spot", typed=typed).parse(frame)
+        assert isinstance(parsed, Rotate)
+        assert "server shutdown" in parsed.detail
+        assert "1770123456789" in parsed.detail
+
+
+async def test_a_server_shutdown_moves_the_stream_to_a_new_connection_without_a_gap() -> None:
+    events: list[Any] = []
+    async with WsFaultServer(BinanceDialect()) as server:
+        settings = fast("spot", overlap_timeout=3.0)
+        stream = market_stream("spot", "btcusdt@aggTrade", base_url=server.url, settings=settings)
+        async with stream:
+            stream.add_listener(events.append)
+            topic = "btcusdt@aggTrade"
+            await server.wait_for_subscribers(topic)
+            [old] = server.subscribed(topic)
+
+            def trade(number: int) -> str:
+                return combined(topic, {"e": "aggTrade", "a": number, "p": f"{number}.5"})
+
+            await server.publish(topic, trade(1))
+            assert (await stream.next(5)).data.aggregate_trade_id == 1
+            await server.publish(topic, combined(topic, SHUTDOWN))
+            await server.wait_for_subscribers(topic, 2)  # the successor, at once
+            await server.publish(topic, trade(2), to=[old])
+            for number in (3, 4):  # both connections
+                await server.publish(topic, trade(number))
+            await until(lambda: stream.stats.rotations == 1)
+            await old.ws.close(code=1001, message=b"server shutdown")
+            await server.publish(topic, trade(5))
+            got = [await stream.next(5) for _ in range(4)]
+            assert [message.data.aggregate_trade_id for message in got] == [2, 3, 4, 5]
+            assert got[-1].data.price == Decimal("5.5")
+            assert stream.stats.gaps == 0
+    assert [type(e).__name__ for e in events if type(e).__name__ in ("Draining", "Rotated")] == [
+        "Draining",
+        "Rotated",
+    ]
+
+
+# --- typed="struct": msgspec structs derived from the models ----------------------------
+
+
+def _same_values(model: Any, struct: Any, where: str) -> None:
+    """Every field of ``model`` has the same value, of the same type, on ``struct``."""
+    assert type(struct).__name__ == type(model).__name__
+    for name in type(model).model_fields:
+        expected, got = getattr(model, name), getattr(struct, name)
+        if isinstance(expected, BaseModel):
+            _same_values(expected, got, f"{where}.{name}")
+        elif isinstance(expected, list) and expected and isinstance(expected[0], BaseModel):
+            for one, other in zip(expected, got, strict=True):
+                _same_values(one, other, f"{where}.{name}")
+        else:
+            assert (got, type(got)) == (expected, type(expected)), f"{where}.{name}"
+
+
+@pytest.mark.parametrize(
+    ("market", "stream"), _streams(), ids=lambda v: v if isinstance(v, str) else v["name"]
+)
+def test_every_struct_reads_the_documented_example_as_its_model_does(
+    market: str, stream: dict[str, Any]
+) -> None:
+    protocol = BinanceMarketProtocol(market, typed="struct")
+    name = stream["example_stream"]
+    example = stream["example_payload"]
+    message = protocol.parse(combined(name, example))
+    assert isinstance(message, tuple)
+    topic, payload = message
+    assert topic == name
+    assert isinstance(payload, Message)
+    spec = protocol.spec_of(name)
+    assert spec is not None
+    models = spec.parse(example)
+    structs = payload.data
+    if not spec.is_array:
+        models, structs = [models], [structs]
+    assert len(structs) == len(models)
+    for model, struct in zip(models, structs, strict=True):
+        assert isinstance(struct, StreamStruct)
+        _same_values(model, struct, name)
+        back = struct.to_model()  # the pydantic model again, value for value
+        assert type(back) is type(model)
+        _same_values(model, back, name)
+
+
+def test_structs_convert_as_the_models_lax_mode_does() -> None:
+    protocol = BinanceMarketProtocol("coinm", typed="struct")
+    topic = "btcusd_perp@aggTrade"
+    payload = {"a": "12", "f": 13.0, "p": 0.1, "q": "1e-3", "m": "true", "T": None}
+    parsed = protocol.parse(combined(topic, payload))
+    assert isinstance(parsed, tuple)
+    struct = parsed[1].data
+    model = BinanceMarketProtocol("coinm").spec_of(topic).parse(payload)  # type: ignore[union-attr]
+    _same_values(model, struct, topic)
+    assert struct.aggregate_trade_id == 12
+    assert struct.price == Decimal("0.1")
+    assert struct.quantity == Decimal("0.001")
+
+
+def test_a_struct_frame_in_another_key_order_or_spacing_still_decodes() -> None:
+    protocol = BinanceMarketProtocol("spot", typed="struct")
+    text = json.dumps({"data": {"e": "aggTrade", "p": "1.5", "a": 3}, "stream": "btcusdt@aggTrade"})
+    parsed = protocol.parse(text)
+    assert isinstance(parsed, tuple)
+    assert parsed[0] == "btcusdt@aggTrade"
+    assert isinstance(parsed[1].data, StreamStruct)
+    assert parsed[1].data.price == Decimal("1.5")
+    assert isinstance(protocol.parse(combined("btcusdt@aggTrade", SHUTDOWN)), Rotate)
+    with pytest.raises(ValueError, match="typed must be"):
+        BinanceMarketProtocol("spot", typed="fast")  # type: ignore[arg-type]
+
+
+async def test_struct_streams_deliver_structs_and_json_for_a_payload_they_cannot_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with WsFaultServer(BinanceDialect()) as server:
+        topic = "btcusdt@aggTrade"
+        stream = market_stream(
+            "spot", topic, base_url=server.url, typed="struct", settings=fast("spot")
+        )
+        async with stream:
+            await server.wait_for_subscribers(topic)
+            odd = {"e": "aggTrade", "a": "not a number", "p": "1"}
+            await server.publish(topic, combined(topic, {"e": "aggTrade", "a": 1, "p": "65000.10"}))
+            await server.publish(topic, combined(topic, odd))
+            await server.publish(topic, combined(topic, {"a": 2, "zz": "new"}))
+            first, second, third = [await stream.next(5) for _ in range(3)]
+    assert first.data.price == Decimal("65000.10")
+    assert type(first.data).__name__ == "AggTrade"
+    assert second.data == odd  # not dropped, not a reason to reconnect
+    assert third.data.aggregate_trade_id == 2  # an unknown field does not stop it
+    assert third.data.to_model().aggregate_trade_id == 2
     assert stream.stats.gaps == 0
     assert "do not fit their model" in caplog.text

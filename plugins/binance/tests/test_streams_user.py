@@ -224,3 +224,71 @@ async def test_a_refused_api_key_ends_the_stream_with_binance_s_error() -> None:
         async with api, stream:
             with pytest.raises(AuthenticationError):
                 await stream.next(5)
+
+
+class NumberedWsApiDialect(WsApiDialect):
+    """Every subscription gets a number of its own, as Binance's WebSocket API gives."""
+
+    def __init__(self, api_key: str, secret: str) -> None:
+        super().__init__(api_key, secret)
+        self.numbers: dict[Any, int] = {}
+
+    def handle(self, server: Any, connection: Any, text: str) -> list[str]:
+        replies = super().handle(server, connection, text)
+        if "user" in connection.topics and connection not in self.numbers:
+            self.numbers[connection] = len(self.numbers)
+            reply = json.loads(replies[0])
+            reply["result"]["subscriptionId"] = self.numbers[connection]
+            return [json.dumps(reply)]
+        return replies
+
+
+async def test_a_server_shutdown_moves_spot_user_data_to_a_new_subscription_without_a_gap() -> None:
+    # The successor's subscription has another number, so the two connections never send
+    # the same text: the overlap is found on the events themselves.
+    dialect = NumberedWsApiDialect("key-1", "secret-1")
+    async with WsFaultServer(dialect) as server:
+        api = BinanceRestApi("key-1", "secret-1")
+        stream = spot_user_stream(
+            api,
+            url=server.url + "/ws-api/v3",
+            settings=market_settings(
+                "spot", heartbeat=None, messages_per_second=None, backoff=QUICK, overlap_timeout=3
+            ),
+        )
+
+        async def send(order_id: int, connections: list[Any]) -> None:
+            report = {"e": "executionReport", "E": order_id, "s": "BTCUSDT", "i": order_id}
+            for connection in connections:
+                frame = {"subscriptionId": dialect.numbers[connection], "event": report}
+                await server.publish("user", json.dumps(frame), to=[connection])
+
+        async with stream:
+            await server.wait_for_subscribers("user")
+            [old] = server.subscribed("user")
+            await send(1, [old])
+            assert (await stream.next(5)).order_id == 1
+            shutdown = {"event": {"e": "serverShutdown", "E": 1770123456789}}
+            await server.publish("user", json.dumps(shutdown))
+            await server.wait_for_subscribers("user", 2)
+            successor = next(c for c in server.subscribed("user") if c is not old)
+            await send(2, [old])
+            await send(3, [old, successor])
+            await send(4, [old, successor])
+            await until(lambda: stream.stats.rotations == 1)
+            await old.ws.close(code=1001, message=b"shutdown")
+            await send(5, [successor])
+            got = [await stream.next(5) for _ in range(4)]
+            assert [event.order_id for event in got] == [2, 3, 4, 5]
+            with pytest.raises(TimeoutError):
+                await stream.next(0.2)
+            assert stream.stats.gaps == 0
+            assert stream.stats.duplicates == 2
+
+
+def test_user_data_is_typed_or_json_not_structs() -> None:
+    api = BinanceRestApi("key-1", "secret-1")
+    with pytest.raises(ValueError, match="typed='struct' is for market streams"):
+        spot_user_stream(api, typed="struct")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="typed='struct' is for market streams"):
+        futures_user_stream(api, "coinm", typed="struct")  # type: ignore[arg-type]

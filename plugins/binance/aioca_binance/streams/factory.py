@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aioca.stream import Stream, StreamSettings
 
@@ -17,13 +17,15 @@ def market_stream(
     *topics: str,
     base_url: str | None = None,
     testnet: bool = False,
-    typed: bool = True,
+    typed: bool | Literal["struct"] = True,
     settings: StreamSettings | None = None,
     **options: Any,
 ) -> Stream[Message]:
     """A stream of ``market``'s ``topics`` (``"btcusdt@aggTrade"``, ``"btcusdt@depth@100ms"``,
-    ``"!miniTicker@arr"``): open it with ``async with``. ``options`` go to
-    :class:`aioca.stream.Stream` (``session``, ``proxy``)."""
+    ``"!miniTicker@arr"``): open it with ``async with``. ``typed``: pydantic models
+    (``True``), msgspec structs of the same shape, faster (``"struct"``), or the decoded
+    JSON (``False``). ``options`` go to :class:`aioca.stream.Stream` (``session``,
+    ``proxy``)."""
     protocol = BinanceMarketProtocol(
         market, base_url=base_url, testnet=testnet, typed=typed, settings=settings
     )

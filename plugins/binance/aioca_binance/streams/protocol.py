@@ -8,6 +8,11 @@ streams and the core splits beyond that. The first streams go in the URL
 subscribed with ``{"method": "SUBSCRIBE", "params": [...], "id": n}``. USDⓈ-M serves book
 ticker and depth streams under ``/public`` and the other market streams under
 ``/market`` (as Binance's SDK routes them): such topics never share a connection.
+
+A ``serverShutdown`` event (Binance: "sent when the server is about to shutdown,
+resulting in disconnection. Please establish a new connection as soon as possible") is
+never delivered as data: it asks the core to rotate the connection at once
+(:class:`aioca.stream.Rotate`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import itertools
 import json
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import ValidationError
 
@@ -25,6 +30,7 @@ from aioca.stream import (
     Reply,
     Request,
     Restart,
+    Rotate,
     StreamProtocol,
     StreamSettings,
     SubscriptionError,
@@ -40,13 +46,22 @@ from .markets import (
 )
 from .spec import StreamSpec
 
-__all__ = ["BinanceMarketProtocol", "Message", "combined_url", "raw_url"]
+__all__ = [
+    "SERVER_SHUTDOWN",
+    "BinanceMarketProtocol",
+    "Message",
+    "combined_url",
+    "raw_url",
+    "shutdown_notice",
+]
 
 _MAX_URL_STREAMS = 2000
 """Characters of stream names put in a URL; the rest is subscribed after connecting."""
 _ids = itertools.count(1)
 logger = logging.getLogger("aioca.binance.stream")
 _new_tuple = tuple.__new__
+SERVER_SHUTDOWN = "serverShutdown"
+"""The event type Binance sends on a connection whose server is about to shut down."""
 
 
 class Message(NamedTuple):
@@ -68,6 +83,20 @@ def combined_url(base: str, streams: Sequence[str]) -> str:
     return f"{base.rstrip('/')}/stream?streams={'/'.join(streams)}"
 
 
+def shutdown_notice(data: Any) -> Rotate | None:
+    """A :class:`~aioca.stream.Rotate` when ``data`` (a decoded frame, or the payload of a
+    combined one) is a ``serverShutdown`` event: bare (``{"e": "serverShutdown", "E":
+    ...}``) or wrapped as the WebSocket API wraps events (``{"event": {...}}``)."""
+    if type(data) is not dict:
+        return None
+    event = data.get("event")
+    if type(event) is dict:
+        data = event
+    if data.get("e") != SERVER_SHUTDOWN:
+        return None
+    return Rotate(f"Binance announced a server shutdown (event time {data.get('E')})")
+
+
 def _default_loads() -> Callable[[str | bytes], Any]:
     try:
         import orjson
@@ -80,9 +109,12 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
     """Market streams of ``market`` (``"spot"``, ``"usdm"`` or ``"coinm"``).
 
     ``base_url`` overrides the WebSocket base (a simulator: ``ws://127.0.0.1:PORT``);
-    ``testnet=True`` picks the testnet's. ``typed=False`` delivers the decoded JSON
-    instead of models (faster when only a few fields are read). ``routed`` (USDⓈ-M only,
-    default on) uses the ``/public`` and ``/market`` paths.
+    ``testnet=True`` picks the testnet's. ``typed`` chooses what ``Message.data`` is: the
+    catalog's pydantic models (``True``, the default), msgspec structs of the same names,
+    attributes and types, about four times cheaper to build (``"struct"``, needs
+    ``msgspec``: see :mod:`aioca_binance.streams.structs`), or the decoded JSON
+    (``False``). ``routed`` (USDⓈ-M only, default on) uses the ``/public`` and
+    ``/market`` paths.
     """
 
     def __init__(
@@ -91,13 +123,15 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         *,
         base_url: str | None = None,
         testnet: bool = False,
-        typed: bool = True,
+        typed: bool | Literal["struct"] = True,
         routed: bool | None = None,
         settings: StreamSettings | None = None,
     ) -> None:
         self.market = check_market(market)
         urls = TESTNET_STREAM_URLS if testnet else MAINNET_STREAM_URLS
         self.base_url = (base_url or urls[market]).rstrip("/")
+        if typed not in (True, False, "struct"):
+            raise ValueError(f"typed must be True, False or 'struct', not {typed!r}")
         self.typed = typed
         self.routed = (market == "usdm") if routed is None else routed
         self.settings = settings or market_settings(market)
@@ -106,6 +140,17 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         self._by_topic: dict[str, StreamSpec] = {}
         self._loads = _default_loads()
         self._warned: set[str] = set()
+        if typed == "struct":
+            try:
+                import msgspec
+            except ImportError:
+                raise ImportError(
+                    "typed='struct' needs msgspec: pip install 'aioca-binance[fast]'"
+                ) from None
+            self._struct_error: type[Exception] = msgspec.ValidationError
+            self._encode = msgspec.json.encode
+            self._decoders: dict[str, Any] = {}
+            self.parse = self._parse_structs  # type: ignore[method-assign]
 
     # --- topics -------------------------------------------------------------------------
 
@@ -172,13 +217,15 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
 
     # --- frames ---------------------------------------------------------------------------
 
-    def parse(self, text: str) -> Frame[Message] | Reply | Restart | None:
+    def parse(self, text: str) -> Frame[Message] | Reply | Restart | Rotate | None:
         data = self._loads(text)
         if type(data) is dict:
             stream = data.get("stream")
             if stream is not None:
                 payload = data["data"]
-                if self.typed:
+                if type(payload) is dict and payload.get("e") == SERVER_SHUTDOWN:
+                    return shutdown_notice(payload)
+                if self.typed is True:
                     spec = self._by_topic.get(stream) or self.spec_of(stream)
                     if spec is not None:
                         try:
@@ -194,9 +241,41 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
                 if error is not None:
                     error = f"Binance refused the request: {error.get('msg', error)}"
                 return Reply(data["id"], error)
+            return shutdown_notice(data)
         return None
 
-    def _untyped(self, stream: str, error: ValidationError) -> None:
+    def _parse_structs(self, text: str) -> Frame[Message] | Reply | Restart | Rotate | None:
+        """``typed="struct"``: a combined frame is decoded by msgspec straight into the
+        stream's struct (Binance puts ``"stream"`` first, so its name is read before the
+        JSON is parsed); other frames take the general path, their payload converted."""
+        if text.startswith('{"stream":"') and SERVER_SHUTDOWN not in text:
+            stream = text[11 : text.find('"', 11)]
+            decode = self._decoders.get(stream)
+            if decode is None:
+                spec = self.spec_of(stream)
+                if spec is not None:
+                    decode = self._decoders[stream] = spec.envelope_decoder.decode
+            if decode is not None:
+                try:
+                    data = decode(text).data
+                except self._struct_error as exc:
+                    self._untyped(stream, exc)
+                    return BinanceMarketProtocol.parse(self, text)
+                return (stream, _new_tuple(Message, (stream, data)))  # type: ignore[return-value]
+        parsed = BinanceMarketProtocol.parse(self, text)
+        if type(parsed) is tuple:
+            stream, message = parsed
+            spec = self.spec_of(stream)
+            if spec is not None:
+                try:
+                    data = spec.payload_decoder.decode(self._encode(message.data))
+                except self._struct_error as exc:
+                    self._untyped(stream, exc)
+                else:
+                    return (stream, Message(stream, data))
+        return parsed
+
+    def _untyped(self, stream: str, error: Exception) -> None:
         if stream not in self._warned:
             self._warned.add(stream)
             logger.warning(

@@ -54,5 +54,19 @@ class StreamSpec:
             return [model.model_validate(item) for item in data]
         return model.model_validate(data)
 
+    @cached_property
+    def envelope_decoder(self) -> Any:
+        """Decodes a combined frame of this stream into structs (``typed="struct"``)."""
+        from .structs import envelope_decoder
+
+        return envelope_decoder(self.model, self.is_array)
+
+    @cached_property
+    def payload_decoder(self) -> Any:
+        """Decodes this stream's bare payload into structs (``typed="struct"``)."""
+        from .structs import payload_decoder
+
+        return payload_decoder(self.model, self.is_array)
+
     def __repr__(self) -> str:
         return f"<StreamSpec {self.pattern} -> {self.model.__name__}>"

@@ -35,11 +35,13 @@ from aioca.stream import (
     Reply,
     Request,
     Restart,
+    Rotate,
     StreamProtocol,
     StreamSettings,
 )
 
 from .markets import MAINNET_STREAM_URLS, TESTNET_STREAM_URLS, catalog, market_settings
+from .protocol import shutdown_notice
 
 __all__ = ["USER_TOPIC", "FuturesUserDataProtocol", "SpotUserDataProtocol", "UserEvent"]
 
@@ -56,6 +58,17 @@ _ids = itertools.count(1)
 UserEvent = Any
 """A typed event (a model of the market's ``EVENTS``), or the decoded JSON of an event
 type the catalog does not know (``extra`` fields are kept either way)."""
+
+
+def _check_typed(typed: Any) -> bool:
+    """User data is a few events a second at most: the pydantic models (``True``) or the
+    decoded JSON (``False``); the market streams' ``"struct"`` view is for volume."""
+    if typed is not True and typed is not False:
+        raise ValueError(
+            f"typed must be True or False for user data, not {typed!r} (typed='struct' is "
+            "for market streams, where the volume is)"
+        )
+    return typed
 
 
 def _parse_event(events: dict[str, Any], data: Any) -> Any:
@@ -90,7 +103,7 @@ class FuturesUserDataProtocol(StreamProtocol[UserEvent]):
         urls = TESTNET_STREAM_URLS if testnet else MAINNET_STREAM_URLS
         self.base_url = (base_url or urls[market]).rstrip("/")
         self.keepalive_interval = keepalive_interval
-        self.typed = typed
+        self.typed = _check_typed(typed)
         self.settings = settings or market_settings(market, overflow="block")
         self.listen_key: str | None = None
         self.keepalives = 0
@@ -145,12 +158,15 @@ class FuturesUserDataProtocol(StreamProtocol[UserEvent]):
     def topics_in_url(self, group: str, topics: Sequence[str]) -> Sequence[str]:
         return topics
 
-    def parse(self, text: str) -> Frame[UserEvent] | Reply | Restart | None:
+    def parse(self, text: str) -> Frame[UserEvent] | Reply | Restart | Rotate | None:
         data = json.loads(text)
         if isinstance(data, dict) and data.get("e") == "listenKeyExpired":
             if data.get("listenKey") in (None, self.listen_key):
                 self.listen_key = None
             return Restart(GapReason.SESSION, "the listenKey expired")
+        notice = shutdown_notice(data)
+        if notice is not None:
+            return notice
         return Frame(USER_TOPIC, _parse_event(self._events, data))
 
     def __repr__(self) -> str:  # the listenKey is a credential: never shown
@@ -175,7 +191,7 @@ class SpotUserDataProtocol(StreamProtocol[UserEvent]):
             raise ValueError("Spot user data needs an API with api_key and a secret or key")
         self.api = api
         self.ws_url = url or WS_API_URLS[testnet]
-        self.typed = typed
+        self.typed = _check_typed(typed)
         self.recv_window = recv_window
         self.settings = settings or market_settings("spot", overflow="block")
         self.subscription: int | None = None
@@ -195,7 +211,17 @@ class SpotUserDataProtocol(StreamProtocol[UserEvent]):
         request = {"id": number, "method": "userDataStream.subscribe.signature", "params": params}
         return [Request(request, number)]
 
-    def parse(self, text: str) -> Frame[UserEvent] | Reply | Restart | None:
+    def overlap_key(self, text: str) -> str:
+        """Each connection has a subscription of its own, whose number is in every frame
+        (``{"subscriptionId": n, "event": {...}}``): two connections delivered the same
+        frame when they delivered the same event."""
+        data = json.loads(text)
+        event = data.get("event") if isinstance(data, dict) else None
+        if event is None:
+            return text
+        return json.dumps(event, sort_keys=True, separators=(",", ":"))
+
+    def parse(self, text: str) -> Frame[UserEvent] | Reply | Restart | Rotate | None:
         data = json.loads(text)
         if not isinstance(data, dict):
             return None
@@ -204,6 +230,9 @@ class SpotUserDataProtocol(StreamProtocol[UserEvent]):
             if isinstance(event, dict) and event.get("e") == "eventStreamTerminated":
                 self.subscription = None
                 return Restart(GapReason.SESSION, "the exchange ended the subscription")
+            notice = shutdown_notice(event)
+            if notice is not None:
+                return notice
             return Frame(USER_TOPIC, _parse_event(self._events, event))
         if "id" in data and "status" in data:
             if data["status"] == 200:
