@@ -294,6 +294,19 @@ class RateLimits:
             ip, {"ORDERS": count, "ORDERS_10S": count if count_10s is None else count_10s}, now
         )
 
+    def credit_filled_orders(self, count: int, now: float) -> None:
+        """Take ``count`` orders off every current ORDERS window: Spot's rule ("when an
+        order is first filled, partially or fully, your unfilled order count decrements
+        by one order across all intervals of the ORDERS rate limit", Binance's Spot
+        Unfilled Order Count Rules). The count is the account's; the simulator has one
+        account, so every address's windows are credited. Futures markets do not call
+        it: they count orders placed."""
+        for state in self._ips.values():
+            for budget, window in zip(self.budgets, state.windows, strict=True):
+                if budget.kind == "ORDERS":
+                    window.roll(now)
+                    window.used = max(0, window.used - count)
+
     def order_counts(self, ip: str, now: float) -> tuple[int, ...]:
         """The IP's usage of each ORDERS window, shortest first."""
         state = self.state(ip)

@@ -63,6 +63,9 @@ class Rules:
     """Parameters that cannot be sent with ``closePosition=true``."""
     optional_if: tuple[tuple[str, str], ...] = ()
     """``(a, b)``: ``b`` becomes optional when ``a`` is sent."""
+    combinations: tuple[frozenset[str], ...] = ()
+    """The only combinations of these parameters the endpoint supports (Spot's
+    ``myTrades``: "These are the supported combinations of all parameters")."""
 
     def check(self, values: Mapping[str, Any]) -> None:
         """Raise the SimError Binance answers for the first rule ``values`` break."""
@@ -87,6 +90,10 @@ class Rules:
                 raise SimError(-1128, "Combination of optional parameters invalid.")
         for a, b in self.needs:
             if a in values and b not in values:
+                raise SimError(-1128, "Combination of optional parameters invalid.")
+        if self.combinations:
+            named = frozenset().union(*self.combinations)
+            if frozenset(name for name in values if name in named) not in self.combinations:
                 raise SimError(-1128, "Combination of optional parameters invalid.")
         if str(values.get("closePosition", "")).lower() == "true":
             for name in self.close_all_forbids:
@@ -185,6 +192,9 @@ def rules_of(market: str, method: str, path: str) -> Rules:
                 exclusive.append((names[0], names[1]))
         if _CLOSE_ALL.search(param.description) and "closePosition" in known.values():
             close_all.append(param.name)
+    if any("No combination of multiple parameters is allowed" in note for note in spec.notes):
+        optional = [p.name for p in spec.params if not p.required and p.name != "recvWindow"]
+        exclusive += [(a, b) for i, a in enumerate(optional) for b in optional[i + 1 :]]
     by_type = _type_table(spec.notes) or None
     if by_type is None and any("mandatory parameters based on" in n for n in spec.notes):
         by_type = _borrowed_type_table(spec)
@@ -195,7 +205,32 @@ def rules_of(market: str, method: str, path: str) -> Rules:
         by_type=by_type,
         close_all_forbids=tuple(close_all),
         optional_if=tuple(optional_if),
+        combinations=_combinations(spec.notes, known),
     )
+
+
+_COMBINATION_ROW = re.compile(r"^`\w+`(?:\s*\+\s*`\w+`)*$")
+
+
+def _combinations(notes: Iterable[str], known: Mapping[str, str]) -> tuple[frozenset[str], ...]:
+    """The rows after "supported combinations": `` `symbol` + `orderId` `` (a table's first
+    column, or a line of its own)."""
+    found: list[frozenset[str]] = []
+    listing = False
+    for note in notes:
+        if "upported combinations" in note or "upported parameter combinations" in note:
+            listing = True
+            continue
+        if not listing:
+            continue
+        cell = note.split("|", 1)[0].strip()
+        if _COMBINATION_ROW.match(cell):
+            names = _names(known, _BACKTICKED.findall(cell))
+            if names:
+                found.append(frozenset(names))
+        elif not cell.startswith("Parameters"):  # the table's header; anything else ends it
+            listing = False
+    return tuple(found)
 
 
 def _omission_documented(spec: EndpointSpec) -> bool:

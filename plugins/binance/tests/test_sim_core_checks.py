@@ -172,6 +172,11 @@ CASES = [
      -4082, "Invalid number of batch place orders: 6"),
     ("usdm", "GET", "/fapi/v2/balance", {"recvWindow": "60001"}, True, -1130,
      "Data sent for parameter 'recvWindow' is not valid."),
+    ("spot", "GET", "/api/v3/myTrades",
+     {"symbol": "BTCUSDT", "orderId": "1", "startTime": "1"}, True, -1128,
+     "Combination of optional parameters invalid."),
+    ("spot", "GET", "/api/v3/executionRules", {"symbol": "BTCUSDT", "symbolStatus": "TRADING"},
+     False, -1128, "Combination of optional parameters invalid."),
 ]  # fmt: skip
 
 
@@ -313,6 +318,10 @@ def test_documented_rules_are_read_from_the_spec_notes() -> None:
     )
     # Spot's 24-hour ticker may omit both: its weight table prices that request
     assert rules_of("spot", "GET", "/api/v3/ticker/24hr").one_of == ()
+    combos = rules_of("spot", "GET", "/api/v3/myTrades").combinations
+    assert frozenset({"symbol", "orderId", "fromId"}) in combos
+    assert frozenset({"symbol", "orderId", "startTime"}) not in combos
+    assert len(rules_of("spot", "GET", "/api/v3/myAllocations").combinations) == 7
     info = rules_of("spot", "GET", "/api/v3/exchangeInfo")
     assert ("permissions", "symbol") in info.exclusive
     assert ("symbolStatus", "symbols") in info.exclusive

@@ -286,6 +286,18 @@ async def test_usdm_batch_counts_five_on_ten_seconds_and_one_a_minute(
         assert headers["X-MBX-USED-WEIGHT-1M"] == "5"
 
 
+def test_filled_orders_are_credited_back_on_spot_s_order_windows() -> None:
+    limits = RateLimits(BUDGETS["spot"])
+    now = MINUTE_START
+    limits.charge_orders("1.2.3.4", 3, now)
+    limits.charge_weight("1.2.3.4", 7, now)
+    limits.credit_filled_orders(2, now)
+    assert limits.order_counts("1.2.3.4", now) == (1, 1)  # 10 s and day windows
+    assert limits.used_weight("1.2.3.4", now) == 7  # weight is not credited
+    limits.credit_filled_orders(5, now)
+    assert limits.order_counts("1.2.3.4", now) == (0, 0)  # never below zero
+
+
 def test_endpoint_windows_are_shared_and_refused_with_retry_after() -> None:
     usdm = {spec.key: spec for spec in endpoints("usdm")}
     limits = RateLimits(BUDGETS["usdm"])
