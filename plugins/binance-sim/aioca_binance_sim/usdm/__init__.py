@@ -1,0 +1,27 @@
+"""The simulator's USDⓈ-M futures market: linear perpetuals and quarterlies margined in
+USDT and USDC, a paper account with one-way and hedge positions, orders and algo orders,
+and Binance's ``/fapi`` and ``/futures/data`` endpoints.
+
+``build_venue(seed, now_ms, clock)`` makes the market's state (``Call.venue`` of every
+USDⓈ-M request); importing this package registers the handlers
+(``@handles(..., market="usdm")``).
+
+Left out on purpose, each answered in the documented shape: liquidation and ADL (the
+paper account is never liquidated: ``forceOrders`` is empty), Multi-Assets mode's
+cross-asset margin (the mode can be switched, each asset still margins its own
+contracts), self-trade prevention (the account never meets itself), ``priceProtect``,
+RPI liquidity (``rpiDepth`` is the regular book), composite indices (``indexInfo`` is
+empty) and TradFi contracts (``tradingSchedule`` lists no session).
+"""
+
+from __future__ import annotations
+
+from . import account_handlers, market_handlers
+from .engine import UsdmEngine
+from .instruments import UsdmSymbol
+from .market import UsdmMarket
+from .venue import UsdmVenue, build_venue
+
+__all__ = ["UsdmEngine", "UsdmMarket", "UsdmSymbol", "UsdmVenue", "build_venue"]
+
+del account_handlers, market_handlers  # imported for their registrations
