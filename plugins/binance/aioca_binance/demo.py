@@ -6,6 +6,8 @@ ping and server time in one ``GatherTask``, a ``TaskRing`` of tickers for a few 
 klines of two symbols concurrently, then a signed account query and a paper order placed
 and cancelled, and two streaming scenes: a local order book kept in step with the depth
 diff stream, and the account's events (through its listenKey) while a market order fills.
+Then one scene per other market: a Spot LIMIT buy filled level by level through the book,
+and a USDⓈ-M long opened at 10x leverage with its entry price and unrealized PnL.
 ``live=True`` runs the read-only part (the book included) against the real Binance instead.
 """
 
@@ -34,6 +36,7 @@ from .coinm import (
     CoinMServerTime,
 )
 from .spot import SpotAccount, SpotDepth, SpotNewOrder
+from .usdm import UsdmChangeInitialLeverage, UsdmNewOrder, UsdmPositionInformationV3
 
 __all__ = ["run_demo"]
 
@@ -100,7 +103,7 @@ def run_demo(
     """Run the demo; return the exit status (0 when every step worked). On a terminal
     (``live_stream``, default stderr) the ticker ring keeps a live progress line."""
     with _target(live, out) as (api, ws_url), Task.using_default_api(api):
-        progress = _Progress(steps=5 if live else 8, out=out, live_stream=live_stream)
+        progress = _Progress(steps=5 if live else 9, out=out, live_stream=live_stream)
         try:
             _public_part(progress, api, ring_passes)
             _book_part(progress, api, ws_url)
@@ -108,6 +111,7 @@ def run_demo(
                 _signed_part(progress)
                 _user_stream_part(progress, api, ws_url)
                 _spot_part(progress)
+                _usdm_part(progress)
         except AiocaError as exc:
             out(f"  ✗ {type(exc).__name__}: {exc}")
             return 1
@@ -228,6 +232,24 @@ def _spot_part(progress: _Progress) -> None:
     for fill in order.result.get("fills", []):
         progress.out(f"      fill {fill['qty']} @ {fill['price']} (fee {fill['commission']})")
     progress.done(after, f"BTC {_free(before, 'BTC')} -> {_free(after, 'BTC')}")
+
+
+def _usdm_part(progress: _Progress) -> None:
+    progress.section("USDⓈ-M: a long opened at 10x leverage, its entry price and PnL")
+    leverage = UsdmChangeInitialLeverage(symbol="BTCUSDT", leverage=10)
+    order = UsdmNewOrder(
+        symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.050", newOrderRespType="RESULT"
+    )
+    position = UsdmPositionInformationV3(symbol="BTCUSDT")
+    TaskOperator().run_single_task(SerialTask(leverage, order, position)).run()
+    progress.done(leverage, f"leverage {leverage.result['leverage']}x")
+    progress.done(order, f"{order.result['status']} at {order.result['avgPrice']}")
+    for row in position.parsed:
+        progress.done(
+            position,
+            f"{row.position_amt} BTC entry {row.entry_price} mark {row.mark_price} "
+            f"PnL {row.un_realized_profit} USDT",
+        )
 
 
 def _free(account: SpotAccount, asset: str) -> str:

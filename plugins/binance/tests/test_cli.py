@@ -209,6 +209,21 @@ def test_demo_spot_scene_fills_against_the_book_and_moves_the_balances() -> None
     assert Decimal(moved.group(2)) - Decimal(moved.group(1)) == Decimal(executed.group(1)) - fees
 
 
+def test_demo_usdm_scene_opens_a_position_with_its_pnl() -> None:
+    out = aioca("demo", "binance", "--passes", "1")
+    assert out.returncode == 0, out.stdout + out.stderr
+    usdm = next(part for part in _demo_sections(out.stdout).values() if part.startswith("USDⓈ-M"))
+    assert "leverage 10x" in usdm
+    filled = re.search(r"FILLED at (\S+)", usdm)
+    row = re.search(r"(\S+) BTC entry (\S+) mark (\S+) PnL (\S+) USDT", usdm)
+    assert filled is not None, usdm
+    assert row is not None, usdm
+    amount, entry, mark, pnl = (Decimal(value) for value in row.groups())
+    assert amount == Decimal("0.050")
+    assert entry == Decimal(filled.group(1))
+    assert abs(pnl - (mark - entry) * amount) < Decimal("0.01")  # PnL at the mark price
+
+
 def test_demo_in_chinese() -> None:
     out = aioca("--lang", "zh", "demo", "binance", "--passes", "1")
     assert out.returncode == 0, out.stdout + out.stderr
