@@ -47,7 +47,7 @@ order whose outcome is unknown) also carries ``order_id`` and ``client_order_id`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypedDict, Unpack
 
 __all__ = [
@@ -317,7 +317,10 @@ class ExchangeError(RequestError):
 
     ``code`` is the exchange's own error code (a number such as ``-1121`` or a string
     such as ``"51000"``, as the exchange sends it; ``None`` when the body had none),
-    ``msg`` its message and ``status`` the HTTP status.
+    ``msg`` its message and ``status`` the HTTP status. ``data`` is what else the error
+    body reported, where an exchange documents more than a code and a message (an order
+    that was cancelled while its replacement failed, say): a failure must not hide what
+    did happen. ``None`` when there was nothing more.
     """
 
     def __init__(
@@ -326,11 +329,13 @@ class ExchangeError(RequestError):
         *,
         code: int | str | None = None,
         status: int | None = None,
+        data: Mapping[str, Any] | None = None,
         **context: Unpack[RequestContext],
     ) -> None:
         self.code = code
         self.msg = msg
         self.status = status
+        self.data = data
         head = f"[{code}] {msg}" if code is not None else msg
         if status is not None:
             head = f"HTTP {status}: {head}"

@@ -9,6 +9,8 @@ see what they would see on Binance.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "SimError",
     "bad_symbol",
@@ -30,6 +32,10 @@ class SimError(Exception):
         self.msg = msg
         self.status = status
         self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        """Binance's error body: ``{"code": ..., "msg": ...}`` (some errors add more)."""
+        return {"code": self.code, "msg": self.msg}
 
 
 def mandatory_missing(name: str) -> SimError:

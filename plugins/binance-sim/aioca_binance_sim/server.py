@@ -325,7 +325,7 @@ class BinanceSimulator:
             headers.update(error.headers)
             return web.Response(
                 status=error.status,
-                body=_json({"code": error.code, "msg": error.msg}),
+                body=_json(error.body()),
                 headers=headers,
                 content_type="application/json",
             )

@@ -505,7 +505,10 @@ class BinanceRestApi(RestApi):
     def map_error(self, response: Response, payload: Any) -> errors.AiocaError:
         code: int | None = None
         msg = ""
+        data: Mapping[str, Any] | None = None
         if isinstance(payload, Mapping):
+            extra = payload.get("data")  # cancelReplace's -2021/-2022: both outcomes
+            data = extra if isinstance(extra, Mapping) else None
             raw_code = payload.get("code")
             code = (
                 raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
@@ -518,7 +521,7 @@ class BinanceRestApi(RestApi):
             until = _ban_end(message, response.retry_after()) if banned else None
             return self.rate_limit_error(response, message, code=code, banned=banned, until=until)
         context = self.error_context(response.request)
-        return error_class(message, code=code, status=response.status, **context)
+        return error_class(message, code=code, status=response.status, data=data, **context)
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "none"

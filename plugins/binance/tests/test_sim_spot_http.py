@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sim_helpers import FakeClock
 
-from aioca.errors import BadRequestError, OrderNotFoundError
+from aioca.errors import BadRequestError, OrderError, OrderNotFoundError
 from aioca_binance import BinanceRestApi
 from aioca_binance.spot import (
     SpotAccount,
@@ -132,3 +132,28 @@ async def test_order_usage_and_budgets_agree_with_exchange_info() -> None:
         assert [u["count"] for u in usage] == [1] * len(orders)
         server = sim.market_limits["spot"].order_counts("127.0.0.1", clock())
         assert server == (1,) * len(orders)
+
+
+async def test_a_failed_cancel_replace_says_what_happened_to_each_half(
+    api: BinanceRestApi,
+) -> None:
+    """-2021: the cancel failed (no such order) but the new order went through: the error
+    must carry Binance's ``data``, or the user would not know an order now rests."""
+    from aioca_binance.spot import SpotCancelReplace
+
+    last = Decimal((await SpotTickerPrice(api=api, symbol=BTC).run())["price"])
+    replace = SpotCancelReplace(
+        api=api, symbol=BTC, side="BUY", type="LIMIT", timeInForce="GTC",
+        quantity=Decimal("0.01"), price=(last * Decimal("0.9")).quantize(Decimal("0.01")),
+        cancelReplaceMode="ALLOW_FAILURE", cancelOrderId=424242,
+    )  # fmt: skip
+    with pytest.raises(OrderError) as caught:
+        await replace.run()
+    error = caught.value
+    assert error.code == -2021
+    assert error.data is not None
+    assert error.data["cancelResult"] == "FAILURE"
+    assert error.data["newOrderResult"] == "SUCCESS"
+    placed = error.data["newOrderResponse"]["orderId"]
+    open_ids = [order["orderId"] for order in await SpotOpenOrders(api=api, symbol=BTC).run()]
+    assert open_ids == [placed]

@@ -51,6 +51,9 @@ class ReplaceError(SimError):
         super().__init__(code, msg)
         self.data = data
 
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "data": self.data}
+
 
 def _engine(call: Call) -> SpotEngine:
     venue: SpotVenue = call.venue
