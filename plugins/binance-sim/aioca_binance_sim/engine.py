@@ -22,6 +22,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from .errors import SimError, bad_symbol, mandatory_missing
+from .futures_settings import change_margin_type, change_position_mode
 from .instruments import Instrument
 from .market import TRADE_MS, Market
 
@@ -586,26 +587,11 @@ class Engine:
 
     def set_margin_type(self, symbol: str, margin_type: str) -> None:
         self.instrument(symbol)
-        isolated = margin_type == "ISOLATED"
-        if isolated == (symbol in self.account.isolated):
-            raise SimError(-4046, "No need to change margin type.")
-        if self.open_orders(symbol):
-            raise SimError(-4047, "Margin type cannot be changed if there exists open orders.")
-        if any(p.amount for (s, _), p in self.positions.items() if s == symbol):
-            raise SimError(-4048, "Margin type cannot be changed if there exists position.")
-        if isolated:
-            self.account.isolated.add(symbol)
-        else:
-            self.account.isolated.discard(symbol)
+        orders = self.open_orders(symbol)
+        change_margin_type(self.account, self.positions, orders, symbol, margin_type)
 
     def set_dual_side(self, dual: bool) -> None:
-        if dual == self.account.dual_side:
-            raise SimError(-4059, "No need to change position side.")
-        if self.open_orders():
-            raise SimError(-4067, "Position side cannot be changed if there exists open orders.")
-        if any(p.amount for p in self.positions.values()):
-            raise SimError(-4068, "Position side cannot be changed if there exists position.")
-        self.account.dual_side = dual
+        change_position_mode(self.account, self.positions.values(), self.open_orders(), dual)
 
     def modify_margin(
         self, symbol: str, amount: Decimal, kind: int, side: str | None, now: int

@@ -28,6 +28,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from ..errors import SimError, bad_symbol, mandatory_missing
+from ..futures_settings import change_margin_type, change_position_mode
 from ..market import TRADE_MS
 from .instruments import UsdmSymbol
 from .market import UsdmMarket
@@ -1144,26 +1145,11 @@ class UsdmEngine:
 
     def set_margin_type(self, name: str, margin_type: str) -> None:
         self.symbol(name)
-        isolated = margin_type == "ISOLATED"
-        if isolated == (name in self.account.isolated):
-            raise SimError(-4046, "No need to change margin type.")
-        if self.open_orders(name):
-            raise SimError(-4047, "Margin type cannot be changed if there exists open orders.")
-        if any(p.amount for (n, _), p in self.positions.items() if n == name):
-            raise SimError(-4048, "Margin type cannot be changed if there exists position.")
-        if isolated:
-            self.account.isolated.add(name)
-        else:
-            self.account.isolated.discard(name)
+        orders = self.open_orders(name)
+        change_margin_type(self.account, self.positions, orders, name, margin_type)
 
     def set_dual_side(self, dual: bool) -> None:
-        if dual == self.account.dual_side:
-            raise SimError(-4059, "No need to change position side.")
-        if self.open_orders():
-            raise SimError(-4067, "Position side cannot be changed if there exists open orders.")
-        if any(p.amount for p in self.positions.values()):
-            raise SimError(-4068, "Position side cannot be changed if there exists position.")
-        self.account.dual_side = dual
+        change_position_mode(self.account, self.positions.values(), self.open_orders(), dual)
 
     def modify_margin(
         self, name: str, amount: Decimal, kind: int, side: str | None, now: int
