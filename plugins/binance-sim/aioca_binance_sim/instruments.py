@@ -100,7 +100,6 @@ class Instrument:
             "baseAssetPrecision": 8,
             "quotePrecision": 8,
             "equalQtyPrecision": 4,
-            "maxMoveOrderLimit": 10000,
             "triggerProtect": "0.0500",
             "underlyingType": "COIN",
             "underlyingSubType": [],
