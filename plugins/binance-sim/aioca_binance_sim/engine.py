@@ -24,6 +24,7 @@ from typing import Any
 from .errors import SimError, bad_symbol, mandatory_missing
 from .futures_settings import change_margin_type, change_position_mode
 from .instruments import Instrument
+from .listen_key import ListenKeyHolder
 from .market import TRADE_MS, Market
 
 __all__ = ["INITIAL_BALANCES", "Engine", "Order", "Position"]
@@ -41,7 +42,6 @@ MAKER_FEE = Decimal("0.00015")
 TAKER_FEE = Decimal("0.00040")
 DEFAULT_LEVERAGE = 20
 MAX_LEVERAGE = 125
-LISTEN_KEY_MS = 60 * 60_000
 _EIGHT = Decimal("0.00000001")
 _CONDITIONAL = frozenset(
     {"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"}
@@ -145,8 +145,10 @@ class _Account:
     dual_side: bool = False
 
 
-class Engine:
+class Engine(ListenKeyHolder):
     """The account, its orders, positions, fills and history."""
+
+    listen_key_path = "/dapi/v1/listenKey"
 
     def __init__(
         self, market: Market, instruments: dict[str, Instrument], funded_ms: int = 0
@@ -167,8 +169,6 @@ class Engine:
         self.algo_orders: dict[int, dict[str, Any]] = {}
         self.countdowns: dict[str, int] = {}
         self.downloads: dict[str, int] = {}
-        self.listen_key: str | None = None
-        self.listen_key_expires = 0
         self.listeners: list[Callable[[Order, str, Any, int], None]] = []
         """Told of every order event: ``(order, execution type, fill or None, time)``,
         where a fill is ``(quantity, price, maker, fee, trade id)`` (the user data stream)."""
@@ -631,28 +631,6 @@ class Engine:
             "msg": "Successfully modify position margin.",
             "type": kind,
         }
-
-    # --- listen key -------------------------------------------------------------------
-
-    def start_stream(self, now: int) -> str:
-        if self.listen_key is None or now >= self.listen_key_expires:
-            self.listen_key = secrets.token_urlsafe(48)[:64]
-        self.listen_key_expires = now + LISTEN_KEY_MS
-        return self.listen_key
-
-    def keepalive_stream(self, now: int) -> str:
-        if self.listen_key is None or now >= self.listen_key_expires:
-            raise SimError(
-                -1125,
-                "This listenKey does not exist. Please use `POST /dapi/v1/listenKey` to "
-                "recreate `listenKey`",
-            )
-        self.listen_key_expires = now + LISTEN_KEY_MS
-        return self.listen_key
-
-    def close_stream(self, now: int) -> None:
-        self.keepalive_stream(now)
-        self.listen_key = None
 
 
 def max_qty(leverage: int) -> int:

@@ -258,3 +258,4 @@ async def test_listen_key_life_cycle(sim: BinanceSimulator, api: BinanceRestApi)
     with pytest.raises(errors.AuthenticationError) as gone:
         await run(CoinMKeepaliveUserDataStream(), api)
     assert gone.value.code == -1125
+    assert "POST /dapi/v1/listenKey" in gone.value.msg  # COIN-M's own endpoint

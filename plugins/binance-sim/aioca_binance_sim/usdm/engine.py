@@ -29,6 +29,7 @@ from typing import Any
 
 from ..errors import SimError, bad_symbol, mandatory_missing
 from ..futures_settings import change_margin_type, change_position_mode
+from ..listen_key import ListenKeyHolder
 from ..market import TRADE_MS
 from .instruments import UsdmSymbol
 from .market import UsdmMarket
@@ -52,7 +53,6 @@ MAKER_FEE = Decimal("0.0002")
 TAKER_FEE = Decimal("0.0005")
 DEFAULT_LEVERAGE = 20
 FUNDING_MS = 8 * 3_600_000
-LISTEN_KEY_MS = 60 * 60_000
 _EIGHT = Decimal("0.00000001")
 _ALGO_TYPES = frozenset(
     {"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"}
@@ -296,8 +296,10 @@ class _Account:
     fee_burn: bool = False
 
 
-class UsdmEngine:
+class UsdmEngine(ListenKeyHolder):
     """The account, its orders, algo orders, positions, fills and history."""
+
+    listen_key_path = "/fapi/v1/listenKey"
 
     def __init__(self, market: UsdmMarket, funded_ms: int = 0) -> None:
         self.market = market
@@ -315,8 +317,6 @@ class UsdmEngine:
         self.downloads: dict[str, int] = {}
         self.quotes: dict[str, dict[str, Any]] = {}
         self.conversions: dict[str, dict[str, Any]] = {}
-        self.listen_key: str | None = None
-        self.listen_key_expires = 0
         self.listeners: list[Callable[[Order, str, Any, int], None]] = []
         """Told of every order event: ``(order, execution type, fill or None, time)``,
         where a fill is ``(quantity, price, maker, fee, trade id)``."""
@@ -1190,28 +1190,6 @@ class UsdmEngine:
             "msg": "Successfully modify position margin.",
             "type": kind,
         }
-
-    # --- listen key -------------------------------------------------------------------
-
-    def start_stream(self, now: int) -> str:
-        if self.listen_key is None or now >= self.listen_key_expires:
-            self.listen_key = secrets.token_urlsafe(48)[:64]
-        self.listen_key_expires = now + LISTEN_KEY_MS
-        return self.listen_key
-
-    def keepalive_stream(self, now: int) -> str:
-        if self.listen_key is None or now >= self.listen_key_expires:
-            raise SimError(
-                -1125,
-                "This listenKey does not exist. Please use `POST /fapi/v1/listenKey` to "
-                "recreate `listenKey`",
-            )
-        self.listen_key_expires = now + LISTEN_KEY_MS
-        return self.listen_key
-
-    def close_stream(self, now: int) -> None:
-        self.keepalive_stream(now)
-        self.listen_key = None
 
 
 def _closing(position_side: str, side: str) -> bool:
