@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any
 
 from .context import Call, handles
+from .downloads import download_link, new_download
 from .endpoints import endpoints
 from .engine import MAKER_FEE, TAKER_FEE, Engine, coin, max_qty
 from .errors import SimError
@@ -488,32 +489,11 @@ def _download_id(call: Call) -> Any:
     p = call.params
     if p["startTime"] > p["endTime"]:
         raise SimError(-1023, "Start time is greater than end time.")
-    engine = call.venue.engine
-    download_id = str(546_975_389_218_332_672 + len(engine.downloads))
-    engine.downloads[download_id] = call.now
-    return {"avgCostTimestampOfLast30d": 7241837, "downloadId": download_id}
+    return new_download(call.venue.engine.downloads, call.now)
 
 
 def _download_link(call: Call) -> Any:
-    download_id = call.params["downloadId"]
-    created = call.venue.engine.downloads.get(download_id)
-    if created is None:
-        return {
-            "downloadId": download_id,
-            "status": "processing",
-            "url": "",
-            "notified": False,
-            "expirationTimestamp": -1,
-            "isExpired": None,
-        }
-    return {
-        "downloadId": download_id,
-        "status": "completed",
-        "url": f"https://sim.invalid/downloads/{download_id}.csv",
-        "notified": True,
-        "expirationTimestamp": created + 7 * 86_400_000,
-        "isExpired": None,
-    }
+    return download_link(call.venue.engine.downloads, call.params["downloadId"])
 
 
 for _path in ("/dapi/v1/income/asyn", "/dapi/v1/order/asyn", "/dapi/v1/trade/asyn"):

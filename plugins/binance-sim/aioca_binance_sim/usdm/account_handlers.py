@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..context import Call
+from ..downloads import download_link, new_download
 from ..errors import SimError
 from .batch import order_items
 from .engine import MAKER_FEE, TAKER_FEE, Order, Position, UsdmEngine, brackets, max_notional, money
@@ -839,32 +840,11 @@ def _download_id(call: Call) -> Any:
         raise SimError(-1023, "Start time is greater than end time.")
     if p["endTime"] - p["startTime"] > 365 * 86_400_000:
         raise SimError(-4088, "Maximum time interval is 365 days.")
-    engine = _engine(call)
-    download_id = str(546_975_389_218_332_672 + len(engine.downloads))
-    engine.downloads[download_id] = call.now
-    return {"avgCostTimestampOfLast30d": 7241837, "downloadId": download_id}
+    return new_download(_engine(call).downloads, call.now)
 
 
 def _download_link(call: Call) -> Any:
-    download_id = call.params["downloadId"]
-    created = _engine(call).downloads.get(download_id)
-    if created is None:
-        return {
-            "downloadId": download_id,
-            "status": "processing",
-            "url": "",
-            "notified": False,
-            "expirationTimestamp": -1,
-            "isExpired": None,
-        }
-    return {
-        "downloadId": download_id,
-        "status": "completed",
-        "url": f"https://sim.invalid/downloads/{download_id}.csv",
-        "notified": True,
-        "expirationTimestamp": created + 7 * 86_400_000,
-        "isExpired": None,
-    }
+    return download_link(_engine(call).downloads, call.params["downloadId"])
 
 
 for _path in ("/fapi/v1/income/asyn", "/fapi/v1/order/asyn", "/fapi/v1/trade/asyn"):
