@@ -3,27 +3,23 @@ its REST methods, called unchanged against ``sim.urls["coinm"]``, get answers it
 response models accept, with no warning: the market data, a LIMIT order placed, queried
 and cancelled, a MARKET order filled, and the account, balance and positions.
 
-The SDK is synchronous and signs with the machine's clock, so the simulator runs in a
-thread (``background_simulator``) on a clock that follows the machine's.
+The SDK is synchronous and signs with the machine's clock: the simulator runs in a thread,
+on the machine's clock (``sdk_sim.sdk_simulator``).
 """
 
 from __future__ import annotations
 
-import logging
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
+from sdk_sim import is_model, sdk_answer, sdk_simulator
 from sim_helpers import limit_price
 
 from aioca_binance_sim import BinanceSimulator
-from aioca_binance_sim.background import background_simulator
 
-KEY = "officialSdkDemoKey000000" * 2 + "0" * 16
-SECRET = "officialSdkDemoSecret000" * 2 + "0" * 16
 SYMBOL = "BTCUSD_PERP"
 
 # Where the SDK's model lacks a field Binance documents, the simulator keeps Binance's
@@ -35,23 +31,10 @@ SYMBOL = "BTCUSD_PERP"
 SDK_MISSING = {"new_order": {"avgPrice", "cumBase"}, "cancel_order": {"avgPrice", "cumBase"}}
 
 
-class MachineClock:
-    """The machine's clock plus an offset the test moves (``advance``)."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
-
-
 @pytest.fixture
 def sim() -> Iterator[BinanceSimulator]:
-    with background_simulator(api_key=KEY, api_secret=SECRET, seed=5, clock=MachineClock()) as s:
-        yield s
+    with sdk_simulator() as simulator:
+        yield simulator
 
 
 @pytest.fixture
@@ -67,22 +50,11 @@ def rest(sim: BinanceSimulator) -> Any:
     return DerivativesTradingCoinFutures(config_rest_api=config).rest_api
 
 
-def _is_model(data: Any) -> bool:
-    if isinstance(data, list):
-        return all(_is_model(item) for item in data)
-    return isinstance(data, BaseModel)
-
-
 def _answer(caplog: pytest.LogCaptureFixture, call: Callable[[], Any], method: str = "") -> Any:
     """The SDK's answer of ``call`` (its REST method ``method``), read into its model
-    with warnings as errors."""
-    caplog.clear()
-    with warnings.catch_warnings(), caplog.at_level(logging.WARNING):
-        warnings.simplefilter("error")
-        data = call().data()
-    # A payload its model refuses is logged ("Returning the raw payload instead of a
-    # model") and handed back raw: neither may happen.
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    with warnings as errors, and with no field the SDK does not declare."""
+    caplog.clear()  # the previous calls' records were checked then
+    data = sdk_answer(caplog, call)
     assert _extra_fields(data) == SDK_MISSING.get(method, set())
     return data
 
@@ -104,17 +76,17 @@ def _extra_fields(data: Any) -> set[str]:
 def test_market_data_reads_into_the_sdk_models(rest: Any, caplog: pytest.LogCaptureFixture) -> None:
     assert isinstance(_answer(caplog, rest.test_connectivity), dict)  # ping: {}
     now = _answer(caplog, rest.check_server_time)
-    assert _is_model(now)
+    assert is_model(now)
     assert abs(now.server_time - time.time() * 1000) < 60_000
 
     info = _answer(caplog, rest.exchange_information)
-    assert _is_model(info)
+    assert is_model(info)
     symbols = {s.symbol: s for s in info.symbols}
     assert symbols[SYMBOL].contract_type == "PERPETUAL"
     assert symbols[SYMBOL].contract_size == 100
 
     book = _answer(caplog, lambda: rest.order_book(symbol=SYMBOL, limit=5))
-    assert _is_model(book)
+    assert is_model(book)
     assert book.bids
     assert book.asks
     assert float(book.bids[0][0]) < float(book.asks[0][0])
@@ -125,17 +97,17 @@ def test_market_data_reads_into_the_sdk_models(rest: Any, caplog: pytest.LogCapt
     assert all(isinstance(bar, list) and len(bar) == 12 for bar in bars)
 
     price = _answer(caplog, lambda: rest.symbol_price_ticker(symbol=SYMBOL))
-    assert _is_model(price)
+    assert is_model(price)
     assert [p.symbol for p in price] == [SYMBOL]
     assert float(price[0].price) > 0
 
     day = _answer(caplog, lambda: rest.ticker24hr_price_change_statistics(symbol=SYMBOL))
-    assert _is_model(day)
+    assert is_model(day)
     assert [d.symbol for d in day] == [SYMBOL]
     assert float(day[0].low_price) <= float(day[0].last_price) <= float(day[0].high_price)
 
     premium = _answer(caplog, lambda: rest.index_price_and_mark_price(symbol=SYMBOL))
-    assert _is_model(premium)
+    assert is_model(premium)
     assert [p.symbol for p in premium] == [SYMBOL]
     assert float(premium[0].mark_price) > 0
     assert float(premium[0].index_price) > 0
@@ -158,17 +130,17 @@ def test_a_limit_order_is_placed_queried_and_cancelled(
         ),
         "new_order",
     )
-    assert _is_model(placed)
+    assert is_model(placed)
     assert placed.status == "NEW"
     assert placed.client_order_id == "sdk-limit-1"
     seen = _answer(caplog, lambda: rest.query_order(symbol=SYMBOL, order_id=placed.order_id))
-    assert _is_model(seen)
+    assert is_model(seen)
     assert seen.status == "NEW"
     assert float(seen.price) == float(price)
     gone = _answer(
         caplog, lambda: rest.cancel_order(symbol=SYMBOL, order_id=placed.order_id), "cancel_order"
     )
-    assert _is_model(gone)
+    assert is_model(gone)
     assert gone.status == "CANCELED"
     assert gone.order_id == placed.order_id
     after = _answer(caplog, lambda: rest.query_order(symbol=SYMBOL, order_id=placed.order_id))
@@ -185,23 +157,23 @@ def test_a_market_order_fills_and_the_account_reads_into_the_sdk_models(
         ),
         "new_order",
     )
-    assert _is_model(filled)
+    assert is_model(filled)
     assert filled.status == "FILLED"
     assert float(filled.executed_qty) == 1
 
     account = _answer(caplog, rest.account_information)
-    assert _is_model(account)
+    assert is_model(account)
     assert account.assets
     assert account.positions
     held = [p for p in account.positions if p.symbol == SYMBOL and float(p.position_amt) != 0]
     assert [float(p.position_amt) for p in held] == [1]
 
     balances = _answer(caplog, rest.futures_account_balance)
-    assert _is_model(balances)
+    assert is_model(balances)
     assert "BTC" in {b.asset for b in balances}
 
     positions = _answer(caplog, lambda: rest.position_information(pair="BTCUSD"))
-    assert _is_model(positions)
+    assert is_model(positions)
     open_ = [p for p in positions if p.symbol == SYMBOL and float(p.position_amt) != 0]
     assert [float(p.position_amt) for p in open_] == [1]
     assert float(open_[0].entry_price) > 0

@@ -3,54 +3,28 @@
 unchanged against ``sim.urls["usdm"]`` on an account that has something in every list,
 gets an answer its own response model accepts, with no warning.
 
-The SDK is synchronous and signs with the machine's clock, so the simulator runs in a
-thread (``background_simulator``) on a clock that follows the machine's.
+The SDK is synchronous and signs with the machine's clock: the simulator runs in a thread,
+on the machine's clock (``sdk_sim.sdk_simulator``).
 """
 
 from __future__ import annotations
 
-import logging
-import time
-import warnings
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from sdk_sim import is_model, sdk_answer, sdk_simulator
 from sim_usdm_helpers import Desk, spec_endpoints
 from test_sim_usdm_shapes import flatten, params_for, populate
 
 from aioca_binance_sim import BinanceSimulator
-from aioca_binance_sim.background import background_simulator
-
-KEY = "officialSdkDemoKey000000" * 2 + "0" * 16
-SECRET = "officialSdkDemoSecret000" * 2 + "0" * 16
-
-
-class MachineClock:
-    """The machine's clock plus an offset the test moves (``advance``)."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
 
 
 @pytest.fixture
 def sim() -> Iterator[BinanceSimulator]:
-    with background_simulator(api_key=KEY, api_secret=SECRET, seed=5, clock=MachineClock()) as s:
-        yield s
-
-
-def _is_model(data: Any) -> bool:
-    if isinstance(data, list):
-        return all(_is_model(item) for item in data)
-    return isinstance(data, BaseModel)
+    with sdk_simulator() as simulator:
+        yield simulator
 
 
 def _sdk_value(value: Any) -> Any:
@@ -86,16 +60,10 @@ def test_every_sdk_method_gets_an_answer_its_model_accepts(
     )
     rest = DerivativesTradingUsdsFutures(config_rest_api=config).rest_api
     call = getattr(rest, spec["name"])
-    with warnings.catch_warnings(), caplog.at_level(logging.WARNING):
-        warnings.simplefilter("error")
-        response = call(**{names[k]: _sdk_value(v) for k, v in params.items()})
-        data = response.data()
-    # A payload its model refuses is logged ("Returning the raw payload instead of a
-    # model") and handed back raw: neither may happen.
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    data = sdk_answer(caplog, lambda: call(**{names[k]: _sdk_value(v) for k, v in params.items()}))
     model = getattr(sdk_models, spec["response_model"] or "", None)
     if model is not None and set(model.model_fields) - {"additional_properties"}:
-        assert _is_model(data), type(data)  # the SDK's model holds the answer
+        assert is_model(data), type(data)  # the SDK's model holds the answer
     else:
         assert isinstance(data, list | dict)  # klines, ping...: the SDK declares no fields
     if key == ("POST", "/fapi/v1/order"):
