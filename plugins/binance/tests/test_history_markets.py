@@ -459,3 +459,18 @@ def test_the_issue_s_command_writes_a_month_of_usdm_minutes(tmp_path: Path) -> N
     assert len(endpoint.sent) == 30  # 44,640 minutes in pages of 1,500
     assert {query["limit"] for query in endpoint.sent} == {"1500"}
     assert done.stderr.strip() == "wrote 44640 rows to btc.csv: 30 requests, weight 300"
+
+
+@pytest.mark.parametrize("market", ["coinm", "usdm", "spot"])
+def test_kline_columns_are_the_models_slots(market: str) -> None:
+    """The history's CSV columns of klines are written out in aioca_binance.history
+    (taking them from the models would load every market's models for one market's
+    pager); they must be the slots of the market's generated ``Kline`` model."""
+    import importlib
+
+    from aioca_binance.history import RULES
+
+    model = importlib.import_module(f"aioca_binance.{market}.models").Kline
+    kline_rules = [rule for (m, _), rule in RULES.items() if m == market and rule.kind == "klines"]
+    assert kline_rules
+    assert {rule.columns for rule in kline_rules} == {model.slots}
