@@ -13,6 +13,7 @@ import logging
 import math
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -193,6 +194,49 @@ async def test_requests_sent_just_before_a_boundary_count_in_the_next_window_too
     assert int(await client.hget(second._keys["REQUEST_WEIGHT"], "u")) == 100
     with pytest.raises(TimeoutError):  # the 98th waits for the window after
         await asyncio.wait_for(second.acquire({"REQUEST_WEIGHT": 1}), 0.2)
+
+
+@pytest.mark.parametrize("lease_idle", [10.0, 0.25], ids=["lease-held", "lease-given-back"])
+async def test_an_exchange_counting_requests_on_arrival_never_sees_a_window_overrun(
+    backends: Callable[..., RedisBackend], lease_idle: float
+) -> None:
+    """The over-admission once seen across processes (26 against 25), reproduced without
+    relying on load: a process leases budget mid-window and still holds some when the
+    closing margin begins; its next request, admitted just before the boundary, reaches
+    the exchange just after it (a delay shorter than ``safety``, injected); another
+    process then fills the next window. Counted as the exchange counts (on arrival), that
+    window must hold no more than its limit, and be filled to it. (Before the two-sided
+    margin the exchange counted 21 against 20 either way: with the lease still held, which
+    lasted until the boundary, or given back when idle, the request then charged to the
+    closing window only.)"""
+    seconds, limit, safety, delay = 2.0, 20, 0.5, 0.45
+    window = weight_window(limit, seconds)
+    leasing = backends(
+        safety=safety, lease_fraction=1.0, lease_cap=0.5, lease_idle=lease_idle
+    ).limiter(HOST, [window])
+    other = backends(safety=safety, lease_cap=0).limiter(HOST, [window])
+    arrivals: list[float] = []  # when the exchange receives each admitted request
+
+    await run_until_window_start(leasing, seconds, 0.6)  # clear of both margins
+    await leasing.acquire({"REQUEST_WEIGHT": 1})
+    arrivals.append(leasing.clock())
+    assert leasing._leases["REQUEST_WEIGHT"].units > 1, "it holds a lease"
+    await asyncio.sleep(seconds - 0.6 - safety + 0.1)  # into the closing margin
+    boundary = (math.floor(leasing.clock() / seconds) + 1) * seconds
+    assert boundary - delay < leasing.clock() < boundary, "in the closing margin"
+    await leasing.acquire({"REQUEST_WEIGHT": 1})
+    arrivals.append(leasing.clock() + delay)  # sent before the boundary, arrives after it
+    assert arrivals[-1] >= boundary
+
+    await run_until_window_start(other, seconds, safety + 0.1)  # the next window, past its margin
+    while True:
+        try:
+            await asyncio.wait_for(other.acquire({"REQUEST_WEIGHT": 1}), 0.3)
+        except TimeoutError:
+            break
+        arrivals.append(other.clock())
+    counted = Counter(math.floor(at / seconds) for at in arrivals)
+    assert counted[round(boundary / seconds)] == limit, sorted(counted.items())
 
 
 async def test_usage_headers_raise_the_shared_count(backends: Callable[..., RedisBackend]) -> None:
