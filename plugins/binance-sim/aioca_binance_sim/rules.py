@@ -41,7 +41,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -70,37 +69,6 @@ _CLOSE_ALL = re.compile(r"[Cc]annot be sent with `closePosition`\s*=\s*`true`")
 _ONLY_WITH = re.compile(rf"{_NAME}\s+can only be sent together with\s+{_NAME}", re.IGNORECASE)
 _OPTIONAL_IF = re.compile(r"If `(\w+)` is specified, `(\w+)` becomes optional")
 _TYPE_ROW = re.compile(r"^\|?\s*`([A-Z_/]+)`\s*\|\s*([^|]+)")
-_KIND_CELL = re.compile(r"^(\w+Type)\s*=\s*(.+)$")
-"""``|`pendingType` = `STOP_LOSS` or `TAKE_PROFIT` | `pendingStopPrice` and/or ... |``
-(Spot's order-list tables: a row per value of a ``...Type`` parameter), backticks off."""
-_IF_PROVIDED = re.compile(r"If provided,\s*`(\w+)`\s+is required")
-_SPECIFIED_TOGETHER = re.compile(
-    r"`(\w+)`\s+and\s+`(\w+)`[^.]*\.\s*These parameters must be specified together"
-)
-_USED_TOGETHER = re.compile(r"[Mm]ust be used together with parameter\s+`(\w+)`")
-_BOTH_REQUIRED = re.compile(
-    r"[Bb]oth\s+`(\w+)`\s+and\s+`(\w+)`\s+(?:must be sent|are required)"
-)
-_REQUIRED_IF = re.compile(r"Required if\s+`(\w+)`\s+is\s+((?:`\w+`(?:,\s*|\s+or\s+)?)+)")
-_MANDATORY_WHEN = re.compile(r"mandatory when\s+`(\w+)`\s+set to\s+`(\w+)`")
-_CAN_BE_USED_IF = re.compile(r"Can be used if\s+`(\w+)`\s+is\s+((?:`\w+`(?:,\s*(?:or\s+)?|\s+or\s+)?)+)")
-_EITHER_OR_BOTH = re.compile(r"Either\s+`(\w+)`\s+or\s+`(\w+)`\s+or both,?\s+must be specified")
-_ONLY_IF = re.compile(r"can only be used if\s+(.*)", re.IGNORECASE)
-_IS_VALUE = re.compile(r"`(\w+)`\s+is\s+`(\w+)`")
-_ONLY_FOR_TYPES = re.compile(r"only avaliable for\s+((?:`[A-Z_]+`/?)+)\s+order")
-_AT_LEAST = re.compile(
-    r"(?:value cannot be less than|Values smaller than)\s+`(\d+)`"
-)
-_MAX_ONLY = re.compile(r"\(max:\s*(\d+)\)")
-_MIN_MAX = re.compile(r"min\s+([\d.]+),\s*max\s+([\d.]+)")
-_NEITHER = re.compile(r"If supplied, neither\s+`?(\w+)`?\s+or\s+`?(\w+)`?\s+can be provided")
-_SPAN = re.compile(
-    r"(?:time between|difference between)\s+`?startTime`?\s+and\s+`?endTime`?\s*"
-    r"(?:can't|can not|cannot|must|can only)\s+(?:be\s+)?(?:longer than|more than|less than|up to)"
-    r"\s+(\d+)\s+(hour|day|year)s?"
-    r"|query time period must be less then\s+(\d+)\s+(day)s?"
-)
-_SPAN_MS = {"hour": 3_600_000, "day": 86_400_000, "year": 365 * 86_400_000}
 _BACKTICKED = re.compile(r"`(\w+)`")
 _VALUES = r"((?:`\w+`(?:\s*,\s*(?:or\s+)?|\s+or\s+)?)+)"
 _IF_PROVIDED = re.compile(r"If provided, `(\w+)` is required")
@@ -142,38 +110,6 @@ def _holds(condition: Condition, values: Mapping[str, Any]) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class When:
-    """A condition on a sent value: ``name`` was sent as one of ``values``."""
-
-    name: str
-    values: frozenset[str]
-
-    def holds(self, values: Mapping[str, Any]) -> bool:
-        return self.name in values and str(values[self.name]) in self.values
-
-
-@dataclass(frozen=True, slots=True)
-class Bound:
-    """``name`` must lie in ``[low, high]`` (either end open when None); else ``code``
-    and ``msg``."""
-
-    name: str
-    low: Decimal | None
-    high: Decimal | None
-    code: int
-    msg: str
-
-    def check(self, values: Mapping[str, Any]) -> None:
-        if self.name not in values:
-            return
-        value = Decimal(str(values[self.name]))
-        if (self.low is not None and value < self.low) or (
-            self.high is not None and value > self.high
-        ):
-            raise SimError(self.code, self.msg)
-
-
-@dataclass(frozen=True, slots=True)
 class Rules:
     """One endpoint's documented rules."""
 
@@ -192,16 +128,6 @@ class Rules:
     combinations: tuple[frozenset[str], ...] = ()
     """The only combinations of these parameters the endpoint supports (Spot's
     ``myTrades``: "These are the supported combinations of all parameters")."""
-    requires: tuple[tuple[str, str], ...] = ()
-    """``(a, b)``: ``a`` sent makes ``b`` mandatory (-1102 naming ``b``)."""
-    required_when: tuple[tuple[When, tuple[str, ...]], ...] = ()
-    """When the condition holds, one of these names must be sent (-1102)."""
-    allowed_when: tuple[tuple[str, tuple[When, ...], int, str], ...] = ()
-    """``(name, conditions, code, msg)``: ``name`` only when one condition holds."""
-    bounds: tuple[Bound, ...] = ()
-    """Documented value ranges."""
-    max_span_ms: int | None = None
-    """The longest ``endTime - startTime`` the endpoint takes."""
     requires: tuple[tuple[str, str], ...] = ()
     """``(a, b)``: when ``a`` is sent, ``b`` must be too (-1102 on ``b``)."""
     required_when: tuple[tuple[str, Condition], ...] = ()
@@ -272,28 +198,6 @@ class Rules:
             for name in self.close_all_forbids:
                 if name in values:
                     raise SimError(-1106, f"Parameter '{name}' sent when not required.")
-        self._check_prose(values)
-
-    def _check_prose(self, values: Mapping[str, Any]) -> None:
-        """The rules read from the sentences of the module docstring's second list."""
-        for a, b in self.requires:
-            if a in values and b not in values:
-                raise mandatory_missing(b)
-        for when, group in self.required_when:
-            if when.holds(values) and not any(name in values for name in group):
-                if len(group) == 1:
-                    raise mandatory_missing(group[0])
-                names = "' or '".join(group)
-                raise SimError(-1102, f"Param '{names}' must be sent, but both were empty/null!")
-        for name, conditions, code, msg in self.allowed_when:
-            if name in values and not any(when.holds(values) for when in conditions):
-                raise SimError(code, msg)
-        for bound in self.bounds:
-            bound.check(values)
-        if self.max_span_ms is not None and "startTime" in values and "endTime" in values:
-            if int(values["endTime"]) - int(values["startTime"]) > self.max_span_ms:
-                hours = self.max_span_ms // 3_600_000
-                raise SimError(-1127, f"More than {hours} hours between startTime and endTime.")
 
 
 def _resolver(spec: EndpointSpec) -> Mapping[str, str]:
