@@ -11,6 +11,19 @@ Taker orders walk the book level by level (each level is one fill, as Binance re
 them in ``fills``) and remove what they take from it; resting orders fill later against
 the public trades that reach their price (a trade through the price fills the rest, a
 trade at the price fills up to its size), when a request next looks (:meth:`catch_up`).
+
+The account's own resting orders sit in that book too: a taker that reaches one (at the
+resting order's price, ahead of the synthetic liquidity there) meets self-trade
+prevention, by the taker's ``selfTradePreventionMode`` as Binance's STP FAQ describes it:
+EXPIRE_TAKER expires the taker's rest, EXPIRE_MAKER the resting order, EXPIRE_BOTH both
+(status ``EXPIRED_IN_MATCH``, execution ``TRADE_PREVENTION``); DECREMENT takes the smaller
+of the two quantities off both (``preventedQuantity``) and expires the one left with
+nothing; NONE lets the two trade (a self-trade, a fill on each side). TRANSFER, which
+Binance defines between accounts of one trade group, acts as DECREMENT for one account
+(chosen). Each prevented match is recorded for ``GET /api/v3/myPreventedMatches``
+(``tradeGroupId`` -1: the account is in no trade group; ``makerPreventedQuantity``: what
+the prevention took off the resting order, or for EXPIRE_TAKER what would have traded --
+chosen where Binance's page shows only an EXPIRE_MAKER example).
 """
 
 from __future__ import annotations
@@ -82,6 +95,7 @@ _NOT_TAKEN: dict[str, tuple[str, ...]] = {
     "LIMIT_MAKER": ("timeInForce", "stopPrice", "quoteOrderQty"),
 }
 _DECIMALS = ("quantity", "quoteOrderQty", "price", "stopPrice", "icebergQty")
+_MARKET_KINDS = frozenset({"MARKET", "STOP_LOSS", "TAKE_PROFIT"})
 
 
 def rejected(message: str) -> SimError:
@@ -119,6 +133,8 @@ class SpotEngine:
         """When orders got their first fill, until the server's ORDERS windows are told."""
         self.listeners: list[Callable[[Order, str, Fill | None, int], None]] = []
         """Told of every order event: ``(order, execution type, fill or None, time)``."""
+        self.prevented: list[dict[str, Any]] = []
+        """The prevented matches, as ``GET /api/v3/myPreventedMatches`` lists them."""
         self._next_order = 0
         self._next_list = -1
         self._next_trade: dict[str, int] = {}
@@ -387,18 +403,21 @@ class SpotEngine:
         if order.time_in_force == "FOK" and not market and filled < order.remaining:
             self._finish(order, "EXPIRED", now)
             return
+        if self._meet_own(order, now):
+            levels = self._walk(order, now) if order.is_open else []
         self._take(order, levels, now)
         if not order.is_open:
             return
         if market:
             if order.quote_order_qty:
-                order.orig_qty = order.executed
+                order.orig_qty = order.executed + order.prevented_qty
             self._finish(order, "FILLED" if order.remaining <= 0 else "EXPIRED", now)
         elif order.time_in_force == "IOC":
             self._finish(order, "EXPIRED", now)
 
-    def _walk(self, order: Order, now: int) -> list[tuple[int, int]]:
-        """The book levels ``order`` would take now, as ``(ticks, steps)``."""
+    def _walk(self, order: Order, now: int, before: int | None = None) -> list[tuple[int, int]]:
+        """The book levels ``order`` would take now, as ``(ticks, steps)`` (``before``:
+        only the levels better than this price, for a buy below it, for a sell above)."""
         spec, tape = order.spec, self.tape
         second = now // 1000
         bid, ask = tape.best(spec, now)
@@ -406,12 +425,18 @@ class SpotEngine:
         limit = None
         if order.type not in ("MARKET", "STOP_LOSS", "TAKE_PROFIT"):
             limit = spec.to_ticks(order.price)
-        budget = order.quote_order_qty - order.cum_quote if order.quote_order_qty else None
+        budget = (
+            order.quote_order_qty - order.cum_quote - order.prevented_quote
+            if order.quote_order_qty
+            else None
+        )
         wanted = None if budget is not None else spec.to_steps(order.remaining)
         levels: list[tuple[int, int]] = []
         ticks = ask if buying else bid
         for _ in range(BOOK_DEPTH):
             if ticks <= 0 or (limit is not None and (ticks > limit if buying else ticks < limit)):
+                break
+            if before is not None and (ticks >= before if buying else ticks <= before):
                 break
             available = tape.level_steps(spec, ticks, second)
             if budget is not None:
@@ -497,12 +522,119 @@ class SpotEngine:
         order.status = status
         order.update_time = now
         self._release(order, now)
-        self._notify(order, status if status != "CANCELED" else "CANCELED", None, now)
+        execution = "TRADE_PREVENTION" if status == "EXPIRED_IN_MATCH" else status
+        self._notify(order, execution, None, now)
         self._list_event(order, now)
 
     def _notify(self, order: Order, execution: str, fill: Fill | None, now: int) -> None:
         for listener in self.listeners:
             listener(order, execution, fill, now)
+
+    # --- self-trade prevention --------------------------------------------------------
+
+    def _own_makers(self, order: Order) -> list[Order]:
+        """The account's resting orders ``order`` would trade with, in the book's
+        priority: best price first, then the oldest."""
+        buying = order.side == "BUY"
+        limit = None if order.type in _MARKET_KINDS else order.price
+        found = [
+            other
+            for other in self.open_orders(order.symbol)
+            if other is not order
+            and other.side != order.side
+            and other.status != "PENDING_NEW"
+            and other.is_working
+            and other.type in LIMIT_PRICED
+            and (limit is None or (other.price <= limit if buying else other.price >= limit))
+        ]
+        found.sort(key=lambda other: (other.price if buying else -other.price, other.order_id))
+        return found
+
+    def _meet_own(self, order: Order, now: int) -> bool:
+        """Take the book down to each of the account's own resting orders ``order``
+        reaches, and let self-trade prevention act there; whether any was reached."""
+        makers = self._own_makers(order)
+        for maker in makers:
+            if not order.is_open or not maker.is_open:
+                continue
+            ahead = self._walk(order, now, before=order.spec.to_ticks(maker.price))
+            self._take(order, ahead, now)
+            if not order.is_open or self._taker_qty(order, maker.price) <= 0:
+                break
+            self._prevent(order, maker, now)
+        return bool(makers)
+
+    def _taker_qty(self, order: Order, price: Decimal) -> Decimal:
+        """What the taker can still trade at ``price`` (by quantity, or by what is left of
+        its quote budget, in whole steps)."""
+        if not order.quote_order_qty:
+            return order.remaining
+        step = order.spec.step
+        left = order.quote_order_qty - order.cum_quote - order.prevented_quote
+        return Decimal(int(left / (price * step))) * step
+
+    def _prevent(self, taker: Order, maker: Order, now: int) -> None:
+        mode = taker.stp_mode
+        match = min(self._taker_qty(taker, maker.price), maker.remaining)
+        if mode == "NONE":  # no prevention: the account trades with itself
+            self._fill(maker, maker.price, match, True, now)
+            self._fill(taker, maker.price, match, False, now)
+            return
+        match_id = len(self.prevented) + 1
+        if mode in ("EXPIRE_TAKER", "EXPIRE_BOTH"):
+            maker_prevented = match if mode == "EXPIRE_TAKER" else maker.remaining
+            if mode == "EXPIRE_BOTH":
+                self._expire_in_match(maker, maker.remaining, match_id, now)
+            self._expire_in_match(taker, self._taker_qty(taker, maker.price), match_id, now)
+        elif mode == "EXPIRE_MAKER":
+            maker_prevented = maker.remaining
+            self._expire_in_match(maker, maker.remaining, match_id, now)
+        else:  # DECREMENT (and TRANSFER within one account)
+            maker_prevented = match
+            for order in (maker, taker):
+                self._decrement(order, match, maker.price, match_id, now)
+        self.prevented.append(
+            {
+                "symbol": taker.symbol,
+                "preventedMatchId": match_id,
+                "takerOrderId": taker.order_id,
+                "makerSymbol": maker.symbol,
+                "makerOrderId": maker.order_id,
+                "tradeGroupId": -1,
+                "selfTradePreventionMode": mode,
+                "price": f"{maker.price:.8f}",
+                "makerPreventedQuantity": f"{maker_prevented:.8f}",
+                "transactTime": now,
+            }
+        )
+
+    def _expire_in_match(self, order: Order, qty: Decimal, match_id: int, now: int) -> None:
+        order.prevented_qty += qty
+        order.prevented_match_id = match_id
+        if order.quote_order_qty:  # a quote-budget order's quantity is what it came to
+            order.orig_qty = order.executed + order.prevented_qty
+        self._finish(order, "EXPIRED_IN_MATCH", now)
+
+    def _decrement(
+        self, order: Order, qty: Decimal, price: Decimal, match_id: int, now: int
+    ) -> None:
+        order.prevented_qty += qty
+        order.prevented_match_id = match_id
+        order.update_time = now
+        if order.quote_order_qty:
+            order.prevented_quote += _q(qty * price)
+        release = min(order.locked, self._lock_amount(order, qty))
+        if release:
+            order.locked -= release
+            asset = order.spec.quote if order.side == "BUY" else order.spec.base
+            self._move(asset, release, -release)
+        left = self._taker_qty(order, price) if order.quote_order_qty else order.remaining
+        if left <= 0:
+            if order.quote_order_qty:
+                order.orig_qty = order.executed + order.prevented_qty + order.prevented_qty
+            self._finish(order, "EXPIRED_IN_MATCH", now)
+        else:
+            self._notify(order, "TRADE_PREVENTION", None, now)
 
     # --- time passing -----------------------------------------------------------------
 

@@ -78,6 +78,12 @@ class Order:
     triggered: bool = False
     siblings: list[Order] = field(default_factory=list)
     """The other legs of its one-cancels-the-other pair."""
+    prevented_qty: Decimal = Decimal(0)
+    """What self-trade prevention took off the order (Binance's ``preventedQuantity``)."""
+    prevented_quote: Decimal = Decimal(0)
+    """For a quote-budget order: what of its budget the prevented quantity was worth."""
+    prevented_match_id: int | None = None
+    """The last prevented match the order was part of (``preventedMatchId``)."""
 
     @property
     def symbol(self) -> str:
@@ -89,7 +95,7 @@ class Order:
 
     @property
     def remaining(self) -> Decimal:
-        return self.orig_qty - self.executed
+        return self.orig_qty - self.executed - self.prevented_qty
 
     @property
     def is_working(self) -> bool:
@@ -121,6 +127,15 @@ class Order:
             "side": self.side,
         }
 
+    def _prevention(self) -> dict[str, Any]:
+        """Binance's conditional fields of an order self-trade prevention acted on."""
+        if self.prevented_match_id is None:
+            return {}
+        return {
+            "preventedMatchId": self.prevented_match_id,
+            "preventedQuantity": dec(self.prevented_qty),
+        }
+
     def _optional(self) -> dict[str, Any]:
         """Fields Binance adds only when the order has them."""
         extra: dict[str, Any] = {}
@@ -147,6 +162,7 @@ class Order:
         if self.sor:
             body["workingFloor"] = "SOR"
         body["selfTradePreventionMode"] = self.stp_mode
+        body |= self._prevention()
         if self.sor:
             body["usedSor"] = True
         return body
@@ -179,6 +195,7 @@ class Order:
             "origQuoteOrderQty": dec(self.quote_order_qty),
             "selfTradePreventionMode": self.stp_mode,
         }
+        body |= self._prevention()
         if self.strategy_id is not None:
             body["strategyId"] = self.strategy_id
         if self.strategy_type is not None:
