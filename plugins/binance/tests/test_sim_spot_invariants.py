@@ -5,6 +5,7 @@ orders hold, and every asset's total is the demo funding plus the account's own 
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections import defaultdict
 from decimal import Decimal
@@ -18,6 +19,7 @@ from aioca_binance_sim.spot.engine import INITIAL_BALANCES
 
 SYMBOLS = ("BTCUSDT", "ETHBTC", "XRPUSDT")
 QUANTITY = {"BTCUSDT": "0.01", "ETHBTC": "0.05", "XRPUSDT": "50"}
+STP_MODES = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT")
 
 
 def random_step(desk: SpotDesk, rng: random.Random) -> None:
@@ -25,7 +27,7 @@ def random_step(desk: SpotDesk, rng: random.Random) -> None:
     qty = Decimal(QUANTITY[symbol]) * rng.randint(1, 4)
     side = rng.choice(("BUY", "SELL"))
     near = lambda low, high: desk.price(f"{rng.uniform(low, high):.4f}", symbol)  # noqa: E731
-    action = rng.randrange(9)
+    action = rng.randrange(11)
     if action == 0:
         desk.order(symbol=symbol, side=side, type="MARKET", quantity=qty)
     elif action == 1:
@@ -56,6 +58,21 @@ def random_step(desk: SpotDesk, rng: random.Random) -> None:
             desk.call("DELETE", "/api/v3/order", symbol=order["symbol"], orderId=order["orderId"])
     elif action == 6:
         desk.call("DELETE", "/api/v3/openOrders", symbol=symbol)
+    elif action == 7:  # rest at the best price, where the account's next orders meet it
+        book = desk.call("GET", "/api/v3/depth", symbol=symbol, limit=1)
+        best = book["asks" if side == "SELL" else "bids"][0][0]
+        desk.order(symbol=symbol, side=side, type="LIMIT", timeInForce="GTC", quantity=qty,
+                   price=Decimal(best))  # fmt: skip
+    elif action == 8:  # meet one of the account's own resting orders: STP acts
+        resting = [o for o in desk.call("GET", "/api/v3/openOrders")
+                   if o["type"] in ("LIMIT", "LIMIT_MAKER")]  # fmt: skip
+        if resting:
+            own = rng.choice(resting)
+            other = "SELL" if own["side"] == "BUY" else "BUY"
+            desk.order(symbol=own["symbol"], side=other, type="LIMIT",
+                       timeInForce=rng.choice(("GTC", "IOC")), price=Decimal(own["price"]),
+                       quantity=Decimal(QUANTITY[own["symbol"]]) * rng.randint(1, 4),
+                       selfTradePreventionMode=rng.choice(STP_MODES))  # fmt: skip
     else:
         desk.now += rng.choice((1_000, 10_000, 60_000, 600_000))
 
@@ -94,3 +111,16 @@ def test_random_trading_keeps_the_account_consistent(seed: int) -> None:
     assert all(code < 0 for code in refusals)
     assert desk.venue.engine.trades, "nothing traded: the mix is too timid to test anything"
     assert len(refusals) < 150
+
+
+def test_the_mix_meets_self_trade_prevention() -> None:
+    """The random mix above does reach the account's own orders (else it proves nothing
+    about STP)."""
+    prevented = 0
+    for seed in range(6):
+        rng, desk = random.Random(seed), SpotDesk(seed=seed)
+        for _ in range(150):
+            with contextlib.suppress(SimError):
+                random_step(desk, rng)
+        prevented += len(desk.venue.engine.prevented)
+    assert prevented > 0
