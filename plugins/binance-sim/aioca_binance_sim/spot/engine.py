@@ -86,13 +86,13 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "LIMIT_MAKER": ("quantity", "price"),
 }
 _NOT_TAKEN: dict[str, tuple[str, ...]] = {
-    "LIMIT": ("stopPrice", "quoteOrderQty"),
-    "MARKET": ("price", "timeInForce", "stopPrice", "icebergQty"),
+    "LIMIT": ("stopPrice", "quoteOrderQty", "trailingDelta"),
+    "MARKET": ("price", "timeInForce", "stopPrice", "icebergQty", "trailingDelta"),
     "STOP_LOSS": ("price", "timeInForce", "quoteOrderQty", "icebergQty"),
     "STOP_LOSS_LIMIT": ("quoteOrderQty",),
     "TAKE_PROFIT": ("price", "timeInForce", "quoteOrderQty", "icebergQty"),
     "TAKE_PROFIT_LIMIT": ("quoteOrderQty",),
-    "LIMIT_MAKER": ("timeInForce", "stopPrice", "quoteOrderQty"),
+    "LIMIT_MAKER": ("timeInForce", "stopPrice", "quoteOrderQty", "trailingDelta"),
 }
 _DECIMALS = ("quantity", "quoteOrderQty", "price", "stopPrice", "icebergQty")
 _MARKET_KINDS = frozenset({"MARKET", "STOP_LOSS", "TAKE_PROFIT"})
@@ -225,7 +225,15 @@ class SpotEngine:
         spec = self.spec(params["symbol"])
         kind = params["type"]
         for name in _REQUIRED[kind]:
+            if name == "stopPrice" and "trailingDelta" in params:
+                continue  # a trailing stop's stopPrice is optional (its activation price)
             if name not in params:
+                if name == "stopPrice":
+                    raise SimError(
+                        -1102,
+                        "Param 'stopPrice' or 'trailingDelta' must be sent, but both were "
+                        "empty/null!",
+                    )
                 raise mandatory_missing(name)
         for name in _NOT_TAKEN[kind]:
             if name in params:
@@ -243,7 +251,7 @@ class SpotEngine:
             if "quantity" in params and "quoteOrderQty" in params:
                 raise SimError(-1106, "Parameter 'quoteOrderQty' sent when not required.")
         if "trailingDelta" in params:
-            raise rejected("Trailing stop orders are not supported for this symbol.")
+            spec.check_trailing_delta(params["side"], kind, params["trailingDelta"])
         if "pegPriceType" in params or "pegOffsetValue" in params or "pegOffsetType" in params:
             raise rejected("Unsupported order combination")
         iceberg = params.get("icebergQty")
@@ -319,6 +327,7 @@ class SpotEngine:
             stp_mode=params.get("selfTradePreventionMode", "EXPIRE_MAKER"),
             strategy_id=params.get("strategyId"),
             strategy_type=params.get("strategyType"),
+            trailing_delta=params.get("trailingDelta"),
             update_time=now,
             working_time=now,
             checked_ms=now,
@@ -343,7 +352,11 @@ class SpotEngine:
         bid, ask = self.tape.best(spec, now)
         last = self.tape.last_trade(spec, now).ticks
         stop = spec.to_ticks(order.stop_price)
-        if order.type in STOP_TYPES and self._triggers(order.side, order.type, stop, last):
+        if (
+            order.type in STOP_TYPES
+            and order.stop_price
+            and self._triggers(order.side, order.type, stop, last)
+        ):
             raise rejected("Order would trigger immediately.")
         if order.type == "LIMIT_MAKER":
             ticks = spec.to_ticks(order.price)
@@ -372,6 +385,8 @@ class SpotEngine:
         if order.type in STOP_TYPES and not order.triggered:
             order.working_time = -1
             self._lock(order, self._initial_lock(order), now)
+            if order.trailing_delta is not None and not order.stop_price:
+                self._track(order, self.tape.last_trade(order.spec, now).ticks, now)
             return
         if order.type != "MARKET":
             self._lock(order, self._initial_lock(order), now)
@@ -664,7 +679,11 @@ class SpotEngine:
             if not order.is_open:
                 break
             if order.type in STOP_TYPES and not order.triggered:
-                if self._triggers(order.side, order.type, stop, trade.ticks):
+                if order.trailing_delta is not None:
+                    if self._trail(order, stop, trade.ticks, trade.time):
+                        self._trigger(order, trade.time)
+                        changed = True
+                elif self._triggers(order.side, order.type, stop, trade.ticks):
                     self._trigger(order, trade.time)
                     changed = True
                 continue
@@ -679,6 +698,27 @@ class SpotEngine:
                 self._fill(order, order.price, qty, True, trade.time)
                 changed = True
         return changed
+
+    def _track(self, order: Order, ticks: int, when: int) -> None:
+        """A trailing stop starts tracking the price from a trade at ``ticks``."""
+        order.trailing_time = when
+        order.extreme = ticks
+
+    def _trail(self, order: Order, stop: int, ticks: int, when: int) -> bool:
+        """One public trade for a trailing stop (Binance's trailing stop FAQ): before it
+        tracks, a trade meeting its stopPrice condition starts the tracking; while it
+        tracks, a sell follows the highest trade and triggers on a fall of
+        ``trailingDelta`` BIPS from it, a buy the lowest and triggers on such a rise."""
+        if order.trailing_time == -1:
+            if self._triggers(order.side, order.type, stop, ticks):
+                self._track(order, ticks, when)
+            return False
+        delta = Decimal(order.trailing_delta or 0) / 10_000
+        if order.side == "SELL":
+            order.extreme = max(order.extreme, ticks)
+            return ticks <= order.extreme * (1 - delta)
+        order.extreme = min(order.extreme, ticks)
+        return ticks >= order.extreme * (1 + delta)
 
     def _trigger(self, order: Order, when: int) -> None:
         order.triggered = True
@@ -750,7 +790,12 @@ class SpotEngine:
                 last = self.tape.last_trade(pending.spec, now).ticks
                 stop = pending.spec.to_ticks(pending.stop_price)
                 self._lock(pending, self._initial_lock(pending), now)
-                if self._triggers(pending.side, pending.type, stop, last):
+                if pending.trailing_delta is not None:
+                    if not pending.stop_price or self._triggers(
+                        pending.side, pending.type, stop, last
+                    ):
+                        self._track(pending, last, now)
+                elif self._triggers(pending.side, pending.type, stop, last):
                     self._trigger(pending, now)
                 return
             if pending.type != "MARKET":

@@ -78,6 +78,13 @@ class Order:
     triggered: bool = False
     siblings: list[Order] = field(default_factory=list)
     """The other legs of its one-cancels-the-other pair."""
+    trailing_delta: int | None = None
+    """A trailing stop's ``trailingDelta`` (BIPS)."""
+    trailing_time: int = -1
+    """When the trailing stop started tracking the price (-1: not yet)."""
+    extreme: int = 0
+    """The tracked extreme in ticks since ``trailing_time``: the highest trade for a sell,
+    the lowest for a buy."""
     prevented_qty: Decimal = Decimal(0)
     """What self-trade prevention took off the order (Binance's ``preventedQuantity``)."""
     prevented_quote: Decimal = Decimal(0)
@@ -127,6 +134,12 @@ class Order:
             "side": self.side,
         }
 
+    def _trailing(self) -> dict[str, Any]:
+        """Binance's conditional fields of a trailing stop."""
+        if self.trailing_delta is None:
+            return {}
+        return {"trailingDelta": self.trailing_delta, "trailingTime": self.trailing_time}
+
     def _prevention(self) -> dict[str, Any]:
         """Binance's conditional fields of an order self-trade prevention acted on."""
         if self.prevented_match_id is None:
@@ -141,6 +154,7 @@ class Order:
         extra: dict[str, Any] = {}
         if self.is_algo:
             extra["stopPrice"] = dec(self.stop_price)
+        extra |= self._trailing()
         if self.iceberg_qty:
             extra["icebergQty"] = dec(self.iceberg_qty)
         if self.strategy_id is not None:
@@ -188,6 +202,7 @@ class Order:
             "side": self.side,
             "stopPrice": dec(self.stop_price),
             "icebergQty": dec(self.iceberg_qty),
+            **self._trailing(),
             "time": self.time,
             "updateTime": self.update_time,
             "isWorking": self.is_working,
