@@ -397,6 +397,13 @@ def _prose(spec: EndpointSpec, known: Mapping[str, str]) -> dict[str, Any]:
             parts = [_condition(known, first, (first_value,))]
             if second:
                 parts.append(_condition(known, second, (second_value,)))
+            elif first.endswith("TimeInForce") and name.endswith("IcebergQty"):
+                # OCO's "only if `aboveTimeInForce` is `GTC`": a LIMIT_MAKER leg has no
+                # time in force, and "Any `LIMIT` or `LIMIT_MAKER` type order can be made
+                # an iceberg order" (New Order's note; the OTO pages say it in full).
+                kind = first.removesuffix("TimeInForce") + "Type"
+                if kind.lower() in known:
+                    parts.append(_condition(known, kind, ("LIMIT_MAKER",)))
             if all(parts):
                 allowed_when.append((name, tuple(c for part in parts if part for c in part)))
         for match in _ONLY_FOR_TYPES.finditer(text):
