@@ -41,13 +41,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from .endpoints import EndpointSpec, endpoints
 from .errors import SimError, mandatory_missing
 
-__all__ = ["Rules", "rules_of"]
+__all__ = ["SENTENCE_PATTERNS", "Rules", "rules_of"]
 
 _NAME = r"`?\s*([A-Za-z]\w*)\s*`?"
 _EITHER = re.compile(
@@ -64,8 +65,8 @@ _SENT_WITH = re.compile(
     rf"{_NAME}\s+(?:can't|cannot|can not)\s+be sent with\s+{_NAME}(?:\s+or\s+{_NAME})?",
     re.IGNORECASE,
 )
-_NOT_WITH_PRICE = re.compile(r"[Cc]an't be passed together with `(\w+)`")
-_CLOSE_ALL = re.compile(r"[Cc]annot be sent with `closePosition`\s*=\s*`true`")
+_NOT_WITH_PRICE = re.compile(r"[Cc]an(?:'t|not) be passed together with `(\w+)`")
+_CLOSE_ALL = re.compile(r"[Cc]annot be sent with `closePosition`?\s*=\s*`?true`")
 _ONLY_WITH = re.compile(rf"{_NAME}\s+can only be sent together with\s+{_NAME}", re.IGNORECASE)
 _OPTIONAL_IF = re.compile(r"If `(\w+)` is specified, `(\w+)` becomes optional")
 _TYPE_ROW = re.compile(r"^\|?\s*`([A-Z_/]+)`\s*\|\s*([^|]+)")
@@ -88,7 +89,13 @@ _EITHER_OR_BOTH = re.compile(r"Either `(\w+)` or `(\w+)` or both,? must be speci
 _EITHER_INPUT = re.compile(r"supply either or both of the input parameter")
 _NEITHER = re.compile(r"If supplied, neither `?(\w+)`? or `?(\w+)`? can be provided")
 _MINIMUM = re.compile(r"(?:cannot be less than|Values smaller than) `(\d+)`")
-_MOST_SYMBOLS = re.compile(r"maximum number of symbols allowed in a request is (\d+)")
+_MOST_SYMBOLS = re.compile(r"maximum number of `?symbols`? allowed in a request is (\d+)")
+_USED_TOGETHER = re.compile(r"[Mm]ust be used together with (?:parameter )?`(\w+)`")
+_MAXIMUM = re.compile(r"\(max: (\d+)\)")
+_RANGE = re.compile(r"min ([\d.]+), max ([\d.]+)")
+_SIMILAR_TABLE = re.compile(
+    r"Similar to `POST (/\S+)`, additional mandatory parameters are determined by `type`"
+)
 _SPAN = re.compile(
     r"(?:time between|difference between|query time period)[^.]*?"
     r"(?:can't be longer than|cannot be longer than|can not be longer than|"
@@ -96,6 +103,20 @@ _SPAN = re.compile(
     r"(\d+|one|an?)\s*(hours?|days?|years?)"
 )
 _HOURS = {"hour": 1, "day": 24, "year": 24 * 365}
+_NO_COMBINATION = re.compile(r"No combination of multiple parameters is allowed")
+_TABLE_NOTE = re.compile(r"[Mm]andatory parameters based on")
+_COMBINATIONS_NOTE = re.compile(r"upported (?:parameter )?combinations")
+
+SENTENCE_PATTERNS: tuple[re.Pattern[str], ...] = (
+    _EITHER, _TOGETHER, _COMBINATION, _IN_COMBINATION_ONLY, _SENT_WITH, _NOT_WITH_PRICE,
+    _CLOSE_ALL, _ONLY_WITH, _OPTIONAL_IF, _TYPE_ROW, _IF_PROVIDED, _SENT_TOGETHER_WITH,
+    _BOTH_REQUIRED, _SPECIFIED_TOGETHER, _REQUIRED_IF, _MANDATORY_WHEN, _CAN_BE_USED_IF,
+    _ONLY_IF, _ONLY_FOR_TYPES, _EITHER_OR_BOTH, _EITHER_INPUT, _NEITHER, _MINIMUM,
+    _MOST_SYMBOLS, _SPAN, _NO_COMBINATION, _TABLE_NOTE, _COMBINATIONS_NOTE, _USED_TOGETHER,
+    _MAXIMUM, _RANGE, _SIMILAR_TABLE,
+)  # fmt: skip
+"""Every sentence pattern the rules are read by (the tests' inventory of Binance's prose
+checks each rule-like sentence of the spec against them)."""
 
 
 Condition = tuple[tuple[str, frozenset[str]], ...]
@@ -107,6 +128,13 @@ def _holds(condition: Condition, values: Mapping[str, Any]) -> bool:
     return not condition or any(
         name in values and str(values[name]) in allowed for name, allowed in condition
     )
+
+
+def _longer(values: Mapping[str, Any], hours: int) -> bool:
+    """Both ends sent, further apart than ``hours``."""
+    if "startTime" not in values or "endTime" not in values:
+        return False
+    return bool(values["endTime"] - values["startTime"] > hours * 3_600_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +164,10 @@ class Rules:
     """``(name, condition)``: ``name`` may only be sent when the condition holds."""
     one_of_when: tuple[tuple[tuple[str, ...], Condition], ...] = ()
     """``(group, condition)``: one of ``group`` must be sent when the condition holds."""
-    minimum: tuple[tuple[str, int], ...] = ()
+    minimum: tuple[tuple[str, Decimal], ...] = ()
     """``(name, least)``: the smallest value ``name`` takes."""
+    maximum: tuple[tuple[str, Decimal], ...] = ()
+    """``(name, most)``: the largest value ``name`` takes."""
     span_hours: int | None = None
     """The longest ``startTime``..``endTime`` span, in hours, when both are sent."""
     most_symbols: int | None = None
@@ -177,13 +207,15 @@ class Rules:
         for name, least in self.minimum:
             if name in values and values[name] < least:
                 raise SimError(-1130, f"Data sent for parameter '{name}' is not valid.")
+        for name, most in self.maximum:
+            if name in values and values[name] > most:
+                raise SimError(-1130, f"Data sent for parameter '{name}' is not valid.")
         if self.most_symbols is not None and len(values.get("symbols") or ()) > self.most_symbols:
             raise SimError(-1130, "Data sent for parameter 'symbols' is not valid.")
-        if self.span_hours is not None and "startTime" in values and "endTime" in values:
-            if values["endTime"] - values["startTime"] > self.span_hours * 3_600_000:
-                raise SimError(
-                    -1127, f"More than {self.span_hours} hours between startTime and endTime."
-                )
+        if self.span_hours is not None and _longer(values, self.span_hours):
+            raise SimError(
+                -1127, f"More than {self.span_hours} hours between startTime and endTime."
+            )
         for a, b in self.exclusive:
             if a in values and b in values:
                 raise SimError(-1128, "Combination of optional parameters invalid.")
@@ -293,11 +325,17 @@ def rules_of(market: str, method: str, path: str) -> Rules:
                 optional_if.append((names[0], names[1]))  # it prices the order instead
         if _CLOSE_ALL.search(param.description) and "closePosition" in known.values():
             close_all.append(param.name)
-    if any("No combination of multiple parameters is allowed" in note for note in spec.notes):
+    if any(_NO_COMBINATION.search(note) for note in spec.notes):
         optional = [p.name for p in spec.params if not p.required and p.name != "recvWindow"]
         exclusive += [(a, b) for i, a in enumerate(optional) for b in optional[i + 1 :]]
     by_type = _type_table(spec.notes) or None
-    if any("mandatory parameters based on" in n for n in spec.notes):
+    for note in spec.notes:  # cancelReplace: "Similar to `POST /api/v3/order`, ..."
+        similar = _SIMILAR_TABLE.search(note)
+        if similar is not None and by_type is None:
+            source = rules_of(spec.market, "POST", similar.group(1))
+            by_type = dict(source.by_type) if source.by_type else None
+            optional_if += [pair for pair in source.optional_if if pair[1] in known.values()]
+    if any(_TABLE_NOTE.search(note) for note in spec.notes):
         by_type = _futures_type_table(spec) or by_type
     prose = _prose(spec, known)
     for a, b in _neither_pairs(spec, known):
@@ -349,7 +387,8 @@ def _prose(spec: EndpointSpec, known: Mapping[str, str]) -> dict[str, Any]:
     required_when: list[tuple[str, Condition]] = []
     allowed_when: list[tuple[str, Condition]] = []
     one_of_when: list[tuple[tuple[str, ...], Condition]] = []
-    minimum: list[tuple[str, int]] = []
+    minimum: list[tuple[str, Decimal]] = []
+    maximum: list[tuple[str, Decimal]] = []
     span: int | None = None
     most: int | None = None
     for text in _texts(spec):
@@ -397,6 +436,13 @@ def _prose(spec: EndpointSpec, known: Mapping[str, str]) -> dict[str, Any]:
             parts = [_condition(known, first, (first_value,))]
             if second:
                 parts.append(_condition(known, second, (second_value,)))
+            elif first.endswith("TimeInForce") and name.endswith("IcebergQty"):
+                # OCO's "only if `aboveTimeInForce` is `GTC`": a LIMIT_MAKER leg has no
+                # time in force, and "Any `LIMIT` or `LIMIT_MAKER` type order can be made
+                # an iceberg order" (New Order's note; the OTO pages say it in full).
+                kind = first.removesuffix("TimeInForce") + "Type"
+                if kind.lower() in known:
+                    parts.append(_condition(known, kind, ("LIMIT_MAKER",)))
             if all(parts):
                 allowed_when.append((name, tuple(c for part in parts if part for c in part)))
         for match in _ONLY_FOR_TYPES.finditer(text):
@@ -411,13 +457,25 @@ def _prose(spec: EndpointSpec, known: Mapping[str, str]) -> dict[str, Any]:
                 one_of_when.append((tuple(names), ()))
         found = _MINIMUM.search(text)
         if found is not None and param.type in ("LONG", "INT"):
-            minimum.append((name, int(found.group(1))))
+            minimum.append((name, Decimal(found.group(1))))
+        found = _MAXIMUM.search(text)
+        if found is not None and param.type in ("LONG", "INT", "DECIMAL"):
+            maximum.append((name, Decimal(found.group(1))))
+        found = _RANGE.search(text)
+        if found is not None and param.type in ("LONG", "INT", "DECIMAL"):
+            minimum.append((name, Decimal(found.group(1))))
+            maximum.append((name, Decimal(found.group(2))))
+        for match in _USED_TOGETHER.finditer(text):
+            names = _names(known, (name, match.group(1)))
+            if names:
+                requires.append((names[0], names[1]))
     return {
         "requires": tuple(dict.fromkeys(requires)),
         "required_when": tuple(required_when),
         "allowed_when": tuple(allowed_when),
         "one_of_when": tuple(one_of_when),
         "minimum": tuple(minimum),
+        "maximum": tuple(maximum),
         "span_hours": span,
         "most_symbols": most,
     }
@@ -432,7 +490,7 @@ def _combinations(notes: Iterable[str], known: Mapping[str, str]) -> tuple[froze
     found: list[frozenset[str]] = []
     listing = False
     for note in notes:
-        if "upported combinations" in note or "upported parameter combinations" in note:
+        if _COMBINATIONS_NOTE.search(note):
             listing = True
             continue
         if not listing:
@@ -474,7 +532,7 @@ def _family_tables(market: str, prefix: str) -> dict[str, tuple[tuple[str, ...],
 
 
 def _futures_type_table(spec: EndpointSpec) -> dict[str, tuple[tuple[str, ...], ...]] | None:
-    """The whole table by ``type`` for a futures New Order (or its test, or a batch item):
+    """The whole table by ``type`` for a futures New Order (or its test, or a batch item)
     the rows of the market's own New Order pages, then, for COIN-M, whose spec copy lost
     the table, USDⓈ-M's rows (the same documentation family; Binance's COIN-M New Order
     page, https://developers.binance.com/docs/derivatives/coin-margined-futures/trade/New-Order,
@@ -493,4 +551,13 @@ def _futures_type_table(spec: EndpointSpec) -> dict[str, tuple[tuple[str, ...], 
     if spec.market == "coinm":
         for kind, row in _family_tables("usdm", "/fapi/" + prefix.removeprefix("/dapi/")).items():
             table.setdefault(kind, row)
+    # only the rows the endpoint can honour: USDⓈ-M's New Order no longer takes
+    # ``stopPrice`` or ``callbackRate`` (its conditional types moved to the algo order
+    # endpoint, which answers them -4120), so its own two rows stay its table
+    taken = {param.name for param in spec.params}
+    table = {
+        kind: row
+        for kind, row in table.items()
+        if all(name in taken for entry in row for name in entry)
+    }
     return table or None
