@@ -54,10 +54,18 @@ def test_expire_maker_is_the_default_and_the_taker_trades_on(desk: SpotDesk) -> 
     assert taker["selfTradePreventionMode"] == "EXPIRE_MAKER"
     assert taker["status"] == "FILLED"  # from the synthetic liquidity at the same price
     assert all(Decimal(fill["price"]) == price for fill in taker["fills"])
-    assert "preventedMatchId" not in taker
+    assert "preventedQuantity" not in taker  # the taker lost nothing to STP
+    assert taker["preventedMatches"] == [
+        {
+            "preventedMatchId": 0,  # Binance counts them per symbol from 0
+            "makerOrderId": maker["orderId"],
+            "price": f"{price:.8f}",
+            "makerPreventedQuantity": "0.20000000",
+        }
+    ]
     expired = query(desk, maker["orderId"])
     assert expired["status"] == "EXPIRED_IN_MATCH"
-    assert expired["preventedMatchId"] == 1
+    assert expired["preventedMatchId"] == 0
     assert Decimal(expired["preventedQuantity"]) == Decimal("0.2")
     assert desk.locked("BTC") == 0  # the expired order's hold is back
     [match] = desk.call("GET", "/api/v3/myPreventedMatches", symbol=BTC,
@@ -78,14 +86,18 @@ def test_expire_taker_expires_the_new_order_and_keeps_the_resting_one(desk: Spot
                        price=price, selfTradePreventionMode="EXPIRE_TAKER")  # fmt: skip
     assert taker["status"] == "EXPIRED_IN_MATCH"
     assert taker["fills"] == []
-    assert taker["preventedMatchId"] == 1
     assert Decimal(taker["preventedQuantity"]) == Decimal("0.1")
+    [prevented] = taker["preventedMatches"]
+    assert Decimal(prevented["takerPreventedQuantity"]) == Decimal("0.1")
+    assert "makerPreventedQuantity" not in prevented  # the resting order lost nothing
+    assert query(desk, taker["orderId"])["preventedMatchId"] == 0
     assert query(desk, maker["orderId"])["status"] == "NEW"
     assert desk.locked("USDT") == 0  # the taker's hold is back
     assert desk.locked("BTC") == Decimal("0.2")
-    [match] = desk.call("GET", "/api/v3/myPreventedMatches", symbol=BTC, preventedMatchId=1)
+    [match] = desk.call("GET", "/api/v3/myPreventedMatches", symbol=BTC, preventedMatchId=0)
     assert match["selfTradePreventionMode"] == "EXPIRE_TAKER"
-    assert Decimal(match["makerPreventedQuantity"]) == Decimal("0.1")
+    assert Decimal(match["takerPreventedQuantity"]) == Decimal("0.1")
+    assert "makerPreventedQuantity" not in match
 
 
 def test_expire_both_expires_both_orders(desk: SpotDesk) -> None:
@@ -119,14 +131,13 @@ def test_decrement_takes_the_smaller_quantity_off_both(desk: SpotDesk) -> None:
     assert desk.locked("BTC") == 0
     matches = desk.call("GET", "/api/v3/myPreventedMatches", symbol=BTC,
                         orderId=maker["orderId"])  # fmt: skip
-    assert [m["preventedMatchId"] for m in matches] == [1, 2]
-    assert [Decimal(m["makerPreventedQuantity"]) for m in matches] == [
-        Decimal("0.1"),
-        Decimal("0.2"),
-    ]
+    assert [m["preventedMatchId"] for m in matches] == [0, 1]
+    for match, qty in zip(matches, ("0.1", "0.2"), strict=True):
+        assert Decimal(match["makerPreventedQuantity"]) == Decimal(qty)
+        assert Decimal(match["takerPreventedQuantity"]) == Decimal(qty)
     later = desk.call("GET", "/api/v3/myPreventedMatches", symbol=BTC,
-                      orderId=maker["orderId"], fromPreventedMatchId=2)  # fmt: skip
-    assert [m["preventedMatchId"] for m in later] == [2]
+                      orderId=maker["orderId"], fromPreventedMatchId=1)  # fmt: skip
+    assert [m["preventedMatchId"] for m in later] == [1]
 
 
 def test_none_lets_the_account_trade_with_itself(desk: SpotDesk) -> None:
@@ -193,4 +204,4 @@ def test_prevented_matches_of_another_symbol_or_order_are_not_listed(desk: SpotD
                          orderId=maker["orderId"])) == 1  # fmt: skip
     assert desk.call("GET", "/api/v3/myPreventedMatches", symbol="ETHBTC", orderId=1) == []
     assert desk.call("GET", "/api/v3/myPreventedMatches", symbol=BTC, orderId=999) == []
-    assert desk.call("GET", "/api/v3/myPreventedMatches", symbol=BTC, preventedMatchId=2) == []
+    assert desk.call("GET", "/api/v3/myPreventedMatches", symbol=BTC, preventedMatchId=1) == []

@@ -18,12 +18,10 @@ prevention, by the taker's ``selfTradePreventionMode`` as Binance's STP FAQ desc
 EXPIRE_TAKER expires the taker's rest, EXPIRE_MAKER the resting order, EXPIRE_BOTH both
 (status ``EXPIRED_IN_MATCH``, execution ``TRADE_PREVENTION``); DECREMENT takes the smaller
 of the two quantities off both (``preventedQuantity``) and expires the one left with
-nothing; NONE lets the two trade (a self-trade, a fill on each side). TRANSFER, which
-Binance defines between accounts of one trade group, acts as DECREMENT for one account
-(chosen). Each prevented match is recorded for ``GET /api/v3/myPreventedMatches``
-(``tradeGroupId`` -1: the account is in no trade group; ``makerPreventedQuantity``: what
-the prevention took off the resting order, or for EXPIRE_TAKER what would have traded --
-chosen where Binance's page shows only an EXPIRE_MAKER example).
+nothing; NONE lets the two trade (a self-trade, a fill on each side); TRANSFER acts as
+DECREMENT between orders of one account (the FAQ says so). Each prevented match is
+recorded for ``GET /api/v3/myPreventedMatches`` (``tradeGroupId`` -1: the account is in
+no trade group), and the taker's placement answer lists them (``preventedMatches``).
 """
 
 from __future__ import annotations
@@ -589,25 +587,41 @@ class SpotEngine:
         return Decimal(int(left / (price * step))) * step
 
     def _prevent(self, taker: Order, maker: Order, now: int) -> None:
+        """One prevented match (Binance's STP FAQ): its id counts per symbol from 0, and
+        ``takerPreventedQuantity`` / ``makerPreventedQuantity`` say what the prevention
+        took off each order it acted on (all that was left for an EXPIRE mode, the match
+        for DECREMENT)."""
         mode = taker.stp_mode
         match = min(self._taker_qty(taker, maker.price), maker.remaining)
         if mode == "NONE":  # no prevention: the account trades with itself
             self._fill(maker, maker.price, match, True, now)
             self._fill(taker, maker.price, match, False, now)
             return
-        match_id = len(self.prevented) + 1
-        if mode in ("EXPIRE_TAKER", "EXPIRE_BOTH"):
-            maker_prevented = match if mode == "EXPIRE_TAKER" else maker.remaining
-            if mode == "EXPIRE_BOTH":
-                self._expire_in_match(maker, maker.remaining, match_id, now)
-            self._expire_in_match(taker, self._taker_qty(taker, maker.price), match_id, now)
-        elif mode == "EXPIRE_MAKER":
-            maker_prevented = maker.remaining
+        match_id = sum(1 for m in self.prevented if m["symbol"] == taker.symbol)
+        taken: dict[str, Decimal] = {}
+        if mode in ("EXPIRE_MAKER", "EXPIRE_BOTH"):
+            taken["makerPreventedQuantity"] = maker.remaining
             self._expire_in_match(maker, maker.remaining, match_id, now)
-        else:  # DECREMENT (and TRANSFER within one account)
-            maker_prevented = match
+        if mode in ("EXPIRE_TAKER", "EXPIRE_BOTH"):
+            taken["takerPreventedQuantity"] = self._taker_qty(taker, maker.price)
+            self._expire_in_match(taker, taken["takerPreventedQuantity"], match_id, now)
+        if mode in ("DECREMENT", "TRANSFER"):  # TRANSFER within one account: DECREMENT
+            taken = {"takerPreventedQuantity": match, "makerPreventedQuantity": match}
             for order in (maker, taker):
                 self._decrement(order, match, maker.price, match_id, now)
+        quantities = {
+            name: f"{taken[name]:.8f}"
+            for name in ("takerPreventedQuantity", "makerPreventedQuantity")
+            if name in taken
+        }
+        taker.prevented_matches.append(
+            {
+                "preventedMatchId": match_id,
+                "makerOrderId": maker.order_id,
+                "price": f"{maker.price:.8f}",
+                **quantities,
+            }
+        )
         self.prevented.append(
             {
                 "symbol": taker.symbol,
@@ -618,7 +632,7 @@ class SpotEngine:
                 "tradeGroupId": -1,
                 "selfTradePreventionMode": mode,
                 "price": f"{maker.price:.8f}",
-                "makerPreventedQuantity": f"{maker_prevented:.8f}",
+                **quantities,
                 "transactTime": now,
             }
         )

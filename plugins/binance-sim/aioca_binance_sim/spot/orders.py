@@ -91,6 +91,9 @@ class Order:
     """For a quote-budget order: what of its budget the prevented quantity was worth."""
     prevented_match_id: int | None = None
     """The last prevented match the order was part of (``preventedMatchId``)."""
+    prevented_matches: list[dict[str, Any]] = field(default_factory=list)
+    """The matches STP prevented when the order was the taker (its placement answer's
+    ``preventedMatches``)."""
 
     @property
     def symbol(self) -> str:
@@ -173,10 +176,13 @@ class Order:
         body["workingTime"] = self.working_time
         if full:
             body["fills"] = [f.to_json(self.sor) for f in self.fills]
+        if self.prevented_matches:
+            body["preventedMatches"] = [dict(match) for match in self.prevented_matches]
         if self.sor:
             body["workingFloor"] = "SOR"
         body["selfTradePreventionMode"] = self.stp_mode
-        body |= self._prevention()
+        if self.prevented_qty:
+            body["preventedQuantity"] = dec(self.prevented_qty)
         if self.sor:
             body["usedSor"] = True
         return body
@@ -230,6 +236,7 @@ class Order:
         body |= self._figures()
         body |= self._optional()
         body["selfTradePreventionMode"] = self.stp_mode
+        body |= self._prevention()
         return body
 
 
