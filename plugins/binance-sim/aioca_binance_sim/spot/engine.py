@@ -225,6 +225,8 @@ class SpotEngine:
         for name in _REQUIRED[kind]:
             if name == "stopPrice" and "trailingDelta" in params:
                 continue  # a trailing stop's stopPrice is optional (its activation price)
+            if name == "price" and "pegPriceType" in params:
+                continue  # "If pegPriceType is specified, price becomes optional"
             if name not in params:
                 if name == "stopPrice":
                     raise SimError(
@@ -250,8 +252,7 @@ class SpotEngine:
                 raise SimError(-1106, "Parameter 'quoteOrderQty' sent when not required.")
         if "trailingDelta" in params:
             spec.check_trailing_delta(params["side"], kind, params["trailingDelta"])
-        if "pegPriceType" in params or "pegOffsetValue" in params or "pegOffsetType" in params:
-            raise rejected("Unsupported order combination")
+        pegged = self._check_peg(params, spec, kind, now)
         iceberg = params.get("icebergQty")
         if iceberg is not None and params.get("timeInForce", "GTC") != "GTC":
             raise rejected("Unsupported order combination")
@@ -270,18 +271,59 @@ class SpotEngine:
             if iceberg % spec.step:
                 raise filter_failure("LOT_SIZE")
         average = self.tape.avg_price(spec, now)
-        if "price" in params:
-            spec.check_percent_price(params["side"], params["price"], average)
-            if quantity is not None:
-                spec.check_notional(params["price"] * quantity)
-        elif "quoteOrderQty" in params:
-            spec.check_notional(params["quoteOrderQty"], market=True)
-        elif quantity is not None:
-            reference = params.get("stopPrice", average)
-            spec.check_notional(reference * quantity, market=True)
+        for price in (params.get("price"), pegged):  # a pegged order passes at both
+            if price is not None:
+                spec.check_percent_price(params["side"], price, average)
+                if quantity is not None:
+                    spec.check_notional(price * quantity)
+        if "price" not in params and pegged is None:
+            if "quoteOrderQty" in params:
+                spec.check_notional(params["quoteOrderQty"], market=True)
+            elif quantity is not None:
+                reference = params.get("stopPrice", average)
+                spec.check_notional(reference * quantity, market=True)
         if not in_list:
             self._check_counts(spec, [kind])
         return spec
+
+    def _check_peg(
+        self, params: dict[str, Any], spec: SpotSymbol, kind: str, now: int
+    ) -> Decimal | None:
+        """A pegged order's checks (Binance's pegged orders FAQ) and its price now (None
+        for a stop-limit order, pegged when it triggers). MARKET, STOP_LOSS and
+        TAKE_PROFIT cannot be pegged, a pegged LIMIT_MAKER only to its own side, a LIMIT
+        pegged to its own side only GTC: -1014 "Unsupported order combination." (chosen:
+        Binance's code for an order combination it does not support)."""
+        peg = params.get("pegPriceType")
+        offset_type, offset = params.get("pegOffsetType"), params.get("pegOffsetValue")
+        if offset_type is not None and offset is None:
+            raise mandatory_missing("pegOffsetValue")
+        if offset is not None and offset_type is None:
+            raise mandatory_missing("pegOffsetType")
+        if peg is None:
+            if offset is not None:
+                raise mandatory_missing("pegPriceType")
+            return None
+        unsupported = SimError(-1014, "Unsupported order combination.")
+        if kind in _MARKET_KINDS:
+            raise unsupported
+        if kind == "LIMIT_MAKER" and peg != "PRIMARY_PEG":
+            raise unsupported
+        if kind == "LIMIT" and peg == "PRIMARY_PEG" and params.get("timeInForce") != "GTC":
+            raise unsupported
+        if kind in STOP_TYPES:
+            return None
+        return self.peg_price(spec, params["side"], peg, offset or 0, now)
+
+    def peg_price(self, spec: SpotSymbol, side: str, peg: str, offset: int, now: int) -> Decimal:
+        """The best price of the order's own side (PRIMARY_PEG) or of the other side
+        (MARKET_PEG), ``offset`` existing levels deeper into the book."""
+        bids, asks = self.tape.book_levels(spec, now, offset + 1)
+        own_side = bids if side == "BUY" else asks
+        levels = own_side if peg == "PRIMARY_PEG" else (asks if side == "BUY" else bids)
+        if len(levels) <= offset:
+            raise SimError(-1112, "No orders on book for symbol.")
+        return spec.tick * levels[offset][0]
 
     def _check_counts(self, spec: SpotSymbol, kinds: list[str]) -> None:
         open_orders = self.open_orders()
@@ -309,6 +351,13 @@ class SpotEngine:
         self._next_order += 1
         kind = params["type"]
         default_tif = "GTC"
+        price = params.get("price", Decimal(0))
+        peg = params.get("pegPriceType")
+        if peg is not None:
+            price = Decimal(0)
+            if kind not in STOP_TYPES:
+                offset = params.get("pegOffsetValue", 0)
+                price = self.peg_price(spec, params["side"], peg, offset, now)
         return Order(
             self._next_order,
             spec,
@@ -316,9 +365,13 @@ class SpotEngine:
             params["side"],
             kind,
             params.get("timeInForce", default_tif),
-            params.get("price", Decimal(0)),
+            price,
             params.get("quantity", Decimal(0)),
             now,
+            peg_price_type=peg,
+            peg_offset_type=params.get("pegOffsetType"),
+            peg_offset_value=params.get("pegOffsetValue"),
+            sent_price=params.get("price", Decimal(0)),
             quote_order_qty=params.get("quoteOrderQty", Decimal(0)),
             stop_price=params.get("stopPrice", Decimal(0)),
             iceberg_qty=params.get("icebergQty", Decimal(0)),
@@ -740,6 +793,20 @@ class SpotEngine:
         order.update_time = when
         for sibling in order.siblings:
             self._finish(sibling, "EXPIRED", when)
+        if order.peg_price_type is not None:  # priced from the book as it triggers
+            try:
+                price = self.peg_price(
+                    order.spec, order.side, order.peg_price_type, order.peg_offset_value or 0, when
+                )
+                order.spec.check_notional(price * order.remaining)
+            except SimError:
+                self._finish(order, "EXPIRED", when)
+                return
+            if order.locked:  # what it held at its sent price, held again at the new one
+                asset = order.spec.quote if order.side == "BUY" else order.spec.base
+                self._move(asset, order.locked, -order.locked)
+                order.locked = Decimal(0)
+            order.price = price
         if not order.locked and order.type in LIMIT_PRICED:
             try:
                 self._lock(order, self._lock_amount(order, order.remaining), when)
@@ -800,6 +867,14 @@ class SpotEngine:
         pending.time = pending.update_time = pending.checked_ms = now
         pending.working_time = now if pending.type not in STOP_TYPES else -1
         try:
+            if pending.peg_price_type is not None and pending.type not in STOP_TYPES:
+                pending.price = self.peg_price(  # it enters at the best price of now
+                    pending.spec,
+                    pending.side,
+                    pending.peg_price_type,
+                    pending.peg_offset_value or 0,
+                    now,
+                )
             if pending.type in STOP_TYPES:
                 last = self.tape.last_trade(pending.spec, now).ticks
                 stop = pending.spec.to_ticks(pending.stop_price)

@@ -78,6 +78,12 @@ class Order:
     triggered: bool = False
     siblings: list[Order] = field(default_factory=list)
     """The other legs of its one-cancels-the-other pair."""
+    peg_price_type: str | None = None
+    """``PRIMARY_PEG`` (the best price of the order's side) or ``MARKET_PEG`` (of the
+    other side): ``price`` is then the pegged price, ``sent_price`` what was sent."""
+    peg_offset_type: str | None = None
+    peg_offset_value: int | None = None
+    sent_price: Decimal = Decimal(0)
     trailing_delta: int | None = None
     """A trailing stop's ``trailingDelta`` (BIPS)."""
     trailing_time: int = -1
@@ -124,9 +130,28 @@ class Order:
             "transactTime": transact,
         }
 
+    @property
+    def shown_price(self) -> Decimal:
+        """``price`` as Binance answers it: what was sent (zero when a pegged order sent
+        none); the pegged price is ``peggedPrice``."""
+        return self.sent_price if self.peg_price_type else self.price
+
+    def _peg(self) -> dict[str, Any]:
+        """Binance's conditional fields of a pegged order."""
+        if self.peg_price_type is None:
+            return {}
+        found: dict[str, Any] = {"pegPriceType": self.peg_price_type}
+        if self.peg_offset_type is not None:
+            found["pegOffsetType"] = self.peg_offset_type
+            found["pegOffsetValue"] = self.peg_offset_value
+        if self.price:  # a pegged stop-limit order is priced when it triggers
+            found["peggedPrice"] = dec(self.price)
+        return found
+
     def _figures(self) -> dict[str, Any]:
         return {
-            "price": dec(self.price),
+            "price": dec(self.shown_price),
+            **self._peg(),
             "origQty": dec(self.orig_qty),
             "executedQty": dec(self.executed),
             "origQuoteOrderQty": dec(self.quote_order_qty),
@@ -198,7 +223,8 @@ class Order:
             "orderId": self.order_id,
             "orderListId": self.list_id,
             "clientOrderId": self.client_id,
-            "price": dec(self.price),
+            "price": dec(self.shown_price),
+            **self._peg(),
             "origQty": dec(self.orig_qty),
             "executedQty": dec(self.executed),
             "cummulativeQuoteQty": dec(self.cum_quote),

@@ -165,7 +165,7 @@ class SpotSymbol:
             "allowTrailingStop": True,
             "cancelReplaceAllowed": True,
             "amendAllowed": True,
-            "pegInstructionsAllowed": False,
+            "pegInstructionsAllowed": True,
             "isSpotTradingAllowed": True,
             "isMarginTradingAllowed": False,
             "filters": self.filters(),
