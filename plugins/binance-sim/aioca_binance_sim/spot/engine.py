@@ -761,7 +761,7 @@ class SpotEngine:
                 self._fill(order, order.price, order.remaining, True, trade.time)
                 changed = True
             elif trade.ticks == limit:
-                qty = min(order.remaining, spec.step * trade.steps)
+                qty = min(order.remaining, spec.step * trade.steps, self._visible(order))
                 self._fill(order, order.price, qty, True, trade.time)
                 changed = True
         return changed
@@ -786,6 +786,15 @@ class SpotEngine:
             return ticks <= order.extreme * (1 - delta)
         order.extreme = min(order.extreme, ticks)
         return ticks >= order.extreme * (1 + delta)
+
+    def _visible(self, order: Order) -> Decimal:
+        """What of a resting order a trade at its price can fill: all of it, or for an
+        iceberg what is left of the tranche on display (``icebergQty`` at a time, the
+        next shown once it is filled, as Binance's ICEBERG orders work); a trade through
+        the price fills the hidden part too."""
+        if not order.iceberg_qty:
+            return order.remaining
+        return order.iceberg_qty - (order.executed % order.iceberg_qty)
 
     def _trigger(self, order: Order, when: int) -> None:
         order.triggered = True
