@@ -32,8 +32,14 @@ Rules read from further sentences, and the codes chosen where the docs name none
 - "The time between `startTime` and `endTime` can't be longer than 24 hours" (and the
   "7 days", "1 year", "30 days", "up to 200 days", "less then 7 days" variants), checked
   when both are sent: -1127 "More than %s hours between startTime and endTime."
-- "The maximum number of symbols allowed in a request is 100": -1130 on ``symbols``
-  (chosen, as above).
+- "The maximum number of symbols allowed in a request is 100", "(max: 100)", "min 0.1,
+  max 10": -1130 (chosen, as above).
+- "Must be used together with parameter `symbol`": -1102 on the missing one.
+- "Similar to `POST /api/v3/order`, additional mandatory parameters are determined by
+  `type`" (cancelReplace): New Order's table by type.
+- ``closePosition`` "Close-All, used with `STOP_MARKET` or `TAKE_PROFIT_MARKET`":
+  ``closePosition=true`` on another type, -1106 "Parameter 'closePosition' sent when not
+  required." (chosen, as for every parameter a sent value rules out).
 """
 
 from __future__ import annotations
@@ -84,7 +90,7 @@ _CAN_BE_USED_IF = re.compile(rf"Can be used if `(\w+)` is {_VALUES}")
 _ONLY_IF = re.compile(
     r"can only be used if `(\w+)` is `(\w+)`(?:,?\s+or\s+(?:if\s+)?`(\w+)` is `(\w+)`)?"
 )
-_ONLY_FOR_TYPES = re.compile(r"only ava\w*able for ((?:`?[A-Z_]+`?/?)+) order")
+_ONLY_FOR_TYPES = re.compile(r"[Oo]nly ava\w*able for ((?:`?[A-Z_]+`?/?)+) order")
 _EITHER_OR_BOTH = re.compile(r"Either `(\w+)` or `(\w+)` or both,? must be specified")
 _EITHER_INPUT = re.compile(r"supply either or both of the input parameter")
 _NEITHER = re.compile(r"If supplied, neither `?(\w+)`? or `?(\w+)`? can be provided")
@@ -93,6 +99,8 @@ _MOST_SYMBOLS = re.compile(r"maximum number of `?symbols`? allowed in a request 
 _USED_TOGETHER = re.compile(r"[Mm]ust be used together with (?:parameter )?`(\w+)`")
 _MAXIMUM = re.compile(r"\(max: (\d+)\)")
 _RANGE = re.compile(r"min ([\d.]+), max ([\d.]+)")
+# (a full-width comma in some of Binance's pages)
+_CLOSE_ALL_TYPES = re.compile(r"Close-All\s*[,\uff0c]\s*used with `(\w+)` or `(\w+)`")
 _SIMILAR_TABLE = re.compile(
     r"Similar to `POST (/\S+)`, additional mandatory parameters are determined by `type`"
 )
@@ -113,7 +121,7 @@ SENTENCE_PATTERNS: tuple[re.Pattern[str], ...] = (
     _BOTH_REQUIRED, _SPECIFIED_TOGETHER, _REQUIRED_IF, _MANDATORY_WHEN, _CAN_BE_USED_IF,
     _ONLY_IF, _ONLY_FOR_TYPES, _EITHER_OR_BOTH, _EITHER_INPUT, _NEITHER, _MINIMUM,
     _MOST_SYMBOLS, _SPAN, _NO_COMBINATION, _TABLE_NOTE, _COMBINATIONS_NOTE, _USED_TOGETHER,
-    _MAXIMUM, _RANGE, _SIMILAR_TABLE,
+    _MAXIMUM, _RANGE, _SIMILAR_TABLE, _CLOSE_ALL_TYPES,
 )  # fmt: skip
 """Every sentence pattern the rules are read by (the tests' inventory of Binance's prose
 checks each rule-like sentence of the spec against them)."""
@@ -151,6 +159,9 @@ class Rules:
     """Order ``type`` -> what it makes mandatory (each entry: one of these names)."""
     close_all_forbids: tuple[str, ...] = ()
     """Parameters that cannot be sent with ``closePosition=true``."""
+    close_all_types: tuple[str, ...] = ()
+    """The order types ``closePosition=true`` is used with ("Close-All, used with
+    `STOP_MARKET` or `TAKE_PROFIT_MARKET`")."""
     optional_if: tuple[tuple[str, str], ...] = ()
     """``(a, b)``: ``b`` becomes optional when ``a`` is sent."""
     combinations: tuple[frozenset[str], ...] = ()
@@ -227,6 +238,8 @@ class Rules:
             if frozenset(name for name in values if name in named) not in self.combinations:
                 raise SimError(-1128, "Combination of optional parameters invalid.")
         if str(values.get("closePosition", "")).lower() == "true":
+            if self.close_all_types and values.get("type") not in self.close_all_types:
+                raise SimError(-1106, "Parameter 'closePosition' sent when not required.")
             for name in self.close_all_forbids:
                 if name in values:
                     raise SimError(-1106, f"Parameter '{name}' sent when not required.")
@@ -275,6 +288,7 @@ def rules_of(market: str, method: str, path: str) -> Rules:
     needs: list[tuple[str, str]] = []
     optional_if: list[tuple[str, str]] = []
     close_all: list[str] = []
+    close_types: tuple[str, ...] = ()
     for text in _texts(spec):
         for match in _EITHER.finditer(text):
             names = _names(known, match.groups())
@@ -325,6 +339,9 @@ def rules_of(market: str, method: str, path: str) -> Rules:
                 optional_if.append((names[0], names[1]))  # it prices the order instead
         if _CLOSE_ALL.search(param.description) and "closePosition" in known.values():
             close_all.append(param.name)
+        found_types = _CLOSE_ALL_TYPES.search(param.description)
+        if found_types is not None and param.name == "closePosition":
+            close_types = found_types.groups()
     if any(_NO_COMBINATION.search(note) for note in spec.notes):
         optional = [p.name for p in spec.params if not p.required and p.name != "recvWindow"]
         exclusive += [(a, b) for i, a in enumerate(optional) for b in optional[i + 1 :]]
@@ -341,17 +358,16 @@ def rules_of(market: str, method: str, path: str) -> Rules:
     for a, b in _neither_pairs(spec, known):
         exclusive.append((a, b))
     if any(_EITHER_INPUT.search(note) for note in spec.notes):
-        optional = tuple(
-            p.name for p in spec.params if not p.required and p.name not in _SERVER_SIDE
-        )
-        if optional and optional not in one_of:
-            one_of.append(optional)
+        inputs = tuple(p.name for p in spec.params if not p.required and p.name not in _SERVER_SIDE)
+        if inputs and inputs not in one_of:
+            one_of.append(inputs)
     return Rules(
         one_of=tuple(one_of),
         exclusive=tuple(dict.fromkeys(exclusive)),
         needs=tuple(dict.fromkeys(needs)),
         by_type=by_type,
         close_all_forbids=tuple(close_all),
+        close_all_types=close_types,
         optional_if=tuple(optional_if),
         combinations=_combinations(spec.notes, known),
         **prose,

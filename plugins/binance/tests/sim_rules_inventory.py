@@ -24,7 +24,8 @@ __all__ = ["EXPLAINED", "Row", "inventory", "texts"]
 RULE_WORDS = re.compile(
     r"\b(required|must|mandatory|cannot|can't|can not|only|not allowed|should|at least|"
     r"at most|Either|either|neither|maximum|max|less than|greater than|up to|longer than|"
-    r"reserved|together|combination)\b"
+    r"reserved|together|combination|can be used|used with)\b",
+    re.IGNORECASE,
 )
 """What makes a sentence look like a rule (a superset: the explanations sort it out)."""
 SENTENCE = re.compile(r"(?:[^.;\n]|\.(?=\S))+(?:[.;]|$)")
@@ -80,7 +81,37 @@ EXPLAINED: dict[str, str] = {
     "The maximum is symbol-specific": ENGINE,
     "must be > now + 600 s": ENGINE,
     "Additional mandatory parameters    |": "the table's header row",
+    "Cannot be used with `quantity` pa": "read from `quantity`'s own sentence (close_all_forbids)",
+    "Cannot be used with `reduceOnly` parameter": "read from `reduceOnly`'s own sentence"
+    " (close_all_forbids)",
+    "Cannot be sent in Hedge Mode": ENGINE,
+    "Maximum: 1000": "``limit``'s own maximum, read by endpoints.py and the parameter"
+    " reader (-1130)",
+    "Max 5 orders": "read by the parameter reader (batch size, -4082)",
+    "Maximum number of records to return": "``limit``'s maximum: endpoints.DOCUMENTED_LIMITS"
+    " (Binance's pages), read by the parameter reader (-1130)",
+    "Only `CONDITIONAL` is supported": "the spec's enum lists only it",
+    "Must match `^[": "read by the parameter reader (client ids, -1100)",
+    "Only hours (e.g": "the handler reads ``timeZone``'s format (-1130)",
+    "Only for isolated symbol": ENGINE,
+    "Only for composite index symbols": ADVISORY,
+    "Only meaningful for Classic Portfolio Margin accounts": ADVISORY,
+    "This is also known as a POST-ONLY order": ADVISORY,
+    "Used with `STOP/STOP_MARKET` or `TAKE_PROFIT/TAKE_PROFIT_MARKET` orders": "the purpose of"
+    " the parameter; Binance's futures pages do not say another type refuses it",
+    "Used with `STOP_MARKET` or `TAKE_PROFIT_MARKET`": "the purpose of the parameter;"
+    " Binance's futures pages do not say another type refuses it",
+    "Used with `TRAILING_STOP_MARKET` orders": "the purpose of the parameter (a default);"
+    " the table by type requires callbackRate for TRAILING_STOP_MARKET",
+    "Used with `STOP_LOSS`, `STOP_LOSS_LIMIT`, `TAKE_PROFIT`, and `TAKE_PROFIT_LIMIT`": ENGINE
+    + " (Spot's engine answers -1106 for a stopPrice its type does not take)",
+    "Used with `STOP_LOSS_LIMIT` leg to make an iceberg order": ENGINE,
+    "Used with `LIMIT` to create an iceberg order": ENGINE,
     # provenance and retention notes
+    "Only market trades will be": ADVISORY,
+    "Only support querying": "data retention (the answers hold nothing older), not a refusal",
+    "Only supports data from within the last one month": "data retention, not a refusal",
+    "Only the data of the latest": "data retention, not a refusal",
     "Binance documents this COIN-M endpoint only in the CM/UM integration notice": ADVISORY,
     "the only page is the USD-M one": ADVISORY,
     "Order modify history longer than 3 month is not avaliable": ADVISORY,

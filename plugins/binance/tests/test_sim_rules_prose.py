@@ -490,3 +490,31 @@ def test_coinm_algo_price_match_cannot_come_with_a_price() -> None:
     path = "/dapi/v1/algoOrder"
     assert _refused("coinm", "POST", path, {**algo, "price": "90000"}) == (-1128, COMBINATION)
     _read("coinm", "POST", path, algo)
+
+
+def test_close_all_only_on_stop_market_and_take_profit_market() -> None:
+    """``closePosition``: "Close-All, used with `STOP_MARKET` or `TAKE_PROFIT_MARKET`"."""
+    path = "/dapi/v1/order"
+    close = {"symbol": "BTCUSD_PERP", "side": "SELL", "closePosition": "true"}
+    limit = {**close, "type": "LIMIT", "timeInForce": "GTC", "quantity": "1", "price": "1"}
+    assert _refused("coinm", "POST", path, limit) == (-1106, NOT_REQUIRED.format("closePosition"))
+    _read("coinm", "POST", path, {**limit, "closePosition": "false"})
+    _read("coinm", "POST", path, {**close, "type": "STOP_MARKET", "stopPrice": "85000"})
+    _read("coinm", "POST", path, {**close, "type": "TAKE_PROFIT_MARKET", "stopPrice": "95000"})
+    algo = {"algoType": "CONDITIONAL", **close, "triggerPrice": "85000"}
+    assert _refused("coinm", "POST", "/dapi/v1/algoOrder", {**algo, "type": "STOP"}) == (
+        -1106,
+        NOT_REQUIRED.format("closePosition"),
+    )
+    _read("coinm", "POST", "/dapi/v1/algoOrder", {**algo, "type": "STOP_MARKET"})
+
+
+def test_block_trades_limit_is_at_most_its_said_maximum() -> None:
+    """Spot ``historicalBlockTrades`` ``limit``: "Maximum: 1000"."""
+    path = "/api/v3/historicalBlockTrades"
+    query = {"symbol": "BTCUSDT", "fromId": "1"}
+    assert _refused("spot", "GET", path, {**query, "limit": "1001"}) == (
+        -1130,
+        INVALID.format("limit"),
+    )
+    _read("spot", "GET", path, {**query, "limit": "1000"})
