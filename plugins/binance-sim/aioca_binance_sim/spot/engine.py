@@ -662,7 +662,7 @@ class SpotEngine:
             taken = {"takerPreventedQuantity": match, "makerPreventedQuantity": match}
             for order in (maker, taker):
                 self._decrement(order, match, maker.price, match_id, now)
-        quantities = {
+        quantities: dict[str, str] = {
             name: f"{taken[name]:.8f}"
             for name in ("takerPreventedQuantity", "makerPreventedQuantity")
             if name in taken
