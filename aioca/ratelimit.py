@@ -101,11 +101,13 @@ class LimiterStatus(Sequence[WindowStatus]):
 
 
 class _Counter:
-    """One window's usage: the current clock-aligned window and the one before it."""
+    """One window's usage: the current clock-aligned window, the one before it, and what
+    is already charged to the one after it (requests sent just before a boundary)."""
 
     __slots__ = (
         "begins",
         "ends",
+        "following",
         "index",
         "limit",
         "previous",
@@ -124,6 +126,7 @@ class _Counter:
         self.index = -1
         self.used = 0
         self.previous = 0
+        self.following = 0
         self.begins = math.inf
         self.ends = -math.inf
         """When the current window begins and ends: in between, roll() has nothing to do."""
@@ -136,9 +139,14 @@ class _Counter:
         if (index + 1) * seconds <= now:  # 4.3 / 0.1 is 42.999...: it is window 43
             index += 1
         if index != self.index:
-            self.previous = self.used if index == self.index + 1 else 0
+            if index == self.index + 1:
+                self.previous, self.used = self.used, self.following
+            elif index == self.index + 2:
+                self.previous, self.used = self.following, 0
+            else:
+                self.previous = self.used = 0
+            self.following = 0
             self.index = index
-            self.used = 0
         self.begins = index * seconds
         self.ends = (index + 1) * seconds
 
@@ -155,9 +163,11 @@ class RateLimiter:
     ``clock`` returns the current time in seconds on the exchange's clock (defaults to
     ``time.time``; an API that knows its offset from the server passes its own), and
     ``sleep`` is how the limiter waits (``asyncio.sleep``; a test passes a fake clock's).
-    ``safety`` is a margin in seconds after each window boundary during which the exchange,
-    whose clock may lag ours, may still count the old window: a request sent then must fit
-    both windows and is charged to both.
+    ``safety`` is a margin in seconds on both sides of each window boundary. Just after
+    one, the exchange, whose clock may lag ours, may still count the old window; just
+    before one, a request may reach the exchange (or its clock may run ahead of ours) after
+    the new window began. A request sent within ``safety`` of a boundary must fit both
+    windows and is charged to both.
     """
 
     def __init__(
@@ -211,6 +221,12 @@ class RateLimiter:
         clock may lag ours by up to ``safety``, may still be counting the previous window."""
         return now - counter.start() < self.safety
 
+    def _in_tail(self, counter: _Counter, now: float) -> bool:
+        """Whether ``now`` is so close before a window boundary that a request sent now
+        may be counted in the next window (it arrives late, or the exchange's clock runs
+        ahead of ours by up to ``safety``)."""
+        return counter.next_start() - now < self.safety
+
     def _delay(
         self, costs: Mapping[str, int], now: float | None = None, max_wait: float | None = None
     ) -> float:
@@ -247,6 +263,9 @@ class RateLimiter:
                 # It fits the new window but maybe not the old one the exchange may still
                 # be in: wait out the margin rather than risk a 429.
                 wait = max(wait, counter.start() + self.safety - now)
+            elif self._in_tail(counter, now) and counter.following + cost > limit:
+                # It fits this window but not the next one it may arrive in.
+                wait = max(wait, counter.next_start() - now)
         return wait
 
     def _charge(self, costs: Mapping[str, int], now: float | None = None) -> None:
@@ -259,6 +278,8 @@ class RateLimiter:
                 counter.used += cost
                 if self._in_margin(counter, now):
                     counter.previous += cost  # the exchange may count it in either window
+                if self._in_tail(counter, now):
+                    counter.following += cost  # it may arrive in the next window
 
     def try_acquire(self, costs: Mapping[str, int]) -> bool:
         """Charge ``costs`` and return ``True`` if they fit right now with nobody queued;
@@ -286,12 +307,16 @@ class RateLimiter:
                 return False
             if now - counter.begins < safety and counter.previous + cost > limit:
                 return False
+            if counter.ends - now < safety and counter.following + cost > limit:
+                return False
         for counter in counted:
             cost = costs.get(counter.unit, 0)
             if cost > 0:
                 counter.used += cost
                 if now - counter.begins < safety:
                     counter.previous += cost  # the exchange may count it in either window
+                if counter.ends - now < safety:
+                    counter.following += cost  # it may arrive in the next window
         return True
 
     @property

@@ -42,6 +42,7 @@ import uuid
 from typing import Any
 
 from aioca import RateLimiter, RetryPolicy, Window, errors
+from aioca.limits import scripts
 from aioca.limits.redis import RedisBackend
 from aioca.limits.testing import RedisServer
 from aioca_binance import BinanceRestApi
@@ -68,8 +69,21 @@ def _tasks(api: BinanceRestApi, count: int) -> list[Any]:
 
 async def _worker(options: dict[str, Any]) -> dict[str, Any]:
     backend = None
+    round_trips: dict[str, int] = {}
     if options["mode"] == "redis":
         backend = RedisBackend(options["redis"], prefix=options["prefix"])
+        run_script = backend.run
+
+        async def counted(script: str, keys: Any, args: Any) -> Any:
+            name = next(
+                n
+                for n in ("TAKE", "GIVE_BACK", "OBSERVE", "ADD", "HOLD", "NOW")
+                if getattr(scripts, n) == script
+            )
+            round_trips[name] = round_trips.get(name, 0) + 1
+            return await run_script(script, keys, args)
+
+        backend.run = counted  # type: ignore[method-assign]
     api = BinanceRestApi(
         urls={"coinm": options["url"]},
         retry=RetryPolicy(attempts=1),
@@ -116,6 +130,7 @@ async def _worker(options: dict[str, Any]) -> dict[str, Any]:
         "weights": [task.weight for task in tasks],
         "cpu": cpu,
         "started": started,
+        "round_trips": round_trips,
     }
 
 
@@ -224,6 +239,10 @@ async def run_once(
         "ideal_p99": ideal_p99(total, args.limit, args.window, start_at),
         "cpu_us": sum(out["cpu"] for out in outputs) / max(1, len(outcomes)) * 1e6,
         "full_windows": len(full),
+        "round_trips": {
+            name: sum(out["round_trips"].get(name, 0) for out in outputs) / max(1, len(outcomes))
+            for name in sorted({name for out in outputs for name in out["round_trips"]})
+        },
     }
 
 
@@ -346,8 +365,10 @@ async def main(args: argparse.Namespace) -> int:
                     cpu[mode, processes] = row["cpu_us"]
                     if mode == "redis":
                         added = row["cpu_us"] - cpu["split", processes]
+                        trips = ", ".join(f"{n} {v:.3f}" for n, v in row["round_trips"].items())
                         print(
-                            f"  client CPU per request, Redis over split budgets: {added:+.0f} us"
+                            f"  client CPU per request, Redis over split budgets: {added:+.0f} us;"
+                            f" Redis round trips per request: {trips}"
                         )
                         if row["http429"] or row["http418"] or row["ok"] != row["requests"]:
                             failures.append(f"P={processes}: 429/418 or failures with Redis")

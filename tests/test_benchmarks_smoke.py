@@ -102,7 +102,8 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
             r"^local\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+",
             r"^split\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+",
             r"^redis\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+",
-            r"^  client CPU per request, Redis over split budgets: [+-]\d+ us$",
+            r"^  client CPU per request, Redis over split budgets: [+-]\d+ us; "
+            r"Redis round trips per request: (\w+ \d\.\d{3}(, )?)+$",
             r"^limiter CPU per admission \(weight 2, leases of 120\): in-process \d+\.\d\d us, "
             r"Redis \d+\.\d\d us: [+-]\d+\.\d\d us added$",
             r"^ban injected in 1 of 2 processes: the others refuse after [\d.]+ ms$",

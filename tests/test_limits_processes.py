@@ -1,5 +1,9 @@
 """The Redis limiter across real processes: several Python processes take budget from one
 window as fast as they can; together they never pass its limit, and every one is served.
+Each admission is counted in the window of the moment it returns, as the exchange counts
+a request when it arrives: a process descheduled between the two on a busy machine is
+covered by the margin before each boundary (``safety``), which charges a request admitted
+then to the next window too. (Without it, this test once saw 26 against 25.)
 (tests/test_limits_redis.py covers the rest with one backend per simulated process.)"""
 
 from __future__ import annotations

@@ -163,14 +163,36 @@ async def test_a_window_full_in_redis_makes_every_process_wait_for_the_next(
     backends: Callable[..., RedisBackend],
 ) -> None:
     window = weight_window(10, seconds=0.5)
-    first, second = (backends(lease_cap=0).limiter(HOST, [window]) for _ in range(2))
-    await run_until_window_start(first, 0.5, 0.26)
+    first, second = (backends(lease_cap=0, safety=0.1).limiter(HOST, [window]) for _ in range(2))
+    await run_until_window_start(first, 0.5, 0.12)  # clear of both margins
     for _ in range(10):
         await first.acquire({"REQUEST_WEIGHT": 1})
     before = second.clock()
+    assert before % 0.5 < 0.4, "the window was filled before its closing margin"
     await second.acquire({"REQUEST_WEIGHT": 1})
     after = second.clock()
     assert math.floor(after / 0.5) == math.floor(before / 0.5) + 1
+
+
+async def test_requests_sent_just_before_a_boundary_count_in_the_next_window_too(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    """A request sent in the margin before a boundary may reach the exchange in the next
+    window: Redis charges it there too, so every process finds one unit less there."""
+    window = weight_window(100, seconds=1.0)
+    first = backends(safety=0.3).limiter(HOST, [window])
+    second = backends(safety=0.3, lease_cap=0).limiter(HOST, [window])
+    await run_until_window_start(first, 1.0, 0.8)  # in the last 0.3 s of a window
+    for _ in range(3):
+        await first.acquire({"REQUEST_WEIGHT": 1})
+    assert first._leases["REQUEST_WEIGHT"].units == 0, "no lease in the closing margin"
+    await run_until_window_start(second, 1.0, 0.35)  # the next window, past its margin
+    for _ in range(97):
+        await asyncio.wait_for(second.acquire({"REQUEST_WEIGHT": 1}), 0.2)
+    client = second.backend._connection()
+    assert int(await client.hget(second._keys["REQUEST_WEIGHT"], "u")) == 100
+    with pytest.raises(TimeoutError):  # the 98th waits for the window after
+        await asyncio.wait_for(second.acquire({"REQUEST_WEIGHT": 1}), 0.2)
 
 
 async def test_usage_headers_raise_the_shared_count(backends: Callable[..., RedisBackend]) -> None:

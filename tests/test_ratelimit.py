@@ -180,6 +180,46 @@ async def test_safety_margin_keeps_the_old_window_a_little_past_the_boundary(
     assert clock.now == pytest.approx(180.25)
 
 
+async def test_safety_margin_charges_a_request_sent_just_before_a_boundary_to_the_next_window(
+    clock: FakeClock,
+) -> None:
+    """A request sent 0.1 s before the boundary may reach the exchange in the next window:
+    it counts there too, so the next window admits one request less."""
+    clock.now = 179.9
+    lim = RateLimiter([W], clock=clock, sleep=clock.sleep, safety=0.25)
+    await lim.acquire({"W": 1})
+    clock.now = 180.5  # past the next window's own margin
+
+    for _ in range(9):
+        assert lim.try_acquire({"W": 1})
+    assert not lim.try_acquire({"W": 1})
+    assert used(lim) == {"W": 10}
+
+
+def test_no_window_is_overrun_whichever_way_the_exchange_clock_is_off_by_up_to_safety() -> None:
+    """The guarantee of ``safety``: over a random walk of admissions, each request counted
+    in every window it could land in if the exchange's clock (or the request's arrival)
+    were off by up to ``safety`` either way, no window ever holds more than its limit."""
+    rng = random.Random(20261205)
+    seconds, limit, safety = 1.0, 10, 0.2
+    now = [500.0]
+    lim = RateLimiter([Window("W", limit, seconds)], clock=lambda: now[0], safety=safety)
+    counted: Counter[int] = Counter()
+    admitted = 0
+    for _ in range(20_000):
+        now[0] += rng.choice([0.0, 0.003, 0.02, 0.07, 0.3])
+        cost = rng.randint(1, 3)
+        if lim.try_acquire({"W": cost}):
+            admitted += 1
+            first = math.floor((now[0] - safety) / seconds)
+            last = math.floor((now[0] + safety) / seconds)
+            for index in range(first, last + 1):
+                counted[index] += cost
+    assert admitted > 2_000, "the walk must admit often enough to fill windows"
+    assert max(counted.values()) <= limit
+    assert max(counted.values()) == limit, "and windows are filled to the limit"
+
+
 # --- fairness ---------------------------------------------------------------------------------
 
 

@@ -325,14 +325,13 @@ class RedisRateLimiter:
             return max(0.0, self._paused_until - now)
         keys = [self.offset_key, self.hold_key, *(self._keys[name] for name, _, _ in charged)]
         args: list[Any] = [round(self.safety * 1000), backend.lease_fraction, backend.lease_cap]
-        now = time.monotonic()
         # What is left of each lease goes with the request: spent on it, or given back if
         # it must wait. Forgotten here first: if the answer is lost (a timeout), Redis may
         # have used them, and they must not be spent twice.
         held: list[int] = []
         for name, window, cost in charged:
             lease = self._leases[name]
-            held.append(lease.units if now < lease.until else 0)
+            held.append(lease.units)  # past its time too: Redis checks the window index
             lease.units = 0
             args += [window.limit, round(window.seconds * 1000), cost, held[-1], lease.index]
         for _, window, cost in charged:
@@ -394,11 +393,10 @@ class RedisRateLimiter:
     async def give_back(self) -> None:
         """Return the unused part of this process's leases to the shared counts (done by
         itself when the process goes idle, and by :meth:`RedisBackend.close`)."""
-        now = time.monotonic()
         keys: list[str] = []
         args: list[int] = []
         for name, lease in self._leases.items():
-            if lease.units > 0 and now < lease.until:
+            if lease.units > 0:  # Redis takes them back only into the window they came from
                 keys.append(self._keys[name])
                 args += [lease.index, lease.units]
             lease.units = 0

@@ -8,7 +8,9 @@ own clock says. All times are milliseconds on that clock.
 
 A counter is a hash: ``i`` the index of its current window (start = i * length), ``u`` the
 units charged in it, ``p`` those of the window before, for the margin after a boundary in
-which the exchange, whose clock may lag, may still be counting the old window.
+which the exchange, whose clock may lag, may still be counting the old window, and ``n``
+those already charged to the window after, for the margin before a boundary (a request
+sent then may arrive, or be counted by a clock running ahead, in the next window).
 """
 
 from __future__ import annotations
@@ -23,15 +25,22 @@ local function shared_now(offset_key)
   return now + offset, offset
 end
 local function load(key, now, len)
-  local h = redis.call('HMGET', key, 'i', 'u', 'p')
+  local h = redis.call('HMGET', key, 'i', 'u', 'p', 'n')
   local index = math.floor(now / len)
-  local si, u, p = tonumber(h[1]), tonumber(h[2]) or 0, tonumber(h[3]) or 0
+  local si, u, p, n = tonumber(h[1]), tonumber(h[2]) or 0, tonumber(h[3]) or 0,
+    tonumber(h[4]) or 0
   if si == nil or index > si then
-    if si ~= nil and index == si + 1 then p = u else p = 0 end
-    u = 0
+    if si ~= nil and index == si + 1 then
+      p, u = u, n
+    elseif si ~= nil and index == si + 2 then
+      p, u = n, 0
+    else
+      p, u = 0, 0
+    end
+    n = 0
     si = index
   end
-  return si, u, p
+  return si, u, p, n
 end
 """
 
@@ -51,7 +60,8 @@ TAKE = (
 --       limit, length ms, cost, and the units left of this process's lease (already
 --       counted) and their window index, for each window: spent on the request, or given
 --       back when it must wait (the process forgets them either way).
--- Returns {0, now, ms until the first window ends, offset, then index, used, lease per
+-- Returns {0, now, ms the leases last (until the margin before the first window's end),
+--      offset, then index, used, lease per
 --      window} or {1, now, ban end, message} or {2, now, ms to wait, offset, pause end};
 --      the offset
 --      (the exchange's clock minus Redis's, ms) as text.
@@ -69,26 +79,32 @@ for w = 1, n do
   local limit, len, cost = tonumber(ARGV[5 * w - 1]), tonumber(ARGV[5 * w]),
     tonumber(ARGV[5 * w + 1])
   local held, held_index = tonumber(ARGV[5 * w + 2]), tonumber(ARGV[5 * w + 3])
-  local si, u, p = load(KEYS[2 + w], now, len)
+  local si, u, p, n = load(KEYS[2 + w], now, len)
   if not (held > 0 and si == held_index) then held = 0 end
+  local full = cost
   cost = math.max(0, cost - held)
   local start = si * len
   local margin = (now - start) < safety
+  local tail = (start + len - now) < safety
   if u + cost > limit then
     -- Not before the next window; and then its margin holds it too (this window, full
     -- enough to refuse it, is what the exchange may still be counting): ask after both.
     wait = math.max(wait, start + len + safety - now)
   elseif margin and p + cost > limit then
     wait = math.max(wait, start + safety - now)
+  elseif tail and n + full > limit then
+    -- It fits this window but not the next one it may arrive in.
+    wait = math.max(wait, start + len - now)
   end
-  state[w] = {limit, len, cost, si, u, p, start, margin, held}
+  state[w] = {limit, len, cost, si, u, p, start, margin, held, n, tail, full}
 end
 if wait > 0 then
   -- The lease's remainder, too small for this request, goes back for the others.
   for w = 1, n do
     local s = state[w]
     if s[9] > 0 then
-      redis.call('HSET', KEYS[2 + w], 'i', s[4], 'u', math.max(0, s[5] - s[9]), 'p', s[6])
+      redis.call('HSET', KEYS[2 + w], 'i', s[4], 'u', math.max(0, s[5] - s[9]), 'p', s[6],
+        'n', s[10])
     end
   end
   return {2, math.floor(now), math.ceil(wait), tostring(offset), math.floor(pause)}
@@ -97,17 +113,21 @@ local out = {0, math.floor(now), 0, tostring(offset)}
 local first_end = nil
 for w = 1, n do
   local s = state[w]
-  local limit, len, cost, si, u, p, start, margin =
-    s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8]
+  local limit, len, cost, si, u, p, start, margin, n, tail, full =
+    s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[10], s[11], s[12]
   local room = limit - u - cost
   if margin then room = math.min(room, limit - p - cost) end
-  local lease = math.floor(math.min(room * fraction, limit * cap))
+  -- No lease in the margin before a boundary: each request sent then is charged to the
+  -- next window too, which a lease spent without asking could not be.
+  local lease = 0
+  if not tail then lease = math.floor(math.min(room * fraction, limit * cap)) end
   if lease < 0 then lease = 0 end
   u = u + cost + lease
   if margin then p = p + cost + lease end
-  redis.call('HSET', KEYS[2 + w], 'i', si, 'u', u, 'p', p)
+  if tail then n = n + full end
+  redis.call('HSET', KEYS[2 + w], 'i', si, 'u', u, 'p', p, 'n', n)
   redis.call('PEXPIRE', KEYS[2 + w], math.ceil(2 * len + 60000))
-  local left = start + len - now
+  local left = math.max(0, start + len - safety - now)
   if first_end == nil or left < first_end then first_end = left end
   out[#out + 1] = si
   out[#out + 1] = u
@@ -121,7 +141,9 @@ return out
 left of the process's lease in that window, spent on it rather than stranded), and lease
 the process a block of each window's room (a fraction of what is left, capped) so that its
 next requests need no round trip. In the margin after a boundary the request (and the
-lease) must fit the previous window too, and is charged to both."""
+lease) must fit the previous window too, and is charged to both; in the margin before a
+boundary the request must fit the next window too and is charged to both, and no lease is
+given (a lease lasts until that margin begins)."""
 
 GIVE_BACK = """
 -- KEYS: one counter per window; ARGV: window index, units for each.
@@ -145,9 +167,9 @@ local now = shared_now(KEYS[1])
 for w = 1, #KEYS - 1 do
   local len, index, units = tonumber(ARGV[3 * w - 2]), tonumber(ARGV[3 * w - 1]),
     tonumber(ARGV[3 * w])
-  local si, u, p = load(KEYS[1 + w], now, len)
+  local si, u, p, n = load(KEYS[1 + w], now, len)
   if si == index then
-    redis.call('HSET', KEYS[1 + w], 'i', si, 'u', u + units, 'p', p)
+    redis.call('HSET', KEYS[1 + w], 'i', si, 'u', u + units, 'p', p, 'n', n)
     redis.call('PEXPIRE', KEYS[1 + w], math.ceil(2 * len + 60000))
   end
 end
@@ -169,10 +191,10 @@ local safety = tonumber(ARGV[1])
 for w = 1, #KEYS - 1 do
   local len, used = tonumber(ARGV[3 * w - 1]), tonumber(ARGV[3 * w])
   local sent = now - tonumber(ARGV[3 * w + 1])
-  local si, u, p = load(KEYS[1 + w], now, len)
+  local si, u, p, n = load(KEYS[1 + w], now, len)
   local start = si * len
   if sent >= start + safety and sent < start + len and used > u then
-    redis.call('HSET', KEYS[1 + w], 'i', si, 'u', used, 'p', p)
+    redis.call('HSET', KEYS[1 + w], 'i', si, 'u', used, 'p', p, 'n', n)
     redis.call('PEXPIRE', KEYS[1 + w], math.ceil(2 * len + 60000))
   end
 end
