@@ -23,9 +23,22 @@ rate limits (IP weight, order counts, 429 then 418), and fault injection
 
 from __future__ import annotations
 
-from .cli import serve
-from .faults import Faults
-from .limits import Budget
-from .server import BinanceSimulator
+from typing import TYPE_CHECKING
+
+from aioca.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .cli import serve
+    from .faults import Faults
+    from .limits import Budget
+    from .server import BinanceSimulator
 
 __all__ = ["BinanceSimulator", "Budget", "Faults", "serve"]
+
+# Imported on first use: the package's `aioca` entry point (``plugin``) is loaded by every
+# ``aioca.exchange()`` call, which must not pay for a server it does not start.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {"serve": "cli", "Faults": "faults", "Budget": "limits", "BinanceSimulator": "server"},
+    globals(),
+)

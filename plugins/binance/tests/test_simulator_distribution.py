@@ -80,3 +80,32 @@ def test_aioca_sim_binance_comes_from_the_simulator_distribution() -> None:
     owners = {point.name: point.dist.name for point in points if point.dist is not None}
     assert owners.get("binance-sim") == "aioca-binance-sim"
     assert owners.get("binance") == "aioca-binance"
+
+
+def test_choosing_an_exchange_does_not_import_the_simulator() -> None:
+    """The simulator's ``aioca`` entry point is loaded with every plugin by
+    ``aioca.exchange()``: it must not import the server (30 ms of a program's start, and
+    aiohttp's server side) until a simulator is used."""
+    import subprocess
+
+    code = (
+        "import sys, aioca\n"
+        "aioca.exchange('binance')\n"
+        "assert 'aioca_binance_sim.plugin' in sys.modules, 'the entry point was loaded'\n"
+        "print(sorted(m for m in sys.modules\n"
+        "      if m.startswith('aioca_binance_sim.') and m not in\n"
+        "      ('aioca_binance_sim.plugin', 'aioca_binance_sim._version')))\n"
+        "print('aiohttp.web' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "False"]
+
+
+def test_the_simulator_s_names_are_still_importable_from_the_package() -> None:
+    import aioca_binance_sim
+
+    assert aioca_binance_sim.BinanceSimulator.__name__ == "BinanceSimulator"
+    assert {"BinanceSimulator", "Budget", "Faults", "serve"} <= set(dir(aioca_binance_sim))
