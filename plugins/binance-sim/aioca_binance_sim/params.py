@@ -100,6 +100,10 @@ def _convert(param: ParamSpec, value: str) -> Any:
             raise invalid_parameter(name)
         return lowered == "true"
     if kind == "ENUM" and param.enum:
+        if value not in param.enum and param.enum == _TRUE_FALSE and value.lower() in _TRUE_FALSE:
+            # "true"/"false" are read whatever their case: Binance's own SDKs send "FALSE"
+            # (the default reduceOnly/priceProtect of their batch order items).
+            return value.lower()
         if value not in param.enum:
             code, msg = _ENUM_ERRORS.get(
                 name, (-1130, f"Data sent for parameter '{name}' is not valid.")
@@ -111,6 +115,9 @@ def _convert(param: ParamSpec, value: str) -> Any:
     if name in _CLIENT_ID_FIELDS and not _CLIENT_ID.match(value):
         raise illegal_chars(name, _CLIENT_ID_RANGE)
     return value
+
+
+_TRUE_FALSE = ("true", "false")
 
 
 def _array(param: ParamSpec, value: str) -> list[Any]:

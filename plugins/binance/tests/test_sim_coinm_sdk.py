@@ -24,11 +24,13 @@ SYMBOL = "BTCUSD_PERP"
 
 # Where the SDK's model lacks a field Binance documents, the simulator keeps Binance's
 # answer and the field lands in the model's ``additional_properties``. The COIN-M SDK
-# 14.1.0 declares neither ``avgPrice`` nor ``cumBase`` on the answers of placing and
-# cancelling an order (NewOrderResponse, CancelOrderResponse), though its query models
-# do, and the documented examples of POST and DELETE /dapi/v1/order carry both
-# (spec/binance-coinm-responses.json).
-SDK_MISSING = {"new_order": {"avgPrice", "cumBase"}, "cancel_order": {"avgPrice", "cumBase"}}
+# 14.1.0 declares neither ``avgPrice`` nor ``cumBase`` on the answers of placing,
+# modifying and cancelling an order (NewOrderResponse, ModifyOrderResponse,
+# CancelOrderResponse), though its query models do, and the documented examples of POST,
+# PUT and DELETE /dapi/v1/order carry both (spec/binance-coinm-responses.json).
+SDK_MISSING = {
+    name: {"avgPrice", "cumBase"} for name in ("new_order", "modify_order", "cancel_order")
+}
 
 
 @pytest.fixture
