@@ -389,7 +389,17 @@ def _params(market: str, entry: Mapping[str, Any]) -> tuple[ParamSpec, ...]:
             dataclasses.replace(param, maximum=documented[1]) if param.name == "limit" else param
             for param in params
         ]
+    else:  # the parameter's own "Maximum: 1000" (Spot's historicalBlockTrades)
+        params = [_said_maximum(param) if param.name == "limit" else param for param in params]
     return tuple(params)
+
+
+_SAID_MAXIMUM = re.compile(r"Maximum:\s*(\d+)")
+
+
+def _said_maximum(param: ParamSpec) -> ParamSpec:
+    found = _SAID_MAXIMUM.search(param.description)
+    return dataclasses.replace(param, maximum=int(found.group(1))) if found else param
 
 
 @cache

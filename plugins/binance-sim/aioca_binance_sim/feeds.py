@@ -6,8 +6,9 @@ endpoints answer from, so the two always agree: a depth diff of second ``s`` has
 ``u = s * 1000`` (the REST depth snapshot's ``lastUpdateId`` during that second) and
 ``pu`` the ``u`` of the second before, trades are the market's trades, and so on.
 
-``FEEDS`` is the table the stream hub reads: to serve another market (Spot, USDⓈ-M) add
-its feeds, with its payload shapes, next to these.
+``FEEDS`` is COIN-M's table and :class:`CoinmFeeds` the source its stream hub reads
+(with the account's ``ORDER_TRADE_UPDATE`` and ``ACCOUNT_UPDATE`` events); USDⓈ-M has its
+own in :mod:`.usdm.feeds`.
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from .instruments import Instrument
 from .market import TRADE_MS, Market
 
-__all__ = ["FEEDS", "Feed", "find_feed"]
+if TYPE_CHECKING:
+    from .engine import Engine, Order
 
-Builder = Callable[[Market, Instrument, re.Match[str], int], list[dict[str, Any]]]
+__all__ = ["FEEDS", "CoinmFeeds", "Feed", "find_feed"]
+
+Builder = Callable[[Any, Any, re.Match[str], int], list[dict[str, Any]]]
 """``(market, instrument, match of the topic, second) -> payloads of that second``."""
 
 
@@ -227,3 +232,116 @@ def find_feed(topic: str) -> tuple[Feed, re.Match[str]] | None:
         if match is not None:
             return feed, match
     return None
+
+
+class CoinmFeeds:
+    """COIN-M's streams for its :class:`~.streams.StreamHub`: the :data:`FEEDS` of its
+    market, and the account's events for orders placed through the REST API."""
+
+    def __init__(self, market: Market, engine: Engine) -> None:
+        self.market = market
+        self.engine = engine
+
+    def find(self, topic: str) -> tuple[Feed, re.Match[str]] | None:
+        return find_feed(topic)
+
+    def instrument(self, symbol: str) -> Instrument | None:
+        return self.market.instruments.get(symbol)
+
+    def build(
+        self, feed: Feed, instrument: Instrument, match: re.Match[str], second: int
+    ) -> list[dict[str, Any]]:
+        return feed.build(self.market, instrument, match, second)
+
+    def order_events(self, order: Order, execution: str, fill: Any, now: int) -> list[Any]:
+        events = [self._order_update(order, execution, fill, now)]
+        if fill is not None:
+            events.append(self._account_update(order, now))
+        return events
+
+    def _order_update(self, order: Order, execution: str, fill: Any, now: int) -> dict[str, Any]:
+        data = order.to_json()
+        qty, price, maker, fee, trade_id = (
+            fill if fill is not None else (0, Decimal(0), False, Decimal(0), 0)
+        )
+        decimals = order.instrument.pair.tick_decimals
+        return {
+            "e": "ORDER_TRADE_UPDATE",
+            "E": now,
+            "T": now,
+            "i": "",
+            "o": {
+                "s": order.instrument.symbol,
+                "c": order.client_id,
+                "S": order.side,
+                "o": order.type,
+                "f": order.time_in_force,
+                "q": data["origQty"],
+                "p": data["price"],
+                "ap": data["avgPrice"],
+                "sp": "0",
+                "x": execution,
+                "X": order.status,
+                "i": order.order_id,
+                "l": str(qty),
+                "z": data["executedQty"],
+                "L": f"{price:.{decimals}f}" if qty else "0",
+                "ma": order.instrument.pair.base,
+                "N": order.instrument.pair.base,
+                "n": format(fee, "f"),
+                "T": now,
+                "t": trade_id,
+                "rp": "0",
+                "b": "0",
+                "a": "0",
+                "m": maker,
+                "R": order.reduce_only,
+                "wt": "CONTRACT_PRICE",
+                "ot": order.type,
+                "ps": order.position_side,
+                "cp": False,
+                "pP": False,
+                "si": 0,
+                "ss": 0,
+                "V": order.stp_mode,
+                "pm": order.price_match,
+            },
+        }
+
+    def _account_update(self, order: Order, now: int) -> dict[str, Any]:
+        engine = self.engine
+        asset = order.instrument.pair.base
+        position = engine.position(order.instrument, order.position_side)
+        figures = engine.asset_figures(asset, now)
+        return {
+            "e": "ACCOUNT_UPDATE",
+            "E": now,
+            "T": now,
+            "i": "",
+            "a": {
+                "m": "ORDER",
+                "B": [
+                    {
+                        "a": asset,
+                        "wb": format(figures["wallet"].quantize(Decimal("1e-8")), "f"),
+                        "cw": format(figures["wallet"].quantize(Decimal("1e-8")), "f"),
+                        "bc": "0",
+                    }
+                ],
+                "P": [
+                    {
+                        "s": order.instrument.symbol,
+                        "pa": str(position.amount),
+                        "ep": format(position.entry.quantize(Decimal("1e-8")), "f"),
+                        "bep": format(position.entry.quantize(Decimal("1e-8")), "f"),
+                        "cr": "0",
+                        "up": format(
+                            engine.unrealized(position, now).quantize(Decimal("1e-8")), "f"
+                        ),
+                        "mt": "cross",
+                        "iw": "0",
+                        "ps": position.side,
+                    }
+                ],
+            },
+        }

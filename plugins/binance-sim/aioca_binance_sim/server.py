@@ -31,6 +31,7 @@ from .endpoints import MARKETS
 from .engine import Engine
 from .errors import SimError
 from .faults import Faults
+from .feeds import CoinmFeeds
 from .instruments import build_instruments
 from .limits import BUDGETS, Budget, RateLimits, futures_budgets
 from .market import Market
@@ -173,9 +174,19 @@ class BinanceSimulator:
             module = market_module(name)
             if module is not None:
                 self.venues[name] = module.build_venue(seed, opened, self.now_ms)
-        self.streams = StreamHub(self.market, self.engine, self.now_ms)
-        """The WebSocket streams (market data, user data) and their faults, on COIN-M's
-        port."""
+        self.market_streams: dict[str, StreamHub] = {
+            "coinm": StreamHub(CoinmFeeds(self.market, self.engine), self.now_ms)
+        }
+        """Each market's WebSocket streams (market data, user data) and their faults, on
+        that market's port (``ws_urls``); a market without a stream source has none."""
+        for name in ("usdm",):
+            venue = self.venues.get(name)
+            source = getattr(market_module(name), "stream_source", None)
+            if venue is not None and source is not None:
+                hub, prefixes = source(venue)
+                self.market_streams[name] = StreamHub(hub, self.now_ms, prefixes=prefixes)
+        self.streams = self.market_streams["coinm"]
+        """COIN-M's streams (``market_streams["coinm"]``)."""
         self._sites = {
             name: _Site(
                 name, build_routes(name), self.venues.get(name), self.market_limits[name],
@@ -203,8 +214,20 @@ class BinanceSimulator:
 
     @property
     def ws_url(self) -> str:
-        """The WebSocket base URL, ``ws://127.0.0.1:PORT`` (``/stream``, ``/ws/<name>``)."""
+        """COIN-M's WebSocket base URL, ``ws://127.0.0.1:PORT`` (``/stream``,
+        ``/ws/<name>``)."""
         return "ws" + self.url.removeprefix("http")
+
+    @property
+    def ws_urls(self) -> dict[str, str]:
+        """The WebSocket base URL of each market that serves streams (``base_url=`` of
+        the client's streams): ``{"usdm": ..., "coinm": ...}``."""
+        urls = self.urls
+        return {
+            name: "ws" + url.removeprefix("http")
+            for name, url in urls.items()
+            if name in self.market_streams
+        }
 
     @property
     def running(self) -> bool:
@@ -224,7 +247,8 @@ class BinanceSimulator:
                 await self._stop_site(site)
             raise
         self.port = self._sites["coinm"].port
-        self.streams.start()
+        for hub in self.market_streams.values():
+            hub.start()
 
     async def _start_site(self, site: _Site) -> None:
         # keepalive_timeout also closes a connection that has not sent a whole request's
@@ -236,8 +260,9 @@ class BinanceSimulator:
             "lingering_time": self.read_timeout,
         }
         app = web.Application(handler_args=handler_args, client_max_size=_MAX_BODY)
-        if site.market == "coinm":
-            self.streams.routes(app)
+        hub = self.market_streams.get(site.market)
+        if hub is not None:
+            hub.routes(app)
 
         async def handle(request: web.Request) -> web.StreamResponse:
             return await self._handle(site, request)
@@ -264,7 +289,8 @@ class BinanceSimulator:
     async def stop(self) -> None:
         if not self.running:
             return
-        await self.streams.stop()
+        for hub in self.market_streams.values():
+            await hub.stop()
         for name in ("spot", "usdm", "coinm"):  # COIN-M last: running until all stopped
             await self._stop_site(self._sites[name])
 

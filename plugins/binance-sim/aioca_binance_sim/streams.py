@@ -1,7 +1,8 @@
 """The simulator's WebSocket streams: market data from its engine, user data from its
 account, and faults on demand.
 
-Served on the simulator's own port, as Binance's stream host does: ``/stream`` (combined
+Each market's hub is served on that market's port (``sim.ws_urls``), as Binance's stream
+hosts do, with what the market's :class:`FeedSource` says: ``/stream`` (combined
 streams: ``?streams=a/b`` and ``SUBSCRIBE`` / ``UNSUBSCRIBE`` / ``LIST_SUBSCRIPTIONS``
 requests), ``/ws/<stream>`` (one raw stream), ``/ws/<listenKey>`` (the account's user data:
 ``ORDER_TRADE_UPDATE`` and ``ACCOUNT_UPDATE`` for orders placed through the REST API,
@@ -28,18 +29,18 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import WSMsgType, web
 
-from .feeds import find_feed
+from .feeds import Feed
 
 if TYPE_CHECKING:
-    from .engine import Engine, Order
-    from .market import Market
+    import re
 
-__all__ = ["StreamFaults", "StreamHub"]
+    from .listen_key import ListenKeyHolder
+
+__all__ = ["FeedSource", "StreamFaults", "StreamHub"]
 
 logger = logging.getLogger(__name__)
 _MAX_STREAMS = 1024
@@ -47,6 +48,32 @@ _MAX_STREAMS = 1024
 
 def _dumps(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"))
+
+
+class FeedSource(Protocol):
+    """What a market's hub publishes: its streams' payloads from the market's data, and
+    its user-data events from its account's orders."""
+
+    @property
+    def engine(self) -> ListenKeyHolder:
+        """The account: its listen key, and ``listeners`` called on each order event."""
+        ...
+
+    def find(self, topic: str) -> tuple[Feed, re.Match[str]] | None:
+        """The feed of ``topic`` and the match of its name, ``None`` for no stream."""
+        ...
+
+    def instrument(self, symbol: str) -> Any:
+        """The listed contract or pair named ``symbol`` (upper case), or ``None``."""
+        ...
+
+    def build(self, feed: Feed, instrument: Any, match: re.Match[str], second: int) -> list[Any]:
+        """The payloads of ``feed`` for ``instrument`` in simulated ``second``."""
+        ...
+
+    def order_events(self, order: Any, execution: str, fill: Any, now: int) -> list[Any]:
+        """The user-data events of an order event (new, trade, cancel...)."""
+        ...
 
 
 @dataclass
@@ -64,6 +91,8 @@ class _Connection:
     topics: set[str] = field(default_factory=set)
     listen_key: str | None = None
     stalled: bool = False
+    path: str = ""
+    """The path it was opened at (``/stream``, ``/public/stream``...)."""
 
 
 class StreamHub:
@@ -71,14 +100,17 @@ class StreamHub:
 
     def __init__(
         self,
-        market: Market,
-        engine: Engine,
+        source: FeedSource,
         now_ms: Callable[[], int],
         *,
         publish_interval: float = 0.05,
+        prefixes: tuple[str, ...] = ("",),
     ) -> None:
-        self.market = market
-        self.engine = engine
+        self.source = source
+        self.engine = engine = source.engine
+        self.prefixes = prefixes
+        """The paths the streams are served under (USDⓈ-M: ``/public``, ``/market`` and
+        ``/private`` too, as Binance routes them)."""
         self.now_ms = now_ms
         self.publish_interval = publish_interval
         self.faults = StreamFaults()
@@ -88,14 +120,15 @@ class StreamHub:
         self._skips: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._timers: set[asyncio.Task[None]] = set()
-        engine.listeners.append(self._on_account_event)
+        engine.listeners.append(self._on_account_event)  # type: ignore[attr-defined]
 
     # --- life cycle ------------------------------------------------------------------
 
     def routes(self, app: web.Application) -> None:
-        app.router.add_get("/stream", self._combined)
-        app.router.add_get("/ws/{name}", self._raw)
-        app.router.add_get("/ws", self._bare)
+        for prefix in self.prefixes:
+            app.router.add_get(f"{prefix}/stream", self._combined)
+            app.router.add_get(f"{prefix}/ws/{{name}}", self._raw)
+            app.router.add_get(f"{prefix}/ws", self._bare)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._publish_forever())
@@ -160,7 +193,7 @@ class StreamHub:
         engine = self.engine
         if name == engine.listen_key and self.now_ms() < engine.listen_key_expires:
             return await self._serve(request, [], combined=False, listen_key=name)
-        if find_feed(name) is None:  # not a stream (ccxt opens /ws/0): subscribe later
+        if self.source.find(name) is None:  # not a stream (ccxt opens /ws/0): subscribe later
             return await self._serve(request, [], combined=False)
         return await self._serve(request, [name], combined=False)
 
@@ -175,12 +208,14 @@ class StreamHub:
         combined: bool,
         listen_key: str | None = None,
     ) -> web.StreamResponse:
-        unknown = [topic for topic in topics if find_feed(topic) is None]
+        unknown = [topic for topic in topics if self.source.find(topic) is None]
         if unknown and listen_key is None:
             return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
         ws = web.WebSocketResponse(autoping=True, heartbeat=None)
         await ws.prepare(request)
-        connection = _Connection(ws, request.transport, combined, set(topics), listen_key)
+        connection = _Connection(
+            ws, request.transport, combined, set(topics), listen_key, path=request.path
+        )
         self.connections.append(connection)
         lifetime = self.faults.lifetime
         if lifetime is not None:
@@ -212,7 +247,7 @@ class StreamHub:
             return _dumps({"error": {"code": 3, "msg": "Invalid JSON: expected an object"}})
         params = request.get("params") or []
         if method == "SUBSCRIBE":
-            bad = [p for p in params if not isinstance(p, str) or find_feed(p) is None]
+            bad = [p for p in params if not isinstance(p, str) or self.source.find(p) is None]
             if bad:
                 msg = f"Invalid request: unknown stream {bad[0]}"
                 return _dumps({"error": {"code": 2, "msg": msg}, "id": number})
@@ -252,21 +287,22 @@ class StreamHub:
             self._published[topic] = second
             if last >= second:
                 continue
-            found = find_feed(topic)
+            source = self.source
+            found = source.find(topic)
             if found is None:
                 continue
             feed, match = found
-            instrument = self.market.instruments.get(match.group("symbol").upper())
+            symbol = match.group("symbol")
+            instrument = source.instrument(symbol.upper())
             if instrument is None:
                 continue
             for moment in range(max(last + 1, second - 600), second + 1):
-                if feed.sequenced and self._skip(instrument):
+                if feed.sequenced and self._skip(symbol):
                     continue
-                for payload in feed.build(self.market, instrument, match, moment):
+                for payload in source.build(feed, instrument, match, moment):
                     await self._send_topic(topic, payload)
 
-    def _skip(self, instrument: Any) -> bool:
-        symbol = instrument.symbol.lower()
+    def _skip(self, symbol: str) -> bool:
         if symbol in self._skips:
             self._skips.discard(symbol)
             return True
@@ -321,101 +357,11 @@ class StreamHub:
         if engine.listen_key is not None and now >= engine.listen_key_expires:
             engine.listen_key = None
 
-    def _on_account_event(self, order: Order, execution: str, fill: Any, now: int) -> None:
+    def _on_account_event(self, order: Any, execution: str, fill: Any, now: int) -> None:
         if not self._user_connections():
             return
-        events = [self._order_update(order, execution, fill, now)]
-        if fill is not None:
-            events.append(self._account_update(order, now))
         loop = asyncio.get_running_loop()
-        for event in events:
+        for event in self.source.order_events(order, execution, fill, now):
             task = loop.create_task(self._send_user(event))
             self._timers.add(task)
             task.add_done_callback(self._timers.discard)
-
-    def _order_update(self, order: Order, execution: str, fill: Any, now: int) -> dict[str, Any]:
-        data = order.to_json()
-        qty, price, maker, fee, trade_id = (
-            fill if fill is not None else (0, Decimal(0), False, Decimal(0), 0)
-        )
-        decimals = order.instrument.pair.tick_decimals
-        return {
-            "e": "ORDER_TRADE_UPDATE",
-            "E": now,
-            "T": now,
-            "i": "",
-            "o": {
-                "s": order.instrument.symbol,
-                "c": order.client_id,
-                "S": order.side,
-                "o": order.type,
-                "f": order.time_in_force,
-                "q": data["origQty"],
-                "p": data["price"],
-                "ap": data["avgPrice"],
-                "sp": "0",
-                "x": execution,
-                "X": order.status,
-                "i": order.order_id,
-                "l": str(qty),
-                "z": data["executedQty"],
-                "L": f"{price:.{decimals}f}" if qty else "0",
-                "ma": order.instrument.pair.base,
-                "N": order.instrument.pair.base,
-                "n": format(fee, "f"),
-                "T": now,
-                "t": trade_id,
-                "rp": "0",
-                "b": "0",
-                "a": "0",
-                "m": maker,
-                "R": order.reduce_only,
-                "wt": "CONTRACT_PRICE",
-                "ot": order.type,
-                "ps": order.position_side,
-                "cp": False,
-                "pP": False,
-                "si": 0,
-                "ss": 0,
-                "V": order.stp_mode,
-                "pm": order.price_match,
-            },
-        }
-
-    def _account_update(self, order: Order, now: int) -> dict[str, Any]:
-        engine = self.engine
-        asset = order.instrument.pair.base
-        position = engine.position(order.instrument, order.position_side)
-        figures = engine.asset_figures(asset, now)
-        return {
-            "e": "ACCOUNT_UPDATE",
-            "E": now,
-            "T": now,
-            "i": "",
-            "a": {
-                "m": "ORDER",
-                "B": [
-                    {
-                        "a": asset,
-                        "wb": format(figures["wallet"].quantize(Decimal("1e-8")), "f"),
-                        "cw": format(figures["wallet"].quantize(Decimal("1e-8")), "f"),
-                        "bc": "0",
-                    }
-                ],
-                "P": [
-                    {
-                        "s": order.instrument.symbol,
-                        "pa": str(position.amount),
-                        "ep": format(position.entry.quantize(Decimal("1e-8")), "f"),
-                        "bep": format(position.entry.quantize(Decimal("1e-8")), "f"),
-                        "cr": "0",
-                        "up": format(
-                            engine.unrealized(position, now).quantize(Decimal("1e-8")), "f"
-                        ),
-                        "mt": "cross",
-                        "iw": "0",
-                        "ps": position.side,
-                    }
-                ],
-            },
-        }

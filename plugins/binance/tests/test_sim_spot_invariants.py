@@ -5,6 +5,7 @@ orders hold, and every asset's total is the demo funding plus the account's own 
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections import defaultdict
 from decimal import Decimal
@@ -18,6 +19,7 @@ from aioca_binance_sim.spot.engine import INITIAL_BALANCES
 
 SYMBOLS = ("BTCUSDT", "ETHBTC", "XRPUSDT")
 QUANTITY = {"BTCUSDT": "0.01", "ETHBTC": "0.05", "XRPUSDT": "50"}
+STP_MODES = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT")
 
 
 def random_step(desk: SpotDesk, rng: random.Random) -> None:
@@ -25,7 +27,7 @@ def random_step(desk: SpotDesk, rng: random.Random) -> None:
     qty = Decimal(QUANTITY[symbol]) * rng.randint(1, 4)
     side = rng.choice(("BUY", "SELL"))
     near = lambda low, high: desk.price(f"{rng.uniform(low, high):.4f}", symbol)  # noqa: E731
-    action = rng.randrange(9)
+    action = rng.randrange(14)
     if action == 0:
         desk.order(symbol=symbol, side=side, type="MARKET", quantity=qty)
     elif action == 1:
@@ -56,6 +58,38 @@ def random_step(desk: SpotDesk, rng: random.Random) -> None:
             desk.call("DELETE", "/api/v3/order", symbol=order["symbol"], orderId=order["orderId"])
     elif action == 6:
         desk.call("DELETE", "/api/v3/openOrders", symbol=symbol)
+    elif action == 7:  # rest at the best price, where the account's next orders meet it
+        book = desk.call("GET", "/api/v3/depth", symbol=symbol, limit=1)
+        best = book["asks" if side == "SELL" else "bids"][0][0]
+        desk.order(symbol=symbol, side=side, type="LIMIT", timeInForce="GTC", quantity=qty,
+                   price=Decimal(best))  # fmt: skip
+    elif action == 8:  # meet one of the account's own resting orders: STP acts
+        resting = [o for o in desk.call("GET", "/api/v3/openOrders")
+                   if o["type"] in ("LIMIT", "LIMIT_MAKER")]  # fmt: skip
+        if resting:
+            own = rng.choice(resting)
+            other = "SELL" if own["side"] == "BUY" else "BUY"
+            desk.order(symbol=own["symbol"], side=other, type="LIMIT",
+                       timeInForce=rng.choice(("GTC", "IOC")),
+                       price=Decimal(own.get("peggedPrice", own["price"])),
+                       quantity=Decimal(QUANTITY[own["symbol"]]) * rng.randint(1, 4),
+                       selfTradePreventionMode=rng.choice(STP_MODES))  # fmt: skip
+    elif action == 9:  # a trailing stop, with or without its activation price
+        kind = rng.choice(("STOP_LOSS", "TAKE_PROFIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"))
+        extra = {"price": near(0.99, 1.01), "timeInForce": "GTC"} if kind.endswith("LIMIT") else {}
+        if rng.random() < 0.5:
+            extra["stopPrice"] = near(0.995, 1.005)
+        desk.order(symbol=symbol, side=side, type=kind, quantity=qty,
+                   trailingDelta=rng.choice((10, 25, 50)), **extra)  # fmt: skip
+    elif action == 10:  # an iceberg
+        desk.order(symbol=symbol, side=side, type="LIMIT", timeInForce="GTC", quantity=qty * 4,
+                   price=near(0.998, 1.002), icebergQty=qty)  # fmt: skip
+    elif action == 11:  # a pegged order
+        peg = rng.choice(("PRIMARY_PEG", "MARKET_PEG"))
+        offset = {"pegOffsetType": "PRICE_LEVEL", "pegOffsetValue": rng.randint(1, 5)}
+        desk.order(symbol=symbol, side=side, type="LIMIT", quantity=qty, pegPriceType=peg,
+                   timeInForce="GTC" if peg == "PRIMARY_PEG" else rng.choice(("GTC", "IOC")),
+                   **(offset if rng.random() < 0.5 else {}))  # fmt: skip
     else:
         desk.now += rng.choice((1_000, 10_000, 60_000, 600_000))
 
@@ -94,3 +128,24 @@ def test_random_trading_keeps_the_account_consistent(seed: int) -> None:
     assert all(code < 0 for code in refusals)
     assert desk.venue.engine.trades, "nothing traded: the mix is too timid to test anything"
     assert len(refusals) < 150
+
+
+def test_the_mix_meets_every_order_kind() -> None:
+    """The random mix above does reach the account's own orders (else it proves nothing
+    about STP), and trailing stops, icebergs and pegged orders do trade in it."""
+    prevented = 0
+    traded: set[str] = set()
+    for seed in range(6):
+        rng, desk = random.Random(seed), SpotDesk(seed=seed)
+        for _ in range(150):
+            with contextlib.suppress(SimError):
+                random_step(desk, rng)
+        engine = desk.venue.engine
+        prevented += len(engine.prevented)
+        for order in engine.orders.values():
+            if order.executed:
+                traded |= {name for name, value in (
+                    ("trailing", order.trailing_delta), ("iceberg", order.iceberg_qty),
+                    ("pegged", order.peg_price_type)) if value}  # fmt: skip
+    assert prevented > 0
+    assert traded == {"trailing", "iceberg", "pegged"}

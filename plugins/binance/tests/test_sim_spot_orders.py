@@ -256,7 +256,7 @@ def test_a_stop_that_would_trigger_at_once_is_refused(
         ({"stopPrice": "100000"}, -1106, "Parameter 'stopPrice' sent when not required."),
         ({"timeInForce": None}, -1102,
          "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed."),
-        ({"trailingDelta": 100}, -2010, "Trailing stop orders are not supported for this symbol."),
+        ({"trailingDelta": 100}, -1106, "Parameter 'trailingDelta' sent when not required."),
     ],
 )  # fmt: skip
 def test_limit_order_rules(desk: SpotDesk, changes: dict[str, Any], code: int, msg: str) -> None:

@@ -235,15 +235,26 @@ def my_allocations(call: Call) -> Any:
 
 @handles("GET", "/api/v3/myPreventedMatches", market=_SPOT)
 def my_prevented_matches(call: Call) -> Any:
-    """Always empty: the simulated book holds no order of the account's own to self-trade
-    with, so self-trade prevention never acts."""
+    """The matches self-trade prevention stopped on the symbol: by ``preventedMatchId``,
+    or those of ``orderId`` (as taker or maker) from ``fromPreventedMatchId`` on, at most
+    ``limit`` (Binance's supported combinations)."""
     engine, params = _engine(call), call.params
     engine.spec(params["symbol"])
     if "preventedMatchId" not in params and "orderId" not in params:
         raise SimError(
             -1102, "Param 'preventedMatchId' or 'orderId' must be sent, but both were empty/null!"
         )
-    return []
+    found = [m for m in engine.prevented if m["symbol"] == params["symbol"]]
+    if "preventedMatchId" in params:
+        return [dict(m) for m in found if m["preventedMatchId"] == params["preventedMatchId"]]
+    order_id = params["orderId"]
+    start = params.get("fromPreventedMatchId", 0)
+    found = [
+        m
+        for m in found
+        if order_id in (m["takerOrderId"], m["makerOrderId"]) and m["preventedMatchId"] >= start
+    ]
+    return [dict(m) for m in found[: _limit(params)]]
 
 
 # --- orders -----------------------------------------------------------------------------

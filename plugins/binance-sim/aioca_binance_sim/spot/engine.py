@@ -11,6 +11,17 @@ Taker orders walk the book level by level (each level is one fill, as Binance re
 them in ``fills``) and remove what they take from it; resting orders fill later against
 the public trades that reach their price (a trade through the price fills the rest, a
 trade at the price fills up to its size), when a request next looks (:meth:`catch_up`).
+
+The account's own resting orders sit in that book too: a taker that reaches one (at the
+resting order's price, ahead of the synthetic liquidity there) meets self-trade
+prevention, by the taker's ``selfTradePreventionMode`` as Binance's STP FAQ describes it:
+EXPIRE_TAKER expires the taker's rest, EXPIRE_MAKER the resting order, EXPIRE_BOTH both
+(status ``EXPIRED_IN_MATCH``, execution ``TRADE_PREVENTION``); DECREMENT takes the smaller
+of the two quantities off both (``preventedQuantity``) and expires the one left with
+nothing; NONE lets the two trade (a self-trade, a fill on each side); TRANSFER acts as
+DECREMENT between orders of one account (the FAQ says so). Each prevented match is
+recorded for ``GET /api/v3/myPreventedMatches`` (``tradeGroupId`` -1: the account is in
+no trade group), and the taker's placement answer lists them (``preventedMatches``).
 """
 
 from __future__ import annotations
@@ -73,15 +84,16 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "LIMIT_MAKER": ("quantity", "price"),
 }
 _NOT_TAKEN: dict[str, tuple[str, ...]] = {
-    "LIMIT": ("stopPrice", "quoteOrderQty"),
-    "MARKET": ("price", "timeInForce", "stopPrice", "icebergQty"),
+    "LIMIT": ("stopPrice", "quoteOrderQty", "trailingDelta"),
+    "MARKET": ("price", "timeInForce", "stopPrice", "icebergQty", "trailingDelta"),
     "STOP_LOSS": ("price", "timeInForce", "quoteOrderQty", "icebergQty"),
     "STOP_LOSS_LIMIT": ("quoteOrderQty",),
     "TAKE_PROFIT": ("price", "timeInForce", "quoteOrderQty", "icebergQty"),
     "TAKE_PROFIT_LIMIT": ("quoteOrderQty",),
-    "LIMIT_MAKER": ("timeInForce", "stopPrice", "quoteOrderQty"),
+    "LIMIT_MAKER": ("timeInForce", "stopPrice", "quoteOrderQty", "trailingDelta"),
 }
 _DECIMALS = ("quantity", "quoteOrderQty", "price", "stopPrice", "icebergQty")
+_MARKET_KINDS = frozenset({"MARKET", "STOP_LOSS", "TAKE_PROFIT"})
 
 
 def rejected(message: str) -> SimError:
@@ -119,6 +131,8 @@ class SpotEngine:
         """When orders got their first fill, until the server's ORDERS windows are told."""
         self.listeners: list[Callable[[Order, str, Fill | None, int], None]] = []
         """Told of every order event: ``(order, execution type, fill or None, time)``."""
+        self.prevented: list[dict[str, Any]] = []
+        """The prevented matches, as ``GET /api/v3/myPreventedMatches`` lists them."""
         self._next_order = 0
         self._next_list = -1
         self._next_trade: dict[str, int] = {}
@@ -209,7 +223,17 @@ class SpotEngine:
         spec = self.spec(params["symbol"])
         kind = params["type"]
         for name in _REQUIRED[kind]:
+            if name == "stopPrice" and "trailingDelta" in params:
+                continue  # a trailing stop's stopPrice is optional (its activation price)
+            if name == "price" and "pegPriceType" in params:
+                continue  # "If pegPriceType is specified, price becomes optional"
             if name not in params:
+                if name == "stopPrice":
+                    raise SimError(
+                        -1102,
+                        "Param 'stopPrice' or 'trailingDelta' must be sent, but both were "
+                        "empty/null!",
+                    )
                 raise mandatory_missing(name)
         for name in _NOT_TAKEN[kind]:
             if name in params:
@@ -227,9 +251,8 @@ class SpotEngine:
             if "quantity" in params and "quoteOrderQty" in params:
                 raise SimError(-1106, "Parameter 'quoteOrderQty' sent when not required.")
         if "trailingDelta" in params:
-            raise rejected("Trailing stop orders are not supported for this symbol.")
-        if "pegPriceType" in params or "pegOffsetValue" in params or "pegOffsetType" in params:
-            raise rejected("Unsupported order combination")
+            spec.check_trailing_delta(params["side"], kind, params["trailingDelta"])
+        pegged = self._check_peg(params, spec, kind, now)
         iceberg = params.get("icebergQty")
         if iceberg is not None and params.get("timeInForce", "GTC") != "GTC":
             raise rejected("Unsupported order combination")
@@ -248,18 +271,59 @@ class SpotEngine:
             if iceberg % spec.step:
                 raise filter_failure("LOT_SIZE")
         average = self.tape.avg_price(spec, now)
-        if "price" in params:
-            spec.check_percent_price(params["side"], params["price"], average)
-            if quantity is not None:
-                spec.check_notional(params["price"] * quantity)
-        elif "quoteOrderQty" in params:
-            spec.check_notional(params["quoteOrderQty"], market=True)
-        elif quantity is not None:
-            reference = params.get("stopPrice", average)
-            spec.check_notional(reference * quantity, market=True)
+        for price in (params.get("price"), pegged):  # a pegged order passes at both
+            if price is not None:
+                spec.check_percent_price(params["side"], price, average)
+                if quantity is not None:
+                    spec.check_notional(price * quantity)
+        if "price" not in params and pegged is None:
+            if "quoteOrderQty" in params:
+                spec.check_notional(params["quoteOrderQty"], market=True)
+            elif quantity is not None:
+                reference = params.get("stopPrice", average)
+                spec.check_notional(reference * quantity, market=True)
         if not in_list:
             self._check_counts(spec, [kind])
         return spec
+
+    def _check_peg(
+        self, params: dict[str, Any], spec: SpotSymbol, kind: str, now: int
+    ) -> Decimal | None:
+        """A pegged order's checks (Binance's pegged orders FAQ) and its price now (None
+        for a stop-limit order, pegged when it triggers). MARKET, STOP_LOSS and
+        TAKE_PROFIT cannot be pegged, a pegged LIMIT_MAKER only to its own side, a LIMIT
+        pegged to its own side only GTC: -1014 "Unsupported order combination." (chosen:
+        Binance's code for an order combination it does not support)."""
+        peg = params.get("pegPriceType")
+        offset_type, offset = params.get("pegOffsetType"), params.get("pegOffsetValue")
+        if offset_type is not None and offset is None:
+            raise mandatory_missing("pegOffsetValue")
+        if offset is not None and offset_type is None:
+            raise mandatory_missing("pegOffsetType")
+        if peg is None:
+            if offset is not None:
+                raise mandatory_missing("pegPriceType")
+            return None
+        unsupported = SimError(-1014, "Unsupported order combination.")
+        if kind in _MARKET_KINDS:
+            raise unsupported
+        if kind == "LIMIT_MAKER" and peg != "PRIMARY_PEG":
+            raise unsupported
+        if kind == "LIMIT" and peg == "PRIMARY_PEG" and params.get("timeInForce") != "GTC":
+            raise unsupported
+        if kind in STOP_TYPES:
+            return None
+        return self.peg_price(spec, params["side"], peg, offset or 0, now)
+
+    def peg_price(self, spec: SpotSymbol, side: str, peg: str, offset: int, now: int) -> Decimal:
+        """The best price of the order's own side (PRIMARY_PEG) or of the other side
+        (MARKET_PEG), ``offset`` existing levels deeper into the book."""
+        bids, asks = self.tape.book_levels(spec, now, offset + 1)
+        own_side = bids if side == "BUY" else asks
+        levels = own_side if peg == "PRIMARY_PEG" else (asks if side == "BUY" else bids)
+        if len(levels) <= offset:
+            raise SimError(-1112, "No orders on book for symbol.")
+        return spec.tick * levels[offset][0]
 
     def _check_counts(self, spec: SpotSymbol, kinds: list[str]) -> None:
         open_orders = self.open_orders()
@@ -287,6 +351,13 @@ class SpotEngine:
         self._next_order += 1
         kind = params["type"]
         default_tif = "GTC"
+        price = params.get("price", Decimal(0))
+        peg = params.get("pegPriceType")
+        if peg is not None:
+            price = Decimal(0)
+            if kind not in STOP_TYPES:
+                offset = params.get("pegOffsetValue", 0)
+                price = self.peg_price(spec, params["side"], peg, offset, now)
         return Order(
             self._next_order,
             spec,
@@ -294,15 +365,20 @@ class SpotEngine:
             params["side"],
             kind,
             params.get("timeInForce", default_tif),
-            params.get("price", Decimal(0)),
+            price,
             params.get("quantity", Decimal(0)),
             now,
+            peg_price_type=peg,
+            peg_offset_type=params.get("pegOffsetType"),
+            peg_offset_value=params.get("pegOffsetValue"),
+            sent_price=params.get("price", Decimal(0)),
             quote_order_qty=params.get("quoteOrderQty", Decimal(0)),
             stop_price=params.get("stopPrice", Decimal(0)),
             iceberg_qty=params.get("icebergQty", Decimal(0)),
             stp_mode=params.get("selfTradePreventionMode", "EXPIRE_MAKER"),
             strategy_id=params.get("strategyId"),
             strategy_type=params.get("strategyType"),
+            trailing_delta=params.get("trailingDelta"),
             update_time=now,
             working_time=now,
             checked_ms=now,
@@ -327,7 +403,11 @@ class SpotEngine:
         bid, ask = self.tape.best(spec, now)
         last = self.tape.last_trade(spec, now).ticks
         stop = spec.to_ticks(order.stop_price)
-        if order.type in STOP_TYPES and self._triggers(order.side, order.type, stop, last):
+        if (
+            order.type in STOP_TYPES
+            and order.stop_price
+            and self._triggers(order.side, order.type, stop, last)
+        ):
             raise rejected("Order would trigger immediately.")
         if order.type == "LIMIT_MAKER":
             ticks = spec.to_ticks(order.price)
@@ -356,6 +436,8 @@ class SpotEngine:
         if order.type in STOP_TYPES and not order.triggered:
             order.working_time = -1
             self._lock(order, self._initial_lock(order), now)
+            if order.trailing_delta is not None and not order.stop_price:
+                self._track(order, self.tape.last_trade(order.spec, now).ticks, now)
             return
         if order.type != "MARKET":
             self._lock(order, self._initial_lock(order), now)
@@ -387,18 +469,21 @@ class SpotEngine:
         if order.time_in_force == "FOK" and not market and filled < order.remaining:
             self._finish(order, "EXPIRED", now)
             return
+        if self._meet_own(order, now):
+            levels = self._walk(order, now) if order.is_open else []
         self._take(order, levels, now)
         if not order.is_open:
             return
         if market:
             if order.quote_order_qty:
-                order.orig_qty = order.executed
+                order.orig_qty = order.executed + order.prevented_qty
             self._finish(order, "FILLED" if order.remaining <= 0 else "EXPIRED", now)
         elif order.time_in_force == "IOC":
             self._finish(order, "EXPIRED", now)
 
-    def _walk(self, order: Order, now: int) -> list[tuple[int, int]]:
-        """The book levels ``order`` would take now, as ``(ticks, steps)``."""
+    def _walk(self, order: Order, now: int, before: int | None = None) -> list[tuple[int, int]]:
+        """The book levels ``order`` would take now, as ``(ticks, steps)`` (``before``:
+        only the levels better than this price, for a buy below it, for a sell above)."""
         spec, tape = order.spec, self.tape
         second = now // 1000
         bid, ask = tape.best(spec, now)
@@ -406,12 +491,18 @@ class SpotEngine:
         limit = None
         if order.type not in ("MARKET", "STOP_LOSS", "TAKE_PROFIT"):
             limit = spec.to_ticks(order.price)
-        budget = order.quote_order_qty - order.cum_quote if order.quote_order_qty else None
+        budget = (
+            order.quote_order_qty - order.cum_quote - order.prevented_quote
+            if order.quote_order_qty
+            else None
+        )
         wanted = None if budget is not None else spec.to_steps(order.remaining)
         levels: list[tuple[int, int]] = []
         ticks = ask if buying else bid
         for _ in range(BOOK_DEPTH):
             if ticks <= 0 or (limit is not None and (ticks > limit if buying else ticks < limit)):
+                break
+            if before is not None and (ticks >= before if buying else ticks <= before):
                 break
             available = tape.level_steps(spec, ticks, second)
             if budget is not None:
@@ -497,12 +588,135 @@ class SpotEngine:
         order.status = status
         order.update_time = now
         self._release(order, now)
-        self._notify(order, status if status != "CANCELED" else "CANCELED", None, now)
+        execution = "TRADE_PREVENTION" if status == "EXPIRED_IN_MATCH" else status
+        self._notify(order, execution, None, now)
         self._list_event(order, now)
 
     def _notify(self, order: Order, execution: str, fill: Fill | None, now: int) -> None:
         for listener in self.listeners:
             listener(order, execution, fill, now)
+
+    # --- self-trade prevention --------------------------------------------------------
+
+    def _own_makers(self, order: Order) -> list[Order]:
+        """The account's resting orders ``order`` would trade with, in the book's
+        priority: best price first, then the oldest."""
+        buying = order.side == "BUY"
+        limit = None if order.type in _MARKET_KINDS else order.price
+        found = [
+            other
+            for other in self.open_orders(order.symbol)
+            if other is not order
+            and other.side != order.side
+            and other.status != "PENDING_NEW"
+            and other.is_working
+            and other.type in LIMIT_PRICED
+            and (limit is None or (other.price <= limit if buying else other.price >= limit))
+        ]
+        found.sort(key=lambda other: (other.price if buying else -other.price, other.order_id))
+        return found
+
+    def _meet_own(self, order: Order, now: int) -> bool:
+        """Take the book down to each of the account's own resting orders ``order``
+        reaches, and let self-trade prevention act there; whether any was reached."""
+        makers = self._own_makers(order)
+        for maker in makers:
+            if not order.is_open or not maker.is_open:
+                continue
+            ahead = self._walk(order, now, before=order.spec.to_ticks(maker.price))
+            self._take(order, ahead, now)
+            if not order.is_open or self._taker_qty(order, maker.price) <= 0:
+                break
+            self._prevent(order, maker, now)
+        return bool(makers)
+
+    def _taker_qty(self, order: Order, price: Decimal) -> Decimal:
+        """What the taker can still trade at ``price`` (by quantity, or by what is left of
+        its quote budget, in whole steps)."""
+        if not order.quote_order_qty:
+            return order.remaining
+        step = order.spec.step
+        left = order.quote_order_qty - order.cum_quote - order.prevented_quote
+        return Decimal(int(left / (price * step))) * step
+
+    def _prevent(self, taker: Order, maker: Order, now: int) -> None:
+        """One prevented match (Binance's STP FAQ): its id counts per symbol from 0, and
+        ``takerPreventedQuantity`` / ``makerPreventedQuantity`` say what the prevention
+        took off each order it acted on (all that was left for an EXPIRE mode, the match
+        for DECREMENT)."""
+        mode = taker.stp_mode
+        match = min(self._taker_qty(taker, maker.price), maker.remaining)
+        if mode == "NONE":  # no prevention: the account trades with itself
+            self._fill(maker, maker.price, match, True, now)
+            self._fill(taker, maker.price, match, False, now)
+            return
+        match_id = sum(1 for m in self.prevented if m["symbol"] == taker.symbol)
+        taken: dict[str, Decimal] = {}
+        if mode in ("EXPIRE_MAKER", "EXPIRE_BOTH"):
+            taken["makerPreventedQuantity"] = maker.remaining
+            self._expire_in_match(maker, maker.remaining, match_id, now)
+        if mode in ("EXPIRE_TAKER", "EXPIRE_BOTH"):
+            taken["takerPreventedQuantity"] = self._taker_qty(taker, maker.price)
+            self._expire_in_match(taker, taken["takerPreventedQuantity"], match_id, now)
+        if mode in ("DECREMENT", "TRANSFER"):  # TRANSFER within one account: DECREMENT
+            taken = {"takerPreventedQuantity": match, "makerPreventedQuantity": match}
+            for order in (maker, taker):
+                self._decrement(order, match, maker.price, match_id, now)
+        quantities: dict[str, str] = {
+            name: f"{taken[name]:.8f}"
+            for name in ("takerPreventedQuantity", "makerPreventedQuantity")
+            if name in taken
+        }
+        taker.prevented_matches.append(
+            {
+                "preventedMatchId": match_id,
+                "makerOrderId": maker.order_id,
+                "price": f"{maker.price:.8f}",
+                **quantities,
+            }
+        )
+        self.prevented.append(
+            {
+                "symbol": taker.symbol,
+                "preventedMatchId": match_id,
+                "takerOrderId": taker.order_id,
+                "makerSymbol": maker.symbol,
+                "makerOrderId": maker.order_id,
+                "tradeGroupId": -1,
+                "selfTradePreventionMode": mode,
+                "price": f"{maker.price:.8f}",
+                **quantities,
+                "transactTime": now,
+            }
+        )
+
+    def _expire_in_match(self, order: Order, qty: Decimal, match_id: int, now: int) -> None:
+        order.prevented_qty += qty
+        order.prevented_match_id = match_id
+        if order.quote_order_qty:  # a quote-budget order's quantity is what it came to
+            order.orig_qty = order.executed + order.prevented_qty
+        self._finish(order, "EXPIRED_IN_MATCH", now)
+
+    def _decrement(
+        self, order: Order, qty: Decimal, price: Decimal, match_id: int, now: int
+    ) -> None:
+        order.prevented_qty += qty
+        order.prevented_match_id = match_id
+        order.update_time = now
+        if order.quote_order_qty:
+            order.prevented_quote += _q(qty * price)
+        release = min(order.locked, self._lock_amount(order, qty))
+        if release:
+            order.locked -= release
+            asset = order.spec.quote if order.side == "BUY" else order.spec.base
+            self._move(asset, release, -release)
+        left = self._taker_qty(order, price) if order.quote_order_qty else order.remaining
+        if left <= 0:
+            if order.quote_order_qty:
+                order.orig_qty = order.executed + order.prevented_qty + order.prevented_qty
+            self._finish(order, "EXPIRED_IN_MATCH", now)
+        else:
+            self._notify(order, "TRADE_PREVENTION", None, now)
 
     # --- time passing -----------------------------------------------------------------
 
@@ -532,7 +746,11 @@ class SpotEngine:
             if not order.is_open:
                 break
             if order.type in STOP_TYPES and not order.triggered:
-                if self._triggers(order.side, order.type, stop, trade.ticks):
+                if order.trailing_delta is not None:
+                    if self._trail(order, stop, trade.ticks, trade.time):
+                        self._trigger(order, trade.time)
+                        changed = True
+                elif self._triggers(order.side, order.type, stop, trade.ticks):
                     self._trigger(order, trade.time)
                     changed = True
                 continue
@@ -543,10 +761,40 @@ class SpotEngine:
                 self._fill(order, order.price, order.remaining, True, trade.time)
                 changed = True
             elif trade.ticks == limit:
-                qty = min(order.remaining, spec.step * trade.steps)
+                qty = min(order.remaining, spec.step * trade.steps, self._visible(order))
                 self._fill(order, order.price, qty, True, trade.time)
                 changed = True
         return changed
+
+    def _track(self, order: Order, ticks: int, when: int) -> None:
+        """A trailing stop starts tracking the price from a trade at ``ticks``."""
+        order.trailing_time = when
+        order.extreme = ticks
+
+    def _trail(self, order: Order, stop: int, ticks: int, when: int) -> bool:
+        """One public trade for a trailing stop (Binance's trailing stop FAQ): before it
+        tracks, a trade meeting its stopPrice condition starts the tracking; while it
+        tracks, a sell follows the highest trade and triggers on a fall of
+        ``trailingDelta`` BIPS from it, a buy the lowest and triggers on such a rise."""
+        if order.trailing_time == -1:
+            if self._triggers(order.side, order.type, stop, ticks):
+                self._track(order, ticks, when)
+            return False
+        delta = Decimal(order.trailing_delta or 0) / 10_000
+        if order.side == "SELL":
+            order.extreme = max(order.extreme, ticks)
+            return ticks <= order.extreme * (1 - delta)
+        order.extreme = min(order.extreme, ticks)
+        return ticks >= order.extreme * (1 + delta)
+
+    def _visible(self, order: Order) -> Decimal:
+        """What of a resting order a trade at its price can fill: all of it, or for an
+        iceberg what is left of the tranche on display (``icebergQty`` at a time, the
+        next shown once it is filled, as Binance's ICEBERG orders work); a trade through
+        the price fills the hidden part too."""
+        if not order.iceberg_qty:
+            return order.remaining
+        return order.iceberg_qty - (order.executed % order.iceberg_qty)
 
     def _trigger(self, order: Order, when: int) -> None:
         order.triggered = True
@@ -554,6 +802,20 @@ class SpotEngine:
         order.update_time = when
         for sibling in order.siblings:
             self._finish(sibling, "EXPIRED", when)
+        if order.peg_price_type is not None:  # priced from the book as it triggers
+            try:
+                price = self.peg_price(
+                    order.spec, order.side, order.peg_price_type, order.peg_offset_value or 0, when
+                )
+                order.spec.check_notional(price * order.remaining)
+            except SimError:
+                self._finish(order, "EXPIRED", when)
+                return
+            if order.locked:  # what it held at its sent price, held again at the new one
+                asset = order.spec.quote if order.side == "BUY" else order.spec.base
+                self._move(asset, order.locked, -order.locked)
+                order.locked = Decimal(0)
+            order.price = price
         if not order.locked and order.type in LIMIT_PRICED:
             try:
                 self._lock(order, self._lock_amount(order, order.remaining), when)
@@ -614,11 +876,24 @@ class SpotEngine:
         pending.time = pending.update_time = pending.checked_ms = now
         pending.working_time = now if pending.type not in STOP_TYPES else -1
         try:
+            if pending.peg_price_type is not None and pending.type not in STOP_TYPES:
+                pending.price = self.peg_price(  # it enters at the best price of now
+                    pending.spec,
+                    pending.side,
+                    pending.peg_price_type,
+                    pending.peg_offset_value or 0,
+                    now,
+                )
             if pending.type in STOP_TYPES:
                 last = self.tape.last_trade(pending.spec, now).ticks
                 stop = pending.spec.to_ticks(pending.stop_price)
                 self._lock(pending, self._initial_lock(pending), now)
-                if self._triggers(pending.side, pending.type, stop, last):
+                if pending.trailing_delta is not None:
+                    if not pending.stop_price or self._triggers(
+                        pending.side, pending.type, stop, last
+                    ):
+                        self._track(pending, last, now)
+                elif self._triggers(pending.side, pending.type, stop, last):
                     self._trigger(pending, now)
                 return
             if pending.type != "MARKET":

@@ -78,6 +78,28 @@ class Order:
     triggered: bool = False
     siblings: list[Order] = field(default_factory=list)
     """The other legs of its one-cancels-the-other pair."""
+    peg_price_type: str | None = None
+    """``PRIMARY_PEG`` (the best price of the order's side) or ``MARKET_PEG`` (of the
+    other side): ``price`` is then the pegged price, ``sent_price`` what was sent."""
+    peg_offset_type: str | None = None
+    peg_offset_value: int | None = None
+    sent_price: Decimal = Decimal(0)
+    trailing_delta: int | None = None
+    """A trailing stop's ``trailingDelta`` (BIPS)."""
+    trailing_time: int = -1
+    """When the trailing stop started tracking the price (-1: not yet)."""
+    extreme: int = 0
+    """The tracked extreme in ticks since ``trailing_time``: the highest trade for a sell,
+    the lowest for a buy."""
+    prevented_qty: Decimal = Decimal(0)
+    """What self-trade prevention took off the order (Binance's ``preventedQuantity``)."""
+    prevented_quote: Decimal = Decimal(0)
+    """For a quote-budget order: what of its budget the prevented quantity was worth."""
+    prevented_match_id: int | None = None
+    """The last prevented match the order was part of (``preventedMatchId``)."""
+    prevented_matches: list[dict[str, Any]] = field(default_factory=list)
+    """The matches STP prevented when the order was the taker (its placement answer's
+    ``preventedMatches``)."""
 
     @property
     def symbol(self) -> str:
@@ -89,7 +111,7 @@ class Order:
 
     @property
     def remaining(self) -> Decimal:
-        return self.orig_qty - self.executed
+        return self.orig_qty - self.executed - self.prevented_qty
 
     @property
     def is_working(self) -> bool:
@@ -108,9 +130,28 @@ class Order:
             "transactTime": transact,
         }
 
+    @property
+    def shown_price(self) -> Decimal:
+        """``price`` as Binance answers it: what was sent (zero when a pegged order sent
+        none); the pegged price is ``peggedPrice``."""
+        return self.sent_price if self.peg_price_type else self.price
+
+    def _peg(self) -> dict[str, Any]:
+        """Binance's conditional fields of a pegged order."""
+        if self.peg_price_type is None:
+            return {}
+        found: dict[str, Any] = {"pegPriceType": self.peg_price_type}
+        if self.peg_offset_type is not None:
+            found["pegOffsetType"] = self.peg_offset_type
+            found["pegOffsetValue"] = self.peg_offset_value
+        if self.price:  # a pegged stop-limit order is priced when it triggers
+            found["peggedPrice"] = dec(self.price)
+        return found
+
     def _figures(self) -> dict[str, Any]:
         return {
-            "price": dec(self.price),
+            "price": dec(self.shown_price),
+            **self._peg(),
             "origQty": dec(self.orig_qty),
             "executedQty": dec(self.executed),
             "origQuoteOrderQty": dec(self.quote_order_qty),
@@ -121,11 +162,27 @@ class Order:
             "side": self.side,
         }
 
+    def _trailing(self) -> dict[str, Any]:
+        """Binance's conditional fields of a trailing stop."""
+        if self.trailing_delta is None:
+            return {}
+        return {"trailingDelta": self.trailing_delta, "trailingTime": self.trailing_time}
+
+    def _prevention(self) -> dict[str, Any]:
+        """Binance's conditional fields of an order self-trade prevention acted on."""
+        if self.prevented_match_id is None:
+            return {}
+        return {
+            "preventedMatchId": self.prevented_match_id,
+            "preventedQuantity": dec(self.prevented_qty),
+        }
+
     def _optional(self) -> dict[str, Any]:
         """Fields Binance adds only when the order has them."""
         extra: dict[str, Any] = {}
         if self.is_algo:
             extra["stopPrice"] = dec(self.stop_price)
+        extra |= self._trailing()
         if self.iceberg_qty:
             extra["icebergQty"] = dec(self.iceberg_qty)
         if self.strategy_id is not None:
@@ -144,9 +201,13 @@ class Order:
         body["workingTime"] = self.working_time
         if full:
             body["fills"] = [f.to_json(self.sor) for f in self.fills]
+        if self.prevented_matches:
+            body["preventedMatches"] = [dict(match) for match in self.prevented_matches]
         if self.sor:
             body["workingFloor"] = "SOR"
         body["selfTradePreventionMode"] = self.stp_mode
+        if self.prevented_qty:
+            body["preventedQuantity"] = dec(self.prevented_qty)
         if self.sor:
             body["usedSor"] = True
         return body
@@ -162,7 +223,8 @@ class Order:
             "orderId": self.order_id,
             "orderListId": self.list_id,
             "clientOrderId": self.client_id,
-            "price": dec(self.price),
+            "price": dec(self.shown_price),
+            **self._peg(),
             "origQty": dec(self.orig_qty),
             "executedQty": dec(self.executed),
             "cummulativeQuoteQty": dec(self.cum_quote),
@@ -172,6 +234,7 @@ class Order:
             "side": self.side,
             "stopPrice": dec(self.stop_price),
             "icebergQty": dec(self.iceberg_qty),
+            **self._trailing(),
             "time": self.time,
             "updateTime": self.update_time,
             "isWorking": self.is_working,
@@ -179,6 +242,7 @@ class Order:
             "origQuoteOrderQty": dec(self.quote_order_qty),
             "selfTradePreventionMode": self.stp_mode,
         }
+        body |= self._prevention()
         if self.strategy_id is not None:
             body["strategyId"] = self.strategy_id
         if self.strategy_type is not None:
@@ -198,6 +262,7 @@ class Order:
         body |= self._figures()
         body |= self._optional()
         body["selfTradePreventionMode"] = self.stp_mode
+        body |= self._prevention()
         return body
 
 

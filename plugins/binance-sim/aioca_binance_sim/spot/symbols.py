@@ -38,6 +38,9 @@ MAX_NUM_ORDERS = 200
 MAX_NUM_ALGO_ORDERS = 5
 MAX_NUM_ORDER_LISTS = 20
 ICEBERG_PARTS = 100
+MIN_TRAILING_DELTA = 10
+MAX_TRAILING_DELTA = 2000
+"""TRAILING_DELTA's bounds in BIPS, both directions (Binance's usual 10..2000)."""
 EXCHANGE_MAX_NUM_ORDERS = 1000
 
 
@@ -114,6 +117,13 @@ class SpotSymbol:
                 "stepSize": dec(0),
             },
             {
+                "filterType": "TRAILING_DELTA",
+                "minTrailingAboveDelta": MIN_TRAILING_DELTA,
+                "maxTrailingAboveDelta": MAX_TRAILING_DELTA,
+                "minTrailingBelowDelta": MIN_TRAILING_DELTA,
+                "maxTrailingBelowDelta": MAX_TRAILING_DELTA,
+            },
+            {
                 "filterType": "PERCENT_PRICE_BY_SIDE",
                 "bidMultiplierUp": "5",
                 "bidMultiplierDown": "0.2",
@@ -152,10 +162,10 @@ class SpotSymbol:
             "otoAllowed": True,
             "opoAllowed": True,
             "quoteOrderQtyMarketAllowed": True,
-            "allowTrailingStop": False,
+            "allowTrailingStop": True,
             "cancelReplaceAllowed": True,
             "amendAllowed": True,
-            "pegInstructionsAllowed": False,
+            "pegInstructionsAllowed": True,
             "isSpotTradingAllowed": True,
             "isMarginTradingAllowed": False,
             "filters": self.filters(),
@@ -183,6 +193,12 @@ class SpotSymbol:
     def check_notional(self, notional: Decimal, *, market: bool = False) -> None:
         if notional < self.min_notional or (not market and notional > 9_000_000):
             raise filter_failure("NOTIONAL")
+
+    def check_trailing_delta(self, side: str, kind: str, delta: int) -> None:
+        """TRAILING_DELTA: the "above" bounds for a buy stop loss and a sell take profit
+        (their trigger is above the market), the "below" bounds for the others."""
+        if not MIN_TRAILING_DELTA <= delta <= MAX_TRAILING_DELTA:
+            raise filter_failure("TRAILING_DELTA")
 
     def check_percent_price(self, side: str, price: Decimal, average: Decimal) -> None:
         """PERCENT_PRICE_BY_SIDE: a limit price within 0.2x..5x of the 5-minute average."""

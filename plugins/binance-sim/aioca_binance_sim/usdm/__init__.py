@@ -4,7 +4,8 @@ and Binance's ``/fapi`` and ``/futures/data`` endpoints.
 
 ``build_venue(seed, now_ms, clock)`` makes the market's state (``Call.venue`` of every
 USDⓈ-M request); importing this package registers the handlers
-(``@handles(..., market="usdm")``).
+(``@handles(..., market="usdm")``); ``stream_source(venue)`` gives its WebSocket streams
+(:mod:`.feeds`).
 
 Left out on purpose, each answered in the documented shape: liquidation and ADL (the
 paper account is never liquidated: ``forceOrders`` is empty), Multi-Assets mode's
@@ -18,10 +19,11 @@ from __future__ import annotations
 
 from . import account_handlers, market_handlers
 from .engine import UsdmEngine
+from .feeds import stream_source
 from .instruments import UsdmSymbol
 from .market import UsdmMarket
 from .venue import UsdmVenue, build_venue
 
-__all__ = ["UsdmEngine", "UsdmMarket", "UsdmSymbol", "UsdmVenue", "build_venue"]
+__all__ = ["UsdmEngine", "UsdmMarket", "UsdmSymbol", "UsdmVenue", "build_venue", "stream_source"]
 
 del account_handlers, market_handlers  # imported for their registrations
