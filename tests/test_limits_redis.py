@@ -306,6 +306,28 @@ async def test_a_ban_seen_by_one_process_stops_the_others_within_100_ms(
     assert 29 < caught.value.retry_after <= 30.1
 
 
+async def test_the_event_listener_waits_long_yet_close_stops_it_at_once(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    """The listener of an idle process wakes rarely (each wake-up costs CPU in every
+    process), and close() does not wait for it: it is woken on the backend's own channel.
+    A ban still reaches a listening process at once (the ban test above)."""
+    from aioca.limits import redis as redis_limits
+
+    assert redis_limits._LISTEN_WAIT >= 1.0
+    backend = backends()
+    limiter = backend.limiter(HOST, [weight_window(100, seconds=1)])
+    await limiter.acquire({"REQUEST_WEIGHT": 1})
+    await asyncio.sleep(0.3)  # the listener is subscribed and waiting
+    listener = backend._listener
+    assert listener is not None
+    assert not listener.done()
+    started = time.monotonic()
+    await backend.close()
+    assert listener.done()
+    assert time.monotonic() - started < 0.5 * redis_limits._LISTEN_WAIT
+
+
 async def test_a_ban_reaches_a_process_that_starts_later(
     backends: Callable[..., RedisBackend],
 ) -> None:
