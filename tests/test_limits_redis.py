@@ -440,6 +440,19 @@ async def test_live_windows_set_in_one_process_reach_the_others(
     assert await one.backend.shared_windows(HOST) == live
 
 
+async def test_a_process_that_starts_later_uses_the_live_windows_already_shared(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    first = backends().limiter(HOST, [weight_window(2400)])
+    await first.acquire({"REQUEST_WEIGHT": 1})
+    live = [weight_window(6000), Window("ORDERS", 50, 10, scope="account")]
+    first.set_windows(live)
+    await first.drain()
+    later = backends().limiter(HOST, [weight_window(2400)])  # the published defaults
+    await later.acquire({"REQUEST_WEIGHT": 1})
+    assert later.windows == tuple(live)
+
+
 # --- failures --------------------------------------------------------------------------------
 
 

@@ -158,6 +158,7 @@ class RedisRateLimiter:
         self._reconcile_busy = False
         self._last_reconcile = -math.inf
         self._exchange_offset = 0.0  # the exchange's clock minus Redis's, as last reported
+        self._looked_for_live_windows = False
         self.set_windows(windows, share=False)
 
     # --- configuration ------------------------------------------------------------------
@@ -318,6 +319,14 @@ class RedisRateLimiter:
             if not await backend.try_reconnect():
                 self._enter_failure(ConnectionError("Redis is still out of reach"))
             await self._recover()
+        if not self._looked_for_live_windows:
+            # Live windows another process shared before this one started (they reach
+            # running processes over the event channel): one read per limiter.
+            self._looked_for_live_windows = True
+            with contextlib.suppress(*_FAILURES, ValueError, TypeError):
+                live = await backend.shared_windows(self.host)
+                if live:
+                    self.set_windows(live, share=False)
         charged = [
             (name, window, costs.get(window.unit or window.name, 0))
             for name, window in self._windows.items()
