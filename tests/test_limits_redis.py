@@ -483,6 +483,33 @@ async def test_slow_redis_counts_as_unreachable(
         await backend.close()
 
 
+async def test_slow_redis_within_its_timeout_still_shares_the_budget(
+    redis_server: RedisServer, backends: Callable[..., RedisBackend]
+) -> None:
+    """Latency below ``timeout`` slows admissions down (a round trip each time a lease runs
+    out) but changes nothing else: no error, no local mode, every unit counted in Redis."""
+    async with LatencyProxy(redis_server.port, delay=0.02) as proxy:
+        slow = backends(url=proxy.url, timeout=0.3, lease_cap=0).limiter(
+            HOST, [weight_window(30, seconds=60)]
+        )
+        fast = backends().limiter(HOST, [weight_window(30, seconds=60)])
+        await slow.backend.connect()
+        started = time.monotonic()
+        for _ in range(5):
+            await slow.acquire({"REQUEST_WEIGHT": 2})
+        assert time.monotonic() - started >= 5 * 2 * 0.02  # one round trip each: no lease
+        assert not slow.degraded
+        assert not slow.backend.down
+        for _ in range(20):
+            assert (
+                fast.try_acquire({"REQUEST_WEIGHT": 1})
+                or await asyncio.wait_for(fast.acquire({"REQUEST_WEIGHT": 1}), 0.5) is None
+            )
+        with pytest.raises(TimeoutError):  # 10 + 20 of 30: the slow process's units count
+            await asyncio.wait_for(fast.acquire({"REQUEST_WEIGHT": 1}), 0.3)
+        await slow.backend.close()
+
+
 async def test_degraded_mode_goes_on_with_a_share_of_the_budget_and_recovers(
     caplog: pytest.LogCaptureFixture, backends: Callable[..., RedisBackend]
 ) -> None:
