@@ -501,10 +501,7 @@ async def test_slow_redis_within_its_timeout_still_shares_the_budget(
         assert not slow.degraded
         assert not slow.backend.down
         for _ in range(20):
-            assert (
-                fast.try_acquire({"REQUEST_WEIGHT": 1})
-                or await asyncio.wait_for(fast.acquire({"REQUEST_WEIGHT": 1}), 0.5) is None
-            )
+            await asyncio.wait_for(fast.acquire({"REQUEST_WEIGHT": 1}), 0.5)
         with pytest.raises(TimeoutError):  # 10 + 20 of 30: the slow process's units count
             await asyncio.wait_for(fast.acquire({"REQUEST_WEIGHT": 1}), 0.3)
         await slow.backend.close()
