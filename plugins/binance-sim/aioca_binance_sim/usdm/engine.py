@@ -54,6 +54,9 @@ TAKER_FEE = Decimal("0.0005")
 DEFAULT_LEVERAGE = 20
 FUNDING_MS = 8 * 3_600_000
 _EIGHT = Decimal("0.00000001")
+_STP_MODES = ("EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH")
+_STP_TIFS = ("GTC", "IOC", "GTD")
+"""Where Binance's USDⓈ-M STP FAQ says self-trade prevention acts (not FOK, not GTX)."""
 _ALGO_TYPES = frozenset(
     {"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"}
 )
@@ -625,11 +628,54 @@ class UsdmEngine(ListenKeyHolder):
         self.orders[order.order_id] = order
         order.accepted = order.to_json()
         self._notify(order, "NEW", None, now)
+        makers = self._own_makers(order, limit_ticks) if levels else []
+        if makers and order.stp_mode in _STP_MODES and order.time_in_force in _STP_TIFS:
+            levels = self._prevent_self_trade(order, makers, levels, now)
         for fill_price, qty in levels:
             self._fill(order, qty, fill_price, maker=False, now=now)
+        stops_taker = order.stp_mode in ("EXPIRE_TAKER", "EXPIRE_BOTH")
+        if order.is_open and makers and stops_taker and order.time_in_force in _STP_TIFS:
+            self._close(order, "EXPIRED_IN_MATCH", now)
         if order.is_open and (kind == "MARKET" or time_in_force == "IOC"):
             self._close(order, "EXPIRED", now)
         return order
+
+    def _own_makers(self, taker: Order, limit_ticks: int | None) -> list[Order]:
+        """The account's own resting orders ``taker`` would reach on the book: the
+        other side, same symbol, priced at or inside the taker's limit (any, for MARKET)."""
+        s = taker.symbol
+        found = []
+        for order in self.open_orders(s.name):
+            if order is taker or order.side == taker.side or order.type != "LIMIT":
+                continue
+            ticks = int(order.price.scaleb(s.tick_decimals))
+            if limit_ticks is None or (
+                ticks <= limit_ticks if taker.side == "BUY" else ticks >= limit_ticks
+            ):
+                found.append(order)
+        return found
+
+    def _prevent_self_trade(
+        self,
+        taker: Order,
+        makers: list[Order],
+        levels: list[tuple[Decimal, Decimal]],
+        now: int,
+    ) -> list[tuple[Decimal, Decimal]]:
+        """Self-trade prevention by the taker's mode (the maker's own mode is ignored,
+        as Binance's STP FAQ says): the book levels priced better than the nearest own
+        maker still fill; at that price EXPIRE_TAKER stops the taker, EXPIRE_MAKER
+        expires the crossed makers and lets the taker go on, EXPIRE_BOTH does both. An
+        expired order's status is ``EXPIRED_IN_MATCH``."""
+        mode = taker.stp_mode
+        if mode in ("EXPIRE_MAKER", "EXPIRE_BOTH"):
+            for maker in makers:
+                self._close(maker, "EXPIRED_IN_MATCH", now)
+        if mode == "EXPIRE_MAKER":
+            return levels
+        buy = taker.side == "BUY"
+        nearest = (min if buy else max)(m.price for m in makers)
+        return [(p, q) for p, q in levels if (p < nearest if buy else p > nearest)]
 
     def _levels(
         self, s: UsdmSymbol, side: str, limit_ticks: int | None, quantity: Decimal, now: int
@@ -923,6 +969,7 @@ class UsdmEngine(ListenKeyHolder):
             self._close(order, "CANCELED", now)
             return order
         order.quantity, order.price, order.price_match = quantity, price, match
+        order.stp_mode = "NONE"  # Binance's STP FAQ: a modification resets the mode
         if takes:
             for fill_price, qty in self._levels(s, order.side, ticks, order.remaining, now):
                 self._fill(order, qty, fill_price, maker=False, now=now)
