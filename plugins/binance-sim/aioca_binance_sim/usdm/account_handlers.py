@@ -638,7 +638,7 @@ def multi_assets_mode(call: Call) -> Any:
 
 @usdm("/fapi/v1/multiAssetsMargin", "POST")
 def change_multi_assets_mode(call: Call) -> Any:
-    _engine(call).account.multi_assets = _flag(call, "multiAssetsMargin")
+    _engine(call).set_multi_assets(_flag(call, "multiAssetsMargin"), call.now)
     return dict(_DONE)
 
 

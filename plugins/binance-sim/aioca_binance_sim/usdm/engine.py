@@ -47,6 +47,8 @@ __all__ = [
 ]
 
 INITIAL_BALANCES: dict[str, Decimal] = {"USDT": Decimal("100000"), "USDC": Decimal("50000")}
+MARGIN_ASSETS = ("USDT", "USDC")
+"""The assets that margin contracts; Multi-Assets mode pools them."""
 """The demo account's wallet."""
 
 MAKER_FEE = Decimal("0.0002")
@@ -1161,7 +1163,48 @@ class UsdmEngine(ListenKeyHolder):
         }
 
     def available(self, asset: str, now: int | None = None) -> Decimal:
-        return self.asset_figures(asset, now if now is not None else self.caught_up_ms)["available"]
+        """What new margin in ``asset`` may use: the asset's own available balance, or in
+        Multi-Assets mode the sum over every margin asset (USDT and USDC counted one for
+        one: the simulator's choice, Binance values them at their index price)."""
+        at = now if now is not None else self.caught_up_ms
+        if self.account.multi_assets and asset in MARGIN_ASSETS:
+            return sum((self.asset_figures(a, at)["available"] for a in MARGIN_ASSETS), Decimal(0))
+        return self.asset_figures(asset, at)["available"]
+
+    def set_multi_assets(self, on: bool, now: int) -> None:
+        """Switch Multi-Assets mode with the refusals of Binance's USDⓈ-M error list
+        (-4171 unchanged, -4170 open orders, -4167 a symbol in isolated margin, -4172 a
+        negative margin asset, -4169 an asset that cannot carry its own positions alone);
+        the order of the checks is the simulator's choice."""
+        account = self.account
+        if on == account.multi_assets:
+            raise SimError(
+                -4171,
+                "Adjusted asset mode is currently set and does not need to be adjusted repeatedly.",
+            )
+        if self.open_orders() or self.open_algo_orders():
+            raise SimError(
+                -4170, "Unable to adjust Multi-Assets Mode with open orders in USDⓈ-M Futures."
+            )
+        if on and account.isolated:
+            raise SimError(
+                -4167,
+                "Unable to adjust to Multi-Assets mode with symbols of USDⓈ-M Futures under "
+                "isolated-margin mode.",
+            )
+        if on and any(account.balances.get(a, Decimal(0)) < 0 for a in MARGIN_ASSETS):
+            raise SimError(
+                -4172,
+                "Unable to adjust Multi-Assets Mode with a negative wallet balance of margin "
+                "available asset in USDⓈ-M Futures account.",
+            )
+        if not on and any(self.asset_figures(a, now)["available"] < 0 for a in MARGIN_ASSETS):
+            raise SimError(
+                -4169,
+                "Unable to adjust Multi-Assets Mode with insufficient margin balance in USDⓈ-M "
+                "Futures.",
+            )
+        account.multi_assets = on
 
     def liquidation_price(self, position: Position, now: int) -> Decimal:
         """Where the position's margin would be used up (0 when it never is): the
@@ -1192,6 +1235,10 @@ class UsdmEngine(ListenKeyHolder):
 
     def set_margin_type(self, name: str, margin_type: str) -> None:
         self.symbol(name)
+        if margin_type == "ISOLATED" and self.account.multi_assets:
+            raise SimError(
+                -4168, "Unable to adjust to isolated-margin mode under the Multi-Assets mode."
+            )
         orders = self.open_orders(name)
         change_margin_type(self.account, self.positions, orders, name, margin_type)
 
