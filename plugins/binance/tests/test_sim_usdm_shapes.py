@@ -266,6 +266,7 @@ def params_for(method: str, path: str, desk: Desk, ids: dict[str, Any]) -> dict[
         "GET /fapi/v1/convert/orderStatus": {"orderId": ids["conversion"]},
         "GET /fapi/v1/leverageBracket": btc,
     }
+    key = f"{method} {path}"
     if key == "POST /fapi/v1/convert/acceptQuote":
         quote = desk(
             "POST",
@@ -328,6 +329,7 @@ def test_answer_has_the_documented_shape(method: str, path: str) -> None:
 
 def assert_documented_shape(method: str, path: str, answer: Any) -> None:
     """``answer`` has the shape of one of the endpoint's documented examples."""
+    key = f"{method} {path}"
     if key in EMPTY:
         assert answer == []
         return
