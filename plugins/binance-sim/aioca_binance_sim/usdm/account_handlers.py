@@ -826,9 +826,31 @@ def income(call: Call) -> Any:
 @usdm("/fapi/v1/forceOrders")
 def force_orders(call: Call) -> Any:
     engine = _engine(call)
-    if "symbol" in call.params:
-        engine.symbol(call.params["symbol"])
-    return []  # the paper account is never liquidated
+    p = call.params
+    if "symbol" in p:
+        engine.symbol(p["symbol"])
+    limit = p.get("limit", 50)
+    if not 1 <= limit <= 100:
+        raise SimError(-1130, "Data sent for parameter 'limit' is not valid.")
+    if p.get("autoCloseType") == "ADL":
+        return []  # the simulator never auto-deleverages
+    end = p.get("endTime", call.now)
+    start = p.get("startTime", end - 7 * 86_400_000)  # the docs: 7 days before endTime
+    rows = []
+    for order_id in engine.liquidations:
+        order = engine.orders[order_id]
+        if "symbol" in p and order.symbol.name != p["symbol"]:
+            continue
+        if start <= order.time <= end:
+            data = order.to_json(with_time=True, with_cum_qty=False)
+            rows.append({k: v for k, v in data.items() if k not in _NOT_IN_FORCE_ORDERS})
+    return rows[-limit:]
+
+
+_NOT_IN_FORCE_ORDERS = frozenset(
+    {"priceProtect", "priceMatch", "selfTradePreventionMode", "goodTillDate"}
+)
+"""Order fields Binance's ``forceOrders`` example does not show."""
 
 
 # --- history downloads -------------------------------------------------------------------

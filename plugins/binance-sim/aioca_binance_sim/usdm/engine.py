@@ -326,6 +326,10 @@ class UsdmEngine(ListenKeyHolder):
         """Told of every order event: ``(order, execution type, fill or None, time)``,
         where a fill is ``(quantity, price, maker, fee, trade id)``."""
         self.caught_up_ms = funded_ms
+        self.liquidations: list[int] = []
+        """The ids of the liquidation orders, oldest first (``forceOrders``)."""
+        self.risk_checked_ms = funded_ms
+        """Mark prices up to this time have been compared with the margins."""
         self._next_id = 1
         self._next_algo = 1
         self._next_trade = 1
@@ -418,6 +422,106 @@ class UsdmEngine(ListenKeyHolder):
                     self._close(order, "EXPIRED", order.good_till)
             elif order.is_open and order.type == "LIMIT":
                 self._scan(order, now)
+        self._watch_margins(now)
+
+    # --- liquidation ------------------------------------------------------------------
+
+    def _watch_margins(self, now: int) -> None:
+        """Compare each position's margin with its maintenance margin at every trade time
+        (10 s) since the last look, by the mark price: the first time an isolated
+        position's margin, or an asset's cross margin (both margin assets together in
+        Multi-Assets mode), falls to the maintenance margin, liquidate it."""
+        first = self.risk_checked_ms // TRADE_MS + 1
+        last = now // TRADE_MS
+        self.risk_checked_ms = max(self.risk_checked_ms, now)
+        if not any(p.amount for p in self.positions.values()):
+            return
+        for step in range(max(first, last - _MAX_SCAN_TRADES), last + 1):
+            self._check_margins(step * TRADE_MS)
+
+    def _check_margins(self, at: int) -> None:
+        held = [p for p in self.positions.values() if p.amount]
+        for position in held:
+            if position.symbol.name in self.account.isolated:
+                equity = position.isolated_margin + self.unrealized(position, at)
+                if equity <= self.maint_margin(position, at):
+                    self._liquidate(position, at, cross=False)
+        groups = [MARGIN_ASSETS] if self.account.multi_assets else [(a,) for a in MARGIN_ASSETS]
+        for assets in groups:
+            cross = [
+                p
+                for p in held
+                if p.amount
+                and p.symbol.margin_asset in assets
+                and p.symbol.name not in self.account.isolated
+            ]
+            if not cross:
+                continue
+            maint = sum((self.maint_margin(p, at) for p in cross), Decimal(0))
+            if self._cross_equity(assets, at) <= maint:
+                for position in cross:
+                    self._liquidate(position, at, cross=True)
+
+    def _cross_equity(self, assets: tuple[str, ...], at: int) -> Decimal:
+        """The cross margin balance of ``assets``: their wallets less what isolated
+        positions hold, plus the cross positions' unrealized profit."""
+        total = sum((self.account.balances.get(a, Decimal(0)) for a in assets), Decimal(0))
+        for p in self.positions.values():
+            if p.amount and p.symbol.margin_asset in assets:
+                if p.symbol.name in self.account.isolated:
+                    total -= p.isolated_margin
+                else:
+                    total += self.unrealized(p, at)
+        return total
+
+    def _liquidate(self, position: Position, at: int, *, cross: bool) -> None:
+        """Close ``position`` by a liquidation order as Binance shows one (``forceOrders``:
+        clientOrderId ``autoclose-…``, LIMIT IOC, FILLED), after cancelling the
+        symbol's open orders. The simulator's choices, Binance publishing no formula
+        for them: the order fills whole at the mark price (on the tick) as a taker; an
+        isolated position loses exactly its isolated margin (what the close leaves of
+        it, or lacks, is the ``INSURANCE_CLEAR`` income); a cross position pays its
+        maintenance margin as ``INSURANCE_CLEAR``, as far as the cross margin left
+        covers it."""
+        s = position.symbol
+        for order in self.open_orders(s.name):
+            self._close(order, "CANCELED", at)
+        price = self.market.mark_price(s, at).quantize(s.tick)
+        quantity = abs(position.amount)
+        side = "SELL" if position.amount > 0 else "BUY"
+        margin_before = position.isolated_margin
+        wallet_before = self.account.balances.get(s.margin_asset, Decimal(0))
+        maint = self.maint_margin(position, at)
+        self._next_id += 1
+        order = Order(
+            order_id=4_000_000_000 + self._next_id,
+            symbol=s,
+            client_id=f"autoclose-{at}{self._next_id % 1_000_000:06d}",
+            side=side,
+            type="LIMIT",
+            time_in_force="IOC",
+            price=price,
+            quantity=quantity,
+            reduce_only=False,
+            position_side=position.side,
+            time=at,
+            update_time=at,
+            checked_ms=at,
+        )
+        self.orders[order.order_id] = order
+        self.liquidations.append(order.order_id)
+        order.accepted = order.to_json()
+        self._notify(order, "NEW", None, at)
+        self._fill(order, quantity, price, maker=False, now=at)
+        change = self.account.balances.get(s.margin_asset, Decimal(0)) - wallet_before
+        if cross:
+            left = self._cross_equity((s.margin_asset,), at)
+            clearance = max(Decimal(0), min(maint, left))
+        else:
+            clearance = margin_before + change  # what is left of the isolated margin
+        if clearance:
+            self._credit(s.margin_asset, -clearance, at)
+            self._income(s.name, "INSURANCE_CLEAR", -clearance, s.margin_asset, at, "")
 
     def _fund(self, at: int) -> None:
         """Pay or receive funding on every open perpetual position at ``at``."""
