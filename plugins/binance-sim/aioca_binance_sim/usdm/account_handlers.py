@@ -682,36 +682,37 @@ def position_margin_history(call: Call) -> Any:
 
 @usdm("/fapi/v1/adlQuantile")
 def adl_quantile(call: Call) -> Any:
+    """Each held symbol's ADL quantile from its positions (:meth:`UsdmEngine.adl_quantile`):
+    one-way mode and isolated hedge mode answer LONG/SHORT/BOTH, cross hedge mode answers
+    one value for LONG and SHORT (from both sides' profit together) and ``HEDGE``."""
     engine = _engine(call)
     rows = []
     for s in venue_of(call).selected(call.params):
-        held = {side: engine.position(s, side).amount for side in engine.sides()}
-        if not any(held.values()) and "symbol" not in call.params:
+        held = {side: engine.position(s, side) for side in engine.sides()}
+        if not any(p.amount for p in held.values()) and "symbol" not in call.params:
             continue
-        quantile = int(engine.market.ratio("adl", s, call.now) * 5)
-        if engine.account.dual_side:
-            rows.append(
-                {
-                    "symbol": s.name,
-                    "adlQuantile": {
-                        "LONG": quantile if held["LONG"] else 0,
-                        "SHORT": quantile if held["SHORT"] else 0,
-                        "HEDGE": 0,
-                    },
-                }
-            )
+        if not engine.account.dual_side:
+            both = engine.adl_quantile([held["BOTH"]], call.now)
+            amount = held["BOTH"].amount
+            quantiles = {
+                "LONG": both if amount > 0 else 0,
+                "SHORT": both if amount < 0 else 0,
+                "BOTH": both,
+            }
+        elif s.name in engine.account.isolated:
+            quantiles = {
+                "LONG": engine.adl_quantile([held["LONG"]], call.now),
+                "SHORT": engine.adl_quantile([held["SHORT"]], call.now),
+                "BOTH": 0,
+            }
         else:
-            amount = held["BOTH"]
-            rows.append(
-                {
-                    "symbol": s.name,
-                    "adlQuantile": {
-                        "LONG": quantile if amount > 0 else 0,
-                        "SHORT": quantile if amount < 0 else 0,
-                        "BOTH": quantile if amount else 0,
-                    },
-                }
-            )
+            shared = engine.adl_quantile(list(held.values()), call.now)
+            quantiles = {
+                "LONG": shared if held["LONG"].amount else 0,
+                "SHORT": shared if held["SHORT"].amount else 0,
+                "HEDGE": 0,
+            }
+        rows.append({"symbol": s.name, "adlQuantile": quantiles})
     return rows
 
 

@@ -1326,6 +1326,22 @@ class UsdmEngine(ListenKeyHolder):
         price = position.entry - cushion / position.amount
         return max(price, Decimal(0))
 
+    def adl_quantile(self, positions: list[Position], now: int) -> int:
+        """Where ``positions`` would stand in the auto-deleveraging queue, 0 (last) to 4
+        (first). Binance ranks by profit ratio times effective leverage against every
+        other trader; with no other trader, the simulator's choice is: 0 without
+        profit, else 1 plus the whole part of (return on the positions' initial margin
+        x leverage), at most 4."""
+        held = [p for p in positions if p.amount]
+        if not held:
+            return 0
+        profit = sum((self.unrealized(p, now) for p in held), Decimal(0))
+        if profit <= 0:
+            return 0
+        leverage = self.leverage(held[0].symbol.name)
+        cost = sum((abs(p.amount) * p.entry for p in held), Decimal(0)) / leverage
+        return min(4, 1 + int(profit / cost * leverage))
+
     def set_leverage(self, name: str, leverage: int) -> dict[str, Any]:
         s = self.symbol(name)
         if not 1 <= leverage <= s.max_leverage:
