@@ -199,7 +199,8 @@ class RateLimiter:
             old = self._counters.get(window.name)
             counter = _Counter(window)
             if old is not None and old.window.seconds == window.seconds:
-                counter.index, counter.used, counter.previous = old.index, old.used, old.previous
+                counter.index, counter.used = old.index, old.used
+                counter.previous, counter.following = old.previous, old.following
             counters[window.name] = counter
         self._counters = counters
         self._counted = tuple(counters.values())
@@ -294,6 +295,8 @@ class RateLimiter:
             return False  # acquire() waits out the pause (or refuses one too long)
         # One pass to check (what _delay does, for a request that needs no wait), one to
         # charge (what _charge does): the path of almost every request, kept to the bone.
+        # The margins are _in_margin's and _in_tail's comparisons, inlined (a test walks
+        # both paths side by side).
         safety = self.safety
         counted = self._counted
         for counter in counted:

@@ -180,14 +180,14 @@ async def test_requests_sent_just_before_a_boundary_count_in_the_next_window_too
 ) -> None:
     """A request sent in the margin before a boundary may reach the exchange in the next
     window: Redis charges it there too, so every process finds one unit less there."""
-    window = weight_window(100, seconds=1.0)
+    window = weight_window(100, seconds=3.0)  # long enough for 98 round trips when busy
     first = backends(safety=0.3).limiter(HOST, [window])
     second = backends(safety=0.3, lease_cap=0).limiter(HOST, [window])
-    await run_until_window_start(first, 1.0, 0.8)  # in the last 0.3 s of a window
+    await run_until_window_start(first, 3.0, 2.8)  # in the last 0.3 s of a window
     for _ in range(3):
         await first.acquire({"REQUEST_WEIGHT": 1})
     assert first._leases["REQUEST_WEIGHT"].units == 0, "no lease in the closing margin"
-    await run_until_window_start(second, 1.0, 0.35)  # the next window, past its margin
+    await run_until_window_start(second, 3.0, 0.35)  # the next window, past its margin
     for _ in range(97):
         await asyncio.wait_for(second.acquire({"REQUEST_WEIGHT": 1}), 0.2)
     client = second.backend._connection()

@@ -196,6 +196,18 @@ async def test_safety_margin_charges_a_request_sent_just_before_a_boundary_to_th
     assert used(lim) == {"W": 10}
 
 
+async def test_new_live_windows_keep_what_was_charged_to_the_next_window(
+    clock: FakeClock,
+) -> None:
+    clock.now = 179.9
+    lim = RateLimiter([W], clock=clock, sleep=clock.sleep, safety=0.25)
+    await lim.acquire({"W": 10})  # all of it also counts in the next window
+    lim.set_windows([Window("W", 10, 60)])  # the exchange's live limits, the same
+    clock.now = 180.5
+
+    assert not lim.try_acquire({"W": 1})
+
+
 def test_no_window_is_overrun_whichever_way_the_exchange_clock_is_off_by_up_to_safety() -> None:
     """The guarantee of ``safety``: over a random walk of admissions, each request counted
     in every window it could land in if the exchange's clock (or the request's arrival)

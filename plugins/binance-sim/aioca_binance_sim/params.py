@@ -100,10 +100,12 @@ def _convert(param: ParamSpec, value: str) -> Any:
             raise invalid_parameter(name)
         return lowered == "true"
     if kind == "ENUM" and param.enum:
-        if value not in param.enum and param.enum == _TRUE_FALSE and value.lower() in _TRUE_FALSE:
+        if value not in param.enum and set(param.enum) == _TRUE_FALSE:
             # "true"/"false" are read whatever their case: Binance's own SDKs send "FALSE"
             # (the default reduceOnly/priceProtect of their batch order items).
-            return value.lower()
+            lowered = value.lower()
+            if lowered in _TRUE_FALSE:
+                return lowered
         if value not in param.enum:
             code, msg = _ENUM_ERRORS.get(
                 name, (-1130, f"Data sent for parameter '{name}' is not valid.")
@@ -117,7 +119,7 @@ def _convert(param: ParamSpec, value: str) -> Any:
     return value
 
 
-_TRUE_FALSE = ("true", "false")
+_TRUE_FALSE = frozenset({"true", "false"})
 
 
 def _array(param: ParamSpec, value: str) -> list[Any]:

@@ -133,6 +133,8 @@ class SpotEngine:
         """Told of every order event: ``(order, execution type, fill or None, time)``."""
         self.prevented: list[dict[str, Any]] = []
         """The prevented matches, as ``GET /api/v3/myPreventedMatches`` lists them."""
+        self._prevented_ids: dict[str, int] = {}
+        """The next ``preventedMatchId`` of each symbol."""
         self._next_order = 0
         self._next_list = -1
         self._next_trade: dict[str, int] = {}
@@ -650,7 +652,8 @@ class SpotEngine:
             self._fill(maker, maker.price, match, True, now)
             self._fill(taker, maker.price, match, False, now)
             return
-        match_id = sum(1 for m in self.prevented if m["symbol"] == taker.symbol)
+        match_id = self._prevented_ids.get(taker.symbol, 0)
+        self._prevented_ids[taker.symbol] = match_id + 1
         taken: dict[str, Decimal] = {}
         if mode in ("EXPIRE_MAKER", "EXPIRE_BOTH"):
             taken["makerPreventedQuantity"] = maker.remaining
