@@ -179,7 +179,7 @@ class BinanceSimulator:
         }
         """Each market's WebSocket streams (market data, user data) and their faults, on
         that market's port (``ws_urls``); a market without a stream source has none."""
-        for name in ("usdm",):
+        for name in ("spot", "usdm"):
             venue = self.venues.get(name)
             source = getattr(market_module(name), "stream_source", None)
             if venue is not None and source is not None:
@@ -221,7 +221,7 @@ class BinanceSimulator:
     @property
     def ws_urls(self) -> dict[str, str]:
         """The WebSocket base URL of each market that serves streams (``base_url=`` of
-        the client's streams): ``{"usdm": ..., "coinm": ...}``."""
+        the client's streams): ``{"spot": ..., "usdm": ..., "coinm": ...}``."""
         urls = self.urls
         return {
             name: "ws" + url.removeprefix("http")
