@@ -277,7 +277,7 @@ async def test_user_events_are_shaped_as_binance_documents_them() -> None:
 
 async def test_each_market_with_streams_has_its_own_url_and_hub() -> None:
     async with BinanceSimulator(seed=1) as sim:
-        assert set(sim.ws_urls) == {"usdm", "coinm"}
+        assert set(sim.ws_urls) == {"spot", "usdm", "coinm"}
         assert sim.ws_urls["coinm"] == sim.ws_url
         assert sim.ws_urls["usdm"] == "ws" + sim.urls["usdm"].removeprefix("http")
         assert sim.market_streams["coinm"] is sim.streams

@@ -58,9 +58,7 @@ def book_diff(
     return _level_diff(old_bids, new_bids), _level_diff(old_asks, new_asks)
 
 
-def _level_diff(
-    old: list[tuple[int, int]], new: list[tuple[int, int]]
-) -> list[tuple[int, int]]:
+def _level_diff(old: list[tuple[int, int]], new: list[tuple[int, int]]) -> list[tuple[int, int]]:
     before, after = dict(old), dict(new)
     gone = [(tick, 0) for tick in before if tick not in after]
     moved = [(tick, qty) for tick, qty in new if before.get(tick) != qty]
@@ -131,9 +129,7 @@ def _book_ticker(
     ]
 
 
-def _kline(
-    tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int
-) -> list[dict[str, Any]]:
+def _kline(tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int) -> list[dict[str, Any]]:
     interval = match.group("interval")
     now = second * 1000
     bar = tape.klines(spec, interval, None, now, 1, now)[0]
