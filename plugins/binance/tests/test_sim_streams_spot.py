@@ -15,13 +15,15 @@ import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
 
-from aioca.stream import Backoff, Gap
+from aioca.stream import Backoff, Gap, GapReason
+from aioca_binance.spot import SpotNewOrder
 from aioca_binance.streams import (
     BookUpdate,
     LocalOrderBook,
     Resynced,
     market_settings,
     market_stream,
+    spot_user_stream,
 )
 from aioca_binance.streams import spot as models
 from aioca_binance_sim import BinanceSimulator
@@ -213,3 +215,148 @@ async def test_the_book_matches_the_simulator_after_every_event_through_gaps() -
     assert reasons[0] == "start"
     assert reasons.count("gap") >= 2  # the drops
     assert reasons.count("sequence") >= 2  # the skipped updates (U did not follow u)
+
+
+# --- user data over the WebSocket API ---------------------------------------------------
+
+
+async def next_event(stream: Any, kind: type) -> Any:
+    while True:
+        item = await stream.next(5)
+        if isinstance(item, kind):
+            return item
+
+
+async def test_orders_placed_over_rest_arrive_over_the_ws_api_typed() -> None:
+    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
+        ws_api = sim.ws_api
+        assert ws_api is not None
+        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
+        async with stream:
+            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+            placed = await SpotNewOrder(
+                api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
+            ).run()
+            new = await next_event(stream, models.ExecutionReport)
+            position = await next_event(stream, models.OutboundAccountPosition)
+            trade = await next_event(stream, models.ExecutionReport)
+    assert new.current_execution_type == "NEW"
+    assert new.order_id == placed["orderId"]
+    assert new.client_order_id == placed["clientOrderId"]
+    assert trade.current_execution_type == "TRADE"
+    assert trade.order_id == placed["orderId"]
+    assert trade.last_executed_quantity == Decimal(placed["fills"][0]["qty"])
+    assert trade.commission_asset == placed["fills"][0]["commissionAsset"]
+    assert {b.asset for b in position.balances_array} == {"BTC", "USDT"}
+
+
+async def test_the_end_of_a_subscription_is_a_session_gap_and_a_new_subscription() -> None:
+    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
+        ws_api = sim.ws_api
+        assert ws_api is not None
+        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
+        async with stream:
+            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+            assert await ws_api.terminate() == 1
+            gap = await next_event(stream, Gap)
+            assert gap.reason is GapReason.SESSION
+            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+            await SpotNewOrder(
+                api=api, symbol="BTCUSDT", side="SELL", type="MARKET", quantity=Decimal("0.01")
+            ).run()
+            report = await next_event(stream, models.ExecutionReport)
+    assert report.side == "SELL"
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "msg"),
+    [
+        ("signature", -1022, "Signature for this request is not valid."),
+        ("apiKey", -2015, "Invalid API-key, IP, or permissions for action."),
+        ("timestamp", -1021, "Timestamp for this request is outside of the recvWindow."),
+    ],
+)
+async def test_a_refused_subscription_answers_binance_s_error(
+    change: str, code: int, msg: str
+) -> None:
+    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
+        params: dict[str, Any] = {"apiKey": sim.api_key, "timestamp": sim.now_ms()}
+        if change == "apiKey":
+            params["apiKey"] = "x" * 64
+        if change == "timestamp":
+            params["timestamp"] -= 60_000
+        payload = "&".join(f"{key}={params[key]}" for key in sorted(params))
+        params["signature"] = api.signer.sign(payload)
+        if change == "signature":
+            params["signature"] = api.signer.sign(payload + "&x=1")
+        request = {"id": "a", "method": "userDataStream.subscribe.signature", "params": params}
+        async with aiohttp.ClientSession() as http, http.ws_connect(sim.ws_api_url) as ws:
+            await ws.send_json(request)
+            answer = await ws.receive_json(timeout=5)
+            good = dict(params, apiKey=sim.api_key, timestamp=sim.now_ms())
+            del good["signature"]
+            payload = "&".join(f"{key}={good[key]}" for key in sorted(good))
+            good["signature"] = api.signer.sign(payload)
+            await ws.send_json({"id": "b", "method": request["method"], "params": good})
+            accepted = await ws.receive_json(timeout=5)
+    assert answer["id"] == "a"
+    assert answer["error"] == {"code": code, "msg": msg}
+    assert answer["status"] in (400, 401)
+    assert accepted == {"id": "b", "status": 200, "result": {"subscriptionId": 0}}
+
+
+async def test_an_ed25519_signed_subscription_is_accepted() -> None:
+    pytest.importorskip("cryptography")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from aioca_binance import BinanceRestApi
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    async with BinanceSimulator(seed=5, ed25519_public_key=public) as sim:
+        ws_api = sim.ws_api
+        assert ws_api is not None
+        async with BinanceRestApi(sim.api_key, private_key=private, urls=sim.urls) as api:
+            stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
+            async with stream:
+                await until(lambda: any(c.subscriptions for c in ws_api.connections))
+                await SpotNewOrder(
+                    api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
+                ).run()
+                report = await next_event(stream, models.ExecutionReport)
+    assert report.symbol == "BTCUSDT"
+
+
+async def test_user_events_are_shaped_as_binance_documents_them() -> None:
+    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["spot"]
+    documented = {e["event"]: e["example_payload"] for e in streams["user_data_events"]}
+    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
+        ws_api = sim.ws_api
+        assert ws_api is not None
+        async with aiohttp.ClientSession() as http, http.ws_connect(sim.ws_api_url) as ws:
+            params: dict[str, Any] = {"apiKey": sim.api_key, "timestamp": sim.now_ms()}
+            payload = "&".join(f"{key}={params[key]}" for key in sorted(params))
+            params["signature"] = api.signer.sign(payload)
+            method = "userDataStream.subscribe.signature"
+            await ws.send_json({"id": 1, "method": method, "params": params})
+            assert (await ws.receive_json(timeout=5))["status"] == 200
+            await SpotNewOrder(
+                api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
+            ).run()
+            frames = [await ws.receive_json(timeout=5) for _ in range(4)]
+            await ws_api.terminate()
+            frames.append(await ws.receive_json(timeout=5))
+    kinds = {frame["event"]["e"]: frame for frame in frames}
+    assert set(kinds) == {"executionReport", "outboundAccountPosition", "eventStreamTerminated"}
+    for kind, frame in kinds.items():
+        expected = _shape(documented[kind])
+        got = _shape(frame)
+        if kind == "executionReport" and frame["event"]["N"] is not None:
+            expected["event"]["N"] = "str"  # the commission asset, null before a fill
+        assert got == expected, kind
