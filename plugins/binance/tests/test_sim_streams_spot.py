@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -360,3 +361,68 @@ async def test_user_events_are_shaped_as_binance_documents_them() -> None:
         if kind == "executionReport" and frame["event"]["N"] is not None:
             expected["event"]["N"] = "str"  # the commission asset, null before a fill
         assert got == expected, kind
+
+
+# --- faithfulness: peers' stream clients consume the simulator's Spot streams ------------
+
+
+class Fast:
+    """A clock 50 times faster than the wall's (a trade every 10 simulated seconds)."""
+
+    def __init__(self, factor: float = 50.0) -> None:
+        self.start = time.time()
+        self.factor = factor
+
+    def __call__(self) -> float:
+        return self.start + (time.time() - self.start) * self.factor
+
+
+async def test_binance_official_spot_sdk_stream_client_reads_typed_streams() -> None:
+    import binance_sdk_spot as sdk  # the test extra has it
+    from binance_common.configuration import ConfigurationWebSocketStreams
+
+    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+        client = sdk.Spot(
+            config_ws_streams=ConfigurationWebSocketStreams(stream_url=sim.ws_urls["spot"])
+        )
+        connection = await client.websocket_streams.create_connection()
+        received: list[Any] = []
+        try:
+            trades = await connection.agg_trade(symbol="btcusdt")
+            trades.on("message", received.append)
+            depth = await connection.diff_book_depth(symbol="btcusdt", update_speed="100ms")
+            depth.on("message", received.append)
+            for _ in range(250):
+                if len({type(item).__name__ for item in received}) == 2:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await connection.close_connection(close_session=True)
+    kinds = {type(item).__name__: item for item in received}
+    assert set(kinds) == {"AggTradeResponse", "DiffBookDepthResponse"}
+    diff = kinds["DiffBookDepthResponse"]
+    assert diff.u - diff.U == 9
+    assert kinds["AggTradeResponse"].s == "BTCUSDT"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # python-binance's websockets use
+async def test_python_binance_socket_manager_reads_spot_streams() -> None:
+    from binance.async_client import AsyncClient  # type: ignore[import-untyped]
+    from binance.ws.streams import BinanceSocketManager  # type: ignore[import-untyped]
+
+    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+        client = AsyncClient()
+        try:
+            manager = BinanceSocketManager(client)
+            manager.STREAM_URL = sim.ws_urls["spot"] + "/"
+            async with manager.trade_socket("BTCUSDT") as reader:
+                trade = await asyncio.wait_for(reader.recv(), 10)
+            async with manager.depth_socket("BTCUSDT", depth="5") as reader:
+                book = await asyncio.wait_for(reader.recv(), 10)
+        finally:
+            await client.close_connection()
+    venue = sim.venues["spot"]
+    spec = venue.symbols["BTCUSDT"]
+    assert trade["e"] == "trade"
+    assert trade["p"] == spec.price_text(venue.tape.trade(spec, trade["t"]).ticks)
+    assert len(book["bids"]) == 5
