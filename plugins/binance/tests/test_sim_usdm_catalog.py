@@ -15,7 +15,14 @@ from decimal import Decimal
 import pytest
 from sim_helpers import FakeClock
 from sim_usdm_helpers import Desk
-from test_sim_usdm_shapes import START, assert_documented_shape, flatten, params_for, populate
+from test_sim_usdm_shapes import (
+    START,
+    SWITCHES,
+    assert_documented_shape,
+    flatten,
+    params_for,
+    populate,
+)
 
 from aioca.errors import BatchError, ExchangeError
 from aioca_binance import BinanceRestApi
@@ -51,9 +58,9 @@ async def test_every_catalog_task_gets_a_documented_answer(
     desk = _desk(sim)
     ids = populate(desk)
     params = params_for(method, path, desk, ids)
-    if (method, path) == ("POST", "/fapi/v1/positionSide/dual"):
+    if (method, path) in SWITCHES:
         flatten(desk)
-        params = {"dualSidePosition": "true"}
+        params = SWITCHES[method, path]
     task = task_cls(**params)
     task.api = api
     if path == "/fapi/v1/batchOrders":

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sdk_sim import is_model, sdk_answer, sdk_simulator
 from sim_usdm_helpers import Desk, spec_endpoints
-from test_sim_usdm_shapes import flatten, params_for, populate
+from test_sim_usdm_shapes import SWITCHES, flatten, params_for, populate
 
 from aioca_binance_sim import BinanceSimulator
 
@@ -51,9 +51,9 @@ def test_every_sdk_method_gets_an_answer_its_model_accepts(
     desk = Desk.of(sim.venues["usdm"], sim.clock)  # type: ignore[arg-type]
     ids = populate(desk, funding=False)
     params = params_for(method, path, desk, ids)
-    if key == ("POST", "/fapi/v1/positionSide/dual"):
+    if key in SWITCHES:
         flatten(desk)
-        params = {"dualSidePosition": "true"}
+        params = SWITCHES[key]
     names = {p["name"]: p["sdk_name"] for p in spec["params"]}
     config = ConfigurationRestAPI(
         api_key=sim.api_key, api_secret=sim.api_secret, base_path=sim.urls["usdm"]

@@ -228,7 +228,6 @@ def params_for(method: str, path: str, desk: Desk, ids: dict[str, Any]) -> dict[
         "GET /fapi/v1/trade/asyn/id": {"downloadId": ids["download"]},
         "POST /fapi/v1/leverage": {"symbol": "BTCUSDT", "leverage": 10},
         "POST /fapi/v1/marginType": {"symbol": "SOLUSDT", "marginType": "ISOLATED"},
-        "POST /fapi/v1/multiAssetsMargin": {"multiAssetsMargin": "false"},
         "GET /fapi/v1/openOrder": order,
         "DELETE /fapi/v1/order": order,
         "GET /fapi/v1/order": order,
@@ -285,14 +284,27 @@ def params_for(method: str, path: str, desk: Desk, ids: dict[str, Any]) -> dict[
 
 
 def flatten(desk: Desk) -> None:
-    """No open order and no position: what changing the position mode needs."""
+    """No open order, no position and no isolated symbol: what changing the position
+    mode or the Multi-Assets mode needs."""
     for symbol in {o.symbol.name for o in desk.engine.open_orders()}:
         desk("DELETE", "/fapi/v1/allOpenOrders", symbol=symbol)
+    for symbol in {a.symbol.name for a in desk.engine.open_algo_orders()}:
+        desk("DELETE", "/fapi/v1/algoOpenOrders", symbol=symbol)
     for position in list(desk.engine.positions.values()):
         if position.amount:
             side = "SELL" if position.amount > 0 else "BUY"
             desk("POST", "/fapi/v1/order", symbol=position.symbol.name, side=side,
                  type="MARKET", quantity=abs(position.amount), reduceOnly="true")  # fmt: skip
+    for symbol in list(desk.engine.account.isolated):
+        desk("POST", "/fapi/v1/marginType", symbol=symbol, marginType="CROSSED")
+
+
+SWITCHES = {
+    ("POST", "/fapi/v1/positionSide/dual"): {"dualSidePosition": "true"},
+    ("POST", "/fapi/v1/multiAssetsMargin"): {"multiAssetsMargin": "true"},
+}
+"""Account-wide switches Binance refuses while orders or positions are open: called on a
+flattened account, turned on."""
 
 
 ENDPOINTS = [(e["method"], e["path"]) for e in spec_endpoints()]
@@ -307,11 +319,10 @@ def test_every_spec_endpoint_has_a_handler_and_nothing_else() -> None:
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS, ids=[f"{m} {p}" for m, p in ENDPOINTS])
 def test_answer_has_the_documented_shape(method: str, path: str) -> None:
     desk, ids = _populated()
-    key = f"{method} {path}"
     params = params_for(method, path, desk, ids)
-    if key == "POST /fapi/v1/positionSide/dual":
+    if (method, path) in SWITCHES:
         flatten(desk)
-        params = {"dualSidePosition": "true"}
+        params = SWITCHES[method, path]
     answer = desk(method, path, **params)
     assert_documented_shape(method, path, answer)
 

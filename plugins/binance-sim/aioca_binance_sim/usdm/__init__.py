@@ -7,10 +7,15 @@ USDⓈ-M request); importing this package registers the handlers
 (``@handles(..., market="usdm")``); ``stream_source(venue)`` gives its WebSocket streams
 (:mod:`.feeds`).
 
-Left out on purpose, each answered in the documented shape: liquidation and ADL (the
-paper account is never liquidated: ``forceOrders`` is empty), Multi-Assets mode's
-cross-asset margin (the mode can be switched, each asset still margins its own
-contracts), self-trade prevention (the account never meets itself), ``priceProtect``,
+Modelled with the simulator's own numbers where Binance publishes none (each choice is
+written in the method's docstring): liquidation (``UsdmEngine._liquidate``: the mark
+price checked every 10 s against each isolated position's and each asset's cross
+maintenance margin), the ADL quantile (``UsdmEngine.adl_quantile``), Multi-Assets mode
+(``UsdmEngine.set_multi_assets``: USDT and USDC pooled one for one as cross margin) and
+self-trade prevention (``UsdmEngine._prevent_self_trade``).
+
+Left out on purpose, each answered in the documented shape: auto-deleveraging (no
+other trader: ``forceOrders`` with ``autoCloseType=ADL`` is empty), ``priceProtect``,
 RPI liquidity (``rpiDepth`` is the regular book), composite indices (``indexInfo`` is
 empty) and TradFi contracts (``tradingSchedule`` lists no session).
 """

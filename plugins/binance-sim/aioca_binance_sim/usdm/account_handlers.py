@@ -638,7 +638,7 @@ def multi_assets_mode(call: Call) -> Any:
 
 @usdm("/fapi/v1/multiAssetsMargin", "POST")
 def change_multi_assets_mode(call: Call) -> Any:
-    _engine(call).account.multi_assets = _flag(call, "multiAssetsMargin")
+    _engine(call).set_multi_assets(_flag(call, "multiAssetsMargin"), call.now)
     return dict(_DONE)
 
 
@@ -682,36 +682,37 @@ def position_margin_history(call: Call) -> Any:
 
 @usdm("/fapi/v1/adlQuantile")
 def adl_quantile(call: Call) -> Any:
+    """Each held symbol's ADL quantile from its positions (:meth:`UsdmEngine.adl_quantile`):
+    one-way mode and isolated hedge mode answer LONG/SHORT/BOTH, cross hedge mode answers
+    one value for LONG and SHORT (from both sides' profit together) and ``HEDGE``."""
     engine = _engine(call)
     rows = []
     for s in venue_of(call).selected(call.params):
-        held = {side: engine.position(s, side).amount for side in engine.sides()}
-        if not any(held.values()) and "symbol" not in call.params:
+        held = {side: engine.position(s, side) for side in engine.sides()}
+        if not any(p.amount for p in held.values()) and "symbol" not in call.params:
             continue
-        quantile = int(engine.market.ratio("adl", s, call.now) * 5)
-        if engine.account.dual_side:
-            rows.append(
-                {
-                    "symbol": s.name,
-                    "adlQuantile": {
-                        "LONG": quantile if held["LONG"] else 0,
-                        "SHORT": quantile if held["SHORT"] else 0,
-                        "HEDGE": 0,
-                    },
-                }
-            )
+        if not engine.account.dual_side:
+            both = engine.adl_quantile([held["BOTH"]], call.now)
+            amount = held["BOTH"].amount
+            quantiles = {
+                "LONG": both if amount > 0 else 0,
+                "SHORT": both if amount < 0 else 0,
+                "BOTH": both,
+            }
+        elif s.name in engine.account.isolated:
+            quantiles = {
+                "LONG": engine.adl_quantile([held["LONG"]], call.now),
+                "SHORT": engine.adl_quantile([held["SHORT"]], call.now),
+                "BOTH": 0,
+            }
         else:
-            amount = held["BOTH"]
-            rows.append(
-                {
-                    "symbol": s.name,
-                    "adlQuantile": {
-                        "LONG": quantile if amount > 0 else 0,
-                        "SHORT": quantile if amount < 0 else 0,
-                        "BOTH": quantile if amount else 0,
-                    },
-                }
-            )
+            shared = engine.adl_quantile(list(held.values()), call.now)
+            quantiles = {
+                "LONG": shared if held["LONG"].amount else 0,
+                "SHORT": shared if held["SHORT"].amount else 0,
+                "HEDGE": 0,
+            }
+        rows.append({"symbol": s.name, "adlQuantile": quantiles})
     return rows
 
 
@@ -826,9 +827,31 @@ def income(call: Call) -> Any:
 @usdm("/fapi/v1/forceOrders")
 def force_orders(call: Call) -> Any:
     engine = _engine(call)
-    if "symbol" in call.params:
-        engine.symbol(call.params["symbol"])
-    return []  # the paper account is never liquidated
+    p = call.params
+    if "symbol" in p:
+        engine.symbol(p["symbol"])
+    limit = p.get("limit", 50)
+    if not 1 <= limit <= 100:
+        raise SimError(-1130, "Data sent for parameter 'limit' is not valid.")
+    if p.get("autoCloseType") == "ADL":
+        return []  # the simulator never auto-deleverages
+    end = p.get("endTime", call.now)
+    start = p.get("startTime", end - 7 * 86_400_000)  # the docs: 7 days before endTime
+    rows = []
+    for order_id in engine.liquidations:
+        order = engine.orders[order_id]
+        if "symbol" in p and order.symbol.name != p["symbol"]:
+            continue
+        if start <= order.time <= end:
+            data = order.to_json(with_time=True, with_cum_qty=False)
+            rows.append({k: v for k, v in data.items() if k not in _NOT_IN_FORCE_ORDERS})
+    return rows[-limit:]
+
+
+_NOT_IN_FORCE_ORDERS = frozenset(
+    {"priceProtect", "priceMatch", "selfTradePreventionMode", "goodTillDate"}
+)
+"""Order fields Binance's ``forceOrders`` example does not show."""
 
 
 # --- history downloads -------------------------------------------------------------------

@@ -47,6 +47,8 @@ __all__ = [
 ]
 
 INITIAL_BALANCES: dict[str, Decimal] = {"USDT": Decimal("100000"), "USDC": Decimal("50000")}
+MARGIN_ASSETS = ("USDT", "USDC")
+"""The assets that margin contracts; Multi-Assets mode pools them."""
 """The demo account's wallet."""
 
 MAKER_FEE = Decimal("0.0002")
@@ -54,6 +56,9 @@ TAKER_FEE = Decimal("0.0005")
 DEFAULT_LEVERAGE = 20
 FUNDING_MS = 8 * 3_600_000
 _EIGHT = Decimal("0.00000001")
+_STP_MODES = ("EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH")
+_STP_TIFS = ("GTC", "IOC", "GTD")
+"""Where Binance's USDⓈ-M STP FAQ says self-trade prevention acts (not FOK, not GTX)."""
 _ALGO_TYPES = frozenset(
     {"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"}
 )
@@ -321,6 +326,10 @@ class UsdmEngine(ListenKeyHolder):
         """Told of every order event: ``(order, execution type, fill or None, time)``,
         where a fill is ``(quantity, price, maker, fee, trade id)``."""
         self.caught_up_ms = funded_ms
+        self.liquidations: list[int] = []
+        """The ids of the liquidation orders, oldest first (``forceOrders``)."""
+        self.risk_checked_ms = funded_ms
+        """Mark prices up to this time have been compared with the margins."""
         self._next_id = 1
         self._next_algo = 1
         self._next_trade = 1
@@ -413,6 +422,106 @@ class UsdmEngine(ListenKeyHolder):
                     self._close(order, "EXPIRED", order.good_till)
             elif order.is_open and order.type == "LIMIT":
                 self._scan(order, now)
+        self._watch_margins(now)
+
+    # --- liquidation ------------------------------------------------------------------
+
+    def _watch_margins(self, now: int) -> None:
+        """Compare each position's margin with its maintenance margin at every trade time
+        (10 s) since the last look, by the mark price: the first time an isolated
+        position's margin, or an asset's cross margin (both margin assets together in
+        Multi-Assets mode), falls to the maintenance margin, liquidate it."""
+        first = self.risk_checked_ms // TRADE_MS + 1
+        last = now // TRADE_MS
+        self.risk_checked_ms = max(self.risk_checked_ms, now)
+        if not any(p.amount for p in self.positions.values()):
+            return
+        for step in range(max(first, last - _MAX_SCAN_TRADES), last + 1):
+            self._check_margins(step * TRADE_MS)
+
+    def _check_margins(self, at: int) -> None:
+        held = [p for p in self.positions.values() if p.amount]
+        for position in held:
+            if position.symbol.name in self.account.isolated:
+                equity = position.isolated_margin + self.unrealized(position, at)
+                if equity <= self.maint_margin(position, at):
+                    self._liquidate(position, at, cross=False)
+        groups = [MARGIN_ASSETS] if self.account.multi_assets else [(a,) for a in MARGIN_ASSETS]
+        for assets in groups:
+            cross = [
+                p
+                for p in held
+                if p.amount
+                and p.symbol.margin_asset in assets
+                and p.symbol.name not in self.account.isolated
+            ]
+            if not cross:
+                continue
+            maint = sum((self.maint_margin(p, at) for p in cross), Decimal(0))
+            if self._cross_equity(assets, at) <= maint:
+                for position in cross:
+                    self._liquidate(position, at, cross=True)
+
+    def _cross_equity(self, assets: tuple[str, ...], at: int) -> Decimal:
+        """The cross margin balance of ``assets``: their wallets less what isolated
+        positions hold, plus the cross positions' unrealized profit."""
+        total = sum((self.account.balances.get(a, Decimal(0)) for a in assets), Decimal(0))
+        for p in self.positions.values():
+            if p.amount and p.symbol.margin_asset in assets:
+                if p.symbol.name in self.account.isolated:
+                    total -= p.isolated_margin
+                else:
+                    total += self.unrealized(p, at)
+        return total
+
+    def _liquidate(self, position: Position, at: int, *, cross: bool) -> None:
+        """Close ``position`` by a liquidation order as Binance shows one (``forceOrders``:
+        clientOrderId ``autoclose-…``, LIMIT IOC, FILLED), after cancelling the
+        symbol's open orders. The simulator's choices, Binance publishing no formula
+        for them: the order fills whole at the mark price (on the tick) as a taker; an
+        isolated position loses exactly its isolated margin (what the close leaves of
+        it, or lacks, is the ``INSURANCE_CLEAR`` income); a cross position pays its
+        maintenance margin as ``INSURANCE_CLEAR``, as far as the cross margin left
+        covers it."""
+        s = position.symbol
+        for order in self.open_orders(s.name):
+            self._close(order, "CANCELED", at)
+        price = self.market.mark_price(s, at).quantize(s.tick)
+        quantity = abs(position.amount)
+        side = "SELL" if position.amount > 0 else "BUY"
+        margin_before = position.isolated_margin
+        wallet_before = self.account.balances.get(s.margin_asset, Decimal(0))
+        maint = self.maint_margin(position, at)
+        self._next_id += 1
+        order = Order(
+            order_id=4_000_000_000 + self._next_id,
+            symbol=s,
+            client_id=f"autoclose-{at}{self._next_id % 1_000_000:06d}",
+            side=side,
+            type="LIMIT",
+            time_in_force="IOC",
+            price=price,
+            quantity=quantity,
+            reduce_only=False,
+            position_side=position.side,
+            time=at,
+            update_time=at,
+            checked_ms=at,
+        )
+        self.orders[order.order_id] = order
+        self.liquidations.append(order.order_id)
+        order.accepted = order.to_json()
+        self._notify(order, "NEW", None, at)
+        self._fill(order, quantity, price, maker=False, now=at)
+        change = self.account.balances.get(s.margin_asset, Decimal(0)) - wallet_before
+        if cross:
+            left = self._cross_equity((s.margin_asset,), at)
+            clearance = max(Decimal(0), min(maint, left))
+        else:
+            clearance = margin_before + change  # what is left of the isolated margin
+        if clearance:
+            self._credit(s.margin_asset, -clearance, at)
+            self._income(s.name, "INSURANCE_CLEAR", -clearance, s.margin_asset, at, "")
 
     def _fund(self, at: int) -> None:
         """Pay or receive funding on every open perpetual position at ``at``."""
@@ -625,11 +734,54 @@ class UsdmEngine(ListenKeyHolder):
         self.orders[order.order_id] = order
         order.accepted = order.to_json()
         self._notify(order, "NEW", None, now)
+        makers = self._own_makers(order, limit_ticks) if levels else []
+        if makers and order.stp_mode in _STP_MODES and order.time_in_force in _STP_TIFS:
+            levels = self._prevent_self_trade(order, makers, levels, now)
         for fill_price, qty in levels:
             self._fill(order, qty, fill_price, maker=False, now=now)
+        stops_taker = order.stp_mode in ("EXPIRE_TAKER", "EXPIRE_BOTH")
+        if order.is_open and makers and stops_taker and order.time_in_force in _STP_TIFS:
+            self._close(order, "EXPIRED_IN_MATCH", now)
         if order.is_open and (kind == "MARKET" or time_in_force == "IOC"):
             self._close(order, "EXPIRED", now)
         return order
+
+    def _own_makers(self, taker: Order, limit_ticks: int | None) -> list[Order]:
+        """The account's own resting orders ``taker`` would reach on the book: the
+        other side, same symbol, priced at or inside the taker's limit (any, for MARKET)."""
+        s = taker.symbol
+        found = []
+        for order in self.open_orders(s.name):
+            if order is taker or order.side == taker.side or order.type != "LIMIT":
+                continue
+            ticks = int(order.price.scaleb(s.tick_decimals))
+            if limit_ticks is None or (
+                ticks <= limit_ticks if taker.side == "BUY" else ticks >= limit_ticks
+            ):
+                found.append(order)
+        return found
+
+    def _prevent_self_trade(
+        self,
+        taker: Order,
+        makers: list[Order],
+        levels: list[tuple[Decimal, Decimal]],
+        now: int,
+    ) -> list[tuple[Decimal, Decimal]]:
+        """Self-trade prevention by the taker's mode (the maker's own mode is ignored,
+        as Binance's STP FAQ says): the book levels priced better than the nearest own
+        maker still fill; at that price EXPIRE_TAKER stops the taker, EXPIRE_MAKER
+        expires the crossed makers and lets the taker go on, EXPIRE_BOTH does both. An
+        expired order's status is ``EXPIRED_IN_MATCH``."""
+        mode = taker.stp_mode
+        if mode in ("EXPIRE_MAKER", "EXPIRE_BOTH"):
+            for maker in makers:
+                self._close(maker, "EXPIRED_IN_MATCH", now)
+        if mode == "EXPIRE_MAKER":
+            return levels
+        buy = taker.side == "BUY"
+        nearest = (min if buy else max)(m.price for m in makers)
+        return [(p, q) for p, q in levels if (p < nearest if buy else p > nearest)]
 
     def _levels(
         self, s: UsdmSymbol, side: str, limit_ticks: int | None, quantity: Decimal, now: int
@@ -923,6 +1075,7 @@ class UsdmEngine(ListenKeyHolder):
             self._close(order, "CANCELED", now)
             return order
         order.quantity, order.price, order.price_match = quantity, price, match
+        order.stp_mode = "NONE"  # Binance's STP FAQ: a modification resets the mode
         if takes:
             for fill_price, qty in self._levels(s, order.side, ticks, order.remaining, now):
                 self._fill(order, qty, fill_price, maker=False, now=now)
@@ -1114,7 +1267,48 @@ class UsdmEngine(ListenKeyHolder):
         }
 
     def available(self, asset: str, now: int | None = None) -> Decimal:
-        return self.asset_figures(asset, now if now is not None else self.caught_up_ms)["available"]
+        """What new margin in ``asset`` may use: the asset's own available balance, or in
+        Multi-Assets mode the sum over every margin asset (USDT and USDC counted one for
+        one: the simulator's choice, Binance values them at their index price)."""
+        at = now if now is not None else self.caught_up_ms
+        if self.account.multi_assets and asset in MARGIN_ASSETS:
+            return sum((self.asset_figures(a, at)["available"] for a in MARGIN_ASSETS), Decimal(0))
+        return self.asset_figures(asset, at)["available"]
+
+    def set_multi_assets(self, on: bool, now: int) -> None:
+        """Switch Multi-Assets mode with the refusals of Binance's USDⓈ-M error list
+        (-4171 unchanged, -4170 open orders, -4167 a symbol in isolated margin, -4172 a
+        negative margin asset, -4169 an asset that cannot carry its own positions alone);
+        the order of the checks is the simulator's choice."""
+        account = self.account
+        if on == account.multi_assets:
+            raise SimError(
+                -4171,
+                "Adjusted asset mode is currently set and does not need to be adjusted repeatedly.",
+            )
+        if self.open_orders() or self.open_algo_orders():
+            raise SimError(
+                -4170, "Unable to adjust Multi-Assets Mode with open orders in USDⓈ-M Futures."
+            )
+        if on and account.isolated:
+            raise SimError(
+                -4167,
+                "Unable to adjust to Multi-Assets mode with symbols of USDⓈ-M Futures under "
+                "isolated-margin mode.",
+            )
+        if on and any(account.balances.get(a, Decimal(0)) < 0 for a in MARGIN_ASSETS):
+            raise SimError(
+                -4172,
+                "Unable to adjust Multi-Assets Mode with a negative wallet balance of margin "
+                "available asset in USDⓈ-M Futures account.",
+            )
+        if not on and any(self.asset_figures(a, now)["available"] < 0 for a in MARGIN_ASSETS):
+            raise SimError(
+                -4169,
+                "Unable to adjust Multi-Assets Mode with insufficient margin balance in USDⓈ-M "
+                "Futures.",
+            )
+        account.multi_assets = on
 
     def liquidation_price(self, position: Position, now: int) -> Decimal:
         """Where the position's margin would be used up (0 when it never is): the
@@ -1132,6 +1326,22 @@ class UsdmEngine(ListenKeyHolder):
         price = position.entry - cushion / position.amount
         return max(price, Decimal(0))
 
+    def adl_quantile(self, positions: list[Position], now: int) -> int:
+        """Where ``positions`` would stand in the auto-deleveraging queue, 0 (last) to 4
+        (first). Binance ranks by profit ratio times effective leverage against every
+        other trader; with no other trader, the simulator's choice is: 0 without
+        profit, else 1 plus the whole part of (return on the positions' initial margin
+        x leverage), at most 4."""
+        held = [p for p in positions if p.amount]
+        if not held:
+            return 0
+        profit = sum((self.unrealized(p, now) for p in held), Decimal(0))
+        if profit <= 0:
+            return 0
+        leverage = self.leverage(held[0].symbol.name)
+        cost = sum((abs(p.amount) * p.entry for p in held), Decimal(0)) / leverage
+        return min(4, 1 + int(profit / cost * leverage))
+
     def set_leverage(self, name: str, leverage: int) -> dict[str, Any]:
         s = self.symbol(name)
         if not 1 <= leverage <= s.max_leverage:
@@ -1145,6 +1355,10 @@ class UsdmEngine(ListenKeyHolder):
 
     def set_margin_type(self, name: str, margin_type: str) -> None:
         self.symbol(name)
+        if margin_type == "ISOLATED" and self.account.multi_assets:
+            raise SimError(
+                -4168, "Unable to adjust to isolated-margin mode under the Multi-Assets mode."
+            )
         orders = self.open_orders(name)
         change_margin_type(self.account, self.positions, orders, name, margin_type)
 
