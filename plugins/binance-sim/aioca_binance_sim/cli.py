@@ -38,8 +38,9 @@ def serve(
 ) -> None:
     """Start a :class:`BinanceSimulator`, print ``url:`` (COIN-M's), ``api_key:`` and
     ``api_secret:`` lines, then ``url-spot:``, ``url-usdm:`` and ``url-coinm:`` (the
-    ``urls=`` of ``BinanceRestApi``), ``ws-usdm:`` and ``ws-coinm:`` (the ``base_url=`` of
-    the client's streams), and serve until SIGINT or SIGTERM.
+    ``urls=`` of ``BinanceRestApi``), ``ws-spot:``, ``ws-usdm:`` and ``ws-coinm:`` (the
+    ``base_url=`` of the client's market streams), ``ws-api-spot:`` (the ``url=`` of
+    ``spot_user_stream``), and serve until SIGINT or SIGTERM.
 
     ``port`` is COIN-M's; Spot's and USDⓈ-M's default to the next two ports (free ones
     when ``port`` is 0)."""
@@ -80,6 +81,8 @@ def serve(
                 print_fn(f"url-{market}: {url}")
             for market, url in simulator.ws_urls.items():
                 print_fn(f"ws-{market}: {url}")
+            if simulator.ws_api is not None:
+                print_fn(f"ws-api-spot: {simulator.ws_api_url}")
             sys.stdout.flush()
             await stop.wait()
 

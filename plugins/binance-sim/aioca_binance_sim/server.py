@@ -38,6 +38,7 @@ from .market import Market
 from .params import merge, parse_pairs
 from .routes import Route, build_routes, market_module
 from .streams import StreamHub
+from .ws_api import WS_API_PATH, SpotUserApi
 
 if TYPE_CHECKING:
     from aioca_binance import BinanceRestApi
@@ -179,7 +180,7 @@ class BinanceSimulator:
         }
         """Each market's WebSocket streams (market data, user data) and their faults, on
         that market's port (``ws_urls``); a market without a stream source has none."""
-        for name in ("usdm",):
+        for name in ("spot", "usdm"):
             venue = self.venues.get(name)
             source = getattr(market_module(name), "stream_source", None)
             if venue is not None and source is not None:
@@ -187,6 +188,12 @@ class BinanceSimulator:
                 self.market_streams[name] = StreamHub(hub, self.now_ms, prefixes=prefixes)
         self.streams = self.market_streams["coinm"]
         """COIN-M's streams (``market_streams["coinm"]``)."""
+        spot = self.venues.get("spot")
+        self.ws_api: SpotUserApi | None = (
+            SpotUserApi(spot.engine, self._credentials, self.now_ms) if spot is not None else None
+        )
+        """Spot's WebSocket API (``ws_api_url``): the signed user-data subscription and
+        the account's ``executionReport`` / ``outboundAccountPosition`` events."""
         self._sites = {
             name: _Site(
                 name, build_routes(name), self.venues.get(name), self.market_limits[name],
@@ -221,13 +228,19 @@ class BinanceSimulator:
     @property
     def ws_urls(self) -> dict[str, str]:
         """The WebSocket base URL of each market that serves streams (``base_url=`` of
-        the client's streams): ``{"usdm": ..., "coinm": ...}``."""
+        the client's streams): ``{"spot": ..., "usdm": ..., "coinm": ...}``."""
         urls = self.urls
         return {
             name: "ws" + url.removeprefix("http")
             for name, url in urls.items()
             if name in self.market_streams
         }
+
+    @property
+    def ws_api_url(self) -> str:
+        """Spot's WebSocket API URL, ``ws://127.0.0.1:PORT/ws-api/v3`` (``url=`` of the
+        client's ``spot_user_stream``)."""
+        return self.ws_urls["spot"] + WS_API_PATH
 
     @property
     def running(self) -> bool:
@@ -263,6 +276,8 @@ class BinanceSimulator:
         hub = self.market_streams.get(site.market)
         if hub is not None:
             hub.routes(app)
+        if site.market == "spot" and self.ws_api is not None:
+            self.ws_api.routes(app)
 
         async def handle(request: web.Request) -> web.StreamResponse:
             return await self._handle(site, request)
@@ -291,6 +306,8 @@ class BinanceSimulator:
             return
         for hub in self.market_streams.values():
             await hub.stop()
+        if self.ws_api is not None:
+            await self.ws_api.stop()
         for name in ("spot", "usdm", "coinm"):  # COIN-M last: running until all stopped
             await self._stop_site(self._sites[name])
 

@@ -42,10 +42,12 @@ def test_serve_prints_three_lines_serves_and_stops_on_sigterm() -> None:
         assert set(urls) == {"url-spot", "url-usdm", "url-coinm"}
         assert urls["url-coinm"] == url
         assert len(set(urls.values())) == 3
-        streams = dict(process.stdout.readline().rstrip("\n").split(": ") for _ in range(2))
+        streams = dict(process.stdout.readline().rstrip("\n").split(": ") for _ in range(4))
         assert streams == {
+            "ws-spot": "ws" + urls["url-spot"].removeprefix("http"),
             "ws-usdm": "ws" + urls["url-usdm"].removeprefix("http"),
             "ws-coinm": "ws" + url.removeprefix("http"),
+            "ws-api-spot": "ws" + urls["url-spot"].removeprefix("http") + "/ws-api/v3",
         }
         for market, path in (("spot", "/api/v3/time"), ("usdm", "/fapi/v1/time")):
             with urllib.request.urlopen(f"{urls['url-' + market]}{path}", timeout=5) as answer:
@@ -78,8 +80,10 @@ def test_serve_hands_its_lines_to_print_fn(monkeypatch: pytest.MonkeyPatch) -> N
         "url-spot",
         "url-usdm",
         "url-coinm",
+        "ws-spot",
         "ws-usdm",
         "ws-coinm",
+        "ws-api-spot",
     ]
-    assert printed[7].removeprefix("ws-coinm: ") == "ws" + printed[0].removeprefix("url: http")
+    assert printed[8].removeprefix("ws-coinm: ") == "ws" + printed[0].removeprefix("url: http")
     assert printed[5].removeprefix("url-coinm: ") == printed[0].removeprefix("url: ")

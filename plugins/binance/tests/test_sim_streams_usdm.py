@@ -277,7 +277,38 @@ async def test_user_events_are_shaped_as_binance_documents_them() -> None:
 
 async def test_each_market_with_streams_has_its_own_url_and_hub() -> None:
     async with BinanceSimulator(seed=1) as sim:
-        assert set(sim.ws_urls) == {"usdm", "coinm"}
+        assert set(sim.ws_urls) == {"spot", "usdm", "coinm"}
         assert sim.ws_urls["coinm"] == sim.ws_url
         assert sim.ws_urls["usdm"] == "ws" + sim.urls["usdm"].removeprefix("http")
         assert sim.market_streams["coinm"] is sim.streams
+
+
+async def test_binance_official_usdm_sdk_stream_client_reads_typed_streams() -> None:
+    import binance_sdk_derivatives_trading_usds_futures as sdk  # the test extra has it
+    from binance_common.configuration import ConfigurationWebSocketStreams
+    from test_sim_streams_spot import Fast
+
+    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+        hub = sim.market_streams["usdm"]
+        client = sdk.DerivativesTradingUsdsFutures(
+            config_ws_streams=ConfigurationWebSocketStreams(stream_url=sim.ws_urls["usdm"])
+        )
+        connection = await client.websocket_streams.create_connection()
+        received: list[Any] = []
+        try:
+            trades = await connection.aggregate_trade_streams(symbol="btcusdt")
+            trades.on("message", received.append)
+            depth = await connection.diff_book_depth_streams(symbol="btcusdt", update_speed="100ms")
+            depth.on("message", received.append)
+            for _ in range(250):
+                if len({type(item).__name__ for item in received}) == 2:
+                    break
+                await asyncio.sleep(0.02)
+            paths = {c.path for c in hub.connections}
+        finally:
+            await connection.close_connection(close_session=True)
+    kinds = {type(item).__name__: item for item in received}
+    assert set(kinds) == {"AggregateTradeStreamsResponse", "DiffBookDepthStreamsResponse"}
+    diff = kinds["DiffBookDepthStreamsResponse"]
+    assert diff.u - diff.pu == 1000
+    assert {"/market/stream", "/public/stream"} <= paths  # the SDK's routes, served

@@ -112,6 +112,8 @@ class Tape:
         self.taken: dict[tuple[str, int], tuple[int, int]] = {}
         """``(symbol, price ticks) -> (book epoch, steps taken)``: liquidity the account
         consumed, until the level is redrawn."""
+        self.book_depth = BOOK_DEPTH
+        """Levels a side (tests of local order books make it small)."""
 
     # --- the path ------------------------------------------------------------------------
 
@@ -430,7 +432,7 @@ class Tape:
         by the account's orders are left out)."""
         second = now // 1000
         bid, ask = self.best(spec, now)
-        depth = min(depth, BOOK_DEPTH)
+        depth = min(depth, self.book_depth)
 
         def side(start: int, step: int) -> list[tuple[int, int]]:
             levels: list[tuple[int, int]] = []

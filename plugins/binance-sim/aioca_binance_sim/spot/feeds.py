@@ -1,0 +1,285 @@
+"""Spot's market streams, for the simulator's stream hub (:class:`~..streams.StreamHub`).
+
+The payloads come from the same :class:`~.tape.Tape` functions the REST endpoints answer
+from, so the two agree. Spot's depth diffs follow Spot's rule (no ``pu``): the diff of
+second ``s`` carries ``U = s * 10`` and ``u = s * 10 + 9``, so each ``U`` is the previous
+``u + 1``, and the REST snapshot's ``lastUpdateId`` (``now // 100``) during second ``s``
+lies in ``U..u`` of that second's diff (the book is constant within a second). Keys follow
+Binance's documented Spot examples (``spec/binance-ws-streams.json``).
+
+Spot user data comes over the WebSocket API, not a listenKey: the hub's listen-key
+routes find no key here (``SpotAccount.listen_key`` stays ``None``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..feeds import Feed
+from .symbols import dec
+from .tape import BOOK_REFRESH_SECONDS, TRADE_MS
+
+if TYPE_CHECKING:
+    from .symbols import SpotSymbol
+    from .tape import Tape
+    from .venue import SpotVenue
+
+__all__ = ["SPOT_FEEDS", "SpotAccount", "SpotFeeds", "book_diff", "stream_source"]
+
+
+def book_diff(
+    tape: Tape, spec: SpotSymbol, second: int
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """What changed in the full-depth book from ``second - 1`` to ``second``: the new
+    quantity of every changed level, 0 for a level that left the book."""
+    now, before = second * 1000, (second - 1) * 1000
+    last, previous = tape.best(spec, now), tape.best(spec, before)
+    taken = any(symbol == spec.symbol for symbol, _ in tape.taken)
+    if last == previous and not taken:
+        # Only the levels redrawn at this second changed: ticks = -second (mod 10).
+        step = BOOK_REFRESH_SECONDS
+        residue = (-second) % step
+        bid, ask = last
+
+        def changed(low: int, high: int) -> list[tuple[int, int]]:
+            first = max(low, 1)
+            first += (residue - first) % step
+            return [(t, tape.level_steps(spec, t, second)) for t in range(first, high, step)]
+
+        depth = tape.book_depth
+        bids = changed(bid - depth + 1, bid + 1)
+        bids.reverse()
+        return bids, changed(ask, ask + depth)
+    old_bids, old_asks = tape.book_levels(spec, before, tape.book_depth)
+    new_bids, new_asks = tape.book_levels(spec, now, tape.book_depth)
+    return _level_diff(old_bids, new_bids), _level_diff(old_asks, new_asks)
+
+
+def _level_diff(old: list[tuple[int, int]], new: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    before, after = dict(old), dict(new)
+    gone = [(tick, 0) for tick in before if tick not in after]
+    moved = [(tick, qty) for tick, qty in new if before.get(tick) != qty]
+    return moved + gone
+
+
+def _levels(spec: SpotSymbol, levels: list[tuple[int, int]]) -> list[list[str]]:
+    return [[spec.price_text(tick), spec.qty_text(steps)] for tick, steps in levels]
+
+
+def _depth_diff(
+    tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    bids, asks = book_diff(tape, spec, second)
+    return [
+        {
+            "e": "depthUpdate",
+            "E": second * 1000 + 1,
+            "s": spec.symbol,
+            "U": second * 10,
+            "u": second * 10 + 9,
+            "b": _levels(spec, bids),
+            "a": _levels(spec, asks),
+        }
+    ]
+
+
+def _partial_depth(
+    tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    depth = tape.depth(spec, second * 1000 + 999, int(match.group("levels")))
+    return [depth]
+
+
+def _trades(
+    tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    if (second * 1000) % TRADE_MS:
+        return []
+    trade = tape.last_trade(spec, second * 1000)
+    common = {
+        "p": spec.price_text(trade.ticks),
+        "q": spec.qty_text(trade.steps),
+    }
+    if match.group("kind") == "trade":
+        payload = {"e": "trade", "E": trade.time + 1, "s": spec.symbol, "t": trade.id}
+        tail = {"T": trade.time, "m": trade.buyer_maker, "M": True}
+        return [payload | common | tail]
+    payload = {"e": "aggTrade", "E": trade.time + 1, "s": spec.symbol, "a": trade.id}
+    tail = {"f": trade.id, "l": trade.id, "T": trade.time, "m": trade.buyer_maker, "M": True}
+    return [payload | common | tail]
+
+
+def _book_ticker(
+    tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    now = second * 1000
+    bids, asks = tape.book_levels(spec, now, 1)
+    return [
+        {
+            "u": second * 10 + 9,
+            "s": spec.symbol,
+            "b": spec.price_text(bids[0][0]),
+            "B": spec.qty_text(bids[0][1]),
+            "a": spec.price_text(asks[0][0]),
+            "A": spec.qty_text(asks[0][1]),
+        }
+    ]
+
+
+def _kline(tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int) -> list[dict[str, Any]]:
+    interval = match.group("interval")
+    now = second * 1000
+    bar = tape.klines(spec, interval, None, now, 1, now)[0]
+    first = tape.trade(spec, -(-bar[0] // TRADE_MS)).id
+    last = tape.last_trade(spec, now).id
+    return [
+        {
+            "e": "kline",
+            "E": now,
+            "s": spec.symbol,
+            "k": {
+                "t": bar[0],
+                "T": bar[6],
+                "s": spec.symbol,
+                "i": interval,
+                "f": first,
+                "L": last,
+                "o": bar[1],
+                "c": bar[4],
+                "h": bar[2],
+                "l": bar[3],
+                "v": bar[5],
+                "n": bar[8],
+                "x": now >= bar[6],
+                "q": bar[7],
+                "V": bar[9],
+                "Q": bar[10],
+                "B": "0",
+            },
+        }
+    ]
+
+
+def _ticker(
+    tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    now = second * 1000
+    day = tape.ticker_24hr(spec, now, full=True)
+    if match.group("kind") == "miniTicker":
+        return [
+            {
+                "e": "24hrMiniTicker",
+                "E": now,
+                "s": spec.symbol,
+                "c": day["lastPrice"],
+                "o": day["openPrice"],
+                "h": day["highPrice"],
+                "l": day["lowPrice"],
+                "v": day["volume"],
+                "q": day["quoteVolume"],
+            }
+        ]
+    return [
+        {
+            "e": "24hrTicker",
+            "E": now,
+            "s": spec.symbol,
+            "p": day["priceChange"],
+            "P": day["priceChangePercent"],
+            "w": day["weightedAvgPrice"],
+            "x": day["prevClosePrice"],
+            "c": day["lastPrice"],
+            "Q": day["lastQty"],
+            "b": day["bidPrice"],
+            "B": day["bidQty"],
+            "a": day["askPrice"],
+            "A": day["askQty"],
+            "o": day["openPrice"],
+            "h": day["highPrice"],
+            "l": day["lowPrice"],
+            "v": day["volume"],
+            "q": day["quoteVolume"],
+            "O": day["openTime"],
+            "C": day["closeTime"],
+            "F": day["firstId"],
+            "L": day["lastId"],
+            "n": day["count"],
+        }
+    ]
+
+
+def _avg_price(
+    tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    now = second * 1000
+    average = tape.avg_price(spec, now)
+    return [
+        {
+            "e": "avgPrice",
+            "E": now,
+            "s": spec.symbol,
+            "i": "5m",
+            "w": dec(average),
+            "T": tape.last_trade(spec, now).time,
+        }
+    ]
+
+
+_SYMBOL = r"(?P<symbol>[a-z0-9]+)"
+_INTERVALS = "1s|1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M"
+SPOT_FEEDS: tuple[Feed, ...] = (
+    Feed(re.compile(_SYMBOL + r"@depth(?:@(?:100ms|1000ms))?$"), _depth_diff, sequenced=True),
+    Feed(re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?:100ms|1000ms))?$"), _partial_depth),
+    Feed(re.compile(_SYMBOL + r"@(?P<kind>trade|aggTrade)$"), _trades),
+    Feed(re.compile(_SYMBOL + r"@bookTicker$"), _book_ticker),
+    Feed(re.compile(_SYMBOL + rf"@kline_(?P<interval>{_INTERVALS})$"), _kline),
+    Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
+    Feed(re.compile(_SYMBOL + r"@avgPrice$"), _avg_price),
+)
+"""The Spot market streams the simulator serves."""
+
+
+@dataclass
+class SpotAccount:
+    """What the hub asks of an account (:class:`~..listen_key.ListenKeyHolder`'s fields):
+    Spot has no listen key, and its order events reach the hub through the engine's
+    ``listeners`` (the same list)."""
+
+    listeners: list[Callable[..., None]] = field(default_factory=list)
+    listen_key: str | None = None
+    listen_key_expires: int = 0
+
+
+class SpotFeeds:
+    """Spot's streams for a :class:`~..streams.StreamHub`."""
+
+    def __init__(self, venue: SpotVenue) -> None:
+        self.venue = venue
+        self.tape = venue.tape
+        self.engine = SpotAccount(venue.engine.listeners)
+
+    def find(self, topic: str) -> tuple[Feed, re.Match[str]] | None:
+        for feed in SPOT_FEEDS:
+            match = feed.pattern.match(topic)
+            if match is not None:
+                return feed, match
+        return None
+
+    def instrument(self, symbol: str) -> SpotSymbol | None:
+        return self.venue.symbols.get(symbol)
+
+    def build(
+        self, feed: Feed, instrument: SpotSymbol, match: re.Match[str], second: int
+    ) -> list[dict[str, Any]]:
+        return feed.build(self.tape, instrument, match, second)
+
+    def order_events(self, order: Any, execution: str, fill: Any, now: int) -> list[Any]:
+        return []  # Spot's account events go to WebSocket API subscribers, not a listenKey
+
+
+def stream_source(venue: SpotVenue) -> tuple[SpotFeeds, tuple[str, ...]]:
+    """The source of Spot's stream hub and the paths it is served under."""
+    return SpotFeeds(venue), ("",)

@@ -1,0 +1,254 @@
+"""Spot's WebSocket API user-data subscription (``/ws-api/v3`` on Spot's port).
+
+Binance retired Spot's listenKey: a Spot account's events now come over the WebSocket
+API, after a signed ``userDataStream.subscribe.signature`` request on the connection
+(params ``apiKey``, ``timestamp``, optional ``recvWindow``, and ``signature`` over the
+other params sorted by name, ``key=value`` joined with ``&``, as a REST query). The
+simulator checks it with its own :class:`~.auth.Credentials` (HMAC, Ed25519, RSA) and
+answers Binance's codes on failure (-2015 unknown key, -1021 timestamp, -1022 signature,
+-1102 missing parameter); a success answers ``{"id", "status": 200, "result":
+{"subscriptionId": n}}``. Then every order event of the Spot account (orders placed over
+REST) arrives as ``{"subscriptionId": n, "event": {...}}``: ``executionReport``, and
+``outboundAccountPosition`` with the order's two assets after each change.
+
+Faults: :meth:`SpotUserApi.terminate` ends every subscription with
+``eventStreamTerminated`` (the connection stays open, as Binance does), :meth:`drop`
+aborts the connections, :meth:`shutdown` sends ``serverShutdown`` and closes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from .errors import SimError
+
+if TYPE_CHECKING:
+    from .auth import Credentials
+    from .spot.engine import SpotEngine
+    from .spot.orders import Fill, Order
+
+__all__ = ["WS_API_PATH", "SpotUserApi"]
+
+WS_API_PATH = "/ws-api/v3"
+_SUBSCRIBE = "userDataStream.subscribe.signature"
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _text(value: Decimal) -> str:
+    return f"{value:.8f}"
+
+
+@dataclass(eq=False)
+class _Connection:
+    ws: web.WebSocketResponse
+    transport: Any
+    subscriptions: set[int] = field(default_factory=set)
+    next_id: int = 0
+
+
+class SpotUserApi:
+    """The WebSocket API connections of Spot's port and their user-data subscriptions."""
+
+    def __init__(
+        self, engine: SpotEngine, credentials: Credentials, now_ms: Callable[[], int]
+    ) -> None:
+        self.engine = engine
+        self.credentials = credentials
+        self.now_ms = now_ms
+        self.connections: list[_Connection] = []
+        self.sent = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        engine.listeners.append(self._on_order_event)
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get(WS_API_PATH, self._serve)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.drop()
+
+    # --- faults ----------------------------------------------------------------------------
+
+    async def drop(self) -> None:
+        """Abort every connection (no close frame)."""
+        for connection in list(self.connections):
+            if connection.transport is not None:
+                connection.transport.abort()
+            with contextlib.suppress(ValueError):
+                self.connections.remove(connection)
+
+    async def terminate(self) -> int:
+        """End every subscription with ``eventStreamTerminated``; returns how many."""
+        ended = 0
+        for connection in list(self.connections):
+            for number in sorted(connection.subscriptions):
+                event = {"e": "eventStreamTerminated", "E": self.now_ms()}
+                await self._send(connection, {"subscriptionId": number, "event": event})
+                ended += 1
+            connection.subscriptions.clear()
+        return ended
+
+    async def shutdown(self) -> None:
+        """Announce ``serverShutdown`` on every connection, then close them."""
+        for connection in list(self.connections):
+            event = {"e": "serverShutdown", "E": self.now_ms()}
+            for number in sorted(connection.subscriptions) or [0]:
+                await self._send(connection, {"subscriptionId": number, "event": event})
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await connection.ws.close(code=1000, message=b"server shutdown")
+
+    # --- requests --------------------------------------------------------------------------
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=True, heartbeat=None)
+        await ws.prepare(request)
+        connection = _Connection(ws, request.transport)
+        self.connections.append(connection)
+        try:
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    await ws.send_str(_dumps(self._request(connection, message.data)))
+        finally:
+            with contextlib.suppress(ValueError):
+                self.connections.remove(connection)
+        return ws
+
+    def _request(self, connection: _Connection, text: str) -> dict[str, Any]:
+        try:
+            request = json.loads(text)
+            number = request["id"]
+            method = request["method"]
+            params = request.get("params") or {}
+            if not isinstance(params, dict):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            return _error(None, SimError(-1000, "Malformed request."))
+        if method == "userDataStream.unsubscribe":
+            wanted = params.get("subscriptionId")
+            connection.subscriptions.difference_update(
+                connection.subscriptions if wanted is None else {wanted}
+            )
+            return {"id": number, "status": 200, "result": {}}
+        if method != _SUBSCRIBE:
+            return _error(number, SimError(-1020, "This operation is not supported."))
+        try:
+            self._check(params)
+        except SimError as error:
+            return _error(number, error)
+        subscription = connection.next_id
+        connection.next_id += 1
+        connection.subscriptions.add(subscription)
+        return {"id": number, "status": 200, "result": {"subscriptionId": subscription}}
+
+    def _check(self, params: dict[str, Any]) -> None:
+        """Key, timestamp, then signature over the other params sorted by name."""
+        signature = params.get("signature")
+        rest = {key: value for key, value in params.items() if key != "signature"}
+        key = rest.get("apiKey")
+        if not key:
+            raise SimError(
+                -1102, "Mandatory parameter 'apiKey' was not sent, was empty/null, or malformed."
+            )
+        self.credentials.check_key(str(key))
+        window = rest.get("recvWindow")
+        timestamp = rest.get("timestamp")
+        self.credentials.check_timestamp(
+            None if timestamp is None else str(timestamp),
+            None if window is None else str(window),
+            self.now_ms(),
+            fractional_window=True,
+        )
+        payload = "&".join(f"{name}={rest[name]}" for name in sorted(rest))
+        self.credentials.check_signature(payload, None if signature is None else str(signature))
+
+    # --- events ----------------------------------------------------------------------------
+
+    def _on_order_event(self, order: Order, execution: str, fill: Fill | None, now: int) -> None:
+        if not any(c.subscriptions for c in self.connections):
+            return
+        events = [execution_report(order, execution, fill, now), self._position(order, now)]
+        task = asyncio.get_running_loop().create_task(self._publish(events))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _position(self, order: Order, now: int) -> dict[str, Any]:
+        engine = self.engine
+        assets = (order.spec.base, order.spec.quote)
+        balances = [
+            {
+                "a": asset,
+                "f": _text(engine.free.get(asset, Decimal(0))),
+                "l": _text(engine.locked.get(asset, Decimal(0))),
+            }
+            for asset in assets
+        ]
+        return {"e": "outboundAccountPosition", "E": now, "u": now, "B": balances}
+
+    async def _publish(self, events: list[dict[str, Any]]) -> None:
+        for connection in list(self.connections):
+            for number in sorted(connection.subscriptions):
+                for event in events:
+                    await self._send(connection, {"subscriptionId": number, "event": event})
+
+    async def _send(self, connection: _Connection, frame: dict[str, Any]) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await connection.ws.send_str(_dumps(frame))
+            self.sent += 1
+
+
+def _error(number: Any, error: SimError) -> dict[str, Any]:
+    return {"id": number, "status": error.status, "error": error.body()}
+
+
+def execution_report(order: Order, execution: str, fill: Fill | None, now: int) -> dict[str, Any]:
+    """The ``executionReport`` of one order event, keys as Binance documents them."""
+    return {
+        "e": "executionReport",
+        "E": now,
+        "s": order.spec.symbol,
+        "c": order.client_id,
+        "S": order.side,
+        "o": order.type,
+        "f": order.time_in_force,
+        "q": _text(order.orig_qty),
+        "p": _text(order.price),
+        "P": _text(order.stop_price),
+        "F": _text(order.iceberg_qty),
+        "g": order.list_id,
+        "C": "",
+        "x": execution,
+        "X": order.status,
+        "r": "NONE",
+        "i": order.order_id,
+        "l": _text(fill.qty if fill is not None else Decimal(0)),
+        "z": _text(order.executed),
+        "L": _text(fill.price if fill is not None else Decimal(0)),
+        "n": _text(fill.commission) if fill is not None else "0",
+        "N": fill.commission_asset if fill is not None else None,
+        "T": now,
+        "t": fill.trade_id if fill is not None else -1,
+        "v": 0,
+        "I": now,
+        "w": order.is_open,
+        "m": fill.maker if fill is not None else False,
+        "M": False,
+        "O": order.time,
+        "Z": _text(order.cum_quote),
+        "Y": _text(fill.price * fill.qty if fill is not None else Decimal(0)),
+        "Q": _text(order.quote_order_qty),
+        "W": order.working_time if order.working_time >= 0 else order.time,
+        "V": order.stp_mode,
+    }

@@ -1,0 +1,428 @@
+"""The simulator's Spot market streams, consumed by the client's stream code: typed, on
+Spot's own port; payloads shaped as Binance documents them; a local order book identical
+to the simulator's own book through drops and skipped updates (Spot's ``U``/``u`` rule)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from binance_ws import until
+from sim_helpers import FakeClock
+
+from aioca.stream import Backoff, Gap, GapReason
+from aioca_binance.spot import SpotNewOrder
+from aioca_binance.streams import (
+    BookUpdate,
+    LocalOrderBook,
+    Resynced,
+    market_settings,
+    market_stream,
+    spot_user_stream,
+)
+from aioca_binance.streams import spot as models
+from aioca_binance_sim import BinanceSimulator
+from aioca_binance_sim.spot.feeds import SpotFeeds
+
+SPEC = Path(__file__).resolve().parents[1] / "spec" / "binance-ws-streams.json"
+FAST = market_settings(
+    "spot", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
+)
+TOPICS = {
+    "btcusdt@trade": models.Trade,
+    "btcusdt@aggTrade": models.AggTrade,
+    "btcusdt@depth@100ms": models.DiffBookDepth,
+    "btcusdt@depth5": models.PartialBookDepth,
+    "btcusdt@bookTicker": models.BookTicker,
+    "btcusdt@kline_1m": models.Kline,
+    "btcusdt@ticker": models.Ticker,
+    "btcusdt@miniTicker": models.MiniTicker,
+    "btcusdt@avgPrice": models.AvgPrice,
+}
+
+
+def _documented() -> dict[str, Any]:
+    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["spot"]["streams"]
+    return {entry["example_stream"]: entry["example_payload"] for entry in streams}
+
+
+def _served(topic: str) -> bool:
+    return SpotFeeds.find(SpotFeeds, topic) is not None  # type: ignore[arg-type]
+
+
+def _shape(value: Any) -> Any:
+    """Keys and value types, recursively (lists by their first item)."""
+    if isinstance(value, dict):
+        return {key: _shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shape(value[0])] if value else []
+    return type(value).__name__
+
+
+@pytest.mark.parametrize("topic", [t for t in _documented() if _served(t)])
+def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> None:
+    async def build() -> list[Any]:
+        async with BinanceSimulator(seed=3) as sim:
+            source = sim.market_streams["spot"].source
+            found = source.find(topic)
+            assert found is not None
+            feed, match = found
+            symbol = source.instrument(match.group("symbol").upper())
+            second = sim.now_ms() // 1000
+            second -= second % 60  # a second with a trade in it
+            return source.build(feed, symbol, match, second)
+
+    payloads = asyncio.run(build())
+    assert payloads
+    for payload in payloads:
+        assert _shape(payload) == _shape(_documented()[topic])
+
+
+def test_the_served_streams_cover_the_symbol_streams_listed() -> None:
+    served = {topic for topic in _documented() if _served(topic)}
+    assert {
+        "btcusdt@trade",
+        "btcusdt@aggTrade",
+        "btcusdt@depth@100ms",
+        "btcusdt@depth10@100ms",
+        "btcusdt@bookTicker",
+        "btcusdt@kline_1m",
+        "btcusdt@ticker",
+        "btcusdt@miniTicker",
+        "btcusdt@avgPrice",
+    } <= served
+
+
+async def test_market_streams_arrive_typed_on_spot_s_port() -> None:
+    clock = FakeClock()
+    async with BinanceSimulator(seed=4, clock=clock) as sim:
+        hub = sim.market_streams["spot"]
+        hub.publish_interval = 3600.0  # the test publishes
+        stream = market_stream("spot", *TOPICS, base_url=sim.ws_urls["spot"], settings=FAST)
+        seen: dict[str, Any] = {}
+        async with stream:
+            await until(lambda: sum(len(c.topics) for c in hub.connections) == len(TOPICS))
+            for _ in range(180):
+                clock.advance(1.0)
+                await hub.publish()
+                while True:
+                    try:
+                        item = await stream.next(0.2)
+                    except TimeoutError:
+                        break
+                    if not isinstance(item, Gap):
+                        seen.setdefault(item.stream, item.data)
+                if len(seen) == len(TOPICS):
+                    break
+        other = sim.market_streams["usdm"]
+        assert not other.connections  # Spot's streams are Spot's hub's
+    assert sorted(seen) == sorted(TOPICS)
+    for topic, model in TOPICS.items():
+        assert isinstance(seen[topic], model), topic
+    assert seen["btcusdt@trade"].symbol == "BTCUSDT"
+    assert seen["btcusdt@aggTrade"].price > 0
+
+
+async def test_a_diff_continues_the_rest_snapshot_by_spot_s_rule() -> None:
+    clock = FakeClock()
+    async with BinanceSimulator(seed=6, clock=clock) as sim, aiohttp.ClientSession() as http:
+        source = sim.market_streams["spot"].source
+        feed, match = source.find("btcusdt@depth")  # type: ignore[misc]
+        spec = source.instrument("BTCUSDT")
+        for _ in range(25):
+            clock.advance(0.37)
+            url = sim.urls["spot"] + "/api/v3/depth?symbol=BTCUSDT&limit=20"
+            async with http.get(url) as response:
+                snapshot = await response.json()
+            second = sim.now_ms() // 1000
+            (diff,) = source.build(feed, spec, match, second)
+            (following,) = source.build(feed, spec, match, second + 1)
+            last = snapshot["lastUpdateId"]
+            assert diff["U"] <= last <= diff["u"]  # the snapshot is this second's book
+            assert following["U"] == diff["u"] + 1
+
+
+def sim_book(sim: BinanceSimulator, symbol: str, update_id: int) -> tuple[dict, dict]:
+    venue = sim.venues["spot"]
+    spec = venue.symbols[symbol]
+    bids, asks = venue.tape.book_levels(spec, update_id // 10 * 1000, venue.tape.book_depth)
+
+    def side(levels: list[tuple[int, int]]) -> dict[Decimal, Decimal]:
+        return {spec.tick * tick: spec.step * steps for tick, steps in levels}
+
+    return side(bids), side(asks)
+
+
+async def test_the_book_matches_the_simulator_after_every_event_through_gaps() -> None:
+    clock = FakeClock()
+    async with BinanceSimulator(seed=11, clock=clock) as sim:
+        venue = sim.venues["spot"]
+        venue.tape.book_depth = 60
+        hub = sim.market_streams["spot"]
+        hub.publish_interval = 3600.0
+        api = sim.api()
+        book = LocalOrderBook(
+            "spot", "BTCUSDT", api=api, limit=1000, base_url=sim.ws_urls["spot"], settings=FAST
+        )
+        checked = mismatches = 0
+        events: list[Any] = []
+        progressed = asyncio.Event()
+
+        async def reached(target: int) -> bool:
+            async with asyncio.timeout(5.0):
+                while not (book.synced and book.update_id >= target):
+                    await progressed.wait()
+                    progressed.clear()
+            return True
+
+        async def consume() -> None:
+            nonlocal checked, mismatches
+            async for event in book:
+                events.append(event)
+                bids, asks = sim_book(sim, "BTCUSDT", book.update_id)
+                checked += 1
+                if book.bids != bids or book.asks != asks:
+                    mismatches += 1
+                progressed.set()
+
+        async with api, book:
+            consumer = asyncio.create_task(consume())
+            await until(lambda: len(hub.connections) == 1)
+            await until(lambda: bool(hub.connections[0].topics))
+            for step in range(1000):
+                clock.advance(1.0)
+                if step % 400 == 150:
+                    await hub.drop()
+                    await until(lambda: len(hub.connections) == 1)
+                if step % 400 == 300:
+                    hub.skip_update("BTCUSDT")
+                    await hub.publish()
+                    continue  # nothing to see until the next diff shows the jump
+                await hub.publish()
+                assert await reached(int(clock.now) * 10 + 9), step
+            consumer.cancel()
+            await asyncio.gather(consumer, return_exceptions=True)
+    updates = [event for event in events if isinstance(event, BookUpdate)]
+    reasons = [e.reason.split(":")[0] for e in events if isinstance(e, Resynced)]
+    assert mismatches == 0
+    assert checked == len(events) > 900
+    assert len(updates) > 900
+    assert reasons[0] == "start"
+    assert reasons.count("gap") >= 2  # the drops
+    assert reasons.count("sequence") >= 2  # the skipped updates (U did not follow u)
+
+
+# --- user data over the WebSocket API ---------------------------------------------------
+
+
+async def next_event(stream: Any, kind: type) -> Any:
+    while True:
+        item = await stream.next(5)
+        if isinstance(item, kind):
+            return item
+
+
+async def test_orders_placed_over_rest_arrive_over_the_ws_api_typed() -> None:
+    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
+        ws_api = sim.ws_api
+        assert ws_api is not None
+        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
+        async with stream:
+            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+            placed = await SpotNewOrder(
+                api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
+            ).run()
+            new = await next_event(stream, models.ExecutionReport)
+            position = await next_event(stream, models.OutboundAccountPosition)
+            trade = await next_event(stream, models.ExecutionReport)
+    assert new.current_execution_type == "NEW"
+    assert new.order_id == placed["orderId"]
+    assert new.client_order_id == placed["clientOrderId"]
+    assert trade.current_execution_type == "TRADE"
+    assert trade.order_id == placed["orderId"]
+    assert trade.last_executed_quantity == Decimal(placed["fills"][0]["qty"])
+    assert trade.commission_asset == placed["fills"][0]["commissionAsset"]
+    assert {b.asset for b in position.balances_array} == {"BTC", "USDT"}
+
+
+async def test_the_end_of_a_subscription_is_a_session_gap_and_a_new_subscription() -> None:
+    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
+        ws_api = sim.ws_api
+        assert ws_api is not None
+        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
+        async with stream:
+            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+            assert await ws_api.terminate() == 1
+            gap = await next_event(stream, Gap)
+            assert gap.reason is GapReason.SESSION
+            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+            await SpotNewOrder(
+                api=api, symbol="BTCUSDT", side="SELL", type="MARKET", quantity=Decimal("0.01")
+            ).run()
+            report = await next_event(stream, models.ExecutionReport)
+    assert report.side == "SELL"
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "msg"),
+    [
+        ("signature", -1022, "Signature for this request is not valid."),
+        ("apiKey", -2015, "Invalid API-key, IP, or permissions for action."),
+        ("timestamp", -1021, "Timestamp for this request is outside of the recvWindow."),
+    ],
+)
+async def test_a_refused_subscription_answers_binance_s_error(
+    change: str, code: int, msg: str
+) -> None:
+    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
+        params: dict[str, Any] = {"apiKey": sim.api_key, "timestamp": sim.now_ms()}
+        if change == "apiKey":
+            params["apiKey"] = "x" * 64
+        if change == "timestamp":
+            params["timestamp"] -= 60_000
+        payload = "&".join(f"{key}={params[key]}" for key in sorted(params))
+        params["signature"] = api.signer.sign(payload)
+        if change == "signature":
+            params["signature"] = api.signer.sign(payload + "&x=1")
+        request = {"id": "a", "method": "userDataStream.subscribe.signature", "params": params}
+        async with aiohttp.ClientSession() as http, http.ws_connect(sim.ws_api_url) as ws:
+            await ws.send_json(request)
+            answer = await ws.receive_json(timeout=5)
+            good = dict(params, apiKey=sim.api_key, timestamp=sim.now_ms())
+            del good["signature"]
+            payload = "&".join(f"{key}={good[key]}" for key in sorted(good))
+            good["signature"] = api.signer.sign(payload)
+            await ws.send_json({"id": "b", "method": request["method"], "params": good})
+            accepted = await ws.receive_json(timeout=5)
+    assert answer["id"] == "a"
+    assert answer["error"] == {"code": code, "msg": msg}
+    assert answer["status"] in (400, 401)
+    assert accepted == {"id": "b", "status": 200, "result": {"subscriptionId": 0}}
+
+
+async def test_an_ed25519_signed_subscription_is_accepted() -> None:
+    pytest.importorskip("cryptography")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from aioca_binance import BinanceRestApi
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    async with BinanceSimulator(seed=5, ed25519_public_key=public) as sim:
+        ws_api = sim.ws_api
+        assert ws_api is not None
+        async with BinanceRestApi(sim.api_key, private_key=private, urls=sim.urls) as api:
+            stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
+            async with stream:
+                await until(lambda: any(c.subscriptions for c in ws_api.connections))
+                await SpotNewOrder(
+                    api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
+                ).run()
+                report = await next_event(stream, models.ExecutionReport)
+    assert report.symbol == "BTCUSDT"
+
+
+async def test_user_events_are_shaped_as_binance_documents_them() -> None:
+    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["spot"]
+    documented = {e["event"]: e["example_payload"] for e in streams["user_data_events"]}
+    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
+        ws_api = sim.ws_api
+        assert ws_api is not None
+        async with aiohttp.ClientSession() as http, http.ws_connect(sim.ws_api_url) as ws:
+            params: dict[str, Any] = {"apiKey": sim.api_key, "timestamp": sim.now_ms()}
+            payload = "&".join(f"{key}={params[key]}" for key in sorted(params))
+            params["signature"] = api.signer.sign(payload)
+            method = "userDataStream.subscribe.signature"
+            await ws.send_json({"id": 1, "method": method, "params": params})
+            assert (await ws.receive_json(timeout=5))["status"] == 200
+            await SpotNewOrder(
+                api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
+            ).run()
+            frames = [await ws.receive_json(timeout=5) for _ in range(4)]
+            await ws_api.terminate()
+            frames.append(await ws.receive_json(timeout=5))
+    kinds = {frame["event"]["e"]: frame for frame in frames}
+    assert set(kinds) == {"executionReport", "outboundAccountPosition", "eventStreamTerminated"}
+    for kind, frame in kinds.items():
+        expected = _shape(documented[kind])
+        got = _shape(frame)
+        if kind == "executionReport" and frame["event"]["N"] is not None:
+            expected["event"]["N"] = "str"  # the commission asset, null before a fill
+        assert got == expected, kind
+
+
+# --- faithfulness: peers' stream clients consume the simulator's Spot streams ------------
+
+
+class Fast:
+    """A clock 50 times faster than the wall's (a trade every 10 simulated seconds)."""
+
+    def __init__(self, factor: float = 50.0) -> None:
+        self.start = time.time()
+        self.factor = factor
+
+    def __call__(self) -> float:
+        return self.start + (time.time() - self.start) * self.factor
+
+
+async def test_binance_official_spot_sdk_stream_client_reads_typed_streams() -> None:
+    import binance_sdk_spot as sdk  # the test extra has it
+    from binance_common.configuration import ConfigurationWebSocketStreams
+
+    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+        client = sdk.Spot(
+            config_ws_streams=ConfigurationWebSocketStreams(stream_url=sim.ws_urls["spot"])
+        )
+        connection = await client.websocket_streams.create_connection()
+        received: list[Any] = []
+        try:
+            trades = await connection.agg_trade(symbol="btcusdt")
+            trades.on("message", received.append)
+            depth = await connection.diff_book_depth(symbol="btcusdt", update_speed="100ms")
+            depth.on("message", received.append)
+            for _ in range(250):
+                if len({type(item).__name__ for item in received}) == 2:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await connection.close_connection(close_session=True)
+    kinds = {type(item).__name__: item for item in received}
+    assert set(kinds) == {"AggTradeResponse", "DiffBookDepthResponse"}
+    diff = kinds["DiffBookDepthResponse"]
+    assert diff.u - diff.U == 9
+    assert kinds["AggTradeResponse"].s == "BTCUSDT"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # python-binance's websockets use
+async def test_python_binance_socket_manager_reads_spot_streams() -> None:
+    from binance.async_client import AsyncClient  # type: ignore[import-untyped]
+    from binance.ws.streams import BinanceSocketManager  # type: ignore[import-untyped]
+
+    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+        client = AsyncClient()
+        try:
+            manager = BinanceSocketManager(client)
+            manager.STREAM_URL = sim.ws_urls["spot"] + "/"
+            async with manager.trade_socket("BTCUSDT") as reader:
+                trade = await asyncio.wait_for(reader.recv(), 10)
+            async with manager.depth_socket("BTCUSDT", depth="5") as reader:
+                book = await asyncio.wait_for(reader.recv(), 10)
+        finally:
+            await client.close_connection()
+    venue = sim.venues["spot"]
+    spec = venue.symbols["BTCUSDT"]
+    assert trade["e"] == "trade"
+    assert trade["p"] == spec.price_text(venue.tape.trade(spec, trade["t"]).ticks)
+    assert len(book["bids"]) == 5
