@@ -25,7 +25,7 @@ from .market import TRADE_MS, Market
 if TYPE_CHECKING:
     from .engine import Engine, Order
 
-__all__ = ["FEEDS", "CoinmFeeds", "Feed", "find_feed"]
+__all__ = ["FEEDS", "CoinmFeeds", "Feed", "find_feed", "match_feed"]
 
 Builder = Callable[[Any, Any, re.Match[str], int], list[dict[str, Any]]]
 """``(market, instrument, match of the topic, second) -> payloads of that second``."""
@@ -226,12 +226,18 @@ FEEDS: tuple[Feed, ...] = (
 """The COIN-M market streams the simulator serves."""
 
 
-def find_feed(topic: str) -> tuple[Feed, re.Match[str]] | None:
-    for feed in FEEDS:
+def match_feed(feeds: tuple[Feed, ...], topic: str) -> tuple[Feed, re.Match[str]] | None:
+    """The first of ``feeds`` whose pattern matches ``topic``, and the match."""
+    for feed in feeds:
         match = feed.pattern.match(topic)
         if match is not None:
             return feed, match
     return None
+
+
+def find_feed(topic: str) -> tuple[Feed, re.Match[str]] | None:
+    """COIN-M's feed of ``topic``."""
+    return match_feed(FEEDS, topic)
 
 
 class CoinmFeeds:

@@ -38,9 +38,7 @@ from .feeds import Feed
 if TYPE_CHECKING:
     import re
 
-    from .listen_key import ListenKeyHolder
-
-__all__ = ["FeedSource", "StreamFaults", "StreamHub"]
+__all__ = ["FeedSource", "StreamAccount", "StreamFaults", "StreamHub"]
 
 logger = logging.getLogger(__name__)
 _MAX_STREAMS = 1024
@@ -50,13 +48,22 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
+class StreamAccount(Protocol):
+    """What the hub reads of an account: its listen key (``None`` for none) and when it
+    lapses, and the ``listeners`` it calls with ``(order, execution, fill, now)``."""
+
+    listen_key: str | None
+    listen_key_expires: int
+    listeners: list[Callable[..., None]]
+
+
 class FeedSource(Protocol):
     """What a market's hub publishes: its streams' payloads from the market's data, and
     its user-data events from its account's orders."""
 
     @property
-    def engine(self) -> ListenKeyHolder:
-        """The account: its listen key, and ``listeners`` called on each order event."""
+    def engine(self) -> StreamAccount:
+        """The account whose order events the hub sends to its user-data connections."""
         ...
 
     def find(self, topic: str) -> tuple[Feed, re.Match[str]] | None:
@@ -120,7 +127,7 @@ class StreamHub:
         self._skips: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._timers: set[asyncio.Task[None]] = set()
-        engine.listeners.append(self._on_account_event)  # type: ignore[attr-defined]
+        engine.listeners.append(self._on_account_event)
 
     # --- life cycle ------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..feeds import Feed
+from ..feeds import Feed, match_feed
 from .symbols import dec
 from .tape import BOOK_REFRESH_SECONDS, TRADE_MS
 
@@ -262,11 +262,7 @@ class SpotFeeds:
         self.engine = SpotAccount(venue.engine.listeners)
 
     def find(self, topic: str) -> tuple[Feed, re.Match[str]] | None:
-        for feed in SPOT_FEEDS:
-            match = feed.pattern.match(topic)
-            if match is not None:
-                return feed, match
-        return None
+        return match_feed(SPOT_FEEDS, topic)
 
     def instrument(self, symbol: str) -> SpotSymbol | None:
         return self.venue.symbols.get(symbol)

@@ -19,7 +19,7 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..feeds import Feed
+from ..feeds import Feed, match_feed
 from ..market import TRADE_MS
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .market import UsdmMarket
     from .venue import UsdmVenue
 
-__all__ = ["USDM_FEEDS", "UsdmFeeds", "stream_source"]
+__all__ = ["USDM_FEEDS", "UsdmFeeds", "find_usdm_feed", "stream_source"]
 
 ROUTES = ("", "/public", "/market", "/private")
 
@@ -38,44 +38,33 @@ def _levels(symbol: UsdmSymbol, levels: list[tuple[int, int]]) -> list[list[str]
     return [[symbol.price_text(price(tick)), symbol.qty_text(qty(lots))] for tick, lots in levels]
 
 
+def _depth_event(symbol: UsdmSymbol, second: int, bids: Any, asks: Any) -> dict[str, Any]:
+    update = second * 1000
+    return {
+        "e": "depthUpdate",
+        "E": update + 1,
+        "T": update,
+        "s": symbol.name,
+        "U": update - 999,
+        "u": update,
+        "pu": update - 1000,
+        "b": bids,
+        "a": asks,
+    }
+
+
 def _depth_diff(
     market: UsdmMarket, symbol: UsdmSymbol, match: re.Match[str], second: int
 ) -> list[dict[str, Any]]:
     bids, asks = market.core.book_diff(symbol.instrument, second)
-    update = second * 1000
-    return [
-        {
-            "e": "depthUpdate",
-            "E": update + 1,
-            "T": update,
-            "s": symbol.name,
-            "U": update - 999,
-            "u": update,
-            "pu": update - 1000,
-            "b": _levels(symbol, bids),
-            "a": _levels(symbol, asks),
-        }
-    ]
+    return [_depth_event(symbol, second, _levels(symbol, bids), _levels(symbol, asks))]
 
 
 def _partial_depth(
     market: UsdmMarket, symbol: UsdmSymbol, match: re.Match[str], second: int
 ) -> list[dict[str, Any]]:
     bids, asks = market.book(symbol, second * 1000, int(match.group("levels")))
-    update = second * 1000
-    return [
-        {
-            "e": "depthUpdate",
-            "E": update + 1,
-            "T": update,
-            "s": symbol.name,
-            "U": update - 999,
-            "u": update,
-            "pu": update - 1000,
-            "b": bids,
-            "a": asks,
-        }
-    ]
+    return [_depth_event(symbol, second, bids, asks)]
 
 
 def _agg_trades(
@@ -222,6 +211,11 @@ USDM_FEEDS: tuple[Feed, ...] = (
 """The USDⓈ-M market streams the simulator serves."""
 
 
+def find_usdm_feed(topic: str) -> tuple[Feed, re.Match[str]] | None:
+    """USDⓈ-M's feed of ``topic``."""
+    return match_feed(USDM_FEEDS, topic)
+
+
 class UsdmFeeds:
     """USDⓈ-M's streams for a :class:`~..streams.StreamHub`."""
 
@@ -231,11 +225,7 @@ class UsdmFeeds:
         self.engine: UsdmEngine = venue.engine
 
     def find(self, topic: str) -> tuple[Feed, re.Match[str]] | None:
-        for feed in USDM_FEEDS:
-            match = feed.pattern.match(topic)
-            if match is not None:
-                return feed, match
-        return None
+        return find_usdm_feed(topic)
 
     def instrument(self, symbol: str) -> UsdmSymbol | None:
         return self.venue.symbols.get(symbol)
