@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 from binance_ws import until
+from book_follow import follow_book
 from sim_helpers import FakeClock
 
 from aioca.stream import Backoff, Gap, GapReason, Stream
 from aioca_binance.streams import (
-    BookUpdate,
     LocalOrderBook,
-    Resynced,
     futures_user_stream,
     market_settings,
     market_stream,
@@ -157,49 +156,22 @@ async def test_the_book_matches_the_simulator_after_every_event_through_gaps() -
         book = LocalOrderBook(
             "usdm", "BTCUSDT", api=api, limit=1000, base_url=sim.ws_urls["usdm"], settings=FAST
         )
-        checked = mismatches = 0
-        events: list[Any] = []
-        progressed = asyncio.Event()
-
-        async def reached(target: int) -> bool:
-            async with asyncio.timeout(5.0):
-                while not (book.synced and book.update_id >= target):
-                    await progressed.wait()
-                    progressed.clear()
-            return True
-
-        async def consume() -> None:
-            nonlocal checked, mismatches
-            async for event in book:
-                events.append(event)
-                bids, asks = sim_book(sim, "BTCUSDT", book.update_id)
-                checked += 1
-                if book.bids != bids or book.asks != asks:
-                    mismatches += 1
-                progressed.set()
-
         async with api, book:
-            consumer = asyncio.create_task(consume())
-            await until(lambda: len(hub.connections) == 1)
-            await until(lambda: bool(hub.connections[0].topics))
-            for step in range(1000):
-                clock.advance(1.0)
-                if step % 400 == 150:
-                    await hub.drop()
-                    await until(lambda: len(hub.connections) == 1)
-                if step % 400 == 300:
-                    hub.skip_update("BTCUSDT")
-                    await hub.publish()
-                    continue  # nothing to see until the next diff shows the jump
-                await hub.publish()
-                assert await reached(int(clock.now) * 1000), step
-            consumer.cancel()
-            await asyncio.gather(consumer, return_exceptions=True)
-    updates = [event for event in events if isinstance(event, BookUpdate)]
-    reasons = [e.reason.split(":")[0] for e in events if isinstance(e, Resynced)]
-    assert mismatches == 0
-    assert checked == len(events) > 900
-    assert len(updates) > 900
+            run = await follow_book(
+                book,
+                hub,
+                clock,
+                lambda update: sim_book(sim, "BTCUSDT", update),
+                lambda second: second * 1000,
+                symbol="BTCUSDT",
+                steps=1000,
+                drops=(150, 550),
+                skips=(300, 700),
+            )
+    assert run.mismatches == 0
+    assert run.checked == len(run.events) > 900
+    assert len(run.updates) > 900
+    reasons = run.resync_reasons
     assert reasons[0] == "start"
     assert reasons.count("gap") >= 2  # the drops
     assert reasons.count("sequence") >= 2  # the skipped updates (pu did not match)

@@ -4,13 +4,13 @@ Spot rules against a loopback server."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from binance_ws import BinanceDialect, WsFaultServer, combined, until
+from binance_ws import BinanceDialect, WsFaultServer, combined
+from book_follow import follow_book
 from sim_helpers import FakeClock
 
 from aioca.stream import Backoff
@@ -43,53 +43,25 @@ async def test_the_book_matches_the_simulator_after_every_event_through_gaps() -
         book = LocalOrderBook(
             "coinm", "BTCUSD_PERP", api=api, limit=1000, base_url=sim.ws_url, settings=FAST
         )
-        checked = mismatches = 0
-        events: list[Any] = []
-        progressed = asyncio.Event()
-
-        async def reached(target: int) -> bool:
-            async with asyncio.timeout(5.0):
-                while not (book.synced and book.update_id >= target):
-                    await progressed.wait()
-                    progressed.clear()
-            return True
-
-        async def consume() -> None:
-            nonlocal checked, mismatches
-            async for event in book:
-                events.append(event)
-                bids, asks = sim_book(sim, "BTCUSD_PERP", book.update_id)
-                checked += 1
-                if book.bids != bids or book.asks != asks:
-                    mismatches += 1
-                progressed.set()
-
         async with api, book:
-            consumer = asyncio.create_task(consume())
-            await until(lambda: len(sim.streams.connections) == 1)
-            await until(lambda: bool(sim.streams.connections[0].topics))
-            for step in range(2400):
-                clock.advance(1.0)
-                if step % 500 == 250:
-                    await sim.streams.drop()
-                    await until(lambda: len(sim.streams.connections) == 1)
-                if step % 500 == 400:
-                    sim.streams.skip_update("BTCUSD_PERP")
-                    await sim.streams.publish()
-                    continue  # nothing to see until the next diff shows the jump
-                await sim.streams.publish()
-                target = int(clock.now) * 1000
-                assert await reached(target), step
-            consumer.cancel()
-            await asyncio.gather(consumer, return_exceptions=True)
-    resyncs = [event for event in events if isinstance(event, Resynced)]
-    updates = [event for event in events if isinstance(event, BookUpdate)]
-    assert mismatches == 0
-    assert checked == len(events) > 2000
-    assert len(updates) > 2000
+            run = await follow_book(
+                book,
+                sim.streams,
+                clock,
+                lambda update: sim_book(sim, "BTCUSD_PERP", update),
+                lambda second: second * 1000,
+                symbol="BTCUSD_PERP",
+                steps=2400,
+                drops=range(250, 2400, 500),
+                skips=range(400, 2400, 500),
+            )
+    resyncs = [event for event in run.events if isinstance(event, Resynced)]
+    assert run.mismatches == 0
+    assert run.checked == len(run.events) > 2000
+    assert len(run.updates) > 2000
     # one start, and one resync for each dropped connection and each skipped update
     assert resyncs[0].reason == "start"
-    reasons = [r.reason.split(":")[0] for r in resyncs[1:]]
+    reasons = run.resync_reasons[1:]
     assert reasons.count("gap") >= 4
     assert reasons.count("sequence") >= 4
     assert book.resyncs == len(resyncs) - 1

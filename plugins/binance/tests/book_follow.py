@@ -1,0 +1,92 @@
+"""Driving a simulator's depth stream second by second while a client's local order book
+follows it, comparing the book with the simulator's own after every event: the shared
+body of the order-book tests of the three markets."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from binance_ws import until
+from sim_helpers import FakeClock
+
+from aioca_binance.streams import BookUpdate, LocalOrderBook, Resynced
+
+__all__ = ["BookRun", "follow_book"]
+
+Sides = tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]
+
+
+@dataclass
+class BookRun:
+    """What a run saw: every event, how many were compared and how many differed."""
+
+    events: list[Any] = field(default_factory=list)
+    checked: int = 0
+    mismatches: int = 0
+
+    @property
+    def updates(self) -> list[BookUpdate]:
+        return [event for event in self.events if isinstance(event, BookUpdate)]
+
+    @property
+    def resync_reasons(self) -> list[str]:
+        """``start``, then ``gap``/``sequence``... for each resync, in order."""
+        return [e.reason.split(":")[0] for e in self.events if isinstance(e, Resynced)]
+
+
+async def follow_book(
+    book: LocalOrderBook,
+    hub: Any,
+    clock: FakeClock,
+    expected: Callable[[int], Sides],
+    update_id: Callable[[int], int],
+    *,
+    symbol: str,
+    steps: int,
+    drops: Collection[int] = (),
+    skips: Collection[int] = (),
+) -> BookRun:
+    """Publish ``steps`` seconds of ``hub`` (its publisher idle: the test publishes),
+    dropping every connection at the steps in ``drops`` and leaving out the diff of the
+    steps in ``skips``; after each published second, wait until ``book`` has reached
+    ``update_id(second)``. ``expected(update_id)`` is the simulator's own book then."""
+    run = BookRun()
+    progressed = asyncio.Event()
+
+    async def reached(target: int) -> None:
+        async with asyncio.timeout(5.0):
+            while not (book.synced and book.update_id >= target):
+                await progressed.wait()
+                progressed.clear()
+
+    async def consume() -> None:
+        async for event in book:
+            run.events.append(event)
+            run.checked += 1
+            if (book.bids, book.asks) != expected(book.update_id):
+                run.mismatches += 1
+            progressed.set()
+
+    consumer = asyncio.create_task(consume())
+    try:
+        await until(lambda: len(hub.connections) == 1)
+        await until(lambda: bool(hub.connections[0].topics))
+        for step in range(steps):
+            clock.advance(1.0)
+            if step in drops:
+                await hub.drop()
+                await until(lambda: len(hub.connections) == 1)
+            if step in skips:
+                hub.skip_update(symbol)
+                await hub.publish()
+                continue  # nothing to see until the next diff shows the jump
+            await hub.publish()
+            await reached(update_id(int(clock.now)))
+    finally:
+        consumer.cancel()
+        await asyncio.gather(consumer, return_exceptions=True)
+    return run
