@@ -28,6 +28,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
+from multidict import istr
+
 from .errors import IPBannedError, RateLimitError
 
 __all__ = ["LimiterStatus", "RateLimiter", "Window", "WindowStatus"]
@@ -147,8 +149,12 @@ class _Counter:
                 self.previous = self.used = 0
             self.following = 0
             self.index = index
-        self.begins = index * seconds
-        self.ends = (index + 1) * seconds
+        # Floats, whatever the window's length: admission compares them with the clock's
+        # float on every request, and a comparison or subtraction mixing an int and a
+        # float costs several times one between floats (the same values: window bounds
+        # are far below 2**53).
+        self.begins = float(index * seconds)
+        self.ends = float((index + 1) * seconds)
 
     def start(self) -> float:
         return self.index * self.seconds
@@ -204,12 +210,16 @@ class RateLimiter:
             counters[window.name] = counter
         self._counters = counters
         self._counted = tuple(counters.values())
+        # As multidict's case-insensitive strings: a response's headers find one of them
+        # several times faster than a plain str, which they must fold first (a plain
+        # mapping sees the same str).
         self._headers = tuple(
-            (counter, counter.window.header)
+            (counter, istr(counter.window.header))
             for counter in self._counted
             if counter.window.header is not None
         )
-        self._reads_headers = bool(self._headers)
+        self.reads_headers: bool = bool(self._headers)
+        """Whether any window reconciles with a response header (see :meth:`observe`)."""
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -322,11 +332,6 @@ class RateLimiter:
                     counter.following += cost  # it may arrive in the next window
         return True
 
-    @property
-    def reads_headers(self) -> bool:
-        """Whether any window reconciles with a response header (see :meth:`observe`)."""
-        return self._reads_headers
-
     async def acquire(self, costs: Mapping[str, int], max_wait: float | None = None) -> None:
         """Wait until ``costs`` (amounts per unit, see :attr:`Window.charges`) fit in every
         window, then charge them.
@@ -372,7 +377,7 @@ class RateLimiter:
         ``sent_at`` is the limiter-clock time the request was sent; a count is only
         applied when the request was sent in the current window, clear of its margin, since
         otherwise it may describe the previous window."""
-        now = self.clock()
+        now: float | None = None
         for counter, header in self._headers:
             value = headers.get(header)
             if value is None:
@@ -381,12 +386,17 @@ class RateLimiter:
                 used = int(value)
             except ValueError:
                 continue
-            counter.roll(now)
+            if now is None:
+                now = self.clock()  # read once, and only when there is a count to apply
+            if not counter.begins <= now < counter.ends:
+                counter.roll(now)
+            # The window's bounds, as start() and next_start() give them once rolled.
             if sent_at is not None and (
-                sent_at < counter.start() + self.safety or sent_at >= counter.next_start()
+                sent_at < counter.begins + self.safety or sent_at >= counter.ends
             ):
                 continue
-            counter.used = max(counter.used, used)
+            if used > counter.used:
+                counter.used = used
 
     def pause(self, seconds: float) -> None:
         """Hold every request for ``seconds`` (after an HTTP 429 with ``Retry-After``).
