@@ -303,34 +303,49 @@ class RateLimiter:
             self._delay(costs, now)  # raises IPBannedError, naming the ban
         if now < self._paused_until:
             return False  # acquire() waits out the pause (or refuses one too long)
-        # One pass to check (what _delay does, for a request that needs no wait), one to
-        # charge (what _charge does): the path of almost every request, kept to the bone.
-        # The margins are _in_margin's and _in_tail's comparisons, inlined (a test walks
-        # both paths side by side).
+        # One pass that checks each window (what _delay does, for a request that needs no
+        # wait) and charges it (what _charge does), taking back what it charged when a
+        # later window refuses (rare: a full window): the path of almost every request,
+        # kept to the bone. The margins are _in_margin's and _in_tail's comparisons,
+        # inlined (a test walks both paths side by side).
         safety = self.safety
-        counted = self._counted
-        for counter in counted:
+        for counter in self._counted:
             cost = costs.get(counter.unit, 0)
             if cost <= 0:
                 continue
             if not counter.begins <= now < counter.ends:
                 counter.roll(now)
             limit = counter.limit
-            if counter.used + cost > limit:
+            in_margin = now - counter.begins < safety  # the exchange may count the last window
+            in_tail = counter.ends - now < safety  # it may arrive in the next window
+            if (
+                counter.used + cost > limit
+                or (in_margin and counter.previous + cost > limit)
+                or (in_tail and counter.following + cost > limit)
+            ):
+                self._take_back(costs, now, counter)
                 return False
-            if now - counter.begins < safety and counter.previous + cost > limit:
-                return False
-            if counter.ends - now < safety and counter.following + cost > limit:
-                return False
-        for counter in counted:
+            counter.used += cost
+            if in_margin:
+                counter.previous += cost
+            if in_tail:
+                counter.following += cost
+        return True
+
+    def _take_back(self, costs: Mapping[str, int], now: float, refused: _Counter) -> None:
+        """Undo what :meth:`try_acquire` charged at ``now`` to the windows before the one
+        that ``refused``: the request is charged nothing."""
+        safety = self.safety
+        for counter in self._counted:
+            if counter is refused:
+                return
             cost = costs.get(counter.unit, 0)
             if cost > 0:
-                counter.used += cost
+                counter.used -= cost
                 if now - counter.begins < safety:
-                    counter.previous += cost  # the exchange may count it in either window
+                    counter.previous -= cost
                 if counter.ends - now < safety:
-                    counter.following += cost  # it may arrive in the next window
-        return True
+                    counter.following -= cost
 
     async def acquire(self, costs: Mapping[str, int], max_wait: float | None = None) -> None:
         """Wait until ``costs`` (amounts per unit, see :attr:`Window.charges`) fit in every

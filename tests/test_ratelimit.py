@@ -875,6 +875,11 @@ async def test_set_windows_keeps_the_safety_margin_of_the_window_before(clock: F
     assert clock.now == pytest.approx(180.25)
 
 
+def counts(limiter: RateLimiter) -> list[tuple[int, int, int, int]]:
+    """Each window's index and its counts: used, charged to the window before, to the next."""
+    return [(c.index, c.used, c.previous, c.following) for c in limiter._counted]
+
+
 def test_try_acquire_decides_and_charges_as_the_waiting_path_would() -> None:
     """The fast path is a hand-inlined copy of the waiting path's check and charge: over a
     long random walk, with a safety margin and windows of two lengths on one unit, it must
@@ -893,5 +898,8 @@ def test_try_acquire_decides_and_charges_as_the_waiting_path_would() -> None:
             slow._charge(costs)
         assert fast.try_acquire(costs) is fits, (now[0], costs)
         assert fast.status() == slow.status()
+        # What is charged to the margins too (a refusal by a later window takes back
+        # what the fast path charged to the earlier ones).
+        assert counts(fast) == counts(slow), (now[0], costs)
         admitted += fits
     assert 500 < admitted < 4_500, "the walk must exercise both answers"
