@@ -154,28 +154,30 @@ class EndpointTask(Task[ResultT]):
         # its own around it for the time the request is in flight (a GatherTask of a
         # thousand tasks keeps a thousand of them waiting for a connection).
         api = self.api
-        if self.client_id_field is not None:
-            return self._place(api, self.client_id_field)
+        id_field = self.client_id_field
+        if id_field is not None:
+            return self._place(api, id_field)
         plan = self._plan
         if plan is None or self._plan_api is not api:
             plan = self._plan_for(api)
-        if self._names_orders:
-            return self._send_naming_the_order(api, plan)
+        # Whether the parameters name an order (an error then says which): most tasks'
+        # parameters have no such field, and that is known once per class.
+        names = _order_fields.get(type(self))
+        if names is None:
+            names = self._order_names()
+        if names:
+            values = self.params.__dict__  # the fields (getattr of a missing one raises)
+            if any(values.get(name) is not None for name in names):
+                return self._send_naming_the_order(api, plan)
         return api.send_plan(plan, task=self)
 
-    @property
-    def _names_orders(self) -> bool:
-        """Whether this task's parameters name an order (an error then says which)."""
-        cls = type(self)
-        names = _order_fields.get(cls)
-        if names is None:
-            fields = cls.Params.model_fields
-            wanted = (*cls.order_id_params, *cls.client_order_id_params)
-            names = _order_fields[cls] = tuple(name for name in wanted if name in fields)
-        if not names:
-            return False
-        values = self.params.__dict__  # the fields (getattr of a missing one raises inside)
-        return any(values.get(name) is not None for name in names)
+    @classmethod
+    def _order_names(cls) -> tuple[str, ...]:
+        """The parameters of this class that name an order (kept per class)."""
+        fields = cls.Params.model_fields
+        wanted = (*cls.order_id_params, *cls.client_order_id_params)
+        names = _order_fields[cls] = tuple(name for name in wanted if name in fields)
+        return names
 
     async def _send_naming_the_order(self, api: RestApi, plan: RequestPlan) -> ResultT:
         try:

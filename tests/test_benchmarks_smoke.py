@@ -44,6 +44,21 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
             r"import aiohttp, pydantic, pluggy: \d+\.\d{3}x$",
         ],
     ),
+    "instructions.py": (
+        # without valgrind (not installed everywhere): every case runs, nothing is counted
+        [
+            "--no-valgrind",
+            "--cases",
+            *("raw", "ticker", "account", "rerun", "build", "raw-gather", "gather"),
+            *("raw-okx", "okx-ticker", "okx-balance"),
+            *("--requests", "20", "--warmup", "10", "--concurrency", "5"),
+        ],
+        [
+            r"^instructions per request: 20 requests, c=5$",
+            *(rf"^{case}\s+not counted$" for case in ("raw", "ticker", "account", "gather")),
+            r"^okx-balance\s+not counted$",
+        ],
+    ),
     "latency.py": (
         ["--runs", "3", "--warmup", "1"],
         [
