@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Coroutine, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from . import errors
 from .i18n import localize
@@ -63,7 +63,33 @@ _MAX_PARAMS_PLANS = 1024
 """Plans an API keeps by parameters object (then it starts over: bounded memory)."""
 
 
-class EndpointTask(Task[ResultT]):
+class _MadeByObjectNew:
+    """The first base of :class:`EndpointTask`, so that its instances are made by
+    ``object.__new__`` itself rather than by a ``__new__`` written in Python (which
+    ``Task`` has): CPython takes a class's allocator from its first base, and keeps it
+    when the class sets ``__new__ = object.__new__``. Building a task is on the path of
+    every request users write as ``await Task(...).run()``; a Python ``__new__`` cost a
+    fifth of it. (A class with required parameters gets one back: see
+    :meth:`EndpointTask.__init_subclass__`.)"""
+
+    __slots__ = ()
+
+
+def _new_checking_required(cls: type[EndpointTask[Any]], *args: Any, **kwargs: Any) -> Any:
+    """The ``__new__`` of a task class with required parameters.
+
+    Its generated ``__init__`` lists them without a default (type checkers and IDEs see
+    them required): Python would refuse a call missing one with a ``TypeError`` naming it
+    alone. Here, it is refused as any bad input is: every problem at once, in one
+    :class:`~aioca.errors.InvalidParameterError`."""
+    required = cls._required
+    if required and not required <= kwargs.keys():
+        given = {name: value for name, value in kwargs.items() if name != "api"}
+        cls.Params.validate_all(given, task_name=cls.__name__)
+    return object.__new__(cls)
+
+
+class EndpointTask(_MadeByObjectNew, Task[ResultT]):
     """A request to a declared endpoint (see the module).
 
     Parameters are keyword arguments named as the exchange names them on the wire, plus
@@ -96,6 +122,13 @@ class EndpointTask(Task[ResultT]):
     _required: ClassVar[frozenset[str]] = frozenset()
     """The names of the required parameters (of the class's ``Params``)."""
 
+    # Not Task's __new__ (see _MadeByObjectNew): an endpoint task keeps no copy of its
+    # arguments for str() (it names itself from its validated parameters; a GatherTask of
+    # a thousand tasks keeps them all alive until the last one lands, and the garbage
+    # collector walks them), and takes its API in __init__.
+    if not TYPE_CHECKING:  # for type checkers, Task's signature (any arguments)
+        __new__ = object.__new__
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         params = cls.__dict__.get("Params")
@@ -103,27 +136,13 @@ class EndpointTask(Task[ResultT]):
             cls._required = frozenset(
                 name for name, info in params.model_fields.items() if info.is_required()
             )
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        # A generated __init__ lists the required parameters without a default (type
-        # checkers and IDEs see them required): Python would refuse a call missing one with
-        # a TypeError naming it alone. Here, it is refused as any bad input is: every
-        # problem at once, in one InvalidParameterError.
-        required = cls._required
-        if required and not required <= kwargs.keys():
-            given = {name: value for name, value in kwargs.items() if name != "api"}
-            cls.Params.validate_all(given, task_name=cls.__name__)
-        # Then Task's, without keeping the arguments for str(): an endpoint task names
-        # itself from its validated parameters. (A GatherTask of a thousand tasks keeps
-        # them all alive until the last one lands, and the garbage collector walks them.)
-        self = object.__new__(cls)
-        api = kwargs.get("api")
-        self._api = api if api is not None else _defaults.get(cls.exchange)
-        return self
+        if cls._required and "__new__" not in cls.__dict__:
+            cls.__new__ = staticmethod(_new_checking_required)  # type: ignore[assignment]
 
     def __init__(self, *, api: RestApi | None = None, **params: Any) -> None:
-        if api is not None:  # Task.__init__'s, without the call
-            self._api = api
+        # The API given, else the default in force now, when the task is created (Task's
+        # rule, which Task.__new__ applies to other tasks).
+        self._api = api if api is not None else _defaults.get(self.exchange)
         # Every problem at once, before anything is sent; the same plain input is
         # validated once (TaskParams.validated).
         self.params = self.Params.validated(params, task_name=type(self).__name__)

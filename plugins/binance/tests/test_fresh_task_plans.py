@@ -103,3 +103,34 @@ def test_a_subclass_gets_its_own_plan_from_the_same_parameters() -> None:
     assert base._plan_for(binance).url.endswith("/ticker/price")
     assert derived._plan_for(binance).url.endswith("/ticker/bookTicker")
     assert base._plan_for(binance).url.endswith("/ticker/price")
+
+
+def test_a_task_is_made_without_a_python_new_unless_it_has_required_parameters() -> None:
+    """Building a task is on the path of every request: a class without required
+    parameters is made by ``object.__new__`` itself; one with required parameters keeps
+    the check that names a missing one among every other problem."""
+    from aioca import Task
+    from aioca.errors import InvalidParameterError
+    from aioca_binance.coinm import CoinMAccountInformation, CoinMFetchKline
+
+    assert CoinMFetchTicker.__new__ is object.__new__
+    assert CoinMAccountInformation.__new__ is object.__new__
+    assert CoinMFetchKline.__new__ is not object.__new__
+    with pytest.raises(InvalidParameterError) as caught:
+        CoinMFetchKline(limit=0)  # type: ignore[call-arg]
+    assert {name for name, _ in caught.value.problems} == {"symbol", "interval", "limit"}
+
+    class Polled(CoinMFetchKline):
+        """A user's subclass: it inherits the check."""
+
+    with pytest.raises(InvalidParameterError, match="symbol"):
+        Polled(interval="1m")  # type: ignore[call-arg]
+    # Either way the task takes the API given, else the default in force when it is made.
+    binance, other = api(), api()
+    with Task.using_default_api(binance):
+        ticker, kline = CoinMFetchTicker(), Polled(symbol="BTCUSD_PERP", interval="1m")
+        given = CoinMFetchTicker(api=other)
+    with Task.using_default_api(other):
+        assert ticker.api is binance
+        assert kline.api is binance
+    assert given.api is other
