@@ -21,7 +21,7 @@ rest, the same way for every exchange:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from . import errors
@@ -121,6 +121,8 @@ class EndpointTask(_MadeByObjectNew, Task[ResultT]):
 
     _required: ClassVar[frozenset[str]] = frozenset()
     """The names of the required parameters (of the class's ``Params``)."""
+    _validated: ClassVar[Callable[..., TaskParams]] = TaskParams.validated
+    """The class's ``Params.validated``."""
 
     # Not Task's __new__ (see _MadeByObjectNew): an endpoint task keeps no copy of its
     # arguments for str() (it names itself from its validated parameters; a GatherTask of
@@ -136,6 +138,10 @@ class EndpointTask(_MadeByObjectNew, Task[ResultT]):
             cls._required = frozenset(
                 name for name, info in params.model_fields.items() if info.is_required()
             )
+        # Read from the class of the task (a plain class) rather than from the model's:
+        # pydantic's metaclass has a __getattr__, which makes every attribute read on a
+        # model class take a detour through Python (about 1k instructions each).
+        cls._validated = cls.Params.validated
         if cls._required and "__new__" not in cls.__dict__:
             cls.__new__ = staticmethod(_new_checking_required)  # type: ignore[assignment]
 
@@ -145,7 +151,7 @@ class EndpointTask(_MadeByObjectNew, Task[ResultT]):
         self._api = api if api is not None else _defaults.get(self.exchange)
         # Every problem at once, before anything is sent; the same plain input is
         # validated once (TaskParams.validated).
-        self.params = self.Params.validated(params, task_name=type(self).__name__)
+        self.params = self._validated(params, task_name=type(self).__name__)
 
     # --- what a plugin's base class provides -----------------------------------------------
 
