@@ -563,6 +563,55 @@ async def test_a_subscription_the_exchange_refuses_raises() -> None:
             await stream.subscribe("t9")
 
 
+@pytest.fixture
+def slow_handshake(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client learns that its handshake succeeded 0.3 s after the server did: what a
+    busy machine does to the client's task, made certain. The server then already has
+    the topics of the URL while the stream still waits for its connection."""
+    from aioca.stream import shard
+
+    real = shard.open_link
+
+    async def slow(*args: Any, **kwargs: Any) -> Link:
+        link = await real(*args, **kwargs)
+        try:
+            await asyncio.sleep(0.3)
+        except BaseException:
+            await link.close()
+            raise
+        return link
+
+    monkeypatch.setattr(shard, "open_link", slow)
+
+
+@pytest.mark.usefixtures("slow_handshake")
+async def test_a_refusal_while_the_connection_opens_is_the_callers_error() -> None:
+    async with WsFaultServer() as server:
+        server.refuse.add("t9")
+        async with Stream(Plain(server.url, in_url=True), ["t1"]) as stream:
+            await server.wait_for_subscribers("t1")  # the stream is not connected yet
+            assert stream.stats.connects == 0
+            with pytest.raises(SubscriptionError, match="unknown topic t9"):
+                await stream.subscribe("t9")
+            assert stream.topics == frozenset({"t1"})
+            await publish(server, "t1", range(1, 3))  # the stream lives on
+            assert await take(stream, 2) == [1, 2]
+
+
+@pytest.mark.usefixtures("slow_handshake")
+async def test_a_topic_added_while_the_connection_opens_is_subscribed_on_it() -> None:
+    async with (
+        WsFaultServer() as server,
+        Stream(Plain(server.url, in_url=True), ["t1"]) as stream,
+    ):
+        await server.wait_for_subscribers("t1")
+        assert stream.stats.connects == 0
+        await stream.subscribe("t2")
+        assert [sorted(c.topics) for c in server.connections] == [["t1", "t2"]]
+        await publish(server, "t2", range(1, 3))
+        assert await take(stream, 2) == [1, 2]
+
+
 async def test_a_restart_request_gives_a_session_gap_and_a_fresh_prepare() -> None:
     protocol = Plain("")
     async with WsFaultServer() as server:

@@ -137,6 +137,10 @@ class Shard:
         self._random = random.Random()
         self._wake: asyncio.Future[None] | None = None
         self._closing: set[asyncio.Task[Any]] = set()
+        self._opening: list[tuple[frozenset[str], asyncio.Future[None]]] = []
+        """The connections being opened: the topics each subscribes, and a future done
+        when it is up (or failed). Topics added meanwhile are not among them: the
+        :meth:`add` that adds them waits, then subscribes them on the new connection."""
         self._opened: set[Link] = set()
         """Every connection opened and not closed yet: :meth:`close` closes them all, also
         one whose closing a cancellation interrupted."""
@@ -176,8 +180,15 @@ class Shard:
 
     async def add(self, topics: list[str]) -> None:
         """Subscribe ``topics`` on the live connections; a connection that is down gets
-        them when it reconnects (it subscribes every topic of the shard)."""
+        them when it reconnects (it subscribes every topic of the shard). A connection
+        being opened without them is waited for, then subscribes them here: the
+        exchange's refusal is then this caller's :class:`SubscriptionError`, as on a
+        live connection (not a failure of the whole stream), however slowly the
+        handshake completes."""
         self.topics.update(topics)
+        waits = [done for planned, done in self._opening if not planned.issuperset(topics)]
+        if waits:  # bounded: the opening ends within its connect and subscribe timeouts
+            await asyncio.wait(waits)
         for link in self._links():
             if link.ended.done():
                 continue
@@ -269,11 +280,23 @@ class Shard:
         limiter = protocol.connection_limiter
         if limiter is not None:
             await limiter.acquire({"CONNECTIONS": 1})
-        session = stream.session
-        await protocol.prepare(session, self.group)
+        await protocol.prepare(stream.session, self.group)
         topics = sorted(self.topics)
+        opening = (frozenset(topics), asyncio.get_running_loop().create_future())
+        self._opening.append(opening)
+        try:
+            return await self._connect(topics, successor=successor)
+        finally:
+            self._opening.remove(opening)
+            opening[1].set_result(None)
+
+    async def _connect(self, topics: list[str], *, successor: bool) -> Link:
+        """Open the connection of ``topics`` and subscribe them (topics added meanwhile
+        are their :meth:`add`'s to subscribe)."""
+        stream = self.stream
+        protocol = stream.protocol
         url = protocol.url(self.group, topics)
-        link = await open_link(session, url, stream.settings, stream.proxy)
+        link = await open_link(stream.session, url, stream.settings, stream.proxy)
         self._opened.add(link)
         if successor:
             assert self.rotation is not None
@@ -289,9 +312,6 @@ class Shard:
             rest = [topic for topic in topics if topic not in in_url]
             if rest:
                 await self._subscribe(link, rest)
-            late = sorted(self.topics.difference(topics))  # added while we connected
-            if late:
-                await self._subscribe(link, late)
             if link.ended.done():
                 raise link.error or ConnectionResetError("the connection ended at once")
         except BaseException:

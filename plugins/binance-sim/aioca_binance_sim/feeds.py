@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .engine import coin
 from .instruments import Instrument
 from .market import TRADE_MS, Market
 
@@ -294,7 +295,7 @@ class CoinmFeeds:
                 "L": f"{price:.{decimals}f}" if qty else "0",
                 "ma": order.instrument.pair.base,
                 "N": order.instrument.pair.base,
-                "n": format(fee, "f"),
+                "n": coin(fee),  # as the REST trade's commission: eight decimals
                 "T": now,
                 "t": trade_id,
                 "rp": "0",

@@ -4,7 +4,8 @@ account, and faults on demand.
 Each market's hub is served on that market's port (``sim.ws_urls``), as Binance's stream
 hosts do, with what the market's :class:`FeedSource` says: ``/stream`` (combined
 streams: ``?streams=a/b`` and ``SUBSCRIBE`` / ``UNSUBSCRIBE`` / ``LIST_SUBSCRIPTIONS``
-requests), ``/ws/<stream>`` (one raw stream), ``/ws/<listenKey>`` (the account's user data:
+requests), ``/ws/<stream>`` (one raw stream), ``/ws/<listenKey>`` (the account's user data, also at
+``/private/ws?listenKey=<listenKey>`` where the market has Binance's ``/private`` route:
 ``ORDER_TRADE_UPDATE`` and ``ACCOUNT_UPDATE`` for orders placed through the REST API,
 ``listenKeyExpired`` when the key lapses). A publisher task wakes every
 ``publish_interval`` seconds and sends, for every subscribed topic, the payloads of every
@@ -193,7 +194,9 @@ class StreamHub:
 
     async def _combined(self, request: web.Request) -> web.StreamResponse:
         topics = [t for t in request.query.get("streams", "").split("/") if t]
-        return await self._serve(request, topics, combined=True)
+        return await self._serve(
+            request, topics, combined=True, listen_key=self._query_listen_key(request)
+        )
 
     async def _raw(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
@@ -205,7 +208,24 @@ class StreamHub:
         return await self._serve(request, [name], combined=False)
 
     async def _bare(self, request: web.Request) -> web.StreamResponse:
-        return await self._serve(request, [], combined=False)
+        listen_key = self._query_listen_key(request)
+        return await self._serve(request, [], combined=False, listen_key=listen_key)
+
+    def _query_listen_key(self, request: web.Request) -> str | None:
+        """The live listen key given as ``?listenKey=`` on a ``/private`` path, the form
+        of Binance's USDⓈ-M private route (``/private/ws?listenKey=<key>``, what ccxt Pro
+        connects to); ``None`` for none, another path, or a key that is not (or no longer)
+        the account's."""
+        name = request.query.get("listenKey")
+        engine = self.engine
+        if (
+            name is None
+            or not request.path.startswith("/private/")
+            or name != engine.listen_key
+            or self.now_ms() >= engine.listen_key_expires
+        ):
+            return None
+        return name
 
     async def _serve(
         self,

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from binance_ws import until
 from book_follow import follow_book
@@ -202,10 +203,36 @@ async def test_orders_placed_over_rest_arrive_as_typed_events() -> None:
     assert trade.order.order_status == "FILLED"
     assert trade.order.last_filled_quantity == Decimal("0.010")
     assert trade.order.commission_asset == "USDT"
+    (rest_trade,) = sim.venues["usdm"].engine.user_trades
+    assert trade.order.commission == Decimal(rest_trade["commission"])
     position = account.update.positions[0]
     assert position.symbol == "BTCUSDT"
     assert position.position_amount == Decimal("0.010")
     assert account.update.balances[0].asset == "USDT"
+
+
+async def test_user_data_comes_on_the_private_route_with_the_key_in_the_query() -> None:
+    """Binance's USDⓈ-M private route takes the listen key as a query parameter
+    (``/private/ws?listenKey=<key>``, where ccxt Pro connects); elsewhere, or with a key
+    that is not the account's, a query key opens no user-data connection."""
+    async with BinanceSimulator(seed=5) as sim, sim.api() as api, aiohttp.ClientSession() as http:
+        hub = sim.market_streams["usdm"]
+        key = sim.venues["usdm"].engine.start_stream(sim.now_ms())
+        base = sim.ws_urls["usdm"]
+        async with (
+            http.ws_connect(f"{base}/market/ws?listenKey={key}"),
+            http.ws_connect(f"{base}/private/ws?listenKey=not{key}"),
+        ):
+            await until(lambda: len(hub.connections) == 2)
+            assert [c.listen_key for c in hub.connections] == [None, None]
+        async with http.ws_connect(f"{base}/private/ws?listenKey={key}") as ws:
+            await until(lambda: any(c.listen_key == key for c in hub.connections))
+            placed = await UsdmNewOrder(
+                api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.010"
+            ).run()
+            event = await ws.receive_json(timeout=5)
+    assert event["e"] == "ORDER_TRADE_UPDATE"
+    assert event["o"]["i"] == placed["orderId"]
 
 
 async def test_an_expired_listen_key_is_a_session_gap_and_a_new_key() -> None:

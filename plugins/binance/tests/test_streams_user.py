@@ -58,6 +58,11 @@ async def test_orders_placed_over_rest_arrive_as_typed_events() -> None:
     assert trade.order.execution_type == "TRADE"
     assert trade.order.order_status == "FILLED"
     assert trade.order.last_filled_quantity == Decimal(2)
+    # the commission as the REST trade states it (eight decimals), not the engine's
+    # unrounded figure
+    (rest_trade,) = sim.engine.user_trades
+    assert trade.order.commission == Decimal(rest_trade["commission"])
+    assert -trade.order.commission.as_tuple().exponent <= 8  # type: ignore[operator]
     assert isinstance(account, AccountUpdate)
     assert account.update is not None
     assert account.update.positions is not None

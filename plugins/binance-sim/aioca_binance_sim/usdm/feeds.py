@@ -9,7 +9,8 @@ trades, quote volumes in the stablecoin.
 
 Served, as Binance routes them, under ``/public`` (depth, book ticker), ``/market`` (the
 other market streams) and ``/private``, and also at the root (``/stream``, ``/ws/...``):
-the paths are not checked against the stream's kind. User data: ``/ws/<listenKey>``
+the paths are not checked against the stream's kind. User data: ``/ws/<listenKey>``, or
+``/private/ws?listenKey=<listenKey>`` as Binance's private route takes it
 (``ORDER_TRADE_UPDATE`` for each order event, ``ACCOUNT_UPDATE`` after each fill).
 """
 
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..feeds import Feed, match_feed
 from ..market import TRADE_MS
+from .engine import money
 
 if TYPE_CHECKING:
     from .engine import Order, UsdmEngine
@@ -268,7 +270,7 @@ class UsdmFeeds:
                 "z": data["executedQty"],
                 "L": s.price_text(price) if qty else "0",
                 "N": s.margin_asset,
-                "n": format(fee, "f"),
+                "n": money(fee),  # as the REST trade's commission: eight decimals
                 "T": now,
                 "t": trade_id,
                 "b": "0",
