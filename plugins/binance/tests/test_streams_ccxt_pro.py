@@ -32,6 +32,9 @@ What ccxt does its own way, not the simulator's doing (each is Binance's behavio
   size for the mini ticker), and its candles' volume is in contracts;
 * ccxt's full ticker is timed by its window's close ``C``, the mini ticker by ``E``;
 * ccxt updates the order dicts it returned in place: a test copies what it asserts;
+* an update that comes while no ``watch_*`` call waits is only cached: the next call
+  returns on the next update (ccxt#30220). The tests wait until ccxt waits before
+  placing an order, and read later states from the cache ``watch_orders`` answers from;
 * ccxt signs REST calls with its own clock, so the private tests run the simulator on
   the wall's clock (a fast simulated clock gets Binance's -1021 from the simulator,
   as Binance would answer); the market-data tests run 20 times faster than the wall.
@@ -319,13 +322,35 @@ async def test_ccxt_pro_candles_are_the_simulators_bars(market: str) -> None:
 # --- user data ------------------------------------------------------------------------
 
 
-def _listening(state: Market) -> bool:
-    """The simulator has the user-data connection ccxt opened."""
+def _listening(exchange: Any, state: Market, watched: str) -> bool:
+    """The simulator has the user-data connection ccxt opened, and ccxt waits for
+    ``watched`` on it (an answer that comes while ccxt waits for nothing is only
+    cached: its watch call returns on the next one, ccxt's way)."""
     sim = state.sim
     if state.name == "spot":
         assert sim.ws_api is not None
-        return any(c.subscriptions for c in sim.ws_api.connections)
-    return any(c.listen_key for c in sim.market_streams[state.name].connections)
+        subscribed = any(c.subscriptions for c in sim.ws_api.connections)
+    else:
+        subscribed = any(c.listen_key for c in sim.market_streams[state.name].connections)
+    waits = [key for client in exchange.clients.values() for key in client.futures]
+    return subscribed and any(key.endswith(watched) for key in waits)
+
+
+async def _cached_order(exchange: Any, order_id: str, status: str) -> dict[str, Any]:
+    """A copy of ccxt's order ``order_id`` once its stream made it ``status``: the
+    cache ``watch_orders`` answers from (ccxt fills it from every update, also those
+    that came between two watch calls)."""
+
+    def found() -> dict[str, Any] | None:
+        for order in exchange.orders or ():
+            if order["id"] == order_id and order["status"] == status:
+                return dict(order)
+        return None
+
+    await until(lambda: found() is not None, WAIT)
+    order = found()
+    assert order is not None
+    return order
 
 
 @pytest.mark.parametrize("market", MARKETS)
@@ -333,18 +358,15 @@ async def test_ccxt_pro_watches_its_orders_placed_over_rest(market: str) -> None
     async with ccxt_pro_on(market, seed=5) as (exchange, state):
         amount = 1.0 if market == "coinm" else 0.01
         watching = asyncio.ensure_future(exchange.watch_orders(state.symbol))
-        await until(lambda: _listening(state), WAIT)
+        await until(lambda: _listening(exchange, state, "orders:" + state.symbol), WAIT)
         last = (await exchange.fetch_ticker(state.symbol))["last"]
         low = float(exchange.price_to_precision(state.symbol, last * 0.9))
         resting = await exchange.create_order(state.symbol, "limit", "buy", amount, low)
         new = dict((await answer(watching))[-1])  # a copy: ccxt updates it in place
         await exchange.cancel_order(resting["id"], state.symbol)
-        canceled = dict((await answer(exchange.watch_orders(state.symbol)))[-1])
+        canceled = await _cached_order(exchange, resting["id"], "canceled")
         market_order = await exchange.create_order(state.symbol, "market", "buy", amount)
-        filled = None
-        while filled is None or filled["status"] != "closed":
-            updates = await answer(exchange.watch_orders(state.symbol))
-            filled = next(u for u in reversed(updates) if u["id"] == market_order["id"])
+        filled = await _cached_order(exchange, market_order["id"], "closed")
         record = state.order(int(market_order["id"]))
         rest_order = state.order(int(resting["id"]))
     assert (new["id"], new["status"], new["price"], new["amount"]) == (
@@ -385,7 +407,7 @@ async def test_ccxt_pro_balance_is_the_accounts_after_a_fill(market: str) -> Non
     async with ccxt_pro_on(market, seed=5) as (exchange, state):
         amount = 1.0 if market == "coinm" else 0.01
         watching = asyncio.ensure_future(exchange.watch_balance())
-        await until(lambda: _listening(state), WAIT)
+        await until(lambda: _listening(exchange, state, ":balance"), WAIT)
         await exchange.create_order(state.symbol, "market", "buy", amount)
         balance = await answer(watching)
         expected = _account(state)
