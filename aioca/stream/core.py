@@ -146,10 +146,11 @@ class Stream(Generic[MessageT]):
     async def subscribe(self, *topics: str) -> None:
         """Add ``topics`` (those already subscribed are ignored). Connections that are up
         subscribe at once (paced to the exchange's message rate), and so do connections
-        being opened, once they are up; those that are down subscribe them when they
-        reconnect. Raises :class:`~aioca.stream.SubscriptionError` for topics the protocol
-        refuses, naming them all, before anything is sent, and for topics the exchange
-        refuses on a connection that is up or being opened."""
+        whose handshake is under way, once they are up; those that are down subscribe
+        them when they reconnect (where a refusal ends the stream with that error).
+        Raises :class:`~aioca.stream.SubscriptionError` for topics the protocol refuses,
+        naming them all, before anything is sent, and for topics the exchange refuses on
+        a connection that is up or whose handshake is under way."""
         if self._closed:
             raise StreamClosedError("the stream is closed")
         if not self._started:

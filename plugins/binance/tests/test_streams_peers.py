@@ -3,7 +3,8 @@ stream base URL pointed at it: python-binance's ``BinanceSocketManager`` (market
 COIN-M user data, its listenKey made over the simulator's REST API), Binance's official
 SDK stream client (``binance-sdk-derivatives-trading-coin-futures``) and ccxt Pro (free
 in ccxt 4: its trades, and its own local order book, equal to the simulator's at every
-update id it reports).
+update id it reports; ccxt Pro on all three markets, user data too, is
+``test_streams_ccxt_pro.py``).
 
 The simulator runs on a clock 20 times faster than the wall's, so a trade (one per
 simulated 10 s) comes every half second.
