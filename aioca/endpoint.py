@@ -20,6 +20,7 @@ rest, the same way for every exchange:
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -89,6 +90,22 @@ def _new_checking_required(cls: type[EndpointTask[Any]], *args: Any, **kwargs: A
     return object.__new__(cls)
 
 
+class _InitSignature:
+    """A task class's ``__signature__``: its ``__init__``'s keyword parameters.
+
+    ``inspect.signature`` (``help()``, IDEs, the catalog's typing tests) reads a class's
+    Python ``__new__`` before its ``__init__``, and a class with required parameters has
+    one (:func:`_new_checking_required`, which takes any arguments). Worked out when
+    asked, not when each of the catalog's classes is made; instances have none (a task
+    is callable: its own signature is its ``__call__``'s)."""
+
+    def __get__(self, instance: object, owner: type) -> inspect.Signature:
+        if instance is not None:
+            raise AttributeError("__signature__")
+        init = inspect.signature(owner.__init__)  # type: ignore[misc]
+        return init.replace(parameters=list(init.parameters.values())[1:])
+
+
 class EndpointTask(_MadeByObjectNew, Task[ResultT]):
     """A request to a declared endpoint (see the module).
 
@@ -144,6 +161,7 @@ class EndpointTask(_MadeByObjectNew, Task[ResultT]):
         cls._validated = cls.Params.validated
         if cls._required and "__new__" not in cls.__dict__:
             cls.__new__ = staticmethod(_new_checking_required)  # type: ignore[assignment]
+            cls.__signature__ = _InitSignature()  # type: ignore[attr-defined]
 
     def __init__(self, *, api: RestApi | None = None, **params: Any) -> None:
         # The API given, else the default in force now, when the task is created (Task's
