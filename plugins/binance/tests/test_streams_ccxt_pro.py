@@ -142,10 +142,13 @@ class Market:
         """The simulator's 24 h window at ``now``, in ccxt's ticker fields (of the full
         ticker or of the mini ticker)."""
         sim = self.sim
+        top: dict[str, float] = {}
         if self.name == "spot":
             venue = sim.venues["spot"]
             day = venue.tape.ticker_24hr(venue.symbols["BTCUSDT"], now, full=True)
             volumes = day["volume"], day["quoteVolume"]
+            if full:  # only Spot's full ticker has the book's top
+                top = {"bid": float(day["bidPrice"]), "ask": float(day["askPrice"])}
         elif self.name == "usdm":
             venue = sim.venues["usdm"]
             day = venue.market.ticker_24hr(venue.symbols["BTCUSDT"], now)
@@ -168,6 +171,7 @@ class Market:
             "low": float(day["lowPrice"]),
             "baseVolume": float(volumes[0]),
             "quoteVolume": float(volumes[1]),
+            **top,
         }
 
     def bar(self, opens: int) -> list[float]:
@@ -302,7 +306,7 @@ async def test_ccxt_pro_ticker_is_the_simulators_day(market: str, name: str) -> 
         assert {key: ticker[key] for key in expected} == pytest.approx(expected, rel=1e-12)
         assert ticker["info"]["e"] == ("24hrMiniTicker" if name == "miniTicker" else "24hrTicker")
     assert len({ticker["info"]["E"] for ticker in tickers}) == 3  # three updates, one a second
-    if market == "spot" and name == "ticker":  # only Spot's full ticker has the book's top
+    if market == "spot" and name == "ticker":
         assert all(ticker["bid"] < ticker["ask"] for ticker in tickers)
 
 
@@ -310,7 +314,7 @@ async def test_ccxt_pro_ticker_is_the_simulators_day(market: str, name: str) -> 
 async def test_ccxt_pro_candles_are_the_simulators_bars(market: str) -> None:
     async with ccxt_pro_on(market, seed=3, clock=Fast()) as (exchange, state):
         candles: dict[int, list[float]] = {}
-        while len(candles) < 3:  # the first closed, and a second one (3 s each)
+        while len(candles) < 3:  # two closed and the open one (3 s each)
             for candle in await answer(exchange.watch_ohlcv(state.symbol, "1m")):
                 candles[candle[0]] = list(candle)
     opens = sorted(candles)
