@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -113,6 +113,39 @@ async def test_messages_arrive_in_order_as_the_protocol_parses_them() -> None:
         assert await take(stream, 5) == [1, 2, 3, 4, 5]
         assert stream.stats.received == stream.stats.delivered == 5
         assert stream.stats.gaps == 0
+
+
+class Tick(NamedTuple):
+    topic: str
+    seq: int
+
+
+class Carried(Plain):
+    """Messages that carry their topic (``message_type``): no Frame around them."""
+
+    message_type = Tick
+
+    def parse(self, text: str) -> Any:
+        parsed = super().parse(text)
+        if isinstance(parsed, Frame):
+            return Tick(parsed.topic, parsed.message)
+        return parsed
+
+
+async def test_a_message_of_the_protocols_message_type_is_delivered_as_it_is() -> None:
+    async with WsFaultServer() as server, Stream(Carried(server.url), ["t1", "t2"]) as stream:
+        await server.wait_for_subscribers("t2")
+        await publish(server, "t1", range(1, 3))
+        await publish(server, "t2", range(1, 2))
+        got = await take(stream, 3)
+        assert got == [Tick("t1", 1), Tick("t1", 2), Tick("t2", 1)]
+        assert all(type(item) is Tick for item in got)
+        await stream.unsubscribe("t1")
+        for seq in (3, 4):  # frames in flight after the unsubscribe: dropped by topic
+            await server.connections[0].ws.send_str(frame("t1", seq))
+        await publish(server, "t2", range(2, 3))
+        assert await take(stream, 1) == [Tick("t2", 2)]
+        assert stream.stats.received == stream.stats.delivered == 4
 
 
 async def test_topics_in_the_url_need_no_subscribe_request() -> None:
@@ -471,6 +504,7 @@ async def test_overflow_drops_the_oldest_and_says_how_many() -> None:
     assert gap.dropped == 40
     assert items[1:] == list(range(41, 51))
     assert stream.stats.dropped == 40
+    assert stream.stats.delivered == 10  # the gap is not a message delivered
     assert [e for e in events if isinstance(e, Gap)] == [gap]
     assert stream.stats.gap_reasons == {"overflow": 1}
 
@@ -493,6 +527,9 @@ async def test_overflow_never_drops_an_event() -> None:
     assert GapReason.DISCONNECTED in reasons
     assert GapReason.OVERFLOW in reasons
     assert items[-1] == 9
+    messages = [item for item in items if not isinstance(item, Gap)]
+    assert stream.stats.delivered == len(messages)
+    assert stream.stats.delivered + stream.stats.dropped == stream.stats.received == 9
 
 
 async def test_block_policy_loses_nothing_when_the_consumer_is_slow() -> None:

@@ -145,6 +145,10 @@ class Shard:
         self._stats = stream.stats
         self._deliver = stream.deliver
         self._buffer = stream._buffer
+        self._items = stream._buffer.items
+        self._roomy = stream._buffer.size - 1
+        """Below this many buffered items a message is appended inline (no overflow)."""
+        self._message_type = stream.protocol.message_type
 
     # --- life cycle --------------------------------------------------------------------
 
@@ -419,13 +423,17 @@ class Shard:
 
     def _on_text(self, link: Link, text: str) -> Any:
         """Every frame of every connection: kept short, it runs once per message."""
-        parsed = self._parse(text)
-        if parsed is None:
-            return None
+        parsed: Any = self._parse(text)
         kind = type(parsed)
-        if kind is not tuple and kind is not Frame:
+        if kind is self._message_type:  # a message that carries its topic first
+            topic = parsed[0]
+            message = parsed
+        elif kind is tuple or kind is Frame:
+            topic, message = parsed
+        elif parsed is None:
+            return None
+        else:
             return self._control(link, parsed)
-        topic, message = parsed  # type: ignore[misc]  # a Frame: the others went above
         if topic not in self.topics:
             return None  # unsubscribed meanwhile
         self._stats.received += 1
@@ -433,10 +441,10 @@ class Shard:
             return self._on_rotating(link, self._overlap_key(text), topic, message)
         if link is not self.link:
             return None
-        buffer = self._buffer
-        items = buffer.items
-        if len(items) < buffer.size - 1:  # room to spare: the buffer's fast path, inline
+        items = self._items
+        if len(items) < self._roomy:  # room to spare: the buffer's fast path, inline
             items.append(message)
+            buffer = self._buffer
             getter = buffer.getter
             if getter is not None:
                 buffer.getter = None
