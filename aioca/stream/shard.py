@@ -288,7 +288,7 @@ class Shard:
             ping = (
                 (protocol.ping_text, stream.settings.ping_interval) if protocol.ping_text else None
             )
-            link.start_reading(self._on_text, stream.settings.idle_timeout, ping)
+            link.start_reading(self._pump, stream.settings.idle_timeout, ping)
             in_url = set(protocol.topics_in_url(self.group, topics))
             rest = [topic for topic in topics if topic not in in_url]
             if rest:
@@ -421,37 +421,66 @@ class Shard:
 
     # --- frames ------------------------------------------------------------------------
 
-    def _on_text(self, link: Link, text: str) -> Any:
-        """Every frame of every connection: kept short, it runs once per message."""
-        parsed: Any = self._parse(text)
-        kind = type(parsed)
-        if kind is self._message_type:  # a message that carries its topic first
-            topic = parsed[0]
-            message = parsed
-        elif kind is tuple or kind is Frame:
-            topic, message = parsed
-        elif parsed is None:
-            return None
-        else:
-            return self._control(link, parsed)
-        if topic not in self.topics:
-            return None  # unsubscribed meanwhile
-        self._stats.received += 1
-        if self.rotation is not None:
-            return self._on_rotating(link, self._overlap_key(text), topic, message)
-        if link is not self.link:
-            return None
+    async def _pump(
+        self, link: Link, idle_timeout: float | None, ping: tuple[str, float] | None
+    ) -> None:
+        """Every frame of ``link``, until it ends: received, parsed and buffered in one
+        step per message, without a call between them (this runs once per message, so
+        what does not change while the connection lives is looked up once, here)."""
+        receive = link.ws.receive
+        text_type, binary_type = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
+        parse = self._parse
+        message_type = self._message_type
+        topics = self.topics  # changed in place only
+        stats = self._stats
+        buffer = self._buffer
         items = self._items
-        if len(items) < self._roomy:  # room to spare: the buffer's fast path, inline
-            items.append(message)
-            buffer = self._buffer
-            getter = buffer.getter
-            if getter is not None:
-                buffer.getter = None
-                if not getter.done():
-                    getter.set_result(None)
-            return None
-        return self._deliver(message)
+        roomy = self._roomy
+        deliver = self._deliver
+        while True:
+            if ping is None:  # the common case, without a coroutine more per frame
+                frame = await receive(idle_timeout)
+            else:
+                frame = await link.receive(idle_timeout, ping)
+            kind: Any = frame.type
+            if kind is text_type:
+                text = frame.data
+            elif kind is binary_type:
+                text = frame.data.decode()
+            else:
+                link.ended_by(frame)
+                return
+            parsed: Any = parse(text)
+            kind = type(parsed)
+            if kind is message_type:  # a message that carries its topic first
+                topic = parsed[0]
+                message = parsed
+            elif kind is tuple or kind is Frame:
+                topic, message = parsed
+            elif parsed is None:
+                continue
+            else:
+                self._control(link, parsed)
+                continue
+            if topic not in topics:
+                continue  # unsubscribed meanwhile
+            stats.received += 1
+            if self.rotation is not None:
+                waiting = self._on_rotating(link, self._overlap_key(text), topic, message)
+            elif link is not self.link:
+                continue
+            elif len(items) < roomy:  # room to spare: the buffer's fast path, inline
+                items.append(message)
+                getter = buffer.getter
+                if getter is not None:
+                    buffer.getter = None
+                    if not getter.done():
+                        getter.set_result(None)
+                continue
+            else:
+                waiting = deliver(message)
+            if waiting is not None:
+                await waiting  # the buffer is full and the policy is to block
 
     def _on_rotating(self, link: Link, text: str, topic: str, message: Any) -> Any:
         rotation = self.rotation
