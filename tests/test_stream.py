@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 import pytest
+from aiohttp import web
 
 from aioca import RateLimiter, TaskOperator, TaskRing, Window
 from aioca.stream import (
@@ -146,6 +147,46 @@ async def test_a_message_of_the_protocols_message_type_is_delivered_as_it_is() -
         await publish(server, "t2", range(2, 3))
         assert await take(stream, 1) == [Tick("t2", 2)]
         assert stream.stats.received == stream.stats.delivered == 4
+
+
+def _text_frame(text: str) -> bytes:
+    """One unmasked server-to-client WebSocket text frame (payload under 126 bytes)."""
+    payload = text.encode()
+    assert len(payload) < 126
+    return bytes((0x81, len(payload))) + payload
+
+
+async def test_a_burst_read_at_once_reaches_a_waiting_consumer_before_the_reader_ends_it() -> None:
+    # 1000 frames in one write: the socket hands them over in one read. The reader lets
+    # the waiting consumer run after a handful, rather than buffering all 1000 first.
+    burst = b"".join(_text_frame(frame("t1", seq)) for seq in range(1, 1001))
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        assert request.transport is not None
+        request.transport.write(burst)
+        async for _ in ws:
+            pass
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"ws://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        async with Stream(Plain(url, in_url=True), ["t1"]) as stream:
+            first = await stream.next(5)
+            received_then = stream.stats.received
+            rest = await take(stream, 999)
+    finally:
+        await runner.cleanup()
+    assert [first, *rest] == list(range(1, 1001))
+    assert received_then <= 200  # handed over after 128, not after the whole burst
+    assert stream.stats.delivered == 1000
 
 
 async def test_topics_in_the_url_need_no_subscribe_request() -> None:

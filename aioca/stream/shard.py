@@ -34,8 +34,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import types
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -53,6 +54,12 @@ __all__ = ["Shard"]
 
 logger = logging.getLogger("aioca.stream")
 _sleep = asyncio.sleep
+_HAND_OVER = 128
+"""A reader that woke the waiting consumer lets it run once this many messages wait: what
+is in flight between them stays small (in the CPU's cache, and freed before the garbage
+collector's youngest generation fills up, 700 allocations, so it never has to walk it).
+Measured with ``benchmarks/streams.py``: 64 or 256 cost 3-5 % more CPU per message, and
+never handing over (the whole socket read buffered first) 7 %."""
 _RETRYABLE = (
     aiohttp.ClientError,
     OSError,
@@ -64,6 +71,12 @@ _RETRYABLE = (
     errors.ExchangeServerError,
     errors.RateLimitError,
 )
+
+
+@types.coroutine
+def _yield() -> Generator[None, None, None]:
+    """One turn of the event loop (``asyncio.sleep(0)`` without its checks)."""
+    yield
 
 
 class _Overlap:
@@ -437,6 +450,7 @@ class Shard:
         items = self._items
         roomy = self._roomy
         deliver = self._deliver
+        handed = False  # the consumer was woken and has not run since
         while True:
             if ping is None:  # the common case, without a coroutine more per frame
                 frame = await receive(idle_timeout)
@@ -476,6 +490,10 @@ class Shard:
                     buffer.getter = None
                     if not getter.done():
                         getter.set_result(None)
+                        handed = True
+                elif handed and len(items) >= _HAND_OVER:
+                    handed = False
+                    await _yield()  # let the waiting consumer take these first
                 continue
             else:
                 waiting = deliver(message)
