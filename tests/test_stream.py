@@ -7,9 +7,10 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
+from aiohttp import web
 
 from aioca import RateLimiter, TaskOperator, TaskRing, Window
 from aioca.stream import (
@@ -113,6 +114,79 @@ async def test_messages_arrive_in_order_as_the_protocol_parses_them() -> None:
         assert await take(stream, 5) == [1, 2, 3, 4, 5]
         assert stream.stats.received == stream.stats.delivered == 5
         assert stream.stats.gaps == 0
+
+
+class Tick(NamedTuple):
+    topic: str
+    seq: int
+
+
+class Carried(Plain):
+    """Messages that carry their topic (``message_type``): no Frame around them."""
+
+    message_type = Tick
+
+    def parse(self, text: str) -> Any:
+        parsed = super().parse(text)
+        if isinstance(parsed, Frame):
+            return Tick(parsed.topic, parsed.message)
+        return parsed
+
+
+async def test_a_message_of_the_protocols_message_type_is_delivered_as_it_is() -> None:
+    async with WsFaultServer() as server, Stream(Carried(server.url), ["t1", "t2"]) as stream:
+        await server.wait_for_subscribers("t2")
+        await publish(server, "t1", range(1, 3))
+        await publish(server, "t2", range(1, 2))
+        got = await take(stream, 3)
+        assert got == [Tick("t1", 1), Tick("t1", 2), Tick("t2", 1)]
+        assert all(type(item) is Tick for item in got)
+        await stream.unsubscribe("t1")
+        for seq in (3, 4):  # frames in flight after the unsubscribe: dropped by topic
+            await server.connections[0].ws.send_str(frame("t1", seq))
+        await publish(server, "t2", range(2, 3))
+        assert await take(stream, 1) == [Tick("t2", 2)]
+        assert stream.stats.received == stream.stats.delivered == 4
+
+
+def _text_frame(text: str) -> bytes:
+    """One unmasked server-to-client WebSocket text frame (payload under 126 bytes)."""
+    payload = text.encode()
+    assert len(payload) < 126
+    return bytes((0x81, len(payload))) + payload
+
+
+async def test_a_burst_read_at_once_reaches_a_waiting_consumer_before_the_reader_ends_it() -> None:
+    # 1000 frames in one write: the socket hands them over in one read. The reader lets
+    # the waiting consumer run after a handful, rather than buffering all 1000 first.
+    burst = b"".join(_text_frame(frame("t1", seq)) for seq in range(1, 1001))
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        assert request.transport is not None
+        request.transport.write(burst)
+        async for _ in ws:
+            pass
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"ws://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        async with Stream(Plain(url, in_url=True), ["t1"]) as stream:
+            first = await stream.next(5)
+            received_then = stream.stats.received
+            rest = await take(stream, 999)
+    finally:
+        await runner.cleanup()
+    assert [first, *rest] == list(range(1, 1001))
+    assert received_then <= 200  # handed over after 128, not after the whole burst
+    assert stream.stats.delivered == 1000
 
 
 async def test_topics_in_the_url_need_no_subscribe_request() -> None:
@@ -471,6 +545,7 @@ async def test_overflow_drops_the_oldest_and_says_how_many() -> None:
     assert gap.dropped == 40
     assert items[1:] == list(range(41, 51))
     assert stream.stats.dropped == 40
+    assert stream.stats.delivered == 10  # the gap is not a message delivered
     assert [e for e in events if isinstance(e, Gap)] == [gap]
     assert stream.stats.gap_reasons == {"overflow": 1}
 
@@ -493,6 +568,9 @@ async def test_overflow_never_drops_an_event() -> None:
     assert GapReason.DISCONNECTED in reasons
     assert GapReason.OVERFLOW in reasons
     assert items[-1] == 9
+    messages = [item for item in items if not isinstance(item, Gap)]
+    assert stream.stats.delivered == len(messages)
+    assert stream.stats.delivered + stream.stats.dropped == stream.stats.received == 9
 
 
 async def test_block_policy_loses_nothing_when_the_consumer_is_slow() -> None:

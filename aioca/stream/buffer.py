@@ -23,7 +23,17 @@ __all__ = ["MessageBuffer"]
 class MessageBuffer:
     """A FIFO of messages and events with one consumer."""
 
-    __slots__ = ("_failure", "_on_gap", "closed", "getter", "items", "policy", "room", "size")
+    __slots__ = (
+        "_failure",
+        "_on_gap",
+        "closed",
+        "events",
+        "getter",
+        "items",
+        "policy",
+        "room",
+        "size",
+    )
 
     def __init__(
         self,
@@ -35,6 +45,9 @@ class MessageBuffer:
         self.policy = policy
         self._on_gap = on_gap
         self.items: deque[Any] = deque()
+        self.events = 0
+        """At least the number of events in ``items`` (while it is 0, every item is a
+        message and the consumer need not look at its type)."""
         self.getter: asyncio.Future[None] | None = None
         self.room: asyncio.Future[None] | None = None
         self._failure: BaseException | None = None
@@ -52,6 +65,8 @@ class MessageBuffer:
         items = self.items
         if len(items) >= self.size and self.policy == "drop_oldest":
             self._drop_oldest(stats)
+        if isinstance(item, StreamEvent):
+            self.events += 1
         items.append(item)
         getter = self.getter
         if getter is not None:
@@ -76,6 +91,7 @@ class MessageBuffer:
             dropped=1,
         )
         items.insert(index, gap)
+        self.events += 1
         self._on_gap(gap)
 
     def fail(self, error: BaseException) -> None:

@@ -1,7 +1,9 @@
 """One WebSocket connection of a stream: the handshake, paced sending, replies, reading.
 
-A :class:`Link` reads its socket in a task of its own and hands every text frame to its
-owner; it never reconnects by itself (the :class:`~aioca.stream.shard.Shard` decides).
+A :class:`Link` reads its socket in a task of its own, with a *pump* its owner gives it
+(the owner's loop receives, parses and buffers each frame in one step: the link keeps
+what ended the connection); it never reconnects by itself (the
+:class:`~aioca.stream.shard.Shard` decides).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -94,15 +96,16 @@ class Link:
 
     def start_reading(
         self,
-        on_text: Callable[[Link, str], Any],
+        pump: Callable[[Link, float | None, tuple[str, float] | None], Awaitable[None]],
         idle_timeout: float | None,
         ping: tuple[str, float] | None = None,
     ) -> None:
-        self.reader = asyncio.get_running_loop().create_task(
-            self._read(on_text, idle_timeout, ping)
-        )
+        """Read the socket in a task: ``pump(link, idle_timeout, ping)`` receives the
+        frames (with :meth:`receive`) and handles them until :meth:`ended_by` says the
+        connection ended; whatever it raises is the connection's error."""
+        self.reader = asyncio.get_running_loop().create_task(self._read(pump, idle_timeout, ping))
 
-    async def _receive(
+    async def receive(
         self, idle_timeout: float | None, ping: tuple[str, float] | None
     ) -> aiohttp.WSMessage:
         """The next frame; with ``ping``, its text is sent after its interval of silence,
@@ -119,36 +122,23 @@ class Link:
         except TimeoutError:
             raise TimeoutError(f"no answer to {text!r} within {interval} s") from None
 
+    def ended_by(self, message: aiohttp.WSMessage) -> None:
+        """Note why a frame that is neither text nor binary (a close, an error) ended
+        the connection; the pump returns after it."""
+        if message.type is aiohttp.WSMsgType.ERROR:
+            self.error = message.data
+        elif self.error is None and self.restart is None:
+            code = self.ws.close_code
+            self.error = ConnectionResetError(f"the server closed the stream ({code})")
+
     async def _read(
         self,
-        on_text: Callable[[Link, str], Any],
+        pump: Callable[[Link, float | None, tuple[str, float] | None], Awaitable[None]],
         idle_timeout: float | None,
         ping: tuple[str, float] | None,
     ) -> None:
-        ws = self.ws
-        receive = ws.receive
-        text_type, binary_type = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
         try:
-            while True:
-                if ping is None:  # the common case, without a coroutine more per frame
-                    message = await receive(idle_timeout)
-                else:
-                    message = await self._receive(idle_timeout, ping)
-                kind = message.type
-                if kind is text_type:
-                    data = message.data
-                elif kind is binary_type:
-                    data = message.data.decode()
-                else:
-                    if kind is aiohttp.WSMsgType.ERROR:
-                        self.error = message.data
-                    elif self.error is None and self.restart is None:
-                        code = ws.close_code
-                        self.error = ConnectionResetError(f"the server closed the stream ({code})")
-                    return
-                waiting = on_text(self, data)
-                if waiting is not None:
-                    await waiting  # the buffer is full and the policy is to block
+            await pump(self, idle_timeout, ping)
         except asyncio.CancelledError:
             raise
         except TimeoutError as exc:

@@ -268,15 +268,18 @@ class Stream(Generic[MessageT]):
 
     async def __anext__(self) -> MessageT | Gap:
         buffer = self._buffer
-        if buffer.items and buffer.room is None:  # the common case, inline
-            item = buffer.items.popleft()
-        elif buffer.items:
+        items = buffer.items
+        if items and buffer.room is None:  # the common case, inline
+            item = items.popleft()
+        elif items:
             item = buffer.get_nowait()
         else:
             if not self._started:
                 raise StreamError("the stream is not open: use `async with stream:`")
             item = await buffer.get()
-        if not isinstance(item, StreamEvent):
+        if buffer.events and isinstance(item, StreamEvent):
+            buffer.events -= 1
+        else:
             self.stats.delivered += 1
         return item  # type: ignore[no-any-return]
 

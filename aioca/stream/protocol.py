@@ -81,6 +81,12 @@ class StreamProtocol(ABC, Generic[MessageT]):
     ``settings.ping_interval`` seconds without a frame; no frame for as long again
     ends the connection."""
 
+    message_type: type[tuple[Any, ...]] | None = None
+    """A tuple type (a ``NamedTuple``) whose first item is the message's topic: ``parse``
+    may return an instance of it instead of a :class:`Frame`, and the core delivers it as
+    it is (one tuple less to build per message, for exchanges whose messages carry their
+    topic anyway)."""
+
     def check_topics(self, topics: Sequence[str]) -> None:
         """Raise :class:`~aioca.stream.SubscriptionError` naming every topic the
         exchange would refuse, before anything is sent. The default accepts all."""
@@ -127,8 +133,9 @@ class StreamProtocol(ABC, Generic[MessageT]):
         return text
 
     @abstractmethod
-    def parse(self, text: str) -> Frame[MessageT] | Reply | Restart | Rotate | None:
+    def parse(self, text: str) -> Frame[MessageT] | MessageT | Reply | Restart | Rotate | None:
         """What a text frame is: data (:class:`Frame`, or a plain ``(topic, message)``
-        tuple, which is cheaper to make), a :class:`Reply`, a :class:`Restart`, a
+        tuple, which is cheaper to make, or an instance of :attr:`message_type`, which
+        is cheaper still), a :class:`Reply`, a :class:`Restart`, a
         :class:`Rotate`, or ``None`` for a frame to ignore. An exception is a protocol
         error: the connection is dropped and reopened (with a gap)."""

@@ -331,11 +331,9 @@ def test_every_struct_reads_the_documented_example_as_its_model_does(
     protocol = BinanceMarketProtocol(market, typed="struct")
     name = stream["example_stream"]
     example = stream["example_payload"]
-    message = protocol.parse(combined(name, example))
-    assert isinstance(message, tuple)
-    topic, payload = message
-    assert topic == name
-    assert isinstance(payload, Message)
+    payload = protocol.parse(combined(name, example))
+    assert isinstance(payload, Message)  # the message itself: its stream is the topic
+    assert payload.stream == name
     spec = protocol.spec_of(name)
     assert spec is not None
     models = spec.parse(example)
@@ -356,8 +354,8 @@ def test_structs_convert_as_the_models_lax_mode_does() -> None:
     topic = "btcusd_perp@aggTrade"
     payload = {"a": "12", "f": 13.0, "p": 0.1, "q": "1e-3", "m": "true", "T": None}
     parsed = protocol.parse(combined(topic, payload))
-    assert isinstance(parsed, tuple)
-    struct = parsed[1].data
+    assert isinstance(parsed, Message)
+    struct = parsed.data
     model = BinanceMarketProtocol("coinm").spec_of(topic).parse(payload)  # type: ignore[union-attr]
     _same_values(model, struct, topic)
     assert struct.aggregate_trade_id == 12
@@ -369,10 +367,10 @@ def test_a_struct_frame_in_another_key_order_or_spacing_still_decodes() -> None:
     protocol = BinanceMarketProtocol("spot", typed="struct")
     text = json.dumps({"data": {"e": "aggTrade", "p": "1.5", "a": 3}, "stream": "btcusdt@aggTrade"})
     parsed = protocol.parse(text)
-    assert isinstance(parsed, tuple)
-    assert parsed[0] == "btcusdt@aggTrade"
-    assert isinstance(parsed[1].data, StreamStruct)
-    assert parsed[1].data.price == Decimal("1.5")
+    assert isinstance(parsed, Message)
+    assert parsed.stream == "btcusdt@aggTrade"
+    assert isinstance(parsed.data, StreamStruct)
+    assert parsed.data.price == Decimal("1.5")
     assert isinstance(protocol.parse(combined("btcusdt@aggTrade", SHUTDOWN)), Rotate)
     with pytest.raises(ValueError, match="typed must be"):
         BinanceMarketProtocol("spot", typed="fast")  # type: ignore[arg-type]

@@ -26,7 +26,6 @@ from typing import Any, Literal, NamedTuple
 from pydantic import ValidationError
 
 from aioca.stream import (
-    Frame,
     Reply,
     Request,
     Restart,
@@ -116,6 +115,8 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
     (``False``). ``routed`` (USDⓈ-M only, default on) uses the ``/public`` and
     ``/market`` paths.
     """
+
+    message_type = Message  # parse returns the Message itself: its stream is the topic
 
     def __init__(
         self,
@@ -217,7 +218,7 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
 
     # --- frames ---------------------------------------------------------------------------
 
-    def parse(self, text: str) -> Frame[Message] | Reply | Restart | Rotate | None:
+    def parse(self, text: str) -> Message | Reply | Restart | Rotate | None:
         data = self._loads(text)
         if type(data) is dict:
             stream = data.get("stream")
@@ -235,7 +236,7 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
                             # deliver the JSON rather than drop it or the connection.
                             self._untyped(stream, exc)
                 # tuple.__new__ skips the named tuple's Python-level __new__ (per message)
-                return (stream, _new_tuple(Message, (stream, payload)))  # type: ignore[return-value]
+                return _new_tuple(Message, (stream, payload))
             if "id" in data and ("result" in data or "error" in data):
                 error = data.get("error")
                 if error is not None:
@@ -244,7 +245,7 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
             return shutdown_notice(data)
         return None
 
-    def _parse_structs(self, text: str) -> Frame[Message] | Reply | Restart | Rotate | None:
+    def _parse_structs(self, text: str) -> Message | Reply | Restart | Rotate | None:
         """``typed="struct"``: a combined frame is decoded by msgspec straight into the
         stream's struct (Binance puts ``"stream"`` first, so its name is read before the
         JSON is parsed); other frames take the general path, their payload converted."""
@@ -261,18 +262,18 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
                 except self._struct_error as exc:
                     self._untyped(stream, exc)
                     return BinanceMarketProtocol.parse(self, text)
-                return (stream, _new_tuple(Message, (stream, data)))  # type: ignore[return-value]
+                return _new_tuple(Message, (stream, data))
         parsed = BinanceMarketProtocol.parse(self, text)
-        if type(parsed) is tuple:
-            stream, message = parsed
+        if type(parsed) is Message:
+            stream = parsed.stream
             spec = self.spec_of(stream)
             if spec is not None:
                 try:
-                    data = spec.payload_decoder.decode(self._encode(message.data))
+                    data = spec.payload_decoder.decode(self._encode(parsed.data))
                 except self._struct_error as exc:
                     self._untyped(stream, exc)
                 else:
-                    return (stream, Message(stream, data))
+                    return Message(stream, data)
         return parsed
 
     def _untyped(self, stream: str, error: Exception) -> None:
