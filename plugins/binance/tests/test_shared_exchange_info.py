@@ -100,9 +100,11 @@ async def test_different_parameters_are_different_answers(
         one = await SpotExchangeInfo(symbol="BTCUSDT", api=second).run()
         again = await SpotExchangeInfo(symbol="BTCUSDT", api=first).run()
         assert sim.requests["spot", PATHS["spot"]] == 2
-        assert [s["symbol"] for s in one["symbols"]] == ["BTCUSDT"] == [
-            s["symbol"] for s in again["symbols"]
-        ]
+        assert (
+            [s["symbol"] for s in one["symbols"]]
+            == ["BTCUSDT"]
+            == [s["symbol"] for s in again["symbols"]]
+        )
         assert len(whole["symbols"]) > 1
         for api in (first, second):
             await api.close()
@@ -222,6 +224,7 @@ async def test_processes_starting_at_once_make_one_request_per_market(
         for child, (out, err) in zip(children, outputs, strict=True):
             assert child.returncode == 0, err.decode()
             counts = json.loads(out)
-            assert len(counts) == 3 and all(count > 0 for count in counts)
+            assert len(counts) == 3
+            assert all(count > 0 for count in counts)
         assert len({out for out, _ in outputs}) == 1  # the same answers everywhere
         assert fetched(sim) == {"spot": 1, "usdm": 1, "coinm": 1}
