@@ -103,9 +103,8 @@ class SharedClock(Protocol):
 @runtime_checkable
 class SharedCache(Protocol):
     """A backend that keeps answers worth fetching once for every API object using it
-    (an exchange's instrument list and live limits: Binance's ``exchangeInfo``), with one
-    fetch at a time per name however many callers arrive at once (see
-    :mod:`aioca.limits.cache`).
+    (an exchange's instrument list and live limits), with one fetch at a time per name
+    however many callers arrive at once (see :mod:`aioca.limits.cache`).
 
     ``cached`` returns the text kept under ``name``, or else the text ``await fetch()``
     returns, then kept for ``ttl`` seconds; callers arriving while a fetch is under way
