@@ -367,7 +367,7 @@ class BinanceRestApi(RestApi):
                 and isinstance(backend, SharedCache)
             ):
                 return self._send_shared(backend, plan, endpoint, task, task_name)
-        return super().send_plan(plan, task=task, task_name=task_name)
+        return RestApi.send_plan(self, plan, task=task, task_name=task_name)
 
     async def _send_shared(
         self,
