@@ -1240,6 +1240,9 @@ class RedisBackend:
                 self.where,
                 type(exc).__name__,
             )
+            # The waiting processes fetch for themselves now rather than at the lock's end.
+            with contextlib.suppress(Exception):
+                await self.run(scripts.CACHE_RELEASE, [lock], [token, self.channel, event])
         self._keep_copy(name, value, ttl)
         return value
 
