@@ -57,7 +57,7 @@ async def worker(mode: str, redis_url: str, prefix: str, urls: dict[str, str], a
 async def measure(mode: str, processes: int, redis_url: str) -> dict[str, float]:
     async with BinanceSimulator() as sim:
         prefix = f"bench{uuid.uuid4().hex[:10]}"
-        at = time.time() + 1.5 + 0.25 * processes  # after every interpreter has started
+        at = time.time() + 2.0 + 0.6 * processes  # after every interpreter has started
         children = [
             await asyncio.create_subprocess_exec(
                 sys.executable,
