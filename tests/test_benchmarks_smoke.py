@@ -99,6 +99,14 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
             r"^(PASS|FAIL) no HTTP 429: \d+$",
         ],
     ),
+    "shared_exchange_info.py": (
+        ["--processes", "2", "--rounds", "1", "--check"],
+        [
+            r"^\s+P mode\s+requests\s+weight\s+p50 ms\s+max ms$",
+            r"^\s+2 own\s+\d+\s+\d+\s+\d+\.\d\s+\d+\.\d$",
+            r"^\s+2 redis\s+3\s+22\s+\d+\.\d\s+\d+\.\d$",
+        ],
+    ),
     "shared_limits.py": (
         [
             "--processes",

@@ -7,11 +7,22 @@ several egress addresses.
   limiters from; :class:`LocalBackend` keeps them in the process,
   :class:`aioca.limits.redis.RedisBackend` in Redis, for every process and machine
   (``pip install "aioca-core[redis]"``; imported from its module so that Redis stays optional);
+* :class:`SharedCache`: answers fetched once for every API object of a backend (an
+  exchange's instrument list), one fetch at a time per name; :class:`LocalCache` within a
+  process, the Redis backend across processes;
 * :class:`EgressPool`: API objects bound to different local addresses, each with its own
   weight budget, and tasks routed to the one with budget left.
 """
 
-from .base import Limiter, LimiterBackend, LimiterUnavailableError, LocalBackend, SharedClock
+from .base import (
+    Limiter,
+    LimiterBackend,
+    LimiterUnavailableError,
+    LocalBackend,
+    SharedCache,
+    SharedClock,
+)
+from .cache import LocalCache
 from .egress import EgressPool, RoutedTask
 
 __all__ = [
@@ -20,6 +31,8 @@ __all__ = [
     "LimiterBackend",
     "LimiterUnavailableError",
     "LocalBackend",
+    "LocalCache",
     "RoutedTask",
+    "SharedCache",
     "SharedClock",
 ]

@@ -15,8 +15,16 @@ from typing import Protocol, runtime_checkable
 
 from ..errors import AiocaError
 from ..ratelimit import LimiterStatus, RateLimiter, Window
+from .cache import LocalCache
 
-__all__ = ["Limiter", "LimiterBackend", "LimiterUnavailableError", "LocalBackend", "SharedClock"]
+__all__ = [
+    "Limiter",
+    "LimiterBackend",
+    "LimiterUnavailableError",
+    "LocalBackend",
+    "SharedCache",
+    "SharedClock",
+]
 
 
 @runtime_checkable
@@ -92,13 +100,35 @@ class SharedClock(Protocol):
     async def share_clock_offset(self, host: str, offset: float, ttl: float = 600.0) -> None: ...
 
 
+@runtime_checkable
+class SharedCache(Protocol):
+    """A backend that keeps answers worth fetching once for every API object using it
+    (an exchange's instrument list and live limits), with one fetch at a time per name
+    however many callers arrive at once (see :mod:`aioca.limits.cache`).
+
+    ``cached`` returns the text kept under ``name``, or else the text ``await fetch()``
+    returns, then kept for ``ttl`` seconds; callers arriving while a fetch is under way
+    wait for it rather than fetch again. A backend out of reach never fails the call: the
+    caller fetches for itself (with a warning). ``forget`` drops the kept value so that
+    the next caller fetches it again."""
+
+    async def cached(
+        self, name: str, fetch: Callable[[], Awaitable[str]], *, ttl: float
+    ) -> str: ...
+
+    async def forget(self, name: str) -> None: ...
+
+
 class LocalBackend:
     """The default: one in-process :class:`~aioca.RateLimiter` per host and address, shared
-    by every API object given this backend (several keys on one IP, in one process)."""
+    by every API object given this backend (several keys on one IP, in one process), and
+    a :class:`~aioca.limits.LocalCache` of their shared answers (:class:`SharedCache`)."""
 
     def __init__(self, *, safety: float = 0.25) -> None:
         self.safety = safety
         self._limiters: dict[tuple[str, str | None], RateLimiter] = {}
+        self.cache = LocalCache()
+        """The answers kept for every API object of this backend (exchange information)."""
 
     def limiter(
         self,
@@ -113,6 +143,13 @@ class LocalBackend:
         if limiter is None:
             limiter = self._limiters[key] = RateLimiter(windows, clock=clock, safety=self.safety)
         return limiter
+
+    async def cached(self, name: str, fetch: Callable[[], Awaitable[str]], *, ttl: float) -> str:
+        """See :class:`SharedCache`: kept in this process (:attr:`cache`)."""
+        return await self.cache.cached(name, fetch, ttl=ttl)
+
+    async def forget(self, name: str) -> None:
+        await self.cache.forget(name)
 
     def __repr__(self) -> str:
         return f"<LocalBackend limiters={len(self._limiters)}>"

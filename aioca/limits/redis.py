@@ -17,8 +17,11 @@ What it keeps, per exchange host:
   :meth:`RedisBackend.bind` (API keys of one account share it), else the egress label;
 * **pauses (HTTP 429) and bans (HTTP 418)** per egress address: a ban seen by one process
   stops every process at once (published on a channel, not only stored), until its end;
-* **shared values**: the exchange's clock offset (one sync for all) and blobs such as
-  exchangeInfo, with a time to live; live windows set by one process reach all of them.
+* **shared values**: the exchange's clock offset (one sync for all), live windows set by
+  one process (they reach all of them), and answers such as exchangeInfo
+  (:meth:`RedisBackend.cached`): kept with a time to live, fetched by one process while
+  the others wait for it (a lock in Redis with a time limit, ``cache_wait``), so that N
+  processes starting at once make one request.
 
 Windows are counted on one clock for everyone: Redis's ``TIME`` plus the exchange's
 offset from it when one was shared, so processes whose own clocks disagree still agree on
@@ -53,13 +56,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import math
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Self
 
 try:
@@ -77,6 +81,7 @@ from ..errors import IPBannedError, RateLimitError
 from ..ratelimit import LimiterStatus, RateLimiter, Window, WindowStatus
 from . import scripts
 from .base import LimiterUnavailableError
+from .cache import SingleFlight, check_text, check_ttl
 
 __all__ = ["BoundBackend", "RedisBackend", "RedisRateLimiter"]
 
@@ -85,6 +90,10 @@ _sleep = asyncio.sleep  # one name for the limiter's waits, as in aioca.ratelimi
 
 _LISTEN_WAIT = 1.0
 """Seconds the event listener waits for a message before it looks at its state again."""
+
+_CACHE_POLL = 0.25
+"""Seconds between two looks at a value another process is fetching (its end is announced
+on the event channel at once: this only bounds how long a lost announcement costs)."""
 
 _FAILURES: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
 """What counts as Redis being unreachable or too slow (connection refused or reset, a
@@ -162,6 +171,25 @@ class RedisRateLimiter:
         self.set_windows(windows, share=False)
 
     # --- configuration ------------------------------------------------------------------
+
+    def offset_moved(self, offset: float) -> None:
+        """Another process shared a new exchange offset for this host (``offset``: the
+        exchange's clock minus Redis's, seconds): the shared clock jumps by the change.
+        Leases last until the margin before their window's end, measured on the clock they
+        were given with; on the new clock that margin may begin earlier, and a lease unit
+        spent inside it would not be charged to the next window (the request may arrive
+        there). Each lease is cut at its margin on the new clock. A clock moved back
+        ends leases earlier than needed, never later."""
+        self._exchange_offset = offset
+        now = self.clock()
+        moment = time.monotonic()
+        for name, lease in self._leases.items():
+            window = self._windows.get(name)
+            if window is None or lease.until <= moment:
+                continue
+            ms = round(window.seconds * 1000)
+            margin_starts = ((lease.index + 1) * ms - round(self.safety * 1000)) / 1000
+            lease.until = min(lease.until, moment + (margin_starts - now))
 
     def clock(self) -> float:
         """The shared clock (Redis's time plus the exchange's offset from it), in seconds,
@@ -717,6 +745,12 @@ class BoundBackend:
     async def share_clock_offset(self, host: str, offset: float, ttl: float = 600.0) -> None:
         await self.backend.share_clock_offset(host, offset, ttl)
 
+    async def cached(self, name: str, fetch: Callable[[], Awaitable[str]], *, ttl: float) -> str:
+        return await self.backend.cached(name, fetch, ttl=ttl)
+
+    async def forget(self, name: str) -> None:
+        await self.backend.forget(name)
+
     def __repr__(self) -> str:
         return f"<BoundBackend account={self.account!r} egress={self.egress!r} {self.backend!r}>"
 
@@ -735,6 +769,9 @@ class RedisBackend:
     at most that fraction of its limit; ``lease_cap=0`` disables leasing; ``lease_idle`` is
     how long a process stays idle before it gives its leases back. ``reconcile_interval``
     is the least time between two writes of the exchange's usage headers to Redis.
+    ``cache_wait`` bounds how long a process waits for another's fetch of a shared answer
+    (:meth:`cached`): the fetch lock lasts that long, so a process that died holding it
+    holds up the others at most that long, and a waiting process then fetches for itself.
     """
 
     def __init__(
@@ -753,6 +790,7 @@ class RedisBackend:
         lease_idle: float = 0.25,
         reconcile_interval: float = 0.1,
         safety: float = 0.25,
+        cache_wait: float = 15.0,
     ) -> None:
         problems = []
         if on_failure not in ("closed", "local"):
@@ -763,6 +801,8 @@ class RedisBackend:
             problems.append("lease_fraction and lease_cap must be in [0, 1]")
         if timeout <= 0 or retry_interval <= 0 or lease_idle <= 0:
             problems.append("timeout, retry_interval and lease_idle must be positive")
+        if not 0 < cache_wait < math.inf:
+            problems.append(f"cache_wait must be a positive number of seconds, not {cache_wait!r}")
         if not prefix or any(c in prefix for c in "{}: "):
             problems.append(f"prefix must be a plain name, not {prefix!r}")
         if problems:
@@ -785,6 +825,7 @@ class RedisBackend:
         self.lease_idle = lease_idle
         self.reconcile_interval = reconcile_interval
         self.safety = safety
+        self.cache_wait = cache_wait
         self.local_time: Callable[[], float] = time.time
         """This process's clock (tests skew it); the shared clock is measured against it."""
         self._given_client = client
@@ -805,6 +846,9 @@ class RedisBackend:
         self._epoch: str | None = None
         self.restarts = 0
         """How many times Redis was found to have restarted empty (our keys gone)."""
+        self._flights = SingleFlight()
+        self._cache_copies: dict[str, tuple[float, str]] = {}  # name -> (monotonic end, text)
+        self._cache_wakes: dict[str, asyncio.Event] = {}  # names this process waits for
 
     # --- limiters -----------------------------------------------------------------------
 
@@ -991,6 +1035,18 @@ class RedisBackend:
                     limiter.set_windows(windows, share=False)
         elif kind == "offset":
             self._offset_at = -math.inf  # measure again soon
+            host, ms = event.get("host"), event.get("ms")
+            if isinstance(ms, int | float) and math.isfinite(ms):
+                for limiter in self._limiters.values():
+                    if limiter.host == host:
+                        limiter.offset_moved(ms / 1000)
+        elif kind in ("cache", "cache-forget"):
+            name = event.get("name")
+            if kind == "cache-forget":
+                self._cache_copies.pop(name, None)
+            wake = self._cache_wakes.get(name)
+            if wake is not None:
+                wake.set()
 
     # --- shared values ------------------------------------------------------------------
 
@@ -1018,11 +1074,13 @@ class RedisBackend:
             relative_to_redis = offset - self._offset
             client = self._connection()
             key = f"{self.key_prefix}:{host}:offset"
+            ms = round(relative_to_redis * 1000, 3)
             async with asyncio.timeout(self._deadline):
-                await client.set(
-                    key, repr(round(relative_to_redis * 1000, 3)), px=round(ttl * 1000)
-                )
-                await client.publish(self.channel, json.dumps({"kind": "offset", "host": host}))
+                await client.set(key, repr(ms), px=round(ttl * 1000))
+                # The value goes with the event: each limiter of the host cuts its leases
+                # at once by the new clock (RedisRateLimiter.offset_moved).
+                event = {"kind": "offset", "host": host, "ms": ms}
+                await client.publish(self.channel, json.dumps(event))
         except _FAILURES as exc:
             logger.info("clock offset of %s not shared: %s", host, type(exc).__name__)
 
@@ -1075,6 +1133,145 @@ class RedisBackend:
         if text is None:
             return None
         return [Window(**item) for item in json.loads(text)]
+
+    async def cached(self, name: str, fetch: Callable[[], Awaitable[str]], *, ttl: float) -> str:
+        """The text kept in Redis under ``name`` for every process, or else the text
+        ``await fetch()`` returns, kept there for ``ttl`` seconds (see
+        :class:`~aioca.limits.SharedCache`).
+
+        One fetch for all: a process that finds no value takes a lock in Redis (for
+        ``cache_wait`` seconds) and fetches; the others wait for the value it stores,
+        woken over the event channel, and callers in one process share one wait. If the
+        fetch fails, the lock is given up and the next waiting process fetches; if its
+        process died, the lock expires after ``cache_wait``. A process that waited longer
+        than that, or finds Redis out of reach, fetches for itself (with a warning), and
+        nothing fails for want of Redis. Each process keeps a copy until the value expires
+        in Redis, so that repeated calls cost no round trip."""
+        ttl = check_ttl(ttl)
+        copy = self._cache_copies.get(name)
+        if copy is not None and copy[0] > time.monotonic():
+            return copy[1]
+        return await self._flights.run(
+            name, functools.partial(self._fetch_shared, name, fetch, ttl)
+        )
+
+    async def _fetch_shared(
+        self, name: str, fetch: Callable[[], Awaitable[str]], ttl: float
+    ) -> str:
+        key = f"{self.key_prefix}:cache:{name}"
+        lock = f"{key}:lock"
+        token = secrets.token_hex(8)
+        wake = self._cache_wakes[name] = asyncio.Event()
+        # A little past the lock's own time: a holder that died releases first, and one
+        # waiting process (not all of them) takes the fetch over.
+        give_up = time.monotonic() + self.cache_wait + 2 * _CACHE_POLL
+        holding = False
+        try:
+            while True:
+                wake.clear()
+                try:
+                    if self.down and time.monotonic() < self._next_retry:
+                        raise ConnectionError("Redis is out of reach")
+                    reply = await self.run(
+                        scripts.CACHE_LOOK, [key, lock], [token, round(self.cache_wait * 1000)]
+                    )
+                except _FAILURES as exc:
+                    logger.warning(
+                        "shared value %r: Redis (%s) did not answer (%s): this process "
+                        "fetches it itself",
+                        name,
+                        self.where,
+                        type(exc).__name__,
+                    )
+                    break
+                if int(reply[0]) == 1:
+                    value = _text(reply[1])
+                    self._keep_copy(name, value, int(reply[2]) / 1000)
+                    return value
+                if int(reply[0]) == 2:
+                    holding = True
+                    break
+                left = give_up - time.monotonic()
+                if left <= 0:
+                    logger.warning(
+                        "shared value %r: another process's fetch took more than %.1f s: "
+                        "this process fetches it itself",
+                        name,
+                        self.cache_wait,
+                    )
+                    break
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(min(left, _CACHE_POLL)):
+                        await wake.wait()
+        finally:
+            if self._cache_wakes.get(name) is wake:
+                del self._cache_wakes[name]
+        if not holding:
+            return check_text(name, await fetch())
+        return await self._fetch_holding(name, key, lock, token, fetch, ttl)
+
+    async def _fetch_holding(
+        self,
+        name: str,
+        key: str,
+        lock: str,
+        token: str,
+        fetch: Callable[[], Awaitable[str]],
+        ttl: float,
+    ) -> str:
+        """Fetch with the lock held, then store the value for all (or give the lock up)."""
+        event = json.dumps({"kind": "cache", "name": name})
+        try:
+            value = check_text(name, await fetch())
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.run(scripts.CACHE_RELEASE, [lock], [token, self.channel, event])
+            raise
+        try:
+            await self.run(
+                scripts.CACHE_STORE,
+                [key, lock],
+                [value, max(1, round(ttl * 1000)), token, self.channel, event],
+            )
+        except _FAILURES as exc:
+            logger.warning(
+                "shared value %r was fetched but not shared: Redis (%s) did not answer (%s)",
+                name,
+                self.where,
+                type(exc).__name__,
+            )
+            # The waiting processes fetch for themselves now rather than at the lock's end.
+            with contextlib.suppress(Exception):
+                await self.run(scripts.CACHE_RELEASE, [lock], [token, self.channel, event])
+        self._keep_copy(name, value, ttl)
+        return value
+
+    def _keep_copy(self, name: str, value: str, ttl: float) -> None:
+        now = time.monotonic()
+        copies = self._cache_copies
+        for old in [key for key, (until, _) in copies.items() if until <= now]:
+            del copies[old]
+        if ttl > 0:
+            copies[name] = (now + ttl, value)
+
+    async def forget(self, name: str) -> None:
+        """Drop the value kept under ``name`` in Redis and in every process's copy: the
+        next caller fetches it again. Redis out of reach: only this process's copy."""
+        self._cache_copies.pop(name, None)
+        try:
+            client = self._connection()
+            async with asyncio.timeout(self._deadline):
+                await client.delete(f"{self.key_prefix}:cache:{name}")
+                await client.publish(
+                    self.channel, json.dumps({"kind": "cache-forget", "name": name})
+                )
+        except _FAILURES as exc:
+            logger.warning(
+                "shared value %r not forgotten in Redis (%s): %s",
+                name,
+                self.where,
+                type(exc).__name__,
+            )
 
     # --- life cycle -----------------------------------------------------------------------
 

@@ -15,7 +15,17 @@ sent then may arrive, or be counted by a clock running ahead, in the next window
 
 from __future__ import annotations
 
-__all__ = ["ADD", "GIVE_BACK", "HOLD", "NOW", "OBSERVE", "TAKE"]
+__all__ = [
+    "ADD",
+    "CACHE_LOOK",
+    "CACHE_RELEASE",
+    "CACHE_STORE",
+    "GIVE_BACK",
+    "HOLD",
+    "NOW",
+    "OBSERVE",
+    "TAKE",
+]
 
 _CLOCK = """
 local function shared_now(offset_key)
@@ -230,3 +240,36 @@ return {math.floor(now), math.floor(till)}
 """Hold every process behind a scope: a pause (HTTP 429) or a ban (HTTP 418) until the
 later of the given end and the one already recorded, announced on the event channel so
 that processes living on their leases stop at once too."""
+
+CACHE_LOOK = """
+-- KEYS: the value, its fetch lock. ARGV: this process's lock token, the lock's time (ms).
+-- Returns {1, value, ms it has left}, {2} when this process now holds the lock and
+-- fetches, or {0} when another process is fetching it.
+local value = redis.call('GET', KEYS[1])
+if value then return {1, value, redis.call('PTTL', KEYS[1])} end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {2} end
+return {0}
+"""
+"""Read a shared value, or take the lock to fetch it when nobody holds it, in one round
+trip."""
+
+CACHE_STORE = """
+-- KEYS: the value, its fetch lock. ARGV: the value, its time to live (ms), this process's
+--       lock token, the event channel, the event.
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 1
+"""
+"""Keep a fetched value for every process, release the fetch lock if this process still
+holds it (it may have expired and been taken by another), and wake the processes waiting
+for the value, in one atomic step."""
+
+CACHE_RELEASE = """
+-- KEYS: the fetch lock. ARGV: this process's lock token, the event channel, the event.
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+"""
+"""Give up a fetch lock after a failed fetch (only if still ours), and wake the waiting
+processes: one of them takes the lock and fetches in turn."""

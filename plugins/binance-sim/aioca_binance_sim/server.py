@@ -19,6 +19,7 @@ import random
 import secrets
 import string
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -202,6 +203,9 @@ class BinanceSimulator:
             for name in MARKETS
         }  # fmt: skip
         self._random = random.Random(seed)
+        self.requests: Counter[tuple[str, str]] = Counter()
+        """Requests received, by market and path (``sim.requests["usdm",
+        "/fapi/v1/exchangeInfo"]``): what tests count to show a request was not repeated."""
 
     # --- life cycle -----------------------------------------------------------------
 
@@ -345,6 +349,7 @@ class BinanceSimulator:
     # --- the request pipeline ----------------------------------------------------------
 
     async def _handle(self, site: _Site, request: web.Request) -> web.StreamResponse:
+        self.requests[site.market, request.path] += 1
         faults = self.faults
         if faults.drop_rate and self._random.random() < faults.drop_rate:
             return self._drop(request)

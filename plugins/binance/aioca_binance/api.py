@@ -6,8 +6,9 @@ catalog call (GET and DELETE parameters in the query string, POST and PUT in a f
 in declaration order), the signature (``recvWindow`` and ``timestamp`` last, then
 ``signature`` over exactly the bytes sent: the query string followed by the body; see
 ``plugins/binance/spec/binance-signing-and-errors.md``), the error codes, batches answered
-item by item, and the live limits ``exchangeInfo`` reports. Sending, retries, the clock
-sync, rate limiting and the errors of the transport are the core's
+item by item, the live limits ``exchangeInfo`` reports, and that answer shared by every API
+object of a limiter backend that keeps answers (one request for N processes). Sending,
+retries, the clock sync, rate limiting and the errors of the transport are the core's
 (:meth:`aioca.RestApi.send_plan`).
 """
 
@@ -15,9 +16,10 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote_plus, urlsplit
 
@@ -25,7 +27,7 @@ import aiohttp
 from yarl import URL
 
 from aioca import PreparedRequest, RequestPlan, Response, RestApi, ServerClock, Window, errors
-from aioca.limits import Limiter, SharedClock
+from aioca.limits import Limiter, SharedCache, SharedClock
 from aioca.request import Params, RedactedHeaders, Wire, encode_params
 from aioca.task import BaseTask, current_task
 from aioca.urls import base_urls
@@ -53,6 +55,13 @@ _EXCHANGE_INFO = frozenset(
 """Each market's exchangeInfo (not the convert endpoint's, which has no limits)."""
 
 
+def _shared_name(exchange: str, plan: RequestPlan) -> str:
+    """The name a request's answer is shared under: the exchange, host, path and query
+    (different parameters, different answers; another host, another market or network)."""
+    target = f"{plan.host}{urlsplit(plan.url).path}"
+    return f"{exchange}:{target}?{plan.query_text}" if plan.query_text else f"{exchange}:{target}"
+
+
 class BinanceRestApi(RestApi):
     """Binance REST API: credentials, base URLs, signing and Binance's error codes.
 
@@ -64,6 +73,9 @@ class BinanceRestApi(RestApi):
     ``aiohttp.ClientTimeout``. ``time_sync_interval`` is how often the clock offset is
     measured before signed requests (``None``: never); ``max_clock_offset`` the largest
     offset believed, in seconds (``None``: any, for a simulator running at another date).
+    ``exchange_info_ttl`` is how long an ``exchangeInfo`` answer is reused by every API
+    object of a ``limiter_backend`` that keeps shared answers (``None``: each fetches its
+    own; see :meth:`send_plan`).
     Other keyword arguments go to :class:`aioca.RestApi`.
 
     User tasks should build URLs from the instance attributes (``api.coinm_url``), which
@@ -91,6 +103,7 @@ class BinanceRestApi(RestApi):
         proxy: str | None = None,
         time_sync_interval: float | None = 600.0,
         max_clock_offset: float | None = 86_400.0,
+        exchange_info_ttl: float | None = 300.0,
         **options: Any,
     ) -> None:
         if not isinstance(testnet, bool):  # "false" is truthy: it would select the testnets
@@ -102,6 +115,17 @@ class BinanceRestApi(RestApi):
             raise TypeError(f"recv_window must be whole milliseconds, not {recv_window!r}")
         if not 0 < recv_window <= _MAX_RECV_WINDOW:
             raise ValueError(f"recv_window must be 1..{_MAX_RECV_WINDOW} ms, not {recv_window}")
+        if exchange_info_ttl is not None and (
+            isinstance(exchange_info_ttl, bool)
+            or not isinstance(exchange_info_ttl, int | float)
+            or not 0 < exchange_info_ttl < math.inf
+        ):
+            raise ValueError(
+                "exchange_info_ttl must be a positive number of seconds or None, "
+                f"not {exchange_info_ttl!r}"
+            )
+        self.exchange_info_ttl = exchange_info_ttl
+        """Seconds an ``exchangeInfo`` answer is shared through the limiter backend."""
         self.urls: Mapping[str, str] = base_urls(TESTNET_URLS if testnet else MAINNET_URLS, urls)
         self.testnet = testnet
         self.recv_window = recv_window
@@ -320,6 +344,57 @@ class BinanceRestApi(RestApi):
                 raise errors.AuthenticationError(message, **self.error_context(request))
             raise errors.AuthenticationError(message, exchange=self.exchange)
         return self._signer
+
+    # --- exchangeInfo, fetched once for all -------------------------------------------------
+
+    def send_plan(
+        self, plan: RequestPlan, *, task: BaseTask | None = None, task_name: str | None = None
+    ) -> Coroutine[Any, Any, Any]:
+        """The core's pipeline (:meth:`aioca.RestApi.send_plan`); but a market's
+        ``exchangeInfo`` (``SpotExchangeInfo``, ``UsdmExchangeInfo``,
+        ``CoinMExchangeInformation``, the same parameters) goes through the limiter
+        backend's shared answers when it keeps them (:class:`aioca.limits.SharedCache`:
+        ``LocalBackend`` in one process, ``RedisBackend`` for all): one request for every
+        API object and process, reused for ``exchange_info_ttl`` seconds, each caller
+        getting its own copy and the live limits applied. Not a coroutine itself: every
+        other request goes on at the cost of a check."""
+        backend = self.limiter_backend
+        if backend is not None and self.exchange_info_ttl is not None:
+            endpoint = plan.endpoint
+            if (
+                isinstance(endpoint, Endpoint)
+                and endpoint.path in _EXCHANGE_INFO
+                and isinstance(backend, SharedCache)
+            ):
+                return self._send_shared(backend, plan, endpoint, task, task_name)
+        return RestApi.send_plan(self, plan, task=task, task_name=task_name)
+
+    async def _send_shared(
+        self,
+        backend: SharedCache,
+        plan: RequestPlan,
+        endpoint: Endpoint,
+        task: BaseTask | None,
+        task_name: str | None,
+    ) -> Any:
+        if task is None and task_name is None:
+            task = current_task()  # what errors name, as the core's pipeline would
+        fetched: list[Any] = []
+
+        async def fetch() -> str:
+            answer = await RestApi.send_plan(self, plan, task=task, task_name=task_name)
+            fetched.append(answer)  # its live limits applied by handle_response
+            return json.dumps(answer, separators=(",", ":"))
+
+        name = _shared_name(self.exchange, plan)
+        assert self.exchange_info_ttl is not None
+        text = await backend.cached(name, fetch, ttl=self.exchange_info_ttl)
+        if fetched:
+            return fetched[0]
+        answer = self.json_loads(text.encode())
+        if isinstance(answer, Mapping):
+            self.apply_exchange_info(answer, endpoint.market)
+        return answer
 
     # --- the clock -----------------------------------------------------------------------------
 
