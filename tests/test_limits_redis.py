@@ -12,9 +12,8 @@ import asyncio
 import logging
 import math
 import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,29 +22,16 @@ from aioca import Window
 from aioca.errors import IPBannedError
 from aioca.limits import Limiter, LimiterUnavailableError, scripts
 from aioca.limits.redis import RedisBackend, RedisRateLimiter
-from aioca.limits.testing import LatencyProxy, RedisServer, redis_server
+from aioca.limits.testing import LatencyProxy, RedisServer, redis_backends, redis_server
 
-__all__ = ["redis_server"]
+__all__ = ["redis_backends", "redis_server"]
 
 HOST = "api.example.test"
 
 
 @pytest.fixture
-async def backends(redis_server: RedisServer) -> AsyncIterator[Callable[..., RedisBackend]]:
-    """Backends on one prefix of their own (processes sharing a budget), all closed after."""
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    made: list[RedisBackend] = []
-
-    def make(**options: Any) -> RedisBackend:
-        options.setdefault("url", redis_server.url)
-        options.setdefault("prefix", prefix)
-        backend = RedisBackend(**options)
-        made.append(backend)
-        return backend
-
-    yield make
-    for backend in made:
-        await backend.close()
+def backends(redis_backends: Callable[..., RedisBackend]) -> Callable[..., RedisBackend]:
+    return redis_backends
 
 
 def weight_window(limit: int, seconds: float = 60) -> Window:

@@ -17,37 +17,23 @@ import sys
 import textwrap
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
 from aioca import Window
 from aioca.limits import LocalBackend, LocalCache, SharedCache
 from aioca.limits.redis import BoundBackend, RedisBackend
-from aioca.limits.testing import RedisServer, free_port, redis_server
+from aioca.limits.testing import RedisServer, free_port, redis_backends, redis_server
 
-__all__ = ["redis_server"]
+__all__ = ["redis_backends", "redis_server"]
 
 HOST = "api.example.test"
 
 
 @pytest.fixture
-async def backends(redis_server: RedisServer) -> AsyncIterator[Callable[..., RedisBackend]]:
-    """Backends on one prefix of their own (processes sharing answers), all closed after."""
-    prefix = f"c{uuid.uuid4().hex[:12]}"
-    made: list[RedisBackend] = []
-
-    def make(**options: Any) -> RedisBackend:
-        options.setdefault("url", redis_server.url)
-        options.setdefault("prefix", prefix)
-        backend = RedisBackend(**options)
-        made.append(backend)
-        return backend
-
-    yield make
-    for backend in made:
-        await backend.close()
+def backends(redis_backends: Callable[..., RedisBackend]) -> Callable[..., RedisBackend]:
+    return redis_backends
 
 
 class Source:

@@ -3,7 +3,9 @@ started and stopped by the tests (on a free port of 127.0.0.1, without persisten
 TCP proxy that makes it slow.
 
 ``redis_server`` is a session-scoped pytest fixture; import it into a test module
-(``from aioca.limits.testing import redis_server``) to use it. It needs the
+(``from aioca.limits.testing import redis_server``) to use it. ``redis_backends`` (import
+it too) makes :class:`~aioca.limits.redis.RedisBackend` objects on a key prefix of the
+test's own, as separate processes would share one, and closes them after the test. It needs the
 ``redis-server`` program (Debian: ``apt-get install -y redis-server``); without it the
 test fails saying so, rather than being skipped.
 """
@@ -16,12 +18,16 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
-from typing import Any
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-__all__ = ["LatencyProxy", "RedisServer", "free_port", "redis_server"]
+if TYPE_CHECKING:
+    from .redis import RedisBackend
+
+__all__ = ["LatencyProxy", "RedisServer", "free_port", "redis_backends", "redis_server"]
 
 
 def free_port() -> int:
@@ -96,6 +102,29 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.kill()
+
+
+@pytest.fixture
+async def redis_backends(
+    redis_server: RedisServer,
+) -> AsyncIterator[Callable[..., RedisBackend]]:
+    """A maker of backends on one key prefix of this test's own (processes sharing a
+    budget and answers), each option overridable; every backend made is closed after."""
+    from .redis import RedisBackend  # the redis extra, needed only by tests that use it
+
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    made: list[RedisBackend] = []
+
+    def make(**options: Any) -> RedisBackend:
+        options.setdefault("url", redis_server.url)
+        options.setdefault("prefix", prefix)
+        backend = RedisBackend(**options)
+        made.append(backend)
+        return backend
+
+    yield make
+    for backend in made:
+        await backend.close()
 
 
 class LatencyProxy:

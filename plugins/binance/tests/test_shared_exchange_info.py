@@ -15,7 +15,7 @@ import sys
 import textwrap
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,14 +23,14 @@ import pytest
 from aioca import GatherTask
 from aioca.limits import LocalBackend
 from aioca.limits.redis import RedisBackend
-from aioca.limits.testing import RedisServer, free_port, redis_server
+from aioca.limits.testing import RedisServer, free_port, redis_backends, redis_server
 from aioca_binance import BinanceRestApi
 from aioca_binance.coinm import CoinMExchangeInformation
 from aioca_binance.spot import SpotExchangeInfo
 from aioca_binance.usdm import UsdmExchangeInfo
 from aioca_binance_sim import BinanceSimulator
 
-__all__ = ["redis_server"]
+__all__ = ["redis_backends", "redis_server"]
 
 PATHS = {
     "spot": "/api/v3/exchangeInfo",
@@ -40,20 +40,8 @@ PATHS = {
 
 
 @pytest.fixture
-async def backends(redis_server: RedisServer) -> AsyncIterator[Callable[..., RedisBackend]]:
-    prefix = f"x{uuid.uuid4().hex[:12]}"
-    made: list[RedisBackend] = []
-
-    def make(**options: Any) -> RedisBackend:
-        options.setdefault("url", redis_server.url)
-        options.setdefault("prefix", prefix)
-        backend = RedisBackend(**options)
-        made.append(backend)
-        return backend
-
-    yield make
-    for backend in made:
-        await backend.close()
+def backends(redis_backends: Callable[..., RedisBackend]) -> Callable[..., RedisBackend]:
+    return redis_backends
 
 
 def info_tasks(api: BinanceRestApi) -> list[Any]:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import pytest
 from aioca import GatherTask, RetryPolicy, errors
 from aioca.limits import EgressPool
 from aioca.limits.redis import RedisBackend
-from aioca.limits.testing import RedisServer, redis_server
+from aioca.limits.testing import RedisServer, redis_backends, redis_server
 from aioca_binance import BinanceRestApi
 from aioca_binance.coinm import (
     CoinMAccountInformation,
@@ -30,7 +29,7 @@ from aioca_binance.coinm import (
 )
 from aioca_binance_sim import BinanceSimulator
 
-__all__ = ["redis_server"]
+__all__ = ["redis_backends", "redis_server"]
 
 SYMBOL = "BTCUSD_PERP"
 WINDOW = 2  # seconds: the simulator's weight window, short so that tests take seconds
@@ -39,20 +38,8 @@ NO_RETRY = RetryPolicy(attempts=1)  # a 429 would surface as an error, not be re
 
 
 @pytest.fixture
-async def backends(redis_server: RedisServer) -> AsyncIterator[Callable[..., RedisBackend]]:
-    prefix = f"b{uuid.uuid4().hex[:12]}"
-    made: list[RedisBackend] = []
-
-    def make(**options: Any) -> RedisBackend:
-        options.setdefault("url", redis_server.url)
-        options.setdefault("prefix", prefix)
-        backend = RedisBackend(**options)
-        made.append(backend)
-        return backend
-
-    yield make
-    for backend in made:
-        await backend.close()
+def backends(redis_backends: Callable[..., RedisBackend]) -> Callable[..., RedisBackend]:
+    return redis_backends
 
 
 def mixed_tasks(api: BinanceRestApi, count: int) -> list[Any]:
