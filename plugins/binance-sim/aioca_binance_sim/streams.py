@@ -5,7 +5,9 @@ Each market's hub is served on that market's port (``sim.ws_urls``), as Binance'
 hosts do, with what the market's :class:`FeedSource` says: ``/stream`` (combined
 streams: ``?streams=a/b`` and ``SUBSCRIBE`` / ``UNSUBSCRIBE`` / ``LIST_SUBSCRIPTIONS``
 requests), ``/ws/<stream>`` (one raw stream), ``/ws/<listenKey>`` (the account's user data, also at
-``/private/ws?listenKey=<listenKey>`` where the market has Binance's ``/private`` route:
+``/private/ws?listenKey=<listenKey>`` where the market has Binance's ``/private`` route, or
+the key named as a stream, ``/stream?streams=<listenKey>`` or ``SUBSCRIBE [<listenKey>]``
+as Binance's official futures SDK sends it, wrapped then as a combined stream's payload:
 ``ORDER_TRADE_UPDATE`` and ``ACCOUNT_UPDATE`` for orders placed through the REST API,
 ``listenKeyExpired`` when the key lapses). A publisher task wakes every
 ``publish_interval`` seconds and sends, for every subscribed topic, the payloads of every
@@ -101,6 +103,18 @@ class _Connection:
     stalled: bool = False
     path: str = ""
     """The path it was opened at (``/stream``, ``/public/stream``...)."""
+    key_as_stream: bool = False
+    """Whether the listen key was given as a stream name (``SUBSCRIBE [<key>]`` or
+    ``?streams=<key>``): then a combined connection wraps user events as
+    ``{"stream": <key>, "data": ...}``, as any stream's."""
+
+
+def _framed(connection: _Connection, event: dict[str, Any]) -> dict[str, Any]:
+    """A user event as ``connection`` takes it: wrapped as a combined stream's payload when
+    the listen key was named as a stream on a combined connection, else bare."""
+    if connection.key_as_stream and connection.combined:
+        return {"stream": connection.listen_key, "data": event}
+    return event
 
 
 class StreamHub:
@@ -194,9 +208,21 @@ class StreamHub:
 
     async def _combined(self, request: web.Request) -> web.StreamResponse:
         topics = [t for t in request.query.get("streams", "").split("/") if t]
+        key = self._live_key(topics)
+        if key is not None:  # the listen key named as a stream (Binance's futures form)
+            topics.remove(key)
+            return await self._serve(request, topics, combined=True, listen_key=key, named=True)
         return await self._serve(
             request, topics, combined=True, listen_key=self._query_listen_key(request)
         )
+
+    def _live_key(self, names: list[Any]) -> str | None:
+        """The account's live listen key if ``names`` has it, else ``None``."""
+        engine = self.engine
+        key = engine.listen_key
+        if key is None or key not in names or self.now_ms() >= engine.listen_key_expires:
+            return None
+        return key
 
     async def _raw(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
@@ -234,6 +260,7 @@ class StreamHub:
         *,
         combined: bool,
         listen_key: str | None = None,
+        named: bool = False,
     ) -> web.StreamResponse:
         unknown = [topic for topic in topics if self.source.find(topic) is None]
         if unknown and listen_key is None:
@@ -241,7 +268,13 @@ class StreamHub:
         ws = web.WebSocketResponse(autoping=True, heartbeat=None)
         await ws.prepare(request)
         connection = _Connection(
-            ws, request.transport, combined, set(topics), listen_key, path=request.path
+            ws,
+            request.transport,
+            combined,
+            set(topics),
+            listen_key,
+            path=request.path,
+            key_as_stream=named,
         )
         self.connections.append(connection)
         lifetime = self.faults.lifetime
@@ -274,6 +307,11 @@ class StreamHub:
             return _dumps({"error": {"code": 3, "msg": "Invalid JSON: expected an object"}})
         params = request.get("params") or []
         if method == "SUBSCRIBE":
+            key = self._live_key(params)
+            if key is not None:  # Binance's official futures SDK subscribes user data so
+                connection.listen_key = key
+                connection.key_as_stream = True
+                params = [p for p in params if p != key]
             bad = [p for p in params if not isinstance(p, str) or self.source.find(p) is None]
             if bad:
                 msg = f"Invalid request: unknown stream {bad[0]}"
@@ -361,10 +399,9 @@ class StreamHub:
         ]
 
     async def _send_user(self, payload: dict[str, Any]) -> None:
-        text = _dumps(payload)
         for connection in self._user_connections():
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await connection.ws.send_str(text)
+                await connection.ws.send_str(_dumps(_framed(connection, payload)))
 
     async def _check_listen_key(self, now: int) -> None:
         engine = self.engine
@@ -377,7 +414,7 @@ class StreamHub:
         for connection in expired:
             event = {"e": "listenKeyExpired", "E": now, "listenKey": connection.listen_key}
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await connection.ws.send_str(_dumps(event))
+                await connection.ws.send_str(_dumps(_framed(connection, event)))
                 await connection.ws.close(code=1000, message=b"listenKey expired")
             with contextlib.suppress(ValueError):
                 self.connections.remove(connection)

@@ -313,3 +313,62 @@ async def test_binance_official_usdm_sdk_stream_client_reads_typed_streams() -> 
     diff = kinds["DiffBookDepthStreamsResponse"]
     assert diff.u - diff.pu == 1000
     assert {"/market/stream", "/public/stream"} <= paths  # the SDK's routes, served
+
+
+async def test_binance_official_usdm_sdk_reads_user_data_subscribed_by_listen_key() -> None:
+    """The official SDK subscribes user data by naming the listen key as a stream on
+    ``/private/stream`` and routes each combined payload by its ``stream``: an order
+    placed over REST reaches its handler as a typed event."""
+    import binance_sdk_derivatives_trading_usds_futures as sdk  # the test extra has it
+    from binance_common.configuration import ConfigurationWebSocketStreams
+
+    async with BinanceSimulator(seed=4) as sim, sim.api() as api:
+        hub = sim.market_streams["usdm"]
+        key = sim.venues["usdm"].engine.start_stream(sim.now_ms())
+        client = sdk.DerivativesTradingUsdsFutures(
+            config_ws_streams=ConfigurationWebSocketStreams(stream_url=sim.ws_urls["usdm"])
+        )
+        connection = await client.websocket_streams.create_connection()
+        received: list[Any] = []
+        try:
+            handle = await connection.user_data(listenKey=key)
+            handle.on("message", received.append)
+            await until(lambda: any(c.listen_key == key for c in hub.connections))
+            placed = await UsdmNewOrder(
+                api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.010"
+            ).run()
+            await until(lambda: len(received) >= 2)
+            paths = {c.path for c in hub.connections if c.listen_key == key}
+        finally:
+            await connection.close_connection(close_session=True)
+    assert paths == {"/private/stream"}
+    events = [item.actual_instance for item in received]
+    orders = [e for e in events if type(e).__name__ == "OrderTradeUpdate"]
+    assert orders, [type(e).__name__ for e in events]
+    assert orders[0].o.i == placed["orderId"]
+
+
+async def test_a_listen_key_named_in_streams_opens_user_data_wrapped_as_its_stream() -> None:
+    async with BinanceSimulator(seed=6) as sim, sim.api() as api, aiohttp.ClientSession() as http:
+        key = sim.venues["usdm"].engine.start_stream(sim.now_ms())
+        url = f"{sim.ws_urls['usdm']}/stream?streams={key}/btcusdt@aggTrade"
+        async with http.ws_connect(url) as ws:
+            placed = await UsdmNewOrder(
+                api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.010"
+            ).run()
+            user = [await _next_of(ws, key)]
+            sim.market_streams["usdm"].expire_listen_key()
+            while user[-1]["data"]["e"] != "listenKeyExpired":
+                user.append(await _next_of(ws, key))
+    assert user[0]["data"]["e"] == "ORDER_TRADE_UPDATE"
+    assert user[0]["data"]["o"]["i"] == placed["orderId"]
+    assert user[-1]["data"]["listenKey"] == key
+
+
+async def _next_of(ws: aiohttp.ClientWebSocketResponse, stream: str) -> dict[str, Any]:
+    """The next combined payload of ``stream`` (market payloads in between passed over)."""
+    for _ in range(500):
+        frame = await ws.receive_json(timeout=5)
+        if frame["stream"] == stream:
+            return frame  # type: ignore[no-any-return]
+    raise AssertionError(f"no payload of {stream}")
