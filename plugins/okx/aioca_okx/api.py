@@ -285,9 +285,7 @@ class OkxRestApi(RestApi):
                 **self.error_context(response.request),
             )
         # Only order endpoints (POST) answer items with an sCode; a GET's data is not walked.
-        if str(payload["code"]) != "0" or (
-            response.request.method == "POST" and _failed_items(payload)
-        ):
+        if str(payload["code"]) != "0" or (response.method == "POST" and _failed_items(payload)):
             raise self.map_error(response, payload)
         return payload
 
@@ -384,7 +382,11 @@ class OkxRestApi(RestApi):
         """The per-user limiter for private requests, the per-IP one for public requests;
         with a window for each endpoint (and instrument) unit the request charges."""
         limiter = self.user_rate_limiter if request.signed else super().rate_limiter_for(request)
-        known = self._known_units.setdefault(limiter, set())
+        known = self._known_units.get(limiter)
+        if known is not None and known.issuperset(request.costs):
+            return limiter  # every send after a unit's first: one set check, no scan
+        if known is None:
+            known = self._known_units[limiter] = set()
         missing = [unit for unit in request.costs if unit not in known]
         if missing:
             names = {window.name for window in limiter.windows}
