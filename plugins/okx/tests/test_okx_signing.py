@@ -89,6 +89,46 @@ def test_signed_post_covers_the_json_body() -> None:
     assert request.body() == POST_BODY
 
 
+def test_a_signed_plan_s_wire_carries_the_hand_derived_vectors() -> None:
+    api = fixed_time_api(demo=True)
+    get = api.plan("GET", "https://www.okx.com/api/v5/account/balance", {"ccy": "BTC"}, signed=True)
+    wire = api.sign_plan(get)
+    assert str(wire.target) == "https://www.okx.com/api/v5/account/balance?ccy=BTC"
+    assert wire.body is None
+    assert dict(wire.headers) == {
+        "x-simulated-trading": "1",
+        "OK-ACCESS-KEY": "key_1",
+        "OK-ACCESS-SIGN": GET_VECTOR,
+        "OK-ACCESS-TIMESTAMP": DOC_TIMESTAMP,
+        "OK-ACCESS-PASSPHRASE": "passphrase_1",
+    }
+    assert "passphrase_1" not in repr(wire.headers)
+    post = api.plan(
+        "POST",
+        "https://www.okx.com/api/v5/trade/order",
+        signed=True,
+        json_body=json.loads(POST_BODY),
+    )
+    wire = api.sign_plan(post)
+    assert wire.body == POST_BODY.encode()
+    assert wire.headers["OK-ACCESS-SIGN"] == POST_VECTOR
+    assert wire.headers["Content-Type"] == "application/json"
+    # The plan itself is left unsigned: each send signs anew.
+    assert "OK-ACCESS-SIGN" not in post.headers
+
+
+def test_a_plan_signs_what_a_prepared_request_signs_for_any_path_and_query() -> None:
+    api = fixed_time_api()
+    url = "http://127.0.0.1:8080/prefix/api/v5/trade/fills"
+    params = {"instType": "SWAP", "after": "a b/c,d", "limit": "5"}
+    wire = api.sign_plan(api.plan("GET", url, params, signed=True))
+    request = PreparedRequest("GET", url, query=list(params.items()), signed=True)
+    api.sign_request(request)
+    assert str(wire.target) == request.full_url()
+    for name in ("OK-ACCESS-SIGN", "OK-ACCESS-TIMESTAMP"):
+        assert wire.headers[name] == request.headers[name]
+
+
 def test_signature_matches_an_independent_computation_for_any_input() -> None:
     api = OkxRestApi(KEY, SECRET, PASSPHRASE)
     request = PreparedRequest(
