@@ -4,8 +4,10 @@ of a real request to 127.0.0.1 matching what was signed."""
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import pickle
 import re
 import time
 from datetime import datetime
@@ -61,6 +63,21 @@ def test_prehash_is_timestamp_method_path_body() -> None:
 def test_signer_reproduces_the_hand_derived_get_vector() -> None:
     payload = DOC_TIMESTAMP + "GET" + "/api/v5/account/balance?ccy=BTC"
     assert OkxSigner("secret_1").sign(payload) == GET_VECTOR
+
+
+def test_the_keyed_signer_signs_each_payload_afresh_and_survives_copies() -> None:
+    signer = OkxSigner("secret_1")
+    payload = DOC_TIMESTAMP + "GET" + "/api/v5/account/balance?ccy=BTC"
+    other = DOC_TIMESTAMP + "POST" + "/api/v5/trade/order" + POST_BODY
+    # Signing one payload leaves nothing behind for the next.
+    assert [signer.sign(payload), signer.sign(other), signer.sign(payload)] == [
+        GET_VECTOR,
+        POST_VECTOR,
+        GET_VECTOR,
+    ]
+    for copied in (copy.deepcopy(signer), pickle.loads(pickle.dumps(signer))):
+        assert copied.sign(payload) == GET_VECTOR
+        assert "secret_1" not in repr(copied)
 
 
 def test_signed_get_carries_the_four_headers_over_path_and_query() -> None:
