@@ -190,6 +190,54 @@ async def test_the_book_matches_the_simulator_after_every_event_through_gaps() -
     assert reasons.count("sequence") >= 2  # the skipped updates (U did not follow u)
 
 
+async def test_the_book_matches_the_simulator_when_own_orders_take_liquidity_mid_second() -> None:
+    """The account's market orders, placed over REST between two diff publications, take
+    liquidity from the simulator's book: the next diff must show it, so the local book
+    (snapshot + diffs) still equals the simulator's own book after every diff."""
+    clock = FakeClock()
+    async with BinanceSimulator(seed=12, clock=clock) as sim:
+        venue = sim.venues["spot"]
+        venue.tape.book_depth = 60
+        hub = sim.market_streams["spot"]
+        hub.publish_interval = 3600.0
+        api = sim.api()
+        book = LocalOrderBook(
+            "spot", "BTCUSDT", api=api, limit=1000, base_url=sim.ws_urls["spot"], settings=FAST
+        )
+        fills: list[int] = []
+
+        async def trade(step: int) -> None:
+            if step % 7 != 3:
+                return
+            clock.advance(0.4)  # mid-second: after this second's diff, before the next
+            placed = await SpotNewOrder(
+                api=api,
+                symbol="BTCUSDT",
+                side="BUY" if step % 14 == 3 else "SELL",
+                type="MARKET",
+                quantity=Decimal("0.5"),
+            ).run()
+            fills.append(len(placed["fills"]))
+            clock.advance(-0.4)  # back on the whole second the hub publishes from
+
+        async with api, book:
+            run = await follow_book(
+                book,
+                hub,
+                clock,
+                lambda update: sim_book(sim, "BTCUSDT", update),
+                lambda second: second * 10 + 9,
+                symbol="BTCUSDT",
+                steps=200,
+                between=trade,
+            )
+    assert len(fills) > 25
+    assert sum(fills) > len(fills)  # orders swept several levels
+    assert run.mismatches == 0
+    assert run.checked == len(run.events) > 190
+    assert run.resync_reasons == ["start"]
+
+
 # --- user data over the WebSocket API ---------------------------------------------------
 
 
