@@ -95,7 +95,46 @@ def test_the_served_streams_cover_the_symbol_streams_listed() -> None:
         "btcusdt@ticker",
         "btcusdt@miniTicker",
         "btcusdt@avgPrice",
+        "btcusdt@kline_1m@+08:00",
     } <= served
+
+
+def test_klines_with_the_utc8_offset_open_and_close_in_utc8_as_rest_s_time_zone() -> None:
+    async def build() -> dict[str, Any]:
+        async with BinanceSimulator(seed=3) as sim:
+            source = sim.market_streams["spot"].source
+            second = sim.now_ms() // 1000
+            built = {}
+            for topic in ("btcusdt@kline_1d", "btcusdt@kline_1d@+08:00", "btcusdt@kline_1m@+08:00"):
+                found = source.find(topic)
+                assert found is not None
+                feed, match = found
+                symbol = source.instrument("BTCUSDT")
+                (built[topic],) = source.build(feed, symbol, match, second)
+            query = {"symbol": "BTCUSDT", "interval": "1d", "timeZone": "+08:00", "limit": "1"}
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(sim.urls["spot"] + "/api/v3/klines", params=query) as response,
+            ):
+                rest = await response.json()
+            built["rest"] = rest[-1]
+            built["second"] = second
+            return built
+
+    built = asyncio.run(build())
+    day = 86_400_000
+    utc, utc8 = built["btcusdt@kline_1d"]["k"], built["btcusdt@kline_1d@+08:00"]["k"]
+    assert utc["t"] % day == 0
+    assert utc8["t"] % day == day - 8 * 3_600_000  # midnight in UTC+8: 16:00 UTC
+    assert utc8["T"] == utc8["t"] + day - 1
+    assert utc8["t"] <= built["second"] * 1000 <= utc8["T"]
+    # The bar REST serves for the same time zone, at the same moment.
+    rest = built["rest"]
+    assert [utc8[k] for k in "tohlc"] == [rest[0], rest[1], rest[2], rest[3], rest[4]]
+    # Bars shorter than the offset's whole hours are the same in either zone.
+    minute = built["btcusdt@kline_1m@+08:00"]["k"]
+    assert minute["t"] % 60_000 == 0
+    assert minute["i"] == "1m"
 
 
 async def test_market_streams_arrive_typed_on_spot_s_port() -> None:

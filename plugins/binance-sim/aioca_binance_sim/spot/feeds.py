@@ -135,13 +135,19 @@ def _book_ticker(
     ]
 
 
+UTC8_MS = 8 * 3_600_000
+"""The one offset Spot's kline streams take (``<symbol>@kline_<interval>@+08:00``)."""
+
+
 def _kline(
     feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
 ) -> list[dict[str, Any]]:
     tape = feeds.tape
     interval = match.group("interval")
     now = second * 1000
-    bar = tape.klines(spec, interval, None, now, 1, now)[0]
+    # "@+08:00": bars open and close in UTC+8 (a day at 16:00 UTC), as REST's timeZone.
+    offset = UTC8_MS if match.group("utc8") else 0
+    bar = tape.klines(spec, interval, None, now, 1, now, offset)[0]
     first = tape.trade(spec, -(-bar[0] // TRADE_MS)).id
     last = tape.last_trade(spec, now).id
     return [
@@ -246,7 +252,7 @@ SPOT_FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?:100ms|1000ms))?$"), _partial_depth),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>trade|aggTrade)$"), _trades),
     Feed(re.compile(_SYMBOL + r"@bookTicker$"), _book_ticker),
-    Feed(re.compile(_SYMBOL + rf"@kline_(?P<interval>{_INTERVALS})$"), _kline),
+    Feed(re.compile(_SYMBOL + rf"@kline_(?P<interval>{_INTERVALS})(?P<utc8>@\+08:00)?$"), _kline),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
     Feed(re.compile(_SYMBOL + r"@avgPrice$"), _avg_price),
 )
