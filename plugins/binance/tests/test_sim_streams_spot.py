@@ -5,6 +5,7 @@ to the simulator's own book through drops and skipped updates (Spot's ``U``/``u`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from decimal import Decimal
@@ -51,6 +52,11 @@ def _documented() -> dict[str, Any]:
     return {entry["example_stream"]: entry["example_payload"] for entry in streams}
 
 
+def _fields() -> dict[str, Any]:
+    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["spot"]["streams"]
+    return {entry["example_stream"]: entry["payload_fields"] for entry in streams}
+
+
 def _served(topic: str) -> bool:
     return SpotFeeds.find(SpotFeeds, topic) is not None  # type: ignore[arg-type]
 
@@ -72,15 +78,22 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
             found = source.find(topic)
             assert found is not None
             feed, match = found
-            symbol = source.instrument(match.group("symbol").upper())
+            name = match.groupdict().get("symbol")  # none: an all-market array
+            symbol = source.instrument(name.upper()) if name is not None else None
             second = sim.now_ms() // 1000
             second -= second % 60  # a second with a trade in it
             return source.build(feed, symbol, match, second)
 
     payloads = asyncio.run(build())
     assert payloads
+    documented = _documented()[topic]
     for payload in payloads:
-        assert _shape(payload) == _shape(_documented()[topic])
+        if documented == [{}]:  # an array documented by its element's fields only
+            assert payload
+            fields = [field["name"] for field in _fields()[topic]]
+            assert all(list(item) == fields for item in payload)
+            continue
+        assert _shape(payload) == _shape(documented)
 
 
 def test_the_served_streams_cover_the_symbol_streams_listed() -> None:
@@ -98,7 +111,39 @@ def test_the_served_streams_cover_the_symbol_streams_listed() -> None:
         "btcusdt@kline_1m@+08:00",
         "btcusdt@ticker_1h",
         "btcusdt@referencePrice",
+        "!miniTicker@arr",
+        "!ticker_1h@arr",
     } <= served
+
+
+async def test_all_market_arrays_carry_every_symbol_typed() -> None:
+    clock = FakeClock()
+    topics = ["!miniTicker@arr", "!ticker_4h@arr"]
+    async with BinanceSimulator(seed=4, clock=clock) as sim:
+        hub = sim.market_streams["spot"]
+        hub.publish_interval = 3600.0  # the test publishes
+        symbols = set(hub.source.venue.symbols)
+        stream = market_stream("spot", *topics, base_url=sim.ws_urls["spot"], settings=FAST)
+        seen: dict[str, Any] = {}
+        async with stream:
+            await until(lambda: sum(len(c.topics) for c in hub.connections) == len(topics))
+            for _ in range(5):
+                clock.advance(1.0)
+                await hub.publish()
+                with contextlib.suppress(TimeoutError):
+                    while True:
+                        item = await stream.next(0.2)
+                        if not isinstance(item, Gap):
+                            seen[item.stream] = item.data
+                if len(seen) == len(topics):
+                    break
+    assert sorted(seen) == sorted(topics)
+    minis, rolling = seen["!miniTicker@arr"], seen["!ticker_4h@arr"]
+    assert {mini.symbol for mini in minis} == symbols
+    assert all(isinstance(mini, models.AllMiniTicker) for mini in minis)
+    assert {ticker.symbol for ticker in rolling} == symbols
+    assert all(isinstance(ticker, models.AllMarketRollingWindowTicker) for ticker in rolling)
+    assert {ticker.event_type for ticker in rolling} == {"4hTicker"}
 
 
 def test_rolling_window_tickers_and_the_reference_price_agree_with_rest() -> None:

@@ -295,6 +295,22 @@ def _reference_price(
     ]
 
 
+def _every_symbol(
+    build: Callable[[SpotFeeds, SpotSymbol, re.Match[str], int], list[dict[str, Any]]],
+) -> Callable[[SpotFeeds, SpotSymbol | None, re.Match[str], int], list[Any]]:
+    """An all-market stream (``!miniTicker@arr``) from a per-symbol one: one array of
+    every trading symbol's payload per second (the simulator's symbols all trade every
+    second, so "only the tickers that changed" is all of them)."""
+
+    def every(
+        feeds: SpotFeeds, spec: SpotSymbol | None, match: re.Match[str], second: int
+    ) -> list[Any]:
+        symbols = feeds.venue.symbols.values()
+        return [[item for each in symbols for item in build(feeds, each, match, second)]]
+
+    return every
+
+
 _SYMBOL = r"(?P<symbol>[a-z0-9]+)"
 _INTERVALS = "1s|1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M"
 SPOT_FEEDS: tuple[Feed, ...] = (
@@ -307,6 +323,8 @@ SPOT_FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@avgPrice$"), _avg_price),
     Feed(re.compile(_SYMBOL + r"@ticker_(?P<window>1h|4h|1d)$"), _rolling_ticker),
     Feed(re.compile(_SYMBOL + r"@referencePrice$"), _reference_price),
+    Feed(re.compile(r"!(?P<kind>miniTicker)@arr$"), _every_symbol(_ticker)),
+    Feed(re.compile(r"!ticker_(?P<window>1h|4h|1d)@arr$"), _every_symbol(_rolling_ticker)),
 )
 """The Spot market streams the simulator serves."""
 
@@ -403,8 +421,10 @@ class SpotFeeds:
         return self.venue.symbols.get(symbol)
 
     def build(
-        self, feed: Feed, instrument: SpotSymbol, match: re.Match[str], second: int
-    ) -> list[dict[str, Any]]:
+        self, feed: Feed, instrument: SpotSymbol | None, match: re.Match[str], second: int
+    ) -> list[Any]:
+        """The payloads of ``feed`` in ``second``; ``instrument`` is ``None`` for an
+        all-market stream, whose one payload is the array of every symbol's."""
         return feed.build(self, instrument, match, second)
 
     def order_events(self, order: Any, execution: str, fill: Any, now: int) -> list[Any]:
