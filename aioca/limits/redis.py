@@ -366,10 +366,16 @@ class RedisRateLimiter:
             return max(0.0, self._paused_until - now)
         keys = [self.offset_key, self.hold_key, *(self._keys[name] for name, _, _ in charged)]
         # Adaptive leases: a process that spent its whole last lease of a window asks for
-        # a bigger one next time (up to lease_growth times), so a busy process needs fewer
-        # round trips; a refusal (the window is full) sets it back to the smallest size,
-        # so near a window's end leases shrink to nothing as before. One multiplier for
-        # the request: the smallest among its windows.
+        # a bigger one (up to lease_growth times), so a busy process needs fewer round
+        # trips; a refusal (the window is full) or no room to lease sets it back to the
+        # smallest size; near a window's end leases still shrink to nothing (a fraction of
+        # the room). One multiplier for the request: the smallest among its windows.
+        moment = time.monotonic()
+        for name, _, cost in charged:
+            lease = self._leases[name]
+            if lease.units < cost and moment < lease.until:
+                # Its last lease of this window was used up before the window's end.
+                lease.growth = min(lease.growth * 2, backend.lease_growth)
         growth = min((self._leases[name].growth for name, _, _ in charged), default=1)
         args: list[Any] = [
             round(self.safety * 1000),
@@ -416,12 +422,8 @@ class RedisRateLimiter:
         for number, (name, _, cost) in enumerate(charged):
             index, used, lease_units = (int(v) for v in values[3 * number : 3 * number + 3])
             lease = self._leases[name]
-            same_window = lease.index == index
-            kept = max(0, held[number] - cost) if same_window else 0
-            if same_window and held[number] < cost and lease_units > 0:
-                # The last lease of this window was used up: lease more next time.
-                lease.growth = min(lease.growth * 2, backend.lease_growth)
-            elif lease_units == 0:
+            kept = max(0, held[number] - cost) if lease.index == index else 0
+            if lease_units == 0:
                 lease.growth = 1  # no room to lease (a margin, or the window nearly full)
             lease.units = lease_units + kept  # the rest of the old lease went into this request
             lease.index = index
