@@ -324,6 +324,14 @@ class Response:
             self._request = self.plan.prepared(self._task, self._task_name)
         return self._request
 
+    @property
+    def method(self) -> str:
+        """The request's HTTP method, read without building :attr:`request` (a hook that
+        only needs the method, on every answer, should not pay for the whole request)."""
+        if self.plan is not None:
+            return self.plan.method
+        return self.request.method
+
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
 

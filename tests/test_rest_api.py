@@ -34,6 +34,7 @@ from yarl import URL
 
 import aioca
 from aioca import errors
+from aioca.request import RequestPlan
 from aioca.rest import PreparedRequest, Response, RestApi
 
 BASE = "https://api.testex.invalid"
@@ -1217,3 +1218,12 @@ def test_a_signed_request_and_its_response_keep_credentials_out_of_their_repr() 
         assert "open-sesame" not in text
         assert "key_1" not in text
         assert "https://api.example.com/v1/order" in text
+
+
+def test_a_response_names_its_method_from_its_plan_without_building_the_request() -> None:
+    plan = RequestPlan("post", "https://api.example.com/v1/order", content="{}")
+    from_plan = Response(None, 200, CIMultiDictProxy(CIMultiDict()), b"{}", plan=plan)
+    assert from_plan.method == "POST"
+    assert from_plan._request is None  # nothing built for it
+    request = PreparedRequest("DELETE", "https://api.example.com/v1/order")
+    assert Response(request, 200, CIMultiDictProxy(CIMultiDict()), b"{}").method == "DELETE"

@@ -376,6 +376,29 @@ def test_a_struct_frame_in_another_key_order_or_spacing_still_decodes() -> None:
         BinanceMarketProtocol("spot", typed="fast")  # type: ignore[arg-type]
 
 
+def test_struct_frames_of_several_streams_interleaved_each_decode_as_their_own() -> None:
+    """The parser finds the last frame's stream again by its prefix: a stream whose name
+    begins another's, frames alternating, and a shutdown notice in between."""
+    examples = {
+        stream["example_stream"]: stream["example_payload"]
+        for stream in SPEC["markets"]["usdm"]["streams"]
+    }
+    names = ["btcusdt@depth", "btcusdt@depth@500ms", "btcusdt@aggTrade"]
+    protocol = BinanceMarketProtocol("usdm", typed="struct")
+    expected = {name: protocol.spec_of(name) for name in names}
+    example_of = {
+        name: next(v for k, v in examples.items() if expected[name] is protocol.spec_of(k))
+        for name in names
+    }
+    for name in [*names, *names[::-1], names[0], names[0], names[1], names[0]]:
+        parsed = protocol.parse(combined(name, example_of[name]))
+        assert isinstance(parsed, Message)
+        assert parsed.stream == name
+        model = expected[name].parse(example_of[name])  # type: ignore[union-attr]
+        _same_values(model, parsed.data, name)
+        assert isinstance(protocol.parse(combined(name, SHUTDOWN)), Rotate)
+
+
 async def test_struct_streams_deliver_structs_and_json_for_a_payload_they_cannot_read(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -44,6 +44,7 @@ from aioca import (
     errors,
 )
 from aioca.limits import Limiter
+from aioca.request import RedactedHeaders, Wire
 from aioca.rest import Params, try_decode
 
 from .endpoint import ORDER_RATE_UNIT, Auth, Endpoint, RateLimit, Scope
@@ -252,6 +253,27 @@ class OkxRestApi(RestApi):
         if self.demo:
             request.headers["x-simulated-trading"] = "1"
 
+    def sign_plan(self, plan: RequestPlan) -> Wire:
+        """The wire of one attempt of a signed plan: the plan's encoded path, query and
+        body signed as they are (what is sent is what was encoded once, with the plan),
+        as :meth:`sign_request` signs a :class:`PreparedRequest`, without rebuilding and
+        re-encoding the request for every send."""
+        signer, key, passphrase = self._signer, self.api_key, self._passphrase
+        if signer is None or not key or not passphrase:
+            return super().sign_plan(plan)  # sign_request raises, naming the request
+        timestamp = iso_timestamp(self.timestamp_ms())
+        body = plan.body_text
+        headers = RedactedHeaders(plan.headers)
+        headers["OK-ACCESS-KEY"] = key
+        headers["OK-ACCESS-SIGN"] = signer.sign(
+            prehash(timestamp, plan.method, plan.target.raw_path_qs, body)
+        )
+        headers["OK-ACCESS-TIMESTAMP"] = timestamp
+        headers["OK-ACCESS-PASSPHRASE"] = passphrase
+        if plan.content is not None:
+            headers.setdefault("Content-Type", "application/json")
+        return Wire(plan.target, body.encode() if body is not None else None, headers)
+
     def sign_request(self, request: PreparedRequest) -> None:
         if self._signer is None or not self.api_key or not self._passphrase:
             raise errors.AuthenticationError(
@@ -285,9 +307,7 @@ class OkxRestApi(RestApi):
                 **self.error_context(response.request),
             )
         # Only order endpoints (POST) answer items with an sCode; a GET's data is not walked.
-        if str(payload["code"]) != "0" or (
-            response.request.method == "POST" and _failed_items(payload)
-        ):
+        if str(payload["code"]) != "0" or (response.method == "POST" and _failed_items(payload)):
             raise self.map_error(response, payload)
         return payload
 
@@ -384,7 +404,11 @@ class OkxRestApi(RestApi):
         """The per-user limiter for private requests, the per-IP one for public requests;
         with a window for each endpoint (and instrument) unit the request charges."""
         limiter = self.user_rate_limiter if request.signed else super().rate_limiter_for(request)
-        known = self._known_units.setdefault(limiter, set())
+        known = self._known_units.get(limiter)
+        if known is not None and known.issuperset(request.costs):
+            return limiter  # every send after a unit's first: one set check, no scan
+        if known is None:
+            known = self._known_units[limiter] = set()
         missing = [unit for unit in request.costs if unit not in known]
         if missing:
             names = {window.name for window in limiter.windows}

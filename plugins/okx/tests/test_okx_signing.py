@@ -4,8 +4,10 @@ of a real request to 127.0.0.1 matching what was signed."""
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import pickle
 import re
 import time
 from datetime import datetime
@@ -63,6 +65,21 @@ def test_signer_reproduces_the_hand_derived_get_vector() -> None:
     assert OkxSigner("secret_1").sign(payload) == GET_VECTOR
 
 
+def test_the_keyed_signer_signs_each_payload_afresh_and_survives_copies() -> None:
+    signer = OkxSigner("secret_1")
+    payload = DOC_TIMESTAMP + "GET" + "/api/v5/account/balance?ccy=BTC"
+    other = DOC_TIMESTAMP + "POST" + "/api/v5/trade/order" + POST_BODY
+    # Signing one payload leaves nothing behind for the next.
+    assert [signer.sign(payload), signer.sign(other), signer.sign(payload)] == [
+        GET_VECTOR,
+        POST_VECTOR,
+        GET_VECTOR,
+    ]
+    for copied in (copy.deepcopy(signer), pickle.loads(pickle.dumps(signer))):
+        assert copied.sign(payload) == GET_VECTOR
+        assert "secret_1" not in repr(copied)
+
+
 def test_signed_get_carries_the_four_headers_over_path_and_query() -> None:
     api = fixed_time_api()
     request = PreparedRequest(
@@ -87,6 +104,46 @@ def test_signed_post_covers_the_json_body() -> None:
     assert request.headers["OK-ACCESS-SIGN"] == POST_VECTOR
     assert request.headers["Content-Type"] == "application/json"
     assert request.body() == POST_BODY
+
+
+def test_a_signed_plan_s_wire_carries_the_hand_derived_vectors() -> None:
+    api = fixed_time_api(demo=True)
+    get = api.plan("GET", "https://www.okx.com/api/v5/account/balance", {"ccy": "BTC"}, signed=True)
+    wire = api.sign_plan(get)
+    assert str(wire.target) == "https://www.okx.com/api/v5/account/balance?ccy=BTC"
+    assert wire.body is None
+    assert dict(wire.headers) == {
+        "x-simulated-trading": "1",
+        "OK-ACCESS-KEY": "key_1",
+        "OK-ACCESS-SIGN": GET_VECTOR,
+        "OK-ACCESS-TIMESTAMP": DOC_TIMESTAMP,
+        "OK-ACCESS-PASSPHRASE": "passphrase_1",
+    }
+    assert "passphrase_1" not in repr(wire.headers)
+    post = api.plan(
+        "POST",
+        "https://www.okx.com/api/v5/trade/order",
+        signed=True,
+        json_body=json.loads(POST_BODY),
+    )
+    wire = api.sign_plan(post)
+    assert wire.body == POST_BODY.encode()
+    assert wire.headers["OK-ACCESS-SIGN"] == POST_VECTOR
+    assert wire.headers["Content-Type"] == "application/json"
+    # The plan itself is left unsigned: each send signs anew.
+    assert "OK-ACCESS-SIGN" not in post.headers
+
+
+def test_a_plan_signs_what_a_prepared_request_signs_for_any_path_and_query() -> None:
+    api = fixed_time_api()
+    url = "http://127.0.0.1:8080/prefix/api/v5/trade/fills"
+    params = {"instType": "SWAP", "after": "a b/c,d", "limit": "5"}
+    wire = api.sign_plan(api.plan("GET", url, params, signed=True))
+    request = PreparedRequest("GET", url, query=list(params.items()), signed=True)
+    api.sign_request(request)
+    assert str(wire.target) == request.full_url()
+    for name in ("OK-ACCESS-SIGN", "OK-ACCESS-TIMESTAMP"):
+        assert wire.headers[name] == request.headers[name]
 
 
 def test_signature_matches_an_independent_computation_for_any_input() -> None:

@@ -151,6 +151,9 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
             self._struct_error: type[Exception] = msgspec.ValidationError
             self._encode = msgspec.json.encode
             self._decoders: dict[str, Any] = {}
+            # The last stream decoded, found again by one prefix test: most frames of a
+            # connection belong to the stream before them.
+            self._last: tuple[str, str, Any] = ("\0", "", None)
             self.parse = self._parse_structs  # type: ignore[method-assign]
 
     # --- topics -------------------------------------------------------------------------
@@ -249,20 +252,27 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         """``typed="struct"``: a combined frame is decoded by msgspec straight into the
         stream's struct (Binance puts ``"stream"`` first, so its name is read before the
         JSON is parsed); other frames take the general path, their payload converted."""
-        if text.startswith('{"stream":"') and SERVER_SHUTDOWN not in text:
+        prefix, stream, decode = self._last
+        if text.startswith(prefix) and SERVER_SHUTDOWN not in text:
+            pass  # the last stream's again: its name and decoder are known
+        elif text.startswith('{"stream":"') and SERVER_SHUTDOWN not in text:
             stream = text[11 : text.find('"', 11)]
             decode = self._decoders.get(stream)
             if decode is None:
                 spec = self.spec_of(stream)
                 if spec is not None:
                     decode = self._decoders[stream] = spec.envelope_decoder.decode
-            if decode is not None:
-                try:
-                    data = decode(text).data
-                except self._struct_error as exc:
-                    self._untyped(stream, exc)
-                    return BinanceMarketProtocol.parse(self, text)
-                return _new_tuple(Message, (stream, data))
+            if decode is not None:  # the closing quote: a name that begins another's
+                self._last = ('{"stream":"' + stream + '"', stream, decode)
+        else:
+            decode = None
+        if decode is not None:
+            try:
+                data = decode(text).data
+            except self._struct_error as exc:
+                self._untyped(stream, exc)
+                return BinanceMarketProtocol.parse(self, text)
+            return _new_tuple(Message, (stream, data))
         parsed = BinanceMarketProtocol.parse(self, text)
         if type(parsed) is Message:
             stream = parsed.stream
