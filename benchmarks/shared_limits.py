@@ -440,7 +440,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "('redis-before': 0.2 was the setting before the listener was woken on close)",
     )
     parser.add_argument(
-        "--lease-growth", type=int, default=4, help="RedisBackend(lease_growth=...) for 'redis'"
+        "--lease-growth",
+        type=int,
+        default=4,
+        help="lease_growth of the 'redis' rows (the backend's default is 1)",
     )
     parser.add_argument(
         "--compare-fixed-leases",

@@ -579,7 +579,7 @@ async def test_leases_grow_while_a_process_uses_them_up(
     ``lease_growth`` times ``lease_cap`` (and never more than the fraction of the room):
     fewer round trips for the same weight. With ``lease_growth=1`` it stays fixed."""
     window = weight_window(1000, seconds=4)
-    growing = backends().limiter(HOST, [window])
+    growing = backends(lease_growth=4).limiter(HOST, [window])
     fixed = backends(lease_growth=1).limiter(HOST, [weight_window(1000, seconds=4)])
     fixed.host = "fixed.example.test"  # its own counter: the two do not share a budget
     fixed.hold_key = fixed.hold_key.replace(HOST, fixed.host)
@@ -598,7 +598,7 @@ async def test_a_refusal_sets_a_grown_lease_back(backends: Callable[..., RedisBa
     large block of a window others are waiting for."""
     seconds = 2.0
     window = weight_window(400, seconds=seconds)
-    limiter = backends(safety=0.1).limiter(HOST, [window])
+    limiter = backends(safety=0.1, lease_growth=4).limiter(HOST, [window])
     await run_until_window_start(limiter, seconds, 0.15)
     assert await lease_sizes(limiter, 21 + 41 + 1) == [20, 40, 80]
     assert limiter._leases["REQUEST_WEIGHT"].growth == 4
