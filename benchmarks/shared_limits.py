@@ -74,7 +74,9 @@ async def _worker(options: dict[str, Any]) -> dict[str, Any]:
     if options["mode"].startswith("redis"):
         if options.get("listen_wait"):  # an earlier setting, compared in the same run
             redis_limits._LISTEN_WAIT = options["listen_wait"]
-        backend = RedisBackend(options["redis"], prefix=options["prefix"])
+        backend = RedisBackend(
+            options["redis"], prefix=options["prefix"], lease_growth=options["lease_growth"]
+        )
         run_script = backend.run
 
         async def counted(script: str, keys: Any, args: Any) -> Any:
@@ -208,6 +210,8 @@ async def run_once(
         "rate_limits": sim.limits.rate_limits_info(),
         "start_at": start_at,
         "listen_wait": args.compare_listen_wait if mode == "redis-before" else None,
+        # 'redis-fixed': leases of a fixed size, as before they grew with use
+        "lease_growth": 1 if mode == "redis-fixed" else args.lease_growth,
     }
     recorder.reset()
     workers = [
@@ -361,6 +365,8 @@ async def main(args: argparse.Namespace) -> int:
                 modes = ["local", "split", "redis"]
                 if args.compare_listen_wait:
                     modes.insert(2, "redis-before")
+                if args.compare_fixed_leases:
+                    modes.insert(2, "redis-fixed")
                 for mode in modes:
                     row = await run_once(mode, processes, args, sim, server.url)
                     print(
@@ -432,6 +438,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default=0.0,
         help="also run Redis with the event listener waking every this many seconds "
         "('redis-before': 0.2 was the setting before the listener was woken on close)",
+    )
+    parser.add_argument(
+        "--lease-growth",
+        type=int,
+        default=4,
+        help="lease_growth of the 'redis' rows (the backend's default is 1)",
+    )
+    parser.add_argument(
+        "--compare-fixed-leases",
+        action="store_true",
+        help="also run Redis with leases of a fixed size ('redis-fixed': lease_growth=1, "
+        "the setting before leases grew with use)",
     )
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     parser.add_argument("--worker", help=argparse.SUPPRESS)

@@ -558,3 +558,62 @@ async def test_fail_closed_recovers_when_redis_returns(
         assert backend.restarts == 1
     finally:
         server.kill()
+
+
+async def lease_sizes(limiter: RedisRateLimiter, requests: int) -> list[int]:
+    """The size of each lease ``limiter`` takes while admitting ``requests`` of weight 1."""
+    sizes = []
+    for _ in range(requests):
+        before = limiter._leases["REQUEST_WEIGHT"].units
+        await limiter.acquire({"REQUEST_WEIGHT": 1})
+        after = limiter._leases["REQUEST_WEIGHT"].units
+        if after > before:  # a round trip: the old lease was used up, a new one taken
+            sizes.append(after)  # the request was charged beside the lease, not from it
+    return sizes
+
+
+async def test_leases_grow_while_a_process_uses_them_up(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    """A busy process's lease doubles each time it is used up within the window, up to
+    ``lease_growth`` times ``lease_cap`` (and never more than the fraction of the room):
+    fewer round trips for the same weight. With ``lease_growth=1`` it stays fixed."""
+    window = weight_window(1000, seconds=4)
+    growing = backends(lease_growth=4).limiter(HOST, [window])
+    fixed = backends(lease_growth=1).limiter(HOST, [weight_window(1000, seconds=4)])
+    fixed.host = "fixed.example.test"  # its own counter: the two do not share a budget
+    fixed.hold_key = fixed.hold_key.replace(HOST, fixed.host)
+    fixed.offset_key = fixed.offset_key.replace(HOST, fixed.host)
+    fixed._keys = {name: key.replace(HOST, fixed.host) for name, key in fixed._keys.items()}
+    await run_until_window_start(growing, 4, 0.3)
+    # 5 % of 1000 = 50, then 100, then 200 (the cap of 4 x 5 %), then 200 again
+    # (each round trip charges the request beside the lease: 51, 101, 201 ... requests)
+    assert await lease_sizes(growing, 51 + 101 + 201 + 201 + 1) == [50, 100, 200, 200, 200]
+    assert (await lease_sizes(fixed, 50 * 4 + 5)) == [50] * 5
+
+
+async def test_a_refusal_sets_a_grown_lease_back(backends: Callable[..., RedisBackend]) -> None:
+    """When the window is full (a request must wait), the lease size starts over: the next
+    window's first lease is the smallest, so a process that grew its lease does not take a
+    large block of a window others are waiting for."""
+    seconds = 2.0
+    window = weight_window(400, seconds=seconds)
+    limiter = backends(safety=0.1, lease_growth=4).limiter(HOST, [window])
+    await run_until_window_start(limiter, seconds, 0.15)
+    assert await lease_sizes(limiter, 21 + 41 + 1) == [20, 40, 80]
+    assert limiter._leases["REQUEST_WEIGHT"].growth == 4
+    other = backends(safety=0.1, lease_cap=0).limiter(HOST, [window])
+    while other.try_acquire({"REQUEST_WEIGHT": 1}) or await _fits(other):
+        pass  # the other process fills the rest of the window
+    limiter._leases["REQUEST_WEIGHT"].units = 0
+    await limiter.acquire({"REQUEST_WEIGHT": 1})  # refused, waits for the next window
+    assert limiter._leases["REQUEST_WEIGHT"].growth == 1
+    assert limiter._leases["REQUEST_WEIGHT"].units == 20  # 5 % of 400 again
+
+
+async def _fits(limiter: RedisRateLimiter) -> bool:
+    try:
+        await asyncio.wait_for(limiter.acquire({"REQUEST_WEIGHT": 1}), 0.05)
+    except TimeoutError:
+        return False
+    return True
