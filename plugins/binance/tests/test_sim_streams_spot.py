@@ -95,7 +95,81 @@ def test_the_served_streams_cover_the_symbol_streams_listed() -> None:
         "btcusdt@ticker",
         "btcusdt@miniTicker",
         "btcusdt@avgPrice",
+        "btcusdt@kline_1m@+08:00",
+        "btcusdt@ticker_1h",
+        "btcusdt@referencePrice",
     } <= served
+
+
+def test_rolling_window_tickers_and_the_reference_price_agree_with_rest() -> None:
+    async def build() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with BinanceSimulator(seed=3, clock=FakeClock()) as sim:  # REST at the same ms
+            source = sim.market_streams["spot"].source
+            second = sim.now_ms() // 1000
+            assert second * 1000 == sim.now_ms()
+            symbol = source.instrument("BTCUSDT")
+            streamed: dict[str, Any] = {}
+            for topic in ("btcusdt@ticker_4h", "btcusdt@referencePrice"):
+                found = source.find(topic)
+                assert found is not None
+                (streamed[topic],) = source.build(found[0], symbol, found[1], second)
+            answers = {}
+            async with aiohttp.ClientSession() as session:
+                for path, query in (
+                    ("/api/v3/ticker", {"symbol": "BTCUSDT", "windowSize": "4h"}),
+                    ("/api/v3/referencePrice", {"symbol": "BTCUSDT"}),
+                ):
+                    async with session.get(sim.urls["spot"] + path, params=query) as response:
+                        answers[path] = await response.json()
+            return streamed, answers
+
+    streamed, answers = asyncio.run(build())
+    ticker, rest = streamed["btcusdt@ticker_4h"], answers["/api/v3/ticker"]
+    assert ticker["e"] == "4hTicker"
+    assert ticker["C"] - ticker["O"] <= 4 * 3_600_000
+    names = {"p": "priceChange", "o": "openPrice", "h": "highPrice", "l": "lowPrice"}
+    names |= {"c": "lastPrice", "v": "volume", "F": "firstId", "L": "lastId", "n": "count"}
+    assert {key: ticker[key] for key in names} == {key: rest[name] for key, name in names.items()}
+    reference = streamed["btcusdt@referencePrice"]
+    assert reference["r"] == answers["/api/v3/referencePrice"]["referencePrice"]
+
+
+def test_klines_with_the_utc8_offset_open_and_close_in_utc8_as_rest_s_time_zone() -> None:
+    async def build() -> dict[str, Any]:
+        async with BinanceSimulator(seed=3) as sim:
+            source = sim.market_streams["spot"].source
+            second = sim.now_ms() // 1000
+            built = {}
+            for topic in ("btcusdt@kline_1d", "btcusdt@kline_1d@+08:00", "btcusdt@kline_1m@+08:00"):
+                found = source.find(topic)
+                assert found is not None
+                feed, match = found
+                symbol = source.instrument("BTCUSDT")
+                (built[topic],) = source.build(feed, symbol, match, second)
+            query = {"symbol": "BTCUSDT", "interval": "1d", "timeZone": "+08:00", "limit": "1"}
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(sim.urls["spot"] + "/api/v3/klines", params=query) as response,
+            ):
+                rest = await response.json()
+            built["rest"] = rest[-1]
+            built["second"] = second
+            return built
+
+    built = asyncio.run(build())
+    day = 86_400_000
+    utc, utc8 = built["btcusdt@kline_1d"]["k"], built["btcusdt@kline_1d@+08:00"]["k"]
+    assert utc["t"] % day == 0
+    assert utc8["t"] % day == day - 8 * 3_600_000  # midnight in UTC+8: 16:00 UTC
+    assert utc8["T"] == utc8["t"] + day - 1
+    assert utc8["t"] <= built["second"] * 1000 <= utc8["T"]
+    # The bar REST serves for the same time zone, at the same moment.
+    rest = built["rest"]
+    assert [utc8[k] for k in "tohlc"] == [rest[0], rest[1], rest[2], rest[3], rest[4]]
+    # Bars shorter than the offset's whole hours are the same in either zone.
+    minute = built["btcusdt@kline_1m@+08:00"]["k"]
+    assert minute["t"] % 60_000 == 0
+    assert minute["i"] == "1m"
 
 
 async def test_market_streams_arrive_typed_on_spot_s_port() -> None:

@@ -135,13 +135,19 @@ def _book_ticker(
     ]
 
 
+UTC8_MS = 8 * 3_600_000
+"""The one offset Spot's kline streams take (``<symbol>@kline_<interval>@+08:00``)."""
+
+
 def _kline(
     feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
 ) -> list[dict[str, Any]]:
     tape = feeds.tape
     interval = match.group("interval")
     now = second * 1000
-    bar = tape.klines(spec, interval, None, now, 1, now)[0]
+    # "@+08:00": bars open and close in UTC+8 (a day at 16:00 UTC), as REST's timeZone.
+    offset = UTC8_MS if match.group("utc8") else 0
+    bar = tape.klines(spec, interval, None, now, 1, now, offset)[0]
     first = tape.trade(spec, -(-bar[0] // TRADE_MS)).id
     last = tape.last_trade(spec, now).id
     return [
@@ -239,6 +245,56 @@ def _avg_price(
     ]
 
 
+_WINDOW_MS = {"1h": 3_600_000, "4h": 4 * 3_600_000, "1d": 86_400_000}
+
+
+def _rolling_ticker(
+    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    """``<symbol>@ticker_<window>``: the window ending now, as REST's ``/api/v3/ticker``
+    with that ``windowSize`` computes it."""
+    window = match.group("window")
+    now = second * 1000
+    ticker = feeds.tape.window_ticker(spec, now - _WINDOW_MS[window], now, now, True)
+    return [
+        {
+            "e": f"{window}Ticker",
+            "E": now,
+            "s": spec.symbol,
+            "p": ticker["priceChange"],
+            "P": ticker["priceChangePercent"],
+            "o": ticker["openPrice"],
+            "h": ticker["highPrice"],
+            "l": ticker["lowPrice"],
+            "c": ticker["lastPrice"],
+            "w": ticker["weightedAvgPrice"],
+            "v": ticker["volume"],
+            "q": ticker["quoteVolume"],
+            "O": ticker["openTime"],
+            "C": ticker["closeTime"],
+            "F": ticker["firstId"],
+            "L": ticker["lastId"],
+            "n": ticker["count"],
+        }
+    ]
+
+
+def _reference_price(
+    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    """The simulator's reference price is the 5-minute average, as its REST
+    ``/api/v3/referencePrice`` says."""
+    now = second * 1000
+    return [
+        {
+            "e": "referencePrice",
+            "s": spec.symbol,
+            "r": dec(feeds.tape.avg_price(spec, now)),
+            "t": now,
+        }
+    ]
+
+
 _SYMBOL = r"(?P<symbol>[a-z0-9]+)"
 _INTERVALS = "1s|1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M"
 SPOT_FEEDS: tuple[Feed, ...] = (
@@ -246,9 +302,11 @@ SPOT_FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?:100ms|1000ms))?$"), _partial_depth),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>trade|aggTrade)$"), _trades),
     Feed(re.compile(_SYMBOL + r"@bookTicker$"), _book_ticker),
-    Feed(re.compile(_SYMBOL + rf"@kline_(?P<interval>{_INTERVALS})$"), _kline),
+    Feed(re.compile(_SYMBOL + rf"@kline_(?P<interval>{_INTERVALS})(?P<utc8>@\+08:00)?$"), _kline),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
     Feed(re.compile(_SYMBOL + r"@avgPrice$"), _avg_price),
+    Feed(re.compile(_SYMBOL + r"@ticker_(?P<window>1h|4h|1d)$"), _rolling_ticker),
+    Feed(re.compile(_SYMBOL + r"@referencePrice$"), _reference_price),
 )
 """The Spot market streams the simulator serves."""
 
