@@ -229,7 +229,9 @@ async def test_the_shared_answer_keeps_every_digit_for_a_decimal_json_loads(
 
     from aioca.testing import mocked_responses
 
-    body = '{"timezone":"UTC","rateLimits":[],"symbols":[{"symbol":"X","p":0.1234567890123456789012}]}'
+    body = (
+        '{"timezone":"UTC","rateLimits":[],"symbols":[{"symbol":"X","p":0.1234567890123456789012}]}'
+    )
 
     def decimal_loads(raw: bytes) -> Any:
         return json.loads(raw, parse_float=Decimal)
