@@ -32,6 +32,17 @@ _USER_NO_LATENCY = r"\s+\d+\s+\d+\.\d\s+\d+\.\d\s+-\s+-\s+\d+%"
 
 # script -> (tiny arguments, patterns of lines its output must have)
 RUNS: dict[str, tuple[list[str], list[str]]] = {
+    "gather_gc.py": (
+        ["--size", "20", "--gathers", "2", "--clients", "raw", "aioca"],
+        [
+            *(
+                rf"^{name}\s+CPU\s+\d+\.\d us/req; collections: gen0 \d+ \(\d+\.\d us/req\), "
+                rf"gen1 \d+ \(\d+\.\d us/req\), gen2 \d+ \(\d+\.\d us/req\); "
+                rf"tracked at full collections: \[[\d, ]*\]$"
+                for name in ("raw", "aioca")
+            ),
+        ],
+    ),
     "import_time.py": (
         ["--runs", "1"],
         [

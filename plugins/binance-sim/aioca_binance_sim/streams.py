@@ -357,12 +357,15 @@ class StreamHub:
             if found is None:
                 continue
             feed, match = found
-            symbol = match.group("symbol")
-            instrument = source.instrument(symbol.upper())
-            if instrument is None:
-                continue
+            symbol = match.groupdict().get("symbol")
+            if symbol is None:  # an all-market stream ("!miniTicker@arr"): every symbol
+                instrument = None
+            else:
+                instrument = source.instrument(symbol.upper())
+                if instrument is None:
+                    continue
             for moment in range(max(last + 1, second - 600), second + 1):
-                if feed.sequenced and self._skip(symbol):
+                if feed.sequenced and symbol is not None and self._skip(symbol):
                     continue
                 for payload in source.build(feed, instrument, match, moment):
                     await self._send_topic(topic, payload)
@@ -373,7 +376,7 @@ class StreamHub:
             return True
         return False
 
-    async def _send_topic(self, topic: str, payload: dict[str, Any]) -> None:
+    async def _send_topic(self, topic: str, payload: Any) -> None:
         combined = raw = None
         for connection in list(self.connections):
             if connection.stalled or topic not in connection.topics or connection.ws.closed:

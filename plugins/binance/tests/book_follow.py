@@ -5,7 +5,7 @@ body of the order-book tests of the three markets."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -49,11 +49,14 @@ async def follow_book(
     steps: int,
     drops: Collection[int] = (),
     skips: Collection[int] = (),
+    between: Callable[[int], Awaitable[None]] | None = None,
 ) -> BookRun:
     """Publish ``steps`` seconds of ``hub`` (its publisher idle: the test publishes),
     dropping every connection at the steps in ``drops`` and leaving out the diff of the
     steps in ``skips``; after each published second, wait until ``book`` has reached
-    ``update_id(second)``. ``expected(update_id)`` is the simulator's own book then."""
+    ``update_id(second)``, then await ``between(step)`` (what happens before the next
+    publication: the account's orders...). ``expected(update_id)`` is the simulator's own
+    book then."""
     run = BookRun()
     progressed = asyncio.Event()
 
@@ -86,6 +89,8 @@ async def follow_book(
                 continue  # nothing to see until the next diff shows the jump
             await hub.publish()
             await reached(update_id(int(clock.now)))
+            if between is not None:
+                await between(step)
     finally:
         consumer.cancel()
         await asyncio.gather(consumer, return_exceptions=True)

@@ -5,6 +5,7 @@ to the simulator's own book through drops and skipped updates (Spot's ``U``/``u`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from decimal import Decimal
@@ -51,6 +52,11 @@ def _documented() -> dict[str, Any]:
     return {entry["example_stream"]: entry["example_payload"] for entry in streams}
 
 
+def _fields() -> dict[str, Any]:
+    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["spot"]["streams"]
+    return {entry["example_stream"]: entry["payload_fields"] for entry in streams}
+
+
 def _served(topic: str) -> bool:
     return SpotFeeds.find(SpotFeeds, topic) is not None  # type: ignore[arg-type]
 
@@ -72,15 +78,22 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
             found = source.find(topic)
             assert found is not None
             feed, match = found
-            symbol = source.instrument(match.group("symbol").upper())
+            name = match.groupdict().get("symbol")  # none: an all-market array
+            symbol = source.instrument(name.upper()) if name is not None else None
             second = sim.now_ms() // 1000
             second -= second % 60  # a second with a trade in it
             return source.build(feed, symbol, match, second)
 
     payloads = asyncio.run(build())
     assert payloads
+    documented = _documented()[topic]
     for payload in payloads:
-        assert _shape(payload) == _shape(_documented()[topic])
+        if documented == [{}]:  # an array documented by its element's fields only
+            assert payload
+            fields = [field["name"] for field in _fields()[topic]]
+            assert all(list(item) == fields for item in payload)
+            continue
+        assert _shape(payload) == _shape(documented)
 
 
 def test_the_served_streams_cover_the_symbol_streams_listed() -> None:
@@ -95,7 +108,113 @@ def test_the_served_streams_cover_the_symbol_streams_listed() -> None:
         "btcusdt@ticker",
         "btcusdt@miniTicker",
         "btcusdt@avgPrice",
+        "btcusdt@kline_1m@+08:00",
+        "btcusdt@ticker_1h",
+        "btcusdt@referencePrice",
+        "!miniTicker@arr",
+        "!ticker_1h@arr",
     } <= served
+
+
+async def test_all_market_arrays_carry_every_symbol_typed() -> None:
+    clock = FakeClock()
+    topics = ["!miniTicker@arr", "!ticker_4h@arr"]
+    async with BinanceSimulator(seed=4, clock=clock) as sim:
+        hub = sim.market_streams["spot"]
+        hub.publish_interval = 3600.0  # the test publishes
+        symbols = set(hub.source.venue.symbols)
+        stream = market_stream("spot", *topics, base_url=sim.ws_urls["spot"], settings=FAST)
+        seen: dict[str, Any] = {}
+        async with stream:
+            await until(lambda: sum(len(c.topics) for c in hub.connections) == len(topics))
+            for _ in range(5):
+                clock.advance(1.0)
+                await hub.publish()
+                with contextlib.suppress(TimeoutError):
+                    while True:
+                        item = await stream.next(0.2)
+                        if not isinstance(item, Gap):
+                            seen[item.stream] = item.data
+                if len(seen) == len(topics):
+                    break
+    assert sorted(seen) == sorted(topics)
+    minis, rolling = seen["!miniTicker@arr"], seen["!ticker_4h@arr"]
+    assert {mini.symbol for mini in minis} == symbols
+    assert all(isinstance(mini, models.AllMiniTicker) for mini in minis)
+    assert {ticker.symbol for ticker in rolling} == symbols
+    assert all(isinstance(ticker, models.AllMarketRollingWindowTicker) for ticker in rolling)
+    assert {ticker.event_type for ticker in rolling} == {"4hTicker"}
+
+
+def test_rolling_window_tickers_and_the_reference_price_agree_with_rest() -> None:
+    async def build() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with BinanceSimulator(seed=3, clock=FakeClock()) as sim:  # REST at the same ms
+            source = sim.market_streams["spot"].source
+            second = sim.now_ms() // 1000
+            assert second * 1000 == sim.now_ms()
+            symbol = source.instrument("BTCUSDT")
+            streamed: dict[str, Any] = {}
+            for topic in ("btcusdt@ticker_4h", "btcusdt@referencePrice"):
+                found = source.find(topic)
+                assert found is not None
+                (streamed[topic],) = source.build(found[0], symbol, found[1], second)
+            answers = {}
+            async with aiohttp.ClientSession() as session:
+                for path, query in (
+                    ("/api/v3/ticker", {"symbol": "BTCUSDT", "windowSize": "4h"}),
+                    ("/api/v3/referencePrice", {"symbol": "BTCUSDT"}),
+                ):
+                    async with session.get(sim.urls["spot"] + path, params=query) as response:
+                        answers[path] = await response.json()
+            return streamed, answers
+
+    streamed, answers = asyncio.run(build())
+    ticker, rest = streamed["btcusdt@ticker_4h"], answers["/api/v3/ticker"]
+    assert ticker["e"] == "4hTicker"
+    assert ticker["C"] - ticker["O"] <= 4 * 3_600_000
+    names = {"p": "priceChange", "o": "openPrice", "h": "highPrice", "l": "lowPrice"}
+    names |= {"c": "lastPrice", "v": "volume", "F": "firstId", "L": "lastId", "n": "count"}
+    assert {key: ticker[key] for key in names} == {key: rest[name] for key, name in names.items()}
+    reference = streamed["btcusdt@referencePrice"]
+    assert reference["r"] == answers["/api/v3/referencePrice"]["referencePrice"]
+
+
+def test_klines_with_the_utc8_offset_open_and_close_in_utc8_as_rest_s_time_zone() -> None:
+    async def build() -> dict[str, Any]:
+        async with BinanceSimulator(seed=3) as sim:
+            source = sim.market_streams["spot"].source
+            second = sim.now_ms() // 1000
+            built = {}
+            for topic in ("btcusdt@kline_1d", "btcusdt@kline_1d@+08:00", "btcusdt@kline_1m@+08:00"):
+                found = source.find(topic)
+                assert found is not None
+                feed, match = found
+                symbol = source.instrument("BTCUSDT")
+                (built[topic],) = source.build(feed, symbol, match, second)
+            query = {"symbol": "BTCUSDT", "interval": "1d", "timeZone": "+08:00", "limit": "1"}
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(sim.urls["spot"] + "/api/v3/klines", params=query) as response,
+            ):
+                rest = await response.json()
+            built["rest"] = rest[-1]
+            built["second"] = second
+            return built
+
+    built = asyncio.run(build())
+    day = 86_400_000
+    utc, utc8 = built["btcusdt@kline_1d"]["k"], built["btcusdt@kline_1d@+08:00"]["k"]
+    assert utc["t"] % day == 0
+    assert utc8["t"] % day == day - 8 * 3_600_000  # midnight in UTC+8: 16:00 UTC
+    assert utc8["T"] == utc8["t"] + day - 1
+    assert utc8["t"] <= built["second"] * 1000 <= utc8["T"]
+    # The bar REST serves for the same time zone, at the same moment.
+    rest = built["rest"]
+    assert [utc8[k] for k in "tohlc"] == [rest[0], rest[1], rest[2], rest[3], rest[4]]
+    # Bars shorter than the offset's whole hours are the same in either zone.
+    minute = built["btcusdt@kline_1m@+08:00"]["k"]
+    assert minute["t"] % 60_000 == 0
+    assert minute["i"] == "1m"
 
 
 async def test_market_streams_arrive_typed_on_spot_s_port() -> None:
@@ -188,6 +307,54 @@ async def test_the_book_matches_the_simulator_after_every_event_through_gaps() -
     assert reasons[0] == "start"
     assert reasons.count("gap") >= 2  # the drops
     assert reasons.count("sequence") >= 2  # the skipped updates (U did not follow u)
+
+
+async def test_the_book_matches_the_simulator_when_own_orders_take_liquidity_mid_second() -> None:
+    """The account's market orders, placed over REST between two diff publications, take
+    liquidity from the simulator's book: the next diff must show it, so the local book
+    (snapshot + diffs) still equals the simulator's own book after every diff."""
+    clock = FakeClock()
+    async with BinanceSimulator(seed=12, clock=clock) as sim:
+        venue = sim.venues["spot"]
+        venue.tape.book_depth = 60
+        hub = sim.market_streams["spot"]
+        hub.publish_interval = 3600.0
+        api = sim.api()
+        book = LocalOrderBook(
+            "spot", "BTCUSDT", api=api, limit=1000, base_url=sim.ws_urls["spot"], settings=FAST
+        )
+        fills: list[int] = []
+
+        async def trade(step: int) -> None:
+            if step % 7 != 3:
+                return
+            clock.advance(0.4)  # mid-second: after this second's diff, before the next
+            placed = await SpotNewOrder(
+                api=api,
+                symbol="BTCUSDT",
+                side="BUY" if step % 14 == 3 else "SELL",
+                type="MARKET",
+                quantity=Decimal("0.5"),
+            ).run()
+            fills.append(len(placed["fills"]))
+            clock.advance(-0.4)  # back on the whole second the hub publishes from
+
+        async with api, book:
+            run = await follow_book(
+                book,
+                hub,
+                clock,
+                lambda update: sim_book(sim, "BTCUSDT", update),
+                lambda second: second * 10 + 9,
+                symbol="BTCUSDT",
+                steps=200,
+                between=trade,
+            )
+    assert len(fills) > 25
+    assert sum(fills) > len(fills)  # orders swept several levels
+    assert run.mismatches == 0
+    assert run.checked == len(run.events) > 190
+    assert run.resync_reasons == ["start"]
 
 
 # --- user data over the WebSocket API ---------------------------------------------------

@@ -4,7 +4,10 @@ The payloads come from the same :class:`~.tape.Tape` functions the REST endpoint
 from, so the two agree. Spot's depth diffs follow Spot's rule (no ``pu``): the diff of
 second ``s`` carries ``U = s * 10`` and ``u = s * 10 + 9``, so each ``U`` is the previous
 ``u + 1``, and the REST snapshot's ``lastUpdateId`` (``now // 100``) during second ``s``
-lies in ``U..u`` of that second's diff (the book is constant within a second). Keys follow
+lies in ``U..u`` of that second's diff (the book is constant within a second, but for
+what the account's orders take). A diff is taken against the book last published
+(:class:`SpotFeeds` keeps it), so what the account took between two diffs is in the
+next one. Keys follow
 Binance's documented Spot examples (``spec/binance-ws-streams.json``).
 
 Spot user data comes over the WebSocket API, not a listenKey: the hub's listen-key
@@ -70,9 +73,9 @@ def _levels(spec: SpotSymbol, levels: list[tuple[int, int]]) -> list[list[str]]:
 
 
 def _depth_diff(
-    tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int
+    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
 ) -> list[dict[str, Any]]:
-    bids, asks = book_diff(tape, spec, second)
+    bids, asks = feeds.diff(spec, second)
     return [
         {
             "e": "depthUpdate",
@@ -87,15 +90,17 @@ def _depth_diff(
 
 
 def _partial_depth(
-    tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int
+    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
 ) -> list[dict[str, Any]]:
+    tape = feeds.tape
     depth = tape.depth(spec, second * 1000 + 999, int(match.group("levels")))
     return [depth]
 
 
 def _trades(
-    tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int
+    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
 ) -> list[dict[str, Any]]:
+    tape = feeds.tape
     if (second * 1000) % TRADE_MS:
         return []
     trade = tape.last_trade(spec, second * 1000)
@@ -113,8 +118,9 @@ def _trades(
 
 
 def _book_ticker(
-    tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int
+    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
 ) -> list[dict[str, Any]]:
+    tape = feeds.tape
     now = second * 1000
     bids, asks = tape.book_levels(spec, now, 1)
     return [
@@ -129,10 +135,19 @@ def _book_ticker(
     ]
 
 
-def _kline(tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int) -> list[dict[str, Any]]:
+UTC8_MS = 8 * 3_600_000
+"""The one offset Spot's kline streams take (``<symbol>@kline_<interval>@+08:00``)."""
+
+
+def _kline(
+    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    tape = feeds.tape
     interval = match.group("interval")
     now = second * 1000
-    bar = tape.klines(spec, interval, None, now, 1, now)[0]
+    # "@+08:00": bars open and close in UTC+8 (a day at 16:00 UTC), as REST's timeZone.
+    offset = UTC8_MS if match.group("utc8") else 0
+    bar = tape.klines(spec, interval, None, now, 1, now, offset)[0]
     first = tape.trade(spec, -(-bar[0] // TRADE_MS)).id
     last = tape.last_trade(spec, now).id
     return [
@@ -164,8 +179,9 @@ def _kline(tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int) -> l
 
 
 def _ticker(
-    tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int
+    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
 ) -> list[dict[str, Any]]:
+    tape = feeds.tape
     now = second * 1000
     day = tape.ticker_24hr(spec, now, full=True)
     if match.group("kind") == "miniTicker":
@@ -212,8 +228,9 @@ def _ticker(
 
 
 def _avg_price(
-    tape: Tape, spec: SpotSymbol, match: re.Match[str], second: int
+    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
 ) -> list[dict[str, Any]]:
+    tape = feeds.tape
     now = second * 1000
     average = tape.avg_price(spec, now)
     return [
@@ -228,6 +245,72 @@ def _avg_price(
     ]
 
 
+_WINDOW_MS = {"1h": 3_600_000, "4h": 4 * 3_600_000, "1d": 86_400_000}
+
+
+def _rolling_ticker(
+    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    """``<symbol>@ticker_<window>``: the window ending now, as REST's ``/api/v3/ticker``
+    with that ``windowSize`` computes it."""
+    window = match.group("window")
+    now = second * 1000
+    ticker = feeds.tape.window_ticker(spec, now - _WINDOW_MS[window], now, now, True)
+    return [
+        {
+            "e": f"{window}Ticker",
+            "E": now,
+            "s": spec.symbol,
+            "p": ticker["priceChange"],
+            "P": ticker["priceChangePercent"],
+            "o": ticker["openPrice"],
+            "h": ticker["highPrice"],
+            "l": ticker["lowPrice"],
+            "c": ticker["lastPrice"],
+            "w": ticker["weightedAvgPrice"],
+            "v": ticker["volume"],
+            "q": ticker["quoteVolume"],
+            "O": ticker["openTime"],
+            "C": ticker["closeTime"],
+            "F": ticker["firstId"],
+            "L": ticker["lastId"],
+            "n": ticker["count"],
+        }
+    ]
+
+
+def _reference_price(
+    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
+) -> list[dict[str, Any]]:
+    """The simulator's reference price is the 5-minute average, as its REST
+    ``/api/v3/referencePrice`` says."""
+    now = second * 1000
+    return [
+        {
+            "e": "referencePrice",
+            "s": spec.symbol,
+            "r": dec(feeds.tape.avg_price(spec, now)),
+            "t": now,
+        }
+    ]
+
+
+def _every_symbol(
+    build: Callable[[SpotFeeds, SpotSymbol, re.Match[str], int], list[dict[str, Any]]],
+) -> Callable[[SpotFeeds, SpotSymbol | None, re.Match[str], int], list[Any]]:
+    """An all-market stream (``!miniTicker@arr``) from a per-symbol one: one array of
+    every trading symbol's payload per second (the simulator's symbols all trade every
+    second, so "only the tickers that changed" is all of them)."""
+
+    def every(
+        feeds: SpotFeeds, spec: SpotSymbol | None, match: re.Match[str], second: int
+    ) -> list[Any]:
+        symbols = feeds.venue.symbols.values()
+        return [[item for each in symbols for item in build(feeds, each, match, second)]]
+
+    return every
+
+
 _SYMBOL = r"(?P<symbol>[a-z0-9]+)"
 _INTERVALS = "1s|1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M"
 SPOT_FEEDS: tuple[Feed, ...] = (
@@ -235,9 +318,13 @@ SPOT_FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?:100ms|1000ms))?$"), _partial_depth),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>trade|aggTrade)$"), _trades),
     Feed(re.compile(_SYMBOL + r"@bookTicker$"), _book_ticker),
-    Feed(re.compile(_SYMBOL + rf"@kline_(?P<interval>{_INTERVALS})$"), _kline),
+    Feed(re.compile(_SYMBOL + rf"@kline_(?P<interval>{_INTERVALS})(?P<utc8>@\+08:00)?$"), _kline),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
     Feed(re.compile(_SYMBOL + r"@avgPrice$"), _avg_price),
+    Feed(re.compile(_SYMBOL + r"@ticker_(?P<window>1h|4h|1d)$"), _rolling_ticker),
+    Feed(re.compile(_SYMBOL + r"@referencePrice$"), _reference_price),
+    Feed(re.compile(r"!(?P<kind>miniTicker)@arr$"), _every_symbol(_ticker)),
+    Feed(re.compile(r"!ticker_(?P<window>1h|4h|1d)@arr$"), _every_symbol(_rolling_ticker)),
 )
 """The Spot market streams the simulator serves."""
 
@@ -253,13 +340,79 @@ class SpotAccount:
     listen_key_expires: int = 0
 
 
+Diff = tuple[list[tuple[int, int]], list[tuple[int, int]]]
+_KEPT_DIFFS = 64
+"""Diffs kept per symbol, so every depth topic of a symbol sends the same diff."""
+
+
+@dataclass
+class _Published:
+    """The full-depth book of ``second`` as a depth diff last published it, and the
+    tape's count of the account's takes of that symbol then."""
+
+    second: int
+    bids: dict[int, int]
+    asks: dict[int, int]
+    takes: int
+
+
 class SpotFeeds:
-    """Spot's streams for a :class:`~..streams.StreamHub`."""
+    """Spot's streams for a :class:`~..streams.StreamHub`.
+
+    Depth diffs are taken against the book *as published*: each symbol's last published
+    book is kept, and the diff of second ``s`` is the change from it to the book of ``s``
+    now. So liquidity the account's orders took after a diff went out (in the middle of
+    a second, through the REST API) appears in the next diff, and a local book built from
+    the REST snapshot and the diffs stays equal to the simulator's. While the account took
+    nothing since the kept book was published, that book is still the book of its
+    second, and the cheap :func:`book_diff` gives the same answer."""
 
     def __init__(self, venue: SpotVenue) -> None:
         self.venue = venue
         self.tape = venue.tape
         self.engine = SpotAccount(venue.engine.listeners)
+        self._published: dict[str, _Published] = {}
+        self._diffs: dict[str, dict[int, Diff]] = {}
+
+    def diff(self, spec: SpotSymbol, second: int) -> Diff:
+        """The depth diff of ``second``: each changed level's quantity (0: gone)."""
+        symbol = spec.symbol
+        kept = self._diffs.setdefault(symbol, {})
+        diff = kept.get(second)
+        if diff is not None:
+            return diff
+        tape = self.tape
+        takes = tape.takes.get(symbol, 0)
+        published = self._published.get(symbol)
+        if published is not None and published.second >= second:
+            return book_diff(tape, spec, second)  # long past (catching up): as computed now
+        if published is None or published.second != second - 1:
+            published = self._book(spec, second - 1, takes)
+        if published.takes == takes:  # the published book is still its second's book
+            diff = book_diff(tape, spec, second)
+            bids, asks = dict(published.bids), dict(published.asks)
+            for side, changes in ((bids, diff[0]), (asks, diff[1])):
+                for tick, steps in changes:
+                    if steps:
+                        side[tick] = steps
+                    else:
+                        side.pop(tick, None)
+            self._published[symbol] = _Published(second, bids, asks, takes)
+        else:
+            now = self._book(spec, second, takes)
+            diff = (
+                _level_diff(list(published.bids.items()), list(now.bids.items())),
+                _level_diff(list(published.asks.items()), list(now.asks.items())),
+            )
+            self._published[symbol] = now
+        kept[second] = diff
+        if len(kept) > _KEPT_DIFFS:
+            del kept[min(kept)]
+        return diff
+
+    def _book(self, spec: SpotSymbol, second: int, takes: int) -> _Published:
+        bids, asks = self.tape.book_levels(spec, second * 1000, self.tape.book_depth)
+        return _Published(second, dict(bids), dict(asks), takes)
 
     def find(self, topic: str) -> tuple[Feed, re.Match[str]] | None:
         return match_feed(SPOT_FEEDS, topic)
@@ -268,9 +421,11 @@ class SpotFeeds:
         return self.venue.symbols.get(symbol)
 
     def build(
-        self, feed: Feed, instrument: SpotSymbol, match: re.Match[str], second: int
-    ) -> list[dict[str, Any]]:
-        return feed.build(self.tape, instrument, match, second)
+        self, feed: Feed, instrument: SpotSymbol | None, match: re.Match[str], second: int
+    ) -> list[Any]:
+        """The payloads of ``feed`` in ``second``; ``instrument`` is ``None`` for an
+        all-market stream, whose one payload is the array of every symbol's."""
+        return feed.build(self, instrument, match, second)
 
     def order_events(self, order: Any, execution: str, fill: Any, now: int) -> list[Any]:
         return []  # Spot's account events go to WebSocket API subscribers, not a listenKey

@@ -112,6 +112,9 @@ class Tape:
         self.taken: dict[tuple[str, int], tuple[int, int]] = {}
         """``(symbol, price ticks) -> (book epoch, steps taken)``: liquidity the account
         consumed, until the level is redrawn."""
+        self.takes: dict[str, int] = {}
+        """How many times the account took liquidity of each symbol: the stream feeds
+        know from it whether a book they published is still the book of its second."""
         self.book_depth = BOOK_DEPTH
         """Levels a side (tests of local order books make it small)."""
 
@@ -416,6 +419,7 @@ class Tape:
         previous = self.taken.get(key)
         already = previous[1] if previous is not None and previous[0] == epoch else 0
         self.taken[key] = (epoch, already + steps)
+        self.takes[spec.symbol] = self.takes.get(spec.symbol, 0) + 1
         if len(self.taken) > 50_000:  # bounded: old epochs are worthless
             for stale in [k for k, (e, _) in self.taken.items() if e < epoch - 1]:
                 del self.taken[stale]
