@@ -617,3 +617,24 @@ async def _fits(limiter: RedisRateLimiter) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+async def test_an_expired_shared_clock_offset_is_announced_and_moves_the_clock(
+    backends: Callable[..., RedisBackend], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The shared offset lives for the sync interval; once gone, the scripts count on
+    Redis's own clock. The limiter says so (a warning) and moves its clock with them,
+    rather than silently jumping by the offset."""
+    backend = backends()
+    await backend.share_clock_offset(HOST, 2.0, ttl=0.3)
+    limiter = backend.limiter(HOST, [weight_window(1000)])
+    await limiter.acquire({"REQUEST_WEIGHT": 1})
+    assert abs(limiter.clock() - (time.time() + 2.0)) < 0.05
+    await asyncio.sleep(0.4)  # the key expires in Redis
+    with caplog.at_level(logging.WARNING, logger="aioca.limits.redis"):
+        for _ in range(3):
+            await limiter.acquire({"REQUEST_WEIGHT": 100})
+    assert abs(limiter.clock() - time.time()) < 0.05
+    expired = [r for r in caplog.records if "expired" in r.getMessage()]
+    assert len(expired) == 1  # announced once, not on every request
+    assert HOST in expired[0].getMessage()

@@ -168,6 +168,7 @@ class RedisRateLimiter:
         self._reconcile_busy = False
         self._last_reconcile = -math.inf
         self._exchange_offset = 0.0  # the exchange's clock minus Redis's, as last reported
+        self._offset_shared = False  # whether Redis held a shared offset at our last look
         self._looked_for_live_windows = False
         self.set_windows(windows, share=False)
 
@@ -191,6 +192,29 @@ class RedisRateLimiter:
             ms = round(window.seconds * 1000)
             margin_starts = ((lease.index + 1) * ms - round(self.safety * 1000)) / 1000
             lease.until = min(lease.until, moment + (margin_starts - now))
+
+    def _note_offset(self, text: str) -> None:
+        """The exchange offset a script read from Redis (ms as text, ``''`` when none is
+        shared). The shared offset lives for the sync interval; when it is gone, every
+        script counts windows on Redis's own clock until a process syncs and shares again.
+        That is not silent: the jump is announced (a warning) and treated as any move of
+        the offset (:meth:`offset_moved`: leases cut at their margin on the new clock)."""
+        if text:
+            self._offset_shared = True
+            self._exchange_offset = float(text) / 1000
+            return
+        if self._offset_shared:
+            self._offset_shared = False
+            logger.warning(
+                "the shared clock offset of %s (%.3f s) expired in Redis (%s): windows are "
+                "counted on Redis's clock until a process syncs with the exchange again",
+                self.host,
+                self._exchange_offset,
+                self.backend.where,
+            )
+            self.offset_moved(0.0)
+        else:
+            self._exchange_offset = 0.0
 
     def clock(self) -> float:
         """The shared clock (Redis's time plus the exchange's offset from it), in seconds,
@@ -410,7 +434,7 @@ class RedisRateLimiter:
             self._ban_message = _text(reply[3]) or self._ban_message
             self._check_ban()
             return 0.01  # our estimate of the clock says the ban just ended: ask again
-        self._exchange_offset = float(_text(reply[3])) / 1000
+        self._note_offset(_text(reply[3]))
         if code == 2:
             for name, _, _ in charged:
                 self._leases[name].growth = 1

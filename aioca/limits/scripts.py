@@ -31,8 +31,9 @@ _CLOCK = """
 local function shared_now(offset_key)
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-  local offset = tonumber(redis.call('GET', offset_key) or '0')
-  return now + offset, offset
+  local shared = redis.call('GET', offset_key)
+  local offset = tonumber(shared or '0')
+  return now + offset, offset, shared
 end
 local function load(key, now, len)
   local h = redis.call('HMGET', key, 'i', 'u', 'p', 'n')
@@ -74,8 +75,11 @@ TAKE = (
 --      offset, then index, used, lease per
 --      window} or {1, now, ban end, message} or {2, now, ms to wait, offset, pause end};
 --      the offset
---      (the exchange's clock minus Redis's, ms) as text.
-local now, offset = shared_now(KEYS[1])
+--      (the exchange's clock minus Redis's, ms) as text, '' when none is shared (never,
+--      or it expired).
+local now, offset, shared = shared_now(KEYS[1])
+local offset_text = ''
+if shared then offset_text = tostring(offset) end
 local hold = redis.call('HMGET', KEYS[2], 'ban', 'pause', 'msg')
 local ban = tonumber(hold[1]) or 0
 if now < ban then return {1, math.floor(now), math.floor(ban), hold[3] or ''} end
@@ -117,9 +121,9 @@ if wait > 0 then
         'n', s[10])
     end
   end
-  return {2, math.floor(now), math.ceil(wait), tostring(offset), math.floor(pause)}
+  return {2, math.floor(now), math.ceil(wait), offset_text, math.floor(pause)}
 end
-local out = {0, math.floor(now), 0, tostring(offset)}
+local out = {0, math.floor(now), 0, offset_text}
 local first_end = nil
 for w = 1, n do
   local s = state[w]

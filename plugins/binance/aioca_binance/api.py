@@ -14,6 +14,7 @@ retries, the clock sync, rate limiting and the errors of the transport are the c
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import math
@@ -53,6 +54,12 @@ _EXCHANGE_INFO = frozenset(
     {"/api/v3/exchangeInfo", "/fapi/v1/exchangeInfo", "/dapi/v1/exchangeInfo"}
 )
 """Each market's exchangeInfo (not the convert endpoint's, which has no limits)."""
+
+
+_SHARED_BODY: contextvars.ContextVar[list[bytes] | None] = contextvars.ContextVar(
+    "aioca_binance_shared_body", default=None
+)
+"""Where ``handle_response`` leaves an exchangeInfo body fetched for the shared cache."""
 
 
 def _shared_name(exchange: str, plan: RequestPlan) -> str:
@@ -382,9 +389,17 @@ class BinanceRestApi(RestApi):
         fetched: list[Any] = []
 
         async def fetch() -> str:
+            # The body as the exchange sent it, not a re-encoding of the decoded answer:
+            # every process decodes it with its own json_loads (Decimal floats included)
+            # and gets exactly what a direct request would have given it.
+            bodies: list[bytes] = []
+            _SHARED_BODY.set(bodies)
             answer = await RestApi.send_plan(self, plan, task=task, task_name=task_name)
             fetched.append(answer)  # its live limits applied by handle_response
-            return json.dumps(answer, separators=(",", ":"))
+            try:
+                return bodies[-1].decode()
+            except (IndexError, UnicodeDecodeError):  # not UTF-8: the lossy re-encoding
+                return json.dumps(answer, separators=(",", ":"))
 
         name = _shared_name(self.exchange, plan)
         assert self.exchange_info_ttl is not None
@@ -522,6 +537,9 @@ class BinanceRestApi(RestApi):
         then what a catalog endpoint's answer says beyond its result: a batch's refused
         items (:meth:`batch_error`), ``exchangeInfo``'s live limits."""
         result = super().handle_response(response)
+        bodies = _SHARED_BODY.get()
+        if bodies is not None:
+            bodies.append(bytes(response.body))
         plan = response.plan
         endpoint = plan.endpoint if plan is not None else None
         if isinstance(endpoint, Endpoint):

@@ -216,3 +216,37 @@ async def test_processes_starting_at_once_make_one_request_per_market(
             assert all(count > 0 for count in counts)
         assert len({out for out, _ in outputs}) == 1  # the same answers everywhere
         assert fetched(sim) == {"spot": 1, "usdm": 1, "coinm": 1}
+
+
+async def test_the_shared_answer_keeps_every_digit_for_a_decimal_json_loads(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    """The shared answer is the body as sent: a process decoding floats as Decimal gets
+    every digit back from Redis, as it would from the exchange (a re-encoding of the
+    fetching process's floats would keep 17 significant digits at most)."""
+    import re
+    from decimal import Decimal
+
+    from aioca.testing import mocked_responses
+
+    body = (
+        '{"timezone":"UTC","rateLimits":[],"symbols":[{"symbol":"X","p":0.1234567890123456789012}]}'
+    )
+
+    def decimal_loads(raw: bytes) -> Any:
+        return json.loads(raw, parse_float=Decimal)
+
+    url = re.compile(r"^https://api\.binance\.com/api/v3/exchangeInfo.*$")
+    with mocked_responses() as mock:
+        mock.get(url, body=body, content_type="application/json")
+        fetching = BinanceRestApi(limiter_backend=backends(), json_loads=decimal_loads)
+        reading = BinanceRestApi(limiter_backend=backends(), json_loads=decimal_loads)
+        first = await SpotExchangeInfo(api=fetching).run()
+        second = await SpotExchangeInfo(api=reading).run()
+        requests = sum(len(calls) for calls in mock.requests.values())
+        for api in (fetching, reading):
+            await api.close()
+    assert requests == 1  # the second came from Redis
+    expected = Decimal("0.1234567890123456789012")
+    assert first["symbols"][0]["p"] == expected
+    assert second["symbols"][0]["p"] == expected
