@@ -393,8 +393,12 @@ class BinanceRestApi(RestApi):
             # every process decodes it with its own json_loads (Decimal floats included)
             # and gets exactly what a direct request would have given it.
             bodies: list[bytes] = []
-            _SHARED_BODY.set(bodies)
-            answer = await RestApi.send_plan(self, plan, task=task, task_name=task_name)
+            token = _SHARED_BODY.set(bodies)
+            try:
+                answer = await RestApi.send_plan(self, plan, task=task, task_name=task_name)
+            finally:
+                # Reset: the caller's later requests in this context must not be kept too.
+                _SHARED_BODY.reset(token)
             fetched.append(answer)  # its live limits applied by handle_response
             try:
                 return bodies[-1].decode()

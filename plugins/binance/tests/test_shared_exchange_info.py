@@ -228,6 +228,7 @@ async def test_the_shared_answer_keeps_every_digit_for_a_decimal_json_loads(
     from decimal import Decimal
 
     from aioca.testing import mocked_responses
+    from aioca_binance.api import _SHARED_BODY
 
     body = (
         '{"timezone":"UTC","rateLimits":[],"symbols":[{"symbol":"X","p":0.1234567890123456789012}]}'
@@ -241,11 +242,12 @@ async def test_the_shared_answer_keeps_every_digit_for_a_decimal_json_loads(
         mock.get(url, body=body, content_type="application/json")
         fetching = BinanceRestApi(limiter_backend=backends(), json_loads=decimal_loads)
         reading = BinanceRestApi(limiter_backend=backends(), json_loads=decimal_loads)
-        first = await SpotExchangeInfo(api=fetching).run()
-        second = await SpotExchangeInfo(api=reading).run()
+        async with fetching, reading:
+            first = await SpotExchangeInfo(api=fetching).run()
+            # The fetch's body slot ends with it: later requests here are not kept.
+            assert _SHARED_BODY.get() is None
+            second = await SpotExchangeInfo(api=reading).run()
         requests = sum(len(calls) for calls in mock.requests.values())
-        for api in (fetching, reading):
-            await api.close()
     assert requests == 1  # the second came from Redis
     expected = Decimal("0.1234567890123456789012")
     assert first["symbols"][0]["p"] == expected
