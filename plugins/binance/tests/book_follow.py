@@ -38,6 +38,24 @@ class BookRun:
         return [e.reason.split(":")[0] for e in self.events if isinstance(e, Resynced)]
 
 
+def orders_mid_second(
+    clock: FakeClock, place: Callable[[str], Awaitable[None]], *, every: int = 7
+) -> Callable[[int], Awaitable[None]]:
+    """A ``between`` hook for :func:`follow_book`: at every ``every``-th step, 0.4 s after
+    that second's diff went out (before the next), ``place(side)`` sends the account's
+    order, ``"BUY"`` and ``"SELL"`` in turn; then the clock is back on the whole second
+    the hub publishes from."""
+
+    async def between(step: int) -> None:
+        if step % every != 3:
+            return
+        clock.advance(0.4)
+        await place("BUY" if step % (2 * every) == 3 else "SELL")
+        clock.advance(-0.4)
+
+    return between
+
+
 async def follow_book(
     book: LocalOrderBook,
     hub: Any,

@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 from binance_ws import until
-from book_follow import follow_book
+from book_follow import follow_book, orders_mid_second
 from sim_helpers import FakeClock
 
 from aioca.stream import Backoff, Gap, GapReason
@@ -325,19 +325,11 @@ async def test_the_book_matches_the_simulator_when_own_orders_take_liquidity_mid
         )
         fills: list[int] = []
 
-        async def trade(step: int) -> None:
-            if step % 7 != 3:
-                return
-            clock.advance(0.4)  # mid-second: after this second's diff, before the next
+        async def place(side: str) -> None:
             placed = await SpotNewOrder(
-                api=api,
-                symbol="BTCUSDT",
-                side="BUY" if step % 14 == 3 else "SELL",
-                type="MARKET",
-                quantity=Decimal("0.5"),
+                api=api, symbol="BTCUSDT", side=side, type="MARKET", quantity=Decimal("0.5")
             ).run()
             fills.append(len(placed["fills"]))
-            clock.advance(-0.4)  # back on the whole second the hub publishes from
 
         async with api, book:
             run = await follow_book(
@@ -348,7 +340,7 @@ async def test_the_book_matches_the_simulator_when_own_orders_take_liquidity_mid
                 lambda second: second * 10 + 9,
                 symbol="BTCUSDT",
                 steps=200,
-                between=trade,
+                between=orders_mid_second(clock, place),
             )
     assert len(fills) > 25
     assert sum(fills) > len(fills)  # orders swept several levels

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 from binance_ws import until
-from book_follow import follow_book
+from book_follow import follow_book, orders_mid_second
 from sim_helpers import FakeClock
 
 from aioca.stream import Backoff, Gap, GapReason, Stream
@@ -194,19 +194,11 @@ async def test_the_book_matches_the_simulator_when_own_orders_trade_mid_second()
         )
         filled: list[str] = []
 
-        async def trade(step: int) -> None:
-            if step % 7 != 3:
-                return
-            clock.advance(0.4)  # mid-second: after this second's diff, before the next
+        async def place(side: str) -> None:
             placed = await UsdmNewOrder(
-                api=api,
-                symbol="BTCUSDT",
-                side="BUY" if step % 14 == 3 else "SELL",
-                type="MARKET",
-                quantity="0.050",
+                api=api, symbol="BTCUSDT", side=side, type="MARKET", quantity="0.050"
             ).run()
             filled.append(placed["status"])
-            clock.advance(-0.4)
 
         async with api, book:
             run = await follow_book(
@@ -217,7 +209,7 @@ async def test_the_book_matches_the_simulator_when_own_orders_trade_mid_second()
                 lambda second: second * 1000,
                 symbol="BTCUSDT",
                 steps=120,
-                between=trade,
+                between=orders_mid_second(clock, place),
             )
     assert len(filled) > 15
     assert run.mismatches == 0
