@@ -5,7 +5,8 @@ body of the order-book tests of the three markets."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -13,9 +14,12 @@ from typing import Any
 from binance_ws import until
 from sim_helpers import FakeClock
 
+from aioca.stream import StreamSettings
+from aioca_binance import BinanceRestApi
 from aioca_binance.streams import BookUpdate, LocalOrderBook, Resynced
+from aioca_binance_sim import BinanceSimulator
 
-__all__ = ["BookRun", "follow_book"]
+__all__ = ["BookRun", "follow_book", "orders_mid_second", "simulated_book"]
 
 Sides = tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]
 
@@ -36,6 +40,23 @@ class BookRun:
     def resync_reasons(self) -> list[str]:
         """``start``, then ``gap``/``sequence``... for each resync, in order."""
         return [e.reason.split(":")[0] for e in self.events if isinstance(e, Resynced)]
+
+
+@contextlib.asynccontextmanager
+async def simulated_book(
+    sim: BinanceSimulator, market: str, symbol: str, settings: StreamSettings
+) -> AsyncIterator[tuple[BinanceRestApi, LocalOrderBook, Any]]:
+    """``sim.api()``, a :class:`LocalOrderBook` of ``symbol`` following ``market``'s
+    depth stream, and that market's stream hub with its publisher idle (the test publishes,
+    second by second, with :func:`follow_book`); the API and the book closed at the end."""
+    hub = sim.market_streams[market]
+    hub.publish_interval = 3600.0
+    api = sim.api()
+    book = LocalOrderBook(
+        market, symbol, api=api, limit=1000, base_url=sim.ws_urls[market], settings=settings
+    )
+    async with api, book:
+        yield api, book, hub
 
 
 def orders_mid_second(

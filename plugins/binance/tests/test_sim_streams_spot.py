@@ -15,13 +15,12 @@ from typing import Any
 import aiohttp
 import pytest
 from binance_ws import until
-from book_follow import follow_book, orders_mid_second
+from book_follow import follow_book, orders_mid_second, simulated_book
 from sim_helpers import FakeClock
 
 from aioca.stream import Backoff, Gap, GapReason
 from aioca_binance.spot import SpotNewOrder
 from aioca_binance.streams import (
-    LocalOrderBook,
     market_settings,
     market_stream,
     spot_user_stream,
@@ -280,15 +279,8 @@ def sim_book(sim: BinanceSimulator, symbol: str, update_id: int) -> tuple[dict, 
 async def test_the_book_matches_the_simulator_after_every_event_through_gaps() -> None:
     clock = FakeClock()
     async with BinanceSimulator(seed=11, clock=clock) as sim:
-        venue = sim.venues["spot"]
-        venue.tape.book_depth = 60
-        hub = sim.market_streams["spot"]
-        hub.publish_interval = 3600.0
-        api = sim.api()
-        book = LocalOrderBook(
-            "spot", "BTCUSDT", api=api, limit=1000, base_url=sim.ws_urls["spot"], settings=FAST
-        )
-        async with api, book:
+        sim.venues["spot"].tape.book_depth = 60
+        async with simulated_book(sim, "spot", "BTCUSDT", FAST) as (_, book, hub):
             run = await follow_book(
                 book,
                 hub,
@@ -315,14 +307,7 @@ async def test_the_book_matches_the_simulator_when_own_orders_take_liquidity_mid
     (snapshot + diffs) still equals the simulator's own book after every diff."""
     clock = FakeClock()
     async with BinanceSimulator(seed=12, clock=clock) as sim:
-        venue = sim.venues["spot"]
-        venue.tape.book_depth = 60
-        hub = sim.market_streams["spot"]
-        hub.publish_interval = 3600.0
-        api = sim.api()
-        book = LocalOrderBook(
-            "spot", "BTCUSDT", api=api, limit=1000, base_url=sim.ws_urls["spot"], settings=FAST
-        )
+        sim.venues["spot"].tape.book_depth = 60
         fills: list[int] = []
 
         async def place(side: str) -> None:
@@ -331,7 +316,7 @@ async def test_the_book_matches_the_simulator_when_own_orders_take_liquidity_mid
             ).run()
             fills.append(len(placed["fills"]))
 
-        async with api, book:
+        async with simulated_book(sim, "spot", "BTCUSDT", FAST) as (api, book, hub):
             run = await follow_book(
                 book,
                 hub,

@@ -14,12 +14,11 @@ from typing import Any
 import aiohttp
 import pytest
 from binance_ws import until
-from book_follow import follow_book, orders_mid_second
+from book_follow import follow_book, orders_mid_second, simulated_book
 from sim_helpers import FakeClock
 
 from aioca.stream import Backoff, Gap, GapReason, Stream
 from aioca_binance.streams import (
-    LocalOrderBook,
     futures_user_stream,
     market_settings,
     market_stream,
@@ -149,15 +148,8 @@ def sim_book(
 async def test_the_book_matches_the_simulator_after_every_event_through_gaps() -> None:
     clock = FakeClock()
     async with BinanceSimulator(seed=11, clock=clock) as sim:
-        venue = sim.venues["usdm"]
-        venue.market.core.book_depth = 60
-        hub = sim.market_streams["usdm"]
-        hub.publish_interval = 3600.0
-        api = sim.api()
-        book = LocalOrderBook(
-            "usdm", "BTCUSDT", api=api, limit=1000, base_url=sim.ws_urls["usdm"], settings=FAST
-        )
-        async with api, book:
+        sim.venues["usdm"].market.core.book_depth = 60
+        async with simulated_book(sim, "usdm", "BTCUSDT", FAST) as (_, book, hub):
             run = await follow_book(
                 book,
                 hub,
@@ -184,14 +176,7 @@ async def test_the_book_matches_the_simulator_when_own_orders_trade_mid_second()
     diff (USDⓈ-M's book is not depleted by the account, as Spot's is: nothing to miss)."""
     clock = FakeClock()
     async with BinanceSimulator(seed=12, clock=clock) as sim:
-        venue = sim.venues["usdm"]
-        venue.market.core.book_depth = 60
-        hub = sim.market_streams["usdm"]
-        hub.publish_interval = 3600.0
-        api = sim.api()
-        book = LocalOrderBook(
-            "usdm", "BTCUSDT", api=api, limit=1000, base_url=sim.ws_urls["usdm"], settings=FAST
-        )
+        sim.venues["usdm"].market.core.book_depth = 60
         filled: list[str] = []
 
         async def place(side: str) -> None:
@@ -200,7 +185,7 @@ async def test_the_book_matches_the_simulator_when_own_orders_trade_mid_second()
             ).run()
             filled.append(placed["status"])
 
-        async with api, book:
+        async with simulated_book(sim, "usdm", "BTCUSDT", FAST) as (api, book, hub):
             run = await follow_book(
                 book,
                 hub,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from binance_ws import BinanceDialect, WsFaultServer, combined
-from book_follow import follow_book, orders_mid_second
+from book_follow import follow_book, orders_mid_second, simulated_book
 from sim_helpers import FakeClock
 
 from aioca.stream import Backoff
@@ -39,15 +39,10 @@ async def test_the_book_matches_the_simulator_after_every_event_through_gaps() -
     clock = FakeClock()
     async with BinanceSimulator(seed=11, clock=clock) as sim:
         sim.market.book_depth = 60
-        sim.streams.publish_interval = 3600.0  # the test publishes, second by second
-        api = sim.api()
-        book = LocalOrderBook(
-            "coinm", "BTCUSD_PERP", api=api, limit=1000, base_url=sim.ws_url, settings=FAST
-        )
-        async with api, book:
+        async with simulated_book(sim, "coinm", "BTCUSD_PERP", FAST) as (_, book, hub):
             run = await follow_book(
                 book,
-                sim.streams,
+                hub,
                 clock,
                 lambda update: sim_book(sim, "BTCUSD_PERP", update),
                 lambda second: second * 1000,
@@ -83,11 +78,6 @@ async def test_the_book_matches_the_simulator_when_own_orders_trade_mid_second()
     clock = FakeClock()
     async with BinanceSimulator(seed=12, clock=clock) as sim:
         sim.market.book_depth = 60
-        sim.streams.publish_interval = 3600.0
-        api = sim.api()
-        book = LocalOrderBook(
-            "coinm", "BTCUSD_PERP", api=api, limit=1000, base_url=sim.ws_url, settings=FAST
-        )
         filled: list[str] = []
 
         async def place(side: str) -> None:
@@ -96,10 +86,10 @@ async def test_the_book_matches_the_simulator_when_own_orders_trade_mid_second()
             ).run()
             filled.append(placed["status"])
 
-        async with api, book:
+        async with simulated_book(sim, "coinm", "BTCUSD_PERP", FAST) as (api, book, hub):
             run = await follow_book(
                 book,
-                sim.streams,
+                hub,
                 clock,
                 lambda update: sim_book(sim, "BTCUSD_PERP", update),
                 lambda second: second * 1000,
