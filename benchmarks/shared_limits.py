@@ -85,8 +85,11 @@ async def _worker(options: dict[str, Any]) -> dict[str, Any]:
                 for n in ("TAKE", "GIVE_BACK", "OBSERVE", "ADD", "HOLD", "NOW")
                 if getattr(scripts, n) == script
             )
+            reply = await run_script(script, keys, args)
+            if name == "TAKE":  # granted (0), refused: window full (2) or banned (1)
+                name = {0: "TAKE-granted", 2: "TAKE-refused"}.get(int(reply[0]), "TAKE-banned")
             round_trips[name] = round_trips.get(name, 0) + 1
-            return await run_script(script, keys, args)
+            return reply
 
         backend.run = counted  # type: ignore[method-assign]
     api = BinanceRestApi(
@@ -212,6 +215,7 @@ async def run_once(
         "listen_wait": args.compare_listen_wait if mode == "redis-before" else None,
         # 'redis-fixed': leases of a fixed size, as before they grew with use
         "lease_growth": 1 if mode == "redis-fixed" else args.lease_growth,
+        "profile": args.profile,
     }
     recorder.reset()
     workers = [
@@ -451,6 +455,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="also run Redis with leases of a fixed size ('redis-fixed': lease_growth=1, "
         "the setting before leases grew with use)",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="run every worker under cProfile and write its stats to DIR (slows them)",
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--ban-worker", help=argparse.SUPPRESS)
@@ -460,7 +469,21 @@ def parse(argv: list[str]) -> argparse.Namespace:
 if __name__ == "__main__":
     arguments = parse(sys.argv[1:])
     if arguments.worker:
-        print(json.dumps(asyncio.run(_worker(json.loads(arguments.worker)))))
+        worker_options = json.loads(arguments.worker)
+        if worker_options.get("profile"):  # one cProfile file per worker process
+            import cProfile
+
+            profile = cProfile.Profile(time.process_time)
+            result = profile.runcall(asyncio.run, _worker(worker_options))
+            profile.dump_stats(
+                os.path.join(
+                    worker_options["profile"],
+                    f"{worker_options['mode']}-p{worker_options['processes']}-{os.getpid()}.prof",
+                )
+            )
+            print(json.dumps(result))
+        else:
+            print(json.dumps(asyncio.run(_worker(json.loads(arguments.worker)))))
     elif arguments.ban_worker:
         print(json.dumps(asyncio.run(_ban_worker(json.loads(arguments.ban_worker)))))
     else:

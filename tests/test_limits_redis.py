@@ -9,6 +9,7 @@ event listener); tests/test_limits_processes.py does the same with real processe
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import time
@@ -638,3 +639,23 @@ async def test_an_expired_shared_clock_offset_is_announced_and_moves_the_clock(
     expired = [r for r in caplog.records if "expired" in r.getMessage()]
     assert len(expired) == 1  # announced once, not on every request
     assert HOST in expired[0].getMessage()
+
+
+async def test_scripts_are_loaded_again_when_redis_has_forgotten_them(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    # Scripts run by digest (EVALSHA); a Redis that lost them (restarted, SCRIPT FLUSH)
+    # answers NOSCRIPT, and the backend loads the script and runs it in the same call.
+    backend = backends()
+    limiter = backend.limiter(HOST, [weight_window(100)])
+    await limiter.acquire({"REQUEST_WEIGHT": 3})
+    client = backend._connection()
+    await client.script_flush()
+    digest = hashlib.sha1(scripts.TAKE.encode()).hexdigest()
+    assert await client.script_exists(digest) == [False]
+    await limiter.give_back()  # GIVE_BACK, then TAKE: both forgotten
+    assert limiter.try_acquire({"REQUEST_WEIGHT": 1}) is False  # no lease left: ask Redis
+    await limiter.acquire({"REQUEST_WEIGHT": 4})
+    assert await client.script_exists(digest) == [True]
+    assert not backend.down
+    assert not limiter.degraded
