@@ -214,7 +214,13 @@ async def run_once(
         "start_at": start_at,
         "listen_wait": args.compare_listen_wait if mode == "redis-before" else None,
         # 'redis-fixed': leases of a fixed size, as before they grew with use
-        "lease_growth": 1 if mode == "redis-fixed" else args.lease_growth,
+        "lease_growth": (
+            1
+            if mode == "redis-fixed"
+            else int(mode[7:])
+            if mode.startswith("redis-g")
+            else args.lease_growth
+        ),
         "profile": args.profile,
     }
     recorder.reset()
@@ -366,7 +372,9 @@ async def main(args: argparse.Namespace) -> int:
             )
             print(header)
             for processes in args.processes:
-                modes = ["local", "split", "redis"]
+                modes = ["split", "redis"] if args.no_local else ["local", "split", "redis"]
+                # 'redis-gN': lease_growth=N, compared with the others in the same run
+                modes[-1:-1] = [f"redis-g{growth}" for growth in args.compare_growth]
                 if args.compare_listen_wait:
                     modes.insert(2, "redis-before")
                 if args.compare_fixed_leases:
@@ -454,6 +462,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="also run Redis with leases of a fixed size ('redis-fixed': lease_growth=1, "
         "the setting before leases grew with use)",
+    )
+    parser.add_argument(
+        "--compare-growth",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="N",
+        help="also run Redis with lease_growth=N for each N ('redis-gN' rows)",
+    )
+    parser.add_argument(
+        "--no-local", action="store_true", help="leave out the limiter-per-process rows"
     )
     parser.add_argument(
         "--profile",

@@ -631,7 +631,7 @@ async def test_an_expired_shared_clock_offset_is_announced_and_moves_the_clock(
     limiter = backend.limiter(HOST, [weight_window(1000)])
     await limiter.acquire({"REQUEST_WEIGHT": 1})
     assert abs(limiter.clock() - (time.time() + 2.0)) < 0.05
-    await asyncio.sleep(0.4)  # the key expires in Redis
+    await asyncio.sleep(0.7)  # the key (kept twice the interval) expires in Redis
     with caplog.at_level(logging.WARNING, logger="aioca.limits.redis"):
         for _ in range(3):
             await limiter.acquire({"REQUEST_WEIGHT": 100})
@@ -659,3 +659,28 @@ async def test_scripts_are_loaded_again_when_redis_has_forgotten_them(
     assert await client.script_exists(digest) == [True]
     assert not backend.down
     assert not limiter.degraded
+
+
+async def test_a_shared_clock_offset_is_refreshed_by_one_process_before_it_expires(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    """Shared for twice the sync interval: once older than one interval, the first process
+    due claims the refresh (it is told "none shared" and measures), the others keep the
+    old offset, and nobody falls back to Redis's unsynced clock."""
+    syncing, one, two = backends(), backends(), backends()
+    await syncing.share_clock_offset(HOST, 2.0, ttl=0.5)
+    young = [await b.clock_offset(HOST) for b in (syncing, one, two)]
+    assert all(o is not None and abs(o - 2.0) < 0.05 for o in young)
+    await asyncio.sleep(0.6)  # older than the interval, not yet expired
+    answers = [await b.clock_offset(HOST) for b in (one, two, syncing)]
+    assert answers[0] is None  # the first one due resyncs
+    assert all(o is not None and abs(o - 2.0) < 0.05 for o in answers[1:])
+    await one.share_clock_offset(HOST, 3.0, ttl=0.5)  # what it measured
+    left = await one._connection().pttl(f"{one.key_prefix}:{HOST}:offset")
+    assert left > 800  # kept two intervals again
+    refreshed = [await b.clock_offset(HOST) for b in (two, syncing)]
+    assert all(o is not None and abs(o - 3.0) < 0.05 for o in refreshed)
+    await asyncio.sleep(0.6)  # one interval later, the next refresh goes to one process
+    again = [await b.clock_offset(HOST) for b in (two, syncing, one)]
+    assert again[0] is None
+    assert all(o is not None and abs(o - 3.0) < 0.05 for o in again[1:])

@@ -93,7 +93,9 @@ class SharedClock(Protocol):
     """A backend that shares the exchange's clock offset between processes: one server
     time sync serves them all. Offsets are seconds, the exchange's clock minus this
     process's. Both methods treat the backend being out of reach as "nothing shared"
-    (``None``, nothing stored) rather than failing the sync."""
+    (``None``, nothing stored) rather than failing the sync. ``ttl`` is the sync
+    interval: an offset shared longer ago than that may be refreshed before it expires, by
+    the one process to which :meth:`clock_offset` then answers ``None``."""
 
     async def clock_offset(self, host: str) -> float | None: ...
 

@@ -196,8 +196,10 @@ class RedisRateLimiter:
 
     def _note_offset(self, text: str) -> None:
         """The exchange offset a script read from Redis (ms as text, ``''`` when none is
-        shared). The shared offset lives for the sync interval; when it is gone, every
-        script counts windows on Redis's own clock until a process syncs and shares again.
+        shared). The shared offset lives for two sync intervals (refreshed by one process
+        after one, see :meth:`RedisBackend.clock_offset`); when it is gone all the same
+        (nobody synced for that long), every script counts windows on Redis's own clock
+        until a process syncs and shares again.
         That is not silent: the jump is announced (a warning) and treated as any move of
         the offset (:meth:`offset_moved`: leases cut at their margin on the new clock)."""
         if text:
@@ -1136,7 +1138,14 @@ class RedisBackend:
             key = f"{self.key_prefix}:{host}:offset"
             ms = round(relative_to_redis * 1000, 3)
             async with asyncio.timeout(self._deadline):
-                await client.set(key, repr(ms), px=round(ttl * 1000))
+                # Kept twice the sync interval: the first process due again after one
+                # interval measures anew and replaces it (clock_offset) before it expires,
+                # so running processes never fall back to Redis's unsynced clock.
+                async with client.pipeline(transaction=True) as pipe:
+                    pipe.set(key, repr(ms), px=round(2 * ttl * 1000))
+                    pipe.set(f"{key}:fresh", "1", px=round(ttl * 1000))
+                    pipe.delete(f"{key}:refresh")  # the next interval's refresh is open
+                    await pipe.execute()
                 # The value goes with the event: each limiter of the host cuts its leases
                 # at once by the new clock (RedisRateLimiter.offset_moved).
                 event = {"kind": "offset", "host": host, "ms": ms}
@@ -1147,13 +1156,22 @@ class RedisBackend:
     async def clock_offset(self, host: str) -> float | None:
         """The exchange's clock minus this process's clock (seconds), from the offset some
         process shared for ``host``; ``None`` when none is shared, it expired, or Redis is
-        out of reach."""
+        out of reach, and also for the one process that claims the refresh of an offset
+        shared more than its sync interval ago: it measures and shares anew, while the
+        others keep reading the old one (kept for another interval)."""
         try:
             client = self._connection()
+            key = f"{self.key_prefix}:{host}:offset"
             async with asyncio.timeout(self._deadline):
-                value = await client.get(f"{self.key_prefix}:{host}:offset")
-            if value is None:
-                return None
+                async with client.pipeline(transaction=False) as pipe:
+                    value, fresh = await pipe.get(key).exists(f"{key}:fresh").execute()
+                if value is None:
+                    return None
+                # Older than one interval: one process (the first to claim it) resyncs.
+                # The claim lapses in a minute: if its holder dies before sharing, the
+                # next process due takes it over.
+                if not fresh and await client.set(f"{key}:refresh", "1", nx=True, px=60_000):
+                    return None
             if self._offset_rtt == math.inf:
                 await self._measure_clock()
         except _FAILURES as exc:
