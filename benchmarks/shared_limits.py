@@ -299,6 +299,28 @@ async def limiter_cpu(redis_url: str, admissions: int, lease: int) -> tuple[floa
     return min(results[0::2]), min(results[1::2])
 
 
+async def round_trip_cpu(redis_url: str, trips: int) -> float:
+    """Client CPU (us) of one TAKE round trip that Redis refuses (a full window: nothing
+    changes, so it can be repeated): what each round trip a request needs adds."""
+    window = Window("REQUEST_WEIGHT", 10, 60)
+    backend = RedisBackend(redis_url, prefix=f"rtt{uuid.uuid4().hex[:8]}")
+    limiter = backend.limiter("bench", [window])
+    await backend.connect()
+    try:
+        await limiter.acquire({"REQUEST_WEIGHT": 10})
+        args = [250, 0.125, 0.05, 10, 60_000, 1, 0, 0]
+        keys = [limiter.offset_key, limiter.hold_key, *limiter._keys.values()]
+        results = []
+        for _ in range(3):
+            cpu = time.process_time()
+            for _ in range(trips):
+                await backend.run(scripts.TAKE, keys, args)
+            results.append((time.process_time() - cpu) / trips * 1e6)
+    finally:
+        await backend.close()
+    return min(results)
+
+
 async def _ban_worker(options: dict[str, Any]) -> dict[str, Any]:
     """Send steadily (from leases); worker 0 injects a ban at ``ban_at``; every worker
     notes when its limiter first refuses."""
@@ -356,6 +378,7 @@ async def main(args: argparse.Namespace) -> int:
     server.start()
     failures = []
     cpu: dict[tuple[str, int], float] = {}
+    trips_per_request: dict[tuple[str, int], float] = {}
     try:
         async with BinanceSimulator(
             weight_limit=args.limit, weight_seconds=args.window, ban_seconds=args.window
@@ -388,6 +411,10 @@ async def main(args: argparse.Namespace) -> int:
                         f"{row['cpu_us']:>10.0f}"
                     )
                     cpu[mode, processes] = row["cpu_us"]
+                    if mode.startswith("redis"):  # during the run (NOW: the set-up)
+                        trips_per_request[mode, processes] = sum(
+                            v for n, v in row["round_trips"].items() if n != "NOW"
+                        )
                     if mode.startswith("redis"):
                         added = row["cpu_us"] - cpu["split", processes]
                         trips = ", ".join(f"{n} {v:.3f}" for n, v in row["round_trips"].items())
@@ -411,6 +438,16 @@ async def main(args: argparse.Namespace) -> int:
         )
         if added > GOAL_CPU_US:
             failures.append(f"added CPU {added:.1f} us")
+        # Whole-worker CPU differences between rows are within this machine's noise (tens
+        # of us); the round trips each request needed, times what one costs, are not.
+        trip_us = await round_trip_cpu(server.url, 2000)
+        print(f"client CPU per Redis round trip: {trip_us:.1f} us")
+        for (mode, processes), trips in sorted(trips_per_request.items()):
+            estimate = trips * trip_us + added
+            print(
+                f"  {mode} P={processes}: {trips:.3f} round trips per request in the run "
+                f"-> {estimate:.1f} us added per request (round trips + limiter)"
+            )
         latencies = await ban_latency(server.url, max(args.processes))
         print(
             f"ban injected in 1 of {max(args.processes)} processes: the others refuse after "
