@@ -964,12 +964,13 @@ class RedisBackend:
             digest = self._scripts[script] = hashlib.sha1(script.encode()).hexdigest()
         # EVALSHA through execute_command: redis-py's Script object adds a layer of calls
         # per round trip (measured: ~17 us of CPU of the ~90 us a round trip costs).
+        execute: Callable[..., Awaitable[Any]] = client.execute_command  # untyped in redis-py
         async with asyncio.timeout(self._deadline):
             try:
-                return await client.execute_command("EVALSHA", digest, len(keys), *keys, *args)
+                return await execute("EVALSHA", digest, len(keys), *keys, *args)
             except NoScriptError:  # a restarted (or flushed) Redis: load it, once more
                 await client.script_load(script)
-                return await client.execute_command("EVALSHA", digest, len(keys), *keys, *args)
+                return await execute("EVALSHA", digest, len(keys), *keys, *args)
 
     async def connect(self) -> None:
         """Reach Redis now (otherwise the first request does): measure the shared clock and
@@ -1164,7 +1165,9 @@ class RedisBackend:
             key = f"{self.key_prefix}:{host}:offset"
             async with asyncio.timeout(self._deadline):
                 async with client.pipeline(transaction=False) as pipe:
-                    value, fresh = await pipe.get(key).exists(f"{key}:fresh").execute()
+                    pipe.get(key)
+                    pipe.exists(f"{key}:fresh")
+                    value, fresh = await pipe.execute()
                 if value is None:
                     return None
                 # Older than one interval: one process (the first to claim it) resyncs.
