@@ -684,3 +684,51 @@ async def test_a_shared_clock_offset_is_refreshed_by_one_process_before_it_expir
     again = [await b.clock_offset(HOST) for b in (two, syncing, one)]
     assert again[0] is None
     assert all(o is not None and abs(o - 3.0) < 0.05 for o in again[1:])
+
+
+async def test_a_ban_or_pause_already_shared_is_not_written_again(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    """Every request refused during a ban reports the ban to its limiter again; only a
+    longer one (or one that could not be shared yet) costs a round trip and an event."""
+    one, other = backends(), backends()
+    limiter = one.limiter(HOST, [weight_window(100)])
+    watcher = other.limiter(HOST, [weight_window(100)])
+    await limiter.acquire({"REQUEST_WEIGHT": 1})
+    await watcher.acquire({"REQUEST_WEIGHT": 1})
+    holds: list[list[Any]] = []
+    run = one.run
+
+    async def counted(script: str, keys: Any, args: Any) -> Any:
+        if script == scripts.HOLD:
+            holds.append(list(args))
+        return await run(script, keys, args)
+
+    one.run = counted  # type: ignore[method-assign]
+    until = limiter.clock() + 5
+    for _ in range(20):
+        limiter.ban(until, "banned")
+    await asyncio.sleep(0.1)
+    assert [h[0] for h in holds] == ["ban"]
+    assert watcher.banned_until is not None  # the others learnt it
+    limiter.ban(until + 2, "banned longer")
+    for _ in range(5):
+        limiter.pause(1.0)
+    await asyncio.sleep(0.1)
+    assert [h[0] for h in holds] == ["ban", "ban", "pause"]
+    assert watcher.banned_until is not None
+    assert watcher.banned_until > until + 1
+    # The other process learnt the ban over Redis: its own refusals do not re-share it.
+    other_holds: list[Any] = []
+    other_run = other.run
+
+    async def other_counted(script: str, keys: Any, args: Any) -> Any:
+        if script == scripts.HOLD:
+            other_holds.append(args)
+        return await other_run(script, keys, args)
+
+    other.run = other_counted  # type: ignore[method-assign]
+    assert watcher.banned_until is not None
+    watcher.ban(watcher.banned_until, "banned longer")
+    await asyncio.sleep(0.05)
+    assert other_holds == []

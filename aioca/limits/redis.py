@@ -93,6 +93,9 @@ _LISTEN_WAIT = 1.0
 """Seconds the event listener waits for a message before it looks at its state again."""
 
 _CACHE_POLL = 0.25
+# A pause or ban reported again ending at most this much later than the one already
+# shared is the same one (not written to Redis again).
+_SAME_HOLD = 0.1
 """Seconds between two looks at a value another process is fetching (its end is announced
 on the event channel at once: this only bounds how long a lost announcement costs)."""
 
@@ -159,6 +162,7 @@ class RedisRateLimiter:
         self._banned_until = 0.0
         self._ban_message = ""
         self._ban_unpublished = False
+        self._ban_sending = 0.0  # the end of the ban being written to Redis
         self._local: RateLimiter | None = None  # while Redis is out of reach (on_failure="local")
         self._local_spent: dict[str, tuple[int, int]] = {}  # window -> (index, units)
         self._epoch = 0  # the backend's count of Redis restarts, as of our last contact
@@ -556,15 +560,27 @@ class RedisRateLimiter:
         caller bounds it: ``RestApi``'s ``max_pause``)."""
         if not math.isfinite(seconds) or seconds < 0:
             raise ValueError(f"a pause must be a finite number of seconds, not {seconds!r}")
-        self._apply_pause(self.clock() + seconds)
+        until = self.clock() + seconds
+        # Already shared, as long or longer (within _SAME_HOLD: each refused request
+        # reports the pause again, a hair later on the clock).
+        known = until <= self._paused_until + _SAME_HOLD
+        self._apply_pause(until)
         if self._local is not None:
             self._local.pause(seconds)
-        self._spawn(self._hold("pause", seconds, ""))
+        if not known:
+            self._spawn(self._hold("pause", seconds, ""))
 
     def ban(self, until: float, message: str = "") -> None:
         """Refuse every request of every process on this address until ``until`` (on this
-        limiter's clock): at once here, within a Redis round trip everywhere else."""
+        limiter's clock): at once here, within a Redis round trip everywhere else. A ban
+        this process already shared (or learnt from Redis) that lasts as long is not
+        written again: every request refused during a ban reports it here, and a round
+        trip and an event to every process per refused request was a storm."""
+        known = until <= self._banned_until + _SAME_HOLD and not self._ban_unpublished
         self._apply_ban(until, message)
+        if known or until <= self._ban_sending + _SAME_HOLD:  # in Redis, or on its way
+            return
+        self._ban_sending = until
         self._ban_unpublished = True
         self._spawn(self._hold("ban", until - self.clock(), message))
 
@@ -596,6 +612,7 @@ class RedisRateLimiter:
                 self._ban_unpublished = False
         except _FAILURES as exc:
             if kind == "ban":
+                self._ban_sending = 0.0  # the next report of it tries again
                 logger.warning(
                     "the ban on %s could not be shared through Redis (%s): it holds in this "
                     "process and is written back when Redis answers again",
