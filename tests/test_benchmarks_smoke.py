@@ -137,9 +137,13 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
             r"^split\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+",
             r"^redis\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+",
             r"^  client CPU per request, Redis over split budgets: [+-]\d+ us; "
-            r"Redis round trips per request: (\w+ \d\.\d{3}(, )?)+$",
+            r"Redis round trips per request: ([\w-]+ \d\.\d{3}(, )?)+$",
+            r"TAKE-granted \d\.\d{3}",
             r"^limiter CPU per admission \(weight 2, leases of 120\): in-process \d+\.\d\d us, "
             r"Redis \d+\.\d\d us: [+-]\d+\.\d\d us added$",
+            r"^client CPU per Redis round trip: \d+\.\d us$",
+            r"^  redis P=2: \d\.\d{3} round trips per request in the run -> \d+\.\d us added "
+            r"per request \(round trips \+ limiter\)$",
             r"^ban injected in 1 of 2 processes: the others refuse after [\d.]+ ms$",
             r"^(PASS every goal|FAIL .+)$",
         ],
