@@ -6,7 +6,8 @@ import re
 from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+from typing_extensions import TypedDict
 
 __all__ = ["StreamModel", "StreamSpec"]
 
@@ -53,6 +54,17 @@ class StreamSpec:
         if self.is_array:
             return [model.model_validate(item) for item in data]
         return model.model_validate(data)
+
+    @cached_property
+    def envelope_validator(self) -> Any:
+        """Validates a combined frame of this stream (``{"stream": ..., "data": ...}``)
+        straight from its JSON text, ``data`` into the model (a list of them when
+        ``is_array``): pydantic-core parses and validates in one pass, without the
+        Python dict that ``parse`` starts from. Its ``validate_json(text)`` gives a dict
+        with ``"stream"`` and ``"data"``."""
+        payload: Any = list[self.model] if self.is_array else self.model  # type: ignore[name-defined]
+        envelope = TypedDict("Envelope", {"stream": str, "data": payload})  # type: ignore[operator]
+        return TypeAdapter(envelope).validator
 
     @cached_property
     def envelope_decoder(self) -> Any:
