@@ -380,12 +380,16 @@ def test_models_from_the_frame_text_convert_as_model_validate_does() -> None:
         parsed = protocol.parse(combined(topic, payload))
         assert isinstance(parsed, Message)
         _identical(protocol.spec_of(topic).parse(payload), parsed.data, topic)  # type: ignore[union-attr]
-    # The one difference: a Decimal sent as a JSON number (Binance sends strings) has the
-    # same value, written as pydantic-core's JSON parser gives it (no exponent, no ".0").
-    parsed = protocol.parse(combined(topic, {"p": 100.0, "q": 1e-3}))
+    # The one difference, of form only: a Decimal sent as a JSON number (Binance sends
+    # strings) has the same value, written as pydantic-core's JSON parser gives it.
+    numbers = {"p": 100.0, "q": 1e-3}
+    parsed = protocol.parse(combined(topic, numbers))
     assert isinstance(parsed, Message)
-    assert parsed.data.price == Decimal("100.0")
-    assert parsed.data.quantity == Decimal("0.001")
+    before = protocol.spec_of(topic).parse(json.loads(json.dumps(numbers)))  # type: ignore[union-attr]
+    assert (parsed.data.price, parsed.data.quantity) == (before.price, before.quantity)
+    assert hash(parsed.data.price) == hash(before.price)
+    assert (str(parsed.data.price), str(before.price)) == ("100", "100.0")
+    assert parsed.data == before
 
 
 def test_a_frame_text_its_model_cannot_read_is_delivered_as_before(
@@ -415,10 +419,12 @@ def test_a_frame_text_its_model_cannot_read_is_delivered_as_before(
     assert unknown == Message("btcusdt@nothing", good)  # as before: no model, the JSON
     trailing = combined(topic, good) + " "  # valid JSON the prefix test still matches
     assert protocol.parse(trailing).data.price == Decimal("65000.10")  # type: ignore[union-attr]
-    with pytest.raises(ValueError):  # not JSON: the same error as the general path's
-        protocol.parse(combined(topic, good)[:-3])
-    with pytest.raises(ValueError):
-        BinanceMarketProtocol.parse(protocol, combined(topic, good)[:-3])
+    errors = []
+    for parse in (protocol.parse, lambda text: BinanceMarketProtocol.parse(protocol, text)):
+        with pytest.raises(ValueError) as caught:  # noqa: PT011 (compared below)
+            parse(combined(topic, good)[:-3])
+        errors.append((type(caught.value), str(caught.value)))
+    assert errors[0] == errors[1]  # not JSON: the general path's error, as before
 
 
 # --- typed="struct": msgspec structs derived from the models ----------------------------

@@ -283,9 +283,9 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         text into the stream's model (one pass, no Python dict in between). A frame it
         cannot read takes the general path, which validates the decoded JSON as before:
         the same model, or the JSON delivered with a warning."""
-        prefix, stream, validate = self._last
+        prefix, _, validate = self._last
         if not text.startswith(prefix) or SERVER_SHUTDOWN in text:
-            stream, validate = self._decoder_of(text)
+            validate = self._decoder_of(text)[1]
         if validate is not None:
             try:
                 envelope = validate(text)
