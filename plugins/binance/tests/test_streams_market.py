@@ -427,6 +427,22 @@ def test_a_frame_text_its_model_cannot_read_is_delivered_as_before(
     assert errors[0] == errors[1]  # not JSON: the general path's error, as before
 
 
+def test_a_subclass_that_parses_frames_its_own_way_keeps_its_parse() -> None:
+    frames: list[str] = []
+
+    class Counting(BinanceMarketProtocol):
+        def parse(self, text: str) -> Any:
+            frames.append(text)
+            return super().parse(text)
+
+    protocol = Counting("spot")
+    frame = combined("btcusdt@aggTrade", {"a": 1, "p": "1.5"})
+    parsed = protocol.parse(frame)
+    assert frames == [frame]
+    assert isinstance(parsed, Message)
+    assert parsed.data.price == Decimal("1.5")
+
+
 # --- typed="struct": msgspec structs derived from the models ----------------------------
 
 

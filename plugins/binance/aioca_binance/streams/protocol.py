@@ -156,7 +156,8 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         self._last: tuple[str, str, Any] = ("\0", "", None)
         if typed is True:
             self._envelope_of: Callable[[StreamSpec], Any] = _envelope_validator
-            self.parse = self._parse_models  # type: ignore[method-assign]
+            if type(self).parse is BinanceMarketProtocol.parse:  # not a subclass's own
+                self.parse = self._parse_models  # type: ignore[method-assign]
         elif typed == "struct":
             try:
                 import msgspec
