@@ -63,10 +63,12 @@ class StreamSpec:
         without the Python dict that ``parse`` starts from. ``validate_json(text)`` gives
         a dict with ``"stream"`` and ``"data"``.
 
-        It reads what ``parse`` reads, to the same values, with one difference of form: a
-        ``Decimal`` sent as a JSON *number* (Binance sends them as strings) is written as
-        pydantic-core's JSON parser gives it, ``100.0`` as ``Decimal("100")`` where
-        ``parse`` of the decoded JSON gives ``Decimal("100.0")`` (equal, same hash)."""
+        It reads what ``parse`` reads, to the same values, except for input Binance does
+        not send: a ``Decimal`` sent as a JSON *number* is written as pydantic-core's JSON
+        parser gives it, ``100.0`` as ``Decimal("100")`` where ``parse`` of the decoded
+        JSON gives ``Decimal("100.0")`` (equal, same hash); ``NaN`` or ``Infinity`` in an
+        unknown field, which ``orjson`` refuses, is read; an integer beyond 64 bits is
+        read exactly, where ``orjson`` gives a float."""
         payload = self.model.__pydantic_core_schema__
         if self.is_array:
             payload = core_schema.list_schema(payload)
