@@ -148,6 +148,17 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
             r"^(PASS every goal|FAIL .+)$",
         ],
     ),
+    "stream_parse.py": (
+        ["--frames", "50", "--repeat", "1", "--held", "100"],
+        [
+            r"^btcusd_perp@aggTrade frames, python \S+: us per frame$",
+            r"^form\s+dropped\s+held 100$",
+            *(
+                rf"^{form}\s+\d+\.\d\d\s+\d+\.\d\d$"
+                for form in ("models", "models-dict", "struct", "json")
+            ),
+        ],
+    ),
     "streams.py": (
         ["--check"],
         [

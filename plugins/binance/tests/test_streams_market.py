@@ -305,6 +305,144 @@ async def test_a_server_shutdown_moves_the_stream_to_a_new_connection_without_a_
     ]
 
 
+# --- typed=True: models validated straight from the frame's text ------------------------
+
+
+def _identical(old: Any, new: Any, where: str) -> None:
+    """``new`` is ``old`` value for value: the same class, every field of the same value and
+    type (nested models and lists of them alike), the same unknown fields kept, the same
+    fields set (what ``model_dump(exclude_unset=True)`` reads)."""
+    assert type(new) is type(old), where
+    if isinstance(old, list):
+        assert len(new) == len(old), where
+        for index, (one, other) in enumerate(zip(old, new, strict=True)):
+            _identical(one, other, f"{where}[{index}]")
+    elif isinstance(old, BaseModel):
+        assert new.model_fields_set == old.model_fields_set, where
+        assert new.model_extra == old.model_extra, where
+        for name in type(old).model_fields:
+            _identical(getattr(old, name), getattr(new, name), f"{where}.{name}")
+    else:
+        assert (repr(new), new) == (repr(old), old), where
+
+
+def _general_path(protocol: BinanceMarketProtocol, topic: str, payload: Any) -> Any:
+    """The payload as the general path reads it: ``"data"`` first, so the frame's text
+    does not begin with its stream's name and the decoded JSON is validated."""
+    parsed = protocol.parse(json.dumps({"data": payload, "stream": topic}))
+    assert isinstance(parsed, Message)
+    assert parsed.stream == topic
+    return parsed.data
+
+
+@pytest.mark.parametrize(
+    ("market", "stream"), _streams(), ids=lambda v: v if isinstance(v, str) else v["name"]
+)
+def test_every_documented_example_reads_to_the_same_model_from_the_frame_text(
+    market: str, stream: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    protocol = BinanceMarketProtocol(market)
+    name, example = stream["example_stream"], stream["example_payload"]
+    spec = protocol.spec_of(name)
+    assert spec is not None
+    expected = spec.parse(json.loads(json.dumps(example)))  # model_validate of the JSON
+    _identical(expected, _general_path(protocol, name, example), name)
+    with monkeypatch.context() as patched:  # the frame's text, never a decoded dict
+        patched.setattr(spec, "parse", None)
+        for _ in range(2):  # the stream found by its name, then by the last one's prefix
+            parsed = protocol.parse(combined(name, example))
+            assert isinstance(parsed, Message)
+            assert parsed.stream == name
+            _identical(expected, parsed.data, name)
+    with_unknown = (
+        [{**item, "zz": [1, "x"]} for item in example]
+        if isinstance(example, list)
+        else {**example, "zz": {"new": 1.5}}
+    )
+    fast = protocol.parse(combined(name, with_unknown))
+    assert isinstance(fast, Message)
+    _identical(spec.parse(with_unknown), fast.data, name)
+    for model in fast.data if isinstance(fast.data, list) else [fast.data]:
+        assert model.model_extra is not None
+        assert "zz" in model.model_extra
+
+
+def test_models_from_the_frame_text_convert_as_model_validate_does() -> None:
+    protocol = BinanceMarketProtocol("coinm")
+    topic = "btcusd_perp@aggTrade"
+    payloads = [
+        {"a": "12", "f": 13.0, "p": "0.10", "q": "1e-3", "m": "true", "T": None},
+        {"a": 1, "m": 1, "E": "1700000000000", "s": "BTCUSD_PERP", "st": "0"},
+        {"p": " 1.5 ", "q": "-0", "a": 12345678901234567890},
+        {},
+    ]
+    for payload in payloads:
+        parsed = protocol.parse(combined(topic, payload))
+        assert isinstance(parsed, Message)
+        _identical(protocol.spec_of(topic).parse(payload), parsed.data, topic)  # type: ignore[union-attr]
+    # The one difference, of form only: a Decimal sent as a JSON number (Binance sends
+    # strings) has the same value, written as pydantic-core's JSON parser gives it.
+    numbers = {"p": 100.0, "q": 1e-3}
+    parsed = protocol.parse(combined(topic, numbers))
+    assert isinstance(parsed, Message)
+    before = protocol.spec_of(topic).parse(json.loads(json.dumps(numbers)))  # type: ignore[union-attr]
+    assert (parsed.data.price, parsed.data.quantity) == (before.price, before.quantity)
+    assert hash(parsed.data.price) == hash(before.price)
+    assert (str(parsed.data.price), str(before.price)) == ("100", "100.0")
+    assert parsed.data == before
+
+
+def test_a_frame_text_its_model_cannot_read_is_delivered_as_before(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Whatever the fast path cannot read goes through the general path, which gives what
+    every frame got before it: the JSON with one warning per stream, a reply, a rotation,
+    or the same error for text that is not JSON."""
+    protocol = BinanceMarketProtocol("spot")
+    topic = "btcusdt@aggTrade"
+    good = {"e": "aggTrade", "a": 1, "p": "65000.10"}
+    odd = {"e": "aggTrade", "a": "not a number", "p": "1"}
+    first = protocol.parse(combined(topic, good))
+    assert isinstance(first, Message)
+    assert first.data.price == Decimal("65000.10")
+    for payload in (odd, None, [good], "text", 5):
+        parsed = protocol.parse(combined(topic, payload))
+        assert parsed == Message(topic, payload)  # the JSON, not dropped
+        assert caplog.text.count("do not fit their model") == 1  # warned once per stream
+    again = protocol.parse(combined(topic, {**good, "a": 2}))
+    assert isinstance(again, Message)
+    assert again.data.aggregate_trade_id == 2
+    assert isinstance(protocol.parse(combined(topic, SHUTDOWN)), Rotate)
+    reply = protocol.parse('{"result":null,"id":7}')
+    assert (reply.request_id, reply.error) == (7, None)  # type: ignore[union-attr]
+    unknown = protocol.parse(combined("btcusdt@nothing", good))
+    assert unknown == Message("btcusdt@nothing", good)  # as before: no model, the JSON
+    trailing = combined(topic, good) + " "  # valid JSON the prefix test still matches
+    assert protocol.parse(trailing).data.price == Decimal("65000.10")  # type: ignore[union-attr]
+    errors = []
+    for parse in (protocol.parse, lambda text: BinanceMarketProtocol.parse(protocol, text)):
+        with pytest.raises(ValueError) as caught:  # noqa: PT011 (compared below)
+            parse(combined(topic, good)[:-3])
+        errors.append((type(caught.value), str(caught.value)))
+    assert errors[0] == errors[1]  # not JSON: the general path's error, as before
+
+
+def test_a_subclass_that_parses_frames_its_own_way_keeps_its_parse() -> None:
+    frames: list[str] = []
+
+    class Counting(BinanceMarketProtocol):
+        def parse(self, text: str) -> Any:
+            frames.append(text)
+            return super().parse(text)
+
+    protocol = Counting("spot")
+    frame = combined("btcusdt@aggTrade", {"a": 1, "p": "1.5"})
+    parsed = protocol.parse(frame)
+    assert frames == [frame]
+    assert isinstance(parsed, Message)
+    assert parsed.data.price == Decimal("1.5")
+
+
 # --- typed="struct": msgspec structs derived from the models ----------------------------
 
 
