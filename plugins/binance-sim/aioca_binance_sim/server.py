@@ -44,6 +44,8 @@ from .ws_api import WS_API_PATH, SpotUserApi
 if TYPE_CHECKING:
     from aioca_binance import BinanceRestApi
 
+    from .spot.funding import SpotFunding
+
 __all__ = ["BinanceSimulator"]
 
 _NOT_FOUND = b"<html><body><h2>404 Not found</h2></body></html>"
@@ -194,7 +196,9 @@ class BinanceSimulator:
             SpotUserApi(spot.engine, self._credentials, self.now_ms) if spot is not None else None
         )
         """Spot's WebSocket API (``ws_api_url``): the signed user-data subscription and
-        the account's ``executionReport`` / ``outboundAccountPosition`` events."""
+        the account's ``executionReport`` / ``outboundAccountPosition`` / ``listStatus``
+        / ``balanceUpdate`` events."""
+        self._spot_funding: SpotFunding | None = None
         self._sites = {
             name: _Site(
                 name, build_routes(name), self.venues.get(name), self.market_limits[name],
@@ -245,6 +249,20 @@ class BinanceSimulator:
         """Spot's WebSocket API URL, ``ws://127.0.0.1:PORT/ws-api/v3`` (``url=`` of the
         client's ``spot_user_stream``)."""
         return self.ws_urls["spot"] + WS_API_PATH
+
+    @property
+    def spot(self) -> SpotFunding:
+        """Money in and out of the Spot account: ``sim.spot.deposit("USDT", "250")``,
+        ``sim.spot.withdraw("BTC", "0.1")`` change the free balance (REST's account shows
+        it) and push ``balanceUpdate`` to the WebSocket API's user-data subscribers."""
+        if self._spot_funding is None:
+            venue = self.venues.get("spot")
+            if venue is None:
+                raise RuntimeError("this simulator has no Spot market")
+            from .spot.funding import SpotFunding
+
+            self._spot_funding = SpotFunding(venue.engine, self.now_ms)
+        return self._spot_funding
 
     @property
     def running(self) -> bool:
