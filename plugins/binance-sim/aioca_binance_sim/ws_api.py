@@ -102,7 +102,9 @@ class SpotUserApi:
                 self.connections.remove(connection)
 
     async def terminate(self) -> int:
-        """End every subscription with ``eventStreamTerminated``; returns how many."""
+        """End every subscription with ``eventStreamTerminated`` (after the events
+        already queued); returns how many."""
+        await self._sent_queued()
         ended = 0
         for connection in list(self.connections):
             for number in sorted(connection.subscriptions):
@@ -113,7 +115,9 @@ class SpotUserApi:
         return ended
 
     async def shutdown(self) -> None:
-        """Announce ``serverShutdown`` on every connection, then close them."""
+        """Announce ``serverShutdown`` on every connection (after the events already
+        queued), then close them."""
+        await self._sent_queued()
         for connection in list(self.connections):
             event = {"e": "serverShutdown", "E": self.now_ms()}
             for number in sorted(connection.subscriptions) or [0]:
@@ -209,6 +213,12 @@ class SpotUserApi:
             self._sender = asyncio.get_running_loop().create_task(self._drain())
             self._tasks.add(self._sender)
             self._sender.add_done_callback(self._tasks.discard)
+
+    async def _sent_queued(self) -> None:
+        """Wait until the events queued so far have been sent."""
+        sender = self._sender
+        if sender is not None and not sender.done():
+            await asyncio.wait([sender])
 
     async def _drain(self) -> None:
         while self._outbox:

@@ -112,6 +112,7 @@ def test_the_served_streams_cover_the_symbol_streams_listed() -> None:
         "btcusdt@referencePrice",
         "!miniTicker@arr",
         "!ticker_1h@arr",
+        "btcusdt@blockTrade",
     } <= served
 
 

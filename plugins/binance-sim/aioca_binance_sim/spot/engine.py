@@ -907,7 +907,8 @@ class SpotEngine:
     def _list_changes(self, order: Order, order_list: OrderList, now: int) -> None:
         if order.executed or not order.is_open:
             for sibling in order.siblings:
-                if sibling.is_open:
+                # a triggered stop is the leg that won: its siblings' end is its doing
+                if sibling.is_open and not sibling.triggered:
                     self._finish(sibling, "EXPIRED" if order.executed else "CANCELED", now)
         if order is order_list.working:
             if order.status == "FILLED":
