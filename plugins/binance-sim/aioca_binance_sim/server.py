@@ -199,6 +199,8 @@ class BinanceSimulator:
         the account's ``executionReport`` / ``outboundAccountPosition`` / ``listStatus``
         / ``balanceUpdate`` events."""
         self._spot_funding: SpotFunding | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The event loop it serves on, while it runs."""
         self._sites = {
             name: _Site(
                 name, build_routes(name), self.venues.get(name), self.market_limits[name],
@@ -254,14 +256,15 @@ class BinanceSimulator:
     def spot(self) -> SpotFunding:
         """Money in and out of the Spot account: ``sim.spot.deposit("USDT", "250")``,
         ``sim.spot.withdraw("BTC", "0.1")`` change the free balance (REST's account shows
-        it) and push ``balanceUpdate`` to the WebSocket API's user-data subscribers."""
+        it) and push ``balanceUpdate`` to the WebSocket API's user-data subscribers; from
+        any thread (a ``background_simulator``'s changes run on its loop)."""
         if self._spot_funding is None:
             venue = self.venues.get("spot")
             if venue is None:
                 raise RuntimeError("this simulator has no Spot market")
             from .spot.funding import SpotFunding
 
-            self._spot_funding = SpotFunding(venue.engine, self.now_ms)
+            self._spot_funding = SpotFunding(venue.engine, self.now_ms, lambda: self._loop)
         return self._spot_funding
 
     @property
@@ -282,6 +285,7 @@ class BinanceSimulator:
                 await self._stop_site(site)
             raise
         self.port = self._sites["coinm"].port
+        self._loop = asyncio.get_running_loop()
         for hub in self.market_streams.values():
             hub.start()
 

@@ -5,6 +5,7 @@ the order the account changed, and agreeing with what REST answers."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -30,6 +31,7 @@ from aioca_binance.spot import (
 from aioca_binance.streams import market_settings, market_stream, spot_user_stream
 from aioca_binance.streams import spot as models
 from aioca_binance_sim import BinanceSimulator
+from aioca_binance_sim.background import background_simulator
 from aioca_binance_sim.spot.blocks import BLOCK_PERIOD_MS
 from aioca_binance_sim.spot.tape import TRADE_MS
 
@@ -356,3 +358,29 @@ async def test_block_trades_stream_typed_and_agree_with_rest() -> None:
         }
     ]
     assert Decimal(rest[0]["quoteQty"]) == block.price * block.quantity  # type: ignore[operator]
+
+
+def test_a_deposit_from_another_thread_than_a_background_simulator_s_reaches_its_streams() -> None:
+    """``background_simulator`` serves on a thread of its own: ``sim.spot.deposit()`` from
+    the caller's thread changes the account on the simulator's loop, and the event goes
+    out as from any change."""
+
+    async def deposit_and_listen(sim: BinanceSimulator) -> list[Any]:
+        async with sim.api() as api:
+            stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
+            async with stream:
+                ws_api = sim.ws_api
+                assert ws_api is not None
+                await until(lambda: any(c.subscriptions for c in ws_api.connections))
+                # from a thread running no event loop at all (as synchronous code)
+                assert await asyncio.to_thread(sim.spot.deposit, "SOL", "3") == Decimal("103")
+                return await _events(
+                    stream, lambda e: isinstance(e, models.OutboundAccountPosition)
+                )
+
+    with background_simulator(seed=5) as sim:
+        events = asyncio.run(deposit_and_listen(sim))
+        with pytest.raises(ValueError, match="only 103 is free"):
+            sim.spot.withdraw("SOL", "104")  # the refusal reaches the calling thread
+    assert [type(e) for e in events] == [models.BalanceUpdate, models.OutboundAccountPosition]
+    assert (events[0].asset, events[0].balance_delta) == ("SOL", Decimal("3"))

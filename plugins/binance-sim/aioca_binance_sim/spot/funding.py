@@ -10,6 +10,8 @@ as Binance sends them for a deposit, a withdrawal or a transfer.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
@@ -21,14 +23,31 @@ __all__ = ["SpotFunding"]
 
 _PLACES = 8
 """Binance's Spot balances carry 8 decimals."""
+_CROSS_THREAD_TIMEOUT = 30.0
+
+
+def _runs_on(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether this thread is running ``loop``."""
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
 
 
 class SpotFunding:
     """``sim.spot``: money in and out of the Spot account, by hand."""
 
-    def __init__(self, engine: SpotEngine, now_ms: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        engine: SpotEngine,
+        now_ms: Callable[[], int],
+        loop: Callable[[], asyncio.AbstractEventLoop | None] = lambda: None,
+    ) -> None:
         self.engine = engine
         self.now_ms = now_ms
+        self.loop = loop
+        """The event loop the simulator serves on (``None`` while it is stopped): a change
+        asked from another thread runs there, where the account and its events live."""
 
     def deposit(self, asset: str, amount: Decimal | str | int) -> Decimal:
         """Credit ``amount`` of ``asset`` (one the Spot market lists) to the free
@@ -48,10 +67,25 @@ class SpotFunding:
 
     def _fund(self, asset: str, amount: Decimal | str | int, sign: int) -> Decimal:
         value = _checked(asset, amount, self._assets())
+        loop = self.loop()
+        if loop is not None and loop.is_running() and not _runs_on(loop):
+            done: concurrent.futures.Future[Decimal] = concurrent.futures.Future()
+
+            def change() -> None:
+                try:
+                    done.set_result(self._change(asset, value * sign))
+                except Exception as error:  # handed to the calling thread
+                    done.set_exception(error)
+
+            loop.call_soon_threadsafe(change)
+            return done.result(_CROSS_THREAD_TIMEOUT)
+        return self._change(asset, value * sign)
+
+    def _change(self, asset: str, delta: Decimal) -> Decimal:
         now = self.now_ms()
         engine = self.engine
         engine.catch_up(now)  # resting orders fill first: the events stay in time order
-        engine.fund(asset, value * sign, now)
+        engine.fund(asset, delta, now)
         return engine.free[asset]
 
     def _assets(self) -> set[str]:
