@@ -44,6 +44,8 @@ from .ws_api import WS_API_PATH, SpotUserApi
 if TYPE_CHECKING:
     from aioca_binance import BinanceRestApi
 
+    from .spot.funding import SpotFunding
+
 __all__ = ["BinanceSimulator"]
 
 _NOT_FOUND = b"<html><body><h2>404 Not found</h2></body></html>"
@@ -194,7 +196,11 @@ class BinanceSimulator:
             SpotUserApi(spot.engine, self._credentials, self.now_ms) if spot is not None else None
         )
         """Spot's WebSocket API (``ws_api_url``): the signed user-data subscription and
-        the account's ``executionReport`` / ``outboundAccountPosition`` events."""
+        the account's ``executionReport`` / ``outboundAccountPosition`` / ``listStatus``
+        / ``balanceUpdate`` events."""
+        self._spot_funding: SpotFunding | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The event loop it serves on, while it runs."""
         self._sites = {
             name: _Site(
                 name, build_routes(name), self.venues.get(name), self.market_limits[name],
@@ -247,6 +253,21 @@ class BinanceSimulator:
         return self.ws_urls["spot"] + WS_API_PATH
 
     @property
+    def spot(self) -> SpotFunding:
+        """Money in and out of the Spot account: ``sim.spot.deposit("USDT", "250")``,
+        ``sim.spot.withdraw("BTC", "0.1")`` change the free balance (REST's account shows
+        it) and push ``balanceUpdate`` to the WebSocket API's user-data subscribers; from
+        any thread (a ``background_simulator``'s changes run on its loop)."""
+        if self._spot_funding is None:
+            venue = self.venues.get("spot")
+            if venue is None:
+                raise RuntimeError("this simulator has no Spot market")
+            from .spot.funding import SpotFunding
+
+            self._spot_funding = SpotFunding(venue.engine, self.now_ms, lambda: self._loop)
+        return self._spot_funding
+
+    @property
     def running(self) -> bool:
         return self._sites["coinm"].runner is not None
 
@@ -264,6 +285,7 @@ class BinanceSimulator:
                 await self._stop_site(site)
             raise
         self.port = self._sites["coinm"].port
+        self._loop = asyncio.get_running_loop()
         for hub in self.market_streams.values():
             hub.start()
 

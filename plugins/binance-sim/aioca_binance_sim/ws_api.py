@@ -9,7 +9,11 @@ answers Binance's codes on failure (-2015 unknown key, -1021 timestamp, -1022 si
 -1102 missing parameter); a success answers ``{"id", "status": 200, "result":
 {"subscriptionId": n}}``. Then every order event of the Spot account (orders placed over
 REST) arrives as ``{"subscriptionId": n, "event": {...}}``: ``executionReport``, and
-``outboundAccountPosition`` with the order's two assets after each change.
+``outboundAccountPosition`` with the order's two assets after each change; an order
+list's ``listStatus`` after the ``executionReport`` events of each action on the list
+(:mod:`.spot.user_events`); and for a deposit or withdrawal (``sim.spot.deposit()``,
+``sim.spot.withdraw()``) ``balanceUpdate`` then ``outboundAccountPosition`` with that
+asset. Events leave in the order the account's changes happened (one queue, one sender).
 
 Faults: :meth:`SpotUserApi.terminate` ends every subscription with
 ``eventStreamTerminated`` (the connection stays open, as Binance does), :meth:`drop`
@@ -21,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,11 +34,12 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from .errors import SimError
+from .spot.user_events import balance_update, list_status
 
 if TYPE_CHECKING:
     from .auth import Credentials
     from .spot.engine import SpotEngine
-    from .spot.orders import Fill, Order
+    from .spot.orders import Fill, Order, OrderList
 
 __all__ = ["WS_API_PATH", "SpotUserApi"]
 
@@ -69,7 +75,12 @@ class SpotUserApi:
         self.connections: list[_Connection] = []
         self.sent = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._outbox: deque[dict[str, Any]] = deque()
+        """Events not yet sent, in the order the account changed (one sender drains it)."""
+        self._sender: asyncio.Task[None] | None = None
         engine.listeners.append(self._on_order_event)
+        engine.list_listeners.append(self._on_list_event)
+        engine.balance_listeners.append(self._on_balance_event)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get(WS_API_PATH, self._serve)
@@ -91,7 +102,9 @@ class SpotUserApi:
                 self.connections.remove(connection)
 
     async def terminate(self) -> int:
-        """End every subscription with ``eventStreamTerminated``; returns how many."""
+        """End every subscription with ``eventStreamTerminated`` (after the events
+        already queued); returns how many."""
+        await self._sent_queued()
         ended = 0
         for connection in list(self.connections):
             for number in sorted(connection.subscriptions):
@@ -102,7 +115,9 @@ class SpotUserApi:
         return ended
 
     async def shutdown(self) -> None:
-        """Announce ``serverShutdown`` on every connection, then close them."""
+        """Announce ``serverShutdown`` on every connection (after the events already
+        queued), then close them."""
+        await self._sent_queued()
         for connection in list(self.connections):
             event = {"e": "serverShutdown", "E": self.now_ms()}
             for number in sorted(connection.subscriptions) or [0]:
@@ -177,16 +192,41 @@ class SpotUserApi:
     # --- events ----------------------------------------------------------------------------
 
     def _on_order_event(self, order: Order, execution: str, fill: Fill | None, now: int) -> None:
+        assets = (order.spec.base, order.spec.quote)
+        self._post(
+            lambda: [execution_report(order, execution, fill, now), self._position(assets, now)]
+        )
+
+    def _on_list_event(self, order_list: OrderList, now: int) -> None:
+        self._post(lambda: [list_status(order_list, now)])
+
+    def _on_balance_event(self, asset: str, delta: Decimal, now: int) -> None:
+        self._post(lambda: [balance_update(asset, delta, now), self._position((asset,), now)])
+
+    def _post(self, events: Callable[[], list[dict[str, Any]]]) -> None:
+        """Queue the events (built now, as the account is now) for every subscription,
+        behind those queued before; nothing when no connection is subscribed."""
         if not any(c.subscriptions for c in self.connections):
             return
-        events = [execution_report(order, execution, fill, now), self._position(order, now)]
-        task = asyncio.get_running_loop().create_task(self._publish(events))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._outbox.extend(events())
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(self._drain())
+            self._tasks.add(self._sender)
+            self._sender.add_done_callback(self._tasks.discard)
 
-    def _position(self, order: Order, now: int) -> dict[str, Any]:
+    async def _sent_queued(self) -> None:
+        """Wait until the events queued so far have been sent."""
+        sender = self._sender
+        if sender is not None and not sender.done():
+            await asyncio.wait([sender])
+
+    async def _drain(self) -> None:
+        while self._outbox:
+            event = self._outbox.popleft()
+            await self._publish([event])
+
+    def _position(self, assets: tuple[str, ...], now: int) -> dict[str, Any]:
         engine = self.engine
-        assets = (order.spec.base, order.spec.quote)
         balances = [
             {
                 "a": asset,

@@ -80,7 +80,7 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
             name = match.groupdict().get("symbol")  # none: an all-market array
             symbol = source.instrument(name.upper()) if name is not None else None
             second = sim.now_ms() // 1000
-            second -= second % 60  # a second with a trade in it
+            second -= second % 900  # a second with a trade and a block trade in it
             return source.build(feed, symbol, match, second)
 
     payloads = asyncio.run(build())
@@ -112,6 +112,7 @@ def test_the_served_streams_cover_the_symbol_streams_listed() -> None:
         "btcusdt@referencePrice",
         "!miniTicker@arr",
         "!ticker_1h@arr",
+        "btcusdt@blockTrade",
     } <= served
 
 

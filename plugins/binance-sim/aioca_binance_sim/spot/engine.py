@@ -29,7 +29,8 @@ from __future__ import annotations
 import secrets
 import string
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -131,6 +132,14 @@ class SpotEngine:
         """When orders got their first fill, until the server's ORDERS windows are told."""
         self.listeners: list[Callable[[Order, str, Fill | None, int], None]] = []
         """Told of every order event: ``(order, execution type, fill or None, time)``."""
+        self.list_listeners: list[Callable[[OrderList, int], None]] = []
+        """Told ``(order list, time)`` once per action that placed, changed or ended an
+        order list (its placement, a leg's fill, expiry or cancellation, and what that
+        set off), after the events of that action's orders."""
+        self.balance_listeners: list[Callable[[str, Decimal, int], None]] = []
+        """Told ``(asset, delta, time)`` of every deposit or withdrawal (:meth:`fund`)."""
+        self._list_depth = 0
+        self._touched_lists: dict[int, OrderList] = {}
         self.prevented: list[dict[str, Any]] = []
         """The prevented matches, as ``GET /api/v3/myPreventedMatches`` lists them."""
         self._prevented_ids: dict[str, int] = {}
@@ -193,6 +202,18 @@ class SpotEngine:
     def _move(self, asset: str, free: Decimal = Decimal(0), locked: Decimal = Decimal(0)) -> None:
         self.free[asset] = self.free.get(asset, Decimal(0)) + free
         self.locked[asset] = self.locked.get(asset, Decimal(0)) + locked
+
+    def fund(self, asset: str, delta: Decimal, now: int) -> None:
+        """A deposit (``delta`` > 0) or withdrawal (< 0) of ``asset``: the free balance
+        changes by ``delta`` and the ``balance_listeners`` are told. A withdrawal takes
+        only what is free (a ``ValueError`` says so, and nothing changes)."""
+        free = self.free.get(asset, Decimal(0))
+        if free + delta < 0:
+            raise ValueError(f"cannot withdraw {-delta} {asset}: only {free} is free")
+        self._move(asset, delta)
+        self.update_time = now
+        for listener in self.balance_listeners:
+            listener(asset, delta, now)
 
     def _lock(self, order: Order, amount: Decimal, now: int) -> None:
         asset = order.spec.quote if order.side == "BUY" else order.spec.base
@@ -800,6 +821,10 @@ class SpotEngine:
         return order.iceberg_qty - (order.executed % order.iceberg_qty)
 
     def _trigger(self, order: Order, when: int) -> None:
+        with self._list_action(when):  # its siblings' expiry and its fills: one action
+            self._trigger_now(order, when)
+
+    def _trigger_now(self, order: Order, when: int) -> None:
         order.triggered = True
         order.working_time = when
         order.update_time = when
@@ -842,11 +867,31 @@ class SpotEngine:
             self._finish(order, "CANCELED", now)
 
     def cancel_list(self, order_list: OrderList, now: int) -> None:
-        for order in order_list.orders:
-            self._finish(order, "CANCELED", now)
-        order_list.settle()
+        with self._list_action(now):
+            self._touched_lists[order_list.list_id] = order_list
+            for order in order_list.orders:
+                self._finish(order, "CANCELED", now)
+            order_list.settle()
 
     # --- order lists --------------------------------------------------------------------
+
+    @contextmanager
+    def _list_action(self, now: int) -> Iterator[None]:
+        """One action of the engine (a list's placement or cancellation, a fill, a stop
+        triggering, and all they set off): the lists it touched are told to the
+        ``list_listeners`` once, as they are when the outermost action ends, so after the
+        events of the orders it changed."""
+        self._list_depth += 1
+        try:
+            yield
+        finally:
+            self._list_depth -= 1
+            if not self._list_depth and self._touched_lists:
+                touched = list(self._touched_lists.values())
+                self._touched_lists.clear()
+                for order_list in touched:
+                    for listener in self.list_listeners:
+                        listener(order_list, now)
 
     def _list_event(self, order: Order, now: int) -> None:
         """What an order's fill or end does to its list: a one-cancels-the-other leg that
@@ -855,9 +900,15 @@ class SpotEngine:
         if order.list_id == -1:
             return
         order_list = self.lists[order.list_id]
+        with self._list_action(now):
+            self._touched_lists[order_list.list_id] = order_list
+            self._list_changes(order, order_list, now)
+
+    def _list_changes(self, order: Order, order_list: OrderList, now: int) -> None:
         if order.executed or not order.is_open:
             for sibling in order.siblings:
-                if sibling.is_open:
+                # a triggered stop is the leg that won: its siblings' end is its doing
+                if sibling.is_open and not sibling.triggered:
                     self._finish(sibling, "EXPIRED" if order.executed else "CANCELED", now)
         if order is order_list.working:
             if order.status == "FILLED":
@@ -956,10 +1007,12 @@ class SpotEngine:
             orders[index].siblings = [orders[i] for i in oco if i != index]
         self.lists[order_list.list_id] = order_list
         self.count_order(now, len(orders))
-        for order in [o for o in orders if o.status != "PENDING_NEW"]:
-            if order.is_open:  # not ended by a sibling's fill meanwhile
-                self._open(order, now)
-        order_list.settle()
+        with self._list_action(now):
+            self._touched_lists[order_list.list_id] = order_list
+            for order in [o for o in orders if o.status != "PENDING_NEW"]:
+                if order.is_open:  # not ended by a sibling's fill meanwhile
+                    self._open(order, now)
+            order_list.settle()
         return order_list
 
     def list_report(self, order_list: OrderList, now: int) -> dict[str, Any]:

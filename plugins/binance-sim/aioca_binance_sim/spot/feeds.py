@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..feeds import Feed, match_feed
+from .blocks import block_trade_stream
 from .symbols import dec
 from .tape import BOOK_REFRESH_SECONDS, TRADE_MS
 
@@ -325,6 +326,7 @@ SPOT_FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@referencePrice$"), _reference_price),
     Feed(re.compile(r"!(?P<kind>miniTicker)@arr$"), _every_symbol(_ticker)),
     Feed(re.compile(r"!ticker_(?P<window>1h|4h|1d)@arr$"), _every_symbol(_rolling_ticker)),
+    Feed(re.compile(_SYMBOL + r"@blockTrade$"), block_trade_stream),
 )
 """The Spot market streams the simulator serves."""
 

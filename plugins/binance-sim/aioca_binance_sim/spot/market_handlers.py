@@ -7,6 +7,7 @@ from typing import Any
 
 from ..context import Call, handles
 from ..errors import SimError, invalid_parameter
+from .blocks import BLOCK_PERIOD_MS, block_trade
 from .symbols import RATE_LIMITS, SpotSymbol, dec
 from .tape import MINUTE, TRADE_MS, day_start
 from .venue import SpotVenue
@@ -127,29 +128,16 @@ def historical_trades(call: Call) -> Any:
 
 @handles("GET", "/api/v3/historicalBlockTrades", market=_SPOT)
 def historical_block_trades(call: Call) -> Any:
-    """A block trade every 15 minutes (its id counts them since the epoch), at the
-    public price, ten times a regular trade's size."""
+    """A block trade every 15 minutes (:mod:`.blocks`, as ``<symbol>@blockTrade``
+    streams them)."""
     venue, params = _venue(call), call.params
     spec = venue.symbol(params["symbol"])
-    period = 15 * MINUTE
     limit = _limit(params, 500, 1000)
     first = max(0, params["fromId"])
-    last = min(call.now // period, first + limit - 1)
-    answer = []
-    for block_id in range(first, last + 1):
-        trade = venue.tape.last_trade(spec, block_id * period)
-        price, qty = spec.tick * trade.ticks, spec.step * trade.steps * 10
-        answer.append(
-            {
-                "id": block_id,
-                "price": dec(price),
-                "qty": dec(qty),
-                "quoteQty": dec(price * qty),
-                "time": block_id * period,
-                "isBuyerMaker": trade.buyer_maker,
-            }
-        )
-    return answer
+    last = min(call.now // BLOCK_PERIOD_MS, first + limit - 1)
+    return [
+        block_trade(venue.tape, spec, block_id).to_json() for block_id in range(first, last + 1)
+    ]
 
 
 @handles("GET", "/api/v3/aggTrades", market=_SPOT)
