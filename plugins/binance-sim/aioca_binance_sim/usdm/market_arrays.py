@@ -59,17 +59,28 @@ def asset_index_rows(market: UsdmMarket, now: int) -> dict[str, dict[str, Any]]:
     return rows
 
 
+_ASSET_INDEX_KEYS = {
+    "i": "index",
+    "b": "bidBuffer",
+    "a": "askBuffer",
+    "B": "bidRate",
+    "A": "askRate",
+    "q": "autoExchangeBidBuffer",
+    "g": "autoExchangeAskBuffer",
+    "Q": "autoExchangeBidRate",
+    "G": "autoExchangeAskRate",
+}
+"""The stream's keys and REST's names of the same values."""
+
+
 def _asset_index(
     market: UsdmMarket, symbol: UsdmSymbol | None, match: re.Match[str], second: int
 ) -> list[Any]:
     now = second * 1000
-    keys = ("i", "index"), ("b", "bidBuffer"), ("a", "askBuffer"), ("B", "bidRate")
-    keys += ("A", "askRate"), ("q", "autoExchangeBidBuffer"), ("g", "autoExchangeAskBuffer")
-    keys += ("Q", "autoExchangeBidRate"), ("G", "autoExchangeAskRate")
     return [
         [
             {"e": "assetIndexUpdate", "E": now, "s": name}
-            | {short: row[long] for short, long in keys}
+            | {short: row[long] for short, long in _ASSET_INDEX_KEYS.items()}
             for name, row in asset_index_rows(market, now).items()
         ]
     ]
