@@ -76,7 +76,8 @@ def _contract_info(
 
 def array_feeds(feed: type[Feed], per_symbol: dict[str, PerSymbol]) -> tuple[Feed, ...]:
     """The all-market feeds, from :mod:`.feeds`' per-symbol builders (``bookTicker``,
-    ``ticker``) so the two never disagree."""
+    ``ticker``) so the two never disagree; ``feed`` is :class:`.feeds.Feed`, passed in
+    because :mod:`.feeds` imports this module to build its table."""
     return (
         feed(re.compile(r"!bookTicker$"), _each_symbol(per_symbol["bookTicker"])),
         feed(re.compile(r"!(?P<kind>ticker|miniTicker)@arr$"), _array(per_symbol["ticker"])),
