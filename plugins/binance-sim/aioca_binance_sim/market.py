@@ -29,6 +29,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from .bars import bars_between, next_bar
+from .contracts import ContractChanges
 from .instruments import Instrument, Pair, past_deliveries
 from .noise import path_at, path_grid, stream_key, unit, value_noise
 
@@ -71,6 +72,8 @@ class Market:
         self._minute = lru_cache(maxsize=20_000)(self._compute_minute)
         self.book_depth = 1000
         """Levels per side of the full book (REST depth and the diff stream agree on it)."""
+        self.contracts = ContractChanges()
+        """The contracts' status changes (exchangeInfo and ``!contractInfo`` read them)."""
 
     # --- the paths -------------------------------------------------------------------
 

@@ -51,7 +51,10 @@ def exchange_info(call: Call) -> Any:
         "serverTime": call.now,
         "rateLimits": call.venue.limits.rate_limits_info(),
         "exchangeFilters": [],
-        "symbols": [i.symbol_info() for i in call.venue.instruments.values()],
+        "symbols": [
+            call.venue.market.contracts.listed(i.symbol_info(), "contractStatus", call.now)
+            for i in call.venue.instruments.values()
+        ],
     }
 
 

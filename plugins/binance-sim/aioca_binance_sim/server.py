@@ -360,6 +360,22 @@ class BinanceSimulator:
         for limits in self.market_limits.values():
             limits.reset()
 
+    def set_contract_status(self, market: str, symbol: str, status: str) -> int:
+        """Change a futures contract's status (``"SETTLING"``, ``"CLOSE"``, back to
+        ``"TRADING"``...) at the start of the next simulated second, and return that time
+        (ms): from then on exchangeInfo lists it, and ``!contractInfo`` subscribers get one
+        ``contractInfo`` event of it (see :mod:`aioca_binance_sim.contracts`)."""
+        if market == "coinm":
+            contracts, known = self.market.contracts, self.market.instruments
+        elif market == "usdm" and "usdm" in self.venues:
+            core = self.venues["usdm"].market.core
+            contracts, known = core.contracts, core.instruments
+        else:
+            raise ValueError(f"no futures market {market!r}: use coinm or usdm")
+        if symbol not in known:
+            raise ValueError(f"no {market} contract {symbol!r}")
+        return contracts.change(symbol, status, self.now_ms()).time
+
     def now_ms(self) -> int:
         """The server's clock: ``clock()`` plus the fault's clock skew, in ms."""
         return int(self.clock() * 1000) + self.faults.clock_skew_ms

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..feeds import Feed, match_feed
 from ..market import TRADE_MS
 from .engine import money
+from .market_arrays import array_feeds
 
 if TYPE_CHECKING:
     from .engine import Order, UsdmEngine
@@ -209,6 +210,7 @@ USDM_FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@markPrice(?:@1s)?$"), _mark_price),
     Feed(re.compile(_SYMBOL + r"@kline_(?P<interval>1m|3m|5m|15m|30m|1h)$"), _kline),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
+    *array_feeds({"bookTicker": _book_ticker, "ticker": _ticker, "markPrice": _mark_price}),
 )
 """The USDⓈ-M market streams the simulator serves."""
 

@@ -13,6 +13,7 @@ from ..errors import SimError
 from ..instruments import past_deliveries
 from ..market import MINUTE, TRADE_MS, Market
 from .instruments import UsdmSymbol
+from .market_arrays import asset_index_rows
 from .venue import UsdmVenue
 
 __all__: list[str] = []
@@ -89,7 +90,10 @@ def exchange_info(call: Call) -> Any:
             }
             for asset in assets
         ],
-        "symbols": [s.symbol_info() for s in venue.symbols.values()],
+        "symbols": [
+            venue.market.core.contracts.listed(s.symbol_info(), "status", call.now)
+            for s in venue.symbols.values()
+        ],
         "timezone": "UTC",
     }
 
@@ -355,33 +359,13 @@ def constituents(call: Call) -> Any:
 @usdm("/fapi/v1/assetIndex")
 def asset_index(call: Call) -> Any:
     """The multi-assets mode's asset index: each margin coin's USD value with its
-    haircut buffers."""
-    venue = venue_of(call)
-    perpetuals = {s.base: s for s in venue.symbols.values() if s.name == f"{s.base}USDT"}
-    names = {f"{base}USD": s for base, s in perpetuals.items()}
+    haircut buffers (the ``!assetIndex@arr`` stream's rows too)."""
+    rows = asset_index_rows(venue_of(call).market, call.now)
     if "symbol" in call.params:
-        if call.params["symbol"] not in names:
+        if call.params["symbol"] not in rows:
             raise SimError(-1121, "Invalid symbol.")
-        names = {call.params["symbol"]: names[call.params["symbol"]]}
-    rows = []
-    for name, s in names.items():
-        index = venue.market.index_price(s, call.now)
-        rows.append(
-            {
-                "symbol": name,
-                "time": call.now,
-                "index": f"{index:.8f}",
-                "bidBuffer": "0.05000000",
-                "askBuffer": "0.05000000",
-                "bidRate": f"{index * Decimal('0.95'):.8f}",
-                "askRate": f"{index * Decimal('1.05'):.8f}",
-                "autoExchangeBidBuffer": "0.02500000",
-                "autoExchangeAskBuffer": "0.02500000",
-                "autoExchangeBidRate": f"{index * Decimal('0.975'):.8f}",
-                "autoExchangeAskRate": f"{index * Decimal('1.025'):.8f}",
-            }
-        )
-    return _one_or_all(call, rows)
+        return rows[call.params["symbol"]]
+    return list(rows.values())
 
 
 @usdm("/fapi/v1/indexInfo")

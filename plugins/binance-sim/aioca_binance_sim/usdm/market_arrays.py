@@ -1,0 +1,148 @@
+"""USDⓈ-M's all-market streams: ``!bookTicker``, ``!miniTicker@arr``, ``!ticker@arr``,
+``!markPrice@arr`` (and ``@1s``), ``!assetIndex@arr`` and ``!contractInfo``.
+
+Each is made of the per-symbol payloads of :mod:`.feeds` (or of the REST endpoint's rows,
+for the asset index), so its values equal REST's at the same moment: ``!bookTicker`` is
+``/fapi/v1/ticker/bookTicker``, the tickers ``/fapi/v1/ticker/24hr``, the mark prices
+``/fapi/v1/premiumIndex``, the asset index ``/fapi/v1/assetIndex``.
+
+Timing, as documented or as close as a once-a-second simulator gets: ``!bookTicker``
+(real time on Binance) sends one payload per symbol per simulated second, the arrays one
+array per second (every symbol trades every second, so "only the tickers that changed" is
+all of them), ``!markPrice@arr`` every third second and ``!markPrice@arr@1s`` every
+second, ``!contractInfo`` one event per contract change made through
+:meth:`~aioca_binance_sim.BinanceSimulator.set_contract_status` (see :mod:`..contracts`),
+and nothing otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ..feeds import Feed
+
+if TYPE_CHECKING:
+    from .instruments import UsdmSymbol
+    from .market import UsdmMarket
+
+
+__all__ = ["array_feeds", "asset_index_rows"]
+
+PerSymbol = Callable[["UsdmMarket", "UsdmSymbol", re.Match[str], int], list[dict[str, Any]]]
+AllSymbols = Callable[["UsdmMarket", "UsdmSymbol | None", re.Match[str], int], list[Any]]
+
+
+def asset_index_rows(market: UsdmMarket, now: int) -> dict[str, dict[str, Any]]:
+    """``/fapi/v1/assetIndex``'s rows by symbol (``BTCUSD``): each margin coin's USD value
+    (the index of its USDT perpetual) with its haircut buffers."""
+    rows = {}
+    for s in market.symbols.values():
+        if s.name != f"{s.base}USDT":
+            continue
+        index = market.index_price(s, now)
+        rows[f"{s.base}USD"] = {
+            "symbol": f"{s.base}USD",
+            "time": now,
+            "index": f"{index:.8f}",
+            "bidBuffer": "0.05000000",
+            "askBuffer": "0.05000000",
+            "bidRate": f"{index * Decimal('0.95'):.8f}",
+            "askRate": f"{index * Decimal('1.05'):.8f}",
+            "autoExchangeBidBuffer": "0.02500000",
+            "autoExchangeAskBuffer": "0.02500000",
+            "autoExchangeBidRate": f"{index * Decimal('0.975'):.8f}",
+            "autoExchangeAskRate": f"{index * Decimal('1.025'):.8f}",
+        }
+    return rows
+
+
+_ASSET_INDEX_KEYS = {
+    "i": "index",
+    "b": "bidBuffer",
+    "a": "askBuffer",
+    "B": "bidRate",
+    "A": "askRate",
+    "q": "autoExchangeBidBuffer",
+    "g": "autoExchangeAskBuffer",
+    "Q": "autoExchangeBidRate",
+    "G": "autoExchangeAskRate",
+}
+"""The stream's keys and REST's names of the same values."""
+
+
+def _asset_index(
+    market: UsdmMarket, symbol: UsdmSymbol | None, match: re.Match[str], second: int
+) -> list[Any]:
+    now = second * 1000
+    return [
+        [
+            {"e": "assetIndexUpdate", "E": now, "s": name}
+            | {short: row[long] for short, long in _ASSET_INDEX_KEYS.items()}
+            for name, row in asset_index_rows(market, now).items()
+        ]
+    ]
+
+
+def _each_symbol(build: PerSymbol) -> AllSymbols:
+    """``!bookTicker``: every symbol's payload, one message each."""
+
+    def every(
+        market: UsdmMarket, symbol: UsdmSymbol | None, match: re.Match[str], second: int
+    ) -> list[Any]:
+        return [item for s in market.symbols.values() for item in build(market, s, match, second)]
+
+    return every
+
+
+def _array(build: PerSymbol, every_seconds: int = 1) -> AllSymbols:
+    """An ``@arr`` stream: one array of every symbol's payload, every ``every_seconds``."""
+
+    def array(
+        market: UsdmMarket, symbol: UsdmSymbol | None, match: re.Match[str], second: int
+    ) -> list[Any]:
+        if second % every_seconds:
+            return []
+        symbols = market.symbols.values()
+        return [[item for s in symbols for item in build(market, s, match, second)]]
+
+    return array
+
+
+def _contract_info(
+    market: UsdmMarket, symbol: UsdmSymbol | None, match: re.Match[str], second: int
+) -> list[Any]:
+    events = []
+    for change in market.core.contracts.in_second(second):
+        s = market.symbols.get(change.symbol)
+        if s is None:
+            continue
+        instrument = s.instrument
+        events.append(
+            {
+                "e": "contractInfo",
+                "E": change.time,
+                "s": s.name,
+                "ps": s.pair,
+                "ct": instrument.contract_type,
+                "dt": instrument.delivery_ms,
+                "ot": instrument.onboard_ms,
+                "cs": change.status,
+            }
+        )
+    return events
+
+
+def array_feeds(per_symbol: dict[str, PerSymbol]) -> tuple[Feed, ...]:
+    """The all-market feeds, from :mod:`.feeds`' per-symbol builders (``bookTicker``,
+    ``ticker``, ``markPrice``) so the two never disagree."""
+    return (
+        Feed(re.compile(r"!bookTicker$"), _each_symbol(per_symbol["bookTicker"])),
+        Feed(re.compile(r"!(?P<kind>ticker|miniTicker)@arr$"), _array(per_symbol["ticker"])),
+        Feed(re.compile(r"!markPrice@arr$"), _array(per_symbol["markPrice"], every_seconds=3)),
+        Feed(re.compile(r"!markPrice@arr@1s$"), _array(per_symbol["markPrice"])),
+        Feed(re.compile(r"!assetIndex@arr$"), _asset_index),
+        Feed(re.compile(r"!contractInfo$"), _contract_info),
+    )
