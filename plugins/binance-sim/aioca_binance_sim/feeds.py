@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .engine import coin
 from .instruments import Instrument
 from .market import TRADE_MS, Market
+from .pair_feeds import PAIR_FEED_PATTERNS
 
 if TYPE_CHECKING:
     from .engine import Engine, Order
@@ -223,6 +224,7 @@ FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@markPrice(?:@1s)?$"), _mark_price),
     Feed(re.compile(_SYMBOL + r"@kline_(?P<interval>1m|3m|5m|15m|30m|1h)$"), _kline),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
+    *(Feed(pattern, build) for pattern, build in PAIR_FEED_PATTERNS),
 )
 """The COIN-M market streams the simulator serves."""
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..feeds import Feed, match_feed
 from ..market import TRADE_MS
 from .engine import money
+from .pair_feeds import CONTINUOUS_KLINE, continuous_kline
 
 if TYPE_CHECKING:
     from .engine import Order, UsdmEngine
@@ -209,6 +210,9 @@ USDM_FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@markPrice(?:@1s)?$"), _mark_price),
     Feed(re.compile(_SYMBOL + r"@kline_(?P<interval>1m|3m|5m|15m|30m|1h)$"), _kline),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
+    Feed(CONTINUOUS_KLINE, continuous_kline),
+    # The simulator has no RPI orders: the RPI book is the regular one (see .pair_feeds).
+    Feed(re.compile(_SYMBOL + r"@rpiDepth@500ms$"), _depth_diff, sequenced=True),
 )
 """The USDⓈ-M market streams the simulator serves."""
 
