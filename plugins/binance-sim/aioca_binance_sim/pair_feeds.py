@@ -150,9 +150,15 @@ def _mark_price_kline(
     now = second * 1000
     return candle_payloads(
         lambda end, at: market.path_klines(
-            instrument.pair, interval, None, end, 1, at,
-            lambda minute, index: market.mark_at(instrument, minute, index), 8,
-        ),  # fmt: skip
+            instrument.pair,
+            interval,
+            None,
+            end,
+            1,
+            at,
+            lambda minute, index: market.mark_at(instrument, minute, index),
+            8,
+        ),
         now,
         _path_kline_event("markPrice_kline", instrument.pair, instrument.symbol, interval, now),
     )
@@ -172,9 +178,7 @@ def _index_price(
     ]
 
 
-def _pair_mark_prices(
-    market: Market, pair: Pair, match: re.Match[str], second: int
-) -> list[Any]:
+def _pair_mark_prices(market: Market, pair: Pair, match: re.Match[str], second: int) -> list[Any]:
     now = second * 1000
     rows = []
     for instrument in symbols_of(market.instruments.values(), pair.name):
