@@ -233,6 +233,8 @@ async def test_the_streams_say_what_rest_answers_at_the_same_moment() -> None:
         assert [closed["k"]["x"], current["k"]["x"]] == [True, False]
         assert [_candle(closed["k"]), _candle(current["k"])] == [row[:11] for row in answer]
         assert current["k"]["t"] == now
+        for k in (closed["k"], current["k"]):  # trade ids: the candle's first and last
+            assert k["L"] - k["f"] + 1 == k["n"]
     # The index price and every contract's mark price, as premiumIndex writes them.
     by_symbol = {row["symbol"]: row for row in rest["premium"]}
     ((index,),) = [got["btcusd@indexPrice"]]

@@ -147,6 +147,8 @@ async def test_continuous_klines_say_what_rest_answers_at_the_same_moment() -> N
         assert [_candle(closed["k"]), _candle(current["k"])] == [row[:11] for row in rows]
         assert current["k"]["t"] == now
         assert closed["k"]["T"] == now - 1
+        for k in (closed["k"], current["k"]):  # trade ids: the candle's first and last
+            assert k["L"] - k["f"] + 1 == k["n"]
         assert closed["ps"] == current["ps"] == "BTCUSDT"
     assert got["btcusdt_next_quarter@continuousKline_1m"][0]["ct"] == "NEXT_QUARTER"
     *passed, candle = later["btcusdt_perpetual@continuousKline_1m"]
