@@ -24,6 +24,7 @@ from ..feeds import Feed, match_feed
 from ..market import TRADE_MS
 from .engine import money
 from .pair_feeds import CONTINUOUS_KLINE, continuous_kline
+from .sessions import TRADING_SESSION, trading_session
 
 if TYPE_CHECKING:
     from .engine import Order, UsdmEngine
@@ -213,6 +214,7 @@ USDM_FEEDS: tuple[Feed, ...] = (
     Feed(CONTINUOUS_KLINE, continuous_kline),
     # The simulator has no RPI orders: the RPI book is the regular one (see .pair_feeds).
     Feed(re.compile(_SYMBOL + r"@rpiDepth@500ms$"), _depth_diff, sequenced=True),
+    Feed(TRADING_SESSION, trading_session),
 )
 """The USDⓈ-M market streams the simulator serves."""
 
