@@ -186,3 +186,112 @@ async def test_rpi_depth_diffs_continue_the_rest_rpi_book() -> None:
         # And nothing else changed: the old book plus the diff is the new book.
         updated = {**old, **dict(map(tuple, diff[side]))}
         assert {p: q for p, q in updated.items() if float(q) != 0} == book
+
+
+# --- tradingSession: the simulator's calendar, as REST's tradingSchedule lists it ----------
+
+DOCUMENTED_TYPES = {
+    "EQUITY": {"PRE_MARKET", "REGULAR", "AFTER_MARKET", "OVERNIGHT", "NO_TRADING"},
+    "COMMODITY": {"REGULAR", "NO_TRADING"},
+}
+EVENTS = {"EquityUpdate": "EQUITY", "CommodityUpdate": "COMMODITY"}
+
+
+def _session_events(sim: BinanceSimulator, second: int) -> list[dict[str, Any]]:
+    source = sim.market_streams["usdm"].source
+    found = source.find("tradingSession")
+    assert found is not None
+    return source.build(found[0], None, found[1], second)
+
+
+async def test_trading_sessions_reproduce_binance_s_documented_examples() -> None:
+    # The stream's example: an overnight U.S. equity session, 8-9 December 2025.
+    async with BinanceSimulator(seed=1, clock=FakeClock(1765244143.0)) as sim:
+        equity, _ = _session_events(sim, 1765244143)
+    assert {k: equity[k] for k in "etTS"} == {
+        "e": "EquityUpdate", "t": 1765242000000, "T": 1765270800000, "S": "OVERNIGHT",
+    }  # fmt: skip
+    # The REST example, queried at its updateTime: the sessions it shows are listed.
+    async with BinanceSimulator(seed=1, clock=FakeClock(1761286643.918)) as sim:
+        schedule = await _rest(sim, "/fapi/v1/tradingSchedule")
+    listed = {
+        market: {(s["startTime"], s["endTime"], s["type"]) for s in entry["sessions"]}
+        for market, entry in schedule["marketSchedules"].items()
+    }
+    assert {
+        (1761177600000, 1761206400000, "OVERNIGHT"),
+        (1761206400000, 1761226200000, "PRE_MARKET"),
+    } <= listed["EQUITY"]
+    assert (1761744600000, 1761768000000, "REGULAR") in listed["COMMODITY"]
+
+
+async def test_the_schedule_is_two_weeks_of_back_to_back_documented_sessions() -> None:
+    clock = FakeClock()
+    async with BinanceSimulator(seed=1, clock=clock) as sim:
+        schedule = await _rest(sim, "/fapi/v1/tradingSchedule")
+        now = sim.now_ms()
+    assert set(schedule["marketSchedules"]) == set(DOCUMENTED_TYPES)
+    day = 86_400_000
+    anchor = (now // day - 1) * day  # "starting from the day prior to the query time"
+    for market, entry in schedule["marketSchedules"].items():
+        sessions = entry["sessions"]
+        assert {s["type"] for s in sessions} == DOCUMENTED_TYPES[market]
+        for before, after in itertools.pairwise(sessions):
+            assert before["endTime"] == after["startTime"]  # no hole, no overlap
+            assert before["type"] != after["type"]
+        assert sessions[0]["startTime"] <= anchor - 7 * day < sessions[0]["endTime"]
+        assert sessions[-1]["startTime"] <= anchor + 7 * day < sessions[-1]["endTime"]
+        regular = [s for s in sessions if s["type"] == "REGULAR"]
+        assert len(regular) == 10  # two weeks of five trading days
+        assert {s["endTime"] - s["startTime"] for s in regular} == {390 * 60_000}  # 6.5 h
+
+
+async def test_the_stream_says_the_session_rest_lists_at_the_same_moment() -> None:
+    """Every six hours for ten days (a weekend, and the end of U.S. summer time on
+    2 November 2025 in between): each market's message is the REST session under way."""
+    clock = FakeClock(1761800000.0)
+    checked = 0
+    async with BinanceSimulator(seed=1, clock=clock) as sim:
+        for _ in range(40):
+            clock.advance(6 * 3600 + 17)
+            now = sim.now_ms()
+            events = _session_events(sim, now // 1000)  # what the hub publishes now
+            schedule = (await _rest(sim, "/fapi/v1/tradingSchedule"))["marketSchedules"]
+            assert [e["e"] for e in events] == list(EVENTS)
+            for event in events:
+                (session,) = [
+                    s
+                    for s in schedule[EVENTS[event["e"]]]["sessions"]
+                    if s["startTime"] <= now < s["endTime"]
+                ]
+                assert event["E"] == now
+                assert (event["t"], event["T"], event["S"]) == (
+                    session["startTime"], session["endTime"], session["type"],
+                )  # fmt: skip
+                checked += 1
+    assert checked == 80
+
+
+async def test_trading_sessions_arrive_typed_through_the_client() -> None:
+    clock = FakeClock()
+    async with BinanceSimulator(seed=4, clock=clock) as sim:
+        hub = sim.market_streams["usdm"]
+        hub.publish_interval = 3600.0
+        stream = market_stream(
+            "usdm", "tradingSession", base_url=sim.ws_urls["usdm"], settings=FAST
+        )
+        seen: list[Any] = []
+        async with stream:
+            await until(lambda: any(c.topics for c in hub.connections))
+            clock.advance(1.0)
+            await hub.publish()
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    item = await stream.next(0.2)
+                    if not isinstance(item, Gap):
+                        seen.append(item.data)
+    assert [type(data) for data in seen] == [models.TradingSession] * 2
+    assert [data.event_type for data in seen] == list(EVENTS)
+    for data in seen:
+        assert data.session_start_time <= sim.now_ms() < data.session_end_time
+        assert data.session_type in DOCUMENTED_TYPES[EVENTS[data.event_type]]

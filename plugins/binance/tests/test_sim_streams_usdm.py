@@ -101,6 +101,7 @@ def test_the_served_streams_cover_the_symbol_streams_the_client_models() -> None
         "btcusdt@miniTicker",
         "btcusdt_perpetual@continuousKline_1m",
         "btcusdt@rpiDepth@500ms",
+        "tradingSession",
     } <= served
 
 
