@@ -23,6 +23,7 @@ from .engine import coin
 from .instruments import Instrument
 from .market import TRADE_MS, Market
 from .market_arrays import array_feeds
+from .pair_feeds import PAIR_FEED_PATTERNS
 
 if TYPE_CHECKING:
     from .engine import Engine, Order
@@ -225,6 +226,7 @@ FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@kline_(?P<interval>1m|3m|5m|15m|30m|1h)$"), _kline),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
     *array_feeds(Feed, {"bookTicker": _book_ticker, "ticker": _ticker}),
+    *(Feed(pattern, build) for pattern, build in PAIR_FEED_PATTERNS),
 )
 """The COIN-M market streams the simulator serves."""
 

@@ -73,7 +73,7 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
             found = source.find(topic)
             assert found is not None
             feed, match = found
-            name = match.groupdict().get("symbol")  # none: an all-market stream
+            name = match.groupdict().get("symbol")  # none: a pair or all-market stream
             symbol = source.instrument(name.upper()) if name is not None else None
             second = sim.now_ms() // 1000
             second -= second % 60  # a second with a trade in it, for aggTrade
@@ -109,6 +109,9 @@ def test_the_served_streams_cover_the_symbol_streams_the_client_models() -> None
         "!markPrice@arr@1s",
         "!assetIndex@arr",
         "!contractInfo",
+        "btcusdt_perpetual@continuousKline_1m",
+        "btcusdt@rpiDepth@500ms",
+        "tradingSession",
     } <= served
 
 

@@ -48,8 +48,6 @@ MISSING_KEYS: dict[str, frozenset[str]] = {
     "POST /fapi/v1/order/test": _TRAILING_ONLY,
     # The documented example shows the exchangeInfo key misspelled ("OrderType").
     "GET /fapi/v1/exchangeInfo": frozenset({"OrderType"}),
-    # TradFi sessions: the simulator lists no TradFi contract, so no market schedules.
-    "GET /fapi/v1/tradingSchedule": frozenset({"EQUITY", "COMMODITY"}),
     # The example's indicators are keyed by symbol names the simulator does not list.
     "GET /fapi/v1/apiTradingStatus": frozenset({"ETHUSDT", "ACCOUNT"}),
 }

@@ -16,8 +16,10 @@ self-trade prevention (``UsdmEngine._prevent_self_trade``).
 
 Left out on purpose, each answered in the documented shape: auto-deleveraging (no
 other trader: ``forceOrders`` with ``autoCloseType=ADL`` is empty), ``priceProtect``,
-RPI liquidity (``rpiDepth`` is the regular book), composite indices (``indexInfo`` is
-empty) and TradFi contracts (``tradingSchedule`` lists no session).
+RPI liquidity (``rpiDepth`` and the ``rpiDepth@500ms`` stream are the regular book),
+composite indices (``indexInfo`` is empty, no ``@compositeIndex`` stream) and TradFi
+contracts (``tradingSchedule`` and the ``tradingSession`` stream give the sessions of the
+U.S. equity and commodity markets from a fixed weekly calendar, :mod:`.sessions`).
 """
 
 from __future__ import annotations

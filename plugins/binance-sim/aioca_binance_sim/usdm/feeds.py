@@ -24,6 +24,8 @@ from ..feeds import Feed, match_feed
 from ..market import TRADE_MS
 from .engine import money
 from .market_arrays import array_feeds
+from .pair_feeds import CONTINUOUS_KLINE, continuous_kline
+from .sessions import TRADING_SESSION, trading_session
 
 if TYPE_CHECKING:
     from .engine import Order, UsdmEngine
@@ -211,6 +213,10 @@ USDM_FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@kline_(?P<interval>1m|3m|5m|15m|30m|1h)$"), _kline),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
     *array_feeds({"bookTicker": _book_ticker, "ticker": _ticker, "markPrice": _mark_price}),
+    Feed(CONTINUOUS_KLINE, continuous_kline),
+    # The simulator has no RPI orders: the RPI book is the regular one (see .pair_feeds).
+    Feed(re.compile(_SYMBOL + r"@rpiDepth@500ms$"), _depth_diff, sequenced=True),
+    Feed(TRADING_SESSION, trading_session),
 )
 """The USDⓈ-M market streams the simulator serves."""
 

@@ -12,6 +12,7 @@ from ..context import Call, Handler, handles
 from ..errors import SimError
 from ..instruments import past_deliveries
 from ..market import MINUTE, TRADE_MS, Market
+from . import sessions
 from .instruments import UsdmSymbol
 from .market_arrays import asset_index_rows
 from .venue import UsdmVenue
@@ -417,8 +418,9 @@ def symbol_adl_risk(call: Call) -> Any:
 
 @usdm("/fapi/v1/tradingSchedule")
 def trading_schedule(call: Call) -> Any:
-    """TradFi perpetuals' sessions: the simulator lists no TradFi contract."""
-    return {"updateTime": call.now // 86_400_000 * 86_400_000, "marketSchedules": {}}
+    """The sessions of TradFi perpetuals' underlying markets, from the simulator's
+    calendar (:mod:`.sessions`; the ``tradingSession`` stream reads the same)."""
+    return sessions.schedule(call.now)
 
 
 @usdm("/fapi/v1/convert/exchangeInfo")
