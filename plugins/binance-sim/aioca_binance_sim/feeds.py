@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .engine import coin
 from .instruments import Instrument
+from .liquidations import COINM_LIQUIDATION_FEEDS
 from .market import TRADE_MS, Market
 
 if TYPE_CHECKING:
@@ -223,6 +224,7 @@ FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@markPrice(?:@1s)?$"), _mark_price),
     Feed(re.compile(_SYMBOL + r"@kline_(?P<interval>1m|3m|5m|15m|30m|1h)$"), _kline),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
+    *(Feed(pattern, build) for pattern, build in COINM_LIQUIDATION_FEEDS),
 )
 """The COIN-M market streams the simulator serves."""
 

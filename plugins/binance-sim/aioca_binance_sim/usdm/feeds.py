@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..feeds import Feed, match_feed
 from ..market import TRADE_MS
 from .engine import money
+from .liquidations import USDM_LIQUIDATION_FEEDS, AccountFeed
 
 if TYPE_CHECKING:
     from .engine import Order, UsdmEngine
@@ -209,6 +210,7 @@ USDM_FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@markPrice(?:@1s)?$"), _mark_price),
     Feed(re.compile(_SYMBOL + r"@kline_(?P<interval>1m|3m|5m|15m|30m|1h)$"), _kline),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
+    *USDM_LIQUIDATION_FEEDS,
 )
 """The USDⓈ-M market streams the simulator serves."""
 
@@ -235,6 +237,8 @@ class UsdmFeeds:
     def build(
         self, feed: Feed, instrument: UsdmSymbol, match: re.Match[str], second: int
     ) -> list[dict[str, Any]]:
+        if isinstance(feed, AccountFeed):  # the account's liquidations too (.liquidations)
+            return feed.build(self, instrument, match, second)
         return feed.build(self.market, instrument, match, second)
 
     def order_events(self, order: Order, execution: str, fill: Any, now: int) -> list[Any]:
