@@ -200,7 +200,8 @@ async def test_prices_and_quantities_respect_the_filters_and_the_book(market: st
     """Every liquidation of five minutes: on the tick and the step, within LOT_SIZE and the
     PERCENT_PRICE band around the mark price (REST's premiumIndex then); its average
     price the best price of its side in REST's depth during its second, no more than
-    that level held, its limit price beyond it; sales after falls outnumber purchases."""
+    that level held, its limit price beyond it; mostly sales after a falling trade, mostly
+    purchases after a rising one."""
     clock = FakeClock()
     base = PATH[market]
     async with (
@@ -227,7 +228,19 @@ async def test_prices_and_quantities_respect_the_filters_and_the_book(market: st
             if isinstance(premium, list):  # COIN-M answers a list
                 (premium,) = premium
             checked.append((order, infos[order["s"]], depth, D(premium["markPrice"])))
+        source = sim.market_streams[market].source
+        core = source.market.core if market == "usdm" else source.market
+        instruments = core.instruments
+        after: Counter[tuple[str, str]] = Counter()
+        for order, *_ in checked:
+            instrument = instruments[order["s"]]
+            last = core.last_trade(instrument, order["T"])
+            before = core.trade(instrument, last.id - 1)
+            if last.ticks != before.ticks:
+                after["fall" if last.ticks < before.ticks else "rise", order["S"]] += 1
     assert len(checked) > 100
+    assert after["fall", "SELL"] > 2 * after["fall", "BUY"]
+    assert after["rise", "BUY"] > 2 * after["rise", "SELL"]
     sides = Counter(order["S"] for order, *_ in checked)
     assert sides["SELL"] > 20
     assert sides["BUY"] > 20
