@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .engine import coin
 from .instruments import Instrument
+from .liquidations import COINM_LIQUIDATION_FEEDS
 from .market import TRADE_MS, Market
 from .market_arrays import array_feeds
 from .pair_feeds import PAIR_FEED_PATTERNS
@@ -227,6 +228,7 @@ FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
     *array_feeds(Feed, {"bookTicker": _book_ticker, "ticker": _ticker}),
     *(Feed(pattern, build) for pattern, build in PAIR_FEED_PATTERNS),
+    *(Feed(pattern, build) for pattern, build in COINM_LIQUIDATION_FEEDS),
 )
 """The COIN-M market streams the simulator serves."""
 

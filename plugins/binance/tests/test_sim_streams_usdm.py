@@ -64,7 +64,12 @@ EVENT_DRIVEN = {"!contractInfo"}
 
 @pytest.mark.parametrize(
     "topic",
-    [t for t in _documented() if find_usdm_feed(t) is not None and t not in EVENT_DRIVEN],
+    # Liquidations come in some seconds only: shaped in test_sim_streams_liquidations.py.
+    [
+        t
+        for t in _documented()
+        if find_usdm_feed(t) is not None and t not in EVENT_DRIVEN and "forceOrder" not in t
+    ],
 )
 def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> None:
     async def build() -> list[Any]:
@@ -112,6 +117,8 @@ def test_the_served_streams_cover_the_symbol_streams_the_client_models() -> None
         "btcusdt_perpetual@continuousKline_1m",
         "btcusdt@rpiDepth@500ms",
         "tradingSession",
+        "btcusdt@forceOrder",
+        "!forceOrder@arr",
     } <= served
 
 

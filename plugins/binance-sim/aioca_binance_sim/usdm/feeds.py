@@ -26,6 +26,7 @@ from .engine import money
 from .market_arrays import array_feeds
 from .pair_feeds import CONTINUOUS_KLINE, continuous_kline
 from .sessions import TRADING_SESSION, trading_session
+from .liquidations import USDM_LIQUIDATION_FEEDS, AccountFeed
 
 if TYPE_CHECKING:
     from .engine import Order, UsdmEngine
@@ -217,6 +218,7 @@ USDM_FEEDS: tuple[Feed, ...] = (
     # The simulator has no RPI orders: the RPI book is the regular one (see .pair_feeds).
     Feed(re.compile(_SYMBOL + r"@rpiDepth@500ms$"), _depth_diff, sequenced=True),
     Feed(TRADING_SESSION, trading_session),
+    *USDM_LIQUIDATION_FEEDS,
 )
 """The USDⓈ-M market streams the simulator serves."""
 
@@ -243,6 +245,8 @@ class UsdmFeeds:
     def build(
         self, feed: Feed, instrument: UsdmSymbol, match: re.Match[str], second: int
     ) -> list[dict[str, Any]]:
+        if isinstance(feed, AccountFeed):  # the account's liquidations too (.liquidations)
+            return feed.build(self, instrument, match, second)
         return feed.build(self.market, instrument, match, second)
 
     def order_events(self, order: Order, execution: str, fill: Any, now: int) -> list[Any]:
