@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 from ..feeds import Feed, match_feed
 from ..market import TRADE_MS
 from .engine import money
+from .liquidations import USDM_LIQUIDATION_FEEDS, AccountFeed
 from .market_arrays import array_feeds
 from .pair_feeds import CONTINUOUS_KLINE, continuous_kline
 from .sessions import TRADING_SESSION, trading_session
-from .liquidations import USDM_LIQUIDATION_FEEDS, AccountFeed
 
 if TYPE_CHECKING:
     from .engine import Order, UsdmEngine
