@@ -32,7 +32,13 @@ from typing import Any
 from .instruments import Instrument, Pair
 from .market import MINUTE, TRADE_MS, Market, symbols_of
 
-__all__ = ["CANDLE_INTERVALS", "CONTRACT_TYPES", "PAIR_FEED_PATTERNS", "candle_payloads"]
+__all__ = [
+    "CANDLE_INTERVALS",
+    "CONTRACT_TYPES",
+    "PAIR_FEED_PATTERNS",
+    "candle_payloads",
+    "continuous_kline_event",
+]
 
 CANDLE_INTERVALS = "1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M"
 """The intervals Binance documents for the candle streams."""
@@ -58,6 +64,38 @@ def candle_payloads(
     return payloads
 
 
+def continuous_kline_event(
+    trades: Any, instrument: Any, pair: str, interval: str, now: int, bar: list[Any], closed: bool
+) -> dict[str, Any]:
+    """A ``continuous_kline`` event of ``bar`` (a REST kline row) at ``now``: ``f``/``L``
+    the ids of the bar's first trade and of its last one so far, from ``trades`` (the
+    market's trade tape, COIN-M's or USDⓈ-M's); both markets send this same shape."""
+    return {
+        "e": "continuous_kline",
+        "E": now,
+        "ps": pair,
+        "ct": instrument.contract_type,
+        "k": {
+            "t": bar[0],
+            "T": bar[6],
+            "i": interval,
+            "f": trades.trade(instrument, -(-bar[0] // TRADE_MS)).id,
+            "L": trades.last_trade(instrument, min(bar[6], now)).id,
+            "o": bar[1],
+            "c": bar[4],
+            "h": bar[2],
+            "l": bar[3],
+            "v": bar[5],
+            "n": bar[8],
+            "x": closed,
+            "q": bar[7],
+            "V": bar[9],
+            "Q": bar[10],
+            "B": "0",
+        },
+    }
+
+
 def _continuous_kline(
     market: Market, instrument: Instrument, match: re.Match[str], second: int
 ) -> list[dict[str, Any]]:
@@ -65,32 +103,8 @@ def _continuous_kline(
     now = second * 1000
 
     def event(bar: list[Any], closed: bool) -> dict[str, Any]:
-        first = market.trade(instrument, -(-bar[0] // TRADE_MS)).id
-        last = market.last_trade(instrument, min(bar[6], now)).id
-        return {
-            "e": "continuous_kline",
-            "E": now,
-            "ps": instrument.pair.name,
-            "ct": instrument.contract_type,
-            "k": {
-                "t": bar[0],
-                "T": bar[6],
-                "i": interval,
-                "f": first,
-                "L": last,
-                "o": bar[1],
-                "c": bar[4],
-                "h": bar[2],
-                "l": bar[3],
-                "v": bar[5],
-                "n": bar[8],
-                "x": closed,
-                "q": bar[7],
-                "V": bar[9],
-                "Q": bar[10],
-                "B": "0",
-            },
-        }
+        pair = instrument.pair.name
+        return continuous_kline_event(market, instrument, pair, interval, now, bar, closed)
 
     return candle_payloads(
         lambda end, at: market.klines(instrument, interval, None, end, 1, at), now, event

@@ -17,8 +17,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..market import TRADE_MS
-from ..pair_feeds import CANDLE_INTERVALS, candle_payloads
+from ..pair_feeds import CANDLE_INTERVALS, candle_payloads, continuous_kline_event
 
 if TYPE_CHECKING:
     from .instruments import UsdmSymbol
@@ -56,30 +55,8 @@ def continuous_kline(
     core, instrument = market.core, symbol.instrument
 
     def event(bar: list[Any], closed: bool) -> dict[str, Any]:
-        return {
-            "e": "continuous_kline",
-            "E": now,
-            "ps": symbol.pair,
-            "ct": instrument.contract_type,
-            "k": {
-                "t": bar[0],
-                "T": bar[6],
-                "i": interval,
-                "f": core.trade(instrument, -(-bar[0] // TRADE_MS)).id,
-                "L": core.last_trade(instrument, min(bar[6], now)).id,
-                "o": bar[1],
-                "c": bar[4],
-                "h": bar[2],
-                "l": bar[3],
-                "v": bar[5],
-                "n": bar[8],
-                "x": closed,
-                "q": bar[7],
-                "V": bar[9],
-                "Q": bar[10],
-                "B": "0",
-            },
-        }
+        pair = symbol.pair
+        return continuous_kline_event(core, instrument, pair, interval, now, bar, closed)
 
     def bars(end: int | None, at: int) -> list[list[Any]]:
         return market.klines(symbol, interval, None, end, 1, at)
