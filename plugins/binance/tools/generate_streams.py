@@ -16,7 +16,7 @@ models: ``Decimal | None`` to type checkers, and ``""`` reads as ``None``. One r
 all of them rather than for the fields documented blank (COIN-M's funding rate ``r``):
 Binance documents blanks for one market and sends them in another (USDⓈ-M's mark price
 of a delivery contract), so users can rely on no number failing a message for being
-blank; it costs a number nothing measurable (see ``DecimalField``).
+blank; a number pays little for it (see ``DecimalField``).
 
     python plugins/binance/tools/generate_streams.py            # write the files
     python plugins/binance/tools/generate_streams.py --check    # exit 1 if they are stale
