@@ -40,7 +40,7 @@ from aioca_binance.coinm.models import (
     parse_response,
     response_adapter,
 )
-from aioca_binance.model_base import PriceLevel, ResponseModel, RowModel
+from aioca_binance.model_base import DecimalField, PriceLevel, ResponseModel, RowModel
 
 MARKETS = ("coinm", "usdm", "spot")
 DOCUMENTED = {"coinm": 65, "usdm": 95, "spot": 48}
@@ -387,6 +387,31 @@ def test_premium_index_blank_rates_become_none() -> None:
             assert entry.last_funding_rate is None
         else:
             assert entry.last_funding_rate == Decimal(sent["lastFundingRate"])
+
+
+def test_a_decimal_field_refuses_what_is_neither_a_number_nor_blank_as_decimal_does() -> None:
+    """``DecimalField`` reads ``""`` as ``None`` and otherwise agrees with a plain
+    ``Decimal | None`` field: the same values, and a malformed string refused with the same
+    error (type, location, message, input); a non-string and ``"NaN"`` are refused too, as
+    ``decimal_parsing`` where the plain field says ``decimal_type`` or ``finite_number``."""
+    blank = pydantic.TypeAdapter(DecimalField)
+    plain = pydantic.TypeAdapter(Decimal | None)
+    assert blank.validate_python("") is None
+    assert blank.validate_json('""') is None
+    for good in ("1.50", " 2 ", "-0", "1e-3", 7, 0.5, None, Decimal("3.1")):
+        assert repr(blank.validate_python(good)) == repr(plain.validate_python(good))
+    for bad in (" ", "abc", "1.2.3", "0x10", '""'):
+        with pytest.raises(pydantic.ValidationError) as refused:
+            blank.validate_python(bad)
+        with pytest.raises(pydantic.ValidationError) as expected:
+            plain.validate_python(bad)
+        assert refused.value.errors() == expected.value.errors(), bad
+    for bad in ([1], True, "NaN", "-Infinity"):
+        with pytest.raises(pydantic.ValidationError) as refused:
+            blank.validate_python(bad)
+        assert [(e["type"], e["input"]) for e in refused.value.errors()] == [
+            ("decimal_parsing", bad)
+        ]
 
 
 def test_position_risk_string_boolean_becomes_bool() -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import pytest
@@ -19,6 +20,7 @@ from sim_helpers import FakeClock
 
 from aioca.stream import Backoff, Gap
 from aioca_binance.streams import coinm, market_settings, market_stream, usdm
+from aioca_binance.streams.structs import struct_of
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.contracts import ContractChanges
 
@@ -213,14 +215,19 @@ def _equal_by_symbol(
 
 
 async def _collect(
-    sim: BinanceSimulator, clock: FakeClock, market: str, topics: list[str], seconds: int
+    sim: BinanceSimulator,
+    clock: FakeClock,
+    market: str,
+    topics: list[str],
+    seconds: int,
+    typed: bool | Literal["struct"] = True,
 ) -> dict[str, list[Any]]:
     """What aioca's ``market_stream`` receives of ``topics`` while the test publishes
     ``seconds`` simulated seconds, by topic."""
     hub = sim.market_streams[market]
     hub.publish_interval = 3600.0  # the test publishes
     stream = market_stream(
-        market, *topics, base_url=sim.ws_urls[market], settings=_settings(market)
+        market, *topics, base_url=sim.ws_urls[market], settings=_settings(market), typed=typed
     )
     seen: dict[str, list[Any]] = {topic: [] for topic in topics}
     async with stream:
@@ -280,21 +287,24 @@ async def test_the_mark_price_arrays_arrive_every_third_second_and_every_second(
             assert {_field(item, "s", "symbol") for item in array} == symbols
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client gap: USDⓈ-M's generated mark price models type `r` as Decimal, and the"
-    ' simulator writes the funding rate of a delivery contract as "" (as REST'
-    " premiumIndex does, and as Binance documents for COIN-M's mark price stream), so"
-    " an array with the quarterly contracts is delivered as JSON",
-)
-async def test_the_mark_price_arrays_arrive_typed() -> None:
+@pytest.mark.parametrize("typed", [True, "struct"])
+async def test_the_mark_price_arrays_arrive_typed(typed: bool | Literal["struct"]) -> None:
+    """The arrays hold the delivery contracts, whose funding rate the simulator (as REST's
+    premiumIndex, and Binance for COIN-M) sends as ``""``: ``None``, the message typed."""
     clock = FakeClock()
+    kind = usdm.MarkPriceForAllMarket if typed is True else struct_of(usdm.MarkPriceForAllMarket)
     async with BinanceSimulator(seed=4, clock=clock) as sim:
-        seen = await _collect(sim, clock, "usdm", sorted(MARK_ARRAYS), 3)
+        seen = await _collect(sim, clock, "usdm", sorted(MARK_ARRAYS), 3, typed)
     for arrays in seen.values():
         assert arrays
         for array in arrays:
-            assert all(isinstance(item, usdm.MarkPriceForAllMarket) for item in array)
+            assert all(type(item) is kind for item in array)
+            delivery = {item.symbol for item in array if "_" in item.symbol}
+            assert delivery, "no delivery contract: nothing blank was read"
+            assert len(delivery) < len(array)
+            for item in array:
+                assert (item.funding_rate is None) == (item.symbol in delivery), item
+                assert isinstance(item.mark_price, Decimal)
 
 
 def _field(item: Any, wire: str, name: str) -> Any:

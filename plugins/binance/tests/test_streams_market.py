@@ -4,13 +4,14 @@ servers speaking Binance's dialect (Spot and USDⓈ-M have no simulator yet)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from binance_ws import BinanceDialect, WsFaultServer, combined, until
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from spec_files import SPEC_DIR
 
 from aioca.stream import Backoff, Gap, GapReason, Rotate, SubscriptionError
@@ -59,9 +60,15 @@ def test_every_stream_has_a_model_that_reads_its_documented_example(
     models = parsed if isinstance(parsed, list) else [parsed]
     items = example if isinstance(example, list) else [example]
     for model, item in zip(models, items, strict=True):
-        # every field survives, under its wire name, known or not
+        # every field survives, under its wire name, known or not; a number Binance
+        # leaves blank (COIN-M's funding rate of a delivery contract) reads as None
         dumped = model.model_dump(by_alias=True, exclude_none=True, mode="json")
-        assert set(dumped) == set(item)
+        fields = {field.alias: name for name, field in type(model).model_fields.items()}
+        blank = {key for key, value in item.items() if value == "" and key not in dumped}
+        assert set(dumped) == set(item) - blank
+        for key in blank:
+            assert "Decimal" in str(type(model).model_fields[fields[key]].annotation), key
+            assert getattr(model, fields[key]) is None
         for name, field in type(model).model_fields.items():
             if field.annotation is not None and "Decimal" in str(field.annotation):
                 value = getattr(model, name)
@@ -392,6 +399,91 @@ def test_models_from_the_frame_text_convert_as_model_validate_does() -> None:
     assert parsed.data == before
 
 
+PERPETUAL = {"e": "markPriceUpdate", "s": "BTCUSDT", "p": "11794.15", "r": "0.00038167"}
+DELIVERY = {"e": "markPriceUpdate", "s": "BTCUSDT_250328", "p": "11794.15", "r": "", "T": 0}
+BLANKS = [
+    # market, topic, payload, where the blank numbers are (attribute paths)
+    ("usdm", "btcusdt@markPrice@1s", DELIVERY, ["funding_rate"]),
+    ("usdm", "!markPrice@arr", [PERPETUAL, DELIVERY], ["[1].funding_rate"]),
+    ("coinm", "btcusd_perp@aggTrade", {"a": 1, "p": "", "q": "", "T": 2}, ["price", "quantity"]),
+    (
+        "coinm",
+        "btcusd_perp@kline_1m",
+        {"s": "X", "k": {"t": 1, "o": "", "c": "2.5"}},
+        ["kline.open_price"],
+    ),
+]
+
+
+def _at(data: Any, path: str) -> Any:
+    """The value at ``path`` (``"[1].funding_rate"``, ``"kline.open_price"``)."""
+    for step in re.findall(r"\[(\d+)\]|\.?(\w+)", path):
+        data = data[int(step[0])] if step[0] else getattr(data, step[1])
+    return data
+
+
+@pytest.mark.parametrize(
+    ("market", "topic", "payload", "blanks"), BLANKS, ids=lambda v: str(v)[:30]
+)
+def test_a_number_sent_blank_reads_as_none_on_every_path(
+    market: str,
+    topic: str,
+    payload: Any,
+    blanks: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Binance sends ``""`` for a number that does not apply (the funding rate of a
+    delivery contract): every ``Decimal`` field reads it as ``None``, and the frame's text
+    (the fast path), the decoded JSON (the general path) and the structs agree, value for
+    value, with the other numbers read as ever."""
+    protocol = BinanceMarketProtocol(market)
+    spec = protocol.spec_of(topic)
+    assert spec is not None
+    expected = spec.parse(json.loads(json.dumps(payload)))
+    for path in blanks:
+        assert _at(expected, path) is None, path
+    items = expected if isinstance(expected, list) else [expected]
+    assert all(isinstance(item, spec.model) for item in items)
+    _identical(expected, _general_path(protocol, topic, payload), topic)
+    with monkeypatch.context() as patched:  # the frame's text, never a decoded dict
+        patched.setattr(spec, "parse", None)
+        fast = protocol.parse(combined(topic, payload))
+    assert isinstance(fast, Message)
+    _identical(expected, fast.data, topic)
+    structs = BinanceMarketProtocol(market, typed="struct")
+    general = json.dumps({"data": payload, "stream": topic})  # no prefix: the general path
+    for text in (combined(topic, payload), combined(topic, payload), general):
+        parsed = structs.parse(text)
+        assert isinstance(parsed, Message)
+        got = parsed.data if isinstance(parsed.data, list) else [parsed.data]
+        assert len(got) == len(items)
+        for model, struct in zip(items, got, strict=True):
+            assert isinstance(struct, StreamStruct)
+            _same_values(model, struct, topic)
+        for path in blanks:
+            assert _at(parsed.data, path) is None, path
+    assert "do not fit their model" not in caplog.text
+
+
+@pytest.mark.parametrize("typed", [True, "struct"])
+@pytest.mark.parametrize("value", ["not a number", " ", "1.2.3", '""', [1]], ids=repr)
+def test_a_malformed_number_that_is_not_blank_is_still_delivered_as_json(
+    typed: bool | Literal["struct"], value: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only ``""`` is a blank number: any other value a ``Decimal`` field cannot read makes
+    the payload JSON with a warning, as before, on every path of both typed forms."""
+    protocol = BinanceMarketProtocol("usdm", typed=typed)
+    topic = "!markPrice@arr"
+    payload = [PERPETUAL, {**DELIVERY, "r": value}]
+    for text in (combined(topic, payload), json.dumps({"data": payload, "stream": topic})):
+        assert protocol.parse(text) == Message(topic, payload)
+    assert caplog.text.count("do not fit their model") == 1  # warned once per stream
+    with pytest.raises(ValidationError) as refused:
+        protocol.spec_of(topic).parse(payload)  # type: ignore[union-attr]
+    assert [(e["loc"], e["type"]) for e in refused.value.errors()] == [(("r",), "decimal_parsing")]
+
+
 def test_a_frame_text_its_model_cannot_read_is_delivered_as_before(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -499,6 +591,14 @@ def test_structs_convert_as_the_models_lax_mode_does() -> None:
     assert struct.aggregate_trade_id == 12
     assert struct.price == Decimal("0.1")
     assert struct.quantity == Decimal("0.001")
+    # what msgspec refuses and the model's lax mode takes is read by the model: the same
+    refused = {"a": True, "m": "yes", "p": "1.5", "q": ""}
+    parsed = protocol.parse(combined(topic, refused))
+    assert isinstance(parsed, Message)
+    assert isinstance(parsed.data, StreamStruct)
+    model = BinanceMarketProtocol("coinm").spec_of(topic).parse(refused)  # type: ignore[union-attr]
+    _same_values(model, parsed.data, topic)
+    assert (parsed.data.aggregate_trade_id, parsed.data.buyer_is_maker) == (1, True)
 
 
 def test_a_struct_frame_in_another_key_order_or_spacing_still_decodes() -> None:

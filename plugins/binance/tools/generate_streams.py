@@ -6,10 +6,17 @@ per stream payload and per user-data event, and a table of the streams (name pat
 regular expression a topic must match, payload model, connection group, update speed).
 
 Models have snake_case attributes named after the field's description, with the wire
-name as alias (``price: Decimal | None = Field(None, alias="p")``): numbers Binance sends
+name as alias (``price: DecimalField = Field(None, alias="p")``): numbers Binance sends
 as strings become ``Decimal`` (decided from the documented example payload, else from the
 description), and unknown fields are kept (``extra="allow"``), so a field Binance adds
 tomorrow is not lost. Names the description does not give well are in ``NAMES`` below.
+
+Every ``Decimal`` field is a :data:`aioca_binance.model_base.DecimalField`, as in the REST
+models: ``Decimal | None`` to type checkers, and ``""`` reads as ``None``. One rule for
+all of them rather than for the fields documented blank (COIN-M's funding rate ``r``):
+Binance documents blanks for one market and sends them in another (USDⓈ-M's mark price
+of a delivery contract), so users can rely on no number failing a message for being
+blank; a number pays little for it (see ``DecimalField``).
 
     python plugins/binance/tools/generate_streams.py            # write the files
     python plugins/binance/tools/generate_streams.py --check    # exit 1 if they are stale
@@ -170,8 +177,13 @@ def is_number(value: Any) -> bool:
     return re.fullmatch(r"-?\d+(\.\d+)?([eE][-+]?\d+)?", value) is not None
 
 
-def is_decimal(description: str, example: Any, has_example: bool) -> bool:
-    words = description.lower()
+def is_decimal(name: str, description: str, example: Any, has_example: bool) -> bool:
+    """Whether a field sent as a string is a number: its example is one, or, with no
+    example or a blank one, its description names a price, quantity, rate...; never an
+    id, symbol, type or the like. A field named by ``NAMES`` is judged by that name (COIN-M's
+    ``r``, "funding rate for perpetual symbol, "" will be shown for delivery symbol", is a
+    rate, not a symbol)."""
+    words = name.replace("_", " ") if normalize(description) in NAMES else description.lower()
     if re.search(r"\bid\b|client|symbol|asset\b|type|status|side|mode|reason", words):
         return False
     if has_example and example is not None and example != "":
@@ -230,17 +242,18 @@ class Writer:
             elif "bool" in kind:
                 annotation = "bool"
             elif "int" in kind and "float" in kind:
-                annotation = "Decimal"
+                annotation = "DecimalField"
             elif "int" in kind:
                 annotation = "int"
             elif "str" in kind:
-                annotation = (
-                    "Decimal" if is_decimal(description, sample, wire in example) else "str"
-                )
+                decimal = is_decimal(name, description, sample, wire in example)
+                annotation = "DecimalField" if decimal else "str"
             else:
                 annotation = "Any"
             comment = description.replace('"', "'").replace("\\", "/")
-            lines.append(f'    {name}: {annotation} | None = Field(None, alias="{wire}")')
+            if annotation != "DecimalField":  # already ``Decimal | None``
+                annotation += " | None"
+            lines.append(f'    {name}: {annotation} = Field(None, alias="{wire}")')
             if comment:
                 lines.append(docstring(comment))
         body = "\n".join(lines) if lines else "    pass"
@@ -320,6 +333,7 @@ from typing import Any
 
 from pydantic import Field
 
+from ..model_base import DecimalField
 from .spec import StreamModel, StreamSpec
 
 __all__ = [

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from ..model_base import DecimalField
 from .spec import StreamModel, StreamSpec
 
 __all__ = [
@@ -67,13 +68,13 @@ class AllBookTickers(StreamModel):
     """Order book update Id"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    best_bid_price: Decimal | None = Field(None, alias="b")
+    best_bid_price: DecimalField = Field(None, alias="b")
     """Best bid price"""
-    best_bid_qty: Decimal | None = Field(None, alias="B")
+    best_bid_qty: DecimalField = Field(None, alias="B")
     """Best bid qty"""
-    best_ask_price: Decimal | None = Field(None, alias="a")
+    best_ask_price: DecimalField = Field(None, alias="a")
     """Best ask price"""
-    best_ask_qty: Decimal | None = Field(None, alias="A")
+    best_ask_qty: DecimalField = Field(None, alias="A")
     """Best ask qty"""
     transaction_time: int | None = Field(None, alias="T")
     """Transaction time"""
@@ -94,7 +95,7 @@ class ContractInfoBracketList(StreamModel):
     """Floor notional of this bracket"""
     cap_notional: int | None = Field(None, alias="bnc")
     """Cap notional of this bracket"""
-    maintenance_ratio: Decimal | None = Field(None, alias="mmr")
+    maintenance_ratio: DecimalField = Field(None, alias="mmr")
     """Maintenance ratio for this bracket"""
     auxiliary_number: int | None = Field(None, alias="cf")
     """Auxiliary number for quick calculation"""
@@ -142,17 +143,17 @@ class AllMarketLiquidationOrderOrder(StreamModel):
     """Order Type"""
     time_in_force: str | None = Field(None, alias="f")
     """Time in Force"""
-    original_quantity: Decimal | None = Field(None, alias="q")
+    original_quantity: DecimalField = Field(None, alias="q")
     """Original Quantity"""
-    price: Decimal | None = Field(None, alias="p")
+    price: DecimalField = Field(None, alias="p")
     """Price"""
-    average_price: Decimal | None = Field(None, alias="ap")
+    average_price: DecimalField = Field(None, alias="ap")
     """Average Price"""
     order_status: str | None = Field(None, alias="X")
     """Order Status"""
-    last_filled_quantity: Decimal | None = Field(None, alias="l")
+    last_filled_quantity: DecimalField = Field(None, alias="l")
     """Order Last Filled Quantity"""
-    cumulative_filled_quantity: Decimal | None = Field(None, alias="z")
+    cumulative_filled_quantity: DecimalField = Field(None, alias="z")
     """Order Filled Accumulated Quantity"""
     order_trade_time: int | None = Field(None, alias="T")
     """Order Trade Time"""
@@ -181,15 +182,15 @@ class AllMarketMiniTickers(StreamModel):
     """Symbol"""
     pair: str | None = Field(None, alias="ps")
     """Pair"""
-    close_price: Decimal | None = Field(None, alias="c")
+    close_price: DecimalField = Field(None, alias="c")
     """Close price"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
-    total_traded_volume: Decimal | None = Field(None, alias="v")
+    total_traded_volume: DecimalField = Field(None, alias="v")
     """Total traded volume"""
     total_traded_base_asset_volume: str | None = Field(None, alias="q")
     """Total traded base asset volume"""
@@ -206,23 +207,23 @@ class AllMarketTickers(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    price_change: Decimal | None = Field(None, alias="p")
+    price_change: DecimalField = Field(None, alias="p")
     """Price change"""
-    price_change_percent: Decimal | None = Field(None, alias="P")
+    price_change_percent: DecimalField = Field(None, alias="P")
     """Price change percent"""
-    weighted_average_price: Decimal | None = Field(None, alias="w")
+    weighted_average_price: DecimalField = Field(None, alias="w")
     """Weighted average price"""
-    last_price: Decimal | None = Field(None, alias="c")
+    last_price: DecimalField = Field(None, alias="c")
     """Last price"""
-    last_quantity: Decimal | None = Field(None, alias="Q")
+    last_quantity: DecimalField = Field(None, alias="Q")
     """Last quantity"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
-    total_traded_volume: Decimal | None = Field(None, alias="v")
+    total_traded_volume: DecimalField = Field(None, alias="v")
     """Total traded volume"""
     total_traded_base_asset_volume: str | None = Field(None, alias="q")
     """Total traded base asset volume"""
@@ -251,7 +252,7 @@ class IndexPrice(StreamModel):
     """Event time"""
     pair: str | None = Field(None, alias="i")
     """Pair"""
-    index_price: Decimal | None = Field(None, alias="p")
+    index_price: DecimalField = Field(None, alias="p")
     """Index Price"""
 
 
@@ -270,27 +271,27 @@ class IndexKlineCandlestickKline(StreamModel):
     """Ignore"""
     ignore_l: int | None = Field(None, alias="L")
     """Ignore"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """openPrice"""
-    close_price: Decimal | None = Field(None, alias="c")
+    close_price: DecimalField = Field(None, alias="c")
     """closePrice"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """highPrice"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """lowPrice"""
-    volume: Decimal | None = Field(None, alias="v")
+    volume: DecimalField = Field(None, alias="v")
     """volume"""
     trade_num: int | None = Field(None, alias="n")
     """tradeNum"""
     is_closed: bool | None = Field(None, alias="x")
     """Is this kline closed?"""
-    quote_volume: Decimal | None = Field(None, alias="q")
+    quote_volume: DecimalField = Field(None, alias="q")
     """quoteVolume"""
-    taker_buy_volume: Decimal | None = Field(None, alias="V")
+    taker_buy_volume: DecimalField = Field(None, alias="V")
     """Taker buy volume"""
-    last_trade_volume: Decimal | None = Field(None, alias="Q")
+    last_trade_volume: DecimalField = Field(None, alias="Q")
     """lastTradeVolume"""
-    best_bid_qty: Decimal | None = Field(None, alias="B")
+    best_bid_qty: DecimalField = Field(None, alias="B")
     """Best bid qty"""
 
 
@@ -317,13 +318,13 @@ class MarkPriceOfAllSymbolsOfAPair(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    mark_price: Decimal | None = Field(None, alias="p")
+    mark_price: DecimalField = Field(None, alias="p")
     """Mark Price"""
-    estimated_settle_price: Decimal | None = Field(None, alias="P")
+    estimated_settle_price: DecimalField = Field(None, alias="P")
     """Estimated Settle Price, only useful in the last hour before the settlement starts."""
-    index_price: Decimal | None = Field(None, alias="i")
+    index_price: DecimalField = Field(None, alias="i")
     """Index Price"""
-    funding_rate: str | None = Field(None, alias="r")
+    funding_rate: DecimalField = Field(None, alias="r")
     """funding rate for perpetual symbol, '' will be shown for delivery symbol"""
     next_funding_time: int | None = Field(None, alias="T")
     """next funding time for perpetual symbol, 0 will be shown for delivery symbol"""
@@ -344,27 +345,27 @@ class ContinuousContractKlineCandlestickKline(StreamModel):
     """First update ID"""
     last_update_id: int | None = Field(None, alias="L")
     """Last update ID"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """openPrice"""
-    close_price: Decimal | None = Field(None, alias="c")
+    close_price: DecimalField = Field(None, alias="c")
     """closePrice"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """highPrice"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """lowPrice"""
-    volume: Decimal | None = Field(None, alias="v")
+    volume: DecimalField = Field(None, alias="v")
     """volume"""
     trade_num: int | None = Field(None, alias="n")
     """tradeNum"""
     is_closed: bool | None = Field(None, alias="x")
     """Is this kline closed?"""
-    quote_volume: Decimal | None = Field(None, alias="q")
+    quote_volume: DecimalField = Field(None, alias="q")
     """quoteVolume"""
-    taker_buy_volume: Decimal | None = Field(None, alias="V")
+    taker_buy_volume: DecimalField = Field(None, alias="V")
     """Taker buy volume"""
-    last_trade_volume: Decimal | None = Field(None, alias="Q")
+    last_trade_volume: DecimalField = Field(None, alias="Q")
     """lastTradeVolume"""
-    best_bid_qty: Decimal | None = Field(None, alias="B")
+    best_bid_qty: DecimalField = Field(None, alias="B")
     """Best bid qty"""
 
 
@@ -395,9 +396,9 @@ class AggregateTrade(StreamModel):
     """Aggregate trade ID"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    price: Decimal | None = Field(None, alias="p")
+    price: DecimalField = Field(None, alias="p")
     """Price"""
-    quantity: Decimal | None = Field(None, alias="q")
+    quantity: DecimalField = Field(None, alias="q")
     """Quantity"""
     first_trade_id: int | None = Field(None, alias="f")
     """First trade ID"""
@@ -420,13 +421,13 @@ class IndividualSymbolBookTicker(StreamModel):
     """Order book update Id"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    best_bid_price: Decimal | None = Field(None, alias="b")
+    best_bid_price: DecimalField = Field(None, alias="b")
     """Best bid price"""
-    best_bid_qty: Decimal | None = Field(None, alias="B")
+    best_bid_qty: DecimalField = Field(None, alias="B")
     """Best bid qty"""
-    best_ask_price: Decimal | None = Field(None, alias="a")
+    best_ask_price: DecimalField = Field(None, alias="a")
     """Best ask price"""
-    best_ask_qty: Decimal | None = Field(None, alias="A")
+    best_ask_qty: DecimalField = Field(None, alias="A")
     """Best ask qty"""
     transaction_time: int | None = Field(None, alias="T")
     """Transaction time"""
@@ -507,17 +508,17 @@ class MarketLiquidationOrderOrder(StreamModel):
     """Order Type"""
     time_in_force: str | None = Field(None, alias="f")
     """Time in Force"""
-    original_quantity: Decimal | None = Field(None, alias="q")
+    original_quantity: DecimalField = Field(None, alias="q")
     """Original Quantity"""
-    price: Decimal | None = Field(None, alias="p")
+    price: DecimalField = Field(None, alias="p")
     """Price"""
-    average_price: Decimal | None = Field(None, alias="ap")
+    average_price: DecimalField = Field(None, alias="ap")
     """Average Price"""
     order_status: str | None = Field(None, alias="X")
     """Order Status"""
-    last_filled_quantity: Decimal | None = Field(None, alias="l")
+    last_filled_quantity: DecimalField = Field(None, alias="l")
     """Order Last Filled Quantity"""
-    cumulative_filled_quantity: Decimal | None = Field(None, alias="z")
+    cumulative_filled_quantity: DecimalField = Field(None, alias="z")
     """Order Filled Accumulated Quantity"""
     order_trade_time: int | None = Field(None, alias="T")
     """Order Trade Time"""
@@ -548,15 +549,15 @@ class KlineCandlestickKline(StreamModel):
     """First trade ID"""
     last_trade_id: int | None = Field(None, alias="L")
     """Last trade ID"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    close_price: Decimal | None = Field(None, alias="c")
+    close_price: DecimalField = Field(None, alias="c")
     """Close price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
-    volume: Decimal | None = Field(None, alias="v")
+    volume: DecimalField = Field(None, alias="v")
     """volume"""
     number_of_trades: int | None = Field(None, alias="n")
     """Number of trades"""
@@ -564,11 +565,11 @@ class KlineCandlestickKline(StreamModel):
     """Is this kline closed?"""
     base_asset_volume: str | None = Field(None, alias="q")
     """Base asset volume"""
-    taker_buy_volume: Decimal | None = Field(None, alias="V")
+    taker_buy_volume: DecimalField = Field(None, alias="V")
     """Taker buy volume"""
     taker_buy_base_asset_volume: str | None = Field(None, alias="Q")
     """Taker buy base asset volume"""
-    ignore_b: Decimal | None = Field(None, alias="B")
+    ignore_b: DecimalField = Field(None, alias="B")
     """Ignore"""
 
 
@@ -593,13 +594,13 @@ class MarkPrice(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    mark_price: Decimal | None = Field(None, alias="p")
+    mark_price: DecimalField = Field(None, alias="p")
     """Mark Price"""
-    estimated_settle_price: Decimal | None = Field(None, alias="P")
+    estimated_settle_price: DecimalField = Field(None, alias="P")
     """Estimated Settle Price, only useful in the last hour before the settlement starts."""
-    index_price: Decimal | None = Field(None, alias="i")
+    index_price: DecimalField = Field(None, alias="i")
     """Index Price"""
-    funding_rate: str | None = Field(None, alias="r")
+    funding_rate: DecimalField = Field(None, alias="r")
     """funding rate for perpetual symbol, '' will be shown for delivery symbol"""
     next_funding_time: int | None = Field(None, alias="T")
     """next funding time for perpetual symbol, 0 will be shown for delivery symbol"""
@@ -622,27 +623,27 @@ class MarkPriceKlineCandlestickKline(StreamModel):
     """ignore"""
     ignore_l: int | None = Field(None, alias="L")
     """ignore"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    close_price: Decimal | None = Field(None, alias="c")
+    close_price: DecimalField = Field(None, alias="c")
     """Close price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
-    ignore_v: Decimal | None = Field(None, alias="v")
+    ignore_v: DecimalField = Field(None, alias="v")
     """ignore"""
     number_of_basic_data: int | None = Field(None, alias="n")
     """Number of basic data"""
     is_closed: bool | None = Field(None, alias="x")
     """Is this kline closed?"""
-    ignore_q: Decimal | None = Field(None, alias="q")
+    ignore_q: DecimalField = Field(None, alias="q")
     """ignore"""
-    ignore_v_v: Decimal | None = Field(None, alias="V")
+    ignore_v_v: DecimalField = Field(None, alias="V")
     """ignore"""
-    ignore_q_q: Decimal | None = Field(None, alias="Q")
+    ignore_q_q: DecimalField = Field(None, alias="Q")
     """ignore"""
-    ignore_b: Decimal | None = Field(None, alias="B")
+    ignore_b: DecimalField = Field(None, alias="B")
     """ignore"""
 
 
@@ -669,15 +670,15 @@ class IndividualSymbolMiniTicker(StreamModel):
     """Symbol"""
     pair: str | None = Field(None, alias="ps")
     """Pair"""
-    close_price: Decimal | None = Field(None, alias="c")
+    close_price: DecimalField = Field(None, alias="c")
     """Close price"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
-    total_traded_volume: Decimal | None = Field(None, alias="v")
+    total_traded_volume: DecimalField = Field(None, alias="v")
     """Total traded volume"""
     total_traded_base_asset_volume: str | None = Field(None, alias="q")
     """Total traded base asset volume"""
@@ -694,23 +695,23 @@ class IndividualSymbolTicker(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    price_change: Decimal | None = Field(None, alias="p")
+    price_change: DecimalField = Field(None, alias="p")
     """Price change"""
-    price_change_percent: Decimal | None = Field(None, alias="P")
+    price_change_percent: DecimalField = Field(None, alias="P")
     """Price change percent"""
-    weighted_average_price: Decimal | None = Field(None, alias="w")
+    weighted_average_price: DecimalField = Field(None, alias="w")
     """Weighted average price"""
-    last_price: Decimal | None = Field(None, alias="c")
+    last_price: DecimalField = Field(None, alias="c")
     """Last price"""
-    last_quantity: Decimal | None = Field(None, alias="Q")
+    last_quantity: DecimalField = Field(None, alias="Q")
     """Last quantity"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
-    total_traded_volume: Decimal | None = Field(None, alias="v")
+    total_traded_volume: DecimalField = Field(None, alias="v")
     """Total traded volume"""
     total_traded_base_asset_volume: str | None = Field(None, alias="q")
     """Total traded base asset volume"""
@@ -741,15 +742,15 @@ class GridUpdateGrid(StreamModel):
     """Strategy Status"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    realized_pnl: Decimal | None = Field(None, alias="r")
+    realized_pnl: DecimalField = Field(None, alias="r")
     """Realized PNL"""
-    unmatched_average_price: Decimal | None = Field(None, alias="up")
+    unmatched_average_price: DecimalField = Field(None, alias="up")
     """Unmatched Average Price"""
-    unmatched_qty: Decimal | None = Field(None, alias="uq")
+    unmatched_qty: DecimalField = Field(None, alias="uq")
     """Unmatched Qty"""
-    unmatched_fee: Decimal | None = Field(None, alias="uf")
+    unmatched_fee: DecimalField = Field(None, alias="uf")
     """Unmatched Fee"""
-    matched_pnl: Decimal | None = Field(None, alias="mp")
+    matched_pnl: DecimalField = Field(None, alias="mp")
     """Matched PNL"""
     update_time: int | None = Field(None, alias="ut")
     """Update Time"""
@@ -774,17 +775,17 @@ class MarginCallPositions(StreamModel):
     """Symbol"""
     position_side: str | None = Field(None, alias="ps")
     """Position Side"""
-    position_amount: Decimal | None = Field(None, alias="pa")
+    position_amount: DecimalField = Field(None, alias="pa")
     """Position Amount"""
     margin_type: str | None = Field(None, alias="mt")
     """Margin Type"""
-    isolated_wallet: Decimal | None = Field(None, alias="iw")
+    isolated_wallet: DecimalField = Field(None, alias="iw")
     """Isolated Wallet (if isolated position)"""
-    mark_price: Decimal | None = Field(None, alias="mp")
+    mark_price: DecimalField = Field(None, alias="mp")
     """Mark Price"""
-    unrealized_pn_l: Decimal | None = Field(None, alias="up")
+    unrealized_pn_l: DecimalField = Field(None, alias="up")
     """Unrealized PnL"""
-    maintenance_margin_required: Decimal | None = Field(None, alias="mm")
+    maintenance_margin_required: DecimalField = Field(None, alias="mm")
     """Maintenance Margin Required"""
 
 
@@ -797,7 +798,7 @@ class MarginCall(StreamModel):
     """Event Time"""
     account_alias: str | None = Field(None, alias="i")
     """Account Alias"""
-    cross_wallet_balance: Decimal | None = Field(None, alias="cw")
+    cross_wallet_balance: DecimalField = Field(None, alias="cw")
     """Cross Wallet Balance. Only pushed with crossed position margin call"""
     positions: list[MarginCallPositions] | None = Field(None, alias="p")
     """Position(s) of Margin Call"""
@@ -808,11 +809,11 @@ class AccountUpdateUpdateBalances(StreamModel):
 
     asset: str | None = Field(None, alias="a")
     """Asset"""
-    wallet_balance: Decimal | None = Field(None, alias="wb")
+    wallet_balance: DecimalField = Field(None, alias="wb")
     """Wallet Balance"""
-    cross_wallet_balance: Decimal | None = Field(None, alias="cw")
+    cross_wallet_balance: DecimalField = Field(None, alias="cw")
     """Cross Wallet Balance"""
-    balance_change: Decimal | None = Field(None, alias="bc")
+    balance_change: DecimalField = Field(None, alias="bc")
     """Balance Change except PnL and Commission"""
 
 
@@ -821,19 +822,19 @@ class AccountUpdateUpdatePositions(StreamModel):
 
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    position_amount: Decimal | None = Field(None, alias="pa")
+    position_amount: DecimalField = Field(None, alias="pa")
     """Position Amount"""
-    entry_price: Decimal | None = Field(None, alias="ep")
+    entry_price: DecimalField = Field(None, alias="ep")
     """Entry Price"""
-    break_even_price: Decimal | None = Field(None, alias="bep")
+    break_even_price: DecimalField = Field(None, alias="bep")
     """Break-Even Price"""
-    accumulated_realized: Decimal | None = Field(None, alias="cr")
+    accumulated_realized: DecimalField = Field(None, alias="cr")
     """(Pre-fee) Accumulated Realized"""
-    unrealized_pn_l: Decimal | None = Field(None, alias="up")
+    unrealized_pn_l: DecimalField = Field(None, alias="up")
     """Unrealized PnL"""
     margin_type: str | None = Field(None, alias="mt")
     """Margin Type"""
-    isolated_wallet: Decimal | None = Field(None, alias="iw")
+    isolated_wallet: DecimalField = Field(None, alias="iw")
     """Isolated Wallet (if isolated position)"""
     position_side: str | None = Field(None, alias="ps")
     """Position Side"""
@@ -878,13 +879,13 @@ class OrderTradeUpdateOrder(StreamModel):
     """Order Type"""
     time_in_force: str | None = Field(None, alias="f")
     """Time in Force"""
-    original_quantity: Decimal | None = Field(None, alias="q")
+    original_quantity: DecimalField = Field(None, alias="q")
     """Original Quantity"""
-    original_price: Decimal | None = Field(None, alias="p")
+    original_price: DecimalField = Field(None, alias="p")
     """Original Price"""
-    average_price: Decimal | None = Field(None, alias="ap")
+    average_price: DecimalField = Field(None, alias="ap")
     """Average Price"""
-    stop_price: Decimal | None = Field(None, alias="sp")
+    stop_price: DecimalField = Field(None, alias="sp")
     """Stop Price. Please ignore with TRAILING_STOP_MARKET order"""
     execution_type: str | None = Field(None, alias="x")
     """Execution Type"""
@@ -896,23 +897,23 @@ class OrderTradeUpdateOrder(StreamModel):
     """modifyId, only pushed for AMENDMENT (order modification) events when a modifyId was
     provided in the request
     """
-    last_filled_quantity: Decimal | None = Field(None, alias="l")
+    last_filled_quantity: DecimalField = Field(None, alias="l")
     """Order Last Filled Quantity"""
-    cumulative_filled_quantity: Decimal | None = Field(None, alias="z")
+    cumulative_filled_quantity: DecimalField = Field(None, alias="z")
     """Order Filled Accumulated Quantity"""
-    last_filled_price: Decimal | None = Field(None, alias="L")
+    last_filled_price: DecimalField = Field(None, alias="L")
     """Last Filled Price"""
     margin_asset: str | None = Field(None, alias="ma")
     """Margin Asset"""
     commission_asset: str | None = Field(None, alias="N")
     """Commission Asset"""
-    commission: Decimal | None = Field(None, alias="n")
+    commission: DecimalField = Field(None, alias="n")
     """Commission"""
     order_trade_time: int | None = Field(None, alias="T")
     """Order Trade Time"""
     trade_id: int | None = Field(None, alias="t")
     """Trade Id"""
-    realized_profit: Decimal | None = Field(None, alias="rp")
+    realized_profit: DecimalField = Field(None, alias="rp")
     """Realized Profit of the trade"""
     bid_quantity_of_base_asset: str | None = Field(None, alias="b")
     """Bid quantity of base asset"""
@@ -930,9 +931,9 @@ class OrderTradeUpdateOrder(StreamModel):
     """Position Side"""
     is_close_all: bool | None = Field(None, alias="cp")
     """If Close-All, pushed with conditional order"""
-    activation_price: Decimal | None = Field(None, alias="AP")
+    activation_price: DecimalField = Field(None, alias="AP")
     """Activation Price, only pushed with TRAILING_STOP_MARKET order"""
-    callback_rate: Decimal | None = Field(None, alias="cr")
+    callback_rate: DecimalField = Field(None, alias="cr")
     """Callback Rate, only pushed with TRAILING_STOP_MARKET order"""
     price_protect: bool | None = Field(None, alias="pP")
     """If conditional order trigger is protected"""

@@ -298,7 +298,9 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
     def _parse_structs(self, text: str) -> Message | Reply | Restart | Rotate | None:
         """``typed="struct"``: a combined frame is decoded by msgspec straight into the
         stream's struct (Binance puts ``"stream"`` first, so its name is read before the
-        JSON is parsed); other frames take the general path, their payload converted."""
+        JSON is parsed); other frames take the general path, their payload converted. A
+        payload msgspec refuses is read by the model (blank numbers) before it is given up
+        as JSON."""
         prefix, stream, decode = self._last
         if not text.startswith(prefix) or SERVER_SHUTDOWN in text:
             stream, decode = self._decoder_of(text)
@@ -306,21 +308,32 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
             try:
                 data = decode(text).data
             except self._struct_error as exc:
-                self._untyped(stream, exc)
-                return BinanceMarketProtocol.parse(self, text)
+                return self._structs_of(BinanceMarketProtocol.parse(self, text), exc)
             return _new_tuple(Message, (stream, data))
-        parsed = BinanceMarketProtocol.parse(self, text)
-        if type(parsed) is Message:
-            stream = parsed.stream
-            spec = self.spec_of(stream)
-            if spec is not None:
-                try:
-                    data = spec.payload_decoder.decode(self._encode(parsed.data))
-                except self._struct_error as exc:
-                    self._untyped(stream, exc)
-                else:
-                    return Message(stream, data)
-        return parsed
+        return self._structs_of(BinanceMarketProtocol.parse(self, text), None)
+
+    def _structs_of(
+        self, parsed: Message | Reply | Restart | Rotate | None, refused: Exception | None
+    ) -> Message | Reply | Restart | Rotate | None:
+        """``parsed`` (the general path's answer) with its payload as structs: decoded by
+        msgspec unless it already ``refused`` it, else read by the model; the JSON, with a
+        warning, when neither reads it."""
+        if type(parsed) is not Message:
+            return parsed
+        stream = parsed.stream
+        spec = self.spec_of(stream)
+        if spec is None:
+            return parsed
+        if refused is None:
+            try:
+                return Message(stream, spec.payload_decoder.decode(self._encode(parsed.data)))
+            except self._struct_error as exc:
+                refused = exc
+        try:
+            return Message(stream, spec.parse_structs(parsed.data))
+        except (ValidationError, self._struct_error):
+            self._untyped(stream, refused)
+            return parsed
 
     def _untyped(self, stream: str, error: Exception) -> None:
         if stream not in self._warned:

@@ -87,6 +87,14 @@ class StreamSpec:
 
         return envelope_decoder(self.model, self.is_array)
 
+    def parse_structs(self, data: Any) -> Any:
+        """The payload (decoded JSON) as structs, read by the model (``typed="struct"``,
+        for a payload msgspec refuses: a blank number, ``""``, is ``None`` here, as in the
+        model); raises ``pydantic.ValidationError`` when the model refuses it too."""
+        from .structs import from_models
+
+        return from_models(self.parse(data), self.model, self.is_array)
+
     @cached_property
     def payload_decoder(self) -> Any:
         """Decodes this stream's bare payload into structs (``typed="struct"``)."""

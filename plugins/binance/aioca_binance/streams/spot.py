@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from ..model_base import DecimalField
 from .spec import StreamModel, StreamSpec
 
 __all__ = [
@@ -51,13 +52,13 @@ class AllMiniTicker(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    close_price: Decimal | None = Field(None, alias="c")
+    close_price: DecimalField = Field(None, alias="c")
     """Close price"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
     total_traded_base_asset_volume: str | None = Field(None, alias="v")
     """Total traded base asset volume"""
@@ -74,19 +75,19 @@ class AllMarketRollingWindowTicker(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    price_change: Decimal | None = Field(None, alias="p")
+    price_change: DecimalField = Field(None, alias="p")
     """Price change"""
-    price_change_percent: Decimal | None = Field(None, alias="P")
+    price_change_percent: DecimalField = Field(None, alias="P")
     """Price change percent"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
-    last_price: Decimal | None = Field(None, alias="c")
+    last_price: DecimalField = Field(None, alias="c")
     """Last price"""
-    weighted_average_price: Decimal | None = Field(None, alias="w")
+    weighted_average_price: DecimalField = Field(None, alias="w")
     """Weighted average price"""
     total_traded_base_asset_volume: str | None = Field(None, alias="v")
     """Total traded base asset volume"""
@@ -115,9 +116,9 @@ class AggTrade(StreamModel):
     """Symbol"""
     aggregate_trade_id: int | None = Field(None, alias="a")
     """Aggregate trade ID"""
-    price: Decimal | None = Field(None, alias="p")
+    price: DecimalField = Field(None, alias="p")
     """Price"""
-    quantity: Decimal | None = Field(None, alias="q")
+    quantity: DecimalField = Field(None, alias="q")
     """Quantity"""
     first_trade_id: int | None = Field(None, alias="f")
     """First trade ID"""
@@ -142,7 +143,7 @@ class AvgPrice(StreamModel):
     """Symbol"""
     average_price_interval: str | None = Field(None, alias="i")
     """Average price interval"""
-    average_price: Decimal | None = Field(None, alias="w")
+    average_price: DecimalField = Field(None, alias="w")
     """Average price"""
     last_trade_time: int | None = Field(None, alias="T")
     """Last trade time"""
@@ -159,9 +160,9 @@ class BlockTrade(StreamModel):
     """Symbol"""
     block_trade_id: int | None = Field(None, alias="t")
     """Block Trade ID"""
-    price: Decimal | None = Field(None, alias="p")
+    price: DecimalField = Field(None, alias="p")
     """Price"""
-    quantity: Decimal | None = Field(None, alias="q")
+    quantity: DecimalField = Field(None, alias="q")
     """Quantity"""
     trade_time: int | None = Field(None, alias="T")
     """Trade time"""
@@ -176,13 +177,13 @@ class BookTicker(StreamModel):
     """Order book updateId"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    best_bid_price: Decimal | None = Field(None, alias="b")
+    best_bid_price: DecimalField = Field(None, alias="b")
     """Best bid price"""
-    best_bid_qty: Decimal | None = Field(None, alias="B")
+    best_bid_qty: DecimalField = Field(None, alias="B")
     """Best bid qty"""
-    best_ask_price: Decimal | None = Field(None, alias="a")
+    best_ask_price: DecimalField = Field(None, alias="a")
     """Best ask price"""
-    best_ask_qty: Decimal | None = Field(None, alias="A")
+    best_ask_qty: DecimalField = Field(None, alias="A")
     """Best ask qty"""
 
 
@@ -231,13 +232,13 @@ class KlineKline(StreamModel):
     """First trade ID"""
     last_trade_id: int | None = Field(None, alias="L")
     """Last trade ID"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    close_price: Decimal | None = Field(None, alias="c")
+    close_price: DecimalField = Field(None, alias="c")
     """Close price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
     base_asset_volume: str | None = Field(None, alias="v")
     """Base asset volume"""
@@ -251,7 +252,7 @@ class KlineKline(StreamModel):
     """Taker buy base asset volume"""
     taker_buy_quote_asset_volume: str | None = Field(None, alias="Q")
     """Taker buy quote asset volume"""
-    ignore_b: Decimal | None = Field(None, alias="B")
+    ignore_b: DecimalField = Field(None, alias="B")
     """Ignore"""
 
 
@@ -284,13 +285,13 @@ class KlineOffsetKline(StreamModel):
     """First trade ID"""
     last_trade_id: int | None = Field(None, alias="L")
     """Last trade ID"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    close_price: Decimal | None = Field(None, alias="c")
+    close_price: DecimalField = Field(None, alias="c")
     """Close price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
     base_asset_volume: str | None = Field(None, alias="v")
     """Base asset volume"""
@@ -304,7 +305,7 @@ class KlineOffsetKline(StreamModel):
     """Taker buy base asset volume"""
     taker_buy_quote_asset_volume: str | None = Field(None, alias="Q")
     """Taker buy quote asset volume"""
-    ignore_b: Decimal | None = Field(None, alias="B")
+    ignore_b: DecimalField = Field(None, alias="B")
     """Ignore"""
 
 
@@ -331,13 +332,13 @@ class MiniTicker(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    close_price: Decimal | None = Field(None, alias="c")
+    close_price: DecimalField = Field(None, alias="c")
     """Close price"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
     total_traded_base_asset_volume: str | None = Field(None, alias="v")
     """Total traded base asset volume"""
@@ -352,7 +353,7 @@ class ReferencePrice(StreamModel):
     """Event type"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    reference_price: Decimal | None = Field(None, alias="r")
+    reference_price: DecimalField = Field(None, alias="r")
     """Reference price (null if no reference price)"""
     reference_time: int | None = Field(None, alias="t")
     """Engine timestamp when reference price was valid"""
@@ -367,31 +368,31 @@ class Ticker(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    price_change: Decimal | None = Field(None, alias="p")
+    price_change: DecimalField = Field(None, alias="p")
     """Price change"""
-    price_change_percent: Decimal | None = Field(None, alias="P")
+    price_change_percent: DecimalField = Field(None, alias="P")
     """Price change percent"""
-    weighted_average_price: Decimal | None = Field(None, alias="w")
+    weighted_average_price: DecimalField = Field(None, alias="w")
     """Weighted average price"""
-    first_trade_1_price: Decimal | None = Field(None, alias="x")
+    first_trade_1_price: DecimalField = Field(None, alias="x")
     """First trade(F)-1 price (first trade before the 24hr rolling window)"""
-    last_price: Decimal | None = Field(None, alias="c")
+    last_price: DecimalField = Field(None, alias="c")
     """Last price"""
-    last_quantity: Decimal | None = Field(None, alias="Q")
+    last_quantity: DecimalField = Field(None, alias="Q")
     """Last quantity"""
-    best_bid_price: Decimal | None = Field(None, alias="b")
+    best_bid_price: DecimalField = Field(None, alias="b")
     """Best bid price"""
-    best_bid_quantity: Decimal | None = Field(None, alias="B")
+    best_bid_quantity: DecimalField = Field(None, alias="B")
     """Best bid quantity"""
-    best_ask_price: Decimal | None = Field(None, alias="a")
+    best_ask_price: DecimalField = Field(None, alias="a")
     """Best ask price"""
-    best_ask_quantity: Decimal | None = Field(None, alias="A")
+    best_ask_quantity: DecimalField = Field(None, alias="A")
     """Best ask quantity"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
     total_traded_base_asset_volume: str | None = Field(None, alias="v")
     """Total traded base asset volume"""
@@ -420,19 +421,19 @@ class RollingWindowTicker(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    price_change: Decimal | None = Field(None, alias="p")
+    price_change: DecimalField = Field(None, alias="p")
     """Price change"""
-    price_change_percent: Decimal | None = Field(None, alias="P")
+    price_change_percent: DecimalField = Field(None, alias="P")
     """Price change percent"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
-    last_price: Decimal | None = Field(None, alias="c")
+    last_price: DecimalField = Field(None, alias="c")
     """Last price"""
-    weighted_average_price: Decimal | None = Field(None, alias="w")
+    weighted_average_price: DecimalField = Field(None, alias="w")
     """Weighted average price"""
     total_traded_base_asset_volume: str | None = Field(None, alias="v")
     """Total traded base asset volume"""
@@ -461,9 +462,9 @@ class Trade(StreamModel):
     """Symbol"""
     trade_id: int | None = Field(None, alias="t")
     """Trade ID"""
-    price: Decimal | None = Field(None, alias="p")
+    price: DecimalField = Field(None, alias="p")
     """Price"""
-    quantity: Decimal | None = Field(None, alias="q")
+    quantity: DecimalField = Field(None, alias="q")
     """Quantity"""
     trade_time: int | None = Field(None, alias="T")
     """Trade time"""
@@ -480,7 +481,7 @@ class BalanceUpdate(StreamModel):
     """Event Time"""
     asset: str | None = Field(None, alias="a")
     """Asset"""
-    balance_delta: Decimal | None = Field(None, alias="d")
+    balance_delta: DecimalField = Field(None, alias="d")
     """Balance Delta"""
     clear_time: int | None = Field(None, alias="T")
     """Clear Time"""
@@ -536,7 +537,7 @@ class ExternalLockUpdate(StreamModel):
     """Event Time"""
     asset: str | None = Field(None, alias="a")
     """Asset"""
-    delta: Decimal | None = Field(None, alias="d")
+    delta: DecimalField = Field(None, alias="d")
     """Delta"""
     transaction_time: int | None = Field(None, alias="T")
     """Transaction Time"""
@@ -579,13 +580,13 @@ class ExecutionReport(StreamModel):
     """Order type"""
     time_in_force: str | None = Field(None, alias="f")
     """Time in force"""
-    order_quantity: Decimal | None = Field(None, alias="q")
+    order_quantity: DecimalField = Field(None, alias="q")
     """Order quantity"""
-    order_price: Decimal | None = Field(None, alias="p")
+    order_price: DecimalField = Field(None, alias="p")
     """Order price"""
-    stop_price: Decimal | None = Field(None, alias="P")
+    stop_price: DecimalField = Field(None, alias="P")
     """Stop price"""
-    iceberg_quantity: Decimal | None = Field(None, alias="F")
+    iceberg_quantity: DecimalField = Field(None, alias="F")
     """Iceberg quantity"""
     order_list_id: int | None = Field(None, alias="g")
     """OrderListId"""
@@ -599,13 +600,13 @@ class ExecutionReport(StreamModel):
     """Order reject reason; Please see Order Reject Reason for more information."""
     order_id: int | None = Field(None, alias="i")
     """Order ID"""
-    last_executed_quantity: Decimal | None = Field(None, alias="l")
+    last_executed_quantity: DecimalField = Field(None, alias="l")
     """Last executed quantity"""
-    cumulative_filled_quantity: Decimal | None = Field(None, alias="z")
+    cumulative_filled_quantity: DecimalField = Field(None, alias="z")
     """Cumulative filled quantity"""
-    last_executed_price: Decimal | None = Field(None, alias="L")
+    last_executed_price: DecimalField = Field(None, alias="L")
     """Last executed price"""
-    commission_amount: Decimal | None = Field(None, alias="n")
+    commission_amount: DecimalField = Field(None, alias="n")
     """Commission amount"""
     commission_asset: str | None = Field(None, alias="N")
     """Commission asset"""
@@ -625,11 +626,11 @@ class ExecutionReport(StreamModel):
     """Ignore"""
     order_creation_time: int | None = Field(None, alias="O")
     """Order creation time"""
-    cumulative_quote_quantity: str | None = Field(None, alias="Z")
+    cumulative_quote_quantity: DecimalField = Field(None, alias="Z")
     """Cumulative quote asset transacted quantity"""
-    last_quote_quantity: str | None = Field(None, alias="Y")
+    last_quote_quantity: DecimalField = Field(None, alias="Y")
     """Last quote asset transacted quantity (i.e. lastPrice * lastQty)"""
-    quote_order_quantity: Decimal | None = Field(None, alias="Q")
+    quote_order_quantity: DecimalField = Field(None, alias="Q")
     """Quote Order Quantity"""
     working_time: int | None = Field(None, alias="W")
     """Working Time; This is only visible if the order has been placed on the book."""
@@ -643,9 +644,9 @@ class ExecutionReport(StreamModel):
     """Strategy Id"""
     strategy_type: int | None = Field(None, alias="J")
     """Strategy Type"""
-    prevented_quantity: Decimal | None = Field(None, alias="A")
+    prevented_quantity: DecimalField = Field(None, alias="A")
     """Prevented Quantity"""
-    last_prevented_quantity: Decimal | None = Field(None, alias="B")
+    last_prevented_quantity: DecimalField = Field(None, alias="B")
     """Last Prevented Quantity"""
     trade_group_id: int | None = Field(None, alias="u")
     """Trade Group Id"""
@@ -653,17 +654,17 @@ class ExecutionReport(StreamModel):
     """Counter Order Id"""
     counter_symbol: str | None = Field(None, alias="Cs")
     """Counter Symbol"""
-    prevented_execution_quantity: Decimal | None = Field(None, alias="pl")
+    prevented_execution_quantity: DecimalField = Field(None, alias="pl")
     """Prevented Execution Quantity"""
-    prevented_execution_price: Decimal | None = Field(None, alias="pL")
+    prevented_execution_price: DecimalField = Field(None, alias="pL")
     """Prevented Execution Price"""
-    prevented_execution_quote_qty: Decimal | None = Field(None, alias="pY")
+    prevented_execution_quote_qty: DecimalField = Field(None, alias="pY")
     """Prevented Execution Quote Qty"""
     match_type: str | None = Field(None, alias="b")
     """Match Type"""
     allocation_id: int | None = Field(None, alias="a")
     """Allocation ID"""
-    working_floor: Decimal | None = Field(None, alias="k")
+    working_floor: DecimalField = Field(None, alias="k")
     """Working Floor"""
     used_sor: bool | None = Field(None, alias="uS")
     """UsedSor"""
@@ -673,7 +674,7 @@ class ExecutionReport(StreamModel):
     """Pegged Offset Type"""
     pegged_offset_value: int | None = Field(None, alias="gOV")
     """Pegged Offset Value"""
-    pegged_price: Decimal | None = Field(None, alias="gp")
+    pegged_price: DecimalField = Field(None, alias="gp")
     """Pegged Price"""
     expiry_reason: str | None = Field(None, alias="eR")
     """Expiry Reason. Appears when the order has expired."""

@@ -14,11 +14,17 @@ keep them in ``model_extra``), and there is no ``model_dump``; ``struct.to_model
 gives the catalog's pydantic model with everything it offers. Conversions follow pydantic's
 lax mode (``"12"`` or ``12.0`` to ``12`` for an ``int``, a number or a string to
 ``Decimal``, ``"true"`` or ``1`` to ``True``; every documented example payload reads to the
-same values of the same types, which the tests check), except at the edges Binance does
-not send: msgspec refuses ``true`` for an ``int`` and ``"yes"`` for a ``bool`` (pydantic
-takes them), and takes ``"NaN"`` and ``"Infinity"`` as ``Decimal`` (pydantic refuses
-them). A payload the struct cannot read is delivered as JSON with a warning, as with the
-models.
+same values of the same types, which the tests check), and a payload msgspec refuses is
+read again by the model and converted to the structs (:func:`from_models`), so the
+structs read what the models read. That is how a number Binance leaves blank (``""``: the
+funding rate of a delivery contract) is ``None`` here too: msgspec has no way to read
+``""`` as ``None`` in a ``Decimal`` field (a union of ``Decimal`` with ``Literal[""]`` or
+``str`` is refused), and a hook on every decimal would cost every payload what only those
+with a blank need; such a payload costs what the model does. The same goes for what
+msgspec refuses and pydantic's lax mode takes (``true`` for an ``int``, ``"yes"`` for a
+``bool``). One edge Binance does not send remains: msgspec takes ``"NaN"`` and
+``"Infinity"`` as ``Decimal`` (pydantic refuses them). A payload the model cannot read
+either is delivered as JSON with a warning, as with the models.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ try:
 except ImportError:
     raise ImportError("typed='struct' needs msgspec: pip install 'aioca-binance[fast]'") from None
 
-__all__ = ["StreamStruct", "envelope_decoder", "payload_decoder", "struct_of"]
+__all__ = ["StreamStruct", "envelope_decoder", "from_models", "payload_decoder", "struct_of"]
 
 _structs: dict[type[BaseModel], type[StreamStruct]] = {}
 
@@ -102,3 +108,11 @@ def payload_decoder(model: type[BaseModel], is_array: bool) -> msgspec.json.Deco
     """A decoder of a bare payload (``model``, or a list of them when ``is_array``)."""
     payload: Any = list[struct_of(model)] if is_array else struct_of(model)  # type: ignore[misc]
     return msgspec.json.Decoder(payload, strict=False)
+
+
+def from_models(models: Any, model: type[BaseModel], is_array: bool) -> Any:
+    """``models`` (a payload as ``model`` reads it, a list of them when ``is_array``) as
+    structs, field for field: the values are already of the structs' types (the structs'
+    types are the models'), read by attribute, nested models included."""
+    payload: Any = list[struct_of(model)] if is_array else struct_of(model)  # type: ignore[misc]
+    return msgspec.convert(models, payload, from_attributes=True)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from ..model_base import DecimalField
 from .spec import StreamModel, StreamSpec
 
 __all__ = [
@@ -73,23 +74,23 @@ class AssetIndex(StreamModel):
     """Event time."""
     asset_index_symbol: str | None = Field(None, alias="s")
     """Asset index symbol."""
-    index_price: Decimal | None = Field(None, alias="i")
+    index_price: DecimalField = Field(None, alias="i")
     """Index price."""
-    bid_buffer: Decimal | None = Field(None, alias="b")
+    bid_buffer: DecimalField = Field(None, alias="b")
     """Bid buffer."""
-    ask_buffer: Decimal | None = Field(None, alias="a")
+    ask_buffer: DecimalField = Field(None, alias="a")
     """Ask buffer."""
-    bid_rate: Decimal | None = Field(None, alias="B")
+    bid_rate: DecimalField = Field(None, alias="B")
     """Bid rate."""
-    ask_rate: Decimal | None = Field(None, alias="A")
+    ask_rate: DecimalField = Field(None, alias="A")
     """Ask rate."""
-    auto_exchange_bid_buffer: Decimal | None = Field(None, alias="q")
+    auto_exchange_bid_buffer: DecimalField = Field(None, alias="q")
     """Auto exchange bid buffer."""
-    auto_exchange_ask_buffer: Decimal | None = Field(None, alias="g")
+    auto_exchange_ask_buffer: DecimalField = Field(None, alias="g")
     """Auto exchange ask buffer."""
-    auto_exchange_bid_rate: Decimal | None = Field(None, alias="Q")
+    auto_exchange_bid_rate: DecimalField = Field(None, alias="Q")
     """Auto exchange bid rate."""
-    auto_exchange_ask_rate: Decimal | None = Field(None, alias="G")
+    auto_exchange_ask_rate: DecimalField = Field(None, alias="G")
     """Auto exchange ask rate."""
 
 
@@ -106,13 +107,13 @@ class AllBookTickers(StreamModel):
     """transaction time"""
     symbol: str | None = Field(None, alias="s")
     """symbol"""
-    best_bid_price: Decimal | None = Field(None, alias="b")
+    best_bid_price: DecimalField = Field(None, alias="b")
     """best bid price"""
-    best_bid_qty: Decimal | None = Field(None, alias="B")
+    best_bid_qty: DecimalField = Field(None, alias="B")
     """best bid qty"""
-    best_ask_price: Decimal | None = Field(None, alias="a")
+    best_ask_price: DecimalField = Field(None, alias="a")
     """best ask price"""
-    best_ask_qty: Decimal | None = Field(None, alias="A")
+    best_ask_qty: DecimalField = Field(None, alias="A")
     """best ask qty"""
     pair_symbol: str | None = Field(None, alias="ps")
     """(After CM migration) Pair symbol"""
@@ -129,7 +130,7 @@ class ContractInfoNotionalBracketUpdates(StreamModel):
     """Floor notional of this bracket"""
     cap_notional: int | None = Field(None, alias="bnc")
     """Cap notional of this bracket"""
-    maintenance_ratio: Decimal | None = Field(None, alias="mmr")
+    maintenance_ratio: DecimalField = Field(None, alias="mmr")
     """Maintenance ratio for this bracket"""
     auxiliary_number: int | None = Field(None, alias="cf")
     """Auxiliary number for quick calculation"""
@@ -175,17 +176,17 @@ class AllMarketLiquidationOrderOrder(StreamModel):
     """Order Type"""
     time_in_force: str | None = Field(None, alias="f")
     """Time in Force"""
-    original_quantity: Decimal | None = Field(None, alias="q")
+    original_quantity: DecimalField = Field(None, alias="q")
     """Original Quantity"""
-    price: Decimal | None = Field(None, alias="p")
+    price: DecimalField = Field(None, alias="p")
     """Price"""
-    average_price: Decimal | None = Field(None, alias="ap")
+    average_price: DecimalField = Field(None, alias="ap")
     """Average Price"""
     order_status: str | None = Field(None, alias="X")
     """Order Status"""
-    last_filled_quantity: Decimal | None = Field(None, alias="l")
+    last_filled_quantity: DecimalField = Field(None, alias="l")
     """Order Last Filled Quantity"""
-    cumulative_filled_quantity: Decimal | None = Field(None, alias="z")
+    cumulative_filled_quantity: DecimalField = Field(None, alias="z")
     """Order Filled Accumulated Quantity"""
     order_trade_time: int | None = Field(None, alias="T")
     """Order Trade Time"""
@@ -214,15 +215,15 @@ class MarkPriceForAllMarket(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    mark_price: Decimal | None = Field(None, alias="p")
+    mark_price: DecimalField = Field(None, alias="p")
     """Mark price"""
-    index_price: Decimal | None = Field(None, alias="i")
+    index_price: DecimalField = Field(None, alias="i")
     """Index price"""
-    estimated_settle_price: Decimal | None = Field(None, alias="P")
+    estimated_settle_price: DecimalField = Field(None, alias="P")
     """Estimated Settle Price, only useful in the last hour before the settlement starts"""
-    funding_rate: Decimal | None = Field(None, alias="r")
+    funding_rate: DecimalField = Field(None, alias="r")
     """Funding rate"""
-    mark_price_moving_average: Decimal | None = Field(None, alias="ap")
+    mark_price_moving_average: DecimalField = Field(None, alias="ap")
     """Mark price moving average"""
     next_funding_time: int | None = Field(None, alias="T")
     """Next funding time"""
@@ -239,13 +240,13 @@ class AllMarketMiniTickers(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    close_price: Decimal | None = Field(None, alias="c")
+    close_price: DecimalField = Field(None, alias="c")
     """Close price"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
     total_traded_base_asset_volume: str | None = Field(None, alias="v")
     """Total traded base asset volume"""
@@ -266,21 +267,21 @@ class AllMarketTickers(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    price_change: Decimal | None = Field(None, alias="p")
+    price_change: DecimalField = Field(None, alias="p")
     """Price change"""
-    price_change_percent: Decimal | None = Field(None, alias="P")
+    price_change_percent: DecimalField = Field(None, alias="P")
     """Price change percent"""
-    weighted_average_price: Decimal | None = Field(None, alias="w")
+    weighted_average_price: DecimalField = Field(None, alias="w")
     """Weighted average price"""
-    last_price: Decimal | None = Field(None, alias="c")
+    last_price: DecimalField = Field(None, alias="c")
     """Last price"""
-    last_quantity: Decimal | None = Field(None, alias="Q")
+    last_quantity: DecimalField = Field(None, alias="Q")
     """Last quantity"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
     total_traded_base_asset_volume: str | None = Field(None, alias="v")
     """Total traded base asset volume"""
@@ -315,15 +316,15 @@ class ContinuousContractKlineCandlestickKline(StreamModel):
     """First updateId"""
     last_update_id: int | None = Field(None, alias="L")
     """Last updateId"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    close_price: Decimal | None = Field(None, alias="c")
+    close_price: DecimalField = Field(None, alias="c")
     """Close price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
-    volume: Decimal | None = Field(None, alias="v")
+    volume: DecimalField = Field(None, alias="v")
     """volume"""
     number_of_trades: int | None = Field(None, alias="n")
     """Number of trades"""
@@ -331,11 +332,11 @@ class ContinuousContractKlineCandlestickKline(StreamModel):
     """Is this kline closed?"""
     quote_asset_volume: str | None = Field(None, alias="q")
     """Quote asset volume"""
-    taker_buy_volume: Decimal | None = Field(None, alias="V")
+    taker_buy_volume: DecimalField = Field(None, alias="V")
     """Taker buy volume"""
     taker_buy_quote_asset_volume: str | None = Field(None, alias="Q")
     """Taker buy quote asset volume"""
-    ignore_b: Decimal | None = Field(None, alias="B")
+    ignore_b: DecimalField = Field(None, alias="B")
     """Ignore"""
 
 
@@ -366,11 +367,11 @@ class AggregateTrade(StreamModel):
     """Symbol"""
     aggregate_trade_id: int | None = Field(None, alias="a")
     """Aggregate trade ID"""
-    price: Decimal | None = Field(None, alias="p")
+    price: DecimalField = Field(None, alias="p")
     """Price"""
-    quantity: Decimal | None = Field(None, alias="q")
+    quantity: DecimalField = Field(None, alias="q")
     """Quantity with all the market trades"""
-    normal_quantity: Decimal | None = Field(None, alias="nq")
+    normal_quantity: DecimalField = Field(None, alias="nq")
     """Normal quantity without the trades involving RPI orders"""
     first_trade_id: int | None = Field(None, alias="f")
     """First trade ID"""
@@ -399,13 +400,13 @@ class IndividualSymbolBookTicker(StreamModel):
     """symbol"""
     pair: str | None = Field(None, alias="ps")
     """pair (After CM migration)"""
-    best_bid_price: Decimal | None = Field(None, alias="b")
+    best_bid_price: DecimalField = Field(None, alias="b")
     """best bid price"""
-    best_bid_qty: Decimal | None = Field(None, alias="B")
+    best_bid_qty: DecimalField = Field(None, alias="B")
     """best bid qty"""
-    best_ask_price: Decimal | None = Field(None, alias="a")
+    best_ask_price: DecimalField = Field(None, alias="a")
     """best ask price"""
-    best_ask_qty: Decimal | None = Field(None, alias="A")
+    best_ask_qty: DecimalField = Field(None, alias="A")
     """best ask qty"""
     symbol_type: int | None = Field(None, alias="st")
     """(After CM migration) Symbol type: 1 = UM, 2 = CM"""
@@ -418,11 +419,11 @@ class CompositeIndexSymbolInformationComposition(StreamModel):
     """Base asset"""
     quote_asset: str | None = Field(None, alias="q")
     """Quote asset"""
-    weight_in_quantity: Decimal | None = Field(None, alias="w")
+    weight_in_quantity: DecimalField = Field(None, alias="w")
     """Weight in quantity"""
-    weight_in_percentage: Decimal | None = Field(None, alias="W")
+    weight_in_percentage: DecimalField = Field(None, alias="W")
     """Weight in percentage"""
-    index_price: Decimal | None = Field(None, alias="i")
+    index_price: DecimalField = Field(None, alias="i")
     """Index price"""
 
 
@@ -435,7 +436,7 @@ class CompositeIndexSymbolInformation(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    price: Decimal | None = Field(None, alias="p")
+    price: DecimalField = Field(None, alias="p")
     """Price"""
     base_asset_category: str | None = Field(None, alias="C")
     """Base asset category."""
@@ -510,17 +511,17 @@ class LiquidationOrderOrder(StreamModel):
     """Order Type"""
     time_in_force: str | None = Field(None, alias="f")
     """Time in Force"""
-    original_quantity: Decimal | None = Field(None, alias="q")
+    original_quantity: DecimalField = Field(None, alias="q")
     """Original Quantity"""
-    price: Decimal | None = Field(None, alias="p")
+    price: DecimalField = Field(None, alias="p")
     """Price"""
-    average_price: Decimal | None = Field(None, alias="ap")
+    average_price: DecimalField = Field(None, alias="ap")
     """Average Price"""
     order_status: str | None = Field(None, alias="X")
     """Order Status"""
-    last_filled_quantity: Decimal | None = Field(None, alias="l")
+    last_filled_quantity: DecimalField = Field(None, alias="l")
     """Order Last Filled Quantity"""
-    cumulative_filled_quantity: Decimal | None = Field(None, alias="z")
+    cumulative_filled_quantity: DecimalField = Field(None, alias="z")
     """Order Filled Accumulated Quantity"""
     order_trade_time: int | None = Field(None, alias="T")
     """Order Trade Time"""
@@ -551,13 +552,13 @@ class KlineCandlestickKline(StreamModel):
     """First trade ID"""
     last_trade_id: int | None = Field(None, alias="L")
     """Last trade ID"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    close_price: Decimal | None = Field(None, alias="c")
+    close_price: DecimalField = Field(None, alias="c")
     """Close price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
     base_asset_volume: str | None = Field(None, alias="v")
     """Base asset volume"""
@@ -571,7 +572,7 @@ class KlineCandlestickKline(StreamModel):
     """Taker buy base asset volume"""
     taker_buy_quote_asset_volume: str | None = Field(None, alias="Q")
     """Taker buy quote asset volume"""
-    ignore_b: Decimal | None = Field(None, alias="B")
+    ignore_b: DecimalField = Field(None, alias="B")
     """Ignore"""
 
 
@@ -596,15 +597,15 @@ class MarkPrice(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    mark_price: Decimal | None = Field(None, alias="p")
+    mark_price: DecimalField = Field(None, alias="p")
     """Mark price"""
-    index_price: Decimal | None = Field(None, alias="i")
+    index_price: DecimalField = Field(None, alias="i")
     """Index price"""
-    estimated_settle_price: Decimal | None = Field(None, alias="P")
+    estimated_settle_price: DecimalField = Field(None, alias="P")
     """Estimated Settle Price, only useful in the last hour before the settlement starts"""
-    funding_rate: Decimal | None = Field(None, alias="r")
+    funding_rate: DecimalField = Field(None, alias="r")
     """Funding rate"""
-    mark_price_moving_average: Decimal | None = Field(None, alias="ap")
+    mark_price_moving_average: DecimalField = Field(None, alias="ap")
     """Mark price moving average"""
     next_funding_time: int | None = Field(None, alias="T")
     """Next funding time"""
@@ -621,13 +622,13 @@ class IndividualSymbolMiniTicker(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    close_price: Decimal | None = Field(None, alias="c")
+    close_price: DecimalField = Field(None, alias="c")
     """Close price"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
     total_traded_base_asset_volume: str | None = Field(None, alias="v")
     """Total traded base asset volume"""
@@ -675,21 +676,21 @@ class IndividualSymbolTicker(StreamModel):
     """Event time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    price_change: Decimal | None = Field(None, alias="p")
+    price_change: DecimalField = Field(None, alias="p")
     """Price change"""
-    price_change_percent: Decimal | None = Field(None, alias="P")
+    price_change_percent: DecimalField = Field(None, alias="P")
     """Price change percent"""
-    weighted_average_price: Decimal | None = Field(None, alias="w")
+    weighted_average_price: DecimalField = Field(None, alias="w")
     """Weighted average price"""
-    last_price: Decimal | None = Field(None, alias="c")
+    last_price: DecimalField = Field(None, alias="c")
     """Last price"""
-    last_quantity: Decimal | None = Field(None, alias="Q")
+    last_quantity: DecimalField = Field(None, alias="Q")
     """Last quantity"""
-    open_price: Decimal | None = Field(None, alias="o")
+    open_price: DecimalField = Field(None, alias="o")
     """Open price"""
-    high_price: Decimal | None = Field(None, alias="h")
+    high_price: DecimalField = Field(None, alias="h")
     """High price"""
-    low_price: Decimal | None = Field(None, alias="l")
+    low_price: DecimalField = Field(None, alias="l")
     """Low price"""
     total_traded_base_asset_volume: str | None = Field(None, alias="v")
     """Total traded base asset volume"""
@@ -739,15 +740,15 @@ class GridUpdateGrid(StreamModel):
     """Strategy Status"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    realized_pnl: Decimal | None = Field(None, alias="r")
+    realized_pnl: DecimalField = Field(None, alias="r")
     """Realized PNL"""
-    unmatched_average_price: Decimal | None = Field(None, alias="up")
+    unmatched_average_price: DecimalField = Field(None, alias="up")
     """Unmatched Average Price"""
-    unmatched_qty: Decimal | None = Field(None, alias="uq")
+    unmatched_qty: DecimalField = Field(None, alias="uq")
     """Unmatched Qty"""
-    unmatched_fee: Decimal | None = Field(None, alias="uf")
+    unmatched_fee: DecimalField = Field(None, alias="uf")
     """Unmatched Fee"""
-    matched_pnl: Decimal | None = Field(None, alias="mp")
+    matched_pnl: DecimalField = Field(None, alias="mp")
     """Matched PNL"""
     update_time: int | None = Field(None, alias="ut")
     """Update Time"""
@@ -824,17 +825,17 @@ class MarginCallPositions(StreamModel):
     """Symbol"""
     position_side: str | None = Field(None, alias="ps")
     """Position Side"""
-    position_amount: Decimal | None = Field(None, alias="pa")
+    position_amount: DecimalField = Field(None, alias="pa")
     """Position Amount"""
     margin_type: str | None = Field(None, alias="mt")
     """Margin Type"""
-    isolated_wallet: Decimal | None = Field(None, alias="iw")
+    isolated_wallet: DecimalField = Field(None, alias="iw")
     """Isolated Wallet (if isolated position)"""
-    mark_price: Decimal | None = Field(None, alias="mp")
+    mark_price: DecimalField = Field(None, alias="mp")
     """Mark Price"""
-    unrealized_pn_l: Decimal | None = Field(None, alias="up")
+    unrealized_pn_l: DecimalField = Field(None, alias="up")
     """Unrealized PnL"""
-    maintenance_margin_required: Decimal | None = Field(None, alias="mm")
+    maintenance_margin_required: DecimalField = Field(None, alias="mm")
     """Maintenance Margin Required"""
 
 
@@ -845,7 +846,7 @@ class MarginCall(StreamModel):
     """Event type"""
     event_time: int | None = Field(None, alias="E")
     """Event Time"""
-    cross_wallet_balance: Decimal | None = Field(None, alias="cw")
+    cross_wallet_balance: DecimalField = Field(None, alias="cw")
     """Cross Wallet Balance. Only pushed with crossed position margin call"""
     positions: list[MarginCallPositions] | None = Field(None, alias="p")
     """Position(s) of Margin Call"""
@@ -856,11 +857,11 @@ class AccountUpdateUpdateBalances(StreamModel):
 
     asset: str | None = Field(None, alias="a")
     """Asset"""
-    wallet_balance: Decimal | None = Field(None, alias="wb")
+    wallet_balance: DecimalField = Field(None, alias="wb")
     """Wallet Balance"""
-    cross_wallet_balance: Decimal | None = Field(None, alias="cw")
+    cross_wallet_balance: DecimalField = Field(None, alias="cw")
     """Cross Wallet Balance"""
-    balance_change: Decimal | None = Field(None, alias="bc")
+    balance_change: DecimalField = Field(None, alias="bc")
     """Balance Change except PnL and Commission"""
 
 
@@ -869,19 +870,19 @@ class AccountUpdateUpdatePositions(StreamModel):
 
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    position_amount: Decimal | None = Field(None, alias="pa")
+    position_amount: DecimalField = Field(None, alias="pa")
     """Position Amount"""
-    entry_price: Decimal | None = Field(None, alias="ep")
+    entry_price: DecimalField = Field(None, alias="ep")
     """Entry Price"""
-    breakeven_price: Decimal | None = Field(None, alias="bep")
+    breakeven_price: DecimalField = Field(None, alias="bep")
     """Breakeven Price"""
-    accumulated_realized: Decimal | None = Field(None, alias="cr")
+    accumulated_realized: DecimalField = Field(None, alias="cr")
     """(Pre-fee) Accumulated Realized"""
-    unrealized_pn_l: Decimal | None = Field(None, alias="up")
+    unrealized_pn_l: DecimalField = Field(None, alias="up")
     """Unrealized PnL"""
     margin_type: str | None = Field(None, alias="mt")
     """Margin Type"""
-    isolated_wallet: Decimal | None = Field(None, alias="iw")
+    isolated_wallet: DecimalField = Field(None, alias="iw")
     """Isolated Wallet (if isolated position)"""
     position_side: str | None = Field(None, alias="ps")
     """Position Side"""
@@ -924,13 +925,13 @@ class OrderTradeUpdateOrder(StreamModel):
     """Order Type"""
     time_in_force: str | None = Field(None, alias="f")
     """Time in Force"""
-    original_quantity: Decimal | None = Field(None, alias="q")
+    original_quantity: DecimalField = Field(None, alias="q")
     """Original Quantity"""
-    original_price: Decimal | None = Field(None, alias="p")
+    original_price: DecimalField = Field(None, alias="p")
     """Original Price"""
-    average_price: Decimal | None = Field(None, alias="ap")
+    average_price: DecimalField = Field(None, alias="ap")
     """Average Price"""
-    stop_price: Decimal | None = Field(None, alias="sp")
+    stop_price: DecimalField = Field(None, alias="sp")
     """Stop Price. Please ignore with TRAILING_STOP_MARKET order"""
     execution_type: str | None = Field(None, alias="x")
     """Execution Type"""
@@ -942,23 +943,23 @@ class OrderTradeUpdateOrder(StreamModel):
     """modifyId, only pushed for AMENDMENT (order modification) events when a modifyId was
     provided in the request
     """
-    last_filled_quantity: Decimal | None = Field(None, alias="l")
+    last_filled_quantity: DecimalField = Field(None, alias="l")
     """Order Last Filled Quantity"""
-    cumulative_filled_quantity: Decimal | None = Field(None, alias="z")
+    cumulative_filled_quantity: DecimalField = Field(None, alias="z")
     """Order Filled Accumulated Quantity"""
-    last_filled_price: Decimal | None = Field(None, alias="L")
+    last_filled_price: DecimalField = Field(None, alias="L")
     """Last Filled Price"""
     commission_asset: str | None = Field(None, alias="N")
     """Commission Asset"""
-    commission: Decimal | None = Field(None, alias="n")
+    commission: DecimalField = Field(None, alias="n")
     """Commission"""
     order_trade_time: int | None = Field(None, alias="T")
     """Order Trade Time"""
     trade_id: int | None = Field(None, alias="t")
     """Trade Id"""
-    bids_notional: Decimal | None = Field(None, alias="b")
+    bids_notional: DecimalField = Field(None, alias="b")
     """Bids Notional"""
-    ask_notional: Decimal | None = Field(None, alias="a")
+    ask_notional: DecimalField = Field(None, alias="a")
     """Ask Notional"""
     is_maker: bool | None = Field(None, alias="m")
     """Is this trade the maker side?"""
@@ -972,9 +973,9 @@ class OrderTradeUpdateOrder(StreamModel):
     """Position Side"""
     is_close_all: bool | None = Field(None, alias="cp")
     """If Close-All, pushed with conditional order"""
-    activation_price: Decimal | None = Field(None, alias="AP")
+    activation_price: DecimalField = Field(None, alias="AP")
     """Activation Price, only pushed with TRAILING_STOP_MARKET order"""
-    callback_rate: Decimal | None = Field(None, alias="cr")
+    callback_rate: DecimalField = Field(None, alias="cr")
     """Callback Rate, only pushed with TRAILING_STOP_MARKET order"""
     price_protect: bool | None = Field(None, alias="pP")
     """If price protection is turned on"""
@@ -982,7 +983,7 @@ class OrderTradeUpdateOrder(StreamModel):
     """ignore"""
     ignore_ss: int | None = Field(None, alias="ss")
     """ignore"""
-    realized_profit: Decimal | None = Field(None, alias="rp")
+    realized_profit: DecimalField = Field(None, alias="rp")
     """Realized Profit of the trade"""
     stp_mode: str | None = Field(None, alias="V")
     """STP mode"""
@@ -1017,9 +1018,9 @@ class TradeLite(StreamModel):
     """Transaction Time"""
     symbol: str | None = Field(None, alias="s")
     """Symbol"""
-    original_quantity: Decimal | None = Field(None, alias="q")
+    original_quantity: DecimalField = Field(None, alias="q")
     """Original Quantity"""
-    original_price: Decimal | None = Field(None, alias="p")
+    original_price: DecimalField = Field(None, alias="p")
     """Original Price"""
     is_maker: bool | None = Field(None, alias="m")
     """Is this trade the maker side?"""
@@ -1027,9 +1028,9 @@ class TradeLite(StreamModel):
     """Client Order Id"""
     side: str | None = Field(None, alias="S")
     """Side"""
-    last_filled_price: Decimal | None = Field(None, alias="L")
+    last_filled_price: DecimalField = Field(None, alias="L")
     """Last Filled Price"""
-    last_filled_quantity: Decimal | None = Field(None, alias="l")
+    last_filled_quantity: DecimalField = Field(None, alias="l")
     """Order Last Filled Quantity"""
     trade_id: int | None = Field(None, alias="t")
     """Trade Id"""
@@ -1095,17 +1096,17 @@ class AlgoUpdateOrder(StreamModel):
     """Position Side"""
     time_in_force: str | None = Field(None, alias="f")
     """Time in force"""
-    quantity: Decimal | None = Field(None, alias="q")
+    quantity: DecimalField = Field(None, alias="q")
     """Quantity"""
     algo_status: str | None = Field(None, alias="X")
     """Algo Status"""
     order_id: str | None = Field(None, alias="ai")
     """Order Id"""
-    actual_average_price: Decimal | None = Field(None, alias="ap")
+    actual_average_price: DecimalField = Field(None, alias="ap")
     """Avg fill price in matching engine, only display when order is triggered and placed in
     matching engine
     """
-    actual_executed_quantity: Decimal | None = Field(None, alias="aq")
+    actual_executed_quantity: DecimalField = Field(None, alias="aq")
     """Executed quantity in matching engine, only display when order is triggered and placed in
     matching engine
     """
@@ -1113,9 +1114,9 @@ class AlgoUpdateOrder(StreamModel):
     """Actual order type in matching engine, only display when order is triggered and placed in
     matching engine
     """
-    trigger_price: Decimal | None = Field(None, alias="tp")
+    trigger_price: DecimalField = Field(None, alias="tp")
     """Trigger Price"""
-    order_price: Decimal | None = Field(None, alias="p")
+    order_price: DecimalField = Field(None, alias="p")
     """Order Price"""
     stp_mode: str | None = Field(None, alias="V")
     """STP mode"""
