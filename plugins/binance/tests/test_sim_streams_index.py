@@ -20,10 +20,12 @@ from binance_ws import until
 from sim_helpers import FakeClock
 from spec_files import SPEC_DIR
 
+from aioca.errors import BadRequestError
 from aioca.stream import Backoff, Gap
 from aioca_binance.streams import market_settings, market_stream
 from aioca_binance.streams import usdm as models
 from aioca_binance.streams.protocol import BinanceMarketProtocol
+from aioca_binance.usdm import UsdmSendQuoteRequest
 from aioca_binance_sim import BinanceSimulator
 
 FAST = market_settings(
@@ -290,3 +292,18 @@ def test_the_overlay_stream_comes_from_the_spec_s_description_and_stops_when_it_
     with pytest.raises(SystemExit, match="no longer described"):
         generator.described_streams("usdm", changed, {"!assetIndex@arr": "AssetIndex"})
     assert generator.described_streams("spot", _spec()["markets"]["spot"], {}) == []
+
+
+# --- what the composite index is not ---------------------------------------------------------
+
+
+async def test_the_composite_index_is_no_asset_to_convert() -> None:
+    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
+        quote = await UsdmSendQuoteRequest(
+            api=api, fromAsset="USDT", toAsset="ETH", fromAmount="100"
+        ).run()
+        assert Decimal(quote["toAmount"]) > 0
+        with pytest.raises(BadRequestError, match="-1108"):
+            await UsdmSendQuoteRequest(
+                api=api, fromAsset="USDT", toAsset="DEFI", fromAmount="100"
+            ).run()
