@@ -181,8 +181,9 @@ class UsdmSymbol:
             "quantityPrecision": self.step_decimals,
             "baseAssetPrecision": 8,
             "quotePrecision": 8,
-            # The spec's example lists a coin ("COIN"); Binance lists its composite index
-            # contracts (DEFIUSDT, BTCDOMUSDT) as "INDEX".
+            # The spec's only example is a coin ("COIN"). "INDEX" for a composite index is
+            # not from the spec: it is what Binance's live exchangeInfo gives its index
+            # contracts (BTCDOMUSDT), unchecked against a documented example.
             "underlyingType": "INDEX" if self.components else "COIN",
             "underlyingSubType": ["Index"] if self.components else ["Layer-1"],
             "settlePlan": 0,
