@@ -38,6 +38,10 @@ class Pair:
     """Per-minute volatility of the log price."""
     lot: int
     """Largest quantity of one synthetic trade, in contracts."""
+    components: tuple[tuple[str, float], ...] = ()
+    """A composite index's ``(component pair, weight in quantity)``: its index is the
+    weighted sum of the components' indices (Binance prices its composite index contracts,
+    DEFIUSDT, so), not a path of its own; empty for a single coin."""
 
 
 PAIRS: tuple[Pair, ...] = (

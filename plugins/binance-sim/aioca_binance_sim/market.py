@@ -8,7 +8,8 @@ memory stays flat (a bounded cache keeps recent minutes warm).
 How the pieces fit, so that the endpoints agree with each other and with time:
 
 * the **index** of a pair follows a Brownian path at one-minute resolution (see
-  :mod:`.noise`); between minutes it is interpolated linearly;
+  :mod:`.noise`); between minutes it is interpolated linearly; a composite index's
+  (``Pair.components``) is the weighted sum of its components' indices;
 * a contract's **mark price** is the index times ``1 + premium`` (a slow funding-like
   wobble for perpetuals, a basis that decays to zero at delivery for quarterlies);
 * **trades** happen every 10 s (trade id = time // 10 s), at the mark price plus a little
@@ -79,11 +80,20 @@ class Market:
 
     def index_at(self, pair: Pair, minute: int) -> float:
         """The index of ``pair`` at the start of ``minute`` (minutes since the epoch)."""
+        if pair.components:
+            pairs = self.pairs
+            return sum(w * self.index_at(pairs[name], minute) for name, w in pair.components)
         offset = path_at(self._index_keys[pair.name], minute, pair.sigma, _DRIFT)
         return pair.price * math.exp(offset)
 
     def index_grid(self, pair: Pair, level: int, first: int, last: int) -> list[float]:
         """The index at minutes ``i * 2**level``, ``i`` in ``first..last``."""
+        if pair.components:
+            grids = [
+                (weight, self.index_grid(self.pairs[name], level, first, last))
+                for name, weight in pair.components
+            ]
+            return [sum(w * grid[i] for w, grid in grids) for i in range(last - first + 1)]
         key = self._index_keys[pair.name]
         offsets = path_grid(key, level, first, last, pair.sigma, _DRIFT)
         return [pair.price * math.exp(offset) for offset in offsets]

@@ -256,8 +256,10 @@ class BinanceSimulator:
     def spot(self) -> SpotFunding:
         """Money in and out of the Spot account: ``sim.spot.deposit("USDT", "250")``,
         ``sim.spot.withdraw("BTC", "0.1")`` change the free balance (REST's account shows
-        it) and push ``balanceUpdate`` to the WebSocket API's user-data subscribers; from
-        any thread (a ``background_simulator``'s changes run on its loop)."""
+        it) and push ``balanceUpdate`` to the WebSocket API's user-data subscribers;
+        ``sim.spot.lock_externally("BTC", "0.5")`` locks part of it from outside Spot
+        trading (``externalLockUpdate``; a negative amount unlocks); from any thread (a
+        ``background_simulator``'s changes run on its loop)."""
         if self._spot_funding is None:
             venue = self.venues.get("spot")
             if venue is None:

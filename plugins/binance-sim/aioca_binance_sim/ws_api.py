@@ -11,9 +11,11 @@ answers Binance's codes on failure (-2015 unknown key, -1021 timestamp, -1022 si
 REST) arrives as ``{"subscriptionId": n, "event": {...}}``: ``executionReport``, and
 ``outboundAccountPosition`` with the order's two assets after each change; an order
 list's ``listStatus`` after the ``executionReport`` events of each action on the list
-(:mod:`.spot.user_events`); and for a deposit or withdrawal (``sim.spot.deposit()``,
+(:mod:`.spot.user_events`); for a deposit or withdrawal (``sim.spot.deposit()``,
 ``sim.spot.withdraw()``) ``balanceUpdate`` then ``outboundAccountPosition`` with that
-asset. Events leave in the order the account's changes happened (one queue, one sender).
+asset; for an external lock or unlock (``sim.spot.lock_externally()``)
+``externalLockUpdate`` then ``outboundAccountPosition`` with that asset. Events leave in
+the order the account's changes happened (one queue, one sender).
 
 Faults: :meth:`SpotUserApi.terminate` ends every subscription with
 ``eventStreamTerminated`` (the connection stays open, as Binance does), :meth:`drop`
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from .errors import SimError
-from .spot.user_events import balance_update, list_status
+from .spot.user_events import balance_update, external_lock_update, list_status
 
 if TYPE_CHECKING:
     from .auth import Credentials
@@ -81,6 +83,7 @@ class SpotUserApi:
         engine.listeners.append(self._on_order_event)
         engine.list_listeners.append(self._on_list_event)
         engine.balance_listeners.append(self._on_balance_event)
+        engine.lock_listeners.append(self._on_lock_event)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get(WS_API_PATH, self._serve)
@@ -202,6 +205,9 @@ class SpotUserApi:
 
     def _on_balance_event(self, asset: str, delta: Decimal, now: int) -> None:
         self._post(lambda: [balance_update(asset, delta, now), self._position((asset,), now)])
+
+    def _on_lock_event(self, asset: str, delta: Decimal, now: int) -> None:
+        self._post(lambda: [external_lock_update(asset, delta, now), self._position((asset,), now)])
 
     def _post(self, events: Callable[[], list[dict[str, Any]]]) -> None:
         """Queue the events (built now, as the account is now) for every subscription,

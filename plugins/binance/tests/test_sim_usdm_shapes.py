@@ -62,9 +62,8 @@ NUMBER_NOT_TEXT: dict[str, str] = dict.fromkeys(_STATISTICS, "timestamp")
 """Keys the examples write as text that the simulator sends as numbers: the official
 SDK's models declare them ``StrictInt`` (and refuse text), as aioca's declare ``int``."""
 EMPTY = {
-    # The paper account is never liquidated, and the simulator has no composite index.
+    # The paper account is never liquidated.
     "GET /fapi/v1/forceOrders",
-    "GET /fapi/v1/indexInfo",
 }
 
 

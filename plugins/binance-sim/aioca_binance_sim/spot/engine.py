@@ -138,6 +138,11 @@ class SpotEngine:
         set off), after the events of that action's orders."""
         self.balance_listeners: list[Callable[[str, Decimal, int], None]] = []
         """Told ``(asset, delta, time)`` of every deposit or withdrawal (:meth:`fund`)."""
+        self.external_locks: dict[str, Decimal] = {}
+        """What something outside Spot trading holds of each asset (:meth:`lock_externally`):
+        part of ``locked``, never released by an order."""
+        self.lock_listeners: list[Callable[[str, Decimal, int], None]] = []
+        """Told ``(asset, delta, time)`` of every external lock (> 0) or unlock (< 0)."""
         self._list_depth = 0
         self._touched_lists: dict[int, OrderList] = {}
         self.prevented: list[dict[str, Any]] = []
@@ -213,6 +218,24 @@ class SpotEngine:
         self._move(asset, delta)
         self.update_time = now
         for listener in self.balance_listeners:
+            listener(asset, delta, now)
+
+    def lock_externally(self, asset: str, delta: Decimal, now: int) -> None:
+        """Something outside Spot trading (Binance: another product using the balance, as
+        collateral for one) locks ``delta`` of ``asset`` (> 0: free to locked) or unlocks
+        it (< 0: back to free); the ``lock_listeners`` are told. It locks only what is
+        free and unlocks only what it locked (a ``ValueError`` says so, and nothing
+        changes)."""
+        free = self.free.get(asset, Decimal(0))
+        held = self.external_locks.get(asset, Decimal(0))
+        if delta > free:
+            raise ValueError(f"cannot lock {delta} {asset}: only {free} is free")
+        if -delta > held:
+            raise ValueError(f"cannot unlock {-delta} {asset}: only {held} is locked externally")
+        self._move(asset, -delta, delta)
+        self.external_locks[asset] = held + delta
+        self.update_time = now
+        for listener in self.lock_listeners:
             listener(asset, delta, now)
 
     def _lock(self, order: Order, amount: Decimal, now: int) -> None:

@@ -1,6 +1,7 @@
 """Spot user-data events that are not an order's own: ``listStatus`` (an order list's
-state) and ``balanceUpdate`` (a deposit or withdrawal), keys in the order of Binance's
-documented examples (``user-data-stream.md``, ``spec/binance-ws-streams.json``).
+state), ``balanceUpdate`` (a deposit or withdrawal) and ``externalLockUpdate`` (part of a
+balance locked or unlocked by something outside Spot trading), keys in the order of
+Binance's documented examples (``user-data-stream.md``, ``spec/binance-ws-streams.json``).
 
 Binance says only that a ``listStatus`` is sent "in addition to the ``executionReport``"
 of an order list's order; the simulator sends one per action on the list (its placement,
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .orders import OrderList
 
-__all__ = ["balance_update", "list_status"]
+__all__ = ["balance_update", "external_lock_update", "list_status"]
 
 
 def list_status(order_list: OrderList, now: int) -> dict[str, Any]:
@@ -41,3 +42,9 @@ def list_status(order_list: OrderList, now: int) -> dict[str, Any]:
 def balance_update(asset: str, delta: Decimal, now: int) -> dict[str, Any]:
     """The ``balanceUpdate`` event of a deposit (``delta`` > 0) or withdrawal (< 0)."""
     return {"e": "balanceUpdate", "E": now, "a": asset, "d": f"{delta:.8f}", "T": now}
+
+
+def external_lock_update(asset: str, delta: Decimal, now: int) -> dict[str, Any]:
+    """The ``externalLockUpdate`` event of an external lock (``delta`` > 0) or unlock
+    (< 0)."""
+    return {"e": "externalLockUpdate", "E": now, "a": asset, "d": f"{delta:.8f}", "T": now}

@@ -16,10 +16,11 @@ self-trade prevention (``UsdmEngine._prevent_self_trade``).
 
 Left out on purpose, each answered in the documented shape: auto-deleveraging (no
 other trader: ``forceOrders`` with ``autoCloseType=ADL`` is empty), ``priceProtect``,
-RPI liquidity (``rpiDepth`` and the ``rpiDepth@500ms`` stream are the regular book),
-composite indices (``indexInfo`` is empty, no ``@compositeIndex`` stream) and TradFi
-contracts (``tradingSchedule`` and the ``tradingSession`` stream give the sessions of the
-U.S. equity and commodity markets from a fixed weekly calendar, :mod:`.sessions`).
+RPI liquidity (``rpiDepth`` and the ``rpiDepth@500ms`` stream are the regular book) and
+TradFi contracts (``tradingSchedule`` and the ``tradingSession`` stream give the sessions
+of the U.S. equity and commodity markets from a fixed weekly calendar, :mod:`.sessions`).
+One composite index contract is listed, ``DEFIUSDT`` (a basket of the simulator's own
+coins; ``indexInfo`` and the ``@compositeIndex`` stream, :mod:`.composites`).
 """
 
 from __future__ import annotations

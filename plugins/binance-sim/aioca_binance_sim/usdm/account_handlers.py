@@ -882,14 +882,14 @@ _USD_ASSETS = ("USDT", "USDC")
 
 def _usd_value(call: Call, asset: str) -> Decimal:
     """One unit of ``asset`` in USD: the stablecoins at par (USDC a hair under), coins at
-    their USDT perpetual's index."""
+    their USDT perpetual's index (a composite index, ``DEFI``, is no asset to convert)."""
     venue = venue_of(call)
     if asset == "USDT":
         return Decimal(1)
     if asset == "USDC":
         return Decimal("0.9998")
     s = venue.symbols.get(f"{asset}USDT")
-    if s is None:
+    if s is None or s.components:
         raise SimError(-1108, "Invalid asset.")
     return venue.market.index_price(s, call.now)
 

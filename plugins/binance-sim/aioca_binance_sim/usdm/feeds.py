@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..feeds import Feed, match_feed
 from ..market import TRADE_MS
+from .composites import COMPOSITE_INDEX, composite_index
 from .engine import money
 from .liquidations import USDM_LIQUIDATION_FEEDS, AccountFeed
 from .market_arrays import array_feeds
@@ -218,6 +219,7 @@ USDM_FEEDS: tuple[Feed, ...] = (
     # The simulator has no RPI orders: the RPI book is the regular one (see .pair_feeds).
     Feed(re.compile(_SYMBOL + r"@rpiDepth@500ms$"), _depth_diff, sequenced=True),
     Feed(TRADING_SESSION, trading_session),
+    Feed(COMPOSITE_INDEX, composite_index),
     *USDM_LIQUIDATION_FEEDS,
 )
 """The USDⓈ-M market streams the simulator serves."""

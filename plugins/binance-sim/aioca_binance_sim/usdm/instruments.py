@@ -1,5 +1,6 @@
-"""The simulated USDⓈ-M contracts: linear perpetuals margined in USDT and USDC, and the
-current and next quarter of BTCUSDT and ETHUSDT.
+"""The simulated USDⓈ-M contracts: linear perpetuals margined in USDT and USDC, the
+current and next quarter of BTCUSDT and ETHUSDT, and a composite index perpetual
+(``DEFIUSDT``, see :data:`COMPOSITES`).
 
 A USDⓈ-M contract is quoted and margined in a stablecoin and sized in the base coin
 (``0.001`` BTC steps for BTCUSDT), so profit is ``qty * (exit - entry)`` in the quote
@@ -19,7 +20,7 @@ from typing import Any
 from ..instruments import Instrument, Pair, quarter_deliveries
 from ..noise import stream_key
 
-__all__ = ["SYMBOLS", "UsdmSymbol", "build_symbols"]
+__all__ = ["COMPOSITES", "SYMBOLS", "Component", "UsdmSymbol", "build_symbols"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +50,53 @@ SYMBOLS: tuple[_Listing, ...] = (
 """Perpetuals: tick and step decimals, minimum notional and maximum leverage as Binance
 lists these symbols (rounded where it changes them from time to time)."""
 
+
+@dataclass(frozen=True, slots=True)
+class _CompositeListing:
+    symbol: str
+    base: str
+    quote: str
+    weights: tuple[tuple[str, str], ...]
+    """``(component base asset, weight in quantity)``: units of the asset in one unit of
+    the index; each component is priced by its perpetual's index (``ETH`` + ``USDT``)."""
+    tick_decimals: int
+    step_decimals: int
+    lot_steps: int
+    min_notional: int
+    max_leverage: int
+
+
+COMPOSITES: tuple[_CompositeListing, ...] = (
+    _CompositeListing(
+        "DEFIUSDT", "DEFI", "USDT",
+        (("ETH", "0.1"), ("BNB", "0.5"), ("SOL", "1"), ("XRP", "125")),
+        1, 3, 3000, 5, 25,
+    ),
+)  # fmt: skip
+"""Composite index perpetuals, as Binance lists a few (``DEFIUSDT`` is its documented
+example of ``indexInfo`` and ``<symbol>@compositeIndex``). The simulator prices no DeFi
+token, so its ``DEFIUSDT`` is a basket of its own USDT perpetuals' coins, weighted to 30 %
+ETH, 30 % BNB, 15 % SOL and 25 % XRP at their listing prices (an index of 1,000 then)."""
+
 _QUARTERLY = ("BTCUSDT", "ETHUSDT")
 _PERPETUAL_DELIVERY = 4_133_404_800_000  # 2100-12-25, as Binance writes it
 _ONBOARD = 1_569_398_400_000
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One asset of a composite index: ``weight`` units of ``base`` per unit of the index,
+    priced by the index of the perpetual ``symbol``; ``share`` is its part of the index at
+    the listing prices (Binance's ``weightInPercentage``, fixed between rebalances)."""
+
+    base: str
+    quote: str
+    weight: Decimal
+    share: Decimal
+
+    @property
+    def symbol(self) -> str:
+        return self.base + self.quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +109,8 @@ class UsdmSymbol:
     step_decimals: int
     min_notional: int
     max_leverage: int
+    components: tuple[Component, ...] = ()
+    """A composite index contract's assets (empty for a coin's contract)."""
 
     @property
     def name(self) -> str:
@@ -134,8 +181,11 @@ class UsdmSymbol:
             "quantityPrecision": self.step_decimals,
             "baseAssetPrecision": 8,
             "quotePrecision": 8,
-            "underlyingType": "COIN",
-            "underlyingSubType": ["Layer-1"],
+            # The spec's only example is a coin ("COIN"). "INDEX" for a composite index is
+            # not from the spec: it is what Binance's live exchangeInfo gives its index
+            # contracts (BTCDOMUSDT), unchecked against a documented example.
+            "underlyingType": "INDEX" if self.components else "COIN",
+            "underlyingSubType": ["Index"] if self.components else ["Layer-1"],
             "settlePlan": 0,
             "triggerProtect": "0.0500",
             "filters": [
@@ -196,9 +246,45 @@ def _pair(listing: _Listing) -> Pair:
     )
 
 
+def _composite(listing: _CompositeListing, seed: int) -> UsdmSymbol:
+    """The perpetual of a composite index: its pair's index is the weighted sum of its
+    components' (see ``Market.index_at``), starting from the listing prices."""
+    prices = {s.symbol: Decimal(str(s.price)) for s in SYMBOLS}
+    weights = [(base, Decimal(weight)) for base, weight in listing.weights]
+    values = [weight * prices[base + listing.quote] for base, weight in weights]
+    level = sum(values, Decimal(0))
+    eight = Decimal("1e-8")
+    components = tuple(
+        Component(base, listing.quote, weight, (value / level).quantize(eight))
+        for (base, weight), value in zip(weights, values, strict=True)
+    )
+    pair = Pair(
+        listing.symbol,
+        listing.base,
+        float(level),
+        listing.tick_decimals,
+        1,
+        0.0,  # no path of its own: the components move it
+        listing.lot_steps,
+        tuple((c.symbol, float(c.weight)) for c in components),
+    )
+    key = stream_key(seed, "usdm", listing.symbol)
+    instrument = Instrument(listing.symbol, pair, "PERPETUAL", _PERPETUAL_DELIVERY, _ONBOARD, key)
+    return UsdmSymbol(
+        instrument,
+        listing.base,
+        listing.quote,
+        listing.step_decimals,
+        listing.min_notional,
+        listing.max_leverage,
+        components,
+    )
+
+
 def build_symbols(seed: int, now_ms: int) -> dict[str, UsdmSymbol]:
-    """The contracts listed at ``now_ms``: a perpetual per listing, and the current and
-    next quarter of BTCUSDT and ETHUSDT (``BTCUSDT_261225``)."""
+    """The contracts listed at ``now_ms``: a perpetual per listing, the current and next
+    quarter of BTCUSDT and ETHUSDT (``BTCUSDT_261225``), and the composite indices'
+    perpetuals."""
     symbols: dict[str, UsdmSymbol] = {}
     quarters = quarter_deliveries(now_ms, 2)
     for listing in SYMBOLS:
@@ -221,4 +307,6 @@ def build_symbols(seed: int, now_ms: int) -> dict[str, UsdmSymbol]:
                 listing.min_notional,
                 listing.max_leverage if kind == "PERPETUAL" else 75,
             )
+    for composite in COMPOSITES:
+        symbols[composite.symbol] = _composite(composite, seed)
     return symbols

@@ -1,10 +1,13 @@
 """USDⓈ-M's all-market streams: ``!bookTicker``, ``!miniTicker@arr``, ``!ticker@arr``,
-``!markPrice@arr`` (and ``@1s``), ``!assetIndex@arr`` and ``!contractInfo``.
+``!markPrice@arr`` (and ``@1s``), ``!assetIndex@arr`` and ``!contractInfo``; and the one
+asset's ``<assetSymbol>@assetIndex`` (``btcusd@assetIndex``), which Binance documents
+only in the description of ``!assetIndex@arr``: its row of that array, alone.
 
 Each is made of the per-symbol payloads of :mod:`.feeds` (or of the REST endpoint's rows,
 for the asset index), so its values equal REST's at the same moment: ``!bookTicker`` is
 ``/fapi/v1/ticker/bookTicker``, the tickers ``/fapi/v1/ticker/24hr``, the mark prices
-``/fapi/v1/premiumIndex``, the asset index ``/fapi/v1/assetIndex``.
+``/fapi/v1/premiumIndex``, the asset index ``/fapi/v1/assetIndex`` (``?symbol=`` for one
+asset).
 
 Timing, as documented or as close as a once-a-second simulator gets: ``!bookTicker``
 (real time on Binance) sends one payload per symbol per simulated second, the arrays one
@@ -37,10 +40,11 @@ AllSymbols = Callable[["UsdmMarket", "UsdmSymbol | None", re.Match[str], int], l
 
 def asset_index_rows(market: UsdmMarket, now: int) -> dict[str, dict[str, Any]]:
     """``/fapi/v1/assetIndex``'s rows by symbol (``BTCUSD``): each margin coin's USD value
-    (the index of its USDT perpetual) with its haircut buffers."""
+    (the index of its USDT perpetual) with its haircut buffers. A composite index
+    (``DEFIUSDT``) is no margin asset: it has no row."""
     rows = {}
     for s in market.symbols.values():
-        if s.name != f"{s.base}USDT":
+        if s.components or s.name != f"{s.base}USDT":
             continue
         index = market.index_price(s, now)
         rows[f"{s.base}USD"] = {
@@ -73,17 +77,28 @@ _ASSET_INDEX_KEYS = {
 """The stream's keys and REST's names of the same values."""
 
 
+def _asset_index_event(row: dict[str, Any], now: int) -> dict[str, Any]:
+    """The stream's item of one REST row."""
+    return {"e": "assetIndexUpdate", "E": now, "s": row["symbol"]} | {
+        short: row[long] for short, long in _ASSET_INDEX_KEYS.items()
+    }
+
+
 def _asset_index(
     market: UsdmMarket, symbol: UsdmSymbol | None, match: re.Match[str], second: int
 ) -> list[Any]:
     now = second * 1000
-    return [
-        [
-            {"e": "assetIndexUpdate", "E": now, "s": name}
-            | {short: row[long] for short, long in _ASSET_INDEX_KEYS.items()}
-            for name, row in asset_index_rows(market, now).items()
-        ]
-    ]
+    return [[_asset_index_event(row, now) for row in asset_index_rows(market, now).values()]]
+
+
+def _one_asset_index(
+    market: UsdmMarket, symbol: UsdmSymbol | None, match: re.Match[str], second: int
+) -> list[Any]:
+    """``<assetSymbol>@assetIndex``: the asset's item of ``!assetIndex@arr``, alone (nothing
+    for an asset the index does not list, as for any unknown symbol)."""
+    now = second * 1000
+    row = asset_index_rows(market, now).get(match.group("asset").upper())
+    return [] if row is None else [_asset_index_event(row, now)]
 
 
 def _each_symbol(build: PerSymbol) -> AllSymbols:
@@ -144,5 +159,7 @@ def array_feeds(per_symbol: dict[str, PerSymbol]) -> tuple[Feed, ...]:
         Feed(re.compile(r"!markPrice@arr$"), _array(per_symbol["markPrice"], every_seconds=3)),
         Feed(re.compile(r"!markPrice@arr@1s$"), _array(per_symbol["markPrice"])),
         Feed(re.compile(r"!assetIndex@arr$"), _asset_index),
+        # "asset", not "symbol": an asset index (BTCUSD) is no contract the hub looks up
+        Feed(re.compile(r"(?P<asset>[a-z0-9]+)@assetIndex$"), _one_asset_index),
         Feed(re.compile(r"!contractInfo$"), _contract_info),
     )

@@ -13,6 +13,7 @@ from ..errors import SimError
 from ..instruments import past_deliveries
 from ..market import MINUTE, TRADE_MS, Market
 from . import sessions
+from .composites import index_info_rows
 from .instruments import UsdmSymbol
 from .market_arrays import asset_index_rows
 from .venue import UsdmVenue
@@ -371,11 +372,14 @@ def asset_index(call: Call) -> Any:
 
 @usdm("/fapi/v1/indexInfo")
 def index_info(call: Call) -> Any:
-    """Composite indices: the simulator lists none (every symbol follows one coin)."""
+    """The composite index contracts' components and weights (the ``@compositeIndex``
+    stream's too); a list even for one symbol, empty for a symbol that is not one."""
     venue = venue_of(call)
+    rows = index_info_rows(venue.market, call.now)
     if "symbol" in call.params:
-        venue.symbol(call.params["symbol"])
-    return []
+        name = venue.symbol(call.params["symbol"]).name
+        return [row for row in rows if row["symbol"] == name]
+    return rows
 
 
 @usdm("/fapi/v1/insuranceBalance")

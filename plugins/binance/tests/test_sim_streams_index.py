@@ -1,0 +1,309 @@
+"""The simulator's USDⓈ-M index streams: ``<symbol>@compositeIndex`` of its composite index
+contract (``DEFIUSDT``) and the one-asset ``<assetSymbol>@assetIndex`` (documented only in
+the description of ``!assetIndex@arr``), shaped as Binance documents them, received typed
+by aioca's ``market_stream``, and equal to REST (``/fapi/v1/indexInfo``,
+``/fapi/v1/premiumIndex``, ``/fapi/v1/assetIndex``) at the same fake-clock millisecond."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib.util
+import json
+from decimal import Decimal
+from types import ModuleType
+from typing import Any
+
+import aiohttp
+import pytest
+from binance_ws import until
+from sim_helpers import FakeClock
+from spec_files import SPEC_DIR
+
+from aioca.errors import BadRequestError
+from aioca.stream import Backoff, Gap
+from aioca_binance.streams import market_settings, market_stream
+from aioca_binance.streams import usdm as models
+from aioca_binance.streams.protocol import BinanceMarketProtocol
+from aioca_binance.usdm import UsdmSendQuoteRequest
+from aioca_binance_sim import BinanceSimulator
+
+FAST = market_settings(
+    "usdm", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
+)
+COMPOSITE = "DEFIUSDT"
+START = 1_795_000_003.0
+"""A whole second of the fake clock: a payload of that second has ``E`` = now."""
+
+
+def _spec() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((SPEC_DIR / "binance-ws-streams.json").read_text("utf-8"))
+    return data
+
+
+def _documented(stream: str) -> Any:
+    (entry,) = [s for s in _spec()["markets"]["usdm"]["streams"] if s["stream"] == stream]
+    return entry["example_payload"]
+
+
+def _shape(value: Any) -> Any:
+    """Keys (in order) and value types, recursively (lists by their first item)."""
+    if isinstance(value, dict):
+        return [(key, _shape(item)) for key, item in value.items()]
+    if isinstance(value, list):
+        return [_shape(value[0])] if value else []
+    return type(value).__name__
+
+
+def _built(sim: BinanceSimulator, topic: str) -> list[Any]:
+    """What the USDⓈ-M hub publishes on ``topic`` for the clock's second."""
+    source = sim.market_streams["usdm"].source
+    found = source.find(topic)
+    assert found is not None, topic
+    feed, match = found
+    name = match.groupdict().get("symbol")
+    instrument = source.instrument(name.upper()) if name is not None else None
+    payloads: list[Any] = source.build(feed, instrument, match, sim.now_ms() // 1000)
+    return payloads
+
+
+async def _rest(sim: BinanceSimulator, path: str, **query: Any) -> Any:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{sim.urls['usdm']}/fapi/v1{path}", params=query) as response,
+    ):
+        return response.status, await response.json()
+
+
+async def _published_once(
+    sim: BinanceSimulator, topics: list[str], *, typed: bool
+) -> dict[str, list[Any]]:
+    """What aioca's ``market_stream`` receives of ``topics`` from one publish pass at the
+    clock's (frozen) moment, by topic."""
+    hub = sim.market_streams["usdm"]
+    hub.publish_interval = 3600.0  # the test publishes
+    seen: dict[str, list[Any]] = {topic: [] for topic in topics}
+    stream = market_stream(
+        "usdm", *topics, base_url=sim.ws_urls["usdm"], settings=FAST, typed=typed
+    )
+    async with stream:
+        await until(lambda: sum(len(c.topics) for c in hub.connections) == len(topics))
+        await hub.publish()
+        with contextlib.suppress(TimeoutError):
+            while True:
+                item = await stream.next(0.3)
+                if not isinstance(item, Gap):
+                    seen[item.stream].append(item.data)
+    return seen
+
+
+# --- <symbol>@compositeIndex -----------------------------------------------------------------
+
+
+async def test_the_composite_index_is_shaped_as_documented_and_only_composites_have_it() -> None:
+    async with BinanceSimulator(seed=3, clock=FakeClock(START)) as sim:
+        (payload,) = _built(sim, "defiusdt@compositeIndex")
+        source = sim.market_streams["usdm"].source
+        assert source.find("btcusdt@compositeIndex") is None  # no composite index
+        async with aiohttp.ClientSession() as http:
+            url = f"{sim.ws_urls['usdm']}/stream?streams=btcusdt@compositeIndex"
+            async with http.get(url) as refused:
+                assert refused.status == 400
+    assert _shape(payload) == _shape(_documented("<symbol>@compositeIndex"))
+    assert payload["e"] == "compositeIndex"
+    assert payload["s"] == COMPOSITE
+    assert payload["C"] == "baseAsset"
+    assert [item["b"] for item in payload["c"]] == ["ETH", "BNB", "SOL", "XRP"]
+    assert {item["q"] for item in payload["c"]} == {"USDT"}
+    assert sum(Decimal(item["W"]) for item in payload["c"]) == 1  # shares of the index
+
+
+async def test_the_composite_index_arrives_typed() -> None:
+    clock = FakeClock(START)
+    async with BinanceSimulator(seed=4, clock=clock) as sim:
+        seen = await _published_once(sim, ["defiusdt@compositeIndex"], typed=True)
+        now = sim.now_ms()
+    (event,) = seen["defiusdt@compositeIndex"]
+    assert isinstance(event, models.CompositeIndexSymbolInformation)
+    assert (event.symbol, event.event_time, event.base_asset_category) == (
+        COMPOSITE,
+        now,
+        "baseAsset",
+    )
+    assert isinstance(event.price, Decimal)
+    assert event.price > 0
+    assert event.composition is not None
+    assert len(event.composition) == 4
+    for component in event.composition:
+        assert isinstance(component, models.CompositeIndexSymbolInformationComposition)
+        assert isinstance(component.weight_in_quantity, Decimal)
+        assert isinstance(component.index_price, Decimal)
+
+
+async def test_the_composite_index_equals_rest_at_the_same_millisecond() -> None:
+    """``indexInfo`` gives the components and weights, ``premiumIndex`` the index price of
+    the contract (``p``) and of each component's perpetual (``i``); the index is the sum
+    of the weighted component prices (each written to 8 decimals: within their rounding)."""
+    async with BinanceSimulator(seed=5, clock=FakeClock(START)) as sim:
+        now = sim.now_ms()
+        seen = await _published_once(sim, ["defiusdt@compositeIndex"], typed=False)
+        assert sim.now_ms() == now  # REST is asked at the stream's millisecond
+        info = await _rest(sim, "/indexInfo")
+        one = await _rest(sim, "/indexInfo", symbol=COMPOSITE)
+        coin = await _rest(sim, "/indexInfo", symbol="BTCUSDT")
+        marks = await _rest(sim, "/premiumIndex")
+    (payload,) = seen["defiusdt@compositeIndex"]
+    assert info[0] == one[0] == 200
+    (row,) = info[1]
+    assert one[1] == [row]
+    assert coin == (200, [])  # a listed symbol that is no composite index
+    assert (payload["E"], payload["s"], payload["C"]) == (
+        row["time"],
+        row["symbol"],
+        row["component"],
+    )
+    assert payload["E"] == now
+    assert [(c["b"], c["q"], c["w"], c["W"]) for c in payload["c"]] == [
+        (c["baseAsset"], c["quoteAsset"], c["weightInQuantity"], c["weightInPercentage"])
+        for c in row["baseAssetList"]
+    ]
+    index = {m["symbol"]: m["indexPrice"] for m in marks[1]}
+    assert payload["p"] == index[COMPOSITE]
+    assert [c["i"] for c in payload["c"]] == [index[c["b"] + c["q"]] for c in payload["c"]]
+    weights = [Decimal(c["w"]) for c in payload["c"]]
+    weighted = sum(w * Decimal(c["i"]) for w, c in zip(weights, payload["c"], strict=True))
+    rounding = sum(weights) * Decimal("0.5e-8") + Decimal("0.5e-8")
+    assert abs(Decimal(payload["p"]) - weighted) <= rounding
+
+
+# --- <assetSymbol>@assetIndex ----------------------------------------------------------------
+
+
+def _assets(sim: BinanceSimulator) -> list[str]:
+    """The asset index's symbols (``BTCUSD``): one per coin with a USDT perpetual."""
+    venue = sim.venues["usdm"]
+    return [
+        f"{s.base}USD"
+        for s in venue.symbols.values()
+        if s.name == f"{s.base}USDT" and not s.components
+    ]
+
+
+async def test_one_asset_s_index_is_shaped_as_an_item_of_the_array() -> None:
+    async with BinanceSimulator(seed=3, clock=FakeClock(START)) as sim:
+        (payload,) = _built(sim, "btcusd@assetIndex")
+        unknown = _built(sim, "defiusd@assetIndex")  # the composite index is no margin asset
+    (item, *_) = _documented("!assetIndex@arr")
+    assert _shape(payload) == _shape(item)
+    assert (payload["e"], payload["s"]) == ("assetIndexUpdate", "BTCUSD")
+    assert unknown == []
+
+
+def test_the_client_catalog_has_the_one_asset_stream_as_no_array() -> None:
+    spec = BinanceMarketProtocol("usdm").spec_of("btcusd@assetIndex")
+    assert spec is not None
+    assert (spec.pattern, spec.model, spec.is_array) == (
+        "<assetSymbol>@assetIndex",
+        models.AssetIndex,
+        False,
+    )
+    assert (spec.group, spec.update_speed) == ("market", "1s")  # as !assetIndex@arr's
+    array = BinanceMarketProtocol("usdm").spec_of("!assetIndex@arr")
+    assert array is not None
+    assert array.is_array
+
+
+async def test_one_asset_s_index_arrives_typed() -> None:
+    async with BinanceSimulator(seed=4, clock=FakeClock(START)) as sim:
+        seen = await _published_once(sim, ["ethusd@assetIndex"], typed=True)
+        now = sim.now_ms()
+    (event,) = seen["ethusd@assetIndex"]
+    assert isinstance(event, models.AssetIndex)  # one item, not a list
+    assert (event.asset_index_symbol, event.event_time) == ("ETHUSD", now)
+    assert isinstance(event.index_price, Decimal)
+    assert event.index_price > 0
+
+
+_REST_NAMES = {"i": "index", "b": "bidBuffer", "a": "askBuffer", "B": "bidRate"}
+_REST_NAMES |= {"A": "askRate", "q": "autoExchangeBidBuffer", "g": "autoExchangeAskBuffer"}
+_REST_NAMES |= {"Q": "autoExchangeBidRate", "G": "autoExchangeAskRate", "s": "symbol"}
+_REST_NAMES |= {"E": "time"}
+
+
+async def test_one_asset_s_index_equals_its_array_item_and_rest_at_the_same_millisecond() -> None:
+    async with BinanceSimulator(seed=5, clock=FakeClock(START)) as sim:
+        assets = _assets(sim)
+        topics = [f"{asset.lower()}@assetIndex" for asset in assets] + ["!assetIndex@arr"]
+        now = sim.now_ms()
+        seen = await _published_once(sim, topics, typed=False)
+        assert sim.now_ms() == now
+        rows = {asset: await _rest(sim, "/assetIndex", symbol=asset) for asset in assets}
+        composite = await _rest(sim, "/assetIndex", symbol="DEFIUSD")
+    ((array,),) = [seen["!assetIndex@arr"]]
+    by_asset = {item["s"]: item for item in array}
+    assert set(by_asset) == set(assets)
+    for asset in assets:
+        (payload,) = seen[f"{asset.lower()}@assetIndex"]
+        assert payload == by_asset[asset]
+        status, row = rows[asset]
+        assert status == 200
+        assert {key: payload[key] for key in _REST_NAMES} == {
+            key: row[name] for key, name in _REST_NAMES.items()
+        }
+        assert payload["E"] == now
+    assert composite[0] == 400
+    assert composite[1]["code"] == -1121
+
+
+# --- the catalog overlay ---------------------------------------------------------------------
+
+
+def _generator() -> ModuleType:
+    path = SPEC_DIR.parent / "tools" / "generate_streams.py"
+    module_spec = importlib.util.spec_from_file_location("generate_streams_under_test", path)
+    assert module_spec is not None
+    assert module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def test_the_overlay_stream_comes_from_the_spec_s_description_and_stops_when_it_goes() -> None:
+    """``<assetSymbol>@assetIndex`` is in the catalog because the spec's description of
+    ``!assetIndex@arr`` names it: a spec whose description no longer does stops the
+    generator rather than keep a stream Binance may have dropped."""
+    generator = _generator()
+    usdm = _spec()["markets"]["usdm"]
+    rows = generator.described_streams("usdm", usdm, {"!assetIndex@arr": "AssetIndex"})
+    assert rows == [
+        (
+            "<assetSymbol>@assetIndex",
+            "^[a-z0-9]+@assetIndex$",
+            "AssetIndex",
+            False,
+            "market",
+            "1s",
+        )
+    ]
+    changed = copy.deepcopy(usdm)
+    for stream in changed["streams"]:
+        if stream["stream"] == "!assetIndex@arr":
+            stream["description"] = "Asset index price."
+    with pytest.raises(SystemExit, match="no longer described"):
+        generator.described_streams("usdm", changed, {"!assetIndex@arr": "AssetIndex"})
+    assert generator.described_streams("spot", _spec()["markets"]["spot"], {}) == []
+
+
+# --- what the composite index is not ---------------------------------------------------------
+
+
+async def test_the_composite_index_is_no_asset_to_convert() -> None:
+    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
+        quote = await UsdmSendQuoteRequest(
+            api=api, fromAsset="USDT", toAsset="ETH", fromAmount="100"
+        ).run()
+        assert Decimal(quote["toAmount"]) > 0
+        with pytest.raises(BadRequestError, match="-1108"):
+            await UsdmSendQuoteRequest(
+                api=api, fromAsset="USDT", toAsset="DEFI", fromAmount="100"
+            ).run()
