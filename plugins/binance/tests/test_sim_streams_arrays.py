@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
+from sim_streams_helpers import documented_streams as _documented
 
 from aioca.stream import Backoff, Gap
 from aioca_binance.streams import coinm, market_settings, market_stream, usdm
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.contracts import ContractChanges
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "binance-ws-streams.json"
 USDM_TOPICS = {
     "!bookTicker": usdm.AllBookTickers,
     "!miniTicker@arr": usdm.AllMarketMiniTickers,
@@ -44,11 +42,6 @@ REST = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
 def _settings(market: str) -> Any:
     backoff = Backoff(0.01, 0.02, minimum=0.005)
     return market_settings(market, heartbeat=None, messages_per_second=None, backoff=backoff)
-
-
-def _documented(market: str) -> dict[str, Any]:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"][market]["streams"]
-    return {entry["example_stream"]: entry["example_payload"] for entry in streams}
 
 
 def _shape(value: Any) -> Any:

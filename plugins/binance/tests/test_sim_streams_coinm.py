@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
+from sim_streams_helpers import documented_streams
 
 from aioca.stream import Backoff, Gap
 from aioca_binance.streams import coinm as models
@@ -23,7 +22,6 @@ from aioca_binance.streams import market_settings, market_stream
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.feeds import find_feed
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "binance-ws-streams.json"
 FAST = market_settings(
     "coinm", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
 )
@@ -37,11 +35,6 @@ PAIR_TOPICS = {
     "btcusd@indexPriceKline_1m": models.IndexKlineCandlestick,
     "btcusd_perp@markPriceKline_1m": models.MarkPriceKlineCandlestick,
 }
-
-
-def _documented() -> dict[str, Any]:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["coinm"]["streams"]
-    return {entry["example_stream"]: entry["example_payload"] for entry in streams}
 
 
 def _shape(value: Any) -> Any:
@@ -70,7 +63,7 @@ def _build(sim: BinanceSimulator, topic: str, second: int) -> list[Any]:
     # test_sim_streams_liquidations.py and test_sim_streams_arrays.py.
     [
         t
-        for t in _documented()
+        for t in documented_streams("coinm")
         if find_feed(t) is not None and "forceOrder" not in t and t != "!contractInfo"
     ],
 )
@@ -83,7 +76,7 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
 
     payloads = asyncio.run(build())
     assert payloads
-    expected = _shape(_documented()[topic])
+    expected = _shape(documented_streams("coinm")[topic])
     for payload in payloads:
         got = _shape(payload)
         # Levels: the documented diff may list none on a side; ours list some.
@@ -94,7 +87,7 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
 
 
 def test_the_served_streams_cover_the_pair_and_candle_streams() -> None:
-    served = {topic for topic in _documented() if find_feed(topic) is not None}
+    served = {topic for topic in documented_streams("coinm") if find_feed(topic) is not None}
     assert {
         "btcusd_perp@aggTrade",
         "btcusd_perp@depth@100ms",

@@ -8,16 +8,15 @@ the account's own liquidation with the figures ``/fapi/v1/forceOrders`` answers.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
+from sim_streams_helpers import documented_streams
 
 from aioca.stream import Backoff, Gap
 from aioca_binance.streams import coinm, market_settings, market_stream, usdm
@@ -26,7 +25,6 @@ from aioca_binance_sim.liquidations import CHANCE
 from aioca_binance_sim.market import TRADE_MS
 
 D = Decimal
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "binance-ws-streams.json"
 SYMBOL = {"usdm": "BTCUSDT", "coinm": "BTCUSD_PERP"}
 MODELS = {
     "usdm": (usdm.LiquidationOrder, usdm.AllMarketLiquidationOrder),
@@ -39,11 +37,6 @@ def _settings(market: str) -> Any:
     return market_settings(
         market, heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
     )
-
-
-def _documented(market: str) -> dict[str, Any]:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"][market]["streams"]
-    return {entry["example_stream"]: entry["example_payload"] for entry in streams}
 
 
 def _shape(value: Any) -> Any:
@@ -96,7 +89,7 @@ def _symbols(sim: BinanceSimulator, market: str) -> list[str]:
     ],
 )
 async def test_liquidations_are_shaped_as_binance_documents_them(market: str, topic: str) -> None:
-    documented = _documented(market)[topic]
+    documented = documented_streams(market)[topic]
     async with BinanceSimulator(seed=3) as sim:
         assert sim.market_streams[market].source.find(topic) is not None
         now = sim.now_ms() // 1000
@@ -119,8 +112,8 @@ def test_the_served_streams_cover_the_liquidation_streams() -> None:
     from aioca_binance_sim.feeds import find_feed
     from aioca_binance_sim.usdm.feeds import find_usdm_feed
 
-    served_usdm = {t for t in _documented("usdm") if find_usdm_feed(t) is not None}
-    served_coinm = {t for t in _documented("coinm") if find_feed(t) is not None}
+    served_usdm = {t for t in documented_streams("usdm") if find_usdm_feed(t) is not None}
+    served_coinm = {t for t in documented_streams("coinm") if find_feed(t) is not None}
     assert {"btcusdt@forceOrder", "!forceOrder@arr"} <= served_usdm
     assert {"btcusd_perp@forceOrder", "!forceOrder@arr"} <= served_coinm
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,6 +15,7 @@ import pytest
 from binance_ws import until
 from book_follow import follow_book, orders_mid_second, simulated_book
 from sim_helpers import FakeClock
+from sim_streams_helpers import documented_events, documented_fields, documented_streams
 
 from aioca.stream import Backoff, Gap, GapReason
 from aioca_binance.spot import SpotNewOrder
@@ -29,7 +28,6 @@ from aioca_binance.streams import spot as models
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.spot.feeds import SpotFeeds
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "binance-ws-streams.json"
 FAST = market_settings(
     "spot", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
 )
@@ -46,16 +44,6 @@ TOPICS = {
 }
 
 
-def _documented() -> dict[str, Any]:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["spot"]["streams"]
-    return {entry["example_stream"]: entry["example_payload"] for entry in streams}
-
-
-def _fields() -> dict[str, Any]:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["spot"]["streams"]
-    return {entry["example_stream"]: entry["payload_fields"] for entry in streams}
-
-
 def _served(topic: str) -> bool:
     return SpotFeeds.find(SpotFeeds, topic) is not None  # type: ignore[arg-type]
 
@@ -69,7 +57,7 @@ def _shape(value: Any) -> Any:
     return type(value).__name__
 
 
-@pytest.mark.parametrize("topic", [t for t in _documented() if _served(t)])
+@pytest.mark.parametrize("topic", [t for t in documented_streams("spot") if _served(t)])
 def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> None:
     async def build() -> list[Any]:
         async with BinanceSimulator(seed=3) as sim:
@@ -85,18 +73,18 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
 
     payloads = asyncio.run(build())
     assert payloads
-    documented = _documented()[topic]
+    documented = documented_streams("spot")[topic]
     for payload in payloads:
         if documented == [{}]:  # an array documented by its element's fields only
             assert payload
-            fields = [field["name"] for field in _fields()[topic]]
+            fields = [field["name"] for field in documented_fields("spot")[topic]]
             assert all(list(item) == fields for item in payload)
             continue
         assert _shape(payload) == _shape(documented)
 
 
 def test_the_served_streams_cover_the_symbol_streams_listed() -> None:
-    served = {topic for topic in _documented() if _served(topic)}
+    served = {topic for topic in documented_streams("spot") if _served(topic)}
     assert {
         "btcusdt@trade",
         "btcusdt@aggTrade",
@@ -452,8 +440,7 @@ async def test_an_ed25519_signed_subscription_is_accepted() -> None:
 
 
 async def test_user_events_are_shaped_as_binance_documents_them() -> None:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["spot"]
-    documented = {e["event"]: e["example_payload"] for e in streams["user_data_events"]}
+    documented = documented_events("spot")
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
         ws_api = sim.ws_api
         assert ws_api is not None

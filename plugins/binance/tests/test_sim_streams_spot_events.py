@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
+from sim_streams_helpers import documented_events
 
 from aioca.stream import Backoff, Gap
 from aioca_binance import BinanceRestApi
@@ -35,16 +34,10 @@ from aioca_binance_sim.background import background_simulator
 from aioca_binance_sim.spot.blocks import BLOCK_PERIOD_MS
 from aioca_binance_sim.spot.tape import TRADE_MS
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "binance-ws-streams.json"
 FAST = market_settings(
     "spot", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
 )
 BTC = "BTCUSDT"
-
-
-def _documented_events() -> dict[str, Any]:
-    spot = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["spot"]
-    return {entry["event"]: entry["example_payload"] for entry in spot["user_data_events"]}
 
 
 def _shape(value: Any) -> Any:
@@ -120,7 +113,7 @@ def _first_trade_time(sim: BinanceSimulator, reached: Any, hours: int = 72) -> i
 
 
 async def test_list_status_and_balance_update_are_shaped_as_binance_documents_them() -> None:
-    documented = _documented_events()
+    documented = documented_events("spot")
     async with (
         BinanceSimulator(seed=5) as sim,
         sim.api() as api,

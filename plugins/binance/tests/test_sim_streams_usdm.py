@@ -6,9 +6,7 @@ skipped update; the account's events through the USDⓈ-M listen key."""
 from __future__ import annotations
 
 import asyncio
-import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -16,6 +14,7 @@ import pytest
 from binance_ws import until
 from book_follow import follow_book, orders_mid_second, simulated_book
 from sim_helpers import FakeClock
+from sim_streams_helpers import documented_events, documented_streams
 
 from aioca.stream import Backoff, Gap, GapReason, Stream
 from aioca_binance.streams import (
@@ -28,7 +27,6 @@ from aioca_binance.usdm import UsdmNewOrder
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.usdm.feeds import find_usdm_feed
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "binance-ws-streams.json"
 FAST = market_settings(
     "usdm", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
 )
@@ -42,11 +40,6 @@ TOPICS = {
     "btcusdt@ticker": models.IndividualSymbolTicker,
     "btcusdt@miniTicker": models.IndividualSymbolMiniTicker,
 }
-
-
-def _documented() -> dict[str, Any]:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["usdm"]["streams"]
-    return {entry["example_stream"]: entry["example_payload"] for entry in streams}
 
 
 def _shape(value: Any) -> Any:
@@ -67,7 +60,7 @@ EVENT_DRIVEN = {"!contractInfo"}
     # Liquidations come in some seconds only: shaped in test_sim_streams_liquidations.py.
     [
         t
-        for t in _documented()
+        for t in documented_streams("usdm")
         if find_usdm_feed(t) is not None and t not in EVENT_DRIVEN and "forceOrder" not in t
     ],
 )
@@ -86,7 +79,7 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
 
     payloads = asyncio.run(build())
     assert payloads
-    expected = _shape(_documented()[topic])
+    expected = _shape(documented_streams("usdm")[topic])
     for payload in payloads:
         got = _shape(payload)
         # Levels: the documented diff may list none on a side; ours list some.
@@ -98,7 +91,7 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
 
 
 def test_the_served_streams_cover_the_symbol_streams_the_client_models() -> None:
-    served = {topic for topic in _documented() if find_usdm_feed(topic) is not None}
+    served = {topic for topic in documented_streams("usdm") if find_usdm_feed(topic) is not None}
     assert {
         "btcusdt@aggTrade",
         "btcusdt@depth@100ms",
@@ -302,8 +295,7 @@ async def test_an_expired_listen_key_is_a_session_gap_and_a_new_key() -> None:
 
 
 async def test_user_events_are_shaped_as_binance_documents_them() -> None:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["usdm"]
-    documented = {e["event"]: e["example_payload"] for e in streams["user_data_events"]}
+    documented = documented_events("usdm")
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
         sent: list[Any] = []
         source = sim.market_streams["usdm"].source

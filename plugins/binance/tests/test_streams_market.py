@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from binance_ws import BinanceDialect, WsFaultServer, combined, until
 from pydantic import BaseModel
-from spec_files import SPEC_DIR
+from sim_streams_helpers import ws_spec
 
 from aioca.stream import Backoff, Gap, GapReason, Rotate, SubscriptionError
 from aioca_binance.streams import BinanceMarketProtocol, Message, market_settings, market_stream
 from aioca_binance.streams.markets import catalog
 from aioca_binance.streams.structs import StreamStruct
 
-SPEC = json.loads((SPEC_DIR / "binance-ws-streams.json").read_text(encoding="utf-8"))
+SPEC = ws_spec()
 MARKETS = ("spot", "usdm", "coinm")
 
 

@@ -1,0 +1,45 @@
+"""Helpers of the simulator's stream tests: Binance's documented stream payloads, read from
+the spec, one definition for every test that compares the simulator's payloads with them."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from spec_files import SPEC_DIR
+
+__all__ = ["documented_events", "documented_fields", "documented_streams", "ws_spec"]
+
+
+@cache
+def _spec_text() -> str:
+    return (SPEC_DIR / "binance-ws-streams.json").read_text(encoding="utf-8")
+
+
+def ws_spec() -> dict[str, Any]:
+    """``binance-ws-streams.json``, parsed afresh at each call: a test may change what it
+    gets (drop a field its case leaves out) without changing another test's."""
+    data: dict[str, Any] = json.loads(_spec_text())
+    return data
+
+
+def documented_streams(market: str) -> dict[str, Any]:
+    """Binance's example payload of each of ``market``'s streams, by the example's stream
+    name (``"btcusdt@aggTrade"``, ``"!ticker@arr"``)."""
+    streams = ws_spec()["markets"][market]["streams"]
+    return {entry["example_stream"]: entry["example_payload"] for entry in streams}
+
+
+def documented_fields(market: str) -> dict[str, Any]:
+    """The fields Binance lists for each of ``market``'s streams, by the example's stream
+    name: what an array documented by its element's fields only (``[{}]``) must carry."""
+    streams = ws_spec()["markets"][market]["streams"]
+    return {entry["example_stream"]: entry["payload_fields"] for entry in streams}
+
+
+def documented_events(market: str) -> dict[str, Any]:
+    """Binance's example payload of each of ``market``'s user-data events, by event name
+    (``"executionReport"``, ``"ORDER_TRADE_UPDATE"``)."""
+    events = ws_spec()["markets"][market]["user_data_events"]
+    return {entry["event"]: entry["example_payload"] for entry in events}
