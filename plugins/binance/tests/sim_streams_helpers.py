@@ -1,5 +1,6 @@
 """Helpers of the simulator's stream tests: Binance's documented stream payloads, read from
-the spec, one definition for every test that compares the simulator's payloads with them."""
+the spec, and the shape to compare a payload with them by, one definition for every test
+that checks the simulator's payloads against Binance's examples."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from typing import Any
 
 from spec_files import SPEC_DIR
 
-__all__ = ["documented_events", "documented_fields", "documented_streams", "ws_spec"]
+__all__ = [
+    "documented_events",
+    "documented_fields",
+    "documented_streams",
+    "shape",
+    "ws_spec",
+]
 
 
 @cache
@@ -43,3 +50,16 @@ def documented_events(market: str) -> dict[str, Any]:
     (``"executionReport"``, ``"ORDER_TRADE_UPDATE"``)."""
     events = ws_spec()["markets"][market]["user_data_events"]
     return {entry["event"]: entry["example_payload"] for entry in events}
+
+
+def shape(value: Any, *, ordered: bool = False) -> Any:
+    """Keys and value types, recursively (lists by their first item): what a payload must
+    share with Binance's example, whatever the values. ``ordered``: an object as a list of
+    ``(key, shape)`` pairs, so that the order of its keys counts too."""
+    if isinstance(value, dict):
+        if ordered:
+            return [(key, shape(item, ordered=True)) for key, item in value.items()]
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0], ordered=ordered)] if value else []
+    return type(value).__name__

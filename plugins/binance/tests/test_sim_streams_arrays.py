@@ -15,6 +15,7 @@ import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
 from sim_streams_helpers import documented_streams as _documented
+from sim_streams_helpers import shape as _shape
 
 from aioca.stream import Backoff, Gap
 from aioca_binance.streams import coinm, market_settings, market_stream, usdm
@@ -42,15 +43,6 @@ REST = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
 def _settings(market: str) -> Any:
     backoff = Backoff(0.01, 0.02, minimum=0.005)
     return market_settings(market, heartbeat=None, messages_per_second=None, backoff=backoff)
-
-
-def _shape(value: Any) -> Any:
-    """Keys and value types, recursively (lists by their first item)."""
-    if isinstance(value, dict):
-        return {key: _shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_shape(value[0])] if value else []
-    return type(value).__name__
 
 
 def _build(sim: BinanceSimulator, market: str, topic: str, second: int) -> list[Any]:

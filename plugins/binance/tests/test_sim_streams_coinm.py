@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_streams
+from sim_streams_helpers import documented_streams, shape
 
 from aioca.stream import Backoff, Gap
 from aioca_binance.streams import coinm as models
@@ -35,15 +35,6 @@ PAIR_TOPICS = {
     "btcusd@indexPriceKline_1m": models.IndexKlineCandlestick,
     "btcusd_perp@markPriceKline_1m": models.MarkPriceKlineCandlestick,
 }
-
-
-def _shape(value: Any) -> Any:
-    """Keys and value types, recursively (lists by their first item)."""
-    if isinstance(value, dict):
-        return {key: _shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_shape(value[0])] if value else []
-    return type(value).__name__
 
 
 def _build(sim: BinanceSimulator, topic: str, second: int) -> list[Any]:
@@ -76,9 +67,9 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
 
     payloads = asyncio.run(build())
     assert payloads
-    expected = _shape(documented_streams("coinm")[topic])
+    expected = shape(documented_streams("coinm")[topic])
     for payload in payloads:
-        got = _shape(payload)
+        got = shape(payload)
         # Levels: the documented diff may list none on a side; ours list some.
         for side in ("b", "a"):
             if isinstance(got, dict) and got.get(side) and expected.get(side) == []:

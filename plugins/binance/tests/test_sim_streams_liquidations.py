@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_streams
+from sim_streams_helpers import documented_streams, shape
 
 from aioca.stream import Backoff, Gap
 from aioca_binance.streams import coinm, market_settings, market_stream, usdm
@@ -37,12 +37,6 @@ def _settings(market: str) -> Any:
     return market_settings(
         market, heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
     )
-
-
-def _shape(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _shape(item) for key, item in value.items()}
-    return type(value).__name__
 
 
 def _build(sim: BinanceSimulator, market: str, topic: str, second: int) -> list[Any]:
@@ -98,7 +92,7 @@ async def test_liquidations_are_shaped_as_binance_documents_them(market: str, to
         ]
     assert payloads  # a liquidation every ten seconds or so
     for payload in payloads:
-        assert _shape(payload) == _shape(documented)
+        assert shape(payload) == shape(documented)
         assert payload["e"] == "forceOrder"
         order = payload["o"]
         assert (order["o"], order["f"], order["X"]) == ("LIMIT", "IOC", "FILLED")

@@ -15,7 +15,7 @@ import pytest
 from binance_ws import until
 from book_follow import follow_book, orders_mid_second, simulated_book
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_events, documented_fields, documented_streams
+from sim_streams_helpers import documented_events, documented_fields, documented_streams, shape
 
 from aioca.stream import Backoff, Gap, GapReason
 from aioca_binance.spot import SpotNewOrder
@@ -48,15 +48,6 @@ def _served(topic: str) -> bool:
     return SpotFeeds.find(SpotFeeds, topic) is not None  # type: ignore[arg-type]
 
 
-def _shape(value: Any) -> Any:
-    """Keys and value types, recursively (lists by their first item)."""
-    if isinstance(value, dict):
-        return {key: _shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_shape(value[0])] if value else []
-    return type(value).__name__
-
-
 @pytest.mark.parametrize("topic", [t for t in documented_streams("spot") if _served(t)])
 def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> None:
     async def build() -> list[Any]:
@@ -80,7 +71,7 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
             fields = [field["name"] for field in documented_fields("spot")[topic]]
             assert all(list(item) == fields for item in payload)
             continue
-        assert _shape(payload) == _shape(documented)
+        assert shape(payload) == shape(documented)
 
 
 def test_the_served_streams_cover_the_symbol_streams_listed() -> None:
@@ -463,8 +454,8 @@ async def test_user_events_are_shaped_as_binance_documents_them() -> None:
     kinds = {frame["event"]["e"]: frame for frame in frames}
     assert set(kinds) == {"executionReport", "outboundAccountPosition", "eventStreamTerminated"}
     for kind, frame in kinds.items():
-        expected = _shape(documented[kind])
-        got = _shape(frame)
+        expected = shape(documented[kind])
+        got = shape(frame)
         if kind == "executionReport" and frame["event"]["N"] is not None:
             expected["event"]["N"] = "str"  # the commission asset, null before a fill
         assert got == expected, kind

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_events
+from sim_streams_helpers import documented_events, shape
 
 from aioca.stream import Backoff, Gap
 from aioca_binance import BinanceRestApi
@@ -38,15 +38,6 @@ FAST = market_settings(
     "spot", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
 )
 BTC = "BTCUSDT"
-
-
-def _shape(value: Any) -> Any:
-    """Keys (in order) and value types, recursively (lists by their first item)."""
-    if isinstance(value, dict):
-        return [(key, _shape(item)) for key, item in value.items()]
-    if isinstance(value, list):
-        return [_shape(value[0])] if value else []
-    return type(value).__name__
 
 
 def _price(sim: BinanceSimulator, factor: str) -> Decimal:
@@ -127,8 +118,8 @@ async def test_list_status_and_balance_update_are_shaped_as_binance_documents_th
     events = [frame["event"] for frame in frames]
     (listed,) = [frame for frame in frames if frame["event"]["e"] == "listStatus"]
     (balance,) = [frame for frame in frames if frame["event"]["e"] == "balanceUpdate"]
-    assert _shape(listed) == _shape(documented["listStatus"])
-    assert _shape(balance) == _shape(documented["balanceUpdate"])
+    assert shape(listed, ordered=True) == shape(documented["listStatus"], ordered=True)
+    assert shape(balance, ordered=True) == shape(documented["balanceUpdate"], ordered=True)
     status = listed["event"]
     assert status["g"] == placed["orderListId"]
     assert (status["c"], status["l"], status["L"], status["r"]) == (

@@ -14,7 +14,7 @@ import pytest
 from binance_ws import until
 from book_follow import follow_book, orders_mid_second, simulated_book
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_events, documented_streams
+from sim_streams_helpers import documented_events, documented_streams, shape
 
 from aioca.stream import Backoff, Gap, GapReason, Stream
 from aioca_binance.streams import (
@@ -40,15 +40,6 @@ TOPICS = {
     "btcusdt@ticker": models.IndividualSymbolTicker,
     "btcusdt@miniTicker": models.IndividualSymbolMiniTicker,
 }
-
-
-def _shape(value: Any) -> Any:
-    """Keys and value types, recursively (lists by their first item)."""
-    if isinstance(value, dict):
-        return {key: _shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_shape(value[0])] if value else []
-    return type(value).__name__
 
 
 EVENT_DRIVEN = {"!contractInfo"}
@@ -79,9 +70,9 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
 
     payloads = asyncio.run(build())
     assert payloads
-    expected = _shape(documented_streams("usdm")[topic])
+    expected = shape(documented_streams("usdm")[topic])
     for payload in payloads:
-        got = _shape(payload)
+        got = shape(payload)
         # Levels: the documented diff may list none on a side; ours list some.
         if isinstance(got, dict) and got.get("b") and expected.get("b") == []:
             expected["b"] = got["b"]
@@ -307,10 +298,10 @@ async def test_user_events_are_shaped_as_binance_documents_them() -> None:
     kinds = {event["e"]: event for event in sent}
     assert set(kinds) == {"ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE"}
     for kind, event in kinds.items():
-        expected = _shape(documented[kind])
+        expected = shape(documented[kind])
         if kind == "ORDER_TRADE_UPDATE":  # "only for TRAILING_STOP_MARKET orders"
             del expected["o"]["AP"], expected["o"]["cr"]
-        assert _shape(event) == expected, kind
+        assert shape(event) == expected, kind
 
 
 async def test_each_market_with_streams_has_its_own_url_and_hub() -> None:
