@@ -1,6 +1,6 @@
 """Helpers of the simulator's stream tests: Binance's documented stream payloads, read from
-the spec, and the shape to compare a payload with them by, one definition for every test
-that checks the simulator's payloads against Binance's examples."""
+the spec, and the shape to compare a payload with them by; stream settings that neither
+wait on Binance's limits nor for a reconnection. One definition for every test file."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from typing import Any
 
 from spec_files import SPEC_DIR
 
+from aioca.stream import Backoff, StreamSettings
+from aioca_binance.streams import market_settings
+
 __all__ = [
+    "QUICK",
     "documented_events",
     "documented_fields",
     "documented_streams",
+    "fast_settings",
     "shape",
     "ws_spec",
 ]
@@ -63,3 +68,15 @@ def shape(value: Any, *, ordered: bool = False) -> Any:
     if isinstance(value, list):
         return [shape(value[0], ordered=ordered)] if value else []
     return type(value).__name__
+
+
+QUICK = Backoff(initial=0.01, maximum=0.02, minimum=0.005)
+"""Reconnection within 20 ms: a test that drops a connection does not wait for it."""
+
+
+def fast_settings(market: str, **changes: Any) -> StreamSettings:
+    """``market``'s stream settings for a test: no heartbeat, no message throttle, and
+    :data:`QUICK` reconnections, then ``changes`` (a lifetime, an overlap timeout, a
+    heartbeat of its own...): a test waits on neither Binance's limits nor a reconnection."""
+    fast: dict[str, Any] = {"heartbeat": None, "messages_per_second": None, "backoff": QUICK}
+    return market_settings(market, **(fast | changes))

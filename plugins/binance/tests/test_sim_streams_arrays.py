@@ -15,10 +15,11 @@ import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
 from sim_streams_helpers import documented_streams as _documented
+from sim_streams_helpers import fast_settings as _settings
 from sim_streams_helpers import shape as _shape
 
-from aioca.stream import Backoff, Gap
-from aioca_binance.streams import coinm, market_settings, market_stream, usdm
+from aioca.stream import Gap
+from aioca_binance.streams import coinm, market_stream, usdm
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.contracts import ContractChanges
 
@@ -38,11 +39,6 @@ COINM_TOPICS = {
 ARRAYS = {"!miniTicker@arr", "!ticker@arr", "!markPrice@arr", "!markPrice@arr@1s"}
 ARRAYS |= {"!assetIndex@arr"}
 REST = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
-
-
-def _settings(market: str) -> Any:
-    backoff = Backoff(0.01, 0.02, minimum=0.005)
-    return market_settings(market, heartbeat=None, messages_per_second=None, backoff=backoff)
 
 
 def _build(sim: BinanceSimulator, market: str, topic: str, second: int) -> list[Any]:

@@ -14,17 +14,15 @@ import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_streams, shape
+from sim_streams_helpers import documented_streams, fast_settings, shape
 
-from aioca.stream import Backoff, Gap
+from aioca.stream import Gap
 from aioca_binance.streams import coinm as models
-from aioca_binance.streams import market_settings, market_stream
+from aioca_binance.streams import market_stream
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.feeds import find_feed
 
-FAST = market_settings(
-    "coinm", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-)
+FAST = fast_settings("coinm")
 PAIR_TOPICS = {
     "btcusd_perpetual@continuousKline_1m": models.ContinuousContractKlineCandlestick,
     "btcusd_current_quarter@continuousKline_4h": models.ContinuousContractKlineCandlestick,

@@ -12,16 +12,15 @@ from typing import Any
 import aiohttp
 from binance_ws import until
 from sim_helpers import FakeClock
+from sim_streams_helpers import fast_settings
 
-from aioca.stream import Backoff, Gap
-from aioca_binance.streams import market_settings, market_stream
+from aioca.stream import Gap
+from aioca_binance.streams import market_stream
 from aioca_binance.streams import usdm as models
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.usdm.feeds import find_usdm_feed
 
-FAST = market_settings(
-    "usdm", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-)
+FAST = fast_settings("usdm")
 TOPICS = {
     "btcusdt_perpetual@continuousKline_1m": models.ContinuousContractKlineCandlestick,
     "ethusdt_current_quarter@continuousKline_1h": models.ContinuousContractKlineCandlestick,

@@ -16,10 +16,10 @@ import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_streams, shape
+from sim_streams_helpers import documented_streams, fast_settings, shape
 
-from aioca.stream import Backoff, Gap
-from aioca_binance.streams import coinm, market_settings, market_stream, usdm
+from aioca.stream import Gap
+from aioca_binance.streams import coinm, market_stream, usdm
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.liquidations import CHANCE
 from aioca_binance_sim.market import TRADE_MS
@@ -31,12 +31,6 @@ MODELS = {
     "coinm": (coinm.MarketLiquidationOrder, coinm.AllMarketLiquidationOrder),
 }
 PATH = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
-
-
-def _settings(market: str) -> Any:
-    return market_settings(
-        market, heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-    )
 
 
 def _build(sim: BinanceSimulator, market: str, topic: str, second: int) -> list[Any]:
@@ -125,7 +119,7 @@ async def test_liquidations_arrive_typed_one_per_symbol_per_second(market: str) 
         hub = sim.market_streams[market]
         hub.publish_interval = 3600.0  # the test publishes
         stream = market_stream(
-            market, mine, everyone, base_url=sim.ws_urls[market], settings=_settings(market)
+            market, mine, everyone, base_url=sim.ws_urls[market], settings=fast_settings(market)
         )
         received: dict[str, list[Any]] = {mine: [], everyone: []}
         async with stream:
@@ -293,7 +287,10 @@ async def test_the_account_s_own_liquidation_reaches_the_stream_as_force_orders_
         hub = sim.market_streams["usdm"]
         hub.publish_interval = 3600.0
         stream = market_stream(
-            "usdm", "ethusdt@forceOrder", base_url=sim.ws_urls["usdm"], settings=_settings("usdm")
+            "usdm",
+            "ethusdt@forceOrder",
+            base_url=sim.ws_urls["usdm"],
+            settings=fast_settings("usdm"),
         )
         async with stream:
             await until(lambda: sum(len(c.topics) for c in hub.connections) == 1)

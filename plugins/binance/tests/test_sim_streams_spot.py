@@ -15,12 +15,17 @@ import pytest
 from binance_ws import until
 from book_follow import follow_book, orders_mid_second, simulated_book
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_events, documented_fields, documented_streams, shape
+from sim_streams_helpers import (
+    documented_events,
+    documented_fields,
+    documented_streams,
+    fast_settings,
+    shape,
+)
 
-from aioca.stream import Backoff, Gap, GapReason
+from aioca.stream import Gap, GapReason
 from aioca_binance.spot import SpotNewOrder
 from aioca_binance.streams import (
-    market_settings,
     market_stream,
     spot_user_stream,
 )
@@ -28,9 +33,7 @@ from aioca_binance.streams import spot as models
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.spot.feeds import SpotFeeds
 
-FAST = market_settings(
-    "spot", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-)
+FAST = fast_settings("spot")
 TOPICS = {
     "btcusdt@trade": models.Trade,
     "btcusdt@aggTrade": models.AggTrade,

@@ -15,9 +15,9 @@ import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_events, shape
+from sim_streams_helpers import documented_events, fast_settings, shape
 
-from aioca.stream import Backoff, Gap
+from aioca.stream import Gap
 from aioca_binance import BinanceRestApi
 from aioca_binance.spot import (
     SpotAccount,
@@ -27,16 +27,14 @@ from aioca_binance.spot import (
     SpotQueryOrder,
     SpotQueryOrderList,
 )
-from aioca_binance.streams import market_settings, market_stream, spot_user_stream
+from aioca_binance.streams import market_stream, spot_user_stream
 from aioca_binance.streams import spot as models
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.background import background_simulator
 from aioca_binance_sim.spot.blocks import BLOCK_PERIOD_MS
 from aioca_binance_sim.spot.tape import TRADE_MS
 
-FAST = market_settings(
-    "spot", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-)
+FAST = fast_settings("spot")
 BTC = "BTCUSDT"
 
 

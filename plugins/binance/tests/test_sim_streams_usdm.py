@@ -14,12 +14,11 @@ import pytest
 from binance_ws import until
 from book_follow import follow_book, orders_mid_second, simulated_book
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_events, documented_streams, shape
+from sim_streams_helpers import documented_events, documented_streams, fast_settings, shape
 
-from aioca.stream import Backoff, Gap, GapReason, Stream
+from aioca.stream import Gap, GapReason, Stream
 from aioca_binance.streams import (
     futures_user_stream,
-    market_settings,
     market_stream,
 )
 from aioca_binance.streams import usdm as models
@@ -27,9 +26,7 @@ from aioca_binance.usdm import UsdmNewOrder
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.usdm.feeds import find_usdm_feed
 
-FAST = market_settings(
-    "usdm", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-)
+FAST = fast_settings("usdm")
 TOPICS = {
     "btcusdt@aggTrade": models.AggregateTrade,
     "btcusdt@depth@100ms": models.DiffBookDepth,

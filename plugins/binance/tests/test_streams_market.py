@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from binance_ws import BinanceDialect, WsFaultServer, combined, until
 from pydantic import BaseModel
-from sim_streams_helpers import ws_spec
+from sim_streams_helpers import fast_settings, ws_spec
 
 from aioca.stream import Backoff, Gap, GapReason, Rotate, SubscriptionError
 from aioca_binance.streams import BinanceMarketProtocol, Message, market_settings, market_stream
@@ -23,13 +23,9 @@ MARKETS = ("spot", "usdm", "coinm")
 
 
 def fast(market: str, **changes: Any) -> Any:
-    return market_settings(
-        market,
-        heartbeat=None,
-        messages_per_second=None,
-        backoff=Backoff(initial=0.02, maximum=0.05, minimum=0.01),
-        **changes,
-    )
+    """:func:`fast_settings` with this file's own backoff (its loopback servers')."""
+    backoff = Backoff(initial=0.02, maximum=0.05, minimum=0.01)
+    return fast_settings(market, backoff=backoff, **changes)
 
 
 def _streams() -> list[tuple[str, dict[str, Any]]]:
