@@ -1,6 +1,7 @@
 """Helpers of the simulator's stream tests: Binance's documented stream payloads, read from
 the spec, and the shape to compare a payload with them by; stream settings that neither
-wait on Binance's limits nor for a reconnection. One definition for every test file."""
+wait on Binance's limits nor for a reconnection; what a simulator's hub publishes for one
+simulated second. One definition for every test file."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from spec_files import SPEC_DIR
 
 from aioca.stream import Backoff, StreamSettings
 from aioca_binance.streams import market_settings
+from aioca_binance_sim import BinanceSimulator
 
 __all__ = [
     "QUICK",
@@ -19,6 +21,7 @@ __all__ = [
     "documented_fields",
     "documented_streams",
     "fast_settings",
+    "published",
     "shape",
     "ws_spec",
 ]
@@ -80,3 +83,17 @@ def fast_settings(market: str, **changes: Any) -> StreamSettings:
     heartbeat of its own...): a test waits on neither Binance's limits nor a reconnection."""
     fast: dict[str, Any] = {"heartbeat": None, "messages_per_second": None, "backoff": QUICK}
     return market_settings(market, **(fast | changes))
+
+
+def published(sim: BinanceSimulator, market: str, topic: str, second: int) -> list[Any]:
+    """What ``market``'s hub publishes on ``topic`` for the simulated ``second``, built as
+    the hub builds it, without a connection: every payload of that second (none: ``[]``),
+    for the symbol the topic names, or for the pair or all-market stream it is."""
+    source = sim.market_streams[market].source
+    found = source.find(topic)
+    assert found is not None, f"the {market} hub serves no {topic}"
+    feed, match = found
+    name = match.groupdict().get("symbol")  # none: a pair or all-market stream
+    instrument = source.instrument(name.upper()) if name is not None else None
+    payloads: list[Any] = source.build(feed, instrument, match, second)
+    return payloads

@@ -16,6 +16,7 @@ from binance_ws import until
 from sim_helpers import FakeClock
 from sim_streams_helpers import documented_streams as _documented
 from sim_streams_helpers import fast_settings as _settings
+from sim_streams_helpers import published as _build
 from sim_streams_helpers import shape as _shape
 
 from aioca.stream import Gap
@@ -39,15 +40,6 @@ COINM_TOPICS = {
 ARRAYS = {"!miniTicker@arr", "!ticker@arr", "!markPrice@arr", "!markPrice@arr@1s"}
 ARRAYS |= {"!assetIndex@arr"}
 REST = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
-
-
-def _build(sim: BinanceSimulator, market: str, topic: str, second: int) -> list[Any]:
-    source = sim.market_streams[market].source
-    found = source.find(topic)
-    assert found is not None, topic
-    feed, match = found
-    assert "symbol" not in match.groupdict()  # an all-market stream
-    return source.build(feed, None, match, second)  # type: ignore[no-any-return]
 
 
 def _symbols(sim: BinanceSimulator, market: str) -> set[str]:

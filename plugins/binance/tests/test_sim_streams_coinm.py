@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_streams, fast_settings, shape
+from sim_streams_helpers import documented_streams, fast_settings, published, shape
 
 from aioca.stream import Gap
 from aioca_binance.streams import coinm as models
@@ -35,17 +35,6 @@ PAIR_TOPICS = {
 }
 
 
-def _build(sim: BinanceSimulator, topic: str, second: int) -> list[Any]:
-    """What the simulator's COIN-M hub publishes on ``topic`` for ``second``."""
-    source = sim.market_streams["coinm"].source
-    found = source.find(topic)
-    assert found is not None, topic
-    feed, match = found
-    name = match.groupdict().get("symbol")  # none: a pair or all-market stream
-    instrument = source.instrument(name.upper()) if name is not None else None
-    return source.build(feed, instrument, match, second)
-
-
 @pytest.mark.parametrize(
     "topic",
     # Liquidations come in some seconds only, contract changes on demand: shaped in
@@ -61,7 +50,7 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
         async with BinanceSimulator(seed=3) as sim:
             second = sim.now_ms() // 1000
             second -= second % 60  # a second with a trade in it, where a candle opens
-            return _build(sim, topic, second)
+            return published(sim, "coinm", topic, second)
 
     payloads = asyncio.run(build())
     assert payloads
@@ -105,7 +94,7 @@ def test_a_pair_or_contract_type_the_simulator_does_not_list_sends_nothing() -> 
         async with BinanceSimulator(seed=3) as sim:
             second = sim.now_ms() // 1000
             return [
-                _build(sim, topic, second)
+                published(sim, "coinm", topic, second)
                 for topic in ("dogeusd@indexPrice", "dogeusd_perpetual@continuousKline_1m")
             ]
 

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import fast_settings
+from sim_streams_helpers import fast_settings, published
 
 from aioca.stream import Gap
 from aioca_binance.streams import market_stream
@@ -196,17 +196,10 @@ DOCUMENTED_TYPES = {
 EVENTS = {"EquityUpdate": "EQUITY", "CommodityUpdate": "COMMODITY"}
 
 
-def _session_events(sim: BinanceSimulator, second: int) -> list[dict[str, Any]]:
-    source = sim.market_streams["usdm"].source
-    found = source.find("tradingSession")
-    assert found is not None
-    return source.build(found[0], None, found[1], second)
-
-
 async def test_trading_sessions_reproduce_binance_s_documented_examples() -> None:
     # The stream's example: an overnight U.S. equity session, 8-9 December 2025.
     async with BinanceSimulator(seed=1, clock=FakeClock(1765244143.0)) as sim:
-        equity, _ = _session_events(sim, 1765244143)
+        equity, _ = published(sim, "usdm", "tradingSession", 1765244143)
     assert {k: equity[k] for k in "etTS"} == {
         "e": "EquityUpdate", "t": 1765242000000, "T": 1765270800000, "S": "OVERNIGHT",
     }  # fmt: skip
@@ -254,7 +247,7 @@ async def test_the_stream_says_the_session_rest_lists_at_the_same_moment() -> No
         for _ in range(40):
             clock.advance(6 * 3600 + 17)
             now = sim.now_ms()
-            events = _session_events(sim, now // 1000)  # what the hub publishes now
+            events = published(sim, "usdm", "tradingSession", now // 1000)
             schedule = (await _rest(sim, "/fapi/v1/tradingSchedule"))["marketSchedules"]
             assert [e["e"] for e in events] == list(EVENTS)
             for event in events:

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_streams, fast_settings, shape
+from sim_streams_helpers import documented_streams, fast_settings, published, shape
 
 from aioca.stream import Gap
 from aioca_binance.streams import coinm, market_stream, usdm
@@ -31,16 +31,6 @@ MODELS = {
     "coinm": (coinm.MarketLiquidationOrder, coinm.AllMarketLiquidationOrder),
 }
 PATH = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
-
-
-def _build(sim: BinanceSimulator, market: str, topic: str, second: int) -> list[Any]:
-    source = sim.market_streams[market].source
-    found = source.find(topic)
-    assert found is not None, topic
-    feed, match = found
-    name = match.groupdict().get("symbol")
-    instrument = source.instrument(name.upper()) if name is not None else None
-    return source.build(feed, instrument, match, second)
 
 
 def _json(model: Any) -> Any:
@@ -82,7 +72,7 @@ async def test_liquidations_are_shaped_as_binance_documents_them(market: str, to
         assert sim.market_streams[market].source.find(topic) is not None
         now = sim.now_ms() // 1000
         payloads = [
-            p for second in range(now - 120, now) for p in _build(sim, market, topic, second)
+            p for second in range(now - 120, now) for p in published(sim, market, topic, second)
         ]
     assert payloads  # a liquidation every ten seconds or so
     for payload in payloads:
@@ -135,7 +125,7 @@ async def test_liquidations_arrive_typed_one_per_symbol_per_second(market: str) 
                 payload
                 for second in range(first, last + 1)
                 for name in _symbols(sim, market)
-                for payload in _build(sim, market, f"{name.lower()}@forceOrder", second)
+                for payload in published(sim, market, f"{name.lower()}@forceOrder", second)
             ]
     assert all(type(item) is one for item in received[mine])
     assert all(type(item) is every for item in received[everyone])
@@ -160,7 +150,7 @@ async def test_liquidations_are_the_same_for_the_same_seed(market: str) -> None:
         async with BinanceSimulator(seed=seed, clock=clock) as sim:
             now = sim.now_ms() // 1000
             arr = "!forceOrder@arr"
-            return [p for s in range(now - 300, now) for p in _build(sim, market, arr, s)], len(
+            return [p for s in range(now - 300, now) for p in published(sim, market, arr, s)], len(
                 _symbols(sim, market)
             )
 
@@ -198,7 +188,7 @@ async def test_prices_and_quantities_respect_the_filters_and_the_book(market: st
         infos = {s["symbol"]: s for s in (await get("exchangeInfo"))["symbols"]}
         now = sim.now_ms() // 1000
         payloads = [
-            p for s in range(now - 300, now) for p in _build(sim, market, "!forceOrder@arr", s)
+            p for s in range(now - 300, now) for p in published(sim, market, "!forceOrder@arr", s)
         ]
         checked = []
         for payload in payloads:

@@ -20,6 +20,7 @@ from sim_streams_helpers import (
     documented_fields,
     documented_streams,
     fast_settings,
+    published,
     shape,
 )
 
@@ -55,15 +56,9 @@ def _served(topic: str) -> bool:
 def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> None:
     async def build() -> list[Any]:
         async with BinanceSimulator(seed=3) as sim:
-            source = sim.market_streams["spot"].source
-            found = source.find(topic)
-            assert found is not None
-            feed, match = found
-            name = match.groupdict().get("symbol")  # none: an all-market array
-            symbol = source.instrument(name.upper()) if name is not None else None
             second = sim.now_ms() // 1000
             second -= second % 900  # a second with a trade and a block trade in it
-            return source.build(feed, symbol, match, second)
+            return published(sim, "spot", topic, second)
 
     payloads = asyncio.run(build())
     assert payloads
@@ -131,15 +126,11 @@ async def test_all_market_arrays_carry_every_symbol_typed() -> None:
 def test_rolling_window_tickers_and_the_reference_price_agree_with_rest() -> None:
     async def build() -> tuple[dict[str, Any], dict[str, Any]]:
         async with BinanceSimulator(seed=3, clock=FakeClock()) as sim:  # REST at the same ms
-            source = sim.market_streams["spot"].source
             second = sim.now_ms() // 1000
             assert second * 1000 == sim.now_ms()
-            symbol = source.instrument("BTCUSDT")
             streamed: dict[str, Any] = {}
             for topic in ("btcusdt@ticker_4h", "btcusdt@referencePrice"):
-                found = source.find(topic)
-                assert found is not None
-                (streamed[topic],) = source.build(found[0], symbol, found[1], second)
+                (streamed[topic],) = published(sim, "spot", topic, second)
             answers = {}
             async with aiohttp.ClientSession() as session:
                 for path, query in (
@@ -164,15 +155,10 @@ def test_rolling_window_tickers_and_the_reference_price_agree_with_rest() -> Non
 def test_klines_with_the_utc8_offset_open_and_close_in_utc8_as_rest_s_time_zone() -> None:
     async def build() -> dict[str, Any]:
         async with BinanceSimulator(seed=3) as sim:
-            source = sim.market_streams["spot"].source
             second = sim.now_ms() // 1000
             built = {}
             for topic in ("btcusdt@kline_1d", "btcusdt@kline_1d@+08:00", "btcusdt@kline_1m@+08:00"):
-                found = source.find(topic)
-                assert found is not None
-                feed, match = found
-                symbol = source.instrument("BTCUSDT")
-                (built[topic],) = source.build(feed, symbol, match, second)
+                (built[topic],) = published(sim, "spot", topic, second)
             query = {"symbol": "BTCUSDT", "interval": "1d", "timeZone": "+08:00", "limit": "1"}
             async with (
                 aiohttp.ClientSession() as session,
@@ -232,17 +218,14 @@ async def test_market_streams_arrive_typed_on_spot_s_port() -> None:
 async def test_a_diff_continues_the_rest_snapshot_by_spot_s_rule() -> None:
     clock = FakeClock()
     async with BinanceSimulator(seed=6, clock=clock) as sim, aiohttp.ClientSession() as http:
-        source = sim.market_streams["spot"].source
-        feed, match = source.find("btcusdt@depth")  # type: ignore[misc]
-        spec = source.instrument("BTCUSDT")
         for _ in range(25):
             clock.advance(0.37)
             url = sim.urls["spot"] + "/api/v3/depth?symbol=BTCUSDT&limit=20"
             async with http.get(url) as response:
                 snapshot = await response.json()
             second = sim.now_ms() // 1000
-            (diff,) = source.build(feed, spec, match, second)
-            (following,) = source.build(feed, spec, match, second + 1)
+            (diff,) = published(sim, "spot", "btcusdt@depth", second)
+            (following,) = published(sim, "spot", "btcusdt@depth", second + 1)
             last = snapshot["lastUpdateId"]
             assert diff["U"] <= last <= diff["u"]  # the snapshot is this second's book
             assert following["U"] == diff["u"] + 1

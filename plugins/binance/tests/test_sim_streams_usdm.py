@@ -14,7 +14,13 @@ import pytest
 from binance_ws import until
 from book_follow import follow_book, orders_mid_second, simulated_book
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_events, documented_streams, fast_settings, shape
+from sim_streams_helpers import (
+    documented_events,
+    documented_streams,
+    fast_settings,
+    published,
+    shape,
+)
 
 from aioca.stream import Gap, GapReason, Stream
 from aioca_binance.streams import (
@@ -55,15 +61,9 @@ EVENT_DRIVEN = {"!contractInfo"}
 def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> None:
     async def build() -> list[Any]:
         async with BinanceSimulator(seed=3) as sim:
-            source = sim.market_streams["usdm"].source
-            found = source.find(topic)
-            assert found is not None
-            feed, match = found
-            name = match.groupdict().get("symbol")  # none: a pair or all-market stream
-            symbol = source.instrument(name.upper()) if name is not None else None
             second = sim.now_ms() // 1000
             second -= second % 60  # a second with a trade in it, for aggTrade
-            return source.build(feed, symbol, match, second)
+            return published(sim, "usdm", topic, second)
 
     payloads = asyncio.run(build())
     assert payloads
