@@ -1,14 +1,18 @@
 """Helpers of the simulator's stream tests: Binance's documented stream payloads, read from
 the spec, and the shape to compare a payload with them by; stream settings that neither
 wait on Binance's limits nor for a reconnection; what a simulator's hub publishes for one
-simulated second. One definition for every test file."""
+simulated second, built directly or read off a raw connection, and what REST answers at
+that moment to compare it with. One definition for every test file."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from functools import cache
 from typing import Any
 
+import aiohttp
+from binance_ws import until
 from spec_files import SPEC_DIR
 
 from aioca.stream import Backoff, StreamSettings
@@ -16,12 +20,16 @@ from aioca_binance.streams import market_settings
 from aioca_binance_sim import BinanceSimulator
 
 __all__ = [
+    "API_PREFIX",
     "QUICK",
+    "candle_row",
     "documented_events",
     "documented_fields",
     "documented_streams",
     "fast_settings",
     "published",
+    "raw_frames",
+    "rest_get",
     "shape",
     "ws_spec",
 ]
@@ -97,3 +105,43 @@ def published(sim: BinanceSimulator, market: str, topic: str, second: int) -> li
     instrument = source.instrument(name.upper()) if name is not None else None
     payloads: list[Any] = source.build(feed, instrument, match, second)
     return payloads
+
+
+async def raw_frames(sim: BinanceSimulator, market: str, topics: list[str]) -> dict[str, list[Any]]:
+    """Every payload of ``topics`` that one publish pass of ``market``'s hub sends at the
+    clock's moment (the seconds it catches up, then this one), read raw from a combined
+    stream, by topic: the wire's JSON, not what a client makes of it."""
+    hub = sim.market_streams[market]
+    hub.publish_interval = 3600.0  # the test publishes
+    url = f"{sim.ws_urls[market]}/stream?streams={'/'.join(topics)}"
+    received: dict[str, list[Any]] = {topic: [] for topic in topics}
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
+        await until(lambda: bool(hub.connections))
+        await hub.publish()
+        with contextlib.suppress(TimeoutError):
+            while True:
+                frame = await ws.receive_json(timeout=0.5)
+                received[frame["stream"]].append(frame["data"])
+    return received
+
+
+API_PREFIX = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
+"""The path of each futures market's REST API (``/exchangeInfo`` is ``/fapi/v1/exchangeInfo``)."""
+
+
+async def rest_get(sim: BinanceSimulator, market: str, path: str, **query: Any) -> Any:
+    """The JSON answer of ``GET path`` on ``market``'s REST URL, which must be a success:
+    what a stream's payloads are compared with, at the same simulated moment."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(sim.urls[market] + path, params=query) as response,
+    ):
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+
+def candle_row(k: dict[str, Any]) -> list[Any]:
+    """A streamed candle (a kline event's ``k``) as the first eleven slots of REST's row:
+    open time, open, high, low, close, volume, close time, quote volume, trades, taker buy
+    volume, taker buy quote volume."""
+    return [k["t"], k["o"], k["h"], k["l"], k["c"], k["v"], k["T"], k["q"], k["n"], k["V"], k["Q"]]

@@ -10,10 +10,10 @@ import asyncio
 import contextlib
 from typing import Any
 
-import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
+from sim_streams_helpers import API_PREFIX, rest_get
 from sim_streams_helpers import documented_streams as _documented
 from sim_streams_helpers import fast_settings as _settings
 from sim_streams_helpers import published as _build
@@ -39,7 +39,6 @@ COINM_TOPICS = {
 }
 ARRAYS = {"!miniTicker@arr", "!ticker@arr", "!markPrice@arr", "!markPrice@arr@1s"}
 ARRAYS |= {"!assetIndex@arr"}
-REST = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
 
 
 def _symbols(sim: BinanceSimulator, market: str) -> set[str]:
@@ -97,12 +96,7 @@ def test_the_3s_mark_price_array_comes_every_third_second_the_1s_one_every_secon
 
 
 async def _rest(sim: BinanceSimulator, market: str, path: str) -> Any:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.get(sim.urls[market] + REST[market] + path) as response,
-    ):
-        assert response.status == 200, await response.text()
-        return await response.json()
+    return await rest_get(sim, market, API_PREFIX[market] + path)
 
 
 def test_usdm_arrays_equal_rest_at_the_same_moment() -> None:

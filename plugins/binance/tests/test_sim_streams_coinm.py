@@ -10,11 +10,18 @@ import contextlib
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_streams, fast_settings, published, shape
+from sim_streams_helpers import (
+    candle_row,
+    documented_streams,
+    fast_settings,
+    published,
+    raw_frames,
+    rest_get,
+    shape,
+)
 
 from aioca.stream import Gap
 from aioca_binance.streams import coinm as models
@@ -138,39 +145,6 @@ async def test_pair_and_candle_streams_arrive_typed_through_the_client() -> None
     assert seen["btcusd_perp@markPriceKline_1m"].kline.symbol == "BTCUSD_PERP"
 
 
-async def _frames(
-    sim: BinanceSimulator, clock: FakeClock, topics: list[str]
-) -> dict[str, list[Any]]:
-    """Every payload of ``topics`` one publish pass sends at the clock's moment, read raw
-    from a combined stream."""
-    hub = sim.market_streams["coinm"]
-    hub.publish_interval = 3600.0
-    url = f"{sim.ws_urls['coinm']}/stream?streams={'/'.join(topics)}"
-    received: dict[str, list[Any]] = {topic: [] for topic in topics}
-    async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
-        await until(lambda: bool(hub.connections))
-        await hub.publish()
-        with contextlib.suppress(TimeoutError):
-            while True:
-                frame = await ws.receive_json(timeout=0.5)
-                received[frame["stream"]].append(frame["data"])
-    return received
-
-
-async def _rest(sim: BinanceSimulator, path: str, **query: Any) -> Any:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(sim.urls["coinm"] + path, params=query) as response,
-    ):
-        assert response.status == 200, await response.text()
-        return await response.json()
-
-
-def _candle(k: dict[str, Any]) -> list[Any]:
-    """A streamed candle as REST's first eleven slots."""
-    return [k["t"], k["o"], k["h"], k["l"], k["c"], k["v"], k["T"], k["q"], k["n"], k["V"], k["Q"]]
-
-
 async def test_the_streams_say_what_rest_answers_at_the_same_moment() -> None:
     clock = FakeClock()
     clock.advance(60 - clock.now % 60)  # a minute opens now: the closed candle comes too
@@ -185,23 +159,24 @@ async def test_the_streams_say_what_rest_answers_at_the_same_moment() -> None:
     async with BinanceSimulator(seed=5, clock=clock) as sim:
         now = sim.now_ms()
         assert now % 60_000 == 0
-        got = await _frames(sim, clock, topics)
+        got = await raw_frames(sim, "coinm", topics)
         assert sim.now_ms() == now  # REST answers at the moment the streams were built
         rest = {
-            "perpetual": await _rest(
-                sim, "/dapi/v1/continuousKlines", pair="BTCUSD", contractType="PERPETUAL",
+            "perpetual": await rest_get(
+                sim, "coinm", "/dapi/v1/continuousKlines", pair="BTCUSD", contractType="PERPETUAL",
                 interval="1m", limit=2,
             ),
-            "quarter": await _rest(
-                sim, "/dapi/v1/continuousKlines", pair="BTCUSD", contractType="CURRENT_QUARTER",
-                interval="1m", limit=2,
+            "quarter": await rest_get(
+                sim, "coinm", "/dapi/v1/continuousKlines", pair="BTCUSD",
+                contractType="CURRENT_QUARTER", interval="1m", limit=2,
             ),
-            "premium": await _rest(sim, "/dapi/v1/premiumIndex", pair="BTCUSD"),
-            "index": await _rest(
-                sim, "/dapi/v1/indexPriceKlines", pair="BTCUSD", interval="1m", limit=2
+            "premium": await rest_get(sim, "coinm", "/dapi/v1/premiumIndex", pair="BTCUSD"),
+            "index": await rest_get(
+                sim, "coinm", "/dapi/v1/indexPriceKlines", pair="BTCUSD", interval="1m", limit=2
             ),
-            "mark": await _rest(
-                sim, "/dapi/v1/markPriceKlines", symbol="BTCUSD_PERP", interval="1m", limit=2
+            "mark": await rest_get(
+                sim, "coinm", "/dapi/v1/markPriceKlines", symbol="BTCUSD_PERP", interval="1m",
+                limit=2,
             ),
         }  # fmt: skip
     # Continuous klines: the candle that just closed (x), then the one opening now.
@@ -211,7 +186,7 @@ async def test_the_streams_say_what_rest_answers_at_the_same_moment() -> None:
     ):
         closed, current = got[topic]
         assert [closed["k"]["x"], current["k"]["x"]] == [True, False]
-        assert [_candle(closed["k"]), _candle(current["k"])] == [row[:11] for row in answer]
+        assert [candle_row(closed["k"]), candle_row(current["k"])] == [row[:11] for row in answer]
         assert current["k"]["t"] == now
         for k in (closed["k"], current["k"]):  # trade ids: the candle's first and last
             assert k["L"] - k["f"] + 1 == k["n"]
@@ -248,18 +223,18 @@ async def test_a_candle_in_progress_agrees_with_rest_mid_interval() -> None:
     clock.advance(60 - clock.now % 60 + 37)  # 37 s into a minute, 4 h bar well under way
     topics = ["btcusd_perpetual@continuousKline_4h", "btcusd_perp@markPriceKline_4h"]
     async with BinanceSimulator(seed=6, clock=clock) as sim:
-        got = await _frames(sim, clock, topics)
-        continuous = await _rest(
-            sim, "/dapi/v1/continuousKlines", pair="BTCUSD", contractType="PERPETUAL",
+        got = await raw_frames(sim, "coinm", topics)
+        continuous = await rest_get(
+            sim, "coinm", "/dapi/v1/continuousKlines", pair="BTCUSD", contractType="PERPETUAL",
             interval="4h", limit=1,
         )  # fmt: skip
-        mark = await _rest(
-            sim, "/dapi/v1/markPriceKlines", symbol="BTCUSD_PERP", interval="4h", limit=1
+        mark = await rest_get(
+            sim, "coinm", "/dapi/v1/markPriceKlines", symbol="BTCUSD_PERP", interval="4h", limit=1
         )
-        trades = await _rest(sim, "/dapi/v1/aggTrades", symbol="BTCUSD_PERP", limit=1)
+        trades = await rest_get(sim, "coinm", "/dapi/v1/aggTrades", symbol="BTCUSD_PERP", limit=1)
     (candle,) = got["btcusd_perpetual@continuousKline_4h"]
     assert candle["k"]["x"] is False
-    assert _candle(candle["k"]) == continuous[0][:11]
+    assert candle_row(candle["k"]) == continuous[0][:11]
     assert candle["k"]["L"] == trades[-1]["a"]  # the last trade so far
     assert candle["k"]["L"] - candle["k"]["f"] + 1 == candle["k"]["n"]
     (marked,) = got["btcusd_perp@markPriceKline_4h"]

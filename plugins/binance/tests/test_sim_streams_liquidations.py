@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_streams, fast_settings, published, shape
+from sim_streams_helpers import API_PREFIX, documented_streams, fast_settings, published, shape
 
 from aioca.stream import Gap
 from aioca_binance.streams import coinm, market_stream, usdm
@@ -30,7 +30,6 @@ MODELS = {
     "usdm": (usdm.LiquidationOrder, usdm.AllMarketLiquidationOrder),
     "coinm": (coinm.MarketLiquidationOrder, coinm.AllMarketLiquidationOrder),
 }
-PATH = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
 
 
 def _json(model: Any) -> Any:
@@ -174,7 +173,7 @@ async def test_prices_and_quantities_respect_the_filters_and_the_book(market: st
     that level held, its limit price beyond it; mostly sales after a falling trade, mostly
     purchases after a rising one."""
     clock = FakeClock()
-    base = PATH[market]
+    base = API_PREFIX[market]
     async with (
         BinanceSimulator(seed=5, clock=clock, weight_limit=10**9) as sim,
         aiohttp.ClientSession(sim.urls[market]) as http,
