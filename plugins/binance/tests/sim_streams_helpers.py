@@ -2,7 +2,8 @@
 the spec, and the shape to compare a payload with them by; stream settings that neither
 wait on Binance's limits nor for a reconnection; what a simulator's hub publishes for one
 simulated second, built directly or read off a raw connection, and what REST answers at
-that moment to compare it with. One definition for every test file."""
+that moment to compare it with; the account's events, typed or as Spot's WebSocket API
+sends them. One definition for every test file."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import aiohttp
 from binance_ws import until
 from spec_files import SPEC_DIR
 
-from aioca.stream import Backoff, StreamSettings
+from aioca.stream import Backoff, Stream, StreamSettings
 from aioca_binance.streams import market_settings
 from aioca_binance_sim import BinanceSimulator
 
@@ -27,10 +28,13 @@ __all__ = [
     "documented_fields",
     "documented_streams",
     "fast_settings",
+    "frames_until_terminated",
+    "next_event",
     "published",
     "raw_frames",
     "rest_get",
     "shape",
+    "subscribe_user_data",
     "ws_spec",
 ]
 
@@ -145,3 +149,37 @@ def candle_row(k: dict[str, Any]) -> list[Any]:
     open time, open, high, low, close, volume, close time, quote volume, trades, taker buy
     volume, taker buy quote volume."""
     return [k["t"], k["o"], k["h"], k["l"], k["c"], k["v"], k["T"], k["q"], k["n"], k["V"], k["Q"]]
+
+
+async def next_event(stream: Stream[Any], kind: type) -> Any:
+    """The next item of ``stream`` that is a ``kind`` (an event model, a ``Gap``...), the
+    others passed over; five seconds at most for each."""
+    while True:
+        item = await stream.next(5)
+        if isinstance(item, kind):
+            return item
+
+
+async def subscribe_user_data(sim: BinanceSimulator, api: Any, ws: Any) -> None:
+    """Subscribe Spot's user data on ``ws``, a raw connection to the simulator's WebSocket
+    API, signed by ``api``'s signer as Binance asks (``userDataStream.subscribe.signature``),
+    and check the simulator accepted it: the test then reads the events as sent."""
+    params: dict[str, Any] = {"apiKey": sim.api_key, "timestamp": sim.now_ms()}
+    payload = "&".join(f"{key}={params[key]}" for key in sorted(params))
+    params["signature"] = api.signer.sign(payload)
+    method = "userDataStream.subscribe.signature"
+    await ws.send_json({"id": 1, "method": method, "params": params})
+    assert (await ws.receive_json(timeout=5))["status"] == 200
+
+
+async def frames_until_terminated(sim: BinanceSimulator, ws: Any) -> list[dict[str, Any]]:
+    """End the subscription of ``ws`` (see :func:`subscribe_user_data`) and return every
+    frame it received up to its ``eventStreamTerminated``: the account's events so far,
+    however many an order's fills made (100 at most)."""
+    ws_api = sim.ws_api
+    assert ws_api is not None
+    await ws_api.terminate()
+    frames = [await ws.receive_json(timeout=5)]
+    while frames[-1]["event"]["e"] != "eventStreamTerminated" and len(frames) < 100:
+        frames.append(await ws.receive_json(timeout=5))
+    return frames

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -14,14 +13,17 @@ import aiohttp
 import pytest
 from binance_ws import until
 from book_follow import follow_book, orders_mid_second, simulated_book
-from sim_helpers import FakeClock
+from sim_helpers import FakeClock, FastClock
 from sim_streams_helpers import (
     documented_events,
     documented_fields,
     documented_streams,
     fast_settings,
+    frames_until_terminated,
+    next_event,
     published,
     shape,
+    subscribe_user_data,
 )
 
 from aioca.stream import Gap, GapReason
@@ -303,13 +305,6 @@ async def test_the_book_matches_the_simulator_when_own_orders_take_liquidity_mid
 # --- user data over the WebSocket API ---------------------------------------------------
 
 
-async def next_event(stream: Any, kind: type) -> Any:
-    while True:
-        item = await stream.next(5)
-        if isinstance(item, kind):
-            return item
-
-
 async def test_orders_placed_over_rest_arrive_over_the_ws_api_typed() -> None:
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
         ws_api = sim.ws_api
@@ -418,25 +413,19 @@ async def test_an_ed25519_signed_subscription_is_accepted() -> None:
 
 async def test_user_events_are_shaped_as_binance_documents_them() -> None:
     documented = documented_events("spot")
-    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        async with aiohttp.ClientSession() as http, http.ws_connect(sim.ws_api_url) as ws:
-            params: dict[str, Any] = {"apiKey": sim.api_key, "timestamp": sim.now_ms()}
-            payload = "&".join(f"{key}={params[key]}" for key in sorted(params))
-            params["signature"] = api.signer.sign(payload)
-            method = "userDataStream.subscribe.signature"
-            await ws.send_json({"id": 1, "method": method, "params": params})
-            assert (await ws.receive_json(timeout=5))["status"] == 200
-            await SpotNewOrder(
-                api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
-            ).run()
-            # A market order fills at one price level or several (the book follows the
-            # clock): read until the termination rather than a fixed count of frames.
-            await ws_api.terminate()
-            frames = [await ws.receive_json(timeout=5)]
-            while frames[-1]["event"]["e"] != "eventStreamTerminated" and len(frames) < 50:
-                frames.append(await ws.receive_json(timeout=5))
+    async with (
+        BinanceSimulator(seed=5) as sim,
+        sim.api() as api,
+        aiohttp.ClientSession() as http,
+        http.ws_connect(sim.ws_api_url) as ws,
+    ):
+        await subscribe_user_data(sim, api, ws)
+        await SpotNewOrder(
+            api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
+        ).run()
+        # A market order fills at one price level or several (the book follows the
+        # clock): read until the termination rather than a fixed count of frames.
+        frames = await frames_until_terminated(sim, ws)
     kinds = {frame["event"]["e"]: frame for frame in frames}
     assert set(kinds) == {"executionReport", "outboundAccountPosition", "eventStreamTerminated"}
     for kind, frame in kinds.items():
@@ -450,22 +439,11 @@ async def test_user_events_are_shaped_as_binance_documents_them() -> None:
 # --- faithfulness: peers' stream clients consume the simulator's Spot streams ------------
 
 
-class Fast:
-    """A clock 50 times faster than the wall's (a trade every 10 simulated seconds)."""
-
-    def __init__(self, factor: float = 50.0) -> None:
-        self.start = time.time()
-        self.factor = factor
-
-    def __call__(self) -> float:
-        return self.start + (time.time() - self.start) * self.factor
-
-
 async def test_binance_official_spot_sdk_stream_client_reads_typed_streams() -> None:
     import binance_sdk_spot as sdk  # the test extra has it
     from binance_common.configuration import ConfigurationWebSocketStreams
 
-    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+    async with BinanceSimulator(seed=3, clock=FastClock(50.0)) as sim:
         client = sdk.Spot(
             config_ws_streams=ConfigurationWebSocketStreams(stream_url=sim.ws_urls["spot"])
         )
@@ -494,7 +472,7 @@ async def test_python_binance_socket_manager_reads_spot_streams() -> None:
     from binance.async_client import AsyncClient  # type: ignore[import-untyped]
     from binance.ws.streams import BinanceSocketManager  # type: ignore[import-untyped]
 
-    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+    async with BinanceSimulator(seed=3, clock=FastClock(50.0)) as sim:
         client = AsyncClient()
         try:
             manager = BinanceSocketManager(client)

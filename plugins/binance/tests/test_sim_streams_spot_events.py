@@ -15,7 +15,13 @@ import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import documented_events, fast_settings, shape
+from sim_streams_helpers import (
+    documented_events,
+    fast_settings,
+    frames_until_terminated,
+    shape,
+    subscribe_user_data,
+)
 
 from aioca.stream import Gap
 from aioca_binance import BinanceRestApi
@@ -55,25 +61,6 @@ async def _place_sell_oco(sim: BinanceSimulator, api: BinanceRestApi) -> dict[st
     return placed
 
 
-async def _subscribed(sim: BinanceSimulator, api: BinanceRestApi, ws: Any) -> None:
-    params: dict[str, Any] = {"apiKey": sim.api_key, "timestamp": sim.now_ms()}
-    payload = "&".join(f"{key}={params[key]}" for key in sorted(params))
-    params["signature"] = api.signer.sign(payload)
-    method = "userDataStream.subscribe.signature"
-    await ws.send_json({"id": 1, "method": method, "params": params})
-    assert (await ws.receive_json(timeout=5))["status"] == 200
-
-
-async def _frames_until_terminated(sim: BinanceSimulator, ws: Any) -> list[dict[str, Any]]:
-    ws_api = sim.ws_api
-    assert ws_api is not None
-    await ws_api.terminate()
-    frames = [await ws.receive_json(timeout=5)]
-    while frames[-1]["event"]["e"] != "eventStreamTerminated" and len(frames) < 100:
-        frames.append(await ws.receive_json(timeout=5))
-    return frames
-
-
 async def _events(stream: Any, until_done: Any, most: int = 100) -> list[Any]:
     """The typed events of ``stream`` up to and including the first ``until_done(e)``."""
     seen: list[Any] = []
@@ -109,10 +96,10 @@ async def test_list_status_and_balance_update_are_shaped_as_binance_documents_th
         aiohttp.ClientSession() as http,
         http.ws_connect(sim.ws_api_url) as ws,
     ):
-        await _subscribed(sim, api, ws)
+        await subscribe_user_data(sim, api, ws)
         placed = await _place_sell_oco(sim, api)
         sim.spot.deposit("ETH", "1.5")
-        frames = await _frames_until_terminated(sim, ws)
+        frames = await frames_until_terminated(sim, ws)
     events = [frame["event"] for frame in frames]
     (listed,) = [frame for frame in frames if frame["event"]["e"] == "listStatus"]
     (balance,) = [frame for frame in frames if frame["event"]["e"] == "balanceUpdate"]

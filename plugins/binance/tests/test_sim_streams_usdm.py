@@ -13,16 +13,17 @@ import aiohttp
 import pytest
 from binance_ws import until
 from book_follow import follow_book, orders_mid_second, simulated_book
-from sim_helpers import FakeClock
+from sim_helpers import FakeClock, FastClock
 from sim_streams_helpers import (
     documented_events,
     documented_streams,
     fast_settings,
+    next_event,
     published,
     shape,
 )
 
-from aioca.stream import Gap, GapReason, Stream
+from aioca.stream import Gap, GapReason
 from aioca_binance.streams import (
     futures_user_stream,
     market_stream,
@@ -204,13 +205,6 @@ async def test_the_book_matches_the_simulator_when_own_orders_trade_mid_second()
     assert run.resync_reasons == ["start"]
 
 
-async def next_event(stream: Stream[Any], kind: type) -> Any:
-    while True:
-        item = await stream.next(5)
-        if isinstance(item, kind):
-            return item
-
-
 async def test_orders_placed_over_rest_arrive_as_typed_events() -> None:
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
         hub = sim.market_streams["usdm"]
@@ -312,9 +306,8 @@ async def test_each_market_with_streams_has_its_own_url_and_hub() -> None:
 async def test_binance_official_usdm_sdk_stream_client_reads_typed_streams() -> None:
     import binance_sdk_derivatives_trading_usds_futures as sdk  # the test extra has it
     from binance_common.configuration import ConfigurationWebSocketStreams
-    from test_sim_streams_spot import Fast
 
-    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+    async with BinanceSimulator(seed=3, clock=FastClock(50.0)) as sim:
         hub = sim.market_streams["usdm"]
         client = sdk.DerivativesTradingUsdsFutures(
             config_ws_streams=ConfigurationWebSocketStreams(stream_url=sim.ws_urls["usdm"])

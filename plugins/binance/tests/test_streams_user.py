@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from binance_ws import WsFaultServer, until
-from sim_streams_helpers import fast_settings
+from sim_streams_helpers import fast_settings, next_event
 
-from aioca.stream import Gap, GapReason, Stream, SubscriptionError
+from aioca.stream import Gap, GapReason, SubscriptionError
 from aioca_binance import BinanceRestApi
 from aioca_binance.coinm import CoinMNewOrder
 from aioca_binance.streams import futures_user_stream, spot_user_stream
@@ -26,13 +26,6 @@ from aioca_binance_sim import BinanceSimulator
 async def place_marketable_buy(api: BinanceRestApi) -> dict[str, Any]:
     order = CoinMNewOrder(api=api, symbol="BTCUSD_PERP", side="BUY", type="MARKET", quantity=2)
     return await order.run()  # type: ignore[no-any-return]
-
-
-async def next_event(stream: Stream[Any], kind: type) -> Any:
-    while True:
-        item = await stream.next(5)
-        if isinstance(item, kind):
-            return item
 
 
 async def test_orders_placed_over_rest_arrive_as_typed_events() -> None:
