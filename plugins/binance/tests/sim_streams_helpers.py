@@ -1,14 +1,15 @@
-"""Helpers of the simulator's stream tests: Binance's documented stream payloads, read from
-the spec, and the shape to compare a payload with them by; stream settings that neither
-wait on Binance's limits nor for a reconnection; what a simulator's hub publishes for one
-simulated second, built directly or read off a raw connection, and what REST answers at
-that moment to compare it with; the account's events, typed or as Spot's WebSocket API
-sends them. One definition for every test file."""
+"""Helpers of the simulator's stream tests, one definition for every test file: Binance's
+documented stream payloads, read from the spec, and the shape to compare a payload with
+them by; stream settings that wait on neither Binance's limits nor a reconnection; what a
+simulator's hub publishes for one simulated second, built directly, read off a raw
+connection or received through aioca's client, and what REST answers at that moment to
+compare it with; the account's events, typed or as Spot's WebSocket API sends them."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import AsyncIterator, Callable
 from functools import cache
 from typing import Any
 
@@ -16,9 +17,10 @@ import aiohttp
 from binance_ws import until
 from spec_files import SPEC_DIR
 
-from aioca.stream import Backoff, Stream, StreamSettings
-from aioca_binance.streams import market_settings
+from aioca.stream import Backoff, Gap, Stream, StreamSettings
+from aioca_binance.streams import Message, market_settings, market_stream
 from aioca_binance_sim import BinanceSimulator
+from aioca_binance_sim.streams import StreamHub
 
 __all__ = [
     "API_PREFIX",
@@ -30,11 +32,14 @@ __all__ = [
     "fast_settings",
     "frames_until_terminated",
     "next_event",
+    "publish_and_read",
     "published",
     "raw_frames",
     "rest_get",
     "shape",
     "subscribe_user_data",
+    "subscribed",
+    "topics_of",
     "ws_spec",
 ]
 
@@ -183,3 +188,49 @@ async def frames_until_terminated(sim: BinanceSimulator, ws: Any) -> list[dict[s
     while frames[-1]["event"]["e"] != "eventStreamTerminated" and len(frames) < 100:
         frames.append(await ws.receive_json(timeout=5))
     return frames
+
+
+@contextlib.asynccontextmanager
+async def subscribed(
+    sim: BinanceSimulator, market: str, *topics: str, settings: StreamSettings | None = None
+) -> AsyncIterator[tuple[Stream[Message], StreamHub]]:
+    """aioca's ``market_stream`` of ``topics`` on ``market``'s hub (``settings``: else
+    :func:`fast_settings`), open and subscribed to every topic, and that hub with its own
+    publisher idle: the test publishes, second by second (:func:`publish_and_read`)."""
+    hub = sim.market_streams[market]
+    hub.publish_interval = 3600.0  # the test publishes
+    settings = settings or fast_settings(market)
+    stream = market_stream(market, *topics, base_url=sim.ws_urls[market], settings=settings)
+    async with stream:
+        await until(lambda: sum(len(c.topics) for c in hub.connections) == len(topics))
+        yield stream, hub
+
+
+async def publish_and_read(
+    stream: Stream[Message],
+    hub: StreamHub,
+    clock: Any,
+    seconds: int,
+    *,
+    enough: Callable[[list[Message]], bool] | None = None,
+) -> list[Message]:
+    """Move ``clock`` one second on and publish that second, ``seconds`` times (fewer once
+    ``enough(received)``), reading after each what ``stream`` receives until nothing more
+    comes for 0.2 s: every message in order, gaps left out."""
+    received: list[Message] = []
+    for _ in range(seconds):
+        clock.advance(1.0)
+        await hub.publish()
+        with contextlib.suppress(TimeoutError):
+            while True:
+                item = await stream.next(0.2)
+                if not isinstance(item, Gap):
+                    received.append(item)
+        if enough is not None and enough(received):
+            break
+    return received
+
+
+def topics_of(messages: list[Message]) -> set[str]:
+    """The topics ``messages`` came on: ``enough=lambda got: len(topics_of(got)) == n``."""
+    return {message.stream for message in messages}

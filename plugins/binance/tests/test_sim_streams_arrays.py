@@ -7,19 +7,17 @@ moment, and ``!contractInfo`` sent for a contract change and only then."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import API_PREFIX, rest_get
+from sim_streams_helpers import API_PREFIX, publish_and_read, rest_get, subscribed
 from sim_streams_helpers import documented_streams as _documented
 from sim_streams_helpers import fast_settings as _settings
 from sim_streams_helpers import published as _build
 from sim_streams_helpers import shape as _shape
 
-from aioca.stream import Gap
 from aioca_binance.streams import coinm, market_stream, usdm
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.contracts import ContractChanges
@@ -184,22 +182,10 @@ async def _collect(
 ) -> dict[str, list[Any]]:
     """What aioca's ``market_stream`` receives of ``topics`` while the test publishes
     ``seconds`` simulated seconds, by topic."""
-    hub = sim.market_streams[market]
-    hub.publish_interval = 3600.0  # the test publishes
-    stream = market_stream(
-        market, *topics, base_url=sim.ws_urls[market], settings=_settings(market)
-    )
     seen: dict[str, list[Any]] = {topic: [] for topic in topics}
-    async with stream:
-        await until(lambda: sum(len(c.topics) for c in hub.connections) == len(topics))
-        for _ in range(seconds):
-            clock.advance(1.0)
-            await hub.publish()
-            with contextlib.suppress(TimeoutError):
-                while True:
-                    item = await stream.next(0.2)
-                    if not isinstance(item, Gap):
-                        seen[item.stream].append(item.data)
+    async with subscribed(sim, market, *topics) as (stream, hub):
+        for message in await publish_and_read(stream, hub, clock, seconds):
+            seen[message.stream].append(message.data)
     return seen
 
 
@@ -309,16 +295,7 @@ async def test_contract_info_arrives_after_a_change_and_not_before(
 
 
 async def _publish_and_read(stream: Any, hub: Any, clock: FakeClock, seconds: int) -> list[Any]:
-    received = []
-    for _ in range(seconds):
-        clock.advance(1.0)
-        await hub.publish()
-        with contextlib.suppress(TimeoutError):
-            while True:
-                item = await stream.next(0.2)
-                if not isinstance(item, Gap):
-                    received.append(item.data)
-    return received
+    return [message.data for message in await publish_and_read(stream, hub, clock, seconds)]
 
 
 async def _listed_status(sim: BinanceSimulator, market: str, symbol: str, key: str) -> str:

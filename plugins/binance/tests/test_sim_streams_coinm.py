@@ -6,30 +6,27 @@ aioca's client and say what the REST endpoints answer at the same fake-clock mom
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from binance_ws import until
 from sim_helpers import FakeClock
 from sim_streams_helpers import (
     candle_row,
     documented_streams,
-    fast_settings,
+    publish_and_read,
     published,
     raw_frames,
     rest_get,
     shape,
+    subscribed,
+    topics_of,
 )
 
-from aioca.stream import Gap
 from aioca_binance.streams import coinm as models
-from aioca_binance.streams import market_stream
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.feeds import find_feed
 
-FAST = fast_settings("coinm")
 PAIR_TOPICS = {
     "btcusd_perpetual@continuousKline_1m": models.ContinuousContractKlineCandlestick,
     "btcusd_current_quarter@continuousKline_4h": models.ContinuousContractKlineCandlestick,
@@ -111,25 +108,16 @@ def test_a_pair_or_contract_type_the_simulator_does_not_list_sends_nothing() -> 
 async def test_pair_and_candle_streams_arrive_typed_through_the_client() -> None:
     clock = FakeClock()
     async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams["coinm"]
-        hub.publish_interval = 3600.0  # the test publishes
         contracts = {
             i.symbol for i in sim.venues["coinm"].instruments.values() if i.pair.name == "BTCUSD"
         }
-        stream = market_stream("coinm", *PAIR_TOPICS, base_url=sim.ws_urls["coinm"], settings=FAST)
-        seen: dict[str, Any] = {}
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == len(PAIR_TOPICS))
-            for _ in range(5):
-                clock.advance(1.0)
-                await hub.publish()
-                with contextlib.suppress(TimeoutError):
-                    while True:
-                        item = await stream.next(0.2)
-                        if not isinstance(item, Gap):
-                            seen.setdefault(item.stream, item.data)
-                if len(seen) == len(PAIR_TOPICS):
-                    break
+        async with subscribed(sim, "coinm", *PAIR_TOPICS) as (stream, hub):
+            received = await publish_and_read(
+                stream, hub, clock, 5, enough=lambda got: len(topics_of(got)) == len(PAIR_TOPICS)
+            )
+    seen: dict[str, Any] = {}
+    for message in received:
+        seen.setdefault(message.stream, message.data)
     assert sorted(seen) == sorted(PAIR_TOPICS)
     for topic, model in PAIR_TOPICS.items():
         data = seen[topic]

@@ -5,21 +5,23 @@ answer at the same fake-clock moment. (Their shapes: the documented-shape test o
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from typing import Any
 
-from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import candle_row, fast_settings, published, raw_frames, rest_get
+from sim_streams_helpers import (
+    candle_row,
+    publish_and_read,
+    published,
+    raw_frames,
+    rest_get,
+    subscribed,
+)
 
-from aioca.stream import Gap
-from aioca_binance.streams import market_stream
 from aioca_binance.streams import usdm as models
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.usdm.feeds import find_usdm_feed
 
-FAST = fast_settings("usdm")
 TOPICS = {
     "btcusdt_perpetual@continuousKline_1m": models.ContinuousContractKlineCandlestick,
     "ethusdt_current_quarter@continuousKline_1h": models.ContinuousContractKlineCandlestick,
@@ -46,22 +48,15 @@ def test_the_documented_forms_are_served_and_others_are_not() -> None:
 
 async def test_continuous_klines_and_rpi_depth_arrive_typed_through_the_client() -> None:
     clock = FakeClock()
-    async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams["usdm"]
-        hub.publish_interval = 3600.0  # the test publishes
-        stream = market_stream("usdm", *TOPICS, base_url=sim.ws_urls["usdm"], settings=FAST)
-        seen: dict[str, list[Any]] = {}
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == len(TOPICS))
-            for _ in range(3):
-                clock.advance(1.0)
-                await hub.publish()
-                with contextlib.suppress(TimeoutError):
-                    while True:
-                        item = await stream.next(0.2)
-                        if not isinstance(item, Gap):
-                            seen.setdefault(item.stream, []).append(item.data)
-            paths = {c.path for c in hub.connections}
+    async with (
+        BinanceSimulator(seed=4, clock=clock) as sim,
+        subscribed(sim, "usdm", *TOPICS) as (stream, hub),
+    ):
+        received = await publish_and_read(stream, hub, clock, 3)
+        paths = {c.path for c in hub.connections}
+    seen: dict[str, list[Any]] = {}
+    for message in received:
+        seen.setdefault(message.stream, []).append(message.data)
     assert sorted(seen) == sorted(TOPICS)
     for topic, model in TOPICS.items():
         assert all(isinstance(data, model) for data in seen[topic]), topic
@@ -237,22 +232,11 @@ async def test_the_stream_says_the_session_rest_lists_at_the_same_moment() -> No
 
 async def test_trading_sessions_arrive_typed_through_the_client() -> None:
     clock = FakeClock()
-    async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams["usdm"]
-        hub.publish_interval = 3600.0
-        stream = market_stream(
-            "usdm", "tradingSession", base_url=sim.ws_urls["usdm"], settings=FAST
-        )
-        seen: list[Any] = []
-        async with stream:
-            await until(lambda: any(c.topics for c in hub.connections))
-            clock.advance(1.0)
-            await hub.publish()
-            with contextlib.suppress(TimeoutError):
-                while True:
-                    item = await stream.next(0.2)
-                    if not isinstance(item, Gap):
-                        seen.append(item.data)
+    async with (
+        BinanceSimulator(seed=4, clock=clock) as sim,
+        subscribed(sim, "usdm", "tradingSession") as (stream, hub),
+    ):
+        seen = [message.data for message in await publish_and_read(stream, hub, clock, 1)]
     assert [type(data) for data in seen] == [models.TradingSession] * 2
     assert [data.event_type for data in seen] == list(EVENTS)
     for data in seen:

@@ -14,12 +14,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import API_PREFIX, documented_streams, fast_settings, published, shape
+from sim_streams_helpers import API_PREFIX, documented_streams, published, shape, subscribed
 
 from aioca.stream import Gap
-from aioca_binance.streams import coinm, market_stream, usdm
+from aioca_binance.streams import coinm, usdm
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.liquidations import CHANCE
 from aioca_binance_sim.market import TRADE_MS
@@ -105,14 +104,8 @@ async def test_liquidations_arrive_typed_one_per_symbol_per_second(market: str) 
     mine, everyone = f"{symbol.lower()}@forceOrder", "!forceOrder@arr"
     one, every = MODELS[market]
     async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams[market]
-        hub.publish_interval = 3600.0  # the test publishes
-        stream = market_stream(
-            market, mine, everyone, base_url=sim.ws_urls[market], settings=fast_settings(market)
-        )
         received: dict[str, list[Any]] = {mine: [], everyone: []}
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == 2)
+        async with subscribed(sim, market, mine, everyone) as (stream, hub):
             first = sim.now_ms() // 1000 + 1
             for _ in range(60):
                 clock.advance(1.0)
@@ -273,16 +266,7 @@ async def test_the_account_s_own_liquidation_reaches_the_stream_as_force_orders_
             for step in range(safe_until // TRADE_MS, start + 8640)
             if venue.market.mark_price(s, step * TRADE_MS) < liquidation * D("0.999")
         )
-        hub = sim.market_streams["usdm"]
-        hub.publish_interval = 3600.0
-        stream = market_stream(
-            "usdm",
-            "ethusdt@forceOrder",
-            base_url=sim.ws_urls["usdm"],
-            settings=fast_settings("usdm"),
-        )
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == 1)
+        async with subscribed(sim, "usdm", "ethusdt@forceOrder") as (stream, hub):
             clock.now = safe_until / 1000 - 60
             await hub.publish()
             assert engine.liquidations == []  # not yet: the mark stayed above

@@ -5,7 +5,6 @@ to the simulator's own book through drops and skipped updates (Spot's ``U``/``u`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from decimal import Decimal
 from typing import Any
 
@@ -21,18 +20,18 @@ from sim_streams_helpers import (
     fast_settings,
     frames_until_terminated,
     next_event,
+    publish_and_read,
     published,
     shape,
     subscribe_user_data,
+    subscribed,
+    topics_of,
 )
 
 from aioca.stream import Gap, GapReason
 from aioca_binance.spot import SpotNewOrder
-from aioca_binance.streams import (
-    market_stream,
-    spot_user_stream,
-)
 from aioca_binance.streams import spot as models
+from aioca_binance.streams import spot_user_stream
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.spot.feeds import SpotFeeds
 
@@ -99,23 +98,12 @@ async def test_all_market_arrays_carry_every_symbol_typed() -> None:
     clock = FakeClock()
     topics = ["!miniTicker@arr", "!ticker_4h@arr"]
     async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams["spot"]
-        hub.publish_interval = 3600.0  # the test publishes
-        symbols = set(hub.source.venue.symbols)
-        stream = market_stream("spot", *topics, base_url=sim.ws_urls["spot"], settings=FAST)
-        seen: dict[str, Any] = {}
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == len(topics))
-            for _ in range(5):
-                clock.advance(1.0)
-                await hub.publish()
-                with contextlib.suppress(TimeoutError):
-                    while True:
-                        item = await stream.next(0.2)
-                        if not isinstance(item, Gap):
-                            seen[item.stream] = item.data
-                if len(seen) == len(topics):
-                    break
+        symbols = set(sim.market_streams["spot"].source.venue.symbols)
+        async with subscribed(sim, "spot", *topics) as (stream, hub):
+            received = await publish_and_read(
+                stream, hub, clock, 5, enough=lambda got: len(topics_of(got)) == len(topics)
+            )
+    seen = {message.stream: message.data for message in received}  # each topic's last
     assert sorted(seen) == sorted(topics)
     minis, rolling = seen["!miniTicker@arr"], seen["!ticker_4h@arr"]
     assert {mini.symbol for mini in minis} == symbols
@@ -190,26 +178,15 @@ def test_klines_with_the_utc8_offset_open_and_close_in_utc8_as_rest_s_time_zone(
 async def test_market_streams_arrive_typed_on_spot_s_port() -> None:
     clock = FakeClock()
     async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams["spot"]
-        hub.publish_interval = 3600.0  # the test publishes
-        stream = market_stream("spot", *TOPICS, base_url=sim.ws_urls["spot"], settings=FAST)
-        seen: dict[str, Any] = {}
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == len(TOPICS))
-            for _ in range(180):
-                clock.advance(1.0)
-                await hub.publish()
-                while True:
-                    try:
-                        item = await stream.next(0.2)
-                    except TimeoutError:
-                        break
-                    if not isinstance(item, Gap):
-                        seen.setdefault(item.stream, item.data)
-                if len(seen) == len(TOPICS):
-                    break
+        async with subscribed(sim, "spot", *TOPICS) as (stream, hub):
+            received = await publish_and_read(
+                stream, hub, clock, 180, enough=lambda got: len(topics_of(got)) == len(TOPICS)
+            )
         other = sim.market_streams["usdm"]
         assert not other.connections  # Spot's streams are Spot's hub's
+    seen: dict[str, Any] = {}
+    for message in received:
+        seen.setdefault(message.stream, message.data)
     assert sorted(seen) == sorted(TOPICS)
     for topic, model in TOPICS.items():
         assert isinstance(seen[topic], model), topic

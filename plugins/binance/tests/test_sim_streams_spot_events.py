@@ -6,7 +6,6 @@ the order the account changed, and agreeing with what REST answers."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from decimal import Decimal
 from typing import Any
@@ -19,8 +18,10 @@ from sim_streams_helpers import (
     documented_events,
     fast_settings,
     frames_until_terminated,
+    publish_and_read,
     shape,
     subscribe_user_data,
+    subscribed,
 )
 
 from aioca.stream import Gap
@@ -33,8 +34,8 @@ from aioca_binance.spot import (
     SpotQueryOrder,
     SpotQueryOrderList,
 )
-from aioca_binance.streams import market_stream, spot_user_stream
 from aioca_binance.streams import spot as models
+from aioca_binance.streams import spot_user_stream
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.background import background_simulator
 from aioca_binance_sim.spot.blocks import BLOCK_PERIOD_MS
@@ -291,26 +292,17 @@ async def test_a_withdrawal_takes_only_what_is_free_and_bad_input_names_every_pr
 async def test_block_trades_stream_typed_and_agree_with_rest() -> None:
     start = 1_795_000_000
     clock = FakeClock(float(start - start % (BLOCK_PERIOD_MS // 1000) + 900 - 2))
-    async with BinanceSimulator(seed=4, clock=clock) as sim, sim.api() as api:
-        hub = sim.market_streams["spot"]
-        hub.publish_interval = 3600.0  # the test publishes
-        topic = "btcusdt@blockTrade"
-        stream = market_stream("spot", topic, base_url=sim.ws_urls["spot"], settings=FAST)
-        blocks: list[models.BlockTrade] = []
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == 1)
-            for _ in range(4):  # two seconds without a block trade, then one with
-                clock.advance(1.0)
-                await hub.publish()
-                with contextlib.suppress(TimeoutError):
-                    while True:
-                        item = await stream.next(0.2)
-                        if not isinstance(item, Gap):
-                            blocks.append(item.data)
-            (block,) = blocks
-            rest = await SpotHistoricalBlockTrades(
-                api=api, symbol=BTC, fromId=block.block_trade_id, limit=1
-            ).run()
+    async with (
+        BinanceSimulator(seed=4, clock=clock) as sim,
+        sim.api() as api,
+        subscribed(sim, "spot", "btcusdt@blockTrade") as (stream, hub),
+    ):
+        # two seconds without a block trade, then one with
+        blocks = [message.data for message in await publish_and_read(stream, hub, clock, 4)]
+        (block,) = blocks
+        rest = await SpotHistoricalBlockTrades(
+            api=api, symbol=BTC, fromId=block.block_trade_id, limit=1
+        ).run()
     assert isinstance(block, models.BlockTrade)
     assert block.trade_time is not None
     assert block.trade_time % BLOCK_PERIOD_MS == 0

@@ -19,15 +19,15 @@ from sim_streams_helpers import (
     documented_streams,
     fast_settings,
     next_event,
+    publish_and_read,
     published,
     shape,
+    subscribed,
+    topics_of,
 )
 
 from aioca.stream import Gap, GapReason
-from aioca_binance.streams import (
-    futures_user_stream,
-    market_stream,
-)
+from aioca_binance.streams import futures_user_stream
 from aioca_binance.streams import usdm as models
 from aioca_binance.usdm import UsdmNewOrder
 from aioca_binance_sim import BinanceSimulator
@@ -106,27 +106,18 @@ def test_the_served_streams_cover_the_symbol_streams_the_client_models() -> None
 
 async def test_market_streams_arrive_typed_on_binance_s_routes() -> None:
     clock = FakeClock()
-    async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams["usdm"]
-        hub.publish_interval = 3600.0  # the test publishes
-        stream = market_stream("usdm", *TOPICS, base_url=sim.ws_urls["usdm"], settings=FAST)
-        seen: dict[str, Any] = {}
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == len(TOPICS))
-            for _ in range(180):
-                clock.advance(1.0)
-                await hub.publish()
-                while True:
-                    try:
-                        item = await stream.next(0.2)
-                    except TimeoutError:
-                        break
-                    if not isinstance(item, Gap):
-                        seen.setdefault(item.stream, item.data)
-                if len(seen) == len(TOPICS):
-                    break
-            # One connection per route, as Binance asks (depth and book ticker: public).
-            routes = {c.path: set(c.topics) for c in hub.connections}
+    async with (
+        BinanceSimulator(seed=4, clock=clock) as sim,
+        subscribed(sim, "usdm", *TOPICS) as (stream, hub),
+    ):
+        received = await publish_and_read(
+            stream, hub, clock, 180, enough=lambda got: len(topics_of(got)) == len(TOPICS)
+        )
+        # One connection per route, as Binance asks (depth and book ticker: public).
+        routes = {c.path: set(c.topics) for c in hub.connections}
+    seen: dict[str, Any] = {}
+    for message in received:
+        seen.setdefault(message.stream, message.data)
     assert sorted(seen) == sorted(TOPICS)
     for topic, model in TOPICS.items():
         assert isinstance(seen[topic], model), topic
