@@ -31,6 +31,7 @@ __all__ = [
     "documented_streams",
     "fast_settings",
     "frames_until_terminated",
+    "futures_symbols",
     "next_event",
     "publish_and_read",
     "published",
@@ -100,6 +101,14 @@ def fast_settings(market: str, **changes: Any) -> StreamSettings:
     heartbeat of its own...): a test waits on neither Binance's limits nor a reconnection."""
     fast: dict[str, Any] = {"heartbeat": None, "messages_per_second": None, "backoff": QUICK}
     return market_settings(market, **(fast | changes))
+
+
+def futures_symbols(sim: BinanceSimulator, market: str) -> list[str]:
+    """Every symbol ``market`` (``"usdm"`` or ``"coinm"``) lists, in its listing order:
+    those an all-market stream carries."""
+    if market == "usdm":
+        return list(sim.venues["usdm"].symbols)
+    return list(sim.market.instruments)
 
 
 def published(sim: BinanceSimulator, market: str, topic: str, second: int) -> list[Any]:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import API_PREFIX, publish_and_read, rest_get, subscribed
+from sim_streams_helpers import API_PREFIX, futures_symbols, publish_and_read, rest_get, subscribed
 from sim_streams_helpers import documented_streams as _documented
 from sim_streams_helpers import fast_settings as _settings
 from sim_streams_helpers import published as _build
@@ -40,9 +40,7 @@ ARRAYS |= {"!assetIndex@arr"}
 
 
 def _symbols(sim: BinanceSimulator, market: str) -> set[str]:
-    if market == "usdm":
-        return set(sim.venues["usdm"].symbols)
-    return set(sim.market.instruments)
+    return set(futures_symbols(sim, market))
 
 
 @pytest.mark.parametrize(

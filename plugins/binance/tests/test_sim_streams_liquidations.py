@@ -15,7 +15,14 @@ from typing import Any
 import aiohttp
 import pytest
 from sim_helpers import FakeClock
-from sim_streams_helpers import API_PREFIX, documented_streams, published, shape, subscribed
+from sim_streams_helpers import (
+    API_PREFIX,
+    documented_streams,
+    futures_symbols,
+    published,
+    shape,
+    subscribed,
+)
 
 from aioca.stream import Gap
 from aioca_binance.streams import coinm, usdm
@@ -46,13 +53,6 @@ async def _drain(stream: Any, *, data: bool = True) -> list[Any]:
             assert not isinstance(item, Gap), item
             items.append(item.data if data else item)
     return items
-
-
-def _symbols(sim: BinanceSimulator, market: str) -> list[str]:
-    source = sim.market_streams[market].source
-    if market == "usdm":
-        return list(source.venue.symbols)
-    return list(source.market.instruments)
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ async def test_liquidations_arrive_typed_one_per_symbol_per_second(market: str) 
             expected = [
                 payload
                 for second in range(first, last + 1)
-                for name in _symbols(sim, market)
+                for name in futures_symbols(sim, market)
                 for payload in published(sim, market, f"{name.lower()}@forceOrder", second)
             ]
     assert all(type(item) is one for item in received[mine])
@@ -143,7 +143,7 @@ async def test_liquidations_are_the_same_for_the_same_seed(market: str) -> None:
             now = sim.now_ms() // 1000
             arr = "!forceOrder@arr"
             return [p for s in range(now - 300, now) for p in published(sim, market, arr, s)], len(
-                _symbols(sim, market)
+                futures_symbols(sim, market)
             )
 
     (first, symbols), (again, _), (other, _) = [await liquidations(s) for s in (7, 7, 8)]
