@@ -18,7 +18,7 @@ from binance_ws import until
 from spec_files import SPEC_DIR
 
 from aioca.stream import Backoff, Gap, Stream, StreamSettings
-from aioca_binance.streams import Message, market_settings, market_stream
+from aioca_binance.streams import Message, market_settings, market_stream, spot_user_stream
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.streams import StreamHub
 
@@ -38,6 +38,7 @@ __all__ = [
     "raw_frames",
     "rest_get",
     "shape",
+    "spot_user_data",
     "subscribe_user_data",
     "subscribed",
     "topics_of",
@@ -172,6 +173,21 @@ async def next_event(stream: Stream[Any], kind: type) -> Any:
         item = await stream.next(5)
         if isinstance(item, kind):
             return item
+
+
+@contextlib.asynccontextmanager
+async def spot_user_data(
+    sim: BinanceSimulator, api: Any, settings: StreamSettings | None = None
+) -> AsyncIterator[Stream[Any]]:
+    """aioca's Spot user-data stream of ``api``'s account on the simulator's WebSocket API
+    (``settings``: else :func:`fast_settings`), open and subscribed: every event the
+    account makes from now on reaches it."""
+    ws_api = sim.ws_api
+    assert ws_api is not None
+    url, settings = sim.ws_api_url, settings or fast_settings("spot")
+    async with spot_user_stream(api, url=url, settings=settings) as stream:
+        await until(lambda: any(c.subscriptions for c in ws_api.connections))
+        yield stream
 
 
 async def subscribe_user_data(sim: BinanceSimulator, api: Any, ws: Any) -> None:

@@ -23,6 +23,7 @@ from sim_streams_helpers import (
     publish_and_read,
     published,
     shape,
+    spot_user_data,
     subscribe_user_data,
     subscribed,
     topics_of,
@@ -31,7 +32,6 @@ from sim_streams_helpers import (
 from aioca.stream import Gap, GapReason
 from aioca_binance.spot import SpotNewOrder
 from aioca_binance.streams import spot as models
-from aioca_binance.streams import spot_user_stream
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.spot.feeds import SpotFeeds
 
@@ -283,18 +283,17 @@ async def test_the_book_matches_the_simulator_when_own_orders_take_liquidity_mid
 
 
 async def test_orders_placed_over_rest_arrive_over_the_ws_api_typed() -> None:
-    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
-        async with stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
-            placed = await SpotNewOrder(
-                api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
-            ).run()
-            new = await next_event(stream, models.ExecutionReport)
-            position = await next_event(stream, models.OutboundAccountPosition)
-            trade = await next_event(stream, models.ExecutionReport)
+    async with (
+        BinanceSimulator(seed=5) as sim,
+        sim.api() as api,
+        spot_user_data(sim, api) as stream,
+    ):
+        placed = await SpotNewOrder(
+            api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
+        ).run()
+        new = await next_event(stream, models.ExecutionReport)
+        position = await next_event(stream, models.OutboundAccountPosition)
+        trade = await next_event(stream, models.ExecutionReport)
     assert new.current_execution_type == "NEW"
     assert new.order_id == placed["orderId"]
     assert new.client_order_id == placed["clientOrderId"]
@@ -309,9 +308,7 @@ async def test_the_end_of_a_subscription_is_a_session_gap_and_a_new_subscription
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
         ws_api = sim.ws_api
         assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
-        async with stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+        async with spot_user_data(sim, api) as stream:
             assert await ws_api.terminate() == 1
             gap = await next_event(stream, Gap)
             assert gap.reason is GapReason.SESSION
@@ -374,17 +371,15 @@ async def test_an_ed25519_signed_subscription_is_accepted() -> None:
     public = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    async with BinanceSimulator(seed=5, ed25519_public_key=public) as sim:
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        async with BinanceRestApi(sim.api_key, private_key=private, urls=sim.urls) as api:
-            stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
-            async with stream:
-                await until(lambda: any(c.subscriptions for c in ws_api.connections))
-                await SpotNewOrder(
-                    api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
-                ).run()
-                report = await next_event(stream, models.ExecutionReport)
+    async with (
+        BinanceSimulator(seed=5, ed25519_public_key=public) as sim,
+        BinanceRestApi(sim.api_key, private_key=private, urls=sim.urls) as api,
+        spot_user_data(sim, api) as stream,
+    ):
+        await SpotNewOrder(
+            api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
+        ).run()
+        report = await next_event(stream, models.ExecutionReport)
     assert report.symbol == "BTCUSDT"
 
 

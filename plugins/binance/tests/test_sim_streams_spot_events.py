@@ -12,14 +12,13 @@ from typing import Any
 
 import aiohttp
 import pytest
-from binance_ws import until
 from sim_helpers import FakeClock
 from sim_streams_helpers import (
     documented_events,
-    fast_settings,
     frames_until_terminated,
     publish_and_read,
     shape,
+    spot_user_data,
     subscribe_user_data,
     subscribed,
 )
@@ -35,13 +34,11 @@ from aioca_binance.spot import (
     SpotQueryOrderList,
 )
 from aioca_binance.streams import spot as models
-from aioca_binance.streams import spot_user_stream
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.background import background_simulator
 from aioca_binance_sim.spot.blocks import BLOCK_PERIOD_MS
 from aioca_binance_sim.spot.tape import TRADE_MS
 
-FAST = fast_settings("spot")
 BTC = "BTCUSDT"
 
 
@@ -144,11 +141,7 @@ async def test_an_oco_placed_then_filled_sends_list_status_after_its_legs_report
         sim.api(time_sync_interval=None) as api,
     ):
         _follow(api, sim)
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
-        async with stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+        async with spot_user_data(sim, api) as stream:
             placed = await _place_sell_oco(sim, api)
             placing = await _events(stream, lambda e: isinstance(e, models.ListStatus))
             above = Decimal(placed["orderReports"][0]["price"])
@@ -209,16 +202,15 @@ async def test_an_oco_placed_then_filled_sends_list_status_after_its_legs_report
 
 
 async def test_a_canceled_list_ends_with_one_all_done_after_both_cancellations() -> None:
-    async with BinanceSimulator(seed=6) as sim, sim.api() as api:
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
-        async with stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
-            placed = await _place_sell_oco(sim, api)
-            await _events(stream, lambda e: isinstance(e, models.ListStatus))
-            await SpotCancelOrderList(api=api, symbol=BTC, orderListId=placed["orderListId"]).run()
-            ending = await _events(stream, lambda e: isinstance(e, models.ListStatus))
+    async with (
+        BinanceSimulator(seed=6) as sim,
+        sim.api() as api,
+        spot_user_data(sim, api) as stream,
+    ):
+        placed = await _place_sell_oco(sim, api)
+        await _events(stream, lambda e: isinstance(e, models.ListStatus))
+        await SpotCancelOrderList(api=api, symbol=BTC, orderListId=placed["orderListId"]).run()
+        ending = await _events(stream, lambda e: isinstance(e, models.ListStatus))
     reports = [
         (e.order_id, e.current_execution_type)
         for e in ending
@@ -234,12 +226,8 @@ async def test_a_canceled_list_ends_with_one_all_done_after_both_cancellations()
 
 async def test_a_deposit_and_a_withdrawal_arrive_typed_and_rest_shows_the_balance() -> None:
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
         before = {b["asset"]: b for b in (await SpotAccount(api=api).run())["balances"]}
-        async with stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+        async with spot_user_data(sim, api) as stream:
             assert sim.spot.deposit("USDT", Decimal("250.5")) == Decimal("100250.5")
             deposit = await _events(stream, lambda e: isinstance(e, models.OutboundAccountPosition))
             after_deposit = await SpotAccount(api=api).run()
@@ -327,17 +315,10 @@ def test_a_deposit_from_another_thread_than_a_background_simulator_s_reaches_its
     out as from any change."""
 
     async def deposit_and_listen(sim: BinanceSimulator) -> list[Any]:
-        async with sim.api() as api:
-            stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
-            async with stream:
-                ws_api = sim.ws_api
-                assert ws_api is not None
-                await until(lambda: any(c.subscriptions for c in ws_api.connections))
-                # from a thread running no event loop at all (as synchronous code)
-                assert await asyncio.to_thread(sim.spot.deposit, "SOL", "3") == Decimal("103")
-                return await _events(
-                    stream, lambda e: isinstance(e, models.OutboundAccountPosition)
-                )
+        async with sim.api() as api, spot_user_data(sim, api) as stream:
+            # from a thread running no event loop at all (as synchronous code)
+            assert await asyncio.to_thread(sim.spot.deposit, "SOL", "3") == Decimal("103")
+            return await _events(stream, lambda e: isinstance(e, models.OutboundAccountPosition))
 
     with background_simulator(seed=5) as sim:
         events = asyncio.run(deposit_and_listen(sim))
