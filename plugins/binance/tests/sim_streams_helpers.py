@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 from binance_ws import until
+from sim_helpers import FakeClock
 from spec_files import SPEC_DIR
 
 from aioca.stream import Backoff, Gap, Stream, StreamSettings
@@ -144,6 +145,52 @@ async def raw_frames(sim: BinanceSimulator, market: str, topics: list[str]) -> d
     return received
 
 
+@contextlib.asynccontextmanager
+async def subscribed(
+    sim: BinanceSimulator, market: str, *topics: str, settings: StreamSettings | None = None
+) -> AsyncIterator[tuple[Stream[Message], StreamHub]]:
+    """aioca's ``market_stream`` of ``topics`` on ``market``'s hub (``settings``: else
+    :func:`fast_settings`), open and subscribed to every topic, and that hub with its own
+    publisher idle: the test publishes, second by second (:func:`publish_and_read`)."""
+    hub = sim.market_streams[market]
+    hub.publish_interval = 3600.0  # the test publishes
+    settings = settings or fast_settings(market)
+    stream = market_stream(market, *topics, base_url=sim.ws_urls[market], settings=settings)
+    async with stream:
+        await until(lambda: sum(len(c.topics) for c in hub.connections) == len(topics))
+        yield stream, hub
+
+
+async def publish_and_read(
+    stream: Stream[Message],
+    hub: StreamHub,
+    clock: FakeClock,
+    seconds: int,
+    *,
+    enough: Callable[[list[Message]], bool] | None = None,
+) -> list[Message]:
+    """Move ``clock`` one second on and publish that second, ``seconds`` times (fewer once
+    ``enough(received)``), reading after each what ``stream`` receives until nothing more
+    comes for 0.2 s: every message in order, gaps left out."""
+    received: list[Message] = []
+    for _ in range(seconds):
+        clock.advance(1.0)
+        await hub.publish()
+        with contextlib.suppress(TimeoutError):
+            while True:
+                item = await stream.next(0.2)
+                if not isinstance(item, Gap):
+                    received.append(item)
+        if enough is not None and enough(received):
+            break
+    return received
+
+
+def topics_of(messages: list[Message]) -> set[str]:
+    """The topics ``messages`` came on: ``enough=lambda got: len(topics_of(got)) == n``."""
+    return {message.stream for message in messages}
+
+
 API_PREFIX = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
 """The path of each futures market's REST API (``/exchangeInfo`` is ``/fapi/v1/exchangeInfo``)."""
 
@@ -213,49 +260,3 @@ async def frames_until_terminated(sim: BinanceSimulator, ws: Any) -> list[dict[s
     while frames[-1]["event"]["e"] != "eventStreamTerminated" and len(frames) < 100:
         frames.append(await ws.receive_json(timeout=5))
     return frames
-
-
-@contextlib.asynccontextmanager
-async def subscribed(
-    sim: BinanceSimulator, market: str, *topics: str, settings: StreamSettings | None = None
-) -> AsyncIterator[tuple[Stream[Message], StreamHub]]:
-    """aioca's ``market_stream`` of ``topics`` on ``market``'s hub (``settings``: else
-    :func:`fast_settings`), open and subscribed to every topic, and that hub with its own
-    publisher idle: the test publishes, second by second (:func:`publish_and_read`)."""
-    hub = sim.market_streams[market]
-    hub.publish_interval = 3600.0  # the test publishes
-    settings = settings or fast_settings(market)
-    stream = market_stream(market, *topics, base_url=sim.ws_urls[market], settings=settings)
-    async with stream:
-        await until(lambda: sum(len(c.topics) for c in hub.connections) == len(topics))
-        yield stream, hub
-
-
-async def publish_and_read(
-    stream: Stream[Message],
-    hub: StreamHub,
-    clock: Any,
-    seconds: int,
-    *,
-    enough: Callable[[list[Message]], bool] | None = None,
-) -> list[Message]:
-    """Move ``clock`` one second on and publish that second, ``seconds`` times (fewer once
-    ``enough(received)``), reading after each what ``stream`` receives until nothing more
-    comes for 0.2 s: every message in order, gaps left out."""
-    received: list[Message] = []
-    for _ in range(seconds):
-        clock.advance(1.0)
-        await hub.publish()
-        with contextlib.suppress(TimeoutError):
-            while True:
-                item = await stream.next(0.2)
-                if not isinstance(item, Gap):
-                    received.append(item)
-        if enough is not None and enough(received):
-            break
-    return received
-
-
-def topics_of(messages: list[Message]) -> set[str]:
-    """The topics ``messages`` came on: ``enough=lambda got: len(topics_of(got)) == n``."""
-    return {message.stream for message in messages}
