@@ -147,15 +147,20 @@ async def raw_frames(sim: BinanceSimulator, market: str, topics: list[str]) -> d
 
 @contextlib.asynccontextmanager
 async def subscribed(
-    sim: BinanceSimulator, market: str, *topics: str, settings: StreamSettings | None = None
+    sim: BinanceSimulator,
+    market: str,
+    *topics: str,
+    settings: StreamSettings | None = None,
+    **options: Any,
 ) -> AsyncIterator[tuple[Stream[Message], StreamHub]]:
     """aioca's ``market_stream`` of ``topics`` on ``market``'s hub (``settings``: else
-    :func:`fast_settings`), open and subscribed to every topic, and that hub with its own
-    publisher idle: the test publishes, second by second (:func:`publish_and_read`)."""
+    :func:`fast_settings`; ``options``: ``market_stream``'s others, ``typed``...), open and
+    subscribed to every topic, and that hub with its own publisher idle: the test
+    publishes, second by second (:func:`publish_and_read`)."""
     hub = sim.market_streams[market]
     hub.publish_interval = 3600.0  # the test publishes
-    settings = settings or fast_settings(market)
-    stream = market_stream(market, *topics, base_url=sim.ws_urls[market], settings=settings)
+    url, settings = sim.ws_urls[market], settings or fast_settings(market)
+    stream = market_stream(market, *topics, base_url=url, settings=settings, **options)
     async with stream:
         await until(lambda: sum(len(c.topics) for c in hub.connections) == len(topics))
         yield stream, hub

@@ -11,21 +11,25 @@ from typing import Any
 import pytest
 from binance_ws import BinanceDialect, WsFaultServer, combined, until
 from pydantic import BaseModel
-from sim_streams_helpers import fast_settings, ws_spec
+from spec_files import SPEC_DIR
 
 from aioca.stream import Backoff, Gap, GapReason, Rotate, SubscriptionError
 from aioca_binance.streams import BinanceMarketProtocol, Message, market_settings, market_stream
 from aioca_binance.streams.markets import catalog
 from aioca_binance.streams.structs import StreamStruct
 
-SPEC = ws_spec()
+SPEC = json.loads((SPEC_DIR / "binance-ws-streams.json").read_text(encoding="utf-8"))
 MARKETS = ("spot", "usdm", "coinm")
 
 
 def fast(market: str, **changes: Any) -> Any:
-    """:func:`fast_settings` with this file's own backoff (its loopback servers')."""
-    backoff = Backoff(initial=0.02, maximum=0.05, minimum=0.01)
-    return fast_settings(market, backoff=backoff, **changes)
+    return market_settings(
+        market,
+        heartbeat=None,
+        messages_per_second=None,
+        backoff=Backoff(initial=0.02, maximum=0.05, minimum=0.01),
+        **changes,
+    )
 
 
 def _streams() -> list[tuple[str, dict[str, Any]]]:
