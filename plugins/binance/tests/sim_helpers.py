@@ -1,10 +1,11 @@
-"""Helpers of the simulator's tests: a controllable clock, a simulator on its own thread
-(for the synchronous operator, which runs its own event loop), Binance's documented
-response examples, and order prices that rest or cross the simulated book."""
+"""Helpers of the simulator's tests: a controllable clock and a fast one, a simulator on
+its own thread (for the synchronous operator, which runs its own event loop), Binance's
+documented response examples, and order prices that rest or cross the simulated book."""
 
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -15,6 +16,7 @@ from aioca_binance_sim import BinanceSimulator
 
 __all__ = [
     "FakeClock",
+    "FastClock",
     "documented_example",
     "limit_price",
 ]
@@ -31,6 +33,19 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class FastClock:
+    """The wall's clock, ``factor`` times faster from the moment it is made: for a test
+    whose simulator must move on its own (a peer's client reading its streams, a stall
+    noticed by a heartbeat), not step by step as with :class:`FakeClock`."""
+
+    def __init__(self, factor: float) -> None:
+        self.start = time.time()
+        self.factor = factor
+
+    def __call__(self) -> float:
+        return self.start + (time.time() - self.start) * self.factor
 
 
 @cache

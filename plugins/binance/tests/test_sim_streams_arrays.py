@@ -7,24 +7,23 @@ moment, and ``!contractInfo`` sent for a contract change and only then."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Literal
 
-import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
+from sim_streams_helpers import API_PREFIX, futures_symbols, publish_and_read, rest_get, subscribed
+from sim_streams_helpers import documented_streams as _documented
+from sim_streams_helpers import fast_settings as _settings
+from sim_streams_helpers import published as _build
+from sim_streams_helpers import shape as _shape
 
-from aioca.stream import Backoff, Gap
-from aioca_binance.streams import coinm, market_settings, market_stream, usdm
+from aioca_binance.streams import coinm, market_stream, usdm
 from aioca_binance.streams.structs import struct_of
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.contracts import ContractChanges
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "binance-ws-streams.json"
 USDM_TOPICS = {
     "!bookTicker": usdm.AllBookTickers,
     "!miniTicker@arr": usdm.AllMarketMiniTickers,
@@ -40,41 +39,10 @@ COINM_TOPICS = {
 }
 ARRAYS = {"!miniTicker@arr", "!ticker@arr", "!markPrice@arr", "!markPrice@arr@1s"}
 ARRAYS |= {"!assetIndex@arr"}
-REST = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
-
-
-def _settings(market: str) -> Any:
-    backoff = Backoff(0.01, 0.02, minimum=0.005)
-    return market_settings(market, heartbeat=None, messages_per_second=None, backoff=backoff)
-
-
-def _documented(market: str) -> dict[str, Any]:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"][market]["streams"]
-    return {entry["example_stream"]: entry["example_payload"] for entry in streams}
-
-
-def _shape(value: Any) -> Any:
-    """Keys and value types, recursively (lists by their first item)."""
-    if isinstance(value, dict):
-        return {key: _shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_shape(value[0])] if value else []
-    return type(value).__name__
-
-
-def _build(sim: BinanceSimulator, market: str, topic: str, second: int) -> list[Any]:
-    source = sim.market_streams[market].source
-    found = source.find(topic)
-    assert found is not None, topic
-    feed, match = found
-    assert "symbol" not in match.groupdict()  # an all-market stream
-    return source.build(feed, None, match, second)  # type: ignore[no-any-return]
 
 
 def _symbols(sim: BinanceSimulator, market: str) -> set[str]:
-    if market == "usdm":
-        return set(sim.venues["usdm"].symbols)
-    return set(sim.market.instruments)
+    return set(futures_symbols(sim, market))
 
 
 @pytest.mark.parametrize(
@@ -127,12 +95,7 @@ def test_the_3s_mark_price_array_comes_every_third_second_the_1s_one_every_secon
 
 
 async def _rest(sim: BinanceSimulator, market: str, path: str) -> Any:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.get(sim.urls[market] + REST[market] + path) as response,
-    ):
-        assert response.status == 200, await response.text()
-        return await response.json()
+    return await rest_get(sim, market, API_PREFIX[market] + path)
 
 
 def test_usdm_arrays_equal_rest_at_the_same_moment() -> None:
@@ -225,22 +188,10 @@ async def _collect(
 ) -> dict[str, list[Any]]:
     """What aioca's ``market_stream`` receives of ``topics`` while the test publishes
     ``seconds`` simulated seconds, by topic."""
-    hub = sim.market_streams[market]
-    hub.publish_interval = 3600.0  # the test publishes
-    stream = market_stream(
-        market, *topics, base_url=sim.ws_urls[market], settings=_settings(market), typed=typed
-    )
     seen: dict[str, list[Any]] = {topic: [] for topic in topics}
-    async with stream:
-        await until(lambda: sum(len(c.topics) for c in hub.connections) == len(topics))
-        for _ in range(seconds):
-            clock.advance(1.0)
-            await hub.publish()
-            with contextlib.suppress(TimeoutError):
-                while True:
-                    item = await stream.next(0.2)
-                    if not isinstance(item, Gap):
-                        seen[item.stream].append(item.data)
+    async with subscribed(sim, market, *topics, typed=typed) as (stream, hub):
+        for message in await publish_and_read(stream, hub, clock, seconds):
+            seen[message.stream].append(message.data)
     return seen
 
 
@@ -354,16 +305,7 @@ async def test_contract_info_arrives_after_a_change_and_not_before(
 
 
 async def _publish_and_read(stream: Any, hub: Any, clock: FakeClock, seconds: int) -> list[Any]:
-    received = []
-    for _ in range(seconds):
-        clock.advance(1.0)
-        await hub.publish()
-        with contextlib.suppress(TimeoutError):
-            while True:
-                item = await stream.next(0.2)
-                if not isinstance(item, Gap):
-                    received.append(item.data)
-    return received
+    return [message.data for message in await publish_and_read(stream, hub, clock, seconds)]
 
 
 async def _listed_status(sim: BinanceSimulator, market: str, symbol: str, key: str) -> str:

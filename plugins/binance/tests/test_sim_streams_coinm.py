@@ -6,27 +6,27 @@ aioca's client and say what the REST endpoints answer at the same fake-clock mom
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-from binance_ws import until
 from sim_helpers import FakeClock
+from sim_streams_helpers import (
+    candle_row,
+    documented_streams,
+    publish_and_read,
+    published,
+    raw_frames,
+    rest_get,
+    shape,
+    subscribed,
+    topics_of,
+)
 
-from aioca.stream import Backoff, Gap
 from aioca_binance.streams import coinm as models
-from aioca_binance.streams import market_settings, market_stream
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.feeds import find_feed
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "binance-ws-streams.json"
-FAST = market_settings(
-    "coinm", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-)
 PAIR_TOPICS = {
     "btcusd_perpetual@continuousKline_1m": models.ContinuousContractKlineCandlestick,
     "btcusd_current_quarter@continuousKline_4h": models.ContinuousContractKlineCandlestick,
@@ -39,38 +39,13 @@ PAIR_TOPICS = {
 }
 
 
-def _documented() -> dict[str, Any]:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["coinm"]["streams"]
-    return {entry["example_stream"]: entry["example_payload"] for entry in streams}
-
-
-def _shape(value: Any) -> Any:
-    """Keys and value types, recursively (lists by their first item)."""
-    if isinstance(value, dict):
-        return {key: _shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_shape(value[0])] if value else []
-    return type(value).__name__
-
-
-def _build(sim: BinanceSimulator, topic: str, second: int) -> list[Any]:
-    """What the simulator's COIN-M hub publishes on ``topic`` for ``second``."""
-    source = sim.market_streams["coinm"].source
-    found = source.find(topic)
-    assert found is not None, topic
-    feed, match = found
-    name = match.groupdict().get("symbol")  # none: a pair or all-market stream
-    instrument = source.instrument(name.upper()) if name is not None else None
-    return source.build(feed, instrument, match, second)
-
-
 @pytest.mark.parametrize(
     "topic",
     # Liquidations come in some seconds only, contract changes on demand: shaped in
     # test_sim_streams_liquidations.py and test_sim_streams_arrays.py.
     [
         t
-        for t in _documented()
+        for t in documented_streams("coinm")
         if find_feed(t) is not None and "forceOrder" not in t and t != "!contractInfo"
     ],
 )
@@ -79,13 +54,13 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
         async with BinanceSimulator(seed=3) as sim:
             second = sim.now_ms() // 1000
             second -= second % 60  # a second with a trade in it, where a candle opens
-            return _build(sim, topic, second)
+            return published(sim, "coinm", topic, second)
 
     payloads = asyncio.run(build())
     assert payloads
-    expected = _shape(_documented()[topic])
+    expected = shape(documented_streams("coinm")[topic])
     for payload in payloads:
-        got = _shape(payload)
+        got = shape(payload)
         # Levels: the documented diff may list none on a side; ours list some.
         for side in ("b", "a"):
             if isinstance(got, dict) and got.get(side) and expected.get(side) == []:
@@ -94,7 +69,7 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
 
 
 def test_the_served_streams_cover_the_pair_and_candle_streams() -> None:
-    served = {topic for topic in _documented() if find_feed(topic) is not None}
+    served = {topic for topic in documented_streams("coinm") if find_feed(topic) is not None}
     assert {
         "btcusd_perp@aggTrade",
         "btcusd_perp@depth@100ms",
@@ -123,7 +98,7 @@ def test_a_pair_or_contract_type_the_simulator_does_not_list_sends_nothing() -> 
         async with BinanceSimulator(seed=3) as sim:
             second = sim.now_ms() // 1000
             return [
-                _build(sim, topic, second)
+                published(sim, "coinm", topic, second)
                 for topic in ("dogeusd@indexPrice", "dogeusd_perpetual@continuousKline_1m")
             ]
 
@@ -133,25 +108,16 @@ def test_a_pair_or_contract_type_the_simulator_does_not_list_sends_nothing() -> 
 async def test_pair_and_candle_streams_arrive_typed_through_the_client() -> None:
     clock = FakeClock()
     async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams["coinm"]
-        hub.publish_interval = 3600.0  # the test publishes
         contracts = {
             i.symbol for i in sim.venues["coinm"].instruments.values() if i.pair.name == "BTCUSD"
         }
-        stream = market_stream("coinm", *PAIR_TOPICS, base_url=sim.ws_urls["coinm"], settings=FAST)
-        seen: dict[str, Any] = {}
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == len(PAIR_TOPICS))
-            for _ in range(5):
-                clock.advance(1.0)
-                await hub.publish()
-                with contextlib.suppress(TimeoutError):
-                    while True:
-                        item = await stream.next(0.2)
-                        if not isinstance(item, Gap):
-                            seen.setdefault(item.stream, item.data)
-                if len(seen) == len(PAIR_TOPICS):
-                    break
+        async with subscribed(sim, "coinm", *PAIR_TOPICS) as (stream, hub):
+            received = await publish_and_read(
+                stream, hub, clock, 5, enough=lambda got: len(topics_of(got)) == len(PAIR_TOPICS)
+            )
+    seen: dict[str, Any] = {}
+    for message in received:
+        seen.setdefault(message.stream, message.data)
     assert sorted(seen) == sorted(PAIR_TOPICS)
     for topic, model in PAIR_TOPICS.items():
         data = seen[topic]
@@ -165,39 +131,6 @@ async def test_pair_and_candle_streams_arrive_typed_through_the_client() -> None
     assert (perpetual.pair, perpetual.contract_type) == ("BTCUSD", "PERPETUAL")
     assert seen["btcusd_current_quarter@continuousKline_4h"].contract_type == "CURRENT_QUARTER"
     assert seen["btcusd_perp@markPriceKline_1m"].kline.symbol == "BTCUSD_PERP"
-
-
-async def _frames(
-    sim: BinanceSimulator, clock: FakeClock, topics: list[str]
-) -> dict[str, list[Any]]:
-    """Every payload of ``topics`` one publish pass sends at the clock's moment, read raw
-    from a combined stream."""
-    hub = sim.market_streams["coinm"]
-    hub.publish_interval = 3600.0
-    url = f"{sim.ws_urls['coinm']}/stream?streams={'/'.join(topics)}"
-    received: dict[str, list[Any]] = {topic: [] for topic in topics}
-    async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
-        await until(lambda: bool(hub.connections))
-        await hub.publish()
-        with contextlib.suppress(TimeoutError):
-            while True:
-                frame = await ws.receive_json(timeout=0.5)
-                received[frame["stream"]].append(frame["data"])
-    return received
-
-
-async def _rest(sim: BinanceSimulator, path: str, **query: Any) -> Any:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(sim.urls["coinm"] + path, params=query) as response,
-    ):
-        assert response.status == 200, await response.text()
-        return await response.json()
-
-
-def _candle(k: dict[str, Any]) -> list[Any]:
-    """A streamed candle as REST's first eleven slots."""
-    return [k["t"], k["o"], k["h"], k["l"], k["c"], k["v"], k["T"], k["q"], k["n"], k["V"], k["Q"]]
 
 
 async def test_the_streams_say_what_rest_answers_at_the_same_moment() -> None:
@@ -214,23 +147,24 @@ async def test_the_streams_say_what_rest_answers_at_the_same_moment() -> None:
     async with BinanceSimulator(seed=5, clock=clock) as sim:
         now = sim.now_ms()
         assert now % 60_000 == 0
-        got = await _frames(sim, clock, topics)
+        got = await raw_frames(sim, "coinm", topics)
         assert sim.now_ms() == now  # REST answers at the moment the streams were built
         rest = {
-            "perpetual": await _rest(
-                sim, "/dapi/v1/continuousKlines", pair="BTCUSD", contractType="PERPETUAL",
+            "perpetual": await rest_get(
+                sim, "coinm", "/dapi/v1/continuousKlines", pair="BTCUSD", contractType="PERPETUAL",
                 interval="1m", limit=2,
             ),
-            "quarter": await _rest(
-                sim, "/dapi/v1/continuousKlines", pair="BTCUSD", contractType="CURRENT_QUARTER",
-                interval="1m", limit=2,
+            "quarter": await rest_get(
+                sim, "coinm", "/dapi/v1/continuousKlines", pair="BTCUSD",
+                contractType="CURRENT_QUARTER", interval="1m", limit=2,
             ),
-            "premium": await _rest(sim, "/dapi/v1/premiumIndex", pair="BTCUSD"),
-            "index": await _rest(
-                sim, "/dapi/v1/indexPriceKlines", pair="BTCUSD", interval="1m", limit=2
+            "premium": await rest_get(sim, "coinm", "/dapi/v1/premiumIndex", pair="BTCUSD"),
+            "index": await rest_get(
+                sim, "coinm", "/dapi/v1/indexPriceKlines", pair="BTCUSD", interval="1m", limit=2
             ),
-            "mark": await _rest(
-                sim, "/dapi/v1/markPriceKlines", symbol="BTCUSD_PERP", interval="1m", limit=2
+            "mark": await rest_get(
+                sim, "coinm", "/dapi/v1/markPriceKlines", symbol="BTCUSD_PERP", interval="1m",
+                limit=2,
             ),
         }  # fmt: skip
     # Continuous klines: the candle that just closed (x), then the one opening now.
@@ -240,7 +174,7 @@ async def test_the_streams_say_what_rest_answers_at_the_same_moment() -> None:
     ):
         closed, current = got[topic]
         assert [closed["k"]["x"], current["k"]["x"]] == [True, False]
-        assert [_candle(closed["k"]), _candle(current["k"])] == [row[:11] for row in answer]
+        assert [candle_row(closed["k"]), candle_row(current["k"])] == [row[:11] for row in answer]
         assert current["k"]["t"] == now
         for k in (closed["k"], current["k"]):  # trade ids: the candle's first and last
             assert k["L"] - k["f"] + 1 == k["n"]
@@ -277,18 +211,18 @@ async def test_a_candle_in_progress_agrees_with_rest_mid_interval() -> None:
     clock.advance(60 - clock.now % 60 + 37)  # 37 s into a minute, 4 h bar well under way
     topics = ["btcusd_perpetual@continuousKline_4h", "btcusd_perp@markPriceKline_4h"]
     async with BinanceSimulator(seed=6, clock=clock) as sim:
-        got = await _frames(sim, clock, topics)
-        continuous = await _rest(
-            sim, "/dapi/v1/continuousKlines", pair="BTCUSD", contractType="PERPETUAL",
+        got = await raw_frames(sim, "coinm", topics)
+        continuous = await rest_get(
+            sim, "coinm", "/dapi/v1/continuousKlines", pair="BTCUSD", contractType="PERPETUAL",
             interval="4h", limit=1,
         )  # fmt: skip
-        mark = await _rest(
-            sim, "/dapi/v1/markPriceKlines", symbol="BTCUSD_PERP", interval="4h", limit=1
+        mark = await rest_get(
+            sim, "coinm", "/dapi/v1/markPriceKlines", symbol="BTCUSD_PERP", interval="4h", limit=1
         )
-        trades = await _rest(sim, "/dapi/v1/aggTrades", symbol="BTCUSD_PERP", limit=1)
+        trades = await rest_get(sim, "coinm", "/dapi/v1/aggTrades", symbol="BTCUSD_PERP", limit=1)
     (candle,) = got["btcusd_perpetual@continuousKline_4h"]
     assert candle["k"]["x"] is False
-    assert _candle(candle["k"]) == continuous[0][:11]
+    assert candle_row(candle["k"]) == continuous[0][:11]
     assert candle["k"]["L"] == trades[-1]["a"]  # the last trade so far
     assert candle["k"]["L"] - candle["k"]["f"] + 1 == candle["k"]["n"]
     (marked,) = got["btcusd_perp@markPriceKline_4h"]

@@ -5,23 +5,23 @@ answer at the same fake-clock moment. (Their shapes: the documented-shape test o
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from typing import Any
 
-import aiohttp
-from binance_ws import until
 from sim_helpers import FakeClock
+from sim_streams_helpers import (
+    candle_row,
+    publish_and_read,
+    published,
+    raw_frames,
+    rest_get,
+    subscribed,
+)
 
-from aioca.stream import Backoff, Gap
-from aioca_binance.streams import market_settings, market_stream
 from aioca_binance.streams import usdm as models
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.usdm.feeds import find_usdm_feed
 
-FAST = market_settings(
-    "usdm", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-)
 TOPICS = {
     "btcusdt_perpetual@continuousKline_1m": models.ContinuousContractKlineCandlestick,
     "ethusdt_current_quarter@continuousKline_1h": models.ContinuousContractKlineCandlestick,
@@ -48,22 +48,15 @@ def test_the_documented_forms_are_served_and_others_are_not() -> None:
 
 async def test_continuous_klines_and_rpi_depth_arrive_typed_through_the_client() -> None:
     clock = FakeClock()
-    async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams["usdm"]
-        hub.publish_interval = 3600.0  # the test publishes
-        stream = market_stream("usdm", *TOPICS, base_url=sim.ws_urls["usdm"], settings=FAST)
-        seen: dict[str, list[Any]] = {}
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == len(TOPICS))
-            for _ in range(3):
-                clock.advance(1.0)
-                await hub.publish()
-                with contextlib.suppress(TimeoutError):
-                    while True:
-                        item = await stream.next(0.2)
-                        if not isinstance(item, Gap):
-                            seen.setdefault(item.stream, []).append(item.data)
-            paths = {c.path for c in hub.connections}
+    async with (
+        BinanceSimulator(seed=4, clock=clock) as sim,
+        subscribed(sim, "usdm", *TOPICS) as (stream, hub),
+    ):
+        received = await publish_and_read(stream, hub, clock, 3)
+        paths = {c.path for c in hub.connections}
+    seen: dict[str, list[Any]] = {}
+    for message in received:
+        seen.setdefault(message.stream, []).append(message.data)
     assert sorted(seen) == sorted(TOPICS)
     for topic, model in TOPICS.items():
         assert all(isinstance(data, model) for data in seen[topic]), topic
@@ -79,35 +72,6 @@ async def test_continuous_klines_and_rpi_depth_arrive_typed_through_the_client()
     assert {"/public/stream", "/market/stream"} <= paths  # the client's routes, served
 
 
-async def _frames(sim: BinanceSimulator, topics: list[str]) -> dict[str, list[Any]]:
-    """Every payload of ``topics`` one publish pass sends now, read raw."""
-    hub = sim.market_streams["usdm"]
-    hub.publish_interval = 3600.0
-    url = f"{sim.ws_urls['usdm']}/stream?streams={'/'.join(topics)}"
-    received: dict[str, list[Any]] = {topic: [] for topic in topics}
-    async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
-        await until(lambda: bool(hub.connections))
-        await hub.publish()
-        with contextlib.suppress(TimeoutError):
-            while True:
-                frame = await ws.receive_json(timeout=0.5)
-                received[frame["stream"]].append(frame["data"])
-    return received
-
-
-async def _rest(sim: BinanceSimulator, path: str, **query: Any) -> Any:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(sim.urls["usdm"] + path, params=query) as response,
-    ):
-        assert response.status == 200, await response.text()
-        return await response.json()
-
-
-def _candle(k: dict[str, Any]) -> list[Any]:
-    return [k["t"], k["o"], k["h"], k["l"], k["c"], k["v"], k["T"], k["q"], k["n"], k["V"], k["Q"]]
-
-
 async def test_continuous_klines_say_what_rest_answers_at_the_same_moment() -> None:
     clock = FakeClock()
     clock.advance(3600 - clock.now % 3600)  # an hour opens now: 1m and 1h candles close
@@ -119,11 +83,12 @@ async def test_continuous_klines_say_what_rest_answers_at_the_same_moment() -> N
     ]
     async with BinanceSimulator(seed=7, clock=clock) as sim:
         now = sim.now_ms()
-        got = await _frames(sim, topics)
+        got = await raw_frames(sim, "usdm", topics)
         assert sim.now_ms() == now
         answers = {
-            topic: await _rest(
+            topic: await rest_get(
                 sim,
+                "usdm",
                 "/fapi/v1/continuousKlines",
                 pair="BTCUSDT",
                 contractType=topic.split("@")[0].removeprefix("btcusdt_").upper(),
@@ -134,17 +99,17 @@ async def test_continuous_klines_say_what_rest_answers_at_the_same_moment() -> N
         }
         mid = clock.now
         clock.advance(23)  # and mid-candle: one event, the candle so far
-        later = await _frames(sim, topics[:1])
-        so_far = await _rest(
-            sim, "/fapi/v1/continuousKlines", pair="BTCUSDT", contractType="PERPETUAL",
+        later = await raw_frames(sim, "usdm", topics[:1])
+        so_far = await rest_get(
+            sim, "usdm", "/fapi/v1/continuousKlines", pair="BTCUSDT", contractType="PERPETUAL",
             interval="1m", limit=1,
         )  # fmt: skip
-        last_trade = await _rest(sim, "/fapi/v1/aggTrades", symbol="BTCUSDT", limit=1)
+        last_trade = await rest_get(sim, "usdm", "/fapi/v1/aggTrades", symbol="BTCUSDT", limit=1)
     assert got["btcusdt_tradifi_perpetual@continuousKline_1m"] == []
     for topic, rows in answers.items():
         closed, current = got[topic]
         assert [closed["k"]["x"], current["k"]["x"]] == [True, False], topic
-        assert [_candle(closed["k"]), _candle(current["k"])] == [row[:11] for row in rows]
+        assert [candle_row(closed["k"]), candle_row(current["k"])] == [row[:11] for row in rows]
         assert current["k"]["t"] == now
         assert closed["k"]["T"] == now - 1
         for k in (closed["k"], current["k"]):  # trade ids: the candle's first and last
@@ -155,7 +120,7 @@ async def test_continuous_klines_say_what_rest_answers_at_the_same_moment() -> N
     assert len(passed) == 22  # the hub catches up second by second
     assert candle["E"] == (mid + 23) * 1000
     assert candle["k"]["x"] is False
-    assert _candle(candle["k"]) == so_far[0][:11]
+    assert candle_row(candle["k"]) == so_far[0][:11]
     assert candle["k"]["L"] == last_trade[-1]["a"]
     assert candle["k"]["L"] - candle["k"]["f"] + 1 == candle["k"]["n"]
 
@@ -167,10 +132,10 @@ async def test_rpi_depth_diffs_continue_the_rest_rpi_book() -> None:
     clock = FakeClock()
     async with BinanceSimulator(seed=8, clock=clock) as sim:
         clock.advance(1.0)
-        before = await _rest(sim, "/fapi/v1/rpiDepth", symbol="BTCUSDT", limit=1000)
+        before = await rest_get(sim, "usdm", "/fapi/v1/rpiDepth", symbol="BTCUSDT", limit=1000)
         clock.advance(1.0)
-        got = await _frames(sim, ["btcusdt@rpiDepth@500ms"])
-        after = await _rest(sim, "/fapi/v1/rpiDepth", symbol="BTCUSDT", limit=1000)
+        got = await raw_frames(sim, "usdm", ["btcusdt@rpiDepth@500ms"])
+        after = await rest_get(sim, "usdm", "/fapi/v1/rpiDepth", symbol="BTCUSDT", limit=1000)
     (diff,) = got["btcusdt@rpiDepth@500ms"]
     assert diff["u"] == after["lastUpdateId"]
     assert diff["pu"] == before["lastUpdateId"]
@@ -197,23 +162,16 @@ DOCUMENTED_TYPES = {
 EVENTS = {"EquityUpdate": "EQUITY", "CommodityUpdate": "COMMODITY"}
 
 
-def _session_events(sim: BinanceSimulator, second: int) -> list[dict[str, Any]]:
-    source = sim.market_streams["usdm"].source
-    found = source.find("tradingSession")
-    assert found is not None
-    return source.build(found[0], None, found[1], second)
-
-
 async def test_trading_sessions_reproduce_binance_s_documented_examples() -> None:
     # The stream's example: an overnight U.S. equity session, 8-9 December 2025.
     async with BinanceSimulator(seed=1, clock=FakeClock(1765244143.0)) as sim:
-        equity, _ = _session_events(sim, 1765244143)
+        equity, _ = published(sim, "usdm", "tradingSession", 1765244143)
     assert {k: equity[k] for k in "etTS"} == {
         "e": "EquityUpdate", "t": 1765242000000, "T": 1765270800000, "S": "OVERNIGHT",
     }  # fmt: skip
     # The REST example, queried at its updateTime: the sessions it shows are listed.
     async with BinanceSimulator(seed=1, clock=FakeClock(1761286643.918)) as sim:
-        schedule = await _rest(sim, "/fapi/v1/tradingSchedule")
+        schedule = await rest_get(sim, "usdm", "/fapi/v1/tradingSchedule")
     listed = {
         market: {(s["startTime"], s["endTime"], s["type"]) for s in entry["sessions"]}
         for market, entry in schedule["marketSchedules"].items()
@@ -228,7 +186,7 @@ async def test_trading_sessions_reproduce_binance_s_documented_examples() -> Non
 async def test_the_schedule_is_two_weeks_of_back_to_back_documented_sessions() -> None:
     clock = FakeClock()
     async with BinanceSimulator(seed=1, clock=clock) as sim:
-        schedule = await _rest(sim, "/fapi/v1/tradingSchedule")
+        schedule = await rest_get(sim, "usdm", "/fapi/v1/tradingSchedule")
         now = sim.now_ms()
     assert set(schedule["marketSchedules"]) == set(DOCUMENTED_TYPES)
     day = 86_400_000
@@ -255,8 +213,8 @@ async def test_the_stream_says_the_session_rest_lists_at_the_same_moment() -> No
         for _ in range(40):
             clock.advance(6 * 3600 + 17)
             now = sim.now_ms()
-            events = _session_events(sim, now // 1000)  # what the hub publishes now
-            schedule = (await _rest(sim, "/fapi/v1/tradingSchedule"))["marketSchedules"]
+            events = published(sim, "usdm", "tradingSession", now // 1000)
+            schedule = (await rest_get(sim, "usdm", "/fapi/v1/tradingSchedule"))["marketSchedules"]
             assert [e["e"] for e in events] == list(EVENTS)
             for event in events:
                 (session,) = [
@@ -274,22 +232,11 @@ async def test_the_stream_says_the_session_rest_lists_at_the_same_moment() -> No
 
 async def test_trading_sessions_arrive_typed_through_the_client() -> None:
     clock = FakeClock()
-    async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams["usdm"]
-        hub.publish_interval = 3600.0
-        stream = market_stream(
-            "usdm", "tradingSession", base_url=sim.ws_urls["usdm"], settings=FAST
-        )
-        seen: list[Any] = []
-        async with stream:
-            await until(lambda: any(c.topics for c in hub.connections))
-            clock.advance(1.0)
-            await hub.publish()
-            with contextlib.suppress(TimeoutError):
-                while True:
-                    item = await stream.next(0.2)
-                    if not isinstance(item, Gap):
-                        seen.append(item.data)
+    async with (
+        BinanceSimulator(seed=4, clock=clock) as sim,
+        subscribed(sim, "usdm", "tradingSession") as (stream, hub),
+    ):
+        seen = [message.data for message in await publish_and_read(stream, hub, clock, 1)]
     assert [type(data) for data in seen] == [models.TradingSession] * 2
     assert [data.event_type for data in seen] == list(EVENTS)
     for data in seen:

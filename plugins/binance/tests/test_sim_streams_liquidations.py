@@ -8,58 +8,34 @@ the account's own liquidation with the figures ``/fapi/v1/forceOrders`` answers.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from binance_ws import until
 from sim_helpers import FakeClock
+from sim_streams_helpers import (
+    API_PREFIX,
+    documented_streams,
+    futures_symbols,
+    published,
+    shape,
+    subscribed,
+)
 
-from aioca.stream import Backoff, Gap
-from aioca_binance.streams import coinm, market_settings, market_stream, usdm
+from aioca.stream import Gap
+from aioca_binance.streams import coinm, usdm
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.liquidations import CHANCE
 from aioca_binance_sim.market import TRADE_MS
 
 D = Decimal
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "binance-ws-streams.json"
 SYMBOL = {"usdm": "BTCUSDT", "coinm": "BTCUSD_PERP"}
 MODELS = {
     "usdm": (usdm.LiquidationOrder, usdm.AllMarketLiquidationOrder),
     "coinm": (coinm.MarketLiquidationOrder, coinm.AllMarketLiquidationOrder),
 }
-PATH = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
-
-
-def _settings(market: str) -> Any:
-    return market_settings(
-        market, heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-    )
-
-
-def _documented(market: str) -> dict[str, Any]:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"][market]["streams"]
-    return {entry["example_stream"]: entry["example_payload"] for entry in streams}
-
-
-def _shape(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _shape(item) for key, item in value.items()}
-    return type(value).__name__
-
-
-def _build(sim: BinanceSimulator, market: str, topic: str, second: int) -> list[Any]:
-    source = sim.market_streams[market].source
-    found = source.find(topic)
-    assert found is not None, topic
-    feed, match = found
-    name = match.groupdict().get("symbol")
-    instrument = source.instrument(name.upper()) if name is not None else None
-    return source.build(feed, instrument, match, second)
 
 
 def _json(model: Any) -> Any:
@@ -79,13 +55,6 @@ async def _drain(stream: Any, *, data: bool = True) -> list[Any]:
     return items
 
 
-def _symbols(sim: BinanceSimulator, market: str) -> list[str]:
-    source = sim.market_streams[market].source
-    if market == "usdm":
-        return list(source.venue.symbols)
-    return list(source.market.instruments)
-
-
 @pytest.mark.parametrize(
     ("market", "topic"),
     [
@@ -96,16 +65,16 @@ def _symbols(sim: BinanceSimulator, market: str) -> list[str]:
     ],
 )
 async def test_liquidations_are_shaped_as_binance_documents_them(market: str, topic: str) -> None:
-    documented = _documented(market)[topic]
+    documented = documented_streams(market)[topic]
     async with BinanceSimulator(seed=3) as sim:
         assert sim.market_streams[market].source.find(topic) is not None
         now = sim.now_ms() // 1000
         payloads = [
-            p for second in range(now - 120, now) for p in _build(sim, market, topic, second)
+            p for second in range(now - 120, now) for p in published(sim, market, topic, second)
         ]
     assert payloads  # a liquidation every ten seconds or so
     for payload in payloads:
-        assert _shape(payload) == _shape(documented)
+        assert shape(payload) == shape(documented)
         assert payload["e"] == "forceOrder"
         order = payload["o"]
         assert (order["o"], order["f"], order["X"]) == ("LIMIT", "IOC", "FILLED")
@@ -119,8 +88,8 @@ def test_the_served_streams_cover_the_liquidation_streams() -> None:
     from aioca_binance_sim.feeds import find_feed
     from aioca_binance_sim.usdm.feeds import find_usdm_feed
 
-    served_usdm = {t for t in _documented("usdm") if find_usdm_feed(t) is not None}
-    served_coinm = {t for t in _documented("coinm") if find_feed(t) is not None}
+    served_usdm = {t for t in documented_streams("usdm") if find_usdm_feed(t) is not None}
+    served_coinm = {t for t in documented_streams("coinm") if find_feed(t) is not None}
     assert {"btcusdt@forceOrder", "!forceOrder@arr"} <= served_usdm
     assert {"btcusd_perp@forceOrder", "!forceOrder@arr"} <= served_coinm
 
@@ -135,14 +104,8 @@ async def test_liquidations_arrive_typed_one_per_symbol_per_second(market: str) 
     mine, everyone = f"{symbol.lower()}@forceOrder", "!forceOrder@arr"
     one, every = MODELS[market]
     async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams[market]
-        hub.publish_interval = 3600.0  # the test publishes
-        stream = market_stream(
-            market, mine, everyone, base_url=sim.ws_urls[market], settings=_settings(market)
-        )
         received: dict[str, list[Any]] = {mine: [], everyone: []}
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == 2)
+        async with subscribed(sim, market, mine, everyone) as (stream, hub):
             first = sim.now_ms() // 1000 + 1
             for _ in range(60):
                 clock.advance(1.0)
@@ -153,8 +116,8 @@ async def test_liquidations_arrive_typed_one_per_symbol_per_second(market: str) 
             expected = [
                 payload
                 for second in range(first, last + 1)
-                for name in _symbols(sim, market)
-                for payload in _build(sim, market, f"{name.lower()}@forceOrder", second)
+                for name in futures_symbols(sim, market)
+                for payload in published(sim, market, f"{name.lower()}@forceOrder", second)
             ]
     assert all(type(item) is one for item in received[mine])
     assert all(type(item) is every for item in received[everyone])
@@ -179,8 +142,8 @@ async def test_liquidations_are_the_same_for_the_same_seed(market: str) -> None:
         async with BinanceSimulator(seed=seed, clock=clock) as sim:
             now = sim.now_ms() // 1000
             arr = "!forceOrder@arr"
-            return [p for s in range(now - 300, now) for p in _build(sim, market, arr, s)], len(
-                _symbols(sim, market)
+            return [p for s in range(now - 300, now) for p in published(sim, market, arr, s)], len(
+                futures_symbols(sim, market)
             )
 
     (first, symbols), (again, _), (other, _) = [await liquidations(s) for s in (7, 7, 8)]
@@ -203,7 +166,7 @@ async def test_prices_and_quantities_respect_the_filters_and_the_book(market: st
     that level held, its limit price beyond it; mostly sales after a falling trade, mostly
     purchases after a rising one."""
     clock = FakeClock()
-    base = PATH[market]
+    base = API_PREFIX[market]
     async with (
         BinanceSimulator(seed=5, clock=clock, weight_limit=10**9) as sim,
         aiohttp.ClientSession(sim.urls[market]) as http,
@@ -217,7 +180,7 @@ async def test_prices_and_quantities_respect_the_filters_and_the_book(market: st
         infos = {s["symbol"]: s for s in (await get("exchangeInfo"))["symbols"]}
         now = sim.now_ms() // 1000
         payloads = [
-            p for s in range(now - 300, now) for p in _build(sim, market, "!forceOrder@arr", s)
+            p for s in range(now - 300, now) for p in published(sim, market, "!forceOrder@arr", s)
         ]
         checked = []
         for payload in payloads:
@@ -303,13 +266,7 @@ async def test_the_account_s_own_liquidation_reaches_the_stream_as_force_orders_
             for step in range(safe_until // TRADE_MS, start + 8640)
             if venue.market.mark_price(s, step * TRADE_MS) < liquidation * D("0.999")
         )
-        hub = sim.market_streams["usdm"]
-        hub.publish_interval = 3600.0
-        stream = market_stream(
-            "usdm", "ethusdt@forceOrder", base_url=sim.ws_urls["usdm"], settings=_settings("usdm")
-        )
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == 1)
+        async with subscribed(sim, "usdm", "ethusdt@forceOrder") as (stream, hub):
             clock.now = safe_until / 1000 - 60
             await hub.publish()
             assert engine.liquidations == []  # not yet: the mark stayed above

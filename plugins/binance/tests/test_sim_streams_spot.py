@@ -5,34 +5,37 @@ to the simulator's own book through drops and skipped updates (Spot's ``U``/``u`
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
-import time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from binance_ws import until
 from book_follow import follow_book, orders_mid_second, simulated_book
-from sim_helpers import FakeClock
-
-from aioca.stream import Backoff, Gap, GapReason
-from aioca_binance.spot import SpotNewOrder
-from aioca_binance.streams import (
-    market_settings,
-    market_stream,
-    spot_user_stream,
+from sim_helpers import FakeClock, FastClock
+from sim_streams_helpers import (
+    documented_events,
+    documented_fields,
+    documented_streams,
+    fast_settings,
+    frames_until_terminated,
+    next_event,
+    publish_and_read,
+    published,
+    shape,
+    spot_user_data,
+    subscribe_user_data,
+    subscribed,
+    topics_of,
 )
+
+from aioca.stream import Gap, GapReason
+from aioca_binance.spot import SpotNewOrder
 from aioca_binance.streams import spot as models
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.spot.feeds import SpotFeeds
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "binance-ws-streams.json"
-FAST = market_settings(
-    "spot", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-)
+FAST = fast_settings("spot")
 TOPICS = {
     "btcusdt@trade": models.Trade,
     "btcusdt@aggTrade": models.AggTrade,
@@ -46,57 +49,32 @@ TOPICS = {
 }
 
 
-def _documented() -> dict[str, Any]:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["spot"]["streams"]
-    return {entry["example_stream"]: entry["example_payload"] for entry in streams}
-
-
-def _fields() -> dict[str, Any]:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["spot"]["streams"]
-    return {entry["example_stream"]: entry["payload_fields"] for entry in streams}
-
-
 def _served(topic: str) -> bool:
     return SpotFeeds.find(SpotFeeds, topic) is not None  # type: ignore[arg-type]
 
 
-def _shape(value: Any) -> Any:
-    """Keys and value types, recursively (lists by their first item)."""
-    if isinstance(value, dict):
-        return {key: _shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_shape(value[0])] if value else []
-    return type(value).__name__
-
-
-@pytest.mark.parametrize("topic", [t for t in _documented() if _served(t)])
+@pytest.mark.parametrize("topic", [t for t in documented_streams("spot") if _served(t)])
 def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> None:
     async def build() -> list[Any]:
         async with BinanceSimulator(seed=3) as sim:
-            source = sim.market_streams["spot"].source
-            found = source.find(topic)
-            assert found is not None
-            feed, match = found
-            name = match.groupdict().get("symbol")  # none: an all-market array
-            symbol = source.instrument(name.upper()) if name is not None else None
             second = sim.now_ms() // 1000
             second -= second % 900  # a second with a trade and a block trade in it
-            return source.build(feed, symbol, match, second)
+            return published(sim, "spot", topic, second)
 
     payloads = asyncio.run(build())
     assert payloads
-    documented = _documented()[topic]
+    documented = documented_streams("spot")[topic]
     for payload in payloads:
         if documented == [{}]:  # an array documented by its element's fields only
             assert payload
-            fields = [field["name"] for field in _fields()[topic]]
+            fields = [field["name"] for field in documented_fields("spot")[topic]]
             assert all(list(item) == fields for item in payload)
             continue
-        assert _shape(payload) == _shape(documented)
+        assert shape(payload) == shape(documented)
 
 
 def test_the_served_streams_cover_the_symbol_streams_listed() -> None:
-    served = {topic for topic in _documented() if _served(topic)}
+    served = {topic for topic in documented_streams("spot") if _served(topic)}
     assert {
         "btcusdt@trade",
         "btcusdt@aggTrade",
@@ -120,23 +98,12 @@ async def test_all_market_arrays_carry_every_symbol_typed() -> None:
     clock = FakeClock()
     topics = ["!miniTicker@arr", "!ticker_4h@arr"]
     async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams["spot"]
-        hub.publish_interval = 3600.0  # the test publishes
-        symbols = set(hub.source.venue.symbols)
-        stream = market_stream("spot", *topics, base_url=sim.ws_urls["spot"], settings=FAST)
-        seen: dict[str, Any] = {}
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == len(topics))
-            for _ in range(5):
-                clock.advance(1.0)
-                await hub.publish()
-                with contextlib.suppress(TimeoutError):
-                    while True:
-                        item = await stream.next(0.2)
-                        if not isinstance(item, Gap):
-                            seen[item.stream] = item.data
-                if len(seen) == len(topics):
-                    break
+        symbols = set(sim.market_streams["spot"].source.venue.symbols)
+        async with subscribed(sim, "spot", *topics) as (stream, hub):
+            received = await publish_and_read(
+                stream, hub, clock, 5, enough=lambda got: len(topics_of(got)) == len(topics)
+            )
+    seen = {message.stream: message.data for message in received}  # each topic's last
     assert sorted(seen) == sorted(topics)
     minis, rolling = seen["!miniTicker@arr"], seen["!ticker_4h@arr"]
     assert {mini.symbol for mini in minis} == symbols
@@ -149,15 +116,11 @@ async def test_all_market_arrays_carry_every_symbol_typed() -> None:
 def test_rolling_window_tickers_and_the_reference_price_agree_with_rest() -> None:
     async def build() -> tuple[dict[str, Any], dict[str, Any]]:
         async with BinanceSimulator(seed=3, clock=FakeClock()) as sim:  # REST at the same ms
-            source = sim.market_streams["spot"].source
             second = sim.now_ms() // 1000
             assert second * 1000 == sim.now_ms()
-            symbol = source.instrument("BTCUSDT")
             streamed: dict[str, Any] = {}
             for topic in ("btcusdt@ticker_4h", "btcusdt@referencePrice"):
-                found = source.find(topic)
-                assert found is not None
-                (streamed[topic],) = source.build(found[0], symbol, found[1], second)
+                (streamed[topic],) = published(sim, "spot", topic, second)
             answers = {}
             async with aiohttp.ClientSession() as session:
                 for path, query in (
@@ -182,15 +145,10 @@ def test_rolling_window_tickers_and_the_reference_price_agree_with_rest() -> Non
 def test_klines_with_the_utc8_offset_open_and_close_in_utc8_as_rest_s_time_zone() -> None:
     async def build() -> dict[str, Any]:
         async with BinanceSimulator(seed=3) as sim:
-            source = sim.market_streams["spot"].source
             second = sim.now_ms() // 1000
             built = {}
             for topic in ("btcusdt@kline_1d", "btcusdt@kline_1d@+08:00", "btcusdt@kline_1m@+08:00"):
-                found = source.find(topic)
-                assert found is not None
-                feed, match = found
-                symbol = source.instrument("BTCUSDT")
-                (built[topic],) = source.build(feed, symbol, match, second)
+                (built[topic],) = published(sim, "spot", topic, second)
             query = {"symbol": "BTCUSDT", "interval": "1d", "timeZone": "+08:00", "limit": "1"}
             async with (
                 aiohttp.ClientSession() as session,
@@ -220,26 +178,15 @@ def test_klines_with_the_utc8_offset_open_and_close_in_utc8_as_rest_s_time_zone(
 async def test_market_streams_arrive_typed_on_spot_s_port() -> None:
     clock = FakeClock()
     async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams["spot"]
-        hub.publish_interval = 3600.0  # the test publishes
-        stream = market_stream("spot", *TOPICS, base_url=sim.ws_urls["spot"], settings=FAST)
-        seen: dict[str, Any] = {}
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == len(TOPICS))
-            for _ in range(180):
-                clock.advance(1.0)
-                await hub.publish()
-                while True:
-                    try:
-                        item = await stream.next(0.2)
-                    except TimeoutError:
-                        break
-                    if not isinstance(item, Gap):
-                        seen.setdefault(item.stream, item.data)
-                if len(seen) == len(TOPICS):
-                    break
+        async with subscribed(sim, "spot", *TOPICS) as (stream, hub):
+            received = await publish_and_read(
+                stream, hub, clock, 180, enough=lambda got: len(topics_of(got)) == len(TOPICS)
+            )
         other = sim.market_streams["usdm"]
         assert not other.connections  # Spot's streams are Spot's hub's
+    seen: dict[str, Any] = {}
+    for message in received:
+        seen.setdefault(message.stream, message.data)
     assert sorted(seen) == sorted(TOPICS)
     for topic, model in TOPICS.items():
         assert isinstance(seen[topic], model), topic
@@ -250,17 +197,14 @@ async def test_market_streams_arrive_typed_on_spot_s_port() -> None:
 async def test_a_diff_continues_the_rest_snapshot_by_spot_s_rule() -> None:
     clock = FakeClock()
     async with BinanceSimulator(seed=6, clock=clock) as sim, aiohttp.ClientSession() as http:
-        source = sim.market_streams["spot"].source
-        feed, match = source.find("btcusdt@depth")  # type: ignore[misc]
-        spec = source.instrument("BTCUSDT")
         for _ in range(25):
             clock.advance(0.37)
             url = sim.urls["spot"] + "/api/v3/depth?symbol=BTCUSDT&limit=20"
             async with http.get(url) as response:
                 snapshot = await response.json()
             second = sim.now_ms() // 1000
-            (diff,) = source.build(feed, spec, match, second)
-            (following,) = source.build(feed, spec, match, second + 1)
+            (diff,) = published(sim, "spot", "btcusdt@depth", second)
+            (following,) = published(sim, "spot", "btcusdt@depth", second + 1)
             last = snapshot["lastUpdateId"]
             assert diff["U"] <= last <= diff["u"]  # the snapshot is this second's book
             assert following["U"] == diff["u"] + 1
@@ -338,26 +282,18 @@ async def test_the_book_matches_the_simulator_when_own_orders_take_liquidity_mid
 # --- user data over the WebSocket API ---------------------------------------------------
 
 
-async def next_event(stream: Any, kind: type) -> Any:
-    while True:
-        item = await stream.next(5)
-        if isinstance(item, kind):
-            return item
-
-
 async def test_orders_placed_over_rest_arrive_over_the_ws_api_typed() -> None:
-    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
-        async with stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
-            placed = await SpotNewOrder(
-                api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
-            ).run()
-            new = await next_event(stream, models.ExecutionReport)
-            position = await next_event(stream, models.OutboundAccountPosition)
-            trade = await next_event(stream, models.ExecutionReport)
+    async with (
+        BinanceSimulator(seed=5) as sim,
+        sim.api() as api,
+        spot_user_data(sim, api) as stream,
+    ):
+        placed = await SpotNewOrder(
+            api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
+        ).run()
+        new = await next_event(stream, models.ExecutionReport)
+        position = await next_event(stream, models.OutboundAccountPosition)
+        trade = await next_event(stream, models.ExecutionReport)
     assert new.current_execution_type == "NEW"
     assert new.order_id == placed["orderId"]
     assert new.client_order_id == placed["clientOrderId"]
@@ -372,9 +308,7 @@ async def test_the_end_of_a_subscription_is_a_session_gap_and_a_new_subscription
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
         ws_api = sim.ws_api
         assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
-        async with stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+        async with spot_user_data(sim, api) as stream:
             assert await ws_api.terminate() == 1
             gap = await next_event(stream, Gap)
             assert gap.reason is GapReason.SESSION
@@ -437,47 +371,38 @@ async def test_an_ed25519_signed_subscription_is_accepted() -> None:
     public = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    async with BinanceSimulator(seed=5, ed25519_public_key=public) as sim:
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        async with BinanceRestApi(sim.api_key, private_key=private, urls=sim.urls) as api:
-            stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
-            async with stream:
-                await until(lambda: any(c.subscriptions for c in ws_api.connections))
-                await SpotNewOrder(
-                    api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
-                ).run()
-                report = await next_event(stream, models.ExecutionReport)
+    async with (
+        BinanceSimulator(seed=5, ed25519_public_key=public) as sim,
+        BinanceRestApi(sim.api_key, private_key=private, urls=sim.urls) as api,
+        spot_user_data(sim, api) as stream,
+    ):
+        await SpotNewOrder(
+            api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
+        ).run()
+        report = await next_event(stream, models.ExecutionReport)
     assert report.symbol == "BTCUSDT"
 
 
 async def test_user_events_are_shaped_as_binance_documents_them() -> None:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["spot"]
-    documented = {e["event"]: e["example_payload"] for e in streams["user_data_events"]}
-    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        async with aiohttp.ClientSession() as http, http.ws_connect(sim.ws_api_url) as ws:
-            params: dict[str, Any] = {"apiKey": sim.api_key, "timestamp": sim.now_ms()}
-            payload = "&".join(f"{key}={params[key]}" for key in sorted(params))
-            params["signature"] = api.signer.sign(payload)
-            method = "userDataStream.subscribe.signature"
-            await ws.send_json({"id": 1, "method": method, "params": params})
-            assert (await ws.receive_json(timeout=5))["status"] == 200
-            await SpotNewOrder(
-                api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
-            ).run()
-            # A market order fills at one price level or several (the book follows the
-            # clock): read until the termination rather than a fixed count of frames.
-            await ws_api.terminate()
-            frames = [await ws.receive_json(timeout=5)]
-            while frames[-1]["event"]["e"] != "eventStreamTerminated" and len(frames) < 50:
-                frames.append(await ws.receive_json(timeout=5))
+    documented = documented_events("spot")
+    async with (
+        BinanceSimulator(seed=5) as sim,
+        sim.api() as api,
+        aiohttp.ClientSession() as http,
+        http.ws_connect(sim.ws_api_url) as ws,
+    ):
+        await subscribe_user_data(sim, api, ws)
+        await SpotNewOrder(
+            api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
+        ).run()
+        # A market order fills at one price level or several (the book follows the
+        # clock): read until the termination rather than a fixed count of frames.
+        frames = await frames_until_terminated(sim, ws)
     kinds = {frame["event"]["e"]: frame for frame in frames}
     assert set(kinds) == {"executionReport", "outboundAccountPosition", "eventStreamTerminated"}
     for kind, frame in kinds.items():
-        expected = _shape(documented[kind])
-        got = _shape(frame)
+        expected = shape(documented[kind])
+        got = shape(frame)
         if kind == "executionReport" and frame["event"]["N"] is not None:
             expected["event"]["N"] = "str"  # the commission asset, null before a fill
         assert got == expected, kind
@@ -486,22 +411,11 @@ async def test_user_events_are_shaped_as_binance_documents_them() -> None:
 # --- faithfulness: peers' stream clients consume the simulator's Spot streams ------------
 
 
-class Fast:
-    """A clock 50 times faster than the wall's (a trade every 10 simulated seconds)."""
-
-    def __init__(self, factor: float = 50.0) -> None:
-        self.start = time.time()
-        self.factor = factor
-
-    def __call__(self) -> float:
-        return self.start + (time.time() - self.start) * self.factor
-
-
 async def test_binance_official_spot_sdk_stream_client_reads_typed_streams() -> None:
     import binance_sdk_spot as sdk  # the test extra has it
     from binance_common.configuration import ConfigurationWebSocketStreams
 
-    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+    async with BinanceSimulator(seed=3, clock=FastClock(50.0)) as sim:
         client = sdk.Spot(
             config_ws_streams=ConfigurationWebSocketStreams(stream_url=sim.ws_urls["spot"])
         )
@@ -530,7 +444,7 @@ async def test_python_binance_socket_manager_reads_spot_streams() -> None:
     from binance.async_client import AsyncClient  # type: ignore[import-untyped]
     from binance.ws.streams import BinanceSocketManager  # type: ignore[import-untyped]
 
-    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+    async with BinanceSimulator(seed=3, clock=FastClock(50.0)) as sim:
         client = AsyncClient()
         try:
             manager = BinanceSocketManager(client)

@@ -6,19 +6,24 @@ the order the account changed, and agreeing with what REST answers."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from binance_ws import until
 from sim_helpers import FakeClock
+from sim_streams_helpers import (
+    documented_events,
+    frames_until_terminated,
+    publish_and_read,
+    shape,
+    spot_user_data,
+    subscribe_user_data,
+    subscribed,
+)
 
-from aioca.stream import Backoff, Gap
+from aioca.stream import Gap
 from aioca_binance import BinanceRestApi
 from aioca_binance.spot import (
     SpotAccount,
@@ -28,32 +33,13 @@ from aioca_binance.spot import (
     SpotQueryOrder,
     SpotQueryOrderList,
 )
-from aioca_binance.streams import market_settings, market_stream, spot_user_stream
 from aioca_binance.streams import spot as models
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.background import background_simulator
 from aioca_binance_sim.spot.blocks import BLOCK_PERIOD_MS
 from aioca_binance_sim.spot.tape import TRADE_MS
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "binance-ws-streams.json"
-FAST = market_settings(
-    "spot", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-)
 BTC = "BTCUSDT"
-
-
-def _documented_events() -> dict[str, Any]:
-    spot = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["spot"]
-    return {entry["event"]: entry["example_payload"] for entry in spot["user_data_events"]}
-
-
-def _shape(value: Any) -> Any:
-    """Keys (in order) and value types, recursively (lists by their first item)."""
-    if isinstance(value, dict):
-        return [(key, _shape(item)) for key, item in value.items()]
-    if isinstance(value, list):
-        return [_shape(value[0])] if value else []
-    return type(value).__name__
 
 
 def _price(sim: BinanceSimulator, factor: str) -> Decimal:
@@ -71,25 +57,6 @@ async def _place_sell_oco(sim: BinanceSimulator, api: BinanceRestApi) -> dict[st
         belowType="STOP_LOSS", belowStopPrice=_price(sim, "0.998"),
     ).run()  # fmt: skip
     return placed
-
-
-async def _subscribed(sim: BinanceSimulator, api: BinanceRestApi, ws: Any) -> None:
-    params: dict[str, Any] = {"apiKey": sim.api_key, "timestamp": sim.now_ms()}
-    payload = "&".join(f"{key}={params[key]}" for key in sorted(params))
-    params["signature"] = api.signer.sign(payload)
-    method = "userDataStream.subscribe.signature"
-    await ws.send_json({"id": 1, "method": method, "params": params})
-    assert (await ws.receive_json(timeout=5))["status"] == 200
-
-
-async def _frames_until_terminated(sim: BinanceSimulator, ws: Any) -> list[dict[str, Any]]:
-    ws_api = sim.ws_api
-    assert ws_api is not None
-    await ws_api.terminate()
-    frames = [await ws.receive_json(timeout=5)]
-    while frames[-1]["event"]["e"] != "eventStreamTerminated" and len(frames) < 100:
-        frames.append(await ws.receive_json(timeout=5))
-    return frames
 
 
 async def _events(stream: Any, until_done: Any, most: int = 100) -> list[Any]:
@@ -120,22 +87,22 @@ def _first_trade_time(sim: BinanceSimulator, reached: Any, hours: int = 72) -> i
 
 
 async def test_list_status_and_balance_update_are_shaped_as_binance_documents_them() -> None:
-    documented = _documented_events()
+    documented = documented_events("spot")
     async with (
         BinanceSimulator(seed=5) as sim,
         sim.api() as api,
         aiohttp.ClientSession() as http,
         http.ws_connect(sim.ws_api_url) as ws,
     ):
-        await _subscribed(sim, api, ws)
+        await subscribe_user_data(sim, api, ws)
         placed = await _place_sell_oco(sim, api)
         sim.spot.deposit("ETH", "1.5")
-        frames = await _frames_until_terminated(sim, ws)
+        frames = await frames_until_terminated(sim, ws)
     events = [frame["event"] for frame in frames]
     (listed,) = [frame for frame in frames if frame["event"]["e"] == "listStatus"]
     (balance,) = [frame for frame in frames if frame["event"]["e"] == "balanceUpdate"]
-    assert _shape(listed) == _shape(documented["listStatus"])
-    assert _shape(balance) == _shape(documented["balanceUpdate"])
+    assert shape(listed, ordered=True) == shape(documented["listStatus"], ordered=True)
+    assert shape(balance, ordered=True) == shape(documented["balanceUpdate"], ordered=True)
     status = listed["event"]
     assert status["g"] == placed["orderListId"]
     assert (status["c"], status["l"], status["L"], status["r"]) == (
@@ -174,11 +141,7 @@ async def test_an_oco_placed_then_filled_sends_list_status_after_its_legs_report
         sim.api(time_sync_interval=None) as api,
     ):
         _follow(api, sim)
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
-        async with stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+        async with spot_user_data(sim, api) as stream:
             placed = await _place_sell_oco(sim, api)
             placing = await _events(stream, lambda e: isinstance(e, models.ListStatus))
             above = Decimal(placed["orderReports"][0]["price"])
@@ -239,16 +202,15 @@ async def test_an_oco_placed_then_filled_sends_list_status_after_its_legs_report
 
 
 async def test_a_canceled_list_ends_with_one_all_done_after_both_cancellations() -> None:
-    async with BinanceSimulator(seed=6) as sim, sim.api() as api:
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
-        async with stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
-            placed = await _place_sell_oco(sim, api)
-            await _events(stream, lambda e: isinstance(e, models.ListStatus))
-            await SpotCancelOrderList(api=api, symbol=BTC, orderListId=placed["orderListId"]).run()
-            ending = await _events(stream, lambda e: isinstance(e, models.ListStatus))
+    async with (
+        BinanceSimulator(seed=6) as sim,
+        sim.api() as api,
+        spot_user_data(sim, api) as stream,
+    ):
+        placed = await _place_sell_oco(sim, api)
+        await _events(stream, lambda e: isinstance(e, models.ListStatus))
+        await SpotCancelOrderList(api=api, symbol=BTC, orderListId=placed["orderListId"]).run()
+        ending = await _events(stream, lambda e: isinstance(e, models.ListStatus))
     reports = [
         (e.order_id, e.current_execution_type)
         for e in ending
@@ -264,12 +226,8 @@ async def test_a_canceled_list_ends_with_one_all_done_after_both_cancellations()
 
 async def test_a_deposit_and_a_withdrawal_arrive_typed_and_rest_shows_the_balance() -> None:
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
         before = {b["asset"]: b for b in (await SpotAccount(api=api).run())["balances"]}
-        async with stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+        async with spot_user_data(sim, api) as stream:
             assert sim.spot.deposit("USDT", Decimal("250.5")) == Decimal("100250.5")
             deposit = await _events(stream, lambda e: isinstance(e, models.OutboundAccountPosition))
             after_deposit = await SpotAccount(api=api).run()
@@ -322,26 +280,17 @@ async def test_a_withdrawal_takes_only_what_is_free_and_bad_input_names_every_pr
 async def test_block_trades_stream_typed_and_agree_with_rest() -> None:
     start = 1_795_000_000
     clock = FakeClock(float(start - start % (BLOCK_PERIOD_MS // 1000) + 900 - 2))
-    async with BinanceSimulator(seed=4, clock=clock) as sim, sim.api() as api:
-        hub = sim.market_streams["spot"]
-        hub.publish_interval = 3600.0  # the test publishes
-        topic = "btcusdt@blockTrade"
-        stream = market_stream("spot", topic, base_url=sim.ws_urls["spot"], settings=FAST)
-        blocks: list[models.BlockTrade] = []
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == 1)
-            for _ in range(4):  # two seconds without a block trade, then one with
-                clock.advance(1.0)
-                await hub.publish()
-                with contextlib.suppress(TimeoutError):
-                    while True:
-                        item = await stream.next(0.2)
-                        if not isinstance(item, Gap):
-                            blocks.append(item.data)
-            (block,) = blocks
-            rest = await SpotHistoricalBlockTrades(
-                api=api, symbol=BTC, fromId=block.block_trade_id, limit=1
-            ).run()
+    async with (
+        BinanceSimulator(seed=4, clock=clock) as sim,
+        sim.api() as api,
+        subscribed(sim, "spot", "btcusdt@blockTrade") as (stream, hub),
+    ):
+        # two seconds without a block trade, then one with
+        blocks = [message.data for message in await publish_and_read(stream, hub, clock, 4)]
+        (block,) = blocks
+        rest = await SpotHistoricalBlockTrades(
+            api=api, symbol=BTC, fromId=block.block_trade_id, limit=1
+        ).run()
     assert isinstance(block, models.BlockTrade)
     assert block.trade_time is not None
     assert block.trade_time % BLOCK_PERIOD_MS == 0
@@ -366,17 +315,10 @@ def test_a_deposit_from_another_thread_than_a_background_simulator_s_reaches_its
     out as from any change."""
 
     async def deposit_and_listen(sim: BinanceSimulator) -> list[Any]:
-        async with sim.api() as api:
-            stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
-            async with stream:
-                ws_api = sim.ws_api
-                assert ws_api is not None
-                await until(lambda: any(c.subscriptions for c in ws_api.connections))
-                # from a thread running no event loop at all (as synchronous code)
-                assert await asyncio.to_thread(sim.spot.deposit, "SOL", "3") == Decimal("103")
-                return await _events(
-                    stream, lambda e: isinstance(e, models.OutboundAccountPosition)
-                )
+        async with sim.api() as api, spot_user_data(sim, api) as stream:
+            # from a thread running no event loop at all (as synchronous code)
+            assert await asyncio.to_thread(sim.spot.deposit, "SOL", "3") == Decimal("103")
+            return await _events(stream, lambda e: isinstance(e, models.OutboundAccountPosition))
 
     with background_simulator(seed=5) as sim:
         events = asyncio.run(deposit_and_listen(sim))

@@ -6,32 +6,34 @@ skipped update; the account's events through the USDⓈ-M listen key."""
 from __future__ import annotations
 
 import asyncio
-import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from binance_ws import until
 from book_follow import follow_book, orders_mid_second, simulated_book
-from sim_helpers import FakeClock
-
-from aioca.stream import Backoff, Gap, GapReason, Stream
-from aioca_binance.streams import (
-    futures_user_stream,
-    market_settings,
-    market_stream,
+from sim_helpers import FakeClock, FastClock
+from sim_streams_helpers import (
+    documented_events,
+    documented_streams,
+    fast_settings,
+    next_event,
+    publish_and_read,
+    published,
+    shape,
+    subscribed,
+    topics_of,
 )
+
+from aioca.stream import Gap, GapReason
+from aioca_binance.streams import futures_user_stream
 from aioca_binance.streams import usdm as models
 from aioca_binance.usdm import UsdmNewOrder
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.usdm.feeds import find_usdm_feed
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "binance-ws-streams.json"
-FAST = market_settings(
-    "usdm", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-)
+FAST = fast_settings("usdm")
 TOPICS = {
     "btcusdt@aggTrade": models.AggregateTrade,
     "btcusdt@depth@100ms": models.DiffBookDepth,
@@ -44,20 +46,6 @@ TOPICS = {
 }
 
 
-def _documented() -> dict[str, Any]:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["usdm"]["streams"]
-    return {entry["example_stream"]: entry["example_payload"] for entry in streams}
-
-
-def _shape(value: Any) -> Any:
-    """Keys and value types, recursively (lists by their first item)."""
-    if isinstance(value, dict):
-        return {key: _shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_shape(value[0])] if value else []
-    return type(value).__name__
-
-
 EVENT_DRIVEN = {"!contractInfo"}
 """Served only after a change made on demand: shaped in ``test_sim_streams_arrays.py``."""
 
@@ -67,28 +55,22 @@ EVENT_DRIVEN = {"!contractInfo"}
     # Liquidations come in some seconds only: shaped in test_sim_streams_liquidations.py.
     [
         t
-        for t in _documented()
+        for t in documented_streams("usdm")
         if find_usdm_feed(t) is not None and t not in EVENT_DRIVEN and "forceOrder" not in t
     ],
 )
 def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> None:
     async def build() -> list[Any]:
         async with BinanceSimulator(seed=3) as sim:
-            source = sim.market_streams["usdm"].source
-            found = source.find(topic)
-            assert found is not None
-            feed, match = found
-            name = match.groupdict().get("symbol")  # none: a pair or all-market stream
-            symbol = source.instrument(name.upper()) if name is not None else None
             second = sim.now_ms() // 1000
             second -= second % 60  # a second with a trade in it, for aggTrade
-            return source.build(feed, symbol, match, second)
+            return published(sim, "usdm", topic, second)
 
     payloads = asyncio.run(build())
     assert payloads
-    expected = _shape(_documented()[topic])
+    expected = shape(documented_streams("usdm")[topic])
     for payload in payloads:
-        got = _shape(payload)
+        got = shape(payload)
         # Levels: the documented diff may list none on a side; ours list some.
         if isinstance(got, dict) and got.get("b") and expected.get("b") == []:
             expected["b"] = got["b"]
@@ -98,7 +80,7 @@ def test_every_served_stream_is_shaped_as_binance_documents_it(topic: str) -> No
 
 
 def test_the_served_streams_cover_the_symbol_streams_the_client_models() -> None:
-    served = {topic for topic in _documented() if find_usdm_feed(topic) is not None}
+    served = {topic for topic in documented_streams("usdm") if find_usdm_feed(topic) is not None}
     assert {
         "btcusdt@aggTrade",
         "btcusdt@depth@100ms",
@@ -124,27 +106,18 @@ def test_the_served_streams_cover_the_symbol_streams_the_client_models() -> None
 
 async def test_market_streams_arrive_typed_on_binance_s_routes() -> None:
     clock = FakeClock()
-    async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams["usdm"]
-        hub.publish_interval = 3600.0  # the test publishes
-        stream = market_stream("usdm", *TOPICS, base_url=sim.ws_urls["usdm"], settings=FAST)
-        seen: dict[str, Any] = {}
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == len(TOPICS))
-            for _ in range(180):
-                clock.advance(1.0)
-                await hub.publish()
-                while True:
-                    try:
-                        item = await stream.next(0.2)
-                    except TimeoutError:
-                        break
-                    if not isinstance(item, Gap):
-                        seen.setdefault(item.stream, item.data)
-                if len(seen) == len(TOPICS):
-                    break
-            # One connection per route, as Binance asks (depth and book ticker: public).
-            routes = {c.path: set(c.topics) for c in hub.connections}
+    async with (
+        BinanceSimulator(seed=4, clock=clock) as sim,
+        subscribed(sim, "usdm", *TOPICS) as (stream, hub),
+    ):
+        received = await publish_and_read(
+            stream, hub, clock, 180, enough=lambda got: len(topics_of(got)) == len(TOPICS)
+        )
+        # One connection per route, as Binance asks (depth and book ticker: public).
+        routes = {c.path: set(c.topics) for c in hub.connections}
+    seen: dict[str, Any] = {}
+    for message in received:
+        seen.setdefault(message.stream, message.data)
     assert sorted(seen) == sorted(TOPICS)
     for topic, model in TOPICS.items():
         assert isinstance(seen[topic], model), topic
@@ -223,13 +196,6 @@ async def test_the_book_matches_the_simulator_when_own_orders_trade_mid_second()
     assert run.resync_reasons == ["start"]
 
 
-async def next_event(stream: Stream[Any], kind: type) -> Any:
-    while True:
-        item = await stream.next(5)
-        if isinstance(item, kind):
-            return item
-
-
 async def test_orders_placed_over_rest_arrive_as_typed_events() -> None:
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
         hub = sim.market_streams["usdm"]
@@ -302,8 +268,7 @@ async def test_an_expired_listen_key_is_a_session_gap_and_a_new_key() -> None:
 
 
 async def test_user_events_are_shaped_as_binance_documents_them() -> None:
-    streams = json.loads(SPEC.read_text(encoding="utf-8"))["markets"]["usdm"]
-    documented = {e["event"]: e["example_payload"] for e in streams["user_data_events"]}
+    documented = documented_events("usdm")
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
         sent: list[Any] = []
         source = sim.market_streams["usdm"].source
@@ -315,10 +280,10 @@ async def test_user_events_are_shaped_as_binance_documents_them() -> None:
     kinds = {event["e"]: event for event in sent}
     assert set(kinds) == {"ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE"}
     for kind, event in kinds.items():
-        expected = _shape(documented[kind])
+        expected = shape(documented[kind])
         if kind == "ORDER_TRADE_UPDATE":  # "only for TRAILING_STOP_MARKET orders"
             del expected["o"]["AP"], expected["o"]["cr"]
-        assert _shape(event) == expected, kind
+        assert shape(event) == expected, kind
 
 
 async def test_each_market_with_streams_has_its_own_url_and_hub() -> None:
@@ -332,9 +297,8 @@ async def test_each_market_with_streams_has_its_own_url_and_hub() -> None:
 async def test_binance_official_usdm_sdk_stream_client_reads_typed_streams() -> None:
     import binance_sdk_derivatives_trading_usds_futures as sdk  # the test extra has it
     from binance_common.configuration import ConfigurationWebSocketStreams
-    from test_sim_streams_spot import Fast
 
-    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+    async with BinanceSimulator(seed=3, clock=FastClock(50.0)) as sim:
         hub = sim.market_streams["usdm"]
         client = sdk.DerivativesTradingUsdsFutures(
             config_ws_streams=ConfigurationWebSocketStreams(stream_url=sim.ws_urls["usdm"])

@@ -12,15 +12,13 @@ import pytest
 from binance_ws import BinanceDialect, WsFaultServer, combined
 from book_follow import follow_book, orders_mid_second, simulated_book
 from sim_helpers import FakeClock
+from sim_streams_helpers import fast_settings
 
-from aioca.stream import Backoff
 from aioca_binance.coinm import CoinMNewOrder
-from aioca_binance.streams import BookUpdate, LocalOrderBook, Resynced, market_settings
+from aioca_binance.streams import BookUpdate, LocalOrderBook, Resynced
 from aioca_binance_sim import BinanceSimulator
 
-FAST = market_settings(
-    "coinm", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-)
+FAST = fast_settings("coinm")
 
 
 def sim_book(
@@ -129,12 +127,7 @@ async def test_spot_rules_drop_stale_events_and_resync_on_a_jump() -> None:
         return snapshots[len(taken) - 1]
 
     async with WsFaultServer(BinanceDialect()) as server:
-        settings = market_settings(
-            "spot",
-            heartbeat=None,
-            messages_per_second=None,
-            backoff=Backoff(0.01, 0.02, minimum=0.005),
-        )
+        settings = fast_settings("spot")
         book = LocalOrderBook(
             "spot", "BNBBTC", snapshot=snapshot, limit=50, base_url=server.url, settings=settings
         )
@@ -179,12 +172,7 @@ async def test_usdm_books_use_the_public_route_and_the_futures_rules() -> None:
         return {"lastUpdateId": 100, "bids": [["10", "1"]], "asks": [["11", "1"]]}
 
     async with WsFaultServer(BinanceDialect()) as server:
-        settings = market_settings(
-            "usdm",
-            heartbeat=None,
-            messages_per_second=None,
-            backoff=Backoff(0.01, 0.02, minimum=0.005),
-        )
+        settings = fast_settings("usdm")
         book = LocalOrderBook(
             "usdm", "BTCUSDT", snapshot=snapshot, base_url=server.url, settings=settings
         )

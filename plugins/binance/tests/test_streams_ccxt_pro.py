@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ from typing import Any
 
 import pytest
 from binance_ws import until
+from sim_helpers import FastClock
 
 from aioca_binance_sim import BinanceSimulator
 
@@ -62,18 +62,6 @@ MARKETS = ("spot", "usdm", "coinm")
 KEY = "ccxtProDemoKey00" * 4  # Binance-shaped demo credentials, for these simulators only
 SECRET = "ccxtProDemoSecret000" * 3 + "0000"
 WAIT = 15.0  # seconds for one answer: generous, for a busy machine
-
-
-class Fast:
-    """A clock 20 times faster than the wall's: a trade every half second, a 1 m candle
-    every 3 s."""
-
-    def __init__(self, factor: float = 20.0) -> None:
-        self.start = time.time()
-        self.factor = factor
-
-    def __call__(self) -> float:
-        return self.start + (time.time() - self.start) * self.factor
 
 
 Levels = list[list[float]]
@@ -265,7 +253,7 @@ TRADES = {"spot": {}, "usdm": {"name": "aggTrade"}, "coinm": {"name": "aggTrade"
 
 @pytest.mark.parametrize("market", MARKETS)
 async def test_ccxt_pro_order_book_is_the_simulators_at_every_update(market: str) -> None:
-    async with ccxt_pro_on(market, seed=3, clock=Fast()) as (exchange, state):
+    async with ccxt_pro_on(market, seed=3, clock=FastClock(20.0)) as (exchange, state):
         seen = []
         for _ in range(12):
             book = await answer(exchange.watch_order_book(state.symbol))
@@ -282,7 +270,7 @@ async def test_ccxt_pro_order_book_is_the_simulators_at_every_update(market: str
 
 @pytest.mark.parametrize("market", MARKETS)
 async def test_ccxt_pro_trades_are_the_simulators(market: str) -> None:
-    async with ccxt_pro_on(market, seed=3, clock=Fast()) as (exchange, state):
+    async with ccxt_pro_on(market, seed=3, clock=FastClock(20.0)) as (exchange, state):
         trades: dict[str, dict[str, Any]] = {}
         while len(trades) < 3:
             for trade in await answer(exchange.watch_trades(state.symbol, params=TRADES[market])):
@@ -296,7 +284,7 @@ async def test_ccxt_pro_trades_are_the_simulators(market: str) -> None:
 @pytest.mark.parametrize("name", ["miniTicker", "ticker"])
 @pytest.mark.parametrize("market", MARKETS)
 async def test_ccxt_pro_ticker_is_the_simulators_day(market: str, name: str) -> None:
-    async with ccxt_pro_on(market, seed=3, clock=Fast()) as (exchange, state):
+    async with ccxt_pro_on(market, seed=3, clock=FastClock(20.0)) as (exchange, state):
         tickers = []
         for _ in range(3):
             ticker = await answer(exchange.watch_ticker(state.symbol, params={"name": name}))
@@ -312,7 +300,7 @@ async def test_ccxt_pro_ticker_is_the_simulators_day(market: str, name: str) -> 
 
 @pytest.mark.parametrize("market", MARKETS)
 async def test_ccxt_pro_candles_are_the_simulators_bars(market: str) -> None:
-    async with ccxt_pro_on(market, seed=3, clock=Fast()) as (exchange, state):
+    async with ccxt_pro_on(market, seed=3, clock=FastClock(20.0)) as (exchange, state):
         candles: dict[int, list[float]] = {}
         while len(candles) < 3:  # two closed and the open one (3 s each)
             for candle in await answer(exchange.watch_ohlcv(state.symbol, "1m")):

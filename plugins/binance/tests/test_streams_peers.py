@@ -13,10 +13,10 @@ simulated 10 s) comes every half second.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
+from sim_helpers import FastClock
 
 from aioca_binance.coinm import CoinMNewOrder
 from aioca_binance_sim import BinanceSimulator
@@ -25,21 +25,12 @@ from aioca_binance_sim import BinanceSimulator
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-class Fast:
-    def __init__(self, factor: float = 20.0) -> None:
-        self.start = time.time()
-        self.factor = factor
-
-    def __call__(self) -> float:
-        return self.start + (time.time() - self.start) * self.factor
-
-
 async def test_python_binance_socket_manager_reads_market_streams() -> None:
     from binance.async_client import AsyncClient  # type: ignore[import-untyped]
     from binance.enums import FuturesType  # type: ignore[import-untyped]
     from binance.ws.streams import BinanceSocketManager  # type: ignore[import-untyped]
 
-    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+    async with BinanceSimulator(seed=3, clock=FastClock(20.0)) as sim:
         client = AsyncClient()
         try:
             manager = BinanceSocketManager(client)
@@ -90,7 +81,7 @@ async def test_binance_official_sdk_stream_client_reads_typed_streams() -> None:
     import binance_sdk_derivatives_trading_coin_futures as sdk  # the test extra has it
     from binance_common.configuration import ConfigurationWebSocketStreams
 
-    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+    async with BinanceSimulator(seed=3, clock=FastClock(20.0)) as sim:
         client = sdk.DerivativesTradingCoinFutures(
             config_ws_streams=ConfigurationWebSocketStreams(stream_url=sim.ws_url)
         )
@@ -119,7 +110,7 @@ async def test_binance_official_sdk_stream_client_reads_typed_streams() -> None:
 async def test_ccxt_pro_watches_trades_and_keeps_a_book_on_the_simulator() -> None:
     import ccxt.pro as ccxt_pro  # type: ignore[import-untyped]  # free in ccxt 4
 
-    async with BinanceSimulator(seed=3, clock=Fast()) as sim:
+    async with BinanceSimulator(seed=3, clock=FastClock(20.0)) as sim:
         sim.market.book_depth = 100
         exchange = ccxt_pro.binance(
             {

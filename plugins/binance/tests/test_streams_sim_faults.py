@@ -9,36 +9,18 @@ import time
 from typing import Any
 
 from binance_ws import until
+from sim_helpers import FastClock
+from sim_streams_helpers import fast_settings
 
-from aioca.stream import Backoff, Draining, Gap, GapReason, Rotated, StreamEvent
-from aioca_binance.streams import Message, market_settings, market_stream
+from aioca.stream import Draining, Gap, GapReason, Rotated, StreamEvent
+from aioca_binance.streams import Message, market_stream
 from aioca_binance_sim import BinanceSimulator
-
-QUICK = Backoff(initial=0.01, maximum=0.02, minimum=0.005)
-
-
-class Fast:
-    """The simulator's clock, 20 times the wall's: 20 depth diffs a second."""
-
-    def __init__(self) -> None:
-        self.start = time.time()
-
-    def __call__(self) -> float:
-        return self.start + (time.time() - self.start) * 20
 
 
 async def test_rotation_keeps_the_diff_chain_whole_across_short_lived_connections() -> None:
-    settings = market_settings(
-        "coinm",
-        heartbeat=None,
-        messages_per_second=None,
-        backoff=QUICK,
-        max_lifetime=1.5,
-        rotation_margin=0.7,
-        overlap_timeout=1.0,
-    )
+    settings = fast_settings("coinm", max_lifetime=1.5, rotation_margin=0.7, overlap_timeout=1.0)
     events: list[StreamEvent] = []
-    async with BinanceSimulator(seed=2, clock=Fast()) as sim:
+    async with BinanceSimulator(seed=2, clock=FastClock(20.0)) as sim:
         sim.market.book_depth = 20
         sim.streams.faults.lifetime = 1.5  # the server ends every connection at 1.5 s
         stream = market_stream(
@@ -63,8 +45,8 @@ async def test_rotation_keeps_the_diff_chain_whole_across_short_lived_connection
 
 
 async def test_a_stalled_simulator_is_detected_by_the_heartbeat() -> None:
-    settings = market_settings("coinm", heartbeat=0.3, messages_per_second=None, backoff=QUICK)
-    async with BinanceSimulator(seed=2, clock=Fast()) as sim:
+    settings = fast_settings("coinm", heartbeat=0.3)
+    async with BinanceSimulator(seed=2, clock=FastClock(20.0)) as sim:
         stream = market_stream(
             "coinm", "btcusd_perp@depth5", base_url=sim.ws_url, settings=settings
         )
@@ -82,8 +64,8 @@ async def test_a_stalled_simulator_is_detected_by_the_heartbeat() -> None:
 
 
 async def test_a_dropped_simulator_connection_is_a_gap_then_data_again() -> None:
-    settings = market_settings("coinm", heartbeat=None, messages_per_second=None, backoff=QUICK)
-    async with BinanceSimulator(seed=2, clock=Fast()) as sim:
+    settings = fast_settings("coinm")
+    async with BinanceSimulator(seed=2, clock=FastClock(20.0)) as sim:
         stream = market_stream(
             "coinm", "btcusd_perp@aggTrade", base_url=sim.ws_url, settings=settings
         )
@@ -118,11 +100,9 @@ async def test_a_server_shutdown_moves_the_stream_to_a_new_connection_with_the_c
 ):
     # No lifetime is configured: only the simulator's serverShutdown starts the successor,
     # and the simulator closes the announced connection one second later.
-    settings = market_settings(
-        "coinm", heartbeat=None, messages_per_second=None, backoff=QUICK, overlap_timeout=2.0
-    )
+    settings = fast_settings("coinm", overlap_timeout=2.0)
     events: list[StreamEvent] = []
-    async with BinanceSimulator(seed=2, clock=Fast()) as sim:
+    async with BinanceSimulator(seed=2, clock=FastClock(20.0)) as sim:
         stream = market_stream(
             "coinm", "btcusd_perp@depth@100ms", base_url=sim.ws_url, settings=settings
         )
@@ -146,10 +126,8 @@ async def test_a_server_shutdown_moves_the_stream_to_a_new_connection_with_the_c
 async def test_a_server_shutdown_without_grace_is_a_gap_never_a_silent_loss() -> None:
     # The simulator closes the announced connection at once: the successor may not have
     # overlapped it, and then the stream must say so before the successor's diffs.
-    settings = market_settings(
-        "coinm", heartbeat=None, messages_per_second=None, backoff=QUICK, overlap_timeout=2.0
-    )
-    async with BinanceSimulator(seed=2, clock=Fast()) as sim:
+    settings = fast_settings("coinm", overlap_timeout=2.0)
+    async with BinanceSimulator(seed=2, clock=FastClock(20.0)) as sim:
         stream = market_stream(
             "coinm", "btcusd_perp@depth@100ms", base_url=sim.ws_url, settings=settings
         )

@@ -12,20 +12,15 @@ from typing import Any
 
 import pytest
 from binance_ws import WsFaultServer, until
+from sim_streams_helpers import fast_settings, next_event
 
-from aioca.stream import Backoff, Gap, GapReason, Stream, SubscriptionError
+from aioca.stream import Gap, GapReason, SubscriptionError
 from aioca_binance import BinanceRestApi
 from aioca_binance.coinm import CoinMNewOrder
-from aioca_binance.streams import futures_user_stream, market_settings, spot_user_stream
+from aioca_binance.streams import futures_user_stream, spot_user_stream
 from aioca_binance.streams.coinm import AccountUpdate, OrderTradeUpdate
 from aioca_binance.streams.spot import ExecutionReport
 from aioca_binance_sim import BinanceSimulator
-
-QUICK = Backoff(initial=0.01, maximum=0.02, minimum=0.005)
-
-
-def settings(market: str) -> Any:
-    return market_settings(market, heartbeat=None, messages_per_second=None, backoff=QUICK)
 
 
 async def place_marketable_buy(api: BinanceRestApi) -> dict[str, Any]:
@@ -33,16 +28,11 @@ async def place_marketable_buy(api: BinanceRestApi) -> dict[str, Any]:
     return await order.run()  # type: ignore[no-any-return]
 
 
-async def next_event(stream: Stream[Any], kind: type) -> Any:
-    while True:
-        item = await stream.next(5)
-        if isinstance(item, kind):
-            return item
-
-
 async def test_orders_placed_over_rest_arrive_as_typed_events() -> None:
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
-        stream = futures_user_stream(api, "coinm", base_url=sim.ws_url, settings=settings("coinm"))
+        stream = futures_user_stream(
+            api, "coinm", base_url=sim.ws_url, settings=fast_settings("coinm")
+        )
         async with stream:
             await until(lambda: any(c.listen_key for c in sim.streams.connections))
             placed = await place_marketable_buy(api)
@@ -72,7 +62,11 @@ async def test_orders_placed_over_rest_arrive_as_typed_events() -> None:
 async def test_the_listen_key_is_kept_alive_well_inside_its_hour() -> None:
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
         stream = futures_user_stream(
-            api, "coinm", base_url=sim.ws_url, keepalive_interval=0.1, settings=settings("coinm")
+            api,
+            "coinm",
+            base_url=sim.ws_url,
+            keepalive_interval=0.1,
+            settings=fast_settings("coinm"),
         )
         async with stream:
             await until(lambda: any(c.listen_key for c in sim.streams.connections))
@@ -86,7 +80,9 @@ async def test_the_listen_key_is_kept_alive_well_inside_its_hour() -> None:
 
 async def test_an_expired_listen_key_is_a_session_gap_and_a_new_key() -> None:
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
-        stream = futures_user_stream(api, "coinm", base_url=sim.ws_url, settings=settings("coinm"))
+        stream = futures_user_stream(
+            api, "coinm", base_url=sim.ws_url, settings=fast_settings("coinm")
+        )
         async with stream:
             await until(lambda: any(c.listen_key for c in sim.streams.connections))
             old_key = sim.engine.listen_key
@@ -103,7 +99,11 @@ async def test_an_expired_listen_key_is_a_session_gap_and_a_new_key() -> None:
 async def test_a_failed_keepalive_recreates_the_key_with_a_gap() -> None:
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
         stream = futures_user_stream(
-            api, "coinm", base_url=sim.ws_url, keepalive_interval=0.2, settings=settings("coinm")
+            api,
+            "coinm",
+            base_url=sim.ws_url,
+            keepalive_interval=0.2,
+            settings=fast_settings("coinm"),
         )
         async with stream:
             await until(lambda: any(c.listen_key for c in sim.streams.connections))
@@ -147,7 +147,9 @@ async def test_spot_user_data_subscribes_with_a_signed_request() -> None:
     dialect = WsApiDialect("key-1", "secret-1")
     async with WsFaultServer(dialect) as server:
         api = BinanceRestApi("key-1", "secret-1")
-        stream = spot_user_stream(api, url=server.url + "/ws-api/v3", settings=settings("spot"))
+        stream = spot_user_stream(
+            api, url=server.url + "/ws-api/v3", settings=fast_settings("spot")
+        )
         async with stream:
             await server.wait_for_subscribers("user")
             request = dialect.requests[0]
@@ -172,7 +174,7 @@ async def test_a_bad_signature_is_refused_with_binance_s_words() -> None:
     dialect = WsApiDialect("key-1", "the-real-secret")
     async with WsFaultServer(dialect) as server:
         api = BinanceRestApi("key-1", "a-wrong-secret")
-        stream = spot_user_stream(api, url=server.url, settings=settings("spot"))
+        stream = spot_user_stream(api, url=server.url, settings=fast_settings("spot"))
         async with stream:
             with pytest.raises(SubscriptionError, match="-1022"):
                 await stream.next(5)
@@ -214,7 +216,7 @@ async def test_spot_user_data_signs_with_an_ed25519_key_too() -> None:
     dialect = Ed25519WsApiDialect("ed-key", key.public_key())
     async with WsFaultServer(dialect) as server:
         api = BinanceRestApi("ed-key", private_key=pem)
-        async with spot_user_stream(api, url=server.url, settings=settings("spot")) as stream:
+        async with spot_user_stream(api, url=server.url, settings=fast_settings("spot")) as stream:
             await server.wait_for_subscribers("user")
             assert stream.protocol.subscription == 3  # type: ignore[attr-defined]
             assert "ed-key" not in repr(stream.protocol)
@@ -225,7 +227,9 @@ async def test_a_refused_api_key_ends_the_stream_with_binance_s_error() -> None:
 
     async with BinanceSimulator(seed=5) as sim:
         api = BinanceRestApi("not-the-key", sim.api_secret, urls={"coinm": sim.url})
-        stream = futures_user_stream(api, "coinm", base_url=sim.ws_url, settings=settings("coinm"))
+        stream = futures_user_stream(
+            api, "coinm", base_url=sim.ws_url, settings=fast_settings("coinm")
+        )
         async with api, stream:
             with pytest.raises(AuthenticationError):
                 await stream.next(5)
@@ -257,9 +261,7 @@ async def test_a_server_shutdown_moves_spot_user_data_to_a_new_subscription_with
         stream = spot_user_stream(
             api,
             url=server.url + "/ws-api/v3",
-            settings=market_settings(
-                "spot", heartbeat=None, messages_per_second=None, backoff=QUICK, overlap_timeout=3
-            ),
+            settings=fast_settings("spot", overlap_timeout=3),
         )
 
         async def send(order_id: int, connections: list[Any]) -> None:
