@@ -403,7 +403,7 @@ class SpotEngine:
             strategy_type=params.get("strategyType"),
             trailing_delta=params.get("trailingDelta"),
             update_time=now,
-            working_time=now,
+            working_time=-1 if kind in STOP_TYPES else now,  # a stop works once triggered
             checked_ms=now,
         )
 
@@ -456,6 +456,11 @@ class SpotEngine:
         """Put a checked order to work: take what it can, rest or expire the rest."""
         self.orders[order.order_id] = order
         self._notify(order, "NEW", None, now)
+        self._start(order, now)
+
+    def _start(self, order: Order, now: int) -> None:
+        """An announced order meets the market: a stop holds and waits for its trigger,
+        any other order holds what it needs and works (:meth:`_work`)."""
         if order.type in STOP_TYPES and not order.triggered:
             order.working_time = -1
             self._lock(order, self._initial_lock(order), now)
@@ -912,9 +917,12 @@ class SpotEngine:
                     self._finish(sibling, "EXPIRED" if order.executed else "CANCELED", now)
         if order is order_list.working:
             if order.status == "FILLED":
-                for pending in order_list.pending:
-                    if pending.status == "PENDING_NEW":
-                        self._activate(pending, order, now)
+                ready = [p for p in order_list.pending if p.status == "PENDING_NEW"]
+                for pending in ready:  # each announced NEW before any of them works
+                    self._release_pending(pending, order, now)
+                for pending in ready:
+                    if pending.is_open:  # not ended by a sibling that filled meanwhile
+                        self._activate(pending, now)
             elif not order.is_open:
                 for pending in order_list.pending:
                     self._finish(
@@ -922,13 +930,21 @@ class SpotEngine:
                     )
         order_list.settle()
 
-    def _activate(self, pending: Order, working: Order, now: int) -> None:
-        order_list = self.lists[pending.list_id]
-        if order_list.pays_other:
+    def _release_pending(self, pending: Order, working: Order, now: int) -> None:
+        """A pending order leaves PENDING_NEW as its working order fills: it becomes NEW
+        (an OPO's taking the working order's executed quantity), and Binance's
+        ``executionReport`` NEW says so, before the order meets the market."""
+        if self.lists[pending.list_id].pays_other:
             pending.orig_qty = working.executed
         pending.status = "NEW"
         pending.time = pending.update_time = pending.checked_ms = now
         pending.working_time = now if pending.type not in STOP_TYPES else -1
+        self._notify(pending, "NEW", None, now)
+
+    def _activate(self, pending: Order, now: int) -> None:
+        """A released pending order meets the market: priced if pegged, held, and put to
+        work (a stop waits for its trigger, or triggers at once); it expires when the
+        account cannot hold it or a pegged price cannot be found."""
         try:
             if pending.peg_price_type is not None and pending.type not in STOP_TYPES:
                 pending.price = self.peg_price(  # it enters at the best price of now
@@ -1009,9 +1025,14 @@ class SpotEngine:
         self.count_order(now, len(orders))
         with self._list_action(now):
             self._touched_lists[order_list.list_id] = order_list
+            # Binance reports every order of a new list (an OTO's pending ones as
+            # PENDING_NEW) before any of them works: a working leg that fills at once
+            # does so after its pending legs were announced
+            for order in orders:
+                self._notify(order, "NEW", None, now)
             for order in [o for o in orders if o.status != "PENDING_NEW"]:
                 if order.is_open:  # not ended by a sibling's fill meanwhile
-                    self._open(order, now)
+                    self._start(order, now)
             order_list.settle()
         return order_list
 
