@@ -11,7 +11,7 @@ from typing import Any
 from .context import Call, handles
 from .downloads import download_link, new_download
 from .endpoints import endpoints
-from .engine import MAKER_FEE, TAKER_FEE, Engine, coin, max_qty
+from .engine import MAKER_FEE, TAKER_FEE, Engine, coin
 from .errors import SimError
 from .leverage_brackets import rest_rows
 from .params import batch_item_reader
@@ -267,7 +267,7 @@ def _position_rows(engine: Engine, call: Call, *, risk: bool) -> list[dict[str, 
                 "entryPrice": entry,
                 "breakEvenPrice": entry,
                 "leverage": str(lev),
-                "maxQty": str(max_qty(lev)),
+                "maxQty": str(engine.max_qty(instrument.symbol, lev, call.now)),
                 "positionSide": side,
                 "updateTime": position.update_time,
             }
@@ -336,7 +336,8 @@ def pm_account(call: Call) -> Any:
 
 @handles("POST", "/dapi/v1/leverage")
 def change_leverage(call: Call) -> Any:
-    return _engine(call).set_leverage(call.params["symbol"], call.params["leverage"])
+    params = call.params
+    return _engine(call).set_leverage(params["symbol"], params["leverage"], call.now)
 
 
 @handles("POST", "/dapi/v1/marginType")

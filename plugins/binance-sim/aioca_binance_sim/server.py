@@ -378,10 +378,12 @@ class BinanceSimulator:
         ``leverageBracket`` is to answer, keyed as that market answers them (USDⓈ-M
         ``notionalCap`` / ``notionalFloor``, COIN-M ``qtyCap`` / ``qtylFloor``; checked as
         one table, a ``ValueError`` naming every problem). From then on
-        ``/fapi/v1/leverageBracket`` (USDⓈ-M, whose engine also caps positions and takes
-        maintenance margin by them) or ``/dapi/v2/leverageBracket`` (COIN-M) answers them,
-        and ``!contractInfo`` subscribers get one ``contractInfo`` event whose ``bks`` is
-        the table (see :mod:`aioca_binance_sim.leverage_brackets`)."""
+        ``/fapi/v1/leverageBracket`` (USDⓈ-M) or ``/dapi/v2/leverageBracket`` (COIN-M)
+        answers them; the account follows them (a leverage above the first bracket's is
+        refused with -4028, ``maxNotionalValue`` / ``maxQty`` answer the new caps, and
+        USDⓈ-M's engine caps positions and takes maintenance margin by them); and
+        ``!contractInfo`` subscribers get one ``contractInfo`` event whose ``bks`` is the
+        table (see :mod:`aioca_binance_sim.leverage_brackets`)."""
         contracts = self._contracts(market, symbol)
         table = parse_brackets(market, brackets)
         return contracts.set_brackets(symbol, table, self.now_ms()).time

@@ -6,8 +6,8 @@ next simulated second REST answers them and ``!contractInfo`` pushes exactly one
 whose ``bks`` is the same table, keyed as Binance's documented example (``bs``, ``bnf``,
 ``bnc``, ``mmr``, ``cf``, ``mi``, ``ma``). Checked here: the event's shape against the
 documented example (no ``st``: see :mod:`aioca_binance_sim.contracts`), its typed arrival
-through ``market_stream``, its agreement with REST before and after, the USDⓈ-M engine
-capping positions by the new brackets, bad tables refused naming every problem, and
+through ``market_stream``, its agreement with REST before and after, the accounts' caps
+following the new brackets, bad tables refused naming every problem, and
 deliberate breakages that the agreement check catches.
 """
 
@@ -23,10 +23,19 @@ from sim_helpers import FakeClock
 from test_sim_streams_arrays import _build, _documented, _publish_and_read, _settings, _shape
 from test_sim_streams_spot_events import _follow
 
+from aioca.errors import ExchangeError
 from aioca_binance import BinanceRestApi
-from aioca_binance.coinm import CoinMNotionalBracketForSymbol
+from aioca_binance.coinm import (
+    CoinMChangeInitialLeverage,
+    CoinMNotionalBracketForSymbol,
+    CoinMPositionInformation,
+)
 from aioca_binance.streams import coinm, market_stream, usdm
-from aioca_binance.usdm import UsdmChangeInitialLeverage, UsdmNotionalAndLeverageBrackets
+from aioca_binance.usdm import (
+    UsdmChangeInitialLeverage,
+    UsdmNotionalAndLeverageBrackets,
+    UsdmPositionInformationV2,
+)
 from aioca_binance_sim import BinanceSimulator
 
 SYMBOLS = {"usdm": "ETHUSDT", "coinm": "ETHUSD_PERP"}
@@ -222,23 +231,39 @@ async def test_the_agreement_check_catches_a_broken_simulator(
 # --- the engine follows ------------------------------------------------------------------
 
 
-async def test_usdm_caps_leverage_and_positions_by_the_new_brackets() -> None:
+@pytest.mark.parametrize("market", ["usdm", "coinm"])
+async def test_the_account_s_caps_follow_the_new_brackets(market: str) -> None:
+    """Changing the leverage answers the cap of the new table's bracket (USDⓈ-M
+    ``maxNotionalValue``, COIN-M ``maxQty``), a leverage above its first bracket is
+    refused as Binance refuses a leverage the symbol does not offer, and the positions
+    answer the cap of the leverage the account holds."""
+    change = UsdmChangeInitialLeverage if market == "usdm" else CoinMChangeInitialLeverage
+    positions = UsdmPositionInformationV2 if market == "usdm" else CoinMPositionInformation
+    key = "maxNotionalValue" if market == "usdm" else "maxQty"
+    symbol = SYMBOLS[market]
+    which = {"symbol": symbol} if market == "usdm" else {"pair": "ETHUSD"}
     clock = FakeClock()
     async with (
         BinanceSimulator(seed=4, clock=clock) as sim,
         sim.api(time_sync_interval=None, max_clock_offset=None) as api,
     ):
-        symbol = SYMBOLS["usdm"]
         _follow(api, sim)
-        before = await UsdmChangeInitialLeverage(api=api, symbol=symbol, leverage=20).run()
-        sim.set_leverage_brackets("usdm", symbol, _table("usdm"))
+        before = await change(api=api, symbol=symbol, leverage=20).run()
+        sim.set_leverage_brackets(market, symbol, _table(market))
         clock.advance(1.0)
         _follow(api, sim)
-        after = await UsdmChangeInitialLeverage(api=api, symbol=symbol, leverage=20).run()
-        at_ten = await UsdmChangeInitialLeverage(api=api, symbol=symbol, leverage=10).run()
-    assert before["maxNotionalValue"] != "25000"
-    assert after["maxNotionalValue"] == "25000"  # bracket 2: 20x up to 25000
-    assert at_ten["maxNotionalValue"] == "50000"
+        after = await change(api=api, symbol=symbol, leverage=20).run()
+        at_ten = await change(api=api, symbol=symbol, leverage=10).run()
+        with pytest.raises(ExchangeError) as refused:
+            await change(api=api, symbol=symbol, leverage=51).run()
+        (held,) = [
+            row for row in await positions(api=api, **which).run() if row["symbol"] == symbol
+        ]
+    assert before[key] != "25000"
+    assert after[key] == "25000"  # bracket 2: 20x up to 25000
+    assert at_ten[key] == "50000"
+    assert refused.value.code == -4028  # the table's first bracket allows 50x at most
+    assert held[key] == "50000"  # at the account's 10x
 
 
 # --- refused -------------------------------------------------------------------------------

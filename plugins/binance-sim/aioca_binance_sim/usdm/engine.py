@@ -96,8 +96,10 @@ def brackets(symbol: UsdmSymbol) -> tuple[Bracket, ...]:
 
 def max_notional(table: tuple[Bracket, ...], leverage: int) -> Decimal:
     """The largest position notional at ``leverage``: the cap of the last bracket that
-    still allows it."""
-    return max(row.cap for row in table if row.initial_leverage >= leverage)
+    still allows it (the first bracket's for a leverage above them all, which a table
+    set by a test can leave an account with)."""
+    allowed = [row.cap for row in table if row.initial_leverage >= leverage]
+    return max(allowed) if allowed else table[0].cap
 
 
 @dataclass(slots=True)
@@ -1355,7 +1357,8 @@ class UsdmEngine(ListenKeyHolder):
 
     def set_leverage(self, name: str, leverage: int) -> dict[str, Any]:
         s = self.symbol(name)
-        if not 1 <= leverage <= s.max_leverage:
+        top = self.brackets(s, self.caught_up_ms)[0].initial_leverage
+        if not 1 <= leverage <= min(s.max_leverage, top):
             raise SimError(-4028, f"Leverage {leverage} is not valid")
         held = sum((abs(p.amount) for (n, _), p in self.positions.items() if n == name), Decimal(0))
         cap = max_notional(self.brackets(s, self.caught_up_ms), leverage)
