@@ -9,7 +9,8 @@ answers Binance's codes on failure (-2015 unknown key, -1021 timestamp, -1022 si
 -1102 missing parameter); a success answers ``{"id", "status": 200, "result":
 {"subscriptionId": n}}``. Then every order event of the Spot account (orders placed over
 REST) arrives as ``{"subscriptionId": n, "event": {...}}``: ``executionReport``, and
-``outboundAccountPosition`` with the order's two assets after each change; an order
+``outboundAccountPosition`` with the order's two assets after each change (a new order's
+already showing what it holds); an order
 list's ``listStatus`` after the ``executionReport`` events of each action on the list
 (:mod:`.spot.user_events`): a new list reports each of its orders NEW first (an OTO's
 pending ones with status ``PENDING_NEW``), and an OTO's pending orders are reported NEW

@@ -36,8 +36,10 @@ from test_sim_streams_spot_events import (
 
 from aioca_binance import BinanceRestApi
 from aioca_binance.spot import (
+    SpotAccount,
     SpotCancelOrder,
     SpotCancelOrderList,
+    SpotNewOrder,
     SpotOpenOrders,
     SpotOrderListOto,
     SpotOrderListOtoco,
@@ -62,6 +64,8 @@ class Follower:
         """Each order's last ``executionReport``."""
         self.lists: dict[int, models.ListStatus] = {}
         """Each list's last ``listStatus``."""
+        self.balances: dict[str, tuple[Decimal, Decimal]] = {}
+        """Each asset's last ``outboundAccountPosition`` figures (free, locked)."""
 
     async def action(self) -> list[tuple[int, str, str]]:
         """The events of one action on a list (up to its ``listStatus``), as ``(order id,
@@ -78,6 +82,10 @@ class Follower:
             elif isinstance(event, models.ListStatus):
                 assert event.order_list_id is not None
                 self.lists[event.order_list_id] = event
+            elif isinstance(event, models.OutboundAccountPosition):
+                for row in event.balances_array or []:
+                    assert row.asset is not None
+                    self.balances[row.asset] = (Decimal(row.free or ""), Decimal(row.locked or ""))
         assert isinstance(events[-1], models.ListStatus)
         assert sum(isinstance(e, models.ListStatus) for e in events) == 1
         return [(i, str(x), str(status)) for i, x, status in seen]
@@ -123,6 +131,11 @@ class Follower:
             )  # fmt: skip
             if got != want:
                 problems.append(f"order {order_id}: executionReport {got} != order {want}")
+        account = {b["asset"]: b for b in (await SpotAccount(api=api).run())["balances"]}
+        for asset, (free, locked) in self.balances.items():
+            want = (Decimal(account[asset]["free"]), Decimal(account[asset]["locked"]))
+            if (free, locked) != want:
+                problems.append(f"{asset}: position {(free, locked)} != account {want}")
         open_now = {o["orderId"] for o in await SpotOpenOrders(api=api, symbol=BTC).run()}
         reported_open = {i for i, r in self.reports.items() if r.current_order_status in OPEN}
         if open_now != reported_open:
@@ -380,19 +393,63 @@ async def test_an_otoco_canceled_before_its_working_order_fills_cancels_all_thre
     await _run(6, scenario)
 
 
+# --- an order's hold ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("side", "at"), [("BUY", "0.95"), ("SELL", "1.05")])
+async def test_a_resting_order_s_report_is_followed_by_the_position_with_its_hold(
+    side: str, at: str
+) -> None:
+    """The account position sent with a NEW report shows what the order holds, as REST's
+    account does then (the simulator used to send it before taking the hold)."""
+    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
+        ws_api = sim.ws_api
+        assert ws_api is not None
+        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
+        async with stream:
+            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+            await SpotNewOrder(
+                api=api, symbol=BTC, side=side, type="LIMIT", timeInForce="GTC",
+                quantity=QTY, price=_price(sim, at),
+            ).run()  # fmt: skip
+            events = await _events(stream, lambda e: isinstance(e, models.OutboundAccountPosition))
+            account = {b["asset"]: b for b in (await SpotAccount(api=api).run())["balances"]}
+    report, position = events
+    assert isinstance(report, models.ExecutionReport)
+    assert report.current_order_status == "NEW"
+    held = "USDT" if side == "BUY" else "BTC"
+    figures = {row.asset: (row.free, row.locked) for row in position.balances_array or []}
+    assert figures[held] == (account[held]["free"], account[held]["locked"])
+    assert Decimal(account[held]["locked"]) > 0
+
+
 # --- the comparison can fail ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mutation", ["no pending report", "stale status", "always on book"])
+@pytest.mark.parametrize(
+    "mutation", ["no pending report", "stale status", "always on book", "position before hold"]
+)
 async def test_the_rest_comparison_catches_a_simulator_that_reports_wrongly(
     mutation: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A simulator that forgets the pending orders' reports, reports a status older than
-    the order's, or says every open order is on the book: the comparison says so."""
+    the order's, says every open order is on the book, or sends the account position
+    before the order's hold: the comparison says so."""
     from aioca_binance_sim import ws_api
     from aioca_binance_sim.spot.engine import SpotEngine
 
-    if mutation == "no pending report":
+    if mutation == "position before hold":  # the simulator as it was: NEW, then the hold
+        hold = SpotEngine._hold
+        announce = SpotEngine._notify
+        monkeypatch.setattr(SpotEngine, "_hold", lambda self, order, now: None)
+
+        def late(self: SpotEngine, order: Any, execution: str, fill: Any, now: int) -> None:
+            announce(self, order, execution, fill, now)
+            if execution == "NEW" and order.status == "NEW" and not order.locked:
+                hold(self, order, now)
+
+        monkeypatch.setattr(SpotEngine, "_notify", late)
+    elif mutation == "no pending report":
         original = SpotEngine._notify
 
         def forgetful(self: SpotEngine, order: Any, execution: str, fill: Any, now: int) -> None:
@@ -420,6 +477,15 @@ async def test_the_rest_comparison_catches_a_simulator_that_reports_wrongly(
         placed = await _oto(sim, api, "BUY", "0.999")
         await follow.action()
         found.extend(await follow.disagreements(placed["orderListId"]))
+        await _fill_working_later(sim, clock, api, placed)  # the pending order's turn
+        await follow.action()
+        found.extend(await follow.disagreements(placed["orderListId"]))
 
     await _run(5, scenario)
-    assert found, mutation
+    expected = {
+        "no pending report": "no executionReport",
+        "stale status": "'NEW'",
+        "always on book": "executionReport",
+        "position before hold": "BTC: position",  # the pending sell holds BTC
+    }[mutation]
+    assert any(expected in problem for problem in found), found

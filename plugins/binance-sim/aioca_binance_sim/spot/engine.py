@@ -455,20 +455,27 @@ class SpotEngine:
     def _open(self, order: Order, now: int) -> None:
         """Put a checked order to work: take what it can, rest or expire the rest."""
         self.orders[order.order_id] = order
+        self._hold(order, now)
         self._notify(order, "NEW", None, now)
         self._start(order, now)
 
-    def _start(self, order: Order, now: int) -> None:
-        """An announced order meets the market: a stop holds and waits for its trigger,
-        any other order holds what it needs and works (:meth:`_work`)."""
+    def _hold(self, order: Order, now: int) -> None:
+        """Hold what a new order needs (a market order pays as it fills), before its NEW
+        report: the account position sent with that report then shows the hold, as
+        REST's account does at that moment."""
         if order.type in STOP_TYPES and not order.triggered:
             order.working_time = -1
+        if order.type != "MARKET":
             self._lock(order, self._initial_lock(order), now)
+
+    def _start(self, order: Order, now: int) -> None:
+        """A held and announced order meets the market: a stop waits for its trigger
+        (a trailing one without a stop price tracks from now), any other order works
+        (:meth:`_work`)."""
+        if order.type in STOP_TYPES and not order.triggered:
             if order.trailing_delta is not None and not order.stop_price:
                 self._track(order, self.tape.last_trade(order.spec, now).ticks, now)
             return
-        if order.type != "MARKET":
-            self._lock(order, self._initial_lock(order), now)
         self._work(order, now)
 
     def _initial_lock(self, order: Order) -> Decimal:
@@ -932,19 +939,15 @@ class SpotEngine:
 
     def _release_pending(self, pending: Order, working: Order, now: int) -> None:
         """A pending order leaves PENDING_NEW as its working order fills: it becomes NEW
-        (an OPO's taking the working order's executed quantity), and Binance's
-        ``executionReport`` NEW says so, before the order meets the market."""
+        (an OPO's taking the working order's executed quantity), priced if pegged and
+        held, and Binance's ``executionReport`` NEW says so, before the order meets the
+        market; it expires right after when the account cannot hold it or a pegged
+        price cannot be found."""
         if self.lists[pending.list_id].pays_other:
             pending.orig_qty = working.executed
         pending.status = "NEW"
         pending.time = pending.update_time = pending.checked_ms = now
         pending.working_time = now if pending.type not in STOP_TYPES else -1
-        self._notify(pending, "NEW", None, now)
-
-    def _activate(self, pending: Order, now: int) -> None:
-        """A released pending order meets the market: priced if pegged, held, and put to
-        work (a stop waits for its trigger, or triggers at once); it expires when the
-        account cannot hold it or a pegged price cannot be found."""
         try:
             if pending.peg_price_type is not None and pending.type not in STOP_TYPES:
                 pending.price = self.peg_price(  # it enters at the best price of now
@@ -954,10 +957,21 @@ class SpotEngine:
                     pending.peg_offset_value or 0,
                     now,
                 )
+            self._hold(pending, now)
+            held = True
+        except SimError:
+            held = False
+        self._notify(pending, "NEW", None, now)
+        if not held:
+            self._finish(pending, "EXPIRED", now)
+
+    def _activate(self, pending: Order, now: int) -> None:
+        """A released (priced, held) pending order meets the market: a stop waits for its
+        trigger or triggers at once, a LIMIT_MAKER rests, any other order works."""
+        try:
             if pending.type in STOP_TYPES:
                 last = self.tape.last_trade(pending.spec, now).ticks
                 stop = pending.spec.to_ticks(pending.stop_price)
-                self._lock(pending, self._initial_lock(pending), now)
                 if pending.trailing_delta is not None:
                     if not pending.stop_price or self._triggers(
                         pending.side, pending.type, stop, last
@@ -966,8 +980,6 @@ class SpotEngine:
                 elif self._triggers(pending.side, pending.type, stop, last):
                     self._trigger(pending, now)
                 return
-            if pending.type != "MARKET":
-                self._lock(pending, self._initial_lock(pending), now)
             if pending.type == "LIMIT_MAKER":
                 return
             self._work(pending, now)
@@ -1028,9 +1040,12 @@ class SpotEngine:
             # Binance reports every order of a new list (an OTO's pending ones as
             # PENDING_NEW) before any of them works: a working leg that fills at once
             # does so after its pending legs were announced
+            started = [o for o in orders if o.status != "PENDING_NEW"]
+            for order in started:
+                self._hold(order, now)
             for order in orders:
                 self._notify(order, "NEW", None, now)
-            for order in [o for o in orders if o.status != "PENDING_NEW"]:
+            for order in started:
                 if order.is_open:  # not ended by a sibling's fill meanwhile
                     self._start(order, now)
             order_list.settle()
