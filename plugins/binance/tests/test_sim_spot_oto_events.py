@@ -22,17 +22,14 @@ import aiohttp
 import pytest
 from binance_ws import until
 from sim_helpers import FakeClock
-from test_sim_streams_spot_events import (
-    FAST,
-    _documented_events,
-    _events,
-    _first_trade_time,
-    _follow,
-    _frames_until_terminated,
-    _price,
-    _shape,
-    _subscribed,
+from sim_streams_helpers import (
+    documented_events,
+    fast_settings,
+    frames_until_terminated,
+    shape,
+    subscribe_user_data,
 )
+from test_sim_streams_spot_events import _events, _first_trade_time, _follow, _price
 
 from aioca_binance import BinanceRestApi
 from aioca_binance.spot import (
@@ -159,7 +156,7 @@ async def _run(seed: int, scenario: Scenario) -> None:
         _follow(api, sim)
         ws_api = sim.ws_api
         assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
+        stream = spot_user_stream(api, url=sim.ws_api_url, settings=fast_settings("spot"))
         async with stream:
             await until(lambda: any(c.subscriptions for c in ws_api.connections))
             await scenario(sim, clock, api, Follower(sim, api, stream))
@@ -216,31 +213,31 @@ async def _fill_working_later(
 
 
 async def test_an_otoco_s_reports_and_list_status_are_shaped_as_binance_documents_them() -> None:
-    documented = _documented_events()
+    documented = documented_events("spot")
     async with (
         BinanceSimulator(seed=5) as sim,
         sim.api() as api,
         aiohttp.ClientSession() as http,
         http.ws_connect(sim.ws_api_url) as ws,
     ):
-        await _subscribed(sim, api, ws)
+        await subscribe_user_data(sim, api, ws)
         placed = await _otoco(sim, api, "BUY", "0.99")
-        frames = await _frames_until_terminated(sim, ws)
+        frames = await frames_until_terminated(sim, ws)
     reports = [f for f in frames if f["event"]["e"] == "executionReport"]
     (listed,) = [f for f in frames if f["event"]["e"] == "listStatus"]
     assert [(r["event"]["i"], r["event"]["X"]) for r in reports] == [
         (order["orderId"], order["status"]) for order in placed["orderReports"]
     ]  # NEW, PENDING_NEW, PENDING_NEW: the placement answer's statuses
     working, *pending = reports
-    assert _shape(working) == _shape(documented["executionReport"])
+    assert shape(working, ordered=True) == shape(documented["executionReport"], ordered=True)
     # a pending order is not on the book: Binance shows ``W`` "only ... if the order has
     # been placed on the book", so its report is the documented one without it
     without_w = dict(documented["executionReport"])
     without_w["event"] = {k: v for k, v in without_w["event"].items() if k != "W"}
     for report in pending:
-        assert _shape(report) == _shape(without_w)
+        assert shape(report, ordered=True) == shape(without_w, ordered=True)
         assert report["event"]["w"] is False
-    assert _shape(listed) == _shape(documented["listStatus"])
+    assert shape(listed, ordered=True) == shape(documented["listStatus"], ordered=True)
     assert (listed["event"]["c"], listed["event"]["l"]) == ("OTO", "EXEC_STARTED")
 
 
@@ -405,7 +402,7 @@ async def test_a_resting_order_s_report_is_followed_by_the_position_with_its_hol
     async with BinanceSimulator(seed=5) as sim, sim.api() as api:
         ws_api = sim.ws_api
         assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
+        stream = spot_user_stream(api, url=sim.ws_api_url, settings=fast_settings("spot"))
         async with stream:
             await until(lambda: any(c.subscriptions for c in ws_api.connections))
             await SpotNewOrder(
