@@ -200,14 +200,17 @@ API_PREFIX = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
 """The path of each futures market's REST API (``/exchangeInfo`` is ``/fapi/v1/exchangeInfo``)."""
 
 
-async def rest_get(sim: BinanceSimulator, market: str, path: str, **query: Any) -> Any:
-    """The JSON answer of ``GET path`` on ``market``'s REST URL, which must be a success:
-    what a stream's payloads are compared with, at the same simulated moment."""
+async def rest_get(
+    sim: BinanceSimulator, market: str, path: str, *, expect_status: int = 200, **query: Any
+) -> Any:
+    """The JSON answer of ``GET path`` on ``market``'s REST URL, which must be a success
+    (else ``expect_status``: a refusal's error body): what a stream's payloads are compared
+    with, at the same simulated moment."""
     async with (
         aiohttp.ClientSession() as http,
         http.get(sim.urls[market] + path, params=query) as response,
     ):
-        assert response.status == 200, await response.text()
+        assert response.status == expect_status, await response.text()
         return await response.json()
 
 
