@@ -30,6 +30,7 @@ __all__ = [
     "documented_events",
     "documented_fields",
     "documented_streams",
+    "events_until",
     "fast_settings",
     "frames_until_terminated",
     "futures_symbols",
@@ -228,6 +229,21 @@ async def next_event(stream: Stream[Any], kind: type) -> Any:
         item = await stream.next(5)
         if isinstance(item, kind):
             return item
+
+
+async def events_until(stream: Stream[Any], kind: type, most: int = 100) -> list[Any]:
+    """The events of ``stream``, gaps left out, up to and including the first that is a
+    ``kind``: all that one change of the account sent, in order (``most`` at most, else
+    the test fails); five seconds at most for each."""
+    seen: list[Any] = []
+    while len(seen) < most:
+        item = await stream.next(5)
+        if isinstance(item, Gap):
+            continue
+        seen.append(item)
+        if isinstance(item, kind):
+            return seen
+    raise AssertionError(f"no {kind.__name__} among {seen}")
 
 
 @contextlib.asynccontextmanager
