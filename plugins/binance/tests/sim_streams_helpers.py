@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -26,6 +26,7 @@ from aioca_binance_sim.streams import StreamHub
 __all__ = [
     "API_PREFIX",
     "QUICK",
+    "by_topic",
     "candle_row",
     "documented_events",
     "documented_fields",
@@ -195,6 +196,16 @@ async def publish_and_read(
 def topics_of(messages: list[Message]) -> set[str]:
     """The topics ``messages`` came on: ``enough=lambda got: len(topics_of(got)) == n``."""
     return {message.stream for message in messages}
+
+
+def by_topic(messages: list[Message], topics: Iterable[str] = ()) -> dict[str, list[Any]]:
+    """The data of ``messages`` by the topic each came on, in order; each of ``topics``
+    there even if nothing came on it (``[]``): a test can check every topic received
+    something, or, without ``topics``, which topics did."""
+    seen: dict[str, list[Any]] = {topic: [] for topic in topics}
+    for message in messages:
+        seen.setdefault(message.stream, []).append(message.data)
+    return seen
 
 
 API_PREFIX = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
