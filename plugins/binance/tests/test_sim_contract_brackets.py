@@ -18,10 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from binance_ws import until
-from sim_helpers import FakeClock
-from test_sim_streams_arrays import _build, _documented, _publish_and_read, _settings, _shape
-from test_sim_streams_spot_events import _follow
+from sim_helpers import FakeClock, follow_clock
+from sim_streams_helpers import documented_streams, publish_and_read, published, shape, subscribed
 
 from aioca.errors import ExchangeError
 from aioca_binance import BinanceRestApi
@@ -30,7 +28,7 @@ from aioca_binance.coinm import (
     CoinMNotionalBracketForSymbol,
     CoinMPositionInformation,
 )
-from aioca_binance.streams import coinm, market_stream, usdm
+from aioca_binance.streams import coinm, usdm
 from aioca_binance.usdm import (
     UsdmChangeInitialLeverage,
     UsdmNotionalAndLeverageBrackets,
@@ -122,23 +120,17 @@ async def _change_and_follow(market: str) -> tuple[list[Any], list[Any], list[An
     async with (
         BinanceSimulator(seed=4, clock=clock) as sim,
         sim.api(time_sync_interval=None, max_clock_offset=None) as api,
+        subscribed(sim, market, "!contractInfo") as (stream, hub),
     ):
-        hub = sim.market_streams[market]
-        hub.publish_interval = 3600.0  # the test publishes
-        stream = market_stream(
-            market, "!contractInfo", base_url=sim.ws_urls[market], settings=_settings(market)
-        )
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == 1)
-            _follow(api, sim)
-            old = await _rest_brackets(api, market, symbol)
-            clock.advance(0.25)  # mid-second: the change waits for the next second
-            sim.set_leverage_brackets(market, symbol, _table(market))
-            _follow(api, sim)
-            before = await _rest_brackets(api, market, symbol)
-            events = await _publish_and_read(stream, hub, clock, 3)
-            _follow(api, sim)
-            after = await _rest_brackets(api, market, symbol)
+        follow_clock(api, sim)
+        old = await _rest_brackets(api, market, symbol)
+        clock.advance(0.25)  # mid-second: the change waits for the next second
+        sim.set_leverage_brackets(market, symbol, _table(market))
+        follow_clock(api, sim)
+        before = await _rest_brackets(api, market, symbol)
+        events = [message.data for message in await publish_and_read(stream, hub, clock, 3)]
+        follow_clock(api, sim)
+        after = await _rest_brackets(api, market, symbol)
     return events, before, after, old
 
 
@@ -147,21 +139,21 @@ async def _change_and_follow(market: str) -> tuple[list[Any], list[Any], list[An
 
 @pytest.mark.parametrize("market", ["usdm", "coinm"])
 def test_a_bracket_change_is_shaped_as_binance_s_example_with_its_brackets(market: str) -> None:
-    documented = _documented(market)["!contractInfo"]
+    documented = documented_streams(market)["!contractInfo"]
 
     async def build() -> tuple[int, list[Any], list[Any]]:
         async with BinanceSimulator(seed=3) as sim:
             at = sim.set_leverage_brackets(market, SYMBOLS[market], _table(market))
             return (
                 at,
-                _build(sim, market, "!contractInfo", at // 1000 - 1),
-                _build(sim, market, "!contractInfo", at // 1000),
+                published(sim, market, "!contractInfo", at // 1000 - 1),
+                published(sim, market, "!contractInfo", at // 1000),
             )
 
     at, earlier, (event,) = asyncio.run(build())
     assert earlier == []
     assert at % 1000 == 0
-    assert _shape(event) == _shape(documented)  # every documented key, bks too; no st
+    assert shape(event) == shape(documented)  # every documented key, bks too; no st
     assert list(event) == list(documented)  # in the documented order
     assert event["bks"][:2] == documented["bks"]  # the documented brackets, value for value
     assert event["bks"][2] == {
@@ -175,7 +167,7 @@ def test_a_status_and_a_bracket_change_each_send_their_event() -> None:
         async with BinanceSimulator(seed=3) as sim:
             sim.set_contract_status("usdm", "BTCUSDT", "SETTLING")
             at = sim.set_leverage_brackets("usdm", "BTCUSDT", _table("usdm"))
-            return _build(sim, "usdm", "!contractInfo", at // 1000)
+            return published(sim, "usdm", "!contractInfo", at // 1000)
 
     status, brackets = asyncio.run(build())
     assert "bks" not in status
@@ -247,11 +239,11 @@ async def test_the_account_s_caps_follow_the_new_brackets(market: str) -> None:
         BinanceSimulator(seed=4, clock=clock) as sim,
         sim.api(time_sync_interval=None, max_clock_offset=None) as api,
     ):
-        _follow(api, sim)
+        follow_clock(api, sim)
         before = await change(api=api, symbol=symbol, leverage=20).run()
         sim.set_leverage_brackets(market, symbol, _table(market))
         clock.advance(1.0)
-        _follow(api, sim)
+        follow_clock(api, sim)
         after = await change(api=api, symbol=symbol, leverage=20).run()
         at_ten = await change(api=api, symbol=symbol, leverage=10).run()
         with pytest.raises(ExchangeError) as refused:

@@ -20,19 +20,16 @@ from typing import Any
 
 import aiohttp
 import pytest
-from binance_ws import until
-from sim_helpers import FakeClock
-from test_sim_streams_spot_events import (
-    FAST,
-    _documented_events,
-    _events,
-    _first_trade_time,
-    _follow,
-    _frames_until_terminated,
-    _price,
-    _shape,
-    _subscribed,
+from sim_helpers import FakeClock, follow_clock
+from sim_streams_helpers import (
+    documented_events,
+    events_until,
+    frames_until_terminated,
+    shape,
+    spot_user_data,
+    subscribe_user_data,
 )
+from test_sim_streams_spot_events import _first_trade_time, _price
 
 from aioca_binance import BinanceRestApi
 from aioca_binance.spot import (
@@ -47,7 +44,6 @@ from aioca_binance.spot import (
     SpotQueryOrderList,
 )
 from aioca_binance.streams import spot as models
-from aioca_binance.streams import spot_user_stream
 from aioca_binance_sim import BinanceSimulator
 
 BTC = "BTCUSDT"
@@ -70,7 +66,7 @@ class Follower:
     async def action(self) -> list[tuple[int, str, str]]:
         """The events of one action on a list (up to its ``listStatus``), as ``(order id,
         execution type, order status)`` of its reports."""
-        events = await _events(self.stream, lambda e: isinstance(e, models.ListStatus))
+        events = await events_until(self.stream, models.ListStatus)
         seen = []
         for event in events:
             if isinstance(event, models.ExecutionReport):
@@ -156,12 +152,8 @@ async def _run(seed: int, scenario: Scenario) -> None:
         BinanceSimulator(seed=seed, clock=clock) as sim,
         sim.api(time_sync_interval=None) as api,
     ):
-        _follow(api, sim)
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
-        async with stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+        follow_clock(api, sim)
+        async with spot_user_data(sim, api) as stream:
             await scenario(sim, clock, api, Follower(sim, api, stream))
 
 
@@ -208,7 +200,7 @@ async def _fill_working_later(
     buying = working["side"] == "BUY"
     when = _first_trade_time(sim, lambda p: p < price if buying else p > price)
     clock.advance((when + 1 - sim.now_ms()) / 1000)
-    _follow(api, sim)
+    follow_clock(api, sim)
     await SpotQueryOrderList(api=api, orderListId=placed["orderListId"]).run()
 
 
@@ -216,31 +208,31 @@ async def _fill_working_later(
 
 
 async def test_an_otoco_s_reports_and_list_status_are_shaped_as_binance_documents_them() -> None:
-    documented = _documented_events()
+    documented = documented_events("spot")
     async with (
         BinanceSimulator(seed=5) as sim,
         sim.api() as api,
         aiohttp.ClientSession() as http,
         http.ws_connect(sim.ws_api_url) as ws,
     ):
-        await _subscribed(sim, api, ws)
+        await subscribe_user_data(sim, api, ws)
         placed = await _otoco(sim, api, "BUY", "0.99")
-        frames = await _frames_until_terminated(sim, ws)
+        frames = await frames_until_terminated(sim, ws)
     reports = [f for f in frames if f["event"]["e"] == "executionReport"]
     (listed,) = [f for f in frames if f["event"]["e"] == "listStatus"]
     assert [(r["event"]["i"], r["event"]["X"]) for r in reports] == [
         (order["orderId"], order["status"]) for order in placed["orderReports"]
     ]  # NEW, PENDING_NEW, PENDING_NEW: the placement answer's statuses
     working, *pending = reports
-    assert _shape(working) == _shape(documented["executionReport"])
+    assert shape(working, ordered=True) == shape(documented["executionReport"], ordered=True)
     # a pending order is not on the book: Binance shows ``W`` "only ... if the order has
     # been placed on the book", so its report is the documented one without it
     without_w = dict(documented["executionReport"])
     without_w["event"] = {k: v for k, v in without_w["event"].items() if k != "W"}
     for report in pending:
-        assert _shape(report) == _shape(without_w)
+        assert shape(report, ordered=True) == shape(without_w, ordered=True)
         assert report["event"]["w"] is False
-    assert _shape(listed) == _shape(documented["listStatus"])
+    assert shape(listed, ordered=True) == shape(documented["listStatus"], ordered=True)
     assert (listed["event"]["c"], listed["event"]["l"]) == ("OTO", "EXEC_STARTED")
 
 
@@ -402,18 +394,17 @@ async def test_a_resting_order_s_report_is_followed_by_the_position_with_its_hol
 ) -> None:
     """The account position sent with a NEW report shows what the order holds, as REST's
     account does then (the simulator used to send it before taking the hold)."""
-    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=FAST)
-        async with stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
-            await SpotNewOrder(
-                api=api, symbol=BTC, side=side, type="LIMIT", timeInForce="GTC",
-                quantity=QTY, price=_price(sim, at),
-            ).run()  # fmt: skip
-            events = await _events(stream, lambda e: isinstance(e, models.OutboundAccountPosition))
-            account = {b["asset"]: b for b in (await SpotAccount(api=api).run())["balances"]}
+    async with (
+        BinanceSimulator(seed=5) as sim,
+        sim.api() as api,
+        spot_user_data(sim, api) as stream,
+    ):
+        await SpotNewOrder(
+            api=api, symbol=BTC, side=side, type="LIMIT", timeInForce="GTC",
+            quantity=QTY, price=_price(sim, at),
+        ).run()  # fmt: skip
+        events = await events_until(stream, models.OutboundAccountPosition)
+        account = {b["asset"]: b for b in (await SpotAccount(api=api).run())["balances"]}
     report, position = events
     assert isinstance(report, models.ExecutionReport)
     assert report.current_order_status == "NEW"
