@@ -18,16 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from binance_ws import until
-from sim_helpers import FakeClock
-from sim_streams_helpers import (
-    documented_streams,
-    fast_settings,
-    publish_and_read,
-    published,
-    shape,
-)
-from test_sim_streams_spot_events import _follow
+from sim_helpers import FakeClock, follow_clock
+from sim_streams_helpers import documented_streams, publish_and_read, published, shape, subscribed
 
 from aioca.errors import ExchangeError
 from aioca_binance import BinanceRestApi
@@ -36,7 +28,7 @@ from aioca_binance.coinm import (
     CoinMNotionalBracketForSymbol,
     CoinMPositionInformation,
 )
-from aioca_binance.streams import coinm, market_stream, usdm
+from aioca_binance.streams import coinm, usdm
 from aioca_binance.usdm import (
     UsdmChangeInitialLeverage,
     UsdmNotionalAndLeverageBrackets,
@@ -128,23 +120,17 @@ async def _change_and_follow(market: str) -> tuple[list[Any], list[Any], list[An
     async with (
         BinanceSimulator(seed=4, clock=clock) as sim,
         sim.api(time_sync_interval=None, max_clock_offset=None) as api,
+        subscribed(sim, market, "!contractInfo") as (stream, hub),
     ):
-        hub = sim.market_streams[market]
-        hub.publish_interval = 3600.0  # the test publishes
-        stream = market_stream(
-            market, "!contractInfo", base_url=sim.ws_urls[market], settings=fast_settings(market)
-        )
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == 1)
-            _follow(api, sim)
-            old = await _rest_brackets(api, market, symbol)
-            clock.advance(0.25)  # mid-second: the change waits for the next second
-            sim.set_leverage_brackets(market, symbol, _table(market))
-            _follow(api, sim)
-            before = await _rest_brackets(api, market, symbol)
-            events = [m.data for m in await publish_and_read(stream, hub, clock, 3)]
-            _follow(api, sim)
-            after = await _rest_brackets(api, market, symbol)
+        follow_clock(api, sim)
+        old = await _rest_brackets(api, market, symbol)
+        clock.advance(0.25)  # mid-second: the change waits for the next second
+        sim.set_leverage_brackets(market, symbol, _table(market))
+        follow_clock(api, sim)
+        before = await _rest_brackets(api, market, symbol)
+        events = [message.data for message in await publish_and_read(stream, hub, clock, 3)]
+        follow_clock(api, sim)
+        after = await _rest_brackets(api, market, symbol)
     return events, before, after, old
 
 
@@ -253,11 +239,11 @@ async def test_the_account_s_caps_follow_the_new_brackets(market: str) -> None:
         BinanceSimulator(seed=4, clock=clock) as sim,
         sim.api(time_sync_interval=None, max_clock_offset=None) as api,
     ):
-        _follow(api, sim)
+        follow_clock(api, sim)
         before = await change(api=api, symbol=symbol, leverage=20).run()
         sim.set_leverage_brackets(market, symbol, _table(market))
         clock.advance(1.0)
-        _follow(api, sim)
+        follow_clock(api, sim)
         after = await change(api=api, symbol=symbol, leverage=20).run()
         at_ten = await change(api=api, symbol=symbol, leverage=10).run()
         with pytest.raises(ExchangeError) as refused:

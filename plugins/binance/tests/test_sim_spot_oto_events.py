@@ -20,16 +20,16 @@ from typing import Any
 
 import aiohttp
 import pytest
-from binance_ws import until
-from sim_helpers import FakeClock
+from sim_helpers import FakeClock, follow_clock
 from sim_streams_helpers import (
     documented_events,
-    fast_settings,
+    events_until,
     frames_until_terminated,
     shape,
+    spot_user_data,
     subscribe_user_data,
 )
-from test_sim_streams_spot_events import _events, _first_trade_time, _follow, _price
+from test_sim_streams_spot_events import _first_trade_time, _price
 
 from aioca_binance import BinanceRestApi
 from aioca_binance.spot import (
@@ -44,7 +44,6 @@ from aioca_binance.spot import (
     SpotQueryOrderList,
 )
 from aioca_binance.streams import spot as models
-from aioca_binance.streams import spot_user_stream
 from aioca_binance_sim import BinanceSimulator
 
 BTC = "BTCUSDT"
@@ -67,7 +66,7 @@ class Follower:
     async def action(self) -> list[tuple[int, str, str]]:
         """The events of one action on a list (up to its ``listStatus``), as ``(order id,
         execution type, order status)`` of its reports."""
-        events = await _events(self.stream, lambda e: isinstance(e, models.ListStatus))
+        events = await events_until(self.stream, models.ListStatus)
         seen = []
         for event in events:
             if isinstance(event, models.ExecutionReport):
@@ -153,12 +152,8 @@ async def _run(seed: int, scenario: Scenario) -> None:
         BinanceSimulator(seed=seed, clock=clock) as sim,
         sim.api(time_sync_interval=None) as api,
     ):
-        _follow(api, sim)
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=fast_settings("spot"))
-        async with stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+        follow_clock(api, sim)
+        async with spot_user_data(sim, api) as stream:
             await scenario(sim, clock, api, Follower(sim, api, stream))
 
 
@@ -205,7 +200,7 @@ async def _fill_working_later(
     buying = working["side"] == "BUY"
     when = _first_trade_time(sim, lambda p: p < price if buying else p > price)
     clock.advance((when + 1 - sim.now_ms()) / 1000)
-    _follow(api, sim)
+    follow_clock(api, sim)
     await SpotQueryOrderList(api=api, orderListId=placed["orderListId"]).run()
 
 
@@ -399,18 +394,17 @@ async def test_a_resting_order_s_report_is_followed_by_the_position_with_its_hol
 ) -> None:
     """The account position sent with a NEW report shows what the order holds, as REST's
     account does then (the simulator used to send it before taking the hold)."""
-    async with BinanceSimulator(seed=5) as sim, sim.api() as api:
-        ws_api = sim.ws_api
-        assert ws_api is not None
-        stream = spot_user_stream(api, url=sim.ws_api_url, settings=fast_settings("spot"))
-        async with stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
-            await SpotNewOrder(
-                api=api, symbol=BTC, side=side, type="LIMIT", timeInForce="GTC",
-                quantity=QTY, price=_price(sim, at),
-            ).run()  # fmt: skip
-            events = await _events(stream, lambda e: isinstance(e, models.OutboundAccountPosition))
-            account = {b["asset"]: b for b in (await SpotAccount(api=api).run())["balances"]}
+    async with (
+        BinanceSimulator(seed=5) as sim,
+        sim.api() as api,
+        spot_user_data(sim, api) as stream,
+    ):
+        await SpotNewOrder(
+            api=api, symbol=BTC, side=side, type="LIMIT", timeInForce="GTC",
+            quantity=QTY, price=_price(sim, at),
+        ).run()  # fmt: skip
+        events = await events_until(stream, models.OutboundAccountPosition)
+        account = {b["asset"]: b for b in (await SpotAccount(api=api).run())["balances"]}
     report, position = events
     assert isinstance(report, models.ExecutionReport)
     assert report.current_order_status == "NEW"
