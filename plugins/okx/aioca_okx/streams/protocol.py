@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
@@ -234,9 +234,19 @@ class OkxStream(Stream[OkxMessage]):
         super().__init__(protocol, topics, settings=settings, session=session, proxy=proxy)
         self.subscribe_limiter = subscribe_limiter or budget_of(self.settings)
         self.budget_wait = self.settings.connect_timeout if budget_wait is None else budget_wait
+        self._starting = False
+
+    async def start(self) -> Self:
+        """Open the stream: its initial topics are the connections' opening requests,
+        which the budget leaves room for (they are not charged)."""
+        self._starting = True
+        try:
+            return await super().start()
+        finally:
+            self._starting = False
 
     async def subscribe(self, *topics: str) -> None:
-        if self.is_open:
+        if self.is_open and not self._starting:
             fresh = [topic for topic in dict.fromkeys(topics) if topic not in self.topics]
             if fresh:
                 self.protocol.check_topics(fresh)  # bad topics spend no budget
