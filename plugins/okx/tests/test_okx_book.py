@@ -195,3 +195,26 @@ async def test_an_overdue_snapshot_resubscribes_again() -> None:
     assert resynced.reason == "no snapshot within 0.3 s"
     assert len(server.history) == 2
     assert book.levels(100) == exchange.levels()
+
+
+async def test_a_lost_connection_resyncs_from_the_reconnection_s_snapshot() -> None:
+    exchange = starting_book()
+    dialect = OkxDialect(on_subscribe=lambda topic: [exchange.snapshot()])
+    async with ws.WsFaultServer(dialect) as server:
+        book = OkxOrderBook("BTC-USDT", url=server.url, settings=FAST,
+                            limiter=free_connections())  # fmt: skip
+        async with book:
+            assert isinstance(await book.next(5), BookResynced)
+            exchange.update([["100.05", "7", "0", "1"]])  # while the connection is down
+            await server.drop()
+            # read only once the reconnection is up and its snapshot is in
+            await ws.until(lambda: len(server.history) == 2 and bool(server.subscribed(TOPIC)))
+            await ws.until(lambda: book.stream.stats.received == 2)
+            resynced = await book.next(5)
+            assert isinstance(resynced, BookResynced)
+            assert resynced.reason == "gap: disconnected"
+            assert book.levels(100) == exchange.levels()
+            # the reconnection subscribed again: the book opened no connection of its own
+            await asyncio.sleep(0.2)
+            assert len(server.history) == 2
+            assert book.synced
