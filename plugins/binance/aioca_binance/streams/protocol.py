@@ -14,7 +14,7 @@ payloads: one stream per stream object, because a bare payload does not say whic
 it belongs to. Binance's ``/ws`` also takes ``SUBSCRIBE`` of more streams, but their
 payloads would then have to be told apart by their content, and they cannot be: the
 partial depths of one Spot symbol (``@depth5``, ``@depth10``...) carry neither an event
-type nor a symbol, and ``@depth@100ms`` and ``@depth`` send the same events at other
+type nor a symbol, and ``@depth@100ms`` and ``@depth`` send events of the same kind at other
 rates. A raw frame is read exactly as the combined frame of its stream would be, so both
 forms deliver the same messages.
 
