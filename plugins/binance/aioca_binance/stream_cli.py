@@ -2,15 +2,18 @@
 
 Imported only by the ``aioca`` command line. Both stop after ``--count`` items (forever
 by default, Ctrl-C ends them) and print every gap and resync, so a broken connection is
-never mistaken for a quiet market.
+never mistaken for a quiet market. A stream that cannot go on (a refused handshake, a
+refused subscription, an exchange error) ends the command with one line on stderr, the
+way the core's commands fail: exit code 2 for streams Binance does not know (bad input),
+1 for the others.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, NoReturn
 
 import click
 
@@ -32,6 +35,27 @@ def _text(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), default=str)
 
 
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main``; a typed error is one line on stderr and a non-zero exit, never a
+    traceback (the error says what went wrong; its frames are aioca's, not the user's)."""
+    from aioca.errors import AiocaError
+    from aioca.stream import SubscriptionError
+
+    try:
+        asyncio.run(main)
+    except SubscriptionError as exc:
+        _fail(str(exc), 2)
+    except AiocaError as exc:
+        _fail(f"{type(exc).__name__}: {exc}", 1)
+    except KeyboardInterrupt:  # pragma: no cover - interactive: Ctrl-C ends it quietly
+        pass
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo("error: " + " ".join(message.split()), err=True)
+    raise click.exceptions.Exit(code)
+
+
 @click.command("binance")
 @click.argument("streams", nargs=-1, required=True)
 @click.option("--market", type=_MARKETS, default="spot", show_default=True)
@@ -43,7 +67,7 @@ def stream_command(
 ) -> None:
     """Print Binance STREAMS (btcusdt@aggTrade, btcusdt@depth@100ms...) as they come:
     one line per message, ``<stream> <payload JSON>``, and a line for every gap."""
-    from aioca.stream import Gap, SubscriptionError
+    from aioca.stream import Gap
 
     from .streams import market_stream
 
@@ -59,12 +83,7 @@ def stream_command(
                 if count is not None and printed >= count:
                     return
 
-    try:
-        asyncio.run(run())
-    except SubscriptionError as exc:
-        raise click.UsageError(str(exc)) from None
-    except KeyboardInterrupt:  # pragma: no cover - interactive
-        pass
+    _run(run())
 
 
 @click.command("binance")
@@ -106,5 +125,4 @@ def book_command(
                     if count is not None and shown >= count:
                         return
 
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends it quietly
-        asyncio.run(run())
+    _run(run())

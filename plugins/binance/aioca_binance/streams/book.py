@@ -120,6 +120,9 @@ class LocalOrderBook:
         self._pending: deque[dict[str, Any]] = deque()
         self._reason = "start"
         self._snapshot_task: asyncio.Task[Snapshot] | None = None
+        self._stale: set[asyncio.Task[Snapshot]] = set()
+        """Snapshots cancelled by a resync and not finished yet: awaited before the next
+        one starts (never two requests at once) and when the book closes."""
         self._snapshot: Snapshot | None = None
         self._events: deque[BookUpdate | Resynced] = deque()
 
@@ -133,10 +136,8 @@ class LocalOrderBook:
         await self.aclose()
 
     async def aclose(self) -> None:
-        task, self._snapshot_task = self._snapshot_task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        self._drop_snapshot()
+        await self._await_stale()
         await self.stream.aclose()
 
     # --- queries -------------------------------------------------------------------------
@@ -211,12 +212,30 @@ class LocalOrderBook:
         self.synced = False
         self._reason = reason
         self._pending.clear()
-        self._snapshot_task = None
+        self._drop_snapshot()
         self._snapshot = None
+
+    def _drop_snapshot(self) -> None:
+        """Cancel the snapshot in flight, if any: it would answer for a book that is gone,
+        and its request spends weight. Its outcome (a cancellation, or an error that beat
+        the cancellation) is retrieved, never left for the event loop to complain of."""
+        task, self._snapshot_task = self._snapshot_task, None
+        if task is None:
+            return
+        task.cancel()
+        if not task.done():
+            self._stale.add(task)
+            task.add_done_callback(self._stale.discard)
+        task.add_done_callback(_retrieve)
+
+    async def _await_stale(self) -> None:
+        if self._stale:
+            await asyncio.gather(*self._stale, return_exceptions=True)
 
     async def _resync_step(self) -> None:
         """While not synced: buffer events until a snapshot is in, then try to start."""
         loop = asyncio.get_running_loop()
+        await self._await_stale()  # a cancelled snapshot ends before another starts
         if self._snapshot is not None and self._pending:
             self._start_from(self._snapshot)
             if self.synced or self._events:
@@ -305,6 +324,13 @@ class LocalOrderBook:
     def __repr__(self) -> str:
         state = "synced" if self.synced else "syncing"
         return f"<LocalOrderBook {self.market} {self.symbol} {state} at {self.update_id}>"
+
+
+def _retrieve(task: asyncio.Task[Snapshot]) -> None:
+    """Read a dropped snapshot's outcome, so that its error is not reported as never
+    retrieved (the book no longer needs it)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _apply_levels(side: dict[Decimal, Decimal], levels: list[list[str]]) -> None:

@@ -19,15 +19,22 @@ def market_stream(
     testnet: bool = False,
     typed: bool | Literal["struct"] = True,
     settings: StreamSettings | None = None,
+    combined: bool = True,
     **options: Any,
 ) -> Stream[Message]:
     """A stream of ``market``'s ``topics`` (``"btcusdt@aggTrade"``, ``"btcusdt@depth@100ms"``,
     ``"!miniTicker@arr"``): open it with ``async with``. ``typed``: pydantic models
     (``True``), msgspec structs of the same shape, faster (``"struct"``), or the decoded
-    JSON (``False``). ``options`` go to :class:`aioca.stream.Stream` (``session``,
-    ``proxy``)."""
+    JSON (``False``). ``combined=False``: Binance's raw form, ``/ws/<stream>``, for one
+    topic (the same messages; a stream of several topics needs the combined form).
+    ``options`` go to :class:`aioca.stream.Stream` (``session``, ``proxy``)."""
     protocol = BinanceMarketProtocol(
-        market, base_url=base_url, testnet=testnet, typed=typed, settings=settings
+        market,
+        base_url=base_url,
+        testnet=testnet,
+        typed=typed,
+        settings=settings,
+        combined=combined,
     )
     return Stream(protocol, topics, **options)
 

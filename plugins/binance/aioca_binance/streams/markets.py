@@ -80,7 +80,8 @@ def catalog(market: str) -> ModuleType:
 
 def connection_limiter(url: str) -> RateLimiter:
     """The limiter of connection attempts to ``url``'s host (300 per 5 minutes), shared by
-    every stream of this process."""
+    every stream of this process: market streams, raw or combined, and a futures
+    account's user data (its listenKey connections go to the market streams' host)."""
     host = urlsplit(url).netloc
     limiter = _limiters.get(host)
     if limiter is None:

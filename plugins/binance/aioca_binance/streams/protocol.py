@@ -1,13 +1,22 @@
 """Binance's market streams on aioca's core: combined-stream URLs, SUBSCRIBE requests,
 typed payloads.
 
-Every connection uses the combined form (``/stream``): each frame then names its stream
-(``{"stream": "btcusdt@aggTrade", "data": {...}}``), so one connection carries up to 1,024
-streams and the core splits beyond that. The first streams go in the URL
+By default every connection uses the combined form (``/stream``): each frame then names
+its stream (``{"stream": "btcusdt@aggTrade", "data": {...}}``), so one connection carries
+up to 1,024 streams and the core splits beyond that. The first streams go in the URL
 (``/stream?streams=a/b``); streams added later, or that do not fit the URL, are
 subscribed with ``{"method": "SUBSCRIBE", "params": [...], "id": n}``. USDⓈ-M serves book
 ticker and depth streams under ``/public`` and the other market streams under
 ``/market`` (as Binance's SDK routes them): such topics never share a connection.
+
+The raw form (``combined=False``) connects to ``/ws/<stream>``, whose frames are the bare
+payloads: one stream per stream object, because a bare payload does not say which stream
+it belongs to. Binance's ``/ws`` also takes ``SUBSCRIBE`` of more streams, but their
+payloads would then have to be told apart by their content, and they cannot be: the
+partial depths of one Spot symbol (``@depth5``, ``@depth10``...) carry neither an event
+type nor a symbol, and ``@depth@100ms`` and ``@depth`` send events of the same kind at other
+rates. A raw frame is read exactly as the combined frame of its stream would be, so both
+forms deliver the same messages.
 
 A ``serverShutdown`` event (Binance: "sent when the server is about to shutdown,
 resulting in disconnection. Please establish a new connection as soon as possible") is
@@ -22,6 +31,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, NamedTuple
+from urllib.parse import quote
 
 from pydantic import ValidationError
 
@@ -78,8 +88,11 @@ def raw_url(base: str, stream: str) -> str:
 
 
 def combined_url(base: str, streams: Sequence[str]) -> str:
-    """The combined form: ``<base>/stream?streams=a/b``, payloads wrapped with their name."""
-    return f"{base.rstrip('/')}/stream?streams={'/'.join(streams)}"
+    """The combined form: ``<base>/stream?streams=a/b``, payloads wrapped with their name.
+    A ``+`` in a name (``btcusdt@kline_1m@+08:00``) is sent as ``%2B``: a query's ``+``
+    reads as a space."""
+    names = "/".join(quote(stream, safe="@!:") for stream in streams)
+    return f"{base.rstrip('/')}/stream?streams={names}"
 
 
 def shutdown_notice(data: Any) -> Rotate | None:
@@ -121,7 +134,8 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
     attributes and types, under half the models' cost per frame (``"struct"``, needs
     ``msgspec``: see :mod:`aioca_binance.streams.structs`), or the decoded JSON
     (``False``). ``routed`` (USDⓈ-M only, default on) uses the ``/public`` and
-    ``/market`` paths.
+    ``/market`` paths. ``combined=False`` connects to the raw form, ``/ws/<stream>``, for
+    a stream of one topic (see the module docstring).
     """
 
     message_type = Message  # parse returns the Message itself: its stream is the topic
@@ -135,6 +149,7 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         typed: bool | Literal["struct"] = True,
         routed: bool | None = None,
         settings: StreamSettings | None = None,
+        combined: bool = True,
     ) -> None:
         self.market = check_market(market)
         urls = TESTNET_STREAM_URLS if testnet else MAINNET_STREAM_URLS
@@ -169,6 +184,14 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
             self._encode = msgspec.json.encode
             self._envelope_of = _envelope_decoder
             self.parse = self._parse_structs  # type: ignore[method-assign]
+        self.combined = combined
+        self._raw_topic = ""
+        """The raw form's one stream (what its URL names), set when it connects."""
+        self._stream: Any = None
+        if not combined:
+            # a raw frame is read as the combined frame of its stream, by what reads those
+            self._parse_combined = self.parse
+            self.parse = self._parse_raw  # type: ignore[method-assign]
 
     # --- topics -------------------------------------------------------------------------
 
@@ -176,7 +199,7 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         """The catalog entry ``topic`` matches, if any."""
         found = self._by_topic.get(topic)
         if found is None:
-            found = next((spec for spec in self.specs if spec.matcher.match(topic)), None)
+            found = next((spec for spec in self.specs if spec.matcher.fullmatch(topic)), None)
             if found is not None:
                 self._by_topic[topic] = found
         return found
@@ -189,8 +212,19 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
             lower = topic.split("@", 1)[0]
             hint = " (symbols are lower case)" if lower != lower.lower() else ""
             problems.append(f"{topic!r} is not a {self.market} market stream{hint}")
+        if not self.combined:
+            current = self._stream.topics if self._stream is not None else ()
+            wanted = sorted({*current, *topics})
+            if len(wanted) > 1:
+                problems.append(
+                    f"the raw form carries one stream, not {len(wanted)} ({', '.join(wanted)}): "
+                    "use the combined form (combined=True) for several"
+                )
         if problems:
             raise SubscriptionError(problems)
+
+    def attach(self, stream: Any) -> None:
+        self._stream = stream  # the raw form checks new topics against the stream's
 
     def group_of(self, topic: str) -> str:
         if not self.routed:
@@ -213,9 +247,14 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         return chosen
 
     def url(self, group: str, topics: Sequence[str]) -> str:
+        if not self.combined:
+            (self._raw_topic,) = topics  # check_topics lets a raw stream have one
+            return raw_url(self._base(group), self._raw_topic)
         return combined_url(self._base(group), self._in_url(topics))
 
     def topics_in_url(self, group: str, topics: Sequence[str]) -> list[str]:
+        if not self.combined:
+            return list(topics)
         return self._in_url(topics)
 
     def _requests(self, method: str, topics: Sequence[str]) -> list[Request]:
@@ -228,6 +267,8 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         return requests
 
     def subscribe(self, topics: Sequence[str]) -> list[Request]:
+        if not self.combined:  # never asked: check_topics keeps a raw stream at one topic
+            raise SubscriptionError([f"the raw form subscribes nothing more: {list(topics)}"])
         return self._requests("SUBSCRIBE", topics)
 
     def unsubscribe(self, topics: Sequence[str]) -> list[Request]:
@@ -261,6 +302,11 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
                 return Reply(data["id"], error)
             return shutdown_notice(data)
         return None
+
+    def _parse_raw(self, text: str) -> Message | Reply | Restart | Rotate | None:
+        """``combined=False``: the bare payload of the connection's one stream, read as the
+        combined frame of that stream (the name is a catalog topic: nothing to escape)."""
+        return self._parse_combined('{"stream":"' + self._raw_topic + '","data":' + text + "}")
 
     def _decoder_of(self, text: str) -> tuple[str, Any]:
         """The stream a combined frame names first (Binance puts ``"stream"`` first) and

@@ -14,6 +14,11 @@ Spot: Binance retired Spot's listenKey; the WebSocket API
 ``userDataStream.subscribe.signature`` request on the connection itself, signed like a
 REST request (HMAC, Ed25519 or RSA, with the API's own signer), and wraps each event as
 ``{"subscriptionId": n, "event": {...}}``.
+
+Either way every connection attempt is charged to the limiter of its host (see
+:func:`~aioca_binance.streams.markets.connection_limiter`): a futures listenKey connection
+to the very limiter of the market streams of that host, since Binance counts them all
+against its connections per IP; the WebSocket API to the limiter of its own host.
 """
 
 from __future__ import annotations
@@ -40,7 +45,13 @@ from aioca.stream import (
     StreamSettings,
 )
 
-from .markets import MAINNET_STREAM_URLS, TESTNET_STREAM_URLS, catalog, market_settings
+from .markets import (
+    MAINNET_STREAM_URLS,
+    TESTNET_STREAM_URLS,
+    catalog,
+    connection_limiter,
+    market_settings,
+)
 from .protocol import shutdown_notice
 
 __all__ = ["USER_TOPIC", "FuturesUserDataProtocol", "SpotUserDataProtocol", "UserEvent"]
@@ -105,6 +116,7 @@ class FuturesUserDataProtocol(StreamProtocol[UserEvent]):
         self.keepalive_interval = keepalive_interval
         self.typed = _check_typed(typed)
         self.settings = settings or market_settings(market, overflow="block")
+        self.connection_limiter = connection_limiter(self.base_url)
         self.listen_key: str | None = None
         self.keepalives = 0
         self._events: dict[str, Any] = dict(catalog(market).EVENTS) if typed else {}
@@ -194,6 +206,7 @@ class SpotUserDataProtocol(StreamProtocol[UserEvent]):
         self.typed = _check_typed(typed)
         self.recv_window = recv_window
         self.settings = settings or market_settings("spot", overflow="block")
+        self.connection_limiter = connection_limiter(self.ws_url)
         self.subscription: int | None = None
         self._events: dict[str, Any] = dict(catalog("spot").EVENTS) if typed else {}
 

@@ -1,0 +1,87 @@
+"""``aioca stream binance`` and ``aioca book binance`` when the stream cannot go on: one
+line on stderr and a non-zero exit code, never a traceback. In-process through click's
+``CliRunner``, against a loopback server that refuses every WebSocket handshake."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from click.testing import CliRunner, Result
+
+from aioca.cli import build_cli
+
+
+class Refusing(BaseHTTPRequestHandler):
+    """Every request, a WebSocket handshake or a REST call, gets HTTP 400."""
+
+    def do_GET(self) -> None:
+        body = b'{"code":-1121,"msg":"Invalid symbol."}'
+        self.send_response(400)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # quiet
+
+
+@pytest.fixture
+def refusing() -> Iterator[str]:
+    """The base URL (``127.0.0.1:PORT``) of a server that refuses everything."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def aioca(*args: str) -> Result:
+    return CliRunner().invoke(build_cli(), list(args))
+
+
+def one_line_error(result: Result) -> str:
+    """The only line of stderr, which must be an ``error:`` line (no traceback)."""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_a_refused_handshake_is_one_line_and_exit_code_1(refusing: str) -> None:
+    result = aioca(
+        "stream", "binance", "btcusd_perp@kline_4h", "--market", "coinm",
+        "--url", f"ws://{refusing}", "--count", "1",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    line = one_line_error(result)
+    assert "HandshakeRefusedError" in line
+    assert "HTTP 400" in line
+    assert result.stdout == ""
+
+
+def test_the_book_of_a_refused_stream_is_one_line_and_exit_code_1(refusing: str) -> None:
+    result = aioca(
+        "book", "binance", "BTCUSD_PERP", "--market", "coinm", "--url", f"ws://{refusing}",
+        "--rest-url", f"http://{refusing}", "--count", "1",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    line = one_line_error(result)
+    assert "HandshakeRefusedError" in line
+    assert "HTTP 400" in line
+
+
+def test_streams_binance_does_not_know_are_one_line_and_exit_code_2(refusing: str) -> None:
+    result = aioca(
+        "stream", "binance", "btcusdt@nothing", "BTCUSDT@aggTrade", "--url", f"ws://{refusing}"
+    )
+    assert result.exit_code == 2
+    line = one_line_error(result)
+    assert "'btcusdt@nothing' is not a spot market stream" in line
+    assert "'BTCUSDT@aggTrade' is not a spot market stream (symbols are lower case)" in line
