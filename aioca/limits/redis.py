@@ -92,6 +92,12 @@ _sleep = asyncio.sleep  # one name for the limiter's waits, as in aioca.ratelimi
 _LISTEN_WAIT = 1.0
 """Seconds the event listener waits for a message before it looks at its state again."""
 
+_RETURN_AHEAD = 0.1
+"""Seconds before a lease ends (the closing margin of its window) at which a process with
+no request waiting gives back what is left of it, at most a twentieth of the window:
+time for a process queued in Redis for want of room to be woken and served in the same
+window, instead of the units dying with it."""
+
 _CACHE_POLL = 0.25
 # A pause or ban reported again ending at most this much later than the one already
 # shared is the same one (not written to Redis again).
@@ -117,7 +123,7 @@ class _Lease:
     """Budget of one window leased to this process: ``units`` left, valid in window
     ``index`` until the monotonic time ``until``."""
 
-    __slots__ = ("growth", "index", "limit", "units", "until", "used")
+    __slots__ = ("growth", "index", "limit", "returned", "units", "until", "used")
 
     def __init__(self) -> None:
         self.growth = 1  # leases of this window are sized growth x the backend's fraction
@@ -126,6 +132,7 @@ class _Lease:
         self.until = 0.0
         self.used = 0  # the shared count as last reported, for status() and observe()
         self.limit = 0
+        self.returned = -1  # the window whose units went back before its end
 
 
 class RedisRateLimiter:
@@ -158,6 +165,7 @@ class RedisRateLimiter:
         self._leases: dict[str, _Lease] = {}
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._sleeper: asyncio.Future[None] | None = None
+        self._woken = False  # a room event came between a refusal and its sleep
         self._paused_until = 0.0
         self._banned_until = 0.0
         self._ban_message = ""
@@ -334,6 +342,14 @@ class RedisRateLimiter:
             if self._waiters and not self._waiters[0].done():
                 self._waiters[0].set_result(None)
 
+    def wake(self) -> None:
+        """Units came back to a window this process was refused in (another process's
+        lease returned): a request sleeping to the next window asks again now."""
+        if self._sleeper is not None:
+            self._sleeper.cancel()
+        else:
+            self._woken = True  # the refusal's answer is still on its way: do not sleep
+
     def _give_back_costs(self, costs: Mapping[str, int]) -> None:
         for name, window in self._windows.items():
             cost = costs.get(window.unit or window.name, 0)
@@ -361,7 +377,11 @@ class RedisRateLimiter:
             )
 
     async def _wait(self, delay: float) -> None:
-        """Sleep ``delay`` seconds, cut short by a ban (which then fails the request)."""
+        """Sleep ``delay`` seconds, cut short by a ban (which then fails the request), a
+        pause, or units coming back to the window (:meth:`wake`)."""
+        if self._woken:
+            self._woken = False
+            return
         sleeper = asyncio.ensure_future(_sleep(delay))
         self._sleeper = sleeper
         try:
@@ -412,6 +432,7 @@ class RedisRateLimiter:
             round(self.safety * 1000),
             min(1.0, backend.lease_fraction * growth),
             min(1.0, backend.lease_cap * growth),
+            backend.id,
         ]
         # What is left of each lease goes with the request: spent on it, or given back if
         # it must wait. Forgotten here first: if the answer is lost (a timeout), Redis may
@@ -429,6 +450,7 @@ class RedisRateLimiter:
                     f"of {window.limit}"
                 )
         started = time.monotonic()
+        self._woken = False
         try:
             await backend.ready()
             reply = await backend.run(scripts.TAKE, keys, args)
@@ -443,8 +465,14 @@ class RedisRateLimiter:
             return 0.01  # our estimate of the clock says the ban just ended: ask again
         self._note_offset(_text(reply[3]))
         if code == 2:
-            for name, _, _ in charged:
-                self._leases[name].growth = 1
+            values = reply[5:]
+            for number, (name, _, _) in enumerate(charged):
+                lease = self._leases[name]
+                lease.growth = 1
+                if len(values) >= 2 * number + 2:
+                    # The shared count as it is: usage headers at or below it need no
+                    # round trip to reconcile (observe).
+                    lease.index, lease.used = (int(v) for v in values[2 * number : 2 * number + 2])
             if reply[4:]:  # paused in Redis: by another process, maybe for longer
                 self._apply_pause(int(reply[4]) / 1000)
             return int(reply[2]) / 1000
@@ -466,36 +494,58 @@ class RedisRateLimiter:
 
     # --- leases given back when idle ----------------------------------------------------
 
+    def _return_due(self) -> float:
+        """When (monotonic) unspent leases go back: after ``lease_idle`` seconds without a
+        request, or ``_RETURN_AHEAD`` before the first lease holding units ends (its
+        window's closing margin), whichever comes first: units left at a lease's end would
+        die with the window, while a process refused for want of them sleeps to the next.
+        Once per window: a lease taken after that return lasts to its end (a process
+        sending one request at a time would otherwise take and return one per request)."""
+        due = self._last_use + self.backend.lease_idle
+        for name, lease in self._leases.items():
+            if lease.units > 0 and lease.returned != lease.index:
+                ahead = min(_RETURN_AHEAD, self._windows[name].seconds / 20)
+                due = min(due, lease.until - ahead)
+        return due
+
     def _schedule_idle_check(self) -> None:
-        if self._idle_check is None:
-            loop = asyncio.get_running_loop()
-            self._idle_check = loop.call_later(self.backend.lease_idle, self._on_idle_check)
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self._return_due() - time.monotonic())
+        check = self._idle_check
+        if check is not None:
+            if check.when() <= loop.time() + delay:
+                return
+            check.cancel()
+        self._idle_check = loop.call_later(delay, self._on_idle_check)
 
     def _on_idle_check(self) -> None:
         self._idle_check = None
-        idle = time.monotonic() - self._last_use
-        if idle < self.backend.lease_idle:
-            loop = asyncio.get_running_loop()
-            delay = self.backend.lease_idle - idle
-            self._idle_check = loop.call_later(delay, self._on_idle_check)
+        if time.monotonic() < self._return_due():
+            self._schedule_idle_check()
             return
+        # With requests waiting, a TAKE is due anyway and carries what is left.
         if not self._waiters:
+            for lease in self._leases.values():
+                if lease.units > 0:
+                    lease.returned = lease.index
             self._spawn(self.give_back())
 
     async def give_back(self) -> None:
         """Return the unused part of this process's leases to the shared counts (done by
         itself when the process goes idle, and by :meth:`RedisBackend.close`)."""
-        keys: list[str] = []
-        args: list[int] = []
+        backend = self.backend
+        keys: list[str] = [self.offset_key]
+        args: list[Any] = [round(self.safety * 1000), backend.id, backend.channel]
         for name, lease in self._leases.items():
             if lease.units > 0:  # Redis takes them back only into the window they came from
+                window = self._windows[name]
                 keys.append(self._keys[name])
-                args += [lease.index, lease.units]
+                args += [lease.index, lease.units, window.limit, round(window.seconds * 1000)]
             lease.units = 0
-        if not keys:
+        if len(keys) == 1:
             return
         with contextlib.suppress(*_FAILURES):
-            await self.backend.run(scripts.GIVE_BACK, keys, args)
+            await backend.run(scripts.GIVE_BACK, keys, args)
 
     # --- what the exchange says ---------------------------------------------------------
 
@@ -915,6 +965,8 @@ class RedisBackend:
         # This backend's own channel: close() wakes its listener there, so the listener can
         # wait for events a long while (each wake-up costs CPU in every idle process).
         self._wake_channel = f"{self.channel}:{secrets.token_hex(6)}"
+        self.id = secrets.token_hex(6)
+        """This backend's name in the queues of processes waiting for room in a window."""
         self._down_since: float | None = None
         self._next_retry = 0.0
         self._epoch: str | None = None
@@ -1107,6 +1159,12 @@ class RedisBackend:
                         limiter._apply_ban(till, str(event.get("msg") or ""))
                     else:
                         limiter._apply_pause(till)
+        elif kind == "room":  # units came back to a window this process waits for
+            ids, key = event.get("ids"), event.get("key")
+            if isinstance(ids, list) and self.id in ids:
+                for limiter in self._limiters.values():
+                    if key in limiter._keys.values():
+                        limiter.wake()
         elif kind == "windows":
             host = event.get("host")
             windows = [Window(**item) for item in event.get("windows", [])]
