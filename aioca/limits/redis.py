@@ -30,14 +30,21 @@ which window a request falls in.
 **Leases.** A round trip per request would cost more than the request's own work, so a
 process that takes budget also leases a small block (a fraction of the window's room,
 capped) and spends it locally; most requests cost no round trip. Unused leases are given
-back when the process goes idle, and expire with their window. Near the end of a full
-window leases shrink to nothing and every request is counted exactly.
+back when the process goes idle (``lease_idle``), or, with no request of its own waiting,
+shortly before the lease ends (0.1 s before its window's closing margin, once per window),
+so that they do not die with the window. Near the end of a full window leases shrink to
+nothing and every request is counted exactly.
 
 **Fairness.** Within a process, requests are admitted first come, first served. Across
-processes there is no global queue: each waiting process asks again when the window it
-waits for rolls over, and whoever reaches Redis first is served first. No process can
-starve another for more than the window in which it holds a lease (leases are at most
-``lease_cap`` of a window), and no request is admitted past a limit.
+processes, a request refused for want of room joins the window's queue in Redis (in the
+order of first refusal); units given back to the window before its closing margin wake
+the queued processes they cover, in that order (one that does not fit is passed by a
+later, smaller one), and they are served in the same window instead of sleeping to the
+next. Otherwise each waiting process asks again when the window rolls over, and whoever
+reaches Redis first is served first; a process still sending from its lease is not held
+back for the queue. No process can starve another for more than the window in which it
+holds a lease (leases are at most ``lease_cap`` of a window), and no request is admitted
+past a limit.
 
 **Failures.** When Redis cannot be reached, or answers slower than ``timeout``, a request
 either fails with :class:`~aioca.limits.LimiterUnavailableError` and is not sent
