@@ -348,6 +348,9 @@ class RedisRateLimiter:
             self._waiters.remove(turn)
             if self._waiters and not self._waiters[0].done():
                 self._waiters[0].set_result(None)
+            elif not self._waiters and any(lease.units for lease in self._leases.values()):
+                # The return of what is left is due again (it waits while requests do).
+                self._schedule_idle_check()
 
     def wake(self) -> None:
         """Units came back to a window this process was refused in (another process's
