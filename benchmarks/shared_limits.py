@@ -492,7 +492,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--lease-growth",
         type=int,
         default=4,
-        help="lease_growth of the 'redis' rows (the backend's default is 1)",
+        help="lease_growth of the 'redis' rows (the backend's default is 2)",
     )
     parser.add_argument(
         "--compare-fixed-leases",
