@@ -897,8 +897,8 @@ class RedisBackend:
     twice the size next time, up to ``lease_growth`` times ``lease_fraction`` and
     ``lease_cap`` (``1`` keeps them fixed); a refusal sets it back. The default ``2``:
     since leases are given back before their window closes and wake the processes queued
-    for them, growth no longer costs weight, and it cuts round trips by a sixth to a third
-    (docs/performance.md).
+    for them, growth no longer costs weight, and it saved 8-40 % of the round trips in the
+    benchmark (docs/performance.md).
     ``reconcile_interval``
     is the least time between two writes of the exchange's usage headers to Redis.
     ``cache_wait`` bounds how long a process waits for another's fetch of a shared answer
