@@ -110,9 +110,8 @@ TAKE = (
     + """
 -- KEYS: offset, hold, then one counter per window charged.
 -- ARGV: safety ms, lease fraction of the room, lease cap (fraction of the limit), this
---       process's id (its name in the queue), the event channel, then limit, length ms,
---       cost, and the units left
---       of this process's lease (already counted) and their window index, for each
+--       process's id (its name in the queue), then limit, length ms, cost, and the units
+--       left of this process's lease (already counted) and their window index, for each
 --       window: spent on the request, or given back when it must wait (the process
 --       forgets them either way).
 -- Returns {0, now, ms the leases last (until the margin before the first window's end),
