@@ -308,7 +308,7 @@ async def round_trip_cpu(redis_url: str, trips: int) -> float:
     await backend.connect()
     try:
         await limiter.acquire({"REQUEST_WEIGHT": 10})
-        args = [250, 0.125, 0.05, 10, 60_000, 1, 0, 0]
+        args = [250, 0.125, 0.05, backend.id, 10, 60_000, 1, 0, 0]
         keys = [limiter.offset_key, limiter.hold_key, *limiter._keys.values()]
         results = []
         for _ in range(3):
@@ -492,7 +492,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--lease-growth",
         type=int,
         default=4,
-        help="lease_growth of the 'redis' rows (the backend's default is 1)",
+        help="lease_growth of the 'redis' rows (the backend's default is 2)",
     )
     parser.add_argument(
         "--compare-fixed-leases",

@@ -732,3 +732,116 @@ async def test_a_ban_or_pause_already_shared_is_not_written_again(
     watcher.ban(watcher.banned_until, "banned longer")
     await asyncio.sleep(0.05)
     assert other_holds == []
+
+
+async def _served_at(limiter: RedisRateLimiter, cost: int) -> float:
+    """Acquire ``cost`` and return the shared clock when it was admitted."""
+    await limiter.acquire({"REQUEST_WEIGHT": cost})
+    return limiter.clock()
+
+
+async def test_a_lease_returned_when_its_holder_goes_idle_serves_a_process_refused_in_the_window(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    """One process leases the whole room; another, refused (the window is full in Redis),
+    would sleep to the next window. When the first goes idle its lease goes back, and the
+    refused one is woken and served in the same window, instead of the units dying with
+    it."""
+    seconds = 3.0
+    window = weight_window(20, seconds)
+    holder = backends(safety=0.2, lease_fraction=1.0, lease_cap=1.0, lease_idle=0.3).limiter(
+        HOST, [window]
+    )
+    waiting = backends(safety=0.2, lease_cap=0).limiter(HOST, [window])
+    await run_until_window_start(holder, seconds, 0.3)  # clear of both margins
+    await holder.acquire({"REQUEST_WEIGHT": 1})
+    assert holder._leases["REQUEST_WEIGHT"].units == 19, "the whole room leased"
+    started = waiting.clock()
+    served = await asyncio.wait_for(_served_at(waiting, 5), seconds)
+    assert math.floor(served / seconds) == math.floor(started / seconds), "in the same window"
+    assert served - started < 1.0  # the holder's idle time (0.3 s) and two round trips
+    client = waiting.backend._connection()
+    assert int(await client.hget(waiting._keys["REQUEST_WEIGHT"], "u")) == 1 + 5
+
+
+async def test_a_busy_process_returns_its_lease_before_the_window_closes(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    """A process that never stays idle for ``lease_idle`` still gives back what is left of
+    its lease shortly before the lease ends (the window's closing margin) when no request
+    of its own waits: a process refused in that window is served in it, before the margin
+    (where a request is charged to the next window too)."""
+    seconds, safety = 2.0, 0.2
+    window = weight_window(20, seconds)
+    holder = backends(safety=safety, lease_fraction=1.0, lease_cap=1.0, lease_idle=100).limiter(
+        HOST, [window]
+    )
+    waiting = backends(safety=safety, lease_cap=0).limiter(HOST, [window])
+    await run_until_window_start(holder, seconds, 0.3)
+    await holder.acquire({"REQUEST_WEIGHT": 1})
+    started = waiting.clock()
+    served = await asyncio.wait_for(_served_at(waiting, 2), seconds)
+    assert math.floor(served / seconds) == math.floor(started / seconds), "in the same window"
+    end = (math.floor(started / seconds) + 1) * seconds
+    # Returned 0.1 s before the lease's end (the margin, at end - safety).
+    assert end - safety - 0.3 < served < end - safety, (served % seconds, end % seconds)
+    assert holder._leases["REQUEST_WEIGHT"].units == 0
+    # Once per window: a lease taken after that return is kept (no return per request).
+    calls: list[str] = []
+    run = holder.backend.run
+
+    async def counting(script: str, keys: Any, args: Any) -> Any:
+        calls.append("GIVE_BACK" if script == scripts.GIVE_BACK else "other")
+        return await run(script, keys, args)
+
+    holder.backend.run = counting  # type: ignore[method-assign]
+    await holder.acquire({"REQUEST_WEIGHT": 1})
+    await asyncio.sleep(0.05)
+    assert "GIVE_BACK" not in calls
+
+
+async def test_processes_refused_for_want_of_room_are_woken_in_the_order_they_asked(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    """Two processes refused one after the other for a full window; units come back for
+    only one of them: the first to have asked is woken and served in the window, the
+    other waits for the next window."""
+    seconds = 3.0
+    window = weight_window(10, seconds)
+    holder = backends(safety=0.2, lease_fraction=1.0, lease_cap=0.2, lease_idle=0.4).limiter(
+        HOST, [window]
+    )
+    first, second = (backends(safety=0.2, lease_cap=0).limiter(HOST, [window]) for _ in range(2))
+    await run_until_window_start(holder, seconds, 0.3)
+    await holder.acquire({"REQUEST_WEIGHT": 8})
+    assert holder._leases["REQUEST_WEIGHT"].units == 2, "the rest of the room leased"
+    started = first.clock()
+    first_served = asyncio.ensure_future(_served_at(first, 2))
+    await asyncio.sleep(0.05)  # refused and queued first
+    second_served = asyncio.ensure_future(_served_at(second, 2))
+    served = await asyncio.wait_for(first_served, seconds)
+    assert math.floor(served / seconds) == math.floor(started / seconds), "in the same window"
+    await asyncio.sleep(0.2)
+    assert not second_served.done(), "no room was returned for the second"
+    later = await asyncio.wait_for(second_served, 2 * seconds)
+    assert math.floor(later / seconds) == math.floor(started / seconds) + 1
+
+
+async def test_a_refusal_reports_the_shared_count_so_headers_below_it_cost_no_round_trip(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    """A refused process learns the shared count: a usage header at or below it (the
+    exchange's count of the same requests) is not written to Redis (no OBSERVE)."""
+    window = weight_window(10, seconds=60)
+    filler = backends(safety=0.2, lease_cap=0).limiter(HOST, [window])
+    refused = backends(safety=0.2, lease_cap=0).limiter(HOST, [window])
+    await filler.backend.connect()
+    if filler.clock() % 60 > 58:  # the window must not roll over during the test
+        await asyncio.sleep(2.5)
+    await filler.acquire({"REQUEST_WEIGHT": 10})
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(refused.acquire({"REQUEST_WEIGHT": 1}), 0.3)
+    assert refused._leases["REQUEST_WEIGHT"].used == 10
+    refused.observe({"X-USED-WEIGHT": "10"})
+    assert not refused._reconciling
+    assert not refused._reconcile_busy

@@ -33,14 +33,21 @@ which window a request falls in.
 **Leases.** A round trip per request would cost more than the request's own work, so a
 process that takes budget also leases a small block (a fraction of the window's room,
 capped) and spends it locally; most requests cost no round trip. Unused leases are given
-back when the process goes idle, and expire with their window. Near the end of a full
-window leases shrink to nothing and every request is counted exactly.
+back when the process goes idle (``lease_idle``), or, with no request of its own waiting,
+shortly before the lease ends (0.1 s before its window's closing margin, once per window),
+so that they do not die with the window. Near the end of a full window leases shrink to
+nothing and every request is counted exactly.
 
 **Fairness.** Within a process, requests are admitted first come, first served. Across
-processes there is no global queue: each waiting process asks again when the window it
-waits for rolls over, and whoever reaches Redis first is served first. No process can
-starve another for more than the window in which it holds a lease (leases are at most
-``lease_cap`` of a window), and no request is admitted past a limit.
+processes, a request refused for want of room joins the window's queue in Redis (in the
+order of first refusal); units given back to the window before its closing margin wake
+the queued processes they cover, in that order (one that does not fit is passed by a
+later, smaller one), and they are served in the same window instead of sleeping to the
+next. Otherwise each waiting process asks again when the window rolls over, and whoever
+reaches Redis first is served first; a process still sending from its lease is not held
+back for the queue. No process can starve another for more than the window in which it
+holds a lease (leases are at most ``lease_cap`` of a window), and no request is admitted
+past a limit.
 
 **Failures.** When Redis cannot be reached, or answers slower than ``timeout``, a request
 either fails with :class:`~aioca.limits.LimiterUnavailableError` and is not sent
@@ -98,6 +105,12 @@ _sleep = asyncio.sleep  # one name for the limiter's waits, as in aioca.ratelimi
 _LISTEN_WAIT = 1.0
 """Seconds the event listener waits for a message before it looks at its state again."""
 
+_RETURN_AHEAD = 0.1
+"""Seconds before a lease ends (the closing margin of its window) at which a process with
+no request waiting gives back what is left of it, at most a twentieth of the window:
+time for a process queued in Redis for want of room to be woken and served in the same
+window, instead of the units dying with it."""
+
 _CACHE_POLL = 0.25
 # A pause or ban reported again ending at most this much later than the one already
 # shared is the same one (not written to Redis again).
@@ -123,7 +136,7 @@ class _Lease:
     """Budget of one window leased to this process: ``units`` left, valid in window
     ``index`` until the monotonic time ``until``."""
 
-    __slots__ = ("growth", "index", "limit", "units", "until", "used")
+    __slots__ = ("growth", "index", "limit", "returned", "units", "until", "used")
 
     def __init__(self) -> None:
         self.growth = 1  # leases of this window are sized growth x the backend's fraction
@@ -132,6 +145,7 @@ class _Lease:
         self.until = 0.0
         self.used = 0  # the shared count as last reported, for status() and observe()
         self.limit = 0
+        self.returned = -1  # the window whose units went back before its end
 
 
 class RedisRateLimiter:
@@ -164,6 +178,7 @@ class RedisRateLimiter:
         self._leases: dict[str, _Lease] = {}
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._sleeper: asyncio.Future[None] | None = None
+        self._woken = False  # a room event came between a refusal and its sleep
         self._paused_until = 0.0
         self._banned_until = 0.0
         self._ban_message = ""
@@ -365,6 +380,17 @@ class RedisRateLimiter:
             self._waiters.remove(turn)
             if self._waiters and not self._waiters[0].done():
                 self._waiters[0].set_result(None)
+            elif not self._waiters and any(lease.units for lease in self._leases.values()):
+                # The return of what is left is due again (it waits while requests do).
+                self._schedule_idle_check()
+
+    def wake(self) -> None:
+        """Units came back to a window this process was refused in (another process's
+        lease returned): a request sleeping to the next window asks again now."""
+        if self._sleeper is not None:
+            self._sleeper.cancel()
+        else:
+            self._woken = True  # the refusal's answer is still on its way: do not sleep
 
     def _give_back_costs(self, costs: Mapping[str, int]) -> None:
         for name, window in self._windows.items():
@@ -393,7 +419,11 @@ class RedisRateLimiter:
             )
 
     async def _wait(self, delay: float) -> None:
-        """Sleep ``delay`` seconds, cut short by a ban (which then fails the request)."""
+        """Sleep ``delay`` seconds, cut short by a ban (which then fails the request), a
+        pause, or units coming back to the window (:meth:`wake`)."""
+        if self._woken:
+            self._woken = False
+            return
         sleeper = asyncio.ensure_future(_sleep(delay))
         self._sleeper = sleeper
         try:
@@ -444,6 +474,7 @@ class RedisRateLimiter:
             round(self.safety * 1000),
             min(1.0, backend.lease_fraction * growth),
             min(1.0, backend.lease_cap * growth),
+            backend.id,
         ]
         # What is left of each lease goes with the request: spent on it, or given back if
         # it must wait. Forgotten here first: if the answer is lost (a timeout), Redis may
@@ -461,6 +492,7 @@ class RedisRateLimiter:
                     f"of {window.limit}"
                 )
         started = time.monotonic()
+        self._woken = False
         try:
             await backend.ready()
             reply = await backend.run(scripts.TAKE, keys, args)
@@ -475,8 +507,14 @@ class RedisRateLimiter:
             return 0.01  # our estimate of the clock says the ban just ended: ask again
         self._note_offset(_text(reply[3]))
         if code == 2:
-            for name, _, _ in charged:
-                self._leases[name].growth = 1
+            values = reply[5:]
+            for number, (name, _, _) in enumerate(charged):
+                lease = self._leases[name]
+                lease.growth = 1
+                if len(values) >= 2 * number + 2:
+                    # The shared count as it is: usage headers at or below it need no
+                    # round trip to reconcile (observe).
+                    lease.index, lease.used = (int(v) for v in values[2 * number : 2 * number + 2])
             if reply[4:]:  # paused in Redis: by another process, maybe for longer
                 self._apply_pause(int(reply[4]) / 1000)
             return int(reply[2]) / 1000
@@ -498,36 +536,58 @@ class RedisRateLimiter:
 
     # --- leases given back when idle ----------------------------------------------------
 
+    def _return_due(self) -> float:
+        """When (monotonic) unspent leases go back: after ``lease_idle`` seconds without a
+        request, or ``_RETURN_AHEAD`` before the first lease holding units ends (its
+        window's closing margin), whichever comes first: units left at a lease's end would
+        die with the window, while a process refused for want of them sleeps to the next.
+        Once per window: a lease taken after that return lasts to its end (a process
+        sending one request at a time would otherwise take and return one per request)."""
+        due = self._last_use + self.backend.lease_idle
+        for name, lease in self._leases.items():
+            if lease.units > 0 and lease.returned != lease.index:
+                ahead = min(_RETURN_AHEAD, self._windows[name].seconds / 20)
+                due = min(due, lease.until - ahead)
+        return due
+
     def _schedule_idle_check(self) -> None:
-        if self._idle_check is None:
-            loop = asyncio.get_running_loop()
-            self._idle_check = loop.call_later(self.backend.lease_idle, self._on_idle_check)
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self._return_due() - time.monotonic())
+        check = self._idle_check
+        if check is not None:
+            if check.when() <= loop.time() + delay:
+                return
+            check.cancel()
+        self._idle_check = loop.call_later(delay, self._on_idle_check)
 
     def _on_idle_check(self) -> None:
         self._idle_check = None
-        idle = time.monotonic() - self._last_use
-        if idle < self.backend.lease_idle:
-            loop = asyncio.get_running_loop()
-            delay = self.backend.lease_idle - idle
-            self._idle_check = loop.call_later(delay, self._on_idle_check)
+        if time.monotonic() < self._return_due():
+            self._schedule_idle_check()
             return
+        # With requests waiting, a TAKE is due anyway and carries what is left.
         if not self._waiters:
+            for lease in self._leases.values():
+                if lease.units > 0:
+                    lease.returned = lease.index
             self._spawn(self.give_back())
 
     async def give_back(self) -> None:
         """Return the unused part of this process's leases to the shared counts (done by
         itself when the process goes idle, and by :meth:`RedisBackend.close`)."""
-        keys: list[str] = []
-        args: list[int] = []
+        backend = self.backend
+        keys: list[str] = [self.offset_key]
+        args: list[Any] = [round(self.safety * 1000), backend.id, backend.channel]
         for name, lease in self._leases.items():
             if lease.units > 0:  # Redis takes them back only into the window they came from
+                window = self._windows[name]
                 keys.append(self._keys[name])
-                args += [lease.index, lease.units]
+                args += [lease.index, lease.units, window.limit, round(window.seconds * 1000)]
             lease.units = 0
-        if not keys:
+        if len(keys) == 1:
             return
         with contextlib.suppress(*_FAILURES):
-            await self.backend.run(scripts.GIVE_BACK, keys, args)
+            await backend.run(scripts.GIVE_BACK, keys, args)
 
     # --- what the exchange says ---------------------------------------------------------
 
@@ -909,8 +969,10 @@ class RedisBackend:
     how long a process stays idle before it gives its leases back. ``lease_growth`` lets a
     busy process's leases grow: each time it used up its last lease of a window it gets
     twice the size next time, up to ``lease_growth`` times ``lease_fraction`` and
-    ``lease_cap`` (the default ``1`` keeps them fixed: growth halved round trips at 2
-    processes but cost weight use at 8 in the one run measured); a refusal sets it back.
+    ``lease_cap`` (``1`` keeps them fixed); a refusal sets it back. The default ``2``:
+    since leases are given back before their window closes and wake the processes queued
+    for them, growth no longer costs weight, and it saved 8-40 % of the round trips in the
+    benchmark (docs/performance.md).
     ``reconcile_interval``
     is the least time between two writes of the exchange's usage headers to Redis.
     ``cache_wait`` bounds how long a process waits for another's fetch of a shared answer
@@ -934,7 +996,7 @@ class RedisBackend:
         lease_fraction: float = 0.125,
         lease_cap: float = 0.05,
         lease_idle: float = 0.25,
-        lease_growth: int = 1,
+        lease_growth: int = 2,
         reconcile_interval: float = 0.1,
         safety: float = 0.25,
         cache_wait: float = 15.0,
@@ -1000,6 +1062,8 @@ class RedisBackend:
         # This backend's own channel: close() wakes its listener there, so the listener can
         # wait for events a long while (each wake-up costs CPU in every idle process).
         self._wake_channel = f"{self.channel}:{secrets.token_hex(6)}"
+        self.id = secrets.token_hex(6)
+        """This backend's name in the queues of processes waiting for room in a window."""
         self._down_since: float | None = None
         self._next_retry = 0.0
         self._epoch: str | None = None
@@ -1234,6 +1298,12 @@ class RedisBackend:
                         limiter._apply_ban(till, str(event.get("msg") or ""))
                     else:
                         limiter._apply_pause(till)
+        elif kind == "room":  # units came back to a window this process waits for
+            ids, key = event.get("ids"), event.get("key")
+            if isinstance(ids, list) and self.id in ids:
+                for limiter in self._limiters.values():
+                    if key in limiter._keys.values():
+                        limiter.wake()
         elif kind == "windows":
             host = event.get("host")
             windows = [Window(**item) for item in event.get("windows", [])]

@@ -10,7 +10,12 @@ A counter is a hash: ``i`` the index of its current window (start = i * length),
 units charged in it, ``p`` those of the window before, for the margin after a boundary in
 which the exchange, whose clock may lag, may still be counting the old window, and ``n``
 those already charged to the window after, for the margin before a boundary (a request
-sent then may arrive, or be counted by a clock running ahead, in the next window).
+sent then may arrive, or be counted by a clock running ahead, in the next window). ``q``
+is the queue of processes refused in window ``qi`` for want of room, in the order of their
+first refusal (``id:units,...``, each with the cost of the request it waits to send):
+when units come back to that window before its closing margin (a lease returned), the
+first ones the room covers are woken (a ``room`` event naming them) instead of sleeping
+to the next window.
 """
 
 from __future__ import annotations
@@ -53,6 +58,43 @@ local function load(key, now, len)
   end
   return si, u, p, n
 end
+local function queue_read(key, index)
+  local h = redis.call('HMGET', key, 'qi', 'q')
+  local q = {}
+  if tonumber(h[1]) == index and h[2] then
+    for id, units in string.gmatch(h[2], '([^:,]+):(%d+)') do
+      q[#q + 1] = {id, tonumber(units)}
+    end
+  end
+  return q
+end
+local function queue_write(key, index, q)
+  local parts = {}
+  for k, e in ipairs(q) do parts[k] = e[1] .. ':' .. e[2] end
+  redis.call('HSET', key, 'qi', index, 'q', table.concat(parts, ','))
+end
+-- Units came back to a window (room left: room): wake, in queue order, each waiting
+-- process whose request the room still covers (a later, smaller one may pass an earlier
+-- one that does not fit), except 'skip'; the woken leave the queue (one refused again
+-- joins it at the end). Only before the closing margin: a request admitted there is
+-- charged to the next window too, which gains nothing over waiting for it.
+local function queue_wake(key, index, room, skip, channel, open)
+  if not open or room <= 0 then return end
+  local q = queue_read(key, index)
+  if #q == 0 then return end
+  local woken, rest = {}, {}
+  for _, e in ipairs(q) do
+    if e[1] ~= skip and e[2] <= room then
+      room = room - e[2]
+      woken[#woken + 1] = e[1]
+    else
+      rest[#rest + 1] = e
+    end
+  end
+  if #woken == 0 then return end
+  queue_write(key, index, rest)
+  redis.call('PUBLISH', channel, cjson.encode({kind = 'room', key = key, ids = woken}))
+end
 """
 
 NOW = (
@@ -67,14 +109,14 @@ TAKE = (
     _CLOCK
     + """
 -- KEYS: offset, hold, then one counter per window charged.
--- ARGV: safety ms, lease fraction of the room, lease cap (fraction of the limit), then
---       limit, length ms, cost, and the units left of this process's lease (already
---       counted) and their window index, for each window: spent on the request, or given
---       back when it must wait (the process forgets them either way).
+-- ARGV: safety ms, lease fraction of the room, lease cap (fraction of the limit), this
+--       process's id (its name in the queue), then limit, length ms, cost, and the units
+--       left of this process's lease (already counted) and their window index, for each
+--       window: spent on the request, or given back when it must wait (the process
+--       forgets them either way).
 -- Returns {0, now, ms the leases last (until the margin before the first window's end),
---      offset, then index, used, lease per
---      window} or {1, now, ban end, message} or {2, now, ms to wait, offset, pause end};
---      the offset
+--      offset, then index, used, lease per window} or {1, now, ban end, message} or
+--      {2, now, ms to wait, offset, pause end, then index, used per window}; the offset
 --      (the exchange's clock minus Redis's, ms) as text, '' when none is shared (never,
 --      or it expired).
 local now, offset, shared = shared_now(KEYS[1])
@@ -87,12 +129,13 @@ local wait = 0
 local pause = tonumber(hold[2]) or 0
 if now < pause then wait = pause - now end
 local safety, fraction, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local id = ARGV[4]
 local n = #KEYS - 2
 local state = {}
 for w = 1, n do
-  local limit, len, cost = tonumber(ARGV[5 * w - 1]), tonumber(ARGV[5 * w]),
-    tonumber(ARGV[5 * w + 1])
-  local held, held_index = tonumber(ARGV[5 * w + 2]), tonumber(ARGV[5 * w + 3])
+  local limit, len, cost = tonumber(ARGV[5 * w]), tonumber(ARGV[5 * w + 1]),
+    tonumber(ARGV[5 * w + 2])
+  local held, held_index = tonumber(ARGV[5 * w + 3]), tonumber(ARGV[5 * w + 4])
   local si, u, p, n = load(KEYS[2 + w], now, len)
   if not (held > 0 and si == held_index) then held = 0 end
   local full = cost
@@ -100,28 +143,50 @@ for w = 1, n do
   local start = si * len
   local margin = (now - start) < safety
   local tail = (start + len - now) < safety
+  local short = false
   if u + cost > limit then
     -- Not before the next window; and then its margin holds it too (this window, full
-    -- enough to refuse it, is what the exchange may still be counting): ask after both.
+    -- enough to refuse it, is what the exchange may still be counting): ask after both,
+    -- unless units come back to this window before then (the queue, q).
     wait = math.max(wait, start + len + safety - now)
+    short = true
   elseif margin and p + cost > limit then
     wait = math.max(wait, start + safety - now)
   elseif tail and n + full > limit then
     -- It fits this window but not the next one it may arrive in.
     wait = math.max(wait, start + len - now)
   end
-  state[w] = {limit, len, cost, si, u, p, start, margin, held, n, tail, full}
+  state[w] = {limit, len, cost, si, u, p, start, margin, held, n, tail, full, short}
 end
 if wait > 0 then
-  -- The lease's remainder, too small for this request, goes back for the others.
+  -- The lease's remainder, too small for this request, goes back for the others (it
+  -- wakes nobody: a few units, fewer than this request needs, which the processes still
+  -- sending take up; waking a queued one for them measured more round trips than it
+  -- served); a request refused for want of room joins the queue.
+  local out = {2, math.floor(now), math.ceil(wait), offset_text, math.floor(pause)}
   for w = 1, n do
     local s = state[w]
+    local key, si, u = KEYS[2 + w], s[4], s[5]
     if s[9] > 0 then
-      redis.call('HSET', KEYS[2 + w], 'i', s[4], 'u', math.max(0, s[5] - s[9]), 'p', s[6],
-        'n', s[10])
+      u = math.max(0, u - s[9])
+      redis.call('HSET', key, 'i', si, 'u', u, 'p', s[6], 'n', s[10])
     end
+    if s[13] and not s[11] then
+      local q = queue_read(key, si)
+      local found = false
+      for _, e in ipairs(q) do
+        if e[1] == id then
+          e[2] = s[12]
+          found = true
+        end
+      end
+      if not found then q[#q + 1] = {id, s[12]} end
+      queue_write(key, si, q)
+    end
+    out[#out + 1] = si
+    out[#out + 1] = u
   end
-  return {2, math.floor(now), math.ceil(wait), offset_text, math.floor(pause)}
+  return out
 end
 local out = {0, math.floor(now), 0, offset_text}
 local first_end = nil
@@ -141,6 +206,15 @@ for w = 1, n do
   if tail then n = n + full end
   redis.call('HSET', KEYS[2 + w], 'i', si, 'u', u, 'p', p, 'n', n)
   redis.call('PEXPIRE', KEYS[2 + w], math.ceil(2 * len + 60000))
+  -- Served: out of the queue, if it was in it.
+  local q = queue_read(KEYS[2 + w], si)
+  for k, e in ipairs(q) do
+    if e[1] == id then
+      table.remove(q, k)
+      queue_write(KEYS[2 + w], si, q)
+      break
+    end
+  end
   local left = math.max(0, start + len - safety - now)
   if first_end == nil or left < first_end then first_end = left end
   out[#out + 1] = si
@@ -157,21 +231,33 @@ the process a block of each window's room (a fraction of what is left, capped) s
 next requests need no round trip. In the margin after a boundary the request (and the
 lease) must fit the previous window too, and is charged to both; in the margin before a
 boundary the request must fit the next window too and is charged to both, and no lease is
-given (a lease lasts until that margin begins)."""
+given (a lease lasts until that margin begins). A request refused for want of room joins
+the window's queue (``q``): returned units wake it within the window."""
 
-GIVE_BACK = """
--- KEYS: one counter per window; ARGV: window index, units for each.
-for w = 1, #KEYS do
-  local index, units = tonumber(ARGV[2 * w - 1]), tonumber(ARGV[2 * w])
-  local h = redis.call('HMGET', KEYS[w], 'i', 'u')
+GIVE_BACK = (
+    _CLOCK
+    + """
+-- KEYS: offset, then one counter per window. ARGV: safety ms, this process's id, the
+--       event channel, then window index, units, limit, length ms for each.
+local now = shared_now(KEYS[1])
+local safety, id, channel = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+for w = 1, #KEYS - 1 do
+  local index, units = tonumber(ARGV[4 * w]), tonumber(ARGV[4 * w + 1])
+  local limit, len = tonumber(ARGV[4 * w + 2]), tonumber(ARGV[4 * w + 3])
+  local key = KEYS[1 + w]
+  local h = redis.call('HMGET', key, 'i', 'u')
   if tonumber(h[1]) == index then
-    redis.call('HSET', KEYS[w], 'u', math.max(0, (tonumber(h[2]) or 0) - units))
+    local u = math.max(0, (tonumber(h[2]) or 0) - units)
+    redis.call('HSET', key, 'u', u)
+    queue_wake(key, index, limit - u, id, channel, now < (index + 1) * len - safety)
   end
 end
 return 1
 """
+)
 """Return the unused part of leases, to the window they were taken from (a window that has
-already ended is left alone: its budget is gone either way)."""
+already ended is left alone: its budget is gone either way), and wake the processes
+queued in it that the room now covers."""
 
 ADD = (
     _CLOCK
