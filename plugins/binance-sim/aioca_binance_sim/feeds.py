@@ -24,7 +24,7 @@ from .instruments import Instrument
 from .liquidations import COINM_LIQUIDATION_FEEDS
 from .market import TRADE_MS, Market
 from .market_arrays import array_feeds
-from .pair_feeds import PAIR_FEED_PATTERNS
+from .pair_feeds import CANDLE_INTERVALS, PAIR_FEED_PATTERNS
 
 if TYPE_CHECKING:
     from .engine import Engine, Order
@@ -224,7 +224,7 @@ FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@aggTrade$"), _agg_trades),
     Feed(re.compile(_SYMBOL + r"@bookTicker$"), _book_ticker),
     Feed(re.compile(_SYMBOL + r"@markPrice(?:@1s)?$"), _mark_price),
-    Feed(re.compile(_SYMBOL + r"@kline_(?P<interval>1m|3m|5m|15m|30m|1h)$"), _kline),
+    Feed(re.compile(_SYMBOL + rf"@kline_(?P<interval>{CANDLE_INTERVALS})$"), _kline),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
     *array_feeds(Feed, {"bookTicker": _book_ticker, "ticker": _ticker}),
     *(Feed(pattern, build) for pattern, build in PAIR_FEED_PATTERNS),

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..feeds import Feed, match_feed
 from ..market import TRADE_MS
+from ..pair_feeds import CANDLE_INTERVALS
 from .composites import COMPOSITE_INDEX, composite_index
 from .engine import money
 from .liquidations import USDM_LIQUIDATION_FEEDS, AccountFeed
@@ -212,7 +213,7 @@ USDM_FEEDS: tuple[Feed, ...] = (
     Feed(re.compile(_SYMBOL + r"@aggTrade$"), _agg_trades),
     Feed(re.compile(_SYMBOL + r"@bookTicker$"), _book_ticker),
     Feed(re.compile(_SYMBOL + r"@markPrice(?:@1s)?$"), _mark_price),
-    Feed(re.compile(_SYMBOL + r"@kline_(?P<interval>1m|3m|5m|15m|30m|1h)$"), _kline),
+    Feed(re.compile(_SYMBOL + rf"@kline_(?P<interval>{CANDLE_INTERVALS})$"), _kline),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
     *array_feeds({"bookTicker": _book_ticker, "ticker": _ticker, "markPrice": _mark_price}),
     Feed(CONTINUOUS_KLINE, continuous_kline),
