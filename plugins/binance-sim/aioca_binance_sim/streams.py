@@ -10,8 +10,9 @@ the key named as a stream, ``/stream?streams=<listenKey>`` or ``SUBSCRIBE [<list
 as Binance's official futures SDK sends it, wrapped then as a combined stream's payload:
 ``ORDER_TRADE_UPDATE`` and ``ACCOUNT_UPDATE`` for orders placed through the REST API,
 ``listenKeyExpired`` when the key lapses). A publisher task wakes every
-``publish_interval`` seconds and sends, for every subscribed topic, the payloads of every
-simulated second since the last pass (see :mod:`.feeds`): the same text to every
+``publish_interval`` seconds (50 ms) and sends, for every subscribed topic, the payloads of
+every moment of its period since the last pass: each simulated second, or every 100, 250
+or 500 ms for the depth streams that say so (see :mod:`.feeds`); the same text to every
 connection, as Binance does.
 
 Faults (:class:`StreamFaults`, on ``sim.streams.faults`` and as methods): ``drop()``
@@ -53,6 +54,8 @@ __all__ = ["FeedSource", "StreamAccount", "StreamFaults", "StreamHub"]
 
 logger = logging.getLogger(__name__)
 _MAX_STREAMS = 1024
+_CATCH_UP_MS = 600_000
+"""How far back a pass catches up (a clock that jumped sends ten minutes, not days)."""
 
 
 def _dumps(data: Any) -> str:
@@ -397,24 +400,27 @@ class StreamHub:
                     self._skips.add(symbol)
 
     async def publish(self) -> None:
-        """Send what happened since the last pass (tests with a fake clock call it)."""
+        """Send what happened since the last pass (tests with a fake clock call it): for
+        each topic, every moment of its period (a second, or a depth topic's ``@100ms``...)
+        since the last pass, at most ten minutes back."""
         now = self.now_ms()
-        second = now // 1000
         await self._check_listen_key(now)
         topics = {t for c in self.connections if not c.stalled for t in c.topics}
         for topic in list(self._published):
             if topic not in topics:
                 del self._published[topic]
         for topic in sorted(topics):
-            last = self._published.get(topic, second - 1)  # a new topic starts with now
-            self._published[topic] = second
-            if last >= second:
-                continue
             source = self.source
             found = source.find(topic)
             if found is None:
                 continue
             feed, match = found
+            period = 1000 if feed.period is None else feed.period(match)
+            moment = now - now % period
+            last = self._published.get(topic, moment - period)  # a new topic starts with now
+            self._published[topic] = moment
+            if last >= moment:
+                continue
             symbol = match.groupdict().get("symbol")
             if symbol is None:  # an all-market stream ("!miniTicker@arr"): every symbol
                 instrument = None
@@ -422,10 +428,12 @@ class StreamHub:
                 instrument = source.instrument(symbol.upper())
                 if instrument is None:
                     continue
-            for moment in range(max(last + 1, second - 600), second + 1):
+            first = max(last + period, moment - _CATCH_UP_MS // period * period)
+            for at in range(first, moment + 1, period):
                 if feed.sequenced and symbol is not None and self._skip(symbol):
                     continue
-                for payload in source.build(feed, instrument, match, moment):
+                built = at if feed.period is not None else at // 1000
+                for payload in source.build(feed, instrument, match, built):
                     await self._send_topic(topic, payload)
 
     def _skip(self, symbol: str) -> bool:
