@@ -151,6 +151,9 @@ class StreamHub:
         self.connections: list[_Connection] = []
         self.sent = 0
         self._published: dict[str, int] = {}
+        """The last moment (ms) published of each topic."""
+        self._found: dict[str, tuple[Feed, re.Match[str], int] | None] = {}
+        """Each published topic's feed, match and period: found once, not every pass."""
         self._skips: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._timers: set[asyncio.Task[None]] = set()
@@ -406,16 +409,19 @@ class StreamHub:
         now = self.now_ms()
         await self._check_listen_key(now)
         topics = {t for c in self.connections if not c.stalled for t in c.topics}
-        for topic in list(self._published):
+        for topic in list(self._found):
             if topic not in topics:
-                del self._published[topic]
+                del self._found[topic]
+                self._published.pop(topic, None)
+        source = self.source
         for topic in sorted(topics):
-            source = self.source
-            found = source.find(topic)
-            if found is None:
+            if topic in self._found:
+                known = self._found[topic]
+            else:
+                known = self._found[topic] = self._feed_of(topic)
+            if known is None:
                 continue
-            feed, match = found
-            period = 1000 if feed.period is None else feed.period(match)
+            feed, match, period = known
             moment = now - now % period
             last = self._published.get(topic, moment - period)  # a new topic starts with now
             self._published[topic] = moment
@@ -435,6 +441,14 @@ class StreamHub:
                 built = at if feed.period is not None else at // 1000
                 for payload in source.build(feed, instrument, match, built):
                     await self._send_topic(topic, payload)
+
+    def _feed_of(self, topic: str) -> tuple[Feed, re.Match[str], int] | None:
+        """``topic``'s feed, the match of its name and its period (ms)."""
+        found = self.source.find(topic)
+        if found is None:
+            return None
+        feed, match = found
+        return feed, match, 1000 if feed.period is None else feed.period(match)
 
     def _skip(self, symbol: str) -> bool:
         if symbol in self._skips:
