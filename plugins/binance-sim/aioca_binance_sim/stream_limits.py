@@ -35,7 +35,7 @@ class StreamLimits:
     messages_per_second: int | None = None
     connections: int | None = None
     connections_window: float = 300.0
-    _attempts: dict[str, deque[float]] = field(default_factory=dict, repr=False)
+    _attempts: dict[str, deque[float]] = field(default_factory=dict, repr=False, init=False)
 
     def __post_init__(self) -> None:
         for name in ("messages_per_second", "connections"):
