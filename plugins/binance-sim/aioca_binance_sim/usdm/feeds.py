@@ -1,9 +1,10 @@
 """USDⓈ-M's market streams and user-data events, for the simulator's stream hub.
 
 The payloads come from the same :class:`~.market.UsdmMarket` functions the REST endpoints
-answer from, so the two agree: a depth diff of second ``s`` has ``u = s * 1000`` (the REST
-depth snapshot's ``lastUpdateId`` during that second) and ``pu`` the ``u`` of the second
-before; trades are the market's trades. Keys follow Binance's documented USDⓈ-M examples
+answer from, so the two agree: a depth diff at moment ``t`` (every 100, 250 or 500 ms, as
+the topic says) has ``u`` = ``book_update_id(t)`` (the REST depth snapshot's
+``lastUpdateId`` then) and ``pu`` the ``u`` a period before (see :mod:`..feeds`); trades
+are the market's trades. Keys follow Binance's documented USDⓈ-M examples
 (``spec/binance-ws-streams.json``): no ``ps`` (pair) as COIN-M has, ``nq`` on aggregate
 trades, quote volumes in the stablecoin.
 
