@@ -159,6 +159,13 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
             ),
         ],
     ),
+    "sim_stream_cpu.py": (
+        ["--seconds", "1", "--symbols", "1", "--connections", "1"],
+        [
+            r"^sim_stream_cpu: depth@100ms x 1 symbols x 1 connections x 2 markets, 1 s$",
+            r"^simulator CPU \d+\.\d ms per second; \d+\.\d msgs/s$",
+        ],
+    ),
     "streams.py": (
         ["--check"],
         [

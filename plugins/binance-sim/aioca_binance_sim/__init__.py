@@ -32,13 +32,22 @@ if TYPE_CHECKING:
     from .faults import Faults
     from .limits import Budget
     from .server import BinanceSimulator
+    from .stream_faults import StreamFaults
+    from .stream_limits import StreamLimits
 
-__all__ = ["BinanceSimulator", "Budget", "Faults", "serve"]
+__all__ = ["BinanceSimulator", "Budget", "Faults", "StreamFaults", "StreamLimits", "serve"]
 
 # Imported on first use: the package's `aioca` entry point (``plugin``) is loaded by every
 # ``aioca.exchange()`` call, which must not pay for a server it does not start.
 __getattr__, __dir__ = lazy_exports(
     __name__,
-    {"serve": "cli", "Faults": "faults", "Budget": "limits", "BinanceSimulator": "server"},
+    {
+        "serve": "cli",
+        "Faults": "faults",
+        "Budget": "limits",
+        "BinanceSimulator": "server",
+        "StreamFaults": "stream_faults",
+        "StreamLimits": "stream_limits",
+    },
     globals(),
 )

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .faults import Faults
+from .stream_faults import StreamFaults
+from .stream_limits import StreamLimits
 
 __all__ = ["serve"]
 
@@ -34,6 +36,8 @@ def serve(
     weight_seconds: int = 60,
     ban_seconds: int = 120,
     faults: Faults | None = None,
+    stream_faults: StreamFaults | None = None,
+    stream_limits: bool = True,
     print_fn: Callable[[str], Any] = print,
 ) -> None:
     """Start a :class:`BinanceSimulator`, print ``url:`` (COIN-M's), ``api_key:`` and
@@ -43,7 +47,9 @@ def serve(
     ``spot_user_stream``), and serve until SIGINT or SIGTERM.
 
     ``port`` is COIN-M's; Spot's and USDⓈ-M's default to the next two ports (free ones
-    when ``port`` is 0)."""
+    when ``port`` is 0). ``stream_faults`` apply to every market's streams (each hub gets
+    its own copy); ``stream_limits=False`` lifts Binance's WebSocket limits (incoming
+    messages a second, connection attempts: :mod:`.stream_limits`)."""
     from .server import BinanceSimulator
 
     if spot_port is None:
@@ -64,6 +70,16 @@ def serve(
         ban_seconds=ban_seconds,
         faults=faults,
     )
+    for hub in simulator.market_streams.values():
+        if stream_faults is not None:
+            hub.faults = StreamFaults(
+                stream_faults.lifetime,
+                stream_faults.stall_after,
+                stream_faults.drop_every,
+                stream_faults.skip_every,
+            )
+        if not stream_limits:
+            hub.limits = StreamLimits()
 
     async def run() -> None:
         stop = asyncio.Event()

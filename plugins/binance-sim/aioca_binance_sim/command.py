@@ -13,6 +13,7 @@ __all__ = ["sim_command"]
 
 _POSITIVE = click.IntRange(1)
 _SHARE = click.FloatRange(0, 1)
+_SECONDS = click.FloatRange(0, min_open=True)
 
 
 @click.command("binance")
@@ -90,6 +91,36 @@ _SHARE = click.FloatRange(0, 1)
     "--drop-rate", default=0.0, show_default=True, type=_SHARE, help="Share of dropped connections."
 )
 @click.option("--clock-skew-ms", default=0, show_default=True, help="Server clock offset (ms).")
+@click.option(
+    "--ws-lifetime",
+    default=None,
+    type=_SECONDS,
+    help="Close each stream connection this many seconds after it opened (Binance: 24 h).",
+)
+@click.option(
+    "--ws-stall-after",
+    default=None,
+    type=_SECONDS,
+    help="Each stream connection goes silent (left open) this many seconds after it opened.",
+)
+@click.option(
+    "--ws-drop-every",
+    default=None,
+    type=_SECONDS,
+    help="Abort every stream connection (no close frame) this often, in seconds.",
+)
+@click.option(
+    "--ws-skip-every",
+    default=None,
+    type=_SECONDS,
+    help="Leave one depth diff of every followed symbol out this often, in seconds.",
+)
+@click.option(
+    "--ws-limits/--no-ws-limits",
+    default=True,
+    show_default=True,
+    help="Enforce Binance's stream limits: incoming messages a second, connection attempts.",
+)
 def sim_command(
     host: str,
     port: int,
@@ -107,6 +138,11 @@ def sim_command(
     error_rate: float,
     drop_rate: float,
     clock_skew_ms: int,
+    ws_lifetime: float | None,
+    ws_stall_after: float | None,
+    ws_drop_every: float | None,
+    ws_skip_every: float | None,
+    ws_limits: bool,
 ) -> None:
     """A local Binance exchange: Spot, USDⓈ-M and COIN-M, each on its own port.
 
@@ -114,10 +150,12 @@ def sim_command(
     "url-spot: ...", "url-usdm: ..." and "url-coinm: ..." (pass them as BinanceRestApi's
     urls=), and serves until interrupted (Ctrl-C). A secret you supplied is not echoed
     back. --weight-limit and the order limits are COIN-M's; Spot and USDⓈ-M keep
-    Binance's published budgets.
+    Binance's published budgets. The --ws-... faults apply to every market's streams,
+    so a client's reconnection can be watched from the command line.
     """
     from .cli import serve as _serve
     from .faults import Faults
+    from .stream_faults import StreamFaults
 
     printed_secret = api_secret
 
@@ -148,6 +186,8 @@ def sim_command(
                 drop_rate=drop_rate,
                 clock_skew_ms=clock_skew_ms,
             ),
+            stream_faults=StreamFaults(ws_lifetime, ws_stall_after, ws_drop_every, ws_skip_every),
+            stream_limits=ws_limits,
             print_fn=show,
         )
     except OSError as exc:  # the port is taken, the address is not this machine's...

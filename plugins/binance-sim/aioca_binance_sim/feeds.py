@@ -2,9 +2,13 @@
 
 A :class:`Feed` turns a topic (``btcusd_perp@aggTrade``) into the payloads of one second
 of simulated time, computed from the same :class:`~.market.Market` functions the REST
-endpoints answer from, so the two always agree: a depth diff of second ``s`` has
-``u = s * 1000`` (the REST depth snapshot's ``lastUpdateId`` during that second) and
-``pu`` the ``u`` of the second before, trades are the market's trades, and so on.
+endpoints answer from, so the two always agree; trades are the market's trades, and so on.
+
+A feed with a ``period`` (the depth streams: ``@100ms``, ``@500ms``, Binance's 250 ms
+without a suffix) is built per moment instead, every ``period`` ms: the book changes every
+100 ms (:data:`~.market.BOOK_STEP_MS`), and a diff at moment ``t`` carries ``u`` =
+:func:`~.market.book_update_id` of ``t`` (the REST depth snapshot's ``lastUpdateId``
+then) and ``pu`` the one of ``t - period``, so the chain is continuous at every speed.
 
 ``FEEDS`` is COIN-M's table and :class:`CoinmFeeds` the source its stream hub reads
 (with the account's ``ORDER_TRADE_UPDATE`` and ``ACCOUNT_UPDATE`` events); USDⓈ-M has its
@@ -22,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 from .engine import coin
 from .instruments import Instrument
 from .liquidations import COINM_LIQUIDATION_FEEDS
-from .market import TRADE_MS, Market
+from .market import TRADE_MS, Market, book_step, book_update_id
 from .market_arrays import array_feeds
-from .pair_feeds import PAIR_FEED_PATTERNS
+from .pair_feeds import CANDLE_INTERVALS, PAIR_FEED_PATTERNS
 
 if TYPE_CHECKING:
     from .engine import Engine, Order
 
-__all__ = ["FEEDS", "CoinmFeeds", "Feed", "find_feed", "match_feed"]
+__all__ = ["FEEDS", "CoinmFeeds", "Feed", "depth_ids", "depth_period", "find_feed", "match_feed"]
 
 Builder = Callable[[Any, Any, re.Match[str], int], list[dict[str, Any]]]
 """``(market, instrument, match of the topic, second) -> payloads of that second``."""
@@ -38,29 +42,48 @@ Builder = Callable[[Any, Any, re.Match[str], int], list[dict[str, Any]]]
 @dataclass(frozen=True, slots=True)
 class Feed:
     """Topics matching ``pattern`` (with a ``symbol`` group) and their payload builder;
-    ``sequenced`` feeds carry update ids (a fault can skip one)."""
+    ``sequenced`` feeds carry update ids (a fault can skip one). Without a ``period`` the
+    builder takes a second and is called once a simulated second; with one (the topic's
+    period in ms, from its match), it takes a moment in ms, called every period."""
 
     pattern: re.Pattern[str]
     build: Builder
     sequenced: bool = False
+    period: Callable[[re.Match[str]], int] | None = None
+
+
+def depth_period(match: re.Match[str]) -> int:
+    """A futures depth topic's period in ms: its ``@<n>ms`` suffix (the ``speed`` group),
+    250 without one (Binance: "Update Speed: 250ms, 500ms, 100ms")."""
+    speed = match.groupdict().get("speed")
+    return int(speed) if speed else 250
+
+
+def depth_ids(moment: int, period: int) -> dict[str, int]:
+    """The ``E``, ``T``, ``U``, ``u`` and ``pu`` of a depth event at ``moment`` (ms) of a
+    topic of ``period`` ms: ``u`` the book's update id then, ``pu`` the one a period before."""
+    update = book_update_id(moment)
+    previous = book_update_id(moment - period)
+    return {"E": moment + 1, "T": moment, "U": previous + 1, "u": update, "pu": previous}
 
 
 def _depth_diff(
-    market: Market, instrument: Instrument, match: re.Match[str], second: int
+    market: Market, instrument: Instrument, match: re.Match[str], moment: int
 ) -> list[dict[str, Any]]:
-    bids, asks = market.book_diff(instrument, second)
+    period = depth_period(match)
+    bids, asks = market.book_diff(instrument, book_step(moment), book_step(moment - period))
     text = instrument.price_text
-    update = second * 1000
+    ids = depth_ids(moment, period)
     return [
         {
             "e": "depthUpdate",
-            "E": update + 1,
-            "T": update,
+            "E": ids["E"],
+            "T": ids["T"],
             "s": instrument.symbol,
             "ps": instrument.pair.name,
-            "U": update - 999,
-            "u": update,
-            "pu": update - 1000,
+            "U": ids["U"],
+            "u": ids["u"],
+            "pu": ids["pu"],
             "b": [[text(tick), str(qty)] for tick, qty in bids],
             "a": [[text(tick), str(qty)] for tick, qty in asks],
         }
@@ -68,21 +91,20 @@ def _depth_diff(
 
 
 def _partial_depth(
-    market: Market, instrument: Instrument, match: re.Match[str], second: int
+    market: Market, instrument: Instrument, match: re.Match[str], moment: int
 ) -> list[dict[str, Any]]:
-    levels = int(match.group("levels"))
-    bids, asks = market.book(instrument, second * 1000, levels)
-    update = second * 1000
+    bids, asks = market.book(instrument, moment, int(match.group("levels")))
+    ids = depth_ids(moment, depth_period(match))
     return [
         {
             "e": "depthUpdate",
-            "E": update + 1,
-            "T": update,
+            "E": ids["E"],
+            "T": ids["T"],
             "s": instrument.symbol,
             "ps": instrument.pair.name,
-            "U": update - 999,
-            "u": update,
-            "pu": update - 1000,
+            "U": ids["U"],
+            "u": ids["u"],
+            "pu": ids["pu"],
             "b": bids,
             "a": asks,
         }
@@ -118,7 +140,7 @@ def _book_ticker(
     return [
         {
             "e": "bookTicker",
-            "u": second * 1000,
+            "u": book_update_id(second * 1000),
             "s": instrument.symbol,
             "ps": instrument.pair.name,
             "b": bids[0][0],
@@ -219,12 +241,21 @@ def _ticker(
 
 _SYMBOL = r"(?P<symbol>[a-z0-9]+_[a-z0-9]+)"
 FEEDS: tuple[Feed, ...] = (
-    Feed(re.compile(_SYMBOL + r"@depth(?:@(?:100ms|500ms))?$"), _depth_diff, sequenced=True),
-    Feed(re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?:100ms|500ms))?$"), _partial_depth),
+    Feed(
+        re.compile(_SYMBOL + r"@depth(?:@(?P<speed>100|500)ms)?$"),
+        _depth_diff,
+        sequenced=True,
+        period=depth_period,
+    ),
+    Feed(
+        re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?P<speed>100|500)ms)?$"),
+        _partial_depth,
+        period=depth_period,
+    ),
     Feed(re.compile(_SYMBOL + r"@aggTrade$"), _agg_trades),
     Feed(re.compile(_SYMBOL + r"@bookTicker$"), _book_ticker),
     Feed(re.compile(_SYMBOL + r"@markPrice(?:@1s)?$"), _mark_price),
-    Feed(re.compile(_SYMBOL + r"@kline_(?P<interval>1m|3m|5m|15m|30m|1h)$"), _kline),
+    Feed(re.compile(_SYMBOL + rf"@kline_(?P<interval>{CANDLE_INTERVALS})$"), _kline),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
     *array_feeds(Feed, {"bookTicker": _book_ticker, "ticker": _ticker}),
     *(Feed(pattern, build) for pattern, build in PAIR_FEED_PATTERNS),

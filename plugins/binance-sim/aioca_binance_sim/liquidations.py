@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from .instruments import Instrument
-from .market import Market
+from .market import Market, book_step
 from .noise import unit
 
 __all__ = [
@@ -75,7 +75,7 @@ def market_liquidation(market: Market, instrument: Instrument, second: int) -> L
     before = market.trade(instrument, last.id - 1)
     odds = 0.5 if last.ticks == before.ticks else 0.8 if last.ticks < before.ticks else 0.2
     sell = unit(key, second, _LEVEL + 2) < odds
-    bids, asks = market.book_levels(instrument, time // 1000, 1)
+    bids, asks = market.book_levels(instrument, book_step(time), 1)
     ((average, resting),) = (bids if sell else asks).items()
     qty = 1 + int(unit(key, second, _LEVEL + 3) ** 2 * instrument.pair.lot)
     through = max(1, round(average * (0.001 + 0.009 * unit(key, second, _LEVEL + 4))))

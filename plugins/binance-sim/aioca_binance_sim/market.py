@@ -34,7 +34,16 @@ from .contracts import ContractChanges
 from .instruments import Instrument, Pair, past_deliveries
 from .noise import path_at, path_grid, stream_key, unit, value_noise
 
-__all__ = ["BOOK_REFRESH_SECONDS", "TRADES_PER_MINUTE", "TRADE_MS", "Market", "Trade"]
+__all__ = [
+    "BOOK_REFRESH_SECONDS",
+    "BOOK_STEP_MS",
+    "TRADES_PER_MINUTE",
+    "TRADE_MS",
+    "Market",
+    "Trade",
+    "book_step",
+    "book_update_id",
+]
 
 MINUTE = 60_000
 TRADE_MS = 10_000
@@ -46,6 +55,24 @@ _SAMPLES_PER_BAR = 32
 _FUNDING_MS = 8 * 3_600_000
 BOOK_REFRESH_SECONDS = 10
 """Every level of the book changes its quantity once in this many seconds."""
+BOOK_STEP_MS = 100
+"""The book changes every 100 ms (a "step"): as often as the fastest diff stream
+(``@depth@100ms``) publishes, so each of its updates has something to say."""
+_REFRESH_STEPS = BOOK_REFRESH_SECONDS * 1000 // BOOK_STEP_MS
+_IDS_PER_STEP = 1000
+
+
+def book_step(ms: int) -> int:
+    """The book step of the moment ``ms``: the book is constant within one."""
+    return ms // BOOK_STEP_MS
+
+
+def book_update_id(ms: int) -> int:
+    """The book's update id at ``ms``: 1000 per step, so the id of step ``k`` is
+    ``k * 1000`` (``id // 1000`` is the step, what :meth:`Market.book_levels` takes), and a
+    diff covering steps ``j+1..k`` has ``U = j*1000 + 1``, ``u = k*1000``, ``pu = j*1000``:
+    the chain is continuous at any speed."""
+    return book_step(ms) * _IDS_PER_STEP
 
 
 class Trade(NamedTuple):
@@ -377,59 +404,68 @@ class Market:
         """Up to ``depth`` bid and ask levels (at most :attr:`book_depth`): the best bid at
         the last trade, the best ask one tick above (see :meth:`level_qty` for the
         quantities)."""
-        bids, asks = self.book_levels(instrument, now // 1000, min(depth, self.book_depth))
+        bids, asks = self.book_levels(instrument, book_step(now), min(depth, self.book_depth))
         text = instrument.price_text
         return (
             [[text(tick), str(qty)] for tick, qty in bids.items()],
             [[text(tick), str(qty)] for tick, qty in asks.items()],
         )
 
-    def level_qty(self, instrument: Instrument, tick: int, second: int) -> int:
-        """The quantity resting at price ``tick`` during ``second``: it changes once every
-        ``BOOK_REFRESH_SECONDS``, at a second that depends on the price, so a tenth of
-        the levels change every second (a diff stream of a sensible size)."""
-        epoch = (second + tick % BOOK_REFRESH_SECONDS) // BOOK_REFRESH_SECONDS
+    def level_qty(self, instrument: Instrument, tick: int, step: int) -> int:
+        """The quantity resting at price ``tick`` during book ``step`` (:func:`book_step`):
+        it changes once every ``BOOK_REFRESH_SECONDS``, at a step that depends on the
+        price, so a hundredth of the levels change every 100 ms and a tenth every second
+        (diffs of a sensible size at every speed)."""
+        epoch = (step + tick % _REFRESH_STEPS) // _REFRESH_STEPS
         return 1 + int(unit(instrument.key, tick * 1_000_003 + epoch, 10) * instrument.pair.lot * 3)
 
     def book_levels(
-        self, instrument: Instrument, second: int, depth: int | None = None
+        self, instrument: Instrument, step: int, depth: int | None = None
     ) -> tuple[dict[int, int], dict[int, int]]:
-        """The book during ``second`` as ``{price ticks: quantity}``, bids best first."""
+        """The book during ``step`` (:func:`book_step`; the update id's ``// 1000``) as
+        ``{price ticks: quantity}``, bids best first."""
         depth = self.book_depth if depth is None else depth
-        last = self.last_trade(instrument, second * 1000).ticks
+        last = self.last_trade(instrument, step * BOOK_STEP_MS).ticks
         qty = self.level_qty
-        bids = {tick: qty(instrument, tick, second) for tick in range(last, last - depth, -1)}
-        asks = {tick: qty(instrument, tick, second) for tick in range(last + 1, last + 1 + depth)}
+        bids = {tick: qty(instrument, tick, step) for tick in range(last, last - depth, -1)}
+        asks = {tick: qty(instrument, tick, step) for tick in range(last + 1, last + 1 + depth)}
         return bids, asks
 
     def book_diff(
-        self, instrument: Instrument, second: int
+        self, instrument: Instrument, step: int, since: int
     ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-        """What changed in the full-depth book from ``second - 1`` to ``second``: the new
-        quantity of every changed level, 0 for a level that left the book."""
-        last = self.last_trade(instrument, second * 1000).ticks
-        before = self.last_trade(instrument, (second - 1) * 1000).ticks
+        """What changed in the full-depth book from step ``since`` to ``step``: the new
+        quantity of every changed level (bids best first, asks best first), 0 for a level
+        that left the book. While the price stands still only the levels whose refresh
+        falls in the interval are computed (a hundredth of the book a step), so a 100 ms
+        stream costs about what a 1 s one does."""
+        last = self.last_trade(instrument, step * BOOK_STEP_MS).ticks
+        before = self.last_trade(instrument, since * BOOK_STEP_MS).ticks
         depth = self.book_depth
-        if last == before:
-            step = BOOK_REFRESH_SECONDS
-            residue = (-second) % step
+        if last == before and step - since < _REFRESH_STEPS:
+            period = _REFRESH_STEPS
+            residues = [(-moment) % period for moment in range(since + 1, step + 1)]
             qty = self.level_qty
 
             def changed(low: int, high: int) -> list[tuple[int, int]]:
-                first = low + (residue - low) % step
-                return [(tick, qty(instrument, tick, second)) for tick in range(first, high, step)]
+                ticks = sorted(
+                    tick
+                    for residue in residues
+                    for tick in range(low + (residue - low) % period, high, period)
+                )
+                return [(tick, qty(instrument, tick, step)) for tick in ticks]
 
             bids = changed(last - depth + 1, last + 1)
             bids.reverse()
             return bids, changed(last + 1, last + 1 + depth)
-        old_bids, old_asks = self.book_levels(instrument, second - 1)
-        new_bids, new_asks = self.book_levels(instrument, second)
+        old_bids, old_asks = self.book_levels(instrument, since)
+        new_bids, new_asks = self.book_levels(instrument, step)
         return _level_diff(old_bids, new_bids), _level_diff(old_asks, new_asks)
 
     def book_ticker(self, instrument: Instrument, now: int) -> dict[str, Any]:
         bids, asks = self.book(instrument, now, 1)
         return {
-            "lastUpdateId": now // 1000 * 1000,
+            "lastUpdateId": book_update_id(now),
             "symbol": instrument.symbol,
             "pair": instrument.pair.name,
             "bidPrice": bids[0][0],

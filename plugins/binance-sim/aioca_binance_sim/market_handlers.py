@@ -9,7 +9,7 @@ from typing import Any
 from .context import Call, Venue, handles
 from .errors import SimError
 from .instruments import Instrument
-from .market import TRADE_MS
+from .market import TRADE_MS, book_update_id
 
 __all__: list[str] = []
 
@@ -56,12 +56,6 @@ def exchange_info(call: Call) -> Any:
             for i in call.venue.instruments.values()
         ],
     }
-
-
-def book_update_id(now: int) -> int:
-    """The book's update id at ``now`` (ms): it changes once a second, and the diff
-    stream's ``u`` of that second is the same number (see ``sim/streams.py``)."""
-    return now // 1000 * 1000
 
 
 @handles("GET", "/dapi/v1/depth")

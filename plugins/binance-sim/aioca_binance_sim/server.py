@@ -40,6 +40,7 @@ from .limits import BUDGETS, Budget, RateLimits, futures_budgets
 from .market import Market
 from .params import merge, parse_pairs
 from .routes import Route, build_routes, market_module
+from .stream_limits import MARKET_LIMITS, StreamLimits
 from .streams import StreamHub
 from .ws_api import WS_API_PATH, SpotUserApi
 
@@ -181,7 +182,11 @@ class BinanceSimulator:
             if module is not None:
                 self.venues[name] = module.build_venue(seed, opened, self.now_ms)
         self.market_streams: dict[str, StreamHub] = {
-            "coinm": StreamHub(CoinmFeeds(self.market, self.engine), self.now_ms)
+            "coinm": StreamHub(
+                CoinmFeeds(self.market, self.engine),
+                self.now_ms,
+                limits=StreamLimits(**MARKET_LIMITS["coinm"]),
+            )
         }
         """Each market's WebSocket streams (market data, user data) and their faults, on
         that market's port (``ws_urls``); a market without a stream source has none."""
@@ -190,7 +195,9 @@ class BinanceSimulator:
             source = getattr(market_module(name), "stream_source", None)
             if venue is not None and source is not None:
                 hub, prefixes = source(venue)
-                self.market_streams[name] = StreamHub(hub, self.now_ms, prefixes=prefixes)
+                self.market_streams[name] = StreamHub(
+                    hub, self.now_ms, prefixes=prefixes, limits=StreamLimits(**MARKET_LIMITS[name])
+                )
         self.streams = self.market_streams["coinm"]
         """COIN-M's streams (``market_streams["coinm"]``)."""
         spot = self.venues.get("spot")

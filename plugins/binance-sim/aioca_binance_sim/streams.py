@@ -10,8 +10,9 @@ the key named as a stream, ``/stream?streams=<listenKey>`` or ``SUBSCRIBE [<list
 as Binance's official futures SDK sends it, wrapped then as a combined stream's payload:
 ``ORDER_TRADE_UPDATE`` and ``ACCOUNT_UPDATE`` for orders placed through the REST API,
 ``listenKeyExpired`` when the key lapses). A publisher task wakes every
-``publish_interval`` seconds and sends, for every subscribed topic, the payloads of every
-simulated second since the last pass (see :mod:`.feeds`): the same text to every
+``publish_interval`` seconds (50 ms) and sends, for every subscribed topic, the payloads of
+every moment of its period since the last pass: each simulated second, or every 100, 250
+or 500 ms for the depth streams that say so (see :mod:`.feeds`); the same text to every
 connection, as Binance does.
 
 Faults (:class:`StreamFaults`, on ``sim.streams.faults`` and as methods): ``drop()``
@@ -21,7 +22,13 @@ aborts every connection, ``stall()`` stops sending and reading without closing,
 ``shutdown(grace)`` announces a server shutdown (a ``serverShutdown`` event on every
 open connection, as Binance sends one, then closes them ``grace`` seconds later; new
 connections are served as usual), and ``expire_listen_key()`` makes the listen key
-lapse now.
+lapse now. The faults' repeating knobs (``stall_after``, ``drop_every``, ``skip_every``,
+see :mod:`.stream_faults`) are what ``aioca sim binance --ws-...`` sets.
+
+Binance's limits (:class:`~.stream_limits.StreamLimits`, on ``hub.limits``): a connection
+sending more incoming messages a second than its market allows is closed (code 1008),
+and a connection attempt over the per-IP budget is refused with HTTP 429;
+``limit_closes`` and ``refused`` count them.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aiohttp import WSMsgType, web
 
 from .feeds import Feed
+from .stream_faults import StreamFaults
+from .stream_limits import StreamLimits
 
 if TYPE_CHECKING:
     import re
@@ -45,6 +54,8 @@ __all__ = ["FeedSource", "StreamAccount", "StreamFaults", "StreamHub"]
 
 logger = logging.getLogger(__name__)
 _MAX_STREAMS = 1024
+_CATCH_UP_MS = 600_000
+"""How far back a pass catches up (a clock that jumped sends ten minutes, not days)."""
 
 
 def _dumps(data: Any) -> str:
@@ -86,13 +97,6 @@ class FeedSource(Protocol):
         ...
 
 
-@dataclass
-class StreamFaults:
-    """``lifetime``: seconds after which the server ends a connection (Binance: 24 h)."""
-
-    lifetime: float | None = None
-
-
 @dataclass(eq=False)
 class _Connection:
     ws: web.WebSocketResponse
@@ -127,6 +131,7 @@ class StreamHub:
         *,
         publish_interval: float = 0.05,
         prefixes: tuple[str, ...] = ("",),
+        limits: StreamLimits | None = None,
     ) -> None:
         self.source = source
         self.engine = engine = source.engine
@@ -136,9 +141,19 @@ class StreamHub:
         self.now_ms = now_ms
         self.publish_interval = publish_interval
         self.faults = StreamFaults()
+        self.limits = limits if limits is not None else StreamLimits()
+        self.limit_closes = 0
+        """Connections closed for sending too many messages a second."""
+        self.refused = 0
+        """Connection attempts refused (HTTP 429) over the per-IP budget."""
+        self._due: dict[str, float] = {}
+        """When each repeating fault (``drop_every``, ``skip_every``) strikes next."""
         self.connections: list[_Connection] = []
         self.sent = 0
         self._published: dict[str, int] = {}
+        """The last moment (ms) published of each topic."""
+        self._found: dict[str, tuple[Feed, re.Match[str], int] | None] = {}
+        """Each published topic's feed, match and period: found once, not every pass."""
         self._skips: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._timers: set[asyncio.Task[None]] = set()
@@ -191,9 +206,7 @@ class StreamHub:
         for connection in told:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await connection.ws.send_str(text)
-            timer = asyncio.get_running_loop().create_task(self._expire(connection, grace))
-            self._timers.add(timer)
-            timer.add_done_callback(self._timers.discard)
+            self._later(self._expire(connection, grace))
         return len(told)
 
     def skip_update(self, symbol: str) -> None:
@@ -262,10 +275,16 @@ class StreamHub:
         listen_key: str | None = None,
         named: bool = False,
     ) -> web.StreamResponse:
+        loop = asyncio.get_running_loop()
+        if not self.limits.admit(request.remote or "", loop.time()):
+            self.refused += 1
+            msg = "Too many connection attempts; please retry later."
+            return web.json_response({"code": -1003, "msg": msg}, status=429)
         unknown = [topic for topic in topics if self.source.find(topic) is None]
         if unknown and listen_key is None:
             return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
-        ws = web.WebSocketResponse(autoping=True, heartbeat=None)
+        # autoping off: a client's PING and PONG frames count as incoming messages too
+        ws = web.WebSocketResponse(autoping=False, heartbeat=None)
         await ws.prepare(request)
         connection = _Connection(
             ws,
@@ -277,14 +296,21 @@ class StreamHub:
             key_as_stream=named,
         )
         self.connections.append(connection)
-        lifetime = self.faults.lifetime
-        if lifetime is not None:
-            timer = asyncio.get_running_loop().create_task(self._expire(connection, lifetime))
-            self._timers.add(timer)
-            timer.add_done_callback(self._timers.discard)
+        faults = self.faults
+        if faults.lifetime is not None:
+            self._later(self._expire(connection, faults.lifetime))
+        if faults.stall_after is not None:
+            self._later(self._stall_later(connection, faults.stall_after))
+        meter = self.limits.meter()
         try:
             async for message in ws:
-                if message.type == WSMsgType.TEXT:
+                if meter is not None and meter.over(loop.time()):
+                    self.limit_closes += 1
+                    await ws.close(code=1008, message=b"too many messages")
+                    break
+                if message.type == WSMsgType.PING:
+                    await ws.pong(message.data)
+                elif message.type == WSMsgType.TEXT:
                     reply = self._request(connection, message.data)
                     if reply is not None:
                         await ws.send_str(reply)
@@ -292,6 +318,18 @@ class StreamHub:
             with contextlib.suppress(ValueError):
                 self.connections.remove(connection)
         return ws
+
+    def _later(self, work: Any) -> None:
+        """Run the coroutine ``work`` as one of the hub's timers (cancelled on stop)."""
+        timer = asyncio.get_running_loop().create_task(work)
+        self._timers.add(timer)
+        timer.add_done_callback(self._timers.discard)
+
+    async def _stall_later(self, connection: _Connection, after: float) -> None:
+        await asyncio.sleep(after)
+        connection.stalled = True
+        if connection.transport is not None:
+            connection.transport.pause_reading()
 
     async def _expire(self, connection: _Connection, after: float) -> None:
         await asyncio.sleep(after)
@@ -333,30 +371,62 @@ class StreamHub:
     async def _publish_forever(self) -> None:
         while True:
             try:
+                await self._repeat_faults(asyncio.get_running_loop().time())
                 await self.publish()
             except Exception:  # a bug must not end every stream
                 logger.exception("the simulator's stream publisher failed")
             await asyncio.sleep(self.publish_interval)
 
+    async def _repeat_faults(self, now: float) -> None:
+        """Strike the repeating faults that are due at ``now`` (loop seconds)."""
+        faults = self.faults
+        for name, every in (("drop_every", faults.drop_every), ("skip_every", faults.skip_every)):
+            if every is None:
+                self._due.pop(name, None)
+                continue
+            due = self._due.setdefault(name, now + every)
+            if now < due:
+                continue
+            self._due[name] = now + every
+            if name == "drop_every":
+                await self.drop()
+            else:
+                self._skip_every_symbol()
+
+    def _skip_every_symbol(self) -> None:
+        """Leave the next diff of every symbol a connection follows a diff stream of out."""
+        for connection in self.connections:
+            for topic in connection.topics:
+                found = self.source.find(topic)
+                symbol = found[1].groupdict().get("symbol") if found is not None else None
+                if found is not None and found[0].sequenced and symbol is not None:
+                    self._skips.add(symbol)
+
     async def publish(self) -> None:
-        """Send what happened since the last pass (tests with a fake clock call it)."""
+        """Send what happened since the last pass (tests with a fake clock call it): for
+        each topic, every moment of its period (a second, or a depth topic's ``@100ms``...)
+        since the last pass, at most ten minutes back."""
         now = self.now_ms()
-        second = now // 1000
         await self._check_listen_key(now)
         topics = {t for c in self.connections if not c.stalled for t in c.topics}
-        for topic in list(self._published):
+        for topic in list(self._found):
             if topic not in topics:
-                del self._published[topic]
+                del self._found[topic]
+                self._published.pop(topic, None)
+        source = self.source
         for topic in sorted(topics):
-            last = self._published.get(topic, second - 1)  # a new topic starts with now
-            self._published[topic] = second
-            if last >= second:
+            if topic in self._found:
+                known = self._found[topic]
+            else:
+                known = self._found[topic] = self._feed_of(topic)
+            if known is None:
                 continue
-            source = self.source
-            found = source.find(topic)
-            if found is None:
+            feed, match, period = known
+            moment = now - now % period
+            last = self._published.get(topic, moment - period)  # a new topic starts with now
+            self._published[topic] = moment
+            if last >= moment:
                 continue
-            feed, match = found
             symbol = match.groupdict().get("symbol")
             if symbol is None:  # an all-market stream ("!miniTicker@arr"): every symbol
                 instrument = None
@@ -364,11 +434,21 @@ class StreamHub:
                 instrument = source.instrument(symbol.upper())
                 if instrument is None:
                     continue
-            for moment in range(max(last + 1, second - 600), second + 1):
+            first = max(last + period, moment - _CATCH_UP_MS // period * period)
+            for at in range(first, moment + 1, period):
                 if feed.sequenced and symbol is not None and self._skip(symbol):
                     continue
-                for payload in source.build(feed, instrument, match, moment):
+                built = at if feed.period is not None else at // 1000
+                for payload in source.build(feed, instrument, match, built):
                     await self._send_topic(topic, payload)
+
+    def _feed_of(self, topic: str) -> tuple[Feed, re.Match[str], int] | None:
+        """``topic``'s feed, the match of its name and its period (ms)."""
+        found = self.source.find(topic)
+        if found is None:
+            return None
+        feed, match = found
+        return feed, match, 1000 if feed.period is None else feed.period(match)
 
     def _skip(self, symbol: str) -> bool:
         if symbol in self._skips:

@@ -18,6 +18,7 @@ from aioca.stream import StreamSettings
 from aioca_binance import BinanceRestApi
 from aioca_binance.streams import BookUpdate, LocalOrderBook, Resynced
 from aioca_binance_sim import BinanceSimulator
+from aioca_binance_sim.market import book_update_id
 
 __all__ = ["BookRun", "follow_book", "orders_mid_second", "simulated_book"]
 
@@ -95,7 +96,9 @@ async def follow_book(
     steps in ``skips``; after each published second, wait until ``book`` has reached
     ``update_id(second)``, then await ``between(step)`` (what happens before the next
     publication: the account's orders...). ``expected(update_id)`` is the simulator's own
-    book then."""
+    book then. A futures depth topic publishes every 100-500 ms, its ids those of
+    :func:`~aioca_binance_sim.market.book_update_id`: the wait is then for the last diff
+    of the second, whatever ``update_id`` says."""
     run = BookRun()
     progressed = asyncio.Event()
 
@@ -113,6 +116,13 @@ async def follow_book(
                 run.mismatches += 1
             progressed.set()
 
+    def target(second: int) -> int:
+        topics = hub.connections[0].topics if hub.connections else set()
+        found = [hub.source.find(topic) for topic in topics]
+        if any(f is not None and f[0].period is not None for f in found):
+            return max(update_id(second), book_update_id(second * 1000))
+        return update_id(second)
+
     consumer = asyncio.create_task(consume())
     try:
         await until(lambda: len(hub.connections) == 1)
@@ -127,7 +137,7 @@ async def follow_book(
                 await hub.publish()
                 continue  # nothing to see until the next diff shows the jump
             await hub.publish()
-            await reached(update_id(int(clock.now)))
+            await reached(target(int(clock.now)))
             if between is not None:
                 await between(step)
     finally:

@@ -39,7 +39,6 @@ async def test_python_binance_socket_manager_reads_market_streams() -> None:
             async with socket as reader:
                 message = await asyncio.wait_for(reader.recv(), 5)
             depth = manager.futures_depth_socket("BTCUSD_PERP", "5", FuturesType.COIN_M)
-            depth._url = depth._url.replace("/public/", "/")  # COIN-M has no route paths
             async with depth as reader:
                 book = await asyncio.wait_for(reader.recv(), 5)
         finally:

@@ -1,9 +1,10 @@
 """USDⓈ-M's market streams and user-data events, for the simulator's stream hub.
 
 The payloads come from the same :class:`~.market.UsdmMarket` functions the REST endpoints
-answer from, so the two agree: a depth diff of second ``s`` has ``u = s * 1000`` (the REST
-depth snapshot's ``lastUpdateId`` during that second) and ``pu`` the ``u`` of the second
-before; trades are the market's trades. Keys follow Binance's documented USDⓈ-M examples
+answer from, so the two agree: a depth diff at moment ``t`` (every 100, 250 or 500 ms, as
+the topic says) has ``u`` = ``book_update_id(t)`` (the REST depth snapshot's
+``lastUpdateId`` then) and ``pu`` the ``u`` a period before (see :mod:`..feeds`); trades
+are the market's trades. Keys follow Binance's documented USDⓈ-M examples
 (``spec/binance-ws-streams.json``): no ``ps`` (pair) as COIN-M has, ``nq`` on aggregate
 trades, quote volumes in the stablecoin.
 
@@ -20,8 +21,9 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..feeds import Feed, match_feed
-from ..market import TRADE_MS
+from ..feeds import Feed, depth_ids, depth_period, match_feed
+from ..market import TRADE_MS, book_step, book_update_id
+from ..pair_feeds import CANDLE_INTERVALS
 from .composites import COMPOSITE_INDEX, composite_index
 from .engine import money
 from .liquidations import USDM_LIQUIDATION_FEEDS, AccountFeed
@@ -45,33 +47,42 @@ def _levels(symbol: UsdmSymbol, levels: list[tuple[int, int]]) -> list[list[str]
     return [[symbol.price_text(price(tick)), symbol.qty_text(qty(lots))] for tick, lots in levels]
 
 
-def _depth_event(symbol: UsdmSymbol, second: int, bids: Any, asks: Any) -> dict[str, Any]:
-    update = second * 1000
-    return {
-        "e": "depthUpdate",
-        "E": update + 1,
-        "T": update,
-        "s": symbol.name,
-        "U": update - 999,
-        "u": update,
-        "pu": update - 1000,
+def _depth_event(
+    symbol: UsdmSymbol, moment: int, period: int, bids: Any, asks: Any
+) -> dict[str, Any]:
+    ids = depth_ids(moment, period)
+    return {"e": "depthUpdate", "E": ids["E"], "T": ids["T"], "s": symbol.name} | {
+        "U": ids["U"],
+        "u": ids["u"],
+        "pu": ids["pu"],
         "b": bids,
         "a": asks,
     }
 
 
+def _diff(market: UsdmMarket, symbol: UsdmSymbol, moment: int, period: int) -> dict[str, Any]:
+    since = book_step(moment - period)
+    bids, asks = market.core.book_diff(symbol.instrument, book_step(moment), since)
+    return _depth_event(symbol, moment, period, _levels(symbol, bids), _levels(symbol, asks))
+
+
 def _depth_diff(
-    market: UsdmMarket, symbol: UsdmSymbol, match: re.Match[str], second: int
+    market: UsdmMarket, symbol: UsdmSymbol, match: re.Match[str], moment: int
 ) -> list[dict[str, Any]]:
-    bids, asks = market.core.book_diff(symbol.instrument, second)
-    return [_depth_event(symbol, second, _levels(symbol, bids), _levels(symbol, asks))]
+    return [_diff(market, symbol, moment, depth_period(match))]
+
+
+def _rpi_depth_diff(
+    market: UsdmMarket, symbol: UsdmSymbol, match: re.Match[str], moment: int
+) -> list[dict[str, Any]]:
+    return [_diff(market, symbol, moment, _RPI_PERIOD)]
 
 
 def _partial_depth(
-    market: UsdmMarket, symbol: UsdmSymbol, match: re.Match[str], second: int
+    market: UsdmMarket, symbol: UsdmSymbol, match: re.Match[str], moment: int
 ) -> list[dict[str, Any]]:
-    bids, asks = market.book(symbol, second * 1000, int(match.group("levels")))
-    return [_depth_event(symbol, second, bids, asks)]
+    bids, asks = market.book(symbol, moment, int(match.group("levels")))
+    return [_depth_event(symbol, moment, depth_period(match), bids, asks)]
 
 
 def _agg_trades(
@@ -105,7 +116,7 @@ def _book_ticker(
     return [
         {
             "e": "bookTicker",
-            "u": second * 1000,
+            "u": book_update_id(second * 1000),
             "E": second * 1000 + 1,
             "T": second * 1000,
             "s": symbol.name,
@@ -202,22 +213,38 @@ def _ticker(
     return [payload]
 
 
+_RPI_PERIOD = 1000
+"""The RPI diff stream's period: once a second, not Binance's 500 ms, because
+``test_sim_streams_klines.py`` pins its ``pu`` to REST ``rpiDepth`` a second before."""
 _SYMBOL = r"(?P<symbol>[a-z0-9]+(?:_[0-9]+)?)"
 USDM_FEEDS: tuple[Feed, ...] = (
-    Feed(re.compile(_SYMBOL + r"@depth(?:@(?:100ms|250ms|500ms))?$"), _depth_diff, sequenced=True),
     Feed(
-        re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?:100ms|250ms|500ms))?$"),
+        re.compile(_SYMBOL + r"@depth(?:@(?P<speed>100|250|500)ms)?$"),
+        _depth_diff,
+        sequenced=True,
+        period=depth_period,
+    ),
+    Feed(
+        re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?P<speed>100|250|500)ms)?$"),
         _partial_depth,
+        period=depth_period,
     ),
     Feed(re.compile(_SYMBOL + r"@aggTrade$"), _agg_trades),
     Feed(re.compile(_SYMBOL + r"@bookTicker$"), _book_ticker),
     Feed(re.compile(_SYMBOL + r"@markPrice(?:@1s)?$"), _mark_price),
-    Feed(re.compile(_SYMBOL + r"@kline_(?P<interval>1m|3m|5m|15m|30m|1h)$"), _kline),
+    Feed(re.compile(_SYMBOL + rf"@kline_(?P<interval>{CANDLE_INTERVALS})$"), _kline),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>ticker|miniTicker)$"), _ticker),
     *array_feeds({"bookTicker": _book_ticker, "ticker": _ticker, "markPrice": _mark_price}),
     Feed(CONTINUOUS_KLINE, continuous_kline),
     # The simulator has no RPI orders: the RPI book is the regular one (see .pair_feeds).
-    Feed(re.compile(_SYMBOL + r"@rpiDepth@500ms$"), _depth_diff, sequenced=True),
+    # Published once a second, not every 500 ms: test_sim_streams_klines.py pins its
+    # pu to the REST rpiDepth of the second before (see the simulator's docs).
+    Feed(
+        re.compile(_SYMBOL + r"@rpiDepth@500ms$"),
+        _rpi_depth_diff,
+        sequenced=True,
+        period=lambda match: _RPI_PERIOD,
+    ),
     Feed(TRADING_SESSION, trading_session),
     Feed(COMPOSITE_INDEX, composite_index),
     *USDM_LIQUIDATION_FEEDS,

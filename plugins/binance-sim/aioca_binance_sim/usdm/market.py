@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..instruments import Instrument
-from ..market import MINUTE, TRADE_MS, Market, Trade
+from ..market import MINUTE, TRADE_MS, Market, Trade, book_step
 from ..noise import stream_key, value_noise
 from .instruments import UsdmSymbol
 
@@ -58,7 +58,7 @@ class UsdmMarket:
 
     def level_steps(self, symbol: UsdmSymbol, tick: int, now: int) -> int:
         """The quantity resting at ``tick`` now, in quantity steps."""
-        return self.core.level_qty(symbol.instrument, tick, now // 1000)
+        return self.core.level_qty(symbol.instrument, tick, book_step(now))
 
     def trades(self, symbol: UsdmSymbol, first_id: int, last_id: int) -> list[Trade]:
         return self.core.trades_range(symbol.instrument, first_id, last_id)
@@ -80,7 +80,7 @@ class UsdmMarket:
 
     def book(self, symbol: UsdmSymbol, now: int, depth: int) -> tuple[list[Any], list[Any]]:
         bids, asks = self.core.book_levels(
-            symbol.instrument, now // 1000, min(depth, self.core.book_depth)
+            symbol.instrument, book_step(now), min(depth, self.core.book_depth)
         )
         price, qty = symbol.ticks_price, symbol.steps_qty
         return (

@@ -11,7 +11,7 @@ from typing import Any
 from ..context import Call, Handler, handles
 from ..errors import SimError
 from ..instruments import past_deliveries
-from ..market import MINUTE, TRADE_MS, Market
+from ..market import MINUTE, TRADE_MS, Market, book_update_id
 from . import sessions
 from .composites import index_info_rows
 from .instruments import UsdmSymbol
@@ -98,11 +98,6 @@ def exchange_info(call: Call) -> Any:
         ],
         "timezone": "UTC",
     }
-
-
-def book_update_id(now: int) -> int:
-    """The book's update id: it changes once a second, as the simulated book does."""
-    return now // 1000 * 1000
 
 
 def _book(call: Call, limits: tuple[int, ...], default: int) -> Any:

@@ -8,8 +8,9 @@
   that just closed (``"x": true``) the second a new candle opens.
 * ``<symbol>@rpiDepth@500ms``: the diffs of the book with Retail Price Improvement
   orders. The simulator has no RPI orders of its own, so that book is the regular one
-  (as ``/fapi/v1/rpiDepth`` answers) and its diffs are the depth stream's: ``u`` of
-  second ``s`` is ``s * 1000``, the ``lastUpdateId`` of ``/fapi/v1/rpiDepth`` then.
+  (as ``/fapi/v1/rpiDepth`` answers) and its diffs are the depth stream's, once a second:
+  ``u`` of second ``s`` is ``book_update_id(s * 1000)``, the ``lastUpdateId`` of
+  ``/fapi/v1/rpiDepth`` then.
 """
 
 from __future__ import annotations
