@@ -322,18 +322,22 @@ async def round_trip_cpu(redis_url: str, trips: int) -> float:
 
 
 async def _ban_worker(options: dict[str, Any]) -> dict[str, Any]:
-    """Send steadily (from leases); worker 0 injects a ban at ``ban_at``; every worker
-    notes when its limiter first refuses."""
+    """Send steadily (from leases); worker 0 injects a ban at the moment the parent names
+    once every worker said ``ready`` (a worker that started after the ban would measure
+    nothing: under load Python starts slowly); every worker notes when its limiter first
+    refuses."""
     backend = RedisBackend(options["redis"], prefix=options["prefix"])
     limiter = backend.limiter("bench", [Window("REQUEST_WEIGHT", 10**9, 60)])
     await backend.connect()
     costs = {"REQUEST_WEIGHT": 1}
     await limiter.acquire(costs)
+    print("ready", flush=True)
+    ban_at = float(await asyncio.to_thread(sys.stdin.readline))
     injected = None
     refused = None
     try:
-        while time.time() < options["ban_at"] + 1.0:
-            if options["injector"] and injected is None and time.time() >= options["ban_at"]:
+        while time.time() < ban_at + 1.0:
+            if options["injector"] and injected is None and time.time() >= ban_at:
                 injected = time.time()
                 limiter.ban(limiter.clock() + 5, "injected")
             if not limiter.try_acquire(costs):
@@ -349,21 +353,39 @@ async def _ban_worker(options: dict[str, Any]) -> dict[str, Any]:
 
 
 async def ban_latency(redis_url: str, processes: int) -> list[float]:
+    """Milliseconds from a ban injected in one process to each other process's first
+    refusal (``inf`` for one that never refused within a second)."""
     prefix = f"ban{uuid.uuid4().hex[:8]}"
-    ban_at = time.time() + 3.0 + 0.5 * processes  # after every worker has started
     workers = []
     for number in range(processes):
-        options = {"redis": redis_url, "prefix": prefix, "ban_at": ban_at, "injector": number == 0}
+        options = {"redis": redis_url, "prefix": prefix, "injector": number == 0}
         workers.append(
             await asyncio.create_subprocess_exec(
                 sys.executable,
                 __file__,
                 "--ban-worker",
                 json.dumps(options),
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
             )
         )
-    outputs = [await _output(worker, ban_at + 30 - time.time()) for worker in workers]
+    for worker in workers:  # each connected and sending before the ban
+        assert worker.stdout is not None
+        line = await asyncio.wait_for(worker.stdout.readline(), 60)
+        if line.strip() != b"ready":
+            raise RuntimeError(f"a ban worker did not start: {line!r}")
+    ban_at = time.time() + 0.5
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write(f"{ban_at}\n".encode())
+        await worker.stdin.drain()
+        worker.stdin.close()
+    outputs = []
+    for worker in workers:
+        assert worker.stdout is not None
+        out = await asyncio.wait_for(worker.stdout.read(), ban_at + 30 - time.time())
+        await worker.wait()
+        outputs.append(json.loads(out))
     injected = outputs[0]["injected"]
     if injected is None:
         return [math.inf]
