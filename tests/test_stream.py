@@ -12,10 +12,11 @@ from typing import Any, NamedTuple
 import pytest
 from aiohttp import web
 
-from aioca import RateLimiter, TaskOperator, TaskRing, Window
+from aioca import TaskOperator, TaskRing
 from aioca.stream import (
     Backoff,
     Connected,
+    ConnectionLimiter,
     Draining,
     Frame,
     Gap,
@@ -717,7 +718,7 @@ async def test_subscriptions_are_paced_to_the_message_rate() -> None:
 
 
 async def test_every_connection_attempt_is_charged_to_the_connection_limiter() -> None:
-    limiter = RateLimiter([Window("CONNECTIONS", 3, 60)])
+    limiter = ConnectionLimiter(3, 60)
     async with WsFaultServer() as server:
         protocol = Plain(server.url)
         protocol.connection_limiter = limiter
