@@ -4,6 +4,14 @@ A :class:`Link` reads its socket in a task of its own, with a *pump* its owner g
 (the owner's loop receives, parses and buffers each frame in one step: the link keeps
 what ended the connection); it never reconnects by itself (the
 :class:`~aioca.stream.shard.Shard` decides).
+
+Its liveness is the core's own *watchdog*, not aiohttp's heartbeat: aiohttp rounds its
+heartbeat timers up to the whole second when they are longer than its connector's
+``timeout_ceil_threshold`` (5 s by default), which made a stall at the default 10 s
+heartbeat take up to 17 s to detect, not the documented 15 s. The pump notes when each
+frame arrived (pings and pongs included: the link answers pings itself), and the watchdog
+pings after ``heartbeat`` seconds of silence and ends the connection after
+``1.5 * heartbeat``, on the event loop's clock, whatever session the stream was given.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from .settings import StreamSettings
 __all__ = ["HandshakeRefusedError", "Link", "Pacer", "open_link"]
 
 _sleep = asyncio.sleep  # tests patch it to see the pauses
+_now = time.monotonic  # the watchdog's clock and sleep: a test runs them on a fake clock
+_wait = asyncio.sleep
 
 
 class HandshakeRefusedError(StreamError):
@@ -66,6 +76,12 @@ class Link:
         self.draining = asyncio.get_running_loop().create_future()
         """Done once the exchange announced that it ends this connection soon (a
         :class:`~aioca.stream.Rotate`): the shard rotates to a successor at once."""
+        self.heard = _now()
+        """When the last frame arrived (any frame: data, ping, pong), set by the pump."""
+        self.paused = False
+        """The pump waits for room in the buffer (overflow ``block``): the silence is the
+        consumer's, not the peer's, and the watchdog does not count it."""
+        self.watchdog: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
 
     async def send(self, payload: Any) -> None:
@@ -99,11 +115,49 @@ class Link:
         pump: Callable[[Link, float | None, tuple[str, float] | None], Awaitable[None]],
         idle_timeout: float | None,
         ping: tuple[str, float] | None = None,
+        heartbeat: float | None = None,
     ) -> None:
         """Read the socket in a task: ``pump(link, idle_timeout, ping)`` receives the
-        frames (with :meth:`receive`) and handles them until :meth:`ended_by` says the
-        connection ended; whatever it raises is the connection's error."""
-        self.reader = asyncio.get_running_loop().create_task(self._read(pump, idle_timeout, ping))
+        frames (with :meth:`receive`), notes when each arrived in :attr:`heard`, answers
+        pings (:meth:`answer_ping`) and handles the rest until :meth:`ended_by` says the
+        connection ended; whatever it raises is the connection's error. With
+        ``heartbeat``, a watchdog ends a connection silent for ``1.5 * heartbeat``."""
+        loop = asyncio.get_running_loop()
+        self.reader = loop.create_task(self._read(pump, idle_timeout, ping))
+        if heartbeat is not None:
+            self.watchdog = loop.create_task(self._watch(heartbeat))
+
+    async def _watch(self, heartbeat: float) -> None:
+        """Ping after ``heartbeat`` seconds without a frame; end the connection (with a
+        ``TimeoutError``) when no frame, not even the pong, came ``1.5 * heartbeat``
+        seconds after the last one. Each wait runs to the exact moment (``heard`` plus
+        the interval), so the bound holds to the event loop's scheduling."""
+        limit = 1.5 * heartbeat
+        pinged = None  # the silence (by when it began) a ping was sent for
+        while True:
+            if self.paused:
+                await _wait(heartbeat)  # the pump notes the time again when it goes on
+                continue
+            heard = self.heard
+            quiet = _now() - heard
+            if quiet >= limit:
+                break
+            if quiet >= heartbeat and pinged != heard:
+                pinged = heard
+                # Bounded: a peer that stopped reading can hold a send for ever.
+                with contextlib.suppress(TimeoutError, aiohttp.ClientError, OSError, RuntimeError):
+                    async with asyncio.timeout(limit - quiet):
+                        await self.ws.ping()
+                continue
+            await _wait(heard + (limit if quiet >= heartbeat else heartbeat) - _now())
+        if self.error is None:
+            self.error = TimeoutError(f"no frame for {limit:g} s, not even a pong to a ping")
+        if self.reader is not None:
+            self.reader.cancel()
+
+    async def answer_ping(self, message: aiohttp.WSMessage) -> None:
+        """Answer the peer's ping (aiohttp's autoping is off: the link sees every pong)."""
+        await self.ws.pong(message.data)
 
     async def receive(
         self, idle_timeout: float | None, ping: tuple[str, float] | None
@@ -146,6 +200,9 @@ class Link:
         except Exception as exc:  # a protocol error from parse(), a socket error
             self.error = exc
         finally:
+            watchdog = self.watchdog
+            if watchdog is not None and watchdog is not asyncio.current_task():
+                watchdog.cancel()
             for reply in self.replies.values():
                 if not reply.done():
                     reply.set_exception(ConnectionResetError("the connection ended"))
@@ -166,6 +223,8 @@ class Link:
         await asyncio.shield(closer)
 
     async def _close(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
         reader = self.reader
         if reader is not None and not reader.done():
             reader.cancel()
@@ -192,8 +251,8 @@ async def open_link(
         async with asyncio.timeout(settings.connect_timeout):
             ws = await session.ws_connect(
                 url,
-                heartbeat=settings.heartbeat,
-                autoping=True,
+                heartbeat=None,  # the link's watchdog: see the module docstring
+                autoping=False,  # pongs reach the pump, which notes them and answers pings
                 max_msg_size=settings.max_message_size,
                 proxy=proxy,
             )

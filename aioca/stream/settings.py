@@ -57,9 +57,12 @@ class Backoff:
 class StreamSettings:
     """Everything a stream's connections are held to.
 
-    Liveness: ``heartbeat`` seconds between the client's pings; a connection whose peer
-    does not answer within half of it is dead, so a stalled connection is detected within
-    ``1.5 * heartbeat`` seconds (``None`` relies on ``idle_timeout`` alone). For a
+    Liveness: after ``heartbeat`` seconds without a frame the client pings, and a
+    connection with no frame (not even the pong) ``1.5 * heartbeat`` seconds after the
+    last one is dead: a stall is detected within ``1.5 * heartbeat`` seconds of the last
+    frame, to the event loop's scheduling (the core's own watchdog, which aiohttp's
+    rounding of long timers up to the whole second does not touch; ``None`` relies on
+    ``idle_timeout`` alone). For a
     protocol with a ``ping_text``, ``ping_interval`` seconds without a frame send it,
     and as long again without an answer ends the connection.
     ``idle_timeout`` reconnects when no frame at all arrived for that long (``None``: quiet

@@ -371,7 +371,8 @@ class Shard:
             ping = (
                 (protocol.ping_text, stream.settings.ping_interval) if protocol.ping_text else None
             )
-            link.start_reading(self._pump, stream.settings.idle_timeout, ping)
+            settings = stream.settings
+            link.start_reading(self._pump, settings.idle_timeout, ping, settings.heartbeat)
             in_url = set(protocol.topics_in_url(self.group, topics))
             rest = [topic for topic in topics if topic not in in_url]
             if rest:
@@ -509,6 +510,8 @@ class Shard:
         what does not change while the connection lives is looked up once, here)."""
         receive = link.ws.receive
         text_type, binary_type = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
+        ping_type, pong_type = aiohttp.WSMsgType.PING, aiohttp.WSMsgType.PONG
+        now = time.monotonic  # the watchdog's clock (connection._now)
         parse = self._parse
         message_type = self._message_type
         topics = self.topics  # changed in place only
@@ -523,11 +526,17 @@ class Shard:
                 frame = await receive(idle_timeout)
             else:
                 frame = await link.receive(idle_timeout, ping)
+            link.heard = now()
             kind: Any = frame.type
             if kind is text_type:
                 text = frame.data
             elif kind is binary_type:
                 text = frame.data.decode()
+            elif kind is ping_type:
+                await link.answer_ping(frame)
+                continue
+            elif kind is pong_type:
+                continue  # an answer to the watchdog's ping: noted above
             else:
                 link.ended_by(frame)
                 return
@@ -564,8 +573,13 @@ class Shard:
                 continue
             else:
                 waiting = deliver(message)
-            if waiting is not None:
-                await waiting  # the buffer is full and the policy is to block
+            if waiting is not None:  # the buffer is full and the policy is to block
+                link.paused = True
+                try:
+                    await waiting
+                finally:
+                    link.paused = False
+                link.heard = now()
 
     def _on_rotating(self, link: Link, text: str, topic: str, message: Any) -> Any:
         rotation = self.rotation
