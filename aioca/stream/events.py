@@ -86,7 +86,9 @@ class Connected(StreamEvent):
 
 @dataclass(slots=True)
 class ConnectFailed(StreamEvent):
-    """An attempt to open a connection to ``url`` for ``topics`` failed with ``error``.
+    """An attempt to open a connection to ``url`` for ``topics`` failed with ``error``
+    (``url`` is the last one tried: empty when no attempt got as far as its URL, a
+    protocol's ``prepare`` failing first).
 
     ``attempt`` counts the failed attempts in a row (1 for the first); ``retry_in`` is
     the pause in seconds before the next one, ``None`` when the stream gives up (a
