@@ -92,7 +92,7 @@ async def test_the_servers_pings_are_answered() -> None:
 
 class FakeClock:
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.now = 1000.3  # not a whole second: rounding would show
         self.waits: list[float] = []
 
     def __call__(self) -> float:
@@ -116,7 +116,7 @@ class FakeSocket:
         self.pings.append(self.clock.now)
         if len(self.pings) == 1:
             assert self.link is not None
-            self.link.heard = self.clock.now + 0.05  # the pong, 50 ms later
+            self.link.fresh = True  # the pong (as the pump marks it)
 
     async def close(self) -> None:
         pass
@@ -126,24 +126,27 @@ async def test_the_watchdog_pings_and_ends_at_the_exact_moments_at_a_10_s_heartb
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """At the default heartbeat (10 s, above aiohttp's 5 s rounding threshold): the
-    ping 10 s after the last frame, the end 15 s after it, to the microsecond."""
+    ping 10 s after the last frame, the end 15 s after it, never later, and no rounding
+    (the clock starts at 1000.3 s)."""
     clock = FakeClock()
     monkeypatch.setattr(connection_module, "_now", clock)
     monkeypatch.setattr(connection_module, "_wait", clock.wait)
     socket = FakeSocket(clock)
     link = Link(socket, "ws://test", None)  # type: ignore[arg-type]
     socket.link = link
-    assert link.heard == 1000.0
+    assert link.heard == 1000.3
 
     async def pump(link: Link, idle_timeout: Any, ping: Any) -> None:
         await asyncio.get_running_loop().create_future()  # a peer that sends nothing
 
     link.start_reading(pump, None, None, heartbeat=10.0)
     await asyncio.wait_for(link.ended, 5)
-    # Pinged 10 s after the connection opened; the pong came 50 ms later; pinged again
-    # 10 s after the pong, and ended 15 s after it.
-    assert socket.pings == [1010.0, pytest.approx(1020.05)]
-    assert clock.now == pytest.approx(1025.05, abs=1e-6)
+    # Pinged 10 s after the connection opened; the pong came at once (credited to the
+    # look before it, 1.25 s earlier: never later than it came); pinged again 10 s
+    # after that, and ended 15 s after it, not a microsecond later.
+    assert socket.pings == [pytest.approx(1010.3), pytest.approx(1020.3)]
+    assert clock.now == pytest.approx(1025.3, abs=1e-6)
+    assert all(wait <= 10.0 / 8 + 1e-9 for wait in clock.waits)  # looks every 1.25 s
     assert isinstance(link.error, TimeoutError)
     assert "no frame for 15 s" in str(link.error)
     assert link.reader is not None
@@ -173,12 +176,13 @@ async def test_the_watchdog_does_not_count_the_consumers_silence(
     async def pump(link: Link, idle_timeout: Any, ping: Any) -> None:
         await caught_up.wait()
         link.paused = False
-        link.heard = resumed.now = clock.now  # as the pump does
+        resumed.now = clock.now
         await asyncio.get_running_loop().create_future()
 
     resumed = FakeClock()
     link.start_reading(pump, None, None, heartbeat=10.0)
     await asyncio.wait_for(link.ended, 5)
     assert resumed.now >= 1100.0
-    assert clock.now == resumed.now + 15.0  # counted from when the pump went on
+    # Counted from when the pump went on (to the watchdog's look before it).
+    assert resumed.now + 15.0 - 10.0 / 8 <= clock.now <= resumed.now + 15.0
     assert isinstance(link.error, TimeoutError)

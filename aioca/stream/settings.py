@@ -61,8 +61,9 @@ class StreamSettings:
     connection with no frame (not even the pong) ``1.5 * heartbeat`` seconds after the
     last one is dead: a stall is detected within ``1.5 * heartbeat`` seconds of the last
     frame, to the event loop's scheduling (the core's own watchdog, which aiohttp's
-    rounding of long timers up to the whole second does not touch; ``None`` relies on
-    ``idle_timeout`` alone). For a
+    rounding of long timers up to the whole second does not touch; it looks every eighth
+    of a heartbeat, so a silent connection may end up to that much sooner, never later;
+    ``None`` relies on ``idle_timeout`` alone). For a
     protocol with a ``ping_text``, ``ping_interval`` seconds without a frame send it,
     and as long again without an answer ends the connection.
     ``idle_timeout`` reconnects when no frame at all arrived for that long (``None``: quiet

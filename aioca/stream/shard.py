@@ -511,7 +511,6 @@ class Shard:
         receive = link.ws.receive
         text_type, binary_type = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
         ping_type, pong_type = aiohttp.WSMsgType.PING, aiohttp.WSMsgType.PONG
-        now = time.monotonic  # the watchdog's clock (connection._now)
         parse = self._parse
         message_type = self._message_type
         topics = self.topics  # changed in place only
@@ -526,7 +525,7 @@ class Shard:
                 frame = await receive(idle_timeout)
             else:
                 frame = await link.receive(idle_timeout, ping)
-            link.heard = now()
+            link.fresh = True  # for the watchdog (a mark: the clock costs more)
             kind: Any = frame.type
             if kind is text_type:
                 text = frame.data
@@ -536,7 +535,7 @@ class Shard:
                 await link.answer_ping(frame)
                 continue
             elif kind is pong_type:
-                continue  # an answer to the watchdog's ping: noted above
+                continue  # an answer to the watchdog's ping: marked above
             else:
                 link.ended_by(frame)
                 return
@@ -579,7 +578,6 @@ class Shard:
                     await waiting
                 finally:
                     link.paused = False
-                link.heard = now()
 
     def _on_rotating(self, link: Link, text: str, topic: str, message: Any) -> Any:
         rotation = self.rotation
