@@ -100,6 +100,23 @@ async def test_attempts_are_admitted_in_the_order_they_asked_and_a_cancelled_one
     assert limiter.used == 2  # the two admitted a window later, not the cancelled one
     assert clock.now == 1010.0
     assert "2/2 per 10 s" in repr(limiter)
+    (window,) = limiter.status()
+    assert (window.name, window.used, window.limit) == ("CONNECTIONS", 2, 2)
+    assert window.resets_in == 10.0  # the next attempt may go when 1010's are 10 s old
+
+
+async def test_it_takes_a_rate_limiters_costs_too() -> None:
+    """Code written for the clock-aligned limiter (``{"CONNECTIONS": 1}``) reads it."""
+    clock = FakeClock(0.0)
+    limiter = ConnectionLimiter(1, 5.0, margin=0.0, clock=clock, sleep=clock.sleep)
+    assert limiter.try_acquire({"CONNECTIONS": 1})
+    assert not limiter.try_acquire({"CONNECTIONS": 1})
+    assert limiter.try_acquire({"REQUEST_WEIGHT": 5})  # no attempt: nothing to admit
+    await limiter.acquire({"CONNECTIONS": 1})
+    assert clock.now == 5.0
+    assert limiter.status().windows[0].used == 1
+    with pytest.raises(ValueError, match="one connection attempt at a time"):
+        limiter.try_acquire({"CONNECTIONS": 2})
 
 
 def test_a_limiter_is_checked_when_built() -> None:

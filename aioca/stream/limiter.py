@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+
+from ..ratelimit import LimiterStatus, WindowStatus
 
 __all__ = ["ConnectionLimiter"]
 
@@ -31,7 +33,13 @@ class ConnectionLimiter:
     ``seconds`` apart at the client must still be ``seconds`` apart at the exchange.
     ``clock`` is monotonic seconds (``time.monotonic``) and ``sleep`` how the limiter
     waits (``asyncio.sleep``); a test passes a fake clock's.
+
+    :meth:`acquire`, :meth:`try_acquire` and :meth:`status` take and give what a
+    :class:`~aioca.RateLimiter`'s do (``{"CONNECTIONS": 1}``; the window named
+    ``"CONNECTIONS"``), so code written for the clock-aligned limiter reads this one.
     """
+
+    unit = "CONNECTIONS"
 
     def __init__(
         self,
@@ -63,17 +71,26 @@ class ConnectionLimiter:
             return 0.0
         return max(0.0, admitted[0] + self.seconds + self.margin - self.clock())
 
-    def try_acquire(self) -> bool:
-        """Admit one attempt now if it fits and nobody is queued; else change nothing."""
+    def _attempts(self, costs: Mapping[str, int] | None) -> int:
+        count = 1 if costs is None else costs.get(self.unit, 0)
+        if count not in (0, 1):
+            raise ValueError(f"one connection attempt at a time, not {count!r}")
+        return count
+
+    def try_acquire(self, costs: Mapping[str, int] | None = None) -> bool:
+        """Admit one attempt now if it fits and nobody is queued; else change nothing.
+        ``costs`` (a :class:`~aioca.RateLimiter`'s form) may say 0 attempts: admitted."""
+        if not self._attempts(costs):
+            return True
         if self._turn.locked() or self.delay() > 0:
             return False
         self._admitted.append(self.clock())
         return True
 
-    async def acquire(self) -> None:
+    async def acquire(self, costs: Mapping[str, int] | None = None) -> None:
         """Wait for the turn of one attempt (behind those that asked first), then admit
         it. A cancelled waiter leaves the queue without being admitted."""
-        if self.try_acquire():
+        if self.try_acquire(costs):
             return
         self._waiting += 1
         try:
@@ -94,6 +111,12 @@ class ConnectionLimiter:
     def waiting(self) -> int:
         """Attempts queued for admission."""
         return self._waiting
+
+    def status(self) -> LimiterStatus:
+        """The window as dashboards see it (a :class:`~aioca.RateLimiter`'s form):
+        ``resets_in`` is the wait before one more attempt may go."""
+        window = WindowStatus(self.unit, self.used, self.limit, self.delay())
+        return LimiterStatus((window,), waiting=self.waiting)
 
     def __repr__(self) -> str:
         return (
