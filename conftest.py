@@ -144,8 +144,8 @@ def _setup_okx(namespace: dict[str, Any]) -> None:
 
 
 # The front pages show Spot and USDⓈ-M futures too, which the simulator does not serve: their
-# requests get Binance's documented answers (a kline for each bar asked for), COIN-M's still
-# reach the simulator on 127.0.0.1.
+# requests get Binance's documented answers (a kline for each bar asked for), COIN-M's and the
+# streams' (which name the simulator's URLs) still reach the simulator on 127.0.0.1.
 FRONT_PAGES = ["README.md", "README.zh-CN.md", "docs/index.md"]
 _SPOT_PRICE = {"symbol": "BTCUSDT", "price": "4.00000200"}
 _USDM_KLINE = [1499040000000, "0.01634790", "0.80000000", "0.01575800", "0.01577100",
@@ -164,7 +164,8 @@ def _setup_front_page(namespace: dict[str, Any]) -> None:
 
     _setup(namespace)
     stack: contextlib.ExitStack = namespace["_docs_stack"]
-    mock = stack.enter_context(mocked_responses(passthrough=["http://127.0.0.1"]))
+    local = ["http://127.0.0.1", "ws://127.0.0.1"]  # the simulator's REST and streams
+    mock = stack.enter_context(mocked_responses(passthrough=local))
     spot = re.escape("https://api.binance.com/api/v3/")
     usdm = re.escape("https://fapi.binance.com/fapi/v1/")
     mock.get(re.compile(spot + r"ticker/price\?.*"), payload=_SPOT_PRICE, repeat=True)

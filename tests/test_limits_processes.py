@@ -10,12 +10,20 @@ The window (1 s) is long against the margin (0.1 s), as exchanges' windows are: 
 0.5 s window and the default 0.25 s margin every moment lies in one margin or the other,
 each window's budget is charged twice and half of the windows stay empty. Every window of
 the run is counted, empty ones too, so that such a loss of throughput fails the test.
+
+The processes start together at a moment the test picks once every one of them has
+started and reached Redis (each says so), early in a window. The start used to be a fixed
+2.5 s after launch: on a loaded machine starting four interpreters took up to 7.6 s, the
+processes then began wherever they happened to, and when that was the last ``safety`` of a
+window they filled it there, each request charged to the next window too (it may arrive
+there): by design the next window was then spent, and empty by this count.
 (tests/test_limits_redis.py covers the rest with one backend per simulated process.)"""
 
 from __future__ import annotations
 
 import json
 import math
+import select
 import subprocess
 import sys
 import textwrap
@@ -33,10 +41,12 @@ WORKER = textwrap.dedent(
     from aioca import Window
     from aioca.limits.redis import RedisBackend
 
-    async def main(url, prefix, start_at, until):
+    async def main(url, prefix):
         backend = RedisBackend(url, prefix=prefix, safety=SAFETY)
         limiter = backend.limiter("api.example.test", [Window("W", LIMIT, SECONDS)])
         await backend.connect()
+        print("ready", flush=True)
+        start_at, until = (float(part) for part in sys.stdin.readline().split())
         await asyncio.sleep(max(0.0, start_at - time.time()))
         admitted = []
         try:
@@ -48,30 +58,61 @@ WORKER = textwrap.dedent(
                 admitted.append(now)
         finally:
             await backend.close()
-        print(json.dumps(admitted))
+        print(json.dumps(admitted), flush=True)
 
-    asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])))
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
     """
 )
 LIMIT, SECONDS, SAFETY = 25, 1.0, 0.1
+PROCESSES = 4
+START_PHASE = 0.3
+"""Where in a window the processes start: past the margin after its boundary, far from
+the one before its end."""
+
+
+def read_line(worker: subprocess.Popen[bytes], deadline: float) -> bytes:
+    """The next line ``worker`` prints, waiting at most until ``deadline`` (monotonic)."""
+    assert worker.stdout is not None
+    ready, _, _ = select.select([worker.stdout], [], [], max(0.0, deadline - time.monotonic()))
+    assert ready, "a worker printed nothing in time"
+    return worker.stdout.readline()
 
 
 def test_processes_together_never_pass_a_window_and_all_are_served(
     redis_server: RedisServer,
 ) -> None:
     prefix = f"p{uuid.uuid4().hex[:10]}"
-    start_at = time.time() + 2.5  # every process has started and connected by then
-    until = start_at + 4 * SECONDS
     source = f"LIMIT, SECONDS, SAFETY = {LIMIT}, {SECONDS}, {SAFETY}\n{WORKER}"
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", source, redis_server.url, prefix, str(start_at), str(until)],
+            [sys.executable, "-c", source, redis_server.url, prefix],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
-        for _ in range(4)
+        for _ in range(PROCESSES)
     ]
-    admitted = [json.loads(worker.communicate(timeout=30)[0]) for worker in workers]
-    assert all(worker.returncode == 0 for worker in workers)
+    try:
+        deadline = time.monotonic() + 60
+        assert all(read_line(worker, deadline) == b"ready\n" for worker in workers)
+        # The start of a window at least a second away (every process has read its line by
+        # then), plus the phase.
+        start_at = (math.floor(time.time() / SECONDS) + 2) * SECONDS + START_PHASE
+        until = start_at + 4 * SECONDS
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write(f"{start_at!r} {until!r}\n".encode())
+            worker.stdin.close()
+        deadline = time.monotonic() + 30
+        admitted = [json.loads(read_line(worker, deadline)) for worker in workers]
+        assert all(worker.wait(timeout=10) == 0 for worker in workers)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+            for pipe in (worker.stdin, worker.stdout):
+                if pipe is not None:
+                    pipe.close()
     per_window: Counter[int] = Counter(
         math.floor(at / SECONDS) for times in admitted for at in times
     )

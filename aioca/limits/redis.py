@@ -17,6 +17,9 @@ What it keeps, per exchange host:
   :meth:`RedisBackend.bind` (API keys of one account share it), else the egress label;
 * **pauses (HTTP 429) and bans (HTTP 418)** per egress address: a ban seen by one process
   stops every process at once (published on a channel, not only stored), until its end;
+* **which processes share each budget** (per egress address, per account): a membership
+  each renews while Redis answers, for the share each takes when it stops answering
+  (:mod:`aioca.limits.membership`);
 * **shared values**: the exchange's clock offset (one sync for all), live windows set by
   one process (they reach all of them), and answers such as exchangeInfo
   (:meth:`RedisBackend.cached`): kept with a time to live, fetched by one process while
@@ -41,15 +44,17 @@ starve another for more than the window in which it holds a lease (leases are at
 
 **Failures.** When Redis cannot be reached, or answers slower than ``timeout``, a request
 either fails with :class:`~aioca.limits.LimiterUnavailableError` and is not sent
-(``on_failure="closed"``, the default), or goes through a local limiter holding
-``degraded_share`` of each budget (``on_failure="local"``) with a warning. Redis is tried
+(``on_failure="closed"``, the default), or goes through a local limiter holding a share
+of each budget (``on_failure="local"``) with a warning naming it: ``degraded_share`` when
+given, else 1/N, N the processes that shared that budget when Redis last answered (so N
+processes degrading together still stay within it). Redis is tried
 again every ``retry_interval`` seconds; when it answers, what the process spent meanwhile
 is added to the shared counts, and bans it knows of are written back. If Redis came back
 empty (restarted without persistence), the counts of the current windows are lost: they
 are marked spent and requests resume with the next windows, so the first requests after
 the outage do not overrun the exchange's own count. A process entering the local mode
 spends nothing more in the windows under way (what the others spent there is unknown),
-only its leases, then ``degraded_share`` of each window to come.
+only its leases, then its share of each window to come.
 """
 
 from __future__ import annotations
@@ -83,6 +88,7 @@ from ..ratelimit import LimiterStatus, RateLimiter, Window, WindowStatus
 from . import scripts
 from .base import LimiterUnavailableError
 from .cache import SingleFlight, check_text, check_ttl
+from .membership import MEMBERS, Membership
 
 __all__ = ["BoundBackend", "RedisBackend", "RedisRateLimiter"]
 
@@ -239,11 +245,8 @@ class RedisRateLimiter:
         prefix = self.backend.key_prefix
         self._keys = {}
         for window in windows:
-            if window.scope == "account" and self.account is not None:
-                owner = f"acct:{self.account}"
-            else:
-                owner = f"ip:{self.egress}"
             ms = round(window.seconds * 1000)
+            owner = self._owner(window)
             self._keys[window.name] = f"{prefix}:{self.host}:{owner}:{window.name}:{ms}"
             lease = self._leases.get(window.name)
             if lease is None:
@@ -257,6 +260,35 @@ class RedisRateLimiter:
             self._local.set_windows(self._degraded_windows())
         if share and changed:
             self._spawn(self.backend.share_windows(self.host, windows))
+
+    def _owner(self, window: Window) -> str:
+        """Whose budget ``window`` counts: this account's, or the egress address's."""
+        if window.scope == "account" and self.account is not None:
+            return f"acct:{self.account}"
+        return f"ip:{self.egress}"
+
+    def member_key(self, owner: str) -> str:
+        """The member set of the processes charging ``owner``'s budgets on this host."""
+        return f"{self.backend.key_prefix}:{self.host}:{owner}:members"
+
+    @property
+    def member_keys(self) -> list[str]:
+        """The scopes this limiter charges: its egress address, and its account if any."""
+        owners = [f"ip:{self.egress}"]
+        if self.account is not None:
+            owners.append(f"acct:{self.account}")
+        return [self.member_key(owner) for owner in owners]
+
+    @property
+    def processes(self) -> dict[str, int | None]:
+        """For each window, how many processes (this one included) charged its budget
+        when Redis last said, ``None`` before it said: on failure (``on_failure="local"``,
+        no ``degraded_share``) each takes that fraction of the budget."""
+        counts = self.backend.membership.counts
+        return {
+            name: counts.get(self.member_key(self._owner(window)))
+            for name, window in self._windows.items()
+        }
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -660,12 +692,50 @@ class RedisRateLimiter:
 
     # --- Redis out of reach ---------------------------------------------------------------
 
+    def _degraded_limits(self) -> dict[str, tuple[int, str, str]]:
+        """For each window, the budget this process may spend alone while Redis is out of
+        reach, the share that is and why (for the warning): ``degraded_share`` of it
+        when one was given, else 1/N, N the processes last counted charging it (see
+        :mod:`aioca.limits.membership`), else 1/``assumed_processes`` (Redis never
+        answered this process). At least 1, or no request could ever pass."""
+        backend = self.backend
+        explicit = backend.degraded_share
+        counted = self.processes
+        limits = {}
+        for name, window in self._windows.items():
+            if explicit is not None:
+                limit = int(window.limit * explicit)
+                share, why = f"{explicit * 100:g}%", "degraded_share"
+            elif (count := counted[name]) is not None:
+                limit = window.limit // max(1, count)
+                who = "1 process" if count == 1 else f"{count} processes"
+                share, why = f"1/{count}", f"{who} shared it when Redis last answered"
+            else:
+                count = backend.assumed_processes
+                limit = window.limit // count
+                share, why = f"1/{count}", "Redis never counted the processes: assumed_processes"
+            limits[name] = (max(1, limit), share, why)
+        return limits
+
     def _degraded_windows(self) -> list[Window]:
-        share = self.backend.degraded_share
+        limits = self._degraded_limits()
         return [
-            Window(w.name, max(1, int(w.limit * share)), w.seconds, w.header, w.unit, w.scope)
+            Window(w.name, limits[w.name][0], w.seconds, w.header, w.unit, w.scope)
             for w in self._windows.values()
         ]
+
+    def _describe_degraded(self) -> str:
+        """The budgets of the local limiter, for the warning: ``1/4 of each budget (4
+        processes ...)``, or by groups of windows when they differ."""
+        groups: dict[tuple[str, str], list[str]] = {}
+        for name, (_, share, why) in self._degraded_limits().items():
+            groups.setdefault((share, why), []).append(name)
+        if len(groups) == 1:
+            ((share, why),) = groups
+            return f"{share} of each budget ({why})"
+        return "; ".join(
+            f"{share} of {', '.join(names)} ({why})" for (share, why), names in groups.items()
+        )
 
     def _enter_failure(self, exc: BaseException) -> None:
         backend = self.backend
@@ -693,11 +763,11 @@ class RedisRateLimiter:
             self._local = local
             logger.warning(
                 "the shared rate limiter (%s) did not answer (%s): %s goes on with a local "
-                "limiter holding %.0f%% of each budget until it is back",
+                "limiter holding %s until it is back",
                 backend.where,
                 type(exc).__name__,
                 self.host,
-                backend.degraded_share * 100,
+                self._describe_degraded(),
             )
 
     async def _take_local(self, costs: Mapping[str, int]) -> float:
@@ -828,8 +898,12 @@ class RedisBackend:
     (processes that should share a budget use the same one). ``egress`` labels the
     address this machine's requests leave from (machines behind one NAT address share a
     label). ``on_failure`` is ``"closed"`` (raise, send nothing) or ``"local"`` (a local
-    limiter with ``degraded_share`` of each budget: the share one process may use safely,
-    e.g. ``1 / number of processes``). ``timeout`` bounds every Redis call in seconds.
+    limiter with a share of each budget: ``degraded_share`` when given, else ``1/N``, N the
+    processes that charged that budget when Redis last answered, this one included, or
+    ``1/assumed_processes`` for a process Redis never answered). Every process renews its
+    membership of the budgets it charges every ``heartbeat`` seconds (riding on a round
+    trip it makes anyway) and is forgotten three heartbeats after its last one; see
+    :mod:`aioca.limits.membership`. ``timeout`` bounds every Redis call in seconds.
     ``lease_fraction`` and ``lease_cap`` size leases: that fraction of a window's room,
     at most that fraction of its limit; ``lease_cap=0`` disables leasing; ``lease_idle`` is
     how long a process stays idle before it gives its leases back. ``lease_growth`` lets a
@@ -852,7 +926,9 @@ class RedisBackend:
         prefix: str = "aioca",
         egress: str = "default",
         on_failure: Literal["closed", "local"] = "closed",
-        degraded_share: float = 0.5,
+        degraded_share: float | None = None,
+        assumed_processes: int = 8,
+        heartbeat: float = 2.0,
         timeout: float = 0.5,
         retry_interval: float = 1.0,
         lease_fraction: float = 0.125,
@@ -866,8 +942,14 @@ class RedisBackend:
         problems = []
         if on_failure not in ("closed", "local"):
             problems.append(f"on_failure must be 'closed' or 'local', not {on_failure!r}")
-        if not 0 < degraded_share <= 1:
-            problems.append(f"degraded_share must be in (0, 1], not {degraded_share!r}")
+        if degraded_share is not None and not 0 < degraded_share <= 1:
+            problems.append(f"degraded_share must be in (0, 1] or None, not {degraded_share!r}")
+        if not isinstance(assumed_processes, int) or assumed_processes < 1:
+            problems.append(
+                f"assumed_processes must be a whole number >= 1, not {assumed_processes!r}"
+            )
+        if not 0 < heartbeat < math.inf:
+            problems.append(f"heartbeat must be a positive number of seconds, not {heartbeat!r}")
         if not 0 <= lease_fraction <= 1 or not 0 <= lease_cap <= 1:
             problems.append("lease_fraction and lease_cap must be in [0, 1]")
         if not isinstance(lease_growth, int) or lease_growth < 1:
@@ -888,6 +970,9 @@ class RedisBackend:
         self.egress = egress
         self.on_failure = on_failure
         self.degraded_share = degraded_share
+        self.assumed_processes = assumed_processes
+        self.membership = Membership(self.channel, heartbeat)
+        """The scopes this process counts itself in, and how many processes each had."""
         self.timeout = timeout
         # Our own bound, a little past redis-py's socket timeouts: those fire first and
         # close the connection properly; this one only catches what they do not cover.
@@ -952,6 +1037,7 @@ class RedisBackend:
             limiter = self._limiters[key] = RedisRateLimiter(
                 self, host, windows, egress=label, account=account
             )
+            self.membership.join(limiter.member_keys)
         return limiter
 
     # --- the connection -----------------------------------------------------------------
@@ -984,10 +1070,47 @@ class RedisBackend:
         execute: Callable[..., Awaitable[Any]] = client.execute_command  # untyped in redis-py
         async with asyncio.timeout(self._deadline):
             try:
+                if self.membership.due:
+                    return await self._run_renewing(client, digest, keys, args)
                 return await execute("EVALSHA", digest, len(keys), *keys, *args)
             except NoScriptError:  # a restarted (or flushed) Redis: load it, once more
                 await client.script_load(script)
                 return await execute("EVALSHA", digest, len(keys), *keys, *args)
+
+    async def _run_renewing(
+        self, client: aioredis.Redis, digest: str, keys: Sequence[str], args: Sequence[Any]
+    ) -> Any:
+        """EVALSHA ``digest`` with this process's membership renewal pipelined behind it:
+        one round trip for both (see :mod:`aioca.limits.membership`). The renewal is sent
+        as EVAL (the script's text): Redis never has to know it beforehand."""
+        scopes, renewal = self.membership.renewal()
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.execute_command("EVALSHA", digest, len(keys), *keys, *args)
+            pipe.execute_command("EVAL", MEMBERS, len(scopes), *scopes, *renewal)
+            try:
+                reply, counts = await pipe.execute(raise_on_error=False)
+            except BaseException:
+                self.membership.missed()
+                raise
+        if isinstance(counts, Exception):  # pragma: no cover - a script error: a bug
+            self.membership.missed()
+            logger.warning("membership not renewed in Redis (%s): %s", self.where, counts)
+        else:
+            self.membership.note(scopes, counts)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    async def renew_membership(self) -> None:
+        """Renew this process's membership in its scopes now, in a round trip of its own
+        (the event listener's, for a process that makes none)."""
+        scopes, renewal = self.membership.renewal()
+        try:
+            counts = await self.run(MEMBERS, scopes, renewal)
+        except BaseException:
+            self.membership.missed()
+            raise
+        self.membership.note(scopes, counts)
 
     async def connect(self) -> None:
         """Reach Redis now (otherwise the first request does): measure the shared clock and
@@ -1077,10 +1200,14 @@ class RedisBackend:
                         await self._check_epoch()
                 while not self._stopping:
                     message = await pubsub.get_message(
-                        ignore_subscribe_messages=True, timeout=_LISTEN_WAIT
+                        ignore_subscribe_messages=True,
+                        timeout=min(_LISTEN_WAIT, self.membership.heartbeat),
                     )
                     if message is not None:
                         self._dispatch(message.get("data"))
+                    if self.membership.due and not self.down:  # idle: no round trip carried it
+                        with contextlib.suppress(*_FAILURES):
+                            await self.renew_membership()
                     if time.monotonic() - self._offset_at > 30:
                         with contextlib.suppress(*_FAILURES):
                             await self._measure_clock()
@@ -1120,6 +1247,10 @@ class RedisBackend:
                 for limiter in self._limiters.values():
                     if limiter.host == host:
                         limiter.offset_moved(ms / 1000)
+        elif kind == "members":
+            scope, count = event.get("scope"), event.get("count")
+            if scope in self.membership.keys and isinstance(count, int):
+                self.membership.counts[scope] = count
         elif kind in ("cache", "cache-forget"):
             name = event.get("name")
             if kind == "cache-forget":
@@ -1382,6 +1513,10 @@ class RedisBackend:
             with contextlib.suppress(Exception):
                 await limiter.give_back()
             await limiter.drain()
+        if self._client is not None and self.membership.keys and not self.down:
+            # The others count one process fewer at once (an event), not when it expires.
+            with contextlib.suppress(Exception):
+                await self.run(MEMBERS, *self.membership.leaving())
         listener, self._listener = self._listener, None
         if listener is not None:
             self._stopping = True

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -38,7 +39,8 @@ def free_port() -> int:
 
 class RedisServer:
     """``redis-server`` in a child process; :meth:`kill` and :meth:`start` again (same
-    port, empty, as a restarted server without persistence comes back)."""
+    port, empty, as a restarted server without persistence comes back), or :meth:`pause`
+    and :meth:`resume` it."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -87,6 +89,16 @@ class RedisServer:
         if process is not None:
             process.kill()
             process.wait(timeout=10)
+
+    def pause(self) -> None:
+        """Stop the server without ending it (SIGSTOP): connections stay open and nothing
+        answers, as a Redis stalled on a busy machine; :meth:`resume` lets it go on."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     def flush(self) -> None:
         with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:

@@ -11,8 +11,9 @@ from typing import Any
 from .context import Call, handles
 from .downloads import download_link, new_download
 from .endpoints import endpoints
-from .engine import MAKER_FEE, TAKER_FEE, Engine, coin, max_qty
+from .engine import MAKER_FEE, TAKER_FEE, Engine, coin
 from .errors import SimError
+from .leverage_brackets import rest_rows
 from .params import batch_item_reader
 
 __all__: list[str] = []
@@ -266,7 +267,7 @@ def _position_rows(engine: Engine, call: Call, *, risk: bool) -> list[dict[str, 
                 "entryPrice": entry,
                 "breakEvenPrice": entry,
                 "leverage": str(lev),
-                "maxQty": str(max_qty(lev)),
+                "maxQty": str(engine.max_qty(instrument.symbol, lev, call.now)),
                 "positionSide": side,
                 "updateTime": position.update_time,
             }
@@ -335,7 +336,8 @@ def pm_account(call: Call) -> Any:
 
 @handles("POST", "/dapi/v1/leverage")
 def change_leverage(call: Call) -> Any:
-    return _engine(call).set_leverage(call.params["symbol"], call.params["leverage"])
+    params = call.params
+    return _engine(call).set_leverage(params["symbol"], params["leverage"], call.now)
 
 
 @handles("POST", "/dapi/v1/marginType")
@@ -439,11 +441,16 @@ def leverage_bracket_pair(call: Call) -> Any:
 
 @handles("GET", "/dapi/v2/leverageBracket")
 def leverage_bracket_symbol(call: Call) -> Any:
+    """Each contract's brackets: the stand-in table, or what a test set for it
+    (:meth:`~aioca_binance_sim.BinanceSimulator.set_leverage_brackets`)."""
     _engine(call)
-    return [
-        {"symbol": i.symbol, "notionalCoef": 1.0, "brackets": _brackets()}
-        for i in call.venue.selected(call.params)
-    ]
+    contracts = call.venue.market.contracts
+    rows = []
+    for i in call.venue.selected(call.params):
+        table = contracts.brackets(i.symbol, call.now)
+        brackets = _brackets() if table is None else rest_rows("coinm", table)
+        rows.append({"symbol": i.symbol, "notionalCoef": 1.0, "brackets": brackets})
+    return rows
 
 
 @handles("GET", "/dapi/v1/userTrades")

@@ -578,12 +578,25 @@ class Engine(ListenKeyHolder):
     def sides(self) -> tuple[str, ...]:
         return ("LONG", "SHORT") if self.account.dual_side else ("BOTH",)
 
-    def set_leverage(self, symbol: str, leverage: int) -> dict[str, Any]:
+    def set_leverage(self, symbol: str, leverage: int, now: int) -> dict[str, Any]:
         self.instrument(symbol)
-        if not 1 <= leverage <= MAX_LEVERAGE:
+        table = self.market.contracts.brackets(symbol, now)
+        top = MAX_LEVERAGE if table is None else table[0].initial_leverage
+        if not 1 <= leverage <= min(MAX_LEVERAGE, top):
             raise SimError(-4028, f"Leverage {leverage} is not valid")
         self.account.leverage[symbol] = leverage
-        return {"leverage": leverage, "maxQty": str(max_qty(leverage)), "symbol": symbol}
+        cap = self.max_qty(symbol, leverage, now)
+        return {"leverage": leverage, "maxQty": str(cap), "symbol": symbol}
+
+    def max_qty(self, symbol: str, leverage: int, now: int) -> int | Decimal:
+        """The largest position at ``leverage``: the cap of the last of the brackets a
+        test set (:meth:`~aioca_binance_sim.BinanceSimulator.set_leverage_brackets`) that
+        still allows it, or the stand-in table's."""
+        table = self.market.contracts.brackets(symbol, now)
+        if table is None:
+            return max_qty(leverage)
+        allowed = [row.cap for row in table if row.initial_leverage >= leverage]
+        return max(allowed) if allowed else table[0].cap  # a leverage above them all
 
     def set_margin_type(self, symbol: str, margin_type: str) -> None:
         self.instrument(symbol)

@@ -6,7 +6,8 @@ moment (``/dapi/v1/ticker/bookTicker``, ``/dapi/v1/ticker/24hr``). ``!bookTicker
 time on Binance) sends one payload per contract per simulated second, the arrays one array
 of every contract per second (every contract trades every second, so "only the tickers that
 changed" is all of them), and ``!contractInfo`` one event per contract change made through
-:meth:`~aioca_binance_sim.BinanceSimulator.set_contract_status` (see :mod:`.contracts`),
+:meth:`~aioca_binance_sim.BinanceSimulator.set_contract_status` or
+:meth:`~aioca_binance_sim.BinanceSimulator.set_leverage_brackets` (see :mod:`.contracts`),
 nothing otherwise.
 """
 
@@ -15,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from .contracts import contract_info_events
 
 if TYPE_CHECKING:
     from .feeds import Feed
@@ -54,24 +57,19 @@ def _array(build: PerSymbol) -> AllSymbols:
 def _contract_info(
     market: Market, instrument: Instrument | None, match: re.Match[str], second: int
 ) -> list[Any]:
-    events = []
-    for change in market.contracts.in_second(second):
-        contract = market.instruments.get(change.symbol)
+    def head(symbol: str) -> dict[str, Any] | None:
+        contract = market.instruments.get(symbol)
         if contract is None:
-            continue
-        events.append(
-            {
-                "e": "contractInfo",
-                "E": change.time,
-                "s": contract.symbol,
-                "ps": contract.pair.name,
-                "ct": contract.contract_type,
-                "dt": contract.delivery_ms,
-                "ot": contract.onboard_ms,
-                "cs": change.status,
-            }
-        )
-    return events
+            return None
+        return {
+            "s": contract.symbol,
+            "ps": contract.pair.name,
+            "ct": contract.contract_type,
+            "dt": contract.delivery_ms,
+            "ot": contract.onboard_ms,
+        }
+
+    return list(contract_info_events(market.contracts, second, head))
 
 
 def array_feeds(feed: type[Feed], per_symbol: dict[str, PerSymbol]) -> tuple[Feed, ...]:

@@ -28,12 +28,14 @@ from aiohttp import web
 
 from .auth import Credentials, split_signature
 from .context import Call, Venue
+from .contracts import ContractChanges
 from .endpoints import MARKETS
 from .engine import Engine
 from .errors import SimError
 from .faults import Faults
 from .feeds import CoinmFeeds
 from .instruments import build_instruments
+from .leverage_brackets import parse_brackets
 from .limits import BUDGETS, Budget, RateLimits, futures_budgets
 from .market import Market
 from .params import merge, parse_pairs
@@ -367,6 +369,29 @@ class BinanceSimulator:
         ``"TRADING"``...) at the start of the next simulated second, and return that time
         (ms): from then on exchangeInfo lists it, and ``!contractInfo`` subscribers get one
         ``contractInfo`` event of it (see :mod:`aioca_binance_sim.contracts`)."""
+        contracts = self._contracts(market, symbol)
+        return contracts.change(symbol, status, self.now_ms()).time
+
+    def set_leverage_brackets(
+        self, market: str, symbol: str, brackets: Sequence[Mapping[str, Any]]
+    ) -> int:
+        """Give a futures contract new leverage brackets at the start of the next simulated
+        second, and return that time (ms). ``brackets`` are the rows REST's
+        ``leverageBracket`` is to answer, keyed as that market answers them (USDⓈ-M
+        ``notionalCap`` / ``notionalFloor``, COIN-M ``qtyCap`` / ``qtylFloor``; checked as
+        one table, a ``ValueError`` naming every problem). From then on
+        ``/fapi/v1/leverageBracket`` (USDⓈ-M) or ``/dapi/v2/leverageBracket`` (COIN-M)
+        answers them; the account follows them (a leverage above the first bracket's is
+        refused with -4028, ``maxNotionalValue`` / ``maxQty`` answer the new caps, and
+        USDⓈ-M's engine caps positions and takes maintenance margin by them); and
+        ``!contractInfo`` subscribers get one ``contractInfo`` event whose ``bks`` is the
+        table (see :mod:`aioca_binance_sim.leverage_brackets`)."""
+        contracts = self._contracts(market, symbol)
+        table = parse_brackets(market, brackets)
+        return contracts.set_brackets(symbol, table, self.now_ms()).time
+
+    def _contracts(self, market: str, symbol: str) -> ContractChanges:
+        """The contract changes of a futures ``market`` that lists ``symbol``."""
         if market == "coinm":
             contracts, known = self.market.contracts, self.market.instruments
         elif market == "usdm" and "usdm" in self.venues:
@@ -376,7 +401,7 @@ class BinanceSimulator:
             raise ValueError(f"no futures market {market!r}: use coinm or usdm")
         if symbol not in known:
             raise ValueError(f"no {market} contract {symbol!r}")
-        return contracts.change(symbol, status, self.now_ms()).time
+        return contracts
 
     def now_ms(self) -> int:
         """The server's clock: ``clock()`` plus the fault's clock skew, in ms."""

@@ -9,13 +9,17 @@ answers Binance's codes on failure (-2015 unknown key, -1021 timestamp, -1022 si
 -1102 missing parameter); a success answers ``{"id", "status": 200, "result":
 {"subscriptionId": n}}``. Then every order event of the Spot account (orders placed over
 REST) arrives as ``{"subscriptionId": n, "event": {...}}``: ``executionReport``, and
-``outboundAccountPosition`` with the order's two assets after each change; an order
+``outboundAccountPosition`` with the order's two assets after each change (a new order's
+already showing what it holds); an order
 list's ``listStatus`` after the ``executionReport`` events of each action on the list
-(:mod:`.spot.user_events`); for a deposit or withdrawal (``sim.spot.deposit()``,
-``sim.spot.withdraw()``) ``balanceUpdate`` then ``outboundAccountPosition`` with that
-asset; for an external lock or unlock (``sim.spot.lock_externally()``)
-``externalLockUpdate`` then ``outboundAccountPosition`` with that asset. Events leave in
-the order the account's changes happened (one queue, one sender).
+(:mod:`.spot.user_events`): a new list reports each of its orders NEW first (an OTO's
+pending ones with status ``PENDING_NEW``), and an OTO's pending orders are reported NEW
+again (status NEW) as their working order fills and they go to the book; for a deposit or
+withdrawal (``sim.spot.deposit()``, ``sim.spot.withdraw()``) ``balanceUpdate`` then
+``outboundAccountPosition`` with that asset; for an external lock or unlock
+(``sim.spot.lock_externally()``) ``externalLockUpdate`` then ``outboundAccountPosition``
+with that asset. Events leave in the order the account's changes happened (one queue, one
+sender).
 
 Faults: :meth:`SpotUserApi.terminate` ends every subscription with
 ``eventStreamTerminated`` (the connection stays open, as Binance does), :meth:`drop`
@@ -260,8 +264,13 @@ def _error(number: Any, error: SimError) -> dict[str, Any]:
 
 
 def execution_report(order: Order, execution: str, fill: Fill | None, now: int) -> dict[str, Any]:
-    """The ``executionReport`` of one order event, keys as Binance documents them."""
-    return {
+    """The ``executionReport`` of one order event, keys as Binance documents them.
+
+    ``w`` ("Is the order on the book?") and ``W`` ("Working Time; This is only visible if
+    the order has been placed on the book") follow what REST answers of the order at that
+    moment (``isWorking``, ``workingTime``): an OTO's pending order (``PENDING_NEW``) or a
+    stop not yet triggered is not on the book, so ``w`` is false and ``W`` absent."""
+    report: dict[str, Any] = {
         "e": "executionReport",
         "E": now,
         "s": order.spec.symbol,
@@ -288,13 +297,16 @@ def execution_report(order: Order, execution: str, fill: Fill | None, now: int) 
         "t": fill.trade_id if fill is not None else -1,
         "v": 0,
         "I": now,
-        "w": order.is_open,
+        "w": order.is_open and order.is_working,
         "m": fill.maker if fill is not None else False,
         "M": False,
         "O": order.time,
         "Z": _text(order.cum_quote),
         "Y": _text(fill.price * fill.qty if fill is not None else Decimal(0)),
         "Q": _text(order.quote_order_qty),
-        "W": order.working_time if order.working_time >= 0 else order.time,
+        "W": order.working_time,
         "V": order.stp_mode,
     }
+    if not order.is_working:
+        del report["W"]
+    return report

@@ -1,4 +1,5 @@
-"""Helpers of the simulator's tests: a controllable clock and a fast one, a simulator on
+"""Helpers of the simulator's tests: a controllable clock and a fast one, an API client
+that follows the controllable one, a simulator on
 its own thread (for the synchronous operator, which runs its own event loop), Binance's
 documented response examples, and order prices that rest or cross the simulated book."""
 
@@ -12,12 +13,14 @@ from typing import Any
 
 from spec_files import SPEC_DIR
 
+from aioca_binance import BinanceRestApi
 from aioca_binance_sim import BinanceSimulator
 
 __all__ = [
     "FakeClock",
     "FastClock",
     "documented_example",
+    "follow_clock",
     "limit_price",
 ]
 
@@ -46,6 +49,13 @@ class FastClock:
 
     def __call__(self) -> float:
         return self.start + (time.time() - self.start) * self.factor
+
+
+def follow_clock(api: BinanceRestApi, sim: BinanceSimulator) -> None:
+    """Put ``api``'s timestamps in the simulator's time, a :class:`FakeClock`'s, as it is
+    now (again after each move of the clock): else the simulator refuses a signed request
+    as out of its receive window."""
+    api.time_offset_ms = sim.now_ms() - int(time.time() * 1000)
 
 
 @cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -26,10 +26,12 @@ from aioca_binance_sim.streams import StreamHub
 __all__ = [
     "API_PREFIX",
     "QUICK",
+    "by_topic",
     "candle_row",
     "documented_events",
     "documented_fields",
     "documented_streams",
+    "events_until",
     "fast_settings",
     "frames_until_terminated",
     "futures_symbols",
@@ -196,18 +198,31 @@ def topics_of(messages: list[Message]) -> set[str]:
     return {message.stream for message in messages}
 
 
+def by_topic(messages: list[Message], topics: Iterable[str] = ()) -> dict[str, list[Any]]:
+    """The data of ``messages`` by the topic each came on, in order; each of ``topics``
+    there even if nothing came on it (``[]``): a test can check every topic received
+    something, or, without ``topics``, which topics did."""
+    seen: dict[str, list[Any]] = {topic: [] for topic in topics}
+    for message in messages:
+        seen.setdefault(message.stream, []).append(message.data)
+    return seen
+
+
 API_PREFIX = {"usdm": "/fapi/v1", "coinm": "/dapi/v1"}
 """The path of each futures market's REST API (``/exchangeInfo`` is ``/fapi/v1/exchangeInfo``)."""
 
 
-async def rest_get(sim: BinanceSimulator, market: str, path: str, **query: Any) -> Any:
-    """The JSON answer of ``GET path`` on ``market``'s REST URL, which must be a success:
-    what a stream's payloads are compared with, at the same simulated moment."""
+async def rest_get(
+    sim: BinanceSimulator, market: str, path: str, *, expect_status: int = 200, **query: Any
+) -> Any:
+    """The JSON answer of ``GET path`` on ``market``'s REST URL, which must be a success
+    (else ``expect_status``: a refusal's error body): what a stream's payloads are compared
+    with, at the same simulated moment."""
     async with (
         aiohttp.ClientSession() as http,
         http.get(sim.urls[market] + path, params=query) as response,
     ):
-        assert response.status == 200, await response.text()
+        assert response.status == expect_status, await response.text()
         return await response.json()
 
 
@@ -225,6 +240,21 @@ async def next_event(stream: Stream[Any], kind: type) -> Any:
         item = await stream.next(5)
         if isinstance(item, kind):
             return item
+
+
+async def events_until(stream: Stream[Any], kind: type, most: int = 100) -> list[Any]:
+    """The events of ``stream``, gaps left out, up to and including the first that is a
+    ``kind``: all that one change of the account sent, in order (``most`` at most, else
+    the test fails); five seconds at most for each."""
+    seen: list[Any] = []
+    while len(seen) < most:
+        item = await stream.next(5)
+        if isinstance(item, Gap):
+            continue
+        seen.append(item)
+        if isinstance(item, kind):
+            return seen
+    raise AssertionError(f"no {kind.__name__} among {seen}")
 
 
 @contextlib.asynccontextmanager

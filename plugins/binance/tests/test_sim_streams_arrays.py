@@ -11,15 +11,20 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import pytest
-from binance_ws import until
 from sim_helpers import FakeClock
-from sim_streams_helpers import API_PREFIX, futures_symbols, publish_and_read, rest_get, subscribed
-from sim_streams_helpers import documented_streams as _documented
-from sim_streams_helpers import fast_settings as _settings
-from sim_streams_helpers import published as _build
-from sim_streams_helpers import shape as _shape
+from sim_streams_helpers import (
+    API_PREFIX,
+    by_topic,
+    documented_streams,
+    futures_symbols,
+    publish_and_read,
+    published,
+    rest_get,
+    shape,
+    subscribed,
+)
 
-from aioca_binance.streams import coinm, market_stream, usdm
+from aioca_binance.streams import coinm, usdm
 from aioca_binance.streams.structs import struct_of
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.contracts import ContractChanges
@@ -41,32 +46,28 @@ ARRAYS = {"!miniTicker@arr", "!ticker@arr", "!markPrice@arr", "!markPrice@arr@1s
 ARRAYS |= {"!assetIndex@arr"}
 
 
-def _symbols(sim: BinanceSimulator, market: str) -> set[str]:
-    return set(futures_symbols(sim, market))
-
-
 @pytest.mark.parametrize(
     ("market", "topic"),
     [("usdm", topic) for topic in USDM_TOPICS] + [("coinm", topic) for topic in COINM_TOPICS],
 )
 def test_every_payload_of_every_symbol_is_shaped_as_documented(market: str, topic: str) -> None:
     documented = "!markPrice@arr@1s" if topic == "!markPrice@arr" else topic
-    expected = _shape(_documented(market)[documented])
+    expected = shape(documented_streams(market)[documented])
 
     async def build() -> tuple[list[Any], set[str]]:
         async with BinanceSimulator(seed=3) as sim:
             second = sim.now_ms() // 1000
             second -= second % 3  # a second of the 3 s mark price array too
-            return _build(sim, market, topic, second), _symbols(sim, market)
+            return published(sim, market, topic, second), set(futures_symbols(sim, market))
 
     payloads, symbols = asyncio.run(build())
     if topic in ARRAYS:  # one array a second
         (payload,) = payloads
         items = payload
-        assert all(_shape([item]) == expected for item in items)
+        assert all(shape([item]) == expected for item in items)
     else:  # one payload per symbol
         items = payloads
-        assert all(_shape(item) == expected for item in items)
+        assert all(shape(item) == expected for item in items)
     names = {item["s"] for item in items}
     if topic == "!assetIndex@arr":  # one per margin coin: its USDT perpetual's base
         coins = {name for name in symbols if name.endswith("USDT")} - {"DEFIUSDT"}  # an index
@@ -82,8 +83,8 @@ def test_the_3s_mark_price_array_comes_every_third_second_the_1s_one_every_secon
             first = sim.now_ms() // 1000
             return [
                 (
-                    len(_build(sim, "usdm", "!markPrice@arr", second)),
-                    len(_build(sim, "usdm", "!markPrice@arr@1s", second)),
+                    len(published(sim, "usdm", "!markPrice@arr", second)),
+                    len(published(sim, "usdm", "!markPrice@arr@1s", second)),
                 )
                 for second in range(first, first + 9)
             ]
@@ -94,18 +95,14 @@ def test_the_3s_mark_price_array_comes_every_third_second_the_1s_one_every_secon
     assert [fast for _, fast in counts] == [1] * 9
 
 
-async def _rest(sim: BinanceSimulator, market: str, path: str) -> Any:
-    return await rest_get(sim, market, API_PREFIX[market] + path)
-
-
 def test_usdm_arrays_equal_rest_at_the_same_moment() -> None:
     async def build() -> tuple[dict[str, Any], dict[str, Any]]:
         async with BinanceSimulator(seed=5, clock=FakeClock(1_795_000_002.0)) as sim:
             now = sim.now_ms()
             assert now % 3000 == 0  # a second of the 3 s mark price array
-            streamed = {topic: _build(sim, "usdm", topic, now // 1000) for topic in USDM_TOPICS}
+            streamed = {topic: published(sim, "usdm", topic, now // 1000) for topic in USDM_TOPICS}
             answers = {
-                path: await _rest(sim, "usdm", path)
+                path: await rest_get(sim, "usdm", API_PREFIX["usdm"] + path)
                 for path in ("/ticker/bookTicker", "/ticker/24hr", "/premiumIndex", "/assetIndex")
             }
             return streamed, answers
@@ -144,9 +141,11 @@ def test_coinm_arrays_equal_rest_at_the_same_moment() -> None:
         async with BinanceSimulator(seed=5, clock=FakeClock()) as sim:
             now = sim.now_ms()
             assert now % 1000 == 0
-            streamed = {topic: _build(sim, "coinm", topic, now // 1000) for topic in COINM_TOPICS}
+            streamed = {
+                topic: published(sim, "coinm", topic, now // 1000) for topic in COINM_TOPICS
+            }
             answers = {
-                path: await _rest(sim, "coinm", path)
+                path: await rest_get(sim, "coinm", API_PREFIX["coinm"] + path)
                 for path in ("/ticker/bookTicker", "/ticker/24hr")
             }
             return streamed, answers
@@ -178,23 +177,6 @@ def _equal_by_symbol(
         assert got == {key: row[name] for key, name in names.items()}, item["s"]
 
 
-async def _collect(
-    sim: BinanceSimulator,
-    clock: FakeClock,
-    market: str,
-    topics: list[str],
-    seconds: int,
-    typed: bool | Literal["struct"] = True,
-) -> dict[str, list[Any]]:
-    """What aioca's ``market_stream`` receives of ``topics`` while the test publishes
-    ``seconds`` simulated seconds, by topic."""
-    seen: dict[str, list[Any]] = {topic: [] for topic in topics}
-    async with subscribed(sim, market, *topics, typed=typed) as (stream, hub):
-        for message in await publish_and_read(stream, hub, clock, seconds):
-            seen[message.stream].append(message.data)
-    return seen
-
-
 MARK_ARRAYS = {"!markPrice@arr", "!markPrice@arr@1s"}
 
 
@@ -205,8 +187,9 @@ async def test_aioca_s_market_stream_receives_every_all_market_stream_typed(mark
     topics = {topic: model for topic, model in topics.items() if topic not in MARK_ARRAYS}
     clock = FakeClock()
     async with BinanceSimulator(seed=4, clock=clock) as sim:
-        symbols = _symbols(sim, market)
-        seen = await _collect(sim, clock, market, list(topics), 3)
+        symbols = set(futures_symbols(sim, market))
+        async with subscribed(sim, market, *topics) as (stream, hub):
+            seen = by_topic(await publish_and_read(stream, hub, clock, 3), topics)
     for topic, model in topics.items():
         assert seen[topic], topic
         if topic in ARRAYS:
@@ -232,8 +215,9 @@ async def test_aioca_s_market_stream_receives_every_all_market_stream_typed(mark
 async def test_the_mark_price_arrays_arrive_every_third_second_and_every_second() -> None:
     clock = FakeClock()
     async with BinanceSimulator(seed=4, clock=clock) as sim:
-        symbols = _symbols(sim, "usdm")
-        seen = await _collect(sim, clock, "usdm", sorted(MARK_ARRAYS), 3)
+        symbols = set(futures_symbols(sim, "usdm"))
+        async with subscribed(sim, "usdm", *sorted(MARK_ARRAYS)) as (stream, hub):
+            seen = by_topic(await publish_and_read(stream, hub, clock, 3), MARK_ARRAYS)
     assert [len(seen["!markPrice@arr"]), len(seen["!markPrice@arr@1s"])] == [1, 3]
     for arrays in seen.values():
         for array in arrays:
@@ -246,8 +230,11 @@ async def test_the_mark_price_arrays_arrive_typed(typed: bool | Literal["struct"
     premiumIndex, and Binance for COIN-M) sends as ``""``: ``None``, the message typed."""
     clock = FakeClock()
     kind = usdm.MarkPriceForAllMarket if typed is True else struct_of(usdm.MarkPriceForAllMarket)
-    async with BinanceSimulator(seed=4, clock=clock) as sim:
-        seen = await _collect(sim, clock, "usdm", sorted(MARK_ARRAYS), 3, typed)
+    async with (
+        BinanceSimulator(seed=4, clock=clock) as sim,
+        subscribed(sim, "usdm", *sorted(MARK_ARRAYS), typed=typed) as (stream, hub),
+    ):
+        seen = by_topic(await publish_and_read(stream, hub, clock, 3), MARK_ARRAYS)
     for arrays in seen.values():
         assert arrays
         for array in arrays:
@@ -274,26 +261,23 @@ async def test_contract_info_arrives_after_a_change_and_not_before(
 ) -> None:
     clock = FakeClock()
     model = usdm.ContractInfo if market == "usdm" else coinm.ContractInfo
-    async with BinanceSimulator(seed=4, clock=clock) as sim:
-        hub = sim.market_streams[market]
-        hub.publish_interval = 3600.0  # the test publishes
-        stream = market_stream(
-            market, "!contractInfo", base_url=sim.ws_urls[market], settings=_settings(market)
-        )
-        async with stream:
-            await until(lambda: sum(len(c.topics) for c in hub.connections) == 1)
-            before = await _publish_and_read(stream, hub, clock, 5)
-            listed_before = await _listed_status(sim, market, symbol, status_key)
-            clock.advance(0.25)  # mid-second: the change waits for the next second
-            at = sim.set_contract_status(market, symbol, "SETTLING")
-            listed_mid = await _listed_status(sim, market, symbol, status_key)
-            after = await _publish_and_read(stream, hub, clock, 3)
-            listed_after = await _listed_status(sim, market, symbol, status_key)
-            later = await _publish_and_read(stream, hub, clock, 3)
+    async with (
+        BinanceSimulator(seed=4, clock=clock) as sim,
+        subscribed(sim, market, "!contractInfo") as (stream, hub),
+    ):
+        before = await publish_and_read(stream, hub, clock, 5)
+        listed_before = await _listed_status(sim, market, symbol, status_key)
+        clock.advance(0.25)  # mid-second: the change waits for the next second
+        at = sim.set_contract_status(market, symbol, "SETTLING")
+        listed_mid = await _listed_status(sim, market, symbol, status_key)
+        after = await publish_and_read(stream, hub, clock, 3)
+        listed_after = await _listed_status(sim, market, symbol, status_key)
+        later = await publish_and_read(stream, hub, clock, 3)
     assert before == []
     assert listed_before == listed_mid == "TRADING"
     assert listed_after == "SETTLING"
-    (event,) = after
+    (message,) = after
+    event = message.data
     assert isinstance(event, model)
     assert event.symbol == symbol
     assert event.contract_status == "SETTLING"
@@ -304,12 +288,8 @@ async def test_contract_info_arrives_after_a_change_and_not_before(
     assert later == []
 
 
-async def _publish_and_read(stream: Any, hub: Any, clock: FakeClock, seconds: int) -> list[Any]:
-    return [message.data for message in await publish_and_read(stream, hub, clock, seconds)]
-
-
 async def _listed_status(sim: BinanceSimulator, market: str, symbol: str, key: str) -> str:
-    info = await _rest(sim, market, "/exchangeInfo")
+    info = await rest_get(sim, market, API_PREFIX[market] + "/exchangeInfo")
     (entry,) = [row for row in info["symbols"] if row["symbol"] == symbol]
     return entry[key]  # type: ignore[no-any-return]
 
@@ -318,17 +298,17 @@ async def _listed_status(sim: BinanceSimulator, market: str, symbol: str, key: s
 def test_contract_info_is_shaped_as_documented_without_brackets(market: str, symbol: str) -> None:
     """Binance: "bks field only shows up when bracket gets updated"; a status change
     carries every other documented field."""
-    documented = dict(_documented(market)["!contractInfo"])
+    documented = dict(documented_streams(market)["!contractInfo"])
     del documented["bks"]
 
     async def build() -> list[Any]:
         async with BinanceSimulator(seed=3) as sim:
             at = sim.set_contract_status(market, symbol, "CLOSE")
-            assert _build(sim, market, "!contractInfo", at // 1000 - 1) == []
-            return _build(sim, market, "!contractInfo", at // 1000)
+            assert published(sim, market, "!contractInfo", at // 1000 - 1) == []
+            return published(sim, market, "!contractInfo", at // 1000)
 
     (event,) = asyncio.run(build())
-    assert _shape(event) == _shape(documented)
+    assert shape(event) == shape(documented)
     assert event["cs"] == "CLOSE"
 
 

@@ -6,95 +6,40 @@ by aioca's ``market_stream``, and equal to REST (``/fapi/v1/indexInfo``,
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import importlib.util
-import json
 from decimal import Decimal
 from types import ModuleType
 from typing import Any
 
 import aiohttp
 import pytest
-from binance_ws import until
 from sim_helpers import FakeClock
+from sim_streams_helpers import (
+    documented_streams,
+    publish_and_read,
+    published,
+    raw_frames,
+    rest_get,
+    shape,
+    subscribed,
+    ws_spec,
+)
 from spec_files import SPEC_DIR
 
 from aioca.errors import BadRequestError
-from aioca.stream import Backoff, Gap
-from aioca_binance.streams import market_settings, market_stream
 from aioca_binance.streams import usdm as models
 from aioca_binance.streams.protocol import BinanceMarketProtocol
 from aioca_binance.usdm import UsdmSendQuoteRequest
 from aioca_binance_sim import BinanceSimulator
 
-FAST = market_settings(
-    "usdm", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-)
 COMPOSITE = "DEFIUSDT"
 START = 1_795_000_003.0
 """A whole second of the fake clock: a payload of that second has ``E`` = now."""
 
 
-def _spec() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((SPEC_DIR / "binance-ws-streams.json").read_text("utf-8"))
-    return data
-
-
-def _documented(stream: str) -> Any:
-    (entry,) = [s for s in _spec()["markets"]["usdm"]["streams"] if s["stream"] == stream]
-    return entry["example_payload"]
-
-
-def _shape(value: Any) -> Any:
-    """Keys (in order) and value types, recursively (lists by their first item)."""
-    if isinstance(value, dict):
-        return [(key, _shape(item)) for key, item in value.items()]
-    if isinstance(value, list):
-        return [_shape(value[0])] if value else []
-    return type(value).__name__
-
-
 def _built(sim: BinanceSimulator, topic: str) -> list[Any]:
     """What the USDⓈ-M hub publishes on ``topic`` for the clock's second."""
-    source = sim.market_streams["usdm"].source
-    found = source.find(topic)
-    assert found is not None, topic
-    feed, match = found
-    name = match.groupdict().get("symbol")
-    instrument = source.instrument(name.upper()) if name is not None else None
-    payloads: list[Any] = source.build(feed, instrument, match, sim.now_ms() // 1000)
-    return payloads
-
-
-async def _rest(sim: BinanceSimulator, path: str, **query: Any) -> Any:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(f"{sim.urls['usdm']}/fapi/v1{path}", params=query) as response,
-    ):
-        return response.status, await response.json()
-
-
-async def _published_once(
-    sim: BinanceSimulator, topics: list[str], *, typed: bool
-) -> dict[str, list[Any]]:
-    """What aioca's ``market_stream`` receives of ``topics`` from one publish pass at the
-    clock's (frozen) moment, by topic."""
-    hub = sim.market_streams["usdm"]
-    hub.publish_interval = 3600.0  # the test publishes
-    seen: dict[str, list[Any]] = {topic: [] for topic in topics}
-    stream = market_stream(
-        "usdm", *topics, base_url=sim.ws_urls["usdm"], settings=FAST, typed=typed
-    )
-    async with stream:
-        await until(lambda: sum(len(c.topics) for c in hub.connections) == len(topics))
-        await hub.publish()
-        with contextlib.suppress(TimeoutError):
-            while True:
-                item = await stream.next(0.3)
-                if not isinstance(item, Gap):
-                    seen[item.stream].append(item.data)
-    return seen
+    return published(sim, "usdm", topic, sim.now_ms() // 1000)
 
 
 # --- <symbol>@compositeIndex -----------------------------------------------------------------
@@ -109,7 +54,8 @@ async def test_the_composite_index_is_shaped_as_documented_and_only_composites_h
             url = f"{sim.ws_urls['usdm']}/stream?streams=btcusdt@compositeIndex"
             async with http.get(url) as refused:
                 assert refused.status == 400
-    assert _shape(payload) == _shape(_documented("<symbol>@compositeIndex"))
+    documented = documented_streams("usdm")["btcusdt@compositeIndex"]
+    assert shape(payload, ordered=True) == shape(documented, ordered=True)
     assert payload["e"] == "compositeIndex"
     assert payload["s"] == COMPOSITE
     assert payload["C"] == "baseAsset"
@@ -121,9 +67,10 @@ async def test_the_composite_index_is_shaped_as_documented_and_only_composites_h
 async def test_the_composite_index_arrives_typed() -> None:
     clock = FakeClock(START)
     async with BinanceSimulator(seed=4, clock=clock) as sim:
-        seen = await _published_once(sim, ["defiusdt@compositeIndex"], typed=True)
+        async with subscribed(sim, "usdm", "defiusdt@compositeIndex") as (stream, hub):
+            (message,) = await publish_and_read(stream, hub, clock, 1)
         now = sim.now_ms()
-    (event,) = seen["defiusdt@compositeIndex"]
+    event = message.data
     assert isinstance(event, models.CompositeIndexSymbolInformation)
     assert (event.symbol, event.event_time, event.base_asset_category) == (
         COMPOSITE,
@@ -146,17 +93,16 @@ async def test_the_composite_index_equals_rest_at_the_same_millisecond() -> None
     of the weighted component prices (each written to 8 decimals: within their rounding)."""
     async with BinanceSimulator(seed=5, clock=FakeClock(START)) as sim:
         now = sim.now_ms()
-        seen = await _published_once(sim, ["defiusdt@compositeIndex"], typed=False)
+        seen = await raw_frames(sim, "usdm", ["defiusdt@compositeIndex"])
         assert sim.now_ms() == now  # REST is asked at the stream's millisecond
-        info = await _rest(sim, "/indexInfo")
-        one = await _rest(sim, "/indexInfo", symbol=COMPOSITE)
-        coin = await _rest(sim, "/indexInfo", symbol="BTCUSDT")
-        marks = await _rest(sim, "/premiumIndex")
+        info = await rest_get(sim, "usdm", "/fapi/v1/indexInfo")
+        one = await rest_get(sim, "usdm", "/fapi/v1/indexInfo", symbol=COMPOSITE)
+        coin = await rest_get(sim, "usdm", "/fapi/v1/indexInfo", symbol="BTCUSDT")
+        marks = await rest_get(sim, "usdm", "/fapi/v1/premiumIndex")
     (payload,) = seen["defiusdt@compositeIndex"]
-    assert info[0] == one[0] == 200
-    (row,) = info[1]
-    assert one[1] == [row]
-    assert coin == (200, [])  # a listed symbol that is no composite index
+    (row,) = info
+    assert one == [row]
+    assert coin == []  # a listed symbol that is no composite index
     assert (payload["E"], payload["s"], payload["C"]) == (
         row["time"],
         row["symbol"],
@@ -167,7 +113,7 @@ async def test_the_composite_index_equals_rest_at_the_same_millisecond() -> None
         (c["baseAsset"], c["quoteAsset"], c["weightInQuantity"], c["weightInPercentage"])
         for c in row["baseAssetList"]
     ]
-    index = {m["symbol"]: m["indexPrice"] for m in marks[1]}
+    index = {m["symbol"]: m["indexPrice"] for m in marks}
     assert payload["p"] == index[COMPOSITE]
     assert [c["i"] for c in payload["c"]] == [index[c["b"] + c["q"]] for c in payload["c"]]
     weights = [Decimal(c["w"]) for c in payload["c"]]
@@ -193,8 +139,8 @@ async def test_one_asset_s_index_is_shaped_as_an_item_of_the_array() -> None:
     async with BinanceSimulator(seed=3, clock=FakeClock(START)) as sim:
         (payload,) = _built(sim, "btcusd@assetIndex")
         unknown = _built(sim, "defiusd@assetIndex")  # the composite index is no margin asset
-    (item, *_) = _documented("!assetIndex@arr")
-    assert _shape(payload) == _shape(item)
+    (item, *_) = documented_streams("usdm")["!assetIndex@arr"]
+    assert shape(payload, ordered=True) == shape(item, ordered=True)
     assert (payload["e"], payload["s"]) == ("assetIndexUpdate", "BTCUSD")
     assert unknown == []
 
@@ -214,10 +160,12 @@ def test_the_client_catalog_has_the_one_asset_stream_as_no_array() -> None:
 
 
 async def test_one_asset_s_index_arrives_typed() -> None:
-    async with BinanceSimulator(seed=4, clock=FakeClock(START)) as sim:
-        seen = await _published_once(sim, ["ethusd@assetIndex"], typed=True)
+    clock = FakeClock(START)
+    async with BinanceSimulator(seed=4, clock=clock) as sim:
+        async with subscribed(sim, "usdm", "ethusd@assetIndex") as (stream, hub):
+            (message,) = await publish_and_read(stream, hub, clock, 1)
         now = sim.now_ms()
-    (event,) = seen["ethusd@assetIndex"]
+    event = message.data
     assert isinstance(event, models.AssetIndex)  # one item, not a list
     assert (event.asset_index_symbol, event.event_time) == ("ETHUSD", now)
     assert isinstance(event.index_price, Decimal)
@@ -235,24 +183,23 @@ async def test_one_asset_s_index_equals_its_array_item_and_rest_at_the_same_mill
         assets = _assets(sim)
         topics = [f"{asset.lower()}@assetIndex" for asset in assets] + ["!assetIndex@arr"]
         now = sim.now_ms()
-        seen = await _published_once(sim, topics, typed=False)
+        seen = await raw_frames(sim, "usdm", topics)
         assert sim.now_ms() == now
-        rows = {asset: await _rest(sim, "/assetIndex", symbol=asset) for asset in assets}
-        composite = await _rest(sim, "/assetIndex", symbol="DEFIUSD")
+        path = "/fapi/v1/assetIndex"
+        rows = {asset: await rest_get(sim, "usdm", path, symbol=asset) for asset in assets}
+        composite = await rest_get(sim, "usdm", path, expect_status=400, symbol="DEFIUSD")
     ((array,),) = [seen["!assetIndex@arr"]]
     by_asset = {item["s"]: item for item in array}
     assert set(by_asset) == set(assets)
     for asset in assets:
         (payload,) = seen[f"{asset.lower()}@assetIndex"]
         assert payload == by_asset[asset]
-        status, row = rows[asset]
-        assert status == 200
+        row = rows[asset]
         assert {key: payload[key] for key in _REST_NAMES} == {
             key: row[name] for key, name in _REST_NAMES.items()
         }
         assert payload["E"] == now
-    assert composite[0] == 400
-    assert composite[1]["code"] == -1121
+    assert composite["code"] == -1121
 
 
 # --- the catalog overlay ---------------------------------------------------------------------
@@ -273,7 +220,7 @@ def test_the_overlay_stream_comes_from_the_spec_s_description_and_stops_when_it_
     ``!assetIndex@arr`` names it: a spec whose description no longer does stops the
     generator rather than keep a stream Binance may have dropped."""
     generator = _generator()
-    usdm = _spec()["markets"]["usdm"]
+    usdm = ws_spec()["markets"]["usdm"]
     rows = generator.described_streams("usdm", usdm, {"!assetIndex@arr": "AssetIndex"})
     assert rows == [
         (
@@ -285,13 +232,13 @@ def test_the_overlay_stream_comes_from_the_spec_s_description_and_stops_when_it_
             "1s",
         )
     ]
-    changed = copy.deepcopy(usdm)
+    changed = ws_spec()["markets"]["usdm"]
     for stream in changed["streams"]:
         if stream["stream"] == "!assetIndex@arr":
             stream["description"] = "Asset index price."
     with pytest.raises(SystemExit, match="no longer described"):
         generator.described_streams("usdm", changed, {"!assetIndex@arr": "AssetIndex"})
-    assert generator.described_streams("spot", _spec()["markets"]["spot"], {}) == []
+    assert generator.described_streams("spot", ws_spec()["markets"]["spot"], {}) == []
 
 
 # --- what the composite index is not ---------------------------------------------------------

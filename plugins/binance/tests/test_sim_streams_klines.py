@@ -6,10 +6,10 @@ answer at the same fake-clock moment. (Their shapes: the documented-shape test o
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 from sim_helpers import FakeClock
 from sim_streams_helpers import (
+    by_topic,
     candle_row,
     publish_and_read,
     published,
@@ -54,9 +54,7 @@ async def test_continuous_klines_and_rpi_depth_arrive_typed_through_the_client()
     ):
         received = await publish_and_read(stream, hub, clock, 3)
         paths = {c.path for c in hub.connections}
-    seen: dict[str, list[Any]] = {}
-    for message in received:
-        seen.setdefault(message.stream, []).append(message.data)
+    seen = by_topic(received)
     assert sorted(seen) == sorted(TOPICS)
     for topic, model in TOPICS.items():
         assert all(isinstance(data, model) for data in seen[topic]), topic

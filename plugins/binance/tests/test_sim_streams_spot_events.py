@@ -6,15 +6,15 @@ the order the account changed, and agreeing with what REST answers."""
 from __future__ import annotations
 
 import asyncio
-import time
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
-from sim_helpers import FakeClock
+from sim_helpers import FakeClock, follow_clock
 from sim_streams_helpers import (
     documented_events,
+    events_until,
     frames_until_terminated,
     publish_and_read,
     shape,
@@ -23,7 +23,6 @@ from sim_streams_helpers import (
     subscribed,
 )
 
-from aioca.stream import Gap
 from aioca_binance import BinanceRestApi
 from aioca_binance.spot import (
     SpotAccount,
@@ -57,19 +56,6 @@ async def _place_sell_oco(sim: BinanceSimulator, api: BinanceRestApi) -> dict[st
         belowType="STOP_LOSS", belowStopPrice=_price(sim, "0.998"),
     ).run()  # fmt: skip
     return placed
-
-
-async def _events(stream: Any, until_done: Any, most: int = 100) -> list[Any]:
-    """The typed events of ``stream`` up to and including the first ``until_done(e)``."""
-    seen: list[Any] = []
-    while len(seen) < most:
-        item = await stream.next(5)
-        if isinstance(item, Gap):
-            continue
-        seen.append(item)
-        if until_done(item):
-            return seen
-    raise AssertionError(f"no final event among {seen}")
 
 
 def _first_trade_time(sim: BinanceSimulator, reached: Any, hours: int = 72) -> int:
@@ -123,11 +109,6 @@ async def test_list_status_and_balance_update_are_shaped_as_binance_documents_th
 # --- order lists ---------------------------------------------------------------------------
 
 
-def _follow(api: BinanceRestApi, sim: BinanceSimulator) -> None:
-    """The API's timestamps in the simulator's (fake) time."""
-    api.time_offset_ms = sim.now_ms() - int(time.time() * 1000)
-
-
 @pytest.mark.parametrize(
     ("seed", "filled"),
     [(5, "LIMIT_MAKER"), (4, "STOP_LOSS")],  # the market reaches the leg above, or below
@@ -140,19 +121,19 @@ async def test_an_oco_placed_then_filled_sends_list_status_after_its_legs_report
         BinanceSimulator(seed=seed, clock=clock) as sim,
         sim.api(time_sync_interval=None) as api,
     ):
-        _follow(api, sim)
+        follow_clock(api, sim)
         async with spot_user_data(sim, api) as stream:
             placed = await _place_sell_oco(sim, api)
-            placing = await _events(stream, lambda e: isinstance(e, models.ListStatus))
+            placing = await events_until(stream, models.ListStatus)
             above = Decimal(placed["orderReports"][0]["price"])
             below = Decimal(placed["orderReports"][1]["stopPrice"])
             when = _first_trade_time(sim, lambda price: price > above or price <= below)
             clock.advance((when + 1 - sim.now_ms()) / 1000)
-            _follow(api, sim)
+            follow_clock(api, sim)
             rest_list = await SpotQueryOrderList(
                 api=api, orderListId=placed["orderListId"]
             ).run()  # the request that makes the engine look
-            ending = await _events(stream, lambda e: isinstance(e, models.ListStatus))
+            ending = await events_until(stream, models.ListStatus)
             rest_orders = {
                 o["orderId"]: await SpotQueryOrder(api=api, symbol=BTC, orderId=o["orderId"]).run()
                 for o in placed["orders"]
@@ -208,9 +189,9 @@ async def test_a_canceled_list_ends_with_one_all_done_after_both_cancellations()
         spot_user_data(sim, api) as stream,
     ):
         placed = await _place_sell_oco(sim, api)
-        await _events(stream, lambda e: isinstance(e, models.ListStatus))
+        await events_until(stream, models.ListStatus)
         await SpotCancelOrderList(api=api, symbol=BTC, orderListId=placed["orderListId"]).run()
-        ending = await _events(stream, lambda e: isinstance(e, models.ListStatus))
+        ending = await events_until(stream, models.ListStatus)
     reports = [
         (e.order_id, e.current_execution_type)
         for e in ending
@@ -229,12 +210,10 @@ async def test_a_deposit_and_a_withdrawal_arrive_typed_and_rest_shows_the_balanc
         before = {b["asset"]: b for b in (await SpotAccount(api=api).run())["balances"]}
         async with spot_user_data(sim, api) as stream:
             assert sim.spot.deposit("USDT", Decimal("250.5")) == Decimal("100250.5")
-            deposit = await _events(stream, lambda e: isinstance(e, models.OutboundAccountPosition))
+            deposit = await events_until(stream, models.OutboundAccountPosition)
             after_deposit = await SpotAccount(api=api).run()
             sim.spot.withdraw("BTC", "0.25")
-            withdrawal = await _events(
-                stream, lambda e: isinstance(e, models.OutboundAccountPosition)
-            )
+            withdrawal = await events_until(stream, models.OutboundAccountPosition)
             after_withdrawal = await SpotAccount(api=api).run()
     assert [type(e) for e in deposit] == [models.BalanceUpdate, models.OutboundAccountPosition]
     credit, position = deposit
@@ -318,7 +297,7 @@ def test_a_deposit_from_another_thread_than_a_background_simulator_s_reaches_its
         async with sim.api() as api, spot_user_data(sim, api) as stream:
             # from a thread running no event loop at all (as synchronous code)
             assert await asyncio.to_thread(sim.spot.deposit, "SOL", "3") == Decimal("103")
-            return await _events(stream, lambda e: isinstance(e, models.OutboundAccountPosition))
+            return await events_until(stream, models.OutboundAccountPosition)
 
     with background_simulator(seed=5) as sim:
         events = asyncio.run(deposit_and_listen(sim))

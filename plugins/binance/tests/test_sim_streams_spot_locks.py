@@ -6,67 +6,24 @@ followed by the asset's ``outboundAccountPosition``, received typed by aioca's
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
-from binance_ws import until
-from sim_helpers import FakeClock
-from spec_files import SPEC_DIR
+from sim_helpers import FakeClock, follow_clock
+from sim_streams_helpers import (
+    documented_events,
+    events_until,
+    shape,
+    spot_user_data,
+    subscribe_user_data,
+)
 
-from aioca.stream import Backoff, Gap
-from aioca_binance import BinanceRestApi
 from aioca_binance.spot import SpotAccount, SpotCancelOrder, SpotNewOrder
-from aioca_binance.streams import market_settings, spot_user_stream
 from aioca_binance.streams import spot as models
 from aioca_binance_sim import BinanceSimulator
 from aioca_binance_sim.background import background_simulator
-
-FAST = market_settings(
-    "spot", heartbeat=None, messages_per_second=None, backoff=Backoff(0.01, 0.02, minimum=0.005)
-)
-
-
-def _documented_event(name: str) -> Any:
-    spot = json.loads((SPEC_DIR / "binance-ws-streams.json").read_text("utf-8"))["markets"]["spot"]
-    (entry,) = [e for e in spot["user_data_events"] if e["event"] == name]
-    return entry["example_payload"]
-
-
-def _shape(value: Any) -> Any:
-    """Keys (in order) and value types, recursively (lists by their first item)."""
-    if isinstance(value, dict):
-        return [(key, _shape(item)) for key, item in value.items()]
-    if isinstance(value, list):
-        return [_shape(value[0])] if value else []
-    return type(value).__name__
-
-
-async def _subscribed(sim: BinanceSimulator, api: BinanceRestApi, ws: Any) -> None:
-    params: dict[str, Any] = {"apiKey": sim.api_key, "timestamp": sim.now_ms()}
-    payload = "&".join(f"{key}={params[key]}" for key in sorted(params))
-    params["signature"] = api.signer.sign(payload)
-    method = "userDataStream.subscribe.signature"
-    await ws.send_json({"id": 1, "method": method, "params": params})
-    assert (await ws.receive_json(timeout=5))["status"] == 200
-
-
-async def _events(stream: Any, count: int) -> list[Any]:
-    """The next ``count`` typed events of ``stream``."""
-    seen: list[Any] = []
-    while len(seen) < count:
-        item = await stream.next(5)
-        if not isinstance(item, Gap):
-            seen.append(item)
-    return seen
-
-
-def _follow(api: BinanceRestApi, sim: BinanceSimulator) -> None:
-    """The API's timestamps in the simulator's (fake) time."""
-    api.time_offset_ms = sim.now_ms() - int(time.time() * 1000)
 
 
 def _rest_balance(account: dict[str, Any], asset: str) -> tuple[Decimal, Decimal]:
@@ -81,12 +38,13 @@ async def test_an_external_lock_update_is_shaped_as_documented_then_the_asset_s_
         aiohttp.ClientSession() as http,
         http.ws_connect(sim.ws_api_url) as ws,
     ):
-        await _subscribed(sim, api, ws)
+        await subscribe_user_data(sim, api, ws)
         free, locked = sim.spot.balance("BTC")
         assert sim.spot.lock_externally("BTC", "0.3") == (free - Decimal("0.3"), Decimal("0.3"))
         lock = await ws.receive_json(timeout=5)
         position = await ws.receive_json(timeout=5)
-    assert _shape(lock) == _shape(_documented_event("externalLockUpdate"))
+    documented = documented_events("spot")["externalLockUpdate"]
+    assert shape(lock, ordered=True) == shape(documented, ordered=True)
     event = lock["event"]
     assert (event["e"], event["a"], event["d"]) == ("externalLockUpdate", "BTC", "0.30000000")
     assert event["E"] == event["T"]
@@ -103,21 +61,18 @@ async def test_a_lock_and_an_unlock_arrive_typed_and_equal_rest_at_the_same_mill
         BinanceSimulator(seed=5, clock=clock) as sim,
         sim.api(time_sync_interval=None) as api,
     ):
-        _follow(api, sim)
-        ws_api = sim.ws_api
-        assert ws_api is not None
+        follow_clock(api, sim)
         before = _rest_balance(await SpotAccount(api=api).run(), "ETH")
-        async with spot_user_stream(api, url=sim.ws_api_url, settings=FAST) as stream:
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
+        async with spot_user_data(sim, api) as stream:
             locked_at = sim.now_ms()
             sim.spot.lock_externally("ETH", Decimal("2.5"))
-            locking = await _events(stream, 2)
+            locking = await events_until(stream, models.OutboundAccountPosition)
             after_lock = await SpotAccount(api=api).run()  # the clock has not moved
             clock.advance(1.5)
-            _follow(api, sim)
+            follow_clock(api, sim)
             unlocked_at = sim.now_ms()
             sim.spot.lock_externally("ETH", "-1")
-            unlocking = await _events(stream, 2)
+            unlocking = await events_until(stream, models.OutboundAccountPosition)
             after_unlock = await SpotAccount(api=api).run()
     for events, at, delta, account in (
         (locking, locked_at, Decimal("2.5"), after_lock),
@@ -179,14 +134,11 @@ def test_a_lock_from_another_thread_than_a_background_simulator_s_reaches_its_st
     async def lock_and_listen(sim: BinanceSimulator) -> list[Any]:
         async with (
             sim.api() as api,
-            spot_user_stream(api, url=sim.ws_api_url, settings=FAST) as stream,
+            spot_user_data(sim, api) as stream,
         ):
-            ws_api = sim.ws_api
-            assert ws_api is not None
-            await until(lambda: any(c.subscriptions for c in ws_api.connections))
             held = await asyncio.to_thread(sim.spot.lock_externally, "SOL", "3")
             assert held == (Decimal("97"), Decimal("3"))
-            return await _events(stream, 2)
+            return await events_until(stream, models.OutboundAccountPosition)
 
     with background_simulator(seed=5) as sim:
         events = asyncio.run(lock_and_listen(sim))

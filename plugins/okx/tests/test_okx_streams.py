@@ -4,16 +4,12 @@ against a loopback server that speaks OKX's WebSocket dialect."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import json
-import sys
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
+from okx_ws_helpers import FAST, OkxDialect, push, ws
 
-from aioca.stream import Backoff, GapReason, SubscriptionError
+from aioca.stream import GapReason, SubscriptionError
 from aioca_okx.streams import (
     BookResynced,
     BookUpdated,
@@ -25,59 +21,6 @@ from aioca_okx.streams import (
     okx_settings,
     public_stream,
 )
-
-
-def _load() -> Any:
-    name = "_aioca_tests_wsfaultserver"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).resolve().parents[3] / "tests" / "wsfaultserver.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ws = _load()
-FAST = okx_settings(backoff=Backoff(0.01, 0.02, minimum=0.005), messages_per_second=None)
-
-
-class OkxDialect:
-    def __init__(self, answer_pings: bool = True) -> None:
-        self.answer_pings = answer_pings
-        self.pings = 0
-
-    def initial_topics(self, connection: Any) -> list[str]:
-        return []
-
-    def handle(self, server: Any, connection: Any, text: str) -> list[str]:
-        if text == "ping":
-            self.pings += 1
-            return ["pong"] if self.answer_pings else []
-        request = json.loads(text)
-        replies = []
-        for arg in request["args"]:
-            topic = f"{arg['channel']}:{arg['instId']}"
-            if topic in server.refuse:
-                msg = f"Wrong URL or channel:{arg['channel']},instId:{arg['instId']} doesn't exist."
-                error = {"id": request["id"], "event": "error", "code": "60018", "msg": msg}
-                return [json.dumps(error)]
-            if request["op"] == "subscribe":
-                connection.topics.add(topic)
-            else:
-                connection.topics.discard(topic)
-            replies.append(json.dumps({"id": request["id"], "event": request["op"], "arg": arg}))
-        return replies
-
-
-def push(channel: str, inst: str, data: list[dict[str, Any]], action: str | None = None) -> str:
-    message: dict[str, Any] = {"arg": {"channel": channel, "instId": inst}, "data": data}
-    if action:
-        message["action"] = action
-    return json.dumps(message)
 
 
 def test_okx_checksum_matches_the_documented_example() -> None:
@@ -122,7 +65,7 @@ async def test_tickers_and_trades_arrive_typed() -> None:
 async def test_a_silent_connection_gets_a_text_ping_and_dies_without_a_pong() -> None:
     dialect = OkxDialect(answer_pings=False)
     async with ws.WsFaultServer(dialect) as server:
-        settings = okx_settings(ping_interval=0.1, backoff=FAST.backoff, messages_per_second=None)
+        settings = okx_settings(ping_interval=0.1, backoff=FAST.backoff)
         async with public_stream("tickers:BTC-USDT", url=server.url, settings=settings) as s:
             gap = await s.next(3)
             assert gap.reason is GapReason.DISCONNECTED
@@ -159,7 +102,7 @@ async def test_the_book_verifies_checksums_and_resubscribes_when_one_fails() -> 
             await server.publish(topic, push("books", "BTC-USDT", [snapshot], "snapshot"))
             resynced = await waiting
             assert isinstance(resynced, BookResynced)
-            assert resynced.reason == "checksum"
+            assert resynced.reason.startswith("checksum: ")
             assert book.resyncs == 1
             assert book.best_bid() == (Decimal("100.1"), Decimal("2"))
 

@@ -426,7 +426,7 @@ class SpotEngine:
             strategy_type=params.get("strategyType"),
             trailing_delta=params.get("trailingDelta"),
             update_time=now,
-            working_time=now,
+            working_time=-1 if kind in STOP_TYPES else now,  # a stop works once triggered
             checked_ms=now,
         )
 
@@ -478,15 +478,27 @@ class SpotEngine:
     def _open(self, order: Order, now: int) -> None:
         """Put a checked order to work: take what it can, rest or expire the rest."""
         self.orders[order.order_id] = order
+        self._hold(order, now)
         self._notify(order, "NEW", None, now)
+        self._start(order, now)
+
+    def _hold(self, order: Order, now: int) -> None:
+        """Hold what a new order needs (a market order pays as it fills), before its NEW
+        report: the account position sent with that report then shows the hold, as
+        REST's account does at that moment."""
         if order.type in STOP_TYPES and not order.triggered:
             order.working_time = -1
+        if order.type != "MARKET":
             self._lock(order, self._initial_lock(order), now)
+
+    def _start(self, order: Order, now: int) -> None:
+        """A held and announced order meets the market: a stop waits for its trigger
+        (a trailing one without a stop price tracks from now), any other order works
+        (:meth:`_work`)."""
+        if order.type in STOP_TYPES and not order.triggered:
             if order.trailing_delta is not None and not order.stop_price:
                 self._track(order, self.tape.last_trade(order.spec, now).ticks, now)
             return
-        if order.type != "MARKET":
-            self._lock(order, self._initial_lock(order), now)
         self._work(order, now)
 
     def _initial_lock(self, order: Order) -> Decimal:
@@ -935,9 +947,12 @@ class SpotEngine:
                     self._finish(sibling, "EXPIRED" if order.executed else "CANCELED", now)
         if order is order_list.working:
             if order.status == "FILLED":
-                for pending in order_list.pending:
-                    if pending.status == "PENDING_NEW":
-                        self._activate(pending, order, now)
+                ready = [p for p in order_list.pending if p.status == "PENDING_NEW"]
+                for pending in ready:  # each announced NEW before any of them works
+                    self._release_pending(pending, order, now)
+                for pending in ready:
+                    if pending.is_open:  # not ended by a sibling that filled meanwhile
+                        self._activate(pending, now)
             elif not order.is_open:
                 for pending in order_list.pending:
                     self._finish(
@@ -945,9 +960,13 @@ class SpotEngine:
                     )
         order_list.settle()
 
-    def _activate(self, pending: Order, working: Order, now: int) -> None:
-        order_list = self.lists[pending.list_id]
-        if order_list.pays_other:
+    def _release_pending(self, pending: Order, working: Order, now: int) -> None:
+        """A pending order leaves PENDING_NEW as its working order fills: it becomes NEW
+        (an OPO's taking the working order's executed quantity), priced if pegged and
+        held, and Binance's ``executionReport`` NEW says so, before the order meets the
+        market; it expires right after when the account cannot hold it or a pegged
+        price cannot be found."""
+        if self.lists[pending.list_id].pays_other:
             pending.orig_qty = working.executed
         pending.status = "NEW"
         pending.time = pending.update_time = pending.checked_ms = now
@@ -961,10 +980,21 @@ class SpotEngine:
                     pending.peg_offset_value or 0,
                     now,
                 )
+            self._hold(pending, now)
+            held = True
+        except SimError:
+            held = False
+        self._notify(pending, "NEW", None, now)
+        if not held:
+            self._finish(pending, "EXPIRED", now)
+
+    def _activate(self, pending: Order, now: int) -> None:
+        """A released (priced, held) pending order meets the market: a stop waits for its
+        trigger or triggers at once, a LIMIT_MAKER rests, any other order works."""
+        try:
             if pending.type in STOP_TYPES:
                 last = self.tape.last_trade(pending.spec, now).ticks
                 stop = pending.spec.to_ticks(pending.stop_price)
-                self._lock(pending, self._initial_lock(pending), now)
                 if pending.trailing_delta is not None:
                     if not pending.stop_price or self._triggers(
                         pending.side, pending.type, stop, last
@@ -973,8 +1003,6 @@ class SpotEngine:
                 elif self._triggers(pending.side, pending.type, stop, last):
                     self._trigger(pending, now)
                 return
-            if pending.type != "MARKET":
-                self._lock(pending, self._initial_lock(pending), now)
             if pending.type == "LIMIT_MAKER":
                 return
             self._work(pending, now)
@@ -1032,9 +1060,17 @@ class SpotEngine:
         self.count_order(now, len(orders))
         with self._list_action(now):
             self._touched_lists[order_list.list_id] = order_list
-            for order in [o for o in orders if o.status != "PENDING_NEW"]:
+            # Binance reports every order of a new list (an OTO's pending ones as
+            # PENDING_NEW) before any of them works: a working leg that fills at once
+            # does so after its pending legs were announced
+            started = [o for o in orders if o.status != "PENDING_NEW"]
+            for order in started:
+                self._hold(order, now)
+            for order in orders:
+                self._notify(order, "NEW", None, now)
+            for order in started:
                 if order.is_open:  # not ended by a sibling's fill meanwhile
-                    self._open(order, now)
+                    self._start(order, now)
             order_list.settle()
         return order_list
 

@@ -10,8 +10,9 @@ from typing import Any
 from ..context import Call
 from ..downloads import download_link, new_download
 from ..errors import SimError
+from ..leverage_brackets import rest_rows
 from .batch import order_items
-from .engine import MAKER_FEE, TAKER_FEE, Order, Position, UsdmEngine, brackets, max_notional, money
+from .engine import MAKER_FEE, TAKER_FEE, Order, Position, UsdmEngine, money
 from .instruments import UsdmSymbol
 from .market_handlers import rate_limits, usdm, venue_of
 
@@ -403,7 +404,7 @@ def account_v2(call: Call) -> Any:
                 "isolated": s.name in engine.account.isolated,
                 "entryPrice": _entry(position),
                 "breakEvenPrice": _break_even(position),
-                "maxNotional": str(max_notional(s, engine.leverage(s.name))),
+                "maxNotional": str(engine.max_notional(s, engine.leverage(s.name), now)),
                 "bidNotional": money(_open_notional(engine, position, "BUY")),
                 "askNotional": money(_open_notional(engine, position, "SELL")),
                 "positionSide": position.side,
@@ -507,7 +508,7 @@ def position_risk_v2(call: Call) -> Any:
                 "leverage": str(leverage),
                 "liquidationPrice": money(engine.liquidation_price(position, now)),
                 "markPrice": f"{engine.market.mark_price(s, now):.8f}",
-                "maxNotionalValue": str(max_notional(s, leverage)),
+                "maxNotionalValue": str(engine.max_notional(s, leverage, now)),
                 "positionAmt": s.qty_text(position.amount),
                 "notional": money(_notional(engine, position, now)),
                 "isolatedWallet": money(position.isolated_margin),
@@ -582,7 +583,7 @@ def symbol_config(call: Call) -> Any:
             "marginType": "ISOLATED" if s.name in engine.account.isolated else "CROSSED",
             "isAutoAddMargin": False,
             "leverage": engine.leverage(s.name),
-            "maxNotionalValue": str(max_notional(s, engine.leverage(s.name))),
+            "maxNotionalValue": str(engine.max_notional(s, engine.leverage(s.name), call.now)),
         }
         for s in venue_of(call).selected(call.params)
     ]
@@ -727,30 +728,20 @@ def commission_rate(call: Call) -> Any:
     }
 
 
-def _bracket_rows(s: UsdmSymbol) -> dict[str, Any]:
+def _bracket_rows(engine: UsdmEngine, s: UsdmSymbol, now: int) -> dict[str, Any]:
+    # ``cum`` an integer when whole: the SDK's model of the one-symbol answer takes only
+    # integers there (the docs write 0 there, 0.0 in the list); rest_rows writes it so.
     return {
         "symbol": s.name,
         "notionalCoef": 1.0,
-        "brackets": [
-            {
-                "bracket": i + 1,
-                "initialLeverage": leverage,
-                "notionalCap": cap,
-                "notionalFloor": floor,
-                "maintMarginRatio": float(ratio),
-                # An integer when whole: the SDK's model of the one-symbol answer
-                # takes only integers there (the docs write 0 there, 0.0 in the list).
-                "cum": int(cum) if cum == cum.to_integral_value() else float(cum),
-            }
-            for i, (leverage, cap, floor, ratio, cum) in enumerate(brackets(s))
-        ],
+        "brackets": rest_rows("usdm", engine.brackets(s, now)),
     }
 
 
 @usdm("/fapi/v1/leverageBracket")
 def leverage_bracket(call: Call) -> Any:
-    _engine(call)
-    rows = [_bracket_rows(s) for s in venue_of(call).selected(call.params)]
+    engine = _engine(call)
+    rows = [_bracket_rows(engine, s, call.now) for s in venue_of(call).selected(call.params)]
     return rows[0] if "symbol" in call.params else rows
 
 

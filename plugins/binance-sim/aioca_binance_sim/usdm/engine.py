@@ -29,6 +29,7 @@ from typing import Any
 
 from ..errors import SimError, bad_symbol, mandatory_missing
 from ..futures_settings import change_margin_type, change_position_mode
+from ..leverage_brackets import Bracket
 from ..listen_key import ListenKeyHolder
 from ..market import TRADE_MS
 from .instruments import UsdmSymbol
@@ -43,6 +44,7 @@ __all__ = [
     "Position",
     "UsdmEngine",
     "brackets",
+    "max_notional",
     "money",
 ]
 
@@ -73,10 +75,9 @@ def money(value: Decimal) -> str:
     return format(value.quantize(_EIGHT) + 0, "f")
 
 
-def brackets(symbol: UsdmSymbol) -> list[tuple[int, int, int, Decimal, Decimal]]:
-    """The notional brackets of ``symbol``: ``(bracket, initial leverage, cap, floor,
-    maintenance margin ratio, cum)`` minus the bracket number, leverage decreasing.
-    ``cum`` is Binance's maintenance amount: the ratio steps times the floors below."""
+def brackets(symbol: UsdmSymbol) -> tuple[Bracket, ...]:
+    """The notional brackets ``symbol`` starts with, leverage decreasing. ``cum`` is
+    Binance's maintenance amount: the ratio steps times the floors below."""
     scale = 5 if symbol.base in ("BTC", "ETH") else 1
     if symbol.quote == "USDC":
         scale = max(1, scale // 5)
@@ -84,19 +85,21 @@ def brackets(symbol: UsdmSymbol) -> list[tuple[int, int, int, Decimal, Decimal]]
     leverages.reverse()
     caps = [50_000, 250_000, 1_000_000, 5_000_000, 20_000_000, 50_000_000, 200_000_000]
     ratios = [Decimal(r) for r in ("0.004", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25")]
-    rows: list[tuple[int, int, int, Decimal, Decimal]] = []
+    rows: list[Bracket] = []
     floor, cum, previous = 0, Decimal(0), Decimal(0)
-    for leverage, cap, ratio in zip(leverages, caps, ratios, strict=False):
+    for number, (leverage, cap, ratio) in enumerate(zip(leverages, caps, ratios, strict=False)):
         cum += floor * (ratio - previous)
-        rows.append((leverage, cap * scale, floor, ratio, cum))
+        rows.append(Bracket(number + 1, leverage, Decimal(cap * scale), Decimal(floor), ratio, cum))
         floor, previous = cap * scale, ratio
-    return rows
+    return tuple(rows)
 
 
-def max_notional(symbol: UsdmSymbol, leverage: int) -> int:
+def max_notional(table: tuple[Bracket, ...], leverage: int) -> Decimal:
     """The largest position notional at ``leverage``: the cap of the last bracket that
-    still allows it."""
-    return max(cap for lev, cap, *_ in brackets(symbol) if lev >= leverage)
+    still allows it (the first bracket's for a leverage above them all, which a table
+    set by a test can leave an account with)."""
+    allowed = [row.cap for row in table if row.initial_leverage >= leverage]
+    return max(allowed) if allowed else table[0].cap
 
 
 @dataclass(slots=True)
@@ -914,7 +917,8 @@ class UsdmEngine(ListenKeyHolder):
     ) -> None:
         amount = self.position(s, position_side).amount
         after = abs(amount + (qty if side == "BUY" else -qty))
-        if after * price > max_notional(s, self.leverage(s.name)):
+        cap = max_notional(self.brackets(s, self.caught_up_ms), self.leverage(s.name))
+        if after * price > cap:
             raise SimError(-2027, "Exceeded the maximum allowable position at current leverage.")
 
     def _check_margin(self, s: UsdmSymbol, quantity: Decimal, price: Decimal) -> None:
@@ -1224,13 +1228,22 @@ class UsdmEngine(ListenKeyHolder):
         mark = self.market.mark_price(position.symbol, now)
         return abs(position.amount) * mark / self.leverage(position.symbol.name)
 
+    def brackets(self, s: UsdmSymbol, now: int) -> tuple[Bracket, ...]:
+        """``s``'s brackets at ``now``: those a test set
+        (:meth:`~aioca_binance_sim.BinanceSimulator.set_leverage_brackets`), or its own."""
+        chosen = self.market.core.contracts.brackets(s.name, now)
+        return brackets(s) if chosen is None else chosen
+
+    def max_notional(self, s: UsdmSymbol, leverage: int, now: int) -> Decimal:
+        return max_notional(self.brackets(s, now), leverage)
+
     def maint_margin(self, position: Position, now: int) -> Decimal:
         if not position.amount:
             return Decimal(0)
         notional = abs(position.amount) * self.market.mark_price(position.symbol, now)
-        for _, cap, _, ratio, cum in brackets(position.symbol):
-            if notional <= cap:
-                return notional * ratio - cum
+        for row in self.brackets(position.symbol, now):
+            if notional <= row.cap:
+                return notional * row.maint_margin_ratio - row.cum
         return notional * Decimal("0.25")
 
     def order_margin(self, asset: str, name: str | None = None) -> Decimal:
@@ -1344,10 +1357,11 @@ class UsdmEngine(ListenKeyHolder):
 
     def set_leverage(self, name: str, leverage: int) -> dict[str, Any]:
         s = self.symbol(name)
-        if not 1 <= leverage <= s.max_leverage:
+        top = self.brackets(s, self.caught_up_ms)[0].initial_leverage
+        if not 1 <= leverage <= min(s.max_leverage, top):
             raise SimError(-4028, f"Leverage {leverage} is not valid")
         held = sum((abs(p.amount) for (n, _), p in self.positions.items() if n == name), Decimal(0))
-        cap = max_notional(s, leverage)
+        cap = max_notional(self.brackets(s, self.caught_up_ms), leverage)
         if held * self.market.mark_price(s, self.caught_up_ms) > cap:
             raise SimError(-2027, "Exceeded the maximum allowable position at current leverage.")
         self.account.leverage[name] = leverage

@@ -14,7 +14,8 @@ Timing, as documented or as close as a once-a-second simulator gets: ``!bookTick
 array per second (every symbol trades every second, so "only the tickers that changed" is
 all of them), ``!markPrice@arr`` every third second and ``!markPrice@arr@1s`` every
 second, ``!contractInfo`` one event per contract change made through
-:meth:`~aioca_binance_sim.BinanceSimulator.set_contract_status` (see :mod:`..contracts`),
+:meth:`~aioca_binance_sim.BinanceSimulator.set_contract_status` or
+:meth:`~aioca_binance_sim.BinanceSimulator.set_leverage_brackets` (see :mod:`..contracts`),
 and nothing otherwise.
 """
 
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..contracts import contract_info_events
 from ..feeds import Feed
 
 if TYPE_CHECKING:
@@ -129,25 +131,20 @@ def _array(build: PerSymbol, every_seconds: int = 1) -> AllSymbols:
 def _contract_info(
     market: UsdmMarket, symbol: UsdmSymbol | None, match: re.Match[str], second: int
 ) -> list[Any]:
-    events = []
-    for change in market.core.contracts.in_second(second):
-        s = market.symbols.get(change.symbol)
+    def head(name: str) -> dict[str, Any] | None:
+        s = market.symbols.get(name)
         if s is None:
-            continue
+            return None
         instrument = s.instrument
-        events.append(
-            {
-                "e": "contractInfo",
-                "E": change.time,
-                "s": s.name,
-                "ps": s.pair,
-                "ct": instrument.contract_type,
-                "dt": instrument.delivery_ms,
-                "ot": instrument.onboard_ms,
-                "cs": change.status,
-            }
-        )
-    return events
+        return {
+            "s": s.name,
+            "ps": s.pair,
+            "ct": instrument.contract_type,
+            "dt": instrument.delivery_ms,
+            "ot": instrument.onboard_ms,
+        }
+
+    return list(contract_info_events(market.core.contracts, second, head))
 
 
 def array_feeds(per_symbol: dict[str, PerSymbol]) -> tuple[Feed, ...]:

@@ -1,0 +1,296 @@
+"""OKX's public WebSocket channels on aioca's core (:mod:`aioca.stream`): the protocol,
+its typed messages, and :class:`OkxStream`, a stream that keeps OKX's subscribe budget.
+
+A topic is ``"<channel>:<instId>"`` (``"tickers:BTC-USDT"``, ``"books:BTC-USDT"``,
+``"trades:BTC-USDT"``); subscriptions are ``{"op": "subscribe", "args": [{"channel": ...,
+"instId": ...}], "id": ...}``. OKX closes a connection that stays silent for 30 s, so the
+protocol sends the text ``"ping"`` after 20 s without a frame and expects ``"pong"``.
+OKX's connection and subscription limits are in :mod:`aioca_okx.streams.limits`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any, NamedTuple, Self
+
+import aiohttp
+from pydantic import BaseModel, ConfigDict, Field
+
+from aioca import RateLimiter
+from aioca.stream import (
+    Frame,
+    Reply,
+    Request,
+    Restart,
+    Stream,
+    StreamProtocol,
+    StreamSettings,
+    SubscriptionError,
+)
+
+from .limits import (
+    SUBSCRIBE_REQUESTS_PER_HOUR,
+    SUBSCRIBE_UNIT,
+    connection_limiter,
+    opening_requests,
+)
+from .limits import subscribe_limiter as budget_of
+
+__all__ = [
+    "CHANNELS",
+    "PUBLIC_URL",
+    "SETTINGS",
+    "OkxBookMessage",
+    "OkxMessage",
+    "OkxPublicProtocol",
+    "OkxStream",
+    "OkxTicker",
+    "OkxTrade",
+    "okx_settings",
+    "public_stream",
+]
+
+PUBLIC_URL = "wss://ws.okx.com:8443/ws/v5/public"
+CHANNELS = ("tickers", "trades", "books", "books5", "bbo-tbt", "books-l2-tbt", "books50-l2-tbt")
+SETTINGS = StreamSettings(
+    heartbeat=None,  # OKX wants its own text ping (see OkxPublicProtocol.ping_text)
+    ping_interval=20.0,
+    max_lifetime=None,
+    max_topics_per_connection=240,
+    messages_per_second=None,
+    topics_per_message=20,
+)
+"""OKX's numbers: no documented connection lifetime and no per-second message limit on a
+connection (its limits count connection attempts per IP and subscribe requests per hour:
+see :mod:`aioca_okx.streams.limits`, kept by the protocol's ``connection_limiter`` and
+:class:`OkxStream`); 20 topics a request and 240 a connection keep each connection's
+opening requests to 12."""
+_ids = itertools.count(1)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class OkxTicker(_Model):
+    """A ``tickers`` push."""
+
+    inst_type: str | None = Field(None, alias="instType")
+    inst_id: str = Field(alias="instId")
+    last: Decimal | None = None
+    last_size: Decimal | None = Field(None, alias="lastSz")
+    ask_price: Decimal | None = Field(None, alias="askPx")
+    ask_size: Decimal | None = Field(None, alias="askSz")
+    bid_price: Decimal | None = Field(None, alias="bidPx")
+    bid_size: Decimal | None = Field(None, alias="bidSz")
+    open_24h: Decimal | None = Field(None, alias="open24h")
+    high_24h: Decimal | None = Field(None, alias="high24h")
+    low_24h: Decimal | None = Field(None, alias="low24h")
+    volume_24h: Decimal | None = Field(None, alias="vol24h")
+    ts: int | None = None
+
+
+class OkxTrade(_Model):
+    """A ``trades`` push."""
+
+    inst_id: str = Field(alias="instId")
+    trade_id: str = Field(alias="tradeId")
+    price: Decimal = Field(alias="px")
+    size: Decimal = Field(alias="sz")
+    side: str
+    ts: int
+
+
+class OkxBookMessage(_Model):
+    """A ``books`` push: ``action`` is ``snapshot`` or ``update``; levels are
+    ``[price, size, "0", orders]`` as OKX sends them (text, for the checksum)."""
+
+    asks: list[list[str]]
+    bids: list[list[str]]
+    ts: int | None = None
+    checksum: int | None = None
+    seq_id: int | None = Field(None, alias="seqId")
+    prev_seq_id: int | None = Field(None, alias="prevSeqId")
+    action: str | None = None
+
+
+class OkxMessage(NamedTuple):
+    """One push: its ``topic`` (``"tickers:BTC-USDT"``) and its ``data`` (a list of
+    models: OKX sends arrays)."""
+
+    topic: str
+    data: list[Any]
+
+
+_MODELS: dict[str, type[_Model]] = {"tickers": OkxTicker, "trades": OkxTrade}
+
+
+class OkxPublicProtocol(StreamProtocol[OkxMessage]):
+    """OKX's public channels. ``url`` overrides the endpoint (a test server); ``limiter``
+    the limiter of connection attempts (by default the one of ``url``'s host)."""
+
+    ping_text = "ping"
+
+    def __init__(
+        self,
+        url: str = PUBLIC_URL,
+        *,
+        settings: StreamSettings | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.public_url = url
+        self.settings = settings or SETTINGS
+        self.connection_limiter = limiter or connection_limiter(url)
+        """Charged before every connection attempt: shared by every stream of the
+        process that connects to the same host (OKX counts attempts per IP)."""
+
+    def check_topics(self, topics: Sequence[str]) -> None:
+        problems = []
+        for topic in topics:
+            channel, sep, inst = topic.partition(":")
+            if not sep or not inst:
+                problems.append(f"{topic!r} is not '<channel>:<instId>'")
+            elif channel not in CHANNELS:
+                problems.append(f"{topic!r}: unknown channel {channel!r} ({', '.join(CHANNELS)})")
+        if problems:
+            raise SubscriptionError(problems)
+
+    def url(self, group: str, topics: Sequence[str]) -> str:
+        return self.public_url
+
+    def _requests(self, op: str, topics: Sequence[str]) -> list[Request]:
+        requests = []
+        size = self.settings.topics_per_message
+        for start in range(0, len(topics), size):
+            number = str(next(_ids))
+            args = [
+                {"channel": topic.partition(":")[0], "instId": topic.partition(":")[2]}
+                for topic in topics[start : start + size]
+            ]
+            requests.append(Request({"id": number, "op": op, "args": args}, number))
+        return requests
+
+    def subscribe(self, topics: Sequence[str]) -> list[Request]:
+        return self._requests("subscribe", topics)
+
+    def unsubscribe(self, topics: Sequence[str]) -> list[Request]:
+        return self._requests("unsubscribe", topics)
+
+    def parse(self, text: str) -> Frame[OkxMessage] | Reply | Restart | None:
+        if text == "pong":
+            return None
+        data = json.loads(text)
+        if "event" in data:
+            number = data.get("id")
+            if data["event"] == "error":
+                message = f"OKX refused the request: [{data.get('code')}] {data.get('msg')}"
+                return Reply(number, message) if number else None
+            return Reply(number, None) if number else None
+        arg = data.get("arg")
+        if arg is None or "data" not in data:
+            return None
+        channel = arg.get("channel", "")
+        topic = f"{channel}:{arg.get('instId', '')}"
+        model: type[_Model] = (
+            OkxBookMessage if channel.startswith("books") else _MODELS.get(channel, _Model)
+        )
+        items = [model.model_validate(item) for item in data["data"]]
+        action = data.get("action")
+        if action is not None:  # books: the action is on the push, not on its items
+            for item in items:
+                if isinstance(item, OkxBookMessage):
+                    item.action = action
+        return Frame(topic, OkxMessage(topic, items))
+
+
+class OkxStream(Stream[OkxMessage]):
+    """A :class:`~aioca.stream.Stream` of OKX public channels that keeps OKX's budget of
+    subscribe and unsubscribe requests (see :mod:`aioca_okx.streams.limits`).
+
+    What :meth:`subscribe` and :meth:`unsubscribe` send once the stream is open is charged
+    to ``subscribe_limiter`` (by default one of its own, from the stream's settings) first;
+    a request that does not fit within ``budget_wait`` seconds (the settings'
+    ``connect_timeout`` by default) raises :class:`~aioca.stream.SubscriptionError`
+    naming the topics, and nothing is sent. Other keyword arguments go to the
+    :class:`~aioca.stream.Stream`.
+    """
+
+    def __init__(
+        self,
+        protocol: StreamProtocol[OkxMessage],
+        topics: Iterable[str] = (),
+        *,
+        settings: StreamSettings | None = None,
+        session: aiohttp.ClientSession | None = None,
+        proxy: str | None = None,
+        subscribe_limiter: RateLimiter | None = None,
+        budget_wait: float | None = None,
+    ) -> None:
+        super().__init__(protocol, topics, settings=settings, session=session, proxy=proxy)
+        self.subscribe_limiter = subscribe_limiter or budget_of(self.settings)
+        self.budget_wait = self.settings.connect_timeout if budget_wait is None else budget_wait
+        self._starting = False
+
+    async def start(self) -> Self:
+        """Open the stream: its initial topics are the connections' opening requests,
+        which the budget leaves room for (they are not charged)."""
+        self._starting = True
+        try:
+            return await super().start()
+        finally:
+            self._starting = False
+
+    async def subscribe(self, *topics: str) -> None:
+        if self.is_open and not self._starting:
+            fresh = [topic for topic in dict.fromkeys(topics) if topic not in self.topics]
+            if fresh:
+                self.protocol.check_topics(fresh)  # bad topics spend no budget
+                await self._charge("subscribe", fresh)
+        await super().subscribe(*topics)
+
+    async def unsubscribe(self, *topics: str) -> None:
+        if self.is_open:
+            gone = [topic for topic in dict.fromkeys(topics) if topic in self.topics]
+            if gone:
+                await self._charge("unsubscribe", gone)
+        await super().unsubscribe(*topics)
+
+    async def _charge(self, op: str, topics: list[str]) -> None:
+        """Wait for the budget of the requests ``op`` of ``topics`` sends on any one
+        connection (a connection never gets more than its opening's worth of one call)."""
+        settings = self.settings
+        requests = -(-len(topics) // settings.topics_per_message)
+        cost = min(requests, opening_requests(settings))
+        try:
+            async with asyncio.timeout(self.budget_wait):
+                await self.subscribe_limiter.acquire({SUBSCRIBE_UNIT: cost})
+        except TimeoutError:
+            window = self.subscribe_limiter.status()[0]
+            raise SubscriptionError(
+                [
+                    f"{op} of {', '.join(topics)} not sent: OKX allows "
+                    f"{SUBSCRIBE_REQUESTS_PER_HOUR} subscribe/unsubscribe requests an hour "
+                    f"per connection, and this stream's share ({window.limit} an hour) is "
+                    f"spent for {window.resets_in:.0f} s more"
+                ]
+            ) from None
+
+
+def public_stream(*topics: str, url: str = PUBLIC_URL, **options: Any) -> OkxStream:
+    """A stream of OKX public ``topics``; open it with ``async with``. ``limiter`` is the
+    limiter of connection attempts (see :class:`OkxPublicProtocol`); other keyword
+    arguments go to :class:`OkxStream`."""
+    settings = options.pop("settings", None)
+    limiter = options.pop("limiter", None)
+    protocol = OkxPublicProtocol(url, settings=settings, limiter=limiter)
+    return OkxStream(protocol, topics, **options)
+
+
+def okx_settings(**changes: Any) -> StreamSettings:
+    """OKX's stream settings (:data:`SETTINGS`) with ``changes``."""
+    return replace(SETTINGS, **changes)

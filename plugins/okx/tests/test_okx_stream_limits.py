@@ -1,0 +1,163 @@
+"""OKX's WebSocket limits: 3 connection requests per second per IP, and 480
+subscribe/unsubscribe requests per hour per connection (``aioca_okx.streams.limits``)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
+
+import pytest
+from okx_ws_helpers import FAST, OkxDialect, ws
+
+from aioca import RateLimiter, Window
+from aioca.stream import SubscriptionError
+from aioca_okx.streams import (
+    SETTINGS,
+    OkxOrderBook,
+    connection_limiter,
+    okx_settings,
+    public_stream,
+    subscribe_limiter,
+)
+from aioca_okx.streams.limits import SUBSCRIBE_UNIT, opening_requests
+
+
+def most_in_any(times: list[float], span: float) -> int:
+    """The most of ``times`` that fall in one rolling interval of ``span`` seconds."""
+    return max(sum(1 for other in times if start <= other < start + span) for start in times)
+
+
+def fake_time(start: float) -> tuple[Callable[[], float], Callable[[float], Awaitable[None]]]:
+    now = [start]
+
+    def clock() -> float:
+        return now[0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    return clock, sleep
+
+
+@pytest.mark.parametrize("start", [0.0, 0.3, 0.49, 0.74, 0.76, 0.999, 1234.567])
+async def test_the_connection_limiter_keeps_okx_s_three_a_second(start: float) -> None:
+    window = connection_limiter("wss://ws.okx.com:8443/ws/v5/public").windows[0]
+    clock, sleep = fake_time(start)
+    limiter = RateLimiter([window], clock=clock, sleep=sleep)
+    times = []
+    for _ in range(40):
+        await limiter.acquire({"CONNECTIONS": 1})
+        times.append(clock())
+    assert most_in_any(times, 1.0) <= 2  # OKX allows 3: one left for network jitter
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.5 - 1e-9
+    assert 39 / (times[-1] - times[0]) > 1.5  # and it does not crawl
+
+
+def test_one_connection_limiter_per_host() -> None:
+    public = connection_limiter("wss://ws.okx.com:8443/ws/v5/public")
+    assert connection_limiter("wss://ws.okx.com:8443/ws/v5/business") is public
+    assert connection_limiter("wss://wspap.okx.com:8443/ws/v5/public") is not public
+    assert public_stream("tickers:BTC-USDT").protocol.connection_limiter is public
+    assert OkxOrderBook("BTC-USDT").stream.protocol.connection_limiter is public
+
+
+async def test_connection_attempts_reach_the_server_paced() -> None:
+    async with ws.WsFaultServer(OkxDialect()) as server:
+        topics = [f"tickers:COIN{number}-USDT" for number in range(5)]
+        streams = [public_stream(topic, url=server.url, settings=FAST) for topic in topics]
+        try:
+            await asyncio.gather(*(stream.start() for stream in streams))
+            await server.wait_for_connections(5)
+        finally:
+            await asyncio.gather(*(stream.aclose() for stream in streams))
+        opened = sorted(connection.opened for connection in server.history)
+    assert most_in_any(opened, 1.0) <= 3
+    assert opened[-1] - opened[0] >= 1.5  # five attempts, at least 0.5 s apart
+
+
+async def test_reconnections_are_paced_too() -> None:
+    async with ws.WsFaultServer(OkxDialect(), lifetime=0.01) as server:  # each dies at once
+        async with public_stream("tickers:BTC-USDT", url=server.url, settings=FAST):
+            await server.wait_for_connections(4)
+        opened = [connection.opened for connection in server.history]
+    assert min(b - a for a, b in itertools.pairwise(opened)) >= 0.45
+
+
+def test_the_subscribe_budget_keeps_every_connection_under_480_an_hour() -> None:
+    limiter = subscribe_limiter(SETTINGS)
+    assert opening_requests(SETTINGS) == 12  # 240 topics, 20 a request
+    assert limiter.windows == (Window(SUBSCRIBE_UNIT, 234, 3600.0),)
+    with pytest.raises(ValueError, match="leave nothing"):
+        subscribe_limiter(okx_settings(topics_per_message=1, max_topics_per_connection=480))
+
+
+async def test_no_rolling_hour_holds_more_than_480_requests() -> None:
+    clock, sleep = fake_time(1800.0)
+    limiter = RateLimiter(subscribe_limiter(SETTINGS).windows, clock=clock, sleep=sleep)
+    times = []
+    for _ in range(1000):
+        await limiter.acquire({SUBSCRIBE_UNIT: 1})
+        times.append(clock())
+    assert most_in_any(times, 3600.0) + opening_requests(SETTINGS) <= 480
+
+
+def tiny_budget(limit: int) -> RateLimiter:
+    return RateLimiter([Window(SUBSCRIBE_UNIT, limit, 3600.0)])
+
+
+async def test_a_spent_budget_refuses_before_sending() -> None:
+    dialect = OkxDialect()
+    async with ws.WsFaultServer(dialect) as server:
+        stream = public_stream("tickers:BTC-USDT", url=server.url, settings=FAST,
+                               subscribe_limiter=tiny_budget(2), budget_wait=0.1)  # fmt: skip
+        async with stream:
+            await server.wait_for_subscribers("tickers:BTC-USDT")
+            await stream.subscribe("tickers:ETH-USDT")
+            await stream.subscribe("tickers:ETH-USDT")  # subscribed already: free
+            await stream.subscribe("trades:ETH-USDT")
+            with pytest.raises(SubscriptionError, match="480") as caught:
+                await stream.subscribe("trades:SOL-USDT", "tickers:SOL-USDT")
+            assert "trades:SOL-USDT, tickers:SOL-USDT" in str(caught.value)
+            with pytest.raises(SubscriptionError, match="unsubscribe of tickers:ETH-USDT"):
+                await stream.unsubscribe("tickers:ETH-USDT")
+            sent = [arg["instId"] for request in dialect.requests for arg in request["args"]]
+            assert "SOL-USDT" not in sent
+            assert [r["op"] for r in dialect.requests] == ["subscribe"] * 3  # opening + 2
+            assert stream.topics == {"tickers:BTC-USDT", "tickers:ETH-USDT", "trades:ETH-USDT"}
+
+
+async def test_the_budget_is_charged_per_request_and_bad_topics_spend_none() -> None:
+    async with ws.WsFaultServer(OkxDialect()) as server:
+        budget = tiny_budget(100)
+        stream = public_stream("tickers:BTC-USDT", url=server.url, settings=FAST,
+                               subscribe_limiter=budget)  # fmt: skip
+        async with stream:
+            await server.wait_for_subscribers("tickers:BTC-USDT")
+            with pytest.raises(SubscriptionError):
+                await stream.subscribe("nope:BTC-USDT")
+            assert budget.status()[0].used == 0
+            await stream.subscribe(*(f"trades:COIN{number}-USDT" for number in range(45)))
+            assert budget.status()[0].used == 3  # 45 topics, 20 a request
+            await stream.unsubscribe("trades:COIN0-USDT", "trades:NEVER-USDT")
+            assert budget.status()[0].used == 4
+
+
+async def test_a_budget_that_frees_soon_is_waited_for() -> None:
+    clock, _sleep = fake_time(0.9)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        await _sleep(seconds)
+
+    budget = RateLimiter([Window(SUBSCRIBE_UNIT, 1, 1.0)], clock=clock, sleep=sleep, safety=0)
+    async with ws.WsFaultServer(OkxDialect()) as server:
+        stream = public_stream("tickers:BTC-USDT", url=server.url, settings=FAST,
+                               subscribe_limiter=budget)  # fmt: skip
+        async with stream:
+            await server.wait_for_subscribers("tickers:BTC-USDT")
+            await stream.subscribe("tickers:ETH-USDT")
+            await stream.subscribe("tickers:SOL-USDT")  # waits for the next window
+            assert slept == [pytest.approx(0.1)]
+            assert stream.topics == {"tickers:BTC-USDT", "tickers:ETH-USDT", "tickers:SOL-USDT"}
