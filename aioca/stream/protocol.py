@@ -18,6 +18,7 @@ from .settings import StreamSettings
 if TYPE_CHECKING:
     import aiohttp
 
+    from ..ratelimit import RateLimiter
     from .limiter import ConnectionLimiter
 
 __all__ = ["Frame", "Reply", "Request", "Restart", "Rotate", "StreamProtocol"]
@@ -69,13 +70,16 @@ class StreamProtocol(ABC, Generic[MessageT]):
     """An exchange's stream endpoint. Subclass it in a plugin.
 
     ``settings`` are the exchange's numbers (lifetime, topics per connection, message
-    rate); ``connection_limiter``, when set, admits every connection attempt (a
-    :class:`~aioca.stream.ConnectionLimiter`, a sliding window: share one between the
-    streams of one IP).
+    rate); ``connection_limiter``, when set, is charged ``{"CONNECTIONS": 1}`` before every
+    connection attempt (share one between the streams of one IP): a
+    :class:`~aioca.stream.ConnectionLimiter`, a sliding window that no span of its length
+    ever holds more than its limit, or a :class:`~aioca.RateLimiter`, whose windows are
+    clock-aligned (twice its limit can pass within moments across a boundary, unless its
+    window is sized for that).
     """
 
     settings: StreamSettings = StreamSettings()
-    connection_limiter: ConnectionLimiter | None = None
+    connection_limiter: ConnectionLimiter | RateLimiter | None = None
     ping_text: str | None = None
     """A text the exchange answers to prove the connection alive (``"ping"``), for
     exchanges that want one besides WebSocket pings: sent after

@@ -343,7 +343,7 @@ class Shard:
         protocol = stream.protocol
         limiter = protocol.connection_limiter
         if limiter is not None:
-            await limiter.acquire()
+            await limiter.acquire({"CONNECTIONS": 1})
         await protocol.prepare(stream.session, self.group)
         topics = sorted(self.topics)
         opening = (frozenset(topics), asyncio.get_running_loop().create_future())
