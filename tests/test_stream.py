@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple
 
@@ -16,6 +16,7 @@ from aioca import RateLimiter, TaskOperator, TaskRing, Window
 from aioca.stream import (
     Backoff,
     Connected,
+    ConnectionLimiter,
     Draining,
     Frame,
     Gap,
@@ -716,8 +717,15 @@ async def test_subscriptions_are_paced_to_the_message_rate() -> None:
         assert time.monotonic() - started >= 3 * 0.05 - 0.01
 
 
-async def test_every_connection_attempt_is_charged_to_the_connection_limiter() -> None:
-    limiter = RateLimiter([Window("CONNECTIONS", 3, 60)])
+@pytest.mark.parametrize(
+    "make",
+    [lambda: ConnectionLimiter(3, 60), lambda: RateLimiter([Window("CONNECTIONS", 3, 60)])],
+    ids=["sliding", "clock-aligned"],
+)
+async def test_every_connection_attempt_is_charged_to_the_connection_limiter(
+    make: Callable[[], ConnectionLimiter | RateLimiter],
+) -> None:
+    limiter = make()
     async with WsFaultServer() as server:
         protocol = Plain(server.url)
         protocol.connection_limiter = limiter

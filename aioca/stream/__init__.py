@@ -11,9 +11,10 @@ explicit overflow policy, and respects the exchange's connection and message lim
 from __future__ import annotations
 
 from .core import Listener, Stream
-from .errors import StreamClosedError, StreamError, SubscriptionError
+from .errors import ConnectFailedError, StreamClosedError, StreamError, SubscriptionError
 from .events import (
     Connected,
+    ConnectFailed,
     Disconnected,
     Draining,
     Gap,
@@ -22,13 +23,17 @@ from .events import (
     StreamEvent,
     StreamStats,
 )
+from .limiter import ConnectionLimiter
 from .protocol import Frame, Reply, Request, Restart, Rotate, StreamProtocol
 from .settings import Backoff, OverflowPolicy, StreamSettings
 from .sync import NextMessage
 
 __all__ = [
     "Backoff",
+    "ConnectFailed",
+    "ConnectFailedError",
     "Connected",
+    "ConnectionLimiter",
     "Disconnected",
     "Draining",
     "Frame",

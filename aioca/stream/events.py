@@ -8,9 +8,12 @@ keeps state (an order book, positions) resyncs when it sees one. Nothing is ever
 silently: every gap is also counted in :class:`StreamStats` and passed to the stream's
 event listeners.
 
-The other events (:class:`Connected`, :class:`Disconnected`, :class:`Draining`,
-:class:`Rotated`) are only passed to listeners (``stream.add_listener(callback)``) and
-counted: they are news about the transport, not about the data.
+The other events (:class:`Connected`, :class:`ConnectFailed`, :class:`Disconnected`,
+:class:`Draining`, :class:`Rotated`) are only passed to listeners
+(``stream.add_listener(callback)``) and counted: they are news about the transport, not
+about the data. :class:`ConnectFailed` is what tells "cannot connect" from "a quiet
+market": a stream that never connected has no gap to yield, but every failed attempt is
+an event and a count.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 __all__ = [
+    "ConnectFailed",
     "Connected",
     "Disconnected",
     "Draining",
@@ -81,6 +85,31 @@ class Connected(StreamEvent):
 
 
 @dataclass(slots=True)
+class ConnectFailed(StreamEvent):
+    """An attempt to open a connection to ``url`` for ``topics`` failed with ``error``
+    (``url`` is the last one tried: empty when no attempt got as far as its URL, a
+    protocol's ``prepare`` failing first).
+
+    ``attempt`` counts the failed attempts in a row (1 for the first); ``retry_in`` is
+    the pause in seconds before the next one, ``None`` when the stream gives up (a
+    :class:`~aioca.stream.ConnectFailedError` follows, raised to the consumer).
+    ``successor`` is ``True`` for the successor of a rotation: the old connection still
+    serves the topics, and the rotation is tried again after ``retry_in``.
+    """
+
+    url: str
+    topics: tuple[str, ...]
+    error: BaseException
+    attempt: int = 1
+    retry_in: float | None = None
+    successor: bool = False
+
+    def __str__(self) -> str:
+        then = "giving up" if self.retry_in is None else f"retry in {self.retry_in:.2f} s"
+        return f"connection attempt {self.attempt} to {self.url} failed ({self.error!r}); {then}"
+
+
+@dataclass(slots=True)
 class Disconnected(StreamEvent):
     """A connection ended; ``error`` says how (``None`` for a clean close by us)."""
 
@@ -126,5 +155,8 @@ class StreamStats:
     """Connections opened (first ones, reconnections and rotations)."""
     reconnects: int = 0
     """Connections opened to replace one that failed."""
+    connect_failures: int = 0
+    """Connection attempts that failed (each also a :class:`ConnectFailed` event): growing
+    while ``connects`` does not is a stream that cannot connect, not a quiet one."""
     rotations: int = 0
     gap_reasons: dict[str, int] = field(default_factory=dict)

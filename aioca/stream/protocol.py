@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from ..ratelimit import RateLimiter
+    from .limiter import ConnectionLimiter
 
 __all__ = ["Frame", "Reply", "Request", "Restart", "Rotate", "StreamProtocol"]
 
@@ -70,11 +71,15 @@ class StreamProtocol(ABC, Generic[MessageT]):
 
     ``settings`` are the exchange's numbers (lifetime, topics per connection, message
     rate); ``connection_limiter``, when set, is charged ``{"CONNECTIONS": 1}`` before every
-    connection attempt (share one between the streams of one IP).
+    connection attempt (share one between the streams of one IP): a
+    :class:`~aioca.stream.ConnectionLimiter`, a sliding window that no span of its length
+    ever holds more than its limit, or a :class:`~aioca.RateLimiter`, whose windows are
+    clock-aligned (twice its limit can pass within moments across a boundary, unless its
+    window is sized for that).
     """
 
     settings: StreamSettings = StreamSettings()
-    connection_limiter: RateLimiter | None = None
+    connection_limiter: ConnectionLimiter | RateLimiter | None = None
     ping_text: str | None = None
     """A text the exchange answers to prove the connection alive (``"ping"``), for
     exchanges that want one besides WebSocket pings: sent after

@@ -57,13 +57,26 @@ class Backoff:
 class StreamSettings:
     """Everything a stream's connections are held to.
 
-    Liveness: ``heartbeat`` seconds between the client's pings; a connection whose peer
-    does not answer within half of it is dead, so a stalled connection is detected within
-    ``1.5 * heartbeat`` seconds (``None`` relies on ``idle_timeout`` alone). For a
+    Liveness: after ``heartbeat`` seconds without a frame the client pings, and a
+    connection with no frame (not even the pong) ``1.5 * heartbeat`` seconds after the
+    last one is dead: a stall is detected within ``1.5 * heartbeat`` seconds of the last
+    frame, to the event loop's scheduling (the core's own watchdog, which aiohttp's
+    rounding of long timers up to the whole second does not touch; it looks every eighth
+    of a heartbeat, so a silent connection may end up to that much sooner, never later;
+    ``None`` relies on ``idle_timeout`` alone). For a
     protocol with a ``ping_text``, ``ping_interval`` seconds without a frame send it,
     and as long again without an answer ends the connection.
     ``idle_timeout`` reconnects when no frame at all arrived for that long (``None``: quiet
     streams are fine). ``connect_timeout`` bounds the handshake and each subscription.
+
+    Giving up: a connection that cannot be opened is retried after a ``backoff`` pause,
+    for ever by default, each failed attempt a :class:`~aioca.stream.ConnectFailed` event
+    and a count in ``stats.connect_failures``. ``max_attempts`` ends the stream with a
+    :class:`~aioca.stream.ConnectFailedError` (raised to the consumer) after that many
+    failed attempts in a row; ``max_downtime`` after a failed attempt that ends that many
+    seconds or more after the connection was lost (or first sought): the pauses are
+    shortened so that an attempt starts at that moment, so the error comes at most
+    ``connect_timeout`` (and the connection limiter's wait) later.
 
     Lifetime: ``max_lifetime`` is how long the exchange keeps a connection; the stream
     opens a successor ``rotation_margin`` seconds before, subscribes it, and switches when
@@ -95,6 +108,8 @@ class StreamSettings:
     overflow: OverflowPolicy = "drop_oldest"
     max_message_size: int = 16 * 1024 * 1024
     backoff: Backoff = field(default_factory=Backoff)
+    max_attempts: int | None = None
+    max_downtime: float | None = None
 
     def __post_init__(self) -> None:
         _positive("heartbeat", self.heartbeat, allow_none=True)
@@ -104,6 +119,12 @@ class StreamSettings:
         _positive("max_lifetime", self.max_lifetime, allow_none=True)
         _positive("overlap_timeout", self.overlap_timeout)
         _positive("messages_per_second", self.messages_per_second, allow_none=True)
+        _positive("max_downtime", self.max_downtime, allow_none=True)
+        attempts = self.max_attempts
+        if attempts is not None and (
+            isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1
+        ):
+            raise ValueError(f"max_attempts must be a whole number >= 1 or None, not {attempts!r}")
         if self.rotation_margin < 0:
             raise ValueError(f"rotation_margin must be >= 0 seconds, not {self.rotation_margin!r}")
         for name in ("max_topics_per_connection", "topics_per_message", "buffer_size"):

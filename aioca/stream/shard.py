@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import types
 from collections import deque
 from collections.abc import Generator, Iterable
@@ -43,8 +44,8 @@ import aiohttp
 
 from .. import errors
 from .connection import HandshakeRefusedError, Link, open_link
-from .errors import StreamError, SubscriptionError
-from .events import Connected, Disconnected, Draining, Gap, GapReason, Rotated
+from .errors import ConnectFailedError, StreamError, SubscriptionError
+from .events import Connected, ConnectFailed, Disconnected, Draining, Gap, GapReason, Rotated
 from .protocol import Frame, Reply, Restart, Rotate
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ __all__ = ["Shard"]
 
 logger = logging.getLogger("aioca.stream")
 _sleep = asyncio.sleep
+_clock = time.monotonic  # tests patch both to run the backoff on a fake clock
 _HAND_OVER = 128
 """A reader that woke the waiting consumer lets it run once this many messages wait: what
 is in flight between them stays small (in the CPU's cache, and freed before the garbage
@@ -144,6 +146,8 @@ class Shard:
         self.group = group
         self.topics: set[str] = set(topics)
         self.link: Link | None = None
+        self.url = ""
+        """The URL of the last connection attempt (empty before the first)."""
         self.rotation: _Rotation | None = None
         self.worker: asyncio.Task[None] | None = None
         self.closing = False
@@ -251,6 +255,8 @@ class Shard:
         stream = self.stream
         settings = stream.settings
         attempt = 0
+        failures = 0  # failed attempts since the last connection (or the start)
+        down_since = _clock()  # when the shard last had no connection
         ever_connected = False
         while not self.closing and self.topics:
             try:
@@ -263,10 +269,15 @@ class Shard:
                 return
             except _RETRYABLE as exc:
                 attempt += 1
-                delay = settings.backoff.delay(attempt, self._random)
-                logger.info("stream connection failed (%r); retry %d in %.2fs", exc, attempt, delay)
+                failures += 1
+                delay = self._retry_in(attempt, failures, down_since)
+                self._failed(exc, failures, delay, successor=False)
+                if delay is None:
+                    stream.fail(self._give_up(exc, failures, down_since))
+                    return
                 await _sleep(delay)
                 continue
+            failures = 0
             stream.stats.connects += 1
             if ever_connected:
                 stream.stats.reconnects += 1
@@ -289,7 +300,43 @@ class Shard:
             if link.age >= settings.backoff.reset_after or link.restart is not None:
                 attempt = 0
             attempt += 1
+            down_since = _clock()
             await _sleep(settings.backoff.delay(attempt, self._random))
+
+    def _retry_in(self, attempt: int, failures: int, down_since: float) -> float | None:
+        """The pause before the next attempt, or ``None`` when the settings' limits say
+        to give up (``max_attempts`` failed in a row, or ``max_downtime`` spent)."""
+        settings = self.stream.settings
+        if settings.max_attempts is not None and failures >= settings.max_attempts:
+            return None
+        delay = settings.backoff.delay(attempt, self._random)
+        if settings.max_downtime is not None:
+            left = down_since + settings.max_downtime - _clock()
+            if left <= 0:
+                return None
+            delay = min(delay, left)  # one last attempt when the time is up
+        return delay
+
+    def _failed(
+        self, error: BaseException, attempt: int, retry_in: float | None, *, successor: bool
+    ) -> None:
+        """Count a failed connection attempt and tell the listeners (and the log)."""
+        stream = self.stream
+        stream.stats.connect_failures += 1
+        then = "giving up" if retry_in is None else f"retry in {retry_in:.2f} s"
+        what = "a rotation's successor" if successor else "a stream connection"
+        # Not the URL: a session's URL may carry its key (the event has it).
+        logger.warning("%s failed, attempt %d (%r); %s", what, attempt, error, then)
+        stream.emit(
+            ConnectFailed(self.url, tuple(sorted(self.topics)), error, attempt, retry_in, successor)
+        )
+
+    def _give_up(
+        self, error: BaseException, failures: int, down_since: float
+    ) -> ConnectFailedError:
+        failure = ConnectFailedError(self.url, failures, _clock() - down_since, error)
+        failure.__cause__ = error
+        return failure
 
     async def _open(self, *, successor: bool) -> Link:
         stream = self.stream
@@ -312,7 +359,7 @@ class Shard:
         are their :meth:`add`'s to subscribe)."""
         stream = self.stream
         protocol = stream.protocol
-        url = protocol.url(self.group, topics)
+        url = self.url = protocol.url(self.group, topics)
         link = await open_link(stream.session, url, stream.settings, stream.proxy)
         self._opened.add(link)
         if successor:
@@ -324,7 +371,8 @@ class Shard:
             ping = (
                 (protocol.ping_text, stream.settings.ping_interval) if protocol.ping_text else None
             )
-            link.start_reading(self._pump, stream.settings.idle_timeout, ping)
+            settings = stream.settings
+            link.start_reading(self._pump, settings.idle_timeout, ping, settings.heartbeat)
             in_url = set(protocol.topics_in_url(self.group, topics))
             rest = [topic for topic in topics if topic not in in_url]
             if rest:
@@ -368,7 +416,7 @@ class Shard:
         try:
             new = await self._open_successor(old)
         except (SubscriptionError, HandshakeRefusedError, *_RETRYABLE) as exc:
-            logger.info("stream rotation could not open a successor: %r", exc)
+            self._failed(exc, 1, stream.settings.overlap_timeout, successor=True)
             return None
         stream.stats.connects += 1
         rotation = self.rotation
@@ -462,6 +510,7 @@ class Shard:
         what does not change while the connection lives is looked up once, here)."""
         receive = link.ws.receive
         text_type, binary_type = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
+        ping_type, pong_type = aiohttp.WSMsgType.PING, aiohttp.WSMsgType.PONG
         parse = self._parse
         message_type = self._message_type
         topics = self.topics  # changed in place only
@@ -476,11 +525,17 @@ class Shard:
                 frame = await receive(idle_timeout)
             else:
                 frame = await link.receive(idle_timeout, ping)
+            link.fresh = True  # for the watchdog (a mark: the clock costs more)
             kind: Any = frame.type
             if kind is text_type:
                 text = frame.data
             elif kind is binary_type:
                 text = frame.data.decode()
+            elif kind is ping_type:
+                await link.answer_ping(frame)
+                continue
+            elif kind is pong_type:
+                continue  # an answer to the watchdog's ping: marked above
             else:
                 link.ended_by(frame)
                 return
@@ -517,8 +572,12 @@ class Shard:
                 continue
             else:
                 waiting = deliver(message)
-            if waiting is not None:
-                await waiting  # the buffer is full and the policy is to block
+            if waiting is not None:  # the buffer is full and the policy is to block
+                link.paused = True
+                try:
+                    await waiting
+                finally:
+                    link.paused = False
 
     def _on_rotating(self, link: Link, text: str, topic: str, message: Any) -> Any:
         rotation = self.rotation

@@ -12,7 +12,7 @@ import pytest
 from binance_ws import until
 from sim_streams_helpers import fast_settings, spot_user_data
 
-from aioca import RateLimiter
+from aioca.stream import ConnectionLimiter
 from aioca_binance.streams import futures_user_stream, market_stream, markets
 from aioca_binance.streams.markets import connection_limiter
 from aioca_binance_sim import BinanceSimulator
@@ -23,7 +23,7 @@ def own_limiters(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(markets, "_limiters", {})
 
 
-def connections_used(limiter: RateLimiter) -> int:
+def connections_used(limiter: ConnectionLimiter) -> int:
     (window,) = [window for window in limiter.status() if window.name == "CONNECTIONS"]
     return window.used
 

@@ -14,8 +14,8 @@ from dataclasses import replace
 from types import ModuleType
 from urllib.parse import urlsplit
 
-from aioca import RateLimiter, Window
-from aioca.stream import StreamSettings
+from aioca import Window
+from aioca.stream import ConnectionLimiter, StreamSettings
 
 __all__ = [
     "MAINNET_STREAM_URLS",
@@ -58,7 +58,7 @@ _SETTINGS = {
 }
 _SETTINGS["coinm"] = _SETTINGS["usdm"]
 _CONNECTIONS = Window("CONNECTIONS", 300, 300)
-_limiters: dict[str, RateLimiter] = {}
+_limiters: dict[str, ConnectionLimiter] = {}
 
 
 def check_market(market: str) -> str:
@@ -78,12 +78,13 @@ def catalog(market: str) -> ModuleType:
     return importlib.import_module(f"{__package__}.{check_market(market)}")
 
 
-def connection_limiter(url: str) -> RateLimiter:
-    """The limiter of connection attempts to ``url``'s host (300 per 5 minutes), shared by
-    every stream of this process: market streams, raw or combined, and a futures
-    account's user data (its listenKey connections go to the market streams' host)."""
+def connection_limiter(url: str) -> ConnectionLimiter:
+    """The limiter of connection attempts to ``url``'s host (300 per 5 minutes, in any 5
+    minutes: a sliding window), shared by every stream of this process: market streams, raw
+    or combined, and a futures account's user data (its listenKey connections go to the
+    market streams' host)."""
     host = urlsplit(url).netloc
     limiter = _limiters.get(host)
     if limiter is None:
-        limiter = _limiters[host] = RateLimiter([_CONNECTIONS])
+        limiter = _limiters[host] = ConnectionLimiter(_CONNECTIONS.limit, _CONNECTIONS.seconds)
     return limiter
