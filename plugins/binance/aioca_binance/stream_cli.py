@@ -56,14 +56,36 @@ def _fail(message: str, code: int) -> NoReturn:
     raise click.exceptions.Exit(code)
 
 
+_ATTEMPTS = click.option(
+    "--max-attempts",
+    type=click.IntRange(1),
+    default=None,
+    help="Give up (exit 1) after this many failed connection attempts in a row; "
+    "by default retry forever (each failed attempt is a warning on stderr).",
+)
+
+
+def _settings(market: str, max_attempts: int | None) -> Any:
+    """``market``'s stream settings, giving up after ``max_attempts`` when given."""
+    from .streams import market_settings
+
+    return market_settings(market, max_attempts=max_attempts)
+
+
 @click.command("binance")
 @click.argument("streams", nargs=-1, required=True)
 @click.option("--market", type=_MARKETS, default="spot", show_default=True)
 @click.option("--url", default=None, help="WebSocket base URL (a simulator: ws://127.0.0.1:8080).")
 @click.option("--testnet", is_flag=True, help="Binance's testnet.")
 @click.option("--count", type=click.IntRange(1), default=None, help="Stop after this many.")
+@_ATTEMPTS
 def stream_command(
-    streams: tuple[str, ...], market: str, url: str | None, testnet: bool, count: int | None
+    streams: tuple[str, ...],
+    market: str,
+    url: str | None,
+    testnet: bool,
+    count: int | None,
+    max_attempts: int | None,
 ) -> None:
     """Print Binance STREAMS (btcusdt@aggTrade, btcusdt@depth@100ms...) as they come:
     one line per message, ``<stream> <payload JSON>``, and a line for every gap."""
@@ -73,7 +95,9 @@ def stream_command(
 
     async def run() -> None:
         printed = 0
-        async with market_stream(market, *streams, base_url=url, testnet=testnet) as stream:
+        settings = _settings(market, max_attempts)
+        stream = market_stream(market, *streams, base_url=url, testnet=testnet, settings=settings)
+        async with stream:
             async for item in stream:
                 if isinstance(item, Gap):
                     click.echo(f"-- {item}", err=True)
@@ -94,6 +118,7 @@ def stream_command(
 @click.option("--testnet", is_flag=True, help="Binance's testnet.")
 @click.option("--levels", type=click.IntRange(1, 50), default=5, show_default=True)
 @click.option("--count", type=click.IntRange(1), default=None, help="Stop after this many.")
+@_ATTEMPTS
 def book_command(
     symbol: str,
     market: str,
@@ -102,6 +127,7 @@ def book_command(
     testnet: bool,
     levels: int,
     count: int | None,
+    max_attempts: int | None,
 ) -> None:
     """A live local order book of SYMBOL: the best LEVELS of each side after every
     update, kept in step with Binance's diff stream and resynced (and said so) on gaps."""
@@ -111,7 +137,10 @@ def book_command(
     async def run() -> None:
         urls = {market: rest_url} if rest_url else None
         async with BinanceRestApi(testnet=testnet, urls=urls) as api:
-            book = LocalOrderBook(market, symbol, api=api, base_url=url, testnet=testnet)
+            settings = _settings(market, max_attempts)
+            book = LocalOrderBook(
+                market, symbol, api=api, base_url=url, testnet=testnet, settings=settings
+            )
             shown = 0
             async with book:
                 async for event in book:

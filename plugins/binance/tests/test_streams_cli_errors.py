@@ -4,6 +4,9 @@ line on stderr and a non-zero exit code, never a traceback. In-process through c
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -85,3 +88,35 @@ def test_streams_binance_does_not_know_are_one_line_and_exit_code_2(refusing: st
     line = one_line_error(result)
     assert "'btcusdt@nothing' is not a spot market stream" in line
     assert "'BTCUSDT@aggTrade' is not a spot market stream (symbols are lower case)" in line
+
+
+@pytest.fixture
+def closed_port() -> str:
+    """``127.0.0.1:PORT`` where nothing listens (a port bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("command", ["stream", "book"])
+def test_an_unreachable_server_is_said_and_max_attempts_gives_up(
+    command: str, closed_port: str
+) -> None:
+    """Each failed attempt is a warning on stderr (never a silent wait), and
+    ``--max-attempts`` ends the command with one error line and exit code 1."""
+    target = ["btcusdt@aggTrade"] if command == "stream" else ["BTCUSDT"]
+    rest = [] if command == "stream" else ["--rest-url", f"http://{closed_port}"]
+    result = subprocess.run(
+        [sys.executable, "-m", "aioca", command, "binance", *target, "--market", "usdm",
+         "--url", f"ws://{closed_port}", *rest, "--max-attempts", "3"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    warnings = [line for line in lines if line.startswith("a stream connection failed")]
+    assert [line.split(",")[1].split()[1] for line in warnings] == ["1", "2", "3"], lines
+    assert lines[-1].startswith("error: ConnectFailedError: ")
+    assert "3 attempts in a row failed" in lines[-1]
+    assert "Traceback" not in result.stderr  # (the book also says its snapshot failed)
+    assert result.stdout == ""
