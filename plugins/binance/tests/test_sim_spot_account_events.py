@@ -182,6 +182,28 @@ async def test_an_oto_s_pending_report_adds_no_position() -> None:
     assert problems == []
 
 
+async def test_an_oto_filled_at_once_sends_one_position_for_its_whole_placement() -> None:
+    """The working buy takes at once and its pending sell goes to the book: one action,
+    so one position, with both assets (the buy's quote paid, its base bought and the
+    sell's hold of it), after every report and before the listStatus."""
+    async with _session() as session:
+        await SpotOrderListOto(
+            api=session.api, symbol=BTC, workingType="LIMIT", workingSide="BUY",
+            workingPrice=session.price("1.02"), workingQuantity=QTY, workingTimeInForce="GTC",
+            pendingType="LIMIT_MAKER", pendingSide="SELL", pendingQuantity=QTY,
+            pendingPrice=session.price("1.05"),
+        ).run()  # fmt: skip
+        events = await session.events()
+        problems = await session.disagreements(events)
+    reports = [(e["x"], e["X"]) for e in events if e["e"] == ER]
+    assert reports[:2] == [("NEW", "NEW"), ("NEW", "PENDING_NEW")]
+    assert reports[-1] == ("NEW", "NEW")  # the pending sell, released
+    assert {x for x, _ in reports[2:-1]} == {"TRADE"}
+    assert _kinds(events) == [ER] * len(reports) + [POSITION, LIST]
+    assert _assets(events[-2]) == {"BTC", "USDT"}
+    assert problems == []
+
+
 # --- pegged orders -------------------------------------------------------------------------
 
 
