@@ -17,9 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sim_helpers import FakeClock
+from sim_helpers import FakeClock, follow_clock
 from test_sim_contract_brackets import _table
-from test_sim_streams_spot_events import _follow
 
 from aioca_binance import BinanceRestApi
 from aioca_binance.coinm import CoinMNotionalBracketForPair, CoinMNotionalBracketForSymbol
@@ -34,7 +33,7 @@ async def _market() -> AsyncIterator[tuple[BinanceSimulator, BinanceRestApi, Fak
         BinanceSimulator(seed=4, clock=clock) as sim,
         sim.api(time_sync_interval=None, max_clock_offset=None) as api,
     ):
-        _follow(api, sim)
+        follow_clock(api, sim)
         yield sim, api, clock
 
 
@@ -79,7 +78,7 @@ async def test_a_set_table_is_answered_by_both_endpoints() -> None:
     async with _market() as (sim, api, clock):
         sim.set_leverage_brackets("coinm", "BTCUSD_PERP", _table("coinm"))
         clock.advance(1.0)  # the change takes effect at the next whole second
-        _follow(api, sim)
+        follow_clock(api, sim)
         pairs, contracts = await _both(api)
     wanted = rest_rows("coinm", parse_brackets("coinm", _table("coinm")))
     assert pairs["BTCUSD"] == contracts["BTCUSD_PERP"] == wanted

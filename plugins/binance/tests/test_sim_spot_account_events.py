@@ -22,9 +22,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sim_helpers import FakeClock
+from sim_helpers import FakeClock, follow_clock
 from sim_streams_helpers import subscribe_user_data
-from test_sim_streams_spot_events import _follow
 
 from aioca_binance import BinanceRestApi
 from aioca_binance.spot import (
@@ -111,7 +110,7 @@ async def _session() -> AsyncIterator[Session]:
         aiohttp.ClientSession() as http,
         http.ws_connect(sim.ws_api_url) as ws,
     ):
-        _follow(api, sim)
+        follow_clock(api, sim)
         await subscribe_user_data(sim, api, ws)
         yield Session(sim, api, ws)
 
