@@ -13,8 +13,8 @@ pegged order's with its peg, as REST answers the order); one ``outboundAccountPo
 per action that changed balances (Binance: "sent any time an account balance has changed
 and contains the assets that were possibly changed by the event"), after that action's
 ``executionReport`` events, with the assets it changed (a new resting order's hold; a
-market order's fills, however many; none for a report that changed nothing, as an OTO's
-``PENDING_NEW`` orders or a stop's trigger); an order list's ``listStatus`` after those
+market order's fills, however many; none for an action that changed nothing, and an
+OTO's ``PENDING_NEW`` reports add none); an order list's ``listStatus`` after those
 of each action on the list (:mod:`.spot.user_events`): a new list reports each of its
 orders NEW first (an OTO's pending ones with status ``PENDING_NEW``), and an OTO's pending
 orders are reported NEW again (status NEW) as their working order fills and they go to the
