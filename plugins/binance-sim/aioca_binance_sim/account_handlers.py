@@ -13,7 +13,7 @@ from .downloads import download_link, new_download
 from .endpoints import endpoints
 from .engine import MAKER_FEE, TAKER_FEE, Engine, coin
 from .errors import SimError
-from .leverage_brackets import rest_rows
+from .leverage_brackets import rest_rows, table_of
 from .params import batch_item_reader
 
 __all__: list[str] = []
@@ -413,44 +413,41 @@ def commission_rate(call: Call) -> Any:
     }
 
 
-def _brackets() -> list[dict[str, Any]]:
-    table = ((1, 125, 50, 0, 0.004), (2, 50, 500, 50, 0.01), (3, 20, 5000, 500, 0.025))
-    return [
-        {
-            "bracket": bracket,
-            "initialLeverage": leverage,
-            "qtyCap": cap,
-            "qtylFloor": floor,
-            "maintMarginRatio": ratio,
-            "cum": 0.0,
-        }
-        for bracket, leverage, cap, floor, ratio in table
-    ]
+_STAND_IN = table_of(
+    ((1, 125, 50, 0, "0.004"), (2, 50, 500, 50, "0.01"), (3, 20, 5000, 500, "0.025"))
+)
+"""Every contract's brackets until a test sets its own (``cum`` by Binance's formula)."""
+
+
+def _brackets(call: Call, symbol: str) -> list[dict[str, Any]]:
+    """``symbol``'s brackets now, as ``leverageBracket`` answers them: what a test set
+    (:meth:`~aioca_binance_sim.BinanceSimulator.set_leverage_brackets`), or the stand-in."""
+    table = call.venue.market.contracts.brackets(symbol, call.now)
+    return rest_rows("coinm", _STAND_IN if table is None else table)
 
 
 @handles("GET", "/dapi/v1/leverageBracket")
 def leverage_bracket_pair(call: Call) -> Any:
+    """Each pair's brackets. Binance answers them per pair here and per contract in v2,
+    the simulator's are set per contract: a pair's are its perpetual contract's (every
+    simulated pair has one), the same table v2 answers for that contract."""
     _engine(call)
     names = (
         [call.venue.pair(call.params["pair"]).name]
         if "pair" in call.params
         else list(call.venue.market.pairs)
     )
-    return [{"pair": name, "brackets": _brackets()} for name in names]
+    return [{"pair": name, "brackets": _brackets(call, f"{name}_PERP")} for name in names]
 
 
 @handles("GET", "/dapi/v2/leverageBracket")
 def leverage_bracket_symbol(call: Call) -> Any:
-    """Each contract's brackets: the stand-in table, or what a test set for it
-    (:meth:`~aioca_binance_sim.BinanceSimulator.set_leverage_brackets`)."""
+    """Each contract's brackets (:func:`_brackets`)."""
     _engine(call)
-    contracts = call.venue.market.contracts
-    rows = []
-    for i in call.venue.selected(call.params):
-        table = contracts.brackets(i.symbol, call.now)
-        brackets = _brackets() if table is None else rest_rows("coinm", table)
-        rows.append({"symbol": i.symbol, "notionalCoef": 1.0, "brackets": brackets})
-    return rows
+    return [
+        {"symbol": i.symbol, "notionalCoef": 1.0, "brackets": _brackets(call, i.symbol)}
+        for i in call.venue.selected(call.params)
+    ]
 
 
 @handles("GET", "/dapi/v1/userTrades")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-__all__ = ["CAP_KEYS", "Bracket", "bks", "parse_brackets", "rest_rows"]
+__all__ = ["CAP_KEYS", "Bracket", "bks", "cumulative", "parse_brackets", "rest_rows", "table_of"]
 
 CAP_KEYS = {"usdm": ("notionalCap", "notionalFloor"), "coinm": ("qtyCap", "qtylFloor")}
 """What each market calls a bracket's cap and floor."""
@@ -110,10 +110,34 @@ def parse_brackets(market: str, rows: Sequence[Mapping[str, Any]]) -> tuple[Brac
     return tuple(table)
 
 
+def cumulative(rows: Sequence[tuple[Decimal, Decimal]]) -> list[Decimal]:
+    """Binance's ``cum`` of each bracket given as ``(floor, maintenance ratio)``: the
+    previous bracket's plus ``floor * (ratio - previous ratio)`` (0 for the first)."""
+    amounts, cum, ratio = [], Decimal(0), Decimal(0)
+    for floor, row_ratio in rows:
+        cum += floor * (row_ratio - ratio)
+        amounts.append(cum)
+        ratio = row_ratio
+    return amounts
+
+
+def table_of(rows: Sequence[tuple[int, int, int, int, str]]) -> tuple[Bracket, ...]:
+    """A built-in table from ``(bracket, leverage, cap, floor, ratio)`` rows, each
+    ``cum`` computed (:func:`cumulative`), so that it passes :func:`parse_brackets`."""
+    ratios = [(Decimal(floor), Decimal(ratio)) for _, _, _, floor, ratio in rows]
+    return tuple(
+        Bracket(bracket, leverage, Decimal(cap), Decimal(floor), Decimal(ratio), cum)
+        for (bracket, leverage, cap, floor, ratio), cum in zip(
+            rows, cumulative(ratios), strict=True
+        )
+    )
+
+
 def _table_problems(table: list[Bracket]) -> list[str]:
     problems = []
-    floor, ratio, cum = Decimal(0), Decimal(0), Decimal(0)
-    for index, row in enumerate(table, 1):
+    floor, ratio = Decimal(0), Decimal(0)
+    expected = cumulative([(row.floor, row.maint_margin_ratio) for row in table])
+    for index, (row, cum) in enumerate(zip(table, expected, strict=True), 1):
         where = f"bracket {index}"
         if row.bracket != index:
             problems.append(f"{where}: numbered {row.bracket} (brackets count from 1)")
@@ -127,7 +151,6 @@ def _table_problems(table: list[Bracket]) -> list[str]:
             problems.append(f"{where}: maintMarginRatio {row.maint_margin_ratio} not in (0, 1)")
         elif row.maint_margin_ratio < ratio:
             problems.append(f"{where}: maintMarginRatio {row.maint_margin_ratio} falls")
-        cum += row.floor * (row.maint_margin_ratio - ratio)
         if abs(row.cum - cum) > _TOLERANCE:
             problems.append(f"{where}: cum {row.cum} is not {cum.normalize():f}")
         floor, ratio = row.cap, row.maint_margin_ratio

@@ -8,18 +8,21 @@ simulator checks it with its own :class:`~.auth.Credentials` (HMAC, Ed25519, RSA
 answers Binance's codes on failure (-2015 unknown key, -1021 timestamp, -1022 signature,
 -1102 missing parameter); a success answers ``{"id", "status": 200, "result":
 {"subscriptionId": n}}``. Then every order event of the Spot account (orders placed over
-REST) arrives as ``{"subscriptionId": n, "event": {...}}``: ``executionReport``, and
-``outboundAccountPosition`` with the order's two assets after each change (a new order's
-already showing what it holds); an order
-list's ``listStatus`` after the ``executionReport`` events of each action on the list
-(:mod:`.spot.user_events`): a new list reports each of its orders NEW first (an OTO's
-pending ones with status ``PENDING_NEW``), and an OTO's pending orders are reported NEW
-again (status NEW) as their working order fills and they go to the book; for a deposit or
-withdrawal (``sim.spot.deposit()``, ``sim.spot.withdraw()``) ``balanceUpdate`` then
-``outboundAccountPosition`` with that asset; for an external lock or unlock
-(``sim.spot.lock_externally()``) ``externalLockUpdate`` then ``outboundAccountPosition``
-with that asset. Events leave in the order the account's changes happened (one queue, one
-sender).
+REST) arrives as ``{"subscriptionId": n, "event": {...}}``: ``executionReport`` (a
+pegged order's with its peg, as REST answers the order); one ``outboundAccountPosition``
+per action that changed balances (Binance: "sent any time an account balance has changed
+and contains the assets that were possibly changed by the event"), after that action's
+``executionReport`` events, with the assets it changed (a new resting order's hold; a
+market order's fills, however many; none for an action that changed nothing, and an
+OTO's ``PENDING_NEW`` reports add none); an order list's ``listStatus`` after those
+of each action on the list (:mod:`.spot.user_events`): a new list reports each of its
+orders NEW first (an OTO's pending ones with status ``PENDING_NEW``), and an OTO's pending
+orders are reported NEW again (status NEW) as their working order fills and they go to the
+book; for a deposit or withdrawal (``sim.spot.deposit()``, ``sim.spot.withdraw()``)
+``balanceUpdate`` then ``outboundAccountPosition`` with that asset; for an external lock
+or unlock (``sim.spot.lock_externally()``) ``externalLockUpdate`` then
+``outboundAccountPosition`` with that asset. Events leave in the order the account's
+changes happened (one queue, one sender).
 
 Faults: :meth:`SpotUserApi.terminate` ends every subscription with
 ``eventStreamTerminated`` (the connection stays open, as Binance does), :meth:`drop`
@@ -88,6 +91,7 @@ class SpotUserApi:
         engine.list_listeners.append(self._on_list_event)
         engine.balance_listeners.append(self._on_balance_event)
         engine.lock_listeners.append(self._on_lock_event)
+        engine.account_listeners.append(self._on_account_event)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get(WS_API_PATH, self._serve)
@@ -199,19 +203,19 @@ class SpotUserApi:
     # --- events ----------------------------------------------------------------------------
 
     def _on_order_event(self, order: Order, execution: str, fill: Fill | None, now: int) -> None:
-        assets = (order.spec.base, order.spec.quote)
-        self._post(
-            lambda: [execution_report(order, execution, fill, now), self._position(assets, now)]
-        )
+        self._post(lambda: [execution_report(order, execution, fill, now)])
+
+    def _on_account_event(self, assets: tuple[str, ...], now: int) -> None:
+        self._post(lambda: [self._position(assets, now)])
 
     def _on_list_event(self, order_list: OrderList, now: int) -> None:
         self._post(lambda: [list_status(order_list, now)])
 
     def _on_balance_event(self, asset: str, delta: Decimal, now: int) -> None:
-        self._post(lambda: [balance_update(asset, delta, now), self._position((asset,), now)])
+        self._post(lambda: [balance_update(asset, delta, now)])
 
     def _on_lock_event(self, asset: str, delta: Decimal, now: int) -> None:
-        self._post(lambda: [external_lock_update(asset, delta, now), self._position((asset,), now)])
+        self._post(lambda: [external_lock_update(asset, delta, now)])
 
     def _post(self, events: Callable[[], list[dict[str, Any]]]) -> None:
         """Queue the events (built now, as the account is now) for every subscription,
@@ -269,7 +273,13 @@ def execution_report(order: Order, execution: str, fill: Fill | None, now: int) 
     ``w`` ("Is the order on the book?") and ``W`` ("Working Time; This is only visible if
     the order has been placed on the book") follow what REST answers of the order at that
     moment (``isWorking``, ``workingTime``): an OTO's pending order (``PENDING_NEW``) or a
-    stop not yet triggered is not on the book, so ``w`` is false and ``W`` absent."""
+    stop not yet triggered is not on the book, so ``w`` is false and ``W`` absent.
+
+    ``p`` ("Order price") is REST's ``price`` (what was sent: zero for a pegged order sent
+    without one), and a pegged order carries Binance's fields ``gP`` (Pegged Price Type),
+    ``gOT`` / ``gOV`` (Pegged Offset Type and Value, when an offset was sent) and ``gp``
+    (Pegged Price, once priced), where REST's answer has ``pegPriceType``,
+    ``pegOffsetType`` / ``pegOffsetValue`` and ``peggedPrice``."""
     report: dict[str, Any] = {
         "e": "executionReport",
         "E": now,
@@ -279,7 +289,7 @@ def execution_report(order: Order, execution: str, fill: Fill | None, now: int) 
         "o": order.type,
         "f": order.time_in_force,
         "q": _text(order.orig_qty),
-        "p": _text(order.price),
+        "p": _text(order.shown_price),
         "P": _text(order.stop_price),
         "F": _text(order.iceberg_qty),
         "g": order.list_id,
@@ -309,4 +319,19 @@ def execution_report(order: Order, execution: str, fill: Fill | None, now: int) 
     }
     if not order.is_working:
         del report["W"]
-    return report
+    return report | _peg_fields(order)
+
+
+_PEG_KEYS = {
+    "pegPriceType": "gP",
+    "pegOffsetType": "gOT",
+    "pegOffsetValue": "gOV",
+    "peggedPrice": "gp",
+}
+"""REST's name of each peg field, and the ``executionReport`` key of the same value."""
+
+
+def _peg_fields(order: Order) -> dict[str, Any]:
+    """A pegged order's peg in ``executionReport`` keys: exactly the fields its REST
+    answer has (:meth:`~.spot.orders.Order.peg_fields`), same values."""
+    return {_PEG_KEYS[name]: value for name, value in order.peg_fields().items()}

@@ -292,8 +292,8 @@ async def test_orders_placed_over_rest_arrive_over_the_ws_api_typed() -> None:
             api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
         ).run()
         new = await next_event(stream, models.ExecutionReport)
-        position = await next_event(stream, models.OutboundAccountPosition)
         trade = await next_event(stream, models.ExecutionReport)
+        position = await next_event(stream, models.OutboundAccountPosition)
     assert new.current_execution_type == "NEW"
     assert new.order_id == placed["orderId"]
     assert new.client_order_id == placed["clientOrderId"]

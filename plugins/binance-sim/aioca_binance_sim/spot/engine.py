@@ -143,7 +143,15 @@ class SpotEngine:
         part of ``locked``, never released by an order."""
         self.lock_listeners: list[Callable[[str, Decimal, int], None]] = []
         """Told ``(asset, delta, time)`` of every external lock (> 0) or unlock (< 0)."""
-        self._list_depth = 0
+        self.account_listeners: list[Callable[[tuple[str, ...], int], None]] = []
+        """Told ``(assets, time)`` once per action that changed balances: the assets
+        whose free or locked amount it changed (in the order it first moved them), after
+        the events of that action's orders and before its lists' (Binance sends
+        ``outboundAccountPosition`` "any time an account balance has changed", with "the
+        assets that were possibly changed by the event"); not told when nothing changed."""
+        self._action_depth = 0
+        self._before: dict[str, tuple[Decimal, Decimal]] = {}
+        """Each asset the current action moved, as it was before the action."""
         self._touched_lists: dict[int, OrderList] = {}
         self.prevented: list[dict[str, Any]] = []
         """The prevented matches, as ``GET /api/v3/myPreventedMatches`` lists them."""
@@ -205,8 +213,15 @@ class SpotEngine:
     # --- balances ---------------------------------------------------------------------
 
     def _move(self, asset: str, free: Decimal = Decimal(0), locked: Decimal = Decimal(0)) -> None:
+        """Change ``asset``'s balances, inside an action (:meth:`_action`), which
+        reports the change when it ends."""
+        if asset not in self._before:
+            self._before[asset] = self._balance(asset)
         self.free[asset] = self.free.get(asset, Decimal(0)) + free
         self.locked[asset] = self.locked.get(asset, Decimal(0)) + locked
+
+    def _balance(self, asset: str) -> tuple[Decimal, Decimal]:
+        return self.free.get(asset, Decimal(0)), self.locked.get(asset, Decimal(0))
 
     def fund(self, asset: str, delta: Decimal, now: int) -> None:
         """A deposit (``delta`` > 0) or withdrawal (< 0) of ``asset``: the free balance
@@ -215,10 +230,11 @@ class SpotEngine:
         free = self.free.get(asset, Decimal(0))
         if free + delta < 0:
             raise ValueError(f"cannot withdraw {-delta} {asset}: only {free} is free")
-        self._move(asset, delta)
-        self.update_time = now
-        for listener in self.balance_listeners:
-            listener(asset, delta, now)
+        with self._action(now):
+            self._move(asset, delta)
+            self.update_time = now
+            for listener in self.balance_listeners:
+                listener(asset, delta, now)
 
     def lock_externally(self, asset: str, delta: Decimal, now: int) -> None:
         """Something outside Spot trading (Binance: another product using the balance, as
@@ -232,11 +248,12 @@ class SpotEngine:
             raise ValueError(f"cannot lock {delta} {asset}: only {free} is free")
         if -delta > held:
             raise ValueError(f"cannot unlock {-delta} {asset}: only {held} is locked externally")
-        self._move(asset, -delta, delta)
-        self.external_locks[asset] = held + delta
-        self.update_time = now
-        for listener in self.lock_listeners:
-            listener(asset, delta, now)
+        with self._action(now):
+            self._move(asset, -delta, delta)
+            self.external_locks[asset] = held + delta
+            self.update_time = now
+            for listener in self.lock_listeners:
+                listener(asset, delta, now)
 
     def _lock(self, order: Order, amount: Decimal, now: int) -> None:
         asset = order.spec.quote if order.side == "BUY" else order.spec.base
@@ -440,7 +457,8 @@ class SpotEngine:
         order.sor = sor
         self._vet(order, now)
         self.count_order(now)
-        self._open(order, now)
+        with self._action(now):
+            self._open(order, now)
         return order
 
     def _vet(self, order: Order, now: int) -> None:
@@ -816,12 +834,12 @@ class SpotEngine:
             if order.type in ("MARKET", "STOP_LOSS", "TAKE_PROFIT"):
                 continue
             through = trade.ticks < limit if order.side == "BUY" else trade.ticks > limit
-            if through:
-                self._fill(order, order.price, order.remaining, True, trade.time)
-                changed = True
-            elif trade.ticks == limit:
-                qty = min(order.remaining, spec.step * trade.steps, self._visible(order))
-                self._fill(order, order.price, qty, True, trade.time)
+            if through or trade.ticks == limit:  # each public trade: one action
+                qty = order.remaining
+                if not through:
+                    qty = min(qty, spec.step * trade.steps, self._visible(order))
+                with self._action(trade.time):
+                    self._fill(order, order.price, qty, True, trade.time)
                 changed = True
         return changed
 
@@ -856,7 +874,7 @@ class SpotEngine:
         return order.iceberg_qty - (order.executed % order.iceberg_qty)
 
     def _trigger(self, order: Order, when: int) -> None:
-        with self._list_action(when):  # its siblings' expiry and its fills: one action
+        with self._action(when):  # its siblings' expiry and its fills: one action
             self._trigger_now(order, when)
 
     def _trigger_now(self, order: Order, when: int) -> None:
@@ -899,10 +917,11 @@ class SpotEngine:
         if order.list_id != -1:
             self.cancel_list(self.lists[order.list_id], now)
         else:
-            self._finish(order, "CANCELED", now)
+            with self._action(now):
+                self._finish(order, "CANCELED", now)
 
     def cancel_list(self, order_list: OrderList, now: int) -> None:
-        with self._list_action(now):
+        with self._action(now):
             self._touched_lists[order_list.list_id] = order_list
             for order in order_list.orders:
                 self._finish(order, "CANCELED", now)
@@ -911,22 +930,33 @@ class SpotEngine:
     # --- order lists --------------------------------------------------------------------
 
     @contextmanager
-    def _list_action(self, now: int) -> Iterator[None]:
-        """One action of the engine (a list's placement or cancellation, a fill, a stop
-        triggering, and all they set off): the lists it touched are told to the
-        ``list_listeners`` once, as they are when the outermost action ends, so after the
-        events of the orders it changed."""
-        self._list_depth += 1
+    def _action(self, now: int) -> Iterator[None]:
+        """One action of the engine (an order's placement or cancellation, a list's, a
+        fill by a public trade, a stop triggering, an amendment, a deposit or an external
+        lock, and all they set off): when the outermost action ends, the balances it
+        changed are told to the ``account_listeners`` once, then the lists it touched to
+        the ``list_listeners``, as they are then, so after the events of its orders."""
+        self._action_depth += 1
         try:
             yield
         finally:
-            self._list_depth -= 1
-            if not self._list_depth and self._touched_lists:
+            self._action_depth -= 1
+            if not self._action_depth:
+                self._account_changes(now)
                 touched = list(self._touched_lists.values())
                 self._touched_lists.clear()
                 for order_list in touched:
                     for listener in self.list_listeners:
                         listener(order_list, now)
+
+    def _account_changes(self, now: int) -> None:
+        """Tell the ``account_listeners`` the assets the action ended changed (none: not
+        told), an asset moved and moved back counting as unchanged."""
+        changed = tuple(a for a, was in self._before.items() if self._balance(a) != was)
+        self._before.clear()
+        if changed:
+            for listener in self.account_listeners:
+                listener(changed, now)
 
     def _list_event(self, order: Order, now: int) -> None:
         """What an order's fill or end does to its list: a one-cancels-the-other leg that
@@ -935,7 +965,7 @@ class SpotEngine:
         if order.list_id == -1:
             return
         order_list = self.lists[order.list_id]
-        with self._list_action(now):
+        with self._action(now):
             self._touched_lists[order_list.list_id] = order_list
             self._list_changes(order, order_list, now)
 
@@ -1058,7 +1088,7 @@ class SpotEngine:
             orders[index].siblings = [orders[i] for i in oco if i != index]
         self.lists[order_list.list_id] = order_list
         self.count_order(now, len(orders))
-        with self._list_action(now):
+        with self._action(now):
             self._touched_lists[order_list.list_id] = order_list
             # Binance reports every order of a new list (an OTO's pending ones as
             # PENDING_NEW) before any of them works: a working leg that fills at once
@@ -1100,7 +1130,8 @@ class SpotEngine:
         release = min(release, order.locked)
         asset = order.spec.quote if order.side == "BUY" else order.spec.base
         order.locked -= release
-        self._move(asset, release, -release)
+        with self._action(now):
+            self._move(asset, release, -release)
         order.orig_qty = new_qty
         order.client_id = client_id or new_client_id()
         order.update_time = now

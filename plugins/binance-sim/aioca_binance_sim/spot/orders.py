@@ -136,8 +136,9 @@ class Order:
         none); the pegged price is ``peggedPrice``."""
         return self.sent_price if self.peg_price_type else self.price
 
-    def _peg(self) -> dict[str, Any]:
-        """Binance's conditional fields of a pegged order."""
+    def peg_fields(self) -> dict[str, Any]:
+        """Binance's conditional fields of a pegged order, as REST answers them (the
+        ``executionReport`` carries the same, under its own keys)."""
         if self.peg_price_type is None:
             return {}
         found: dict[str, Any] = {"pegPriceType": self.peg_price_type}
@@ -151,7 +152,7 @@ class Order:
     def _figures(self) -> dict[str, Any]:
         return {
             "price": dec(self.shown_price),
-            **self._peg(),
+            **self.peg_fields(),
             "origQty": dec(self.orig_qty),
             "executedQty": dec(self.executed),
             "origQuoteOrderQty": dec(self.quote_order_qty),
@@ -224,7 +225,7 @@ class Order:
             "orderListId": self.list_id,
             "clientOrderId": self.client_id,
             "price": dec(self.shown_price),
-            **self._peg(),
+            **self.peg_fields(),
             "origQty": dec(self.orig_qty),
             "executedQty": dec(self.executed),
             "cummulativeQuoteQty": dec(self.cum_quote),
