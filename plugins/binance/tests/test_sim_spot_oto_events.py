@@ -440,6 +440,14 @@ async def test_the_rest_comparison_catches_a_simulator_that_reports_wrongly(
                 hold(self, order, now)
 
         monkeypatch.setattr(SpotEngine, "_notify", late)
+
+        def per_report(self: Any, order: Any, execution: str, fill: Any, now: int) -> None:
+            """A position with each report, as it was, not one when the action ends."""
+            made = ws_api.execution_report(order, execution, fill, now)
+            self._post(lambda: [made, self._position((order.spec.base, order.spec.quote), now)])
+
+        monkeypatch.setattr(ws_api.SpotUserApi, "_on_order_event", per_report)
+        monkeypatch.setattr(ws_api.SpotUserApi, "_on_account_event", lambda *_: None)
     elif mutation == "no pending report":
         original = SpotEngine._notify
 
