@@ -284,6 +284,21 @@ async def subscribe_user_data(sim: BinanceSimulator, api: Any, ws: Any) -> None:
     assert (await ws.receive_json(timeout=5))["status"] == 200
 
 
+@contextlib.asynccontextmanager
+async def user_data_socket(seed: int = 5) -> AsyncIterator[tuple[BinanceSimulator, Any, Any]]:
+    """A simulator of ``seed``, an API of its account and a raw connection to its WebSocket
+    API with the account's user data subscribed (:func:`subscribe_user_data`): for the
+    tests that read the events exactly as sent, e.g. with :func:`frames_until_terminated`."""
+    async with (
+        BinanceSimulator(seed=seed) as sim,
+        sim.api() as api,
+        aiohttp.ClientSession() as http,
+        http.ws_connect(sim.ws_api_url) as ws,
+    ):
+        await subscribe_user_data(sim, api, ws)
+        yield sim, api, ws
+
+
 async def frames_until_terminated(sim: BinanceSimulator, ws: Any) -> list[dict[str, Any]]:
     """End the subscription of ``ws`` (see :func:`subscribe_user_data`) and return every
     frame it received up to its ``eventStreamTerminated``: the account's events so far,

@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import pytest
 from sim_helpers import FakeClock, follow_clock
 from sim_streams_helpers import (
@@ -27,7 +26,7 @@ from sim_streams_helpers import (
     frames_until_terminated,
     shape,
     spot_user_data,
-    subscribe_user_data,
+    user_data_socket,
 )
 from test_sim_streams_spot_events import _first_trade_time, _price
 
@@ -209,13 +208,7 @@ async def _fill_working_later(
 
 async def test_an_otoco_s_reports_and_list_status_are_shaped_as_binance_documents_them() -> None:
     documented = documented_events("spot")
-    async with (
-        BinanceSimulator(seed=5) as sim,
-        sim.api() as api,
-        aiohttp.ClientSession() as http,
-        http.ws_connect(sim.ws_api_url) as ws,
-    ):
-        await subscribe_user_data(sim, api, ws)
+    async with user_data_socket(seed=5) as (sim, api, ws):
         placed = await _otoco(sim, api, "BUY", "0.99")
         frames = await frames_until_terminated(sim, ws)
     reports = [f for f in frames if f["event"]["e"] == "executionReport"]

@@ -24,9 +24,9 @@ from sim_streams_helpers import (
     published,
     shape,
     spot_user_data,
-    subscribe_user_data,
     subscribed,
     topics_of,
+    user_data_socket,
 )
 
 from aioca.stream import Gap, GapReason
@@ -385,13 +385,7 @@ async def test_an_ed25519_signed_subscription_is_accepted() -> None:
 
 async def test_user_events_are_shaped_as_binance_documents_them() -> None:
     documented = documented_events("spot")
-    async with (
-        BinanceSimulator(seed=5) as sim,
-        sim.api() as api,
-        aiohttp.ClientSession() as http,
-        http.ws_connect(sim.ws_api_url) as ws,
-    ):
-        await subscribe_user_data(sim, api, ws)
+    async with user_data_socket(seed=5) as (sim, api, ws):
         await SpotNewOrder(
             api=api, symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01")
         ).run()

@@ -9,7 +9,6 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import pytest
 from sim_helpers import FakeClock, follow_clock
 from sim_streams_helpers import (
@@ -19,8 +18,8 @@ from sim_streams_helpers import (
     publish_and_read,
     shape,
     spot_user_data,
-    subscribe_user_data,
     subscribed,
+    user_data_socket,
 )
 
 from aioca_binance import BinanceRestApi
@@ -74,13 +73,7 @@ def _first_trade_time(sim: BinanceSimulator, reached: Any, hours: int = 72) -> i
 
 async def test_list_status_and_balance_update_are_shaped_as_binance_documents_them() -> None:
     documented = documented_events("spot")
-    async with (
-        BinanceSimulator(seed=5) as sim,
-        sim.api() as api,
-        aiohttp.ClientSession() as http,
-        http.ws_connect(sim.ws_api_url) as ws,
-    ):
-        await subscribe_user_data(sim, api, ws)
+    async with user_data_socket(seed=5) as (sim, api, ws):
         placed = await _place_sell_oco(sim, api)
         sim.spot.deposit("ETH", "1.5")
         frames = await frames_until_terminated(sim, ws)

@@ -9,7 +9,6 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import pytest
 from sim_helpers import FakeClock, follow_clock
 from sim_streams_helpers import (
@@ -17,7 +16,7 @@ from sim_streams_helpers import (
     events_until,
     shape,
     spot_user_data,
-    subscribe_user_data,
+    user_data_socket,
 )
 
 from aioca_binance.spot import SpotAccount, SpotCancelOrder, SpotNewOrder
@@ -32,13 +31,7 @@ def _rest_balance(account: dict[str, Any], asset: str) -> tuple[Decimal, Decimal
 
 
 async def test_an_external_lock_update_is_shaped_as_documented_then_the_asset_s_position() -> None:
-    async with (
-        BinanceSimulator(seed=5) as sim,
-        sim.api() as api,
-        aiohttp.ClientSession() as http,
-        http.ws_connect(sim.ws_api_url) as ws,
-    ):
-        await subscribe_user_data(sim, api, ws)
+    async with user_data_socket(seed=5) as (sim, _api, ws):
         free, locked = sim.spot.balance("BTC")
         assert sim.spot.lock_externally("BTC", "0.3") == (free - Decimal("0.3"), Decimal("0.3"))
         lock = await ws.receive_json(timeout=5)
