@@ -15,8 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aioca import RateLimiter, Window
-from aioca.stream import Backoff
+from aioca.stream import Backoff, ConnectionLimiter
 from aioca_okx.streams import okx_settings
 
 
@@ -38,10 +37,10 @@ ws = _load()
 FAST = okx_settings(backoff=Backoff(0.01, 0.02, minimum=0.005))
 
 
-def free_connections() -> RateLimiter:
+def free_connections() -> ConnectionLimiter:
     """A connection limiter that never waits in a test's time (OKX's real one is tested
     on its own): 1,000 attempts a second."""
-    return RateLimiter([Window("CONNECTIONS", 1000, 1.0)])
+    return ConnectionLimiter(1000, 1.0, margin=0)
 
 
 class OkxDialect:

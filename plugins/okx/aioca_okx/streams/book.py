@@ -39,7 +39,7 @@ from decimal import Decimal
 from typing import Any, Self
 
 from aioca import RateLimiter
-from aioca.stream import Gap, GapReason, StreamSettings
+from aioca.stream import ConnectionLimiter, Gap, GapReason, StreamSettings
 
 from .protocol import PUBLIC_URL, SETTINGS, OkxBookMessage, OkxPublicProtocol, OkxStream
 
@@ -101,7 +101,7 @@ class OkxOrderBook:
         url: str = PUBLIC_URL,
         channel: str = "books",
         settings: StreamSettings | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: ConnectionLimiter | RateLimiter | None = None,
         snapshot_timeout: float = 30.0,
         **options: Any,
     ) -> None:

@@ -1,15 +1,16 @@
-"""OKX's WebSocket limits, kept with the core's :class:`~aioca.RateLimiter`.
+"""OKX's WebSocket limits, kept with the core's limiters.
 
 OKX documents two limits for its WebSocket endpoints:
 
 * **3 connection requests per second, per IP.** Every connection attempt (first ones,
   reconnections, the order book's resyncs) is charged to :func:`connection_limiter`, one
-  limiter per host shared by every stream of the process (the core charges
-  ``{"CONNECTIONS": 1}`` before each attempt). OKX does not say how it counts its second,
-  and the core's limiter counts clock-aligned windows, so the window is half a second
-  holding one attempt: attempts are at least 0.5 s apart (the 0.25 s margins on both
-  sides of each boundary see to it), no rolling second ever holds more than two of this
-  process's attempts, and OKX's third is left for network jitter.
+  :class:`~aioca.stream.ConnectionLimiter` per host shared by every stream of the process
+  (the core takes one admission before each attempt). OKX does not say how it counts its
+  second, so the limiter's window slides: no second, wherever it starts, holds more than
+  3 of this process's attempts. Its :data:`CONNECTION_MARGIN` widens that second by a
+  quarter: an attempt that takes up to 0.25 s less than the one three before it to reach
+  OKX (DNS, TCP, TLS vary) still does not make 4 in OKX's second. Back to back, attempts
+  go 3 per 1.25 s: 2.4 a second.
 * **480 ``subscribe``/``unsubscribe``/``login`` requests per hour, per connection.** A
   connection sends at most ``ceil(max_topics_per_connection / topics_per_message)``
   requests when it opens (12 with OKX's settings); what a stream subscribes or
@@ -22,36 +23,57 @@ OKX documents two limits for its WebSocket endpoints:
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aioca import RateLimiter, Window
-from aioca.stream import StreamSettings
+from aioca.stream import ConnectionLimiter, StreamSettings
 
 __all__ = [
-    "CONNECTION_WINDOW",
+    "CONNECTIONS_PER_SECOND",
+    "CONNECTION_MARGIN",
     "SUBSCRIBE_REQUESTS_PER_HOUR",
     "SUBSCRIBE_UNIT",
     "connection_limiter",
+    "new_connection_limiter",
     "opening_requests",
     "subscribe_limiter",
 ]
 
-CONNECTION_WINDOW = Window("CONNECTIONS", 1, 0.5)
-"""One connection attempt per half second (OKX: 3 per second per IP; see above)."""
+CONNECTIONS_PER_SECOND = 3
+"""OKX: connection requests per second, per IP."""
+CONNECTION_MARGIN = 0.25
+"""Seconds added to the limiter's second for the varying delay before an attempt reaches
+OKX (see the module); under 0.5 s, so attempts back to back still go more than 2 a second."""
 SUBSCRIBE_REQUESTS_PER_HOUR = 480
 """OKX: ``subscribe``/``unsubscribe``/``login`` requests per hour, per connection."""
 SUBSCRIBE_UNIT = "SUBSCRIBE_REQUESTS"
-_limiters: dict[str, RateLimiter] = {}
+_limiters: dict[str, ConnectionLimiter] = {}
 
 
-def connection_limiter(url: str) -> RateLimiter:
+def new_connection_limiter(
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> ConnectionLimiter:
+    """A limiter of OKX's connection attempts on its own (``clock`` and ``sleep`` as
+    :class:`~aioca.stream.ConnectionLimiter` takes them: a test passes a fake clock's);
+    streams share :func:`connection_limiter`'s instead."""
+    return ConnectionLimiter(
+        CONNECTIONS_PER_SECOND, 1.0, margin=CONNECTION_MARGIN, clock=clock, sleep=sleep
+    )
+
+
+def connection_limiter(url: str) -> ConnectionLimiter:
     """The limiter of connection attempts to ``url``'s host, shared by every stream of
     this process (OKX counts them per IP)."""
     host = urlsplit(url).netloc
     limiter = _limiters.get(host)
     if limiter is None:
-        limiter = _limiters[host] = RateLimiter([CONNECTION_WINDOW])
+        limiter = _limiters[host] = new_connection_limiter()
     return limiter
 
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aioca import RateLimiter
 from aioca.stream import (
+    ConnectionLimiter,
     Frame,
     Reply,
     Request,
@@ -141,7 +142,7 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
         url: str = PUBLIC_URL,
         *,
         settings: StreamSettings | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: ConnectionLimiter | RateLimiter | None = None,
     ) -> None:
         self.public_url = url
         self.settings = settings or SETTINGS
