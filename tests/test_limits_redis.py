@@ -315,6 +315,43 @@ async def test_the_event_listener_waits_long_yet_close_stops_it_at_once(
     assert time.monotonic() - started < 0.5 * redis_limits._LISTEN_WAIT
 
 
+@pytest.mark.parametrize("failure", ["killed", "stalled"])
+async def test_close_is_prompt_when_redis_is_gone_whatever_the_retry_interval(
+    failure: str, backends: Callable[..., RedisBackend]
+) -> None:
+    """A listener that lost Redis waits ``retry_interval`` before it reconnects; close()
+    ends that wait at once (killed), and does not wait on a listener reading from a Redis
+    that no longer answers (stalled) for more than its own calls' ``timeout``."""
+    from aioca.limits import redis as redis_limits
+
+    server = RedisServer()
+    server.start()
+    try:
+        backend = backends(url=server.url, retry_interval=30, timeout=0.5)
+        limiter = backend.limiter(HOST, [weight_window(100, seconds=1)])
+        await limiter.acquire({"REQUEST_WEIGHT": 1})
+        await asyncio.sleep(0.3)  # the listener is subscribed and waiting
+        listener = backend._listener
+        assert listener is not None
+        if failure == "killed":
+            server.kill()
+        else:
+            server.pause()
+        await asyncio.sleep(0.3)  # a killed Redis: the listener is waiting to reconnect
+        assert not listener.done()
+        started = time.monotonic()
+        await backend.close()
+        took = time.monotonic() - started
+        assert listener.done()
+        # Killed: refused at once. Stalled: the leaving call waits its timeout (0.5 s), the
+        # listener's wake-up and end a grace each, not the wake-up's own timeout (0.75 s).
+        assert took < (0.3 if failure == "killed" else 0.5 + 3 * redis_limits._CLOSE_GRACE), took
+    finally:
+        if failure == "stalled":
+            server.resume()
+        server.kill()
+
+
 async def test_a_ban_reaches_a_process_that_starts_later(
     backends: Callable[..., RedisBackend],
 ) -> None:

@@ -105,6 +105,11 @@ _sleep = asyncio.sleep  # one name for the limiter's waits, as in aioca.ratelimi
 _LISTEN_WAIT = 1.0
 """Seconds the event listener waits for a message before it looks at its state again."""
 
+_CLOSE_GRACE = 0.1
+"""Seconds :meth:`RedisBackend.close` gives each step of stopping the listener (the wake-up
+it publishes, then the listener's own end) before it moves on: a Redis killed or stalled
+must not hold every process's shutdown."""
+
 _RETURN_AHEAD = 0.1
 """Seconds before a lease ends (the closing margin of its window) at which a process with
 no request waiting gives back what is left of it, at most a twentieth of the window:
@@ -1059,6 +1064,9 @@ class RedisBackend:
         self._offset_at = -math.inf
         self._listener: asyncio.Task[None] | None = None
         self._stopping = False
+        # Set by close(): a listener waiting ``retry_interval`` to reconnect to a Redis that
+        # went away stops at once instead (made with the listener, in its event loop).
+        self._stop = asyncio.Event()
         # This backend's own channel: close() wakes its listener there, so the listener can
         # wait for events a long while (each wake-up costs CPU in every idle process).
         self._wake_channel = f"{self.channel}:{secrets.token_hex(6)}"
@@ -1119,6 +1127,7 @@ class RedisBackend:
             self._listener = None
         self._client_loop = loop
         if self._listener is None or self._listener.done():
+            self._stop = asyncio.Event()
             self._listener = loop.create_task(self._listen())
         return self._client
 
@@ -1279,7 +1288,9 @@ class RedisBackend:
                 raise
             except Exception as exc:  # Redis gone: try again later, never die
                 logger.debug("event listener: %s", type(exc).__name__)
-                await _sleep(self.retry_interval)
+                with contextlib.suppress(TimeoutError):  # close() ends the wait at once
+                    async with asyncio.timeout(self.retry_interval):
+                        await self._stop.wait()
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
@@ -1590,14 +1601,18 @@ class RedisBackend:
         listener, self._listener = self._listener, None
         if listener is not None:
             self._stopping = True
+            self._stop.set()  # a listener waiting to reconnect
             client = self._client
             if client is not None and not listener.done():
+                # A listener reading events is woken on its own channel; a Redis that does
+                # not answer (stalled) must not hold the close up to ``timeout``.
                 with contextlib.suppress(Exception):
-                    async with asyncio.timeout(self._deadline):
+                    async with asyncio.timeout(min(self._deadline, _CLOSE_GRACE)):
                         await client.publish(self._wake_channel, "stop")
-            await asyncio.wait((listener,), timeout=2)
-            if not listener.done():  # pragma: no cover - a listener stuck in redis-py
+            await asyncio.wait((listener,), timeout=_CLOSE_GRACE)
+            if not listener.done():  # stuck reading from a stalled Redis
                 listener.cancel()
+                await asyncio.wait((listener,), timeout=_CLOSE_GRACE)
             self._stopping = False
         if self._given_client is None and self._client is not None:
             client, self._client = self._client, None
