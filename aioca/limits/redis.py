@@ -184,6 +184,9 @@ class RedisRateLimiter:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._sleeper: asyncio.Future[None] | None = None
         self._woken = False  # a room event came between a refusal and its sleep
+        # Windows (names) in whose queue in Redis this process may stand: a refusal (or a
+        # TAKE whose answer never came) may have put it there, an admission took it out.
+        self._queued: set[str] = set()
         self._paused_until = 0.0
         self._banned_until = 0.0
         self._ban_message = ""
@@ -384,8 +387,14 @@ class RedisRateLimiter:
         finally:
             self._waiters.remove(turn)
             if self._waiters and not self._waiters[0].done():
-                self._waiters[0].set_result(None)
-            elif not self._waiters and any(lease.units for lease in self._leases.values()):
+                self._waiters[0].set_result(None)  # its TAKE keeps our place in the queue
+            elif not self._waiters and self._queued:
+                # No request of ours waits any more (cancelled, timed out, banned, or served
+                # from a lease) yet one may stand in a queue in Redis: out of it, in the
+                # background (a cancellation waits for nothing).
+                self._spawn(self._leave_queue(self._queued))
+                self._queued = set()
+            if not self._waiters and any(lease.units for lease in self._leases.values()):
                 # The return of what is left is due again (it waits while requests do).
                 self._schedule_idle_check()
 
@@ -498,6 +507,7 @@ class RedisRateLimiter:
                 )
         started = time.monotonic()
         self._woken = False
+        self._queued.update(name for name, _, _ in charged)  # until the answer says otherwise
         try:
             await backend.ready()
             reply = await backend.run(scripts.TAKE, keys, args)
@@ -525,6 +535,7 @@ class RedisRateLimiter:
             return int(reply[2]) / 1000
         until = started + int(reply[2]) / 1000
         values = reply[4:]
+        self._queued.difference_update(name for name, _, _ in charged)  # served: out of them
         for number, (name, _, cost) in enumerate(charged):
             index, used, lease_units = (int(v) for v in values[3 * number : 3 * number + 3])
             lease = self._leases[name]
@@ -593,6 +604,22 @@ class RedisRateLimiter:
             return
         with contextlib.suppress(*_FAILURES):
             await backend.run(scripts.GIVE_BACK, keys, args)
+
+    async def _leave_queue(self, names: set[str]) -> None:
+        """Out of the windows' queues in Redis (:data:`~aioca.limits.scripts.LEAVE`): best
+        effort, as a wake spent on a process gone costs the next one a window at most."""
+        backend = self.backend
+        keys: list[str] = [self.offset_key]
+        args: list[Any] = [round(self.safety * 1000), backend.id, backend.channel]
+        for name in names:
+            window = self._windows.get(name)
+            if window is not None:
+                keys.append(self._keys[name])
+                args += [window.limit, round(window.seconds * 1000)]
+        if len(keys) == 1 or self._local is not None:
+            return
+        with contextlib.suppress(*_FAILURES):
+            await backend.run(scripts.LEAVE, keys, args)
 
     # --- what the exchange says ---------------------------------------------------------
 
