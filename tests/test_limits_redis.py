@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import math
 import time
@@ -313,6 +314,43 @@ async def test_the_event_listener_waits_long_yet_close_stops_it_at_once(
     await backend.close()
     assert listener.done()
     assert time.monotonic() - started < 0.5 * redis_limits._LISTEN_WAIT
+
+
+@pytest.mark.parametrize("failure", ["killed", "stalled"])
+async def test_close_is_prompt_when_redis_is_gone_whatever_the_retry_interval(
+    failure: str, backends: Callable[..., RedisBackend]
+) -> None:
+    """A listener that lost Redis waits ``retry_interval`` before it reconnects; close()
+    ends that wait at once (killed), and does not wait on a listener reading from a Redis
+    that no longer answers (stalled) for more than its own calls' ``timeout``."""
+    from aioca.limits import redis as redis_limits
+
+    server = RedisServer()
+    server.start()
+    try:
+        backend = backends(url=server.url, retry_interval=30, timeout=0.5)
+        limiter = backend.limiter(HOST, [weight_window(100, seconds=1)])
+        await limiter.acquire({"REQUEST_WEIGHT": 1})
+        await asyncio.sleep(0.3)  # the listener is subscribed and waiting
+        listener = backend._listener
+        assert listener is not None
+        if failure == "killed":
+            server.kill()
+        else:
+            server.pause()
+        await asyncio.sleep(0.3)  # a killed Redis: the listener is waiting to reconnect
+        assert not listener.done()
+        started = time.monotonic()
+        await backend.close()
+        took = time.monotonic() - started
+        assert listener.done()
+        # Killed: refused at once. Stalled: the leaving call waits its timeout (0.5 s), the
+        # listener's wake-up and end a grace each, not the wake-up's own timeout (0.75 s).
+        assert took < (0.3 if failure == "killed" else 0.5 + 3 * redis_limits._CLOSE_GRACE), took
+    finally:
+        if failure == "stalled":
+            server.resume()
+        server.kill()
 
 
 async def test_a_ban_reaches_a_process_that_starts_later(
@@ -825,6 +863,68 @@ async def test_processes_refused_for_want_of_room_are_woken_in_the_order_they_as
     assert not second_served.done(), "no room was returned for the second"
     later = await asyncio.wait_for(second_served, 2 * seconds)
     assert math.floor(later / seconds) == math.floor(started / seconds) + 1
+
+
+async def test_a_queued_request_cancelled_leaves_the_queue_so_a_returned_lease_wakes_the_next(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    """Two processes refused one after the other for a full window; the first one's request
+    is cancelled while it waits. The units that come back (room for one) wake the second in
+    the same window, not the first, which is gone (a wake spent on it would leave the
+    second asleep to the next window)."""
+    seconds = 3.0
+    window = weight_window(10, seconds)
+    holder = backends(safety=0.2, lease_fraction=1.0, lease_cap=0.2, lease_idle=0.6).limiter(
+        HOST, [window]
+    )
+    first, second = (backends(safety=0.2, lease_cap=0).limiter(HOST, [window]) for _ in range(2))
+    await run_until_window_start(holder, seconds, 0.3)
+    await holder.acquire({"REQUEST_WEIGHT": 8})
+    assert holder._leases["REQUEST_WEIGHT"].units == 2, "the rest of the room leased"
+    started = first.clock()
+    gone = asyncio.ensure_future(_served_at(first, 2))
+    await asyncio.sleep(0.05)  # refused and queued first
+    second_served = asyncio.ensure_future(_served_at(second, 2))
+    await asyncio.sleep(0.05)
+    client = first.backend._connection()
+    key = first._keys["REQUEST_WEIGHT"]
+    queue = (await client.hget(key, "q")).decode()
+    assert queue.index(first.backend.id) < queue.index(second.backend.id), queue
+    gone.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    await asyncio.sleep(0.05)
+    queue = (await client.hget(key, "q")).decode()
+    assert first.backend.id not in queue, "out of the queue at once"
+    assert second.backend.id in queue
+    served = await asyncio.wait_for(second_served, seconds)
+    assert math.floor(served / seconds) == math.floor(started / seconds), "in the same window"
+    assert int(await client.hget(key, "u")) == 8 + 2
+
+
+async def test_a_process_leaving_the_queue_passes_on_room_it_was_woken_for(
+    backends: Callable[..., RedisBackend],
+) -> None:
+    """Woken (taken out of the queue) just before its request was given up, a process
+    leaving passes the room on: LEAVE wakes the queued ones the room covers."""
+    backend = backends()
+    client = backend._connection()
+    seconds, now = 3600, await client.time()
+    index = now[0] // seconds
+    key, offset, channel = f"{backend.prefix}:leave-test", f"{backend.prefix}:no-offset", "ch"
+    await client.hset(key, mapping={"i": index, "u": 8, "qi": index, "q": "later:2"})
+    pubsub = client.pubsub()
+    await pubsub.subscribe(channel)
+    await backend.run(scripts.LEAVE, [offset, key], [0, "gone", channel, 10, seconds * 1000])
+    message = None
+    for _ in range(20):
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
+        if message is not None:
+            break
+    await pubsub.aclose()
+    assert message is not None, "the room went to nobody"
+    assert json.loads(message["data"]) == {"kind": "room", "key": key, "ids": ["later"]}
+    assert (await client.hget(key, "q")) == b""
 
 
 async def test_a_refusal_reports_the_shared_count_so_headers_below_it_cost_no_round_trip(

@@ -105,6 +105,11 @@ _sleep = asyncio.sleep  # one name for the limiter's waits, as in aioca.ratelimi
 _LISTEN_WAIT = 1.0
 """Seconds the event listener waits for a message before it looks at its state again."""
 
+_CLOSE_GRACE = 0.1
+"""Seconds :meth:`RedisBackend.close` gives each step of stopping the listener (the wake-up
+it publishes, then the listener's own end) before it moves on: a Redis killed or stalled
+must not hold every process's shutdown."""
+
 _RETURN_AHEAD = 0.1
 """Seconds before a lease ends (the closing margin of its window) at which a process with
 no request waiting gives back what is left of it, at most a twentieth of the window:
@@ -179,6 +184,9 @@ class RedisRateLimiter:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._sleeper: asyncio.Future[None] | None = None
         self._woken = False  # a room event came between a refusal and its sleep
+        # Windows (names) in whose queue in Redis this process may stand: a refusal (or a
+        # TAKE whose answer never came) may have put it there, an admission took it out.
+        self._queued: set[str] = set()
         self._paused_until = 0.0
         self._banned_until = 0.0
         self._ban_message = ""
@@ -379,8 +387,14 @@ class RedisRateLimiter:
         finally:
             self._waiters.remove(turn)
             if self._waiters and not self._waiters[0].done():
-                self._waiters[0].set_result(None)
-            elif not self._waiters and any(lease.units for lease in self._leases.values()):
+                self._waiters[0].set_result(None)  # its TAKE keeps our place in the queue
+            elif not self._waiters and self._queued:
+                # No request of ours waits any more (cancelled, timed out, banned, or served
+                # from a lease) yet one may stand in a queue in Redis: out of it, in the
+                # background (a cancellation waits for nothing).
+                self._spawn(self._leave_queue(self._queued))
+                self._queued = set()
+            if not self._waiters and any(lease.units for lease in self._leases.values()):
                 # The return of what is left is due again (it waits while requests do).
                 self._schedule_idle_check()
 
@@ -493,6 +507,7 @@ class RedisRateLimiter:
                 )
         started = time.monotonic()
         self._woken = False
+        self._queued.update(name for name, _, _ in charged)  # until the answer says otherwise
         try:
             await backend.ready()
             reply = await backend.run(scripts.TAKE, keys, args)
@@ -520,6 +535,7 @@ class RedisRateLimiter:
             return int(reply[2]) / 1000
         until = started + int(reply[2]) / 1000
         values = reply[4:]
+        self._queued.difference_update(name for name, _, _ in charged)  # served: out of them
         for number, (name, _, cost) in enumerate(charged):
             index, used, lease_units = (int(v) for v in values[3 * number : 3 * number + 3])
             lease = self._leases[name]
@@ -588,6 +604,22 @@ class RedisRateLimiter:
             return
         with contextlib.suppress(*_FAILURES):
             await backend.run(scripts.GIVE_BACK, keys, args)
+
+    async def _leave_queue(self, names: set[str]) -> None:
+        """Out of the windows' queues in Redis (:data:`~aioca.limits.scripts.LEAVE`): best
+        effort, as a wake spent on a process gone costs the next one a window at most."""
+        backend = self.backend
+        keys: list[str] = [self.offset_key]
+        args: list[Any] = [round(self.safety * 1000), backend.id, backend.channel]
+        for name in names:
+            window = self._windows.get(name)
+            if window is not None:
+                keys.append(self._keys[name])
+                args += [window.limit, round(window.seconds * 1000)]
+        if len(keys) == 1 or self._local is not None:
+            return
+        with contextlib.suppress(*_FAILURES):
+            await backend.run(scripts.LEAVE, keys, args)
 
     # --- what the exchange says ---------------------------------------------------------
 
@@ -1059,6 +1091,9 @@ class RedisBackend:
         self._offset_at = -math.inf
         self._listener: asyncio.Task[None] | None = None
         self._stopping = False
+        # Set by close(): a listener waiting ``retry_interval`` to reconnect to a Redis that
+        # went away stops at once instead (made with the listener, in its event loop).
+        self._stop = asyncio.Event()
         # This backend's own channel: close() wakes its listener there, so the listener can
         # wait for events a long while (each wake-up costs CPU in every idle process).
         self._wake_channel = f"{self.channel}:{secrets.token_hex(6)}"
@@ -1119,6 +1154,7 @@ class RedisBackend:
             self._listener = None
         self._client_loop = loop
         if self._listener is None or self._listener.done():
+            self._stop = asyncio.Event()
             self._listener = loop.create_task(self._listen())
         return self._client
 
@@ -1279,7 +1315,9 @@ class RedisBackend:
                 raise
             except Exception as exc:  # Redis gone: try again later, never die
                 logger.debug("event listener: %s", type(exc).__name__)
-                await _sleep(self.retry_interval)
+                with contextlib.suppress(TimeoutError):  # close() ends the wait at once
+                    async with asyncio.timeout(self.retry_interval):
+                        await self._stop.wait()
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
@@ -1590,14 +1628,18 @@ class RedisBackend:
         listener, self._listener = self._listener, None
         if listener is not None:
             self._stopping = True
+            self._stop.set()  # a listener waiting to reconnect
             client = self._client
             if client is not None and not listener.done():
+                # A listener reading events is woken on its own channel; a Redis that does
+                # not answer (stalled) must not hold the close up to ``timeout``.
                 with contextlib.suppress(Exception):
-                    async with asyncio.timeout(self._deadline):
+                    async with asyncio.timeout(min(self._deadline, _CLOSE_GRACE)):
                         await client.publish(self._wake_channel, "stop")
-            await asyncio.wait((listener,), timeout=2)
-            if not listener.done():  # pragma: no cover - a listener stuck in redis-py
+            await asyncio.wait((listener,), timeout=_CLOSE_GRACE)
+            if not listener.done():  # stuck reading from a stalled Redis
                 listener.cancel()
+                await asyncio.wait((listener,), timeout=_CLOSE_GRACE)
             self._stopping = False
         if self._given_client is None and self._client is not None:
             client, self._client = self._client, None

@@ -27,6 +27,7 @@ __all__ = [
     "CACHE_STORE",
     "GIVE_BACK",
     "HOLD",
+    "LEAVE",
     "NOW",
     "OBSERVE",
     "TAKE",
@@ -258,6 +259,42 @@ return 1
 """Return the unused part of leases, to the window they were taken from (a window that has
 already ended is left alone: its budget is gone either way), and wake the processes
 queued in it that the room now covers."""
+
+LEAVE = (
+    _CLOCK
+    + """
+-- KEYS: offset, then one counter per window. ARGV: safety ms, this process's id, the
+--       event channel, then limit, length ms for each.
+local now = shared_now(KEYS[1])
+local safety, id, channel = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+for w = 1, #KEYS - 1 do
+  local limit, len = tonumber(ARGV[2 * w + 2]), tonumber(ARGV[2 * w + 3])
+  local key = KEYS[1 + w]
+  local h = redis.call('HMGET', key, 'qi', 'i', 'u')
+  local qi = tonumber(h[1])
+  if qi then
+    local q = queue_read(key, qi)
+    for k, e in ipairs(q) do
+      if e[1] == id then
+        table.remove(q, k)
+        queue_write(key, qi, q)
+        break
+      end
+    end
+  end
+  local index = tonumber(h[2])
+  if index then
+    local u = tonumber(h[3]) or 0
+    queue_wake(key, index, limit - u, id, channel, now < (index + 1) * len - safety)
+  end
+end
+return 1
+"""
+)
+"""Take a process out of the queues it joined when its waiting request is given up
+(cancelled, timed out): queued, it would be woken by returned units in its turn, and
+the wake, spent on nobody, would leave the next process asleep to the next window. Room
+already in the window (a wake it was sent and will not use) wakes the next ones."""
 
 ADD = (
     _CLOCK
