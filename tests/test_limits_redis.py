@@ -838,6 +838,24 @@ async def test_a_busy_process_returns_its_lease_before_the_window_closes(
     assert "GIVE_BACK" not in calls
 
 
+async def _two_waiting_behind_a_lease(
+    backends: Callable[..., RedisBackend], seconds: float, *, lease_idle: float
+) -> tuple[RedisRateLimiter, RedisRateLimiter]:
+    """Two limiters without leases of their own, on a window of 10 in which another
+    process, early in the window, spent 8 and leased the last 2 (given back after
+    ``lease_idle`` seconds idle): whatever they ask waits for that room or the next
+    window."""
+    window = weight_window(10, seconds)
+    holder = backends(safety=0.2, lease_fraction=1.0, lease_cap=0.2, lease_idle=lease_idle).limiter(
+        HOST, [window]
+    )
+    first, second = (backends(safety=0.2, lease_cap=0).limiter(HOST, [window]) for _ in range(2))
+    await run_until_window_start(holder, seconds, 0.3)
+    await holder.acquire({"REQUEST_WEIGHT": 8})
+    assert holder._leases["REQUEST_WEIGHT"].units == 2, "the rest of the room leased"
+    return first, second
+
+
 async def test_processes_refused_for_want_of_room_are_woken_in_the_order_they_asked(
     backends: Callable[..., RedisBackend],
 ) -> None:
@@ -845,14 +863,7 @@ async def test_processes_refused_for_want_of_room_are_woken_in_the_order_they_as
     only one of them: the first to have asked is woken and served in the window, the
     other waits for the next window."""
     seconds = 3.0
-    window = weight_window(10, seconds)
-    holder = backends(safety=0.2, lease_fraction=1.0, lease_cap=0.2, lease_idle=0.4).limiter(
-        HOST, [window]
-    )
-    first, second = (backends(safety=0.2, lease_cap=0).limiter(HOST, [window]) for _ in range(2))
-    await run_until_window_start(holder, seconds, 0.3)
-    await holder.acquire({"REQUEST_WEIGHT": 8})
-    assert holder._leases["REQUEST_WEIGHT"].units == 2, "the rest of the room leased"
+    first, second = await _two_waiting_behind_a_lease(backends, seconds, lease_idle=0.4)
     started = first.clock()
     first_served = asyncio.ensure_future(_served_at(first, 2))
     await asyncio.sleep(0.05)  # refused and queued first
@@ -873,14 +884,7 @@ async def test_a_queued_request_cancelled_leaves_the_queue_so_a_returned_lease_w
     the same window, not the first, which is gone (a wake spent on it would leave the
     second asleep to the next window)."""
     seconds = 3.0
-    window = weight_window(10, seconds)
-    holder = backends(safety=0.2, lease_fraction=1.0, lease_cap=0.2, lease_idle=0.6).limiter(
-        HOST, [window]
-    )
-    first, second = (backends(safety=0.2, lease_cap=0).limiter(HOST, [window]) for _ in range(2))
-    await run_until_window_start(holder, seconds, 0.3)
-    await holder.acquire({"REQUEST_WEIGHT": 8})
-    assert holder._leases["REQUEST_WEIGHT"].units == 2, "the rest of the room leased"
+    first, second = await _two_waiting_behind_a_lease(backends, seconds, lease_idle=0.6)
     started = first.clock()
     gone = asyncio.ensure_future(_served_at(first, 2))
     await asyncio.sleep(0.05)  # refused and queued first
