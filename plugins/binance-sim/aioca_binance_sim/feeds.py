@@ -52,11 +52,11 @@ class Feed:
     period: Callable[[re.Match[str]], int] | None = None
 
 
-def depth_period(match: re.Match[str]) -> int:
-    """A futures depth topic's period in ms: its ``@<n>ms`` suffix (the ``speed`` group),
-    250 without one (Binance: "Update Speed: 250ms, 500ms, 100ms")."""
+def depth_period(match: re.Match[str], default: int = 250) -> int:
+    """A depth topic's period in ms: its ``@<n>ms`` suffix (the ``speed`` group), else
+    ``default``: futures' 250 (Binance: "Update Speed: 250ms, 500ms, 100ms"), Spot's 1000."""
     speed = match.groupdict().get("speed")
-    return int(speed) if speed else 250
+    return int(speed) if speed else default
 
 
 def depth_ids(moment: int, period: int) -> dict[str, int]:

@@ -37,12 +37,15 @@ from .noise import path_at, path_grid, stream_key, unit, value_noise
 __all__ = [
     "BOOK_REFRESH_SECONDS",
     "BOOK_STEP_MS",
+    "REFRESH_STEPS",
     "TRADES_PER_MINUTE",
     "TRADE_MS",
     "Market",
     "Trade",
     "book_step",
     "book_update_id",
+    "refresh_epoch",
+    "refreshed_ticks",
 ]
 
 MINUTE = 60_000
@@ -58,7 +61,8 @@ BOOK_REFRESH_SECONDS = 10
 BOOK_STEP_MS = 100
 """The book changes every 100 ms (a "step"): as often as the fastest diff stream
 (``@depth@100ms``) publishes, so each of its updates has something to say."""
-_REFRESH_STEPS = BOOK_REFRESH_SECONDS * 1000 // BOOK_STEP_MS
+REFRESH_STEPS = BOOK_REFRESH_SECONDS * 1000 // BOOK_STEP_MS
+"""Book steps between two drawings of one level's quantity."""
 _IDS_PER_STEP = 1000
 
 
@@ -73,6 +77,26 @@ def book_update_id(ms: int) -> int:
     diff covering steps ``j+1..k`` has ``U = j*1000 + 1``, ``u = k*1000``, ``pu = j*1000``:
     the chain is continuous at any speed."""
     return book_step(ms) * _IDS_PER_STEP
+
+
+def refresh_epoch(tick: int, step: int) -> int:
+    """Which drawing of the quantity at price ``tick`` stands during book ``step``: a level
+    is redrawn once every :data:`REFRESH_STEPS`, at a step that depends on its price, so a
+    hundredth of the levels change every 100 ms and a tenth every second (diffs of a
+    sensible size at every speed). Shared by every market's book (futures and Spot)."""
+    return (step + tick % REFRESH_STEPS) // REFRESH_STEPS
+
+
+def refreshed_ticks(low: int, high: int, since: int, step: int) -> list[int]:
+    """The price ticks in ``low..high - 1`` redrawn after step ``since`` up to ``step``
+    (ascending): what changed in a book whose price stood still, found without computing
+    the rest of it. Meant for ``step - since < REFRESH_STEPS`` (past that, every level may
+    have changed)."""
+    period = REFRESH_STEPS
+    residues = [(-moment) % period for moment in range(since + 1, step + 1)]
+    return sorted(
+        tick for residue in residues for tick in range(low + (residue - low) % period, high, period)
+    )
 
 
 class Trade(NamedTuple):
@@ -416,7 +440,7 @@ class Market:
         it changes once every ``BOOK_REFRESH_SECONDS``, at a step that depends on the
         price, so a hundredth of the levels change every 100 ms and a tenth every second
         (diffs of a sensible size at every speed)."""
-        epoch = (step + tick % _REFRESH_STEPS) // _REFRESH_STEPS
+        epoch = refresh_epoch(tick, step)
         return 1 + int(unit(instrument.key, tick * 1_000_003 + epoch, 10) * instrument.pair.lot * 3)
 
     def book_levels(
@@ -442,17 +466,11 @@ class Market:
         last = self.last_trade(instrument, step * BOOK_STEP_MS).ticks
         before = self.last_trade(instrument, since * BOOK_STEP_MS).ticks
         depth = self.book_depth
-        if last == before and step - since < _REFRESH_STEPS:
-            period = _REFRESH_STEPS
-            residues = [(-moment) % period for moment in range(since + 1, step + 1)]
+        if last == before and step - since < REFRESH_STEPS:
             qty = self.level_qty
 
             def changed(low: int, high: int) -> list[tuple[int, int]]:
-                ticks = sorted(
-                    tick
-                    for residue in residues
-                    for tick in range(low + (residue - low) % period, high, period)
-                )
+                ticks = refreshed_ticks(low, high, since, step)
                 return [(tick, qty(instrument, tick, step)) for tick in ticks]
 
             bids = changed(last - depth + 1, last + 1)

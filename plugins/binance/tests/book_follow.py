@@ -90,15 +90,22 @@ async def follow_book(
     drops: Collection[int] = (),
     skips: Collection[int] = (),
     between: Callable[[int], Awaitable[None]] | None = None,
+    snapshots: Callable[[], int] | None = None,
 ) -> BookRun:
     """Publish ``steps`` seconds of ``hub`` (its publisher idle: the test publishes),
     dropping every connection at the steps in ``drops`` and leaving out the diff of the
     steps in ``skips``; after each published second, wait until ``book`` has reached
     ``update_id(second)``, then await ``between(step)`` (what happens before the next
     publication: the account's orders...). ``expected(update_id)`` is the simulator's own
-    book then. A futures depth topic publishes every 100-500 ms, its ids those of
+    book then. A depth topic publishes every 100-1000 ms (its speed), its ids those of
     :func:`~aioca_binance_sim.market.book_update_id`: the wait is then for the last diff
-    of the second, whatever ``update_id`` says."""
+    of the second, whatever ``update_id`` says.
+
+    ``snapshots()`` (Spot: the simulator's count of ``/api/v3/depth`` requests) is for
+    Spot's rule, which drops a diff whose ``u`` is the snapshot's ``lastUpdateId``: a book
+    that asked for its snapshot at a publication (start, drop, skipped update) holds every
+    diff published so far in it and starts with the next publication, so that step waits
+    for the request instead of the book, and the next step checks the book again."""
     run = BookRun()
     progressed = asyncio.Event()
 
@@ -123,12 +130,19 @@ async def follow_book(
             return max(update_id(second), book_update_id(second * 1000))
         return update_id(second)
 
+    async def synced_or_asked(snapshots: Callable[[], int], goal: int, asked: int) -> bool:
+        """Wait until the book reached ``goal`` or asked for a snapshot (more than
+        ``asked``): whether it is to be checked now (not waiting for the next diff)."""
+        await until(lambda: (book.synced and book.update_id >= goal) or snapshots() > asked)
+        return book.synced or snapshots() == asked
+
     consumer = asyncio.create_task(consume())
     try:
         await until(lambda: len(hub.connections) == 1)
         await until(lambda: bool(hub.connections[0].topics))
         for step in range(steps):
             clock.advance(1.0)
+            asked = snapshots() if snapshots is not None else 0
             if step in drops:
                 await hub.drop()
                 await until(lambda: len(hub.connections) == 1)
@@ -137,7 +151,9 @@ async def follow_book(
                 await hub.publish()
                 continue  # nothing to see until the next diff shows the jump
             await hub.publish()
-            await reached(target(int(clock.now)))
+            goal = target(int(clock.now))
+            if snapshots is None or await synced_or_asked(snapshots, goal, asked):
+                await reached(goal)
             if between is not None:
                 await between(step)
     finally:

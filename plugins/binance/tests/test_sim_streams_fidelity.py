@@ -7,7 +7,6 @@ chain at every speed that rebuilds the REST depth snapshot."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import time
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 from binance_ws import until
+from depth_follow import DEPTH, apply_levels, follow_depth
 from sim_helpers import FakeClock
 from sim_streams_helpers import published, rest_get, ws_spec
 
@@ -105,46 +105,6 @@ async def test_a_long_candle_stream_opens_and_streams(market: str, topic: str) -
 
 # --- depth at its documented speed ------------------------------------------------------
 
-_DEPTH = {"coinm": ("btcusd_perp", "/dapi/v1/depth"), "usdm": ("btcusdt", "/fapi/v1/depth")}
-
-
-def _apply(book: dict[str, str], levels: list[list[str]]) -> None:
-    for price, qty in levels:
-        if float(qty) == 0:
-            book.pop(price, None)
-        else:
-            book[price] = qty
-
-
-async def _follow(market: str, suffixes: list[str], seconds: int) -> dict[str, Any]:
-    """Every diff of ``<symbol>@depth<suffix>`` for each of ``suffixes`` while a fake
-    clock moves ``seconds`` in 62.5 ms steps (exact in binary: the clock ends on a whole
-    second) with the hub publishing after each, the REST snapshot taken before and the
-    REST book at the end."""
-    symbol, path = _DEPTH[market]
-    topics = [f"{symbol}@depth{suffix}" for suffix in suffixes]
-    clock = FakeClock()
-    async with BinanceSimulator(seed=9, clock=clock) as sim:
-        hub = sim.market_streams[market]
-        hub.publish_interval = 3600.0  # the test publishes
-        core = sim.market if market == "coinm" else sim.venues["usdm"].market.core
-        core.book_depth = 60
-        url = f"{sim.ws_urls[market]}/stream?streams={'/'.join(topics)}"
-        received: dict[str, list[Any]] = {topic: [] for topic in topics}
-        async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
-            await until(lambda: bool(hub.connections))
-            snapshot = await rest_get(sim, market, path, symbol=symbol.upper(), limit=100)
-            start = clock.now
-            for step in range(1, seconds * 16 + 1):
-                clock.now = start + step / 16
-                await hub.publish()
-            final = await rest_get(sim, market, path, symbol=symbol.upper(), limit=100)
-            with contextlib.suppress(TimeoutError):
-                while True:
-                    frame = await ws.receive_json(timeout=0.3)
-                    received[frame["stream"]].append(frame["data"])
-    return {"diffs": received, "snapshot": snapshot, "final": final}
-
 
 @pytest.mark.parametrize(
     ("market", "suffix", "per_second"),
@@ -161,7 +121,7 @@ async def test_a_diff_stream_updates_at_its_speed_and_rebuilds_the_rest_book(
     market: str, suffix: str, per_second: int
 ) -> None:
     seconds = 5
-    run = await _follow(market, [suffix], seconds)
+    run = await follow_depth(market, [suffix], seconds)
     (diffs,) = run["diffs"].values()
     assert seconds * per_second - 1 <= len(diffs) <= seconds * per_second + 1
     assert sum(1 for d in diffs if d["b"] or d["a"]) >= len(diffs) * 0.9  # the book moves
@@ -176,8 +136,8 @@ async def test_a_diff_stream_updates_at_its_speed_and_rebuilds_the_rest_book(
     following = [d for d in diffs if d["u"] >= last]
     assert following[0]["U"] <= last <= following[0]["u"]
     for diff in following:
-        _apply(bids, diff["b"])
-        _apply(asks, diff["a"])
+        apply_levels(bids, diff["b"])
+        apply_levels(asks, diff["a"])
     assert following[-1]["u"] == final["lastUpdateId"]
     assert bids == dict(map(tuple, final["bids"]))
     assert asks == dict(map(tuple, final["asks"]))
@@ -188,7 +148,7 @@ async def test_the_update_ids_are_one_chain_at_every_speed(market: str) -> None:
     """A slower stream's diffs end where some of the 100 ms stream's do, so a client can
     switch speeds (or follow two) with one sequence of ids."""
     suffixes = ["@100ms", "@500ms", ""] + (["@250ms"] if market == "usdm" else [])
-    run = await _follow(market, suffixes, 3)
+    run = await follow_depth(market, suffixes, 3)
     fast, *slow = run["diffs"].values()
     ends = {d["u"] for d in fast}
     for diffs in slow:
@@ -199,7 +159,7 @@ async def test_the_update_ids_are_one_chain_at_every_speed(market: str) -> None:
 
 @pytest.mark.parametrize("market", ["coinm", "usdm"])
 async def test_partial_depth_at_100ms_is_the_book_of_each_moment(market: str) -> None:
-    symbol, path = _DEPTH[market]
+    symbol, path = DEPTH[market]
     clock = FakeClock()
     async with BinanceSimulator(seed=9, clock=clock) as sim:
         hub = sim.market_streams[market]

@@ -124,14 +124,15 @@ async def test_continuous_klines_say_what_rest_answers_at_the_same_moment() -> N
 
 
 async def test_rpi_depth_diffs_continue_the_rest_rpi_book() -> None:
-    """A diff of second ``s`` carries ``u`` = ``/fapi/v1/rpiDepth``'s ``lastUpdateId``
-    during ``s``, ``pu`` the one of the second before, and every level it names has the
-    quantity the REST book has then (0: gone from the book's 1000 levels)."""
+    """A diff published at moment ``t`` (every 500 ms) carries ``u`` =
+    ``/fapi/v1/rpiDepth``'s ``lastUpdateId`` at ``t``, ``pu`` the one at ``t - 500 ms``, and
+    every level it names has the quantity the REST book has then (0: gone from the book's
+    1000 levels)."""
     clock = FakeClock()
     async with BinanceSimulator(seed=8, clock=clock) as sim:
-        clock.advance(1.0)
+        clock.advance(1.5)
         before = await rest_get(sim, "usdm", "/fapi/v1/rpiDepth", symbol="BTCUSDT", limit=1000)
-        clock.advance(1.0)
+        clock.advance(0.5)
         got = await raw_frames(sim, "usdm", ["btcusdt@rpiDepth@500ms"])
         after = await rest_get(sim, "usdm", "/fapi/v1/rpiDepth", symbol="BTCUSDT", limit=1000)
     (diff,) = got["btcusdt@rpiDepth@500ms"]

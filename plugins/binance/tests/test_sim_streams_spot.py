@@ -33,6 +33,7 @@ from aioca.stream import Gap, GapReason
 from aioca_binance.spot import SpotNewOrder
 from aioca_binance.streams import spot as models
 from aioca_binance_sim import BinanceSimulator
+from aioca_binance_sim.market import BOOK_STEP_MS, book_update_id
 from aioca_binance_sim.spot.feeds import SpotFeeds
 
 FAST = fast_settings("spot")
@@ -202,18 +203,20 @@ async def test_a_diff_continues_the_rest_snapshot_by_spot_s_rule() -> None:
             url = sim.urls["spot"] + "/api/v3/depth?symbol=BTCUSDT&limit=20"
             async with http.get(url) as response:
                 snapshot = await response.json()
-            second = sim.now_ms() // 1000
-            (diff,) = published(sim, "spot", "btcusdt@depth", second)
-            (following,) = published(sim, "spot", "btcusdt@depth", second + 1)
+            publication = sim.now_ms() // 1000 * 1000 + 1000  # @depth's next, each second
+            (diff,) = published(sim, "spot", "btcusdt@depth", publication)
+            (following,) = published(sim, "spot", "btcusdt@depth", publication + 1000)
             last = snapshot["lastUpdateId"]
-            assert diff["U"] <= last <= diff["u"]  # the snapshot is this second's book
+            assert last == book_update_id(sim.now_ms())
+            assert diff["U"] <= last + 1 <= diff["u"]  # the first diff to apply to it
             assert following["U"] == diff["u"] + 1
 
 
 def sim_book(sim: BinanceSimulator, symbol: str, update_id: int) -> tuple[dict, dict]:
     venue = sim.venues["spot"]
     spec = venue.symbols[symbol]
-    bids, asks = venue.tape.book_levels(spec, update_id // 10 * 1000, venue.tape.book_depth)
+    moment = update_id // 1000 * BOOK_STEP_MS  # the book step the id names
+    bids, asks = venue.tape.book_levels(spec, moment, venue.tape.book_depth)
 
     def side(levels: list[tuple[int, int]]) -> dict[Decimal, Decimal]:
         return {spec.tick * tick: spec.step * steps for tick, steps in levels}
@@ -231,8 +234,9 @@ async def test_the_book_matches_the_simulator_after_every_event_through_gaps() -
                 hub,
                 clock,
                 lambda update: sim_book(sim, "BTCUSDT", update),
-                lambda second: second * 10 + 9,
+                lambda second: second * 1000,
                 symbol="BTCUSDT",
+                snapshots=lambda: sim.requests["spot", "/api/v3/depth"],
                 steps=1000,
                 drops=(150, 550),
                 skips=(300, 700),
@@ -267,8 +271,9 @@ async def test_the_book_matches_the_simulator_when_own_orders_take_liquidity_mid
                 hub,
                 clock,
                 lambda update: sim_book(sim, "BTCUSDT", update),
-                lambda second: second * 10 + 9,
+                lambda second: second * 1000,
                 symbol="BTCUSDT",
+                snapshots=lambda: sim.requests["spot", "/api/v3/depth"],
                 steps=200,
                 between=orders_mid_second(clock, place),
             )
@@ -429,7 +434,7 @@ async def test_binance_official_spot_sdk_stream_client_reads_typed_streams() -> 
     kinds = {type(item).__name__: item for item in received}
     assert set(kinds) == {"AggTradeResponse", "DiffBookDepthResponse"}
     diff = kinds["DiffBookDepthResponse"]
-    assert diff.u - diff.U == 9
+    assert diff.u - diff.U == 999  # one 100 ms book step: 1000 ids
     assert kinds["AggTradeResponse"].s == "BTCUSDT"
 
 

@@ -57,6 +57,7 @@ from binance_ws import until
 from sim_helpers import FastClock
 
 from aioca_binance_sim import BinanceSimulator
+from aioca_binance_sim.market import BOOK_STEP_MS
 
 MARKETS = ("spot", "usdm", "coinm")
 KEY = "ccxtProDemoKey00" * 4  # Binance-shaped demo credentials, for these simulators only
@@ -83,7 +84,8 @@ class Market:
         if self.name == "spot":
             venue = sim.venues["spot"]
             spec = venue.symbols["BTCUSDT"]
-            bids, asks = venue.tape.book_levels(spec, update_id // 10 * 1000, venue.tape.book_depth)
+            moment = update_id // 1000 * BOOK_STEP_MS  # the book step the id names
+            bids, asks = venue.tape.book_levels(spec, moment, venue.tape.book_depth)
             return (
                 [[float(spec.tick * t), float(spec.step * q)] for t, q in bids],
                 [[float(spec.tick * t), float(spec.step * q)] for t, q in asks],

@@ -35,6 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import SimError, bad_symbol, mandatory_missing
+from ..market import book_step
 from .orders import LIMIT_PRICED, STOP_TYPES, Fill, Order, OrderList
 from .symbols import (
     EXCHANGE_MAX_NUM_ORDERS,
@@ -561,7 +562,7 @@ class SpotEngine:
         """The book levels ``order`` would take now, as ``(ticks, steps)`` (``before``:
         only the levels better than this price, for a buy below it, for a sell above)."""
         spec, tape = order.spec, self.tape
-        second = now // 1000
+        step = book_step(now)
         bid, ask = tape.best(spec, now)
         buying = order.side == "BUY"
         limit = None
@@ -580,7 +581,7 @@ class SpotEngine:
                 break
             if before is not None and (ticks >= before if buying else ticks <= before):
                 break
-            available = tape.level_steps(spec, ticks, second)
+            available = tape.level_steps(spec, ticks, step)
             if budget is not None:
                 unit_cost = spec.tick * ticks * spec.step
                 take = min(available, int(budget / unit_cost))
@@ -597,9 +598,9 @@ class SpotEngine:
         return levels
 
     def _take(self, order: Order, levels: list[tuple[int, int]], now: int) -> None:
-        second = now // 1000
+        step = book_step(now)
         for ticks, steps in levels:
-            self.tape.take(order.spec, ticks, second, steps)
+            self.tape.take(order.spec, ticks, step, steps)
             self._fill(order, order.spec.tick * ticks, order.spec.step * steps, False, now)
 
     # --- executions -------------------------------------------------------------------

@@ -1,13 +1,14 @@
 """Spot's market streams, for the simulator's stream hub (:class:`~..streams.StreamHub`).
 
 The payloads come from the same :class:`~.tape.Tape` functions the REST endpoints answer
-from, so the two agree. Spot's depth diffs follow Spot's rule (no ``pu``): the diff of
-second ``s`` carries ``U = s * 10`` and ``u = s * 10 + 9``, so each ``U`` is the previous
-``u + 1``, and the REST snapshot's ``lastUpdateId`` (``now // 100``) during second ``s``
-lies in ``U..u`` of that second's diff (the book is constant within a second, but for
-what the account's orders take). A diff is taken against the book last published
-(:class:`SpotFeeds` keeps it), so what the account took between two diffs is in the
-next one. Keys follow
+from, so the two agree. Spot's depth streams run at their documented speed, as the futures
+ones do (see :mod:`..feeds`): ``@depth@100ms`` every 100 ms, ``@depth`` / ``@depth@1000ms``
+every second; the book changes every 100 ms. Spot's diffs follow Spot's rule (no ``pu``):
+a diff at moment ``t`` of a topic of period ``p`` carries ``u`` =
+:func:`~..market.book_update_id` of ``t`` (the REST snapshot's ``lastUpdateId`` then) and
+``U`` the id of ``t - p`` plus one, so each ``U`` is the previous ``u + 1`` at every speed.
+A diff is taken against the book that topic's speed last published (:class:`SpotFeeds`
+keeps it), so what the account took between two diffs is in the next one. Keys follow
 Binance's documented Spot examples (``spec/binance-ws-streams.json``).
 
 Spot user data comes over the WebSocket API, not a listenKey: the hub's listen-key
@@ -21,10 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..feeds import Feed, match_feed
+from ..feeds import Feed, depth_ids, depth_period, match_feed
+from ..market import BOOK_STEP_MS, REFRESH_STEPS, book_step, book_update_id, refreshed_ticks
 from .blocks import block_trade_stream
 from .symbols import dec
-from .tape import BOOK_REFRESH_SECONDS, TRADE_MS
+from .tape import TRADE_MS
 
 if TYPE_CHECKING:
     from .symbols import SpotSymbol
@@ -35,23 +37,20 @@ __all__ = ["SPOT_FEEDS", "SpotAccount", "SpotFeeds", "book_diff", "stream_source
 
 
 def book_diff(
-    tape: Tape, spec: SpotSymbol, second: int
+    tape: Tape, spec: SpotSymbol, step: int, since: int
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """What changed in the full-depth book from ``second - 1`` to ``second``: the new
-    quantity of every changed level, 0 for a level that left the book."""
-    now, before = second * 1000, (second - 1) * 1000
+    """What changed in the full-depth book from book step ``since`` to ``step``: the new
+    quantity of every changed level, 0 for a level that left the book. While the price
+    stood still and the account took nothing, only the redrawn levels are computed."""
+    now, before = step * BOOK_STEP_MS, since * BOOK_STEP_MS
     last, previous = tape.best(spec, now), tape.best(spec, before)
     taken = any(symbol == spec.symbol for symbol, _ in tape.taken)
-    if last == previous and not taken:
-        # Only the levels redrawn at this second changed: ticks = -second (mod 10).
-        step = BOOK_REFRESH_SECONDS
-        residue = (-second) % step
+    if last == previous and not taken and step - since < REFRESH_STEPS:
         bid, ask = last
 
         def changed(low: int, high: int) -> list[tuple[int, int]]:
-            first = max(low, 1)
-            first += (residue - first) % step
-            return [(t, tape.level_steps(spec, t, second)) for t in range(first, high, step)]
+            ticks = refreshed_ticks(max(low, 1), high, since, step)
+            return [(t, tape.level_steps(spec, t, step)) for t in ticks]
 
         depth = tape.book_depth
         bids = changed(bid - depth + 1, bid + 1)
@@ -73,17 +72,24 @@ def _levels(spec: SpotSymbol, levels: list[tuple[int, int]]) -> list[list[str]]:
     return [[spec.price_text(tick), spec.qty_text(steps)] for tick, steps in levels]
 
 
+def _spot_depth_period(match: re.Match[str]) -> int:
+    """A Spot depth topic's period in ms: ``@100ms`` or ``@1000ms``, 1000 without one."""
+    return depth_period(match, default=1000)
+
+
 def _depth_diff(
-    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
+    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], moment: int
 ) -> list[dict[str, Any]]:
-    bids, asks = feeds.diff(spec, second)
+    period = _spot_depth_period(match)
+    bids, asks = feeds.diff(spec, moment, period)
+    ids = depth_ids(moment, period)
     return [
         {
             "e": "depthUpdate",
-            "E": second * 1000 + 1,
+            "E": ids["E"],
             "s": spec.symbol,
-            "U": second * 10,
-            "u": second * 10 + 9,
+            "U": ids["U"],
+            "u": ids["u"],
             "b": _levels(spec, bids),
             "a": _levels(spec, asks),
         }
@@ -91,11 +97,9 @@ def _depth_diff(
 
 
 def _partial_depth(
-    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], second: int
+    feeds: SpotFeeds, spec: SpotSymbol, match: re.Match[str], moment: int
 ) -> list[dict[str, Any]]:
-    tape = feeds.tape
-    depth = tape.depth(spec, second * 1000 + 999, int(match.group("levels")))
-    return [depth]
+    return [feeds.tape.depth(spec, moment, int(match.group("levels")))]
 
 
 def _trades(
@@ -126,7 +130,7 @@ def _book_ticker(
     bids, asks = tape.book_levels(spec, now, 1)
     return [
         {
-            "u": second * 10 + 9,
+            "u": book_update_id(now),
             "s": spec.symbol,
             "b": spec.price_text(bids[0][0]),
             "B": spec.qty_text(bids[0][1]),
@@ -315,8 +319,17 @@ def _every_symbol(
 _SYMBOL = r"(?P<symbol>[a-z0-9]+)"
 _INTERVALS = "1s|1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M"
 SPOT_FEEDS: tuple[Feed, ...] = (
-    Feed(re.compile(_SYMBOL + r"@depth(?:@(?:100ms|1000ms))?$"), _depth_diff, sequenced=True),
-    Feed(re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?:100ms|1000ms))?$"), _partial_depth),
+    Feed(
+        re.compile(_SYMBOL + r"@depth(?:@(?P<speed>100|1000)ms)?$"),
+        _depth_diff,
+        sequenced=True,
+        period=_spot_depth_period,
+    ),
+    Feed(
+        re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?P<speed>100|1000)ms)?$"),
+        _partial_depth,
+        period=_spot_depth_period,
+    ),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>trade|aggTrade)$"), _trades),
     Feed(re.compile(_SYMBOL + r"@bookTicker$"), _book_ticker),
     Feed(re.compile(_SYMBOL + rf"@kline_(?P<interval>{_INTERVALS})(?P<utc8>@\+08:00)?$"), _kline),
@@ -344,15 +357,15 @@ class SpotAccount:
 
 Diff = tuple[list[tuple[int, int]], list[tuple[int, int]]]
 _KEPT_DIFFS = 64
-"""Diffs kept per symbol, so every depth topic of a symbol sends the same diff."""
+"""Diffs kept per symbol and speed, so every depth topic of one speed sends the same diff."""
 
 
 @dataclass
 class _Published:
-    """The full-depth book of ``second`` as a depth diff last published it, and the
-    tape's count of the account's takes of that symbol then."""
+    """The full-depth book at ``moment`` as a depth diff of one speed last published it,
+    and the tape's count of the account's takes of that symbol then."""
 
-    second: int
+    moment: int
     bids: dict[int, int]
     asks: dict[int, int]
     takes: int
@@ -362,36 +375,39 @@ class SpotFeeds:
     """Spot's streams for a :class:`~..streams.StreamHub`.
 
     Depth diffs are taken against the book *as published*: each symbol's last published
-    book is kept, and the diff of second ``s`` is the change from it to the book of ``s``
-    now. So liquidity the account's orders took after a diff went out (in the middle of
-    a second, through the REST API) appears in the next diff, and a local book built from
-    the REST snapshot and the diffs stays equal to the simulator's. While the account took
+    book is kept per speed (100 ms, 1000 ms: each speed's diffs span its own period), and
+    the diff at moment ``t`` is the change from it to the book of ``t`` now. So liquidity
+    the account's orders took after a diff went out (between two publications, through
+    the REST API) appears in the next diff of every speed, and a local book built from the
+    REST snapshot and the diffs stays equal to the simulator's. While the account took
     nothing since the kept book was published, that book is still the book of its
-    second, and the cheap :func:`book_diff` gives the same answer."""
+    moment, and the cheap :func:`book_diff` gives the same answer."""
 
     def __init__(self, venue: SpotVenue) -> None:
         self.venue = venue
         self.tape = venue.tape
         self.engine = SpotAccount(venue.engine.listeners)
-        self._published: dict[str, _Published] = {}
-        self._diffs: dict[str, dict[int, Diff]] = {}
+        self._published: dict[tuple[str, int], _Published] = {}
+        self._diffs: dict[tuple[str, int], dict[int, Diff]] = {}
 
-    def diff(self, spec: SpotSymbol, second: int) -> Diff:
-        """The depth diff of ``second``: each changed level's quantity (0: gone)."""
-        symbol = spec.symbol
-        kept = self._diffs.setdefault(symbol, {})
-        diff = kept.get(second)
+    def diff(self, spec: SpotSymbol, moment: int, period: int) -> Diff:
+        """The depth diff at ``moment`` (ms) of a topic of ``period`` ms: each level that
+        changed since ``moment - period``, with its quantity (0: gone)."""
+        key = (spec.symbol, period)
+        kept = self._diffs.setdefault(key, {})
+        diff = kept.get(moment)
         if diff is not None:
             return diff
         tape = self.tape
-        takes = tape.takes.get(symbol, 0)
-        published = self._published.get(symbol)
-        if published is not None and published.second >= second:
-            return book_diff(tape, spec, second)  # long past (catching up): as computed now
-        if published is None or published.second != second - 1:
-            published = self._book(spec, second - 1, takes)
-        if published.takes == takes:  # the published book is still its second's book
-            diff = book_diff(tape, spec, second)
+        takes = tape.takes.get(spec.symbol, 0)
+        step, since = book_step(moment), book_step(moment - period)
+        published = self._published.get(key)
+        if published is not None and published.moment >= moment:
+            return book_diff(tape, spec, step, since)  # long past (catching up): as now
+        if published is None or published.moment != moment - period:
+            published = self._book(spec, moment - period, takes)
+        if published.takes == takes:  # the published book is still its moment's book
+            diff = book_diff(tape, spec, step, since)
             bids, asks = dict(published.bids), dict(published.asks)
             for side, changes in ((bids, diff[0]), (asks, diff[1])):
                 for tick, steps in changes:
@@ -399,22 +415,22 @@ class SpotFeeds:
                         side[tick] = steps
                     else:
                         side.pop(tick, None)
-            self._published[symbol] = _Published(second, bids, asks, takes)
+            self._published[key] = _Published(moment, bids, asks, takes)
         else:
-            now = self._book(spec, second, takes)
+            now = self._book(spec, moment, takes)
             diff = (
                 _level_diff(list(published.bids.items()), list(now.bids.items())),
                 _level_diff(list(published.asks.items()), list(now.asks.items())),
             )
-            self._published[symbol] = now
-        kept[second] = diff
+            self._published[key] = now
+        kept[moment] = diff
         if len(kept) > _KEPT_DIFFS:
             del kept[min(kept)]
         return diff
 
-    def _book(self, spec: SpotSymbol, second: int, takes: int) -> _Published:
-        bids, asks = self.tape.book_levels(spec, second * 1000, self.tape.book_depth)
-        return _Published(second, dict(bids), dict(asks), takes)
+    def _book(self, spec: SpotSymbol, moment: int, takes: int) -> _Published:
+        bids, asks = self.tape.book_levels(spec, moment, self.tape.book_depth)
+        return _Published(moment, dict(bids), dict(asks), takes)
 
     def find(self, topic: str) -> tuple[Feed, re.Match[str]] | None:
         return match_feed(SPOT_FEEDS, topic)

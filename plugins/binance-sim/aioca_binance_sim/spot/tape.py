@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ..bars import bar_start, bars_between, next_bar
+from ..market import BOOK_REFRESH_SECONDS, book_step, book_update_id, refresh_epoch
 from ..noise import path_at, path_grid, unit
 from .symbols import SpotSymbol, dec
 
@@ -32,7 +33,6 @@ __all__ = ["BOOK_REFRESH_SECONDS", "MINUTE", "TRADE_MS", "Stats", "Tape", "Trade
 MINUTE = 60_000
 TRADE_MS = 10_000
 TRADES_PER_MINUTE = MINUTE // TRADE_MS
-BOOK_REFRESH_SECONDS = 10
 BOOK_DEPTH = 5000
 _DRIFT = 0.3
 _EXACT_MS = 5 * MINUTE
@@ -401,10 +401,11 @@ class Tape:
 
     # --- the book ----------------------------------------------------------------------
 
-    def level_steps(self, spec: SpotSymbol, ticks: int, second: int) -> int:
-        """The quantity (in steps) resting at ``ticks`` during ``second``, less what the
-        account took from it since the level was last redrawn."""
-        epoch = (second + ticks % BOOK_REFRESH_SECONDS) // BOOK_REFRESH_SECONDS
+    def level_steps(self, spec: SpotSymbol, ticks: int, step: int) -> int:
+        """The quantity (in steps) resting at ``ticks`` during book ``step`` (the book
+        changes every 100 ms, as the futures books do: :func:`~..market.book_step`), less
+        what the account took from it since the level was last redrawn."""
+        epoch = refresh_epoch(ticks, step)
         lot_steps = int(spec.lot / spec.step)
         drawn = 1 + int(unit(spec.key, ticks * 1_000_003 + epoch, 10) * lot_steps // 2)
         taken = self.taken.get((spec.symbol, ticks))
@@ -412,9 +413,10 @@ class Tape:
             return max(0, drawn - taken[1])
         return drawn
 
-    def take(self, spec: SpotSymbol, ticks: int, second: int, steps: int) -> None:
-        """Remove ``steps`` from the level at ``ticks`` (the account's order took them)."""
-        epoch = (second + ticks % BOOK_REFRESH_SECONDS) // BOOK_REFRESH_SECONDS
+    def take(self, spec: SpotSymbol, ticks: int, step: int, steps: int) -> None:
+        """Remove ``steps`` from the level at ``ticks`` during book ``step`` (the account's
+        order took them)."""
+        epoch = refresh_epoch(ticks, step)
         key = (spec.symbol, ticks)
         previous = self.taken.get(key)
         already = previous[1] if previous is not None and previous[0] == epoch else 0
@@ -434,7 +436,7 @@ class Tape:
     ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """Up to ``depth`` levels a side as ``(ticks, steps)``, best first (levels emptied
         by the account's orders are left out)."""
-        second = now // 1000
+        book = book_step(now)
         bid, ask = self.best(spec, now)
         depth = min(depth, self.book_depth)
 
@@ -442,7 +444,7 @@ class Tape:
             levels: list[tuple[int, int]] = []
             ticks = start
             while len(levels) < depth and ticks > 0 and abs(ticks - start) < 2 * BOOK_DEPTH:
-                steps = self.level_steps(spec, ticks, second)
+                steps = self.level_steps(spec, ticks, book)
                 if steps:
                     levels.append((ticks, steps))
                 ticks += step
@@ -453,7 +455,7 @@ class Tape:
     def depth(self, spec: SpotSymbol, now: int, limit: int) -> dict[str, Any]:
         bids, asks = self.book_levels(spec, now, limit)
         return {
-            "lastUpdateId": now // 100,
+            "lastUpdateId": book_update_id(now),
             "bids": [[spec.price_text(t), spec.qty_text(q)] for t, q in bids],
             "asks": [[spec.price_text(t), spec.qty_text(q)] for t, q in asks],
         }

@@ -213,9 +213,8 @@ def _ticker(
     return [payload]
 
 
-_RPI_PERIOD = 1000
-"""The RPI diff stream's period: once a second, not Binance's 500 ms, because
-``test_sim_streams_klines.py`` pins its ``pu`` to REST ``rpiDepth`` a second before."""
+_RPI_PERIOD = 500
+"""The RPI diff stream's period, Binance's 500 ms (the topic has no other speed)."""
 _SYMBOL = r"(?P<symbol>[a-z0-9]+(?:_[0-9]+)?)"
 USDM_FEEDS: tuple[Feed, ...] = (
     Feed(
@@ -237,8 +236,6 @@ USDM_FEEDS: tuple[Feed, ...] = (
     *array_feeds({"bookTicker": _book_ticker, "ticker": _ticker, "markPrice": _mark_price}),
     Feed(CONTINUOUS_KLINE, continuous_kline),
     # The simulator has no RPI orders: the RPI book is the regular one (see .pair_feeds).
-    # Published once a second, not every 500 ms: test_sim_streams_klines.py pins its
-    # pu to the REST rpiDepth of the second before (see the simulator's docs).
     Feed(
         re.compile(_SYMBOL + r"@rpiDepth@500ms$"),
         _rpi_depth_diff,
