@@ -33,7 +33,7 @@ import aiohttp
 from .errors import StreamError, SubscriptionError
 from .settings import StreamSettings
 
-__all__ = ["HandshakeRefusedError", "Link", "Pacer", "open_link"]
+__all__ = ["HandshakeFailedError", "HandshakeRefusedError", "Link", "Pacer", "open_link"]
 
 _sleep = asyncio.sleep  # tests patch it to see the pauses
 _now = time.monotonic  # the watchdog's clock and sleep: a test runs them on a fake clock
@@ -44,6 +44,11 @@ _LOOKS = 8
 
 class HandshakeRefusedError(StreamError):
     """The server refused the WebSocket handshake with a status that retrying cannot fix."""
+
+
+class HandshakeFailedError(StreamError):
+    """The server answered the WebSocket handshake with a status worth retrying (5xx,
+    408, 418, 429): retried with backoff."""
 
 
 class Pacer:
@@ -259,9 +264,14 @@ class Link:
 
 
 async def open_link(
-    session: aiohttp.ClientSession, url: str, settings: StreamSettings, proxy: str | None
+    session: aiohttp.ClientSession,
+    url: str,
+    settings: StreamSettings,
+    proxy: str | None,
+    shown_url: str | None = None,
 ) -> Link:
-    """Connect to ``url``; an HTTP 4xx other than 408, 418 or 429 is final (raised)."""
+    """Connect to ``url``; an HTTP 4xx other than 408, 418 or 429 is final (raised). The
+    link is known by ``shown_url`` (the URL with any secret masked) where given."""
     try:
         async with asyncio.timeout(settings.connect_timeout):
             ws = await session.ws_connect(
@@ -272,9 +282,13 @@ async def open_link(
                 proxy=proxy,
             )
     except aiohttp.WSServerHandshakeError as exc:
+        # Not aiohttp's error itself: its text and repr hold the URL, which may carry a
+        # session key (the retried ones are logged).
         if 400 <= exc.status < 500 and exc.status not in (408, 418, 429):
             raise HandshakeRefusedError(
                 f"the server refused the stream with HTTP {exc.status}: {exc.message}"
             ) from None
-        raise
-    return Link(ws, url, settings.messages_per_second)
+        raise HandshakeFailedError(
+            f"the server answered the handshake with HTTP {exc.status}: {exc.message}"
+        ) from None
+    return Link(ws, shown_url or url, settings.messages_per_second)

@@ -118,6 +118,13 @@ class StreamProtocol(ABC, Generic[MessageT]):
         """The URL of a new connection for ``topics`` of ``group``; it may subscribe
         some of them itself (see :meth:`topics_in_url`)."""
 
+    def shown_url(self, url: str) -> str:
+        """``url`` as logs, events and errors show it. The URL itself by default; a
+        protocol whose URLs carry a secret (a session key in the path) returns it with the
+        secret masked, so that no log line, :class:`~aioca.stream.ConnectFailed` event or
+        :class:`~aioca.stream.ConnectFailedError` message ever holds it."""
+        return url
+
     def topics_in_url(self, group: str, topics: Sequence[str]) -> Iterable[str]:
         """Which of ``topics`` the URL of :meth:`url` already subscribes. None by default."""
         return ()

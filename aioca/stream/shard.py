@@ -147,7 +147,8 @@ class Shard:
         self.topics: set[str] = set(topics)
         self.link: Link | None = None
         self.url = ""
-        """The URL of the last connection attempt (empty before the first)."""
+        """The URL of the last connection attempt as shown (any secret masked: the protocol's
+        ``shown_url``), empty before the first."""
         self.rotation: _Rotation | None = None
         self.worker: asyncio.Task[None] | None = None
         self.closing = False
@@ -359,8 +360,9 @@ class Shard:
         are their :meth:`add`'s to subscribe)."""
         stream = self.stream
         protocol = stream.protocol
-        url = self.url = protocol.url(self.group, topics)
-        link = await open_link(stream.session, url, stream.settings, stream.proxy)
+        url = protocol.url(self.group, topics)
+        self.url = shown = protocol.shown_url(url)
+        link = await open_link(stream.session, url, stream.settings, stream.proxy, shown)
         self._opened.add(link)
         if successor:
             assert self.rotation is not None

@@ -167,6 +167,11 @@ class FuturesUserDataProtocol(StreamProtocol[UserEvent]):
             raise RuntimeError("no listenKey: prepare() has not run")
         return f"{self.base_url}/ws/{self.listen_key}"
 
+    def shown_url(self, url: str) -> str:
+        """The URL with its listenKey masked: the key reads the account's events."""
+        head, separator, _key = url.rpartition("/ws/")
+        return f"{head}/ws/<listenKey>" if separator else url
+
     def topics_in_url(self, group: str, topics: Sequence[str]) -> Sequence[str]:
         return topics
 
