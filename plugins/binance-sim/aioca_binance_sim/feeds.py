@@ -59,6 +59,24 @@ def depth_period(match: re.Match[str], default: int = 250) -> int:
     return int(speed) if speed else default
 
 
+def depth_feeds(
+    symbol: str,
+    speeds: str,
+    diff: Builder,
+    partial: Builder,
+    period: Callable[[re.Match[str]], int] = depth_period,
+) -> tuple[Feed, Feed]:
+    """A market's two depth feeds, the diff stream ``<symbol>@depth[@<n>ms]`` (sequenced)
+    and the partial book ``<symbol>@depth<5|10|20>[@<n>ms]``: ``symbol`` the market's
+    symbol pattern, ``speeds`` its documented speeds (``"100|500"``), ``period`` a topic's
+    period in ms from its match (each is published at its own)."""
+    speed = rf"(?:@(?P<speed>{speeds})ms)?$"
+    return (
+        Feed(re.compile(symbol + r"@depth" + speed), diff, sequenced=True, period=period),
+        Feed(re.compile(symbol + r"@depth(?P<levels>5|10|20)" + speed), partial, period=period),
+    )
+
+
 def depth_ids(moment: int, period: int) -> dict[str, int]:
     """The ``E``, ``T``, ``U``, ``u`` and ``pu`` of a depth event at ``moment`` (ms) of a
     topic of ``period`` ms: ``u`` the book's update id then, ``pu`` the one a period before."""
@@ -241,17 +259,7 @@ def _ticker(
 
 _SYMBOL = r"(?P<symbol>[a-z0-9]+_[a-z0-9]+)"
 FEEDS: tuple[Feed, ...] = (
-    Feed(
-        re.compile(_SYMBOL + r"@depth(?:@(?P<speed>100|500)ms)?$"),
-        _depth_diff,
-        sequenced=True,
-        period=depth_period,
-    ),
-    Feed(
-        re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?P<speed>100|500)ms)?$"),
-        _partial_depth,
-        period=depth_period,
-    ),
+    *depth_feeds(_SYMBOL, "100|500", _depth_diff, _partial_depth),
     Feed(re.compile(_SYMBOL + r"@aggTrade$"), _agg_trades),
     Feed(re.compile(_SYMBOL + r"@bookTicker$"), _book_ticker),
     Feed(re.compile(_SYMBOL + r"@markPrice(?:@1s)?$"), _mark_price),

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..feeds import Feed, depth_ids, depth_period, match_feed
+from ..feeds import Feed, depth_feeds, depth_ids, depth_period, match_feed
 from ..market import BOOK_STEP_MS, REFRESH_STEPS, book_step, book_update_id, refreshed_ticks
 from .blocks import block_trade_stream
 from .symbols import dec
@@ -319,17 +319,7 @@ def _every_symbol(
 _SYMBOL = r"(?P<symbol>[a-z0-9]+)"
 _INTERVALS = "1s|1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M"
 SPOT_FEEDS: tuple[Feed, ...] = (
-    Feed(
-        re.compile(_SYMBOL + r"@depth(?:@(?P<speed>100|1000)ms)?$"),
-        _depth_diff,
-        sequenced=True,
-        period=_spot_depth_period,
-    ),
-    Feed(
-        re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?P<speed>100|1000)ms)?$"),
-        _partial_depth,
-        period=_spot_depth_period,
-    ),
+    *depth_feeds(_SYMBOL, "100|1000", _depth_diff, _partial_depth, _spot_depth_period),
     Feed(re.compile(_SYMBOL + r"@(?P<kind>trade|aggTrade)$"), _trades),
     Feed(re.compile(_SYMBOL + r"@bookTicker$"), _book_ticker),
     Feed(re.compile(_SYMBOL + rf"@kline_(?P<interval>{_INTERVALS})(?P<utc8>@\+08:00)?$"), _kline),

@@ -21,7 +21,7 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..feeds import Feed, depth_ids, depth_period, match_feed
+from ..feeds import Feed, depth_feeds, depth_ids, depth_period, match_feed
 from ..market import TRADE_MS, book_step, book_update_id
 from ..pair_feeds import CANDLE_INTERVALS
 from .composites import COMPOSITE_INDEX, composite_index
@@ -217,17 +217,7 @@ _RPI_PERIOD = 500
 """The RPI diff stream's period, Binance's 500 ms (the topic has no other speed)."""
 _SYMBOL = r"(?P<symbol>[a-z0-9]+(?:_[0-9]+)?)"
 USDM_FEEDS: tuple[Feed, ...] = (
-    Feed(
-        re.compile(_SYMBOL + r"@depth(?:@(?P<speed>100|250|500)ms)?$"),
-        _depth_diff,
-        sequenced=True,
-        period=depth_period,
-    ),
-    Feed(
-        re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?P<speed>100|250|500)ms)?$"),
-        _partial_depth,
-        period=depth_period,
-    ),
+    *depth_feeds(_SYMBOL, "100|250|500", _depth_diff, _partial_depth),
     Feed(re.compile(_SYMBOL + r"@aggTrade$"), _agg_trades),
     Feed(re.compile(_SYMBOL + r"@bookTicker$"), _book_ticker),
     Feed(re.compile(_SYMBOL + r"@markPrice(?:@1s)?$"), _mark_price),
