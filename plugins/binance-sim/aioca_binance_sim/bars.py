@@ -8,8 +8,9 @@ the first of the month.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-__all__ = ["INTERVAL_MS", "bar_start", "bars_between", "next_bar"]
+__all__ = ["INTERVAL_MS", "bar_start", "bars_between", "candle", "next_bar"]
 
 _MINUTE = 60_000
 _DAY = 86_400_000
@@ -86,3 +87,23 @@ def bars_between(
         opens.append(previous)
     opens.reverse()
     return opens
+
+
+def candle(
+    bar: list[Any],
+    interval: str,
+    first: int,
+    last: int,
+    closed: bool,
+    symbol: str | None = None,
+) -> dict[str, Any]:
+    """A kline stream's candle (its ``k`` object) from ``bar``, a REST kline row: the
+    same fields, keys in Binance's order, with the bar's ``first`` and ``last`` trade ids;
+    ``symbol`` where the stream names it there (kline streams do, continuous ones not)."""
+    k: dict[str, Any] = {"t": bar[0], "T": bar[6]}
+    if symbol is not None:
+        k["s"] = symbol
+    k |= {"i": interval, "f": first, "L": last, "o": bar[1], "c": bar[4], "h": bar[2]}
+    k |= {"l": bar[3], "v": bar[5], "n": bar[8], "x": closed, "q": bar[7], "V": bar[9]}
+    k |= {"Q": bar[10], "B": "0"}
+    return k

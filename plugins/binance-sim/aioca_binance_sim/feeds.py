@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .bars import candle
 from .engine import coin
 from .instruments import Instrument
 from .liquidations import COINM_LIQUIDATION_FEEDS
@@ -202,25 +203,7 @@ def _kline(
             "e": "kline",
             "E": now,
             "s": instrument.symbol,
-            "k": {
-                "t": bar[0],
-                "T": bar[6],
-                "s": instrument.symbol,
-                "i": interval,
-                "f": first,
-                "L": last,
-                "o": bar[1],
-                "c": bar[4],
-                "h": bar[2],
-                "l": bar[3],
-                "v": bar[5],
-                "n": bar[8],
-                "x": now >= bar[6],
-                "q": bar[7],
-                "V": bar[9],
-                "Q": bar[10],
-                "B": "0",
-            },
+            "k": candle(bar, interval, first, last, now >= bar[6], instrument.symbol),
         }
     ]
 

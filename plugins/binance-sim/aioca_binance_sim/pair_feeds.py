@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from .bars import candle
 from .instruments import Instrument, Pair
 from .market import MINUTE, TRADE_MS, Market, symbols_of
 
@@ -75,24 +76,13 @@ def continuous_kline_event(
         "E": now,
         "ps": pair,
         "ct": instrument.contract_type,
-        "k": {
-            "t": bar[0],
-            "T": bar[6],
-            "i": interval,
-            "f": trades.trade(instrument, -(-bar[0] // TRADE_MS)).id,
-            "L": trades.last_trade(instrument, min(bar[6], now)).id,
-            "o": bar[1],
-            "c": bar[4],
-            "h": bar[2],
-            "l": bar[3],
-            "v": bar[5],
-            "n": bar[8],
-            "x": closed,
-            "q": bar[7],
-            "V": bar[9],
-            "Q": bar[10],
-            "B": "0",
-        },
+        "k": candle(
+            bar,
+            interval,
+            trades.trade(instrument, -(-bar[0] // TRADE_MS)).id,
+            trades.last_trade(instrument, min(bar[6], now)).id,
+            closed,
+        ),
     }
 
 

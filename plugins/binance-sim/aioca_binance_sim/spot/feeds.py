@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..bars import candle
 from ..feeds import Feed, depth_feeds, depth_ids, depth_period, match_feed
 from ..market import BOOK_STEP_MS, REFRESH_STEPS, book_step, book_update_id, refreshed_ticks
 from .blocks import block_trade_stream
@@ -160,25 +161,7 @@ def _kline(
             "e": "kline",
             "E": now,
             "s": spec.symbol,
-            "k": {
-                "t": bar[0],
-                "T": bar[6],
-                "s": spec.symbol,
-                "i": interval,
-                "f": first,
-                "L": last,
-                "o": bar[1],
-                "c": bar[4],
-                "h": bar[2],
-                "l": bar[3],
-                "v": bar[5],
-                "n": bar[8],
-                "x": now >= bar[6],
-                "q": bar[7],
-                "V": bar[9],
-                "Q": bar[10],
-                "B": "0",
-            },
+            "k": candle(bar, interval, first, last, now >= bar[6], spec.symbol),
         }
     ]
 

@@ -21,6 +21,7 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..bars import candle
 from ..feeds import Feed, depth_feeds, depth_ids, depth_period, match_feed
 from ..market import TRADE_MS, book_step, book_update_id
 from ..pair_feeds import CANDLE_INTERVALS
@@ -159,25 +160,7 @@ def _kline(
             "e": "kline",
             "E": now,
             "s": symbol.name,
-            "k": {
-                "t": bar[0],
-                "T": bar[6],
-                "s": symbol.name,
-                "i": interval,
-                "f": first,
-                "L": last,
-                "o": bar[1],
-                "c": bar[4],
-                "h": bar[2],
-                "l": bar[3],
-                "v": bar[5],
-                "n": bar[8],
-                "x": now >= bar[6],
-                "q": bar[7],
-                "V": bar[9],
-                "Q": bar[10],
-                "B": "0",
-            },
+            "k": candle(bar, interval, first, last, now >= bar[6], symbol.name),
         }
     ]
 
