@@ -29,7 +29,7 @@ from .instruments import Instrument
 from .liquidations import COINM_LIQUIDATION_FEEDS
 from .market import TRADE_MS, Market, book_step, book_update_id
 from .market_arrays import array_feeds
-from .pair_feeds import CANDLE_INTERVALS, PAIR_FEED_PATTERNS
+from .pair_feeds import CANDLE_INTERVALS, PAIR_FEED_PATTERNS, mark_price_event
 
 if TYPE_CHECKING:
     from .engine import Engine, Order
@@ -175,19 +175,7 @@ def _book_ticker(
 def _mark_price(
     market: Market, instrument: Instrument, match: re.Match[str], second: int
 ) -> list[dict[str, Any]]:
-    info = market.premium_index(instrument, second * 1000)
-    return [
-        {
-            "e": "markPriceUpdate",
-            "E": second * 1000,
-            "s": instrument.symbol,
-            "p": info["markPrice"],
-            "P": info["estimatedSettlePrice"],
-            "i": info["indexPrice"],
-            "r": info["lastFundingRate"],
-            "T": info["nextFundingTime"],
-        }
-    ]
+    return [mark_price_event(market, instrument, second * 1000)]
 
 
 def _kline(

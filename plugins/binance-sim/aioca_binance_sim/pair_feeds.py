@@ -65,6 +65,23 @@ def candle_payloads(
     return payloads
 
 
+def mark_price_event(market: Market, instrument: Instrument, now: int) -> dict[str, Any]:
+    """A COIN-M contract's ``markPriceUpdate`` at ``now`` (ms), from REST premiumIndex's
+    answer at that moment: ``<symbol>@markPrice`` sends it alone, ``<pair>@markPrice`` in
+    the array of the pair's contracts."""
+    info = market.premium_index(instrument, now)
+    return {
+        "e": "markPriceUpdate",
+        "E": now,
+        "s": instrument.symbol,
+        "p": info["markPrice"],
+        "P": info["estimatedSettlePrice"],
+        "i": info["indexPrice"],
+        "r": info["lastFundingRate"],
+        "T": info["nextFundingTime"],
+    }
+
+
 def continuous_kline_event(
     trades: Any, instrument: Any, pair: str, interval: str, now: int, bar: list[Any], closed: bool
 ) -> dict[str, Any]:
@@ -184,21 +201,10 @@ def _index_price(
 
 def _pair_mark_prices(market: Market, pair: Pair, match: re.Match[str], second: int) -> list[Any]:
     now = second * 1000
-    rows = []
-    for instrument in symbols_of(market.instruments.values(), pair.name):
-        info = market.premium_index(instrument, now)
-        rows.append(
-            {
-                "e": "markPriceUpdate",
-                "E": now,
-                "s": instrument.symbol,
-                "p": info["markPrice"],
-                "P": info["estimatedSettlePrice"],
-                "i": info["indexPrice"],
-                "r": info["lastFundingRate"],
-                "T": info["nextFundingTime"],
-            }
-        )
+    rows = [
+        mark_price_event(market, instrument, now)
+        for instrument in symbols_of(market.instruments.values(), pair.name)
+    ]
     return [rows]  # one message: the array of the pair's contracts
 
 
