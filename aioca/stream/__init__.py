@@ -11,7 +11,14 @@ explicit overflow policy, and respects the exchange's connection and message lim
 from __future__ import annotations
 
 from .core import Listener, Stream
-from .errors import ConnectFailedError, StreamClosedError, StreamError, SubscriptionError
+from .errors import (
+    ConnectFailedError,
+    HandshakeFailedError,
+    HandshakeRefusedError,
+    StreamClosedError,
+    StreamError,
+    SubscriptionError,
+)
 from .events import (
     Connected,
     ConnectFailed,
@@ -39,6 +46,8 @@ __all__ = [
     "Frame",
     "Gap",
     "GapReason",
+    "HandshakeFailedError",
+    "HandshakeRefusedError",
     "Listener",
     "NextMessage",
     "OverflowPolicy",

@@ -30,25 +30,16 @@ from typing import Any
 
 import aiohttp
 
-from .errors import StreamError, SubscriptionError
+from .errors import HandshakeFailedError, HandshakeRefusedError, SubscriptionError
 from .settings import StreamSettings
 
-__all__ = ["HandshakeFailedError", "HandshakeRefusedError", "Link", "Pacer", "open_link"]
+__all__ = ["Link", "Pacer", "open_link"]
 
 _sleep = asyncio.sleep  # tests patch it to see the pauses
 _now = time.monotonic  # the watchdog's clock and sleep: a test runs them on a fake clock
 _wait = asyncio.sleep
 _LOOKS = 8
 """How often per heartbeat the watchdog looks for a frame."""
-
-
-class HandshakeRefusedError(StreamError):
-    """The server refused the WebSocket handshake with a status that retrying cannot fix."""
-
-
-class HandshakeFailedError(StreamError):
-    """The server answered the WebSocket handshake with a status worth retrying (5xx,
-    408, 418, 429): retried with backoff."""
 
 
 class Pacer:

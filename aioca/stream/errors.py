@@ -6,12 +6,15 @@
     └── StreamError                         a stream cannot go on
         ├── SubscriptionError (ValueError)  topics refused, before or by the exchange
         ├── ConnectFailedError              no connection within the settings' limits
+        ├── HandshakeRefusedError           the server refused the handshake for good (4xx)
+        ├── HandshakeFailedError            a handshake answered 5xx, 408, 418 or 429
         └── StreamClosedError               the stream was used after it was closed
 
 Transient failures (a dropped connection, a stall, a refused handshake with HTTP 5xx or
-429) are not raised: the stream reconnects, yields a :class:`~aioca.stream.Gap` and
-tells its listeners of every failed attempt (:class:`~aioca.stream.ConnectFailed`), until
-the optional limits ``StreamSettings.max_attempts`` / ``max_downtime`` run out: then
+429: a :class:`HandshakeFailedError`) are not raised: the stream reconnects, yields a
+:class:`~aioca.stream.Gap` and tells its listeners of every failed attempt
+(:class:`~aioca.stream.ConnectFailed`), until the optional limits
+``StreamSettings.max_attempts`` / ``max_downtime`` run out: then
 :class:`ConnectFailedError` ends the stream.
 """
 
@@ -21,7 +24,14 @@ from collections.abc import Sequence
 
 from ..errors import AiocaError
 
-__all__ = ["ConnectFailedError", "StreamClosedError", "StreamError", "SubscriptionError"]
+__all__ = [
+    "ConnectFailedError",
+    "HandshakeFailedError",
+    "HandshakeRefusedError",
+    "StreamClosedError",
+    "StreamError",
+    "SubscriptionError",
+]
 
 
 class StreamError(AiocaError):
@@ -35,6 +45,21 @@ class SubscriptionError(StreamError, ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(self.problems))
+
+
+class HandshakeRefusedError(StreamError):
+    """The server refused the WebSocket handshake with a status that retrying cannot fix
+    (an HTTP 4xx other than 408, 418 and 429): it ends the stream, raised to the consumer.
+    Its text has the status and the server's words, never the URL (a session's URL may
+    carry its key)."""
+
+
+class HandshakeFailedError(StreamError):
+    """The server answered the WebSocket handshake with a status worth retrying (5xx,
+    408, 418, 429): retried with backoff, so a consumer sees it only as the ``error`` of a
+    :class:`~aioca.stream.ConnectFailed` event, or as the ``last_error`` of the
+    :class:`ConnectFailedError` that ends a stream with ``max_attempts`` or
+    ``max_downtime``. Aioca's own, not aiohttp's, whose text holds the URL."""
 
 
 class StreamClosedError(StreamError):

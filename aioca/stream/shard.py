@@ -43,8 +43,8 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from .. import errors
-from .connection import HandshakeRefusedError, Link, open_link
-from .errors import ConnectFailedError, StreamError, SubscriptionError
+from .connection import Link, open_link
+from .errors import ConnectFailedError, HandshakeRefusedError, StreamError, SubscriptionError
 from .events import Connected, ConnectFailed, Disconnected, Draining, Gap, GapReason, Rotated
 from .protocol import Frame, Reply, Restart, Rotate
 
