@@ -4,8 +4,8 @@ Imported only by the ``aioca`` command line. Both stop after ``--count`` items (
 by default, Ctrl-C ends them) and print every gap and resync, so a broken connection is
 never mistaken for a quiet market. A stream that cannot go on (a refused handshake, a
 refused subscription, an exchange error) ends the command with one line on stderr, the
-way the core's commands fail: exit code 2 for streams Binance does not know (bad input),
-1 for the others.
+way the core's commands fail: exit code 2 for bad input (streams Binance does not know,
+several streams with ``--raw``), 1 for the others.
 """
 
 from __future__ import annotations
@@ -78,6 +78,12 @@ def _settings(market: str, max_attempts: int | None) -> Any:
 @click.option("--url", default=None, help="WebSocket base URL (a simulator: ws://127.0.0.1:8080).")
 @click.option("--testnet", is_flag=True, help="Binance's testnet.")
 @click.option("--count", type=click.IntRange(1), default=None, help="Stop after this many.")
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="Binance's raw form, /ws/<stream>, whose frames are the bare payloads: one stream "
+    "only (by default the combined form, /stream?streams=..., any number).",
+)
 @_ATTEMPTS
 def stream_command(
     streams: tuple[str, ...],
@@ -85,6 +91,7 @@ def stream_command(
     url: str | None,
     testnet: bool,
     count: int | None,
+    raw: bool,
     max_attempts: int | None,
 ) -> None:
     """Print Binance STREAMS (btcusdt@aggTrade, btcusdt@depth@100ms...) as they come:
@@ -93,10 +100,26 @@ def stream_command(
 
     from .streams import market_stream
 
+    if raw and len(streams) > 1:
+        # Refused here, before anything connects, in the command's own words: the
+        # protocol's refusal would point at its Python argument (combined=True).
+        _fail(
+            f"--raw opens one stream, not {len(streams)} ({', '.join(streams)}): "
+            "leave out --raw for several (the combined form)",
+            2,
+        )
+
     async def run() -> None:
         printed = 0
         settings = _settings(market, max_attempts)
-        stream = market_stream(market, *streams, base_url=url, testnet=testnet, settings=settings)
+        stream = market_stream(
+            market,
+            *streams,
+            base_url=url,
+            testnet=testnet,
+            settings=settings,
+            combined=not raw,
+        )
         async with stream:
             async for item in stream:
                 if isinstance(item, Gap):
