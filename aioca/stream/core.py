@@ -13,7 +13,8 @@ The stream owns its connections (one per ``max_topics_per_connection`` topics of
 group), their heartbeats, reconnection with backoff and jitter, resubscription, and the
 rotation before the exchange's connection lifetime ends. Between the connections and the
 consumer sits one bounded buffer (see :class:`~aioca.stream.StreamSettings` for the
-overflow policy). Topics can be added and removed while the stream is open.
+overflow policy). Topics can be added, removed and subscribed afresh (for an exchange's
+new snapshot) while the stream is open.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Generic, Self, TypeVar
 import aiohttp
 
 from .buffer import MessageBuffer
-from .errors import StreamClosedError, StreamError
+from .errors import StreamClosedError, StreamError, SubscriptionError
 from .events import Gap, GapReason, StreamEvent, StreamStats
 from .protocol import Restart, StreamProtocol
 from .settings import StreamSettings
@@ -204,11 +205,59 @@ class Stream(Generic[MessageT]):
                 else:
                     await shard.remove(gone)
 
-    def restart(self, reason: GapReason, detail: str) -> None:
+    async def resubscribe(self, *topics: str) -> None:
+        """Subscribe ``topics`` afresh on the connections that carry them, without closing
+        any: each connection that is up is sent the protocol's unsubscribe requests for
+        them, then its subscribe requests (each reply awaited, paced as any request), and
+        stays open; its other topics carry on untouched, with no gap. For exchanges that
+        send a snapshot on every subscription: a consumer whose state of one topic went
+        out of step (an order book whose checksum failed) gets a fresh snapshot of that
+        topic alone, and spends no connection attempt (:meth:`unsubscribe` would close a
+        connection left with no topic, and :meth:`subscribe` ignores a topic subscribed).
+
+        The stream's topics do not change, and frames of ``topics`` still in flight are
+        delivered as usual (the consumer asked for a fresh subscription: it knows). A
+        connection that is down, or whose handshake is under way, subscribes every topic
+        when it is up: nothing is sent on it. Each connection that was sent both halves
+        is a :class:`~aioca.stream.Resubscribed` event and a count in
+        ``stats.resubscribes``.
+
+        Raises :class:`~aioca.stream.SubscriptionError` naming every topic that is not
+        subscribed, before anything is sent, and when the exchange refuses either half; a
+        refused subscribe may leave the topics unsubscribed on that connection, so the
+        caller's remedy is a new one (:meth:`restart` with ``topics``). ``TimeoutError``
+        when a reply does not come within the settings' ``connect_timeout``."""
+        if self._closed:
+            raise StreamClosedError("the stream is closed")
+        wanted = list(dict.fromkeys(topics))
+        if not self._started:
+            self._check_subscribed(wanted, self._initial)
+            return  # the opening subscribes them
+        assert self._lock is not None
+        async with self._lock:
+            self._check_subscribed(wanted, self.topics)
+            for shard in list(self._shards):
+                mine = [topic for topic in wanted if topic in shard.topics]
+                if mine:
+                    await shard.resubscribe(mine)
+
+    @staticmethod
+    def _check_subscribed(topics: list[str], subscribed: Iterable[str]) -> None:
+        known = set(subscribed)
+        unknown = [f"{topic!r} is not subscribed" for topic in topics if topic not in known]
+        if unknown:
+            raise SubscriptionError(unknown)
+
+    def restart(self, reason: GapReason, detail: str, topics: Iterable[str] | None = None) -> None:
         """End every connection now and connect again (``prepare`` runs first), with a gap
-        of ``reason``: what a protocol does when the session behind it is gone."""
+        of ``reason``: what a protocol does when the session behind it is gone. With
+        ``topics``, only the connections that carry any of them (their other topics get
+        the gap too): the remedy of a consumer whose topic a connection no longer serves
+        right."""
+        chosen = None if topics is None else set(topics)
         for shard in self._shards:
-            shard.restart(Restart(reason, detail))
+            if chosen is None or not chosen.isdisjoint(shard.topics):
+                shard.restart(Restart(reason, detail))
 
     # --- events --------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ silently: every gap is also counted in :class:`StreamStats` and passed to the st
 event listeners.
 
 The other events (:class:`Connected`, :class:`ConnectFailed`, :class:`Disconnected`,
-:class:`Draining`, :class:`Rotated`) are only passed to listeners
+:class:`Draining`, :class:`Rotated`, :class:`Resubscribed`) are only passed to listeners
 (``stream.add_listener(callback)``) and counted: they are news about the transport, not
 about the data. :class:`ConnectFailed` is what tells "cannot connect" from "a quiet
 market": a stream that never connected has no gap to yield, but every failed attempt is
@@ -28,6 +28,7 @@ __all__ = [
     "Draining",
     "Gap",
     "GapReason",
+    "Resubscribed",
     "Rotated",
     "StreamEvent",
     "StreamStats",
@@ -139,6 +140,16 @@ class Rotated(StreamEvent):
 
 
 @dataclass(slots=True)
+class Resubscribed(StreamEvent):
+    """The connection to ``url`` unsubscribed and subscribed ``topics`` again, and stayed
+    open (:meth:`~aioca.stream.Stream.resubscribe`: a fresh snapshot for a consumer out of
+    step, without a new connection)."""
+
+    url: str
+    topics: tuple[str, ...]
+
+
+@dataclass(slots=True)
 class StreamStats:
     """Counters of one stream, for dashboards and tests (all since the stream opened)."""
 
@@ -159,4 +170,7 @@ class StreamStats:
     """Connection attempts that failed (each also a :class:`ConnectFailed` event): growing
     while ``connects`` does not is a stream that cannot connect, not a quiet one."""
     rotations: int = 0
+    resubscribes: int = 0
+    """Connections that subscribed topics afresh in place (each also a
+    :class:`Resubscribed` event)."""
     gap_reasons: dict[str, int] = field(default_factory=dict)

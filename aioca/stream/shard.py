@@ -45,7 +45,16 @@ import aiohttp
 from .. import errors
 from .connection import Link, open_link
 from .errors import ConnectFailedError, HandshakeRefusedError, StreamError, SubscriptionError
-from .events import Connected, ConnectFailed, Disconnected, Draining, Gap, GapReason, Rotated
+from .events import (
+    Connected,
+    ConnectFailed,
+    Disconnected,
+    Draining,
+    Gap,
+    GapReason,
+    Resubscribed,
+    Rotated,
+)
 from .protocol import Frame, Reply, Restart, Rotate
 
 if TYPE_CHECKING:
@@ -235,6 +244,27 @@ class Shard:
                     )
                 except (SubscriptionError, *_RETRYABLE) as exc:
                     logger.debug("unsubscribe failed on %s: %r", link.url, exc)
+
+    async def resubscribe(self, topics: list[str]) -> None:
+        """Unsubscribe then subscribe ``topics`` on each live connection (see
+        :meth:`~aioca.stream.Stream.resubscribe`); a connection that ends meanwhile is
+        left to its reconnection, which subscribes every topic."""
+        stream = self.stream
+        protocol = stream.protocol
+        timeout = stream.settings.connect_timeout
+        for link in self._links():
+            if link.ended.done():
+                continue
+            try:
+                for request in (*protocol.unsubscribe(topics), *protocol.subscribe(topics)):
+                    await link.request(request.payload, request.request_id, timeout)
+            except (SubscriptionError, *_RETRYABLE) as exc:
+                if not link.ended.done():
+                    raise
+                logger.debug("resubscribe on a connection that ended %s: %r", link.url, exc)
+                continue
+            stream.stats.resubscribes += 1
+            stream.emit(Resubscribed(link.url, tuple(sorted(topics))))
 
     async def _subscribe(self, link: Link, topics: list[str]) -> None:
         timeout = self.stream.settings.connect_timeout
