@@ -1,6 +1,6 @@
 """Shared by the OKX plugin's stream tests: the core's loopback WebSocket server
-(``tests/wsfaultserver.py``), a dialect that answers like OKX's public endpoint, and
-OKX's pushes.
+(``tests/wsfaultserver.py``), a dialect that answers like OKX's public endpoint, OKX's
+pushes, and an order book as OKX holds it (its snapshots and updates).
 
 (Named ``okx_ws_helpers``: the plugins' test directories are not packages, so two helper
 modules of the same name would clash in one pytest run.)
@@ -12,11 +12,13 @@ import importlib.util
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from aioca.stream import Backoff, ConnectionLimiter
-from aioca_okx.streams import okx_settings
+from aioca_okx.streams import book_checksum, okx_settings
 
 
 def _load() -> Any:
@@ -89,3 +91,58 @@ def push(channel: str, inst: str, data: list[dict[str, Any]], action: str | None
     if action:
         message["action"] = action
     return json.dumps(message)
+
+
+def requests_sent(dialect: OkxDialect) -> list[tuple[str, list[str]]]:
+    """Every request the server received, in order: ``(op, topics)``."""
+    return [
+        (request["op"], [f"{arg['channel']}:{arg['instId']}" for arg in request["args"]])
+        for request in dialect.requests
+    ]
+
+
+@dataclass
+class ExchangeBook:
+    """The book of ``inst`` as OKX holds it: what its snapshots and updates are made of."""
+
+    inst: str = "BTC-USDT"
+    bids: dict[Decimal, list[str]] = field(default_factory=dict)
+    asks: dict[Decimal, list[str]] = field(default_factory=dict)
+    seq: int = 100
+
+    @property
+    def topic(self) -> str:
+        return f"books:{self.inst}"
+
+    def levels(self) -> tuple[list[list[str]], list[list[str]]]:
+        bids = [self.bids[p] for p in sorted(self.bids, reverse=True)]
+        asks = [self.asks[p] for p in sorted(self.asks)]
+        return bids, asks
+
+    def snapshot(self) -> str:
+        bids, asks = self.levels()
+        item = {"bids": bids, "asks": asks, "seqId": self.seq, "prevSeqId": -1,
+                "checksum": book_checksum(bids, asks)}  # fmt: skip
+        return push("books", self.inst, [item], "snapshot")
+
+    def update(self, bids: list[list[str]], asks: list[list[str]] = []) -> str:  # noqa: B006
+        """Change the book and return the update that says so (with the right checksum)."""
+        for side, levels in ((self.bids, bids), (self.asks, asks)):
+            for level in levels:
+                if Decimal(level[1]) == 0:
+                    side.pop(Decimal(level[0]), None)
+                else:
+                    side[Decimal(level[0])] = level
+        previous, self.seq = self.seq, self.seq + 1
+        item = {"bids": bids, "asks": asks, "seqId": self.seq, "prevSeqId": previous,
+                "checksum": book_checksum(*self.levels())}  # fmt: skip
+        return push("books", self.inst, [item], "update")
+
+
+def starting_book(inst: str = "BTC-USDT") -> ExchangeBook:
+    book = ExchangeBook(inst)
+    for price, size in (("100.1", "2"), ("100.0", "3"), ("99.9", "4")):
+        book.bids[Decimal(price)] = [price, size, "0", "1"]
+    for price, size in (("100.2", "1"), ("100.3", "5")):
+        book.asks[Decimal(price)] = [price, size, "0", "1"]
+    return book

@@ -1,64 +1,35 @@
 """``OkxOrderBook`` when continuity is lost: an overflow of the stream's buffer, an update
 whose checksum fails, an update out of sequence. OKX sends a snapshot only when a channel
-is subscribed, so the book must subscribe again every time, must say so (a gap counted
-and passed to listeners), and must never show an update it refused."""
+is subscribed, so the book must subscribe again every time (on the same connection:
+unsubscribe, then subscribe), must say so (a gap counted and passed to listeners), and
+must never show an update it refused."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from okx_ws_helpers import FAST, OkxDialect, free_connections, push, ws
+from okx_ws_helpers import (
+    FAST,
+    ExchangeBook,
+    OkxDialect,
+    free_connections,
+    push,
+    requests_sent,
+    starting_book,
+    ws,
+)
 
 from aioca.stream import Gap, GapReason, StreamEvent
-from aioca_okx.streams import BookResynced, BookUpdated, OkxOrderBook, book_checksum, okx_settings
+from aioca_okx.streams import BookResynced, BookUpdated, OkxOrderBook, okx_settings
+
+RESUBSCRIBED = [("unsubscribe", ["books:BTC-USDT"]), ("subscribe", ["books:BTC-USDT"])]
+"""What the book sends on its connection to resync: OKX answers each with an event, and
+sends a snapshot after the subscribe's."""
 
 TOPIC = "books:BTC-USDT"
-
-
-@dataclass
-class ExchangeBook:
-    """The book as OKX holds it: what its snapshots and updates are made of."""
-
-    bids: dict[Decimal, list[str]] = field(default_factory=dict)
-    asks: dict[Decimal, list[str]] = field(default_factory=dict)
-    seq: int = 100
-
-    def levels(self) -> tuple[list[list[str]], list[list[str]]]:
-        bids = [self.bids[p] for p in sorted(self.bids, reverse=True)]
-        asks = [self.asks[p] for p in sorted(self.asks)]
-        return bids, asks
-
-    def snapshot(self) -> str:
-        bids, asks = self.levels()
-        item = {"bids": bids, "asks": asks, "seqId": self.seq, "prevSeqId": -1,
-                "checksum": book_checksum(bids, asks)}  # fmt: skip
-        return push("books", "BTC-USDT", [item], "snapshot")
-
-    def update(self, bids: list[list[str]], asks: list[list[str]] = []) -> str:  # noqa: B006
-        """Change the book and return the update that says so (with the right checksum)."""
-        for side, levels in ((self.bids, bids), (self.asks, asks)):
-            for level in levels:
-                if Decimal(level[1]) == 0:
-                    side.pop(Decimal(level[0]), None)
-                else:
-                    side[Decimal(level[0])] = level
-        previous, self.seq = self.seq, self.seq + 1
-        item = {"bids": bids, "asks": asks, "seqId": self.seq, "prevSeqId": previous,
-                "checksum": book_checksum(*self.levels())}  # fmt: skip
-        return push("books", "BTC-USDT", [item], "update")
-
-
-def starting_book() -> ExchangeBook:
-    book = ExchangeBook()
-    for price, size in (("100.1", "2"), ("100.0", "3"), ("99.9", "4")):
-        book.bids[Decimal(price)] = [price, size, "0", "1"]
-    for price, size in (("100.2", "1"), ("100.3", "5")):
-        book.asks[Decimal(price)] = [price, size, "0", "1"]
-    return book
 
 
 async def test_an_overflow_gap_resubscribes_and_the_book_is_right_again() -> None:
@@ -83,18 +54,18 @@ async def test_an_overflow_gap_resubscribes_and_the_book_is_right_again() -> Non
             assert resynced.reason == "gap: overflow"
             assert book.synced
             assert book.resyncs == 1
-            assert len(server.history) == 2  # subscribed again, on a new connection
+            assert len(server.history) == 1  # subscribed again, on the same connection
+            assert requests_sent(dialect)[1:] == RESUBSCRIBED
             assert book.seq_id == exchange.seq == 120
             assert book.levels(100) == exchange.levels()
             assert book.best_bid() == (Decimal("120.0"), Decimal("1"))
             # and it goes on from the fresh snapshot
             await server.publish(TOPIC, exchange.update([[f"{120}.0", "0", "0", "0"]]))
-            assert await book.next(5) == BookUpdated(121)
+            assert await book.next(5) == BookUpdated(121, "BTC-USDT")
             assert book.levels(100) == exchange.levels()
             assert book.best_bid() == (Decimal("119.0"), Decimal("1"))
-    reasons = book.stream.stats.gap_reasons
-    assert reasons["overflow"] == 1
-    assert reasons["disconnected"] == 1  # the connection the book closed to resubscribe
+    assert book.stream.stats.gap_reasons == {"overflow": 1}  # no connection closed
+    assert book.stream.stats.resubscribes == 1
 
 
 BAD_CHECKSUM = "checksum"
@@ -115,7 +86,8 @@ def refused_update(kind: str, exchange: ExchangeBook) -> dict[str, Any]:
 @pytest.mark.parametrize("kind", [BAD_CHECKSUM, OUT_OF_SEQUENCE])
 async def test_a_refused_update_is_a_gap_and_never_shows_in_the_book(kind: str) -> None:
     exchange = starting_book()
-    async with ws.WsFaultServer(OkxDialect()) as server:
+    dialect = OkxDialect()
+    async with ws.WsFaultServer(dialect) as server:
         book = OkxOrderBook("BTC-USDT", url=server.url, settings=FAST,
                             limiter=free_connections())  # fmt: skip
         async with book:
@@ -126,7 +98,7 @@ async def test_a_refused_update_is_a_gap_and_never_shows_in_the_book(kind: str) 
             assert isinstance(await book.next(5), BookResynced)
             # an update that passes first: the book is live
             await server.publish(TOPIC, exchange.update([["99.9", "6", "0", "2"]]))
-            assert await book.next(5) == BookUpdated(101)
+            assert await book.next(5) == BookUpdated(101, "BTC-USDT")
             before = book.levels(100)
             task = asyncio.create_task(book.next(5))
             item = push("books", "BTC-USDT", [refused_update(kind, exchange)], "update")
@@ -145,8 +117,11 @@ async def test_a_refused_update_is_a_gap_and_never_shows_in_the_book(kind: str) 
             assert gaps[0].reason is GapReason.SEQUENCE
             assert gaps[0].topics == (TOPIC,)
             assert kind in gaps[0].detail
-            # OKX's remedy: subscribed again, the fresh snapshot rebuilds the book.
-            await ws.until(lambda: len(server.history) == 2 and bool(server.subscribed(TOPIC)))
+            # OKX's remedy: subscribed again on the same connection, the fresh snapshot
+            # rebuilds the book.
+            await ws.until(lambda: requests_sent(dialect)[1:] == RESUBSCRIBED)
+            assert len(server.history) == 1
+            assert server.subscribed(TOPIC) == server.history
             assert book.levels(100) == before
             exchange.update([["100.05", "7", "0", "1"]])
             await server.publish(TOPIC, exchange.snapshot())
@@ -157,11 +132,13 @@ async def test_a_refused_update_is_a_gap_and_never_shows_in_the_book(kind: str) 
     assert book.resyncs == 1
     assert book.levels(100) == exchange.levels()
     assert book.stream.stats.gaps == 1
+    assert book.stream.stats.connects == 1
 
 
 async def test_a_snapshot_whose_checksum_fails_is_not_taken() -> None:
     exchange = starting_book()
-    async with ws.WsFaultServer(OkxDialect()) as server:
+    dialect = OkxDialect()
+    async with ws.WsFaultServer(dialect) as server:
         book = OkxOrderBook("BTC-USDT", url=server.url, settings=FAST,
                             limiter=free_connections())  # fmt: skip
         async with book:
@@ -173,11 +150,12 @@ async def test_a_snapshot_whose_checksum_fails_is_not_taken() -> None:
             await ws.until(lambda: book.checksum_failures == 1)
             assert book.bids == {}
             assert book.asks == {}
-            await ws.until(lambda: len(server.history) == 2 and bool(server.subscribed(TOPIC)))
+            await ws.until(lambda: requests_sent(dialect)[1:] == RESUBSCRIBED)
             await server.publish(TOPIC, exchange.snapshot())
             resynced = await task
     assert isinstance(resynced, BookResynced)
     assert resynced.reason.startswith("checksum: ")
+    assert len(server.history) == 1
     assert book.levels(100) == exchange.levels()
 
 

@@ -3,14 +3,15 @@ order books whose every update is checked against OKX's checksum.
 
 * :mod:`~aioca_okx.streams.protocol`: topics, requests, typed messages, and
   :class:`OkxStream` (``public_stream``), which keeps OKX's subscribe budget;
-* :mod:`~aioca_okx.streams.book`: :class:`OkxOrderBook`, resubscribed for a fresh
-  snapshot whenever continuity is lost;
+* :mod:`~aioca_okx.streams.book`: :class:`OkxOrderBooks` (several instruments on one
+  connection) and :class:`OkxOrderBook` (one), each book resubscribed in place for a
+  fresh snapshot whenever its continuity is lost;
 * :mod:`~aioca_okx.streams.limits`: OKX's connection and subscription limits.
 """
 
 from __future__ import annotations
 
-from .book import BookResynced, BookUpdated, OkxOrderBook, book_checksum
+from .book import BookResynced, BookUpdated, OkxBook, OkxOrderBook, OkxOrderBooks, book_checksum
 from .limits import connection_limiter, subscribe_limiter
 from .protocol import (
     CHANNELS,
@@ -32,9 +33,11 @@ __all__ = [
     "SETTINGS",
     "BookResynced",
     "BookUpdated",
+    "OkxBook",
     "OkxBookMessage",
     "OkxMessage",
     "OkxOrderBook",
+    "OkxOrderBooks",
     "OkxPublicProtocol",
     "OkxStream",
     "OkxTicker",

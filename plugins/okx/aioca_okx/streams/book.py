@@ -1,53 +1,74 @@
-"""``OkxOrderBook``: OKX's ``books`` channel kept locally, every update checked.
+"""OKX's ``books`` channel kept locally, every update checked: :class:`OkxOrderBooks`
+(several instruments on one stream, one connection for up to 240 of them) and
+:class:`OkxOrderBook` (one instrument, on a stream of its own).
 
 OKX sends a snapshot when a channel is subscribed, then updates: each must continue the
 one before (its ``prevSeqId`` is the last ``seqId``), and the CRC-32 of the best 25 levels
 after it must equal its ``checksum``. OKX sends a snapshot *only* on a subscription, so
-whenever continuity is lost the book must subscribe again:
+whenever an instrument's book loses continuity its channel must be subscribed again:
 
 * an update out of sequence, or one whose checksum fails, is never shown: the book keeps
   its last consistent state (an update is applied, checked, and undone when the check
-  fails), ``synced`` turns ``False``, and the stream's connection is restarted
-  (:meth:`aioca.stream.Stream.restart`), which puts a ``sequence`` :class:`~aioca.stream.Gap`
-  in the stream, counted in its stats and passed to its listeners;
-* an overflow of the stream's buffer (or any other gap after which the core does not
-  connect again) restarts the connection too; after a lost connection the book waits
-  for the snapshot of the core's reconnection, which subscribes anew;
-* a snapshot that does not come within ``snapshot_timeout`` seconds restarts again.
+  fails), its ``synced`` turns ``False``, a ``sequence`` :class:`~aioca.stream.Gap` naming
+  its topic alone goes in the stream (counted in its stats, passed to its listeners), and
+  its channel is subscribed afresh *on the same connection*
+  (:meth:`aioca.stream.Stream.resubscribe`: ``unsubscribe`` then ``subscribe``, each
+  answered by OKX with an event, and the fresh snapshot after them). The other books on
+  that connection carry on untouched (no gap, no resync), and no connection attempt is
+  spent (OKX allows 3 a second per IP: :mod:`aioca_okx.streams.limits`); the two
+  requests come out of the stream's hourly subscribe budget;
+* an overflow of the stream's buffer, which may have dropped any book's messages (a
+  snapshot among them), resubscribes every book in place the same way;
+* after a lost connection the books wait for the snapshots of the core's reconnection,
+  which subscribes every channel anew.
+
+The connection restart is the fallback (:meth:`~aioca.stream.Stream.restart` with the
+book's topic: the connections of the other streams, and the stream's other connections,
+go on): when the resubscribe fails (refused by OKX, unanswered, or the hourly budget is
+spent) or its snapshot does not come within ``snapshot_timeout`` seconds. It costs a
+connection attempt, and the other books on that connection get a ``disconnected`` gap
+and resync from the new connection's snapshots too.
 
 The first consistent snapshot after each of these yields :class:`BookResynced` (its
-``reason`` says why the book had to resync); every applied update yields
-:class:`BookUpdated`.
-
-Why a restart and not ``unsubscribe`` then ``subscribe`` on the same connection: the
-core's :meth:`~aioca.stream.Stream.unsubscribe` closes a connection left with no topic
-(the book's stream has one topic), and :meth:`~aioca.stream.Stream.subscribe` ignores a
-topic already subscribed; the core has no call that sends both on a live connection. A
-restart costs the same connection attempt that unsubscribing did, charged to OKX's
-connection limit (:mod:`aioca_okx.streams.limits`), and spends one subscribe request of
-the new connection's 480 an hour, never the old one's.
+``reason`` says why the book had to resync, its ``inst_id`` which book); every applied
+update yields :class:`BookUpdated`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import zlib
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Self
 
 from aioca import RateLimiter
-from aioca.stream import ConnectionLimiter, Gap, GapReason, StreamSettings
+from aioca.stream import (
+    ConnectionLimiter,
+    Gap,
+    GapReason,
+    StreamClosedError,
+    StreamSettings,
+)
 
 from .protocol import PUBLIC_URL, SETTINGS, OkxBookMessage, OkxPublicProtocol, OkxStream
 
-__all__ = ["BookResynced", "BookUpdated", "OkxOrderBook", "book_checksum"]
+__all__ = [
+    "BookResynced",
+    "BookUpdated",
+    "OkxBook",
+    "OkxOrderBook",
+    "OkxOrderBooks",
+    "book_checksum",
+]
 
+logger = logging.getLogger("aioca.okx")
 Side = dict[Decimal, list[str]]
 _CHECKED_LEVELS = 25
-_RESUBSCRIBED = frozenset({GapReason.DISCONNECTED, GapReason.SESSION, GapReason.SEQUENCE})
+_RECONNECTED = frozenset({GapReason.DISCONNECTED, GapReason.SESSION})
 """Gaps after which the core connects again, subscribing (OKX then sends a snapshot)."""
 
 
@@ -73,43 +94,33 @@ def _best(bids: Side, asks: Side, count: int) -> tuple[list[list[str]], list[lis
 
 @dataclass(frozen=True, slots=True)
 class BookUpdated:
-    """An update was applied and checked: the book is at ``seq_id``."""
+    """An update was applied and checked: the book of ``inst_id`` is at ``seq_id``."""
 
     seq_id: int | None
+    inst_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class BookResynced:
-    """The book was (re)built from a snapshot and is consistent at ``seq_id``; ``reason``
-    says why it had to (``"start"``, ``"checksum: ..."``, ``"sequence: ..."``,
-    ``"gap: overflow"``, ``"no snapshot within ..."``)."""
+    """The book of ``inst_id`` was (re)built from a snapshot and is consistent at
+    ``seq_id``; ``reason`` says why it had to (``"start"``, ``"checksum: ..."``,
+    ``"sequence: ..."``, ``"gap: overflow"``, ``"gap: disconnected"``, ``"no snapshot
+    within ..."``)."""
 
     seq_id: int | None
     reason: str
+    inst_id: str = ""
 
 
-class OkxOrderBook:
-    """The order book of ``inst_id`` on ``channel`` (``books``), verified against every
-    checksum (see the module). ``url`` overrides the endpoint, ``limiter`` the limiter
-    of connection attempts; other keyword arguments go to the
-    :class:`~aioca_okx.streams.OkxStream`."""
+class OkxBook:
+    """The book of one instrument as OKX wrote it (prices and sizes as text, for the
+    checksum): what an :class:`OkxOrderBooks` keeps up to date, and what its queries
+    read. ``synced`` is ``False`` while it waits for a snapshot (it keeps its last
+    consistent levels meanwhile)."""
 
-    def __init__(
-        self,
-        inst_id: str,
-        *,
-        url: str = PUBLIC_URL,
-        channel: str = "books",
-        settings: StreamSettings | None = None,
-        limiter: ConnectionLimiter | RateLimiter | None = None,
-        snapshot_timeout: float = 30.0,
-        **options: Any,
-    ) -> None:
+    def __init__(self, inst_id: str, channel: str = "books") -> None:
         self.inst_id = inst_id
         self.topic = f"{channel}:{inst_id}"
-        protocol = OkxPublicProtocol(url, settings=settings or SETTINGS, limiter=limiter)
-        self.stream = OkxStream(protocol, [self.topic], **options)
-        self.snapshot_timeout = snapshot_timeout
         self.bids: Side = {}
         self.asks: Side = {}
         self.seq_id: int | None = None
@@ -117,19 +128,8 @@ class OkxOrderBook:
         self.resyncs = 0
         """How many times the book lost continuity after it had been consistent."""
         self.checksum_failures = 0
-        self._reason = "start"
-        self._deadline: float | None = None
-        """While not synced: when a snapshot is overdue (a subscription is on its way)."""
-        self._events: deque[BookUpdated | BookResynced] = deque()
-
-    async def __aenter__(self) -> Self:
-        await self.stream.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stream.aclose()
-
-    # --- queries ---------------------------------------------------------------------------
+        self.reason = "start"
+        """Why the next :class:`BookResynced` happens (while not synced)."""
 
     def best_bid(self) -> tuple[Decimal, Decimal] | None:
         if not self.bids:
@@ -147,6 +147,65 @@ class OkxOrderBook:
         """The best ``count`` levels of each side, as OKX wrote them."""
         return _best(self.bids, self.asks, count)
 
+    def __repr__(self) -> str:
+        state = "synced" if self.synced else "syncing"
+        return f"<{type(self).__name__} {self.topic} {state} at {self.seq_id}>"
+
+
+class OkxOrderBooks:
+    """The order books of ``inst_ids`` on ``channel`` (``books``), on one
+    :class:`~aioca_okx.streams.OkxStream` (one connection per 240 instruments), each
+    verified against every checksum and resynced alone (see the module).
+
+    ``books[inst_id]`` is an instrument's :class:`OkxBook` (an item of ``inst_ids`` may
+    be an :class:`OkxBook` of one's own); iterating yields :class:`BookUpdated` and
+    :class:`BookResynced`, whose ``inst_id`` says which book changed. ``url`` overrides the
+    endpoint, ``limiter`` the limiter of connection attempts; other keyword arguments go
+    to the stream."""
+
+    def __init__(
+        self,
+        inst_ids: Iterable[str | OkxBook],
+        *,
+        url: str = PUBLIC_URL,
+        channel: str = "books",
+        settings: StreamSettings | None = None,
+        limiter: ConnectionLimiter | RateLimiter | None = None,
+        snapshot_timeout: float = 30.0,
+        **options: Any,
+    ) -> None:
+        books = [item if isinstance(item, OkxBook) else OkxBook(item, channel) for item in inst_ids]
+        if not books:
+            raise ValueError("no instrument: give OkxOrderBooks at least one instId")
+        self.books: dict[str, OkxBook] = {book.inst_id: book for book in books}
+        self._by_topic: dict[str, OkxBook] = {book.topic: book for book in books}
+        protocol = OkxPublicProtocol(url, settings=settings or SETTINGS, limiter=limiter)
+        self.stream = OkxStream(protocol, list(self._by_topic), **options)
+        self.snapshot_timeout = snapshot_timeout
+        self._deadlines: dict[str, float] = {}
+        """The books waiting for a snapshot, by topic: when it is overdue."""
+        self._waiting_since_start = False
+        self._events: deque[BookUpdated | BookResynced] = deque()
+        self._resubscribing: set[asyncio.Task[None]] = set()
+
+    def __getitem__(self, inst_id: str) -> OkxBook:
+        return self.books[inst_id]
+
+    async def __aenter__(self) -> Self:
+        await self.stream.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop resubscribing and close the stream."""
+        tasks = list(self._resubscribing)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.stream.aclose()
+
     # --- the loop --------------------------------------------------------------------------
 
     def __aiter__(self) -> Self:
@@ -158,109 +217,209 @@ class OkxOrderBook:
 
     async def __anext__(self) -> BookUpdated | BookResynced:
         loop = asyncio.get_running_loop()
+        if not self._waiting_since_start:  # the first snapshots are due from the first read
+            self._waiting_since_start = True
+            due = loop.time() + self.snapshot_timeout
+            for book in self._by_topic.values():
+                if not book.synced:
+                    self._deadlines.setdefault(book.topic, due)
         while not self._events:
-            if self.synced:
+            deadline = min(self._deadlines.values(), default=None)
+            if deadline is None:
                 item = await self.stream.__anext__()
             else:
-                if self._deadline is None:
-                    self._deadline = loop.time() + self.snapshot_timeout
                 try:
-                    async with asyncio.timeout_at(self._deadline):
+                    async with asyncio.timeout_at(deadline):
                         item = await self.stream.__anext__()
                 except TimeoutError:
-                    self._resubscribe(GapReason.DISCONNECTED, self._overdue())
+                    self._restart_overdue(loop.time())
                     continue
             if isinstance(item, Gap):
                 self._on_gap(item)
                 continue
+            pushed = self._by_topic.get(item.topic)
+            if pushed is None:
+                continue
             for message in item.data:
-                if not self._apply(message):
+                if not self._apply(pushed, message):
                     break  # the rest of this push follows what was refused
         return self._events.popleft()
 
-    def _overdue(self) -> str:
-        return f"no snapshot within {self.snapshot_timeout:g} s"
+    # --- losing and resyncing --------------------------------------------------------------
 
     def _on_gap(self, gap: Gap) -> None:
-        """Continuity is gone. A lost connection (the book's own restarts among them) is
-        subscribed again by the core's reconnection, whose snapshot is awaited; any other
-        gap (an overflow, which may have dropped a snapshot too) restarts the connection."""
-        if gap.reason in _RESUBSCRIBED:
-            if self._deadline is None:
-                self._lose(f"gap: {gap.reason.value}")
-                self._deadline = asyncio.get_running_loop().time() + self.snapshot_timeout
+        """Continuity is gone for the books of ``gap.topics`` (every book when it names
+        none: an overflow may have dropped any message). After a lost connection (a
+        restart among them) the core's reconnection subscribes anew, and its snapshot is
+        awaited; a ``sequence`` gap of a book already resyncing is its own; any other gap
+        resubscribes its books in place."""
+        books = (
+            [self._by_topic[topic] for topic in gap.topics if topic in self._by_topic]
+            if gap.topics
+            else list(self._by_topic.values())
+        )
+        reason = f"gap: {gap.reason.value}"
+        if gap.reason in _RECONNECTED:
+            for book in books:
+                if book.topic not in self._deadlines:
+                    self._lose(book, reason)
             return
-        self._lose(f"gap: {gap.reason.value}")
-        detail = f"the order book resubscribes after a {gap.reason.value} gap"
-        self._restart(GapReason.DISCONNECTED, detail)
+        if gap.reason is GapReason.SEQUENCE:
+            books = [book for book in books if book.topic not in self._deadlines]
+        if books:
+            self._resubscribe(books, reason)
 
-    def _lose(self, reason: str) -> None:
-        if self.synced:
-            self.resyncs += 1
-        self.synced = False
-        self._reason = reason
+    def _lose(self, book: OkxBook, reason: str) -> None:
+        """``book`` waits for a snapshot, due within ``snapshot_timeout``."""
+        if book.synced:
+            book.resyncs += 1
+        book.synced = False
+        book.reason = reason
+        due = asyncio.get_running_loop().time() + self.snapshot_timeout
+        self._deadlines[book.topic] = due
 
-    def _resubscribe(self, reason: GapReason, detail: str) -> None:
-        """OKX's remedy for a book out of step: subscribe again, for a fresh snapshot."""
-        self._lose(detail)
-        self._restart(reason, detail)
+    def _out_of_step(self, book: OkxBook, detail: str) -> None:
+        """An update or snapshot of ``book`` was refused: a ``sequence`` gap of its topic
+        alone, and OKX's remedy, a fresh subscription for a fresh snapshot."""
+        self.stream.gap(Gap(GapReason.SEQUENCE, (book.topic,), detail))
+        self._resubscribe([book], detail)
 
-    def _restart(self, reason: GapReason, detail: str) -> None:
-        self._deadline = asyncio.get_running_loop().time() + self.snapshot_timeout
-        self.stream.restart(reason, detail)
+    def _resubscribe(self, books: list[OkxBook], reason: str) -> None:
+        """Subscribe the channels of ``books`` afresh on their connection, in the
+        background (the loop goes on delivering the other books' updates meanwhile)."""
+        for book in books:
+            self._lose(book, reason)
+        topics = tuple(book.topic for book in books)
+        task = asyncio.get_running_loop().create_task(self._resubscribe_in_place(topics, reason))
+        self._resubscribing.add(task)
+        task.add_done_callback(self._resubscribing.discard)
+
+    async def _resubscribe_in_place(self, topics: tuple[str, ...], reason: str) -> None:
+        try:
+            await self.stream.resubscribe(*topics)
+        except StreamClosedError:
+            return
+        except Exception as exc:  # refused, unanswered, no budget left: a new connection
+            logger.warning(
+                "OKX books %s could not be subscribed again in place (%r): restarting "
+                "their connection",
+                ", ".join(topics),
+                exc,
+            )
+            detail = f"{reason}; subscribing again in place failed ({exc}): a new connection"
+            self.stream.restart(GapReason.DISCONNECTED, detail, topics=topics)
+
+    def _restart_overdue(self, now: float) -> None:
+        """The fallback: books whose snapshot is overdue get a new connection."""
+        late = now + 0.001  # the loop's timer may fire within its clock's resolution
+        overdue = [self._by_topic[topic] for topic, due in self._deadlines.items() if due <= late]
+        if not overdue:
+            return
+        detail = f"no snapshot within {self.snapshot_timeout:g} s"
+        for book in overdue:
+            self._lose(book, detail)
+        topics = [book.topic for book in overdue]
+        self.stream.restart(GapReason.DISCONNECTED, detail, topics=topics)
 
     # --- applying ----------------------------------------------------------------------------
 
-    def _apply(self, message: OkxBookMessage) -> bool:
-        """Apply one push item; ``False`` when it broke continuity (the book is unchanged
-        and resubscribing)."""
+    def _apply(self, book: OkxBook, message: OkxBookMessage) -> bool:
+        """Apply one push item to ``book``; ``False`` when it broke continuity (the book
+        is unchanged and resubscribing)."""
         if message.action == "snapshot":
-            return self._apply_snapshot(message)
-        if not self.synced:
+            return self._apply_snapshot(book, message)
+        if not book.synced:
             return True  # waiting for the snapshot
-        if message.prev_seq_id is not None and message.prev_seq_id != self.seq_id:
-            self._resubscribe(
-                GapReason.SEQUENCE,
-                f"sequence: prevSeqId {message.prev_seq_id} after seqId {self.seq_id}",
-            )
+        if message.prev_seq_id is not None and message.prev_seq_id != book.seq_id:
+            detail = f"sequence: prevSeqId {message.prev_seq_id} after seqId {book.seq_id}"
+            self._out_of_step(book, detail)
             return False
-        undo = [_set_levels(self.bids, message.bids), _set_levels(self.asks, message.asks)]
-        if not self._checks(message, self.bids, self.asks):
-            for side, previous in zip((self.bids, self.asks), undo, strict=True):
+        undo = [_set_levels(book.bids, message.bids), _set_levels(book.asks, message.asks)]
+        if not self._checks(book, message, book.bids, book.asks):
+            for side, previous in zip((book.bids, book.asks), undo, strict=True):
                 _restore(side, previous)
             return False
-        self.seq_id = message.seq_id
-        self._events.append(BookUpdated(self.seq_id))
+        book.seq_id = message.seq_id
+        self._events.append(BookUpdated(book.seq_id, book.inst_id))
         return True
 
-    def _apply_snapshot(self, message: OkxBookMessage) -> bool:
+    def _apply_snapshot(self, book: OkxBook, message: OkxBookMessage) -> bool:
         bids = {Decimal(level[0]): level for level in message.bids}
         asks = {Decimal(level[0]): level for level in message.asks}
-        if not self._checks(message, bids, asks):
+        if not self._checks(book, message, bids, asks):
             return False
-        self.bids, self.asks = bids, asks
-        self.seq_id = message.seq_id
-        self.synced = True
-        self._deadline = None
-        self._events.append(BookResynced(self.seq_id, self._reason))
+        book.bids, book.asks = bids, asks
+        book.seq_id = message.seq_id
+        book.synced = True
+        self._deadlines.pop(book.topic, None)
+        self._events.append(BookResynced(book.seq_id, book.reason, book.inst_id))
         return True
 
-    def _checks(self, message: OkxBookMessage, bids: Side, asks: Side) -> bool:
-        """Whether the book ``bids``/``asks`` after ``message`` has its checksum; if not,
-        count the failure and resubscribe."""
+    def _checks(self, book: OkxBook, message: OkxBookMessage, bids: Side, asks: Side) -> bool:
+        """Whether the levels ``bids``/``asks`` after ``message`` have its checksum; if
+        not, count the failure and resubscribe ``book``."""
         if message.checksum is None:
             return True
         actual = book_checksum(*_best(bids, asks, _CHECKED_LEVELS))
         if actual == message.checksum:
             return True
-        self.checksum_failures += 1
+        book.checksum_failures += 1
         detail = f"checksum: {actual} instead of {message.checksum} at seqId {message.seq_id}"
-        self._resubscribe(GapReason.SEQUENCE, detail)
+        self._out_of_step(book, detail)
         return False
 
     def __repr__(self) -> str:
-        state = "synced" if self.synced else "syncing"
-        return f"<OkxOrderBook {self.topic} {state} at {self.seq_id}>"
+        synced = sum(book.synced for book in self._by_topic.values())
+        return f"<OkxOrderBooks {len(self._by_topic)} books, {synced} synced>"
+
+
+class OkxOrderBook(OkxBook):
+    """The order book of ``inst_id`` on ``channel`` (``books``), on a stream of its own:
+    an :class:`OkxBook` that keeps itself up to date, as an :class:`OkxOrderBooks` of one
+    (see the module for how it resyncs). Several books on one connection:
+    :class:`OkxOrderBooks`. Keyword arguments as :class:`OkxOrderBooks`'."""
+
+    def __init__(
+        self,
+        inst_id: str,
+        *,
+        url: str = PUBLIC_URL,
+        channel: str = "books",
+        settings: StreamSettings | None = None,
+        limiter: ConnectionLimiter | RateLimiter | None = None,
+        snapshot_timeout: float = 30.0,
+        **options: Any,
+    ) -> None:
+        super().__init__(inst_id, channel)
+        self._books = OkxOrderBooks(
+            [self],
+            url=url,
+            settings=settings,
+            limiter=limiter,
+            snapshot_timeout=snapshot_timeout,
+            **options,
+        )
+        self.stream = self._books.stream
+
+    @property
+    def snapshot_timeout(self) -> float:
+        return self._books.snapshot_timeout
+
+    async def __aenter__(self) -> Self:
+        await self._books.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._books.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def next(self, timeout: float | None = None) -> BookUpdated | BookResynced:
+        return await self._books.next(timeout)
+
+    async def __anext__(self) -> BookUpdated | BookResynced:
+        return await self._books.__anext__()
 
 
 def _set_levels(side: Side, levels: list[list[str]]) -> dict[Decimal, list[str] | None]:

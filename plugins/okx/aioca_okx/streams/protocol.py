@@ -213,12 +213,12 @@ class OkxStream(Stream[OkxMessage]):
     """A :class:`~aioca.stream.Stream` of OKX public channels that keeps OKX's budget of
     subscribe and unsubscribe requests (see :mod:`aioca_okx.streams.limits`).
 
-    What :meth:`subscribe` and :meth:`unsubscribe` send once the stream is open is charged
-    to ``subscribe_limiter`` (by default one of its own, from the stream's settings) first;
-    a request that does not fit within ``budget_wait`` seconds (the settings'
-    ``connect_timeout`` by default) raises :class:`~aioca.stream.SubscriptionError`
-    naming the topics, and nothing is sent. Other keyword arguments go to the
-    :class:`~aioca.stream.Stream`.
+    What :meth:`subscribe`, :meth:`unsubscribe` and :meth:`resubscribe` send once the
+    stream is open is charged to ``subscribe_limiter`` (by default one of its own, from
+    the stream's settings) first; a request that does not fit within ``budget_wait``
+    seconds (the settings' ``connect_timeout`` by default) raises
+    :class:`~aioca.stream.SubscriptionError` naming the topics, and nothing is sent.
+    Other keyword arguments go to the :class:`~aioca.stream.Stream`.
     """
 
     def __init__(
@@ -261,12 +261,21 @@ class OkxStream(Stream[OkxMessage]):
                 await self._charge("unsubscribe", gone)
         await super().unsubscribe(*topics)
 
-    async def _charge(self, op: str, topics: list[str]) -> None:
+    async def resubscribe(self, *topics: str) -> None:
+        """:meth:`~aioca.stream.Stream.resubscribe` (``unsubscribe`` then ``subscribe`` on
+        the connection that carries ``topics``, for fresh snapshots), both requests
+        charged to the budget first."""
+        if self.is_open and topics and all(topic in self.topics for topic in topics):
+            await self._charge("resubscribe", list(dict.fromkeys(topics)), sends=2)
+        await super().resubscribe(*topics)
+
+    async def _charge(self, op: str, topics: list[str], sends: int = 1) -> None:
         """Wait for the budget of the requests ``op`` of ``topics`` sends on any one
-        connection (a connection never gets more than its opening's worth of one call)."""
+        connection (a connection never gets more than its opening's worth of one call),
+        ``sends`` kinds of them (a resubscribe: an unsubscribe and a subscribe)."""
         settings = self.settings
         requests = -(-len(topics) // settings.topics_per_message)
-        cost = min(requests, opening_requests(settings))
+        cost = sends * min(requests, opening_requests(settings))
         try:
             async with asyncio.timeout(self.budget_wait):
                 await self.subscribe_limiter.acquire({SUBSCRIBE_UNIT: cost})
