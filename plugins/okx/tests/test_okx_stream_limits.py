@@ -156,6 +156,11 @@ async def test_the_budget_is_charged_per_request_and_bad_topics_spend_none() -> 
             assert budget.status()[0].used == 3  # 45 topics, 20 a request
             await stream.unsubscribe("trades:COIN0-USDT", "trades:NEVER-USDT")
             assert budget.status()[0].used == 4
+            with pytest.raises(SubscriptionError, match="'trades:NEVER-USDT' is not subscribed"):
+                await stream.resubscribe("trades:COIN1-USDT", "trades:NEVER-USDT")
+            assert budget.status()[0].used == 4  # refused before anything is charged
+            await stream.resubscribe("trades:COIN1-USDT", "trades:COIN2-USDT")
+            assert budget.status()[0].used == 6  # an unsubscribe and a subscribe request
 
 
 async def test_a_budget_that_frees_soon_is_waited_for() -> None:

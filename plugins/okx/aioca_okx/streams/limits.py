@@ -3,7 +3,8 @@
 OKX documents two limits for its WebSocket endpoints:
 
 * **3 connection requests per second, per IP.** Every connection attempt (first ones,
-  reconnections, the order book's resyncs) is charged to :func:`connection_limiter`, one
+  reconnections, an order book's fallback restarts: its resyncs subscribe again on the
+  same connection) is charged to :func:`connection_limiter`, one
   :class:`~aioca.stream.ConnectionLimiter` per host shared by every stream of the process
   (the core takes one admission before each attempt). OKX does not say how it counts its
   second, so the limiter's window slides: no second, wherever it starts, holds more than
@@ -13,12 +14,13 @@ OKX documents two limits for its WebSocket endpoints:
   go 3 per 1.25 s: 2.4 a second.
 * **480 ``subscribe``/``unsubscribe``/``login`` requests per hour, per connection.** A
   connection sends at most ``ceil(max_topics_per_connection / topics_per_message)``
-  requests when it opens (12 with OKX's settings); what a stream subscribes or
-  unsubscribes later is charged to :func:`subscribe_limiter`, whose clock-aligned hour
-  holds half of the rest: any rolling hour overlaps at most two such windows, so no
-  connection ever sends more than 480 in any hour, whatever the exchange's way of
-  counting it. A request that does not fit within the wait allowed is refused with a
-  :class:`~aioca.stream.SubscriptionError` before anything is sent.
+  requests when it opens (12 with OKX's settings); what a stream subscribes,
+  unsubscribes or resubscribes (an unsubscribe and a subscribe) later is charged to
+  :func:`subscribe_limiter`, whose clock-aligned hour holds half of the rest: any
+  rolling hour overlaps at most two such windows, so no connection ever sends more than
+  480 in any hour, whatever the exchange's way of counting it. A request that does not
+  fit within the wait allowed is refused with a :class:`~aioca.stream.SubscriptionError`
+  before anything is sent.
 """
 
 from __future__ import annotations
