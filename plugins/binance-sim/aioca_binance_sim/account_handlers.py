@@ -13,7 +13,7 @@ from .downloads import download_link, new_download
 from .endpoints import endpoints
 from .engine import MAKER_FEE, TAKER_FEE, Engine, coin
 from .errors import SimError
-from .leverage_brackets import rest_rows, table_of
+from .leverage_brackets import rest_rows
 from .params import batch_item_reader
 
 __all__: list[str] = []
@@ -413,17 +413,11 @@ def commission_rate(call: Call) -> Any:
     }
 
 
-_STAND_IN = table_of(
-    ((1, 125, 50, 0, "0.004"), (2, 50, 500, 50, "0.01"), (3, 20, 5000, 500, "0.025"))
-)
-"""Every contract's brackets until a test sets its own (``cum`` by Binance's formula)."""
-
-
 def _brackets(call: Call, symbol: str) -> list[dict[str, Any]]:
-    """``symbol``'s brackets now, as ``leverageBracket`` answers them: what a test set
-    (:meth:`~aioca_binance_sim.BinanceSimulator.set_leverage_brackets`), or the stand-in."""
-    table = call.venue.market.contracts.brackets(symbol, call.now)
-    return rest_rows("coinm", _STAND_IN if table is None else table)
+    """``symbol``'s brackets now, as ``leverageBracket`` answers them: the rows the
+    account's caps come from (:meth:`~.engine.Engine.brackets`)."""
+    engine: Engine = call.venue.engine
+    return rest_rows("coinm", engine.brackets(symbol, call.now))
 
 
 @handles("GET", "/dapi/v1/leverageBracket")

@@ -24,6 +24,7 @@ from typing import Any
 from .errors import SimError, bad_symbol, mandatory_missing
 from .futures_settings import change_margin_type, change_position_mode
 from .instruments import Instrument
+from .leverage_brackets import COINM_BRACKETS, Bracket, cap_at
 from .listen_key import ListenKeyHolder
 from .market import TRADE_MS, Market
 
@@ -580,23 +581,25 @@ class Engine(ListenKeyHolder):
 
     def set_leverage(self, symbol: str, leverage: int, now: int) -> dict[str, Any]:
         self.instrument(symbol)
-        table = self.market.contracts.brackets(symbol, now)
-        top = MAX_LEVERAGE if table is None else table[0].initial_leverage
+        top = self.brackets(symbol, now)[0].initial_leverage
         if not 1 <= leverage <= min(MAX_LEVERAGE, top):
             raise SimError(-4028, f"Leverage {leverage} is not valid")
         self.account.leverage[symbol] = leverage
         cap = self.max_qty(symbol, leverage, now)
         return {"leverage": leverage, "maxQty": str(cap), "symbol": symbol}
 
-    def max_qty(self, symbol: str, leverage: int, now: int) -> int | Decimal:
-        """The largest position at ``leverage``: the cap of the last of the brackets a
-        test set (:meth:`~aioca_binance_sim.BinanceSimulator.set_leverage_brackets`) that
-        still allows it, or the stand-in table's."""
+    def brackets(self, symbol: str, now: int) -> tuple[Bracket, ...]:
+        """``symbol``'s leverage brackets at ``now``: those a test set
+        (:meth:`~aioca_binance_sim.BinanceSimulator.set_leverage_brackets`), else the
+        market's :data:`~.leverage_brackets.COINM_BRACKETS`. REST's ``leverageBracket``
+        answers these rows and the account's caps come from them: one table."""
         table = self.market.contracts.brackets(symbol, now)
-        if table is None:
-            return max_qty(leverage)
-        allowed = [row.cap for row in table if row.initial_leverage >= leverage]
-        return max(allowed) if allowed else table[0].cap  # a leverage above them all
+        return COINM_BRACKETS if table is None else table
+
+    def max_qty(self, symbol: str, leverage: int, now: int) -> Decimal:
+        """The largest position at ``leverage``: the cap of the last of ``symbol``'s
+        brackets (:meth:`brackets`) that still allows it."""
+        return cap_at(self.brackets(symbol, now), leverage)
 
     def set_margin_type(self, symbol: str, margin_type: str) -> None:
         self.instrument(symbol)
@@ -644,17 +647,6 @@ class Engine(ListenKeyHolder):
             "msg": "Successfully modify position margin.",
             "type": kind,
         }
-
-
-def max_qty(leverage: int) -> int:
-    """The largest position at ``leverage``, in contracts (a stand-in bracket table)."""
-    if leverage > 50:
-        return 50
-    if leverage > 20:
-        return 500
-    if leverage > 10:
-        return 5000
-    return 50_000
 
 
 def round_down(value: Decimal) -> Decimal:

@@ -45,12 +45,16 @@ class Feed:
     """Topics matching ``pattern`` (with a ``symbol`` group) and their payload builder;
     ``sequenced`` feeds carry update ids (a fault can skip one). Without a ``period`` the
     builder takes a second and is called once a simulated second; with one (the topic's
-    period in ms, from its match), it takes a moment in ms, called every period."""
+    period in ms, from its match), it takes a moment in ms, called every period.
+    ``listed_only``: a topic naming a symbol the market does not list is no stream of
+    this feed (the hub refuses it as an unknown stream) where other feeds take any name
+    their pattern matches and send nothing for a symbol that is not listed."""
 
     pattern: re.Pattern[str]
     build: Builder
     sequenced: bool = False
     period: Callable[[re.Match[str]], int] | None = None
+    listed_only: bool = False
 
 
 def depth_period(match: re.Match[str], default: int = 250) -> int:

@@ -16,6 +16,13 @@ Binance's docs example: ``bs`` the bracket, ``bnf`` / ``bnc`` its floor and cap,
 the maintenance ratio, ``cf`` the ``cum`` ("auxiliary number for quick calculation"),
 ``ma`` its leverage and ``mi`` the lowest leverage it covers (the next bracket's plus
 one, 1 for the last: the example's brackets 50/21 and 20/11).
+
+A COIN-M contract no test gave a table has :data:`COINM_BRACKETS`, the one table its REST
+rows, its account's caps (``maxQty``, the highest leverage) and any ``bks`` are all read
+from. Binance documents one row of it (``/dapi/v1/leverageBracket``'s example: 125x to 50,
+ratio 0.004); the rows below it are the simulator's, and where its leverage ends (20x, for
+every leverage from 1) no larger cap is assumed: :func:`cap_at` of a leverage at or below
+the last bracket's is that bracket's cap.
 """
 
 from __future__ import annotations
@@ -25,7 +32,17 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-__all__ = ["CAP_KEYS", "Bracket", "bks", "cumulative", "parse_brackets", "rest_rows", "table_of"]
+__all__ = [
+    "CAP_KEYS",
+    "COINM_BRACKETS",
+    "Bracket",
+    "bks",
+    "cap_at",
+    "cumulative",
+    "parse_brackets",
+    "rest_rows",
+    "table_of",
+]
 
 CAP_KEYS = {"usdm": ("notionalCap", "notionalFloor"), "coinm": ("qtyCap", "qtylFloor")}
 """What each market calls a bracket's cap and floor."""
@@ -131,6 +148,21 @@ def table_of(rows: Sequence[tuple[int, int, int, int, str]]) -> tuple[Bracket, .
             rows, cumulative(ratios), strict=True
         )
     )
+
+
+def cap_at(table: Sequence[Bracket], leverage: int) -> Decimal:
+    """The largest position at ``leverage`` (notional on USDⓈ-M, quantity on COIN-M): the
+    cap of the last bracket that still allows it, the first bracket's for a leverage
+    above them all (which a table set by a test can leave an account with)."""
+    allowed = [row.cap for row in table if row.initial_leverage >= leverage]
+    return max(allowed) if allowed else table[0].cap
+
+
+COINM_BRACKETS = table_of(
+    ((1, 125, 50, 0, "0.004"), (2, 50, 500, 50, "0.01"), (3, 20, 5000, 500, "0.025"))
+)
+"""Every COIN-M contract's brackets until a test sets its own (``cum`` by Binance's
+formula): its first row is Binance's documented example."""
 
 
 def _table_problems(table: list[Bracket]) -> list[str]:

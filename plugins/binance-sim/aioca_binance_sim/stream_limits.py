@@ -15,6 +15,12 @@ Binance documents two (``spec/binance-ws-streams.json``, ``connection_rules``):
 
 A client that paces itself (aioca's streams do: ``messages_per_second``) never meets
 either. ``StreamLimits(None, None)`` turns both off (tests that flood on purpose).
+
+Both are the market-stream hosts' rules. The spec documents no limit for Spot's
+WebSocket API (``/ws-api/v3``, :mod:`.ws_api`): no request weight per connection or IP,
+no incoming-message rate, no connection-attempt budget; so none is applied there (no
+:class:`StreamLimits` of the Spot hub meters or admits its connections), rather than one
+borrowed from the streams that Binance may not apply.
 """
 
 from __future__ import annotations

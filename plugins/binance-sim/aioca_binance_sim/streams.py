@@ -29,6 +29,12 @@ Binance's limits (:class:`~.stream_limits.StreamLimits`, on ``hub.limits``): a c
 sending more incoming messages a second than its market allows is closed (code 1008),
 and a connection attempt over the per-IP budget is refused with HTTP 429;
 ``limit_closes`` and ``refused`` count them.
+
+A subscription (``?streams=``, ``/ws/<stream>``, ``SUBSCRIBE``) is checked by the stream
+name's pattern, as Binance validates it: a stream of a symbol that has no such data (or is
+not listed) is accepted and sends nothing. A ``listed_only`` feed (USDⓈ-M's
+``<symbol>@compositeIndex``) also refuses a symbol its market does not list
+(:meth:`StreamHub.stream`).
 """
 
 from __future__ import annotations
@@ -219,6 +225,17 @@ class StreamHub:
 
     # --- connections ---------------------------------------------------------------------
 
+    def stream(self, topic: str) -> tuple[Feed, re.Match[str]] | None:
+        """The feed of ``topic`` a client may subscribe to, ``None`` for an unknown
+        stream: one whose name no feed's pattern matches, or a ``listed_only`` feed's
+        naming a symbol the market does not list."""
+        found = self.source.find(topic)
+        if found is None or not found[0].listed_only:
+            return found
+        symbol = found[1].groupdict().get("symbol")
+        listed = symbol is not None and self.source.instrument(symbol.upper()) is not None
+        return found if listed else None
+
     async def _combined(self, request: web.Request) -> web.StreamResponse:
         topics = [t for t in request.query.get("streams", "").split("/") if t]
         key = self._live_key(topics)
@@ -242,7 +259,7 @@ class StreamHub:
         engine = self.engine
         if name == engine.listen_key and self.now_ms() < engine.listen_key_expires:
             return await self._serve(request, [], combined=False, listen_key=name)
-        if self.source.find(name) is None:  # not a stream (ccxt opens /ws/0): subscribe later
+        if self.stream(name) is None:  # not a stream (ccxt opens /ws/0): subscribe later
             return await self._serve(request, [], combined=False)
         return await self._serve(request, [name], combined=False)
 
@@ -280,7 +297,7 @@ class StreamHub:
             self.refused += 1
             msg = "Too many connection attempts; please retry later."
             return web.json_response({"code": -1003, "msg": msg}, status=429)
-        unknown = [topic for topic in topics if self.source.find(topic) is None]
+        unknown = [topic for topic in topics if self.stream(topic) is None]
         if unknown and listen_key is None:
             return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
         # autoping off: a client's PING and PONG frames count as incoming messages too
@@ -350,7 +367,7 @@ class StreamHub:
                 connection.listen_key = key
                 connection.key_as_stream = True
                 params = [p for p in params if p != key]
-            bad = [p for p in params if not isinstance(p, str) or self.source.find(p) is None]
+            bad = [p for p in params if not isinstance(p, str) or self.stream(p) is None]
             if bad:
                 msg = f"Invalid request: unknown stream {bad[0]}"
                 return _dumps({"error": {"code": 2, "msg": msg}, "id": number})

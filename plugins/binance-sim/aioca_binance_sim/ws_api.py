@@ -24,6 +24,10 @@ or unlock (``sim.spot.lock_externally()``) ``externalLockUpdate`` then
 ``outboundAccountPosition`` with that asset. Events leave in the order the account's
 changes happened (one queue, one sender).
 
+Limits: none. The spec documents the message and connection limits of the market-stream
+hosts only (see :mod:`.stream_limits`), nothing for the WebSocket API, so its
+connections are neither metered nor counted against the Spot hub's budget.
+
 Faults: :meth:`SpotUserApi.terminate` ends every subscription with
 ``eventStreamTerminated`` (the connection stays open, as Binance does), :meth:`drop`
 aborts the connections, :meth:`shutdown` sends ``serverShutdown`` and closes them.

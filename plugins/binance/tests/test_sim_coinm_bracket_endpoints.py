@@ -23,7 +23,13 @@ from test_sim_contract_brackets import _table
 from aioca_binance import BinanceRestApi
 from aioca_binance.coinm import CoinMNotionalBracketForPair, CoinMNotionalBracketForSymbol
 from aioca_binance_sim import BinanceSimulator, account_handlers
-from aioca_binance_sim.leverage_brackets import Bracket, parse_brackets, rest_rows
+from aioca_binance_sim import engine as coinm_engine
+from aioca_binance_sim.leverage_brackets import (
+    COINM_BRACKETS,
+    Bracket,
+    parse_brackets,
+    rest_rows,
+)
 
 
 @contextlib.asynccontextmanager
@@ -98,7 +104,7 @@ _OLD_STAND_IN = tuple(
 
 
 def _ignoring_set_tables(call: Any, symbol: str) -> list[dict[str, Any]]:
-    return rest_rows("coinm", account_handlers._STAND_IN)
+    return rest_rows("coinm", COINM_BRACKETS)
 
 
 @pytest.mark.parametrize("mutation", ["cum zero", "set table ignored"])
@@ -106,7 +112,7 @@ async def test_the_checks_fail_when_the_simulator_is_broken(
     mutation: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if mutation == "cum zero":
-        monkeypatch.setattr(account_handlers, "_STAND_IN", _OLD_STAND_IN)
+        monkeypatch.setattr(coinm_engine, "COINM_BRACKETS", _OLD_STAND_IN)
         with pytest.raises(AssertionError):
             await test_both_endpoints_answer_the_stand_in_with_binance_s_cum()
     else:

@@ -150,3 +150,27 @@ async def test_the_301st_spot_connection_attempt_in_five_minutes_is_refused() ->
         await asyncio.sleep(0.3)
         async with http.ws_connect(url) as ws:
             assert not ws.closed
+
+
+async def test_the_spot_websocket_api_enforces_no_limit_the_spec_does_not_document() -> None:
+    """The spec's limits (``connection_rules``) are the market-stream hosts'; it documents
+    none for the WebSocket API (no request weight, message rate or connection budget),
+    so the simulator enforces none there: three times Spot's stream limit of requests and
+    PING frames in well under a second are all answered, on a connection that stays
+    open, and 301 connection attempts in a row all connect."""
+    async with BinanceSimulator(seed=3) as sim, aiohttp.ClientSession() as http:
+        spot = sim.market_streams["spot"]
+        async with http.ws_connect(sim.ws_api_url, autoping=False) as ws:
+            for number in range(15):
+                await ws.send_json({"id": number, "method": "userDataStream.unsubscribe"})
+                await ws.ping(b"x")
+            frames = [await ws.receive(timeout=5) for _ in range(30)]
+            assert not ws.closed
+        answers = [json.loads(f.data) for f in frames if f.type == aiohttp.WSMsgType.TEXT]
+        assert [a["id"] for a in answers] == list(range(15))
+        assert {a["status"] for a in answers} == {200}
+        assert sum(f.type == aiohttp.WSMsgType.PONG for f in frames) == 15
+        for _ in range(301):
+            async with http.ws_connect(sim.ws_api_url) as ws:
+                assert not ws.closed
+        assert (spot.limit_closes, spot.refused) == (0, 0)

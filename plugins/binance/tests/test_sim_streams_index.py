@@ -6,6 +6,7 @@ by aioca's ``market_stream``, and equal to REST (``/fapi/v1/indexInfo``,
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from decimal import Decimal
 from types import ModuleType
@@ -45,15 +46,9 @@ def _built(sim: BinanceSimulator, topic: str) -> list[Any]:
 # --- <symbol>@compositeIndex -----------------------------------------------------------------
 
 
-async def test_the_composite_index_is_shaped_as_documented_and_only_composites_have_it() -> None:
+async def test_the_composite_index_is_shaped_as_documented() -> None:
     async with BinanceSimulator(seed=3, clock=FakeClock(START)) as sim:
         (payload,) = _built(sim, "defiusdt@compositeIndex")
-        source = sim.market_streams["usdm"].source
-        assert source.find("btcusdt@compositeIndex") is None  # no composite index
-        async with aiohttp.ClientSession() as http:
-            url = f"{sim.ws_urls['usdm']}/stream?streams=btcusdt@compositeIndex"
-            async with http.get(url) as refused:
-                assert refused.status == 400
     documented = documented_streams("usdm")["btcusdt@compositeIndex"]
     assert shape(payload, ordered=True) == shape(documented, ordered=True)
     assert payload["e"] == "compositeIndex"
@@ -120,6 +115,66 @@ async def test_the_composite_index_equals_rest_at_the_same_millisecond() -> None
     weighted = sum(w * Decimal(c["i"]) for w, c in zip(weights, payload["c"], strict=True))
     rounding = sum(weights) * Decimal("0.5e-8") + Decimal("0.5e-8")
     assert abs(Decimal(payload["p"]) - weighted) <= rounding
+
+
+async def _subscribe(ws: aiohttp.ClientWebSocketResponse, number: int, *topics: str) -> Any:
+    """Send ``SUBSCRIBE`` for ``topics``; the hub's reply to it."""
+    await ws.send_json({"method": "SUBSCRIBE", "params": list(topics), "id": number})
+    return await ws.receive_json(timeout=2)
+
+
+async def test_a_listed_contract_that_is_no_index_is_subscribed_and_sends_nothing() -> None:
+    """The stream is named by its pattern (the spec's example stream is
+    ``btcusdt@compositeIndex``): a listed contract without an index is subscribed as any
+    stream (``{"result": null}``), by ``SUBSCRIBE`` and in the URL, and is sent nothing
+    over seconds in which the composite's stream, on the same connection, says something
+    every second."""
+    clock = FakeClock(START)
+    quiet = ["btcusdt@compositeIndex", "ethusdt@compositeIndex"]
+    async with BinanceSimulator(seed=3, clock=clock) as sim:
+        hub = sim.market_streams["usdm"]
+        hub.publish_interval = 3600.0  # the test publishes
+        quarterly = next(name for name in sim.venues["usdm"].symbols if "_" in name)
+        quiet.append(f"{quarterly.lower()}@compositeIndex")
+        url = f"{sim.ws_urls['usdm']}/stream?streams=btcusdt@compositeIndex"
+        received: list[str] = []
+        async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
+            reply = await _subscribe(ws, 7, *quiet[1:], "defiusdt@compositeIndex")
+            await ws.send_json({"method": "LIST_SUBSCRIPTIONS", "id": 8})
+            listed = await ws.receive_json(timeout=2)
+            for _ in range(3):
+                clock.advance(1.0)
+                await hub.publish()
+                with contextlib.suppress(TimeoutError):
+                    while True:
+                        received.append((await ws.receive_json(timeout=0.3))["stream"])
+    assert reply == {"result": None, "id": 7}
+    assert listed == {"result": sorted([*quiet, "defiusdt@compositeIndex"]), "id": 8}
+    assert received == ["defiusdt@compositeIndex"] * 3
+    assert published(sim, "usdm", "btcusdt@compositeIndex", int(START)) == []
+
+
+async def test_a_symbol_usdm_does_not_list_is_refused_as_an_unknown_stream() -> None:
+    """As before: the spec says nothing of an unlisted symbol, and the stream refuses it
+    as it refuses a stream name it does not know (code 2; HTTP 400 in the URL), where a
+    listed one is accepted."""
+    async with BinanceSimulator(seed=3, clock=FakeClock(START)) as sim:
+        base = sim.ws_urls["usdm"]
+        async with aiohttp.ClientSession() as http:
+            url = f"{base}/stream?streams=nosuchusdt@compositeIndex"
+            async with http.get(url) as refused:
+                status = refused.status
+            async with http.ws_connect(f"{base}/stream") as ws:
+                unlisted = await _subscribe(ws, 1, "nosuchusdt@compositeIndex")
+                unknown = await _subscribe(ws, 2, "btcusdt@noSuchStream")
+                listed = await _subscribe(ws, 3, "btcusdt@compositeIndex")
+    assert status == 400
+    assert unlisted == {
+        "error": {"code": 2, "msg": "Invalid request: unknown stream nosuchusdt@compositeIndex"},
+        "id": 1,
+    }
+    assert unknown["error"]["code"] == unlisted["error"]["code"]
+    assert listed == {"result": None, "id": 3}
 
 
 # --- <assetSymbol>@assetIndex ----------------------------------------------------------------

@@ -9,28 +9,28 @@ every second, the index price (``p``, the contract's ``/fapi/v1/premiumIndex``
 ``indexPrice`` at that moment) and each component's index price (``i``, its perpetual's
 ``indexPrice`` then), keys in the order of Binance's documented example.
 
-Only composite index contracts have the stream (REST notes "Only for composite index
-symbols"): its topic names them (``defiusdt@compositeIndex``), so the simulator refuses a
-subscription to ``btcusdt@compositeIndex`` as an unknown stream.
+Only composite index contracts have data (REST: "Only for composite index symbols"; the
+stream: "Composite index information for index symbols pushed every second"), but the
+stream is named by its pattern, ``<symbol>@compositeIndex``, and the spec's own example
+stream is ``btcusdt@compositeIndex`` (``wss://fstream.binance.com/ws/btcusdt@compositeIndex``),
+a contract that is no index. So the hub accepts a subscription naming any listed contract
+(``{"result": null, "id": n}``, as for any stream) and sends nothing for one that is no
+composite index. The spec says nothing of a symbol the market does not list: that one
+stays refused as an unknown stream (the feed is ``listed_only``, see :mod:`..streams`),
+as every symbol but the composites was refused before.
 """
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
-from .instruments import COMPOSITES
-
 if TYPE_CHECKING:
+    import re
+
     from .instruments import UsdmSymbol
     from .market import UsdmMarket
 
-__all__ = ["COMPOSITE_INDEX", "composite_index", "index_info_rows"]
-
-COMPOSITE_INDEX = re.compile(
-    "(?P<symbol>" + "|".join(re.escape(c.symbol.lower()) for c in COMPOSITES) + ")@compositeIndex$"
-)
-"""The topic of a composite index stream: one of the listed composite index symbols."""
+__all__ = ["composite_index", "index_info_rows"]
 
 _COMPONENT_KEYS = {"b": "baseAsset", "q": "quoteAsset", "w": "weightInQuantity"}
 _COMPONENT_KEYS |= {"W": "weightInPercentage"}
@@ -63,7 +63,10 @@ def composite_index(
     market: UsdmMarket, symbol: UsdmSymbol, match: re.Match[str], second: int
 ) -> list[dict[str, Any]]:
     """The ``compositeIndex`` event of ``symbol`` in ``second``: its REST row, with the
-    index prices of the contract and of each component at that moment."""
+    index prices of the contract and of each component at that moment; none for a
+    contract that is no composite index."""
+    if not symbol.components:
+        return []
     now = second * 1000
     row = _row(symbol, now)
     components = []

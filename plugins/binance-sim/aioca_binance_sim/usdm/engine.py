@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import SimError, bad_symbol, mandatory_missing
 from ..futures_settings import change_margin_type, change_position_mode
-from ..leverage_brackets import Bracket
+from ..leverage_brackets import Bracket, cap_at
 from ..listen_key import ListenKeyHolder
 from ..market import TRADE_MS
 from .instruments import UsdmSymbol
@@ -98,8 +98,7 @@ def max_notional(table: tuple[Bracket, ...], leverage: int) -> Decimal:
     """The largest position notional at ``leverage``: the cap of the last bracket that
     still allows it (the first bracket's for a leverage above them all, which a table
     set by a test can leave an account with)."""
-    allowed = [row.cap for row in table if row.initial_leverage >= leverage]
-    return max(allowed) if allowed else table[0].cap
+    return cap_at(table, leverage)
 
 
 @dataclass(slots=True)

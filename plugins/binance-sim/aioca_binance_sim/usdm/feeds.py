@@ -25,7 +25,7 @@ from ..bars import candle
 from ..feeds import Feed, depth_feeds, depth_ids, depth_period, match_feed
 from ..market import TRADE_MS, book_step, book_update_id
 from ..pair_feeds import CANDLE_INTERVALS
-from .composites import COMPOSITE_INDEX, composite_index
+from .composites import composite_index
 from .engine import money
 from .liquidations import USDM_LIQUIDATION_FEEDS, AccountFeed
 from .market_arrays import array_feeds
@@ -216,7 +216,7 @@ USDM_FEEDS: tuple[Feed, ...] = (
         period=lambda match: _RPI_PERIOD,
     ),
     Feed(TRADING_SESSION, trading_session),
-    Feed(COMPOSITE_INDEX, composite_index),
+    Feed(re.compile(_SYMBOL + r"@compositeIndex$"), composite_index, listed_only=True),
     *USDM_LIQUIDATION_FEEDS,
 )
 """The USDⓈ-M market streams the simulator serves."""
