@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 from binance_ws import until
-from sim_helpers import FakeClock
+from sim_helpers import FakeClock, follow_clock
 from spec_files import SPEC_DIR
 
 from aioca.stream import Backoff, Gap, Stream, StreamSettings
@@ -32,6 +32,7 @@ __all__ = [
     "documented_fields",
     "documented_streams",
     "events_until",
+    "events_until_quiet",
     "fast_settings",
     "frames_until_terminated",
     "futures_symbols",
@@ -285,18 +286,35 @@ async def subscribe_user_data(sim: BinanceSimulator, api: Any, ws: Any) -> None:
 
 
 @contextlib.asynccontextmanager
-async def user_data_socket(seed: int = 5) -> AsyncIterator[tuple[BinanceSimulator, Any, Any]]:
+async def user_data_socket(
+    seed: int = 5, *, clock: FakeClock | None = None
+) -> AsyncIterator[tuple[BinanceSimulator, Any, Any]]:
     """A simulator of ``seed``, an API of its account and a raw connection to its WebSocket
     API with the account's user data subscribed (:func:`subscribe_user_data`): for the
-    tests that read the events exactly as sent, e.g. with :func:`frames_until_terminated`."""
+    tests that read the events exactly as sent, e.g. with :func:`frames_until_terminated`
+    or :func:`events_until_quiet`. With ``clock`` (stopped: no public trade fills a
+    resting order between two requests) the API's timestamps follow it."""
+    stopped: dict[str, Any] = {"time_sync_interval": None, "max_clock_offset": None}
     async with (
-        BinanceSimulator(seed=seed) as sim,
-        sim.api() as api,
+        BinanceSimulator(seed=seed, clock=clock) as sim,
+        sim.api(**(stopped if clock is not None else {})) as api,
         aiohttp.ClientSession() as http,
         http.ws_connect(sim.ws_api_url) as ws,
     ):
+        if clock is not None:
+            follow_clock(api, sim)
         await subscribe_user_data(sim, api, ws)
         yield sim, api, ws
+
+
+async def events_until_quiet(ws: Any, quiet: float = 0.3) -> list[dict[str, Any]]:
+    """Every event ``ws`` (see :func:`subscribe_user_data`) receives until none comes for
+    ``quiet`` seconds, as sent: all that the account's last action made, or ``[]``."""
+    found = []
+    with contextlib.suppress(TimeoutError):
+        while True:
+            found.append((await ws.receive_json(timeout=quiet))["event"])
+    return found
 
 
 async def frames_until_terminated(sim: BinanceSimulator, ws: Any) -> list[dict[str, Any]]:
