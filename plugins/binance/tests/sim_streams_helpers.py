@@ -33,6 +33,7 @@ __all__ = [
     "documented_streams",
     "events_until",
     "events_until_quiet",
+    "events_while_coming",
     "fast_settings",
     "frames_until_terminated",
     "futures_symbols",
@@ -256,6 +257,18 @@ async def events_until(stream: Stream[Any], kind: type, most: int = 100) -> list
         if isinstance(item, kind):
             return seen
     raise AssertionError(f"no {kind.__name__} among {seen}")
+
+
+async def events_while_coming(stream: Stream[Any], quiet: float = 0.3) -> list[Any]:
+    """The events of ``stream``, gaps left out, until none comes for ``quiet`` seconds:
+    all that the account's last action sent, in order (``[]``: nothing)."""
+    seen: list[Any] = []
+    with contextlib.suppress(TimeoutError):
+        while True:
+            item = await stream.next(quiet)
+            if not isinstance(item, Gap):
+                seen.append(item)
+    return seen
 
 
 @contextlib.asynccontextmanager
