@@ -13,6 +13,7 @@ cancellation sends; a refused one, or a refused item of a batch, sends nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from aioca_binance.coinm import (
     CoinMNewOrder,
 )
 from aioca_binance.streams import coinm, futures_user_stream, usdm
+from aioca_binance.streams.structs import payload_decoder
 from aioca_binance.usdm import (
     UsdmCancelOrder,
     UsdmModifyMultipleOrders,
@@ -166,6 +168,12 @@ async def test_a_modification_sends_one_amendment_with_the_answer_s_price_and_qu
     assert "modifyId" not in answers[1]  # "If omitted, it is not included in the response"
     assert events[1][0].order.modify_id is None
     assert events[0][0].order.original_quantity == futures.quantity * 2
+    # the msgspec struct view of the same model reads it too (user data streams deliver
+    # models or JSON: ``typed="struct"`` is for market streams)
+    as_sent = json.dumps(events[0][0].model_dump(mode="json", by_alias=True, exclude_none=True))
+    struct = payload_decoder(futures.models.OrderTradeUpdate, False).decode(as_sent)
+    assert (struct.order.execution_type, struct.order.modify_id) == ("AMENDMENT", "7")
+    assert struct.order.original_price == Decimal(answers[0]["price"])
 
 
 @market
