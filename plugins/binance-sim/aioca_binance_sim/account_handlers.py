@@ -54,7 +54,7 @@ def query_open_order(call: Call) -> Any:
 
 @handles("PUT", "/dapi/v1/order")
 def modify_order(call: Call) -> Any:
-    return _engine(call).modify(call.params, call.now).to_json(with_time=False)
+    return _engine(call).modify(call.params, call.now).modify_json()
 
 
 @handles("DELETE", "/dapi/v1/order")
@@ -150,7 +150,7 @@ def modify_batch(call: Call) -> Any:
             results.append(_error_json(item))
             continue
         try:
-            results.append(engine.modify(item, call.now).to_json(with_time=False))
+            results.append(engine.modify(item, call.now).modify_json())
         except SimError as error:
             results.append(_error_json(error))
     return results

@@ -77,6 +77,9 @@ class Order:
     stp_mode: str = "NONE"
     checked_ms: int = 0
     """Trades up to this time have been compared with the order's price."""
+    modify_id: int | None = None
+    """The ``modifyId`` sent with the order's last modification, if any: returned in that
+    modification's answer and pushed as ``M`` of its AMENDMENT event."""
 
     @property
     def is_open(self) -> bool:
@@ -124,6 +127,14 @@ class Order:
             data["cumQty"] = str(self.executed)
         if with_time:
             data["time"] = self.time
+        return data
+
+    def modify_json(self) -> dict[str, Any]:
+        """The modify answer: the order, and the request's ``modifyId`` when one was sent
+        ("passed through as-is ... If omitted, it is not included in the response")."""
+        data = self.to_json(with_time=False)
+        if self.modify_id is not None:
+            data["modifyId"] = self.modify_id
         return data
 
 
@@ -312,9 +323,11 @@ class Engine(ListenKeyHolder):
         )
         self.orders[order.order_id] = order
         self._notify(order, "NEW", None, now)
+        # IOC and FOK that do not take expire, and a post-only (GTX) one that would take;
+        # a GTX that would not rests, as a maker
         if marketable and time_in_force != "GTX":
             self._fill(order, quantity, fill_price, maker=False, now=now)
-        elif time_in_force in ("IOC", "FOK", "GTX"):
+        elif time_in_force in ("IOC", "FOK") or (time_in_force == "GTX" and marketable):
             order.status = "EXPIRED"
             self._notify(order, "EXPIRED", None, now)
         return order
@@ -481,6 +494,15 @@ class Engine(ListenKeyHolder):
             self._close(order, "CANCELED", now)
 
     def modify(self, params: dict[str, Any], now: int) -> Order:
+        """Change a LIMIT order's price and quantity.
+
+        As Binance documents it: the order is canceled by the modification when it is
+        partially filled and the new quantity <= ``executedQty``, or when it is GTX and
+        the new price would take; otherwise it takes the new price and quantity, and a
+        price that crosses the book takes at once. The account's user data: an
+        ``ORDER_TRADE_UPDATE`` with ``x`` AMENDMENT (the new ``p`` and ``q``, ``M`` the
+        ``modifyId`` when one was sent), then the TRADE report of what it took; a
+        modification that cancels sends what a cancellation sends, a refused one nothing."""
         order = self.find_order(
             params["symbol"], params.get("orderId"), params.get("origClientOrderId")
         )
@@ -498,8 +520,6 @@ class Engine(ListenKeyHolder):
         )
         if quantity == order.quantity and price == order.price:
             raise SimError(-4197, "No need to modify the order.")
-        if quantity < order.executed:
-            raise SimError(-4005, "Quantity greater than max quantity.")
         decimals = order.instrument.pair.tick_decimals
         self.amendments.append(
             {
@@ -519,15 +539,18 @@ class Engine(ListenKeyHolder):
                 },
             }
         )
-        order.quantity, order.price, order.update_time = quantity, price, now
-        if order.executed == order.quantity:
-            order.status = "FILLED"
-            return order
         bid, ask = self.best_prices(order.instrument, now)
-        if order.side == "BUY" and price >= ask:
-            self._fill(order, order.remaining, ask, maker=False, now=now)
-        elif order.side == "SELL" and price <= bid:
-            self._fill(order, order.remaining, bid, maker=False, now=now)
+        takes = price >= ask if order.side == "BUY" else price <= bid
+        order.update_time = now
+        order.modify_id = params.get("modifyId")
+        if quantity <= order.executed or (order.time_in_force == "GTX" and takes):
+            self._close(order, "CANCELED", now)
+            return order
+        order.quantity, order.price = quantity, price
+        self._notify(order, "AMENDMENT", None, now)
+        if takes:
+            fill_price = ask if order.side == "BUY" else bid
+            self._fill(order, order.remaining, fill_price, maker=False, now=now)
         return order
 
     # --- account ----------------------------------------------------------------------

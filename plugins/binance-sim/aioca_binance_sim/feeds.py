@@ -34,7 +34,16 @@ from .pair_feeds import CANDLE_INTERVALS, PAIR_FEED_PATTERNS, mark_price_event
 if TYPE_CHECKING:
     from .engine import Engine, Order
 
-__all__ = ["FEEDS", "CoinmFeeds", "Feed", "depth_ids", "depth_period", "find_feed", "match_feed"]
+__all__ = [
+    "FEEDS",
+    "CoinmFeeds",
+    "Feed",
+    "depth_ids",
+    "depth_period",
+    "find_feed",
+    "match_feed",
+    "modify_id_field",
+]
 
 Builder = Callable[[Any, Any, re.Match[str], int], list[dict[str, Any]]]
 """``(market, instrument, match of the topic, second) -> payloads of that second``."""
@@ -247,6 +256,15 @@ FEEDS: tuple[Feed, ...] = (
 """The COIN-M market streams the simulator serves."""
 
 
+def modify_id_field(execution: str, modify_id: int | None) -> dict[str, str]:
+    """The ``M`` of a futures ``ORDER_TRADE_UPDATE``'s order: "modifyId, only pushed for
+    AMENDMENT (order modification) events when a modifyId was provided in the request",
+    as text (the official SDKs' models type it ``str``); nothing otherwise."""
+    if execution != "AMENDMENT" or modify_id is None:
+        return {}
+    return {"M": str(modify_id)}
+
+
 def match_feed(feeds: tuple[Feed, ...], topic: str) -> tuple[Feed, re.Match[str]] | None:
     """The first of ``feeds`` whose pattern matches ``topic``, and the match."""
     for feed in feeds:
@@ -310,6 +328,7 @@ class CoinmFeeds:
                 "x": execution,
                 "X": order.status,
                 "i": order.order_id,
+                **modify_id_field(execution, order.modify_id),
                 "l": str(qty),
                 "z": data["executedQty"],
                 "L": f"{price:.{decimals}f}" if qty else "0",

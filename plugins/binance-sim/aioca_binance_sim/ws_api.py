@@ -212,8 +212,8 @@ class SpotUserApi:
     def _on_account_event(self, assets: tuple[str, ...], now: int) -> None:
         self._post(lambda: [self._position(assets, now)])
 
-    def _on_list_event(self, order_list: OrderList, now: int) -> None:
-        self._post(lambda: [list_status(order_list, now)])
+    def _on_list_event(self, order_list: OrderList, now: int, status_type: str) -> None:
+        self._post(lambda: [list_status(order_list, now, status_type)])
 
     def _on_balance_event(self, asset: str, delta: Decimal, now: int) -> None:
         self._post(lambda: [balance_update(asset, delta, now)])
@@ -283,7 +283,10 @@ def execution_report(order: Order, execution: str, fill: Fill | None, now: int) 
     without one), and a pegged order carries Binance's fields ``gP`` (Pegged Price Type),
     ``gOT`` / ``gOV`` (Pegged Offset Type and Value, when an offset was sent) and ``gp``
     (Pegged Price, once priced), where REST's answer has ``pegPriceType``,
-    ``pegOffsetType`` / ``pegOffsetValue`` and ``peggedPrice``."""
+    ``pegOffsetType`` / ``pegOffsetValue`` and ``peggedPrice``.
+
+    ``C`` ("Original client order ID") is, for an amendment (``x`` REPLACED), the client
+    id the order had before it (:attr:`~.spot.orders.Order.amended_from`), else empty."""
     report: dict[str, Any] = {
         "e": "executionReport",
         "E": now,
@@ -297,7 +300,7 @@ def execution_report(order: Order, execution: str, fill: Fill | None, now: int) 
         "P": _text(order.stop_price),
         "F": _text(order.iceberg_qty),
         "g": order.list_id,
-        "C": "",
+        "C": order.amended_from if execution == "REPLACED" else "",
         "x": execution,
         "X": order.status,
         "r": "NONE",

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 from binance_ws import until
-from sim_helpers import FakeClock
+from sim_helpers import FakeClock, follow_clock
 from spec_files import SPEC_DIR
 
 from aioca.stream import Backoff, Gap, Stream, StreamSettings
@@ -32,6 +32,8 @@ __all__ = [
     "documented_fields",
     "documented_streams",
     "events_until",
+    "events_until_quiet",
+    "events_while_coming",
     "fast_settings",
     "frames_until_terminated",
     "futures_symbols",
@@ -257,6 +259,18 @@ async def events_until(stream: Stream[Any], kind: type, most: int = 100) -> list
     raise AssertionError(f"no {kind.__name__} among {seen}")
 
 
+async def events_while_coming(stream: Stream[Any], quiet: float = 0.3) -> list[Any]:
+    """The events of ``stream``, gaps left out, until none comes for ``quiet`` seconds:
+    all that the account's last action sent, in order (``[]``: nothing)."""
+    seen: list[Any] = []
+    with contextlib.suppress(TimeoutError):
+        while True:
+            item = await stream.next(quiet)
+            if not isinstance(item, Gap):
+                seen.append(item)
+    return seen
+
+
 @contextlib.asynccontextmanager
 async def spot_user_data(
     sim: BinanceSimulator, api: Any, settings: StreamSettings | None = None
@@ -285,18 +299,35 @@ async def subscribe_user_data(sim: BinanceSimulator, api: Any, ws: Any) -> None:
 
 
 @contextlib.asynccontextmanager
-async def user_data_socket(seed: int = 5) -> AsyncIterator[tuple[BinanceSimulator, Any, Any]]:
+async def user_data_socket(
+    seed: int = 5, *, clock: FakeClock | None = None
+) -> AsyncIterator[tuple[BinanceSimulator, Any, Any]]:
     """A simulator of ``seed``, an API of its account and a raw connection to its WebSocket
     API with the account's user data subscribed (:func:`subscribe_user_data`): for the
-    tests that read the events exactly as sent, e.g. with :func:`frames_until_terminated`."""
+    tests that read the events exactly as sent, e.g. with :func:`frames_until_terminated`
+    or :func:`events_until_quiet`. With ``clock`` (stopped: no public trade fills a
+    resting order between two requests) the API's timestamps follow it."""
+    stopped: dict[str, Any] = {"time_sync_interval": None, "max_clock_offset": None}
     async with (
-        BinanceSimulator(seed=seed) as sim,
-        sim.api() as api,
+        BinanceSimulator(seed=seed, clock=clock) as sim,
+        sim.api(**(stopped if clock is not None else {})) as api,
         aiohttp.ClientSession() as http,
         http.ws_connect(sim.ws_api_url) as ws,
     ):
+        if clock is not None:
+            follow_clock(api, sim)
         await subscribe_user_data(sim, api, ws)
         yield sim, api, ws
+
+
+async def events_until_quiet(ws: Any, quiet: float = 0.3) -> list[dict[str, Any]]:
+    """Every event ``ws`` (see :func:`subscribe_user_data`) receives until none comes for
+    ``quiet`` seconds, as sent: all that the account's last action made, or ``[]``."""
+    found = []
+    with contextlib.suppress(TimeoutError):
+        while True:
+            found.append((await ws.receive_json(timeout=quiet))["event"])
+    return found
 
 
 async def frames_until_terminated(sim: BinanceSimulator, ws: Any) -> list[dict[str, Any]]:

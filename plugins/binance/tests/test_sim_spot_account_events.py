@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 import pytest
 from sim_helpers import FakeClock, follow_clock
-from sim_streams_helpers import subscribe_user_data
+from sim_streams_helpers import events_until_quiet, subscribe_user_data
 
 from aioca_binance import BinanceRestApi
 from aioca_binance.spot import (
@@ -57,11 +57,7 @@ class Session:
 
     async def events(self) -> list[dict[str, Any]]:
         """Every event the last action sent (until none comes for 0.3 s)."""
-        found = []
-        with contextlib.suppress(TimeoutError):
-            while True:
-                found.append((await self.ws.receive_json(timeout=0.3))["event"])
-        return found
+        return await events_until_quiet(self.ws)
 
     async def disagreements(self, events: list[dict[str, Any]]) -> list[str]:
         """Where the positions and reports among ``events`` differ from REST now."""

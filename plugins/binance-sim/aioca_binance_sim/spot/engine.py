@@ -133,10 +133,12 @@ class SpotEngine:
         """When orders got their first fill, until the server's ORDERS windows are told."""
         self.listeners: list[Callable[[Order, str, Fill | None, int], None]] = []
         """Told of every order event: ``(order, execution type, fill or None, time)``."""
-        self.list_listeners: list[Callable[[OrderList, int], None]] = []
-        """Told ``(order list, time)`` once per action that placed, changed or ended an
-        order list (its placement, a leg's fill, expiry or cancellation, and what that
-        set off), after the events of that action's orders."""
+        self.list_listeners: list[Callable[[OrderList, int, str], None]] = []
+        """Told ``(order list, time, listStatusType)`` once per action that placed,
+        changed or ended an order list (its placement, a leg's fill, expiry or
+        cancellation, and what that set off; an amendment that changed a leg's client id),
+        after the events of that action's orders: the type is the list's own
+        (``EXEC_STARTED``, ``ALL_DONE``), or ``UPDATED`` for that amendment."""
         self.balance_listeners: list[Callable[[str, Decimal, int], None]] = []
         """Told ``(asset, delta, time)`` of every deposit or withdrawal (:meth:`fund`)."""
         self.external_locks: dict[str, Decimal] = {}
@@ -154,6 +156,9 @@ class SpotEngine:
         self._before: dict[str, tuple[Decimal, Decimal]] = {}
         """Each asset the current action moved, as it was before the action."""
         self._touched_lists: dict[int, OrderList] = {}
+        self._updated_lists: set[int] = set()
+        """The lists of the current action whose ``listStatus`` says ``UPDATED`` (a leg's
+        client id changed by an amendment)."""
         self.prevented: list[dict[str, Any]] = []
         """The prevented matches, as ``GET /api/v3/myPreventedMatches`` lists them."""
         self._prevented_ids: dict[str, int] = {}
@@ -400,8 +405,10 @@ class SpotEngine:
         if len(open_orders) + len(kinds) > EXCHANGE_MAX_NUM_ORDERS:
             raise filter_failure("EXCHANGE_MAX_NUM_ORDERS")
 
-    def _check_client_id(self, client_id: str) -> None:
-        if any(order.client_id == client_id for order in self.open_orders()):
+    def _check_client_id(self, client_id: str, own: Order | None = None) -> None:
+        """Refuse a client id an open order has; ``own`` (an amended order) may keep its
+        own ("It is possible to reuse the current clientOrderId")."""
+        if any(o.client_id == client_id and o is not own for o in self.open_orders()):
             raise rejected("Duplicate order sent.")
 
     def _triggers(self, side: str, kind: str, stop_ticks: int, price_ticks: int) -> bool:
@@ -945,10 +952,13 @@ class SpotEngine:
             if not self._action_depth:
                 self._account_changes(now)
                 touched = list(self._touched_lists.values())
+                updated = set(self._updated_lists)
                 self._touched_lists.clear()
+                self._updated_lists.clear()
                 for order_list in touched:
+                    kind = "UPDATED" if order_list.list_id in updated else None
                     for listener in self.list_listeners:
-                        listener(order_list, now)
+                        listener(order_list, now, kind or order_list.status_type)
 
     def _account_changes(self, now: int) -> None:
         """Tell the ``account_listeners`` the assets the action ended changed (none: not
@@ -1114,7 +1124,14 @@ class SpotEngine:
 
     def amend(self, order: Order, new_qty: Decimal, client_id: str | None, now: int) -> int:
         """Reduce an open order's quantity keeping its place in the queue (Binance only
-        allows a decrease)."""
+        allows a decrease), as one action: the order's ``executionReport`` with ``x``
+        REPLACED (``q`` the new quantity, ``c`` the new client id, ``C`` the previous
+        one), then the ``outboundAccountPosition`` of the hold it gave back (none when it
+        held nothing: a pending list order, an OCO leg whose sibling keeps the hold), then,
+        for an order list's order whose client id changed, the list's ``listStatus`` with
+        ``l`` UPDATED (Binance's Order Amend Keep Priority FAQ: "If the amended order is
+        part of an order list and the client order ID has been changed, you will also
+        receive a listStatus event"). A refused amendment changes and sends nothing."""
         if not order.is_open:
             raise SimError(-2011, "Unknown order sent.")
         if new_qty >= order.orig_qty:
@@ -1122,30 +1139,36 @@ class SpotEngine:
         order.spec.check_quantity(new_qty)
         if new_qty <= order.executed:
             raise SimError(-2038, "Order amend (quantity increase) is not supported.")
+        if client_id is not None:
+            self._check_client_id(client_id, own=order)
         self._next_execution += 1
         old_client = order.client_id
-        if client_id is not None:
-            self._check_client_id(client_id)
         previous = order.orig_qty
-        release = self._lock_amount(order, previous - new_qty)
-        release = min(release, order.locked)
-        asset = order.spec.quote if order.side == "BUY" else order.spec.base
-        order.locked -= release
         with self._action(now):
-            self._move(asset, release, -release)
-        order.orig_qty = new_qty
-        order.client_id = client_id or new_client_id()
-        order.update_time = now
-        self.amendments.append(
-            {
-                "symbol": order.symbol,
-                "orderId": order.order_id,
-                "executionId": self._next_execution,
-                "origClientOrderId": old_client,
-                "newClientOrderId": order.client_id,
-                "origQty": f"{previous:.8f}",
-                "newQty": f"{new_qty:.8f}",
-                "time": now,
-            }
-        )
+            release = min(self._lock_amount(order, previous - new_qty), order.locked)
+            if release:
+                asset = order.spec.quote if order.side == "BUY" else order.spec.base
+                order.locked -= release
+                self._move(asset, release, -release)
+                self.update_time = now
+            order.orig_qty = new_qty
+            order.client_id = client_id or new_client_id()
+            order.amended_from = old_client
+            order.update_time = now
+            self.amendments.append(
+                {
+                    "symbol": order.symbol,
+                    "orderId": order.order_id,
+                    "executionId": self._next_execution,
+                    "origClientOrderId": old_client,
+                    "newClientOrderId": order.client_id,
+                    "origQty": f"{previous:.8f}",
+                    "newQty": f"{new_qty:.8f}",
+                    "time": now,
+                }
+            )
+            if order.list_id != -1 and order.client_id != old_client:
+                self._touched_lists[order.list_id] = self.lists[order.list_id]
+                self._updated_lists.add(order.list_id)
+            self._notify(order, "REPLACED", None, now)
         return self._next_execution

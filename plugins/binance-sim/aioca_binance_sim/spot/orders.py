@@ -100,6 +100,9 @@ class Order:
     prevented_matches: list[dict[str, Any]] = field(default_factory=list)
     """The matches STP prevented when the order was the taker (its placement answer's
     ``preventedMatches``)."""
+    amended_from: str = ""
+    """The client id the order had before its last amendment (Order Amend Keep Priority):
+    the ``C`` of that amendment's ``executionReport`` (``x`` REPLACED)."""
 
     @property
     def symbol(self) -> str:

@@ -7,7 +7,11 @@ Binance says only that a ``listStatus`` is sent "in addition to the ``executionR
 of an order list's order; the simulator sends one per action on the list (its placement,
 a leg's fill, expiry or cancellation, with what that set off), after that action's
 ``executionReport`` events, carrying the list's state as the action left it: what the
-REST answer of that action (or ``GET /api/v3/orderList`` right after) shows.
+REST answer of that action (or ``GET /api/v3/orderList`` right after) shows. An
+amendment (Order Amend Keep Priority) of a leg that changed its client id is such an
+action too: its ``listStatus`` has ``l`` UPDATED, as Binance's Order Amend Keep Priority
+FAQ says, and the list's new client ids in ``O``; the list's own ``listStatusType`` (REST)
+stays what it was.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ if TYPE_CHECKING:
 __all__ = ["balance_update", "external_lock_update", "list_status"]
 
 
-def list_status(order_list: OrderList, now: int) -> dict[str, Any]:
-    """The ``listStatus`` event of ``order_list`` as it is at ``now``."""
+def list_status(order_list: OrderList, now: int, status_type: str | None = None) -> dict[str, Any]:
+    """The ``listStatus`` event of ``order_list`` as it is at ``now``; ``l`` is
+    ``status_type`` (``UPDATED`` for an amendment of a leg's client id), else the list's
+    own ``listStatusType``."""
     symbol = order_list.spec.symbol
     return {
         "e": "listStatus",
@@ -30,7 +36,7 @@ def list_status(order_list: OrderList, now: int) -> dict[str, Any]:
         "s": symbol,
         "g": order_list.list_id,
         "c": order_list.contingency,
-        "l": order_list.status_type,
+        "l": status_type or order_list.status_type,
         "L": order_list.order_status,
         "r": "NONE",
         "C": order_list.client_id,

@@ -130,6 +130,9 @@ class Order:
     """Trades up to this time have been compared with the order's price."""
     accepted: dict[str, Any] | None = None
     """The order as accepted, before any fill: the ``ACK`` answer."""
+    modify_id: int | None = None
+    """The ``modifyId`` sent with the order's last modification, if any: returned in that
+    modification's answer and pushed as ``M`` of its AMENDMENT event."""
 
     @property
     def is_open(self) -> bool:
@@ -180,10 +183,13 @@ class Order:
         return data
 
     def modify_json(self) -> dict[str, Any]:
-        """The modify answer: the order with ``pair`` and ``cumBase`` as documented."""
+        """The modify answer: the order with ``pair`` and ``cumBase`` as documented, and
+        the request's ``modifyId`` when one was sent ("returned as-is in the response")."""
         data = self.to_json()
         data["pair"] = self.symbol.pair
         data["cumBase"] = self.symbol.qty_text(self.executed)
+        if self.modify_id is not None:
+            data["modifyId"] = self.modify_id
         return data
 
 
@@ -1030,7 +1036,13 @@ class UsdmEngine(ListenKeyHolder):
             self._close(order, "CANCELED", now)
 
     def modify(self, params: dict[str, Any], now: int) -> Order:
-        """Change a LIMIT order's price and quantity (both sent, as USDⓈ-M requires)."""
+        """Change a LIMIT order's price and quantity (both sent, as USDⓈ-M requires).
+
+        The account's user data: an ``ORDER_TRADE_UPDATE`` with ``x`` AMENDMENT (the new
+        ``p`` and ``q``, ``M`` the ``modifyId`` when one was sent), then the TRADE
+        reports of what a new price that crosses takes at once; a modification that
+        cancels the order (Binance: a new quantity <= ``executedQty``, a GTX order whose
+        new price would take) sends what a cancellation sends, and a refused one nothing."""
         order = self.find_order(
             params["symbol"], params.get("orderId"), params.get("origClientOrderId")
         )
@@ -1074,11 +1086,13 @@ class UsdmEngine(ListenKeyHolder):
             }
         )
         order.update_time = now
+        order.modify_id = params.get("modifyId")
         if quantity <= order.executed or (order.time_in_force == "GTX" and takes):
             self._close(order, "CANCELED", now)
             return order
         order.quantity, order.price, order.price_match = quantity, price, match
         order.stp_mode = "NONE"  # Binance's STP FAQ: a modification resets the mode
+        self._notify(order, "AMENDMENT", None, now)
         if takes:
             for fill_price, qty in self._levels(s, order.side, ticks, order.remaining, now):
                 self._fill(order, qty, fill_price, maker=False, now=now)

@@ -12,7 +12,8 @@ Served, as Binance routes them, under ``/public`` (depth, book ticker), ``/marke
 other market streams) and ``/private``, and also at the root (``/stream``, ``/ws/...``):
 the paths are not checked against the stream's kind. User data: ``/ws/<listenKey>``, or
 ``/private/ws?listenKey=<listenKey>`` as Binance's private route takes it
-(``ORDER_TRADE_UPDATE`` for each order event, ``ACCOUNT_UPDATE`` after each fill).
+(``ORDER_TRADE_UPDATE`` for each order event, ``ACCOUNT_UPDATE`` after each fill; a
+modification's is ``x`` AMENDMENT, see :meth:`.engine.UsdmEngine.modify`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..bars import candle
-from ..feeds import Feed, depth_feeds, depth_ids, depth_period, match_feed
+from ..feeds import Feed, depth_feeds, depth_ids, depth_period, match_feed, modify_id_field
 from ..market import TRADE_MS, book_step, book_update_id
 from ..pair_feeds import CANDLE_INTERVALS
 from .composites import composite_index
@@ -277,6 +278,7 @@ class UsdmFeeds:
                 "x": execution,
                 "X": order.status,
                 "i": order.order_id,
+                **modify_id_field(execution, order.modify_id),
                 "l": s.qty_text(qty),
                 "z": data["executedQty"],
                 "L": s.price_text(price) if qty else "0",
