@@ -6,6 +6,7 @@ stream tests (``{"op": "sub"|"unsub", "topics": [...], "id": n}``, answered by i
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 
@@ -22,7 +23,34 @@ from aioca.stream import (
 )
 
 from .test_stream import FAST, Plain, publish, take
-from .wsfaultserver import WsFaultServer, until
+from .wsfaultserver import PlainDialect, ServerConnection, WsFaultServer, until
+
+
+class Unanswered(PlainDialect):
+    """Leaves the requests of ``op`` unanswered until :meth:`answer` (the first ``count``
+    of them; ``None``: all), applied (``apply``) or lost; answers the others."""
+
+    def __init__(self, op: str, count: int | None = None, *, apply: bool = True) -> None:
+        self.op = op
+        self.count = count
+        self.apply = apply
+        self.held: list[tuple[ServerConnection, int]] = []
+
+    def handle(self, server: WsFaultServer, connection: ServerConnection, text: str) -> list[str]:
+        request = json.loads(text)
+        if request.get("op") != self.op or self.count == 0:
+            return super().handle(server, connection, text)
+        if self.apply:
+            super().handle(server, connection, text)
+        if self.count is not None:
+            self.count -= 1
+        self.held.append((connection, request["id"]))
+        return []
+
+    async def answer(self) -> None:
+        for connection, request_id in self.held:
+            await connection.ws.send_str(json.dumps({"id": request_id, "ok": True}))
+        self.held.clear()
 
 
 def requests(server: WsFaultServer, connection: int = 0) -> list[tuple[str, list[str]]]:
@@ -122,12 +150,94 @@ async def test_a_connection_that_is_down_is_left_to_its_reconnection() -> None:
         assert requests(server, -1) == [("sub", ["t1", "t2"])]
 
 
-async def test_a_reply_that_never_comes_is_a_timeout() -> None:
+async def test_an_unanswered_unsubscribe_is_a_timeout_and_renews_the_connection() -> None:
+    """Whether the exchange applied the unsubscribe is unknown: the connection is renewed
+    (a gap), and its successor subscribes every topic."""
     settings = replace(FAST, connect_timeout=0.2)
     async with WsFaultServer() as server, Stream(Plain(server.url, settings), ["t1"]) as stream:
         await server.wait_for_subscribers("t1")
-        server.dialect.handle = lambda *args: []  # type: ignore[method-assign]
+        server.dialect = Unanswered("unsub")
         with pytest.raises(TimeoutError):
             await stream.resubscribe("t1")
         assert stream.stats.resubscribes == 0
-        assert len(server.history) == 1
+        server.dialect = PlainDialect()
+        gap = await stream.next(5)
+        assert isinstance(gap, Gap)
+        assert gap.reason is GapReason.DISCONNECTED
+        await until(lambda: len(server.history) == 2 and bool(server.subscribed("t1")))
+        await publish(server, "t1", range(1, 2))
+        assert await take(stream, 1) == [1]
+
+
+async def test_a_resubscribe_cancelled_after_its_unsubscribe_never_leaves_the_topic_unserved() -> (
+    None
+):
+    """Cancelled between its halves, the topic is off a connection that stays open: the
+    connection is renewed, with a gap, and the topic is served again."""
+    async with WsFaultServer() as server, Stream(Plain(server.url), ["t1", "t2"]) as stream:
+        await server.wait_for_subscribers("t2")
+        dialect = server.dialect = Unanswered("sub", apply=False)
+        resubscribing = asyncio.create_task(stream.resubscribe("t1"))
+        await until(lambda: bool(dialect.held))  # the unsubscribe is applied and answered
+        assert server.history[0].topics == {"t2"}
+        resubscribing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await resubscribing
+        server.dialect = PlainDialect()
+        gap = await stream.next(5)
+        assert isinstance(gap, Gap)
+        assert gap.reason is GapReason.DISCONNECTED
+        await until(lambda: len(server.history) == 2 and bool(server.subscribed("t1")))
+        await publish(server, "t1", range(1, 2))
+        assert await take(stream, 1) == [1]
+        assert stream.topics == {"t1", "t2"}
+    assert stream.stats.resubscribes == 0
+
+
+class RefusingSubscribe(PlainDialect):
+    """Answers a subscribe with an error (an unsubscribe is applied as usual)."""
+
+    def handle(self, server: WsFaultServer, connection: ServerConnection, text: str) -> list[str]:
+        request = json.loads(text)
+        if request.get("op") == "sub":
+            return [json.dumps({"id": request["id"], "error": "busy"})]
+        return super().handle(server, connection, text)
+
+
+async def test_a_refused_subscribe_renews_the_connection() -> None:
+    async with WsFaultServer() as server, Stream(Plain(server.url), ["t1", "t2"]) as stream:
+        await server.wait_for_subscribers("t2")
+        server.dialect = RefusingSubscribe()
+        with pytest.raises(SubscriptionError, match="busy"):
+            await stream.resubscribe("t1")
+        server.dialect = PlainDialect()
+        gap = await stream.next(5)
+        assert isinstance(gap, Gap)
+        await until(lambda: len(server.history) == 2 and bool(server.subscribed("t1")))
+        assert requests(server, -1) == [("sub", ["t1", "t2"])]
+
+
+async def test_a_connection_being_opened_is_waited_for() -> None:
+    """Its subscription is on the wire: the pair goes out after its answer, not across it."""
+    dialect = Unanswered("sub", count=1)
+    async with WsFaultServer(dialect) as server, Stream(Plain(server.url), ["t1", "t2"]) as stream:
+        await until(lambda: bool(dialect.held))
+        resubscribing = asyncio.create_task(stream.resubscribe("t1"))
+        await asyncio.sleep(0.05)
+        assert requests(server) == [("sub", ["t1", "t2"])]  # nothing sent across it
+        await dialect.answer()
+        await resubscribing
+        assert requests(server) == [("sub", ["t1", "t2"]), ("unsub", ["t1"]), ("sub", ["t1"])]
+    assert stream.stats.resubscribes == 1
+
+
+async def test_a_restart_by_topic_names_topics_it_does_not_carry() -> None:
+    async with WsFaultServer() as server, Stream(Plain(server.url), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        with pytest.raises(TypeError, match="not the string 't1'"):
+            stream.restart(GapReason.DISCONNECTED, "why", topics="t1")
+        with pytest.raises(SubscriptionError, match="'t9' is not subscribed"):
+            stream.restart(GapReason.DISCONNECTED, "why", topics=["t1", "t9"])
+        await asyncio.sleep(0.05)
+        assert len(server.history) == 1  # nothing restarted
+    assert stream.stats.gaps == 0

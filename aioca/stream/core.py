@@ -217,16 +217,18 @@ class Stream(Generic[MessageT]):
 
         The stream's topics do not change, and frames of ``topics`` still in flight are
         delivered as usual (the consumer asked for a fresh subscription: it knows). A
-        connection that is down, or whose handshake is under way, subscribes every topic
-        when it is up: nothing is sent on it. Each connection that was sent both halves
-        is a :class:`~aioca.stream.Resubscribed` event and a count in
-        ``stats.resubscribes``.
+        connection that is down subscribes every topic when it is up: nothing is sent on
+        it; one whose handshake is under way is waited for, then sent both halves. Each
+        connection that was sent both halves is a :class:`~aioca.stream.Resubscribed`
+        event and a count in ``stats.resubscribes``.
 
         Raises :class:`~aioca.stream.SubscriptionError` naming every topic that is not
-        subscribed, before anything is sent, and when the exchange refuses either half; a
-        refused subscribe may leave the topics unsubscribed on that connection, so the
-        caller's remedy is a new one (:meth:`restart` with ``topics``). ``TimeoutError``
-        when a reply does not come within the settings' ``connect_timeout``."""
+        subscribed, before anything is sent, and when the exchange refuses either half;
+        ``TimeoutError`` when a reply does not come within the settings'
+        ``connect_timeout``. Once an unsubscribe went out, whatever stops the pair (a
+        refused or unanswered subscribe, the caller's cancellation) restarts that
+        connection with a ``disconnected`` gap: its reconnection subscribes every topic,
+        so none is left unserved on a connection that stays open."""
         if self._closed:
             raise StreamClosedError("the stream is closed")
         wanted = list(dict.fromkeys(topics))
@@ -253,8 +255,15 @@ class Stream(Generic[MessageT]):
         of ``reason``: what a protocol does when the session behind it is gone. With
         ``topics``, only the connections that carry any of them (their other topics get
         the gap too): the remedy of a consumer whose topic a connection no longer serves
-        right."""
-        chosen = None if topics is None else set(topics)
+        right. A topic the stream does not carry is :class:`~aioca.stream.SubscriptionError`
+        (a bare string is refused too: it would read as its characters), before anything
+        restarts."""
+        chosen = None
+        if topics is not None:
+            if isinstance(topics, str):
+                raise TypeError(f"topics must be a collection of topics, not the string {topics!r}")
+            chosen = set(topics)
+            self._check_subscribed(sorted(chosen), self.topics)
         for shard in self._shards:
             if chosen is None or not chosen.isdisjoint(shard.topics):
                 shard.restart(Restart(reason, detail))

@@ -248,23 +248,63 @@ class Shard:
     async def resubscribe(self, topics: list[str]) -> None:
         """Unsubscribe then subscribe ``topics`` on each live connection (see
         :meth:`~aioca.stream.Stream.resubscribe`); a connection that ends meanwhile is
-        left to its reconnection, which subscribes every topic."""
+        left to its reconnection, which subscribes every topic. A connection being opened
+        is waited for first (its subscription may be on the wire: sending the pair before
+        it is answered would race it).
+
+        Once an unsubscribe is sent, the topics are off that connection until the
+        subscribe is answered: if anything stops the pair there (a refusal, a timeout,
+        the caller's cancellation), the connection is restarted with a gap, so that a
+        topic the stream lists is never left silently unserved on an open connection."""
         stream = self.stream
         protocol = stream.protocol
         timeout = stream.settings.connect_timeout
+        waits = [done for _, done in self._opening]
+        if waits:  # bounded: the opening ends within its connect and subscribe timeouts
+            await asyncio.wait(waits)
         for link in self._links():
             if link.ended.done():
                 continue
             try:
-                for request in (*protocol.unsubscribe(topics), *protocol.subscribe(topics)):
+                for request in protocol.unsubscribe(topics):
                     await link.request(request.payload, request.request_id, timeout)
-            except (SubscriptionError, *_RETRYABLE) as exc:
-                if not link.ended.done():
-                    raise
-                logger.debug("resubscribe on a connection that ended %s: %r", link.url, exc)
-                continue
+            except SubscriptionError:
+                raise  # refused: the topics stay subscribed as they were
+            except _RETRYABLE as exc:
+                if link.ended.done():
+                    logger.debug("resubscribe on a connection that ended %s: %r", link.url, exc)
+                    continue
+                self._abandon(link, topics, "its unsubscribe got no answer")
+                raise
+            except BaseException:
+                self._abandon(link, topics, "it was interrupted after its unsubscribe")
+                raise
+            try:
+                for request in protocol.subscribe(topics):
+                    await link.request(request.payload, request.request_id, timeout)
+            except _RETRYABLE as exc:
+                if link.ended.done():
+                    logger.debug("resubscribe on a connection that ended %s: %r", link.url, exc)
+                    continue
+                self._abandon(link, topics, "its subscribe got no answer")
+                raise
+            except BaseException as exc:
+                reason = "its subscribe was refused"
+                if not isinstance(exc, SubscriptionError):
+                    reason = "it was interrupted between its unsubscribe and subscribe"
+                self._abandon(link, topics, reason)
+                raise
             stream.stats.resubscribes += 1
             stream.emit(Resubscribed(link.url, tuple(sorted(topics))))
+
+    def _abandon(self, link: Link, topics: list[str], why: str) -> None:
+        """Restart ``link``, whose ``topics`` a resubscription left unsubscribed (or maybe
+        so): the reconnection subscribes every topic, after a gap."""
+        if link.ended.done():
+            return
+        detail = f"resubscribing {', '.join(sorted(topics))}: {why}"
+        logger.warning("stream connection %s restarted: %s", link.url, detail)
+        self._control(link, Restart(GapReason.DISCONNECTED, detail))
 
     async def _subscribe(self, link: Link, topics: list[str]) -> None:
         timeout = self.stream.settings.connect_timeout
