@@ -55,15 +55,13 @@ class Feed:
     ``sequenced`` feeds carry update ids (a fault can skip one). Without a ``period`` the
     builder takes a second and is called once a simulated second; with one (the topic's
     period in ms, from its match), it takes a moment in ms, called every period.
-    ``listed_only``: a topic naming a symbol the market does not list is no stream of
-    this feed (the hub refuses it as an unknown stream) where other feeds take any name
-    their pattern matches and send nothing for a symbol that is not listed."""
+    A topic is this feed's whenever its name matches: a symbol the market does not list
+    is accepted and sends nothing, as on Binance."""
 
     pattern: re.Pattern[str]
     build: Builder
     sequenced: bool = False
     period: Callable[[re.Match[str]], int] | None = None
-    listed_only: bool = False
 
 
 def depth_period(match: re.Match[str], default: int = 250) -> int:

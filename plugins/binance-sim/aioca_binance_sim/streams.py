@@ -32,9 +32,7 @@ and a connection attempt over the per-IP budget is refused with HTTP 429;
 
 A subscription (``?streams=``, ``/ws/<stream>``, ``SUBSCRIBE``) is checked by the stream
 name's pattern, as Binance validates it: a stream of a symbol that has no such data (or is
-not listed) is accepted and sends nothing. A ``listed_only`` feed (USDⓈ-M's
-``<symbol>@compositeIndex``) also refuses a symbol its market does not list
-(:meth:`StreamHub.stream`).
+not listed) is accepted and sends nothing.
 """
 
 from __future__ import annotations
@@ -227,14 +225,8 @@ class StreamHub:
 
     def stream(self, topic: str) -> tuple[Feed, re.Match[str]] | None:
         """The feed of ``topic`` a client may subscribe to, ``None`` for an unknown
-        stream: one whose name no feed's pattern matches, or a ``listed_only`` feed's
-        naming a symbol the market does not list."""
-        found = self.source.find(topic)
-        if found is None or not found[0].listed_only:
-            return found
-        symbol = found[1].groupdict().get("symbol")
-        listed = symbol is not None and self.source.instrument(symbol.upper()) is not None
-        return found if listed else None
+        stream: one whose name no feed's pattern matches (a symbol is not checked)."""
+        return self.source.find(topic)
 
     async def _combined(self, request: web.Request) -> web.StreamResponse:
         topics = [t for t in request.query.get("streams", "").split("/") if t]

@@ -128,9 +128,9 @@ async def test_a_listed_contract_that_is_no_index_is_subscribed_and_sends_nothin
     ``btcusdt@compositeIndex``): a listed contract without an index is subscribed as any
     stream (``{"result": null}``), by ``SUBSCRIBE`` and in the URL, and is sent nothing
     over seconds in which the composite's stream, on the same connection, says something
-    every second."""
+    every second. A symbol USDⓈ-M does not list is the same silence."""
     clock = FakeClock(START)
-    quiet = ["btcusdt@compositeIndex", "ethusdt@compositeIndex"]
+    quiet = ["btcusdt@compositeIndex", "ethusdt@compositeIndex", "nosuchusdt@compositeIndex"]
     async with BinanceSimulator(seed=3, clock=clock) as sim:
         hub = sim.market_streams["usdm"]
         hub.publish_interval = 3600.0  # the test publishes
@@ -154,27 +154,26 @@ async def test_a_listed_contract_that_is_no_index_is_subscribed_and_sends_nothin
     assert published(sim, "usdm", "btcusdt@compositeIndex", int(START)) == []
 
 
-async def test_a_symbol_usdm_does_not_list_is_refused_as_an_unknown_stream() -> None:
-    """As before: the spec says nothing of an unlisted symbol, and the stream refuses it
-    as it refuses a stream name it does not know (code 2; HTTP 400 in the URL), where a
-    listed one is accepted."""
+async def test_a_symbol_usdm_does_not_list_is_accepted_and_silent_as_on_every_stream() -> None:
+    """Binance checks a stream name by its pattern: ``nosuchusdt@compositeIndex`` is
+    accepted like ``nosuchusdt@aggTrade`` (in the URL and by ``SUBSCRIBE``; its silence:
+    the test above), while a name no pattern matches is refused (code 2; HTTP 400 in the URL)."""
     async with BinanceSimulator(seed=3, clock=FakeClock(START)) as sim:
         base = sim.ws_urls["usdm"]
         async with aiohttp.ClientSession() as http:
-            url = f"{base}/stream?streams=nosuchusdt@compositeIndex"
-            async with http.get(url) as refused:
+            async with http.get(f"{base}/stream?streams=btcusdt@noSuchStream") as refused:
                 status = refused.status
+            url = f"{base}/stream?streams=nosuchusdt@compositeIndex"
+            async with http.ws_connect(url) as in_url:
+                await in_url.close()
             async with http.ws_connect(f"{base}/stream") as ws:
                 unlisted = await _subscribe(ws, 1, "nosuchusdt@compositeIndex")
-                unknown = await _subscribe(ws, 2, "btcusdt@noSuchStream")
-                listed = await _subscribe(ws, 3, "btcusdt@compositeIndex")
+                trades = await _subscribe(ws, 2, "nosuchusdt@aggTrade")
+                unknown = await _subscribe(ws, 3, "btcusdt@noSuchStream")
     assert status == 400
-    assert unlisted == {
-        "error": {"code": 2, "msg": "Invalid request: unknown stream nosuchusdt@compositeIndex"},
-        "id": 1,
-    }
-    assert unknown["error"]["code"] == unlisted["error"]["code"]
-    assert listed == {"result": None, "id": 3}
+    assert unlisted == {"result": None, "id": 1}
+    assert trades == {"result": None, "id": 2}
+    assert unknown["error"]["code"] == 2
 
 
 # --- <assetSymbol>@assetIndex ----------------------------------------------------------------

@@ -13,11 +13,9 @@ Only composite index contracts have data (REST: "Only for composite index symbol
 stream: "Composite index information for index symbols pushed every second"), but the
 stream is named by its pattern, ``<symbol>@compositeIndex``, and the spec's own example
 stream is ``btcusdt@compositeIndex`` (``wss://fstream.binance.com/ws/btcusdt@compositeIndex``),
-a contract that is no index. So the hub accepts a subscription naming any listed contract
-(``{"result": null, "id": n}``, as for any stream) and sends nothing for one that is no
-composite index. The spec says nothing of a symbol the market does not list: that one
-stays refused as an unknown stream (the feed is ``listed_only``, see :mod:`..streams`),
-as every symbol but the composites was refused before.
+a contract that is no index. So the hub accepts a subscription naming any symbol
+(``{"result": null, "id": n}``, as for any stream, listed or not) and sends nothing for
+one that is no composite index.
 """
 
 from __future__ import annotations

@@ -217,7 +217,7 @@ USDM_FEEDS: tuple[Feed, ...] = (
         period=lambda match: _RPI_PERIOD,
     ),
     Feed(TRADING_SESSION, trading_session),
-    Feed(re.compile(_SYMBOL + r"@compositeIndex$"), composite_index, listed_only=True),
+    Feed(re.compile(_SYMBOL + r"@compositeIndex$"), composite_index),
     *USDM_LIQUIDATION_FEEDS,
 )
 """The USDⓈ-M market streams the simulator serves."""
