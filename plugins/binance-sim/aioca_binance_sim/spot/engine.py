@@ -915,7 +915,11 @@ class SpotEngine:
 
     # --- cancelling -------------------------------------------------------------------
 
-    def cancel(self, order: Order, now: int, restriction: str | None = None) -> None:
+    def cancel(
+        self, order: Order, now: int, restriction: str | None = None, *, cancel_id: str
+    ) -> None:
+        """Cancel an open order (an order list's: the whole list) for the cancel request
+        whose client id is ``cancel_id`` (see :attr:`~.orders.Order.cancel_id`)."""
         if not order.is_open:
             raise SimError(-2011, "Unknown order sent.")
         if restriction is not None and order.status != (
@@ -923,14 +927,20 @@ class SpotEngine:
         ):
             raise SimError(-2011, "Order was not canceled due to cancel restrictions.")
         if order.list_id != -1:
-            self.cancel_list(self.lists[order.list_id], now)
+            self.cancel_list(self.lists[order.list_id], now, cancel_id=cancel_id)
         else:
             with self._action(now):
+                order.cancel_id = cancel_id
                 self._finish(order, "CANCELED", now)
 
-    def cancel_list(self, order_list: OrderList, now: int) -> None:
+    def cancel_list(self, order_list: OrderList, now: int, *, cancel_id: str) -> None:
+        """Cancel every open order of a list, all for one cancel request (``cancel_id``):
+        each is marked before any ends, as ending one ends its siblings."""
         with self._action(now):
             self._touched_lists[order_list.list_id] = order_list
+            for order in order_list.orders:
+                if order.is_open:
+                    order.cancel_id = cancel_id
             for order in order_list.orders:
                 self._finish(order, "CANCELED", now)
             order_list.settle()
