@@ -22,6 +22,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from .errors import SimError, bad_symbol, mandatory_missing
+from .futures_orders import refuse_taking_post_only, reset_on_modify
 from .futures_settings import change_margin_type, change_position_mode
 from .instruments import Instrument
 from .leverage_brackets import COINM_BRACKETS, Bracket, cap_at
@@ -304,6 +305,7 @@ class Engine(ListenKeyHolder):
         marketable = kind == "MARKET" or (price >= ask if side == "BUY" else price <= bid)
         if not reduce_only and not self._closes(instrument, side, position_side, quantity):
             self._check_margin(instrument, quantity, price if kind == "LIMIT" else fill_price)
+        refuse_taking_post_only(time_in_force, marketable)
         order = Order(
             self._new_id(),
             instrument,
@@ -323,11 +325,11 @@ class Engine(ListenKeyHolder):
         )
         self.orders[order.order_id] = order
         self._notify(order, "NEW", None, now)
-        # IOC and FOK that do not take expire, and a post-only (GTX) one that would take;
-        # a GTX that would not rests, as a maker
-        if marketable and time_in_force != "GTX":
+        # IOC and FOK that do not take expire; a GTX rests, as a maker (one that would
+        # take was refused above)
+        if marketable:
             self._fill(order, quantity, fill_price, maker=False, now=now)
-        elif time_in_force in ("IOC", "FOK") or (time_in_force == "GTX" and marketable):
+        elif time_in_force in ("IOC", "FOK"):
             order.status = "EXPIRED"
             self._notify(order, "EXPIRED", None, now)
         return order
@@ -547,6 +549,7 @@ class Engine(ListenKeyHolder):
             self._close(order, "CANCELED", now)
             return order
         order.quantity, order.price = quantity, price
+        reset_on_modify(order, now)
         self._notify(order, "AMENDMENT", None, now)
         if takes:
             fill_price = ask if order.side == "BUY" else bid

@@ -286,12 +286,22 @@ def execution_report(order: Order, execution: str, fill: Fill | None, now: int) 
     ``pegOffsetType`` / ``pegOffsetValue`` and ``peggedPrice``.
 
     ``C`` ("Original client order ID") is, for an amendment (``x`` REPLACED), the client
-    id the order had before it (:attr:`~.spot.orders.Order.amended_from`), else empty."""
+    id the order had before it (:attr:`~.spot.orders.Order.amended_from`); for a
+    cancellation by a cancel request (``x`` CANCELED), the canceled order's id ("This is
+    the ID of the order being canceled"), ``c`` being then the cancel's own client id
+    (:attr:`~.spot.orders.Order.cancel_id`), as REST answers ``origClientOrderId`` and
+    ``clientOrderId``; else empty (an order that ends otherwise: expiry, self-trade
+    prevention, a list's sibling ending)."""
+    canceled_by = order.cancel_id if execution == "CANCELED" else ""
+    if execution == "REPLACED":
+        original = order.amended_from
+    else:
+        original = order.client_id if canceled_by else ""
     report: dict[str, Any] = {
         "e": "executionReport",
         "E": now,
         "s": order.spec.symbol,
-        "c": order.client_id,
+        "c": canceled_by or order.client_id,
         "S": order.side,
         "o": order.type,
         "f": order.time_in_force,
@@ -300,7 +310,7 @@ def execution_report(order: Order, execution: str, fill: Fill | None, now: int) 
         "P": _text(order.stop_price),
         "F": _text(order.iceberg_qty),
         "g": order.list_id,
-        "C": order.amended_from if execution == "REPLACED" else "",
+        "C": original,
         "x": execution,
         "X": order.status,
         "r": "NONE",

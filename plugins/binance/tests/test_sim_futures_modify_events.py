@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from binance_ws import until
+from sim_helpers import FakeClock, follow_clock
 from sim_streams_helpers import events_while_coming, fast_settings
 
 from aioca.errors import BatchError, ExchangeError
@@ -31,6 +32,7 @@ from aioca_binance.coinm import (
     CoinMModifyMultipleOrders,
     CoinMModifyOrder,
     CoinMNewOrder,
+    CoinMQueryOrder,
 )
 from aioca_binance.streams import coinm, futures_user_stream, usdm
 from aioca_binance.streams.structs import payload_decoder
@@ -39,8 +41,10 @@ from aioca_binance.usdm import (
     UsdmModifyMultipleOrders,
     UsdmModifyOrder,
     UsdmNewOrder,
+    UsdmQueryOrder,
 )
 from aioca_binance_sim import BinanceSimulator
+from aioca_binance_sim.market import TRADE_MS
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,19 @@ class Futures:
         """``factor`` times the best bid, on the tick: a buy there rests."""
         bid, _ = self.best(sim)
         return (bid * Decimal(factor)).quantize(bid)
+
+    def low_between(self, sim: BinanceSimulator, start_ms: int, end_ms: int) -> Decimal:
+        """The lowest public trade price after ``start_ms`` up to ``end_ms``: what a
+        resting buy priced there or above would have met."""
+        first, last = start_ms // TRADE_MS + 1, end_ms // TRADE_MS
+        if self.market == "usdm":
+            venue = sim.venues["usdm"]
+            spec = venue.symbols[self.symbol]
+            trades = venue.market.trades(spec, first, last)
+            return spec.ticks_price(min(t.ticks for t in trades))
+        instrument = sim.market.instruments[self.symbol]
+        trades = sim.market.trades_range(instrument, first, last)
+        return Decimal(min(t.ticks for t in trades)).scaleb(-instrument.pair.tick_decimals)
 
     def above(self, sim: BinanceSimulator) -> Decimal:
         """A little over the best ask, on the tick: a buy there takes, even if the book
@@ -251,6 +268,69 @@ async def test_a_refused_modification_sends_nothing(futures: Futures) -> None:
         events = await events_while_coming(stream)
     assert codes == ([-5027, -1130] if futures.market == "usdm" else [-4197, -1130])
     assert events == []
+
+
+@market
+async def test_a_post_only_order_that_would_take_is_refused_and_sends_nothing(
+    futures: Futures,
+) -> None:
+    """-5022 GTX_ORDER_REJECT on both markets (the COIN-M extract notes that this 50xx
+    reject shows up in COIN-M order responses): nothing placed, nothing reported."""
+    async with _account(futures) as (sim, api, stream):
+        with pytest.raises(ExchangeError) as refused:
+            await futures.new(
+                api=api, symbol=futures.symbol, side="BUY", type="LIMIT", timeInForce="GTX",
+                quantity=futures.quantity, price=futures.above(sim),
+            ).run()  # fmt: skip
+        events = await events_while_coming(stream)
+        placed = await _resting(futures, sim, api, stream, timeInForce="GTX")  # one that rests
+    assert refused.value.code == -5022
+    assert events == []
+    assert placed["status"] == "NEW"
+
+
+@market
+async def test_a_modification_resets_the_stp_mode_and_where_public_trades_may_fill_it(
+    futures: Futures,
+) -> None:
+    """A buy rests below the book; the market dips, but not to it; the buy is then
+    modified to the dip's low, still below the book: its STP mode is reset to NONE
+    (Binance's STP FAQ; COIN-M kept EXPIRE_TAKER), and the trades before the
+    modification met the old price, not the new one, so it stays NEW (the new price joins
+    the book now; a guard: both engines already scanned up to the request before it)."""
+    clock = FakeClock()
+    async with (
+        BinanceSimulator(seed=5, clock=clock) as sim,
+        sim.api(time_sync_interval=None, max_clock_offset=None) as api,
+    ):
+        follow_clock(api, sim)
+        placed = await futures.new(
+            api=api, symbol=futures.symbol, side="BUY", type="LIMIT", timeInForce="GTC",
+            quantity=futures.quantity, price=futures.below(sim, "0.98"),
+            selfTradePreventionMode="EXPIRE_TAKER",
+        ).run()  # fmt: skip
+        start, old = sim.now_ms(), Decimal(placed["price"])
+        for _ in range(200):  # ten minutes at a time, until a dip the old price missed
+            clock.advance(600)
+            low = futures.low_between(sim, start, sim.now_ms())
+            bid, _ = futures.best(sim)
+            if old < low < bid:
+                break
+        else:
+            raise AssertionError("the market never dipped without reaching the order")
+        follow_clock(api, sim)
+        await futures.modify(
+            api=api, symbol=futures.symbol, side="BUY", orderId=placed["orderId"],
+            quantity=futures.quantity, price=low,
+        ).run()  # fmt: skip
+        order = await _query(futures, api, placed["orderId"])
+    assert Decimal(order["price"]) == low
+    assert (order["status"], order["selfTradePreventionMode"]) == ("NEW", "NONE")
+
+
+async def _query(futures: Futures, api: BinanceRestApi, order_id: int) -> Any:
+    task = UsdmQueryOrder if futures.market == "usdm" else CoinMQueryOrder
+    return await task(api=api, symbol=futures.symbol, orderId=order_id).run()
 
 
 @market

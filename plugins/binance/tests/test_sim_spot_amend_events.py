@@ -29,6 +29,7 @@ from aioca_binance.spot import (
     SpotNewOrder,
     SpotOrderAmendKeepPriority,
     SpotOrderAmendments,
+    SpotOrderListOco,
     SpotOrderListOto,
     SpotQueryOrderList,
 )
@@ -204,6 +205,38 @@ async def test_amending_a_list_s_order_sends_its_list_status_updated_when_its_id
     assert steps[1][1][0]["w"] is False
     assert steps[2][0]["amendedOrder"]["origClientOrderId"] == "work-2"  # reused: no list
     assert listed["listStatusType"] == "EXEC_STARTED"  # the list's own type is unchanged
+
+
+@pytest.mark.parametrize("first", [0, 1])
+async def test_amending_an_oco_leg_gives_back_only_what_neither_leg_still_needs(
+    first: int,
+) -> None:
+    """A sell OCO's legs share one hold of 0.02 BTC (kept by one leg). Amending either
+    leg to 0.01 gives back nothing: the other still sells 0.02; amending the other to
+    0.005 then gives back 0.01, what neither needs any more. The position sent after each
+    amendment and ``GET /api/v3/account`` agree."""
+    async with user_data_socket(clock=FakeClock()) as (sim, api, ws):
+        placed = await SpotOrderListOco(
+            api=api, symbol=BTC, side="SELL", quantity=Decimal("0.02"),
+            aboveType="LIMIT_MAKER", abovePrice=_price(sim, "1.02"),
+            belowType="STOP_LOSS", belowStopPrice=_price(sim, "0.98"),
+        ).run()  # fmt: skip
+        await events_until_quiet(ws)
+        start = await _balances(sim, api)
+        legs = [o["orderId"] for o in placed["orders"]]
+        steps = []
+        for leg, quantity in ((legs[first], "0.01"), (legs[1 - first], "0.005")):
+            follow_clock(api, sim)
+            await SpotOrderAmendKeepPriority(
+                api=api, symbol=BTC, orderId=leg, newQty=Decimal(quantity)
+            ).run()
+            steps.append((await events_until_quiet(ws), await _balances(sim, api)))
+    locked = [Decimal(balances["BTC"]["l"]) for _, balances in steps]
+    assert [Decimal(start["BTC"]["l"]) - held for held in locked] == [0, Decimal("0.01")]
+    first, second = (events for events, _ in steps)
+    assert POSITION not in [e["e"] for e in first]  # nothing given back
+    (position,) = [e for e in second if e["e"] == POSITION]
+    assert position["B"] == [{"a": "BTC", **steps[1][1]["BTC"]}]
 
 
 async def test_the_client_reads_an_amendment_s_events_typed_and_as_structs() -> None:

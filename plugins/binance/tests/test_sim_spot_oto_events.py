@@ -113,8 +113,11 @@ class Follower:
                 problems.append(f"order {order_id}: no executionReport")
                 continue
             working = rest["workingTime"]
+            # a report of a cancel request carries the cancel's id in c, the order's in C
+            canceled = report.current_execution_type == "CANCELED"
+            own_id = (canceled and report.original_client_order_id) or report.client_order_id
             got = (
-                report.current_order_status, report.order_id, report.client_order_id,
+                report.current_order_status, report.order_id, own_id,
                 report.order_list_id, report.order_quantity, report.cumulative_filled_quantity,
                 report.is_working, report.working_time, report.order_creation_time,
             )  # fmt: skip

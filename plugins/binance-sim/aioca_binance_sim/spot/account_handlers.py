@@ -328,12 +328,16 @@ def query_order(call: Call) -> Any:
 
 
 def _cancel(engine: SpotEngine, order: Order, params: dict[str, Any], now: int) -> Any:
+    """Cancel ``order`` (its whole list, for a list's order) under the request's
+    ``newClientOrderId`` or a generated one: the answer's ``clientOrderId`` and the
+    ``c`` of the ``executionReport`` CANCELED are that id."""
+    cancel_id = params.get("newClientOrderId") or new_client_id()
     if order.list_id != -1:
         order_list = engine.lists[order.list_id]
-        engine.cancel(order, now, params.get("cancelRestrictions"))
-        return _canceled_list(order_list, params.get("newClientOrderId"), now)
-    engine.cancel(order, now, params.get("cancelRestrictions"))
-    return order.canceled(now, params.get("newClientOrderId") or new_client_id())
+        engine.cancel(order, now, params.get("cancelRestrictions"), cancel_id=cancel_id)
+        return _canceled_list(order_list, cancel_id, now)
+    engine.cancel(order, now, params.get("cancelRestrictions"), cancel_id=cancel_id)
+    return order.canceled(now, cancel_id)
 
 
 @handles("DELETE", "/api/v3/order", market=_SPOT)
@@ -367,10 +371,10 @@ def cancel_open_orders(call: Call) -> Any:
     cancel_id = new_client_id()
     answer: list[Any] = []
     for order in singles:
-        engine.cancel(order, now)
+        engine.cancel(order, now, cancel_id=cancel_id)
         answer.append(order.canceled(now, cancel_id))
     for order_list in lists:
-        engine.cancel_list(order_list, now)
+        engine.cancel_list(order_list, now, cancel_id=cancel_id)
         answer.append(_canceled_list(order_list, cancel_id, now))
     return answer
 
@@ -531,9 +535,8 @@ def sor_order_test(call: Call) -> Any:
 # --- order lists ------------------------------------------------------------------------
 
 
-def _canceled_list(order_list: OrderList, cancel_id: str | None, now: int) -> dict[str, Any]:
+def _canceled_list(order_list: OrderList, cancel_id: str, now: int) -> dict[str, Any]:
     body = order_list.to_json(now)
-    cancel_id = cancel_id or new_client_id()
     body["orderReports"] = [order.canceled(now, cancel_id) for order in order_list.orders]
     return body
 
@@ -744,8 +747,9 @@ def cancel_order_list(call: Call) -> Any:
     found = _find_list(engine, params.get("orderListId"), params.get("listClientOrderId"))
     if found is None or found.spec.symbol != params["symbol"] or not found.is_open:
         raise SimError(-2011, "Unknown order list sent.")
-    engine.cancel_list(found, now)
-    return _canceled_list(found, params.get("newClientOrderId"), now)
+    cancel_id = params.get("newClientOrderId") or new_client_id()
+    engine.cancel_list(found, now, cancel_id=cancel_id)
+    return _canceled_list(found, cancel_id, now)
 
 
 @handles("GET", "/api/v3/openOrderList", market=_SPOT)

@@ -915,7 +915,11 @@ class SpotEngine:
 
     # --- cancelling -------------------------------------------------------------------
 
-    def cancel(self, order: Order, now: int, restriction: str | None = None) -> None:
+    def cancel(
+        self, order: Order, now: int, restriction: str | None = None, *, cancel_id: str
+    ) -> None:
+        """Cancel an open order (an order list's: the whole list) for the cancel request
+        whose client id is ``cancel_id`` (see :attr:`~.orders.Order.cancel_id`)."""
         if not order.is_open:
             raise SimError(-2011, "Unknown order sent.")
         if restriction is not None and order.status != (
@@ -923,14 +927,20 @@ class SpotEngine:
         ):
             raise SimError(-2011, "Order was not canceled due to cancel restrictions.")
         if order.list_id != -1:
-            self.cancel_list(self.lists[order.list_id], now)
+            self.cancel_list(self.lists[order.list_id], now, cancel_id=cancel_id)
         else:
             with self._action(now):
+                order.cancel_id = cancel_id
                 self._finish(order, "CANCELED", now)
 
-    def cancel_list(self, order_list: OrderList, now: int) -> None:
+    def cancel_list(self, order_list: OrderList, now: int, *, cancel_id: str) -> None:
+        """Cancel every open order of a list, all for one cancel request (``cancel_id``):
+        each is marked before any ends, as ending one ends its siblings."""
         with self._action(now):
             self._touched_lists[order_list.list_id] = order_list
+            for order in order_list.orders:
+                if order.is_open:
+                    order.cancel_id = cancel_id
             for order in order_list.orders:
                 self._finish(order, "CANCELED", now)
             order_list.settle()
@@ -1122,12 +1132,30 @@ class SpotEngine:
 
     # --- amending ---------------------------------------------------------------------
 
+    def _amend_release(self, order: Order, previous: Decimal) -> tuple[Order, Decimal]:
+        """What an amendment that took ``order`` from ``previous`` to its new quantity
+        gives back, and from which order's hold. A lone order gives back the hold of the
+        quantity it dropped. The legs of a one-cancels-the-other pair share one hold
+        (:meth:`_initial_lock`, kept by one leg): only what no open leg still needs goes
+        back, so amending one leg of two that need the same gives back nothing."""
+        if not order.siblings:
+            return order, min(self._lock_amount(order, previous - order.orig_qty), order.locked)
+        group = [order, *order.siblings]
+        holder = max(group, key=lambda o: o.locked)
+        need = max(
+            self._lock_amount(o, o.orig_qty - o.executed - o.prevented_qty)
+            for o in group
+            if o.is_open
+        )
+        return holder, max(holder.locked - need, Decimal(0))
+
     def amend(self, order: Order, new_qty: Decimal, client_id: str | None, now: int) -> int:
         """Reduce an open order's quantity keeping its place in the queue (Binance only
         allows a decrease), as one action: the order's ``executionReport`` with ``x``
         REPLACED (``q`` the new quantity, ``c`` the new client id, ``C`` the previous
         one), then the ``outboundAccountPosition`` of the hold it gave back (none when it
-        held nothing: a pending list order, an OCO leg whose sibling keeps the hold), then,
+        held nothing: a pending list order; an OCO's legs share one hold, and give back
+        only what neither still needs, see :meth:`_amend_release`), then,
         for an order list's order whose client id changed, the list's ``listStatus`` with
         ``l`` UPDATED (Binance's Order Amend Keep Priority FAQ: "If the amended order is
         part of an order list and the client order ID has been changed, you will also
@@ -1145,13 +1173,13 @@ class SpotEngine:
         old_client = order.client_id
         previous = order.orig_qty
         with self._action(now):
-            release = min(self._lock_amount(order, previous - new_qty), order.locked)
+            order.orig_qty = new_qty
+            holder, release = self._amend_release(order, previous)
             if release:
                 asset = order.spec.quote if order.side == "BUY" else order.spec.base
-                order.locked -= release
+                holder.locked -= release
                 self._move(asset, release, -release)
                 self.update_time = now
-            order.orig_qty = new_qty
             order.client_id = client_id or new_client_id()
             order.amended_from = old_client
             order.update_time = now

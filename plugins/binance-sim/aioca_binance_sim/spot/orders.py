@@ -103,6 +103,12 @@ class Order:
     amended_from: str = ""
     """The client id the order had before its last amendment (Order Amend Keep Priority):
     the ``C`` of that amendment's ``executionReport`` (``x`` REPLACED)."""
+    cancel_id: str = ""
+    """The client id of the cancel request that canceled the order (its
+    ``newClientOrderId``, given or generated), empty until one does: the ``c`` of the
+    order's ``executionReport`` ``x`` CANCELED, whose ``C`` is then the order's own id
+    (Binance: "Original client order ID; This is the ID of the order being canceled"),
+    as the REST answer's ``clientOrderId`` and ``origClientOrderId``."""
 
     @property
     def symbol(self) -> str:

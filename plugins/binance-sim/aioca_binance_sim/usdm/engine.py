@@ -28,6 +28,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from ..errors import SimError, bad_symbol, mandatory_missing
+from ..futures_orders import refuse_taking_post_only, reset_on_modify
 from ..futures_settings import change_margin_type, change_position_mode
 from ..leverage_brackets import Bracket, cap_at
 from ..listen_key import ListenKeyHolder
@@ -702,12 +703,7 @@ class UsdmEngine(ListenKeyHolder):
             limit_ticks is not None
             and (limit_ticks >= ask if side == "BUY" else limit_ticks <= bid)
         )
-        if time_in_force == "GTX" and takes:
-            raise SimError(
-                -5022,
-                "Due to the order could not be executed as maker, the Post Only order will be "
-                "rejected.",
-            )
+        refuse_taking_post_only(time_in_force, takes)
         levels = self._levels(s, side, limit_ticks, quantity, now) if takes else []
         if time_in_force == "FOK" and sum(q for _, q in levels) < quantity:
             raise SimError(
@@ -1091,12 +1087,11 @@ class UsdmEngine(ListenKeyHolder):
             self._close(order, "CANCELED", now)
             return order
         order.quantity, order.price, order.price_match = quantity, price, match
-        order.stp_mode = "NONE"  # Binance's STP FAQ: a modification resets the mode
+        reset_on_modify(order, now)
         self._notify(order, "AMENDMENT", None, now)
         if takes:
             for fill_price, qty in self._levels(s, order.side, ticks, order.remaining, now):
                 self._fill(order, qty, fill_price, maker=False, now=now)
-        order.checked_ms = now
         return order
 
     # --- algo orders ----------------------------------------------------------------
