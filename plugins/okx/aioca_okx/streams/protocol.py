@@ -6,6 +6,8 @@ A topic is ``"<channel>:<instId>"`` (``"tickers:BTC-USDT"``, ``"books:BTC-USDT"`
 "instId": ...}], "id": ...}``. OKX closes a connection that stays silent for 30 s, so the
 protocol sends the text ``"ping"`` after 20 s without a frame and expects ``"pong"``.
 OKX's connection and subscription limits are in :mod:`aioca_okx.streams.limits`.
+OKX answers a request one channel at a time: :mod:`aioca_okx.streams.replies` settles it
+once every channel is accepted or at OKX's first error.
 """
 
 from __future__ import annotations
