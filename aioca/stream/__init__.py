@@ -24,6 +24,7 @@ from .events import (
     ConnectFailed,
     Disconnected,
     Draining,
+    ExchangeNotice,
     Gap,
     GapReason,
     Resubscribed,
@@ -32,7 +33,7 @@ from .events import (
     StreamStats,
 )
 from .limiter import ConnectionLimiter
-from .protocol import Frame, Reply, Request, Restart, Rotate, StreamProtocol
+from .protocol import Frame, Notice, Reply, Request, Restart, Rotate, StreamProtocol
 from .settings import Backoff, OverflowPolicy, StreamSettings
 from .sync import NextMessage
 
@@ -44,6 +45,7 @@ __all__ = [
     "ConnectionLimiter",
     "Disconnected",
     "Draining",
+    "ExchangeNotice",
     "Frame",
     "Gap",
     "GapReason",
@@ -51,6 +53,7 @@ __all__ = [
     "HandshakeRefusedError",
     "Listener",
     "NextMessage",
+    "Notice",
     "OverflowPolicy",
     "Reply",
     "Request",

@@ -9,7 +9,8 @@ silently: every gap is also counted in :class:`StreamStats` and passed to the st
 event listeners.
 
 The other events (:class:`Connected`, :class:`ConnectFailed`, :class:`Disconnected`,
-:class:`Draining`, :class:`Rotated`, :class:`Resubscribed`) are only passed to listeners
+:class:`Draining`, :class:`Rotated`, :class:`Resubscribed`, :class:`ExchangeNotice`) are
+only passed to listeners
 (``stream.add_listener(callback)``) and counted: they are news about the transport, not
 about the data. :class:`ConnectFailed` is what tells "cannot connect" from "a quiet
 market": a stream that never connected has no gap to yield, but every failed attempt is
@@ -26,6 +27,7 @@ __all__ = [
     "Connected",
     "Disconnected",
     "Draining",
+    "ExchangeNotice",
     "Gap",
     "GapReason",
     "Resubscribed",
@@ -150,6 +152,20 @@ class Resubscribed(StreamEvent):
 
 
 @dataclass(slots=True)
+class ExchangeNotice(StreamEvent):
+    """The exchange said something on the connection to ``url`` that answers no request
+    the stream waits for (an error without a request id, or one that came after its
+    request was settled: a protocol's :class:`~aioca.stream.Notice`). Nothing acts on it,
+    so it is logged (WARNING), counted in :attr:`StreamStats.notices` and passed to the
+    listeners instead of being dropped. ``detail`` is the exchange's words as the
+    protocol gave them (a protocol never puts a secret there)."""
+
+    url: str
+    topics: tuple[str, ...]
+    detail: str = ""
+
+
+@dataclass(slots=True)
 class StreamStats:
     """Counters of one stream, for dashboards and tests (all since the stream opened)."""
 
@@ -173,4 +189,7 @@ class StreamStats:
     resubscribes: int = 0
     """Connections that subscribed topics afresh in place (each also a
     :class:`Resubscribed` event)."""
+    notices: int = 0
+    """What the exchange said that answered no awaited request (each also an
+    :class:`ExchangeNotice` event and a WARNING log)."""
     gap_reasons: dict[str, int] = field(default_factory=dict)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..ratelimit import RateLimiter
     from .limiter import ConnectionLimiter
 
-__all__ = ["Frame", "Reply", "Request", "Restart", "Rotate", "StreamProtocol"]
+__all__ = ["Frame", "Notice", "Reply", "Request", "Restart", "Rotate", "StreamProtocol"]
 
 MessageT = TypeVar("MessageT")
 
@@ -39,6 +39,16 @@ class Reply(NamedTuple):
 
     request_id: int | str
     error: str | None = None
+
+
+class Notice(NamedTuple):
+    """Something the exchange said that answers no request the stream waits for (an
+    error without a request id, a refusal after its request was settled): the core logs
+    it at WARNING with the connection's URL, counts it in ``stats.notices`` and passes an
+    :class:`~aioca.stream.ExchangeNotice` to the listeners, so that it is never dropped
+    silently. ``detail`` is shown as it is: it must hold no secret."""
+
+    detail: str
 
 
 class Restart(NamedTuple):
@@ -145,9 +155,11 @@ class StreamProtocol(ABC, Generic[MessageT]):
         return text
 
     @abstractmethod
-    def parse(self, text: str) -> Frame[MessageT] | MessageT | Reply | Restart | Rotate | None:
+    def parse(
+        self, text: str
+    ) -> Frame[MessageT] | MessageT | Reply | Restart | Rotate | Notice | None:
         """What a text frame is: data (:class:`Frame`, or a plain ``(topic, message)``
         tuple, which is cheaper to make, or an instance of :attr:`message_type`, which
-        is cheaper still), a :class:`Reply`, a :class:`Restart`, a
-        :class:`Rotate`, or ``None`` for a frame to ignore. An exception is a protocol
+        is cheaper still), a :class:`Reply`, a :class:`Restart`, a :class:`Rotate`, a
+        :class:`Notice`, or ``None`` for a frame to ignore. An exception is a protocol
         error: the connection is dropped and reopened (with a gap)."""

@@ -50,12 +50,13 @@ from .events import (
     ConnectFailed,
     Disconnected,
     Draining,
+    ExchangeNotice,
     Gap,
     GapReason,
     Resubscribed,
     Rotated,
 )
-from .protocol import Frame, Reply, Restart, Rotate
+from .protocol import Frame, Notice, Reply, Restart, Rotate
 
 if TYPE_CHECKING:
     from .core import Stream
@@ -757,4 +758,8 @@ class Shard:
             link.draining.set_result(None)
             logger.info("stream connection %s ends soon (%s): rotating", link.url, parsed.detail)
             self.stream.emit(Draining(link.url, tuple(sorted(self.topics)), parsed.detail))
+        elif isinstance(parsed, Notice):
+            self.stream.stats.notices += 1
+            logger.warning("stream connection %s: the exchange says %s", link.url, parsed.detail)
+            self.stream.emit(ExchangeNotice(link.url, tuple(sorted(self.topics)), parsed.detail))
         return None

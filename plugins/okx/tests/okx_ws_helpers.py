@@ -47,16 +47,23 @@ def free_connections() -> ConnectionLimiter:
 
 class OkxDialect:
     """OKX's public endpoint: ``ping`` → ``pong``, subscribe and unsubscribe answered by
-    id, refused channels answered with OKX's error 60018. ``on_subscribe(topic)``, when
-    set, returns pushes sent after the answer (OKX's snapshot of a ``books`` channel)."""
+    id, one event per channel, refused channels answered with OKX's error 60018 (which
+    names no ``arg``). By default a refusal is the request's only answer; with
+    ``answer_each``, every channel is answered in the request's order, the refused one
+    with the error (channels accepted before it and after it are subscribed).
+    ``on_subscribe(topic)``, when set, returns pushes sent after the answer (OKX's
+    snapshot of a ``books`` channel)."""
 
     def __init__(
         self,
         answer_pings: bool = True,
         on_subscribe: Callable[[str], list[str]] | None = None,
+        *,
+        answer_each: bool = False,
     ) -> None:
         self.answer_pings = answer_pings
         self.on_subscribe = on_subscribe
+        self.answer_each = answer_each
         self.pings = 0
         self.requests: list[dict[str, Any]] = []
 
@@ -75,7 +82,10 @@ class OkxDialect:
             if topic in server.refuse:
                 msg = f"Wrong URL or channel:{arg['channel']},instId:{arg['instId']} doesn't exist."
                 error = {"id": request["id"], "event": "error", "code": "60018", "msg": msg}
-                return [json.dumps(error)]
+                if not self.answer_each:
+                    return [json.dumps(error)]
+                replies.append(json.dumps(error))
+                continue
             if request["op"] == "subscribe":
                 connection.topics.add(topic)
                 if self.on_subscribe is not None:

@@ -7,6 +7,8 @@ order books whose every update is checked against OKX's checksum.
   connection) and :class:`OkxOrderBook` (one), each book resubscribed in place for a
   fresh snapshot whenever its continuity is lost;
 * :mod:`~aioca_okx.streams.limits`: OKX's connection and subscription limits.
+* :mod:`~aioca_okx.streams.replies`: OKX's per-channel answers to a request, gathered into
+  its one outcome (nothing OKX refuses is dropped).
 """
 
 from __future__ import annotations

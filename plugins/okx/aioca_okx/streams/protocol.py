@@ -6,6 +6,8 @@ A topic is ``"<channel>:<instId>"`` (``"tickers:BTC-USDT"``, ``"books:BTC-USDT"`
 "instId": ...}], "id": ...}``. OKX closes a connection that stays silent for 30 s, so the
 protocol sends the text ``"ping"`` after 20 s without a frame and expects ``"pong"``.
 OKX's connection and subscription limits are in :mod:`aioca_okx.streams.limits`.
+OKX answers a request one channel at a time: :mod:`aioca_okx.streams.replies` settles it
+once every channel is accepted or at OKX's first error.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from aioca import RateLimiter
 from aioca.stream import (
     ConnectionLimiter,
     Frame,
+    Notice,
     Reply,
     Request,
     Restart,
@@ -41,6 +44,7 @@ from .limits import (
     opening_requests,
 )
 from .limits import subscribe_limiter as budget_of
+from .replies import Answers
 
 __all__ = [
     "CHANNELS",
@@ -149,6 +153,10 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
         self.connection_limiter = limiter or connection_limiter(url)
         """Charged before every connection attempt: shared by every stream of the
         process that connects to the same host (OKX counts attempts per IP)."""
+        self.answers = Answers(expiry=2 * self.settings.connect_timeout)
+        """The requests awaiting OKX's answers, one event per channel (see
+        :mod:`aioca_okx.streams.replies`): a request is settled once all its channels
+        are accepted, or by OKX's first error, never by its first acceptance."""
 
     def check_topics(self, topics: Sequence[str]) -> None:
         problems = []
@@ -173,6 +181,7 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
                 {"channel": topic.partition(":")[0], "instId": topic.partition(":")[2]}
                 for topic in topics[start : start + size]
             ]
+            self.answers.expect(number, op, topics[start : start + size])
             requests.append(Request({"id": number, "op": op, "args": args}, number))
         return requests
 
@@ -182,16 +191,12 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
     def unsubscribe(self, topics: Sequence[str]) -> list[Request]:
         return self._requests("unsubscribe", topics)
 
-    def parse(self, text: str) -> Frame[OkxMessage] | Reply | Restart | None:
+    def parse(self, text: str) -> Frame[OkxMessage] | Reply | Restart | Notice | None:
         if text == "pong":
             return None
         data = json.loads(text)
         if "event" in data:
-            number = data.get("id")
-            if data["event"] == "error":
-                message = f"OKX refused the request: [{data.get('code')}] {data.get('msg')}"
-                return Reply(number, message) if number else None
-            return Reply(number, None) if number else None
+            return self.answers.event(data)
         arg = data.get("arg")
         if arg is None or "data" not in data:
             return None

@@ -1,0 +1,147 @@
+"""OKX's answers to subscribe and unsubscribe requests, gathered into one outcome per
+request.
+
+OKX's v5 WebSocket documentation answers ``{"op": "subscribe", "args": [...], "id": ...}``
+with one event per channel, ``{"event": "subscribe", "arg": {"channel": ..., "instId":
+...}, "id": ..., "connId": ...}`` (``arg`` is one channel, not the request's list), and a
+failure with ``{"event": "error", "code": "60018", "msg": "...", "id": ..., "connId":
+...}``, which carries no ``arg``: the refused channel is named in OKX's words alone. The
+``id`` is the client's, echoed back only when the request carried one.
+
+The core resolves a request with the first :class:`~aioca.stream.Reply` carrying its id
+and ignores later ones, so a request of several channels must not be settled by its
+first acceptance: a refusal of a later channel would then be ignored, and that channel
+listed as subscribed and never served. :class:`Answers` therefore counts the channels of
+every request it was told of (:meth:`Answers.expect`) and settles the request once every
+channel is accepted, or at its first error, naming the channels not accepted.
+
+Whatever answers no request awaited is never dropped silently: an error whose request is
+settled, an error without an id, and OKX's ``notice`` events become a
+:class:`~aioca.stream.Notice` (a WARNING log, ``stats.notices``, an
+:class:`~aioca.stream.ExchangeNotice` event). An error without an id fails the one
+request awaiting an answer when there is exactly one (it can answer no other); with
+several, none is failed (each then ends with its own answer or its timeout). Acceptances
+of a settled request, or of a channel the request did not hold, signal nothing wrong and
+are ignored (logged at DEBUG).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aioca.stream import Notice, Reply
+
+__all__ = ["Answers"]
+
+logger = logging.getLogger("aioca.okx")
+
+_clock = time.monotonic  # tests move it to expire requests
+
+
+@dataclass(slots=True)
+class _Awaited:
+    """A request whose outcome is not known yet."""
+
+    op: str
+    topics: tuple[str, ...]
+    waiting: dict[str, None]
+    """Its channels OKX has not accepted yet, in the request's order."""
+    since: float
+
+
+class Answers:
+    """The requests of one protocol awaiting OKX's answers (ids are unique across its
+    connections). A request is forgotten once settled, or ``expiry`` seconds after it
+    was made (the core stops waiting for it sooner: its reply timeout), so that requests
+    never answered (a connection lost meanwhile) do not pile up."""
+
+    def __init__(self, expiry: float) -> None:
+        self.expiry = expiry
+        self._awaited: dict[str, _Awaited] = {}
+
+    def expect(self, request_id: str, op: str, topics: Sequence[str]) -> None:
+        """Note a request about to be sent: ``op`` of ``topics``."""
+        self._forget_expired()
+        waiting = dict.fromkeys(topics)
+        self._awaited[request_id] = _Awaited(op, tuple(waiting), waiting, _clock())
+
+    def event(self, data: dict[str, Any]) -> Reply | Notice | None:
+        """What OKX's event ``data`` (a frame with an ``event`` key) means to the core."""
+        kind = data.get("event")
+        raw = data.get("id")
+        number = str(raw) if raw not in (None, "") else None
+        if kind == "error":
+            return self._error(number, f"[{data.get('code')}] {data.get('msg')}")
+        if kind in ("subscribe", "unsubscribe"):
+            return self._accepted(str(kind), number, data.get("arg"))
+        if kind == "notice":  # OKX's word about the connection (a coming service upgrade)
+            return Notice(f"OKX notice [{data.get('code')}] {data.get('msg')}")
+        logger.debug("OKX event %r ignored", kind)
+        return None
+
+    def _accepted(self, op: str, number: str | None, arg: Any) -> Reply | None:
+        awaited = self._awaited.get(number) if number else None
+        if awaited is None or number is None:
+            logger.debug("OKX accepted %s of %r for no awaited request (id %s)", op, arg, number)
+            return None
+        topic = _topic(arg)
+        if op != awaited.op or topic not in awaited.waiting:
+            logger.debug("OKX accepted %s of %r, not part of request %s", op, arg, number)
+            return None
+        del awaited.waiting[topic]
+        if awaited.waiting:
+            return None
+        del self._awaited[number]
+        return Reply(number, None)
+
+    def _error(self, number: str | None, words: str) -> Reply | Notice:
+        if number is not None:
+            awaited = self._awaited.pop(number, None)
+            if awaited is not None:
+                return Reply(number, _refusal(number, awaited, words))
+            return Notice(f"OKX error for request {number}, settled or given up already: {words}")
+        self._forget_expired()
+        if len(self._awaited) == 1:
+            only, awaited = self._awaited.popitem()
+            logger.warning(
+                "OKX sent an error without a request id (%s): request %s, the only one "
+                "awaiting an answer, fails",
+                words,
+                only,
+            )
+            why = f"{words} (an error without a request id; it awaited the only answer)"
+            return Reply(only, _refusal(only, awaited, why))
+        awaiting = len(self._awaited)
+        return Notice(
+            f"OKX error without a request id: {words} ({awaiting} requests awaiting "
+            "answers: none can be told to be the one refused)"
+        )
+
+    def _forget_expired(self) -> None:
+        limit = _clock() - self.expiry
+        stale = [number for number, awaited in self._awaited.items() if awaited.since < limit]
+        for number in stale:
+            del self._awaited[number]
+
+
+def _topic(arg: Any) -> str | None:
+    if not isinstance(arg, dict):
+        return None
+    return f"{arg.get('channel', '')}:{arg.get('instId', '')}"
+
+
+def _refusal(number: str, awaited: _Awaited, words: str) -> str:
+    """The caller's error: OKX's words, and which channels of the request OKX had not
+    accepted (OKX's error names no channel but in its words) and had accepted."""
+    text = (
+        f"OKX refused {awaited.op} request {number}: {words}; not accepted: "
+        f"{', '.join(awaited.waiting)}"
+    )
+    accepted = [topic for topic in awaited.topics if topic not in awaited.waiting]
+    if accepted:
+        text += f"; accepted before the refusal: {', '.join(accepted)}"
+    return text
