@@ -10,10 +10,10 @@ event listeners.
 
 The other events (:class:`Connected`, :class:`ConnectFailed`, :class:`Disconnected`,
 :class:`Draining`, :class:`Rotated`, :class:`Resubscribed`, :class:`ExchangeNotice`) are
-only passed to listeners (``stream.add_listener(callback)``) and counted: they are news about the transport, not
-about the data. :class:`ConnectFailed` is what tells "cannot connect" from "a quiet
-market": a stream that never connected has no gap to yield, but every failed attempt is
-an event and a count.
+only passed to listeners (``stream.add_listener(callback)``) and counted: they are news
+about the transport, not about the data. :class:`ConnectFailed` is what tells "cannot
+connect" from "a quiet market": a stream that never connected has no gap to yield, but
+every failed attempt is an event and a count.
 """
 
 from __future__ import annotations

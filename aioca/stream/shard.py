@@ -56,7 +56,7 @@ from .events import (
     Resubscribed,
     Rotated,
 )
-from .protocol import Frame, Notice, Reply, Restart, Rotate
+from .protocol import Frame, Notice, Reply, Request, Restart, Rotate
 
 if TYPE_CHECKING:
     from .core import Stream
@@ -259,41 +259,24 @@ class Shard:
         topic the stream lists is never left silently unserved on an open connection."""
         stream = self.stream
         protocol = stream.protocol
-        timeout = stream.settings.connect_timeout
         waits = [done for _, done in self._opening]
         if waits:  # bounded: the opening ends within its connect and subscribe timeouts
             await asyncio.wait(waits)
         for link in self._links():
             if link.ended.done():
                 continue
+            phase = "unsubscribe"
             try:
-                for request in protocol.unsubscribe(topics):
-                    await link.request(request.payload, request.request_id, timeout)
-            except SubscriptionError:
-                raise  # refused: the topics stay subscribed as they were
-            except _RETRYABLE as exc:
-                if link.ended.done():
-                    logger.debug("resubscribe on a connection that ended %s: %r", link.url, exc)
-                    continue
-                self._abandon(link, topics, "its unsubscribe got no answer")
-                raise
-            except BaseException:
-                self._abandon(link, topics, "it was interrupted after its unsubscribe")
-                raise
-            try:
-                for request in protocol.subscribe(topics):
-                    await link.request(request.payload, request.request_id, timeout)
-            except _RETRYABLE as exc:
-                if link.ended.done():
-                    logger.debug("resubscribe on a connection that ended %s: %r", link.url, exc)
-                    continue
-                self._abandon(link, topics, "its subscribe got no answer")
-                raise
+                await self._send(link, protocol.unsubscribe(topics))
+                phase = "subscribe"
+                await self._send(link, protocol.subscribe(topics))
             except BaseException as exc:
-                reason = "its subscribe was refused"
-                if not isinstance(exc, SubscriptionError):
-                    reason = "it was interrupted between its unsubscribe and subscribe"
-                self._abandon(link, topics, reason)
+                if isinstance(exc, _RETRYABLE) and link.ended.done():
+                    logger.debug("resubscribe on a connection that ended %s: %r", link.url, exc)
+                    continue
+                if isinstance(exc, SubscriptionError) and phase == "unsubscribe":
+                    raise  # refused: the topics stay subscribed as they were
+                self._abandon(link, topics, f"its {phase} failed: {exc!r}")
                 raise
             stream.stats.resubscribes += 1
             stream.emit(Resubscribed(link.url, tuple(sorted(topics))))
@@ -308,8 +291,12 @@ class Shard:
         self._control(link, Restart(GapReason.DISCONNECTED, detail))
 
     async def _subscribe(self, link: Link, topics: list[str]) -> None:
+        await self._send(link, self.stream.protocol.subscribe(topics))
+
+    async def _send(self, link: Link, requests: Iterable[Request]) -> None:
+        """Send ``requests`` on ``link`` one by one, each reply awaited."""
         timeout = self.stream.settings.connect_timeout
-        for request in self.stream.protocol.subscribe(topics):
+        for request in requests:
             await link.request(request.payload, request.request_id, timeout)
 
     # --- the worker ----------------------------------------------------------------------
