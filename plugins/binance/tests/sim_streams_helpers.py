@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -107,6 +108,14 @@ def fast_settings(market: str, **changes: Any) -> StreamSettings:
     heartbeat of its own...): a test waits on neither Binance's limits nor a reconnection."""
     fast: dict[str, Any] = {"heartbeat": None, "messages_per_second": None, "backoff": QUICK}
     return market_settings(market, **(fast | changes))
+
+
+def spot_price(sim: BinanceSimulator, factor: str, symbol: str = "BTCUSDT") -> Decimal:
+    """``factor`` times ``symbol``'s last Spot trade price, on the tick."""
+    venue = sim.venues["spot"]
+    spec = venue.symbols[symbol]
+    last = spec.tick * venue.tape.last_trade(spec, sim.now_ms()).ticks
+    return (last * Decimal(factor)).quantize(spec.tick)
 
 
 def futures_symbols(sim: BinanceSimulator, market: str) -> list[str]:

@@ -20,7 +20,13 @@ from typing import Any
 
 import pytest
 from sim_helpers import FakeClock, follow_clock
-from sim_streams_helpers import events_until, events_until_quiet, spot_user_data, user_data_socket
+from sim_streams_helpers import (
+    events_until,
+    events_until_quiet,
+    spot_price,
+    spot_user_data,
+    user_data_socket,
+)
 
 from aioca.errors import ExchangeError
 from aioca_binance import BinanceRestApi
@@ -44,14 +50,6 @@ CHANGED = {"c", "C", "q", "x"}
 its times are the same)."""
 
 
-def _price(sim: BinanceSimulator, factor: str) -> Decimal:
-    """``factor`` times BTCUSDT's last trade price, on the tick."""
-    venue = sim.venues["spot"]
-    spec = venue.symbols[BTC]
-    last = spec.tick * venue.tape.last_trade(spec, sim.now_ms()).ticks
-    return (last * Decimal(factor)).quantize(spec.tick)
-
-
 async def _balances(sim: BinanceSimulator, api: BinanceRestApi) -> dict[str, dict[str, str]]:
     """Each asset's free and locked amounts as REST answers them now (the API's timestamps
     put back on the stopped clock first: the waits for quiet took real time)."""
@@ -64,7 +62,7 @@ async def _resting(sim: BinanceSimulator, api: BinanceRestApi, side: str, **extr
     factor = "0.98" if side == "BUY" else "1.02"
     return await SpotNewOrder(
         api=api, symbol=BTC, side=side, type="LIMIT", timeInForce="GTC",
-        quantity=Decimal("0.02"), price=_price(sim, factor), **extra,
+        quantity=Decimal("0.02"), price=spot_price(sim, factor), **extra,
     ).run()  # fmt: skip
 
 
@@ -160,10 +158,10 @@ async def test_amending_a_list_s_order_sends_its_list_status_updated_when_its_id
     async with user_data_socket(clock=FakeClock()) as (sim, api, ws):
         placed = await SpotOrderListOto(
             api=api, symbol=BTC, workingType="LIMIT", workingSide="BUY",
-            workingPrice=_price(sim, "0.98"), workingQuantity=Decimal("0.02"),
+            workingPrice=spot_price(sim, "0.98"), workingQuantity=Decimal("0.02"),
             workingTimeInForce="GTC", workingClientOrderId="work-1",
             pendingType="LIMIT_MAKER", pendingSide="SELL", pendingQuantity=Decimal("0.02"),
-            pendingPrice=_price(sim, "1.05"), pendingClientOrderId="pend-1",
+            pendingPrice=spot_price(sim, "1.05"), pendingClientOrderId="pend-1",
         ).run()  # fmt: skip
         await events_until_quiet(ws)
         working, pending = (o["orderId"] for o in placed["orders"])
@@ -218,8 +216,8 @@ async def test_amending_an_oco_leg_gives_back_only_what_neither_leg_still_needs(
     async with user_data_socket(clock=FakeClock()) as (sim, api, ws):
         placed = await SpotOrderListOco(
             api=api, symbol=BTC, side="SELL", quantity=Decimal("0.02"),
-            aboveType="LIMIT_MAKER", abovePrice=_price(sim, "1.02"),
-            belowType="STOP_LOSS", belowStopPrice=_price(sim, "0.98"),
+            aboveType="LIMIT_MAKER", abovePrice=spot_price(sim, "1.02"),
+            belowType="STOP_LOSS", belowStopPrice=spot_price(sim, "0.98"),
         ).run()  # fmt: skip
         await events_until_quiet(ws)
         start = await _balances(sim, api)
@@ -250,10 +248,10 @@ async def test_the_client_reads_an_amendment_s_events_typed_and_as_structs() -> 
         async with spot_user_data(sim, api) as stream:
             placed = await SpotOrderListOto(
                 api=api, symbol=BTC, workingType="LIMIT", workingSide="BUY",
-                workingPrice=_price(sim, "0.98"), workingQuantity=Decimal("0.02"),
+                workingPrice=spot_price(sim, "0.98"), workingQuantity=Decimal("0.02"),
                 workingTimeInForce="GTC", workingClientOrderId="work-1",
                 pendingType="LIMIT_MAKER", pendingSide="SELL", pendingQuantity=Decimal("0.02"),
-                pendingPrice=_price(sim, "1.05"),
+                pendingPrice=spot_price(sim, "1.05"),
             ).run()  # fmt: skip
             await events_until(stream, models.ListStatus)
             await SpotOrderAmendKeepPriority(

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from sim_helpers import FakeClock, follow_clock
-from sim_streams_helpers import events_until_quiet, user_data_socket
+from sim_streams_helpers import events_until_quiet, spot_price, user_data_socket
 
 from aioca_binance import BinanceRestApi
 from aioca_binance.spot import (
@@ -37,27 +37,19 @@ BTC = "BTCUSDT"
 ER = "executionReport"
 
 
-def _price(sim: BinanceSimulator, factor: str) -> Decimal:
-    """``factor`` times BTCUSDT's last trade price, on the tick."""
-    venue = sim.venues["spot"]
-    spec = venue.symbols[BTC]
-    last = spec.tick * venue.tape.last_trade(spec, sim.now_ms()).ticks
-    return (last * Decimal(factor)).quantize(spec.tick)
-
-
 async def _resting(sim: BinanceSimulator, api: BinanceRestApi, client_id: str) -> Any:
     return await SpotNewOrder(
         api=api, symbol=BTC, side="BUY", type="LIMIT", timeInForce="GTC",
-        quantity=Decimal("0.01"), price=_price(sim, "0.98"), newClientOrderId=client_id,
+        quantity=Decimal("0.01"), price=spot_price(sim, "0.98"), newClientOrderId=client_id,
     ).run()  # fmt: skip
 
 
 async def _oco(sim: BinanceSimulator, api: BinanceRestApi, prefix: str) -> Any:
     return await SpotOrderListOco(
         api=api, symbol=BTC, side="SELL", quantity=Decimal("0.02"),
-        aboveType="LIMIT_MAKER", abovePrice=_price(sim, "1.02"),
+        aboveType="LIMIT_MAKER", abovePrice=spot_price(sim, "1.02"),
         aboveClientOrderId=f"{prefix}-above",
-        belowType="STOP_LOSS", belowStopPrice=_price(sim, "0.98"),
+        belowType="STOP_LOSS", belowStopPrice=spot_price(sim, "0.98"),
         belowClientOrderId=f"{prefix}-below",
     ).run()  # fmt: skip
 
@@ -80,7 +72,7 @@ async def test_canceling_one_order_reports_the_cancel_s_id_and_the_order_s(
     async with user_data_socket(clock=FakeClock()) as (sim, api, ws):
         expired = await SpotNewOrder(
             api=api, symbol=BTC, side="BUY", type="LIMIT", timeInForce="IOC",
-            quantity=Decimal("0.01"), price=_price(sim, "0.98"), newClientOrderId="ioc-1",
+            quantity=Decimal("0.01"), price=spot_price(sim, "0.98"), newClientOrderId="ioc-1",
         ).run()  # fmt: skip
         expiring = await events_until_quiet(ws)
         placed = await _resting(sim, api, "placed-1")
@@ -156,7 +148,7 @@ async def test_cancel_replace_s_cancel_reports_the_cancel_s_id(cancel_id: str | 
         given = {} if cancel_id is None else {"cancelNewClientOrderId": cancel_id}
         answer = await SpotCancelReplace(
             api=api, symbol=BTC, side="BUY", type="LIMIT", timeInForce="GTC",
-            quantity=Decimal("0.01"), price=_price(sim, "0.97"),
+            quantity=Decimal("0.01"), price=spot_price(sim, "0.97"),
             cancelReplaceMode="STOP_ON_FAILURE", cancelOrderId=placed["orderId"],
             newClientOrderId="replacement-1", **given,
         ).run()  # fmt: skip

@@ -17,6 +17,7 @@ from sim_streams_helpers import (
     frames_until_terminated,
     publish_and_read,
     shape,
+    spot_price,
     spot_user_data,
     subscribed,
     user_data_socket,
@@ -40,19 +41,11 @@ from aioca_binance_sim.spot.tape import TRADE_MS
 BTC = "BTCUSDT"
 
 
-def _price(sim: BinanceSimulator, factor: str) -> Decimal:
-    """``factor`` times BTCUSDT's last trade price, on the tick."""
-    venue = sim.venues["spot"]
-    spec = venue.symbols[BTC]
-    last = spec.tick * venue.tape.last_trade(spec, sim.now_ms()).ticks
-    return (last * Decimal(factor)).quantize(spec.tick)
-
-
 async def _place_sell_oco(sim: BinanceSimulator, api: BinanceRestApi) -> dict[str, Any]:
     placed: dict[str, Any] = await SpotOrderListOco(
         api=api, symbol=BTC, side="SELL", quantity=Decimal("0.2"),
-        aboveType="LIMIT_MAKER", abovePrice=_price(sim, "1.002"),
-        belowType="STOP_LOSS", belowStopPrice=_price(sim, "0.998"),
+        aboveType="LIMIT_MAKER", abovePrice=spot_price(sim, "1.002"),
+        belowType="STOP_LOSS", belowStopPrice=spot_price(sim, "0.998"),
     ).run()  # fmt: skip
     return placed
 
