@@ -150,6 +150,17 @@ async def test_a_connection_that_is_down_is_left_to_its_reconnection() -> None:
         assert requests(server, -1) == [("sub", ["t1", "t2"])]
 
 
+async def _renewed_and_serving_t1(server: WsFaultServer, stream: Stream[int]) -> None:
+    """The stream's next item is a ``disconnected`` gap, a second connection subscribes
+    ``t1``, and its messages arrive."""
+    gap = await stream.next(5)
+    assert isinstance(gap, Gap)
+    assert gap.reason is GapReason.DISCONNECTED
+    await until(lambda: len(server.history) == 2 and bool(server.subscribed("t1")))
+    await publish(server, "t1", range(1, 2))
+    assert await take(stream, 1) == [1]
+
+
 async def test_an_unanswered_unsubscribe_is_a_timeout_and_renews_the_connection() -> None:
     """Whether the exchange applied the unsubscribe is unknown: the connection is renewed
     (a gap), and its successor subscribes every topic."""
@@ -161,12 +172,7 @@ async def test_an_unanswered_unsubscribe_is_a_timeout_and_renews_the_connection(
             await stream.resubscribe("t1")
         assert stream.stats.resubscribes == 0
         server.dialect = PlainDialect()
-        gap = await stream.next(5)
-        assert isinstance(gap, Gap)
-        assert gap.reason is GapReason.DISCONNECTED
-        await until(lambda: len(server.history) == 2 and bool(server.subscribed("t1")))
-        await publish(server, "t1", range(1, 2))
-        assert await take(stream, 1) == [1]
+        await _renewed_and_serving_t1(server, stream)
 
 
 async def test_a_resubscribe_cancelled_after_its_unsubscribe_never_leaves_the_topic_unserved() -> (
@@ -184,12 +190,7 @@ async def test_a_resubscribe_cancelled_after_its_unsubscribe_never_leaves_the_to
         with pytest.raises(asyncio.CancelledError):
             await resubscribing
         server.dialect = PlainDialect()
-        gap = await stream.next(5)
-        assert isinstance(gap, Gap)
-        assert gap.reason is GapReason.DISCONNECTED
-        await until(lambda: len(server.history) == 2 and bool(server.subscribed("t1")))
-        await publish(server, "t1", range(1, 2))
-        assert await take(stream, 1) == [1]
+        await _renewed_and_serving_t1(server, stream)
         assert stream.topics == {"t1", "t2"}
     assert stream.stats.resubscribes == 0
 
