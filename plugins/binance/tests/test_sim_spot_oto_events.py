@@ -25,10 +25,11 @@ from sim_streams_helpers import (
     events_until,
     frames_until_terminated,
     shape,
+    spot_price,
     spot_user_data,
     user_data_socket,
 )
-from test_sim_streams_spot_events import _first_trade_time, _price
+from test_sim_streams_spot_events import _first_trade_time
 
 from aioca_binance import BinanceRestApi
 from aioca_binance.spot import (
@@ -164,10 +165,11 @@ async def _oto(sim: BinanceSimulator, api: BinanceRestApi, side: str, at: str) -
     LIMIT_MAKER of the other side 3% away on the profitable side."""
     other = "SELL" if side == "BUY" else "BUY"
     return await SpotOrderListOto(
-        api=api, symbol=BTC, workingType="LIMIT", workingSide=side, workingPrice=_price(sim, at),
+        api=api, symbol=BTC, workingType="LIMIT", workingSide=side,
+        workingPrice=spot_price(sim, at),
         workingQuantity=QTY, workingTimeInForce="GTC", pendingType="LIMIT_MAKER",
         pendingSide=other, pendingQuantity=QTY,
-        pendingPrice=_price(sim, "1.03" if side == "BUY" else "0.97"),
+        pendingPrice=spot_price(sim, "1.03" if side == "BUY" else "0.97"),
     ).run()  # fmt: skip
 
 
@@ -180,9 +182,10 @@ async def _otoco(sim: BinanceSimulator, api: BinanceRestApi, side: str, at: str)
     legs: dict[str, Any] = {"pendingAboveType": above, "pendingBelowType": below}
     for where, factor, kind in (("Above", "1.05", above), ("Below", "0.95", below)):
         key = "Price" if kind == "LIMIT_MAKER" else "StopPrice"
-        legs[f"pending{where}{key}"] = _price(sim, factor)
+        legs[f"pending{where}{key}"] = spot_price(sim, factor)
     return await SpotOrderListOtoco(
-        api=api, symbol=BTC, workingType="LIMIT", workingSide=side, workingPrice=_price(sim, at),
+        api=api, symbol=BTC, workingType="LIMIT", workingSide=side,
+        workingPrice=spot_price(sim, at),
         workingQuantity=QTY, workingTimeInForce="GTC", pendingSide=other, pendingQuantity=QTY,
         **legs,
     ).run()  # fmt: skip
@@ -397,7 +400,7 @@ async def test_a_resting_order_s_report_is_followed_by_the_position_with_its_hol
     ):
         await SpotNewOrder(
             api=api, symbol=BTC, side=side, type="LIMIT", timeInForce="GTC",
-            quantity=QTY, price=_price(sim, at),
+            quantity=QTY, price=spot_price(sim, at),
         ).run()  # fmt: skip
         events = await events_until(stream, models.OutboundAccountPosition)
         account = {b["asset"]: b for b in (await SpotAccount(api=api).run())["balances"]}
