@@ -3,7 +3,9 @@ servers speaking Binance's dialect (Spot and USDⓈ-M have no simulator yet)."""
 
 from __future__ import annotations
 
+import copy
 import json
+import logging
 import re
 from dataclasses import replace
 from decimal import Decimal
@@ -17,7 +19,7 @@ from sim_streams_helpers import fast_settings, ws_spec
 from aioca.stream import Backoff, Gap, GapReason, Rotate, StreamSettings, SubscriptionError
 from aioca_binance.streams import BinanceMarketProtocol, Message, market_settings, market_stream
 from aioca_binance.streams.markets import catalog
-from aioca_binance.streams.structs import StreamStruct
+from aioca_binance.streams.structs import StreamStruct, unknown_fields
 
 SPEC = ws_spec()
 MARKETS = ("spot", "usdm", "coinm")
@@ -553,7 +555,7 @@ def _same_values(model: Any, struct: Any, where: str) -> None:
     ("market", "stream"), _streams(), ids=lambda v: v if isinstance(v, str) else v["name"]
 )
 def test_every_struct_reads_the_documented_example_as_its_model_does(
-    market: str, stream: dict[str, Any]
+    market: str, stream: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     protocol = BinanceMarketProtocol(market, typed="struct")
     name = stream["example_stream"]
@@ -574,6 +576,53 @@ def test_every_struct_reads_the_documented_example_as_its_model_does(
         back = struct.to_model()  # the pydantic model again, value for value
         assert type(back) is type(model)
         _same_values(model, back, name)
+    assert "does not know" not in caplog.text  # every documented field is a struct's
+
+
+def _kline_example(market: str) -> tuple[str, dict[str, Any]]:
+    stream = next(s for s in SPEC["markets"][market]["streams"] if s["name"] == "kline")
+    return stream["example_stream"], copy.deepcopy(stream["example_payload"])
+
+
+def test_structs_name_the_fields_they_drop_once_per_stream(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A field Binance adds, at the top or inside a nested payload, is dropped by the
+    structs (msgspec keeps no extras): the first frame of the stream names it in a
+    warning, the data still arrives as structs, and later frames add no warning."""
+    topic, payload = _kline_example("spot")
+    payload["nq"] = "1.5"
+    payload["k"]["x2"] = True
+    protocol = BinanceMarketProtocol("spot", typed="struct")
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            parsed = protocol.parse(combined(topic, payload))
+            assert isinstance(parsed, Message)
+            assert isinstance(parsed.data, StreamStruct)
+    warnings = [r.getMessage() for r in caplog.records if "does not know" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert (
+        f"{topic} payloads carry fields typed='struct' does not know and drops: k.x2, nq"
+        in (warnings[0])
+    )
+    # the models keep them: nothing to warn about
+    caplog.clear()
+    models = BinanceMarketProtocol("spot")
+    parsed = models.parse(combined(topic, payload))
+    assert isinstance(parsed, Message)
+    assert parsed.data.model_extra == {"nq": "1.5"}
+    assert "does not know" not in caplog.text
+
+
+def test_the_fields_check_walks_every_item_of_an_array_stream() -> None:
+    stream = next(s for s in SPEC["markets"]["usdm"]["streams"] if s["stream"].endswith("@arr"))
+    example = stream["example_payload"]
+    spec = BinanceMarketProtocol("usdm").spec_of(stream["example_stream"])
+    assert spec is not None
+    assert spec.is_array
+    items = [dict(example[0]), dict(example[0], late="x")]
+    assert unknown_fields(spec.model, items, is_array=True) == ["late"]
+    assert unknown_fields(spec.model, items[:1], is_array=True) == []
 
 
 def test_structs_convert_as_the_models_lax_mode_does() -> None:

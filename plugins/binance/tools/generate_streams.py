@@ -104,7 +104,12 @@ EMPTY_NAMES: Mapping[str, str] = {
     "or": "rejection",
     "P": "positions",
     "listenKey": "listen_key",
+    "ps": "pair",
 }
+EXAMPLE_ONLY = "In Binance's documented example, not in its field list"
+"""The docstring of a field that a stream's documented example has and its field list does
+not: the model knows it (so that no view of the payload drops it) under a name from
+``EMPTY_NAMES``."""
 DECIMAL_WORDS = (
     "price",
     "qty",
@@ -211,7 +216,17 @@ class Writer:
         self.names.add(name)
         return name
 
-    def model(self, class_name: str, fields: list[dict[str, Any]], example: Any, doc: str) -> str:
+    def model(
+        self,
+        class_name: str,
+        fields: list[dict[str, Any]],
+        example: Any,
+        doc: str,
+        example_fields: bool = False,
+    ) -> str:
+        """A model of ``fields``; with ``example_fields``, also of the keys the documented
+        ``example`` has and ``fields`` lacks (a stream's example is its payload; a user
+        event's may be wrapped in the WebSocket API's envelope, so events do not)."""
         class_name = self.unique(class_name)
         if isinstance(example, list):
             example = example[0] if example and isinstance(example[0], dict) else {}
@@ -221,6 +236,8 @@ class Writer:
         wires = {field["name"] for field in fields}
         if "e" in example and "e" not in wires:
             fields.insert(0, {"name": "e", "type": "Optional[str]", "description": "Event type"})
+        if example_fields:
+            fields = with_example_fields(fields, example)
         lines: list[str] = []
         used: set[str] = set()
         for field in fields:
@@ -255,7 +272,7 @@ class Writer:
                 annotation = "DecimalField" if decimal else "str"
             else:
                 annotation = "Any"
-            comment = description.replace('"', "'").replace("\\", "/")
+            comment = (description or field.get("note", "")).replace('"', "'").replace("\\", "/")
             if annotation != "DecimalField":  # already ``Decimal | None``
                 annotation += " | None"
             lines.append(f'    {name}: {annotation} = Field(None, alias="{wire}")')
@@ -265,6 +282,32 @@ class Writer:
         text = doc.replace('"', "'").strip() or class_name
         self.classes.append(f"class {class_name}(StreamModel):\n{docstring(text)}\n\n{body}\n")
         return class_name
+
+
+def with_example_fields(
+    fields: list[dict[str, Any]], example: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """``fields`` and, after the field before it in the example, every key of ``example``
+    they lack, typed by its sample value (Binance's USDⓈ-M ``contractInfo`` example sends
+    ``ps``, which its field list leaves out)."""
+    result = list(fields)
+    previous = ""
+    for wire, sample in example.items():
+        if all(field["name"] != wire for field in result):
+            if isinstance(sample, bool):
+                kind = "Optional[bool]"
+            elif isinstance(sample, int):
+                kind = "Optional[int]"
+            elif isinstance(sample, float):
+                kind = "Optional[Union[int, float]]"
+            elif isinstance(sample, str):
+                kind = "Optional[str]"
+            else:
+                kind = "Optional[Any]"
+            at = next((i + 1 for i, f in enumerate(result) if f["name"] == previous), len(result))
+            result.insert(at, {"name": wire, "type": kind, "description": "", "note": EXAMPLE_ONLY})
+        previous = wire
+    return result
 
 
 def pattern_regex(stream: dict[str, Any]) -> str:
@@ -334,7 +377,9 @@ def module_source(market: str, spec: dict[str, Any]) -> str:
     for stream in spec["streams"]:
         name = model_name(stream["payload_model"])
         title = f"{stream['title']}: ``{stream['stream']}`` ({stream.get('update_speed') or 'n/a'})"
-        cls = writer.model(name, stream["payload_fields"], stream.get("example_payload"), title)
+        cls = writer.model(
+            name, stream["payload_fields"], stream.get("example_payload"), title, True
+        )
         streams.append(
             (
                 stream["stream"],

@@ -321,6 +321,8 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
             if spec is None:
                 return stream, None
             decode = self._decoders[stream] = self._envelope_of(spec)
+            if self.typed == "struct":
+                self._warn_unknown_fields(stream, spec, text)
         # the prefix ends with the closing quote: a name that begins another's differs
         self._last = ('{"stream":"' + stream + '"', stream, decode)
         return stream, decode
@@ -380,6 +382,25 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         except (ValidationError, self._struct_error):
             self._untyped(stream, refused)
             return parsed
+
+    def _warn_unknown_fields(self, stream: str, spec: StreamSpec, text: str) -> None:
+        """Structs drop the fields their model does not know: the first frame of each
+        stream is checked (one ``loads`` per stream, not per frame), and a warning names
+        what they drop, so that a field Binance adds is never lost without a word."""
+        from .structs import unknown_fields
+
+        try:
+            data = self._loads(text)["data"]
+        except (ValueError, KeyError, TypeError):
+            return  # not a frame the decoder reads either: the parse path reports it
+        unknown = unknown_fields(spec.model, data, spec.is_array)
+        if unknown:
+            logger.warning(
+                "%s payloads carry fields typed='struct' does not know and drops: %s "
+                "(typed=True keeps them in model_extra)",
+                stream,
+                ", ".join(unknown),
+            )
 
     def _untyped(self, stream: str, error: Exception) -> None:
         if stream not in self._warned:

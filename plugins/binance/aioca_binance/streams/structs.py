@@ -10,8 +10,10 @@ collector does not track; a model is an instance with a ``__dict__`` and a set o
 fields given), which is what lets a typed consumer keep up with a raw WebSocket.
 
 What the view leaves out: fields the model does not know are dropped (the pydantic models
-keep them in ``model_extra``), and there is no ``model_dump``; ``struct.to_model()``
-gives the catalog's pydantic model with everything it offers. Conversions follow pydantic's
+keep them in ``model_extra``; the first frame of each stream is checked for such fields,
+and a warning names them, see :func:`unknown_fields`), and there is no ``model_dump``;
+``struct.to_model()`` gives the catalog's pydantic model with everything it offers.
+Conversions follow pydantic's
 lax mode (``"12"`` or ``12.0`` to ``12`` for an ``int``, a number or a string to
 ``Decimal``, ``"true"`` or ``1`` to ``True``; every documented example payload reads to the
 same values of the same types, which the tests check), and a payload msgspec refuses is
@@ -40,7 +42,14 @@ try:
 except ImportError:
     raise ImportError("typed='struct' needs msgspec: pip install 'aioca-binance[fast]'") from None
 
-__all__ = ["StreamStruct", "envelope_decoder", "from_models", "payload_decoder", "struct_of"]
+__all__ = [
+    "StreamStruct",
+    "envelope_decoder",
+    "from_models",
+    "payload_decoder",
+    "struct_of",
+    "unknown_fields",
+]
 
 _structs: dict[type[BaseModel], type[StreamStruct]] = {}
 
@@ -116,3 +125,40 @@ def from_models(models: Any, model: type[BaseModel], is_array: bool) -> Any:
     types are the models'), read by attribute, nested models included."""
     payload: Any = list[struct_of(model)] if is_array else struct_of(model)  # type: ignore[misc]
     return msgspec.convert(models, payload, from_attributes=True)
+
+
+def unknown_fields(model: type[BaseModel], data: Any, is_array: bool) -> list[str]:
+    """The wire names in ``data`` (a decoded payload of ``model``, a list of them when
+    ``is_array``) that ``model`` does not know, nested ones as dotted paths
+    (``"k.x2"``), sorted: what a struct of ``model`` would drop without a word. Binance
+    adds fields to payloads from time to time; the models keep them, the structs cannot
+    (msgspec has no place for extras), so the protocol checks a stream's first frame
+    with this and warns once."""
+    found: set[str] = set()
+    for item in data if is_array and type(data) is list else [data]:
+        _collect_unknown(model, item, "", found)
+    return sorted(found)
+
+
+def _collect_unknown(model: type[BaseModel], data: Any, path: str, found: set[str]) -> None:
+    if type(data) is not dict:
+        return
+    known: dict[str, Any] = {
+        field.alias or name: field.annotation for name, field in model.model_fields.items()
+    }
+    for key, value in data.items():
+        if key not in known:
+            found.add(path + key)
+            continue
+        for nested in _models_in(known[key]):
+            items = value if type(value) is list else [value]
+            for item in items:
+                _collect_unknown(nested, item, f"{path}{key}.", found)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation holds (``Model``, ``list[Model]``, ``Model |
+    None``...)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for argument in typing.get_args(annotation) for model in _models_in(argument)]

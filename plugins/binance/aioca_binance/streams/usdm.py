@@ -150,6 +150,8 @@ class ContractInfo(StreamModel):
     """Event time."""
     symbol: str | None = Field(None, alias="s")
     """Symbol."""
+    pair: str | None = Field(None, alias="ps")
+    """In Binance's documented example, not in its field list"""
     contract_type: str | None = Field(None, alias="ct")
     """Contract type."""
     delivery_date_time: int | None = Field(None, alias="dt")
