@@ -433,7 +433,9 @@ async def test_a_timed_out_signed_post_leaves_no_secret_in_its_error_or_tracebac
 
     async with HostileServer(hang) as server:
         with pytest.raises(errors.RequestTimeoutError) as caught:
-            await make_api(timeout=0.2, retry=RetryPolicy(attempts=1)).request(
+            # 1 s: long enough for the server to have read the request (and so to know
+            # its signature) on a loaded machine; 0.2 s was not, once, in a full run
+            await make_api(timeout=1.0, retry=RetryPolicy(attempts=1)).request(
                 "POST", server.url("/order"), data={"q": "1"}, signed=True
             )
 
