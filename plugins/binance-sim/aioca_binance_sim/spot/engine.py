@@ -905,13 +905,29 @@ class SpotEngine:
                 self._move(asset, order.locked, -order.locked)
                 order.locked = Decimal(0)
             order.price = price
-        if not order.locked and order.type in LIMIT_PRICED:
+        if order.type in LIMIT_PRICED:
             try:
-                self._lock(order, self._lock_amount(order, order.remaining), when)
+                self._hold_own(order, when)
             except SimError:
                 self._finish(order, "EXPIRED", when)
                 return
         self._work(order, when)
+
+    def _hold_own(self, order: Order, now: int) -> None:
+        """Make ``order`` hold what its own rest needs, no more, no less: a leg left alone
+        by its siblings' end (it traded, or it triggered) no longer shares the pair's one
+        hold, which the first leg kept at the larger need of the two (:meth:`_initial_lock`,
+        less what an amendment gave back): the leg that did not keep it holds its rest now,
+        and the one that kept it gives back what its rest does not need (an amended leg's
+        hold stayed at its sibling's need). Refused (-2010) when the account cannot hold."""
+        need = self._lock_amount(order, order.remaining)
+        if need > order.locked:
+            self._lock(order, need - order.locked, now)
+        elif need < order.locked:
+            asset = order.spec.quote if order.side == "BUY" else order.spec.base
+            self._move(asset, order.locked - need, need - order.locked)
+            order.locked = need
+            self.update_time = now
 
     # --- cancelling -------------------------------------------------------------------
 
@@ -992,10 +1008,15 @@ class SpotEngine:
 
     def _list_changes(self, order: Order, order_list: OrderList, now: int) -> None:
         if order.executed or not order.is_open:
+            ended = False
             for sibling in order.siblings:
-                # a triggered stop is the leg that won: its siblings' end is its doing
-                if sibling.is_open and not sibling.triggered:
+                # a triggered stop, or a leg that traded, is the leg that won: its
+                # siblings' end is its doing, and it works on
+                if sibling.is_open and not sibling.triggered and not sibling.executed:
                     self._finish(sibling, "EXPIRED" if order.executed else "CANCELED", now)
+                    ended = True
+            if ended and order.is_open:
+                self._hold_own(order, now)
         if order is order_list.working:
             if order.status == "FILLED":
                 ready = [p for p in order_list.pending if p.status == "PENDING_NEW"]
