@@ -403,7 +403,7 @@ def amend_order(call: Call) -> Any:
         "price": dec(order.price),
         "qty": dec(order.orig_qty),
         "executedQty": dec(order.executed),
-        "preventedQty": dec(0),
+        "preventedQty": dec(order.prevented_qty),
         "quoteOrderQty": dec(order.quote_order_qty),
         "cumulativeQuoteQty": dec(order.cum_quote),
         "status": order.status,

@@ -1153,21 +1153,16 @@ class SpotEngine:
 
     # --- amending ---------------------------------------------------------------------
 
-    def _amend_release(self, order: Order, previous: Decimal) -> tuple[Order, Decimal]:
-        """What an amendment that took ``order`` from ``previous`` to its new quantity
-        gives back, and from which order's hold. A lone order gives back the hold of the
-        quantity it dropped. The legs of a one-cancels-the-other pair share one hold
+    def _amend_release(self, order: Order) -> tuple[Order, Decimal]:
+        """What an amendment that lowered ``order``'s quantity gives back, and from which
+        order's hold: what the hold has beyond the need of what is left to trade (a lone
+        order's rest, at its price for a buy; none for an order that holds nothing, as a
+        pending list order). The legs of a one-cancels-the-other pair share one hold
         (:meth:`_initial_lock`, kept by one leg): only what no open leg still needs goes
         back, so amending one leg of two that need the same gives back nothing."""
-        if not order.siblings:
-            return order, min(self._lock_amount(order, previous - order.orig_qty), order.locked)
         group = [order, *order.siblings]
         holder = max(group, key=lambda o: o.locked)
-        need = max(
-            self._lock_amount(o, o.orig_qty - o.executed - o.prevented_qty)
-            for o in group
-            if o.is_open
-        )
+        need = max(self._lock_amount(o, o.remaining) for o in group if o.is_open)
         return holder, max(holder.locked - need, Decimal(0))
 
     def amend(self, order: Order, new_qty: Decimal, client_id: str | None, now: int) -> int:
@@ -1186,7 +1181,7 @@ class SpotEngine:
         if new_qty >= order.orig_qty:
             raise SimError(-2038, "Order amend (quantity increase) is not supported.")
         order.spec.check_quantity(new_qty)
-        if new_qty <= order.executed:
+        if new_qty <= order.executed + order.prevented_qty:  # nothing would be left
             raise SimError(-2038, "Order amend (quantity increase) is not supported.")
         if client_id is not None:
             self._check_client_id(client_id, own=order)
@@ -1195,7 +1190,7 @@ class SpotEngine:
         previous = order.orig_qty
         with self._action(now):
             order.orig_qty = new_qty
-            holder, release = self._amend_release(order, previous)
+            holder, release = self._amend_release(order)
             if release:
                 asset = order.spec.quote if order.side == "BUY" else order.spec.base
                 holder.locked -= release
