@@ -2,10 +2,14 @@
 
 Deliberately simple, but consistent with the market data: a MARKET order, or a LIMIT
 order that crosses the book (a buy at or above the best ask, a sell at or below the best
-bid), fills at once at the best price, as a taker; other LIMIT orders rest and fill at
-their own price, as makers, once the simulated trades reach it. Resting orders are
-checked lazily, on every request that reads or changes the account (nothing runs in the
-background), against the trades since the last check.
+bid), takes at once, as a taker, walking the levels ``GET /dapi/v1/depth`` shows up to
+its limit; what it does not get there rests (LIMIT GTC) or expires (MARKET, IOC); a FOK
+the book cannot fill whole and a GTX that would take are refused, and a taker that
+reaches the account's own resting order meets self-trade prevention, by the rules
+USDⓈ-M shares (:mod:`.futures_orders`). Resting LIMIT orders fill at their own price,
+as makers, once the simulated trades reach it: they are checked lazily, on every request
+that reads or changes the account (nothing runs in the background), against the trades
+since the last check.
 
 COIN-M accounting: quantities are contracts of a fixed USD value (100 USD for BTC, 10 USD
 for the others); margin, fees and profit are in the coin. A position's entry price is the
@@ -22,12 +26,19 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from .errors import SimError, bad_symbol, mandatory_missing
-from .futures_orders import refuse_taking_post_only, reset_on_modify
+from .futures_orders import (
+    own_makers,
+    refuse_taking_post_only,
+    refuse_unfillable_fok,
+    reset_on_modify,
+    take,
+    walk_book,
+)
 from .futures_settings import change_margin_type, change_position_mode
 from .instruments import Instrument
 from .leverage_brackets import COINM_BRACKETS, Bracket, cap_at
 from .listen_key import ListenKeyHolder
-from .market import TRADE_MS, Market
+from .market import TRADE_MS, Market, book_step
 
 __all__ = ["INITIAL_BALANCES", "Engine", "Order", "Position"]
 
@@ -258,8 +269,7 @@ class Engine(ListenKeyHolder):
         if last < first:
             return
         first = max(first, last - _MAX_SCAN_TRADES)
-        scale = 10**order.instrument.pair.tick_decimals
-        limit_ticks = int(order.price * scale)
+        limit_ticks = _ticks(order.instrument, order.price)
         for trade in self.market.trades_range(order.instrument, first, last):
             crossed = (
                 trade.ticks <= limit_ticks if order.side == "BUY" else trade.ticks >= limit_ticks
@@ -306,6 +316,9 @@ class Engine(ListenKeyHolder):
         if not reduce_only and not self._closes(instrument, side, position_side, quantity):
             self._check_margin(instrument, quantity, price if kind == "LIMIT" else fill_price)
         refuse_taking_post_only(time_in_force, marketable)
+        limit_ticks = _ticks(instrument, price) if kind == "LIMIT" else None
+        levels = self._levels(instrument, side, limit_ticks, quantity, now) if marketable else []
+        refuse_unfillable_fok(time_in_force, levels, quantity)
         order = Order(
             self._new_id(),
             instrument,
@@ -325,14 +338,34 @@ class Engine(ListenKeyHolder):
         )
         self.orders[order.order_id] = order
         self._notify(order, "NEW", None, now)
-        # IOC and FOK that do not take expire; a GTX rests, as a maker (one that would
-        # take was refused above)
-        if marketable:
-            self._fill(order, quantity, fill_price, maker=False, now=now)
-        elif time_in_force in ("IOC", "FOK"):
-            order.status = "EXPIRED"
-            self._notify(order, "EXPIRED", None, now)
+        # a GTX rests, as a maker (one that would take was refused above)
+        limit = price if kind == "LIMIT" else None
+        take(
+            order,
+            levels,
+            own_makers(order, self.open_orders(instrument.symbol), limit) if levels else [],
+            lambda at, qty: self._fill(order, qty, at, maker=False, now=now),
+            lambda ended, status: self._close(ended, status, now),
+        )
         return order
+
+    def _levels(
+        self, instrument: Instrument, side: str, limit_ticks: int | None, quantity: int, now: int
+    ) -> list[tuple[Decimal, int]]:
+        """The ``(price, contracts)`` a taker order gets, walking the book from the best
+        opposite level up to its limit (:func:`~.futures_orders.walk_book`), the levels
+        ``GET /dapi/v1/depth`` shows."""
+        last = self.market.last_trade(instrument, now).ticks
+        step = book_step(now)
+        decimals = instrument.pair.tick_decimals
+        return walk_book(
+            side,
+            (last, last + 1),
+            limit_ticks,
+            quantity,
+            lambda tick: self.market.level_qty(instrument, tick, step),
+            lambda tick: Decimal(tick).scaleb(-decimals),
+        )
 
     def _notify(self, order: Order, execution: str, fill: Any, now: int) -> None:
         for listener in self.listeners:
@@ -501,9 +534,10 @@ class Engine(ListenKeyHolder):
         As Binance documents it: the order is canceled by the modification when it is
         partially filled and the new quantity <= ``executedQty``, or when it is GTX and
         the new price would take; otherwise it takes the new price and quantity, and a
-        price that crosses the book takes at once. The account's user data: an
-        ``ORDER_TRADE_UPDATE`` with ``x`` AMENDMENT (the new ``p`` and ``q``, ``M`` the
-        ``modifyId`` when one was sent), then the TRADE report of what it took; a
+        price that crosses the book takes at once, walking it (:meth:`_levels`). The
+        account's user data: an ``ORDER_TRADE_UPDATE`` with ``x`` AMENDMENT (the new ``p``
+        and ``q``, ``M`` the ``modifyId`` when one was sent), then the TRADE reports of
+        what it took; a
         modification that cancels sends what a cancellation sends, a refused one nothing."""
         order = self.find_order(
             params["symbol"], params.get("orderId"), params.get("origClientOrderId")
@@ -552,8 +586,9 @@ class Engine(ListenKeyHolder):
         reset_on_modify(order, now)
         self._notify(order, "AMENDMENT", None, now)
         if takes:
-            fill_price = ask if order.side == "BUY" else bid
-            self._fill(order, order.remaining, fill_price, maker=False, now=now)
+            ticks = _ticks(order.instrument, price)
+            for at, qty in self._levels(order.instrument, order.side, ticks, order.remaining, now):
+                self._fill(order, qty, at, maker=False, now=now)
         return order
 
     # --- account ----------------------------------------------------------------------
@@ -673,6 +708,11 @@ class Engine(ListenKeyHolder):
             "msg": "Successfully modify position margin.",
             "type": kind,
         }
+
+
+def _ticks(instrument: Instrument, price: Decimal) -> int:
+    """``price`` in ticks of ``instrument``'s price step."""
+    return int(price.scaleb(instrument.pair.tick_decimals))
 
 
 def round_down(value: Decimal) -> Decimal:

@@ -237,6 +237,46 @@ async def test_amending_an_oco_leg_gives_back_only_what_neither_leg_still_needs(
     assert position["B"] == [{"a": "BTC", **steps[1][1]["BTC"]}]
 
 
+async def test_an_amended_oco_leg_that_trades_in_part_holds_only_its_rest() -> None:
+    """A sell OCO of 0.02 whose LIMIT_MAKER (above, at the ask: the leg that keeps the
+    pair's hold) is amended to 0.01 keeps holding 0.02: the stop still sells 0.02. Once
+    the LIMIT_MAKER trades 0.004 (the account's own buy at the ask, self-trade prevention
+    off), the stop has expired and the leg works on for 0.006: the position sent after
+    that trade and ``GET /api/v3/account`` both hold 0.006 BTC, not the stop's old need."""
+    async with user_data_socket(clock=FakeClock()) as (sim, api, ws):
+        venue = sim.venues["spot"]
+        spec = venue.symbols[BTC]
+        ask = spec.tick * venue.tape.best(spec, sim.now_ms())[1]
+        placed = await SpotOrderListOco(
+            api=api, symbol=BTC, side="SELL", quantity=Decimal("0.02"),
+            aboveType="LIMIT_MAKER", abovePrice=ask,
+            belowType="STOP_LOSS", belowStopPrice=spot_price(sim, "0.98"),
+        ).run()  # fmt: skip
+        above = placed["orders"][0]["orderId"]
+        await events_until_quiet(ws)
+        start = await _balances(sim, api)
+        await SpotOrderAmendKeepPriority(
+            api=api, symbol=BTC, orderId=above, newQty=Decimal("0.01")
+        ).run()
+        await events_until_quiet(ws)
+        amended = await _balances(sim, api)
+        await SpotNewOrder(
+            api=api, symbol=BTC, side="BUY", type="LIMIT", timeInForce="IOC",
+            quantity=Decimal("0.004"), price=ask, selfTradePreventionMode="NONE",
+        ).run()  # fmt: skip
+        events = await events_until_quiet(ws)
+        after = await _balances(sim, api)
+    assert amended["BTC"]["l"] == start["BTC"]["l"]  # the stop still needed 0.02
+    reports = {(e["i"], e["x"]): e for e in events if e["e"] == ER}
+    assert reports[above, "TRADE"]["X"] == "PARTIALLY_FILLED"
+    assert (above, "CANCELED") not in reports
+    assert reports[placed["orders"][1]["orderId"], "EXPIRED"]["X"] == "EXPIRED"
+    assert Decimal(after["BTC"]["l"]) == Decimal("0.006")
+    *_, position = [e for e in events if e["e"] == POSITION]
+    (btc,) = [b for b in position["B"] if b["a"] == "BTC"]
+    assert btc == {"a": "BTC", **after["BTC"]}
+
+
 async def test_the_client_reads_an_amendment_s_events_typed_and_as_structs() -> None:
     """Through aioca's ``spot_user_stream`` (pydantic models) and the msgspec struct view
     of the same models: REPLACED and UPDATED are read as sent."""

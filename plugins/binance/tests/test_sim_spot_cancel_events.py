@@ -161,3 +161,32 @@ async def test_cancel_replace_s_cancel_reports_the_cancel_s_id(cancel_id: str | 
     assert reports[placed["orderId"]] == ("CANCELED", canceled["clientOrderId"], "placed-1")
     new = answer["newOrderResponse"]
     assert reports[new["orderId"]] == ("NEW", "replacement-1", "")
+
+
+@pytest.mark.parametrize("leg", [0, 1])
+async def test_cancel_replace_s_cancel_of_a_list_s_order_answers_that_order(leg: int) -> None:
+    """Canceling a list's order cancels the whole list; the ``cancelResponse`` is that
+    order's own report, as ``DELETE /api/v3/order`` answers the same cancel (Binance
+    documents the cancel answer of cancel-replace as one order's), and both legs' reports
+    carry the cancel's id."""
+    async with user_data_socket(clock=FakeClock()) as (sim, api, ws):
+        placed = await _oco(sim, api, "oco")
+        await events_until_quiet(ws)
+        follow_clock(api, sim)
+        target = placed["orders"][leg]
+        answer = await SpotCancelReplace(
+            api=api, symbol=BTC, side="BUY", type="LIMIT", timeInForce="GTC",
+            quantity=Decimal("0.01"), price=spot_price(sim, "0.97"),
+            cancelReplaceMode="ALLOW_FAILURE", cancelOrderId=target["orderId"],
+            cancelNewClientOrderId="replace-cancel",
+        ).run()  # fmt: skip
+        events = await events_until_quiet(ws)
+    canceled = answer["cancelResponse"]
+    assert "orderReports" not in canceled
+    assert (canceled["orderId"], canceled["status"]) == (target["orderId"], "CANCELED")
+    assert (canceled["clientOrderId"], canceled["origClientOrderId"]) == (
+        "replace-cancel", target["clientOrderId"],
+    )  # fmt: skip
+    reports = _ids(events)
+    assert reports[target["orderId"]] == _answered([canceled])[target["orderId"]]
+    assert {reports[o["orderId"]][1] for o in placed["orders"]} == {"replace-cancel"}

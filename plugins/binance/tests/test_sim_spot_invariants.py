@@ -1,7 +1,9 @@
 """The Spot account stays consistent whatever is done to it: a seeded random mix of orders,
 lists, cancellations and time passing never breaks the simulator (only Binance's refusals,
 ``SimError``), and after every step no balance is negative, what is locked is what the open
-orders hold, and every asset's total is the demo funding plus the account's own trades."""
+orders hold, and every asset's total is the demo funding plus the account's own trades.
+Mixed with amendments and cancel-replaces, each working order (each open OCO pair, whose
+legs share one hold) also holds exactly what its rest needs."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from sim_spot_helpers import SpotDesk
 
 from aioca_binance_sim.errors import SimError
 from aioca_binance_sim.spot.engine import INITIAL_BALANCES
+from aioca_binance_sim.spot.orders import LIMIT_PRICED, Order
 
 SYMBOLS = ("BTCUSDT", "ETHBTC", "XRPUSDT")
 QUANTITY = {"BTCUSDT": "0.01", "ETHBTC": "0.05", "XRPUSDT": "50"}
@@ -149,3 +152,60 @@ def test_the_mix_meets_every_order_kind() -> None:
                     ("pegged", order.peg_price_type)) if value}  # fmt: skip
     assert prevented > 0
     assert traded == {"trailing", "iceberg", "pegged"}
+
+
+def amend_or_replace(desk: SpotDesk, rng: random.Random) -> None:
+    """Amend a random open order down, or cancel-replace it (either mode) by a limit order."""
+    open_orders = desk.venue.engine.open_orders()
+    if not open_orders:
+        return
+    order = rng.choice(open_orders)
+    qty = (order.orig_qty * Decimal(rng.choice(("0.25", "0.5", "0.75")))).quantize(order.spec.step)
+    if rng.random() < 0.5:
+        desk.call("PUT", "/api/v3/order/amend/keepPriority", symbol=order.symbol,
+                  orderId=order.order_id, newQty=qty)  # fmt: skip
+    else:
+        desk.call("POST", "/api/v3/order/cancelReplace", symbol=order.symbol,
+                  cancelOrderId=order.order_id, side=order.side, type="LIMIT",
+                  cancelReplaceMode=rng.choice(("STOP_ON_FAILURE", "ALLOW_FAILURE")),
+                  timeInForce="GTC", quantity=qty,
+                  price=desk.price(rng.choice(("0.999", "1.001")), order.symbol))  # fmt: skip
+
+
+def _need(order: Order) -> Decimal:
+    """What an order of the account must hold for its rest: the base for a sell, the
+    quote at its price for a limit-priced buy (to the 8 decimals balances keep)."""
+    if order.side == "SELL":
+        return order.remaining
+    if order.type not in LIMIT_PRICED:
+        return Decimal(0)
+    return (order.price * order.remaining).quantize(Decimal("0.00000001"))
+
+
+def check_holds(desk: SpotDesk) -> None:
+    """Each working order holds what its rest needs (a limit-priced one: a market-priced
+    stop pays as it fills), an open OCO pair once, the larger need of its legs."""
+    engine = desk.venue.engine
+    for order in engine.open_orders():
+        if order.status == "PENDING_NEW" or not order.is_working:
+            continue
+        pair = [order, *(leg for leg in order.siblings if leg.is_open)]
+        if len(pair) == 1 and order.type not in LIMIT_PRICED:
+            continue
+        need = max(_need(leg) for leg in pair)
+        assert sum(leg.locked for leg in pair) == need, (order.order_id, order.type)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_amendments_and_replacements_keep_each_order_s_hold(seed: int) -> None:
+    rng = random.Random(seed)
+    desk = SpotDesk(seed=seed)
+    for _ in range(200):
+        with contextlib.suppress(SimError):
+            if rng.random() < 0.25:
+                amend_or_replace(desk, rng)
+            else:
+                random_step(desk, rng)
+        check_books(desk)
+        check_holds(desk)
+    assert desk.venue.engine.amendments, "no amendment went through: the mix tests nothing"

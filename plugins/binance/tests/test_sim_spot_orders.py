@@ -505,6 +505,43 @@ def test_legacy_oco_lists_the_stop_first(desk: SpotDesk) -> None:
     assert desk.locked("USDT") == desk.price("1.011") * Decimal("0.01")
 
 
+@pytest.mark.parametrize("endpoint", ["/api/v3/orderList/oco", "/api/v3/order/oco"])
+def test_an_oco_leg_filled_in_part_keeps_working_holding_its_rest(
+    desk: SpotDesk, endpoint: str
+) -> None:
+    """Binance: "activation of one order immediately cancels the other": a leg's partial
+    fill expires its sibling, and the leg that traded works on for its rest, holding what
+    that rest needs. The pair's one shared hold is kept by the first leg listed, the
+    LIMIT_MAKER of ``orderList/oco`` (above, then below), the stop of the legacy
+    ``order/oco``: either way, the account then holds the LIMIT_MAKER's rest. The partial
+    fill is the account's own buy meeting the leg at the ask, self-trade prevention off."""
+    ask = Decimal(desk.call("GET", "/api/v3/ticker/bookTicker", symbol=BTC)["askPrice"])
+    stop = desk.price("0.98")
+    legs: dict[str, Any] = (
+        {"aboveType": "LIMIT_MAKER", "abovePrice": ask, "belowType": "STOP_LOSS",
+         "belowStopPrice": stop}
+        if endpoint.endswith("orderList/oco")
+        else {"price": ask, "stopPrice": stop}
+    )  # fmt: skip
+    listed = desk.call("POST", endpoint, symbol=BTC, side="SELL", quantity=Decimal("0.1"), **legs)
+    (maker,) = [r["orderId"] for r in listed["orderReports"] if r["type"] == "LIMIT_MAKER"]
+    (other,) = [r["orderId"] for r in listed["orderReports"] if r["orderId"] != maker]
+    assert desk.locked("BTC") == Decimal("0.1")
+    taker = desk.order(side="BUY", type="LIMIT", timeInForce="IOC", quantity=Decimal("0.03"),
+                       price=ask, selfTradePreventionMode="NONE")  # fmt: skip
+    assert taker["status"] == "FILLED"
+    leg = desk.call("GET", "/api/v3/order", symbol=BTC, orderId=maker)
+    assert (leg["status"], leg["executedQty"]) == ("PARTIALLY_FILLED", "0.03000000")
+    assert desk.call("GET", "/api/v3/order", symbol=BTC, orderId=other)["status"] == "EXPIRED"
+    status = desk.call("GET", "/api/v3/orderList", orderListId=listed["orderListId"])
+    assert status["listOrderStatus"] == "EXECUTING"
+    assert desk.locked("BTC") == Decimal("0.07")  # the leg's rest
+    # the account's own 0.03 went from the leg to the taker: the total is unchanged
+    assert desk.free("BTC") + desk.locked("BTC") == INITIAL_BALANCES["BTC"] - Decimal("0.00003")
+    desk.call("DELETE", "/api/v3/order", symbol=BTC, orderId=maker)
+    assert desk.locked("BTC") == 0
+
+
 def test_oto_puts_the_pending_order_to_work_once_the_working_one_fills(desk: SpotDesk) -> None:
     ask = Decimal(desk.call("GET", "/api/v3/ticker/bookTicker", symbol=BTC)["askPrice"])
     listed = desk.call(

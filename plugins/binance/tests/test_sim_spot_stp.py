@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from sim_spot_helpers import SpotDesk, documented, shape_problems
 
+from aioca_binance_sim.errors import SimError
+
 BTC = "BTCUSDT"
 
 
@@ -138,6 +140,29 @@ def test_decrement_takes_the_smaller_quantity_off_both(desk: SpotDesk) -> None:
     later = desk.call("GET", "/api/v3/myPreventedMatches", symbol=BTC,
                       orderId=maker["orderId"], fromPreventedMatchId=1)  # fmt: skip
     assert [m["preventedMatchId"] for m in later] == [1]
+
+
+def test_an_amendment_counts_what_decrement_took_off_the_order(desk: SpotDesk) -> None:
+    """After DECREMENT took 0.1 off a resting 0.3 (0.2 left to sell), amending it to 0.15
+    leaves 0.05: its answer's ``preventedQty`` says 0.1, as the order's query does, and
+    it holds 0.05. Amending it to 0.1 or less would leave nothing to sell: refused, as an
+    amendment to the executed quantity or less is, and nothing changes."""
+    price = best_ask(desk)
+    maker = rest_sell(desk, "0.3", price)
+    desk.order(side="BUY", type="LIMIT", timeInForce="GTC", quantity=Decimal("0.1"),
+               price=price, selfTradePreventionMode="DECREMENT")  # fmt: skip
+    amend = "/api/v3/order/amend/keepPriority"
+    for quantity in ("0.1", "0.05"):
+        with pytest.raises(SimError) as refused:
+            desk.call("PUT", amend, symbol=BTC, orderId=maker["orderId"],
+                      newQty=Decimal(quantity))  # fmt: skip
+        assert refused.value.code == -2038
+    assert desk.locked("BTC") == Decimal("0.2")
+    answer = desk.call("PUT", amend, symbol=BTC, orderId=maker["orderId"],
+                       newQty=Decimal("0.15"))["amendedOrder"]  # fmt: skip
+    assert (answer["qty"], answer["preventedQty"]) == ("0.15000000", "0.10000000")
+    assert query(desk, maker["orderId"])["preventedQuantity"] == answer["preventedQty"]
+    assert desk.locked("BTC") == Decimal("0.05")
 
 
 def test_none_lets_the_account_trade_with_itself(desk: SpotDesk) -> None:

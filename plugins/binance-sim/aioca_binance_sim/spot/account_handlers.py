@@ -330,12 +330,10 @@ def query_order(call: Call) -> Any:
 def _cancel(engine: SpotEngine, order: Order, params: dict[str, Any], now: int) -> Any:
     """Cancel ``order`` (its whole list, for a list's order) under the request's
     ``newClientOrderId`` or a generated one: the answer's ``clientOrderId`` and the
-    ``c`` of the ``executionReport`` CANCELED are that id."""
+    ``c`` of the ``executionReport`` CANCELED are that id. The answer is the order's own
+    report, a list's order's too, as Binance answers a leg's cancellation (by
+    ``DELETE /api/v3/order`` as by cancel-replace's cancel)."""
     cancel_id = params.get("newClientOrderId") or new_client_id()
-    if order.list_id != -1:
-        order_list = engine.lists[order.list_id]
-        engine.cancel(order, now, params.get("cancelRestrictions"), cancel_id=cancel_id)
-        return _canceled_list(order_list, cancel_id, now)
     engine.cancel(order, now, params.get("cancelRestrictions"), cancel_id=cancel_id)
     return order.canceled(now, cancel_id)
 
@@ -343,11 +341,7 @@ def _cancel(engine: SpotEngine, order: Order, params: dict[str, Any], now: int) 
 @handles("DELETE", "/api/v3/order", market=_SPOT)
 def cancel_order(call: Call) -> Any:
     engine = _engine(call)
-    order = _find(engine, call.params, cancel=True)
-    answer = _cancel(engine, order, call.params, call.now)
-    if order.list_id != -1:  # the leg's own report, as Binance answers a leg's cancellation
-        return next(r for r in answer["orderReports"] if r["orderId"] == order.order_id)
-    return answer
+    return _cancel(engine, _find(engine, call.params, cancel=True), call.params, call.now)
 
 
 @handles("GET", "/api/v3/openOrders", market=_SPOT)
@@ -409,7 +403,7 @@ def amend_order(call: Call) -> Any:
         "price": dec(order.price),
         "qty": dec(order.orig_qty),
         "executedQty": dec(order.executed),
-        "preventedQty": dec(0),
+        "preventedQty": dec(order.prevented_qty),
         "quoteOrderQty": dec(order.quote_order_qty),
         "cumulativeQuoteQty": dec(order.cum_quote),
         "status": order.status,

@@ -905,13 +905,29 @@ class SpotEngine:
                 self._move(asset, order.locked, -order.locked)
                 order.locked = Decimal(0)
             order.price = price
-        if not order.locked and order.type in LIMIT_PRICED:
+        if order.type in LIMIT_PRICED:
             try:
-                self._lock(order, self._lock_amount(order, order.remaining), when)
+                self._hold_own(order, when)
             except SimError:
                 self._finish(order, "EXPIRED", when)
                 return
         self._work(order, when)
+
+    def _hold_own(self, order: Order, now: int) -> None:
+        """Make ``order`` hold what its own rest needs, no more, no less: a leg left alone
+        by its siblings' end (it traded, or it triggered) no longer shares the pair's one
+        hold, which the first leg kept at the larger need of the two (:meth:`_initial_lock`,
+        less what an amendment gave back): the leg that did not keep it holds its rest now,
+        and the one that kept it gives back what its rest does not need (an amended leg's
+        hold stayed at its sibling's need). Refused (-2010) when the account cannot hold."""
+        need = self._lock_amount(order, order.remaining)
+        if need > order.locked:
+            self._lock(order, need - order.locked, now)
+        elif need < order.locked:
+            asset = order.spec.quote if order.side == "BUY" else order.spec.base
+            self._move(asset, order.locked - need, need - order.locked)
+            order.locked = need
+            self.update_time = now
 
     # --- cancelling -------------------------------------------------------------------
 
@@ -992,10 +1008,15 @@ class SpotEngine:
 
     def _list_changes(self, order: Order, order_list: OrderList, now: int) -> None:
         if order.executed or not order.is_open:
+            ended = False
             for sibling in order.siblings:
-                # a triggered stop is the leg that won: its siblings' end is its doing
-                if sibling.is_open and not sibling.triggered:
+                # a triggered stop, or a leg that traded, is the leg that won: its
+                # siblings' end is its doing, and it works on
+                if sibling.is_open and not sibling.triggered and not sibling.executed:
                     self._finish(sibling, "EXPIRED" if order.executed else "CANCELED", now)
+                    ended = True
+            if ended and order.is_open:
+                self._hold_own(order, now)
         if order is order_list.working:
             if order.status == "FILLED":
                 ready = [p for p in order_list.pending if p.status == "PENDING_NEW"]
@@ -1132,21 +1153,16 @@ class SpotEngine:
 
     # --- amending ---------------------------------------------------------------------
 
-    def _amend_release(self, order: Order, previous: Decimal) -> tuple[Order, Decimal]:
-        """What an amendment that took ``order`` from ``previous`` to its new quantity
-        gives back, and from which order's hold. A lone order gives back the hold of the
-        quantity it dropped. The legs of a one-cancels-the-other pair share one hold
+    def _amend_release(self, order: Order) -> tuple[Order, Decimal]:
+        """What an amendment that lowered ``order``'s quantity gives back, and from which
+        order's hold: what the hold has beyond the need of what is left to trade (a lone
+        order's rest, at its price for a buy; none for an order that holds nothing, as a
+        pending list order). The legs of a one-cancels-the-other pair share one hold
         (:meth:`_initial_lock`, kept by one leg): only what no open leg still needs goes
         back, so amending one leg of two that need the same gives back nothing."""
-        if not order.siblings:
-            return order, min(self._lock_amount(order, previous - order.orig_qty), order.locked)
         group = [order, *order.siblings]
         holder = max(group, key=lambda o: o.locked)
-        need = max(
-            self._lock_amount(o, o.orig_qty - o.executed - o.prevented_qty)
-            for o in group
-            if o.is_open
-        )
+        need = max(self._lock_amount(o, o.remaining) for o in group if o.is_open)
         return holder, max(holder.locked - need, Decimal(0))
 
     def amend(self, order: Order, new_qty: Decimal, client_id: str | None, now: int) -> int:
@@ -1165,7 +1181,7 @@ class SpotEngine:
         if new_qty >= order.orig_qty:
             raise SimError(-2038, "Order amend (quantity increase) is not supported.")
         order.spec.check_quantity(new_qty)
-        if new_qty <= order.executed:
+        if new_qty <= order.executed + order.prevented_qty:  # nothing would be left
             raise SimError(-2038, "Order amend (quantity increase) is not supported.")
         if client_id is not None:
             self._check_client_id(client_id, own=order)
@@ -1174,7 +1190,7 @@ class SpotEngine:
         previous = order.orig_qty
         with self._action(now):
             order.orig_qty = new_qty
-            holder, release = self._amend_release(order, previous)
+            holder, release = self._amend_release(order)
             if release:
                 asset = order.spec.quote if order.side == "BUY" else order.spec.base
                 holder.locked -= release

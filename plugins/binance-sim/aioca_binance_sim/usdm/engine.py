@@ -28,7 +28,14 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from ..errors import SimError, bad_symbol, mandatory_missing
-from ..futures_orders import refuse_taking_post_only, reset_on_modify
+from ..futures_orders import (
+    own_makers,
+    refuse_taking_post_only,
+    refuse_unfillable_fok,
+    reset_on_modify,
+    take,
+    walk_book,
+)
 from ..futures_settings import change_margin_type, change_position_mode
 from ..leverage_brackets import Bracket, cap_at
 from ..listen_key import ListenKeyHolder
@@ -59,14 +66,10 @@ TAKER_FEE = Decimal("0.0005")
 DEFAULT_LEVERAGE = 20
 FUNDING_MS = 8 * 3_600_000
 _EIGHT = Decimal("0.00000001")
-_STP_MODES = ("EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH")
-_STP_TIFS = ("GTC", "IOC", "GTD")
-"""Where Binance's USDⓈ-M STP FAQ says self-trade prevention acts (not FOK, not GTX)."""
 _ALGO_TYPES = frozenset(
     {"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"}
 )
 _MAX_SCAN_TRADES = 8640  # one day of trades: older crossings are not looked for
-_MAX_BOOK_LEVELS = 1000
 _UNKNOWN_ORDER = "Unknown order sent."
 _NO_ORDER = "Order does not exist."
 
@@ -705,12 +708,7 @@ class UsdmEngine(ListenKeyHolder):
         )
         refuse_taking_post_only(time_in_force, takes)
         levels = self._levels(s, side, limit_ticks, quantity, now) if takes else []
-        if time_in_force == "FOK" and sum(q for _, q in levels) < quantity:
-            raise SimError(
-                -5021,
-                "Due to the order could not be filled immediately, the FOK order has been "
-                "rejected.",
-            )
+        refuse_unfillable_fok(time_in_force, levels, quantity)
         self._next_id += 1
         order = Order(
             order_id=4_000_000_000 + self._next_id,
@@ -738,78 +736,29 @@ class UsdmEngine(ListenKeyHolder):
         self.orders[order.order_id] = order
         order.accepted = order.to_json()
         self._notify(order, "NEW", None, now)
-        makers = self._own_makers(order, limit_ticks) if levels else []
-        if makers and order.stp_mode in _STP_MODES and order.time_in_force in _STP_TIFS:
-            levels = self._prevent_self_trade(order, makers, levels, now)
-        for fill_price, qty in levels:
-            self._fill(order, qty, fill_price, maker=False, now=now)
-        stops_taker = order.stp_mode in ("EXPIRE_TAKER", "EXPIRE_BOTH")
-        if order.is_open and makers and stops_taker and order.time_in_force in _STP_TIFS:
-            self._close(order, "EXPIRED_IN_MATCH", now)
-        if order.is_open and (kind == "MARKET" or time_in_force == "IOC"):
-            self._close(order, "EXPIRED", now)
+        limit = order.price if kind == "LIMIT" else None
+        take(
+            order,
+            levels,
+            own_makers(order, self.open_orders(s.name), limit) if levels else [],
+            lambda price, qty: self._fill(order, qty, price, maker=False, now=now),
+            lambda ended, status: self._close(ended, status, now),
+        )
         return order
-
-    def _own_makers(self, taker: Order, limit_ticks: int | None) -> list[Order]:
-        """The account's own resting orders ``taker`` would reach on the book: the
-        other side, same symbol, priced at or inside the taker's limit (any, for MARKET)."""
-        s = taker.symbol
-        found = []
-        for order in self.open_orders(s.name):
-            if order is taker or order.side == taker.side or order.type != "LIMIT":
-                continue
-            ticks = int(order.price.scaleb(s.tick_decimals))
-            if limit_ticks is None or (
-                ticks <= limit_ticks if taker.side == "BUY" else ticks >= limit_ticks
-            ):
-                found.append(order)
-        return found
-
-    def _prevent_self_trade(
-        self,
-        taker: Order,
-        makers: list[Order],
-        levels: list[tuple[Decimal, Decimal]],
-        now: int,
-    ) -> list[tuple[Decimal, Decimal]]:
-        """Self-trade prevention by the taker's mode (the maker's own mode is ignored,
-        as Binance's STP FAQ says): the book levels priced better than the nearest own
-        maker still fill; at that price EXPIRE_TAKER stops the taker, EXPIRE_MAKER
-        expires the crossed makers and lets the taker go on, EXPIRE_BOTH does both. An
-        expired order's status is ``EXPIRED_IN_MATCH``."""
-        mode = taker.stp_mode
-        if mode in ("EXPIRE_MAKER", "EXPIRE_BOTH"):
-            for maker in makers:
-                self._close(maker, "EXPIRED_IN_MATCH", now)
-        if mode == "EXPIRE_MAKER":
-            return levels
-        buy = taker.side == "BUY"
-        nearest = (min if buy else max)(m.price for m in makers)
-        return [(p, q) for p, q in levels if (p < nearest if buy else p > nearest)]
 
     def _levels(
         self, s: UsdmSymbol, side: str, limit_ticks: int | None, quantity: Decimal, now: int
     ) -> list[tuple[Decimal, Decimal]]:
         """The ``(price, quantity)`` a taker order gets, walking the book from the best
-        opposite level up to its limit."""
-        bid, ask = self.market.best_prices(s, now)
-        step = 1 if side == "BUY" else -1
-        tick = ask if side == "BUY" else bid
-        left = quantity
-        result = []
-        for _ in range(_MAX_BOOK_LEVELS):
-            if limit_ticks is not None and (
-                tick > limit_ticks if side == "BUY" else tick < limit_ticks
-            ):
-                break
-            available = s.steps_qty(self.market.level_steps(s, tick, now))
-            take = min(left, available)
-            result.append((s.ticks_price(tick), take))
-            left -= take
-            if not left:
-                break
-            tick += step
-        return result
+        opposite level up to its limit (:func:`~..futures_orders.walk_book`)."""
+        return walk_book(
+            side,
+            self.market.best_prices(s, now),
+            limit_ticks,
+            quantity,
+            lambda tick: s.steps_qty(self.market.level_steps(s, tick, now)),
+            s.ticks_price,
+        )
 
     def _notify(self, order: Order, execution: str, fill: Any, now: int) -> None:
         for listener in self.listeners:
