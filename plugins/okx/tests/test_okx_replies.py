@@ -120,7 +120,8 @@ def test_an_error_without_an_id_fails_no_request_not_even_the_only_one_awaited()
     assert isinstance(answers.event(error()), Notice)  # none awaited
     answers.expect("9", "subscribe", ["tickers:A"])
     notice = answers.event(error(code="60014"))
-    assert notice == Notice("OKX error without a request id (it fails no request): [60014] words")
+    assert type(notice) is Notice  # not ==: a Rotate of the same words would be equal
+    assert notice.detail == "OKX error without a request id (it fails no request): [60014] words"
     assert answers.event(accepted("9", "tickers:A")) == Reply("9", None)  # its own answer
 
 
@@ -153,9 +154,3 @@ def test_requests_never_answered_are_forgotten_once_the_core_stopped_waiting(
     assert len(answers) == 3  # and then 13
     assert answers.event(accepted("13", "tickers:B")) is None
     assert answers.event(accepted("14", "tickers:C")) == Reply("14", None)
-
-
-def test_a_notice_event_of_okx_is_a_notice() -> None:
-    event = {"event": "notice", "code": "64008", "msg": "service upgrade", "connId": "c1"}
-    notice = Answers(reply_timeout=30).event(event)
-    assert notice == Notice("OKX notice [64008] service upgrade")

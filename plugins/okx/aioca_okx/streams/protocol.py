@@ -7,7 +7,8 @@ A topic is ``"<channel>:<instId>"`` (``"tickers:BTC-USDT"``, ``"books:BTC-USDT"`
 protocol sends the text ``"ping"`` after 20 s without a frame and expects ``"pong"``.
 OKX's connection and subscription limits are in :mod:`aioca_okx.streams.limits`.
 OKX answers a request one channel at a time: :mod:`aioca_okx.streams.replies` settles it
-once every channel is accepted or at OKX's first error.
+once every channel is accepted or at OKX's first error, and turns OKX's notice of a
+service upgrade (64008: the connection closes soon) into a move to a new connection.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from aioca.stream import (
     Reply,
     Request,
     Restart,
+    Rotate,
     Stream,
     StreamProtocol,
     StreamSettings,
@@ -196,7 +198,7 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
     def unsubscribe(self, topics: Sequence[str]) -> list[Request]:
         return self._requests("unsubscribe", topics)
 
-    def parse(self, text: str) -> Frame[OkxMessage] | Reply | Restart | Notice | None:
+    def parse(self, text: str) -> Frame[OkxMessage] | Reply | Restart | Rotate | Notice | None:
         if text == "pong":
             return None
         data = json.loads(text)

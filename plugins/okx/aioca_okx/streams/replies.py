@@ -16,7 +16,7 @@ every request it was told of (:meth:`Answers.expect`) and settles the request on
 channel is accepted, or at its first error, naming the channels not accepted.
 
 Whatever answers no request awaited is never dropped silently: an error whose request is
-settled, an error without an id, and OKX's ``notice`` events become a
+settled, an error without an id, and OKX's ``notice`` events (but 64008) become a
 :class:`~aioca.stream.Notice` (a WARNING log, ``stats.notices``, an
 :class:`~aioca.stream.ExchangeNotice` event). An error without an id fails no request,
 not even the only one awaited: nothing ties it to that request (aioca's requests all
@@ -27,6 +27,12 @@ connection being renewed (whose failure would end the stream). A request whose a
 never comes ends with the core's reply timeout. Acceptances of a settled request, or of
 a channel the request did not hold, signal nothing wrong and are ignored (logged at
 DEBUG).
+
+OKX's ``notice`` 64008 (``{"event": "notice", "code": "64008", "msg": "The connection will
+soon be closed for a service upgrade. Please reconnect.", "connId": ...}``) comes before a
+service upgrade closes the connection (30 s before, 60 s on the ``/business`` endpoint),
+and OKX advises connecting again before then: it is a :class:`~aioca.stream.Rotate`, the
+core's move to a new connection while the old one still delivers (:func:`notice`).
 
 A request is remembered for as long as the core may wait for its answer, and no longer
 (requests of a connection lost meanwhile are never answered): the requests of one call
@@ -43,13 +49,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aioca.stream import Notice, Reply
+from aioca.stream import Notice, Reply, Rotate
 
-__all__ = ["Answers"]
+__all__ = ["SERVICE_UPGRADE", "Answers", "notice"]
 
 logger = logging.getLogger("aioca.okx")
 
 _clock = time.monotonic  # tests move it to expire requests
+SERVICE_UPGRADE = "64008"
+"""The code of OKX's notice that the connection closes soon for a service upgrade."""
 
 
 @dataclass(slots=True)
@@ -91,7 +99,7 @@ class Answers:
         until = sent_by + 2 * self.reply_timeout  # one timeout of margin
         self._awaited[request_id] = _Awaited(op, tuple(waiting), waiting, until)
 
-    def event(self, data: dict[str, Any]) -> Reply | Notice | None:
+    def event(self, data: dict[str, Any]) -> Reply | Notice | Rotate | None:
         """What OKX's event ``data`` (a frame with an ``event`` key) means to the core."""
         kind = data.get("event")
         raw = data.get("id")
@@ -100,8 +108,8 @@ class Answers:
             return self._error(number, f"[{data.get('code')}] {data.get('msg')}")
         if kind in ("subscribe", "unsubscribe"):
             return self._accepted(str(kind), number, data.get("arg"))
-        if kind == "notice":  # OKX's word about the connection (a coming service upgrade)
-            return Notice(f"OKX notice [{data.get('code')}] {data.get('msg')}")
+        if kind == "notice":
+            return notice(data)
         logger.debug("OKX event %r ignored", kind)
         return None
 
@@ -132,6 +140,16 @@ class Answers:
         stale = [number for number, awaited in self._awaited.items() if awaited.until < now]
         for number in stale:
             del self._awaited[number]
+
+
+def notice(data: dict[str, Any]) -> Rotate | Notice:
+    """OKX's ``notice`` event ``data``: its service upgrade (64008) is a
+    :class:`~aioca.stream.Rotate` (the connection ends soon: move to a new one now); any
+    other is a :class:`~aioca.stream.Notice`, told but not acted on."""
+    words = f"OKX notice [{data.get('code')}] {data.get('msg')}"
+    if str(data.get("code")) == SERVICE_UPGRADE:
+        return Rotate(words)
+    return Notice(words)
 
 
 def _topic(arg: Any) -> str | None:
