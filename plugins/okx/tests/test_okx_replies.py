@@ -53,6 +53,38 @@ async def test_a_channel_refused_after_one_accepted_fails_the_subscribe_naming_i
     assert "accepted before the refusal: tickers:ETH-USDT" in problem
 
 
+async def test_no_data_of_the_channels_accepted_in_a_refused_subscribe_reaches_the_user() -> None:
+    """OKX keeps serving the channels it accepted of a refused request (the stream sends
+    no unsubscribe for them: the core's public API has no way to, on the connection that
+    accepted them); the stream lists none of them and delivers nothing of theirs."""
+    dialect = OkxDialect(answer_each=True)
+    accepted_ones = ["tickers:ETH-USDT", "trades:ETH-USDT"]
+    async with ws.WsFaultServer(dialect) as server:
+        server.refuse.add(NOPE)
+        async with public_stream("tickers:BTC-USDT", url=server.url, settings=FAST) as stream:
+            await server.wait_for_subscribers("tickers:BTC-USDT")
+            with pytest.raises(SubscriptionError):
+                await stream.subscribe(accepted_ones[0], NOPE, accepted_ones[1])
+            await server.wait_for_subscribers(accepted_ones[1])  # OKX's last answer
+            assert stream.topics == {"tickers:BTC-USDT"}
+            trade = {"instId": "ETH-USDT", "tradeId": "1", "px": "1", "sz": "1", "side": "buy",
+                     "ts": 1}  # fmt: skip
+            assert (
+                await server.publish(
+                    accepted_ones[0], push("tickers", "ETH-USDT", [{"instId": "ETH-USDT"}])
+                )
+                == 1
+            )
+            assert await server.publish(accepted_ones[1], push("trades", "ETH-USDT", [trade])) == 1
+            await server.publish(
+                "tickers:BTC-USDT", push("tickers", "BTC-USDT", [{"instId": "BTC-USDT"}])
+            )
+            assert (await stream.next(5)).topic == "tickers:BTC-USDT"  # sent after them
+            with pytest.raises(TimeoutError):
+                await stream.next(0.2)
+            assert stream.stats.received == 1
+
+
 async def test_a_channel_refused_when_the_stream_opens_ends_it_with_the_refusal() -> None:
     async with ws.WsFaultServer(OkxDialect(answer_each=True)) as server:
         server.refuse.add(NOPE)
