@@ -53,6 +53,38 @@ async def test_a_channel_refused_after_one_accepted_fails_the_subscribe_naming_i
     assert "accepted before the refusal: tickers:ETH-USDT" in problem
 
 
+async def test_no_data_of_the_channels_accepted_in_a_refused_subscribe_reaches_the_user() -> None:
+    """OKX keeps serving the channels it accepted of a refused request (the stream sends
+    no unsubscribe for them: the core's public API has no way to, on the connection that
+    accepted them); the stream lists none of them and delivers nothing of theirs."""
+    dialect = OkxDialect(answer_each=True)
+    accepted_ones = ["tickers:ETH-USDT", "trades:ETH-USDT"]
+    async with ws.WsFaultServer(dialect) as server:
+        server.refuse.add(NOPE)
+        async with public_stream("tickers:BTC-USDT", url=server.url, settings=FAST) as stream:
+            await server.wait_for_subscribers("tickers:BTC-USDT")
+            with pytest.raises(SubscriptionError):
+                await stream.subscribe(accepted_ones[0], NOPE, accepted_ones[1])
+            await server.wait_for_subscribers(accepted_ones[1])  # OKX's last answer
+            assert stream.topics == {"tickers:BTC-USDT"}
+            trade = {"instId": "ETH-USDT", "tradeId": "1", "px": "1", "sz": "1", "side": "buy",
+                     "ts": 1}  # fmt: skip
+            assert (
+                await server.publish(
+                    accepted_ones[0], push("tickers", "ETH-USDT", [{"instId": "ETH-USDT"}])
+                )
+                == 1
+            )
+            assert await server.publish(accepted_ones[1], push("trades", "ETH-USDT", [trade])) == 1
+            await server.publish(
+                "tickers:BTC-USDT", push("tickers", "BTC-USDT", [{"instId": "BTC-USDT"}])
+            )
+            assert (await stream.next(5)).topic == "tickers:BTC-USDT"  # sent after them
+            with pytest.raises(TimeoutError):
+                await stream.next(0.2)
+            assert stream.stats.received == 1
+
+
 async def test_a_channel_refused_when_the_stream_opens_ends_it_with_the_refusal() -> None:
     async with ws.WsFaultServer(OkxDialect(answer_each=True)) as server:
         server.refuse.add(NOPE)
@@ -83,12 +115,12 @@ async def test_an_error_without_an_id_is_a_notice_and_the_stream_goes_on(
         assert stream.stats.gaps == 0
     (notice,) = [event for event in events if isinstance(event, ExchangeNotice)]
     assert notice.topics == ("tickers:BTC-USDT",)
-    assert "without a request id: [60012] words" in notice.detail
+    assert "without a request id (it fails no request): [60012] words" in notice.detail
     assert "[60012] words" in caplog.text
 
 
 def test_a_request_is_settled_only_once_every_channel_is_accepted() -> None:
-    answers = Answers(expiry=60)
+    answers = Answers(reply_timeout=30)
     answers.expect("7", "subscribe", ["tickers:A", "trades:A", "books:A"])
     assert answers.event(accepted("7", "trades:A")) is None
     assert answers.event(accepted("7", "tickers:B")) is None  # not in the request
@@ -99,7 +131,7 @@ def test_a_request_is_settled_only_once_every_channel_is_accepted() -> None:
 
 
 def test_the_first_error_settles_the_request_and_a_later_one_is_a_notice() -> None:
-    answers = Answers(expiry=60)
+    answers = Answers(reply_timeout=30)
     answers.expect("8", "subscribe", ["tickers:A", "tickers:B"])
     assert answers.event(accepted("8", "tickers:A")) is None
     reply = answers.event(error("8"))
@@ -115,45 +147,42 @@ def test_the_first_error_settles_the_request_and_a_later_one_is_a_notice() -> No
     assert "request 8, settled or given up already: [60018] words" in late.detail
 
 
-def test_an_error_without_an_id_fails_the_only_awaited_request() -> None:
-    answers = Answers(expiry=60)
+def test_an_error_without_an_id_fails_no_request_not_even_the_only_one_awaited() -> None:
+    answers = Answers(reply_timeout=30)
     assert isinstance(answers.event(error()), Notice)  # none awaited
     answers.expect("9", "subscribe", ["tickers:A"])
-    reply = answers.event(error(code="60014"))
-    assert isinstance(reply, Reply)
-    assert reply.request_id == "9"
-    assert reply.error is not None
-    assert "[60014] words (an error without a request id" in reply.error
-    assert answers.event(accepted("9", "tickers:A")) is None  # settled by the error
+    notice = answers.event(error(code="60014"))
+    assert type(notice) is Notice  # not ==: a Rotate of the same words would be equal
+    assert notice.detail == "OKX error without a request id (it fails no request): [60014] words"
+    assert answers.event(accepted("9", "tickers:A")) == Reply("9", None)  # its own answer
 
 
 def test_an_error_without_an_id_fails_none_of_several_awaited_requests() -> None:
-    answers = Answers(expiry=60)
+    answers = Answers(reply_timeout=30)
     answers.expect("10", "subscribe", ["tickers:A"])
     answers.expect("11", "subscribe", ["tickers:B"])
-    notice = answers.event(error())
-    assert isinstance(notice, Notice)
-    assert "2 requests awaiting answers" in notice.detail
+    assert isinstance(answers.event(error()), Notice)
     assert answers.event(accepted("10", "tickers:A")) == Reply("10", None)
     assert answers.event(accepted("11", "tickers:B")) == Reply("11", None)
 
 
-def test_requests_never_answered_are_forgotten_after_the_expiry(
+def test_requests_never_answered_are_forgotten_once_the_core_stopped_waiting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = [100.0]
     monkeypatch.setattr(replies, "_clock", lambda: now[0])
-    answers = Answers(expiry=20)
+    answers = Answers(reply_timeout=10)
     answers.expect("12", "subscribe", ["tickers:A"])  # its connection was lost
-    now[0] += 21
-    answers.expect("13", "subscribe", ["tickers:B"])
-    reply = answers.event(error())  # the only one still awaited
-    assert isinstance(reply, Reply)
-    assert reply.request_id == "13"
+    answers.expect("13", "subscribe", ["tickers:B"], queued=1)  # sent after 12's answer
+    now[0] += 20  # the core waited 10 s for 12, and never more for 13 than 20 s
+    answers.expect("14", "subscribe", ["tickers:C"])
+    assert len(answers) == 3  # no more than a timeout of margin is kept, but that much
+    now[0] += 0.1
+    answers.expect("15", "subscribe", ["tickers:D"])
+    assert len(answers) == 3  # 12 is forgotten
     assert answers.event(accepted("12", "tickers:A")) is None
-
-
-def test_a_notice_event_of_okx_is_a_notice() -> None:
-    event = {"event": "notice", "code": "64008", "msg": "service upgrade", "connId": "c1"}
-    notice = Answers(expiry=60).event(event)
-    assert notice == Notice("OKX notice [64008] service upgrade")
+    now[0] += 10
+    answers.expect("16", "subscribe", ["tickers:E"])
+    assert len(answers) == 3  # and then 13
+    assert answers.event(accepted("13", "tickers:B")) is None
+    assert answers.event(accepted("14", "tickers:C")) == Reply("14", None)

@@ -7,7 +7,8 @@ A topic is ``"<channel>:<instId>"`` (``"tickers:BTC-USDT"``, ``"books:BTC-USDT"`
 protocol sends the text ``"ping"`` after 20 s without a frame and expects ``"pong"``.
 OKX's connection and subscription limits are in :mod:`aioca_okx.streams.limits`.
 OKX answers a request one channel at a time: :mod:`aioca_okx.streams.replies` settles it
-once every channel is accepted or at OKX's first error.
+once every channel is accepted or at OKX's first error, and turns OKX's notice of a
+service upgrade (64008: the connection closes soon) into a move to a new connection.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from aioca.stream import (
     Reply,
     Request,
     Restart,
+    Rotate,
     Stream,
     StreamProtocol,
     StreamSettings,
@@ -153,10 +155,15 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
         self.connection_limiter = limiter or connection_limiter(url)
         """Charged before every connection attempt: shared by every stream of the
         process that connects to the same host (OKX counts attempts per IP)."""
-        self.answers = Answers(expiry=2 * self.settings.connect_timeout)
+        self.answers = Answers(*_reply_timing(self.settings))
         """The requests awaiting OKX's answers, one event per channel (see
         :mod:`aioca_okx.streams.replies`): a request is settled once all its channels
         are accepted, or by OKX's first error, never by its first acceptance."""
+
+    def attach(self, stream: Any) -> None:
+        """The stream's settings may differ from the protocol's: its requests are awaited
+        for as long as it waits for their answers."""
+        self.answers.reply_timeout, self.answers.pace = _reply_timing(stream.settings)
 
     def check_topics(self, topics: Sequence[str]) -> None:
         problems = []
@@ -173,7 +180,7 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
         return self.public_url
 
     def _requests(self, op: str, topics: Sequence[str]) -> list[Request]:
-        requests = []
+        requests: list[Request] = []
         size = self.settings.topics_per_message
         for start in range(0, len(topics), size):
             number = str(next(_ids))
@@ -181,7 +188,7 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
                 {"channel": topic.partition(":")[0], "instId": topic.partition(":")[2]}
                 for topic in topics[start : start + size]
             ]
-            self.answers.expect(number, op, topics[start : start + size])
+            self.answers.expect(number, op, topics[start : start + size], len(requests))
             requests.append(Request({"id": number, "op": op, "args": args}, number))
         return requests
 
@@ -191,7 +198,7 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
     def unsubscribe(self, topics: Sequence[str]) -> list[Request]:
         return self._requests("unsubscribe", topics)
 
-    def parse(self, text: str) -> Frame[OkxMessage] | Reply | Restart | Notice | None:
+    def parse(self, text: str) -> Frame[OkxMessage] | Reply | Restart | Rotate | Notice | None:
         if text == "pong":
             return None
         data = json.loads(text)
@@ -212,6 +219,12 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
                 if isinstance(item, OkxBookMessage):
                     item.action = action
         return Frame(topic, OkxMessage(topic, items))
+
+
+def _reply_timing(settings: StreamSettings) -> tuple[float, float]:
+    """How long the core waits for each answer, and the pause before each send."""
+    rate = settings.messages_per_second
+    return settings.connect_timeout, 1.0 / rate if rate else 0.0
 
 
 class OkxStream(Stream[OkxMessage]):

@@ -16,13 +16,29 @@ every request it was told of (:meth:`Answers.expect`) and settles the request on
 channel is accepted, or at its first error, naming the channels not accepted.
 
 Whatever answers no request awaited is never dropped silently: an error whose request is
-settled, an error without an id, and OKX's ``notice`` events become a
+settled, an error without an id, and OKX's ``notice`` events (but 64008) become a
 :class:`~aioca.stream.Notice` (a WARNING log, ``stats.notices``, an
-:class:`~aioca.stream.ExchangeNotice` event). An error without an id fails the one
-request awaiting an answer when there is exactly one (it can answer no other); with
-several, none is failed (each then ends with its own answer or its timeout). Acceptances
-of a settled request, or of a channel the request did not hold, signal nothing wrong and
-are ignored (logged at DEBUG).
+:class:`~aioca.stream.ExchangeNotice` event). An error without an id fails no request,
+not even the only one awaited: nothing ties it to that request (aioca's requests all
+carry an id), and a protocol cannot tell which connection a frame came on, so the
+request it would fail may be another connection's (whose own answer would then be
+ignored, and its connection dropped for want of one), or the subscription of a
+connection being renewed (whose failure would end the stream). A request whose answer
+never comes ends with the core's reply timeout. Acceptances of a settled request, or of
+a channel the request did not hold, signal nothing wrong and are ignored (logged at
+DEBUG).
+
+OKX's ``notice`` 64008 (``{"event": "notice", "code": "64008", "msg": "The connection will
+soon be closed for a service upgrade. Please reconnect.", "connId": ...}``) comes before a
+service upgrade closes the connection (30 s before, 60 s on the ``/business`` endpoint),
+and OKX advises connecting again before then: it is a :class:`~aioca.stream.Rotate`, the
+core's move to a new connection while the old one still delivers (:func:`notice`).
+
+A request is remembered for as long as the core may wait for its answer, and no longer
+(requests of a connection lost meanwhile are never answered): the requests of one call
+are made at once but sent one by one, each once the one before it is answered, so the
+one with ``queued`` requests before it is forgotten ``queued + 2`` reply timeouts (and
+sending pauses) after it was made.
 """
 
 from __future__ import annotations
@@ -33,13 +49,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aioca.stream import Notice, Reply
+from aioca.stream import Notice, Reply, Rotate
 
-__all__ = ["Answers"]
+__all__ = ["SERVICE_UPGRADE", "Answers", "notice"]
 
 logger = logging.getLogger("aioca.okx")
 
 _clock = time.monotonic  # tests move it to expire requests
+SERVICE_UPGRADE = "64008"
+"""The code of OKX's notice that the connection closes soon for a service upgrade."""
 
 
 @dataclass(slots=True)
@@ -50,26 +68,38 @@ class _Awaited:
     topics: tuple[str, ...]
     waiting: dict[str, None]
     """Its channels OKX has not accepted yet, in the request's order."""
-    since: float
+    until: float
+    """When the core has stopped waiting for its answer, whatever happened."""
 
 
 class Answers:
     """The requests of one protocol awaiting OKX's answers (ids are unique across its
-    connections). A request is forgotten once settled, or ``expiry`` seconds after it
-    was made (the core stops waiting for it sooner: its reply timeout), so that requests
-    never answered (a connection lost meanwhile) do not pile up."""
+    connections). A request is forgotten once settled, or once the core stopped waiting
+    for it: ``reply_timeout`` is how long the core waits for each answer (the stream's
+    ``connect_timeout``) and ``pace`` the pause before each send (one over its
+    ``messages_per_second``), so that requests never answered (a connection lost
+    meanwhile) do not pile up, and none is forgotten while its answer may still come."""
 
-    def __init__(self, expiry: float) -> None:
-        self.expiry = expiry
+    def __init__(self, reply_timeout: float, pace: float = 0.0) -> None:
+        self.reply_timeout = reply_timeout
+        self.pace = pace
         self._awaited: dict[str, _Awaited] = {}
 
-    def expect(self, request_id: str, op: str, topics: Sequence[str]) -> None:
-        """Note a request about to be sent: ``op`` of ``topics``."""
-        self._forget_expired()
-        waiting = dict.fromkeys(topics)
-        self._awaited[request_id] = _Awaited(op, tuple(waiting), waiting, _clock())
+    def __len__(self) -> int:
+        """How many requests are remembered as awaiting answers."""
+        return len(self._awaited)
 
-    def event(self, data: dict[str, Any]) -> Reply | Notice | None:
+    def expect(self, request_id: str, op: str, topics: Sequence[str], queued: int = 0) -> None:
+        """Note a request about to be sent: ``op`` of ``topics``, with ``queued`` requests
+        of the same call to be sent (and answered) before it."""
+        now = _clock()
+        self._forget_expired(now)
+        waiting = dict.fromkeys(topics)
+        sent_by = now + (queued + 1) * self.pace + queued * self.reply_timeout
+        until = sent_by + 2 * self.reply_timeout  # one timeout of margin
+        self._awaited[request_id] = _Awaited(op, tuple(waiting), waiting, until)
+
+    def event(self, data: dict[str, Any]) -> Reply | Notice | Rotate | None:
         """What OKX's event ``data`` (a frame with an ``event`` key) means to the core."""
         kind = data.get("event")
         raw = data.get("id")
@@ -78,8 +108,8 @@ class Answers:
             return self._error(number, f"[{data.get('code')}] {data.get('msg')}")
         if kind in ("subscribe", "unsubscribe"):
             return self._accepted(str(kind), number, data.get("arg"))
-        if kind == "notice":  # OKX's word about the connection (a coming service upgrade)
-            return Notice(f"OKX notice [{data.get('code')}] {data.get('msg')}")
+        if kind == "notice":
+            return notice(data)
         logger.debug("OKX event %r ignored", kind)
         return None
 
@@ -99,33 +129,27 @@ class Answers:
         return Reply(number, None)
 
     def _error(self, number: str | None, words: str) -> Reply | Notice:
-        if number is not None:
-            awaited = self._awaited.pop(number, None)
-            if awaited is not None:
-                return Reply(number, _refusal(number, awaited, words))
-            return Notice(f"OKX error for request {number}, settled or given up already: {words}")
-        self._forget_expired()
-        if len(self._awaited) == 1:
-            only, awaited = self._awaited.popitem()
-            logger.warning(
-                "OKX sent an error without a request id (%s): request %s, the only one "
-                "awaiting an answer, fails",
-                words,
-                only,
-            )
-            why = f"{words} (an error without a request id; it awaited the only answer)"
-            return Reply(only, _refusal(only, awaited, why))
-        awaiting = len(self._awaited)
-        return Notice(
-            f"OKX error without a request id: {words} ({awaiting} requests awaiting "
-            "answers: none can be told to be the one refused)"
-        )
+        if number is None:
+            return Notice(f"OKX error without a request id (it fails no request): {words}")
+        awaited = self._awaited.pop(number, None)
+        if awaited is not None:
+            return Reply(number, _refusal(number, awaited, words))
+        return Notice(f"OKX error for request {number}, settled or given up already: {words}")
 
-    def _forget_expired(self) -> None:
-        limit = _clock() - self.expiry
-        stale = [number for number, awaited in self._awaited.items() if awaited.since < limit]
+    def _forget_expired(self, now: float) -> None:
+        stale = [number for number, awaited in self._awaited.items() if awaited.until < now]
         for number in stale:
             del self._awaited[number]
+
+
+def notice(data: dict[str, Any]) -> Rotate | Notice:
+    """OKX's ``notice`` event ``data``: its service upgrade (64008) is a
+    :class:`~aioca.stream.Rotate` (the connection ends soon: move to a new one now); any
+    other is a :class:`~aioca.stream.Notice`, told but not acted on."""
+    words = f"OKX notice [{data.get('code')}] {data.get('msg')}"
+    if str(data.get("code")) == SERVICE_UPGRADE:
+        return Rotate(words)
+    return Notice(words)
 
 
 def _topic(arg: Any) -> str | None:
