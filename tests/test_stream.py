@@ -646,6 +646,40 @@ async def test_a_subscription_the_exchange_refuses_raises() -> None:
             await stream.subscribe("t9")
 
 
+class OnePerTopic(Plain):
+    """One request per topic, as an exchange that answers each topic of a call."""
+
+    def subscribe(self, topics: Sequence[str]) -> list[Request]:
+        return [request for topic in topics for request in self._request("sub", [topic])]
+
+    def unsubscribe(self, topics: Sequence[str]) -> list[Request]:
+        return [request for topic in topics for request in self._request("unsub", [topic])]
+
+
+async def test_a_call_refused_part_way_takes_back_what_the_exchange_accepted() -> None:
+    """``subscribe("t2", "t9", "t3")``: t2 is accepted, t9 refused (t3 never sent). The
+    call fails, and t2 is unsubscribed on the connection that took it: nothing the stream
+    does not hold stays subscribed at the exchange until the connection is renewed."""
+    async with WsFaultServer() as server, Stream(OnePerTopic(server.url), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        server.refuse.add("t9")
+        with pytest.raises(SubscriptionError, match="unknown topic t9"):
+            await stream.subscribe("t2", "t9", "t3")
+        (connection,) = server.connections
+        assert connection.topics == {"t1"}
+        ops = [(json.loads(text)["op"], json.loads(text)["topics"]) for text in connection.received]
+        assert ops[-5:] == [
+            ("sub", ["t2"]),
+            ("sub", ["t9"]),
+            ("unsub", ["t2"]),
+            ("unsub", ["t9"]),
+            ("unsub", ["t3"]),
+        ]
+        assert stream.topics == {"t1"}
+        await publish(server, "t1", range(1, 3))
+        assert await take(stream, 2) == [1, 2]  # the stream carries on
+
+
 @pytest.fixture
 def slow_handshake(monkeypatch: pytest.MonkeyPatch) -> None:
     """The client learns that its handshake succeeded 0.3 s after the server did: what a

@@ -221,30 +221,42 @@ class Shard:
         waits = [done for planned, done in self._opening if not planned.issuperset(topics)]
         if waits:  # bounded: the opening ends within its connect and subscribe timeouts
             await asyncio.wait(waits)
+        tried: list[Link] = []
         for link in self._links():
             if link.ended.done():
                 continue
+            tried.append(link)
             try:
                 await self._subscribe(link, topics)
             except SubscriptionError:
+                # The call is refused as a whole, but the exchange may have accepted part
+                # of it (an earlier request, another channel of the same request, another
+                # connection): take back what it may serve, so that nothing the stream
+                # does not hold stays subscribed until the connection is renewed.
                 self.topics.difference_update(topics)
+                for accepted in tried:
+                    await self._unsubscribe_quietly(accepted, topics)
                 raise
             except _RETRYABLE as exc:  # it just failed: the reconnection subscribes them
                 logger.debug("subscribe on a failing connection %s: %r", link.url, exc)
 
     async def remove(self, topics: list[str]) -> None:
         self.topics.difference_update(topics)
-        protocol = self.stream.protocol
         for link in self._links():
-            if link.ended.done():
-                continue  # a reconnection subscribes only what is left
-            for request in protocol.unsubscribe(topics):
-                try:
-                    await link.request(
-                        request.payload, request.request_id, self.stream.settings.connect_timeout
-                    )
-                except (SubscriptionError, *_RETRYABLE) as exc:
-                    logger.debug("unsubscribe failed on %s: %r", link.url, exc)
+            if not link.ended.done():  # a reconnection subscribes only what is left
+                await self._unsubscribe_quietly(link, topics)
+
+    async def _unsubscribe_quietly(self, link: Link, topics: list[str]) -> None:
+        """Unsubscribe ``topics`` on ``link``, best effort: a refusal or a failing
+        connection is logged (the topics are no longer the stream's either way; a frame
+        of theirs that still comes is not delivered)."""
+        for request in self.stream.protocol.unsubscribe(topics):
+            try:
+                await link.request(
+                    request.payload, request.request_id, self.stream.settings.connect_timeout
+                )
+            except (SubscriptionError, *_RETRYABLE) as exc:
+                logger.debug("unsubscribe failed on %s: %r", link.url, exc)
 
     async def resubscribe(self, topics: list[str]) -> None:
         """Unsubscribe then subscribe ``topics`` on each live connection (see
