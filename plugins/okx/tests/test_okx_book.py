@@ -70,12 +70,17 @@ async def test_an_overflow_gap_resubscribes_and_the_book_is_right_again() -> Non
 
 BAD_CHECKSUM = "checksum"
 OUT_OF_SEQUENCE = "sequence"
+UNREADABLE = "unreadable"
 
 
 def refused_update(kind: str, exchange: ExchangeBook) -> dict[str, Any]:
     """An update that would move the best bid and remove an ask, but that the book must
-    refuse: a wrong checksum, or a ``prevSeqId`` that skips one."""
+    refuse: a wrong checksum, a ``prevSeqId`` that skips one, or levels its model cannot
+    read (delivered as JSON by the stream)."""
     bids, asks = [["100.15", "9", "0", "1"]], [["100.2", "0", "0", "0"]]
+    if kind == UNREADABLE:
+        return {"bids": {"100.15": "9"}, "asks": asks, "seqId": exchange.seq + 1,
+                "prevSeqId": exchange.seq, "checksum": 12345}  # fmt: skip
     if kind == BAD_CHECKSUM:
         return {"bids": bids, "asks": asks, "seqId": exchange.seq + 1,
                 "prevSeqId": exchange.seq, "checksum": 12345}  # fmt: skip
@@ -83,7 +88,7 @@ def refused_update(kind: str, exchange: ExchangeBook) -> dict[str, Any]:
             "prevSeqId": exchange.seq + 1, "checksum": 12345}  # fmt: skip
 
 
-@pytest.mark.parametrize("kind", [BAD_CHECKSUM, OUT_OF_SEQUENCE])
+@pytest.mark.parametrize("kind", [BAD_CHECKSUM, OUT_OF_SEQUENCE, UNREADABLE])
 async def test_a_refused_update_is_a_gap_and_never_shows_in_the_book(kind: str) -> None:
     exchange = starting_book()
     dialect = OkxDialect()

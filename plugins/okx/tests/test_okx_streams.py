@@ -62,6 +62,33 @@ async def test_tickers_and_trades_arrive_typed() -> None:
     assert second.data[0].price == Decimal("65000")
 
 
+async def test_a_push_its_model_cannot_read_is_delivered_as_json_on_the_same_connection(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """OKX changing a field (a price that is no number) neither ends the connection nor
+    drops the push: it arrives as the decoded JSON, one warning says so, and the pushes
+    after it are typed as before."""
+    bad = {"instId": "BTC-USDT", "tradeId": "8", "px": "n/a", "sz": "0.01", "side": "buy",
+           "ts": "1"}  # fmt: skip
+    good = dict(bad, tradeId="9", px="65000")
+    async with (
+        ws.WsFaultServer(OkxDialect()) as server,
+        public_stream("trades:BTC-USDT", url=server.url, settings=FAST) as stream,
+    ):
+        await server.wait_for_subscribers("trades:BTC-USDT")
+        for trade in (bad, bad, good):
+            await server.publish("trades:BTC-USDT", push("trades", "BTC-USDT", [trade]))
+        got = [await stream.next(5) for _ in range(3)]
+        assert stream.stats.connects == 1
+        assert stream.stats.gaps == 0
+    assert [message.data for message in got[:2]] == [[bad], [bad]]
+    assert isinstance(got[2].data[0], OkxTrade)
+    assert got[2].data[0].price == Decimal("65000")
+    warnings = [r for r in caplog.records if "do not fit their model" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].getMessage().startswith("trades pushes do not fit their model")
+
+
 async def test_a_silent_connection_gets_a_text_ping_and_dies_without_a_pong() -> None:
     dialect = OkxDialect(answer_pings=False)
     async with ws.WsFaultServer(dialect) as server:

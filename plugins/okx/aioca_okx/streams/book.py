@@ -326,6 +326,9 @@ class OkxOrderBooks:
     def _apply(self, book: OkxBook, message: OkxBookMessage) -> bool:
         """Apply one push item to ``book``; ``False`` when it broke continuity (the book
         is unchanged and resubscribing)."""
+        if not isinstance(message, OkxBookMessage):  # JSON its model could not read
+            self._out_of_step(book, "unreadable: a push the book's model cannot read")
+            return False
         if message.action == "snapshot":
             return self._apply_snapshot(book, message)
         if not book.synced:

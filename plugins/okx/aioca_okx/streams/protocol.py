@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any, NamedTuple, Self
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aioca import RateLimiter
 from aioca.stream import (
@@ -78,6 +79,7 @@ see :mod:`aioca_okx.streams.limits`, kept by the protocol's ``connection_limiter
 :class:`OkxStream`); 20 topics a request and 240 a connection keep each connection's
 opening requests to 12."""
 _ids = itertools.count(1)
+logger = logging.getLogger("aioca.okx.stream")
 
 
 class _Model(BaseModel):
@@ -128,7 +130,8 @@ class OkxBookMessage(_Model):
 
 class OkxMessage(NamedTuple):
     """One push: its ``topic`` (``"tickers:BTC-USDT"``) and its ``data`` (a list of
-    models: OKX sends arrays)."""
+    models: OKX sends arrays; the decoded JSON, with a warning, for a push its model cannot
+    read)."""
 
     topic: str
     data: list[Any]
@@ -155,6 +158,7 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
         self.connection_limiter = limiter or connection_limiter(url)
         """Charged before every connection attempt: shared by every stream of the
         process that connects to the same host (OKX counts attempts per IP)."""
+        self._warned: set[str] = set()
         self.answers = Answers(*_reply_timing(self.settings))
         """The requests awaiting OKX's answers, one event per channel (see
         :mod:`aioca_okx.streams.replies`): a request is settled once all its channels
@@ -212,7 +216,17 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
         model: type[_Model] = (
             OkxBookMessage if channel.startswith("books") else _MODELS.get(channel, _Model)
         )
-        items = [model.model_validate(item) for item in data["data"]]
+        try:
+            items = [model.model_validate(item) for item in data["data"]]
+        except ValidationError as exc:
+            # OKX changed a field: deliver the JSON (a book resyncs on it) rather than
+            # drop the push or end the connection, and say so once per channel
+            if channel not in self._warned:
+                self._warned.add(channel)
+                logger.warning(
+                    "%s pushes do not fit their model, delivered as JSON: %s", channel, exc
+                )
+            return Frame(topic, OkxMessage(topic, list(data["data"])))
         action = data.get("action")
         if action is not None:  # books: the action is on the push, not on its items
             for item in items:
