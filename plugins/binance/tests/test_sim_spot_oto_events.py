@@ -38,6 +38,8 @@ from aioca_binance.spot import (
     SpotCancelOrderList,
     SpotNewOrder,
     SpotOpenOrders,
+    SpotOrderAmendKeepPriority,
+    SpotOrderListOpo,
     SpotOrderListOto,
     SpotOrderListOtoco,
     SpotQueryOrder,
@@ -313,6 +315,48 @@ async def test_an_oto_canceled_before_its_working_order_fills_cancels_both(how: 
         await follow.agrees(placed["orderListId"])
 
     await _run(6, scenario)
+
+
+# --- OPO -----------------------------------------------------------------------------------
+
+
+async def test_an_opo_pending_order_amended_before_release_keeps_its_amended_quantity() -> None:
+    """An OPO's pending order takes the working order's quantity, but an amendment that
+    reduced it before the working order filled stands: Binance's amendment "reduce[s] the
+    quantity of an existing open order", and the release must not give it back (the
+    simulator used to overwrite it with the working order's executed quantity, so REST,
+    the release's report and ``GET /api/v3/order/amendments`` disagreed)."""
+
+    async def scenario(
+        sim: BinanceSimulator, clock: FakeClock, api: BinanceRestApi, follow: Follower
+    ) -> None:
+        placed = await SpotOrderListOpo(
+            api=api, symbol=BTC, workingType="LIMIT", workingSide="BUY",
+            workingPrice=spot_price(sim, "0.999"), workingQuantity=QTY,
+            workingTimeInForce="GTC", pendingType="LIMIT_MAKER", pendingSide="SELL",
+            pendingPrice=spot_price(sim, "1.03"),
+        ).run()  # fmt: skip
+        working, pending = _ids(placed)
+        await follow.action()
+        smaller = Decimal("0.004")
+        await SpotOrderAmendKeepPriority(
+            api=api, symbol=BTC, orderId=pending, newQty=smaller, newClientOrderId="smaller"
+        ).run()
+        assert await follow.action() == [(pending, "REPLACED", "PENDING_NEW")]
+        assert follow.reports[pending].order_quantity == smaller
+        # (the amendment's listStatus is UPDATED, which REST's list never shows: no
+        # comparison with REST before the next action)
+        await _fill_working_later(sim, clock, api, placed)
+        assert await follow.action() == [
+            (working, "TRADE", "FILLED"), (pending, "NEW", "NEW"),
+        ]  # fmt: skip
+        assert follow.reports[working].cumulative_filled_quantity == QTY
+        assert follow.reports[pending].order_quantity == smaller
+        rest = await SpotQueryOrder(api=api, symbol=BTC, orderId=pending).run()
+        assert (rest["status"], Decimal(rest["origQty"])) == ("NEW", smaller)
+        await follow.agrees(placed["orderListId"])
+
+    await _run(5, scenario)
 
 
 # --- OTOCO ---------------------------------------------------------------------------------

@@ -1034,12 +1034,13 @@ class SpotEngine:
 
     def _release_pending(self, pending: Order, working: Order, now: int) -> None:
         """A pending order leaves PENDING_NEW as its working order fills: it becomes NEW
-        (an OPO's taking the working order's executed quantity), priced if pegged and
-        held, and Binance's ``executionReport`` NEW says so, before the order meets the
-        market; it expires right after when the account cannot hold it or a pegged
-        price cannot be found."""
+        (an OPO's taking the working order's executed quantity, or less if an amendment
+        reduced it meanwhile: an amendment only ever reduces, and one the account was
+        told of must not be undone), priced if pegged and held, and Binance's
+        ``executionReport`` NEW says so, before the order meets the market; it expires
+        right after when the account cannot hold it or a pegged price cannot be found."""
         if self.lists[pending.list_id].pays_other:
-            pending.orig_qty = working.executed
+            pending.orig_qty = min(pending.orig_qty, working.executed)
         pending.status = "NEW"
         pending.time = pending.update_time = pending.checked_ms = now
         pending.working_time = now if pending.type not in STOP_TYPES else -1

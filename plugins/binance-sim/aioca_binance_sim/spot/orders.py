@@ -289,7 +289,8 @@ class OrderList:
     working: Order | None = None
     """The OTO's working order; the others are pending until it fills."""
     pays_other: bool = False
-    """OPO/OPOCO: the pending orders take the working order's executed quantity."""
+    """OPO/OPOCO: the pending orders take the working order's executed quantity (at most:
+    an amendment may have reduced theirs)."""
     status_type: str = "EXEC_STARTED"
     order_status: str = "EXECUTING"
 
