@@ -639,6 +639,42 @@ def test_cancel_replace_partial_failure_keeps_the_cancel(desk: SpotDesk) -> None
     assert desk.call("GET", "/api/v3/openOrders") == []
 
 
+@pytest.mark.parametrize("mode", ["STOP_ON_FAILURE", "ALLOW_FAILURE"])
+@pytest.mark.parametrize(
+    ("change", "code", "msg"),
+    [
+        ({"stopPrice": "0.9"}, -1106, "Parameter 'stopPrice' sent when not required."),
+        ({"quantity": Decimal("0.000001")}, -1013, "Filter failure: LOT_SIZE"),
+        ({"price": "tick/2"}, -1013, "Filter failure: PRICE_FILTER"),
+    ],
+)
+def test_cancel_replace_refuses_a_bad_new_order_before_canceling(
+    desk: SpotDesk, mode: str, change: dict[str, Any], code: int, msg: str
+) -> None:
+    """Binance: "Filters and Order Count are evaluated before the processing of the
+    cancellation and order placement occurs", and a request's parameters are checked
+    before anything is done: such a refusal is the plain error, the old order still
+    works (the simulator used to cancel first and answer -2021)."""
+    price = desk.price("0.95")
+    placed = desk.order(side="BUY", type="LIMIT", timeInForce="GTC", quantity=Decimal("0.01"),
+                        price=price)  # fmt: skip
+    new: dict[str, Any] = {"quantity": Decimal("0.02"), "price": desk.price("0.96")}
+    tick = desk.venue.symbols[BTC].tick
+    for name, value in change.items():
+        if value == "tick/2":
+            new[name] = new[name] + tick / 2
+        elif name == "stopPrice":
+            new[name] = desk.price(value)
+        else:
+            new[name] = value
+    refused(desk, code, msg, path="/api/v3/order/cancelReplace", side="BUY", type="LIMIT",
+            cancelReplaceMode=mode, timeInForce="GTC", cancelOrderId=placed["orderId"],
+            **new)  # fmt: skip
+    still = desk.call("GET", "/api/v3/order", symbol=BTC, orderId=placed["orderId"])
+    assert still["status"] == "NEW"
+    assert desk.locked("USDT") == price * Decimal("0.01")
+
+
 def test_amend_keep_priority_only_decreases(desk: SpotDesk) -> None:
     price = desk.price("0.95")
     placed = desk.order(side="BUY", type="LIMIT", timeInForce="GTC", quantity=Decimal("0.05"),

@@ -443,7 +443,14 @@ def order_amendments(call: Call) -> Any:
 @handles("POST", "/api/v3/order/cancelReplace", market=_SPOT)
 def cancel_replace(call: Call) -> Any:
     """Cancel an order and place another in one request (Binance's outcomes and codes:
-    -2022 when nothing was done, -2021 when one half failed, both with ``data``)."""
+    -2022 when nothing was done, -2021 when one half failed, both with ``data``).
+
+    The new order's parameters and filters are checked first, a refusal being the plain
+    error with nothing done: Binance's "Filters and Order Count are evaluated before the
+    processing of the cancellation and order placement occurs". The order-count filters
+    (MAX_NUM_ORDERS...) stay with the placement, after the cancel: whether Binance counts
+    the order being canceled is not documented, and counting it would refuse a
+    replacement at the limit that the cancel makes room for."""
     engine, params, now = _engine(call), call.params, call.now
     if "cancelOrderId" not in params and "cancelOrigClientOrderId" not in params:
         raise SimError(
@@ -451,6 +458,7 @@ def cancel_replace(call: Call) -> Any:
             "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were "
             "empty/null!",
         )
+    engine.check(_order_params(params), now, in_list=True)  # in_list: no order counts
     stop_on_failure = params["cancelReplaceMode"] == "STOP_ON_FAILURE"
     cancel_answer: Any
     canceled = False
