@@ -51,6 +51,7 @@ from .replies import Answers
 
 __all__ = [
     "CHANNELS",
+    "LOGIN_CHANNELS",
     "PUBLIC_URL",
     "SETTINGS",
     "OkxBookMessage",
@@ -64,7 +65,16 @@ __all__ = [
 ]
 
 PUBLIC_URL = "wss://ws.okx.com:8443/ws/v5/public"
-CHANNELS = ("tickers", "trades", "books", "books5", "bbo-tbt", "books-l2-tbt", "books50-l2-tbt")
+CHANNELS = ("tickers", "trades", "books", "books5", "bbo-tbt")
+"""The channels this stream serves: OKX's public channels that need no login."""
+LOGIN_CHANNELS = {
+    "books-l2-tbt": "OKX serves it only to a logged-in VIP5 or higher account",
+    "books50-l2-tbt": "OKX serves it only to a logged-in VIP4 or higher account",
+}
+"""OKX's tick-by-tick books that need a login (identity verification) on the public
+endpoint and a VIP fee tier (https://www.okx.com/help/5399923178253, since May 2022):
+this stream never logs in, so it refuses them before sending anything rather than have
+OKX refuse the subscribe."""
 SETTINGS = StreamSettings(
     heartbeat=None,  # OKX wants its own text ping (see OkxPublicProtocol.ping_text)
     ping_interval=20.0,
@@ -175,6 +185,10 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
             channel, sep, inst = topic.partition(":")
             if not sep or not inst:
                 problems.append(f"{topic!r} is not '<channel>:<instId>'")
+            elif channel in LOGIN_CHANNELS:
+                problems.append(
+                    f"{topic!r}: {LOGIN_CHANNELS[channel]}, and this public stream does not log in"
+                )
             elif channel not in CHANNELS:
                 problems.append(f"{topic!r}: unknown channel {channel!r} ({', '.join(CHANNELS)})")
         if problems:
