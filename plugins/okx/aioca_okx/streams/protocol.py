@@ -261,8 +261,10 @@ class OkxStream(Stream[OkxMessage]):
 
     What :meth:`subscribe`, :meth:`unsubscribe` and :meth:`resubscribe` send once the
     stream is open is charged to ``subscribe_limiter`` (by default one of its own, from
-    the stream's settings) first; a request that does not fit within ``budget_wait``
-    seconds (the settings' ``connect_timeout`` by default) raises
+    the stream's settings) first: a subscribe twice, for the unsubscribe that takes back
+    what OKX accepted of it should OKX refuse it (the core sends it at once); a request
+    that does not fit within ``budget_wait`` seconds (the settings' ``connect_timeout``
+    by default) raises
     :class:`~aioca.stream.SubscriptionError` naming the topics, and nothing is sent.
     Other keyword arguments go to the :class:`~aioca.stream.Stream`.
     """
@@ -297,7 +299,9 @@ class OkxStream(Stream[OkxMessage]):
             fresh = [topic for topic in dict.fromkeys(topics) if topic not in self.topics]
             if fresh:
                 self.protocol.check_topics(fresh)  # bad topics spend no budget
-                await self._charge("subscribe", fresh)
+                # and the unsubscribe that takes back what OKX accepted of a refused
+                # subscribe: it is sent at once, so it is charged before, with its call
+                await self._charge("subscribe", fresh, sends=2)
         await super().subscribe(*topics)
 
     async def unsubscribe(self, *topics: str) -> None:
