@@ -110,7 +110,9 @@ async def test_a_push_its_model_cannot_read_is_delivered_as_json_on_the_same_con
         for trade in (bad, bad, good):
             await server.publish("trades:BTC-USDT", push("trades", "BTC-USDT", [trade]))
         got = [await stream.next(5) for _ in range(3)]
-        assert stream.stats.connects == 1
+        # one connection ever (the server's count: the stream counts its connection only
+        # once the worker resumes after the subscription, which the pushes may beat)
+        assert len(server.history) == 1
         assert stream.stats.gaps == 0
     assert [message.data for message in got[:2]] == [[bad], [bad]]
     assert isinstance(got[2].data[0], OkxTrade)
