@@ -680,6 +680,47 @@ async def test_a_call_refused_part_way_takes_back_what_the_exchange_accepted() -
         assert await take(stream, 2) == [1, 2]  # the stream carries on
 
 
+async def test_a_refused_call_leaves_alone_a_topic_another_call_subscribed_meanwhile() -> None:
+    """Three calls queue behind the stream's lock: ``subscribe("t8")`` holds it,
+    ``subscribe("t2")`` and ``subscribe("t9", "t2")`` wait (t2 is not held when either
+    starts). The second subscribes t2; the third is refused for t9, and its take-back must
+    not drop or unsubscribe t2, which the second call holds."""
+    async with WsFaultServer() as server, Stream(Plain(server.url), ["t1"]) as stream:
+        await server.wait_for_subscribers("t1")
+        server.refuse.add("t9")
+        calls = [stream.subscribe("t8"), stream.subscribe("t2"), stream.subscribe("t9", "t2")]
+        first, second, third = await asyncio.gather(*calls, return_exceptions=True)
+        assert (first, second) == (None, None)
+        assert isinstance(third, SubscriptionError)
+        assert stream.topics == {"t1", "t8", "t2"}
+        (connection,) = server.connections
+        assert connection.topics == {"t1", "t8", "t2"}
+        await publish(server, "t2", range(1, 3))
+        assert await take(stream, 2) == [1, 2]
+
+
+async def test_a_call_refused_on_one_connection_takes_back_its_topics_on_the_others() -> None:
+    """Two topics a connection: ``subscribe("t3", "t9")`` puts t3 on the first connection
+    (room for one) and t9 on the second, which the exchange refuses. The call fails as a
+    whole: the stream lists none of its topics, and t3 is unsubscribed where it was
+    accepted."""
+    settings = replace(FAST, max_topics_per_connection=2)
+    async with (
+        WsFaultServer() as server,
+        Stream(Plain(server.url, settings), ["t1", "t2", "t4"]) as stream,
+    ):
+        await server.wait_for_connections(2)
+        await server.wait_for_subscribers("t4")
+        await stream.unsubscribe("t2")  # room for one on the first connection
+        server.refuse.add("t9")
+        with pytest.raises(SubscriptionError, match="unknown topic t9"):
+            await stream.subscribe("t3", "t9")
+        assert stream.topics == {"t1", "t4"}
+        assert not server.subscribed("t3")
+        await publish(server, "t1", range(1, 3))
+        assert await take(stream, 2) == [1, 2]
+
+
 @pytest.fixture
 def slow_handshake(monkeypatch: pytest.MonkeyPatch) -> None:
     """The client learns that its handshake succeeded 0.3 s after the server did: what a

@@ -151,7 +151,9 @@ class Stream(Generic[MessageT]):
         them when they reconnect (where a refusal ends the stream with that error).
         Raises :class:`~aioca.stream.SubscriptionError` for topics the protocol refuses,
         naming them all, before anything is sent, and for topics the exchange refuses on
-        a connection that is up or whose handshake is under way."""
+        a connection that is up or whose handshake is under way: the call is then refused
+        as a whole, and what any connection accepted of it is unsubscribed (best effort),
+        but not a topic another call subscribed while this one waited."""
         if self._closed:
             raise StreamClosedError("the stream is closed")
         if not self._started:
@@ -163,6 +165,9 @@ class Stream(Generic[MessageT]):
         self.protocol.check_topics(fresh)
         assert self._lock is not None
         async with self._lock:
+            # Another call may have subscribed some of them while this one waited for the
+            # lock: they are that call's, and a refusal of this one must not take them back.
+            fresh = [topic for topic in fresh if topic not in self.topics]
             limit = self.settings.max_topics_per_connection
             by_shard: dict[Shard, list[str]] = {}
             for topic in fresh:
@@ -179,12 +184,22 @@ class Stream(Generic[MessageT]):
                     shard = Shard(self, group)
                     self._shards.append(shard)
                 by_shard.setdefault(shard, []).append(topic)
-            for shard, added in by_shard.items():
-                if shard.worker is None:
-                    shard.topics.update(added)
-                    shard.start()
-                else:
-                    await shard.add(added)
+            done: list[str] = []
+            try:
+                for shard, added in by_shard.items():
+                    if shard.worker is None:
+                        shard.topics.update(added)
+                        shard.start()
+                    else:
+                        await shard.add(added)
+                    done += added
+            except SubscriptionError:
+                # The call is refused as a whole: what other connections accepted of it
+                # is taken back too (the refusing shard took back its own), and shards
+                # made for it and never started go.
+                self._shards = [s for s in self._shards if s.worker is not None]
+                await self._remove(done)
+                raise
 
     async def unsubscribe(self, *topics: str) -> None:
         """Remove ``topics``; their messages stop at once (frames still in flight are
@@ -194,16 +209,22 @@ class Stream(Generic[MessageT]):
             return
         assert self._lock is not None
         async with self._lock:
-            for shard in list(self._shards):
-                gone = [topic for topic in topics if topic in shard.topics]
-                if not gone:
-                    continue
-                if len(gone) == len(shard.topics):
-                    shard.topics.clear()
-                    self._shards.remove(shard)
-                    await shard.close()
-                else:
-                    await shard.remove(gone)
+            await self._remove(topics)
+
+    async def _remove(self, topics: Iterable[str]) -> None:
+        """Unsubscribe ``topics`` (under the lock): a connection left with no topic is
+        closed."""
+        topics = list(dict.fromkeys(topics))
+        for shard in list(self._shards):
+            gone = [topic for topic in topics if topic in shard.topics]
+            if not gone:
+                continue
+            if len(gone) == len(shard.topics):
+                shard.topics.clear()
+                self._shards.remove(shard)
+                await shard.close()
+            else:
+                await shard.remove(gone)
 
     async def resubscribe(self, *topics: str) -> None:
         """Subscribe ``topics`` afresh on the connections that carry them, without closing

@@ -614,6 +614,29 @@ def test_structs_name_the_fields_they_drop_once_per_stream(
     assert "does not know" not in caplog.text
 
 
+def test_structs_name_the_fields_they_drop_on_the_general_path_too(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A frame whose ``"stream"`` is not its first key (or not written compactly) skips
+    the fast path: its payload is still converted to structs, which drop the same
+    fields, so the same one warning must name them."""
+    topic, payload = _kline_example("spot")
+    payload["nq"] = "1.5"
+    protocol = BinanceMarketProtocol("spot", typed="struct")
+    with caplog.at_level(logging.WARNING):
+        for text in (
+            json.dumps({"data": payload, "stream": topic}),
+            json.dumps({"stream": topic, "data": payload}),  # ", " and ": " separators
+            json.dumps({"data": payload, "stream": topic}),
+        ):
+            parsed = protocol.parse(text)
+            assert isinstance(parsed, Message)
+            assert isinstance(parsed.data, StreamStruct)
+    warnings = [r.getMessage() for r in caplog.records if "does not know" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert "drops: nq" in warnings[0]
+
+
 def test_the_fields_check_walks_every_item_of_an_array_stream() -> None:
     stream = next(s for s in SPEC["markets"]["usdm"]["streams"] if s["stream"].endswith("@arr"))
     example = stream["example_payload"]

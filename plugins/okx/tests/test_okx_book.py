@@ -140,6 +140,35 @@ async def test_a_refused_update_is_a_gap_and_never_shows_in_the_book(kind: str) 
     assert book.stream.stats.connects == 1
 
 
+async def test_unreadable_pushes_while_resyncing_resubscribe_once() -> None:
+    """OKX changed a field: every push of the book is unreadable. The first takes the book
+    out of step and resubscribes it; those that follow before the fresh snapshot are
+    ignored, as any update while the book waits for its snapshot: not a gap and a
+    resubscribe (two requests of the hourly budget) each."""
+    exchange = starting_book()
+    dialect = OkxDialect()
+    async with ws.WsFaultServer(dialect) as server:
+        book = OkxOrderBook("BTC-USDT", url=server.url, settings=FAST,
+                            limiter=free_connections())  # fmt: skip
+        async with book:
+            await server.wait_for_subscribers(TOPIC)
+            await server.publish(TOPIC, exchange.snapshot())
+            assert isinstance(await book.next(5), BookResynced)
+            task = asyncio.create_task(book.next(5))
+            for _ in range(3):
+                item = push("books", "BTC-USDT", [refused_update(UNREADABLE, exchange)], "update")
+                await server.publish(TOPIC, item)
+            await ws.until(lambda: requests_sent(dialect)[1:3] == RESUBSCRIBED)
+            await server.publish(TOPIC, exchange.snapshot())
+            resynced = await task
+            await asyncio.sleep(0.1)  # a second resubscribe would be on its way
+            assert requests_sent(dialect)[1:] == RESUBSCRIBED
+    assert isinstance(resynced, BookResynced)
+    assert resynced.reason.startswith(UNREADABLE)
+    assert book.stream.stats.gaps == 1
+    assert book.resyncs == 1
+
+
 async def test_a_snapshot_whose_checksum_fails_is_not_taken() -> None:
     exchange = starting_book()
     dialect = OkxDialect()

@@ -125,10 +125,10 @@ async def test_a_spent_budget_refuses_before_sending() -> None:
     dialect = OkxDialect()
     async with ws.WsFaultServer(dialect) as server:
         stream = public_stream("tickers:BTC-USDT", url=server.url, settings=FAST,
-                               subscribe_limiter=tiny_budget(2), budget_wait=0.1)  # fmt: skip
+                               subscribe_limiter=tiny_budget(4), budget_wait=0.1)  # fmt: skip
         async with stream:
             await server.wait_for_subscribers("tickers:BTC-USDT")
-            await stream.subscribe("tickers:ETH-USDT")
+            await stream.subscribe("tickers:ETH-USDT")  # 2: with its possible take-back
             await stream.subscribe("tickers:ETH-USDT")  # subscribed already: free
             await stream.subscribe("trades:ETH-USDT")
             with pytest.raises(SubscriptionError, match="480") as caught:
@@ -153,14 +153,35 @@ async def test_the_budget_is_charged_per_request_and_bad_topics_spend_none() -> 
                 await stream.subscribe("nope:BTC-USDT")
             assert budget.status()[0].used == 0
             await stream.subscribe(*(f"trades:COIN{number}-USDT" for number in range(45)))
-            assert budget.status()[0].used == 3  # 45 topics, 20 a request
+            # 45 topics, 20 a request, each with the unsubscribe of its possible take-back
+            assert budget.status()[0].used == 6
             await stream.unsubscribe("trades:COIN0-USDT", "trades:NEVER-USDT")
-            assert budget.status()[0].used == 4
+            assert budget.status()[0].used == 7
             with pytest.raises(SubscriptionError, match="'trades:NEVER-USDT' is not subscribed"):
                 await stream.resubscribe("trades:COIN1-USDT", "trades:NEVER-USDT")
-            assert budget.status()[0].used == 4  # refused before anything is charged
+            assert budget.status()[0].used == 7  # refused before anything is charged
             await stream.resubscribe("trades:COIN1-USDT", "trades:COIN2-USDT")
-            assert budget.status()[0].used == 6  # an unsubscribe and a subscribe request
+            assert budget.status()[0].used == 9  # an unsubscribe and a subscribe request
+
+
+async def test_a_refused_subscribe_is_charged_for_the_unsubscribe_that_takes_it_back() -> None:
+    """OKX accepts the channels of a request it can and refuses the others; the core then
+    takes back what it accepted with an unsubscribe on that connection. That request
+    counts in OKX's 480 an hour too: every request sent after the opening is charged
+    before it is sent, never after, so the budget is never overdrawn."""
+    dialect = OkxDialect(answer_each=True)
+    async with ws.WsFaultServer(dialect) as server:
+        budget = tiny_budget(100)
+        stream = public_stream("tickers:BTC-USDT", url=server.url, settings=FAST,
+                               subscribe_limiter=budget)  # fmt: skip
+        async with stream:
+            await server.wait_for_subscribers("tickers:BTC-USDT")
+            server.refuse.add("tickers:NOPE-USDT")
+            with pytest.raises(SubscriptionError, match="60018"):
+                await stream.subscribe("tickers:ETH-USDT", "tickers:NOPE-USDT")
+            ops = [request["op"] for request in dialect.requests]
+            assert ops == ["subscribe", "subscribe", "unsubscribe"]  # opening, call, take-back
+            assert budget.status()[0].used == len(ops) - 1
 
 
 async def test_a_budget_that_frees_soon_is_waited_for() -> None:
@@ -171,7 +192,7 @@ async def test_a_budget_that_frees_soon_is_waited_for() -> None:
         slept.append(seconds)
         await _sleep(seconds)
 
-    budget = RateLimiter([Window(SUBSCRIBE_UNIT, 1, 1.0)], clock=clock, sleep=sleep, safety=0)
+    budget = RateLimiter([Window(SUBSCRIBE_UNIT, 2, 1.0)], clock=clock, sleep=sleep, safety=0)
     async with ws.WsFaultServer(OkxDialect()) as server:
         stream = public_stream("tickers:BTC-USDT", url=server.url, settings=FAST,
                                subscribe_limiter=budget)  # fmt: skip

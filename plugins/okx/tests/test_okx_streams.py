@@ -7,7 +7,7 @@ import asyncio
 from decimal import Decimal
 
 import pytest
-from okx_ws_helpers import FAST, OkxDialect, push, ws
+from okx_ws_helpers import FAST, OkxDialect, push, requests_sent, ws
 
 from aioca.stream import GapReason, SubscriptionError
 from aioca_okx.streams import (
@@ -39,6 +39,37 @@ def test_topics_are_checked_before_anything_is_sent() -> None:
     with pytest.raises(SubscriptionError) as caught:
         OkxPublicProtocol().check_topics(["tickers:BTC-USDT", "nope:BTC-USDT", "tickers"])
     assert len(caught.value.problems) == 2
+
+
+@pytest.mark.parametrize(
+    ("channel", "tier"), [("books-l2-tbt", "VIP5"), ("books50-l2-tbt", "VIP4")]
+)
+def test_channels_that_need_a_login_are_refused_with_the_reason(channel: str, tier: str) -> None:
+    # OKX serves its tick-by-tick books only after a login, to a VIP tier
+    # (https://www.okx.com/help/5399923178253); this public stream never logs in
+    with pytest.raises(SubscriptionError) as caught:
+        OkxPublicProtocol().check_topics(["bbo-tbt:BTC-USDT", f"{channel}:BTC-USDT"])
+    (problem,) = caught.value.problems
+    assert f"{channel}:BTC-USDT" in problem
+    assert "logged-in" in problem
+    assert tier in problem
+
+
+async def test_a_channel_that_needs_a_login_is_refused_before_anything_is_sent() -> None:
+    dialect = OkxDialect()
+    async with ws.WsFaultServer(dialect) as server:
+        stream = public_stream("books-l2-tbt:BTC-USDT", url=server.url, settings=FAST)
+        with pytest.raises(SubscriptionError, match="VIP5"):
+            await stream.start()
+        assert server.history == []  # not even a connection
+        async with public_stream("tickers:BTC-USDT", url=server.url, settings=FAST) as stream:
+            await server.wait_for_subscribers("tickers:BTC-USDT")
+            budget = stream.subscribe_limiter.status()[0].used
+            with pytest.raises(SubscriptionError, match="VIP4"):
+                await stream.subscribe("trades:BTC-USDT", "books50-l2-tbt:BTC-USDT")
+            assert stream.subscribe_limiter.status()[0].used == budget  # none spent
+            assert requests_sent(dialect) == [("subscribe", ["tickers:BTC-USDT"])]
+            assert stream.topics == {"tickers:BTC-USDT"}
 
 
 async def test_tickers_and_trades_arrive_typed() -> None:
@@ -79,7 +110,9 @@ async def test_a_push_its_model_cannot_read_is_delivered_as_json_on_the_same_con
         for trade in (bad, bad, good):
             await server.publish("trades:BTC-USDT", push("trades", "BTC-USDT", [trade]))
         got = [await stream.next(5) for _ in range(3)]
-        assert stream.stats.connects == 1
+        # one connection ever (the server's count: the stream counts its connection only
+        # once the worker resumes after the subscription, which the pushes may beat)
+        assert len(server.history) == 1
         assert stream.stats.gaps == 0
     assert [message.data for message in got[:2]] == [[bad], [bad]]
     assert isinstance(got[2].data[0], OkxTrade)

@@ -164,6 +164,9 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         self._by_topic: dict[str, StreamSpec] = {}
         self._loads = _default_loads()
         self._warned: set[str] = set()
+        self._fields_checked: set[str] = set()
+        """The streams whose payload was checked for fields the structs drop (one frame
+        each, whichever path it takes)."""
         # A combined frame's decoder by its stream's name, and the last stream decoded,
         # found again by one prefix test: most frames of a connection belong to the
         # stream before them.
@@ -321,8 +324,13 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
             if spec is None:
                 return stream, None
             decode = self._decoders[stream] = self._envelope_of(spec)
-            if self.typed == "struct":
-                self._warn_unknown_fields(stream, spec, text)
+            if self.typed == "struct" and stream not in self._fields_checked:
+                try:
+                    data = self._loads(text)["data"]
+                except (ValueError, KeyError, TypeError):
+                    pass  # not a frame the decoder reads either: the parse path reports it
+                else:
+                    self._warn_unknown_fields(stream, spec, data)
         # the prefix ends with the closing quote: a name that begins another's differs
         self._last = ('{"stream":"' + stream + '"', stream, decode)
         return stream, decode
@@ -372,6 +380,8 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         spec = self.spec_of(stream)
         if spec is None:
             return parsed
+        if stream not in self._fields_checked:  # a frame off the fast path may come first
+            self._warn_unknown_fields(stream, spec, parsed.data)
         if refused is None:
             try:
                 return Message(stream, spec.payload_decoder.decode(self._encode(parsed.data)))
@@ -383,16 +393,14 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
             self._untyped(stream, refused)
             return parsed
 
-    def _warn_unknown_fields(self, stream: str, spec: StreamSpec, text: str) -> None:
+    def _warn_unknown_fields(self, stream: str, spec: StreamSpec, data: Any) -> None:
         """Structs drop the fields their model does not know: the first frame of each
-        stream is checked (one ``loads`` per stream, not per frame), and a warning names
+        stream (``data``, its decoded payload: one ``loads`` per stream, not per frame),
+        whether it takes the fast path or the general one, is checked, and a warning names
         what they drop, so that a field Binance adds is never lost without a word."""
         from .structs import unknown_fields
 
-        try:
-            data = self._loads(text)["data"]
-        except (ValueError, KeyError, TypeError):
-            return  # not a frame the decoder reads either: the parse path reports it
+        self._fields_checked.add(stream)
         unknown = unknown_fields(spec.model, data, spec.is_array)
         if unknown:
             logger.warning(

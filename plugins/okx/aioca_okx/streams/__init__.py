@@ -17,6 +17,7 @@ from .book import BookResynced, BookUpdated, OkxBook, OkxOrderBook, OkxOrderBook
 from .limits import connection_limiter, subscribe_limiter
 from .protocol import (
     CHANNELS,
+    LOGIN_CHANNELS,
     PUBLIC_URL,
     SETTINGS,
     OkxBookMessage,
@@ -31,6 +32,7 @@ from .protocol import (
 
 __all__ = [
     "CHANNELS",
+    "LOGIN_CHANNELS",
     "PUBLIC_URL",
     "SETTINGS",
     "BookResynced",

@@ -327,6 +327,11 @@ class OkxOrderBooks:
         """Apply one push item to ``book``; ``False`` when it broke continuity (the book
         is unchanged and resubscribing)."""
         if not isinstance(message, OkxBookMessage):  # JSON its model could not read
+            if not book.synced:
+                # Already waiting for a snapshot (a snapshot that cannot be read either
+                # is overdue in ``snapshot_timeout``): a resubscribe per unreadable push
+                # would spend the hourly budget on one book in seconds.
+                return True
             self._out_of_step(book, "unreadable: a push the book's model cannot read")
             return False
         if message.action == "snapshot":

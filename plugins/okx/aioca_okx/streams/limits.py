@@ -14,8 +14,9 @@ OKX documents two limits for its WebSocket endpoints:
   go 3 per 1.25 s: 2.4 a second.
 * **480 ``subscribe``/``unsubscribe``/``login`` requests per hour, per connection.** A
   connection sends at most ``ceil(max_topics_per_connection / topics_per_message)``
-  requests when it opens (12 with OKX's settings); what a stream subscribes,
-  unsubscribes or resubscribes (an unsubscribe and a subscribe) later is charged to
+  requests when it opens (12 with OKX's settings); what a stream subscribes (the
+  subscribe, and the unsubscribe that takes back what OKX accepted of it if it is
+  refused), unsubscribes or resubscribes (an unsubscribe and a subscribe) later is charged to
   :func:`subscribe_limiter`, whose clock-aligned hour holds half of the rest: any
   rolling hour overlaps at most two such windows, so no connection ever sends more than
   480 in any hour, whatever the exchange's way of counting it. A request that does not

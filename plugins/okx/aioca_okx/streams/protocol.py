@@ -51,6 +51,7 @@ from .replies import Answers
 
 __all__ = [
     "CHANNELS",
+    "LOGIN_CHANNELS",
     "PUBLIC_URL",
     "SETTINGS",
     "OkxBookMessage",
@@ -64,7 +65,16 @@ __all__ = [
 ]
 
 PUBLIC_URL = "wss://ws.okx.com:8443/ws/v5/public"
-CHANNELS = ("tickers", "trades", "books", "books5", "bbo-tbt", "books-l2-tbt", "books50-l2-tbt")
+CHANNELS = ("tickers", "trades", "books", "books5", "bbo-tbt")
+"""The channels this stream serves: OKX's public channels that need no login."""
+LOGIN_CHANNELS = {
+    "books-l2-tbt": "OKX serves it only to a logged-in VIP5 or higher account",
+    "books50-l2-tbt": "OKX serves it only to a logged-in VIP4 or higher account",
+}
+"""OKX's tick-by-tick books that need a login (identity verification) on the public
+endpoint and a VIP fee tier (https://www.okx.com/help/5399923178253, since May 2022):
+this stream never logs in, so it refuses them before sending anything rather than have
+OKX refuse the subscribe."""
 SETTINGS = StreamSettings(
     heartbeat=None,  # OKX wants its own text ping (see OkxPublicProtocol.ping_text)
     ping_interval=20.0,
@@ -175,6 +185,10 @@ class OkxPublicProtocol(StreamProtocol[OkxMessage]):
             channel, sep, inst = topic.partition(":")
             if not sep or not inst:
                 problems.append(f"{topic!r} is not '<channel>:<instId>'")
+            elif channel in LOGIN_CHANNELS:
+                problems.append(
+                    f"{topic!r}: {LOGIN_CHANNELS[channel]}, and this public stream does not log in"
+                )
             elif channel not in CHANNELS:
                 problems.append(f"{topic!r}: unknown channel {channel!r} ({', '.join(CHANNELS)})")
         if problems:
@@ -247,8 +261,10 @@ class OkxStream(Stream[OkxMessage]):
 
     What :meth:`subscribe`, :meth:`unsubscribe` and :meth:`resubscribe` send once the
     stream is open is charged to ``subscribe_limiter`` (by default one of its own, from
-    the stream's settings) first; a request that does not fit within ``budget_wait``
-    seconds (the settings' ``connect_timeout`` by default) raises
+    the stream's settings) first: a subscribe twice, for the unsubscribe that takes back
+    what OKX accepted of it should OKX refuse it (the core sends it at once); a request
+    that does not fit within ``budget_wait`` seconds (the settings' ``connect_timeout``
+    by default) raises
     :class:`~aioca.stream.SubscriptionError` naming the topics, and nothing is sent.
     Other keyword arguments go to the :class:`~aioca.stream.Stream`.
     """
@@ -283,7 +299,9 @@ class OkxStream(Stream[OkxMessage]):
             fresh = [topic for topic in dict.fromkeys(topics) if topic not in self.topics]
             if fresh:
                 self.protocol.check_topics(fresh)  # bad topics spend no budget
-                await self._charge("subscribe", fresh)
+                # and the unsubscribe that takes back what OKX accepted of a refused
+                # subscribe: it is sent at once, so it is charged before, with its call
+                await self._charge("subscribe", fresh, sends=2)
         await super().subscribe(*topics)
 
     async def unsubscribe(self, *topics: str) -> None:
