@@ -271,10 +271,14 @@ class SpotEngine:
 
     def _release(self, order: Order, now: int) -> None:
         if order.locked:
-            asset = order.spec.quote if order.side == "BUY" else order.spec.base
-            self._move(asset, order.locked, -order.locked)
-            order.locked = Decimal(0)
-            self.update_time = now
+            self._give_back(order, order.locked, now)
+
+    def _give_back(self, order: Order, amount: Decimal, now: int) -> None:
+        """Return ``amount`` of ``order``'s hold to the account's free balance."""
+        asset = order.spec.quote if order.side == "BUY" else order.spec.base
+        self._move(asset, amount, -amount)
+        order.locked -= amount
+        self.update_time = now
 
     def _lock_amount(self, order: Order, qty: Decimal) -> Decimal:
         """What a resting order of ``qty`` holds: quote at its price for a buy (a stop
@@ -924,10 +928,7 @@ class SpotEngine:
         if need > order.locked:
             self._lock(order, need - order.locked, now)
         elif need < order.locked:
-            asset = order.spec.quote if order.side == "BUY" else order.spec.base
-            self._move(asset, order.locked - need, need - order.locked)
-            order.locked = need
-            self.update_time = now
+            self._give_back(order, order.locked - need, now)
 
     # --- cancelling -------------------------------------------------------------------
 
@@ -1193,10 +1194,7 @@ class SpotEngine:
             order.orig_qty = new_qty
             holder, release = self._amend_release(order)
             if release:
-                asset = order.spec.quote if order.side == "BUY" else order.spec.base
-                holder.locked -= release
-                self._move(asset, release, -release)
-                self.update_time = now
+                self._give_back(holder, release, now)
             order.client_id = client_id or new_client_id()
             order.amended_from = old_client
             order.update_time = now
