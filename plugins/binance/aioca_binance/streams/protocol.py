@@ -324,13 +324,6 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
             if spec is None:
                 return stream, None
             decode = self._decoders[stream] = self._envelope_of(spec)
-            if self.typed == "struct" and stream not in self._fields_checked:
-                try:
-                    data = self._loads(text)["data"]
-                except (ValueError, KeyError, TypeError):
-                    pass  # not a frame the decoder reads either: the parse path reports it
-                else:
-                    self._warn_unknown_fields(stream, spec, data)
         # the prefix ends with the closing quote: a name that begins another's differs
         self._last = ('{"stream":"' + stream + '"', stream, decode)
         return stream, decode
@@ -360,6 +353,8 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         prefix, stream, decode = self._last
         if not text.startswith(prefix) or SERVER_SHUTDOWN in text:
             stream, decode = self._decoder_of(text)
+            if decode is not None and stream not in self._fields_checked:
+                self._check_first_frame(stream, text)
         if decode is not None:
             try:
                 data = decode(text).data
@@ -392,6 +387,17 @@ class BinanceMarketProtocol(StreamProtocol[Message]):
         except (ValidationError, self._struct_error):
             self._untyped(stream, refused)
             return parsed
+
+    def _check_first_frame(self, stream: str, text: str) -> None:
+        """:meth:`_warn_unknown_fields` of a combined frame on the fast path (one
+        ``loads`` per stream, not per frame)."""
+        spec = self.spec_of(stream)
+        try:
+            data = self._loads(text)["data"]
+        except (ValueError, KeyError, TypeError):
+            return  # not a frame the decoder reads either: the parse path reports it
+        if spec is not None:
+            self._warn_unknown_fields(stream, spec, data)
 
     def _warn_unknown_fields(self, stream: str, spec: StreamSpec, data: Any) -> None:
         """Structs drop the fields their model does not know: the first frame of each
